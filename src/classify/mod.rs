@@ -1,0 +1,14 @@
+//! Pure classification: enhanced status codes, reply-text rules, the reason taxonomy,
+//! receiving providers and typo domains. Nothing here knows which log format a text came
+//! from, so the log importers and the bounce-email reader share one set of rules.
+
+pub mod code;
+pub mod provider;
+pub mod reason;
+pub mod rules;
+pub mod typo;
+
+pub use code::EnhancedCode;
+pub use provider::provider_for;
+pub use reason::Reason;
+pub use rules::{Verdict, classify};

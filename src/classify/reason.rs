@@ -1,0 +1,173 @@
+use std::fmt;
+use std::str::FromStr;
+
+/// The reason taxonomy of `reference/BOUNCE-CORPUS.md`: sisimai v5.2.0 names plus
+/// `greylisted`. The names are part of the CLI contract (JSON output, `--cause`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    AuthFailure,
+    BadReputation,
+    Blocked,
+    ContentError,
+    Delivered,
+    ExceedLimit,
+    Expired,
+    FailedStartTls,
+    Feedback,
+    Filtered,
+    Greylisted,
+    HasMoved,
+    HostUnknown,
+    MailboxFull,
+    MailerError,
+    MesgTooBig,
+    NetworkError,
+    NoRelaying,
+    NotAccept,
+    NotCompliantRfc,
+    OnHold,
+    PolicyViolation,
+    Rejected,
+    RequirePtr,
+    SecurityError,
+    SpamDetected,
+    Speeding,
+    Suppressed,
+    Suspend,
+    SyntaxError,
+    SystemError,
+    SystemFull,
+    TooManyConn,
+    Undefined,
+    UserUnknown,
+    Vacation,
+    VirusDetected,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 37] = [
+        Reason::AuthFailure,
+        Reason::BadReputation,
+        Reason::Blocked,
+        Reason::ContentError,
+        Reason::Delivered,
+        Reason::ExceedLimit,
+        Reason::Expired,
+        Reason::FailedStartTls,
+        Reason::Feedback,
+        Reason::Filtered,
+        Reason::Greylisted,
+        Reason::HasMoved,
+        Reason::HostUnknown,
+        Reason::MailboxFull,
+        Reason::MailerError,
+        Reason::MesgTooBig,
+        Reason::NetworkError,
+        Reason::NoRelaying,
+        Reason::NotAccept,
+        Reason::NotCompliantRfc,
+        Reason::OnHold,
+        Reason::PolicyViolation,
+        Reason::Rejected,
+        Reason::RequirePtr,
+        Reason::SecurityError,
+        Reason::SpamDetected,
+        Reason::Speeding,
+        Reason::Suppressed,
+        Reason::Suspend,
+        Reason::SyntaxError,
+        Reason::SystemError,
+        Reason::SystemFull,
+        Reason::TooManyConn,
+        Reason::Undefined,
+        Reason::UserUnknown,
+        Reason::Vacation,
+        Reason::VirusDetected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::AuthFailure => "authfailure",
+            Reason::BadReputation => "badreputation",
+            Reason::Blocked => "blocked",
+            Reason::ContentError => "contenterror",
+            Reason::Delivered => "delivered",
+            Reason::ExceedLimit => "exceedlimit",
+            Reason::Expired => "expired",
+            Reason::FailedStartTls => "failedstarttls",
+            Reason::Feedback => "feedback",
+            Reason::Filtered => "filtered",
+            Reason::Greylisted => "greylisted",
+            Reason::HasMoved => "hasmoved",
+            Reason::HostUnknown => "hostunknown",
+            Reason::MailboxFull => "mailboxfull",
+            Reason::MailerError => "mailererror",
+            Reason::MesgTooBig => "mesgtoobig",
+            Reason::NetworkError => "networkerror",
+            Reason::NoRelaying => "norelaying",
+            Reason::NotAccept => "notaccept",
+            Reason::NotCompliantRfc => "notcompliantrfc",
+            Reason::OnHold => "onhold",
+            Reason::PolicyViolation => "policyviolation",
+            Reason::Rejected => "rejected",
+            Reason::RequirePtr => "requireptr",
+            Reason::SecurityError => "securityerror",
+            Reason::SpamDetected => "spamdetected",
+            Reason::Speeding => "speeding",
+            Reason::Suppressed => "suppressed",
+            Reason::Suspend => "suspend",
+            Reason::SyntaxError => "syntaxerror",
+            Reason::SystemError => "systemerror",
+            Reason::SystemFull => "systemfull",
+            Reason::TooManyConn => "toomanyconn",
+            Reason::Undefined => "undefined",
+            Reason::UserUnknown => "userunknown",
+            Reason::Vacation => "vacation",
+            Reason::VirusDetected => "virusdetected",
+        }
+    }
+
+    /// Not a delivery failure at all: these reports must never be counted as bounces.
+    pub fn is_not_a_failure(self) -> bool {
+        matches!(
+            self,
+            Reason::Delivered | Reason::Feedback | Reason::Vacation
+        )
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown reason {0:?}")]
+pub struct UnknownReason(pub String);
+
+impl FromStr for Reason {
+    type Err = UnknownReason;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        Reason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == wanted)
+            .ok_or(UnknownReason(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for r in Reason::ALL {
+            assert!(seen.insert(r.as_str()), "duplicate name {r}");
+            assert_eq!(r.as_str().parse::<Reason>().unwrap(), r);
+        }
+        assert!("nonsense".parse::<Reason>().is_err());
+    }
+}

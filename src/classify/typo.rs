@@ -1,0 +1,84 @@
+//! Typo domains: a failed recipient domain a small edit away from a mailbox provider or
+//! from a domain that did receive mail (`gmial.com` → `gmail.com`).
+
+/// Optimal string alignment distance (Levenshtein plus adjacent transposition), which is
+/// how people mistype: `gmial` is one swap from `gmail`.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev2 = vec![0usize; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0usize; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(prev2[j - 2] + 1);
+            }
+            cur[j] = best;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The domain `failed` was probably meant to be, from `candidates` (well-known providers
+/// and domains that received mail). Short domains need a closer match, so `aol.com` does
+/// not claim every three-letter domain.
+pub fn suggest<'a>(failed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let failed = failed.to_ascii_lowercase();
+    let max = if failed.len() <= 8 { 1 } else { 2 };
+    let mut best: Option<(usize, &'a str)> = None;
+    for c in candidates {
+        if c.eq_ignore_ascii_case(&failed) {
+            return None;
+        }
+        if c.len().abs_diff(failed.len()) > max {
+            continue;
+        }
+        let d = edit_distance(&failed, c);
+        if d <= max && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::provider::well_known_domains;
+
+    #[test]
+    fn common_typos_are_caught() {
+        for (typo, meant) in [
+            ("gmial.com", "gmail.com"),
+            ("hotmial.com", "hotmail.com"),
+            ("outlok.com", "outlook.com"),
+            ("yahooo.com", "yahoo.com"),
+            ("gmail.co", "gmail.com"),
+        ] {
+            assert_eq!(suggest(typo, well_known_domains()), Some(meant), "{typo}");
+        }
+    }
+
+    #[test]
+    fn real_domains_are_not_typos() {
+        for d in [
+            "gmail.com",
+            "example.com",
+            "gmx.net",
+            "mail.ru",
+            "aol.com",
+            "ya.ru",
+            "bk.ru",
+        ] {
+            assert_eq!(suggest(d, well_known_domains()), None, "{d}");
+        }
+        assert_eq!(edit_distance("gmial", "gmail"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+}

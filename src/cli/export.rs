@@ -1,0 +1,41 @@
+use std::io::{BufWriter, Write};
+use std::process::ExitCode;
+
+use crate::sanitize::csv_cell;
+use crate::store::report::{DeliveryRecord, check_statuses};
+
+use super::{ExportFormat, open_store};
+
+pub fn deliveries(
+    db: Option<&str>,
+    statuses: &[String],
+    format: ExportFormat,
+) -> anyhow::Result<ExitCode> {
+    check_statuses(statuses).map_err(anyhow::Error::msg)?;
+    let store = open_store(db)?;
+    let stdout = std::io::stdout().lock();
+    let mut out = BufWriter::new(stdout);
+    let result = match format {
+        ExportFormat::Jsonl => store.for_each_delivery(statuses, |rec| {
+            serde_json::to_writer(&mut out, &rec)?;
+            out.write_all(b"\n")
+        })?,
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(DeliveryRecord::FIELDS)?;
+            let r = store.for_each_delivery(statuses, |rec| {
+                let values = rec.values();
+                w.write_record(values.iter().map(|v| csv_cell(v).into_owned()))
+                    .map_err(std::io::Error::other)
+            })?;
+            w.flush()?;
+            r
+        }
+    };
+    match result.and_then(|_| out.flush()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e.into()),
+    }
+}

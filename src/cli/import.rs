@@ -1,0 +1,118 @@
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use crate::import::{FileReport, ImportOptions, Progress, SourceState, import_files};
+use crate::sanitize::for_terminal;
+
+use super::{ImportArgs, open_store};
+
+pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Result<ExitCode> {
+    let mut store = open_store(db)?;
+    let options = ImportOptions {
+        format: opts.format,
+        year: opts.year,
+    };
+    let tty = std::io::stderr().is_terminal();
+    let mut last_draw = std::time::Instant::now();
+    let mut progress = |p: &Progress| {
+        if !tty || (!p.done && last_draw.elapsed().as_millis() < 100) {
+            return;
+        }
+        last_draw = std::time::Instant::now();
+        let bar = match p.total_bytes {
+            Some(total) if total > 0 => {
+                let frac = (p.bytes as f64 / total as f64).min(1.0);
+                let filled = (frac * 30.0) as usize;
+                format!(
+                    "[{}{}] {:>3.0}%",
+                    "#".repeat(filled),
+                    "-".repeat(30 - filled),
+                    frac * 100.0
+                )
+            }
+            _ => format!("{} MB", p.bytes / 1_000_000),
+        };
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2K({}/{}) {} {} {} lines",
+            p.file_index + 1,
+            p.file_count,
+            for_terminal(&p.file),
+            bar,
+            p.lines
+        );
+        if p.done {
+            let _ = write!(err, "\r\x1b[2K");
+        }
+        let _ = err.flush();
+    };
+    let reports = import_files(&mut store, files, &options, &mut progress)?;
+    let mut ok = true;
+    let mut out = std::io::stdout().lock();
+    for r in &reports {
+        ok &= r.error.is_none();
+        writeln!(out, "{}", summary_line(r))?;
+        for (line, text) in r.skipped_sample.iter().take(3) {
+            writeln!(
+                out,
+                "    skipped line {line}: {}",
+                for_terminal(&clip(text, 100))
+            )?;
+        }
+    }
+    for r in reports.iter().filter(|r| r.error.is_some()) {
+        eprintln!(
+            "sendlog: {}",
+            for_terminal(r.error.as_deref().unwrap_or_default())
+        );
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n).collect();
+        t.push('…');
+        t
+    }
+}
+
+pub fn summary_line(r: &FileReport) -> String {
+    let name = for_terminal(&r.name);
+    let Some(format) = r.format else {
+        return format!("{name}: not imported");
+    };
+    let state = match r.state {
+        SourceState::New => String::new(),
+        SourceState::Grown { from_line } => {
+            format!(" (seen before: new lines after line {from_line})")
+        }
+        SourceState::Unchanged => " (already imported: nothing new)".to_string(),
+    };
+    let skipped = if r.skipped > 0 {
+        let first: Vec<String> = r
+            .skipped_sample
+            .iter()
+            .take(5)
+            .map(|(l, _)| l.to_string())
+            .collect();
+        format!(
+            ", {} skipped (first at lines {})",
+            r.skipped,
+            first.join(", ")
+        )
+    } else {
+        ", 0 skipped".to_string()
+    };
+    format!(
+        "{name}: {format}{state}: {} lines read, {} events, {} deliveries{skipped}, {:.2}s",
+        r.lines_read, r.events, r.deliveries, r.seconds
+    )
+}

@@ -1,0 +1,160 @@
+//! The command-line contract (DESIGN.md): non-interactive commands. Nothing here touches
+//! the terminal beyond printing; the TUI lives in `tui`.
+
+mod export;
+mod import;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::ingest::Format;
+use crate::store::Store;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sendlog",
+    version,
+    about = "Outbound mail failures from sends logs and bounces, grouped by enhanced status code, with the real cause behind every expiry."
+)]
+pub struct Args {
+    /// The store (SQLite). `:memory:` for a throwaway store.
+    #[arg(long, global = true, env = "SENDLOG_DB", value_name = "PATH")]
+    pub db: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Files to import before the TUI opens.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
+
+    #[command(flatten)]
+    pub import: ImportArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportArgs {
+    /// Input format; `auto` detects it from the content.
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    pub format: Format,
+    /// Year of the first line, for stamps without a year (default: from the file's mtime).
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Queue lifetime for "at risk" (e.g. 5d, 48h); default per format (Postfix 5d,
+    /// Exchange 2d, Exim 4d).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub queue_lifetime: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import sends logs and bounce emails into the store (`-` reads stdin).
+    Import {
+        #[command(flatten)]
+        opts: ImportArgs,
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<String>,
+    },
+    /// Totals, groups by code × destination with causes, causes, at-risk, typo domains.
+    Report {
+        #[arg(long)]
+        json: bool,
+        /// Queue lifetime for "at risk" (e.g. 5d, 48h).
+        #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+        queue_lifetime: Option<i64>,
+    },
+    /// Export records.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportWhat {
+    /// One record per delivery.
+    Deliveries {
+        /// Only these statuses (sent, deferred, bounced, expired), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        status: Vec<String>,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+/// `5d`, `48h`, `90m`, `3600s` or plain seconds.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration such as 5d, 48h or 90m"))?;
+    let mult = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => {
+            return Err(format!(
+                "{s:?}: unknown unit {unit:?} (use s, m, h, d or w)"
+            ));
+        }
+    };
+    Ok(n * mult)
+}
+
+pub fn open_store(db: Option<&str>) -> anyhow::Result<Store> {
+    let path = match db {
+        Some(p) => p.to_string(),
+        None => crate::store::default_path().display().to_string(),
+    };
+    Ok(Store::open(&path)?)
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let db = args.db.as_deref();
+    match args.command {
+        Some(Command::Import { opts, files }) => import::run(db, &opts, &files),
+        Some(Command::Report {
+            json,
+            queue_lifetime,
+        }) => report::run(db, json, queue_lifetime),
+        Some(Command::Export {
+            what: ExportWhat::Deliveries { status, format },
+        }) => export::deliveries(db, &status, format),
+        None => {
+            if !args.files.is_empty() {
+                let code = import::run(db, &args.import, &args.files)?;
+                if code != ExitCode::SUCCESS {
+                    return Ok(code);
+                }
+            }
+            anyhow::bail!(
+                "the terminal UI is not built yet; use `sendlog report` or `sendlog export deliveries`"
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5d"), Ok(432_000));
+        assert_eq!(parse_duration("48h"), Ok(172_800));
+        assert_eq!(parse_duration("90"), Ok(90));
+        assert!(parse_duration("5y").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+}

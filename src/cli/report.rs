@@ -1,0 +1,291 @@
+use std::fmt::Write as _;
+use std::io::Write;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use crate::ingest::timestamp::format_rfc3339;
+use crate::sanitize::for_terminal;
+use crate::store::Store;
+use crate::store::report::{AtRisk, CauseEvidence, Group, SourceInfo, Totals, TypoDomain};
+
+use super::open_store;
+
+/// Share of the queue lifetime after which a still-deferred delivery is "at risk".
+pub const AT_RISK_FRACTION: f64 = 0.5;
+const DOMAINS_PER_CODE: usize = 8;
+
+#[derive(Serialize)]
+pub struct Report {
+    pub totals: Totals,
+    pub first_event: Option<String>,
+    pub last_event: Option<String>,
+    pub groups: Vec<Group>,
+    pub causes: Vec<CauseEvidence>,
+    pub at_risk: Vec<AtRisk>,
+    pub typo_domains: Vec<TypoDomain>,
+    pub sources: Vec<SourceInfo>,
+}
+
+pub fn build(store: &Store, queue_lifetime: Option<i64>) -> anyhow::Result<Report> {
+    let span = store.span()?;
+    Ok(Report {
+        totals: store.totals()?,
+        first_event: span.map(|s| format_rfc3339(s.0)),
+        last_event: span.map(|s| format_rfc3339(s.1)),
+        groups: store.groups()?,
+        causes: store.causes()?,
+        at_risk: store.at_risk(queue_lifetime, AT_RISK_FRACTION)?,
+        typo_domains: store.typo_domains()?,
+        sources: store.sources()?,
+    })
+}
+
+pub fn run(db: Option<&str>, json: bool, queue_lifetime: Option<i64>) -> anyhow::Result<ExitCode> {
+    let store = open_store(db)?;
+    let report = build(&store, queue_lifetime)?;
+    let mut out = std::io::stdout().lock();
+    let written = if json {
+        serde_json::to_writer_pretty(&mut out, &report)
+            .map_err(std::io::Error::from)
+            .and_then(|_| writeln!(out))
+    } else {
+        out.write_all(render_text(&report).as_bytes())
+    };
+    match written {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn pct(n: u64, total: u64) -> String {
+    if total == 0 {
+        "-".into()
+    } else {
+        format!("{:.1}%", n as f64 * 100.0 / total as f64)
+    }
+}
+
+fn duration(secs: i64) -> String {
+    let s = secs.abs();
+    let text = if s >= 86_400 {
+        format!("{}d{}h", s / 86_400, (s % 86_400) / 3600)
+    } else if s >= 3600 {
+        format!("{}h{}m", s / 3600, (s % 3600) / 60)
+    } else {
+        format!("{}m", s / 60)
+    };
+    if secs < 0 {
+        format!("overdue {text}")
+    } else {
+        text
+    }
+}
+
+/// The text report. Every string from the log passes through `for_terminal`.
+pub fn render_text(r: &Report) -> String {
+    let t = &r.totals;
+    let mut o = String::new();
+    let clean = |s: &str| for_terminal(s).into_owned();
+    let _ = writeln!(
+        o,
+        "{} deliveries{}",
+        t.deliveries,
+        match (&r.first_event, &r.last_event) {
+            (Some(a), Some(b)) => format!(", {a} to {b}"),
+            _ => String::new(),
+        }
+    );
+    let _ = writeln!(
+        o,
+        "  sent {} ({})   deferred {} ({})   bounced {} ({})   expired {} ({})",
+        t.sent,
+        pct(t.sent, t.deliveries),
+        t.deferred,
+        pct(t.deferred, t.deliveries),
+        t.bounced,
+        pct(t.bounced, t.deliveries),
+        t.expired,
+        pct(t.expired, t.deliveries)
+    );
+
+    let failed = t.deferred + t.bounced + t.expired;
+    let _ = writeln!(o, "\nFailed deliveries by code and destination ({failed})");
+    if r.groups.is_empty() {
+        let _ = writeln!(o, "  none");
+    }
+    let mut i = 0;
+    while i < r.groups.len() {
+        let code = &r.groups[i].code;
+        let end = r.groups[i..]
+            .iter()
+            .position(|g| &g.code != code)
+            .map_or(r.groups.len(), |p| i + p);
+        let block = &r.groups[i..end];
+        let total: u64 = block.iter().map(|g| g.count).sum();
+        let _ = writeln!(
+            o,
+            "  {:<9} {:<52} {:>7}  {}",
+            clean(code),
+            block[0].label,
+            total,
+            pct(total, failed)
+        );
+        for g in block.iter().take(DOMAINS_PER_CODE) {
+            let provider = g
+                .provider
+                .as_deref()
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default();
+            let typo = g
+                .typo_of
+                .as_deref()
+                .map(|s| format!("  [typo of {}?]", clean(s)))
+                .unwrap_or_default();
+            let causes: Vec<String> = g
+                .causes
+                .iter()
+                .map(|c| format!("{} {}", c.cause.as_deref().unwrap_or("unknown"), c.count))
+                .collect();
+            let dest = format!("{}{provider}", clean(&g.domain));
+            let _ = writeln!(
+                o,
+                "      {:<40} {:>7}  cause: {}{typo}",
+                dest,
+                g.count,
+                causes.join(", ")
+            );
+        }
+        if block.len() > DOMAINS_PER_CODE {
+            let rest: u64 = block[DOMAINS_PER_CODE..].iter().map(|g| g.count).sum();
+            let _ = writeln!(
+                o,
+                "      … {} more domains ({rest} deliveries)",
+                block.len() - DOMAINS_PER_CODE
+            );
+        }
+        i = end;
+    }
+
+    let _ = writeln!(
+        o,
+        "\nCauses (the reason to fix; for expired and deferred mail, the last deferral)"
+    );
+    if r.causes.is_empty() {
+        let _ = writeln!(o, "  none");
+    }
+    for c in &r.causes {
+        let domains: Vec<String> = c
+            .top_domains
+            .iter()
+            .map(|(d, n)| format!("{} {n}", clean(d)))
+            .collect();
+        let hosts: Vec<String> = c
+            .hosts
+            .iter()
+            .map(|(h, n)| format!("{} {n}", clean(h)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "  {:<16} {:>7}  expired {}, deferred {}, bounced {}",
+            c.cause, c.count, c.expired, c.deferred, c.bounced
+        );
+        let _ = writeln!(
+            o,
+            "      {} domains: {}; sending hosts: {}",
+            c.domains,
+            domains.join(", "),
+            hosts.join(", ")
+        );
+        if let (Some(a), Some(b)) = (c.first_seen, c.last_seen) {
+            let _ = writeln!(
+                o,
+                "      seen {} to {}",
+                format_rfc3339(a),
+                format_rfc3339(b)
+            );
+        }
+        if let Some(e) = &c.example {
+            let mut e = clean(e);
+            if e.chars().count() > 110 {
+                e = e.chars().take(110).collect::<String>() + "…";
+            }
+            let _ = writeln!(o, "      e.g. {e}");
+        }
+    }
+    // One cause reaching many destinations from one host is that host's problem.
+    for c in &r.causes {
+        if let Some((host, n)) = c.hosts.first()
+            && c.domains >= 5
+            && *n * 10 >= c.count * 8
+            && matches!(
+                c.cause.as_str(),
+                "badreputation"
+                    | "blocked"
+                    | "speeding"
+                    | "spamdetected"
+                    | "authfailure"
+                    | "requireptr"
+            )
+        {
+            let _ = writeln!(
+                o,
+                "  ! {} across {} domains, {}% from {}: look at that host's reputation, not the destinations",
+                c.cause,
+                c.domains,
+                n * 100 / c.count.max(1),
+                clean(host)
+            );
+        }
+    }
+
+    let _ = writeln!(
+        o,
+        "\nAt risk (still deferred, past half their queue lifetime, as of the last log line)"
+    );
+    if r.at_risk.is_empty() {
+        let _ = writeln!(o, "  none");
+    }
+    for a in r.at_risk.iter().take(20) {
+        let _ = writeln!(
+            o,
+            "  {:<40} {:<14} {:<12} {}",
+            clean(&a.recipient),
+            duration(a.seconds_left),
+            a.cause.as_deref().unwrap_or("unknown"),
+            clean(&a.queue_id)
+        );
+    }
+    if r.at_risk.len() > 20 {
+        let _ = writeln!(o, "  … {} more", r.at_risk.len() - 20);
+    }
+
+    let _ = writeln!(o, "\nTypo domains (never re-send as is)");
+    if r.typo_domains.is_empty() {
+        let _ = writeln!(o, "  none");
+    }
+    for t in &r.typo_domains {
+        let _ = writeln!(
+            o,
+            "  {} → {}  ({} deliveries)",
+            clean(&t.domain),
+            clean(&t.suggestion),
+            t.count
+        );
+    }
+
+    let _ = writeln!(o, "\nSources");
+    for s in &r.sources {
+        let _ = writeln!(
+            o,
+            "  {} ({}): {} lines, {} events, {} skipped",
+            clean(&s.path),
+            s.format,
+            s.lines_read,
+            s.events,
+            s.lines_skipped
+        );
+    }
+    o
+}

@@ -1,0 +1,541 @@
+//! Importing inputs into the store: format detection, content fingerprints (so a re-read
+//! or rotated log never duplicates anything and a grown log imports only its tail),
+//! streaming parse, assembly, and one transaction per input.
+
+use std::io::{self, BufRead, BufReader, Read, Seek, Write};
+use std::sync::Arc;
+use std::time::Instant;
+
+use rusqlite::params;
+use xxhash_rust::xxh3::{Xxh3, xxh3_64};
+
+use crate::ingest::detect;
+use crate::ingest::input::{self, LineReader};
+use crate::ingest::timestamp::YearTracker;
+use crate::ingest::{Format, LineOutcome, line_parser};
+use crate::store::write::MessageWriter;
+use crate::store::{Store, StoreError, sql_error};
+use crate::triage::Assembler;
+
+/// Identity of an input is the hash of its first bytes (up to this many).
+const HEAD_ID_LEN: usize = 4096;
+/// Detection reads this much of the start of an input.
+const SNIFF_BYTES: usize = 256 * 1024;
+/// Skipped lines kept (with their numbers) to show the user.
+pub const SKIPPED_SAMPLE: usize = 20;
+const PROGRESS_EVERY_LINES: u64 = 1 << 16;
+
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub format: Format,
+    pub year: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceState {
+    /// Content never seen before.
+    New,
+    /// Seen before: only the lines after `from_line` were imported.
+    Grown { from_line: u64 },
+    /// Nothing new in it.
+    Unchanged,
+}
+
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub name: String,
+    pub format: Option<Format>,
+    pub state: SourceState,
+    pub lines_read: u64,
+    pub events: u64,
+    pub deliveries: u64,
+    pub skipped: u64,
+    pub skipped_sample: Vec<(u64, String)>,
+    pub seconds: f64,
+    pub error: Option<String>,
+}
+
+impl FileReport {
+    fn failed(name: &str, error: String) -> Self {
+        FileReport {
+            name: name.to_string(),
+            format: None,
+            state: SourceState::New,
+            lines_read: 0,
+            events: 0,
+            deliveries: 0,
+            skipped: 0,
+            skipped_sample: Vec::new(),
+            seconds: 0.0,
+            error: Some(error),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub file: String,
+    pub file_index: usize,
+    pub file_count: usize,
+    pub bytes: u64,
+    pub total_bytes: Option<u64>,
+    pub lines: u64,
+    pub done: bool,
+}
+
+/// An input opened and sniffed, not yet imported.
+struct Prepared {
+    name: String,
+    head: Vec<u8>,
+    rest: Box<dyn BufRead + Send>,
+    format: Format,
+    mtime: Option<i64>,
+    total_bytes: Option<u64>,
+    first_ts: Option<i64>,
+}
+
+fn read_head(reader: &mut dyn BufRead, limit: usize) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(limit.min(64 * 1024));
+    reader.take(limit as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, String> {
+    let mut inp = input::open(name).map_err(|e| e.to_string())?;
+    let head = read_head(&mut inp.reader, SNIFF_BYTES).map_err(|e| format!("{name}: {e}"))?;
+    if head.is_empty() {
+        return Err(format!("{name}: empty input, nothing to import"));
+    }
+    let format = match opts.format {
+        Format::Auto => detect::detect(&head).ok_or_else(|| {
+            let tried: Vec<&str> = detect::TRIED.iter().map(|f| f.as_str()).collect();
+            format!(
+                "{name}: not a sends log sendlog knows (tried: {}); use --format to force one",
+                tried.join(", ")
+            )
+        })?,
+        f => f,
+    };
+    let years = year_tracker(opts, inp.mtime);
+    let mut parser = line_parser(format, years)
+        .ok_or_else(|| format!("{name}: reading {format} input is not supported yet"))?;
+    let mut scratch = Vec::new();
+    let first_ts = head
+        .split(|b| *b == b'\n')
+        .take(detect::SNIFF_LINES)
+        .find_map(|l| {
+            scratch.clear();
+            parser.parse_line(l, 0, &mut scratch);
+            scratch.first().map(|e| e.ts).filter(|t| *t != 0)
+        });
+    let total_bytes = if inp.compressed || name == "-" {
+        None
+    } else {
+        std::fs::metadata(name).ok().map(|m| m.len())
+    };
+    Ok(Prepared {
+        name: name.to_string(),
+        head,
+        rest: inp.reader,
+        format,
+        mtime: inp.mtime,
+        total_bytes,
+        first_ts,
+    })
+}
+
+fn year_tracker(opts: &ImportOptions, mtime: Option<i64>) -> YearTracker {
+    match (opts.year, mtime) {
+        (Some(y), _) => YearTracker::given(y),
+        (None, Some(t)) => YearTracker::from_reference(t),
+        (None, None) => YearTracker::from_reference(chrono::Utc::now().timestamp()),
+    }
+}
+
+struct KnownSource {
+    id: i64,
+    imported_bytes: u64,
+    imported_hash: u64,
+    lines_read: u64,
+    events: u64,
+    lines_skipped: u64,
+}
+
+/// Sources whose first bytes are this input's first bytes: the same log, maybe grown or
+/// rotated. Longest import first.
+fn candidates(store: &Store, head: &[u8]) -> Result<Vec<KnownSource>, StoreError> {
+    let run = || -> rusqlite::Result<Vec<KnownSource>> {
+        let mut stmt = store.conn.prepare_cached(
+            "SELECT id, head_len, head_hash, imported_bytes, imported_hash, lines_read, events, lines_skipped
+             FROM sources ORDER BY imported_bytes DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(1)? as usize,
+                r.get::<_, i64>(2)? as u64,
+                KnownSource {
+                    id: r.get(0)?,
+                    imported_bytes: r.get::<_, i64>(3)? as u64,
+                    imported_hash: r.get::<_, i64>(4)? as u64,
+                    lines_read: r.get::<_, i64>(5)? as u64,
+                    events: r.get::<_, i64>(6)? as u64,
+                    lines_skipped: r.get::<_, i64>(7)? as u64,
+                },
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (len, hash, src) = row?;
+            if len <= head.len() && xxh3_64(&head[..len]) == hash {
+                out.push(src);
+            }
+        }
+        Ok(out)
+    };
+    run().map_err(|e| store.err(e))
+}
+
+/// Hashes everything read through it.
+struct HashRead<R> {
+    inner: R,
+    hasher: Xxh3,
+    count: u64,
+}
+
+impl<R: Read> Read for HashRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// Whether the first `len` bytes of `reader` hash to `hash` (reads at most `len` bytes).
+fn prefix_matches(reader: impl Read, len: u64, hash: u64) -> io::Result<bool> {
+    let mut h = HashRead {
+        inner: reader.take(len),
+        hasher: Xxh3::new(),
+        count: 0,
+    };
+    io::copy(&mut h, &mut io::sink())?;
+    Ok(h.count == len && h.hasher.digest() == hash)
+}
+
+/// A re-readable copy of an input: the file itself, or stdin spooled to a temp file.
+enum Replay {
+    File(String),
+    Spooled(std::fs::File),
+}
+
+impl Replay {
+    fn open(&mut self) -> io::Result<Box<dyn BufRead + Send>> {
+        match self {
+            Replay::File(name) => Ok(input::open(name).map_err(io::Error::other)?.reader),
+            Replay::Spooled(f) => {
+                f.rewind()?;
+                Ok(Box::new(BufReader::new(f.try_clone()?)))
+            }
+        }
+    }
+}
+
+/// Imports `names` in the order of their first timestamps (so `mail.log*` works whatever
+/// order the shell gave), continuing messages across files and across imports.
+pub fn import_files(
+    store: &mut Store,
+    names: &[String],
+    opts: &ImportOptions,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Vec<FileReport>, StoreError> {
+    let mut reports = Vec::new();
+    let mut prepared = Vec::new();
+    for name in names {
+        match prepare(name, opts) {
+            Ok(p) => prepared.push(p),
+            Err(e) => reports.push(FileReport::failed(name, e)),
+        }
+    }
+    prepared.sort_by_key(|p| p.first_ts.unwrap_or(i64::MAX));
+    let file_count = prepared.len();
+    let mut assembler = Assembler::new("postfix");
+    assembler.resume(store.open_messages()?);
+    for (index, p) in prepared.into_iter().enumerate() {
+        let name = p.name.clone();
+        match import_one(store, p, opts, &mut assembler, index, file_count, progress) {
+            Ok(r) => reports.push(r),
+            Err(ImportError::Input(e)) => {
+                // The transaction was rolled back: take back the open messages as stored.
+                assembler = Assembler::new("postfix");
+                assembler.resume(store.open_messages()?);
+                reports.push(FileReport::failed(&name, e));
+            }
+            Err(ImportError::Store(e)) => return Err(e),
+        }
+    }
+    mark_typo_domains(store)?;
+    // Order reports as the user gave the files.
+    reports.sort_by_key(|r| {
+        names
+            .iter()
+            .position(|n| *n == r.name)
+            .unwrap_or(usize::MAX)
+    });
+    Ok(reports)
+}
+
+enum ImportError {
+    Input(String),
+    Store(StoreError),
+}
+
+impl From<StoreError> for ImportError {
+    fn from(e: StoreError) -> Self {
+        ImportError::Store(e)
+    }
+}
+
+fn import_one(
+    store: &mut Store,
+    mut p: Prepared,
+    opts: &ImportOptions,
+    assembler: &mut Assembler,
+    file_index: usize,
+    file_count: usize,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<FileReport, ImportError> {
+    let started = Instant::now();
+    let name = p.name.clone();
+    let head_len = p.head.len().min(HEAD_ID_LEN);
+    let head_hash = xxh3_64(&p.head[..head_len]);
+    let known = candidates(store, &p.head)?;
+
+    // Work out how much of this content is already in the store.
+    let mut skip: Option<&KnownSource> = None;
+    if !known.is_empty() {
+        let mut replay = if name == "-" {
+            let mut f =
+                tempfile::tempfile().map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+            f.write_all(&p.head)
+                .and_then(|_| io::copy(&mut p.rest, &mut f).map(|_| ()))
+                .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+            Replay::Spooled(f)
+        } else {
+            Replay::File(name.clone())
+        };
+        for k in &known {
+            let r = replay
+                .open()
+                .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+            if prefix_matches(r, k.imported_bytes, k.imported_hash).unwrap_or(false) {
+                skip = Some(k);
+                break;
+            }
+        }
+        // Read again from the start: the head was consumed by detection.
+        let mut r = replay
+            .open()
+            .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+        p.head = read_head(&mut r, SNIFF_BYTES)
+            .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+        p.rest = r;
+    }
+
+    let mut reader = HashRead {
+        inner: io::Cursor::new(std::mem::take(&mut p.head)).chain(p.rest),
+        hasher: Xxh3::new(),
+        count: 0,
+    };
+    let (skip_bytes, first_line) = match skip {
+        Some(k) => (k.imported_bytes, k.lines_read),
+        None => (0, 0),
+    };
+    if skip_bytes > 0 {
+        io::copy(&mut (&mut reader).take(skip_bytes), &mut io::sink())
+            .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+    }
+
+    let years = year_tracker(opts, p.mtime);
+    let mut parser = line_parser(p.format, years).expect("prepare checked the format has a parser");
+    assembler.format = p.format.as_str();
+    assembler.source_name = Arc::from(name.as_str());
+
+    let path = store.path.clone();
+    let tx = store.conn.transaction().map_err(|e| sql_error(&path, e))?;
+    let mut writer = MessageWriter::new(&tx, &path);
+    let mut lines = LineReader::new(BufReader::with_capacity(256 * 1024, &mut reader));
+    lines.line_no = first_line;
+    let mut buf = Vec::new();
+    let mut events = Vec::new();
+    let (mut n_events, mut n_skipped, mut n_lines) = (0u64, 0u64, 0u64);
+    let mut sample: Vec<(u64, String)> = Vec::new();
+    let mut read_error = None;
+    loop {
+        let line = match lines.next_line(&mut buf) {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
+            Err(e) => {
+                read_error = Some(format!(
+                    "{name}: read error after line {}: {e}",
+                    lines.line_no
+                ));
+                break;
+            }
+        };
+        n_lines += 1;
+        let line_no = lines.line_no;
+        if line.bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        events.clear();
+        match parser.parse_line(line.bytes, line_no, &mut events) {
+            LineOutcome::Skipped => {
+                n_skipped += 1;
+                if sample.len() < SKIPPED_SAMPLE {
+                    let text = String::from_utf8_lossy(&line.bytes[..line.bytes.len().min(300)])
+                        .into_owned();
+                    sample.push((line_no, text));
+                }
+            }
+            LineOutcome::Parsed | LineOutcome::Ignored => {}
+        }
+        for ev in events.drain(..) {
+            n_events += 1;
+            assembler.push(ev, &mut writer)?;
+        }
+        if n_lines % PROGRESS_EVERY_LINES == 0 {
+            progress(&Progress {
+                file: name.clone(),
+                file_index,
+                file_count,
+                bytes: skip_bytes + lines.offset,
+                total_bytes: p.total_bytes,
+                lines: n_lines,
+                done: false,
+            });
+        }
+    }
+    drop(lines);
+    assembler.checkpoint(&mut writer)?;
+    let deliveries = writer.deliveries_written;
+    drop(writer);
+
+    let imported_bytes = reader.count;
+    let imported_hash = reader.hasher.digest();
+    let sample_json = serde_json::to_string(&sample).unwrap_or_else(|_| "[]".into());
+    let now = chrono::Utc::now().timestamp();
+    let state = match skip {
+        Some(_) if n_lines == 0 => SourceState::Unchanged,
+        Some(k) => SourceState::Grown {
+            from_line: k.lines_read,
+        },
+        None => SourceState::New,
+    };
+    let write_source = || -> rusqlite::Result<()> {
+        match skip {
+            Some(k) => {
+                tx.execute(
+                    "UPDATE sources SET path = ?2, imported_bytes = ?3, imported_hash = ?4, lines_read = ?5,
+                     events = ?6, lines_skipped = ?7, imported_at = ?8 WHERE id = ?1",
+                    params![
+                        k.id,
+                        name,
+                        imported_bytes as i64,
+                        imported_hash as i64,
+                        (k.lines_read + n_lines) as i64,
+                        (k.events + n_events) as i64,
+                        (k.lines_skipped + n_skipped) as i64,
+                        now
+                    ],
+                )?;
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO sources (path, format, head_len, head_hash, imported_bytes, imported_hash,
+                     lines_read, events, lines_skipped, skipped_sample, imported_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    params![
+                        name,
+                        p.format.as_str(),
+                        head_len as i64,
+                        head_hash as i64,
+                        imported_bytes as i64,
+                        imported_hash as i64,
+                        n_lines as i64,
+                        n_events as i64,
+                        n_skipped as i64,
+                        sample_json,
+                        now
+                    ],
+                )?;
+            }
+        }
+        Ok(())
+    };
+    write_source().map_err(|e| sql_error(&path, e))?;
+    tx.commit().map_err(|e| sql_error(&path, e))?;
+    progress(&Progress {
+        file: name.clone(),
+        file_index,
+        file_count,
+        bytes: imported_bytes,
+        total_bytes: p.total_bytes,
+        lines: n_lines,
+        done: true,
+    });
+    Ok(FileReport {
+        name,
+        format: Some(p.format),
+        state,
+        lines_read: n_lines,
+        events: n_events,
+        deliveries,
+        skipped: n_skipped,
+        skipped_sample: sample,
+        seconds: started.elapsed().as_secs_f64(),
+        error: read_error,
+    })
+}
+
+/// Flags failed deliveries whose domain is a small edit away from a mailbox provider or
+/// from a domain that received mail in this store.
+pub fn mark_typo_domains(store: &mut Store) -> Result<(), StoreError> {
+    let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
+        let tx = conn.transaction()?;
+        let domains = |sql: &str| -> rusqlite::Result<Vec<String>> {
+            let mut stmt = tx.prepare(sql)?;
+            let v = stmt.query_map([], |r| r.get(0))?.collect();
+            v
+        };
+        let delivered = domains("SELECT DISTINCT domain FROM deliveries WHERE status = 'sent'")?;
+        let failed = domains("SELECT DISTINCT domain FROM deliveries WHERE status != 'sent'")?;
+        let delivered_set: std::collections::HashSet<&str> =
+            delivered.iter().map(String::as_str).collect();
+        let mut known: Vec<&str> = crate::classify::provider::well_known_domains().collect();
+        known.extend(delivered.iter().map(String::as_str));
+        let mut suggestions: Vec<(&str, &str)> = Vec::new();
+        for d in &failed {
+            if d.is_empty() || delivered_set.contains(d.as_str()) {
+                continue;
+            }
+            if let Some(s) = crate::classify::typo::suggest(d, known.iter().copied()) {
+                suggestions.push((d, s));
+            }
+        }
+        tx.execute(
+            "UPDATE deliveries SET typo_of = NULL WHERE typo_of IS NOT NULL",
+            [],
+        )?;
+        {
+            let mut update = tx.prepare(
+                "UPDATE deliveries SET typo_of = ?2 WHERE domain = ?1 AND status != 'sent'",
+            )?;
+            for (d, s) in &suggestions {
+                update.execute(params![d, s])?;
+            }
+        }
+        tx.commit()
+    };
+    let path = store.path.clone();
+    run(&mut store.conn).map_err(|e| sql_error(&path, e))
+}

@@ -1,0 +1,172 @@
+//! Input formats. Each format turns its input into a stream of [`Event`]s; the triage
+//! layer assembles deliveries from them without knowing which format they came from.
+
+pub mod detect;
+pub mod input;
+pub mod postfix;
+pub mod timestamp;
+
+use std::fmt;
+
+/// What one log line (or bounce record) says happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    /// A new queue file: `smtpd client=`, `pickup`, Exim `<=`. A second one for the same
+    /// queue id means the id was reused for another message.
+    Created,
+    /// Envelope or header facts about the message (sender, Message-ID, subject).
+    Info,
+    /// A delivery attempt (or a logged decision) for one recipient.
+    Attempt(AttemptStatus),
+    /// The whole message expired in the queue (Postfix qmgr `status=expired`): every
+    /// recipient not yet sent or bounced expires.
+    MessageExpired,
+    /// One recipient expired (Exim `retry timeout exceeded`, Exchange `QUEUE.Expired`).
+    RecipientExpired,
+    /// The queue file is gone: nothing more will be logged for this message.
+    Removed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptStatus {
+    Sent,
+    Deferred,
+    Bounced,
+}
+
+impl AttemptStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptStatus::Sent => "sent",
+            AttemptStatus::Deferred => "deferred",
+            AttemptStatus::Bounced => "bounced",
+        }
+    }
+}
+
+/// One parsed event. Strings are owned: an event outlives the line buffer it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Unix seconds (UTC).
+    pub ts: i64,
+    /// 1-based line number in its source.
+    pub line: u64,
+    /// The sending host (MTA host, plus a per-instance syslog name or VMTA when logged).
+    pub host: String,
+    /// The message key inside `host`: queue id, Exim id, network message id…
+    pub queue_id: String,
+    pub kind: EventKind,
+    pub recipient: Option<String>,
+    pub orig_recipient: Option<String>,
+    pub sender: Option<String>,
+    pub message_id: Option<String>,
+    pub subject: Option<String>,
+    /// Remote host as logged (`mx.example.com[192.0.2.1]:25`, `none`, `local`).
+    pub relay: Option<String>,
+    /// Enhanced status code as logged (`dsn=`), possibly absent.
+    pub dsn: Option<String>,
+    pub reply_code: Option<u16>,
+    pub text: Option<String>,
+    /// False for lines that record a deferral without a connection attempt
+    /// (Postfix `delivery temporarily suspended`).
+    pub counts_as_attempt: bool,
+}
+
+impl Event {
+    pub fn new(ts: i64, line: u64, host: String, queue_id: String, kind: EventKind) -> Self {
+        Event {
+            ts,
+            line,
+            host,
+            queue_id,
+            kind,
+            recipient: None,
+            orig_recipient: None,
+            sender: None,
+            message_id: None,
+            subject: None,
+            relay: None,
+            dsn: None,
+            reply_code: None,
+            text: None,
+            counts_as_attempt: true,
+        }
+    }
+}
+
+/// The input formats sendlog reads (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Auto,
+    Postfix,
+    Exim,
+    Exchange,
+    M365,
+    Powermta,
+    Eml,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Auto => "auto",
+            Format::Postfix => "postfix",
+            Format::Exim => "exim",
+            Format::Exchange => "exchange",
+            Format::M365 => "m365",
+            Format::Powermta => "powermta",
+            Format::Eml => "eml",
+        }
+    }
+}
+
+impl Format {
+    /// The `'static` name of a stored format string (unknown names read as `postfix`,
+    /// the first format the store knew).
+    pub fn static_name(name: &str) -> &'static str {
+        use clap::ValueEnum;
+        Format::value_variants()
+            .iter()
+            .find(|f| f.as_str() == name)
+            .map(|f| f.as_str())
+            .unwrap_or("postfix")
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a parser says about one line.
+#[derive(Debug)]
+pub enum LineOutcome {
+    /// Parsed; zero or more events were emitted.
+    Parsed,
+    /// Recognised as this format but carries nothing sendlog uses (smtpd connects,
+    /// warnings, statistics). Not a skip: nothing is lost.
+    Ignored,
+    /// Not a line of this format (foreign programs, junk): counted and sampled.
+    Skipped,
+}
+
+/// A line-oriented format's parser: one line in, events out.
+pub trait LineParser: Send {
+    fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome;
+}
+
+impl LineParser for postfix::PostfixParser {
+    fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
+        postfix::PostfixParser::parse_line(self, raw, line_no, out)
+    }
+}
+
+/// The parser for a line-oriented format; `None` for formats that are not read line by
+/// line (bounce emails) or not built yet.
+pub fn line_parser(format: Format, years: timestamp::YearTracker) -> Option<Box<dyn LineParser>> {
+    match format {
+        Format::Postfix => Some(Box::new(postfix::PostfixParser::new(years))),
+        _ => None,
+    }
+}

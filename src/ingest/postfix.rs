@@ -1,0 +1,624 @@
+//! Postfix syslog ("maillog") lines → events. See FORMATS.md §1.
+//!
+//! Accepted line shapes: classic and RFC 3339 stamps; a docker-compose `name | ` prefix;
+//! a BusyBox `facility.level` token after the host; Solaris `[ID n facility.level]`;
+//! custom syslog names (`postfix-out2/smtp`, `postfix/submission/smtpd`); bare
+//! `postfix/smtp[pid]: …` and bare `QUEUEID: …` message parts (pasted lines); and
+//! JSON-wrapped lines (journald `-o json`, log shippers) carrying the message and program.
+
+use std::borrow::Cow;
+
+use super::timestamp::{YearTracker, parse_rfc3339};
+use super::{AttemptStatus, Event, EventKind, LineOutcome};
+
+/// Parser state across the lines of one input.
+pub struct PostfixParser {
+    years: YearTracker,
+    /// Last stamp seen, for lines that carry none (pasted message parts).
+    last_ts: i64,
+}
+
+/// The Postfix programs whose lines say something about a queued message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Daemon {
+    Delivery { suspending: bool },
+    Qmgr,
+    Cleanup,
+    Pickup,
+    Smtpd,
+    Bounce,
+    Other,
+}
+
+fn daemon_of(name: &[u8]) -> Option<Daemon> {
+    Some(match name {
+        b"smtp" | b"lmtp" | b"local" | b"virtual" | b"pipe" => {
+            Daemon::Delivery { suspending: false }
+        }
+        b"error" | b"retry" => Daemon::Delivery { suspending: true },
+        b"qmgr" | b"nqmgr" => Daemon::Qmgr,
+        b"cleanup" => Daemon::Cleanup,
+        b"pickup" => Daemon::Pickup,
+        b"smtpd" => Daemon::Smtpd,
+        b"bounce" => Daemon::Bounce,
+        b"anvil" | b"postscreen" | b"scache" | b"master" | b"tlsmgr" | b"verify"
+        | b"trivial-rewrite" | b"dnsblog" | b"tlsproxy" | b"postdrop" | b"postsuper"
+        | b"sendmail" | b"postqueue" | b"showq" | b"flush" | b"discard" | b"oqmgr"
+        | b"proxymap" | b"spawn" | b"postlog" | b"postmap" | b"postfix-script" | b"policy-spf"
+        | b"qmqpd" | b"lmtpd" | b"smtpd-sasl" => Daemon::Other,
+        _ => return None,
+    })
+}
+
+/// Where the program is (`syslog_name/daemon[pid]:`), if `token` is one.
+struct Program<'a> {
+    syslog_name: &'a [u8],
+    daemon: Daemon,
+}
+
+fn parse_program(token: &[u8]) -> Option<Program<'_>> {
+    let token = token.strip_suffix(b":")?;
+    let name = match memchr::memchr(b'[', token) {
+        Some(i) if token.ends_with(b"]") => &token[..i],
+        Some(_) => return None,
+        None => token,
+    };
+    let slash = memchr::memrchr(b'/', name)?;
+    let (syslog_name, daemon) = (&name[..slash], &name[slash + 1..]);
+    if syslog_name.is_empty() {
+        return None;
+    }
+    let daemon = daemon_of(daemon)?;
+    // A known daemon under a syslog name that is not Postfix's (`dovecot/lmtp`) is
+    // still foreign unless the name says postfix or follows postfix's multi-instance form.
+    if !contains(syslog_name, b"postfix")
+        && !matches!(
+            daemon,
+            Daemon::Delivery { .. }
+                | Daemon::Qmgr
+                | Daemon::Cleanup
+                | Daemon::Pickup
+                | Daemon::Smtpd
+                | Daemon::Bounce
+        )
+    {
+        return None;
+    }
+    if contains(syslog_name, b"dovecot") || contains(syslog_name, b"amavis") {
+        return None;
+    }
+    Some(Program {
+        syslog_name,
+        daemon,
+    })
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(hay, needle).is_some()
+}
+
+fn next_token(s: &[u8]) -> (&[u8], &[u8]) {
+    let s = trim_start(s);
+    match memchr::memchr(b' ', s) {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, &[]),
+    }
+}
+
+fn trim_start(mut s: &[u8]) -> &[u8] {
+    while let [b' ', rest @ ..] = s {
+        s = rest;
+    }
+    s
+}
+
+/// Short queue ids are upper-case hex; long ones (`enable_long_queue_ids`) use
+/// `[0-9B-Zb-z]` with no vowels.
+pub fn is_queue_id(s: &[u8]) -> bool {
+    if s.len() < 5 || s.len() > 24 {
+        return false;
+    }
+    let short = s
+        .iter()
+        .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b));
+    if short {
+        return true;
+    }
+    s.len() >= 10
+        && s.iter().all(|b| {
+            b.is_ascii_alphanumeric()
+                && !matches!(
+                    b,
+                    b'a' | b'e' | b'i' | b'o' | b'u' | b'A' | b'E' | b'I' | b'O' | b'U'
+                )
+        })
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The `<…>` or bare value of an address field, lower-casing nothing: local parts are
+/// case-sensitive in principle; domains are lower-cased where grouped.
+fn address(v: &[u8]) -> String {
+    let v = v.strip_prefix(b"<").unwrap_or(v);
+    let v = v.strip_suffix(b">").unwrap_or(v);
+    lossy(v)
+}
+
+/// Splits `key=value, key=value, … status=xxx (text)` into fields. Values in `<…>` may
+/// contain commas; the text in parentheses after `status=` runs to the end of the line.
+struct Fields<'a> {
+    to: Option<&'a [u8]>,
+    orig_to: Option<&'a [u8]>,
+    relay: Option<&'a [u8]>,
+    dsn: Option<&'a [u8]>,
+    status: Option<&'a [u8]>,
+    text: Option<&'a [u8]>,
+    from: Option<&'a [u8]>,
+    message_id: Option<&'a [u8]>,
+}
+
+fn fields(mut s: &[u8]) -> Fields<'_> {
+    let mut f = Fields {
+        to: None,
+        orig_to: None,
+        relay: None,
+        dsn: None,
+        status: None,
+        text: None,
+        from: None,
+        message_id: None,
+    };
+    loop {
+        s = trim_start(s);
+        let Some(eq) = memchr::memchr(b'=', s) else {
+            break;
+        };
+        let key = &s[..eq];
+        let rest = &s[eq + 1..];
+        let value_end = if rest.first() == Some(&b'<') {
+            memchr::memchr(b'>', rest)
+                .map(|i| i + 1)
+                .unwrap_or(rest.len())
+        } else {
+            memchr::memmem::find(rest, b", ")
+                .or_else(|| memchr::memchr(b' ', rest))
+                .unwrap_or(rest.len())
+        };
+        let value = &rest[..value_end];
+        let mut after = &rest[value_end..];
+        match key {
+            b"to" => f.to = Some(value),
+            b"orig_to" => f.orig_to = Some(value),
+            b"relay" => f.relay = Some(value),
+            b"dsn" => f.dsn = Some(value),
+            b"from" => f.from = Some(value),
+            b"message-id" => f.message_id = Some(value),
+            b"status" => {
+                f.status = Some(value);
+                let t = trim_start(after);
+                if let Some(inner) = t.strip_prefix(b"(") {
+                    let end = memchr::memrchr(b')', inner).unwrap_or(inner.len());
+                    f.text = Some(&inner[..end]);
+                } else if !t.is_empty() {
+                    f.text = Some(t);
+                }
+                break;
+            }
+            _ => {}
+        }
+        if let Some(r) = after.strip_prefix(b",") {
+            after = r;
+        }
+        if after.len() == s.len() {
+            break;
+        }
+        s = after;
+    }
+    f
+}
+
+/// The SMTP reply code in a Postfix diagnostic: `said: 550 …`, `refused to talk to me: 550 …`.
+fn reply_code(text: &[u8]) -> Option<u16> {
+    for marker in [&b"said: "[..], b"refused to talk to me: ", b"said:"] {
+        if let Some(i) = memchr::memmem::find(text, marker) {
+            let t = trim_start(&text[i + marker.len()..]);
+            if t.len() >= 3 && t[..3].iter().all(u8::is_ascii_digit) && matches!(t[0], b'2'..=b'5')
+            {
+                return std::str::from_utf8(&t[..3]).ok()?.parse().ok();
+            }
+        }
+    }
+    // Local agents (`status=bounced (550 5.1.1 …)`) may put the reply first.
+    if text.len() >= 4
+        && text[..3].iter().all(u8::is_ascii_digit)
+        && matches!(text[3], b' ' | b'-')
+        && matches!(text[0], b'2' | b'4' | b'5')
+    {
+        return std::str::from_utf8(&text[..3]).ok()?.parse().ok();
+    }
+    None
+}
+
+impl PostfixParser {
+    pub fn new(years: YearTracker) -> Self {
+        PostfixParser { years, last_ts: 0 }
+    }
+
+    /// Parses one line, pushing its events (at most one) to `out`.
+    pub fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
+        if raw.first() == Some(&b'{') {
+            return match unwrap_json(raw) {
+                Some(j) => self.parse_wrapped(&j, line_no, out),
+                None => LineOutcome::Skipped,
+            };
+        }
+        self.parse_syslog(raw, line_no, out)
+    }
+
+    fn parse_wrapped(&mut self, j: &Wrapped, line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
+        if let Some(ts) = j.ts {
+            self.last_ts = ts;
+        }
+        let host = j.host.as_deref().unwrap_or("");
+        let prog = j.program.as_deref().map(|p| format!("{p}:"));
+        let program = match &prog {
+            Some(p) => match parse_program(p.as_bytes()) {
+                Some(p) => Some(p),
+                None => return LineOutcome::Skipped,
+            },
+            None => None,
+        };
+        self.parse_message(host.as_bytes(), program, j.message.as_bytes(), line_no, out)
+    }
+
+    fn parse_syslog(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
+        let mut s = raw;
+        // docker compose: `mail    | Jul 19 …`
+        if let Some(bar) = memchr::memmem::find(&s[..s.len().min(64)], b" | ") {
+            let name = &s[..bar];
+            if !name.is_empty() && !name.trim_ascii().contains(&b' ') && !name.contains(&b':') {
+                s = &s[bar + 3..];
+            }
+        }
+        let stamp = if s.first().is_some_and(u8::is_ascii_digit) {
+            parse_rfc3339(s)
+        } else if s.first().is_some_and(u8::is_ascii_uppercase) {
+            self.years.parse_classic(s)
+        } else {
+            None
+        };
+        let (host, program, rest) = match stamp {
+            Some((ts, len)) => {
+                self.last_ts = ts;
+                let (host, rest) = next_token(&s[len..]);
+                let (mut tok, mut rest) = next_token(rest);
+                // BusyBox syslogd: `mail.info` between host and program.
+                if !tok.contains(&b'[') && tok.contains(&b'.') && !tok.ends_with(b":") {
+                    (tok, rest) = next_token(rest);
+                }
+                match parse_program(tok) {
+                    Some(p) => (host, Some(p), rest),
+                    None => return LineOutcome::Skipped,
+                }
+            }
+            None => {
+                // Pasted lines: `postfix/smtp[17813]: …`, or the message part alone.
+                let (tok, rest) = next_token(s);
+                match parse_program(tok) {
+                    Some(p) => (&b""[..], Some(p), rest),
+                    None => (&b""[..], None, s),
+                }
+            }
+        };
+        self.parse_message(host, program, rest, line_no, out)
+    }
+
+    fn parse_message(
+        &mut self,
+        host: &[u8],
+        program: Option<Program<'_>>,
+        mut msg: &[u8],
+        line_no: u64,
+        out: &mut Vec<Event>,
+    ) -> LineOutcome {
+        msg = trim_start(msg);
+        // Solaris: `[ID 197553 mail.info] `
+        if msg.starts_with(b"[ID ") {
+            if let Some(i) = memchr::memchr(b']', msg) {
+                msg = trim_start(&msg[i + 1..]);
+            }
+        }
+        let Some(colon) = memchr::memmem::find(msg, b": ") else {
+            return if program.is_some() {
+                LineOutcome::Ignored
+            } else {
+                LineOutcome::Skipped
+            };
+        };
+        let qid = &msg[..colon];
+        if !is_queue_id(qid) {
+            // connect to …, warning: …, NOQUEUE: reject: …, statistics: … — Postfix's own
+            // lines that carry no queued message.
+            return if program.is_some() {
+                LineOutcome::Ignored
+            } else {
+                LineOutcome::Skipped
+            };
+        }
+        let body = &msg[colon + 2..];
+        let daemon = match &program {
+            Some(p) => p.daemon,
+            None => infer_daemon(body),
+        };
+        let host_name = match &program {
+            // A per-instance syslog name (`postfix-out2`) usually stands for one sending
+            // IP; keep it with the host so the two group apart.
+            Some(p) if p.syslog_name != b"postfix" => {
+                let mut h = lossy(host);
+                if !h.is_empty() {
+                    h.push('/');
+                }
+                h.push_str(&String::from_utf8_lossy(p.syslog_name));
+                h
+            }
+            _ => lossy(host),
+        };
+        let ts = self.last_ts;
+        let mk = |kind| Event::new(ts, line_no, host_name.clone(), lossy(qid), kind);
+        match daemon {
+            Daemon::Delivery { suspending } => {
+                if !body.starts_with(b"to=") {
+                    return LineOutcome::Ignored;
+                }
+                let f = fields(body);
+                let status = match f.status {
+                    Some(b"sent") => AttemptStatus::Sent,
+                    Some(b"deferred") => AttemptStatus::Deferred,
+                    Some(b"bounced") => AttemptStatus::Bounced,
+                    // deliverable / undeliverable…: address-verification probes, not mail.
+                    _ => return LineOutcome::Ignored,
+                };
+                let Some(to) = f.to else {
+                    return LineOutcome::Ignored;
+                };
+                let text: Option<Cow<'_, str>> = f.text.map(String::from_utf8_lossy);
+                let mut e = mk(EventKind::Attempt(status));
+                e.recipient = Some(address(to));
+                e.orig_recipient = f.orig_to.map(address);
+                e.relay = f.relay.map(lossy);
+                e.dsn = f.dsn.map(lossy);
+                e.reply_code = f.text.and_then(reply_code);
+                e.counts_as_attempt = !(suspending
+                    && text
+                        .as_deref()
+                        .is_some_and(|t| t.starts_with("delivery temporarily suspended")));
+                e.text = text.map(Cow::into_owned);
+                out.push(e);
+                LineOutcome::Parsed
+            }
+            Daemon::Qmgr => {
+                if body == b"removed" {
+                    out.push(mk(EventKind::Removed));
+                    return LineOutcome::Parsed;
+                }
+                if !body.starts_with(b"from=") {
+                    return LineOutcome::Ignored;
+                }
+                let f = fields(body);
+                let kind = match f.status {
+                    Some(b"expired") | Some(b"force-expired") => EventKind::MessageExpired,
+                    _ => EventKind::Info,
+                };
+                let mut e = mk(kind);
+                e.sender = f.from.map(address);
+                out.push(e);
+                LineOutcome::Parsed
+            }
+            Daemon::Cleanup => match body.strip_prefix(b"message-id=") {
+                Some(id) => {
+                    let mut e = mk(EventKind::Info);
+                    let id = address(id.split(|b| *b == b' ').next().unwrap_or(id));
+                    e.message_id = (!id.is_empty()).then_some(id);
+                    out.push(e);
+                    LineOutcome::Parsed
+                }
+                None => LineOutcome::Ignored,
+            },
+            Daemon::Pickup => {
+                let f = fields(body);
+                let mut e = mk(EventKind::Created);
+                e.sender = f.from.map(address);
+                out.push(e);
+                LineOutcome::Parsed
+            }
+            Daemon::Smtpd if body.starts_with(b"client=") => {
+                out.push(mk(EventKind::Created));
+                LineOutcome::Parsed
+            }
+            Daemon::Smtpd | Daemon::Bounce | Daemon::Other => LineOutcome::Ignored,
+        }
+    }
+}
+
+/// Which program wrote a message part pasted without its syslog header.
+fn infer_daemon(body: &[u8]) -> Daemon {
+    if body.starts_with(b"to=") {
+        Daemon::Delivery {
+            suspending: contains(body, b"delivery temporarily suspended"),
+        }
+    } else if body.starts_with(b"from=") || body == b"removed" {
+        Daemon::Qmgr
+    } else if body.starts_with(b"message-id=") {
+        Daemon::Cleanup
+    } else if body.starts_with(b"uid=") {
+        Daemon::Pickup
+    } else if body.starts_with(b"client=") {
+        Daemon::Smtpd
+    } else {
+        Daemon::Other
+    }
+}
+
+struct Wrapped {
+    message: String,
+    program: Option<String>,
+    host: Option<String>,
+    ts: Option<i64>,
+}
+
+/// A syslog line wrapped in JSON: journald (`MESSAGE`, `SYSLOG_IDENTIFIER`, `_PID`,
+/// `_HOSTNAME`, `__REALTIME_TIMESTAMP` in µs) or a shipper's ECS-like object
+/// (`message`, `log.syslog.appname`, `host.hostname`, `@timestamp`).
+fn unwrap_json(raw: &[u8]) -> Option<Wrapped> {
+    let v: serde_json::Value = serde_json::from_slice(raw).ok()?;
+    let s = |p: &str| v.pointer(p).and_then(|x| x.as_str()).map(str::to_string);
+    if let Some(message) = s("/MESSAGE") {
+        let pid = s("/SYSLOG_PID").or_else(|| s("/_PID"));
+        let program = s("/SYSLOG_IDENTIFIER").map(|p| match pid {
+            Some(pid) => format!("{p}[{pid}]"),
+            None => p,
+        });
+        let ts = s("/__REALTIME_TIMESTAMP")
+            .and_then(|t| t.parse::<i64>().ok())
+            .map(|us| us / 1_000_000);
+        return Some(Wrapped {
+            message,
+            program,
+            host: s("/_HOSTNAME"),
+            ts,
+        });
+    }
+    let message = s("/message")?;
+    let ts = s("/@timestamp")
+        .or_else(|| s("/timestamp"))
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map(|d| d.timestamp());
+    Some(Wrapped {
+        message,
+        program: s("/log/syslog/appname").or_else(|| s("/process/name")),
+        host: s("/host/hostname").or_else(|| s("/host/name")),
+        ts,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> (LineOutcome, Vec<Event>) {
+        let mut p = PostfixParser::new(YearTracker::given(2015));
+        let mut out = Vec::new();
+        let o = p.parse_line(line.as_bytes(), 1, &mut out);
+        (o, out)
+    }
+
+    // Real lines from the shared corpus (pflgviewer/kdent/github-issue samples).
+    #[test]
+    fn delivery_line_with_5xx_greeting_is_a_deferral() {
+        let (o, ev) = parse(
+            "Dec 15 07:48:10 phoenix postfix/smtp[29045]: EF0771103AB0: to=<u4f564419@dmnd.info>, relay=mail-in.bond.info[131.244.5.8]:25, delay=329951, delays=328865/1086/0.1/0, dsn=4.0.0, status=deferred (host mail-in.bond.info[131.244.5.8] refused to talk to me: 550 Too many invalid recipients)",
+        );
+        assert!(matches!(o, LineOutcome::Parsed));
+        let e = &ev[0];
+        assert_eq!(e.kind, EventKind::Attempt(AttemptStatus::Deferred));
+        assert_eq!(e.host, "phoenix");
+        assert_eq!(e.queue_id, "EF0771103AB0");
+        assert_eq!(e.recipient.as_deref(), Some("u4f564419@dmnd.info"));
+        assert_eq!(
+            e.relay.as_deref(),
+            Some("mail-in.bond.info[131.244.5.8]:25")
+        );
+        assert_eq!(e.dsn.as_deref(), Some("4.0.0"));
+        assert_eq!(e.reply_code, Some(550));
+        assert_eq!(
+            e.text.as_deref(),
+            Some(
+                "host mail-in.bond.info[131.244.5.8] refused to talk to me: 550 Too many invalid recipients"
+            )
+        );
+    }
+
+    #[test]
+    fn variants_of_the_syslog_header() {
+        let (_, ev) = parse(
+            "mail    | Jul 19 08:03:44 mail postfix/smtp[1341]: 81571C2D: to=<root@mail.mydomain.com>, orig_to=<root>, relay=none, delay=50784, delays=50754/0.01/30/0, dsn=4.4.1, status=deferred (connect to mail.mydomain.com[123.456.789.123]:25: Connection timed out)",
+        );
+        assert_eq!(ev[0].host, "mail");
+        assert_eq!(ev[0].orig_recipient.as_deref(), Some("root"));
+        let (_, ev) = parse(
+            "Aug 12 22:37:55 5de1a1801612 mail.info postfix/smtpd[2857]: 58E4E422EB: client=mail-yw1-f44.google.com[209.85.161.44]",
+        );
+        assert_eq!(ev[0].kind, EventKind::Created);
+        assert_eq!(ev[0].host, "5de1a1801612");
+        let (_, ev) = parse(
+            "Jun 27 00:00:03 relay.cs.tcd.ie postfix/qmgr[7215]: [ID 197553 mail.info] 2C1EF29E0: from=<u1@cs.tcd.ie>, size=1234, nrcpt=1 (queue active)",
+        );
+        assert_eq!(ev[0].sender.as_deref(), Some("u1@cs.tcd.ie"));
+        let (_, ev) = parse(
+            "2019-04-11T19:41:56.554496+00:00 09ad1b99d14b postfix/lmtp[238]: 87F043F2BE: to=<info@domain.de>, relay=none, delay=2370, delays=2370/0.07/0/0, dsn=4.4.1, status=deferred (connect to 172.20.0.6[172.20.0.6]:24: Connection refused)",
+        );
+        assert_eq!(ev[0].ts, 1555011716);
+        let (_, ev) = parse(
+            "Oct  1 10:00:00 mx postfix-out2/smtp[1]: 48rT2v1hQrz1J0N: to=<a@b.example>, relay=b[1.2.3.4]:25, delay=1, delays=1/0/0/0, dsn=2.0.0, status=sent (250 ok)",
+        );
+        assert_eq!(ev[0].host, "mx/postfix-out2");
+        assert_eq!(ev[0].queue_id, "48rT2v1hQrz1J0N");
+    }
+
+    #[test]
+    fn suspended_lines_are_deferrals_but_not_attempts() {
+        let (_, ev) = parse(
+            "Apr 30 18:24:37 delta postfix/error[30933]: D9386B16C: to=<ub4a27fd0@staging1.pool.testrun.org>, relay=none, delay=38275, delays=38245/31/0/0, dsn=4.4.1, status=deferred (delivery temporarily suspended: connect to staging1.pool.testrun.org[2a01:4f9::1]:25: Network is unreachable)",
+        );
+        assert_eq!(ev[0].kind, EventKind::Attempt(AttemptStatus::Deferred));
+        assert!(!ev[0].counts_as_attempt);
+    }
+
+    #[test]
+    fn qmgr_expiry_and_foreign_lines() {
+        let (_, ev) = parse(
+            "Dec 15 07:48:10 phoenix postfix/qmgr[28945]: EF0771103AB0: from=<a@b.example>, status=expired, returned to sender",
+        );
+        assert_eq!(ev[0].kind, EventKind::MessageExpired);
+        let (o, _) = parse("Dec 15 07:48:10 phoenix sendmail[123]: x1: to=<a@b>, stat=Sent");
+        assert!(matches!(o, LineOutcome::Skipped));
+        let (o, _) = parse("Dec 15 07:48:10 phoenix dovecot: imap-login: Login");
+        assert!(matches!(o, LineOutcome::Skipped));
+        let (o, _) = parse("Dec 15 07:48:10 phoenix postfix/smtpd[1]: connect from x[1.2.3.4]");
+        assert!(matches!(o, LineOutcome::Ignored));
+        let (o, _) = parse(
+            "Dec 15 07:48:10 phoenix postfix/smtp[1]: 1234ABCDE: to=<a@b>, relay=x, delay=1, dsn=2.1.5, status=deliverable (250 ok)",
+        );
+        assert!(matches!(o, LineOutcome::Ignored));
+        let (o, _) = parse("127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200");
+        assert!(matches!(o, LineOutcome::Skipped));
+    }
+
+    #[test]
+    fn json_wrapped_and_headerless_lines() {
+        let (_, ev) = parse(
+            r#"{"log": {"syslog": {"appname": "postfix/error"}}, "message": "2298F5F619: to=<admin@corp.com>, relay=none, delay=89758, delays=89758/0.02/0/0, dsn=4.4.1, status=deferred (delivery temporarily suspended: connect to mail.corp.com[1.1.1.1]:25: Connection timed out) 215"}"#,
+        );
+        assert_eq!(ev[0].recipient.as_deref(), Some("admin@corp.com"));
+        assert!(!ev[0].counts_as_attempt);
+        let (_, ev) = parse("0F5383D: message-id=<544D2523.30609@rhsoft.net>");
+        assert_eq!(
+            ev[0].message_id.as_deref(),
+            Some("544D2523.30609@rhsoft.net")
+        );
+        let (o, _) = parse(r#"{"MESSAGE":"hello","SYSLOG_IDENTIFIER":"cron"}"#);
+        assert!(matches!(o, LineOutcome::Skipped));
+    }
+
+    #[test]
+    fn old_postfix_without_dsn_and_bare_addresses() {
+        let (_, ev) = parse(
+            "Jun 27 00:00:03 relay postfix/smtp[7215]: 2C1EF29E0: to=user@host.example.com, relay=mx.example.com[10.0.0.1], delay=2, status=bounced (host mx.example.com[10.0.0.1] said: 550 5.1.1 <user@host.example.com>... User unknown)",
+        );
+        assert_eq!(ev[0].recipient.as_deref(), Some("user@host.example.com"));
+        assert_eq!(ev[0].dsn, None);
+        assert_eq!(ev[0].reply_code, Some(550));
+    }
+}

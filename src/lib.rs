@@ -1,0 +1,15 @@
+//! sendlog: outbound mail failures from sends logs and bounce emails, grouped by enhanced
+//! status code, with the real cause behind every expiry.
+//!
+//! Layering (arrows point one way): `ingest`, `classify`, `store`, `triage`, `knowledge`
+//! never touch the terminal; `app` is pure state; `ui` renders state only; `worker` and
+//! `tui` drive them. See DESIGN.md.
+
+pub mod classify;
+pub mod cli;
+pub mod import;
+pub mod ingest;
+pub mod knowledge;
+pub mod sanitize;
+pub mod store;
+pub mod triage;

@@ -1,0 +1,461 @@
+//! Read queries behind `report` and `export`: typed results, bound parameters.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Row, params};
+use serde::Serialize;
+
+use super::{Result, Store};
+
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct Totals {
+    pub deliveries: u64,
+    pub sent: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub expired: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CauseCount {
+    pub cause: Option<String>,
+    pub count: u64,
+}
+
+/// Failed deliveries of one code to one destination domain.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub code: String,
+    pub label: &'static str,
+    pub domain: String,
+    pub provider: Option<String>,
+    pub count: u64,
+    pub causes: Vec<CauseCount>,
+    pub typo_of: Option<String>,
+}
+
+/// One underlying cause with the evidence behind it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CauseEvidence {
+    pub cause: String,
+    pub count: u64,
+    pub expired: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub domains: u64,
+    pub top_domains: Vec<(String, u64)>,
+    pub hosts: Vec<(String, u64)>,
+    pub first_seen: Option<i64>,
+    pub last_seen: Option<i64>,
+    pub example: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AtRisk {
+    pub recipient: String,
+    pub domain: String,
+    pub queue_id: String,
+    pub host: String,
+    pub queued_since: i64,
+    /// Seconds left before the queue lifetime runs out, as of the end of the log.
+    pub seconds_left: i64,
+    pub cause: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TypoDomain {
+    pub domain: String,
+    pub suggestion: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    pub path: String,
+    pub format: String,
+    pub lines_read: u64,
+    pub events: u64,
+    pub lines_skipped: u64,
+}
+
+/// A delivery record exactly as the CLI contract lists its fields.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    pub queue_id: String,
+    pub message_id: Option<String>,
+    pub sender: Option<String>,
+    pub recipient: String,
+    pub domain: String,
+    pub provider: Option<String>,
+    pub host: String,
+    pub status: String,
+    pub code: String,
+    pub reply_code: Option<u16>,
+    pub reason: Option<String>,
+    pub cause: Option<String>,
+    pub last_deferral_code: Option<String>,
+    pub last_deferral_text: Option<String>,
+    pub attempts: u32,
+    pub first_attempt: Option<String>,
+    pub last_attempt: Option<String>,
+    pub relay: Option<String>,
+    pub typo_of: Option<String>,
+    pub source: Option<String>,
+}
+
+impl DeliveryRecord {
+    pub const FIELDS: [&'static str; 20] = [
+        "queue_id",
+        "message_id",
+        "sender",
+        "recipient",
+        "domain",
+        "provider",
+        "host",
+        "status",
+        "code",
+        "reply_code",
+        "reason",
+        "cause",
+        "last_deferral_code",
+        "last_deferral_text",
+        "attempts",
+        "first_attempt",
+        "last_attempt",
+        "relay",
+        "typo_of",
+        "source",
+    ];
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        let ts = |i| -> rusqlite::Result<Option<String>> {
+            Ok(r.get::<_, Option<i64>>(i)?
+                .map(crate::ingest::timestamp::format_rfc3339))
+        };
+        Ok(DeliveryRecord {
+            queue_id: r.get(0)?,
+            message_id: r.get(1)?,
+            sender: r.get(2)?,
+            recipient: r.get(3)?,
+            domain: r.get(4)?,
+            provider: r.get(5)?,
+            host: r.get(6)?,
+            status: r.get(7)?,
+            code: r.get(8)?,
+            reply_code: r.get(9)?,
+            reason: r.get(10)?,
+            cause: r.get(11)?,
+            last_deferral_code: r.get(12)?,
+            last_deferral_text: r.get(13)?,
+            attempts: r.get(14)?,
+            first_attempt: ts(15)?,
+            last_attempt: ts(16)?,
+            relay: r.get(17)?,
+            typo_of: r.get(18)?,
+            source: r.get(19)?,
+        })
+    }
+
+    /// The record's values as text, in `FIELDS` order (CSV).
+    pub fn values(&self) -> [String; 20] {
+        let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        [
+            self.queue_id.clone(),
+            o(&self.message_id),
+            o(&self.sender),
+            self.recipient.clone(),
+            self.domain.clone(),
+            o(&self.provider),
+            self.host.clone(),
+            self.status.clone(),
+            self.code.clone(),
+            self.reply_code.map(|c| c.to_string()).unwrap_or_default(),
+            o(&self.reason),
+            o(&self.cause),
+            o(&self.last_deferral_code),
+            o(&self.last_deferral_text),
+            self.attempts.to_string(),
+            o(&self.first_attempt),
+            o(&self.last_attempt),
+            o(&self.relay),
+            o(&self.typo_of),
+            o(&self.source),
+        ]
+    }
+}
+
+const STATUSES: [&str; 4] = ["sent", "deferred", "bounced", "expired"];
+
+impl Store {
+    pub fn totals(&self) -> Result<Totals> {
+        let mut t = Totals::default();
+        let run = || -> rusqlite::Result<Vec<(String, u64)>> {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT status, count(*) FROM deliveries GROUP BY status")?;
+            let v = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect();
+            v
+        };
+        for (status, n) in run().map_err(|e| self.err(e))? {
+            t.deliveries += n;
+            match status.as_str() {
+                "sent" => t.sent = n,
+                "deferred" => t.deferred = n,
+                "bounced" => t.bounced = n,
+                "expired" => t.expired = n,
+                _ => {}
+            }
+        }
+        Ok(t)
+    }
+
+    /// First and last attempt in the store: the span the numbers cover.
+    pub fn span(&self) -> Result<Option<(i64, i64)>> {
+        self.conn
+            .query_row(
+                "SELECT min(first_attempt), max(last_attempt) FROM deliveries",
+                [],
+                |r| Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?)),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Failed deliveries grouped by code × domain, with their causes; biggest codes
+    /// first, then biggest domains.
+    pub fn groups(&self) -> Result<Vec<Group>> {
+        let run = || -> rusqlite::Result<Vec<Group>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT code, domain, cause, count(*), max(provider), max(typo_of) FROM deliveries
+                 WHERE status != 'sent' GROUP BY code, domain, cause",
+            )?;
+            let mut by_key: BTreeMap<(String, String), Group> = BTreeMap::new();
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, u64>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            })?;
+            for row in rows {
+                let (code, domain, cause, n, provider, typo) = row?;
+                let label = code
+                    .parse::<crate::classify::EnhancedCode>()
+                    .map(|c| c.label())
+                    .unwrap_or("");
+                let g = by_key
+                    .entry((code.clone(), domain.clone()))
+                    .or_insert(Group {
+                        code,
+                        label,
+                        domain,
+                        provider: None,
+                        count: 0,
+                        causes: Vec::new(),
+                        typo_of: None,
+                    });
+                g.count += n;
+                g.provider = g.provider.take().or(provider);
+                g.typo_of = g.typo_of.take().or(typo);
+                g.causes.push(CauseCount { cause, count: n });
+            }
+            let mut code_totals: BTreeMap<String, u64> = BTreeMap::new();
+            for g in by_key.values() {
+                *code_totals.entry(g.code.clone()).or_default() += g.count;
+            }
+            let mut groups: Vec<Group> = by_key.into_values().collect();
+            for g in &mut groups {
+                g.causes
+                    .sort_by(|a, b| b.count.cmp(&a.count).then(a.cause.cmp(&b.cause)));
+            }
+            groups.sort_by(|a, b| {
+                code_totals[&b.code]
+                    .cmp(&code_totals[&a.code])
+                    .then(a.code.cmp(&b.code))
+                    .then(b.count.cmp(&a.count))
+                    .then(a.domain.cmp(&b.domain))
+            });
+            Ok(groups)
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Causes of failed deliveries with their evidence, most frequent first.
+    pub fn causes(&self) -> Result<Vec<CauseEvidence>> {
+        let run = || -> rusqlite::Result<Vec<CauseEvidence>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT cause, count(*), sum(status = 'expired'), sum(status = 'deferred'), sum(status = 'bounced'),
+                        count(DISTINCT domain), min(first_attempt), max(last_attempt),
+                        max(coalesce(last_deferral_text, final_text))
+                 FROM deliveries WHERE status != 'sent' AND cause IS NOT NULL
+                 GROUP BY cause ORDER BY count(*) DESC, cause",
+            )?;
+            let mut out: Vec<CauseEvidence> = stmt
+                .query_map([], |r| {
+                    Ok(CauseEvidence {
+                        cause: r.get(0)?,
+                        count: r.get(1)?,
+                        expired: r.get(2)?,
+                        deferred: r.get(3)?,
+                        bounced: r.get(4)?,
+                        domains: r.get(5)?,
+                        top_domains: Vec::new(),
+                        hosts: Vec::new(),
+                        first_seen: r.get(6)?,
+                        last_seen: r.get(7)?,
+                        example: r.get(8)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut top = self.conn.prepare_cached(
+                "SELECT domain, count(*) FROM deliveries WHERE status != 'sent' AND cause = ?1
+                 GROUP BY domain ORDER BY count(*) DESC, domain LIMIT 3",
+            )?;
+            let mut hosts = self.conn.prepare_cached(
+                "SELECT host, count(*) FROM deliveries WHERE status != 'sent' AND cause = ?1
+                 GROUP BY host ORDER BY count(*) DESC, host LIMIT 3",
+            )?;
+            for c in &mut out {
+                c.top_domains = top
+                    .query_map([&c.cause], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                c.hosts = hosts
+                    .query_map([&c.cause], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+            }
+            Ok(out)
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Deferred deliveries that have used more than `warn_fraction` of their queue
+    /// lifetime, as of the last event in the store (the log's "now", not the clock's).
+    /// `lifetime` overrides the per-format defaults.
+    pub fn at_risk(&self, lifetime: Option<i64>, warn_fraction: f64) -> Result<Vec<AtRisk>> {
+        let Some((_, now)) = self.span()? else {
+            return Ok(Vec::new());
+        };
+        let run = || -> rusqlite::Result<Vec<AtRisk>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT d.recipient, d.domain, m.queue_id, d.host, m.first_seen, d.cause, m.format
+                 FROM deliveries d JOIN messages m ON m.id = d.message_ref
+                 WHERE d.status = 'deferred' ORDER BY m.first_seen, d.id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    AtRisk {
+                        recipient: r.get(0)?,
+                        domain: r.get(1)?,
+                        queue_id: r.get(2)?,
+                        host: r.get(3)?,
+                        queued_since: r.get(4)?,
+                        seconds_left: 0,
+                        cause: r.get(5)?,
+                    },
+                    r.get::<_, String>(6)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (mut a, format) = row?;
+                let life =
+                    lifetime.unwrap_or_else(|| crate::triage::default_queue_lifetime(&format));
+                let age = now - a.queued_since;
+                if age as f64 >= life as f64 * warn_fraction {
+                    a.seconds_left = life - age;
+                    out.push(a);
+                }
+            }
+            Ok(out)
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    pub fn typo_domains(&self) -> Result<Vec<TypoDomain>> {
+        let run = || -> rusqlite::Result<Vec<TypoDomain>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT domain, typo_of, count(*) FROM deliveries WHERE typo_of IS NOT NULL
+                 GROUP BY domain, typo_of ORDER BY count(*) DESC, domain",
+            )?;
+            let v = stmt
+                .query_map([], |r| {
+                    Ok(TypoDomain {
+                        domain: r.get(0)?,
+                        suggestion: r.get(1)?,
+                        count: r.get(2)?,
+                    })
+                })?
+                .collect();
+            v
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    pub fn sources(&self) -> Result<Vec<SourceInfo>> {
+        let run = || -> rusqlite::Result<Vec<SourceInfo>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT path, format, lines_read, events, lines_skipped FROM sources ORDER BY id",
+            )?;
+            let v = stmt
+                .query_map([], |r| {
+                    Ok(SourceInfo {
+                        path: r.get(0)?,
+                        format: r.get(1)?,
+                        lines_read: r.get(2)?,
+                        events: r.get(3)?,
+                        lines_skipped: r.get(4)?,
+                    })
+                })?
+                .collect();
+            v
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Streams delivery records (optionally only some statuses) to `each`, in store order.
+    pub fn for_each_delivery(
+        &self,
+        statuses: &[String],
+        mut each: impl FnMut(DeliveryRecord) -> std::io::Result<()>,
+    ) -> Result<std::io::Result<()>> {
+        let wanted: Vec<bool> = STATUSES
+            .iter()
+            .map(|s| statuses.is_empty() || statuses.iter().any(|w| w == s))
+            .collect();
+        let mut run = || -> rusqlite::Result<std::io::Result<()>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT m.queue_id, m.message_id, m.sender, d.recipient, d.domain, d.provider, d.host, d.status,
+                        d.code, d.reply_code, d.reason, d.cause, d.last_deferral_code, d.last_deferral_text,
+                        d.attempts, d.first_attempt, d.last_attempt, d.relay, d.typo_of, d.source
+                 FROM deliveries d JOIN messages m ON m.id = d.message_ref
+                 WHERE (d.status = 'sent' AND ?1) OR (d.status = 'deferred' AND ?2)
+                    OR (d.status = 'bounced' AND ?3) OR (d.status = 'expired' AND ?4)
+                 ORDER BY d.id",
+            )?;
+            let mut rows = stmt.query(params![wanted[0], wanted[1], wanted[2], wanted[3]])?;
+            while let Some(r) = rows.next()? {
+                if let Err(e) = each(DeliveryRecord::from_row(r)?) {
+                    return Ok(Err(e));
+                }
+            }
+            Ok(Ok(()))
+        };
+        run().map_err(|e| self.err(e))
+    }
+}
+
+/// Statuses a user may name in `--status`.
+pub fn check_statuses(statuses: &[String]) -> std::result::Result<(), String> {
+    for s in statuses {
+        if !STATUSES.contains(&s.as_str()) {
+            return Err(format!(
+                "unknown status {s:?}: use sent, deferred, bounced or expired"
+            ));
+        }
+    }
+    Ok(())
+}

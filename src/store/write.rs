@@ -1,0 +1,226 @@
+//! Writing assembled messages. One import of one input is one transaction: a killed import
+//! leaves the store as it was before that input, and the next import redoes it.
+
+use rusqlite::{Transaction, params};
+
+use crate::ingest::AttemptStatus;
+use crate::triage::{AttemptRecord, DeliveryState, MessageSink, MessageState};
+
+use super::{Store, StoreError};
+
+pub struct MessageWriter<'t> {
+    tx: &'t Transaction<'t>,
+    path: String,
+    pub deliveries_written: u64,
+}
+
+impl<'t> MessageWriter<'t> {
+    pub fn new(tx: &'t Transaction<'t>, path: &str) -> Self {
+        MessageWriter {
+            tx,
+            path: path.to_string(),
+            deliveries_written: 0,
+        }
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        super::sql_error(&self.path, source)
+    }
+
+    fn write_message(&mut self, m: &mut MessageState) -> rusqlite::Result<()> {
+        let tx = self.tx;
+        let id = match m.db_id {
+            Some(id) => {
+                tx.prepare_cached(
+                    "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_ref = ?1)",
+                )?
+                .execute([id])?;
+                tx.prepare_cached("DELETE FROM deliveries WHERE message_ref = ?1")?
+                    .execute([id])?;
+                tx.prepare_cached(
+                    "UPDATE messages SET first_seen = ?2, last_seen = ?3, message_id = ?4, sender = ?5,
+                     subject = ?6, expired_at = ?7, closed = ?8 WHERE id = ?1",
+                )?
+                .execute(params![
+                    id,
+                    m.first_seen,
+                    m.last_seen,
+                    m.message_id,
+                    m.sender,
+                    m.subject,
+                    m.expired_at,
+                    m.closed
+                ])?;
+                id
+            }
+            None => {
+                tx.prepare_cached(
+                    "INSERT INTO messages (host, queue_id, first_seen, last_seen, message_id, sender, subject,
+                     expired_at, closed, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )?
+                .execute(params![
+                    m.host,
+                    m.queue_id,
+                    m.first_seen,
+                    m.last_seen,
+                    m.message_id,
+                    m.sender,
+                    m.subject,
+                    m.expired_at,
+                    m.closed,
+                    m.format
+                ])?;
+                let id = tx.last_insert_rowid();
+                m.db_id = Some(id);
+                id
+            }
+        };
+        let mut ins_delivery = tx.prepare_cached(
+            "INSERT INTO deliveries (message_ref, recipient, orig_recipient, domain, provider, host, status, code,
+             reply_code, reason, cause, final_text, last_deferral_code, last_deferral_text, attempts, deferrals,
+             first_attempt, last_attempt, relay, source, expired_at, expired_source)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+        )?;
+        let mut ins_attempt = tx.prepare_cached(
+            "INSERT INTO attempts (delivery_id, seq, ts, status, code, reply_code, relay, text, counted, source)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for d in &m.deliveries {
+            let r = crate::triage::assemble::derive_row(&m.host, d);
+            ins_delivery.execute(params![
+                id,
+                r.recipient,
+                r.orig_recipient,
+                r.domain,
+                r.provider,
+                r.host,
+                r.status,
+                r.code,
+                r.reply_code,
+                r.reason.map(|x| x.as_str()),
+                r.cause.map(|x| x.as_str()),
+                r.final_text,
+                r.last_deferral_code,
+                r.last_deferral_text,
+                r.attempts,
+                r.deferrals,
+                r.first_attempt,
+                r.last_attempt,
+                r.relay,
+                r.source,
+                d.expired.as_ref().map(|e| e.0),
+                d.expired.as_ref().map(|e| e.1.as_str()),
+            ])?;
+            let delivery_id = tx.last_insert_rowid();
+            for (seq, a) in d.attempts.iter().enumerate() {
+                ins_attempt.execute(params![
+                    delivery_id,
+                    seq as i64,
+                    a.ts,
+                    a.status.as_str(),
+                    a.code,
+                    a.reply_code,
+                    a.relay,
+                    a.text,
+                    a.counted,
+                    a.source
+                ])?;
+            }
+            self.deliveries_written += 1;
+        }
+        Ok(())
+    }
+}
+
+impl MessageSink for MessageWriter<'_> {
+    type Error = StoreError;
+    fn write(&mut self, msg: &mut MessageState) -> Result<(), StoreError> {
+        self.write_message(msg).map_err(|e| self.err(e))
+    }
+}
+
+fn status_from_str(s: &str) -> AttemptStatus {
+    match s {
+        "sent" => AttemptStatus::Sent,
+        "bounced" => AttemptStatus::Bounced,
+        _ => AttemptStatus::Deferred,
+    }
+}
+
+impl Store {
+    /// Messages an earlier import left open (still queued at its end), with their
+    /// attempts, so that this import continues them instead of starting over.
+    pub fn open_messages(&self) -> super::Result<Vec<MessageState>> {
+        let run = || -> rusqlite::Result<Vec<MessageState>> {
+            let mut msgs = Vec::new();
+            let mut stmt = self.conn.prepare(
+                "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at
+                 FROM messages WHERE closed = 0",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let format: String = r.get(3)?;
+                msgs.push(MessageState {
+                    db_id: Some(r.get(0)?),
+                    host: r.get(1)?,
+                    queue_id: r.get(2)?,
+                    format: crate::ingest::Format::static_name(&format),
+                    first_seen: r.get(4)?,
+                    last_seen: r.get(5)?,
+                    message_id: r.get(6)?,
+                    sender: r.get(7)?,
+                    subject: r.get(8)?,
+                    expired_at: r.get(9)?,
+                    closed: false,
+                    deliveries: Vec::new(),
+                    dirty: false,
+                });
+            }
+            let mut dstmt = self.conn.prepare_cached(
+                "SELECT id, recipient, orig_recipient, expired_at, expired_source FROM deliveries
+                 WHERE message_ref = ?1 ORDER BY id",
+            )?;
+            let mut astmt = self.conn.prepare_cached(
+                "SELECT ts, status, code, reply_code, relay, text, counted, source FROM attempts
+                 WHERE delivery_id = ?1 ORDER BY seq",
+            )?;
+            for m in &mut msgs {
+                let ds: Vec<(i64, DeliveryState)> = dstmt
+                    .query_map([m.db_id], |r| {
+                        let at: Option<i64> = r.get(3)?;
+                        let src: Option<String> = r.get(4)?;
+                        Ok((
+                            r.get(0)?,
+                            DeliveryState {
+                                recipient: r.get(1)?,
+                                orig_recipient: r.get(2)?,
+                                attempts: Vec::new(),
+                                expired: at.map(|t| (t, src.unwrap_or_default())),
+                            },
+                        ))
+                    })?
+                    .collect::<rusqlite::Result<_>>()?;
+                for (id, mut d) in ds {
+                    d.attempts = astmt
+                        .query_map([id], |r| {
+                            let status: String = r.get(1)?;
+                            Ok(AttemptRecord {
+                                ts: r.get(0)?,
+                                status: status_from_str(&status),
+                                code: r.get(2)?,
+                                reply_code: r.get(3)?,
+                                relay: r.get(4)?,
+                                text: r.get(5)?,
+                                counted: r.get(6)?,
+                                source: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                            })
+                        })?
+                        .collect::<rusqlite::Result<_>>()?;
+                    m.deliveries.push(d);
+                }
+            }
+            Ok(msgs)
+        };
+        run().map_err(|e| self.err(e))
+    }
+}

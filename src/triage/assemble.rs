@@ -1,0 +1,605 @@
+//! Assembles deliveries (message × recipient) from a stream of events, whatever format
+//! they came from, and decides each delivery's outcome:
+//!
+//! * status comes from the log's own decision (`status=sent/deferred/bounced`, a
+//!   per-message or per-recipient expiry), never from the class of the code: Postfix logs
+//!   a 5xx greeting as `dsn=4.0.0, status=deferred`;
+//! * an expiry applies to every recipient of the message not yet sent or bounced, groups
+//!   under 4.4.7, and keeps the last deferral as its cause;
+//! * queue ids are reused over time, so a message is keyed by host + queue id and a new
+//!   queue file (or a long silence) starts a new message.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::classify::{self, EnhancedCode, Reason};
+use crate::ingest::{AttemptStatus, Event, EventKind};
+
+/// Postfix's default queue lifetime is 5 days; past twice that, the same queue id is
+/// another message even without a `removed` line between them.
+const REUSE_WINDOW_SECS: i64 = 10 * 86_400;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub ts: i64,
+    pub status: AttemptStatus,
+    pub code: Option<String>,
+    pub reply_code: Option<u16>,
+    pub relay: Option<String>,
+    pub text: Option<String>,
+    pub counted: bool,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryState {
+    pub recipient: String,
+    pub orig_recipient: Option<String>,
+    pub attempts: Vec<AttemptRecord>,
+    /// When and where this recipient expired (its own expiry, or its message's).
+    pub expired: Option<(i64, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageState {
+    /// Row id once written to the store; writing again replaces that message's rows.
+    pub db_id: Option<i64>,
+    pub host: String,
+    pub queue_id: String,
+    pub format: &'static str,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub message_id: Option<String>,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    pub expired_at: Option<i64>,
+    pub closed: bool,
+    pub deliveries: Vec<DeliveryState>,
+    /// Set whenever an event changed the message since it was last written.
+    pub dirty: bool,
+}
+
+/// A delivery as stored and exported: the contract's delivery record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRow {
+    pub recipient: String,
+    pub orig_recipient: Option<String>,
+    pub domain: String,
+    pub provider: Option<&'static str>,
+    pub host: String,
+    pub status: &'static str,
+    pub code: String,
+    pub reply_code: Option<u16>,
+    pub reason: Option<Reason>,
+    pub cause: Option<Reason>,
+    pub final_text: Option<String>,
+    pub last_deferral_code: Option<String>,
+    pub last_deferral_text: Option<String>,
+    pub attempts: u32,
+    pub deferrals: u32,
+    pub first_attempt: Option<i64>,
+    pub last_attempt: Option<i64>,
+    pub relay: Option<String>,
+    pub source: Option<String>,
+}
+
+impl MessageState {
+    fn new(ev: &Event, format: &'static str) -> Self {
+        MessageState {
+            db_id: None,
+            host: ev.host.clone(),
+            queue_id: ev.queue_id.clone(),
+            format,
+            first_seen: ev.ts,
+            last_seen: ev.ts,
+            message_id: None,
+            sender: None,
+            subject: None,
+            expired_at: None,
+            closed: false,
+            deliveries: Vec::new(),
+            dirty: true,
+        }
+    }
+
+    fn has_activity(&self) -> bool {
+        !self.deliveries.is_empty() || self.sender.is_some() || self.message_id.is_some()
+    }
+
+    fn delivery_mut(&mut self, recipient: &str) -> &mut DeliveryState {
+        // Messages have few recipients; a linear scan beats hashing here.
+        let idx = match self
+            .deliveries
+            .iter()
+            .position(|d| d.recipient == recipient)
+        {
+            Some(i) => i,
+            None => {
+                self.deliveries.push(DeliveryState {
+                    recipient: recipient.to_string(),
+                    orig_recipient: None,
+                    attempts: Vec::new(),
+                    expired: None,
+                });
+                self.deliveries.len() - 1
+            }
+        };
+        &mut self.deliveries[idx]
+    }
+
+    /// The delivery records of this message, outcomes decided.
+    pub fn rows(&self) -> Vec<DeliveryRow> {
+        self.deliveries
+            .iter()
+            .map(|d| derive_row(&self.host, d))
+            .collect()
+    }
+}
+
+fn domain_of(recipient: &str) -> String {
+    recipient
+        .rsplit_once('@')
+        .map(|(_, d)| d)
+        .unwrap_or("")
+        .trim_end_matches('>')
+        .to_ascii_lowercase()
+}
+
+/// The remote host name in a relay as logged: `mx.example.com[192.0.2.1]:25` → `mx.example.com`.
+pub fn relay_host(relay: &str) -> Option<&str> {
+    let host = relay.split('[').next().unwrap_or(relay);
+    (!host.is_empty() && host != "none" && host != "local").then_some(host)
+}
+
+/// Postfix's `delivery temporarily suspended: <reason>` repeats an earlier failure: the
+/// reason is what follows.
+fn underlying_text(text: &str) -> &str {
+    text.strip_prefix("delivery temporarily suspended: ")
+        .unwrap_or(text)
+}
+
+fn code_of(a: &AttemptRecord) -> Option<EnhancedCode> {
+    a.code.as_deref().and_then(|c| c.parse().ok())
+}
+
+fn verdict_of(a: &AttemptRecord) -> classify::Verdict {
+    classify::classify(code_of(a), underlying_text(a.text.as_deref().unwrap_or("")))
+}
+
+/// The grouping code of an attempt: the logged code unless it is a bare X.0.0 and the
+/// text names a better one; else the reply's class; else the status's.
+fn grouping_code(a: &AttemptRecord, verdict: &classify::Verdict) -> EnhancedCode {
+    if let Some(c) = verdict.code {
+        return c;
+    }
+    let class = match a.reply_code {
+        Some(r) if (200..300).contains(&r) => 2,
+        Some(r) if (400..500).contains(&r) => 4,
+        Some(r) if (500..600).contains(&r) => 5,
+        _ => match a.status {
+            AttemptStatus::Sent => 2,
+            AttemptStatus::Deferred => 4,
+            AttemptStatus::Bounced => 5,
+        },
+    };
+    EnhancedCode::generic(class)
+}
+
+pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
+    let domain = domain_of(&d.recipient);
+    let last_deferral = d
+        .attempts
+        .iter()
+        .rev()
+        .find(|a| a.status == AttemptStatus::Deferred);
+    let sent = d
+        .attempts
+        .iter()
+        .rev()
+        .find(|a| a.status == AttemptStatus::Sent);
+    let bounced = d
+        .attempts
+        .iter()
+        .rev()
+        .find(|a| a.status == AttemptStatus::Bounced);
+    let last_relay_host = d
+        .attempts
+        .iter()
+        .rev()
+        .find_map(|a| a.relay.as_deref().and_then(relay_host));
+    let deferral_verdict = last_deferral.map(verdict_of);
+
+    let (status, code, deciding, reason, cause, source) = if let Some(a) = sent {
+        let v = verdict_of(a);
+        (
+            "sent",
+            grouping_code(a, &v),
+            Some(a),
+            Some(Reason::Delivered),
+            None,
+            Some(a.source.clone()),
+        )
+    } else if let Some(a) = bounced {
+        let v = verdict_of(a);
+        let code = grouping_code(a, &v);
+        (
+            "bounced",
+            code,
+            Some(a),
+            Some(v.reason),
+            Some(v.reason),
+            Some(a.source.clone()),
+        )
+    } else if let Some((_, src)) = &d.expired {
+        let cause = deferral_verdict.map(|v| v.reason);
+        (
+            "expired",
+            EnhancedCode::EXPIRED,
+            None,
+            Some(Reason::Expired),
+            cause,
+            Some(src.clone()),
+        )
+    } else {
+        match last_deferral {
+            Some(a) => {
+                let v = deferral_verdict.expect("verdict of the last deferral");
+                (
+                    "deferred",
+                    grouping_code(a, &v),
+                    Some(a),
+                    Some(v.reason),
+                    Some(v.reason),
+                    Some(a.source.clone()),
+                )
+            }
+            None => ("deferred", EnhancedCode::generic(4), None, None, None, None),
+        }
+    };
+
+    DeliveryRow {
+        recipient: d.recipient.clone(),
+        orig_recipient: d.orig_recipient.clone(),
+        provider: classify::provider_for(last_relay_host, &domain),
+        domain,
+        host: host.to_string(),
+        status,
+        code: code.to_string(),
+        reply_code: deciding.and_then(|a| a.reply_code).or_else(|| {
+            // An expiry carries no reply of its own; the last deferral's is the one the
+            // user will look up.
+            last_deferral.and_then(|a| a.reply_code)
+        }),
+        reason,
+        cause,
+        final_text: deciding.and_then(|a| a.text.clone()),
+        last_deferral_code: last_deferral.map(|a| {
+            deferral_verdict
+                .map(|v| grouping_code(a, &v))
+                .expect("verdict of the last deferral")
+                .to_string()
+        }),
+        last_deferral_text: last_deferral.and_then(|a| a.text.clone()),
+        attempts: d.attempts.iter().filter(|a| a.counted).count() as u32,
+        deferrals: d
+            .attempts
+            .iter()
+            .filter(|a| a.status == AttemptStatus::Deferred)
+            .count() as u32,
+        first_attempt: d.attempts.iter().map(|a| a.ts).min(),
+        last_attempt: d.attempts.iter().map(|a| a.ts).max(),
+        relay: deciding.or(last_deferral).and_then(|a| a.relay.clone()),
+        source,
+    }
+}
+
+/// Receives finished (or checkpointed) messages.
+pub trait MessageSink {
+    type Error;
+    fn write(&mut self, msg: &mut MessageState) -> Result<(), Self::Error>;
+}
+
+/// Collects messages by (host, queue id). Finished messages go to the sink as soon as
+/// they are complete, so memory follows the queue's size, not the file's.
+pub struct Assembler {
+    open: HashMap<(Arc<str>, Arc<str>), MessageState>,
+    pub format: &'static str,
+    pub source_name: Arc<str>,
+}
+
+impl Assembler {
+    pub fn new(format: &'static str) -> Self {
+        Assembler {
+            open: HashMap::new(),
+            format,
+            source_name: Arc::from(""),
+        }
+    }
+
+    /// Takes back messages left open by an earlier import (still queued at its end).
+    pub fn resume(&mut self, messages: Vec<MessageState>) {
+        for m in messages {
+            self.open.insert(
+                (Arc::from(m.host.as_str()), Arc::from(m.queue_id.as_str())),
+                m,
+            );
+        }
+    }
+
+    pub fn open_count(&self) -> usize {
+        self.open.len()
+    }
+
+    fn source(&self, line: u64) -> String {
+        format!("{}:{}", self.source_name, line)
+    }
+
+    pub fn push<S: MessageSink>(&mut self, ev: Event, sink: &mut S) -> Result<(), S::Error> {
+        let key = (
+            Arc::<str>::from(ev.host.as_str()),
+            Arc::<str>::from(ev.queue_id.as_str()),
+        );
+        // A new queue file under a known id, or a long silence, means the id was reused:
+        // the old message is finished.
+        let reused = match self.open.get(&key) {
+            Some(m) => {
+                (ev.kind == EventKind::Created && m.has_activity())
+                    || ev.ts - m.last_seen > REUSE_WINDOW_SECS
+            }
+            None => false,
+        };
+        if reused && let Some(mut old) = self.open.remove(&key) {
+            old.closed = true;
+            old.dirty = true;
+            sink.write(&mut old)?;
+        }
+        let source = self.source(ev.line);
+        let format = self.format;
+        let msg = self
+            .open
+            .entry(key.clone())
+            .or_insert_with(|| MessageState::new(&ev, format));
+        msg.dirty = true;
+        msg.last_seen = msg.last_seen.max(ev.ts);
+        msg.first_seen = msg.first_seen.min(ev.ts);
+        if ev.sender.is_some() {
+            msg.sender = ev.sender;
+        }
+        if ev.message_id.is_some() {
+            msg.message_id = ev.message_id;
+        }
+        if ev.subject.is_some() {
+            msg.subject = ev.subject;
+        }
+        match ev.kind {
+            EventKind::Created | EventKind::Info => {}
+            EventKind::Attempt(status) => {
+                let Some(rcpt) = ev.recipient else {
+                    return Ok(());
+                };
+                let d = msg.delivery_mut(&rcpt);
+                if ev.orig_recipient.is_some() {
+                    d.orig_recipient = ev.orig_recipient;
+                }
+                d.attempts.push(AttemptRecord {
+                    ts: ev.ts,
+                    status,
+                    code: ev.dsn,
+                    reply_code: ev.reply_code,
+                    relay: ev.relay,
+                    text: ev.text,
+                    counted: ev.counts_as_attempt,
+                    source,
+                });
+            }
+            EventKind::MessageExpired => {
+                msg.expired_at = Some(ev.ts);
+                for d in &mut msg.deliveries {
+                    let finished = d
+                        .attempts
+                        .iter()
+                        .any(|a| a.status != AttemptStatus::Deferred);
+                    if !finished && d.expired.is_none() {
+                        d.expired = Some((ev.ts, source.clone()));
+                    }
+                }
+            }
+            EventKind::RecipientExpired => {
+                if let Some(rcpt) = ev.recipient {
+                    let d = msg.delivery_mut(&rcpt);
+                    d.expired = Some((ev.ts, source));
+                    if ev.text.is_some() || ev.dsn.is_some() {
+                        // The expiry line's own text (an NDR's "last error") is the last
+                        // deferral when the log had no attempt lines of its own.
+                        if !d
+                            .attempts
+                            .iter()
+                            .any(|a| a.status == AttemptStatus::Deferred)
+                        {
+                            d.attempts.push(AttemptRecord {
+                                ts: ev.ts,
+                                status: AttemptStatus::Deferred,
+                                code: ev.dsn,
+                                reply_code: ev.reply_code,
+                                relay: ev.relay,
+                                text: ev.text,
+                                counted: false,
+                                source: d
+                                    .expired
+                                    .as_ref()
+                                    .map(|(_, s)| s.clone())
+                                    .unwrap_or_default(),
+                            });
+                        }
+                    }
+                }
+            }
+            EventKind::Removed => {
+                msg.closed = true;
+                if let Some(mut done) = self.open.remove(&key) {
+                    sink.write(&mut done)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes every message still open (still queued at the end of this input) without
+    /// forgetting it: a later input, or a later import, continues it.
+    pub fn checkpoint<S: MessageSink>(&mut self, sink: &mut S) -> Result<(), S::Error> {
+        for m in self.open.values_mut().filter(|m| m.dirty) {
+            sink.write(m)?;
+            m.dirty = false;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect(Vec<MessageState>);
+    impl MessageSink for Collect {
+        type Error = std::convert::Infallible;
+        fn write(&mut self, msg: &mut MessageState) -> Result<(), Self::Error> {
+            self.0.push(msg.clone());
+            Ok(())
+        }
+    }
+
+    fn attempt(
+        ts: i64,
+        qid: &str,
+        rcpt: &str,
+        status: AttemptStatus,
+        dsn: &str,
+        text: &str,
+    ) -> Event {
+        let mut e = Event::new(
+            ts,
+            ts as u64,
+            "mx".into(),
+            qid.into(),
+            EventKind::Attempt(status),
+        );
+        e.recipient = Some(rcpt.into());
+        e.dsn = Some(dsn.into());
+        e.text = Some(text.into());
+        e.relay = Some("none".into());
+        e
+    }
+
+    #[test]
+    fn message_expiry_reaches_only_unfinished_recipients_and_keeps_the_cause() {
+        let mut a = Assembler::new("postfix");
+        let mut sink = Collect::default();
+        let q = "ABC123";
+        a.push(
+            attempt(
+                1,
+                q,
+                "a@x.example",
+                AttemptStatus::Deferred,
+                "4.7.650",
+                "451 4.7.650 rate limited due to IP reputation",
+            ),
+            &mut sink,
+        )
+        .unwrap();
+        a.push(
+            attempt(2, q, "b@y.example", AttemptStatus::Sent, "2.0.0", "250 ok"),
+            &mut sink,
+        )
+        .unwrap();
+        a.push(
+            attempt(
+                3,
+                q,
+                "a@x.example",
+                AttemptStatus::Deferred,
+                "4.4.1",
+                "connect to x[1.2.3.4]:25: Connection timed out",
+            ),
+            &mut sink,
+        )
+        .unwrap();
+        a.push(
+            Event::new(4, 4, "mx".into(), q.into(), EventKind::MessageExpired),
+            &mut sink,
+        )
+        .unwrap();
+        a.push(
+            Event::new(5, 5, "mx".into(), q.into(), EventKind::Removed),
+            &mut sink,
+        )
+        .unwrap();
+        assert_eq!(a.open_count(), 0);
+        let rows = sink.0[0].rows();
+        assert_eq!(rows[0].status, "expired");
+        assert_eq!(rows[0].code, "4.4.7");
+        assert_eq!(rows[0].cause, Some(Reason::NetworkError));
+        assert_eq!(rows[0].last_deferral_code.as_deref(), Some("4.4.1"));
+        assert_eq!(rows[0].attempts, 2);
+        assert_eq!(rows[1].status, "sent");
+        assert_eq!(rows[1].cause, None);
+    }
+
+    #[test]
+    fn a_reused_queue_id_starts_a_new_message() {
+        let mut a = Assembler::new("postfix");
+        let mut sink = Collect::default();
+        let mut created = Event::new(1, 1, "mx".into(), "Q1".into(), EventKind::Created);
+        a.push(created.clone(), &mut sink).unwrap();
+        a.push(
+            attempt(2, "Q1", "a@x.example", AttemptStatus::Sent, "2.0.0", "ok"),
+            &mut sink,
+        )
+        .unwrap();
+        created.ts = 100;
+        a.push(created, &mut sink).unwrap();
+        a.push(
+            attempt(
+                101,
+                "Q1",
+                "a@x.example",
+                AttemptStatus::Bounced,
+                "5.1.1",
+                "550 5.1.1 user unknown",
+            ),
+            &mut sink,
+        )
+        .unwrap();
+        a.checkpoint(&mut sink).unwrap();
+        assert_eq!(sink.0.len(), 2);
+        assert_eq!(sink.0[0].rows()[0].status, "sent");
+        assert!(sink.0[0].closed);
+        assert_eq!(sink.0[1].rows()[0].status, "bounced");
+        assert_eq!(sink.0[1].rows()[0].reason, Some(Reason::UserUnknown));
+    }
+
+    #[test]
+    fn status_comes_from_the_log_not_the_code_class() {
+        // A 5xx greeting is logged as a deferral with dsn=4.0.0.
+        let d = DeliveryState {
+            recipient: "u@dmnd.info".into(),
+            orig_recipient: None,
+            attempts: vec![AttemptRecord {
+                ts: 1,
+                status: AttemptStatus::Deferred,
+                code: Some("4.0.0".into()),
+                reply_code: Some(550),
+                relay: Some("mail-in.bond.info[131.244.5.8]:25".into()),
+                text: Some("host mail-in.bond.info[131.244.5.8] refused to talk to me: 550 Too many invalid recipients".into()),
+                counted: true,
+                source: "f:1".into(),
+            }],
+            expired: None,
+        };
+        let row = derive_row("mx", &d);
+        assert_eq!(row.status, "deferred");
+        assert_eq!(row.code, "4.0.0");
+        assert_eq!(row.domain, "dmnd.info");
+    }
+}
