@@ -11,7 +11,7 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::ingest::detect;
 use crate::ingest::input::{self, LineReader};
-use crate::ingest::timestamp::YearTracker;
+use crate::ingest::timestamp::{self, YearTracker};
 use crate::ingest::{Format, LineOutcome, line_parser};
 use crate::store::write::MessageWriter;
 use crate::store::{Store, StoreError, sql_error};
@@ -24,6 +24,39 @@ const SNIFF_BYTES: usize = 256 * 1024;
 /// Skipped lines kept (with their numbers) to show the user.
 pub const SKIPPED_SAMPLE: usize = 20;
 const PROGRESS_EVERY_LINES: u64 = 1 << 16;
+/// Event lines remembered (as hashes) to drop exact repeats: bounded, so memory stays flat.
+const RECENT_LINES_REMEMBERED: usize = 1 << 20;
+
+/// A bounded set of recent line hashes (oldest forgotten first).
+struct RecentLines {
+    set: std::collections::HashSet<u64>,
+    order: std::collections::VecDeque<u64>,
+    cap: usize,
+}
+
+impl RecentLines {
+    fn new(cap: usize) -> Self {
+        RecentLines {
+            set: std::collections::HashSet::new(),
+            order: std::collections::VecDeque::new(),
+            cap,
+        }
+    }
+
+    /// False when `h` was seen recently.
+    fn insert(&mut self, h: u64) -> bool {
+        if !self.set.insert(h) {
+            return false;
+        }
+        self.order.push_back(h);
+        if self.order.len() > self.cap
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
+        }
+        true
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -51,6 +84,8 @@ pub struct FileReport {
     pub deliveries: u64,
     pub skipped: u64,
     pub skipped_sample: Vec<(u64, String)>,
+    /// Lines that repeated an earlier line exactly and were not counted again.
+    pub duplicates: u64,
     pub seconds: f64,
     pub error: Option<String>,
 }
@@ -66,6 +101,7 @@ impl FileReport {
             deliveries: 0,
             skipped: 0,
             skipped_sample: Vec::new(),
+            duplicates: 0,
             seconds: 0.0,
             error: Some(error),
         }
@@ -89,6 +125,8 @@ struct Prepared {
     head: Vec<u8>,
     rest: Box<dyn BufRead + Send>,
     format: Format,
+    /// Year of the first line when the stamps carry none (given, or worked out).
+    year: Option<i32>,
     mtime: Option<i64>,
     total_bytes: Option<u64>,
     first_ts: Option<i64>,
@@ -116,7 +154,20 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, String> {
         })?,
         f => f,
     };
-    let years = year_tracker(opts, inp.mtime);
+    let mtime = inp.mtime;
+    let first_year = match (opts.year, mtime, inp.compressed || name == "-") {
+        (None, Some(t), false) => {
+            let first = head.split(|b| *b == b'\n').find_map(timestamp::line_month);
+            let last = tail_month(name);
+            first.zip(last).map(|(f, l)| timestamp::first_year(f, l, t))
+        }
+        _ => None,
+    };
+    let opts_with_year = ImportOptions {
+        format,
+        year: opts.year.or(first_year),
+    };
+    let years = year_tracker(&opts_with_year, mtime);
     let mut parser = line_parser(format, years)
         .ok_or_else(|| format!("{name}: reading {format} input is not supported yet"))?;
     let mut scratch = Vec::new();
@@ -138,10 +189,24 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, String> {
         head,
         rest: inp.reader,
         format,
-        mtime: inp.mtime,
+        year: opts_with_year.year,
+        mtime,
         total_bytes,
         first_ts,
     })
+}
+
+/// The month of the last classic stamp in a plain file (read from its last 64 KiB).
+fn tail_month(name: &str) -> Option<u32> {
+    let mut f = std::fs::File::open(name).ok()?;
+    let len = f.metadata().ok()?.len();
+    f.seek(io::SeekFrom::Start(len.saturating_sub(64 * 1024)))
+        .ok()?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail).ok()?;
+    tail.split(|b| *b == b'\n')
+        .rev()
+        .find_map(timestamp::line_month)
 }
 
 fn year_tracker(opts: &ImportOptions, mtime: Option<i64>) -> YearTracker {
@@ -355,7 +420,13 @@ fn import_one(
             .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
     }
 
-    let years = year_tracker(opts, p.mtime);
+    let years = year_tracker(
+        &ImportOptions {
+            format: p.format,
+            year: if skip.is_some() { opts.year } else { p.year },
+        },
+        p.mtime,
+    );
     let mut parser = line_parser(p.format, years).expect("prepare checked the format has a parser");
     assembler.format = p.format.as_str();
     assembler.source_name = Arc::from(name.as_str());
@@ -370,6 +441,8 @@ fn import_one(
     let (mut n_events, mut n_skipped, mut n_lines) = (0u64, 0u64, 0u64);
     let mut sample: Vec<(u64, String)> = Vec::new();
     let mut read_error = None;
+    let mut seen = RecentLines::new(RECENT_LINES_REMEMBERED);
+    let mut n_duplicates = 0u64;
     loop {
         let line = match lines.next_line(&mut buf) {
             Ok(Some(l)) => l,
@@ -398,6 +471,12 @@ fn import_one(
                 }
             }
             LineOutcome::Parsed | LineOutcome::Ignored => {}
+        }
+        // The same line twice (overlapping or concatenated log copies) is one event: it
+        // would otherwise count a delivery again, even in another inferred year.
+        if !events.is_empty() && !seen.insert(xxh3_64(line.bytes)) {
+            n_duplicates += 1;
+            events.clear();
         }
         for ev in events.drain(..) {
             n_events += 1;
@@ -492,6 +571,7 @@ fn import_one(
         deliveries,
         skipped: n_skipped,
         skipped_sample: sample,
+        duplicates: n_duplicates,
         seconds: started.elapsed().as_secs_f64(),
         error: read_error,
     })
@@ -504,8 +584,8 @@ pub fn mark_typo_domains(store: &mut Store) -> Result<(), StoreError> {
         let tx = conn.transaction()?;
         let domains = |sql: &str| -> rusqlite::Result<Vec<String>> {
             let mut stmt = tx.prepare(sql)?;
-            let v = stmt.query_map([], |r| r.get(0))?.collect();
-            v
+
+            stmt.query_map([], |r| r.get(0))?.collect()
         };
         let delivered = domains("SELECT DISTINCT domain FROM deliveries WHERE status = 'sent'")?;
         let failed = domains("SELECT DISTINCT domain FROM deliveries WHERE status != 'sent'")?;

@@ -182,9 +182,8 @@ fn fields(mut s: &[u8]) -> Fields<'_> {
                 .map(|i| i + 1)
                 .unwrap_or(rest.len())
         } else {
-            memchr::memmem::find(rest, b", ")
-                .or_else(|| memchr::memchr(b' ', rest))
-                .unwrap_or(rest.len())
+            // Values carry no spaces or commas; the text after `status=x` does.
+            memchr::memchr2(b',', b' ', rest).unwrap_or(rest.len())
         };
         let value = &rest[..value_end];
         let mut after = &rest[value_end..];
@@ -243,7 +242,8 @@ fn reply_code(text: &[u8]) -> Option<u16> {
 
 impl PostfixParser {
     pub fn new(years: YearTracker) -> Self {
-        PostfixParser { years, last_ts: 0 }
+        let last_ts = years.fallback_ts;
+        PostfixParser { years, last_ts }
     }
 
     /// Parses one line, pushing its events (at most one) to `out`.
@@ -262,7 +262,11 @@ impl PostfixParser {
             self.last_ts = ts;
         }
         let host = j.host.as_deref().unwrap_or("");
-        let prog = j.program.as_deref().map(|p| format!("{p}:"));
+        let prog = j
+            .program
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .map(|p| format!("{p}:"));
         let program = match &prog {
             Some(p) => match parse_program(p.as_bytes()) {
                 Some(p) => Some(p),
@@ -325,10 +329,10 @@ impl PostfixParser {
     ) -> LineOutcome {
         msg = trim_start(msg);
         // Solaris: `[ID 197553 mail.info] `
-        if msg.starts_with(b"[ID ") {
-            if let Some(i) = memchr::memchr(b']', msg) {
-                msg = trim_start(&msg[i + 1..]);
-            }
+        if msg.starts_with(b"[ID ")
+            && let Some(i) = memchr::memchr(b']', msg)
+        {
+            msg = trim_start(&msg[i + 1..]);
         }
         let Some(colon) = memchr::memmem::find(msg, b": ") else {
             return if program.is_some() {
@@ -363,6 +367,7 @@ impl PostfixParser {
                 h.push_str(&String::from_utf8_lossy(p.syslog_name));
                 h
             }
+            _ if host.is_empty() => "unknown".to_string(),
             _ => lossy(host),
         };
         let ts = self.last_ts;
@@ -610,6 +615,15 @@ mod tests {
         );
         let (o, _) = parse(r#"{"MESSAGE":"hello","SYSLOG_IDENTIFIER":"cron"}"#);
         assert!(matches!(o, LineOutcome::Skipped));
+    }
+
+    #[test]
+    fn reply_text_with_commas_does_not_hide_the_status() {
+        let (_, ev) = parse(
+            "Feb 15 07:32:34 relay.cs.tcd.ie postfix/smtp[2636]: [ID 197553 mail.info] 0175B38CD: to=<u42819773@cs.tcd.ie>, relay=127.0.0.1[127.0.0.1], delay=26, status=sent (250 2.6.0 Ok, id=00506-20, from MTA([127.0.0.1]:11025): 250 Ok: queued as 08CF538D5)",
+        );
+        assert_eq!(ev[0].kind, EventKind::Attempt(AttemptStatus::Sent));
+        assert_eq!(ev[0].reply_code, Some(250));
     }
 
     #[test]

@@ -7,17 +7,13 @@
 //! * an expiry applies to every recipient of the message not yet sent or bounced, groups
 //!   under 4.4.7, and keeps the last deferral as its cause;
 //! * queue ids are reused over time, so a message is keyed by host + queue id and a new
-//!   queue file (or a long silence) starts a new message.
+//!   queue file starts a new message.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::classify::{self, EnhancedCode, Reason};
 use crate::ingest::{AttemptStatus, Event, EventKind};
-
-/// Postfix's default queue lifetime is 5 days; past twice that, the same queue id is
-/// another message even without a `removed` line between them.
-const REUSE_WINDOW_SECS: i64 = 10 * 86_400;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptRecord {
@@ -158,8 +154,13 @@ fn underlying_text(text: &str) -> &str {
         .unwrap_or(text)
 }
 
+/// The attempt's logged code, unless it contradicts the log's own decision (a success
+/// code on a deferral, seen on real Postfix `local` lines): the decision wins.
 fn code_of(a: &AttemptRecord) -> Option<EnhancedCode> {
-    a.code.as_deref().and_then(|c| c.parse().ok())
+    a.code
+        .as_deref()
+        .and_then(|c| c.parse::<EnhancedCode>().ok())
+        .filter(|c| (c.class == 2) == (a.status == AttemptStatus::Sent))
 }
 
 fn verdict_of(a: &AttemptRecord) -> classify::Verdict {
@@ -169,7 +170,10 @@ fn verdict_of(a: &AttemptRecord) -> classify::Verdict {
 /// The grouping code of an attempt: the logged code unless it is a bare X.0.0 and the
 /// text names a better one; else the reply's class; else the status's.
 fn grouping_code(a: &AttemptRecord, verdict: &classify::Verdict) -> EnhancedCode {
-    if let Some(c) = verdict.code {
+    if let Some(c) = verdict
+        .code
+        .filter(|c| (c.class == 2) == (a.status == AttemptStatus::Sent))
+    {
         return c;
     }
     let class = match a.reply_code {
@@ -334,24 +338,29 @@ impl Assembler {
         format!("{}:{}", self.source_name, line)
     }
 
+    fn finish<S: MessageSink>(
+        &mut self,
+        mut msg: MessageState,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        msg.closed = true;
+        msg.dirty = true;
+        sink.write(&mut msg)
+    }
+
     pub fn push<S: MessageSink>(&mut self, ev: Event, sink: &mut S) -> Result<(), S::Error> {
         let key = (
             Arc::<str>::from(ev.host.as_str()),
             Arc::<str>::from(ev.queue_id.as_str()),
         );
-        // A new queue file under a known id, or a long silence, means the id was reused:
-        // the old message is finished.
-        let reused = match self.open.get(&key) {
-            Some(m) => {
-                (ev.kind == EventKind::Created && m.has_activity())
-                    || ev.ts - m.last_seen > REUSE_WINDOW_SECS
-            }
-            None => false,
-        };
-        if reused && let Some(mut old) = self.open.remove(&key) {
-            old.closed = true;
-            old.dirty = true;
-            sink.write(&mut old)?;
+        // A new queue file under a known id means the id was reused: the old message is
+        // finished. (A time gap alone decides nothing: yearless stamps and out-of-order
+        // log pieces make gaps that are not reuse.)
+        if ev.kind == EventKind::Created
+            && self.open.get(&key).is_some_and(MessageState::has_activity)
+            && let Some(old) = self.open.remove(&key)
+        {
+            self.finish(old, sink)?;
         }
         let source = self.source(ev.line);
         let format = self.format;
@@ -435,9 +444,8 @@ impl Assembler {
                 }
             }
             EventKind::Removed => {
-                msg.closed = true;
-                if let Some(mut done) = self.open.remove(&key) {
-                    sink.write(&mut done)?;
+                if let Some(done) = self.open.remove(&key) {
+                    self.finish(done, sink)?;
                 }
             }
         }
