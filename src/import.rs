@@ -4,6 +4,8 @@
 
 use std::io::{self, BufRead, BufReader, Read, Seek, Write};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, SyncSender};
 use std::time::Instant;
 
 use rusqlite::params;
@@ -12,10 +14,10 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 use crate::ingest::detect;
 use crate::ingest::input::{self, LineReader};
 use crate::ingest::timestamp::{self, YearTracker};
-use crate::ingest::{Format, LineOutcome, line_parser};
+use crate::ingest::{Format, LineOutcome, LineParser, line_parser};
 use crate::store::write::MessageWriter;
 use crate::store::{Store, StoreError, sql_error};
-use crate::triage::Assembler;
+use crate::triage::{Assembler, MessageSink, MessageState};
 
 /// Identity of an input is the hash of its first bytes (up to this many).
 const HEAD_ID_LEN: usize = 4096;
@@ -25,7 +27,7 @@ const SNIFF_BYTES: usize = 256 * 1024;
 pub const SKIPPED_SAMPLE: usize = 20;
 const PROGRESS_EVERY_LINES: u64 = 1 << 16;
 /// Event lines remembered (as hashes) to drop exact repeats: bounded, so memory stays flat.
-const RECENT_LINES_REMEMBERED: usize = 1 << 20;
+const RECENT_LINES_REMEMBERED: usize = 1 << 18;
 
 /// A bounded set of recent line hashes (oldest forgotten first).
 struct RecentLines {
@@ -433,71 +435,81 @@ fn import_one(
 
     let path = store.path.clone();
     let tx = store.conn.transaction().map_err(|e| sql_error(&path, e))?;
-    let mut writer = MessageWriter::new(&tx, &path);
-    let mut lines = LineReader::new(BufReader::with_capacity(256 * 1024, &mut reader));
-    lines.line_no = first_line;
-    let mut buf = Vec::new();
-    let mut events = Vec::new();
-    let (mut n_events, mut n_skipped, mut n_lines) = (0u64, 0u64, 0u64);
-    let mut sample: Vec<(u64, String)> = Vec::new();
-    let mut read_error = None;
-    let mut seen = RecentLines::new(RECENT_LINES_REMEMBERED);
-    let mut n_duplicates = 0u64;
-    loop {
-        let line = match lines.next_line(&mut buf) {
-            Ok(Some(l)) => l,
-            Ok(None) => break,
-            Err(e) => {
-                read_error = Some(format!(
-                    "{name}: read error after line {}: {e}",
-                    lines.line_no
-                ));
-                break;
-            }
+    let bulk = drop_indexes_for_bulk_load(&tx, p.total_bytes).map_err(|e| sql_error(&path, e))?;
+    let mut writer = MessageWriter::new(&tx, &path)?;
+
+    // Two stages on two threads: this one writes to the store while the other reads,
+    // parses and assembles; finished messages cross over in batches.
+    let lines_done = AtomicU64::new(0);
+    let bytes_done = AtomicU64::new(0);
+    let stats = std::thread::scope(|scope| -> Result<ParseStats, ImportError> {
+        let (batches, finished) = std::sync::mpsc::sync_channel::<Vec<MessageState>>(16);
+        let stage = ParseStage {
+            reader: &mut reader,
+            first_line,
+            parser: parser.as_mut(),
+            lines_done: &lines_done,
+            bytes_done: &bytes_done,
+            name: &name,
         };
-        n_lines += 1;
-        let line_no = lines.line_no;
-        if line.bytes.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        events.clear();
-        match parser.parse_line(line.bytes, line_no, &mut events) {
-            LineOutcome::Skipped => {
-                n_skipped += 1;
-                if sample.len() < SKIPPED_SAMPLE {
-                    let text = String::from_utf8_lossy(&line.bytes[..line.bytes.len().min(300)])
-                        .into_owned();
-                    sample.push((line_no, text));
+        let assembler = &mut *assembler;
+        let parsing = scope.spawn(move || {
+            let mut sink = BatchSink {
+                batch: Vec::with_capacity(BATCH),
+                out: batches,
+            };
+            let stats = stage.run(assembler, &mut sink);
+            let _ = sink.flush();
+            stats
+        });
+        let mut write_error = None;
+        'receive: loop {
+            match finished.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok(batch) => {
+                    for mut m in batch {
+                        if let Err(e) = writer.write(&mut m) {
+                            write_error = Some(e);
+                            break 'receive;
+                        }
+                    }
                 }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
             }
-            LineOutcome::Parsed | LineOutcome::Ignored => {}
-        }
-        // The same line twice (overlapping or concatenated log copies) is one event: it
-        // would otherwise count a delivery again, even in another inferred year.
-        if !events.is_empty() && !seen.insert(xxh3_64(line.bytes)) {
-            n_duplicates += 1;
-            events.clear();
-        }
-        for ev in events.drain(..) {
-            n_events += 1;
-            assembler.push(ev, &mut writer)?;
-        }
-        if n_lines % PROGRESS_EVERY_LINES == 0 {
             progress(&Progress {
                 file: name.clone(),
                 file_index,
                 file_count,
-                bytes: skip_bytes + lines.offset,
+                bytes: skip_bytes + bytes_done.load(Ordering::Relaxed),
                 total_bytes: p.total_bytes,
-                lines: n_lines,
+                lines: lines_done.load(Ordering::Relaxed),
                 done: false,
             });
         }
-    }
-    drop(lines);
+        // Stops the parser early if writing failed.
+        drop(finished);
+        let stats = parsing
+            .join()
+            .map_err(|_| ImportError::Input(format!("{name}: the parser stopped unexpectedly")))?;
+        match write_error {
+            Some(e) => Err(e.into()),
+            None => Ok(stats),
+        }
+    })?;
     assembler.checkpoint(&mut writer)?;
     let deliveries = writer.deliveries_written;
     drop(writer);
+    if bulk {
+        recreate_indexes(&tx).map_err(|e| sql_error(&path, e))?;
+    }
+    let ParseStats {
+        lines: n_lines,
+        events: n_events,
+        skipped: n_skipped,
+        duplicates: n_duplicates,
+        sample,
+        read_error,
+    } = stats;
 
     let imported_bytes = reader.count;
     let imported_hash = reader.hasher.digest();
@@ -577,6 +589,146 @@ fn import_one(
     })
 }
 
+/// Messages handed from the parsing thread to the writing thread at a time.
+const BATCH: usize = 256;
+
+/// Sends finished messages to the writing thread in batches.
+struct BatchSink {
+    batch: Vec<MessageState>,
+    out: SyncSender<Vec<MessageState>>,
+}
+
+/// The writing side hung up (it failed): stop parsing.
+struct WriterGone;
+
+impl BatchSink {
+    fn flush(&mut self) -> Result<(), WriterGone> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        self.out.send(batch).map_err(|_| WriterGone)
+    }
+}
+
+impl MessageSink for BatchSink {
+    type Error = WriterGone;
+    fn write(&mut self, msg: &mut MessageState) -> Result<(), WriterGone> {
+        self.batch
+            .push(std::mem::replace(msg, MessageState::placeholder()));
+        if self.batch.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct ParseStats {
+    lines: u64,
+    events: u64,
+    skipped: u64,
+    duplicates: u64,
+    sample: Vec<(u64, String)>,
+    read_error: Option<String>,
+}
+
+/// The reading half of an import: lines → events → assembled messages.
+struct ParseStage<'a, R: Read> {
+    reader: &'a mut HashRead<R>,
+    first_line: u64,
+    parser: &'a mut dyn LineParser,
+    lines_done: &'a AtomicU64,
+    bytes_done: &'a AtomicU64,
+    name: &'a str,
+}
+
+impl<R: Read> ParseStage<'_, R> {
+    fn run(self, assembler: &mut Assembler, sink: &mut BatchSink) -> ParseStats {
+        let mut st = ParseStats::default();
+        let mut lines = LineReader::new(BufReader::with_capacity(256 * 1024, &mut *self.reader));
+        lines.line_no = self.first_line;
+        let mut buf = Vec::new();
+        let mut events = Vec::new();
+        let mut seen = RecentLines::new(RECENT_LINES_REMEMBERED);
+        loop {
+            let line = match lines.next_line(&mut buf) {
+                Ok(Some(l)) => l,
+                Ok(None) => break,
+                Err(e) => {
+                    st.read_error = Some(format!(
+                        "{}: read error after line {}: {e}",
+                        self.name, lines.line_no
+                    ));
+                    break;
+                }
+            };
+            st.lines += 1;
+            let line_no = lines.line_no;
+            if st.lines % PROGRESS_EVERY_LINES == 0 {
+                self.lines_done.store(st.lines, Ordering::Relaxed);
+                self.bytes_done.store(lines.offset, Ordering::Relaxed);
+            }
+            if line.bytes.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            events.clear();
+            if let LineOutcome::Skipped = self.parser.parse_line(line.bytes, line_no, &mut events) {
+                st.skipped += 1;
+                if st.sample.len() < SKIPPED_SAMPLE {
+                    let text = String::from_utf8_lossy(&line.bytes[..line.bytes.len().min(300)]);
+                    st.sample.push((line_no, text.into_owned()));
+                }
+            }
+            // The same line twice (overlapping or concatenated log copies) is one event: it
+            // would otherwise count a delivery again, even in another inferred year.
+            if !events.is_empty() && !seen.insert(xxh3_64(line.bytes)) {
+                st.duplicates += 1;
+                events.clear();
+            }
+            for ev in events.drain(..) {
+                st.events += 1;
+                if assembler.push(ev, sink).is_err() {
+                    return st;
+                }
+            }
+        }
+        self.lines_done.store(st.lines, Ordering::Relaxed);
+        self.bytes_done.store(lines.offset, Ordering::Relaxed);
+        st
+    }
+}
+
+/// On a bulk load (an input bigger than what the store holds), dropping the secondary
+/// indexes and building them once at the end is several times faster than keeping them
+/// up to date row by row. Inside the input's transaction, so a failure restores them.
+fn drop_indexes_for_bulk_load(
+    tx: &rusqlite::Transaction<'_>,
+    input_bytes: Option<u64>,
+) -> rusqlite::Result<bool> {
+    let Some(bytes) = input_bytes else {
+        return Ok(false);
+    };
+    let stored: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM deliveries", [], |r| {
+        r.get(0)
+    })?;
+    // About one delivery per 2 KB of log.
+    if bytes / 2048 < 4 * stored as u64 + 1000 {
+        return Ok(false);
+    }
+    for (drop, _) in crate::store::schema::BULK_INDEXES {
+        tx.execute_batch(drop)?;
+    }
+    Ok(true)
+}
+
+fn recreate_indexes(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    for (_, create) in crate::store::schema::BULK_INDEXES {
+        tx.execute_batch(create)?;
+    }
+    Ok(())
+}
+
 /// Flags failed deliveries whose domain is a small edit away from a mailbox provider or
 /// from a domain that received mail in this store.
 pub fn mark_typo_domains(store: &mut Store) -> Result<(), StoreError> {
@@ -591,8 +743,14 @@ pub fn mark_typo_domains(store: &mut Store) -> Result<(), StoreError> {
         let failed = domains("SELECT DISTINCT domain FROM deliveries WHERE status != 'sent'")?;
         let delivered_set: std::collections::HashSet<&str> =
             delivered.iter().map(String::as_str).collect();
+        // The busiest delivered domains are the ones people mean; comparing with every
+        // domain that ever received mail would grow with the square of the store.
+        let popular = domains(
+            "SELECT domain FROM deliveries WHERE status = 'sent' GROUP BY domain
+             HAVING count(*) >= 3 ORDER BY count(*) DESC, domain LIMIT 2000",
+        )?;
         let mut known: Vec<&str> = crate::classify::provider::well_known_domains().collect();
-        known.extend(delivered.iter().map(String::as_str));
+        known.extend(popular.iter().map(String::as_str));
         let mut suggestions: Vec<(&str, &str)> = Vec::new();
         for d in &failed {
             if d.is_empty() || delivered_set.contains(d.as_str()) {
