@@ -138,9 +138,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     return Ok(code);
                 }
             }
-            anyhow::bail!(
-                "the terminal UI is not built yet; use `sendlog report` or `sendlog export deliveries`"
-            )
+            // Until the terminal UI lands, the same overview as `sendlog report`.
+            report::run(db, false, args.import.queue_lifetime)
         }
     }
 }
