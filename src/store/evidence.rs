@@ -215,7 +215,18 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn store_with(rows: &[(&str, &str, Option<&str>, &str, &str, Option<&str>, i64)]) -> Store {
+    /// code, status, cause, domain, sending host, typo_of, attempt time
+    type Row<'a> = (
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        i64,
+    );
+
+    fn store_with(rows: &[Row<'_>]) -> Store {
         let store = Store::open(":memory:").unwrap();
         store
             .conn
