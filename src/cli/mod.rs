@@ -67,7 +67,8 @@ pub enum Command {
         queue_lifetime: Option<i64>,
     },
     /// Print the explanation panel of an enhanced status code (e.g. 4.4.7), with your own
-    /// evidence from the store.
+    /// evidence from the store. Panels in ~/.config/sendlog/knowledge/CODE.toml (or
+    /// $SENDLOG_KNOWLEDGE_DIR) add to or replace the built-in ones.
     Explain {
         #[arg(value_name = "CODE")]
         code: String,

@@ -3,13 +3,17 @@
 //! DNS evidence, and when. Every query is keyed on `deliveries.code` (indexed) and binds
 //! its parameters.
 
-use rusqlite::Connection;
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::{Result, Store};
 
 /// How many rows each top list keeps.
 pub const TOP: usize = 5;
+
+/// The cause shown for a delivery without one.
+pub const UNKNOWN: &str = "unknown";
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct StatusCounts {
@@ -79,130 +83,152 @@ impl CodeEvidence {
     }
 }
 
-fn top_counts(conn: &Connection, sql: &str, code: &str) -> rusqlite::Result<Vec<Count>> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(rusqlite::params![code, TOP as i64], |r| {
-        Ok(Count {
-            name: r.get(0)?,
-            count: r.get(1)?,
-        })
-    })?;
-    rows.collect()
+/// Tallies by name, then the `TOP` biggest (ties by name, for stable output).
+#[derive(Default)]
+struct Tally(HashMap<String, u64>);
+
+impl Tally {
+    fn add(&mut self, name: &str) {
+        match self.0.get_mut(name) {
+            Some(n) => *n += 1,
+            None => {
+                self.0.insert(name.to_string(), 1);
+            }
+        }
+    }
+
+    fn top(self) -> Vec<Count> {
+        let mut v: Vec<Count> = self
+            .0
+            .into_iter()
+            .map(|(name, count)| Count { name, count })
+            .collect();
+        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+        v.truncate(TOP);
+        v
+    }
 }
 
 impl Store {
     /// Evidence for `code` as stored (e.g. `4.4.7`). A code with no deliveries gives an
     /// empty `CodeEvidence`, not an error.
+    ///
+    /// One pass over the code's rows (through the `code` index) feeds every tally: the
+    /// biggest group of a large store is read once, not once per list.
     pub fn code_evidence(&self, code: &str) -> Result<CodeEvidence> {
         let run = || -> rusqlite::Result<CodeEvidence> {
-            let c = &self.conn;
-            let (counts, first_attempt, last_attempt, domains, hosts) = c
-                .prepare_cached(
-                    "SELECT count(*), coalesce(sum(status = 'sent'), 0),
-                            coalesce(sum(status = 'deferred'), 0), coalesce(sum(status = 'bounced'), 0),
-                            coalesce(sum(status = 'expired'), 0), min(first_attempt), max(last_attempt),
-                            count(DISTINCT domain), count(DISTINCT host)
-                     FROM deliveries WHERE code = ?1",
-                )?
-                .query_row([code], |r| {
-                    Ok((
-                        StatusCounts {
-                            total: r.get(0)?,
-                            sent: r.get(1)?,
-                            deferred: r.get(2)?,
-                            bounced: r.get(3)?,
-                            expired: r.get(4)?,
-                        },
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                        r.get(8)?,
-                    ))
-                })?;
+            let mut counts = StatusCounts::default();
+            let (mut causes, mut deferral_codes, mut domains, mut hosts, mut dns) = (
+                Tally::default(),
+                Tally::default(),
+                Tally::default(),
+                Tally::default(),
+                Tally::default(),
+            );
+            let mut providers: HashMap<String, String> = HashMap::new();
+            let mut typos: HashMap<(String, String), u64> = HashMap::new();
+            let (mut first_attempt, mut last_attempt): (Option<i64>, Option<i64>) = (None, None);
+            let mut dns_failures = 0;
 
-            let causes = top_counts(
-                c,
-                "SELECT coalesce(cause, 'unknown'), count(*) FROM deliveries WHERE code = ?1
-                 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?2",
-                code,
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT status, cause, domain, provider, host, typo_of, last_deferral_code,
+                        first_attempt, last_attempt
+                 FROM deliveries WHERE code = ?1",
             )?;
-            let last_deferral_codes = top_counts(
-                c,
-                "SELECT last_deferral_code, count(*) FROM deliveries
-                 WHERE code = ?1 AND last_deferral_code IS NOT NULL
-                 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?2",
-                code,
-            )?;
+            let mut rows = stmt.query([code])?;
+            while let Some(r) = rows.next()? {
+                counts.total += 1;
+                match r.get_ref(0)?.as_str()? {
+                    "sent" => counts.sent += 1,
+                    "deferred" => counts.deferred += 1,
+                    "bounced" => counts.bounced += 1,
+                    "expired" => counts.expired += 1,
+                    _ => {}
+                }
+                let cause = r.get_ref(1)?.as_str_or_null()?.unwrap_or(UNKNOWN);
+                causes.add(cause);
+                let domain = r.get_ref(2)?.as_str()?;
+                domains.add(domain);
+                if let Some(p) = r.get_ref(3)?.as_str_or_null()?
+                    && !providers.contains_key(domain)
+                {
+                    providers.insert(domain.to_string(), p.to_string());
+                }
+                hosts.add(r.get_ref(4)?.as_str()?);
+                if let Some(t) = r.get_ref(5)?.as_str_or_null()? {
+                    *typos
+                        .entry((domain.to_string(), t.to_string()))
+                        .or_default() += 1;
+                }
+                if let Some(c) = r.get_ref(6)?.as_str_or_null()? {
+                    deferral_codes.add(c);
+                }
+                if cause == "hostunknown" {
+                    dns_failures += 1;
+                    dns.add(domain);
+                }
+                if let Some(t) = r.get::<_, Option<i64>>(7)? {
+                    first_attempt = Some(first_attempt.map_or(t, |f| f.min(t)));
+                }
+                if let Some(t) = r.get::<_, Option<i64>>(8)? {
+                    last_attempt = Some(last_attempt.map_or(t, |l| l.max(t)));
+                }
+            }
+            drop(rows);
+
+            let domain_count = domains.0.len() as u64;
+            let host_count = hosts.0.len() as u64;
+            let causes = causes.top();
+            let destinations = domains
+                .top()
+                .into_iter()
+                .map(|c| Destination {
+                    provider: providers.get(&c.name).cloned(),
+                    domain: c.name,
+                    count: c.count,
+                })
+                .collect();
+            let mut typo_domains: Vec<Typo> = typos
+                .into_iter()
+                .map(|((domain, suggestion), count)| Typo {
+                    domain,
+                    suggestion,
+                    count,
+                })
+                .collect();
+            typo_domains
+                .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.domain.cmp(&b.domain)));
+            typo_domains.truncate(TOP);
+
+            // The newest reply behind the top cause: walking the index backwards stops at
+            // the first match instead of sorting every row.
             let example = match causes.first() {
-                Some(top) => c
+                Some(top) => self
+                    .conn
                     .prepare_cached(
                         "SELECT coalesce(last_deferral_text, final_text) FROM deliveries
-                         WHERE code = ?1 AND coalesce(cause, 'unknown') = ?2
+                         WHERE code = ?1 AND coalesce(cause, ?3) = ?2
                            AND coalesce(last_deferral_text, final_text) IS NOT NULL
-                         ORDER BY last_attempt DESC, id DESC LIMIT 1",
+                         ORDER BY id DESC LIMIT 1",
                     )?
-                    .query_map(rusqlite::params![code, top.name], |r| r.get(0))?
+                    .query_map(rusqlite::params![code, top.name, UNKNOWN], |r| r.get(0))?
                     .next()
                     .transpose()?,
                 None => None,
             };
-            let destinations = c
-                .prepare_cached(
-                    "SELECT domain, max(provider), count(*) FROM deliveries WHERE code = ?1
-                     GROUP BY domain ORDER BY 3 DESC, domain LIMIT ?2",
-                )?
-                .query_map(rusqlite::params![code, TOP as i64], |r| {
-                    Ok(Destination {
-                        domain: r.get(0)?,
-                        provider: r.get(1)?,
-                        count: r.get(2)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<_>>()?;
-            let sending_hosts = top_counts(
-                c,
-                "SELECT host, count(*) FROM deliveries WHERE code = ?1
-                 GROUP BY host ORDER BY 2 DESC, host LIMIT ?2",
-                code,
-            )?;
-            let typo_domains = c
-                .prepare_cached(
-                    "SELECT domain, typo_of, count(*) FROM deliveries
-                     WHERE code = ?1 AND typo_of IS NOT NULL
-                     GROUP BY domain, typo_of ORDER BY 3 DESC, domain LIMIT ?2",
-                )?
-                .query_map(rusqlite::params![code, TOP as i64], |r| {
-                    Ok(Typo {
-                        domain: r.get(0)?,
-                        suggestion: r.get(1)?,
-                        count: r.get(2)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<_>>()?;
-            let dns_failures: u64 = c
-                .prepare_cached(
-                    "SELECT count(*) FROM deliveries WHERE code = ?1 AND cause = 'hostunknown'",
-                )?
-                .query_row([code], |r| r.get(0))?;
-            let dns_domains = top_counts(
-                c,
-                "SELECT domain, count(*) FROM deliveries WHERE code = ?1 AND cause = 'hostunknown'
-                 GROUP BY domain ORDER BY 2 DESC, domain LIMIT ?2",
-                code,
-            )?;
             Ok(CodeEvidence {
                 code: code.to_string(),
                 counts,
                 causes,
-                last_deferral_codes,
+                last_deferral_codes: deferral_codes.top(),
                 example,
-                domains,
+                domains: domain_count,
                 destinations,
-                hosts,
-                sending_hosts,
+                hosts: host_count,
+                sending_hosts: hosts.top(),
                 typo_domains,
                 dns_failures,
-                dns_domains,
+                dns_domains: dns.top(),
                 first_attempt,
                 last_attempt,
             })
