@@ -335,9 +335,9 @@ fn class_and_subject_panel(code: EnhancedCode) -> Panel {
             Section {
                 heading: doc::REFERENCES.to_string(),
                 lines: vec![
-                    "RFC 3463, Enhanced Mail System Status Codes — https://www.rfc-editor.org/rfc/rfc3463"
+                    "• RFC 3463, Enhanced Mail System Status Codes — https://www.rfc-editor.org/rfc/rfc3463"
                         .to_string(),
-                    "IANA, SMTP Enhanced Status Codes registry — https://www.iana.org/assignments/smtp-enhanced-status-codes"
+                    "• IANA, SMTP Enhanced Status Codes registry — https://www.iana.org/assignments/smtp-enhanced-status-codes"
                         .to_string(),
                 ],
             },
