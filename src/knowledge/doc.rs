@@ -1,5 +1,20 @@
 //! The file format of one panel (`assets/knowledge/<code>.toml`, or the user's directory)
-//! and its conversion into the `Panel` the CLI and the TUI show.
+//! and its conversion into the `Panel` the CLI and the TUI show. A minimal user panel:
+//!
+//! ```toml
+//! code = "4.7.650"                    # must match the file name: 4.7.650.toml
+//! title = "Microsoft rate limit"
+//! reasons = ["badreputation"]         # taxonomy names this panel explains
+//! meaning = ["One paragraph per string."]
+//! why = ["One bullet per string."]
+//! [[fix]]
+//! step = "Check the IP in SNDS."
+//! shows = "sending_hosts"             # causes | typo_dns | sending_hosts | destinations | time_range
+//! ```
+//!
+//! The other keys: `seen_from` and `cold_email` (paragraphs), `[[variant]]` (`provider`,
+//! `text`, `note`), `[[faq]]` (`q`, `a`), `[[reference]]` (`title`, `url`). Unknown keys are
+//! errors, so a typo does not silently drop a section.
 
 use serde::Deserialize;
 
