@@ -17,7 +17,7 @@ use crate::ingest::timestamp::{self, YearTracker};
 use crate::ingest::{Format, LineOutcome, LineParser, line_parser};
 use crate::store::write::MessageWriter;
 use crate::store::{Store, StoreError, sql_error};
-use crate::triage::{Assembler, MessageSink, MessageState};
+use crate::triage::{Assembler, DeliveryRow, MessageSink, MessageState};
 
 /// Identity of an input is the hash of its first bytes (up to this many).
 const HEAD_ID_LEN: usize = 4096;
@@ -443,7 +443,7 @@ fn import_one(
     let lines_done = AtomicU64::new(0);
     let bytes_done = AtomicU64::new(0);
     let stats = std::thread::scope(|scope| -> Result<ParseStats, ImportError> {
-        let (batches, finished) = std::sync::mpsc::sync_channel::<Vec<MessageState>>(16);
+        let (batches, finished) = std::sync::mpsc::sync_channel::<Vec<Finished>>(16);
         let stage = ParseStage {
             reader: &mut reader,
             first_line,
@@ -466,8 +466,8 @@ fn import_one(
         'receive: loop {
             match finished.recv_timeout(std::time::Duration::from_millis(100)) {
                 Ok(batch) => {
-                    for mut m in batch {
-                        if let Err(e) = writer.write(&mut m) {
+                    for (mut m, rows) in batch {
+                        if let Err(e) = writer.write_with_rows(&mut m, &rows) {
                             write_error = Some(e);
                             break 'receive;
                         }
@@ -592,10 +592,14 @@ fn import_one(
 /// Messages handed from the parsing thread to the writing thread at a time.
 const BATCH: usize = 256;
 
+/// A finished message with its delivery rows, derived on the parsing thread so that the
+/// writing thread only writes.
+type Finished = (MessageState, Vec<DeliveryRow>);
+
 /// Sends finished messages to the writing thread in batches.
 struct BatchSink {
-    batch: Vec<MessageState>,
-    out: SyncSender<Vec<MessageState>>,
+    batch: Vec<Finished>,
+    out: SyncSender<Vec<Finished>>,
 }
 
 /// The writing side hung up (it failed): stop parsing.
@@ -614,8 +618,9 @@ impl BatchSink {
 impl MessageSink for BatchSink {
     type Error = WriterGone;
     fn write(&mut self, msg: &mut MessageState) -> Result<(), WriterGone> {
+        let rows = msg.rows();
         self.batch
-            .push(std::mem::replace(msg, MessageState::placeholder()));
+            .push((std::mem::replace(msg, MessageState::placeholder()), rows));
         if self.batch.len() >= BATCH {
             self.flush()?;
         }

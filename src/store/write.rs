@@ -4,7 +4,7 @@
 use rusqlite::{Statement, Transaction, params};
 
 use crate::ingest::AttemptStatus;
-use crate::triage::{AttemptRecord, DeliveryState, MessageSink, MessageState, SourceRef};
+use crate::triage::{AttemptRecord, DeliveryRow, DeliveryState, MessageSink, MessageState, SourceRef};
 
 use super::{Store, StoreError};
 
@@ -46,7 +46,12 @@ impl<'t> MessageWriter<'t> {
         super::sql_error(&self.path, source)
     }
 
-    fn write_message(&mut self, m: &mut MessageState) -> rusqlite::Result<()> {
+    /// Writes a message whose delivery rows were already derived (on the parsing thread).
+    pub fn write_with_rows(&mut self, m: &mut MessageState, rows: &[DeliveryRow]) -> super::Result<()> {
+        self.write_message(m, rows).map_err(|e| self.err(e))
+    }
+
+    fn write_message(&mut self, m: &mut MessageState, rows: &[DeliveryRow]) -> rusqlite::Result<()> {
         let tx = self.tx;
         let id = match m.db_id {
             Some(id) => {
@@ -90,29 +95,28 @@ impl<'t> MessageWriter<'t> {
                 id
             }
         };
-        for d in &m.deliveries {
-            let r = crate::triage::assemble::derive_row(&m.host, d);
+        for (d, r) in m.deliveries.iter().zip(rows) {
             self.insert_delivery.execute(params![
                 id,
-                r.recipient,
-                r.orig_recipient,
-                r.domain,
+                &r.recipient,
+                &r.orig_recipient,
+                &r.domain,
                 r.provider,
-                r.host,
+                &r.host,
                 r.status,
-                r.code,
+                &r.code,
                 r.reply_code,
                 r.reason.map(|x| x.as_str()),
                 r.cause.map(|x| x.as_str()),
-                r.final_text,
-                r.last_deferral_code,
-                r.last_deferral_text,
+                &r.final_text,
+                &r.last_deferral_code,
+                &r.last_deferral_text,
                 r.attempts,
                 r.deferrals,
                 r.first_attempt,
                 r.last_attempt,
-                r.relay,
-                r.source,
+                &r.relay,
+                &r.source,
                 d.expired.as_ref().map(|e| e.0),
                 d.expired.as_ref().map(|e| e.1.to_string()),
             ])?;
@@ -142,7 +146,8 @@ impl<'t> MessageWriter<'t> {
 impl MessageSink for MessageWriter<'_> {
     type Error = StoreError;
     fn write(&mut self, msg: &mut MessageState) -> Result<(), StoreError> {
-        self.write_message(msg).map_err(|e| self.err(e))
+        let rows = msg.rows();
+        self.write_message(msg, &rows).map_err(|e| self.err(e))
     }
 }
 
