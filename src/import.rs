@@ -350,13 +350,20 @@ fn import_one(
         Some(k) => (k.imported_bytes, k.lines_read),
         None => (0, 0),
     };
-    if skip_bytes > 0 {
-        io::copy(&mut (&mut reader).take(skip_bytes), &mut io::sink())
-            .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
-    }
-
     let years = year_tracker(opts, p.mtime);
     let mut parser = line_parser(p.format, years).expect("prepare checked the format has a parser");
+    if skip_bytes > 0 {
+        // The imported part is not parsed again, but a CSV's header row in it still maps
+        // the new rows' columns.
+        let mut skipped = LineReader::new(BufReader::new((&mut reader).take(skip_bytes)));
+        let mut buf = Vec::new();
+        while let Some(line) = skipped
+            .next_line(&mut buf)
+            .map_err(|e| ImportError::Input(format!("{name}: {e}")))?
+        {
+            parser.observe_header(line.bytes);
+        }
+    }
     assembler.format = p.format.as_str();
     assembler.source_name = Arc::from(name.as_str());
 

@@ -51,6 +51,19 @@ impl ExchangeParser {
         }
     }
 
+    /// Takes the column mapping from an already imported line (`#Fields:`, a header row).
+    pub fn observe_header(&mut self, raw: &[u8]) {
+        let raw = raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw);
+        if raw.first() == Some(&b'#') {
+            self.parse_line(raw, 0, &mut Vec::new());
+        } else if memchr::memmem::find(raw, b"ecipient").is_some() {
+            let row = super::csvrow::split(raw);
+            if is_tracking_header(&row) {
+                self.columns = Some(Columns::new(&row));
+            }
+        }
+    }
+
     pub fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
         let raw = raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw);
         if raw.first() == Some(&b'#') {
@@ -173,7 +186,7 @@ fn bracket_value<'a>(s: &'a str, key: &str) -> Option<&'a str> {
         .find("] [")
         .or_else(|| rest.rfind(']'))
         .unwrap_or(rest.len());
-    Some(rest[..end].trim())
+    Some(rest[..end].trim()).filter(|v| !v.is_empty())
 }
 
 /// `{KEY}=value` in an on-premises DEFER source-context: `[{LRT}=…];[{LED}=…];[{FQDN}=…];[{IP}=…]`.
@@ -296,11 +309,25 @@ pub fn tracking_row(
         // NOTIFYMAPI and other mailbox-store rows name no message.
         return LineOutcome::Ignored;
     };
-    let sending = matches!(event.as_str(), "SEND" | "SENDEXTERNAL");
+    // On outbound rows this server is the SMTP client and the server fields name the
+    // remote; elsewhere (RECEIVE, DEFER/FAIL from the queue) this server is the server.
+    let outbound = matches!(
+        event.as_str(),
+        "SEND" | "SENDEXTERNAL" | "DEFER" | "FAIL" | "DROP"
+    ) && cols.get(row, &["clienthostname"]).is_some();
+    let remote = outbound
+        .then(|| {
+            let h = cols.get(row, &["serverhostname"])?;
+            Some(match cols.get(row, &["serverip"]) {
+                Some(ip) => format!("{h}[{ip}]"),
+                None => h.to_string(),
+            })
+        })
+        .flatten();
     let host = match host_override {
         Some(h) => h.to_string(),
         None => {
-            let named = if sending {
+            let named = if outbound {
                 cols.get(row, &["clienthostname"])
             } else {
                 cols.get(row, &["serverhostname"])
@@ -313,10 +340,14 @@ pub fn tracking_row(
     };
     let mk = |kind| Event::new(ts, line_no, host.clone(), key.to_string(), kind);
     let mut info = mk(EventKind::Info);
-    info.sender = cols
-        .get(row, &["returnpath"])
-        .map(|s| strip_angle(s).to_string())
-        .or_else(|| cols.get(row, &["senderaddress", "sender"]).map(str::to_string));
+    // The envelope sender (return-path) as Postfix's `from=`; `<>` (an NDR) only when
+    // no header sender is named either.
+    let return_path = cols.get(row, &["returnpath"]).map(strip_angle);
+    info.sender = return_path
+        .filter(|r| !r.is_empty())
+        .or_else(|| cols.get(row, &["senderaddress", "sender"]))
+        .or(return_path)
+        .map(str::to_string);
     info.message_id = cols
         .get(row, &["messageid"])
         .map(|s| strip_angle(s).to_string());
@@ -375,23 +406,17 @@ pub fn tracking_row(
                 e.reply_code = reply;
                 e.dsn = code;
             }
-            e.relay = failure_relay(&st, context);
+            e.relay = failure_relay(&st, context).or_else(|| remote.clone());
         } else {
             e = mk(EventKind::Attempt(kind));
             let (reply, code) = real_reply(&st);
             e.reply_code = reply;
             e.dsn = code;
-            e.relay = if sending {
-                cols.get(row, &["serverhostname"]).map(|h| {
-                    match cols.get(row, &["serverip"]) {
-                        Some(ip) => format!("{h}[{ip}]"),
-                        None => h.to_string(),
-                    }
-                })
-            } else if kind == AttemptStatus::Sent {
-                Some("local".to_string())
+            e.relay = if kind == AttemptStatus::Sent {
+                // DELIVER is a mailbox delivery on this server.
+                remote.clone().or_else(|| Some("local".to_string()))
             } else {
-                failure_relay(&st, context)
+                failure_relay(&st, context).or_else(|| remote.clone())
             };
             e.text = (!st.is_empty()).then_some(st);
         }

@@ -328,6 +328,9 @@ impl EximParser {
         }
     }
 
+    /// Exim lines carry no header to remember.
+    pub fn observe_header(&mut self, _raw: &[u8]) {}
+
     pub fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
         let Some((ts, host, rest)) = self.header(raw) else {
             return LineOutcome::Skipped;
@@ -394,9 +397,11 @@ impl EximParser {
                 let (recipient, orig, fields) = address_part(body);
                 let text = reason_text(fields);
                 let relay = relay_of(fields);
-                let retry_wait = text
-                    .as_deref()
-                    .is_some_and(|t| t.contains("retry time not reached"));
+                // "retry time not reached" / "Retry time not yet reached".
+                let retry_wait = text.as_deref().is_some_and(|t| {
+                    let t = t.to_ascii_lowercase();
+                    t.contains("retry time not reached") || t.contains("retry time not yet reached")
+                });
                 let mut e = mk(EventKind::Attempt(AttemptStatus::Deferred));
                 e.recipient = Some(recipient.clone());
                 e.orig_recipient = orig;

@@ -61,6 +61,15 @@ impl M365Parser {
         }
     }
 
+    /// Takes the export's shape and columns from an already imported header row.
+    pub fn observe_header(&mut self, raw: &[u8]) {
+        let raw = raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw);
+        let row = super::csvrow::split(raw);
+        if let Some(shape) = shape_of(&row) {
+            self.header = Some((shape, Columns::new(&row)));
+        }
+    }
+
     pub fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
         let raw = raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw);
         if raw.starts_with(b"#TYPE") {

@@ -159,6 +159,10 @@ pub enum LineOutcome {
 /// A line-oriented format's parser: one line in, events out.
 pub trait LineParser: Send {
     fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome;
+
+    /// A line already imported (a grown log's old part): formats whose header row maps
+    /// the columns take the mapping from it; nothing is emitted.
+    fn observe_header(&mut self, _raw: &[u8]) {}
 }
 
 impl LineParser for postfix::PostfixParser {
@@ -173,6 +177,10 @@ macro_rules! line_parsers {
         impl LineParser for $t {
             fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
                 <$t>::parse_line(self, raw, line_no, out)
+            }
+
+            fn observe_header(&mut self, raw: &[u8]) {
+                <$t>::observe_header(self, raw)
             }
         }
     )*};

@@ -71,6 +71,17 @@ impl PowermtaParser {
         }
     }
 
+    /// Takes the column mapping from an already imported header row.
+    pub fn observe_header(&mut self, raw: &[u8]) {
+        let raw = raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw);
+        if raw.starts_with(b"type,") {
+            let row = super::csvrow::split(raw);
+            if is_header(&row) {
+                self.columns = Some(Columns::new(&row));
+            }
+        }
+    }
+
     pub fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
         let raw = raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw);
         let (row, line) = match self.csv.push(raw, line_no) {
