@@ -341,6 +341,12 @@ fn import_one(
         p.rest = r;
     }
 
+    // The already imported part is skipped unparsed, but its header rows (a CSV's column
+    // names) still map the new rows: the parser is shown them below.
+    let imported_head = match skip {
+        Some(k) => p.head[..p.head.len().min(k.imported_bytes as usize)].to_vec(),
+        None => Vec::new(),
+    };
     let mut reader = HashRead {
         inner: io::Cursor::new(std::mem::take(&mut p.head)).chain(p.rest),
         hasher: Xxh3::new(),
@@ -350,19 +356,15 @@ fn import_one(
         Some(k) => (k.imported_bytes, k.lines_read),
         None => (0, 0),
     };
+    if skip_bytes > 0 {
+        io::copy(&mut (&mut reader).take(skip_bytes), &mut io::sink())
+            .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+    }
+
     let years = year_tracker(opts, p.mtime);
     let mut parser = line_parser(p.format, years).expect("prepare checked the format has a parser");
-    if skip_bytes > 0 {
-        // The imported part is not parsed again, but a CSV's header row in it still maps
-        // the new rows' columns.
-        let mut skipped = LineReader::new(BufReader::new((&mut reader).take(skip_bytes)));
-        let mut buf = Vec::new();
-        while let Some(line) = skipped
-            .next_line(&mut buf)
-            .map_err(|e| ImportError::Input(format!("{name}: {e}")))?
-        {
-            parser.observe_header(line.bytes);
-        }
+    for line in imported_head.split(|b| *b == b'\n') {
+        parser.observe_header(line.strip_suffix(b"\r").unwrap_or(line));
     }
     assembler.format = p.format.as_str();
     assembler.source_name = Arc::from(name.as_str());

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
-use sendlog::ingest::{Event, EventKind, Format, LineOutcome, line_parser};
 use sendlog::ingest::timestamp::YearTracker;
+use sendlog::ingest::{Event, EventKind, Format, LineOutcome, line_parser};
+use serde_json::Value;
 
 fn fixture(rel: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -92,10 +92,31 @@ fn exim_outcomes() {
     assert!(out.contains(": exim: 11 lines read"), "{out}");
     let d = by_recipient(&db);
     assert_outcome(&d, "quinn@northwind.example", "sent", "2.0.0", None, None);
-    assert_outcome(&d, "nobody@tailspin.example", "bounced", "5.1.1", Some("userunknown"), None);
-    assert_outcome(&d, "rae@fabrikam.example", "deferred", "4.4.1", Some("networkerror"), Some("4.4.1"));
+    assert_outcome(
+        &d,
+        "nobody@tailspin.example",
+        "bounced",
+        "5.1.1",
+        Some("userunknown"),
+        None,
+    );
+    assert_outcome(
+        &d,
+        "rae@fabrikam.example",
+        "deferred",
+        "4.4.1",
+        Some("networkerror"),
+        Some("4.4.1"),
+    );
     // Expired: the cause is the last real deferral (the retry-wait line repeats it).
-    assert_outcome(&d, "pat@outlook.example", "expired", "4.4.7", Some("badreputation"), Some("4.7.650"));
+    assert_outcome(
+        &d,
+        "pat@outlook.example",
+        "expired",
+        "4.4.7",
+        Some("badreputation"),
+        Some("4.7.650"),
+    );
     assert_eq!(d["pat@outlook.example"]["attempts"], 1);
     assert!(
         d["pat@outlook.example"]["last_deferral_text"]
@@ -117,11 +138,39 @@ fn exchange_tracking_log_outcomes() {
     assert!(out.contains(" 0 skipped"), "{out}");
     let d = by_recipient(&db);
     assert_outcome(&d, "alice@northwind.example", "sent", "2.1.5", None, None);
-    assert_outcome(&d, "nobody@tailspin.example", "bounced", "5.1.1", Some("userunknown"), None);
-    assert_outcome(&d, "carol@tailspin.example", "bounced", "5.1.1", Some("userunknown"), None);
-    assert_outcome(&d, "dave@tailspin.example", "deferred", "4.4.0", Some("hostunknown"), Some("4.4.0"));
+    assert_outcome(
+        &d,
+        "nobody@tailspin.example",
+        "bounced",
+        "5.1.1",
+        Some("userunknown"),
+        None,
+    );
+    assert_outcome(
+        &d,
+        "carol@tailspin.example",
+        "bounced",
+        "5.1.1",
+        Some("userunknown"),
+        None,
+    );
+    assert_outcome(
+        &d,
+        "dave@tailspin.example",
+        "deferred",
+        "4.4.0",
+        Some("hostunknown"),
+        Some("4.4.0"),
+    );
     // The wrapper says 451 4.4.0; the remote's own reply inside it is 421 4.7.650.
-    assert_outcome(&d, "bob@fabrikam.example", "expired", "4.4.7", Some("badreputation"), Some("4.7.650"));
+    assert_outcome(
+        &d,
+        "bob@fabrikam.example",
+        "expired",
+        "4.4.7",
+        Some("badreputation"),
+        Some("4.7.650"),
+    );
     let bob = &d["bob@fabrikam.example"];
     assert_eq!(bob["attempts"], 2);
     assert_eq!(bob["reply_code"], 421);
@@ -129,7 +178,14 @@ fn exchange_tracking_log_outcomes() {
     assert_eq!(bob["sender"], "news@contoso.example");
     assert_eq!(bob["message_id"], "m2@contoso.example");
     // No DEFER row logged: the FAIL's [Message=…] is the last error.
-    assert_outcome(&d, "erin@tailspin.example", "expired", "4.4.7", Some("hostunknown"), Some("4.4.0"));
+    assert_outcome(
+        &d,
+        "erin@tailspin.example",
+        "expired",
+        "4.4.7",
+        Some("hostunknown"),
+        Some("4.4.0"),
+    );
     assert_eq!(
         d["erin@tailspin.example"]["relay"].as_str(),
         Some("mail.tailspin.example")
@@ -146,7 +202,14 @@ fn get_messagetrackinglog_export_outcomes() {
     let d = by_recipient(&db);
     assert_eq!(d.len(), 2);
     assert_outcome(&d, "frank@northwind.example", "sent", "2.1.5", None, None);
-    assert_outcome(&d, "gina@fabrikam.example", "expired", "4.4.7", Some("badreputation"), Some("4.7.650"));
+    assert_outcome(
+        &d,
+        "gina@fabrikam.example",
+        "expired",
+        "4.4.7",
+        Some("badreputation"),
+        Some("4.7.650"),
+    );
     assert_eq!(d["gina@fabrikam.example"]["host"], "EX02");
     assert_eq!(d["frank@northwind.example"]["host"], "EX02");
 }
@@ -166,7 +229,14 @@ fn m365_exports_in_utf16_and_utf8() {
     assert!(!out.contains("skipped (first"), "{out}");
     let d = by_recipient(&db);
     assert_eq!(d.len(), 8);
-    assert_outcome(&d, "hank@fabrikam.example", "expired", "4.4.7", Some("badreputation"), Some("4.7.650"));
+    assert_outcome(
+        &d,
+        "hank@fabrikam.example",
+        "expired",
+        "4.4.7",
+        Some("badreputation"),
+        Some("4.7.650"),
+    );
     assert_outcome(&d, "ivy@northwind.example", "sent", "2.1.5", None, None);
     for sent in ["jack@northwind.example", "mia@northwind.example"] {
         assert_eq!(d[sent]["status"], "sent", "{sent}");
@@ -179,7 +249,10 @@ fn m365_exports_in_utf16_and_utf8() {
     }
     // Decoded from UTF-16: the summary's sender and the trace's id read as text.
     assert_eq!(d["jack@northwind.example"]["sender"], "ops@contoso.example");
-    assert_eq!(d["mia@northwind.example"]["message_id"], "t1@contoso.example");
+    assert_eq!(
+        d["mia@northwind.example"]["message_id"],
+        "t1@contoso.example"
+    );
     assert!(d.values().all(|r| r["host"] == "exchange-online"));
 }
 
@@ -190,13 +263,41 @@ fn powermta_outcomes() {
     assert!(out.contains(": powermta: 8 lines read"), "{out}");
     let d = by_recipient(&db);
     assert_outcome(&d, "quinn@northwind.example", "sent", "2.0.0", None, None);
-    assert_outcome(&d, "nobody@tailspin.example", "bounced", "5.1.1", Some("userunknown"), None);
-    assert_outcome(&d, "rae@fabrikam.example", "deferred", "4.4.1", Some("networkerror"), Some("4.4.1"));
-    assert_outcome(&d, "pat@outlook.example", "expired", "4.4.7", Some("badreputation"), Some("4.7.650"));
+    assert_outcome(
+        &d,
+        "nobody@tailspin.example",
+        "bounced",
+        "5.1.1",
+        Some("userunknown"),
+        None,
+    );
+    assert_outcome(
+        &d,
+        "rae@fabrikam.example",
+        "deferred",
+        "4.4.1",
+        Some("networkerror"),
+        Some("4.4.1"),
+    );
+    assert_outcome(
+        &d,
+        "pat@outlook.example",
+        "expired",
+        "4.4.7",
+        Some("badreputation"),
+        Some("4.7.650"),
+    );
     assert_eq!(d["pat@outlook.example"]["attempts"], 2);
     assert_eq!(d["pat@outlook.example"]["host"], "vmta-ip13");
     // bounceCat message-expired with no `t` record: its own diagnostic is the cause.
-    assert_outcome(&d, "sam@tailspin.example", "expired", "4.4.7", Some("hostunknown"), Some("4.4.3"));
+    assert_outcome(
+        &d,
+        "sam@tailspin.example",
+        "expired",
+        "4.4.7",
+        Some("hostunknown"),
+        Some("4.4.3"),
+    );
 }
 
 #[test]
@@ -249,13 +350,19 @@ fn detection_picks_each_format_and_names_the_formats_tried_for_junk() {
         ("exchange/MSGTRK20261120-1.LOG", "exchange"),
         ("exchange/get-messagetrackinglog.csv", "exchange"),
         ("exchange/beats__bom8.log", "exchange"),
-        ("exchange/integrations__test-messagetracking.log", "exchange"),
+        (
+            "exchange/integrations__test-messagetracking.log",
+            "exchange",
+        ),
         ("exchange/unresolved-repo__MSGTRKMS-example.log", "exchange"),
         ("m365/extended-report.csv", "m365"),
         ("m365/enhanced-summary-utf16le.csv", "m365"),
         ("m365/messagetrace-utf16le-bom.csv", "m365"),
         ("powermta/acct-2026-11-20-0000.csv", "powermta"),
-        ("powermta/port25-bouncehandler-issue3__bounce.csv", "powermta"),
+        (
+            "powermta/port25-bouncehandler-issue3__bounce.csv",
+            "powermta",
+        ),
         ("powermta/unresolved-repo__acct-d-record.csv", "powermta"),
     ];
     for (file, format) in cases {
@@ -276,11 +383,17 @@ fn detection_picks_each_format_and_names_the_formats_tried_for_junk() {
 #[test]
 fn format_can_be_forced() {
     let (_dir, db) = store();
-    let out = import(&db, &["--format", "exim", &fixture("exim/outcomes.mainlog")]);
+    let out = import(
+        &db,
+        &["--format", "exim", &fixture("exim/outcomes.mainlog")],
+    );
     assert!(out.contains(": exim: "), "{out}");
     // Forcing the wrong format reads nothing into the store and says so by counting.
     let (_dir2, db2) = store();
-    let out = import(&db2, &["--format", "powermta", &fixture("exim/outcomes.mainlog")]);
+    let out = import(
+        &db2,
+        &["--format", "powermta", &fixture("exim/outcomes.mainlog")],
+    );
     assert!(out.contains("11 skipped"), "{out}");
     assert!(deliveries(&db2).is_empty());
 }
@@ -363,16 +476,39 @@ fn exim_corpus_counts() {
         let get = |k| want.get(k).copied().unwrap_or(0);
         assert_eq!(skipped, 0, "{file}");
         assert_eq!(count(&ev, EventKind::Created), get("<="), "{file} arrivals");
-        assert_eq!(count(&ev, EventKind::Attempt(Sent)), get("sent"), "{file} deliveries");
-        assert_eq!(count(&ev, EventKind::Attempt(Deferred)), get("=="), "{file} deferrals");
-        assert_eq!(count(&ev, EventKind::Attempt(Bounced)), get("bounced"), "{file} failures");
-        assert_eq!(count(&ev, EventKind::RecipientExpired), get("expired"), "{file} expiries");
-        assert_eq!(count(&ev, EventKind::Removed), get("Completed"), "{file} completions");
+        assert_eq!(
+            count(&ev, EventKind::Attempt(Sent)),
+            get("sent"),
+            "{file} deliveries"
+        );
+        assert_eq!(
+            count(&ev, EventKind::Attempt(Deferred)),
+            get("=="),
+            "{file} deferrals"
+        );
+        assert_eq!(
+            count(&ev, EventKind::Attempt(Bounced)),
+            get("bounced"),
+            "{file} failures"
+        );
+        assert_eq!(
+            count(&ev, EventKind::RecipientExpired),
+            get("expired"),
+            "{file} expiries"
+        );
+        assert_eq!(
+            count(&ev, EventKind::Removed),
+            get("Completed"),
+            "{file} completions"
+        );
 
         let (_dir, db) = store();
         let out = import(&db, &[&path]);
         let lines = text.lines().count();
-        assert!(out.contains(&format!(": exim: {lines} lines read")), "{out}");
+        assert!(
+            out.contains(&format!(": exim: {lines} lines read")),
+            "{out}"
+        );
         assert!(out.contains(" 0 skipped"), "{out}");
     }
 }
@@ -397,7 +533,10 @@ fn exchange_corpus_counts() {
         assert_eq!(count(&ev, EventKind::Attempt(Sent)), sends, "{file}");
         let (_dir, db) = store();
         let out = import(&db, &[&path]);
-        assert!(out.contains(&format!(": exchange: {} lines read", text.lines().count())), "{out}");
+        assert!(
+            out.contains(&format!(": exchange: {} lines read", text.lines().count())),
+            "{out}"
+        );
         assert!(out.contains(" 0 skipped"), "{out}");
         let d = deliveries(&db);
         assert_eq!(d.len(), sends, "{file}");
@@ -419,8 +558,16 @@ fn powermta_corpus_counts() {
         let out = import(&db, &[&path]);
         assert!(out.contains(" 0 skipped"), "{out}");
         let d = deliveries(&db);
-        assert_eq!(d.iter().filter(|x| x["status"] == "bounced").count(), bounced, "{file}");
-        assert_eq!(d.iter().filter(|x| x["status"] == "sent").count(), sent, "{file}");
+        assert_eq!(
+            d.iter().filter(|x| x["status"] == "bounced").count(),
+            bounced,
+            "{file}"
+        );
+        assert_eq!(
+            d.iter().filter(|x| x["status"] == "sent").count(),
+            sent,
+            "{file}"
+        );
         assert_eq!(d.len(), bounced + sent, "{file}");
     }
 }

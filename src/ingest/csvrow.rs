@@ -118,7 +118,9 @@ mod tests {
     #[test]
     fn quoted_fields_with_commas_and_newlines() {
         let mut c = CsvLines::default();
-        assert!(matches!(c.push(b"a,\"b, c\",d", 1), Record::Fields(f, 1) if f == ["a", "b, c", "d"]));
+        assert!(
+            matches!(c.push(b"a,\"b, c\",d", 1), Record::Fields(f, 1) if f == ["a", "b, c", "d"])
+        );
         assert!(matches!(c.push(b"x,\"two", 2), Record::Partial));
         match c.push(b"lines\",\"q\"\"uote\"", 3) {
             Record::Fields(f, 2) => assert_eq!(f, ["x", "two\nlines", "q\"uote"]),

@@ -69,9 +69,20 @@ fn header_format(lines: &[&[u8]]) -> Option<Format> {
                 && f.iter().any(|v| {
                     matches!(
                         v.as_str(),
-                        "RECEIVE" | "SEND" | "SENDEXTERNAL" | "DELIVER" | "DEFER" | "FAIL"
-                            | "DSN" | "SUBMIT" | "NOTIFYMAPI" | "HAREDIRECTFAIL" | "EXPAND"
-                            | "RESOLVE" | "TRANSFER" | "AGENTINFO"
+                        "RECEIVE"
+                            | "SEND"
+                            | "SENDEXTERNAL"
+                            | "DELIVER"
+                            | "DEFER"
+                            | "FAIL"
+                            | "DSN"
+                            | "SUBMIT"
+                            | "NOTIFYMAPI"
+                            | "HAREDIRECTFAIL"
+                            | "EXPAND"
+                            | "RESOLVE"
+                            | "TRANSFER"
+                            | "AGENTINFO"
                     )
                 })
         })

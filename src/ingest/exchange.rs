@@ -194,7 +194,10 @@ fn braced_value<'a>(s: &'a str, key: &str) -> Option<&'a str> {
     let open = format!("{{{key}}}=");
     let start = s.find(&open)? + open.len();
     let rest = &s[start..];
-    let end = rest.find("];[").or_else(|| rest.rfind(']')).unwrap_or(rest.len());
+    let end = rest
+        .find("];[")
+        .or_else(|| rest.rfind(']'))
+        .unwrap_or(rest.len());
     Some(rest[..end].trim()).filter(|v| !v.is_empty())
 }
 
@@ -223,7 +226,9 @@ fn expiry_last_error(status: &str) -> Option<(String, Option<u16>, Option<String
     // `550 5.4.316 Message expired, connection refused`: the deferrals behind it were
     // `4.4.316`; the class-5 is only the expiry's.
     let code = EnhancedCode::find_in(rest)
-        .or_else(|| EnhancedCode::find_in(status).map(|c| EnhancedCode::new(4, c.subject, c.detail)))
+        .or_else(|| {
+            EnhancedCode::find_in(status).map(|c| EnhancedCode::new(4, c.subject, c.detail))
+        })
         .map(|c| c.to_string());
     Some((rest.to_string(), None, code))
 }
@@ -276,7 +281,9 @@ fn failure_relay(status: &str, context: Option<&str>) -> Option<String> {
 fn bracketed(ip: &str) -> String {
     match ip.rsplit_once(':') {
         Some((addr, port))
-            if !addr.contains(':') && !port.is_empty() && port.bytes().all(|c| c.is_ascii_digit()) =>
+            if !addr.contains(':')
+                && !port.is_empty()
+                && port.bytes().all(|c| c.is_ascii_digit()) =>
         {
             format!("[{addr}]:{port}")
         }
@@ -377,7 +384,7 @@ pub fn tracking_row(
         out.push(info);
         return LineOutcome::Parsed;
     };
-    if recipients.iter().any(|r| *r == "System.String[]") {
+    if recipients.contains(&"System.String[]") {
         // Export-Csv without joining the array: the recipients are lost in the file.
         return LineOutcome::Skipped;
     }
@@ -439,7 +446,9 @@ mod tests {
             Some("[198.51.100.25]:25")
         );
         assert_eq!(
-            real_reply("451 4.4.0 DNS query failed. The error was: DNS query failed with error ErrorRetry"),
+            real_reply(
+                "451 4.4.0 DNS query failed. The error was: DNS query failed with error ErrorRetry"
+            ),
             (Some(451), Some("4.4.0".into()))
         );
     }
@@ -466,8 +475,14 @@ mod tests {
     #[test]
     fn statuses_split_only_at_reply_codes() {
         assert_eq!(
-            split_statuses("250 2.1.5 Recipient OK;550 4.4.7 QUEUE.Expired; message expired", 2),
-            ["250 2.1.5 Recipient OK", "550 4.4.7 QUEUE.Expired; message expired"]
+            split_statuses(
+                "250 2.1.5 Recipient OK;550 4.4.7 QUEUE.Expired; message expired",
+                2
+            ),
+            [
+                "250 2.1.5 Recipient OK",
+                "550 4.4.7 QUEUE.Expired; message expired"
+            ]
         );
         assert_eq!(split_statuses("To;Cc", 3).len(), 3);
     }

@@ -44,7 +44,8 @@ fn next_token(s: &[u8]) -> (&[u8], &[u8]) {
 /// `XXXXXX-YYYYYY-ZZ` (Exim < 4.97) or `XXXXXX-YYYYYYYYYYY-ZZZZ` (≥ 4.97), base-62.
 pub fn is_message_id(s: &[u8]) -> bool {
     let mut parts = s.split(|b| *b == b'-');
-    let (Some(a), Some(b), Some(c), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(a), Some(b), Some(c), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return false;
     };
@@ -67,7 +68,12 @@ fn digits(s: &[u8]) -> Option<u32> {
 /// Exim's own stamp: `YYYY-MM-DD HH:MM:SS[.mmm][ ±hhmm]`, local time unless a zone is
 /// logged. Returns the unix time and the length consumed.
 pub fn parse_exim_stamp(s: &[u8]) -> Option<(i64, usize)> {
-    if s.len() < 19 || s[4] != b'-' || s[7] != b'-' || s[10] != b' ' || s[13] != b':' || s[16] != b':'
+    if s.len() < 19
+        || s[4] != b'-'
+        || s[7] != b'-'
+        || s[10] != b' '
+        || s[13] != b':'
+        || s[16] != b':'
     {
         return None;
     }
@@ -76,8 +82,11 @@ pub fn parse_exim_stamp(s: &[u8]) -> Option<(i64, usize)> {
         digits(&s[5..7])?,
         digits(&s[8..10])?,
     )?;
-    let naive: NaiveDateTime =
-        date.and_hms_opt(digits(&s[11..13])?, digits(&s[14..16])?, digits(&s[17..19])?)?;
+    let naive: NaiveDateTime = date.and_hms_opt(
+        digits(&s[11..13])?,
+        digits(&s[14..16])?,
+        digits(&s[17..19])?,
+    )?;
     let mut len = 19;
     if s.get(len) == Some(&b'.') {
         len += 1;

@@ -67,7 +67,10 @@ fn wrap<R: Read + Send + 'static>(
         Box::new(reader)
     };
     if let Some(order) = reader.fill_buf().ok().and_then(utf16_order) {
-        reader = Box::new(BufReader::with_capacity(BUF, Utf16Decoder::new(reader, order)));
+        reader = Box::new(BufReader::with_capacity(
+            BUF,
+            Utf16Decoder::new(reader, order),
+        ));
     }
     Input {
         name: name.to_string(),
@@ -101,7 +104,14 @@ pub fn utf16_order(head: &[u8]) -> Option<ByteOrder> {
         return None;
     }
     let pairs = sample.len() / 2;
-    let zero_at = |odd: usize| sample.iter().skip(odd).step_by(2).filter(|b| **b == 0).count();
+    let zero_at = |odd: usize| {
+        sample
+            .iter()
+            .skip(odd)
+            .step_by(2)
+            .filter(|b| **b == 0)
+            .count()
+    };
     let (even_zeros, odd_zeros) = (zero_at(0), zero_at(1));
     if odd_zeros * 10 >= pairs * 9 && even_zeros * 10 < pairs {
         Some(ByteOrder::Little)
@@ -182,7 +192,8 @@ impl<R: Read> Utf16Decoder<R> {
         let mut tmp = [0u8; 4];
         for c in char::decode_utf16(units.iter().copied()) {
             let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
-            self.out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+            self.out
+                .extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
         }
         self.carry.drain(..keep_from);
         Ok(true)
@@ -306,7 +317,9 @@ mod tests {
             // Three bytes per read split surrogate pairs and code units across reads.
             let inner = Trickle(io::Cursor::new(bytes));
             let mut out = String::new();
-            Utf16Decoder::new(inner, order).read_to_string(&mut out).unwrap();
+            Utf16Decoder::new(inner, order)
+                .read_to_string(&mut out)
+                .unwrap();
             assert_eq!(out, text);
         }
         assert_eq!(utf16_order(b"2016-12-18 18:51:43 exim daemon"), None);

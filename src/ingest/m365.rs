@@ -105,14 +105,15 @@ fn strip_angle(s: &str) -> String {
 
 /// The outcome of the last event a summary lists for a recipient (`Receive, Defer, Send`).
 fn summary_outcome(events: &str) -> Option<AttemptStatus> {
-    events.split(',').rev().find_map(|e| {
-        match e.trim().to_ascii_uppercase().as_str() {
+    events
+        .split(',')
+        .rev()
+        .find_map(|e| match e.trim().to_ascii_uppercase().as_str() {
             "SEND" | "SENDEXTERNAL" | "DELIVER" => Some(AttemptStatus::Sent),
             "FAIL" | "DROP" => Some(AttemptStatus::Bounced),
             "DEFER" => Some(AttemptStatus::Deferred),
             _ => None,
-        }
-    })
+        })
 }
 
 fn summary_row(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
@@ -163,9 +164,7 @@ fn trace_row(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event>)
     let status = cols.get(row, &["status"]).unwrap_or("");
     let kind = match status.to_ascii_lowercase().as_str() {
         "delivered" => EventKind::Attempt(AttemptStatus::Sent),
-        "failed" | "filteredasspam" | "quarantined" => {
-            EventKind::Attempt(AttemptStatus::Bounced)
-        }
+        "failed" | "filteredasspam" | "quarantined" => EventKind::Attempt(AttemptStatus::Bounced),
         "pending" => EventKind::Attempt(AttemptStatus::Deferred),
         // Expanded (a group became its members' rows), GettingStatus, None: no outcome.
         _ => EventKind::Info,

@@ -136,7 +136,8 @@ fn record(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event>) ->
         .or_else(|| cols.get(row, &["dlvsourceip"]))
         .unwrap_or("");
     let queue_id: Vec<&str> = [
-        cols.get(row, &["envid"]).or_else(|| cols.get(row, &["jobid"])),
+        cols.get(row, &["envid"])
+            .or_else(|| cols.get(row, &["jobid"])),
         cols.get(row, &["timequeued"]),
         Some(rcpt),
     ]
@@ -166,15 +167,17 @@ fn record(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event>) ->
         .map(|c| c.to_string());
     e.reply_code = diag.as_deref().and_then(|d| {
         let b = d.as_bytes();
-        (b.len() >= 3 && matches!(b[0], b'2' | b'4' | b'5') && b[..3].iter().all(u8::is_ascii_digit))
-            .then(|| d[..3].parse().ok())
-            .flatten()
+        (b.len() >= 3
+            && matches!(b[0], b'2' | b'4' | b'5')
+            && b[..3].iter().all(u8::is_ascii_digit))
+        .then(|| d[..3].parse().ok())
+        .flatten()
     });
     e.text = diag.or_else(|| dsn_status.map(str::to_string));
-    e.relay = cols
-        .get(row, &["dsnmta"])
-        .map(relay_of)
-        .or_else(|| cols.get(row, &["dlvdestinationip"]).map(|ip| format!("[{ip}]")));
+    e.relay = cols.get(row, &["dsnmta"]).map(relay_of).or_else(|| {
+        cols.get(row, &["dlvdestinationip"])
+            .map(|ip| format!("[{ip}]"))
+    });
     let expired = status == AttemptStatus::Bounced
         && cols
             .get(row, &["bouncecat"])
@@ -213,7 +216,10 @@ mod tests {
         assert_eq!(e.ts, 1_470_074_761);
         assert_eq!(e.dsn.as_deref(), Some("5.1.1"));
         assert_eq!(e.reply_code, Some(550));
-        assert_eq!(e.relay.as_deref(), Some("gmail-smtp-in.l.google.com[64.233.161.27]"));
+        assert_eq!(
+            e.relay.as_deref(),
+            Some("gmail-smtp-in.l.google.com[64.233.161.27]")
+        );
         assert_eq!(out[1].kind, EventKind::Removed);
 
         let mut p = PowermtaParser::new();
