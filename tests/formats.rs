@@ -545,6 +545,25 @@ fn exchange_corpus_counts() {
 }
 
 #[test]
+fn exchange_messages_close_when_every_received_recipient_is_final() {
+    let (ev, _) = events_of(Format::Exchange, &fixture("exchange/MSGTRK20261120-1.LOG"));
+    let closed: Vec<&str> = ev
+        .iter()
+        .filter(|e| e.kind == EventKind::Removed)
+        .map(|e| e.queue_id.as_str())
+        .collect();
+    // m1 (delivered) and m2 (expired) were received here; m4 is still deferred, and m3
+    // and m6 have no RECEIVE row to say which recipients they had.
+    assert_eq!(
+        closed,
+        [
+            "11111111-aaaa-4bbb-8ccc-000000000001",
+            "11111111-aaaa-4bbb-8ccc-000000000002"
+        ]
+    );
+}
+
+#[test]
 fn powermta_corpus_counts() {
     for file in [
         "powermta/port25-bouncehandler-issue3__bounce.csv",

@@ -11,6 +11,8 @@
 //! sits inside Exchange's wrapper (`451 4.4.0 Primary target IP address responded with:
 //! "421 4.7.650 …"`): its code, not the wrapper's, is the one to group by.
 
+use std::collections::HashMap;
+
 use chrono::{Local, NaiveDateTime, TimeZone};
 
 use super::csvrow::{Columns, CsvLines, Record, column_key};
@@ -25,8 +27,18 @@ const TIME: &[&str] = &["datetime", "datetimeutc", "timestamp"];
 pub struct ExchangeParser {
     csv: CsvLines,
     columns: Option<Columns>,
+    state: TrackingState,
+}
+
+/// What tracking rows leave for the rows after them.
+#[derive(Debug, Default)]
+pub struct TrackingState {
     /// The last local server name seen, for rows that name none.
     last_host: String,
+    /// Recipients of each received message (by host and key) without a final event yet.
+    /// Exchange logs no "message done" line: when the last of them is final, the message
+    /// is closed, so memory and the store's open messages follow the queue, not the log.
+    pending: HashMap<(String, String), Vec<String>>,
 }
 
 impl Default for ExchangeParser {
@@ -47,7 +59,7 @@ impl ExchangeParser {
         ExchangeParser {
             csv: CsvLines::default(),
             columns: None,
-            last_host: String::new(),
+            state: TrackingState::default(),
         }
     }
 
@@ -98,7 +110,7 @@ impl ExchangeParser {
             None if row.len() == 26 => Columns::new(&FIELDS_2010.split(',').collect::<Vec<_>>()),
             None => return LineOutcome::Skipped,
         };
-        tracking_row(&columns, &row, line, None, &mut self.last_host, out)
+        tracking_row(&columns, &row, line, None, &mut self.state, out)
     }
 }
 
@@ -298,7 +310,7 @@ pub fn tracking_row(
     row: &[String],
     line_no: u64,
     host_override: Option<&str>,
-    last_host: &mut String,
+    state: &mut TrackingState,
     out: &mut Vec<Event>,
 ) -> LineOutcome {
     let Some(ts) = cols.get(row, TIME).and_then(parse_time) else {
@@ -340,9 +352,9 @@ pub fn tracking_row(
                 cols.get(row, &["serverhostname"])
             };
             if let Some(h) = named {
-                *last_host = h.to_string();
+                state.last_host = h.to_string();
             }
-            last_host.clone()
+            state.last_host.clone()
         }
     };
     let mk = |kind| Event::new(ts, line_no, host.clone(), key.to_string(), kind);
@@ -381,6 +393,18 @@ pub fn tracking_row(
         _ => None,
     };
     let Some(kind) = kind else {
+        if event == "RECEIVE" && !recipients.is_empty() {
+            let pending = state
+                .pending
+                .entry((host.clone(), key.to_string()))
+                .or_default();
+            for r in &recipients {
+                let r = r.to_ascii_lowercase();
+                if !pending.contains(&r) {
+                    pending.push(r);
+                }
+            }
+        }
         out.push(info);
         return LineOutcome::Parsed;
     };
@@ -429,6 +453,16 @@ pub fn tracking_row(
         }
         e.recipient = Some(rcpt.to_string());
         out.push(e);
+    }
+    if kind != AttemptStatus::Deferred {
+        let id = (host.clone(), key.to_string());
+        if let Some(pending) = state.pending.get_mut(&id) {
+            pending.retain(|p| !recipients.iter().any(|r| r.eq_ignore_ascii_case(p)));
+            if pending.is_empty() {
+                state.pending.remove(&id);
+                out.push(mk(EventKind::Removed));
+            }
+        }
     }
     LineOutcome::Parsed
 }

@@ -12,7 +12,7 @@
 //! Every message was sent by Exchange Online, so its sending host is `exchange-online`.
 
 use super::csvrow::{Columns, CsvLines, Record};
-use super::exchange::{parse_time, tracking_row};
+use super::exchange::{TrackingState, parse_time, tracking_row};
 use super::{AttemptStatus, Event, EventKind, LineOutcome};
 
 pub const HOST: &str = "exchange-online";
@@ -43,7 +43,7 @@ pub fn shape_of(fields: &[String]) -> Option<Shape> {
 pub struct M365Parser {
     csv: CsvLines,
     header: Option<(Shape, Columns)>,
-    last_host: String,
+    tracking: TrackingState,
 }
 
 impl Default for M365Parser {
@@ -57,7 +57,7 @@ impl M365Parser {
         M365Parser {
             csv: CsvLines::default(),
             header: None,
-            last_host: String::new(),
+            tracking: TrackingState::default(),
         }
     }
 
@@ -88,7 +88,7 @@ impl M365Parser {
             return LineOutcome::Skipped;
         };
         match shape {
-            Shape::Extended => tracking_row(cols, &row, line, Some(HOST), &mut self.last_host, out),
+            Shape::Extended => tracking_row(cols, &row, line, Some(HOST), &mut self.tracking, out),
             Shape::Summary => summary_row(cols, &row, line, out),
             Shape::Trace => trace_row(cols, &row, line, out),
         }
@@ -132,6 +132,7 @@ fn summary_row(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event
     info.message_id = cols.get(row, &["messageid"]).map(strip_angle);
     info.subject = cols.get(row, &["messagesubject"]).map(str::to_string);
     out.push(info);
+    let mut all_final = true;
     for entry in cols
         .get(row, &["recipientstatus"])
         .unwrap_or("")
@@ -141,12 +142,18 @@ fn summary_row(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event
         let (rcpt, events) = entry.split_once("##").unwrap_or((entry, ""));
         let Some(status) = summary_outcome(events) else {
             // Received, expanded or resolved only: no delivery outcome yet.
+            all_final = false;
             continue;
         };
+        all_final &= status != AttemptStatus::Deferred;
         let mut e = mk(EventKind::Attempt(status));
         e.recipient = Some(rcpt.trim().to_string());
         e.text = Some(format!("message trace: {}", events.trim()));
         out.push(e);
+    }
+    // The summary is the message's whole story: with every recipient final, it is done.
+    if all_final {
+        out.push(mk(EventKind::Removed));
     }
     LineOutcome::Parsed
 }
