@@ -172,5 +172,31 @@ Oct  1 10:00:03 mx postfix/qmgr[1]: 1A2B3C4D5E: removed\n";
 2016-12-18 19:49:30 1cIm8w-0000yI-6V <= root@ETC_MAILNAME U=root P=local S=307\n\
 2016-12-18 19:49:30 1cIm8w-0000yI-6V ** uf7981903@njit.edu: Unrouteable address\n";
         assert_eq!(detect(log), Some(Format::Exim));
+        let syslog = b"Mar  1 12:00:00 mailhost exim[123]: 1rABCD-000123-Xy <= a@b.example U=x P=local S=1\n\
+Mar  1 12:00:01 mailhost exim[124]: 1rABCD-000123-Xy => c@d.example R=dnslookup T=remote_smtp H=d [192.0.2.1]\n\
+Mar  1 12:00:01 mailhost exim[124]: 1rABCD-000123-Xy Completed\n";
+        assert_eq!(detect(syslog), Some(Format::Exim));
+    }
+
+    #[test]
+    fn csv_headers_pick_their_format() {
+        assert_eq!(
+            detect(b"\xef\xbb\xbf#Software: Microsoft Exchange Server\n#Version: 15.01\n"),
+            Some(Format::Exchange)
+        );
+        assert_eq!(
+            detect(b"#TYPE X\n\"Timestamp\",\"EventId\",\"RecipientStatus\"\n"),
+            Some(Format::Exchange)
+        );
+        assert_eq!(
+            detect(b"date_time_utc,event_id,recipient_status,sender_address\n"),
+            Some(Format::M365)
+        );
+        assert_eq!(
+            detect(b"type,timeLogged,orig,rcpt,dsnStatus\n"),
+            Some(Format::Powermta)
+        );
+        // A CSV that is none of them.
+        assert_eq!(detect(b"name,email\nann,a@b.example\n"), None);
     }
 }
