@@ -522,6 +522,36 @@ mod tests {
     }
 
     #[test]
+    fn a_defer_row_may_keep_its_error_in_the_source_context() {
+        let cols = Columns::new(&FIELDS_2013.split(',').collect::<Vec<_>>());
+        let mut row = vec![String::new(); cols.len()];
+        let mut set = |k: &str, v: &str| row[cols.index(&[k]).unwrap()] = v.to_string();
+        set("datetime", "2026-11-21T08:05:03.000Z");
+        set("serverhostname", "EX01");
+        set("eventid", "DEFER");
+        set("networkmessageid", "n-1");
+        set("recipientaddress", "rae@fabrikam.example");
+        set(
+            "sourcecontext",
+            r#"[{LRT}=11/21/2026 8:05:03 AM];[{LED}=441 4.4.1 Error encountered while communicating with primary target IP address: "Failed to connect. Winsock error code: 10060, Win32 error code: 10060." The last endpoint attempted was 192.0.2.33:25];[{FQDN}=mx.fabrikam.example];[{IP}=192.0.2.33]"#,
+        );
+        let mut out = Vec::new();
+        let mut state = TrackingState::default();
+        tracking_row(&cols, &row, 7, None, &mut state, &mut out);
+        let e = out.last().unwrap();
+        assert_eq!(e.kind, EventKind::Attempt(AttemptStatus::Deferred));
+        assert_eq!(e.host, "EX01");
+        assert_eq!((e.reply_code, e.dsn.as_deref()), (Some(441), Some("4.4.1")));
+        assert!(
+            e.text
+                .as_deref()
+                .unwrap()
+                .contains("Winsock error code: 10060")
+        );
+        assert_eq!(e.relay.as_deref(), Some("mx.fabrikam.example[192.0.2.33]"));
+    }
+
+    #[test]
     fn powershell_times() {
         assert_eq!(parse_time("2024-01-25T15:16:09.843Z"), Some(1_706_195_769));
         assert!(parse_time("1/25/2024 3:16:09 PM").is_some());
