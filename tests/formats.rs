@@ -122,7 +122,7 @@ fn exim_outcomes() {
         d["pat@outlook.example"]["last_deferral_text"]
             .as_str()
             .unwrap()
-            .contains("421 4.7.650")
+            .ends_with(": 421 4.7.650 The mail server [203.0.113.13] has been temporarily rate limited due to IP reputation. For e-mail delivery information, see https://postmaster.live.com (S775)")
     );
     // Expired with no deferral logged: nothing to name as the cause.
     assert_outcome(&d, "sam@tailspin.example", "expired", "4.4.7", None, None);

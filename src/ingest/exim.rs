@@ -416,18 +416,15 @@ impl EximParser {
                 e.orig_recipient = orig;
                 if retry_wait {
                     // No connection was tried: the host or domain is still in its retry
-                    // wait after an earlier failure, which stays the reason.
+                    // wait after an earlier failure, which stays the reason (as Postfix's
+                    // `delivery temporarily suspended` repeats it).
                     e.counts_as_attempt = false;
                     match self.last_of(&id, &recipient) {
                         Some(prev) => {
                             e.dsn = prev.dsn.clone();
                             e.reply_code = prev.reply_code;
                             e.relay = prev.relay.clone();
-                            e.text = Some(format!(
-                                "{} (last error: {})",
-                                text.unwrap_or_default(),
-                                prev.text.clone().unwrap_or_default()
-                            ));
+                            e.text = prev.text.clone();
                         }
                         None => e.text = text,
                     }
