@@ -393,6 +393,12 @@ pub fn tracking_row(
         _ => None,
     };
     let Some(kind) = kind else {
+        // RECEIVE and SUBMIT say who sent what; routing, agent and high-availability rows
+        // (RESOLVE, EXPAND, AGENTINFO, HAREDIRECT…) add nothing a delivery needs, and would
+        // only reopen a message already done.
+        if !matches!(event.as_str(), "RECEIVE" | "SUBMIT") {
+            return LineOutcome::Ignored;
+        }
         if event == "RECEIVE" && !recipients.is_empty() {
             let pending = state
                 .pending
