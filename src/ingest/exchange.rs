@@ -418,11 +418,10 @@ pub fn tracking_row(
         // Export-Csv without joining the array: the recipients are lost in the file.
         return LineOutcome::Skipped;
     }
+    out.push(info);
     if recipients.is_empty() {
-        out.push(info);
         return LineOutcome::Parsed;
     }
-    out.push(info);
     let context = cols.get(row, &["sourcecontext"]);
     let statuses = split_statuses(status, recipients.len());
     for (rcpt, st) in recipients.iter().zip(statuses) {
