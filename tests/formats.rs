@@ -545,6 +545,32 @@ fn exchange_corpus_counts() {
 }
 
 #[test]
+fn exchange_2010_log_with_its_bom_and_2010_rows_without_a_preamble() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    // The Beats test file is a UTF-8-BOM case; the corpus copy lost its BOM.
+    let with_bom = dir.path().join("MSGTRK20160405-1.LOG");
+    let mut bytes = b"\xef\xbb\xbf".to_vec();
+    bytes.extend(std::fs::read(fixture("exchange/beats__bom8.log")).unwrap());
+    std::fs::write(&with_bom, &bytes).unwrap();
+    let out = import(&db, &[with_bom.to_str().unwrap()]);
+    assert!(out.contains(": exchange: 7 lines read"), "{out}");
+    assert!(out.contains(" 0 skipped"), "{out}");
+
+    // 26-field (2010) rows cut from their preamble map by their field count.
+    let rows = dir.path().join("cut.LOG");
+    let row = "2016-04-05T01:00:00.000Z,10.0.0.10,EX10,192.0.2.33,mx.fabrikam.example,,Internet,SMTP,SEND,4242,<a10@contoso.example>,rae@fabrikam.example,250 2.1.5 Recipient OK,1024,1,,,Hi,sales@contoso.example,sales@contoso.example,,Originating,,,,";
+    assert_eq!(row.split(',').count(), 26);
+    std::fs::write(&rows, format!("{row}\n{row}\n")).unwrap();
+    let out = import(&db, &[rows.to_str().unwrap()]);
+    assert!(out.contains(": exchange: 2 lines read"), "{out}");
+    let d = by_recipient(&db);
+    assert_eq!(d["rae@fabrikam.example"]["status"], "sent");
+    assert_eq!(d["rae@fabrikam.example"]["host"], "EX10");
+    assert_eq!(d["rae@fabrikam.example"]["queue_id"], "4242");
+}
+
+#[test]
 fn exchange_messages_close_when_every_received_recipient_is_final() {
     let (ev, _) = events_of(Format::Exchange, &fixture("exchange/MSGTRK20261120-1.LOG"));
     let closed: Vec<&str> = ev
