@@ -444,6 +444,12 @@ fn import_one(
         p.rest = r;
     }
 
+    // The already imported part is skipped unparsed, but its header rows (a CSV's column
+    // names) still map the new rows: the parser is shown them below.
+    let imported_head = match skip {
+        Some(k) => p.head[..p.head.len().min(k.imported_bytes as usize)].to_vec(),
+        None => Vec::new(),
+    };
     let mut reader = HashRead {
         inner: io::Cursor::new(std::mem::take(&mut p.head)).chain(p.rest),
         hasher: Xxh3::new(),
@@ -466,6 +472,9 @@ fn import_one(
         p.mtime,
     );
     let mut parser = line_parser(p.format, years).expect("prepare checked the format has a parser");
+    for line in imported_head.split(|b| *b == b'\n') {
+        parser.observe_header(line.strip_suffix(b"\r").unwrap_or(line));
+    }
     assembler.format = p.format.as_str();
     assembler.source_name = Arc::from(name.as_str());
 
