@@ -29,9 +29,27 @@ const PROGRESS_EVERY_LINES: u64 = 1 << 16;
 /// Event lines remembered (as hashes) to drop exact repeats: bounded, so memory stays flat.
 const RECENT_LINES_REMEMBERED: usize = 1 << 18;
 
+/// The keys are xxh3 hashes already: hashing them again is wasted work.
+#[derive(Default)]
+struct AlreadyHashed(u64);
+
+impl std::hash::Hasher for AlreadyHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 /// A bounded set of recent line hashes (oldest forgotten first).
 struct RecentLines {
-    set: std::collections::HashSet<u64>,
+    set: std::collections::HashSet<u64, std::hash::BuildHasherDefault<AlreadyHashed>>,
     order: std::collections::VecDeque<u64>,
     cap: usize,
 }
@@ -39,7 +57,7 @@ struct RecentLines {
 impl RecentLines {
     fn new(cap: usize) -> Self {
         RecentLines {
-            set: std::collections::HashSet::new(),
+            set: std::collections::HashSet::default(),
             order: std::collections::VecDeque::new(),
             cap,
         }
