@@ -1,6 +1,7 @@
 //! The command-line contract (DESIGN.md): non-interactive commands. Nothing here touches
 //! the terminal beyond printing; the TUI lives in `tui`.
 
+mod classify;
 mod export;
 mod import;
 mod report;
@@ -64,6 +65,12 @@ pub enum Command {
         /// Queue lifetime for "at risk" (e.g. 5d, 48h).
         #[arg(long, value_name = "DUR", value_parser = parse_duration)]
         queue_lifetime: Option<i64>,
+    },
+    /// Classify bounce emails (.eml, mbox, Maildir) without a store: one JSON line per
+    /// recipient of each report.
+    Classify {
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<String>,
     },
     /// Export records.
     Export {
@@ -131,6 +138,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Export {
             what: ExportWhat::Deliveries { status, format },
         }) => export::deliveries(db, &status, format),
+        Some(Command::Classify { files }) => classify::run(&files),
         None => {
             if !args.files.is_empty() {
                 let code = import::run(db, &args.import, &args.files)?;

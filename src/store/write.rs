@@ -151,13 +151,38 @@ impl Store {
     /// Messages an earlier import left open (still queued at its end), with their
     /// attempts, so that this import continues them instead of starting over.
     pub fn open_messages(&self) -> super::Result<Vec<MessageState>> {
+        load_messages(
+            &self.conn,
+            "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at, closed
+             FROM messages WHERE closed = 0 AND ?1 IS NULL",
+            None,
+        )
+        .map_err(|e| self.err(e))
+    }
+}
+
+/// One stored message with its deliveries and attempts (open or closed), to continue
+/// it: a bounce report adds to a message the log already closed.
+pub fn message_by_id(conn: &rusqlite::Connection, id: i64) -> rusqlite::Result<Option<MessageState>> {
+    Ok(load_messages(
+        conn,
+        "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at, closed
+         FROM messages WHERE id = ?1",
+        Some(id),
+    )?
+    .pop())
+}
+
+fn load_messages(
+    conn: &rusqlite::Connection,
+    select: &'static str,
+    param: Option<i64>,
+) -> rusqlite::Result<Vec<MessageState>> {
+    {
         let run = || -> rusqlite::Result<Vec<MessageState>> {
             let mut msgs = Vec::new();
-            let mut stmt = self.conn.prepare(
-                "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at
-                 FROM messages WHERE closed = 0",
-            )?;
-            let mut rows = stmt.query([])?;
+            let mut stmt = conn.prepare_cached(select)?;
+            let mut rows = stmt.query([param])?;
             while let Some(r) = rows.next()? {
                 let format: String = r.get(3)?;
                 msgs.push(MessageState {
@@ -171,16 +196,16 @@ impl Store {
                     sender: r.get(7)?,
                     subject: r.get(8)?,
                     expired_at: r.get(9)?,
-                    closed: false,
+                    closed: r.get(10)?,
                     deliveries: Vec::new(),
                     dirty: false,
                 });
             }
-            let mut dstmt = self.conn.prepare_cached(
+            let mut dstmt = conn.prepare_cached(
                 "SELECT id, recipient, orig_recipient, expired_at, expired_source FROM deliveries
                  WHERE message_ref = ?1 ORDER BY id",
             )?;
-            let mut astmt = self.conn.prepare_cached(
+            let mut astmt = conn.prepare_cached(
                 "SELECT ts, status, code, reply_code, relay, text, counted, source FROM attempts
                  WHERE delivery_id = ?1 ORDER BY seq",
             )?;
@@ -221,6 +246,6 @@ impl Store {
             }
             Ok(msgs)
         };
-        run().map_err(|e| self.err(e))
+        run()
     }
 }
