@@ -14,7 +14,7 @@ use regex::Regex;
 /// Lines that start the returned original (or its headers) in a plain-text report.
 static ORIGINAL_STARTS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?im)^[ \t]*(?:-+[ \t]*)?(?:below this line is a copy of the message|this is a copy of the (?:message|headers)|(?:the )?(?:original|returned|unsent|undelivered|undeliverable) (?:message|mail|e-?mail|headers?)(?: (?:follows|below|headers))?|original message headers|message headers follow|headers of (?:the )?(?:original|your) message|the header of the original message|your message reads|a copy of (?:the|your) (?:original )?message)[^\n]*$",
+        r"(?im)^[ \t]*-*[ \t]*(?:(?:below this line is a copy of the message|this is a copy of the (?:message|headers)|message headers follow|headers of (?:the )?(?:original|your) message|the header of the original message|your message reads|a copy of (?:the|your) (?:original )?message|included is a copy of the message header)[^\n]*|(?:the )?(?:original|returned|unsent|undelivered|undeliverable) (?:message|mail|e-?mail|headers?)(?: (?:follows|below|headers|is attached|attached))?[ \t]*[:.]?[ \t]*-*[ \t]*)$",
     )
     .expect("static regex")
 });
@@ -34,7 +34,7 @@ static ANY_HEADER: LazyLock<Regex> =
 /// outside quotes; the domain may be a literal.
 static RECIPIENT_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"^[ \t]*(?:\*\*[ \t]*)?["<]?(?:mailto:)?([A-Za-z0-9._%+\-=/!#$&'*?^`{|}~]+@(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f.:IPv]+\]))[">]?(?:<mailto:[^>]*>)?[ \t]*(:.*|\.\.\..*|[ \t]on[ \t].*|[ \t]\(.*|[ \t]+\S.*(?:deliver|fail|reject|unknown|error|exist|found|quota|full|refus|denied|said).*)?$"#,
+        r#"^[ \t]*(?:\*\*[ \t]*|(?i:rcpt to|recipient|to address):[ \t]*)?["<]?(?:mailto:)?([A-Za-z0-9._%+\-=/!#$&'*?^`{|}~]+@(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f.:IPv]+\]))[">]?(?:<mailto:[^>]*>)?[ \t]*(:.*|\.\.\..*|[ \t]on[ \t].*|[ \t]\(.*|[ \t]\[.*|[ \t]+\S.*(?:deliver|fail|reject|unknown|error|exist|found|quota|full|refus|denied|said).*)?$"#,
     )
     .expect("static regex")
 });

@@ -83,6 +83,11 @@ pub enum BounceError {
     NotABounce,
 }
 
+/// The start of delivery-status fields written into a report's text.
+static INLINE_DSN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?im)^[ \t]*(?:reporting-mta|final-recipient):[ \t]*\S").expect("static regex")
+});
+
 static PARSER: LazyLock<MessageParser> = LazyLock::new(MessageParser::new);
 
 /// Texts that say the queue lifetime ran out (Postfix, Sendmail, Exim, Exchange, qmail…).
@@ -324,10 +329,10 @@ fn judge(e: &Evidence<'_>) -> Judgement {
     // An MTA that reports a transient code as a final failure gave up retrying: the
     // queue lifetime ran out.
     let gave_up = e.action == Some("failed") && e.reported_status.is_some_and(|c| c.class == 4);
-    let expired = gave_up
-        || e.reported_status.is_some_and(expiry_code)
+    let said_expired = e.reported_status.is_some_and(expiry_code)
         || EXPIRY.is_match(e.text)
         || (e.text.is_empty() && EXPIRY.is_match(e.context));
+    let expired = gave_up || said_expired;
     // The command is often named only in the report's prose ("in reply to RCPT TO").
     let command = classify::rules::smtp_command(e.text)
         .or_else(|| e.block.and_then(classify::rules::smtp_command));
@@ -355,10 +360,10 @@ fn judge(e: &Evidence<'_>) -> Judgement {
         reason = r;
     }
     if expired
-        && matches!(
+        && (matches!(
             reason,
             Reason::OnHold | Reason::Undefined | Reason::Expired
-        )
+        ) || said_expired && reason == Reason::NetworkError)
     {
         // The outcome; the underlying cause stays in the diagnostic text, which the
         // store classifies as the last deferral.
@@ -392,11 +397,17 @@ pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
         })
         .unwrap_or_default();
 
-    let human: String = if !w.plain.is_empty() {
+    let mut human: String = if !w.plain.is_empty() {
         w.plain.join("\n")
     } else {
         w.html.join("\n")
     };
+    if human.is_empty() && w.dsn_texts.is_empty() && w.feedback.is_none() {
+        // A multipart report whose boundaries are missing: its body is all there is.
+        let start = msg.parts.first().map(|p| p.offset_body as usize).unwrap_or(0);
+        human = String::from_utf8_lossy(msg.raw_message.get(start..).unwrap_or_default())
+            .into_owned();
+    }
     let (error_part, pasted_original) = freetext::split_original(&human);
     let mut original_message_id = w.original_message_id.clone();
     if original_message_id.is_none() {
@@ -440,9 +451,16 @@ pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
 
     let context = freetext::squeeze(error_part);
 
-    // 2. RFC 3464 delivery-status parts.
+    // 2. RFC 3464 delivery-status parts; or their fields pasted into the text of a
+    // report that has no such part.
     let text_blocks = freetext::recipients(error_part);
-    for text in &w.dsn_texts {
+    let mut dsn_texts = w.dsn_texts.clone();
+    if dsn_texts.is_empty()
+        && let Some(at) = INLINE_DSN.find(error_part)
+    {
+        dsn_texts.push(error_part[at.start()..].to_string());
+    }
+    for text in &dsn_texts {
         let d = dsn::parse(text);
         if report.reporting_mta.is_none() {
             report.reporting_mta = d.message.reporting_mta.clone();
