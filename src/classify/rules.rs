@@ -162,6 +162,7 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"isn't in my list of allowed rcpthosts",
             r"not in my list of allowed rcpthosts",
             r"email address is not verified",
+            r"not configured to relay",
         ],
     ),
     (
@@ -169,11 +170,13 @@ const PHRASES: &[(Reason, &[&str])] = &[
         &[
             r"\bdmarc\b",
             r"\bspf\b",
-            r"\bdkim\b",
+            r"\bdkim(?:[^-]|$)",
+            r"does not have authentication information",
+            r"fails to pass authentication",
             r"\b5\.7\.26\b",
             r"unauthenticated (?:email|mail)",
             r"does not pass (?:spf|dkim|dmarc)",
-            r"authentication (?:checks|required|failed)",
+            r"authentication checks",
             r"sender (?:policy framework|authentication)",
         ],
     ),
@@ -245,6 +248,7 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"does not resolve to your ip",
             r"cannot resolve your address",
             r"hostname (?:does not|doesn't) match",
+            r"ip name lookup failed",
         ],
     ),
     (
@@ -407,6 +411,8 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"\(bl\)",
             r"go away",
             r"\b550 blocked\b",
+            r"esmtp not accepting connections",
+            r"invalid ip for sending mail",
         ],
     ),
     (
@@ -442,9 +448,6 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"service (?:is )?(?:temporarily |currently )?unavailable",
             r"server configuration",
             r"loops? back to myself",
-            r"mail (?:forwarding )?loop",
-            r"routing loop",
-            r"too many hops",
             r"could not load drd",
             r"transaction failed",
             r"interrupted system call",
@@ -473,6 +476,10 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"unable to connect",
             r"tls is required, but was not offered",
             r"malformed (?:or unexpected )?name server reply",
+            r"mail (?:forwarding )?loop",
+            r"routing loop",
+            r"too many hops",
+            r"hop count exceeded",
         ],
     ),
     (
@@ -491,7 +498,6 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"does not accept (?:any )?mail",
             r"accepts no mail",
             r"not accepting (?:any )?(?:mail|messages)",
-            r"esmtp not accepting connections",
         ],
     ),
     (
@@ -516,7 +522,13 @@ const PHRASES: &[(Reason, &[&str])] = &[
     ),
     (
         Reason::SecurityError,
-        &[r"authentication credentials invalid", r"security (?:violation|error)"],
+        &[
+            r"authentication credentials invalid",
+            r"security (?:violation|error)",
+            r"unauthenticated senders",
+            r"smtp authentication",
+            r"authentication required",
+        ],
     ),
     (
         Reason::SyntaxError,
@@ -525,6 +537,7 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"command (?:parameter )?not (?:implemented|recognized)",
             r"unrecognized command",
             r"bad sequence of commands",
+            r"improper sequence of commands",
         ],
     ),
 ];
@@ -634,6 +647,7 @@ const EXPLICIT_ORDER: &[Reason] = &[
     Reason::ContentError,
     Reason::Rejected,
     Reason::HostUnknown,
+    Reason::VirusDetected,
     Reason::SpamDetected,
     Reason::Speeding,
     Reason::TooManyConn,
@@ -683,6 +697,7 @@ fn probe(
                     Reason::HasMoved,
                     Reason::Rejected,
                     Reason::NotAccept,
+                    Reason::Filtered,
                 ]
                 .into_iter()
                 .any(|r| says(r, text))
@@ -722,6 +737,11 @@ fn probe(
                     ))
                     && says(Reason::Rejected, text)
                     && !text.to_ascii_lowercase().contains("recipient address rejected")
+        }
+        Reason::ContentError => {
+            // "Message content rejected" under a 5.6.x is a spam verdict.
+            by_code == Some(Reason::ContentError) && !says(Reason::SpamDetected, text)
+                || says(Reason::ContentError, text)
         }
         Reason::MesgTooBig => {
             by_code == Some(Reason::MesgTooBig)

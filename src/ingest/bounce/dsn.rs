@@ -2,6 +2,10 @@
 //! recipient. Real reports bend the format (no blank line between recipients, folded
 //! Diagnostic-Code lines, `rfc822;` type prefixes in any case), so parsing is lenient.
 
+static FIELD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"^[A-Za-z][A-Za-z0-9-]*[ \t]*:").expect("static regex")
+});
+
 /// One per-recipient block, fields as written (type prefixes removed, folds joined).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DsnRecipient {
@@ -10,6 +14,8 @@ pub struct DsnRecipient {
     pub action: Option<String>,
     pub status: Option<String>,
     pub diagnostic: Option<String>,
+    /// The Diagnostic-Code's type (`smtp`, `x-unix`, `x-postfix`), lowercase.
+    pub diagnostic_type: Option<String>,
     pub remote_mta: Option<String>,
     pub last_attempt_date: Option<String>,
     pub will_retry_until: Option<String>,
@@ -70,7 +76,10 @@ fn logical_lines(text: &str) -> Vec<Option<String>> {
             out.push(None);
             continue;
         }
-        let continues = line.starts_with([' ', '\t']);
+        // Folded lines start with white space; some MTAs also break a long
+        // Diagnostic-Code without indenting the rest, so a line that is no field
+        // continues the one before.
+        let continues = line.starts_with([' ', '\t']) || !FIELD.is_match(line);
         match out.last_mut() {
             Some(Some(prev)) if continues => {
                 prev.push(' ');
@@ -144,7 +153,13 @@ pub fn parse(text: &str) -> Dsn {
             }
             "action" => r.action = non_empty(&value.to_ascii_lowercase()),
             "status" => r.status = non_empty(value),
-            "diagnostic-code" => r.diagnostic = non_empty(strip_type(value)),
+            "diagnostic-code" => {
+                r.diagnostic = non_empty(strip_type(value));
+                r.diagnostic_type = value
+                    .split_once(';')
+                    .map(|(t, _)| t.trim().to_ascii_lowercase())
+                    .filter(|t| !t.is_empty() && !t.contains(' '));
+            }
             "remote-mta" => r.remote_mta = non_empty(strip_type(value)),
             "last-attempt-date" => r.last_attempt_date = non_empty(value),
             "will-retry-until" => r.will_retry_until = non_empty(value),

@@ -173,6 +173,27 @@ fn append(text: &mut String, line: &str) {
     text.push_str(line);
 }
 
+static REPLY_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|\s)[245][0-9]{2}[- ](?:[245]\.[0-9]{1,3}\.[0-9]{1,3}\s+)?").expect("static regex")
+});
+
+/// A multi-line SMTP reply (`550-5.7.1 Messages with multiple` / `550 5.7.1 addresses in
+/// From:`) as one sentence: the reply code and enhanced code are kept once, at the start.
+pub fn unfold_reply(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (i, m) in REPLY_PREFIX.find_iter(text).enumerate() {
+        if i == 0 {
+            continue;
+        }
+        out.push_str(&text[last..m.start()]);
+        out.push(' ');
+        last = m.end();
+    }
+    out.push_str(&text[last..]);
+    squeeze(&out)
+}
+
 /// The text with runs of whitespace folded to one space.
 pub fn squeeze(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

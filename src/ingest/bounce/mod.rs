@@ -479,7 +479,7 @@ pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
                 .find(|b| b.address.eq_ignore_ascii_case(&recipient))
                 .map(|b| b.text.as_str());
             let diagnostic = match r.diagnostic.as_deref() {
-                Some(d) if !d.trim().is_empty() => d.to_string(),
+                Some(d) if !d.trim().is_empty() => freetext::unfold_reply(d),
                 _ => block.map(str::to_string).unwrap_or_default(),
             };
             let reported_status = r
@@ -487,7 +487,7 @@ pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
                 .as_deref()
                 .and_then(|s| s.split_whitespace().next())
                 .and_then(|s| s.parse().ok());
-            let j = judge(&Evidence {
+            let mut j = judge(&Evidence {
                 recipient: &recipient,
                 reported_status,
                 action: r.action.as_deref(),
@@ -495,6 +495,12 @@ pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
                 block,
                 context: &context,
             });
+            // RFC 3464: an `X-Unix` diagnostic is a local delivery program's exit.
+            if r.diagnostic_type.as_deref().is_some_and(|t| t.starts_with("x-unix"))
+                && !j.reason.is_not_a_failure()
+            {
+                j.reason = Reason::MailerError;
+            }
             report.recipients.push(RecipientReport {
                 recipient,
                 orig_recipient: r.original_recipient.clone(),
@@ -566,10 +572,12 @@ pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
         return Err(BounceError::NotABounce);
     }
     for b in blocks {
-        let text = if b.text.is_empty() {
+        // A block that only names the recipient (Sendmail lists addresses first and
+        // the transcript after) takes the whole report's text.
+        let text = if b.text.is_empty() || !has_error_words(&b.text) {
             context.clone()
         } else {
-            b.text
+            freetext::unfold_reply(&b.text)
         };
         let j = judge(&Evidence {
             recipient: &b.address,
