@@ -119,13 +119,7 @@ fn find_message(
 }
 
 /// The event a failed report recipient stands for.
-fn recipient_event(
-    r: &RecipientReport,
-    ts: i64,
-    line: u64,
-    host: &str,
-    queue_id: &str,
-) -> Event {
+fn recipient_event(r: &RecipientReport, ts: i64, line: u64, host: &str, queue_id: &str) -> Event {
     let kind = if r.expired {
         EventKind::RecipientExpired
     } else if r.status.is_some_and(|c| c.class == 4) {
@@ -393,7 +387,13 @@ fn add_report(
     if own_started {
         // The standalone message is complete: write it, then point its rows at it.
         assembler.push(
-            Event::new(ts, number, own_host.clone(), own_queue.clone(), EventKind::Removed),
+            Event::new(
+                ts,
+                number,
+                own_host.clone(),
+                own_queue.clone(),
+                EventKind::Removed,
+            ),
             writer,
         )?;
         let id: Option<i64> = tx

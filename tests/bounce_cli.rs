@@ -99,7 +99,11 @@ fn a_maildir_and_bad_files_each_get_their_line() {
     .unwrap();
     std::fs::write(maildir.join("new/2.host"), b"\x00\x01 not mail at all").unwrap();
     let junk = dir.path().join("junk.eml");
-    std::fs::write(&junk, b"Content-Type: multipart/report; boundary=\"x\"\n\n--x\nbroken").unwrap();
+    std::fs::write(
+        &junk,
+        b"Content-Type: multipart/report; boundary=\"x\"\n\n--x\nbroken",
+    )
+    .unwrap();
     let md = maildir.to_str().unwrap();
     let (code, recs, err) = classify(&[md, junk.to_str().unwrap()]);
     assert_eq!(code, 1);

@@ -24,7 +24,9 @@ fn sendlog(db: &Path, args: &[&str]) -> (i32, String, String) {
 fn deliveries(db: &Path) -> Vec<serde_json::Value> {
     let (code, out, err) = sendlog(db, &["export", "deliveries"]);
     assert_eq!(code, 0, "{err}");
-    out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// The NDR Postfix's bounce daemon writes for queue id DC45E7C3131 of the log fixture.
@@ -75,7 +77,11 @@ fn an_ndr_joins_the_logged_delivery_instead_of_adding_one() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains(": eml: 1 lines read"), "{out}");
     let rows = deliveries(&db);
-    assert_eq!(rows.len(), 1, "the NDR joined the logged delivery: {rows:?}");
+    assert_eq!(
+        rows.len(),
+        1,
+        "the NDR joined the logged delivery: {rows:?}"
+    );
     assert_eq!(rows[0]["status"], "expired");
     assert_eq!(rows[0]["code"], "4.4.7");
     assert_eq!(rows[0]["cause"], "networkerror");
@@ -88,7 +94,10 @@ fn an_ndr_joins_the_logged_delivery_instead_of_adding_one() {
         )
         .unwrap();
     assert_eq!(linked_by, "queue_id");
-    assert!(expired, "a transient code reported as failed means the queue gave up");
+    assert!(
+        expired,
+        "a transient code reported as failed means the queue gave up"
+    );
     assert_eq!(reason, "networkerror");
     // The same report again adds nothing.
     let (code, out, _) = sendlog(&db, &["import", ndr.to_str().unwrap()]);
@@ -167,7 +176,13 @@ fn bad_inputs_are_named_one_per_file_and_the_rest_still_import() {
     assert_eq!(code, 1, "a missing file is an error: {out}{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(err.contains("missing.eml"), "{err}");
-    assert!(out.contains("hello.eml: eml: 1 lines read, 0 events, 0 deliveries, 1 skipped"), "{out}");
-    assert!(out.contains("cut.mbox: eml: 2 lines read, 1 events, 1 deliveries, 1 skipped"), "{out}");
+    assert!(
+        out.contains("hello.eml: eml: 1 lines read, 0 events, 0 deliveries, 1 skipped"),
+        "{out}"
+    );
+    assert!(
+        out.contains("cut.mbox: eml: 2 lines read, 1 events, 1 deliveries, 1 skipped"),
+        "{out}"
+    );
     assert_eq!(deliveries(&db).len(), 1);
 }

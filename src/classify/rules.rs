@@ -47,15 +47,21 @@ static COMMAND_PATTERNS: LazyLock<[(SmtpCommand, Regex); 5]> = LazyLock::new(|| 
     [
         (
             SmtpCommand::Data,
-            r(r"(?:in reply to|after|for|did not like our) (?:end of |final )?(?:data|text)\b|smtp command[: ]+data|after end of data|\bend of data\b"),
+            r(
+                r"(?:in reply to|after|for|did not like our) (?:end of |final )?(?:data|text)\b|smtp command[: ]+data|after end of data|\bend of data\b",
+            ),
         ),
         (
             SmtpCommand::Rcpt,
-            r(r"(?:in reply to|after|did not like our|for) rcpt(?: to)?\b|\brcpt to:? ?<|smtp command[: ]+rcpt|\[rcpt_to\]"),
+            r(
+                r"(?:in reply to|after|did not like our|for) rcpt(?: to)?\b|\brcpt to:? ?<|smtp command[: ]+rcpt|\[rcpt_to\]",
+            ),
         ),
         (
             SmtpCommand::Mail,
-            r(r"(?:in reply to|after|did not like our|for) mail(?: from)?\b|\bmail from:? ?<|smtp command[: ]+mail"),
+            r(
+                r"(?:in reply to|after|did not like our|for) mail(?: from)?\b|\bmail from:? ?<|smtp command[: ]+mail",
+            ),
         ),
         (
             SmtpCommand::Helo,
@@ -125,7 +131,10 @@ const PHRASES: &[(Reason, &[&str])] = &[
     ),
     (
         Reason::ExceedLimit,
-        &[r"message (?:length )?exceeds (?:the )?administrative limit", r"too many recipients for"],
+        &[
+            r"message (?:length )?exceeds (?:the )?administrative limit",
+            r"too many recipients for",
+        ],
     ),
     (
         Reason::Suspend,
@@ -146,7 +155,11 @@ const PHRASES: &[(Reason, &[&str])] = &[
     ),
     (
         Reason::HasMoved,
-        &[r"has moved\b", r"address (?:has )?changed", r"no longer (?:at|with) this"],
+        &[
+            r"has moved\b",
+            r"address (?:has )?changed",
+            r"no longer (?:at|with) this",
+        ],
     ),
     (
         Reason::NoRelaying,
@@ -736,7 +749,9 @@ fn probe(
                         None | Some(Reason::SecurityError | Reason::SystemError)
                     ))
                     && says(Reason::Rejected, text)
-                    && !text.to_ascii_lowercase().contains("recipient address rejected")
+                    && !text
+                        .to_ascii_lowercase()
+                        .contains("recipient address rejected")
         }
         Reason::ContentError => {
             // "Message content rejected" under a 5.6.x is a spam verdict.

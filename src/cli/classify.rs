@@ -9,8 +9,8 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::ingest::bounce::{self, BounceReport};
 use crate::ingest::bounce::mailbox;
+use crate::ingest::bounce::{self, BounceReport};
 use crate::sanitize::for_terminal;
 
 /// The classify record of DESIGN.md's command-line contract, fields in its order.

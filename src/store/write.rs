@@ -163,7 +163,10 @@ impl Store {
 
 /// One stored message with its deliveries and attempts (open or closed), to continue
 /// it: a bounce report adds to a message the log already closed.
-pub fn message_by_id(conn: &rusqlite::Connection, id: i64) -> rusqlite::Result<Option<MessageState>> {
+pub fn message_by_id(
+    conn: &rusqlite::Connection,
+    id: i64,
+) -> rusqlite::Result<Option<MessageState>> {
     Ok(load_messages(
         conn,
         "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at, closed

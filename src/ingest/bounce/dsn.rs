@@ -190,7 +190,10 @@ Final-Recipient: rfc822;<b@example.org>\r\nAction: delayed\r\nStatus: 4.4.7\r\n"
             d.recipients[0].diagnostic.as_deref(),
             Some("550 5.1.1 <a@example.org>... User Unknown")
         );
-        assert_eq!(d.recipients[1].final_recipient.as_deref(), Some("b@example.org"));
+        assert_eq!(
+            d.recipients[1].final_recipient.as_deref(),
+            Some("b@example.org")
+        );
         assert_eq!(d.recipients[1].action.as_deref(), Some("delayed"));
     }
 }

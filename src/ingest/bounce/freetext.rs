@@ -174,7 +174,8 @@ fn append(text: &mut String, line: &str) {
 }
 
 static REPLY_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|\s)[245][0-9]{2}[- ](?:[245]\.[0-9]{1,3}\.[0-9]{1,3}\s+)?").expect("static regex")
+    Regex::new(r"(?:^|\s)[245][0-9]{2}[- ](?:[245]\.[0-9]{1,3}\.[0-9]{1,3}\s+)?")
+        .expect("static regex")
 });
 
 /// A multi-line SMTP reply (`550-5.7.1 Messages with multiple` / `550 5.7.1 addresses in

@@ -54,8 +54,7 @@ pub fn is_message(head: &[u8]) -> bool {
         }
         match line.split_once(':') {
             Some((name, _))
-                if !name.is_empty()
-                    && name.bytes().all(|b| b.is_ascii_graphic() && b != b':') =>
+                if !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':') =>
             {
                 fields += 1;
             }
@@ -193,9 +192,15 @@ mod tests {
 
     #[test]
     fn sniffing_containers() {
-        assert!(is_mbox(b"From MAILER-DAEMON Thu Apr 29 00:00:00 2010\nFrom: x\n"));
-        assert!(is_message(b"Return-Path: <>\nFrom: MAILER-DAEMON@x\nSubject: failure\n\nbody"));
-        assert!(!is_message(b"Oct  1 10:00:00 mx postfix/qmgr[1]: ABC: removed\n"));
+        assert!(is_mbox(
+            b"From MAILER-DAEMON Thu Apr 29 00:00:00 2010\nFrom: x\n"
+        ));
+        assert!(is_message(
+            b"Return-Path: <>\nFrom: MAILER-DAEMON@x\nSubject: failure\n\nbody"
+        ));
+        assert!(!is_message(
+            b"Oct  1 10:00:00 mx postfix/qmgr[1]: ABC: removed\n"
+        ));
         assert!(!is_message(b""));
     }
 }

@@ -145,7 +145,6 @@ static TRANSIENT_TEXT: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
-
 /// Content type of a part as lowercase (type, subtype).
 fn content_type<'a>(part: &'a mail_parser::MessagePart<'a>) -> (String, String) {
     match part.content_type() {
@@ -281,13 +280,12 @@ fn take_original(w: &mut Walk, original: &Message<'_>) {
 }
 
 fn header_text<'a>(msg: &'a Message<'_>, name: &str) -> Option<Cow<'a, str>> {
-    msg.header_raw(name.to_string()).map(|v| Cow::Borrowed(v.trim()))
+    msg.header_raw(name.to_string())
+        .map(|v| Cow::Borrowed(v.trim()))
 }
 
 fn reply_code_in(text: &str) -> Option<u16> {
-    REPLY_CODE
-        .captures(text)
-        .and_then(|c| c[1].parse().ok())
+    REPLY_CODE.captures(text).and_then(|c| c[1].parse().ok())
 }
 
 fn parse_date(value: &str) -> Option<i64> {
@@ -314,7 +312,11 @@ struct Judgement {
 }
 
 fn is_success_action(action: Option<&str>) -> bool {
-    matches!(action, Some("delivered" | "relayed" | "expanded"))
+    // "deliverable" is what some MTAs write for a verified (delivered) recipient.
+    matches!(
+        action,
+        Some("delivered" | "relayed" | "expanded" | "deliverable")
+    )
 }
 
 fn judge(e: &Evidence<'_>) -> Judgement {
@@ -356,14 +358,14 @@ fn judge(e: &Evidence<'_>) -> Judgement {
     }
     let mut reason = verdict.reason;
     let domain = e.recipient.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
-    if let Some(r) = classify::provider_rules::provider_reason(domain) {
+    if matches!(reason, Reason::OnHold | Reason::Undefined)
+        && let Some(r) = classify::provider_rules::provider_reason(domain)
+    {
         reason = r;
     }
     if expired
-        && (matches!(
-            reason,
-            Reason::OnHold | Reason::Undefined | Reason::Expired
-        ) || said_expired && reason == Reason::NetworkError)
+        && (matches!(reason, Reason::OnHold | Reason::Undefined | Reason::Expired)
+            || said_expired && reason == Reason::NetworkError)
     {
         // The outcome; the underlying cause stays in the diagnostic text, which the
         // store classifies as the last deferral.
@@ -404,9 +406,13 @@ pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
     };
     if human.is_empty() && w.dsn_texts.is_empty() && w.feedback.is_none() {
         // A multipart report whose boundaries are missing: its body is all there is.
-        let start = msg.parts.first().map(|p| p.offset_body as usize).unwrap_or(0);
-        human = String::from_utf8_lossy(msg.raw_message.get(start..).unwrap_or_default())
-            .into_owned();
+        let start = msg
+            .parts
+            .first()
+            .map(|p| p.offset_body as usize)
+            .unwrap_or(0);
+        human =
+            String::from_utf8_lossy(msg.raw_message.get(start..).unwrap_or_default()).into_owned();
     }
     let (error_part, pasted_original) = freetext::split_original(&human);
     let mut original_message_id = w.original_message_id.clone();
@@ -496,8 +502,14 @@ pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
                 context: &context,
             });
             // RFC 3464: an `X-Unix` diagnostic is a local delivery program's exit.
-            if r.diagnostic_type.as_deref().is_some_and(|t| t.starts_with("x-unix"))
+            if r.diagnostic_type
+                .as_deref()
+                .is_some_and(|t| t.starts_with("x-unix"))
                 && !j.reason.is_not_a_failure()
+                && !matches!(
+                    j.reason,
+                    Reason::MailboxFull | Reason::MesgTooBig | Reason::Suspend
+                )
             {
                 j.reason = Reason::MailerError;
             }
@@ -512,16 +524,16 @@ pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
                 diagnostic,
                 remote_mta: r.remote_mta.clone(),
                 expired: j.expired,
-                last_attempt: r
-                    .last_attempt_date
-                    .as_deref()
-                    .and_then(parse_date)
-                    .or(date),
+                last_attempt: r.last_attempt_date.as_deref().and_then(parse_date).or(date),
             });
         }
     }
     if !report.recipients.is_empty() {
-        if report.recipients.iter().all(|r| r.reason == Reason::Delivered) {
+        if report
+            .recipients
+            .iter()
+            .all(|r| r.reason == Reason::Delivered)
+        {
             report.kind = ReportKind::Delivered;
         }
         return Ok(report);
@@ -529,7 +541,9 @@ pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
 
     // 3. Auto-replies: say so before reading their text as a bounce.
     let looks_like_bounce = BOUNCE_SENDER.is_match(&from)
-        || subject.as_deref().is_some_and(|s| BOUNCE_SUBJECT.is_match(s))
+        || subject
+            .as_deref()
+            .is_some_and(|s| BOUNCE_SUBJECT.is_match(s))
         || header_text(&msg, "X-Failed-Recipients").is_some();
     if !looks_like_bounce && is_auto_reply(&msg, subject.as_deref()) {
         report.kind = ReportKind::Vacation;
@@ -620,8 +634,8 @@ fn is_auto_reply(msg: &Message<'_>, subject: Option<&str>) -> bool {
     let flagged = ["X-Autoreply", "X-Autorespond", "X-Auto-Response"]
         .iter()
         .any(|h| header_text(msg, h).is_some());
-    let precedence = header_text(msg, "Precedence")
-        .is_some_and(|v| v.eq_ignore_ascii_case("auto_reply"));
+    let precedence =
+        header_text(msg, "Precedence").is_some_and(|v| v.eq_ignore_ascii_case("auto_reply"));
     auto_submitted
         || flagged
         || precedence
