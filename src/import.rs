@@ -514,8 +514,8 @@ pub fn mark_typo_domains(store: &mut Store) -> Result<(), StoreError> {
         let tx = conn.transaction()?;
         let domains = |sql: &str| -> rusqlite::Result<Vec<String>> {
             let mut stmt = tx.prepare(sql)?;
-            let v = stmt.query_map([], |r| r.get(0))?.collect();
-            v
+
+            stmt.query_map([], |r| r.get(0))?.collect()
         };
         let delivered = domains("SELECT DISTINCT domain FROM deliveries WHERE status = 'sent'")?;
         let failed = domains("SELECT DISTINCT domain FROM deliveries WHERE status != 'sent'")?;

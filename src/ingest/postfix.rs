@@ -325,10 +325,10 @@ impl PostfixParser {
     ) -> LineOutcome {
         msg = trim_start(msg);
         // Solaris: `[ID 197553 mail.info] `
-        if msg.starts_with(b"[ID ") {
-            if let Some(i) = memchr::memchr(b']', msg) {
-                msg = trim_start(&msg[i + 1..]);
-            }
+        if msg.starts_with(b"[ID ")
+            && let Some(i) = memchr::memchr(b']', msg)
+        {
+            msg = trim_start(&msg[i + 1..]);
         }
         let Some(colon) = memchr::memmem::find(msg, b": ") else {
             return if program.is_some() {

@@ -146,10 +146,8 @@ pub fn parse(text: &str) -> Dsn {
         match name.as_str() {
             "final-recipient" => r.final_recipient = clean_address(value),
             "original-recipient" => r.original_recipient = clean_address(value),
-            "x-actual-recipient" => {
-                if r.final_recipient.is_none() {
-                    r.final_recipient = clean_address(value);
-                }
+            "x-actual-recipient" if r.final_recipient.is_none() => {
+                r.final_recipient = clean_address(value);
             }
             "action" => r.action = non_empty(&value.to_ascii_lowercase()),
             "status" => r.status = non_empty(value),

@@ -62,8 +62,11 @@ pub fn is_message(head: &[u8]) -> bool {
         }
     }
     let lower = text.to_ascii_lowercase();
-    fields >= 2 && (lower.contains("\nfrom:") || lower.starts_with("from:"))
-        || fields >= 2 && (lower.contains("\nsubject:") || lower.contains("\nmessage-id:"))
+    let names_a_message = lower.starts_with("from:")
+        || ["\nfrom:", "\nsubject:", "\nmessage-id:"]
+            .iter()
+            .any(|h| lower.contains(h));
+    fields >= 2 && names_a_message
 }
 
 /// Whether `path` is a Maildir (has `cur/` or `new/`).

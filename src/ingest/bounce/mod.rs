@@ -243,10 +243,10 @@ fn walk(msg: &Message<'_>) -> Walk {
                     take_original(&mut w, &headers);
                 }
             }
-            (PartType::Text(t), "text", _) if !w.saw_original || i == 0 => {
-                if !part.is_content_type("text", "html") {
-                    w.plain.push(t.to_string());
-                }
+            (PartType::Text(t), "text", _)
+                if (!w.saw_original || i == 0) && !part.is_content_type("text", "html") =>
+            {
+                w.plain.push(t.to_string());
             }
             (PartType::Html(h), _, _) if !w.saw_original => w.html.push(html_to_text(h)),
             _ => {}
@@ -579,7 +579,7 @@ pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
             text: context.clone(),
         }));
     }
-    if blocks.is_empty() || !(looks_like_bounce || !context.is_empty()) {
+    if blocks.is_empty() || !looks_like_bounce && context.is_empty() {
         return Err(BounceError::NotABounce);
     }
     if !looks_like_bounce && !blocks.iter().any(|b| has_error_words(&b.text)) {
