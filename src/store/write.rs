@@ -181,74 +181,69 @@ fn load_messages(
     select: &'static str,
     param: Option<i64>,
 ) -> rusqlite::Result<Vec<MessageState>> {
-    {
-        let run = || -> rusqlite::Result<Vec<MessageState>> {
-            let mut msgs = Vec::new();
-            let mut stmt = conn.prepare_cached(select)?;
-            let mut rows = stmt.query([param])?;
-            while let Some(r) = rows.next()? {
-                let format: String = r.get(3)?;
-                msgs.push(MessageState {
-                    db_id: Some(r.get(0)?),
-                    host: r.get(1)?,
-                    queue_id: r.get(2)?,
-                    format: crate::ingest::Format::static_name(&format),
-                    first_seen: r.get(4)?,
-                    last_seen: r.get(5)?,
-                    message_id: r.get(6)?,
-                    sender: r.get(7)?,
-                    subject: r.get(8)?,
-                    expired_at: r.get(9)?,
-                    closed: r.get(10)?,
-                    deliveries: Vec::new(),
-                    dirty: false,
-                });
-            }
-            let mut dstmt = conn.prepare_cached(
-                "SELECT id, recipient, orig_recipient, expired_at, expired_source FROM deliveries
-                 WHERE message_ref = ?1 ORDER BY id",
-            )?;
-            let mut astmt = conn.prepare_cached(
-                "SELECT ts, status, code, reply_code, relay, text, counted, source FROM attempts
-                 WHERE delivery_id = ?1 ORDER BY seq",
-            )?;
-            for m in &mut msgs {
-                let ds: Vec<(i64, DeliveryState)> = dstmt
-                    .query_map([m.db_id], |r| {
-                        let at: Option<i64> = r.get(3)?;
-                        let src: Option<String> = r.get(4)?;
-                        Ok((
-                            r.get(0)?,
-                            DeliveryState {
-                                recipient: r.get(1)?,
-                                orig_recipient: r.get(2)?,
-                                attempts: Vec::new(),
-                                expired: at.map(|t| (t, src.unwrap_or_default())),
-                            },
-                        ))
-                    })?
-                    .collect::<rusqlite::Result<_>>()?;
-                for (id, mut d) in ds {
-                    d.attempts = astmt
-                        .query_map([id], |r| {
-                            let status: String = r.get(1)?;
-                            Ok(AttemptRecord {
-                                ts: r.get(0)?,
-                                status: status_from_str(&status),
-                                code: r.get(2)?,
-                                reply_code: r.get(3)?,
-                                relay: r.get(4)?,
-                                text: r.get(5)?,
-                                counted: r.get(6)?,
-                                source: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
-                            })
-                        })?
-                        .collect::<rusqlite::Result<_>>()?;
-                    m.deliveries.push(d);
-                }
-            }
-            Ok(msgs)
-        };
-        run()
+    let mut msgs = Vec::new();
+    let mut stmt = conn.prepare_cached(select)?;
+    let mut rows = stmt.query([param])?;
+    while let Some(r) = rows.next()? {
+        let format: String = r.get(3)?;
+        msgs.push(MessageState {
+            db_id: Some(r.get(0)?),
+            host: r.get(1)?,
+            queue_id: r.get(2)?,
+            format: crate::ingest::Format::static_name(&format),
+            first_seen: r.get(4)?,
+            last_seen: r.get(5)?,
+            message_id: r.get(6)?,
+            sender: r.get(7)?,
+            subject: r.get(8)?,
+            expired_at: r.get(9)?,
+            closed: r.get(10)?,
+            deliveries: Vec::new(),
+            dirty: false,
+        });
     }
+    let mut dstmt = conn.prepare_cached(
+        "SELECT id, recipient, orig_recipient, expired_at, expired_source FROM deliveries
+                 WHERE message_ref = ?1 ORDER BY id",
+    )?;
+    let mut astmt = conn.prepare_cached(
+        "SELECT ts, status, code, reply_code, relay, text, counted, source FROM attempts
+                 WHERE delivery_id = ?1 ORDER BY seq",
+    )?;
+    for m in &mut msgs {
+        let ds: Vec<(i64, DeliveryState)> = dstmt
+            .query_map([m.db_id], |r| {
+                let at: Option<i64> = r.get(3)?;
+                let src: Option<String> = r.get(4)?;
+                Ok((
+                    r.get(0)?,
+                    DeliveryState {
+                        recipient: r.get(1)?,
+                        orig_recipient: r.get(2)?,
+                        attempts: Vec::new(),
+                        expired: at.map(|t| (t, src.unwrap_or_default())),
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, mut d) in ds {
+            d.attempts = astmt
+                .query_map([id], |r| {
+                    let status: String = r.get(1)?;
+                    Ok(AttemptRecord {
+                        ts: r.get(0)?,
+                        status: status_from_str(&status),
+                        code: r.get(2)?,
+                        reply_code: r.get(3)?,
+                        relay: r.get(4)?,
+                        text: r.get(5)?,
+                        counted: r.get(6)?,
+                        source: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            m.deliveries.push(d);
+        }
+    }
+    Ok(msgs)
 }
