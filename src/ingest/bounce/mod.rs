@@ -365,7 +365,11 @@ fn judge(e: &Evidence<'_>) -> Judgement {
     }
     if expired
         && (matches!(reason, Reason::OnHold | Reason::Undefined | Reason::Expired)
-            || said_expired && reason == Reason::NetworkError)
+            || reason == Reason::NetworkError
+                && (said_expired
+                    // A host that never answered (X.4.1, or no code at all) until the
+                    // MTA gave up: the queue lifetime ran out.
+                    || status.is_some_and(|c| (c.subject == 4 && c.detail == 1) || c.is_vague())))
     {
         // The outcome; the underlying cause stays in the diagnostic text, which the
         // store classifies as the last deferral.
