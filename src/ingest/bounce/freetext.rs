@@ -22,7 +22,7 @@ static ORIGINAL_STARTS: LazyLock<Regex> = LazyLock::new(|| {
 /// A header line that can open a returned original's header block.
 static HEADER_OPENER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:received|return-path|message-id|dkim-signature|mime-version|x-[a-z0-9-]+|date|from|subject|to|content-type|delivered-to|arc-seal):[ \t]",
+        r"(?i)^(?:received|return-path|message-id|dkim-signature|mime-version|x-[a-z0-9-]+|content-type|delivered-to|arc-seal|authentication-results):[ \t]",
     )
     .expect("static regex")
 });
@@ -37,6 +37,13 @@ static RECIPIENT_LINE: LazyLock<Regex> = LazyLock::new(|| {
         r#"^[ \t]*(?:\*\*[ \t]*|(?i:rcpt to|recipient|to address):[ \t]*)?["<]?(?:mailto:)?([A-Za-z0-9._%+\-=/!#$&'*?^`{|}~]+@(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f.:IPv]+\]))[">]?(?:<mailto:[^>]*>)?[ \t]*(:.*|\.\.\..*|[ \t]on[ \t].*|[ \t]\(.*|[ \t]\[.*|[ \t]+\S.*(?:deliver|fail|reject|unknown|error|exist|found|quota|full|refus|denied|said).*)?$"#,
     )
     .expect("static regex")
+});
+
+/// An address anywhere in a sentence: "The following recipients returned permanent
+/// errors: a@b.example. Reason: …".
+static BARE_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9._%+\-=/!#$&'*?^`{|}~]+@[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?")
+        .expect("static regex")
 });
 
 /// An address in angle brackets inside a sentence: "error delivering your mail to <a@b>."
@@ -154,6 +161,18 @@ pub fn recipients(error_part: &str) -> Vec<TextRecipient> {
                 });
             }
         }
+        if out.is_empty() {
+            for m in BARE_ADDRESS.find_iter(error_part) {
+                let address = m.as_str().trim_end_matches('.').to_string();
+                if !out.iter().any(|r| r.address.eq_ignore_ascii_case(&address)) {
+                    out.push(TextRecipient {
+                        address,
+                        text: String::new(),
+                    });
+                }
+            }
+        }
+        // Only a sentence naming exactly one address is trusted to name the recipient.
         if out.len() == 1 {
             out[0].text = squeeze(error_part);
         } else {

@@ -202,6 +202,8 @@ struct Walk {
     original_sender: Option<String>,
     original_subject: Option<String>,
     saw_original: bool,
+    /// Attached messages that are themselves delivery reports (a forwarded NDR).
+    nested_reports: Vec<Vec<u8>>,
 }
 
 fn bytes_text(bytes: &[u8]) -> String {
@@ -217,6 +219,10 @@ fn walk(msg: &Message<'_>) -> Walk {
             (PartType::Message(original), _, _) => {
                 w.saw_original = true;
                 take_original(&mut w, original);
+                let raw = original.raw_message.as_ref();
+                if memchr::memmem::find(raw, b"delivery-status").is_some() {
+                    w.nested_reports.push(raw.to_vec());
+                }
             }
             (_, "message", "delivery-status" | "global-delivery-status") => {
                 w.dsn_texts.push(bytes_text(part.contents()));
@@ -384,6 +390,14 @@ fn judge(e: &Evidence<'_>) -> Judgement {
 
 /// Parses one email. `Err` when it is not an email or not a report sendlog knows.
 pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
+    parse_nested(raw, 0)
+}
+
+/// Forwarded reports nest; one level is all a real NDR needs, and a hostile message
+/// must not recurse without end.
+const MAX_NESTING: u8 = 2;
+
+fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
     let msg = PARSER.parse(raw).ok_or(BounceError::NotAnEmail)?;
     if msg.headers().is_empty() {
         return Err(BounceError::NotAnEmail);
@@ -561,8 +575,44 @@ pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
         return Ok(report);
     }
 
-    // 4. Plain-text reports.
+    // 4. A report forwarded as an attachment speaks for itself.
+    for inner in w
+        .nested_reports
+        .iter()
+        .filter(|inner| depth < MAX_NESTING && inner.len() < raw.len())
+    {
+        if let Ok(r) = parse_nested(inner, depth + 1)
+            && r.kind == ReportKind::Bounce
+            && !r.recipients.is_empty()
+        {
+            return Ok(r);
+        }
+    }
+
+    // 5. Plain-text reports.
     let mut blocks = text_blocks;
+    // Exim and Google name the failed recipients in a header: that list is the truth,
+    // whatever other addresses the prose mentions.
+    if let Some(list) = header_text(&msg, "X-Failed-Recipients") {
+        let named: Vec<String> = list
+            .split(',')
+            .map(|a| a.trim().trim_matches(['<', '>']).to_string())
+            .filter(|a| a.contains('@'))
+            .collect();
+        if !named.is_empty() {
+            blocks = named
+                .into_iter()
+                .map(|address| {
+                    let text = blocks
+                        .iter()
+                        .find(|b| b.address.eq_ignore_ascii_case(&address))
+                        .map(|b| b.text.clone())
+                        .unwrap_or_default();
+                    freetext::TextRecipient { address, text }
+                })
+                .collect();
+        }
+    }
     if blocks.is_empty() && looks_like_bounce {
         let named: Vec<String> = match header_text(&msg, "X-Failed-Recipients") {
             Some(list) => list
