@@ -219,7 +219,12 @@ fn walk(msg: &Message<'_>) -> Walk {
             (PartType::Message(original), _, _) => {
                 w.saw_original = true;
                 take_original(&mut w, original);
-                let raw = original.raw_message.as_ref();
+                // The attached message's own bytes (its parts index into the outer
+                // message's buffer).
+                let raw = msg
+                    .raw_message
+                    .get(part.offset_body as usize..part.offset_end as usize)
+                    .unwrap_or_default();
                 if memchr::memmem::find(raw, b"delivery-status").is_some() {
                     w.nested_reports.push(raw.to_vec());
                 }
