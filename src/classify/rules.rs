@@ -18,7 +18,7 @@
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
 
 use super::code::EnhancedCode;
 use super::reason::Reason;
@@ -555,22 +555,26 @@ const PHRASES: &[(Reason, &[&str])] = &[
     ),
 ];
 
-static PHRASE_SETS: LazyLock<Vec<(Reason, RegexSet)>> = LazyLock::new(|| {
-    PHRASES
-        .iter()
-        .map(|(reason, pats)| {
-            let set = RegexSet::new(pats.iter().map(|p| format!("(?i){p}")))
-                .expect("the phrase table compiles");
-            (*reason, set)
-        })
-        .collect()
+/// The phrases compiled per reason, indexed by `Reason as usize`. ASCII case folding on
+/// bytes: the documented texts are ASCII, and Unicode classes would make the bounded
+/// repeats (`.{0,80}`) build automata too large to stay fast.
+static PHRASE_SETS: LazyLock<Vec<Option<regex::bytes::RegexSet>>> = LazyLock::new(|| {
+    let mut sets: Vec<Option<regex::bytes::RegexSet>> = vec![None; Reason::ALL.len()];
+    for (reason, pats) in PHRASES {
+        let set = regex::bytes::RegexSetBuilder::new(pats.iter())
+            .case_insensitive(true)
+            .unicode(false)
+            .build()
+            .expect("the phrase table compiles");
+        sets[*reason as usize] = Some(set);
+    }
+    sets
 });
 
 fn says(reason: Reason, text: &str) -> bool {
-    PHRASE_SETS
-        .iter()
-        .find(|(r, _)| *r == reason)
-        .is_some_and(|(_, set)| set.is_match(text))
+    PHRASE_SETS[reason as usize]
+        .as_ref()
+        .is_some_and(|set| set.is_match(text.as_bytes()))
 }
 
 /// The reason an enhanced code stands for on its own (RFC 3463 / RFC 7372 meanings and

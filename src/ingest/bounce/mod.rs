@@ -83,6 +83,10 @@ pub enum BounceError {
     NotABounce,
 }
 
+/// ARF's `Feedback-Type:` field, when a complaint comes as plain text.
+static FEEDBACK_FIELD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?im)^feedback-type:\s*\S").expect("static regex"));
+
 /// The start of delivery-status fields written into a report's text.
 static INLINE_DSN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?im)^[ \t]*(?:reporting-mta|final-recipient):[ \t]*\S").expect("static regex")
@@ -456,11 +460,8 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
     };
 
     // 1. A feedback report is never a bounce.
-    let feedback_inline = w.feedback.is_none()
-        && w.dsn_texts.is_empty()
-        && Regex::new(r"(?im)^feedback-type:\s*\S")
-            .map(|r| r.is_match(&human))
-            .unwrap_or(false);
+    let feedback_inline =
+        w.feedback.is_none() && w.dsn_texts.is_empty() && FEEDBACK_FIELD.is_match(&human);
     if w.feedback.is_some() || feedback_inline {
         report.kind = ReportKind::Feedback;
         let fields = w.feedback.as_deref().unwrap_or(&human);
