@@ -232,6 +232,8 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"not in my validrcptto",
             r"utilisateur inconnu",
             r"unknown or illegal alias",
+            r"check if (?:the )?address is correct",
+            r"no valid recipients",
         ],
     ),
     (
