@@ -113,7 +113,7 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    fn failed(name: &str, error: String) -> Self {
+    pub(crate) fn failed(name: &str, error: String) -> Self {
         FileReport {
             name: name.to_string(),
             format: None,
@@ -366,7 +366,14 @@ pub fn import_files(
 ) -> Result<Vec<FileReport>, StoreError> {
     let mut reports = Vec::new();
     let mut prepared = Vec::new();
+    // Bounce emails are imported after the logs, so they can join the deliveries the
+    // logs hold (src/import_bounces.rs).
+    let mut bounce_inputs = Vec::new();
     for name in names {
+        if crate::import_bounces::wants(name, opts.format) {
+            bounce_inputs.push(name);
+            continue;
+        }
         match prepare(name, opts) {
             Ok(p) => prepared.push(p),
             Err(Unprepared::Failed(e)) => reports.push(FileReport::failed(name, e)),
@@ -393,6 +400,9 @@ pub fn import_files(
             }
             Err(ImportError::Store(e)) => return Err(e),
         }
+    }
+    for name in bounce_inputs {
+        reports.push(crate::import_bounces::import_bounce_input(store, name)?);
     }
     mark_typo_domains(store)?;
     // Order reports as the user gave the files.

@@ -8,6 +8,7 @@
 pub mod classify;
 pub mod cli;
 pub mod import;
+pub mod import_bounces;
 pub mod ingest;
 pub mod knowledge;
 pub mod loggen;

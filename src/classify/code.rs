@@ -176,6 +176,10 @@ impl EnhancedCode {
                     if p.is_ascii_alphanumeric() || p == b'.' || p == b'_' {
                         continue;
                     }
+                    // `550-5.7.1` continues a reply; `mta-5.5.0-3` is a version.
+                    if p == b'-' && start > 1 && !bytes[start - 2].is_ascii_digit() {
+                        continue;
+                    }
                 }
                 if let Some((code, end)) = parse_at(bytes, start) {
                     let boundary_ok = match bytes.get(end) {
@@ -283,6 +287,7 @@ mod tests {
         );
         assert_eq!(EnhancedCode::find_in("Postfix 3.10.1 said"), None);
         assert_eq!(EnhancedCode::find_in("v5.1.1 and 4.4.7.1 and x4.4.7"), None);
+        assert_eq!(EnhancedCode::find_in("(mxl_mta-5.5.0-3) with ESMTP"), None);
         let ms = "451 4.7.650 The mail server [203.0.113.13] has been temporarily rate limited due to IP reputation.";
         assert_eq!(EnhancedCode::find_in(ms), Some(c("4.7.650")));
         let all: Vec<_> =

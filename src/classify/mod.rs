@@ -4,6 +4,7 @@
 
 pub mod code;
 pub mod provider;
+pub mod provider_rules;
 pub mod reason;
 pub mod rules;
 pub mod typo;
@@ -11,4 +12,4 @@ pub mod typo;
 pub use code::EnhancedCode;
 pub use provider::provider_for;
 pub use reason::Reason;
-pub use rules::{Verdict, classify};
+pub use rules::{SmtpCommand, Verdict, classify, classify_reply};

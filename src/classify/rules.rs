@@ -1,13 +1,24 @@
-//! Reply text + enhanced code → reason. Table-driven: the text rules are tried first, in
-//! order (the first that matches wins), then the code table, then `onhold` / `undefined`.
+//! Reply text + enhanced code (+ the SMTP command it answered, when known) → reason.
 //!
-//! Order matters where one reply carries two signals: a greylisting reply is usually a
-//! 4.7.1 or 4.2.0, so greylisting comes before the code table; a reputation verdict
-//! ("rate limited due to IP reputation") is named before a plain rate limit.
+//! One set of rules for every input, log line or bounce email. The decision follows the
+//! way the reason taxonomy is defined (reference/BOUNCE-CORPUS.md):
+//!
+//! 1. a success code is `delivered`; a greylisting reply is `greylisted` (sendlog's own
+//!    reason, ahead of everything because it usually comes as a 4.7.1 or 4.2.0);
+//! 2. the "explicit" reasons, in a fixed order, each matched by its enhanced code or by
+//!    its documented texts, with the SMTP phase taken into account: a "user unknown"
+//!    answer after the message was sent is a content filter (`filtered`), not a missing
+//!    mailbox;
+//! 3. texts of the remaining reasons, when the code alone settles nothing;
+//! 4. the code's own reason; then `contenterror` / `securityerror` by subject; then
+//!    `onhold` when there is text and `undefined` when there is none.
+//!
+//! The sending-side causes DESIGN.md keeps apart (`hostunknown` for DNS, `networkerror`
+//! for connections, `speeding`, `badreputation`, `blocked`) are named by their own texts.
 
 use std::sync::LazyLock;
 
-use regex::RegexSet;
+use regex::Regex;
 
 use super::code::EnhancedCode;
 use super::reason::Reason;
@@ -20,17 +31,252 @@ pub struct Verdict {
     pub code: Option<EnhancedCode>,
 }
 
-/// Text rules, most specific first. Patterns are case-insensitive.
-const TEXT_RULES: &[(Reason, &[&str])] = &[
+/// The SMTP command a reply answered, when the text says so. A rejection after DATA
+/// is about the content; one at RCPT is about the address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpCommand {
+    Connect,
+    Helo,
+    Mail,
+    Rcpt,
+    Data,
+}
+
+static COMMAND_PATTERNS: LazyLock<[(SmtpCommand, Regex); 5]> = LazyLock::new(|| {
+    let r = |p: &str| Regex::new(&format!("(?i){p}")).expect("static regex");
+    [
+        (
+            SmtpCommand::Data,
+            r(
+                r"(?:in reply to|after|for|did not like our) (?:end of |final )?(?:data|text)\b|smtp command[: ]+data|after end of data|\bend of data\b",
+            ),
+        ),
+        (
+            SmtpCommand::Rcpt,
+            r(
+                r"(?:in reply to|after|did not like our|for) rcpt(?: to)?\b|\brcpt to:? ?<|smtp command[: ]+rcpt|\[rcpt_to\]",
+            ),
+        ),
+        (
+            SmtpCommand::Mail,
+            r(
+                r"(?:in reply to|after|did not like our|for) mail(?: from)?\b|\bmail from:? ?<|smtp command[: ]+mail",
+            ),
+        ),
+        (
+            SmtpCommand::Helo,
+            r(r"(?:in reply to|after|did not like our) (?:ehlo|helo)\b"),
+        ),
+        (
+            SmtpCommand::Connect,
+            r(r"refused to talk to me|after initial connection|greeting|banner"),
+        ),
+    ]
+});
+
+/// The command a reply answered, from phrases such as Postfix's "(in reply to RCPT TO
+/// command)", Exim's "after RCPT TO:<…>", DragonFly's "did not like our final DATA".
+pub fn smtp_command(text: &str) -> Option<SmtpCommand> {
+    COMMAND_PATTERNS
+        .iter()
+        .find(|(_, re)| re.is_match(text))
+        .map(|(c, _)| *c)
+}
+
+/// Documented reply texts per reason (case-insensitive regexes). A reason's texts are
+/// only consulted where the decision order below asks for them.
+const PHRASES: &[(Reason, &[&str])] = &[
     (
         Reason::Greylisted,
         &[
             r"grey[- ]?list",
             r"gray[- ]?list",
             r"postgrey",
-            r"greylisted",
             r"try again in \d+ (?:seconds|minutes)",
             r"temporarily (?:rejected|deferred).{0,40}(?:unknown|new) (?:sender|triplet)",
+        ],
+    ),
+    (
+        Reason::MailboxFull,
+        &[
+            r"mailbox (?:is )?full",
+            r"mailbox (?:is )?over ?quota",
+            r"over ?quota",
+            r"quota (?:exceeded|full|violation)",
+            r"exceeded (?:the )?(?:storage|mailbox) (?:quota|allocation|limit)",
+            r"mailbox size limit",
+            r"insufficient (?:disk )?space.{0,40}mailbox",
+            r"user(?:'s)? mailbox is over",
+            r"disk quota",
+            r"number of messages in recipient's mailbox exceeded",
+            r"mailbox (?:has )?exceeded",
+            r"not enough (?:storage|space)",
+            r"recipient'?s? (?:mailbox|inbox) is full",
+            r"would exceed (?:the )?(?:mailbox|quota)",
+            r"account is full",
+            r"maildir over quota",
+            r"no space left",
+        ],
+    ),
+    (
+        Reason::MesgTooBig,
+        &[
+            r"message (?:size )?(?:is )?too (?:big|large)",
+            r"exceeds (?:the )?(?:maximum )?(?:allowed )?(?:message )?size",
+            r"message size exceeds",
+            r"size limit",
+            r"message length exceeds",
+            r"mail is too large",
+        ],
+    ),
+    (
+        Reason::ExceedLimit,
+        &[
+            r"message (?:length )?exceeds (?:the )?administrative limit",
+            r"too many recipients for",
+        ],
+    ),
+    (
+        Reason::Suspend,
+        &[
+            r"account (?:has been |is )?(?:disabled|suspended|inactive|deactivated|locked|frozen)",
+            r"mailbox (?:has been |is )?(?:disabled|suspended|inactive|frozen|deactivated)",
+            r"recipient (?:account )?(?:is )?(?:inactive|suspended)",
+            r"is currently suspended",
+            r"has been suspended",
+            r"inactive (?:account|user|mailbox)",
+            r"user (?:is )?(?:suspended|terminated)",
+            r"temporar(?:y|ily) locked",
+            r"archived recipient",
+            r"email account that you tried to reach is (?:disabled|inactive)",
+            r"account has been disabled or discontinued",
+            r"user or domain is disabled",
+        ],
+    ),
+    (
+        Reason::HasMoved,
+        &[
+            r"has moved\b",
+            r"address (?:has )?changed",
+            r"no longer (?:at|with) this",
+        ],
+    ),
+    (
+        Reason::NoRelaying,
+        &[
+            r"relay(?:ing)? (?:access )?(?:is )?(?:denied|not permitted|not allowed|prohibited)",
+            r"not permitted to relay",
+            r"unable to relay",
+            r"we do not relay",
+            r"relay not permitted",
+            r"no relaying",
+            r"relaying mail to .{0,60} is not allowed",
+            r"not (?:a )?local (?:domain|host)",
+            r"isn't in my list of allowed rcpthosts",
+            r"not in my list of allowed rcpthosts",
+            r"email address is not verified",
+            r"not configured to relay",
+        ],
+    ),
+    (
+        Reason::AuthFailure,
+        &[
+            r"\bdmarc\b",
+            r"\bspf\b",
+            r"\bdkim(?:[^-]|$)",
+            r"does not have authentication information",
+            r"fails to pass authentication",
+            r"\b5\.7\.26\b",
+            r"unauthenticated (?:email|mail)",
+            r"does not pass (?:spf|dkim|dmarc)",
+            r"authentication checks",
+            r"sender (?:policy framework|authentication)",
+        ],
+    ),
+    (
+        Reason::UserUnknown,
+        &[
+            r"user unknown",
+            r"unknown user",
+            r"no such (?:user|person|mailbox|recipient|address)",
+            r"user (?:does not|doesn't|not) exist",
+            r"mailbox (?:not found|unavailable|does not exist|doesn't exist|not present|invalid|is unavailable)",
+            r"(?:e-?mail )?address (?:does not|doesn't) exist",
+            r"recipient (?:address )?(?:rejected: )?(?:does not|doesn't|not) exist",
+            r"unknown (?:recipient|mailbox|address|local[- ]?part|e-?mail address)",
+            r"invalid (?:recipient|mailbox|address)",
+            r"recip(?:ient)?notfound",
+            r"recipient ?not ?found",
+            r"not a valid (?:recipient|mailbox|user)",
+            r"user not (?:found|known|active)",
+            r"account (?:does not|doesn't) exist",
+            r"undeliverable address",
+            r"addressee unknown",
+            r"address unknown",
+            r"no mailbox (?:here|by that name|found)",
+            r"recipient (?:name )?is not recognized",
+            r"recipient unknown",
+            r"recipient address rejected: (?:user unknown|invalid user|access denied|unknown user)",
+            r"recipient address rejected\.?\s*(?:\(in reply to rcpt|$)",
+            r"this user doesn't have a .{0,40} account",
+            r"is not a (?:known|valid) (?:user|mailbox)",
+            r"there is no one at this address",
+            r"email account that you tried to reach does not exist",
+            r"email address could not be found",
+            r"not our customer",
+            r"no account by that name",
+            r"bad (?:destination )?(?:mailbox )?address",
+            r"not listed in (?:the )?(?:domino )?directory",
+            r"address not present in directory",
+            r"badrcptto",
+            r"not in my validrcptto",
+            r"utilisateur inconnu",
+            r"unknown or illegal alias",
+            r"check if (?:the )?address is correct",
+            r"no valid recipients",
+        ],
+    ),
+    (
+        Reason::Filtered,
+        &[
+            r"message filtered",
+            r"refused due to recipient preferences",
+            r"user refuses to receive",
+            r"recipient is only accepting mail from",
+            r"user reject",
+            r"you have been blocked by the recipient",
+            r"rejected due to user rules",
+            r"is not accepting any mail",
+            r"account is protected by",
+        ],
+    ),
+    (
+        Reason::RequirePtr,
+        &[
+            r"reverse (?:dns|lookup|hostname)",
+            r"\bptr\b.{0,20}record",
+            r"no ptr",
+            r"cannot find your hostname",
+            r"client host name .{0,40}(?:does not resolve|unknown)",
+            r"\brdns\b",
+            r"mismatches client ip",
+            r"does not resolve to your ip",
+            r"cannot resolve your address",
+            r"hostname (?:does not|doesn't) match",
+            r"ip name lookup failed",
+        ],
+    ),
+    (
+        Reason::NotCompliantRfc,
+        &[
+            r"rfc ?(?:2822|5322|822|5321|1035)",
+            r"not (?:rfc|standards?)[- ]?complian",
+            r"multiple (?:from|subject|date|to|message-id) (?:headers|fields)",
+            r"multiple addresses in from:? header",
+            r"duplicate header",
+            r"header (?:is )?(?:missing|malformed)",
+            r"bare lf",
+            r"line too long",
         ],
     ),
     (
@@ -41,6 +287,114 @@ const TEXT_RULES: &[(Reason, &[&str])] = &[
             r"\bRP:(?:TRD|RDN|CHF)\b",
             r"unusual rate of unsolicited mail",
             r"suspicious due to the very low reputation",
+        ],
+    ),
+    (
+        Reason::ContentError,
+        &[
+            r"improper use of 8-bit data",
+            r"message (?:header|content) (?:error|not accepted)",
+            r"illegal characters? in (?:header|message)",
+            r"invalid (?:mime|header|character)",
+            r"message contains (?:an )?(?:unacceptable|invalid)",
+        ],
+    ),
+    (
+        Reason::Rejected,
+        &[
+            r"sender (?:address )?(?:rejected|refused|denied|verify failed|not pre-approved|is in my black ?list|was rejected)",
+            r"sender email address rejected",
+            r"invalid sender",
+            r"domain of sender address",
+            r"bogus mail from",
+            r"null sender is not allowed",
+            r"empty envelope senders? not allowed",
+            r"unroutable sender address",
+            r"returned mail not accepted here",
+            r"administrative prohibition",
+            r"is not a registered gateway user",
+            r"mail from not owned by user",
+            r"this server does not accept mail from",
+            r"sender address has been blacklisted",
+            r"your email address has been blacklisted",
+            r"batv (?:failed|validation)",
+            r"you are not allowed to post to this mailing list",
+            r"(?:don't|do not) have permission to post",
+            r"may not have permission to post messages",
+            r"sending this from a different address or alias",
+            r"fully qualified email address required",
+            r"mx records for .{0,80}(?:sender|from)",
+        ],
+    ),
+    (
+        Reason::HostUnknown,
+        &[
+            r"host or domain name not found",
+            r"name service error",
+            r"domain (?:name )?not found",
+            r"\bnxdomain\b",
+            r"no mx (?:record|host)",
+            r"dns query failed",
+            r"dns lookup failure",
+            r"unrouteable address",
+            r"unroutable address",
+            r"host not found",
+            r"host unknown",
+            r"unknown host",
+            r"domain does not exist",
+            r"domain is not reachable",
+            r"no such domain",
+            r"domain must exist",
+            r"unable to lookup dns",
+            r"name or service not known",
+            r"mail domain mentioned in email address is unknown",
+            r"recipient address rejected: unknown domain",
+            r"the account or domain may not exist",
+        ],
+    ),
+    (
+        Reason::SpamDetected,
+        &[
+            r"\bspam\b",
+            r"junk mail",
+            r"unsolicited",
+            r"content (?:was )?rejected",
+            r"message content rejected",
+            r"message (?:was )?(?:rejected|blocked|refused|identified|detected|classified) as (?:spam|bulk)",
+            r"bulk (?:mail|e-?mail)",
+            r"mail rejete\. mail rejected",
+            r"spamprofiler",
+            r"content filter rejection",
+            r"unacceptable content",
+            r"spam-like",
+            r"rejecting (?:banned|mail) content",
+            r"spamassassin",
+        ],
+    ),
+    (
+        Reason::Speeding,
+        &[
+            r"\b4\.7\.28\b",
+            r"rate[- ]limit",
+            r"rate limited",
+            r"too many (?:messages|emails|mails)",
+            r"sending rate",
+            r"throttl",
+            r"unusual rate",
+            r"receiving mail at a rate",
+            r"try again later.{0,20}\(?(?:too many|volume)",
+            r"exceeded the (?:maximum )?(?:number|rate)",
+            r"\bTSS04\b",
+            r"\bTS0[1-3]\b",
+        ],
+    ),
+    (
+        Reason::TooManyConn,
+        &[
+            r"too many (?:connections|concurrent|simultaneous|sessions)",
+            r"connection limit",
+            r"too many recipients",
+            r"too many hosts",
         ],
     ),
     (
@@ -57,77 +411,64 @@ const TEXT_RULES: &[(Reason, &[&str])] = &[
             r"\bS3140\b",
             r"client host .{0,80}rejected",
             r"blocked using",
+            r"was blocked by",
             r"access denied.{0,40}(?:banned|ip|client)",
             r"\bbanned sending ip\b",
-            r"your (?:ip|network|server) (?:address )?(?:has been|is|was) (?:blocked|rejected|banned)",
+            r"your (?:ip|network|server|host) (?:address )?(?:has been|is|was) (?:blocked|rejected|banned|temporary blacklisted)",
             r"connection refused by .{0,40}(?:policy|blocked)",
+            r"helo command rejected",
+            r"not currently accepting mail from your ip",
+            r"dynamic ip",
+            r"service not available, closing transmission channel",
+            r"you are not allowed to connect",
+            r"is not allowed to send mail from",
+            r"access from ip address .{0,40} blocked",
+            r"\(bl\)",
+            r"go away",
+            r"\b550 blocked\b",
+            r"esmtp not accepting connections",
+            r"invalid ip for sending mail",
         ],
     ),
     (
-        Reason::RequirePtr,
+        Reason::VirusDetected,
+        &[r"virus", r"malware", r"infected", r"malicious"],
+    ),
+    (
+        Reason::PolicyViolation,
         &[
-            r"reverse (?:dns|lookup|hostname)",
-            r"\bptr record",
-            r"no ptr",
-            r"cannot find your hostname",
-            r"client host name .{0,40}(?:does not resolve|unknown)",
-            r"rdns",
+            r"\b5\.7\.9\b",
+            r"\bpolicy\b",
+            r"policies",
+            r"prohibited",
+            r"protocol violation",
+            r"closed mailing list",
+            r"members-only list",
+            r"content presents a potential",
+            r"illegal attachment",
+            r"organizational settings",
+            r"organization policy",
         ],
     ),
     (
-        Reason::AuthFailure,
+        Reason::SystemError,
         &[
-            r"\bdmarc\b",
-            r"\bspf\b",
-            r"\bdkim\b",
-            r"\b5\.7\.26\b",
-            r"unauthenticated (?:email|mail)",
-            r"does not pass (?:spf|dkim|dmarc)",
-            r"authentication (?:checks|required)",
-        ],
-    ),
-    (
-        Reason::Speeding,
-        &[
-            r"\b4\.7\.28\b",
-            r"rate[- ]limit",
-            r"rate limited",
-            r"too many (?:messages|emails|mails)",
-            r"sending rate",
-            r"throttl",
-            r"unusual rate",
-            r"receiving mail at a rate",
-            r"temporarily deferred due to (?:user complaints|excessive)",
-            r"try again later.{0,20}\(?(?:too many|volume)",
-            r"exceeded the (?:maximum )?(?:number|rate)",
-            r"\bTSS04\b",
-            r"\bTS0[1-3]\b",
-        ],
-    ),
-    (
-        Reason::TooManyConn,
-        &[
-            r"too many (?:connections|concurrent|simultaneous)",
-            r"connection limit",
-            r"too many recipients",
-        ],
-    ),
-    (
-        Reason::HostUnknown,
-        &[
-            r"host or domain name not found",
-            r"name service error",
-            r"domain (?:name )?not found",
-            r"\bnxdomain\b",
-            r"no mx (?:record|host)",
-            r"dns query failed",
-            r"unrouteable address",
-            r"unroutable address",
-            r"host not found",
-            r"domain does not exist",
-            r"no such domain",
-            r"unable to lookup dns",
-            r"mail for .{0,60} loops back to myself",
+            r"unknown mail transport error",
+            r"mail transport unavailable",
+            r"local configuration error",
+            r"local error in processing",
+            r"internal (?:server )?error",
+            r"system (?:config(?:uration)? )?error",
+            r"temporary (?:local )?(?:problem|failure)",
+            r"service (?:is )?(?:temporarily |currently )?unavailable",
+            r"server configuration",
+            r"loops? back to myself",
+            r"could not load drd",
+            r"transaction failed",
+            r"interrupted system call",
+            r"queue file write error",
+            r"misconfigured",
+            r"timeout waiting for input",
         ],
     ),
     (
@@ -149,91 +490,11 @@ const TEXT_RULES: &[(Reason, &[&str])] = &[
             r"could not connect",
             r"unable to connect",
             r"tls is required, but was not offered",
-        ],
-    ),
-    (
-        Reason::MailboxFull,
-        &[
-            r"mailbox (?:is )?full",
-            r"over ?quota",
-            r"quota exceeded",
-            r"exceeded (?:the )?(?:storage|mailbox) (?:quota|allocation|limit)",
-            r"mailbox size limit",
-            r"insufficient (?:disk )?space.{0,40}mailbox",
-            r"user(?:'s)? mailbox is over",
-            r"disk quota",
-        ],
-    ),
-    (
-        Reason::Suspend,
-        &[
-            r"account (?:has been |is )?(?:disabled|suspended|inactive|deactivated)",
-            r"mailbox (?:has been |is )?(?:disabled|suspended|inactive)",
-            r"recipient (?:account )?(?:is )?(?:inactive|suspended)",
-        ],
-    ),
-    (
-        Reason::UserUnknown,
-        &[
-            r"user unknown",
-            r"unknown user",
-            r"no such user",
-            r"user (?:does not|doesn't) exist",
-            r"mailbox (?:not found|unavailable|does not exist|doesn't exist)",
-            r"address (?:does not|doesn't) exist",
-            r"recipient (?:address )?(?:rejected: )?(?:does not|doesn't) exist",
-            r"unknown (?:recipient|mailbox|address|local part)",
-            r"invalid (?:recipient|mailbox|address)",
-            r"no such (?:mailbox|recipient|address)",
-            r"recipnotfound",
-            r"not a valid (?:recipient|mailbox)",
-            r"user not found",
-            r"account (?:does not|doesn't) exist",
-            r"recipient not found",
-            r"undeliverable address",
-            r"addressee unknown",
-            r"no mailbox here",
-        ],
-    ),
-    (Reason::VirusDetected, &[r"virus", r"malware", r"infected"]),
-    (
-        Reason::SpamDetected,
-        &[
-            r"\bspam\b",
-            r"junk mail",
-            r"unsolicited",
-            r"content (?:was )?rejected",
-            r"message (?:was )?(?:rejected|blocked) as (?:spam|bulk)",
-            r"bulk mail",
-        ],
-    ),
-    (
-        Reason::PolicyViolation,
-        &[r"\b5\.7\.9\b", r"\bpolicy\b", r"prohibited", r"not allowed"],
-    ),
-    (
-        Reason::NoRelaying,
-        &[
-            r"relay(?:ing)? (?:access )?denied",
-            r"not permitted to relay",
-            r"relay not permitted",
-            r"unable to relay",
-        ],
-    ),
-    (
-        Reason::MesgTooBig,
-        &[
-            r"message (?:size )?(?:is )?too (?:big|large)",
-            r"exceeds (?:the )?(?:maximum )?(?:message )?size",
-            r"size limit",
-        ],
-    ),
-    (
-        Reason::FailedStartTls,
-        &[
-            r"starttls",
-            r"tls (?:negotiation|handshake) failed",
-            r"must issue a starttls",
+            r"malformed (?:or unexpected )?name server reply",
+            r"mail (?:forwarding )?loop",
+            r"routing loop",
+            r"too many hops",
+            r"hop count exceeded",
         ],
     ),
     (
@@ -242,101 +503,328 @@ const TEXT_RULES: &[(Reason, &[&str])] = &[
             r"insufficient system storage",
             r"out of (?:disk|storage) space",
             r"spool (?:is )?full",
+            r"mail system full",
         ],
     ),
     (
-        Reason::SystemError,
+        Reason::NotAccept,
         &[
-            r"unknown mail transport error",
-            r"mail transport unavailable",
-            r"local configuration error",
-            r"internal (?:server )?error",
-            r"system error",
-            r"temporary (?:local )?(?:problem|failure)",
-            r"service (?:is )?(?:temporarily )?unavailable",
-            r"server configuration",
-            r"loops? back to myself",
+            r"null mx",
+            r"does not accept (?:any )?mail",
+            r"accepts no mail",
+            r"not accepting (?:any )?(?:mail|messages)",
+        ],
+    ),
+    (
+        Reason::FailedStartTls,
+        &[
+            r"starttls",
+            r"tls (?:negotiation|handshake) failed",
+            r"must issue a starttls",
+            r"requiretls",
+        ],
+    ),
+    (
+        Reason::MailerError,
+        &[
+            r"\bexit (?:code|status)\b",
+            r"mailer error",
+            r"command (?:died|failed|output)",
+            r"procmail",
+            r"unknown mailer error",
+            r"pipe to .{0,80} failed",
+        ],
+    ),
+    (
+        Reason::SecurityError,
+        &[
+            r"authentication credentials invalid",
+            r"security (?:violation|error)",
+            r"unauthenticated senders",
+            r"smtp authentication",
+            r"authentication required",
+        ],
+    ),
+    (
+        Reason::SyntaxError,
+        &[
+            r"syntax error",
+            r"command (?:parameter )?not (?:implemented|recognized)",
+            r"unrecognized command",
+            r"bad sequence of commands",
+            r"improper sequence of commands",
         ],
     ),
 ];
 
-static TEXT_SET: LazyLock<(RegexSet, Vec<Reason>)> = LazyLock::new(|| {
-    let mut patterns = Vec::new();
-    let mut reasons = Vec::new();
-    for (reason, pats) in TEXT_RULES {
-        for p in *pats {
-            patterns.push(format!("(?i){p}"));
-            reasons.push(*reason);
-        }
+/// The phrases compiled per reason, indexed by `Reason as usize`. ASCII case folding on
+/// bytes: the documented texts are ASCII, and Unicode classes would make the bounded
+/// repeats (`.{0,80}`) build automata too large to stay fast.
+static PHRASE_SETS: LazyLock<Vec<Option<regex::bytes::RegexSet>>> = LazyLock::new(|| {
+    let mut sets: Vec<Option<regex::bytes::RegexSet>> = vec![None; Reason::ALL.len()];
+    for (reason, pats) in PHRASES {
+        let set = regex::bytes::RegexSetBuilder::new(pats.iter())
+            .case_insensitive(true)
+            .unicode(false)
+            .build()
+            .expect("the phrase table compiles");
+        sets[*reason as usize] = Some(set);
     }
-    (
-        RegexSet::new(patterns).expect("the rule table compiles"),
-        reasons,
-    )
+    sets
 });
 
-/// Reason from the code alone, for replies whose text says nothing we recognise.
-fn reason_for_code(code: EnhancedCode) -> Option<Reason> {
+fn says(reason: Reason, text: &str) -> bool {
+    PHRASE_SETS[reason as usize]
+        .as_ref()
+        .is_some_and(|set| set.is_match(text.as_bytes()))
+}
+
+/// The reason an enhanced code stands for on its own (RFC 3463 / RFC 7372 meanings and
+/// the providers' documented private codes).
+pub fn reason_for_code(code: EnhancedCode) -> Option<Reason> {
     use Reason::*;
-    let r = match (code.class, code.subject, code.detail) {
-        (2, _, _) => Delivered,
-        (_, 1, 1) | (_, 1, 3) | (_, 1, 0) => UserUnknown,
-        (_, 1, 2) => HostUnknown,
-        (_, 1, 6) => HasMoved,
-        (_, 1, 7) | (_, 1, 8) => Rejected,
-        (_, 1, 10) => NotAccept,
-        (_, 2, 1) => Suspend,
-        (_, 2, 2) => MailboxFull,
-        (_, 2, 3) => ExceedLimit,
-        (_, 3, 1) => SystemFull,
-        (_, 3, 4) => MesgTooBig,
-        (_, 3, _) => SystemError,
-        (_, 4, 1) | (_, 4, 2) => NetworkError,
-        (_, 4, 3) | (_, 4, 4) => HostUnknown,
-        (_, 4, 6) => NetworkError,
-        (_, 4, 7) => Expired,
-        (_, 5, 3) => TooManyConn,
-        (_, 5, _) if code.detail != 0 => SyntaxError,
-        (_, 6, _) => ContentError,
-        (_, 7, 1) => Blocked,
-        (_, 7, 23) | (_, 7, 25) => RequirePtr,
-        (_, 7, 26) | (_, 7, 27) if code.detail == 26 => AuthFailure,
-        (_, 7, 27) => NotAccept,
-        (_, 7, 28) => Speeding,
-        (_, 7, 650) | (_, 7, 606) | (_, 7, 708) => BadReputation,
-        (_, 7, 9) => PolicyViolation,
-        (_, 7, 10) | (_, 7, 11) => FailedStartTls,
-        (_, 7, _) if code.detail != 0 => SecurityError,
+    let transient = code.class == 4;
+    let r = match (code.subject, code.detail) {
+        _ if code.class == 2 => Delivered,
+        (1, 0) | (1, 1) | (1, 3) if !transient => UserUnknown,
+        (1, 2) if !transient => HostUnknown,
+        (1, 4) => Filtered,
+        (1, 6) => HasMoved,
+        (1, 7) | (1, 8) => Rejected,
+        (1, 9) => SystemError,
+        (1, 10) => NotAccept,
+        (2, 0) | (2, 1) | (2, 4) if !transient => Filtered,
+        (2, 1) => Blocked,
+        (2, 2) => MailboxFull,
+        (2, 3) => ExceedLimit,
+        (3, 0) | (3, 3) | (3, 5) if !(transient && code.detail == 0) => SystemError,
+        (3, 1) => SystemFull,
+        (3, 2) => NotAccept,
+        (3, 4) => MesgTooBig,
+        (4, 0) if !transient => NetworkError,
+        (4, 1) | (4, 2) | (4, 6) | (4, 8) => NetworkError,
+        (4, 3) => SystemError,
+        (4, 4) if transient => NetworkError,
+        (4, 4) => HostUnknown,
+        (4, 5) => SystemFull,
+        (4, 7) => Expired,
+        (5, 2) | (5, 6) => SyntaxError,
+        (5, 3) => TooManyConn,
+        (5, 4) | (5, 5) if !transient => SystemError,
+        (6, _) => ContentError,
+        (7, 1) | (7, 2) if transient => Blocked,
+        (7, 13) => Suspend,
+        (7, 16) => MesgTooBig,
+        (7, 17) | (7, 18) => HasMoved,
+        (7, 20..=24) | (7, 26) | (7, 29) => AuthFailure,
+        (7, 25) => RequirePtr,
+        (7, 27) => NotAccept,
+        (7, 28) => Speeding,
+        (7, 30) => FailedStartTls,
+        (7, 10) | (7, 11) => FailedStartTls,
+        (7, 9) => PolicyViolation,
+        (7, 650) | (7, 606) | (7, 708) => BadReputation,
+        (7, 509) => AuthFailure,
+        (7, 0) if transient => return None,
+        (7, _) => SecurityError,
         _ => return None,
     };
     Some(r)
 }
 
-/// Classify a reply. `code` is the enhanced code as the log or report gave it (possibly a
-/// bare X.0.0 or a vague 4.4.7); `text` is the reply or diagnostic text.
-pub fn classify(code: Option<EnhancedCode>, text: &str) -> Verdict {
-    let code = most_specific_code(code, text);
-    if code.is_some_and(|c| c.class == 2) {
-        return Verdict {
-            reason: Reason::Delivered,
-            code,
-        };
-    }
-    let (set, reasons) = &*TEXT_SET;
-    if let Some(first) = set.matches(text).iter().next() {
-        return Verdict {
-            reason: reasons[first],
-            code,
-        };
-    }
-    let reason = code
-        .and_then(reason_for_code)
-        .unwrap_or(if text.trim().is_empty() {
-            Reason::Undefined
-        } else {
+/// Reasons a code cannot settle alone: their texts are read before the code is believed.
+fn code_is_soft(reason: Option<Reason>) -> bool {
+    matches!(
+        reason,
+        None | Some(
             Reason::OnHold
-        });
-    Verdict { reason, code }
+                | Reason::Undefined
+                | Reason::SystemError
+                | Reason::SecurityError
+                | Reason::Expired
+                | Reason::NetworkError
+                | Reason::HostUnknown
+                | Reason::UserUnknown
+        )
+    )
+}
+
+/// The explicit reasons, in the order they are probed (by code or by text).
+const EXPLICIT_ORDER: &[Reason] = &[
+    Reason::MailboxFull,
+    Reason::MesgTooBig,
+    Reason::ExceedLimit,
+    Reason::Suspend,
+    Reason::HasMoved,
+    Reason::NoRelaying,
+    Reason::AuthFailure,
+    Reason::UserUnknown,
+    Reason::Filtered,
+    Reason::RequirePtr,
+    Reason::NotCompliantRfc,
+    Reason::BadReputation,
+    Reason::ContentError,
+    Reason::Rejected,
+    Reason::HostUnknown,
+    Reason::VirusDetected,
+    Reason::SpamDetected,
+    Reason::Speeding,
+    Reason::TooManyConn,
+    Reason::Blocked,
+];
+
+/// Reasons found by their texts alone, when the code settles nothing.
+const TEXT_ORDER: &[Reason] = &[
+    Reason::MailboxFull,
+    Reason::AuthFailure,
+    Reason::BadReputation,
+    Reason::Speeding,
+    Reason::SpamDetected,
+    Reason::VirusDetected,
+    Reason::PolicyViolation,
+    Reason::NoRelaying,
+    Reason::SystemError,
+    Reason::NetworkError,
+    Reason::Suspend,
+    Reason::ContentError,
+    Reason::SystemFull,
+    Reason::NotAccept,
+    Reason::FailedStartTls,
+    Reason::SecurityError,
+    Reason::MailerError,
+    Reason::SyntaxError,
+];
+
+fn probe(
+    reason: Reason,
+    code: Option<EnhancedCode>,
+    by_code: Option<Reason>,
+    text: &str,
+    command: Option<SmtpCommand>,
+) -> bool {
+    let before_data = matches!(
+        command,
+        Some(SmtpCommand::Connect | SmtpCommand::Helo | SmtpCommand::Mail | SmtpCommand::Rcpt)
+    );
+    match reason {
+        Reason::UserUnknown => {
+            if by_code == Some(Reason::UserUnknown) {
+                // A 5.1.1 whose text names another cause is that cause.
+                ![
+                    Reason::Blocked,
+                    Reason::MailboxFull,
+                    Reason::HasMoved,
+                    Reason::Rejected,
+                    Reason::NotAccept,
+                    Reason::Filtered,
+                ]
+                .into_iter()
+                .any(|r| says(r, text))
+            } else {
+                // Without the command, a report that states only a bare X.0.0 is taken
+                // as answered after DATA (a filter); no code at all, or a specific one,
+                // as an address verdict.
+                (command == Some(SmtpCommand::Rcpt)
+                    || command.is_none()
+                        && by_code != Some(Reason::Filtered)
+                        && !code.is_some_and(|c| c.is_vague()))
+                    && says(Reason::UserUnknown, text)
+            }
+        }
+        Reason::Filtered => {
+            if by_code == Some(Reason::Filtered) {
+                says(Reason::UserUnknown, text) || says(Reason::Filtered, text)
+            } else {
+                // "User unknown" said after the message was sent is a content filter.
+                !before_data && (says(Reason::Filtered, text) || says(Reason::UserUnknown, text))
+            }
+        }
+        Reason::HostUnknown => {
+            if by_code == Some(Reason::HostUnknown) {
+                !says(Reason::NetworkError, text)
+            } else {
+                says(Reason::HostUnknown, text)
+            }
+        }
+        Reason::Rejected => {
+            by_code == Some(Reason::Rejected)
+                || (command == Some(SmtpCommand::Mail)
+                    || command == Some(SmtpCommand::Data) && by_code != Some(Reason::UserUnknown)
+                    || matches!(
+                        by_code,
+                        None | Some(Reason::SecurityError | Reason::SystemError)
+                    ))
+                    && says(Reason::Rejected, text)
+                    && !text
+                        .to_ascii_lowercase()
+                        .contains("recipient address rejected")
+        }
+        Reason::ContentError => {
+            // "Message content rejected" under a 5.6.x is a spam verdict.
+            by_code == Some(Reason::ContentError) && !says(Reason::SpamDetected, text)
+                || says(Reason::ContentError, text)
+        }
+        Reason::MesgTooBig => {
+            by_code == Some(Reason::MesgTooBig)
+                || by_code != Some(Reason::ExceedLimit) && says(Reason::MesgTooBig, text)
+        }
+        Reason::SpamDetected => {
+            by_code == Some(Reason::SpamDetected)
+                || !before_data && says(Reason::SpamDetected, text)
+        }
+        _ => by_code == Some(reason) || says(reason, text),
+    }
+}
+
+/// Classify a reply whose SMTP command is read from the text itself.
+pub fn classify(code: Option<EnhancedCode>, text: &str) -> Verdict {
+    classify_reply(code, text, smtp_command(text))
+}
+
+/// Classify a reply. `code` is the enhanced code as reported (possibly a bare X.0.0 or a
+/// vague 4.4.7); `text` the reply or diagnostic text; `command` the SMTP command it
+/// answered when known.
+pub fn classify_reply(
+    code: Option<EnhancedCode>,
+    text: &str,
+    command: Option<SmtpCommand>,
+) -> Verdict {
+    let code = most_specific_code(code, text);
+    let verdict = |reason| Verdict { reason, code };
+    if code.is_some_and(|c| c.class == 2) {
+        return verdict(Reason::Delivered);
+    }
+    if says(Reason::Greylisted, text) {
+        return verdict(Reason::Greylisted);
+    }
+    let by_code = code.and_then(reason_for_code);
+    for &reason in EXPLICIT_ORDER {
+        if probe(reason, code, by_code, text, command) {
+            return verdict(reason);
+        }
+    }
+    if code_is_soft(by_code) {
+        for &reason in TEXT_ORDER {
+            if says(reason, text) {
+                return verdict(reason);
+            }
+        }
+    }
+    if let Some(r) = by_code {
+        return verdict(r);
+    }
+    if let Some(c) = code {
+        match c.subject {
+            6 => return verdict(Reason::ContentError),
+            7 if c.detail != 0 || c.class == 5 => return verdict(Reason::SecurityError),
+            _ => {}
+        }
+    }
+    verdict(if text.trim().is_empty() {
+        Reason::Undefined
+    } else {
+        Reason::OnHold
+    })
 }
 
 /// A bare X.0.0 or a vague 4.4.7/5.4.7 gives way to a specific code found in the text.

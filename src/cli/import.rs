@@ -119,8 +119,13 @@ pub fn summary_line(r: &FileReport) -> String {
     } else {
         skipped
     };
+    let unit = if format == crate::ingest::Format::Eml {
+        "messages"
+    } else {
+        "lines"
+    };
     format!(
-        "{name}: {format}{state}: {} lines read, {} events, {} deliveries{skipped}, {:.2}s",
+        "{name}: {format}{state}: {} {unit} read, {} events, {} deliveries{skipped}, {:.2}s",
         r.lines_read, r.events, r.deliveries, r.seconds
     )
 }

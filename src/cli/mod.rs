@@ -1,6 +1,7 @@
 //! The command-line contract (DESIGN.md): non-interactive commands. Nothing here touches
 //! the terminal beyond printing; the TUI lives in `tui`.
 
+mod classify;
 mod explain;
 mod export;
 mod import;
@@ -73,6 +74,12 @@ pub enum Command {
         #[arg(value_name = "CODE")]
         code: String,
     },
+    /// Classify bounce emails (.eml, mbox, Maildir) without a store: one JSON line per
+    /// recipient of each report.
+    Classify {
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<String>,
+    },
     /// Export records.
     Export {
         #[command(subcommand)]
@@ -140,6 +147,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             what: ExportWhat::Deliveries { status, format },
         }) => export::deliveries(db, &status, format),
         Some(Command::Explain { code }) => explain::run(db, &code),
+        Some(Command::Classify { files }) => classify::run(&files),
         None => {
             if !args.files.is_empty() {
                 let code = import::run(db, &args.import, &args.files)?;

@@ -1,6 +1,7 @@
 //! Input formats. Each format turns its input into a stream of [`Event`]s; the triage
 //! layer assembles deliveries from them without knowing which format they came from.
 
+pub mod bounce;
 pub mod csvrow;
 pub mod detect;
 pub mod exchange;

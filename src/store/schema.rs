@@ -92,6 +92,33 @@ CREATE TABLE attempts (
     PRIMARY KEY (delivery_id, seq)
 ) WITHOUT ROWID;
 "#,
+    // 2: bounce reports (DSN/NDR), one row per report recipient, linked to the delivery
+    // (message + recipient) they report on, so the TUI can show a delivery's NDR text.
+    r#"
+CREATE TABLE bounces (
+    id                  INTEGER PRIMARY KEY,
+    source_id           INTEGER NOT NULL REFERENCES sources(id),
+    -- file, file#N (Nth message of an mbox) or the message's path in a Maildir
+    report              TEXT NOT NULL,
+    -- bounce | feedback | vacation | delivered
+    kind                TEXT NOT NULL,
+    message_ref         INTEGER REFERENCES messages(id),
+    -- how the report found its delivery: message_id | queue_id | recipient | none
+    linked_by           TEXT NOT NULL,
+    recipient           TEXT NOT NULL,
+    status              TEXT,
+    reason              TEXT NOT NULL,
+    reply_code          INTEGER,
+    action              TEXT,
+    diagnostic          TEXT NOT NULL,
+    remote_mta          TEXT,
+    expired             INTEGER NOT NULL,
+    original_message_id TEXT,
+    reported_at         INTEGER
+);
+CREATE INDEX bounces_delivery ON bounces(message_ref, recipient);
+CREATE INDEX messages_message_id ON messages(message_id);
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -173,81 +173,103 @@ impl Store {
     /// Messages an earlier import left open (still queued at its end), with their
     /// attempts, so that this import continues them instead of starting over.
     pub fn open_messages(&self) -> super::Result<Vec<MessageState>> {
-        let run = || -> rusqlite::Result<Vec<MessageState>> {
-            let mut msgs = Vec::new();
-            let mut stmt = self.conn.prepare(
-                "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at
-                 FROM messages WHERE closed = 0",
-            )?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let format: String = r.get(3)?;
-                msgs.push(MessageState {
-                    db_id: Some(r.get(0)?),
-                    host: r.get(1)?,
-                    queue_id: r.get(2)?,
-                    format: crate::ingest::Format::static_name(&format),
-                    first_seen: r.get(4)?,
-                    last_seen: r.get(5)?,
-                    message_id: r.get(6)?,
-                    sender: r.get(7)?,
-                    subject: r.get(8)?,
-                    expired_at: r.get(9)?,
-                    closed: false,
-                    deliveries: Vec::new(),
-                    dirty: false,
-                });
-            }
-            let mut dstmt = self.conn.prepare_cached(
-                "SELECT id, recipient, orig_recipient, expired_at, expired_source FROM deliveries
-                 WHERE message_ref = ?1 ORDER BY id",
-            )?;
-            let mut astmt = self.conn.prepare_cached(
-                "SELECT ts, status, code, reply_code, relay, text, counted, source, last_ts, repeats FROM attempts
-                 WHERE delivery_id = ?1 ORDER BY seq",
-            )?;
-            for m in &mut msgs {
-                let ds: Vec<(i64, DeliveryState)> = dstmt
-                    .query_map([m.db_id], |r| {
-                        let at: Option<i64> = r.get(3)?;
-                        let src: Option<String> = r.get(4)?;
-                        Ok((
-                            r.get(0)?,
-                            DeliveryState {
-                                recipient: r.get(1)?,
-                                orig_recipient: r.get(2)?,
-                                attempts: Vec::new(),
-                                expired: at
-                                    .map(|t| (t, SourceRef::parse(&src.unwrap_or_default()))),
-                            },
-                        ))
-                    })?
-                    .collect::<rusqlite::Result<_>>()?;
-                for (id, mut d) in ds {
-                    d.attempts = astmt
-                        .query_map([id], |r| {
-                            let status: String = r.get(1)?;
-                            Ok(AttemptRecord {
-                                ts: r.get(0)?,
-                                last_ts: r.get(8)?,
-                                repeats: r.get(9)?,
-                                status: status_from_str(&status),
-                                code: r.get(2)?,
-                                reply_code: r.get(3)?,
-                                relay: r.get(4)?,
-                                text: r.get(5)?,
-                                counted: r.get(6)?,
-                                source: SourceRef::parse(
-                                    &r.get::<_, Option<String>>(7)?.unwrap_or_default(),
-                                ),
-                            })
-                        })?
-                        .collect::<rusqlite::Result<_>>()?;
-                    m.deliveries.push(d);
-                }
-            }
-            Ok(msgs)
-        };
-        run().map_err(|e| self.err(e))
+        load_messages(
+            &self.conn,
+            "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at, closed
+             FROM messages WHERE closed = 0 AND ?1 IS NULL",
+            None,
+        )
+        .map_err(|e| self.err(e))
     }
+}
+
+/// One stored message with its deliveries and attempts (open or closed), to continue
+/// it: a bounce report adds to a message the log already closed.
+pub fn message_by_id(
+    conn: &rusqlite::Connection,
+    id: i64,
+) -> rusqlite::Result<Option<MessageState>> {
+    Ok(load_messages(
+        conn,
+        "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at, closed
+         FROM messages WHERE id = ?1",
+        Some(id),
+    )?
+    .pop())
+}
+
+fn load_messages(
+    conn: &rusqlite::Connection,
+    select: &'static str,
+    param: Option<i64>,
+) -> rusqlite::Result<Vec<MessageState>> {
+    let mut msgs = Vec::new();
+    let mut stmt = conn.prepare_cached(select)?;
+    let mut rows = stmt.query([param])?;
+    while let Some(r) = rows.next()? {
+        let format: String = r.get(3)?;
+        msgs.push(MessageState {
+            db_id: Some(r.get(0)?),
+            host: r.get(1)?,
+            queue_id: r.get(2)?,
+            format: crate::ingest::Format::static_name(&format),
+            first_seen: r.get(4)?,
+            last_seen: r.get(5)?,
+            message_id: r.get(6)?,
+            sender: r.get(7)?,
+            subject: r.get(8)?,
+            expired_at: r.get(9)?,
+            closed: r.get(10)?,
+            deliveries: Vec::new(),
+            dirty: false,
+        });
+    }
+    let mut dstmt = conn.prepare_cached(
+        "SELECT id, recipient, orig_recipient, expired_at, expired_source FROM deliveries
+                 WHERE message_ref = ?1 ORDER BY id",
+    )?;
+    let mut astmt = conn.prepare_cached(
+        "SELECT ts, status, code, reply_code, relay, text, counted, source, last_ts, repeats FROM attempts
+                 WHERE delivery_id = ?1 ORDER BY seq",
+    )?;
+    for m in &mut msgs {
+        let ds: Vec<(i64, DeliveryState)> = dstmt
+            .query_map([m.db_id], |r| {
+                let at: Option<i64> = r.get(3)?;
+                let src: Option<String> = r.get(4)?;
+                Ok((
+                    r.get(0)?,
+                    DeliveryState {
+                        recipient: r.get(1)?,
+                        orig_recipient: r.get(2)?,
+                        attempts: Vec::new(),
+                        expired: at.map(|t| (t, SourceRef::parse(&src.unwrap_or_default()))),
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, mut d) in ds {
+            d.attempts = astmt
+                .query_map([id], |r| {
+                    let status: String = r.get(1)?;
+                    Ok(AttemptRecord {
+                        ts: r.get(0)?,
+                        last_ts: r.get(8)?,
+                        repeats: r.get(9)?,
+                        status: status_from_str(&status),
+                        code: r.get(2)?,
+                        reply_code: r.get(3)?,
+                        relay: r.get(4)?,
+                        text: r.get(5)?,
+                        counted: r.get(6)?,
+                        source: SourceRef::parse(
+                            &r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                        ),
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            m.deliveries.push(d);
+        }
+    }
+    Ok(msgs)
 }

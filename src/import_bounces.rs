@@ -1,0 +1,428 @@
+//! Importing bounce emails (`.eml`, mbox, Maildir) into the store, through the same
+//! assembler as the logs: a failed recipient becomes a `Bounced` attempt, an expired one
+//! a `RecipientExpired` event carrying the report's last error, so the delivery's cause
+//! is the reason of that last deferral.
+//!
+//! A report joins the delivery it reports on when the store has it — by the original
+//! Message-ID, else by the queue id the report names together with the recipient, else
+//! by the recipient when exactly one unfinished delivery matches — and otherwise stands
+//! as a delivery of its own (format `eml`). Every report recipient also gets a `bounces`
+//! row, non-failures (feedback, auto-replies, success DSNs) included, never as failures.
+//! One transaction per input; a message already imported (same bytes) adds nothing.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rusqlite::{OptionalExtension, Transaction, params};
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::import::{FileReport, SKIPPED_SAMPLE, SourceState};
+use crate::ingest::bounce::mailbox::{self, RawMessage};
+use crate::ingest::bounce::{self, BounceReport, RecipientReport, ReportKind};
+use crate::ingest::{AttemptStatus, Event, EventKind, Format};
+use crate::store::write::{MessageWriter, message_by_id};
+use crate::store::{Store, StoreError, sql_error};
+use crate::triage::Assembler;
+
+/// Whether an input should be read as bounce emails: forced with `--format eml`, or a
+/// folder (Maildir), an mbox, or a single message with a header block.
+pub fn is_bounce_input(name: &str, format: Format, head: &[u8]) -> bool {
+    match format {
+        Format::Eml => true,
+        Format::Auto => {
+            (name != "-" && std::path::Path::new(name).is_dir())
+                || mailbox::is_mbox(head)
+                || mailbox::is_message(head)
+        }
+        _ => false,
+    }
+}
+
+/// How a report found its delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    MessageId,
+    QueueId,
+    Recipient,
+    None,
+}
+
+impl Link {
+    fn as_str(self) -> &'static str {
+        match self {
+            Link::MessageId => "message_id",
+            Link::QueueId => "queue_id",
+            Link::Recipient => "recipient",
+            Link::None => "none",
+        }
+    }
+}
+
+fn kind_name(kind: ReportKind) -> &'static str {
+    match kind {
+        ReportKind::Bounce => "bounce",
+        ReportKind::Feedback => "feedback",
+        ReportKind::Vacation => "vacation",
+        ReportKind::Delivered => "delivered",
+    }
+}
+
+/// `<id@host>` and `id@host` name the same message.
+fn bare_message_id(id: &str) -> &str {
+    id.trim().trim_start_matches('<').trim_end_matches('>')
+}
+
+fn find_message(
+    tx: &Transaction<'_>,
+    report: &BounceReport,
+    recipient: &str,
+) -> rusqlite::Result<(Link, Option<i64>)> {
+    if let Some(id) = report.original_message_id.as_deref() {
+        let bare = bare_message_id(id);
+        let found: Option<i64> = tx
+            .prepare_cached(
+                "SELECT id FROM messages WHERE (message_id = ?1 OR message_id = ?2) AND format != 'eml'
+                 ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row(params![bare, format!("<{bare}>")], |r| r.get(0))
+            .optional()?;
+        if found.is_some() {
+            return Ok((Link::MessageId, found));
+        }
+    }
+    if let Some(qid) = report.original_queue_id.as_deref() {
+        let found: Option<i64> = tx
+            .prepare_cached(
+                "SELECT m.id FROM messages m JOIN deliveries d ON d.message_ref = m.id
+                 WHERE m.queue_id = ?1 AND lower(d.recipient) = lower(?2) AND m.format != 'eml'
+                 ORDER BY m.id DESC LIMIT 1",
+            )?
+            .query_row(params![qid, recipient], |r| r.get(0))
+            .optional()?;
+        if found.is_some() {
+            return Ok((Link::QueueId, found));
+        }
+    }
+    if !recipient.is_empty() {
+        let mut stmt = tx.prepare_cached(
+            "SELECT DISTINCT d.message_ref FROM deliveries d JOIN messages m ON m.id = d.message_ref
+             WHERE lower(d.recipient) = lower(?1) AND d.status != 'sent' AND m.format != 'eml' LIMIT 2",
+        )?;
+        let ids: Vec<i64> = stmt
+            .query_map([recipient], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if ids.len() == 1 {
+            return Ok((Link::Recipient, Some(ids[0])));
+        }
+    }
+    Ok((Link::None, None))
+}
+
+/// The event a failed report recipient stands for.
+fn recipient_event(r: &RecipientReport, ts: i64, line: u64, host: &str, queue_id: &str) -> Event {
+    let kind = if r.expired {
+        EventKind::RecipientExpired
+    } else if r.status.is_some_and(|c| c.class == 4) {
+        EventKind::Attempt(AttemptStatus::Deferred)
+    } else {
+        EventKind::Attempt(AttemptStatus::Bounced)
+    };
+    let mut e = Event::new(ts, line, host.to_string(), queue_id.to_string(), kind);
+    e.recipient = Some(r.recipient.clone());
+    e.orig_recipient = r.orig_recipient.clone();
+    e.dsn = r.status.map(|c| c.to_string());
+    e.reply_code = r.reply_code;
+    e.text = (!r.diagnostic.is_empty()).then(|| r.diagnostic.clone());
+    e.relay = r.remote_mta.clone();
+    e
+}
+
+struct Counts {
+    messages: u64,
+    events: u64,
+    skipped: u64,
+    sample: Vec<(u64, String)>,
+    all_known: bool,
+}
+
+/// Imports one bounce input (file, mbox, Maildir or folder).
+pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, StoreError> {
+    let started = Instant::now();
+    // Read first (a truncated mbox or unreadable file must not leave a half transaction).
+    let mut messages: Vec<Result<RawMessage, (String, String)>> = Vec::new();
+    let opened = mailbox::for_each_message(name, |m| {
+        messages.push(m.map_err(|f| (f.label, f.error)));
+    });
+    if let Err(e) = opened {
+        return Ok(FileReport::failed(name, e));
+    }
+    let path = store.path.clone();
+    let tx = store.conn.transaction().map_err(|e| sql_error(&path, e))?;
+    let mut writer = MessageWriter::new(&tx, &path)?;
+    let mut assembler = Assembler::new("eml");
+    assembler.source_name = Arc::from(name);
+    let mut counts = Counts {
+        messages: 0,
+        events: 0,
+        skipped: 0,
+        sample: Vec::new(),
+        all_known: true,
+    };
+    for (index, m) in messages.into_iter().enumerate() {
+        let number = index as u64 + 1;
+        counts.messages += 1;
+        let skip = |counts: &mut Counts, label: &str, why: String| {
+            counts.skipped += 1;
+            counts.all_known = false;
+            if counts.sample.len() < SKIPPED_SAMPLE {
+                counts.sample.push((number, format!("{label}: {why}")));
+            }
+        };
+        let raw = match m {
+            Ok(raw) => raw,
+            Err((label, error)) => {
+                skip(&mut counts, &label, error);
+                continue;
+            }
+        };
+        let hash = xxh3_64(&raw.bytes);
+        let known: Option<i64> = tx
+            .prepare_cached(
+                "SELECT id FROM sources WHERE format = 'eml' AND imported_hash = ?1 AND imported_bytes = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![hash as i64, raw.bytes.len() as i64], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(|e| sql_error(&path, e))?;
+        if known.is_some() {
+            continue;
+        }
+        counts.all_known = false;
+        let report = match bounce::parse(&raw.bytes) {
+            Ok(r) => r,
+            Err(e) => {
+                skip(&mut counts, &raw.label, e.to_string());
+                continue;
+            }
+        };
+        let source_id = insert_source(&tx, &raw, hash, report.recipients.len() as u64)
+            .map_err(|e| sql_error(&path, e))?;
+        add_report(
+            &tx,
+            &mut writer,
+            &mut assembler,
+            &report,
+            &raw.label,
+            number,
+            source_id,
+            &mut counts.events,
+        )?;
+    }
+    assembler.checkpoint(&mut writer)?;
+    let deliveries = writer.deliveries_written;
+    drop(writer);
+    tx.commit().map_err(|e| sql_error(&path, e))?;
+    Ok(FileReport {
+        name: name.to_string(),
+        format: Some(Format::Eml),
+        state: if counts.all_known && counts.messages > 0 {
+            SourceState::Unchanged
+        } else {
+            SourceState::New
+        },
+        lines_read: counts.messages,
+        events: counts.events,
+        deliveries,
+        skipped: counts.skipped,
+        skipped_sample: counts.sample,
+        duplicates: 0,
+        seconds: started.elapsed().as_secs_f64(),
+        error: None,
+        note: None,
+    })
+}
+
+fn insert_source(
+    tx: &Transaction<'_>,
+    raw: &RawMessage,
+    hash: u64,
+    recipients: u64,
+) -> rusqlite::Result<i64> {
+    let head_len = raw.bytes.len().min(4096);
+    tx.prepare_cached(
+        "INSERT INTO sources (path, format, head_len, head_hash, imported_bytes, imported_hash,
+         lines_read, events, lines_skipped, imported_at)
+         VALUES (?1, 'eml', ?2, ?3, ?4, ?5, 1, ?6, 0, ?7)",
+    )?
+    .execute(params![
+        raw.label,
+        head_len as i64,
+        xxh3_64(&raw.bytes[..head_len]) as i64,
+        raw.bytes.len() as i64,
+        hash as i64,
+        recipients as i64,
+        chrono::Utc::now().timestamp()
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_report(
+    tx: &Transaction<'_>,
+    writer: &mut MessageWriter<'_>,
+    assembler: &mut Assembler,
+    report: &BounceReport,
+    label: &str,
+    number: u64,
+    source_id: i64,
+    events: &mut u64,
+) -> Result<(), StoreError> {
+    let path = writer_path(tx);
+    let sql = |e| sql_error(&path, e);
+    let ts = report.date.unwrap_or(0);
+    // A report that stands alone is its own message, keyed by the original's
+    // Message-ID (so two reports about one message meet) or by the report itself.
+    let own_host = report
+        .reporting_mta
+        .clone()
+        .unwrap_or_else(|| "bounce".to_string());
+    let own_queue = report
+        .original_message_id
+        .as_deref()
+        .map(|id| bare_message_id(id).to_string())
+        .unwrap_or_else(|| label.to_string());
+    let mut own_started = false;
+    for r in &report.recipients {
+        let failure = report.kind == ReportKind::Bounce && !r.reason.is_not_a_failure();
+        let (link, message_ref) = if failure {
+            let (link, found) = find_message(tx, report, &r.recipient).map_err(sql)?;
+            match found {
+                Some(id) => {
+                    let state = message_by_id(tx, id).map_err(sql)?;
+                    let (host, queue) = match state {
+                        Some(m) => {
+                            let key = (m.host.clone(), m.queue_id.clone());
+                            assembler.resume(vec![m]);
+                            key
+                        }
+                        None => (own_host.clone(), own_queue.clone()),
+                    };
+                    let e = recipient_event(r, r.last_attempt.unwrap_or(ts), number, &host, &queue);
+                    assembler.push(e, writer)?;
+                    *events += 1;
+                    (link, Some(id))
+                }
+                None => {
+                    if !own_started {
+                        let mut info = Event::new(
+                            ts,
+                            number,
+                            own_host.clone(),
+                            own_queue.clone(),
+                            EventKind::Info,
+                        );
+                        info.message_id = report.original_message_id.clone();
+                        info.sender = report.original_sender.clone();
+                        info.subject = report.original_subject.clone();
+                        assembler.push(info, writer)?;
+                        own_started = true;
+                    }
+                    let e = recipient_event(
+                        r,
+                        r.last_attempt.unwrap_or(ts),
+                        number,
+                        &own_host,
+                        &own_queue,
+                    );
+                    assembler.push(e, writer)?;
+                    *events += 1;
+                    (Link::None, None)
+                }
+            }
+        } else {
+            (Link::None, None)
+        };
+        // Written now so the row ids exist; message_ref of a standalone report is filled
+        // in once its message is written below.
+        tx.prepare_cached(
+            "INSERT INTO bounces (source_id, report, kind, message_ref, linked_by, recipient, status, reason,
+             reply_code, action, diagnostic, remote_mta, expired, original_message_id, reported_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                source_id,
+                label,
+                kind_name(report.kind),
+                message_ref,
+                link.as_str(),
+                r.recipient,
+                r.status.map(|c| c.to_string()),
+                r.reason.as_str(),
+                r.reply_code,
+                r.action,
+                r.diagnostic,
+                r.remote_mta,
+                r.expired,
+                report.original_message_id,
+                r.last_attempt.or(report.date),
+            ])
+        })
+        .map_err(sql)?;
+    }
+    if own_started {
+        // The standalone message is complete: write it, then point its rows at it.
+        assembler.push(
+            Event::new(
+                ts,
+                number,
+                own_host.clone(),
+                own_queue.clone(),
+                EventKind::Removed,
+            ),
+            writer,
+        )?;
+        let id: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM messages WHERE host = ?1 AND queue_id = ?2 AND format = 'eml'
+                 ORDER BY id DESC LIMIT 1",
+                params![own_host, own_queue],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql)?;
+        tx.execute(
+            "UPDATE bounces SET message_ref = ?1 WHERE source_id = ?2 AND message_ref IS NULL AND kind = 'bounce'",
+            params![id, source_id],
+        )
+        .map_err(sql)?;
+    }
+    Ok(())
+}
+
+fn writer_path(tx: &Transaction<'_>) -> String {
+    tx.path().unwrap_or(":memory:").to_string()
+}
+
+/// Whether `import` should hand `name` to the bounce importer (peeks at its first bytes;
+/// stdin only when `--format eml` says so, since it cannot be read twice).
+pub fn wants(name: &str, format: Format) -> bool {
+    match format {
+        Format::Eml => true,
+        Format::Auto if name == "-" => false,
+        Format::Auto => {
+            if std::path::Path::new(name).is_dir() {
+                return true;
+            }
+            let Ok(mut inp) = crate::ingest::input::open(name) else {
+                return false;
+            };
+            let head = std::io::BufRead::fill_buf(&mut inp.reader)
+                .map(|h| h.to_vec())
+                .unwrap_or_default();
+            is_bounce_input(name, format, &head)
+        }
+        _ => false,
+    }
+}

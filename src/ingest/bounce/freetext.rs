@@ -1,0 +1,258 @@
+//! Reports without a `message/delivery-status` part (qmail, Exim, Sendmail's and
+//! Exchange's plain-text NDRs, Gmail, Yahoo, DragonFly, Google Groups, …): the failed
+//! recipients and their error text come from the human-readable body.
+//!
+//! The body is cut where the returned original begins (so text inside the original is
+//! never read as the error); then every line that names an address on its own (`<a@b>:`,
+//! `a@b`, `a@b<mailto:a@b>`, `<a@b>... reason`, `a@b on DATE`) opens that recipient's block,
+//! which runs to the next such line.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Lines that start the returned original (or its headers) in a plain-text report.
+static ORIGINAL_STARTS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?im)^[ \t]*-*[ \t]*(?:(?:below this line is a copy of the message|this is a copy of the (?:message|headers)|message headers follow|headers of (?:the )?(?:original|your) message|the header of the original message|your message reads|a copy of (?:the|your) (?:original )?message|included is a copy of the message header)[^\n]*|(?:the )?(?:original|returned|unsent|undelivered|undeliverable) (?:message|mail|e-?mail|headers?)(?: (?:follows|below|headers|is attached|attached))?[ \t]*[:.]?[ \t]*-*[ \t]*)$",
+    )
+    .expect("static regex")
+});
+
+/// A header line that can open a returned original's header block.
+static HEADER_OPENER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:received|return-path|message-id|dkim-signature|mime-version|x-[a-z0-9-]+|content-type|delivered-to|arc-seal|authentication-results):[ \t]",
+    )
+    .expect("static regex")
+});
+
+static ANY_HEADER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z][A-Za-z0-9-]*:[ \t]").expect("static regex"));
+
+/// A line naming one recipient on its own. The local part allows what RFC 5322 allows
+/// outside quotes; the domain may be a literal.
+static RECIPIENT_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"^[ \t]*(?:\*\*[ \t]*|(?i:rcpt to|recipient|to address):[ \t]*)?["<]?(?:mailto:)?([A-Za-z0-9._%+\-=/!#$&'*?^`{|}~]+@(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f.:IPv]+\]))[">]?(?:<mailto:[^>]*>)?[ \t]*(:.*|\.\.\..*|[ \t]on[ \t].*|[ \t]\(.*|[ \t]\[.*|[ \t]+\S.*(?:deliver|fail|reject|unknown|error|exist|found|quota|full|refus|denied|said).*)?$"#,
+    )
+    .expect("static regex")
+});
+
+/// An address anywhere in a sentence: "The following recipients returned permanent
+/// errors: a@b.example. Reason: …".
+static BARE_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9._%+\-=/!#$&'*?^`{|}~]+@[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?")
+        .expect("static regex")
+});
+
+/// An address in angle brackets inside a sentence: "error delivering your mail to <a@b>."
+static BRACKETED_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"<([A-Za-z0-9._%+\-=/!#$&'*?^`{|}~]+@[A-Za-z0-9.\-]+)>").expect("static regex")
+});
+
+static MESSAGE_ID_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?im)^[ \t]*message-id:[ \t]*(<[^>\r\n]+>|\S+)").expect("static regex")
+});
+
+/// Splits a plain-text report into its error part and the returned original (if any).
+pub fn split_original(text: &str) -> (&str, Option<&str>) {
+    let marker = ORIGINAL_STARTS.find(text).map(|m| m.start());
+    let headers = header_block_start(text);
+    let cut = match (marker, headers) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    match cut {
+        Some(at) => (&text[..at], Some(&text[at..])),
+        None => (text, None),
+    }
+}
+
+/// Byte offset of the first unindented header block of at least two header lines that
+/// follows a blank line: a returned original pasted into the body.
+fn header_block_start(text: &str) -> Option<usize> {
+    let mut offset = 0;
+    let mut previous_blank = true;
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_end();
+        if previous_blank && HEADER_OPENER.is_match(trimmed) {
+            let next = lines[i + 1..]
+                .iter()
+                .map(|l| l.trim_end())
+                .find(|l| !l.starts_with([' ', '\t']));
+            if next.is_some_and(|n| ANY_HEADER.is_match(n)) {
+                return Some(offset);
+            }
+        }
+        previous_blank = trimmed.is_empty();
+        offset += line.len();
+    }
+    None
+}
+
+/// The Message-ID of a returned original (its headers as text).
+pub fn message_id_in(original: &str) -> Option<String> {
+    MESSAGE_ID_LINE
+        .captures(original)
+        .map(|c| c[1].trim().to_string())
+        .filter(|s| s.len() > 2)
+}
+
+/// One recipient named by a plain-text report, with the text that follows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextRecipient {
+    pub address: String,
+    pub text: String,
+}
+
+/// The recipients named in the error part, in order; a recipient named twice (an
+/// Exchange NDR lists it for users and again for administrators) keeps one entry with
+/// both texts.
+pub fn recipients(error_part: &str) -> Vec<TextRecipient> {
+    let mut out: Vec<TextRecipient> = Vec::new();
+    let mut current: Option<usize> = None;
+    for line in error_part.lines() {
+        let line = line.trim_end_matches('\r');
+        if let Some(c) = RECIPIENT_LINE.captures(line) {
+            let address = c[1].trim_end_matches('.').to_string();
+            let rest = c.get(2).map(|m| m.as_str()).unwrap_or("");
+            let idx = match out
+                .iter()
+                .position(|r| r.address.eq_ignore_ascii_case(&address))
+            {
+                Some(i) => i,
+                None => {
+                    out.push(TextRecipient {
+                        address,
+                        text: String::new(),
+                    });
+                    out.len() - 1
+                }
+            };
+            current = Some(idx);
+            let rest = rest
+                .trim_start_matches(':')
+                .trim_start_matches("...")
+                .trim();
+            append(&mut out[idx].text, rest);
+            continue;
+        }
+        if let Some(i) = current {
+            append(&mut out[i].text, line.trim());
+        }
+    }
+    for r in &mut out {
+        // Exchange repeats the recipient for users and for administrators: the
+        // administrators' "Remote Server returned …" lines (newest first) are the error.
+        if let Some(at) = r.text.find("Remote Server returned") {
+            r.text.drain(..at);
+        }
+    }
+    if out.is_empty() {
+        // No line names an address on its own: take addresses named in sentences.
+        for c in BRACKETED_ADDRESS.captures_iter(error_part) {
+            let address = c[1].to_string();
+            if !out.iter().any(|r| r.address.eq_ignore_ascii_case(&address)) {
+                out.push(TextRecipient {
+                    address,
+                    text: String::new(),
+                });
+            }
+        }
+        if out.is_empty() {
+            for m in BARE_ADDRESS.find_iter(error_part) {
+                let address = m.as_str().trim_end_matches('.').to_string();
+                if !out.iter().any(|r| r.address.eq_ignore_ascii_case(&address)) {
+                    out.push(TextRecipient {
+                        address,
+                        text: String::new(),
+                    });
+                }
+            }
+        }
+        // Only a sentence naming exactly one address is trusted to name the recipient.
+        if out.len() == 1 {
+            out[0].text = squeeze(error_part);
+        } else {
+            out.clear();
+        }
+    }
+    out
+}
+
+fn append(text: &mut String, line: &str) {
+    if line.is_empty() {
+        return;
+    }
+    if !text.is_empty() {
+        text.push(' ');
+    }
+    text.push_str(line);
+}
+
+static REPLY_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|\s)[245][0-9]{2}[- ](?:[245]\.[0-9]{1,3}\.[0-9]{1,3}\s+)?")
+        .expect("static regex")
+});
+
+/// A multi-line SMTP reply (`550-5.7.1 Messages with multiple` / `550 5.7.1 addresses in
+/// From:`) as one sentence: the reply code and enhanced code are kept once, at the start.
+pub fn unfold_reply(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (i, m) in REPLY_PREFIX.find_iter(text).enumerate() {
+        if i == 0 {
+            continue;
+        }
+        out.push_str(&text[last..m.start()]);
+        out.push(' ');
+        last = m.end();
+    }
+    out.push_str(&text[last..]);
+    squeeze(&out)
+}
+
+/// The text with runs of whitespace folded to one space.
+pub fn squeeze(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qmail_report_splits_at_the_copy_and_names_the_recipient() {
+        // lhost-qmail-01 from the shared corpus (sisimai set-of-emails).
+        let body = "Hi. This is the qmail-send program at mx4.example.jp.\n\
+I'm afraid I wasn't able to deliver your message to the following addresses.\n\
+This is a permanent error; I've given up. Sorry it didn't work out.\n\n\
+<kijitora@example.ne.jp>:\n\
+Sorry, no SMTP connection got far enough; most progress was RCPT TO response; remote host 192.0.2.32 said: 550 Unknown user kijitora@example.ne.jp\n\
+. (#5.5.0)\n\n\
+--- Below this line is a copy of the message.\n\n\
+Return-Path: <nekochan@example.jp>\n\
+Message-ID: <000000000.9999999999999.JavaMail.postmaster@mailhub>\n\
+To: kuroneko@example.com\n";
+        let (error, original) = split_original(body);
+        assert!(!error.contains("kuroneko"));
+        assert_eq!(
+            message_id_in(original.unwrap()).as_deref(),
+            Some("<000000000.9999999999999.JavaMail.postmaster@mailhub>")
+        );
+        let r = recipients(error);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].address, "kijitora@example.ne.jp");
+        assert!(r[0].text.contains("550 Unknown user"));
+        assert!(r[0].text.contains("(#5.5.0)"));
+    }
+}

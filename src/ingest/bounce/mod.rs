@@ -1,0 +1,737 @@
+//! Bounce emails (DSN/NDR) as a sends log: each report yields its recipients with the most
+//! specific enhanced code, the reason (shared `classify` rules), whether the message
+//! expired, and the Message-ID of the returned original, so a report can be linked to the
+//! delivery it reports on.
+//!
+//! RFC 3464 `message/delivery-status` parts are read per recipient; reports without one
+//! are read from their human-readable text ([`freetext`]). The returned original
+//! (`message/rfc822`, `text/rfc822-headers`, or pasted below a marker) is never read as
+//! the error, only for its Message-ID. Feedback reports (ARF), auto-replies and success
+//! DSNs are recognised as such and never count as failures.
+
+pub mod dsn;
+pub mod freetext;
+pub mod mailbox;
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+use regex::{Regex, RegexSet};
+
+use crate::classify::{self, EnhancedCode, Reason};
+
+/// What kind of report a message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    /// A non-delivery or delay report.
+    Bounce,
+    /// An ARF complaint / feedback-loop report.
+    Feedback,
+    /// An auto-reply (RFC 3834): out of office, vacation.
+    Vacation,
+    /// A success DSN: every recipient was delivered or relayed.
+    Delivered,
+}
+
+/// One recipient of a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientReport {
+    pub recipient: String,
+    pub orig_recipient: Option<String>,
+    /// RFC 3464 Action (`failed`, `delayed`, `delivered`, …) when the report gives one.
+    pub action: Option<String>,
+    /// The code the report states (`Status:`), before the text refined it.
+    pub reported_status: Option<EnhancedCode>,
+    /// The most specific code: a code in the error text beats a bare X.0.0 or a vague
+    /// 4.4.7; with no code at all, `class.0.0` from the action or the text.
+    pub status: Option<EnhancedCode>,
+    pub reason: Reason,
+    pub reply_code: Option<u16>,
+    /// The error text (Diagnostic-Code, else the report's text for this recipient).
+    pub diagnostic: String,
+    pub remote_mta: Option<String>,
+    /// The queue lifetime ran out (4.4.7 / 5.4.7 or an expiry text); `reason` then holds
+    /// the underlying cause when the text names one.
+    pub expired: bool,
+    /// Unix seconds of the last attempt (Last-Attempt-Date), else the report's date.
+    pub last_attempt: Option<i64>,
+}
+
+/// One parsed report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BounceReport {
+    pub kind: ReportKind,
+    /// The report's own Date (unix seconds).
+    pub date: Option<i64>,
+    pub subject: Option<String>,
+    pub reporting_mta: Option<String>,
+    /// Message-ID of the returned original, with its angle brackets as written.
+    pub original_message_id: Option<String>,
+    /// The reporting MTA's queue id of the original (Postfix `X-Postfix-Queue-ID`).
+    pub original_queue_id: Option<String>,
+    pub original_sender: Option<String>,
+    pub original_subject: Option<String>,
+    pub recipients: Vec<RecipientReport>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BounceError {
+    #[error("not an email: no message header block")]
+    NotAnEmail,
+    #[error("not a bounce report: no failed recipient, feedback report or auto-reply found")]
+    NotABounce,
+}
+
+/// ARF's `Feedback-Type:` field, when a complaint comes as plain text.
+static FEEDBACK_FIELD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?im)^feedback-type:\s*\S").expect("static regex"));
+
+/// The start of delivery-status fields written into a report's text.
+static INLINE_DSN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?im)^[ \t]*(?:reporting-mta|final-recipient):[ \t]*\S").expect("static regex")
+});
+
+static PARSER: LazyLock<MessageParser> = LazyLock::new(MessageParser::new);
+
+/// Texts that say the queue lifetime ran out (Postfix, Sendmail, Exim, Exchange, qmail…).
+static EXPIRY: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new([
+        r"(?i)queue\.expired",
+        r"(?i)retry timeout exceeded",
+        r"(?i)delivery time expired",
+        r"(?i)message expired",
+        r"(?i)(?:could not|couldn't|was not|wasn't|has not been|hasn't been) (?:be )?delivered (?:with)?in (?:the (?:last|past) )?\d+ (?:day|hour)",
+        r"(?i)cannot be delivered for \d+ (?:day|hour)",
+        r"(?i)could not be delivered for \d+ (?:day|hour)",
+        r"(?i)(?:was|has been) (?:in|on) the queue (?:for )?(?:too long|longer than)",
+        r"(?i)too long in (?:the )?queue",
+        r"(?i)giving up\b",
+        r"(?i)could not deliver for the last \d+",
+        r"(?i)\bexpired after\b",
+        r"(?i)delivery (?:attempts? )?(?:has |have )?expired",
+        r"(?i)maximum (?:delivery|retry) time",
+        r"(?i)timeout waiting for",
+    ])
+    .expect("static regex set")
+});
+
+/// Reports whose sender or subject says "delivery failed" in the usual words.
+static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)undeliver|undelivered|delivery (?:status notification|failure|failed|has failed|problem|report|notification)|returned mail|failure notice|mail delivery|could not be delivered|non[- ]?remis|nicht zustellbar|returned to sender|delivery error|mail system error|warning: could not send|rejected|message not delivered|error sending",
+    )
+    .expect("static regex")
+});
+
+static BOUNCE_SENDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)mailer-daemon|postmaster|mail delivery (?:system|subsystem)|mdaemon|mailer_daemon|bounce|returned")
+        .expect("static regex")
+});
+
+static AUTO_REPLY_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:auto(?:matic)?[- ]?(?:reply|response|antwort)|auto:|out of (?:the )?office|vacation|abwesenheit|r[ée]ponse automatique|absence|on leave|away from)",
+    )
+    .expect("static regex")
+});
+
+static REPLY_CODE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s;:'(\[])([245][0-5][0-9])(?:[ \-]|$)").expect("static regex")
+});
+
+static PERMANENT_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)permanent|fatal|given up|failed permanently|hard bounce")
+        .expect("static regex")
+});
+static TRANSIENT_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)temporar|will (?:be )?retr|still trying|will keep trying|delayed|deferred")
+        .expect("static regex")
+});
+
+/// Content type of a part as lowercase (type, subtype).
+fn content_type<'a>(part: &'a mail_parser::MessagePart<'a>) -> (String, String) {
+    match part.content_type() {
+        Some(ct) => (
+            ct.ctype().to_ascii_lowercase(),
+            ct.subtype().unwrap_or("").to_ascii_lowercase(),
+        ),
+        None => ("text".into(), "plain".into()),
+    }
+}
+
+/// A crude but safe HTML → text: tags dropped, common entities decoded, block tags as
+/// line breaks. Only used when a report has no text/plain part.
+fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    let mut tag = String::new();
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                tag.clear();
+            }
+            '>' if in_tag => {
+                in_tag = false;
+                let t = tag.trim_start_matches('/').to_ascii_lowercase();
+                if ["br", "p", "div", "tr", "li", "h1", "h2", "h3", "table"]
+                    .iter()
+                    .any(|b| t == *b || t.starts_with(&format!("{b} ")))
+                {
+                    out.push('\n');
+                }
+            }
+            _ if in_tag => tag.push(c),
+            _ => out.push(c),
+        }
+    }
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Facts gathered while walking a report's MIME parts.
+#[derive(Default)]
+struct Walk {
+    dsn_texts: Vec<String>,
+    feedback: Option<String>,
+    plain: Vec<String>,
+    html: Vec<String>,
+    original_message_id: Option<String>,
+    original_to: Vec<String>,
+    original_sender: Option<String>,
+    original_subject: Option<String>,
+    saw_original: bool,
+    /// Attached messages that are themselves delivery reports (a forwarded NDR).
+    nested_reports: Vec<Vec<u8>>,
+}
+
+fn bytes_text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn walk(msg: &Message<'_>) -> Walk {
+    let mut w = Walk::default();
+    for (i, part) in msg.parts.iter().enumerate() {
+        let (ctype, subtype) = content_type(part);
+        match (&part.body, ctype.as_str(), subtype.as_str()) {
+            (PartType::Multipart(_), _, _) => {}
+            (PartType::Message(original), _, _) => {
+                w.saw_original = true;
+                take_original(&mut w, original);
+                // The attached message's own bytes (its parts index into the outer
+                // message's buffer).
+                let raw = msg
+                    .raw_message
+                    .get(part.offset_body as usize..part.offset_end as usize)
+                    .unwrap_or_default();
+                if memchr::memmem::find(raw, b"delivery-status").is_some() {
+                    w.nested_reports.push(raw.to_vec());
+                }
+            }
+            (_, "message", "delivery-status" | "global-delivery-status") => {
+                w.dsn_texts.push(bytes_text(part.contents()));
+            }
+            (_, "message", "feedback-report") => {
+                w.feedback = Some(bytes_text(part.contents()));
+            }
+            (_, "text", "rfc822-headers") | (_, "message", "rfc822-headers") => {
+                w.saw_original = true;
+                let text = bytes_text(part.contents());
+                if let Some(headers) = PARSER.parse_headers(text.as_bytes()) {
+                    take_original(&mut w, &headers);
+                }
+                if w.original_message_id.is_none() {
+                    w.original_message_id = freetext::message_id_in(&text);
+                }
+            }
+            (_, "message", _) | (_, "text", "rfc822") => {
+                // An original the parser did not open (message/global-headers, a
+                // mislabelled copy): take its headers, never its text as the error.
+                w.saw_original = true;
+                let text = bytes_text(part.contents());
+                if let Some(headers) = PARSER.parse_headers(text.as_bytes()) {
+                    take_original(&mut w, &headers);
+                }
+            }
+            (PartType::Text(t), "text", _)
+                if (!w.saw_original || i == 0) && !part.is_content_type("text", "html") =>
+            {
+                w.plain.push(t.to_string());
+            }
+            (PartType::Html(h), _, _) if !w.saw_original => w.html.push(html_to_text(h)),
+            _ => {}
+        }
+    }
+    w
+}
+
+fn take_original(w: &mut Walk, original: &Message<'_>) {
+    if w.original_message_id.is_none() {
+        w.original_message_id = original.message_id().map(|id| format!("<{id}>"));
+    }
+    if w.original_to.is_empty()
+        && let Some(to) = original.to()
+    {
+        w.original_to = to
+            .iter()
+            .filter_map(|a| a.address().map(str::to_string))
+            .collect();
+    }
+    if w.original_sender.is_none() {
+        w.original_sender = original
+            .from()
+            .and_then(|f| f.first())
+            .and_then(|a| a.address())
+            .map(str::to_string);
+    }
+    if w.original_subject.is_none() {
+        w.original_subject = original.subject().map(str::to_string);
+    }
+}
+
+fn header_text<'a>(msg: &'a Message<'_>, name: &str) -> Option<Cow<'a, str>> {
+    msg.header_raw(name.to_string())
+        .map(|v| Cow::Borrowed(v.trim()))
+}
+
+fn reply_code_in(text: &str) -> Option<u16> {
+    REPLY_CODE.captures(text).and_then(|c| c[1].parse().ok())
+}
+
+fn parse_date(value: &str) -> Option<i64> {
+    mail_parser::DateTime::parse_rfc822(value).map(|d| d.to_timestamp())
+}
+
+/// Everything one recipient's report says, before judging it.
+struct Evidence<'a> {
+    recipient: &'a str,
+    reported_status: Option<EnhancedCode>,
+    action: Option<&'a str>,
+    /// The diagnostic (or the report's text about this recipient).
+    text: &'a str,
+    /// The report's prose about this recipient, when it names it.
+    block: Option<&'a str>,
+    /// The human-readable text of the whole report, for class and expiry hints.
+    context: &'a str,
+}
+
+struct Judgement {
+    status: Option<EnhancedCode>,
+    reason: Reason,
+    expired: bool,
+}
+
+fn is_success_action(action: Option<&str>) -> bool {
+    // "deliverable" is what some MTAs write for a verified (delivered) recipient.
+    matches!(
+        action,
+        Some("delivered" | "relayed" | "expanded" | "deliverable")
+    )
+}
+
+fn judge(e: &Evidence<'_>) -> Judgement {
+    if is_success_action(e.action) || e.reported_status.is_some_and(|c| c.class == 2) {
+        return Judgement {
+            status: e.reported_status.or(Some(EnhancedCode::new(2, 0, 0))),
+            reason: Reason::Delivered,
+            expired: false,
+        };
+    }
+    let expiry_code = |c: EnhancedCode| c.subject == 4 && c.detail == 7;
+    // An MTA that reports a transient code as a final failure gave up retrying: the
+    // queue lifetime ran out.
+    let gave_up = e.action == Some("failed") && e.reported_status.is_some_and(|c| c.class == 4);
+    let said_expired = e.reported_status.is_some_and(expiry_code)
+        || EXPIRY.is_match(e.text)
+        || (e.text.is_empty() && EXPIRY.is_match(e.context));
+    let expired = gave_up || said_expired;
+    // The command is often named only in the report's prose ("in reply to RCPT TO").
+    let command = classify::rules::smtp_command(e.text)
+        .or_else(|| e.block.and_then(classify::rules::smtp_command));
+    let verdict = classify::classify_reply(e.reported_status, e.text, command);
+    let mut status = verdict.code;
+    if status.is_none() {
+        let class = if e.action == Some("delayed") {
+            4
+        } else if e.action == Some("failed") {
+            5
+        } else {
+            match reply_code_in(e.text).map(|r| r / 100) {
+                Some(4) => 4,
+                Some(5) => 5,
+                _ if PERMANENT_TEXT.is_match(e.context) => 5,
+                _ if TRANSIENT_TEXT.is_match(e.context) && !expired => 4,
+                _ => 5,
+            }
+        };
+        status = Some(EnhancedCode::generic(class));
+    }
+    let mut reason = verdict.reason;
+    let domain = e.recipient.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    if matches!(reason, Reason::OnHold | Reason::Undefined)
+        && let Some(r) = classify::provider_rules::provider_reason(domain)
+    {
+        reason = r;
+    }
+    if expired
+        && (matches!(reason, Reason::OnHold | Reason::Undefined | Reason::Expired)
+            || reason == Reason::NetworkError
+                && (said_expired
+                    // A host that never answered (X.4.1, or no code at all) until the
+                    // MTA gave up: the queue lifetime ran out.
+                    || status.is_some_and(|c| (c.subject == 4 && c.detail == 1) || c.is_vague())))
+    {
+        // The outcome; the underlying cause stays in the diagnostic text, which the
+        // store classifies as the last deferral.
+        reason = Reason::Expired;
+    }
+    Judgement {
+        status,
+        reason,
+        expired,
+    }
+}
+
+/// Parses one email. `Err` when it is not an email or not a report sendlog knows.
+pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
+    parse_nested(raw, 0)
+}
+
+/// Forwarded reports nest; one level is all a real NDR needs, and a hostile message
+/// must not recurse without end.
+const MAX_NESTING: u8 = 2;
+
+fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
+    let msg = PARSER.parse(raw).ok_or(BounceError::NotAnEmail)?;
+    if msg.headers().is_empty() {
+        return Err(BounceError::NotAnEmail);
+    }
+    let w = walk(&msg);
+    let subject = msg.subject().map(str::to_string);
+    let date = msg.date().map(|d| d.to_timestamp());
+    let from = msg
+        .from()
+        .and_then(|f| f.first())
+        .map(|a| {
+            format!(
+                "{} {}",
+                a.name().unwrap_or_default(),
+                a.address().unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+
+    let mut human: String = if !w.plain.is_empty() {
+        w.plain.join("\n")
+    } else {
+        w.html.join("\n")
+    };
+    if human.is_empty() && w.dsn_texts.is_empty() && w.feedback.is_none() {
+        // A multipart report whose boundaries are missing: its body is all there is.
+        let start = msg
+            .parts
+            .first()
+            .map(|p| p.offset_body as usize)
+            .unwrap_or(0);
+        human =
+            String::from_utf8_lossy(msg.raw_message.get(start..).unwrap_or_default()).into_owned();
+    }
+    let (error_part, pasted_original) = freetext::split_original(&human);
+    let mut original_message_id = w.original_message_id.clone();
+    if original_message_id.is_none() {
+        original_message_id = pasted_original.and_then(freetext::message_id_in);
+    }
+
+    let mut report = BounceReport {
+        kind: ReportKind::Bounce,
+        date,
+        subject: subject.clone(),
+        reporting_mta: None,
+        original_message_id,
+        original_queue_id: None,
+        original_sender: w.original_sender.clone(),
+        original_subject: w.original_subject.clone(),
+        recipients: Vec::new(),
+    };
+
+    // 1. A feedback report is never a bounce.
+    let feedback_inline =
+        w.feedback.is_none() && w.dsn_texts.is_empty() && FEEDBACK_FIELD.is_match(&human);
+    if w.feedback.is_some() || feedback_inline {
+        report.kind = ReportKind::Feedback;
+        let fields = w.feedback.as_deref().unwrap_or(&human);
+        let mut rcpts: Vec<String> = dsn_field_values(fields, "original-rcpt-to");
+        if rcpts.is_empty() {
+            rcpts = w.original_to.clone();
+        }
+        if rcpts.is_empty() {
+            rcpts.push(String::new());
+        }
+        report.recipients = rcpts
+            .into_iter()
+            .map(|r| not_a_failure(r, Reason::Feedback, None, date))
+            .collect();
+        return Ok(report);
+    }
+
+    let context = freetext::squeeze(error_part);
+
+    // 2. RFC 3464 delivery-status parts; or their fields pasted into the text of a
+    // report that has no such part.
+    let text_blocks = freetext::recipients(error_part);
+    let mut dsn_texts = w.dsn_texts.clone();
+    if dsn_texts.is_empty()
+        && let Some(at) = INLINE_DSN.find(error_part)
+    {
+        dsn_texts.push(error_part[at.start()..].to_string());
+    }
+    for text in &dsn_texts {
+        let d = dsn::parse(text);
+        if report.reporting_mta.is_none() {
+            report.reporting_mta = d.message.reporting_mta.clone();
+        }
+        if report.original_queue_id.is_none() {
+            report.original_queue_id = d.message.queue_id.clone();
+        }
+        for r in d.recipients {
+            let recipient = r
+                .final_recipient
+                .clone()
+                .or_else(|| r.original_recipient.clone())
+                .unwrap_or_default();
+            let block = text_blocks
+                .iter()
+                .find(|b| b.address.eq_ignore_ascii_case(&recipient))
+                .map(|b| b.text.as_str());
+            let diagnostic = match r.diagnostic.as_deref() {
+                Some(d) if !d.trim().is_empty() => freetext::unfold_reply(d),
+                _ => block.map(str::to_string).unwrap_or_default(),
+            };
+            let reported_status = r
+                .status
+                .as_deref()
+                .and_then(|s| s.split_whitespace().next())
+                .and_then(|s| s.parse().ok());
+            let mut j = judge(&Evidence {
+                recipient: &recipient,
+                reported_status,
+                action: r.action.as_deref(),
+                text: &diagnostic,
+                block,
+                context: &context,
+            });
+            // RFC 3464: an `X-Unix` diagnostic is a local delivery program's exit.
+            if r.diagnostic_type
+                .as_deref()
+                .is_some_and(|t| t.starts_with("x-unix"))
+                && !j.reason.is_not_a_failure()
+                && !matches!(
+                    j.reason,
+                    Reason::MailboxFull | Reason::MesgTooBig | Reason::Suspend
+                )
+            {
+                j.reason = Reason::MailerError;
+            }
+            report.recipients.push(RecipientReport {
+                recipient,
+                orig_recipient: r.original_recipient.clone(),
+                action: r.action.clone(),
+                reported_status,
+                status: j.status,
+                reason: j.reason,
+                reply_code: reply_code_in(&diagnostic),
+                diagnostic,
+                remote_mta: r.remote_mta.clone(),
+                expired: j.expired,
+                last_attempt: r.last_attempt_date.as_deref().and_then(parse_date).or(date),
+            });
+        }
+    }
+    if !report.recipients.is_empty() {
+        if report
+            .recipients
+            .iter()
+            .all(|r| r.reason == Reason::Delivered)
+        {
+            report.kind = ReportKind::Delivered;
+        }
+        return Ok(report);
+    }
+
+    // 3. Auto-replies: say so before reading their text as a bounce.
+    let looks_like_bounce = BOUNCE_SENDER.is_match(&from)
+        || subject
+            .as_deref()
+            .is_some_and(|s| BOUNCE_SUBJECT.is_match(s))
+        || header_text(&msg, "X-Failed-Recipients").is_some();
+    if !looks_like_bounce && is_auto_reply(&msg, subject.as_deref()) {
+        report.kind = ReportKind::Vacation;
+        let who = msg
+            .from()
+            .and_then(|f| f.first())
+            .and_then(|a| a.address())
+            .unwrap_or_default()
+            .to_string();
+        report.recipients = vec![not_a_failure(who, Reason::Vacation, None, date)];
+        return Ok(report);
+    }
+
+    // 4. A report forwarded as an attachment speaks for itself.
+    for inner in w
+        .nested_reports
+        .iter()
+        .filter(|inner| depth < MAX_NESTING && inner.len() < raw.len())
+    {
+        if let Ok(r) = parse_nested(inner, depth + 1)
+            && r.kind == ReportKind::Bounce
+            && !r.recipients.is_empty()
+        {
+            return Ok(r);
+        }
+    }
+
+    // 5. Plain-text reports.
+    let mut blocks = text_blocks;
+    // Exim and Google name the failed recipients in a header: that list is the truth,
+    // whatever other addresses the prose mentions.
+    if let Some(list) = header_text(&msg, "X-Failed-Recipients") {
+        let named: Vec<String> = list
+            .split(',')
+            .map(|a| a.trim().trim_matches(['<', '>']).to_string())
+            .filter(|a| a.contains('@'))
+            .collect();
+        if !named.is_empty() {
+            blocks = named
+                .into_iter()
+                .map(|address| {
+                    let text = blocks
+                        .iter()
+                        .find(|b| b.address.eq_ignore_ascii_case(&address))
+                        .map(|b| b.text.clone())
+                        .unwrap_or_default();
+                    freetext::TextRecipient { address, text }
+                })
+                .collect();
+        }
+    }
+    if blocks.is_empty() && looks_like_bounce {
+        let named: Vec<String> = match header_text(&msg, "X-Failed-Recipients") {
+            Some(list) => list
+                .split(',')
+                .map(|a| a.trim().trim_matches(['<', '>']).to_string())
+                .filter(|a| a.contains('@'))
+                .collect(),
+            None => w.original_to.clone(),
+        };
+        if named.is_empty() && !context.is_empty() {
+            blocks.push(freetext::TextRecipient {
+                address: String::new(),
+                text: context.clone(),
+            });
+        }
+        blocks.extend(named.into_iter().map(|address| freetext::TextRecipient {
+            address,
+            text: context.clone(),
+        }));
+    }
+    if blocks.is_empty() || !looks_like_bounce && context.is_empty() {
+        return Err(BounceError::NotABounce);
+    }
+    if !looks_like_bounce && !blocks.iter().any(|b| has_error_words(&b.text)) {
+        return Err(BounceError::NotABounce);
+    }
+    for b in blocks {
+        // A block that only names the recipient (Sendmail lists addresses first and
+        // the transcript after) takes the whole report's text.
+        let text = if b.text.is_empty() || !has_error_words(&b.text) {
+            context.clone()
+        } else {
+            freetext::unfold_reply(&b.text)
+        };
+        let j = judge(&Evidence {
+            recipient: &b.address,
+            reported_status: None,
+            action: None,
+            text: &text,
+            block: None,
+            context: &context,
+        });
+        report.recipients.push(RecipientReport {
+            recipient: b.address,
+            orig_recipient: None,
+            action: Some(if j.status.is_some_and(|c| c.class == 4) && !j.expired {
+                "delayed".into()
+            } else {
+                "failed".into()
+            }),
+            reported_status: None,
+            status: j.status,
+            reason: j.reason,
+            reply_code: reply_code_in(&text),
+            diagnostic: text,
+            remote_mta: None,
+            expired: j.expired,
+            last_attempt: date,
+        });
+    }
+    Ok(report)
+}
+
+fn has_error_words(text: &str) -> bool {
+    EnhancedCode::find_in(text).is_some()
+        || reply_code_in(text).is_some()
+        || classify::classify(None, text).reason != Reason::OnHold
+}
+
+fn is_auto_reply(msg: &Message<'_>, subject: Option<&str>) -> bool {
+    let auto_submitted = header_text(msg, "Auto-Submitted")
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("auto-replied"));
+    let flagged = ["X-Autoreply", "X-Autorespond", "X-Auto-Response"]
+        .iter()
+        .any(|h| header_text(msg, h).is_some());
+    let precedence =
+        header_text(msg, "Precedence").is_some_and(|v| v.eq_ignore_ascii_case("auto_reply"));
+    auto_submitted
+        || flagged
+        || precedence
+        || subject.is_some_and(|s| AUTO_REPLY_SUBJECT.is_match(s.trim()))
+}
+
+/// Values of a header-style field, in order (`Original-Rcpt-To: a@b`).
+fn dsn_field_values(text: &str, field: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case(field)
+                .then(|| value.trim().trim_matches(['<', '>']).to_string())
+        })
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+fn not_a_failure(
+    recipient: String,
+    reason: Reason,
+    status: Option<EnhancedCode>,
+    date: Option<i64>,
+) -> RecipientReport {
+    RecipientReport {
+        recipient,
+        orig_recipient: None,
+        action: None,
+        reported_status: status,
+        status,
+        reason,
+        reply_code: None,
+        diagnostic: String::new(),
+        remote_mta: None,
+        expired: false,
+        last_attempt: date,
+    }
+}

@@ -1,0 +1,189 @@
+//! `sendlog import` of bounce emails: a report joins the delivery the log holds (by queue
+//! id + recipient here, as Postfix's own NDR names its queue id), otherwise it stands as
+//! a delivery of its own; re-importing adds nothing; bad inputs are reported per file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+fn sendlog(db: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sendlog"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("run sendlog");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn deliveries(db: &Path) -> Vec<serde_json::Value> {
+    let (code, out, err) = sendlog(db, &["export", "deliveries"]);
+    assert_eq!(code, 0, "{err}");
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The NDR Postfix's bounce daemon writes for queue id DC45E7C3131 of the log fixture.
+fn postfix_ndr(dir: &Path) -> PathBuf {
+    let ndr = "Return-Path: <>\r\n\
+From: MAILER-DAEMON@RHL058 (Mail Delivery System)\r\n\
+To: no-reply@grooveshark.com\r\n\
+Subject: Undelivered Mail Returned to Sender\r\n\
+Date: Sun, 29 Jun 2014 03:10:53 +0000\r\n\
+Message-Id: <20140629031053.272597C3693@RHL058>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\
+\r\n\
+--B\r\n\
+Content-Type: text/plain\r\n\
+\r\n\
+This is the mail system at host RHL058.\r\n\
+\r\n\
+<ua3b98f19@outllook.com>: connect to outllook.com[65.55.39.10]:25: Connection timed out\r\n\
+\r\n\
+--B\r\n\
+Content-Type: message/delivery-status\r\n\
+\r\n\
+Reporting-MTA: dns; RHL058\r\n\
+X-Postfix-Queue-ID: DC45E7C3131\r\n\
+\r\n\
+Final-Recipient: rfc822; ua3b98f19@outllook.com\r\n\
+Action: failed\r\n\
+Status: 4.4.1\r\n\
+Diagnostic-Code: X-Postfix; connect to outllook.com[65.55.39.10]:25: Connection timed out\r\n\
+\r\n\
+--B--\r\n";
+    let path = dir.join("ndr.eml");
+    std::fs::write(&path, ndr).unwrap();
+    path
+}
+
+#[test]
+fn an_ndr_joins_the_logged_delivery_instead_of_adding_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let log = format!("{FIXTURES}/bounce-link/postfix-expired.log");
+    let ndr = postfix_ndr(dir.path());
+    let (code, out, err) = sendlog(&db, &["import", "--year", "2014", &log]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(deliveries(&db).len(), 1);
+    let (code, out, err) = sendlog(&db, &["import", ndr.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(": eml: 1 messages read"), "{out}");
+    let rows = deliveries(&db);
+    assert_eq!(
+        rows.len(),
+        1,
+        "the NDR joined the logged delivery: {rows:?}"
+    );
+    assert_eq!(rows[0]["status"], "expired");
+    assert_eq!(rows[0]["code"], "4.4.7");
+    assert_eq!(rows[0]["cause"], "networkerror");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (linked_by, expired, reason): (String, bool, String) = conn
+        .query_row(
+            "SELECT linked_by, expired, reason FROM bounces WHERE recipient = 'ua3b98f19@outllook.com'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(linked_by, "queue_id");
+    assert!(
+        expired,
+        "a transient code reported as failed means the queue gave up"
+    );
+    // The report's outcome is the expiry; the delivery keeps the cause behind it.
+    assert_eq!(reason, "expired");
+    // The same report again adds nothing.
+    let (code, out, _) = sendlog(&db, &["import", ndr.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("already imported"), "{out}");
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM bounces", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn reports_without_a_log_stand_as_deliveries_and_non_failures_never_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let b = format!("{FIXTURES}/bounces");
+    let (code, out, err) = sendlog(
+        &db,
+        &[
+            "import",
+            &format!("{b}/lhost-postfix/lhost-postfix-13.eml"),
+            &format!("{b}/arf/arf-01.eml"),
+            &format!("{b}/rfc3834/rfc3834-01.eml"),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let rows = deliveries(&db);
+    // lhost-postfix-13 bounced two recipients (5.2.1 and 5.2.2); the complaint and the
+    // auto-reply are kept as bounce rows only.
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let mut codes: Vec<&str> = rows.iter().map(|r| r["code"].as_str().unwrap()).collect();
+    codes.sort();
+    assert_eq!(codes, ["5.2.1", "5.2.2"]);
+    assert!(rows.iter().all(|r| r["status"] == "bounced"));
+    assert!(rows.iter().any(|r| r["reason"] == "mailboxfull"));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let kinds: Vec<String> = conn
+        .prepare("SELECT kind FROM bounces ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(kinds, ["bounce", "bounce", "feedback", "vacation"]);
+}
+
+#[test]
+fn bad_inputs_are_named_one_per_file_and_the_rest_still_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let not_a_bounce = dir.path().join("hello.eml");
+    std::fs::write(
+        &not_a_bounce,
+        "From: friend@example.org\nTo: me@example.net\nSubject: lunch?\n\nSee you at noon.\n",
+    )
+    .unwrap();
+    // An mbox cut in the middle of its second message.
+    let good = std::fs::read(format!("{FIXTURES}/bounces/lhost-qmail/lhost-qmail-01.eml")).unwrap();
+    let mut mbox = b"From MAILER-DAEMON Thu Apr 24 00:00:00 2013\n".to_vec();
+    mbox.extend_from_slice(&good);
+    mbox.extend_from_slice(b"\nFrom MAILER-DAEMON Thu Apr 24 00:00:01 2013\nFrom: MAILER-D");
+    let truncated = dir.path().join("cut.mbox");
+    std::fs::write(&truncated, &mbox).unwrap();
+    let missing = dir.path().join("missing.eml");
+    let (code, out, err) = sendlog(
+        &db,
+        &[
+            "import",
+            "--format",
+            "eml",
+            not_a_bounce.to_str().unwrap(),
+            truncated.to_str().unwrap(),
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1, "a missing file is an error: {out}{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("missing.eml"), "{err}");
+    assert!(
+        out.contains("hello.eml: eml: 1 messages read, 0 events, 0 deliveries, 1 skipped"),
+        "{out}"
+    );
+    assert!(
+        out.contains("cut.mbox: eml: 2 messages read, 1 events, 1 deliveries, 1 skipped"),
+        "{out}"
+    );
+    assert_eq!(deliveries(&db).len(), 1);
+}
