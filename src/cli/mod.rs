@@ -5,6 +5,8 @@ mod explain;
 mod export;
 mod import;
 mod report;
+mod requeue;
+mod resolve;
 
 use std::process::ExitCode;
 
@@ -73,6 +75,13 @@ pub enum Command {
         #[arg(value_name = "CODE")]
         code: String,
     },
+    /// Record that a cause is fixed, so the deliveries it held back may be re-sent.
+    Resolve(resolve::ResolveArgs),
+    /// Select messages to re-send: causes, mark, list (the basket), export.
+    Requeue {
+        #[command(subcommand)]
+        what: requeue::RequeueCmd,
+    },
     /// Export records.
     Export {
         #[command(subcommand)]
@@ -140,6 +149,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             what: ExportWhat::Deliveries { status, format },
         }) => export::deliveries(db, &status, format),
         Some(Command::Explain { code }) => explain::run(db, &code),
+        Some(Command::Resolve(resolve_args)) => resolve::run(db, &resolve_args),
+        Some(Command::Requeue { what }) => requeue::run(db, what),
         None => {
             if !args.files.is_empty() {
                 let code = import::run(db, &args.import, &args.files)?;
