@@ -114,10 +114,10 @@ fn ser_time<S: serde::Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Err
 pub enum Exclusion {
     /// It did not fail (a later import found it delivered).
     Delivered,
-    /// The address itself is bad: re-sending would bounce again.
-    HardFailure { reason: String },
     /// The domain looks mistyped; the address needs fixing, not re-sending.
     TypoDomain { suggestion: String },
+    /// The address itself is bad: re-sending would bounce again.
+    HardFailure { reason: String },
     /// A later attempt to the same recipient succeeded.
     LaterSuccess,
     /// Already in an export batch (`--again` exports it once more).
@@ -164,8 +164,8 @@ impl Exclusion {
 
     pub const RULES: [&'static str; 7] = [
         "delivered",
-        "hard_failure",
         "typo_domain",
+        "hard_failure",
         "later_success",
         "already_exported",
         "not_resolved",
@@ -215,14 +215,16 @@ pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> Verdict 
     if c.status == "sent" {
         return out(Exclusion::Delivered);
     }
-    if hard_failure(c.cause.as_deref(), &c.code) {
-        return out(Exclusion::HardFailure {
-            reason: c.cause.clone().unwrap_or_default(),
-        });
-    }
+    // Before the hard failure: a mistyped domain also fails as an unknown host, and the
+    // suggestion is what the user needs to see.
     if let Some(s) = &c.typo_of {
         return out(Exclusion::TypoDomain {
             suggestion: s.clone(),
+        });
+    }
+    if hard_failure(c.cause.as_deref(), &c.code) {
+        return out(Exclusion::HardFailure {
+            reason: c.cause.clone().unwrap_or_default(),
         });
     }
     if c.later_success {
@@ -424,24 +426,23 @@ mod tests {
             ..exported.clone()
         };
         assert_eq!(rule(judge(&later, &after, true)), "later_success");
-        let typo = Candidate {
-            typo_of: Some("gmail.com".into()),
-            ..later.clone()
-        };
-        assert_eq!(rule(judge(&typo, &after, true)), "typo_domain");
         let hard = Candidate {
             cause: Some("userunknown".into()),
             code: "5.1.1".into(),
-            ..typo.clone()
+            ..later.clone()
         };
         assert_eq!(rule(judge(&hard, &after, true)), "hard_failure");
+        let typo = Candidate {
+            typo_of: Some("gmail.com".into()),
+            ..hard.clone()
+        };
+        assert_eq!(rule(judge(&typo, &after, true)), "typo_domain");
         let sent = Candidate {
             status: "sent".into(),
-            ..hard
+            ..typo
         };
         assert_eq!(rule(judge(&sent, &after, true)), "delivered");
     }
-
     #[test]
     fn hostunknown_is_hard_only_when_final() {
         assert!(hard_failure(Some("hostunknown"), "5.4.4"));
