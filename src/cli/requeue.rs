@@ -247,7 +247,7 @@ fn mark(store: &mut Store, eligible: bool, ids: &[i64], scope: &Scope) -> anyhow
                 outcome.tally.describe_excluded()
             );
         }
-        if outcome.tally.eligible == 0 && outcome.tally.excluded.get("not_resolved").is_some() {
+        if outcome.tally.eligible == 0 && outcome.tally.excluded.contains_key("not_resolved") {
             let _ = writeln!(
                 o,
                 "Record a fix first: sendlog resolve --cause REASON [--domain D] [--host H] --note TEXT"

@@ -248,6 +248,9 @@ fn comment_list(recipients: &[&str]) -> String {
     s
 }
 
+/// Per Postfix instance of one machine: queue id → recipients.
+type Instances<'a> = BTreeMap<Option<&'a str>, BTreeMap<&'a str, Vec<&'a str>>>;
+
 fn write_postfix(
     batch: i64,
     created_at: i64,
@@ -255,8 +258,7 @@ fn write_postfix(
     w: &mut dyn Write,
 ) -> io::Result<()> {
     // machine → instance → queue id → recipients; one `postqueue -i` per queue file.
-    let mut hosts: BTreeMap<&str, BTreeMap<Option<&str>, BTreeMap<&str, Vec<&str>>>> =
-        BTreeMap::new();
+    let mut hosts: BTreeMap<&str, Instances<'_>> = BTreeMap::new();
     for r in records {
         let Some((machine, instance)) = split_host(&r.host) else {
             continue;
