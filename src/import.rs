@@ -29,9 +29,27 @@ const PROGRESS_EVERY_LINES: u64 = 1 << 16;
 /// Event lines remembered (as hashes) to drop exact repeats: bounded, so memory stays flat.
 const RECENT_LINES_REMEMBERED: usize = 1 << 18;
 
+/// The keys are xxh3 hashes already: hashing them again is wasted work.
+#[derive(Default)]
+struct AlreadyHashed(u64);
+
+impl std::hash::Hasher for AlreadyHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 /// A bounded set of recent line hashes (oldest forgotten first).
 struct RecentLines {
-    set: std::collections::HashSet<u64>,
+    set: std::collections::HashSet<u64, std::hash::BuildHasherDefault<AlreadyHashed>>,
     order: std::collections::VecDeque<u64>,
     cap: usize,
 }
@@ -39,7 +57,7 @@ struct RecentLines {
 impl RecentLines {
     fn new(cap: usize) -> Self {
         RecentLines {
-            set: std::collections::HashSet::new(),
+            set: std::collections::HashSet::default(),
             order: std::collections::VecDeque::new(),
             cap,
         }
@@ -444,6 +462,12 @@ fn import_one(
         p.rest = r;
     }
 
+    // The already imported part is skipped unparsed, but its header rows (a CSV's column
+    // names) still map the new rows: the parser is shown them below.
+    let imported_head = match skip {
+        Some(k) => p.head[..p.head.len().min(k.imported_bytes as usize)].to_vec(),
+        None => Vec::new(),
+    };
     let mut reader = HashRead {
         inner: io::Cursor::new(std::mem::take(&mut p.head)).chain(p.rest),
         hasher: Xxh3::new(),
@@ -466,6 +490,9 @@ fn import_one(
         p.mtime,
     );
     let mut parser = line_parser(p.format, years).expect("prepare checked the format has a parser");
+    for line in imported_head.split(|b| *b == b'\n') {
+        parser.observe_header(line.strip_suffix(b"\r").unwrap_or(line));
+    }
     assembler.format = p.format.as_str();
     assembler.source_name = Arc::from(name.as_str());
 

@@ -143,7 +143,11 @@ pub fn is_queue_id(s: &[u8]) -> bool {
 }
 
 fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    // Valid UTF-8 is the rule: check it in one pass, repair only when needed.
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
 }
 
 /// The `<…>` or bare value of an address field, lower-casing nothing: local parts are
