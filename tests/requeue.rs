@@ -476,3 +476,54 @@ fn exact_sets_on_a_generated_log() {
         .collect();
     assert_eq!(got_wide, want_wide);
 }
+
+#[test]
+fn exchange_script_for_the_message_still_queued() {
+    let store = TempStore::new();
+    import(&store, &fixture("exchange/MSGTRK20261120-1.LOG"));
+    store.run_ok(&[
+        "resolve",
+        "--cause",
+        "hostunknown",
+        "--domain",
+        "tailspin.example",
+    ]);
+    // The 4.4.7 expiry behind a DNS failure and the deferral still queued; the unknown
+    // users of the same domain stay out.
+    assert_eq!(
+        verdicts(&store),
+        expect(&[
+            ("bob@fabrikam.example", "not_resolved"),
+            ("nobody@tailspin.example", "hard_failure"),
+            ("carol@tailspin.example", "hard_failure"),
+            ("dave@tailspin.example", "eligible"),
+            ("erin@tailspin.example", "eligible"),
+        ])
+    );
+    store.run_ok(&["requeue", "mark", "--eligible"]);
+    let out = store.run(&["requeue", "export", "--format", "exchange"]);
+    let script = String::from_utf8(out.stdout).unwrap();
+    let commands: Vec<&str> = script
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains("-Server"))
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "Retry-Queue -Server 'EX01' -Filter \"NextHopDomain -eq 'tailspin.example' -and Status -eq 'Retry'\" -Confirm:$false",
+            "Resume-Message -Server 'EX01' -Filter \"InternetMessageId -eq '<m4@contoso.example>' -and Status -eq 'Suspended'\" -Confirm:$false",
+        ]
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("1 eligible but no longer in the Exchange queue")
+    );
+    // The expired one is still to be exported for a sending platform; the queued one is
+    // in batch 1 already.
+    let rows = csv_rows(&store.run_ok(&["requeue", "export", "--format", "csv"]));
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["recipient"].as_str(), r["batch"].as_str()))
+        .collect();
+    assert_eq!(got, [("erin@tailspin.example", "2")]);
+}
