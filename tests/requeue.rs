@@ -527,3 +527,31 @@ fn exchange_script_for_the_message_still_queued() {
         .collect();
     assert_eq!(got, [("erin@tailspin.example", "2")]);
 }
+
+#[test]
+fn a_failed_write_records_no_batch() {
+    let store = TempStore::new();
+    import(&store, &fixture(LOG));
+    store.run_ok(&["resolve", "--cause", "badreputation"]);
+    store.run_ok(&["requeue", "mark", "--eligible"]);
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no/such/dir/resend.csv");
+    let out = store.run(&[
+        "requeue",
+        "export",
+        "--format",
+        "csv",
+        "--out",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!missing.exists());
+    let listed = json(&store, &["requeue", "list", "--json"]);
+    assert!(listed["batches"].as_array().unwrap().is_empty());
+    // Nothing was used up: the next export has all three.
+    let rows = csv_rows(&store.run_ok(&["requeue", "export", "--format", "csv"]));
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r["batch"] == "1"));
+}
