@@ -27,6 +27,7 @@ pub struct ResolveArgs {
     /// When it was fixed (RFC 3339, e.g. 2026-11-25T10:00:00Z); default: now.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub at: Option<i64>,
+    /// Print the resolution and what it covers as JSON.
     #[arg(long)]
     pub json: bool,
 }
