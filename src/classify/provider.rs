@@ -1,92 +1,30 @@
 //! The receiving organisation behind an MX host or a recipient domain, so that a company
 //! domain hosted at Microsoft groups with Microsoft.
 
-/// (provider, MX host suffixes, mailbox domains)
-const PROVIDERS: &[(&str, &[&str], &[&str])] = &[
-    (
-        "Microsoft",
-        &[
-            ".protection.outlook.com",
-            ".olc.protection.outlook.com",
-            ".hotmail.com",
-            ".outlook.com",
-        ],
-        &[
-            "outlook.com",
-            "hotmail.com",
-            "live.com",
-            "msn.com",
-            "hotmail.co.uk",
-            "hotmail.fr",
-            "live.co.uk",
-            "outlook.fr",
-            "passport.com",
-        ],
-    ),
-    (
-        "Google",
-        &[".google.com", ".googlemail.com", ".l.google.com"],
-        &["gmail.com", "googlemail.com"],
-    ),
-    (
-        "Yahoo",
-        &[".yahoodns.net", ".yahoo.com", ".aol.com"],
-        &[
-            "yahoo.com",
-            "ymail.com",
-            "rocketmail.com",
-            "aol.com",
-            "yahoo.co.uk",
-            "yahoo.fr",
-            "yahoo.co.jp",
-            "aim.com",
-        ],
-    ),
-    (
-        "Apple",
-        &[".icloud.com", ".me.com", ".apple.com"],
-        &["icloud.com", "me.com", "mac.com"],
-    ),
-    ("Proofpoint", &[".pphosted.com", ".ppe-hosted.com"], &[]),
-    ("Mimecast", &[".mimecast.com", ".mimecast.co.za"], &[]),
-    (
-        "Barracuda",
-        &[".barracudanetworks.com", ".ess.barracudanetworks.com"],
-        &[],
-    ),
-    ("Cisco", &[".iphmx.com"], &[]),
-    (
-        "Zoho",
-        &[".zoho.com", ".zoho.eu"],
-        &["zoho.com", "zohomail.com"],
-    ),
-    (
-        "GMX / WEB.DE",
-        &[".gmx.net", ".web.de", ".kundenserver.de"],
-        &["gmx.de", "gmx.net", "gmx.com", "web.de"],
-    ),
-    (
-        "Mail.ru",
-        &[".mail.ru"],
-        &["mail.ru", "bk.ru", "inbox.ru", "list.ru"],
-    ),
-    (
-        "Yandex",
-        &[".yandex.net", ".yandex.ru"],
-        &["yandex.ru", "yandex.com", "ya.ru"],
-    ),
-    ("Comcast", &[".comcast.net"], &["comcast.net"]),
-    (
-        "Fastmail",
-        &[".messagingengine.com"],
-        &["fastmail.com", "fastmail.fm"],
-    ),
-    (
-        "Proton",
-        &[".protonmail.ch"],
-        &["protonmail.com", "proton.me", "pm.me"],
-    ),
-];
+/// A receiving organisation: its MX host suffixes and its mailbox domains.
+#[derive(Debug, serde::Deserialize)]
+struct Provider {
+    name: String,
+    mx: Vec<String>,
+    domains: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct ProviderList {
+    provider: Vec<Provider>,
+}
+
+/// The list lives in `assets/providers.toml` (embedded at build time) so that adding a
+/// provider or a mailbox domain is a data change; its comments say how entries are used.
+fn providers() -> &'static [Provider] {
+    static PROVIDERS: std::sync::OnceLock<Vec<Provider>> = std::sync::OnceLock::new();
+    PROVIDERS.get_or_init(|| {
+        // Our own file, checked by the tests: a broken one is a build defect, not input.
+        toml::from_str::<ProviderList>(include_str!("../../assets/providers.toml"))
+            .expect("assets/providers.toml is valid")
+            .provider
+    })
+}
 
 fn matches_suffix(host: &str, suffix: &str) -> bool {
     host.ends_with(suffix) || host == &suffix[1..]
@@ -97,22 +35,24 @@ fn matches_suffix(host: &str, suffix: &str) -> bool {
 pub fn provider_for(mx_host: Option<&str>, domain: &str) -> Option<&'static str> {
     if let Some(host) = mx_host {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        for (name, suffixes, _) in PROVIDERS {
-            if suffixes.iter().any(|s| matches_suffix(&host, s)) {
-                return Some(name);
+        for p in providers() {
+            if p.mx.iter().any(|s| matches_suffix(&host, s)) {
+                return Some(&p.name);
             }
         }
     }
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-    PROVIDERS
+    providers()
         .iter()
-        .find(|(_, _, domains)| domains.contains(&domain.as_str()))
-        .map(|(name, _, _)| *name)
+        .find(|p| p.domains.contains(&domain))
+        .map(|p| p.name.as_str())
 }
 
 /// Mailbox domains of the well-known providers: the reference list for typo domains.
 pub fn well_known_domains() -> impl Iterator<Item = &'static str> {
-    PROVIDERS.iter().flat_map(|(_, _, d)| d.iter().copied())
+    providers()
+        .iter()
+        .flat_map(|p| p.domains.iter().map(String::as_str))
 }
 
 #[cfg(test)]
@@ -138,7 +78,28 @@ mod tests {
         );
         assert_eq!(provider_for(None, "Hotmail.com"), Some("Microsoft"));
         assert_eq!(provider_for(Some("mx.example.net"), "example.net"), None);
+        assert_eq!(
+            provider_for(Some("163mx01.mxmail.netease.com"), "163.com"),
+            Some("NetEase")
+        );
         // A look-alike suffix is not the provider.
         assert_eq!(provider_for(Some("evilgoogle.com"), "x.example"), None);
+    }
+
+    #[test]
+    fn the_list_is_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for p in providers() {
+            assert!(!p.name.is_empty());
+            for s in &p.mx {
+                assert!(s.starts_with('.') && s.len() > 3, "{}: mx {s:?}", p.name);
+            }
+            for d in &p.domains {
+                assert_eq!(d, &d.to_ascii_lowercase(), "{}", p.name);
+                assert!(d.contains('.') && !d.starts_with('.'), "{}: {d:?}", p.name);
+                assert!(seen.insert(d.as_str()), "{d} listed twice");
+            }
+        }
+        assert!(well_known_domains().count() >= 80);
     }
 }

@@ -72,6 +72,13 @@ mod tests {
             ("outlok.com", "outlook.com"),
             ("yahooo.com", "yahoo.com"),
             ("gmail.co", "gmail.com"),
+            ("gmaill.com", "gmail.com"),
+            ("yaho.com", "yahoo.com"),
+            ("icloud.co", "icloud.com"),
+            ("outloook.com", "outlook.com"),
+            ("orange.ft", "orange.fr"),
+            ("t-onlne.de", "t-online.de"),
+            ("163.co", "163.com"),
         ] {
             assert_eq!(suggest(typo, well_known_domains()), Some(meant), "{typo}");
         }
@@ -87,6 +94,14 @@ mod tests {
             "aol.com",
             "ya.ru",
             "bk.ru",
+            // Real domains one edit from a listed one.
+            "mail.com",
+            "email.com",
+            "me.com",
+            "mac.com",
+            "126.com",
+            "164.com",
+            "live.nl",
         ] {
             assert_eq!(suggest(d, well_known_domains()), None, "{d}");
         }

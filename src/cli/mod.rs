@@ -6,6 +6,8 @@ mod explain;
 mod export;
 mod import;
 mod report;
+mod requeue;
+mod resolve;
 
 use std::process::ExitCode;
 
@@ -80,6 +82,13 @@ pub enum Command {
         #[arg(value_name = "FILE", required = true)]
         files: Vec<String>,
     },
+    /// Record that a cause is fixed, so the deliveries it held back may be re-sent.
+    Resolve(resolve::ResolveArgs),
+    /// Select messages to re-send: causes, mark, list (the basket), export.
+    Requeue {
+        #[command(subcommand)]
+        what: requeue::RequeueCmd,
+    },
     /// Export records.
     Export {
         #[command(subcommand)]
@@ -148,6 +157,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }) => export::deliveries(db, &status, format),
         Some(Command::Explain { code }) => explain::run(db, &code),
         Some(Command::Classify { files }) => classify::run(&files),
+        Some(Command::Resolve(resolve_args)) => resolve::run(db, &resolve_args),
+        Some(Command::Requeue { what }) => requeue::run(db, what),
         None => {
             if !args.files.is_empty() {
                 let code = import::run(db, &args.import, &args.files)?;

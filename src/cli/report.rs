@@ -11,8 +11,8 @@ use crate::store::report::{AtRisk, CauseEvidence, Group, SourceInfo, Totals, Typ
 
 use super::open_store;
 
-/// Share of the queue lifetime after which a still-deferred delivery is "at risk".
-pub const AT_RISK_FRACTION: f64 = 0.5;
+use crate::triage::AT_RISK_FRACTION;
+use crate::triage::causes::Widespread;
 const DOMAINS_PER_CODE: usize = 8;
 
 #[derive(Serialize)]
@@ -22,6 +22,8 @@ pub struct Report {
     pub last_event: Option<String>,
     pub groups: Vec<Group>,
     pub causes: Vec<CauseEvidence>,
+    /// One sender-side cause across many destinations from one host.
+    pub widespread: Vec<Widespread>,
     pub at_risk: Vec<AtRisk>,
     pub typo_domains: Vec<TypoDomain>,
     pub sources: Vec<SourceInfo>,
@@ -35,6 +37,7 @@ pub fn build(store: &Store, queue_lifetime: Option<i64>) -> anyhow::Result<Repor
         last_event: span.map(|s| format_rfc3339(s.1)),
         groups: store.groups()?,
         causes: store.causes()?,
+        widespread: crate::triage::basket::list_causes(store)?.1,
         at_risk: store.at_risk(queue_lifetime, AT_RISK_FRACTION)?,
         typo_domains: store.typo_domains()?,
         sources: store.sources()?,
@@ -215,29 +218,8 @@ pub fn render_text(r: &Report) -> String {
         }
     }
     // One cause reaching many destinations from one host is that host's problem.
-    for c in &r.causes {
-        if let Some((host, n)) = c.hosts.first()
-            && c.domains >= 5
-            && *n * 10 >= c.count * 8
-            && matches!(
-                c.cause.as_str(),
-                "badreputation"
-                    | "blocked"
-                    | "speeding"
-                    | "spamdetected"
-                    | "authfailure"
-                    | "requireptr"
-            )
-        {
-            let _ = writeln!(
-                o,
-                "  ! {} across {} domains, {}% from {}: look at that host's reputation, not the destinations",
-                c.cause,
-                c.domains,
-                n * 100 / c.count.max(1),
-                clean(host)
-            );
-        }
+    for w in &r.widespread {
+        let _ = writeln!(o, "  ! {}", clean(&w.describe()));
     }
 
     let _ = writeln!(

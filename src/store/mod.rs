@@ -3,6 +3,7 @@
 
 pub mod evidence;
 pub mod report;
+pub mod requeue;
 pub mod schema;
 pub mod write;
 

@@ -119,6 +119,46 @@ CREATE TABLE bounces (
 CREATE INDEX bounces_delivery ON bounces(message_ref, recipient);
 CREATE INDEX messages_message_id ON messages(message_id);
 "#,
+    // 3: the re-queue workflow: resolutions, marks, export batches. Marks and batch items
+    // name a delivery by (message, recipient), not by its row id: an import that continues
+    // a still-queued message rewrites that message's delivery rows with new ids.
+    r#"
+CREATE TABLE resolutions (
+    id          INTEGER PRIMARY KEY,
+    reason      TEXT NOT NULL,
+    -- a recipient domain or a provider name (Microsoft); NULL: every destination
+    destination TEXT,
+    -- a sending host as logged (mta2/postfix-out2); NULL: every host
+    host        TEXT,
+    resolved_at INTEGER NOT NULL,
+    note        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX resolutions_reason ON resolutions(reason);
+
+CREATE TABLE marks (
+    message_ref INTEGER NOT NULL REFERENCES messages(id),
+    recipient   TEXT NOT NULL,
+    marked_at   INTEGER NOT NULL,
+    PRIMARY KEY (message_ref, recipient)
+) WITHOUT ROWID;
+
+CREATE TABLE batches (
+    id          INTEGER PRIMARY KEY,
+    created_at  INTEGER NOT NULL,
+    format      TEXT NOT NULL,
+    -- the file written, or '-' for standard output
+    destination TEXT NOT NULL,
+    items       INTEGER NOT NULL
+);
+
+CREATE TABLE batch_items (
+    batch_id    INTEGER NOT NULL REFERENCES batches(id),
+    message_ref INTEGER NOT NULL REFERENCES messages(id),
+    recipient   TEXT NOT NULL,
+    PRIMARY KEY (batch_id, message_ref, recipient)
+) WITHOUT ROWID;
+CREATE INDEX batch_items_delivery ON batch_items(message_ref, recipient);
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

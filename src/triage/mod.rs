@@ -1,9 +1,16 @@
-//! Deliveries assembled from events: outcomes, expiry linking, causes.
+//! Deliveries assembled from events: outcomes, expiry linking, causes, re-queue rules.
 
 pub mod assemble;
+pub mod basket;
+pub mod causes;
+pub mod requeue;
+pub mod requeue_export;
 pub use assemble::{
     Assembler, AttemptRecord, DeliveryRow, DeliveryState, MessageSink, MessageState, SourceRef,
 };
+
+/// Share of the queue lifetime after which a still-deferred delivery is "at risk".
+pub const AT_RISK_FRACTION: f64 = 0.5;
 
 /// The MTA's default queue lifetime, in seconds: how long a deferred message is retried
 /// before it expires (Postfix `maximal_queue_lifetime` 5d, Exchange 2d, Exim's default

@@ -1,0 +1,536 @@
+//! `sendlog requeue …`: causes, marking, the basket and exports, for scripts (the same
+//! flow as the TUI's Causes and Basket screens).
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use crate::ingest::timestamp::format_rfc3339;
+use crate::sanitize::for_terminal;
+use crate::store::Store;
+use crate::triage::basket::{self, Judged};
+use crate::triage::requeue::{Filter, Verdict};
+use crate::triage::requeue_export::Format;
+
+use super::open_store;
+use super::resolve::{now, parse_reason};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Scope {
+    /// Only deliveries with this cause (reason).
+    #[arg(long, value_name = "R", value_parser = parse_reason)]
+    pub cause: Option<String>,
+    /// Only this destination: a recipient domain or a provider (Microsoft, Google…).
+    #[arg(long, value_name = "D")]
+    pub domain: Option<String>,
+    /// Only from this sending host (as logged, or the machine name).
+    #[arg(long, value_name = "H")]
+    pub host: Option<String>,
+}
+
+impl Scope {
+    fn filter(&self) -> Filter {
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+        };
+        Filter {
+            cause: self.cause.clone(),
+            destination: given(&self.domain),
+            host: given(&self.host),
+            marked_only: false,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.filter() == Filter::default()
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequeueCmd {
+    /// Causes (reason × destination × sending host) with evidence and resolution state.
+    Causes {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mark deliveries for re-send: every eligible one in the scope, or these ids.
+    Mark {
+        /// Mark every delivery in the scope that the re-queue rules allow.
+        #[arg(long, required_unless_present = "id", conflicts_with = "id")]
+        eligible: bool,
+        /// Delivery ids (from `requeue list --all --json`); marked even if excluded, so
+        /// the basket shows why they will not be exported.
+        #[arg(long, value_name = "ID", value_delimiter = ',')]
+        id: Vec<i64>,
+        #[command(flatten)]
+        scope: Scope,
+    },
+    /// Unmark deliveries: these ids, every marked one in the scope, or all.
+    Unmark {
+        #[arg(long, conflicts_with_all = ["id", "cause", "domain", "host"])]
+        all: bool,
+        #[arg(long, value_name = "ID", value_delimiter = ',')]
+        id: Vec<i64>,
+        #[command(flatten)]
+        scope: Scope,
+    },
+    /// The basket: marked deliveries, each eligible or excluded with the rule that
+    /// excludes it; counts for the failed deliveries not marked; batches so far.
+    List {
+        #[arg(long)]
+        json: bool,
+        /// Every failed delivery with its verdict, not just the marked ones.
+        #[arg(long)]
+        all: bool,
+        /// Queue lifetime for "at risk" (e.g. 5d, 48h).
+        #[arg(long, value_name = "DUR", value_parser = super::parse_duration)]
+        queue_lifetime: Option<i64>,
+    },
+    /// Export the eligible marked deliveries as a recorded batch.
+    Export {
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(Format::NAMES))]
+        format: String,
+        /// Write here instead of standard output (replaced whole, or left alone on error).
+        #[arg(long, value_name = "PATH")]
+        out: Option<String>,
+        /// Export deliveries that an earlier batch already exported, once more.
+        #[arg(long)]
+        again: bool,
+    },
+}
+
+pub fn run(db: Option<&str>, cmd: RequeueCmd) -> anyhow::Result<ExitCode> {
+    let mut store = open_store(db)?;
+    match cmd {
+        RequeueCmd::Causes { json } => causes(&store, json),
+        RequeueCmd::Mark {
+            eligible,
+            id,
+            scope,
+        } => mark(&mut store, eligible, &id, &scope),
+        RequeueCmd::Unmark { all, id, scope } => unmark(&mut store, all, &id, &scope),
+        RequeueCmd::List {
+            json,
+            all,
+            queue_lifetime,
+        } => list(&store, json, all, queue_lifetime),
+        RequeueCmd::Export { format, out, again } => {
+            let format = Format::parse(&format)
+                .ok_or_else(|| anyhow::anyhow!("unknown format {format:?}"))?;
+            export(&mut store, format, out.as_deref(), again)
+        }
+    }
+}
+
+fn print(text: &str) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn json_text(v: &impl serde::Serialize) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(v)? + "\n")
+}
+
+fn clean(s: &str) -> String {
+    for_terminal(s).into_owned()
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() > max {
+        s.chars().take(max).collect::<String>() + "…"
+    } else {
+        s.to_string()
+    }
+}
+
+fn causes(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
+    let (list, wide) = basket::list_causes(store)?;
+    if json {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            causes: &'a [crate::triage::causes::Cause],
+            widespread: &'a [crate::triage::causes::Widespread],
+        }
+        return print(&json_text(&Out {
+            causes: &list,
+            widespread: &wide,
+        })?);
+    }
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "Causes of failed deliveries (reason × destination × sending host)"
+    );
+    if list.is_empty() {
+        let _ = writeln!(o, "  none");
+    }
+    for c in &list {
+        let _ = writeln!(
+            o,
+            "  {:<14} {:<24} from {:<20} {:>6}  {}",
+            c.reason,
+            clean(&c.destination),
+            clean(&c.host),
+            c.count,
+            c.state.as_str()
+        );
+        let domains: Vec<String> = c
+            .top_domains
+            .iter()
+            .map(|(d, n)| format!("{} {n}", clean(d)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "      expired {}, deferred {}, bounced {}; {} domains: {}",
+            c.expired,
+            c.deferred,
+            c.bounced,
+            c.domain_count,
+            domains.join(", ")
+        );
+        if let (Some(a), Some(b)) = (c.first_seen, c.last_seen) {
+            let _ = writeln!(
+                o,
+                "      seen {} to {}",
+                format_rfc3339(a),
+                format_rfc3339(b)
+            );
+        }
+        for e in &c.examples {
+            let _ = writeln!(o, "      e.g. {}", shorten(&clean(e), 110));
+        }
+        if let Some(r) = &c.resolution {
+            let _ = writeln!(
+                o,
+                "      resolution {} at {}{}: {} covered after their last attempt, {} failed again after it",
+                r.id,
+                format_rfc3339(r.resolved_at),
+                if r.note.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", clean(&r.note))
+                },
+                c.resolved,
+                c.failed_after_resolution
+            );
+        }
+    }
+    for w in &wide {
+        let _ = writeln!(o, "  ! {}", clean(&w.describe()));
+    }
+    print(&o)
+}
+
+fn mark(store: &mut Store, eligible: bool, ids: &[i64], scope: &Scope) -> anyhow::Result<ExitCode> {
+    if eligible {
+        let outcome = basket::mark_eligible(store, &scope.filter(), now())?;
+        let mut o = format!(
+            "Marked {} deliveries for re-send ({} eligible ones were already marked).\n",
+            outcome.marked, outcome.already_marked
+        );
+        let excluded = outcome.tally.excluded_total();
+        if excluded > 0 {
+            let _ = writeln!(
+                o,
+                "{excluded} failed deliveries in the scope are not eligible: {}.",
+                outcome.tally.describe_excluded()
+            );
+        }
+        if outcome.tally.eligible == 0 && outcome.tally.excluded.contains_key("not_resolved") {
+            let _ = writeln!(
+                o,
+                "Record a fix first: sendlog resolve --cause REASON [--domain D] [--host H] --note TEXT"
+            );
+        }
+        return print(&o);
+    }
+    if !scope.is_empty() {
+        anyhow::bail!(
+            "--cause, --domain and --host choose deliveries for --eligible; with --id, give ids only"
+        );
+    }
+    let known: std::collections::HashSet<i64> =
+        basket::judge_all(store, &Filter::default(), false)?
+            .iter()
+            .map(|j| j.candidate.delivery_id)
+            .collect();
+    let unknown: Vec<String> = ids
+        .iter()
+        .filter(|i| !known.contains(i))
+        .map(i64::to_string)
+        .collect();
+    if !unknown.is_empty() {
+        anyhow::bail!(
+            "no failed delivery has id {} (see sendlog requeue list --all); nothing was marked",
+            unknown.join(", ")
+        );
+    }
+    let n = store.mark(ids, now())?;
+    print(&format!(
+        "Marked {n} deliveries ({} were already marked).\n",
+        ids.len() - n
+    ))
+}
+
+fn unmark(store: &mut Store, all: bool, ids: &[i64], scope: &Scope) -> anyhow::Result<ExitCode> {
+    let n = if all {
+        store.unmark_all()?
+    } else if !ids.is_empty() {
+        store.unmark(ids)?
+    } else if !scope.is_empty() {
+        let filter = Filter {
+            marked_only: true,
+            ..scope.filter()
+        };
+        let ids: Vec<i64> = basket::judge_all(store, &filter, false)?
+            .iter()
+            .map(|j| j.candidate.delivery_id)
+            .collect();
+        store.unmark(&ids)?
+    } else {
+        anyhow::bail!("say what to unmark: --all, --id ID…, or --cause/--domain/--host");
+    };
+    print(&format!("Unmarked {n} deliveries.\n"))
+}
+
+fn verdict_text(j: &Judged) -> String {
+    match &j.verdict {
+        Verdict::Eligible { resolution } => format!(
+            "eligible: resolution {}{}",
+            resolution.id,
+            if resolution.note.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", clean(&resolution.note))
+            }
+        ),
+        Verdict::Excluded { exclusion } => format!("excluded: {}", clean(&exclusion.describe())),
+    }
+}
+
+fn list(
+    store: &Store,
+    json: bool,
+    all: bool,
+    queue_lifetime: Option<i64>,
+) -> anyhow::Result<ExitCode> {
+    let b = basket::basket(store, false)?;
+    let at_risk = store.at_risk(queue_lifetime, crate::triage::AT_RISK_FRACTION)?;
+    let everything = if all {
+        Some(basket::judge_all(store, &Filter::default(), false)?)
+    } else {
+        None
+    };
+    if json {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            basket: &'a basket::Basket,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            failed: Option<&'a [Judged]>,
+            at_risk: &'a [crate::store::report::AtRisk],
+        }
+        return print(&json_text(&Out {
+            basket: &b,
+            failed: everything.as_deref(),
+            at_risk: &at_risk,
+        })?);
+    }
+    let mut o = String::new();
+    let t = &b.marked_tally;
+    let _ = writeln!(
+        o,
+        "Basket: {} marked, {} eligible for export{}",
+        b.marked.len(),
+        t.eligible,
+        if t.excluded_total() > 0 {
+            format!(
+                ", {} excluded ({})",
+                t.excluded_total(),
+                t.describe_excluded()
+            )
+        } else {
+            String::new()
+        }
+    );
+    let rows = |o: &mut String, js: &[Judged]| {
+        for j in js {
+            let c = &j.candidate;
+            let _ = writeln!(
+                o,
+                "  {:>6}  {:<36} {:<8} {:<14} {:<10} {}",
+                c.delivery_id,
+                clean(&c.recipient),
+                c.status,
+                c.cause.as_deref().unwrap_or("unknown"),
+                clean(&c.queue_id),
+                verdict_text(j)
+            );
+        }
+    };
+    rows(&mut o, &b.marked);
+    let u = &b.unmarked_tally;
+    let _ = writeln!(
+        o,
+        "Not marked: {} failed deliveries, {} eligible{}",
+        u.eligible + u.excluded_total(),
+        u.eligible,
+        if u.excluded_total() > 0 {
+            format!(
+                ", {} excluded ({})",
+                u.excluded_total(),
+                u.describe_excluded()
+            )
+        } else {
+            String::new()
+        }
+    );
+    if let Some(js) = &everything {
+        let unmarked: Vec<Judged> = js.iter().filter(|j| !j.candidate.marked).cloned().collect();
+        rows(&mut o, &unmarked);
+    }
+    if !at_risk.is_empty() {
+        let _ = writeln!(
+            o,
+            "At risk (still deferred, past half their queue lifetime):"
+        );
+        for a in &at_risk {
+            let _ = writeln!(
+                o,
+                "  {:<36} {} left  {}  {}",
+                clean(&a.recipient),
+                format_left(a.seconds_left),
+                a.cause.as_deref().unwrap_or("unknown"),
+                clean(&a.queue_id)
+            );
+        }
+    }
+    if !b.batches.is_empty() {
+        let _ = writeln!(o, "Batches:");
+        for batch in &b.batches {
+            let _ = writeln!(
+                o,
+                "  {:>4}  {}  {:<8} {:>6} deliveries  {}",
+                batch.id,
+                format_rfc3339(batch.created_at),
+                batch.format,
+                batch.items,
+                if batch.destination == "-" {
+                    "(standard output)".to_string()
+                } else {
+                    clean(&batch.destination)
+                }
+            );
+        }
+    }
+    print(&o)
+}
+
+fn format_left(secs: i64) -> String {
+    if secs >= 86_400 {
+        format!("{}d{}h", secs / 86_400, (secs % 86_400) / 3600)
+    } else {
+        format!("{}h{}m", secs / 3600, (secs % 3600) / 60)
+    }
+}
+
+fn export(
+    store: &mut Store,
+    format: Format,
+    out: Option<&str>,
+    again: bool,
+) -> anyhow::Result<ExitCode> {
+    let at = now();
+    let destination = out.unwrap_or("-");
+    let result = basket::export(
+        store,
+        format,
+        again,
+        at,
+        destination,
+        |bytes| -> anyhow::Result<()> {
+            match out {
+                None => {
+                    let mut stdout = std::io::stdout().lock();
+                    stdout.write_all(bytes)?;
+                    stdout.flush()?;
+                    Ok(())
+                }
+                Some(path) => write_whole(Path::new(path), bytes, format == Format::Postfix),
+            }
+        },
+    )?;
+    let outcome = result?;
+    let t = &outcome.tally;
+    let mut msg = String::new();
+    match &outcome.batch {
+        Some(b) => {
+            let _ = write!(
+                msg,
+                "batch {}: {} deliveries exported as {}{}",
+                b.id,
+                b.items,
+                format.as_str(),
+                out.map(|p| format!(" to {}", clean(p))).unwrap_or_default()
+            );
+        }
+        None => {
+            let _ = write!(
+                msg,
+                "nothing to export{}: {} marked",
+                out.map(|p| format!(" ({} not written)", clean(p)))
+                    .unwrap_or_default(),
+                t.eligible + t.excluded_total()
+            );
+        }
+    }
+    if t.excluded_total() > 0 {
+        let _ = write!(
+            msg,
+            "; {} excluded ({})",
+            t.excluded_total(),
+            t.describe_excluded()
+        );
+    }
+    for (why, n) in &outcome.not_in_format {
+        let _ = write!(msg, "; {n} eligible but {why}");
+    }
+    eprintln!("sendlog: {msg}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it, so the file is either
+/// the whole batch or untouched.
+fn write_whole(path: &Path, bytes: &[u8], executable: bool) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    #[cfg(unix)]
+    if executable {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o755))?;
+    }
+    #[cfg(not(unix))]
+    let _ = executable;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

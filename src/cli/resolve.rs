@@ -1,0 +1,137 @@
+//! `sendlog resolve`: record that a cause is fixed.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::classify::Reason;
+use crate::ingest::timestamp::format_rfc3339;
+use crate::sanitize::for_terminal;
+use crate::triage::basket;
+
+use super::open_store;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ResolveArgs {
+    /// The reason that is fixed (badreputation, blocked, networkerror, …).
+    #[arg(long, value_name = "REASON", value_parser = parse_reason)]
+    pub cause: String,
+    /// Only at this destination: a recipient domain, or a provider (Microsoft, Google…).
+    #[arg(long, value_name = "D")]
+    pub domain: Option<String>,
+    /// Only from this sending host: as logged (mta2/postfix-out2) or the machine (mta2).
+    #[arg(long, value_name = "H")]
+    pub host: Option<String>,
+    /// What was done ("IP 203.0.113.13 delisted at Microsoft").
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub note: String,
+    /// When it was fixed (RFC 3339, e.g. 2026-11-25T10:00:00Z); default: now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<i64>,
+    /// Print the resolution and what it covers as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A reason name from the taxonomy, as stored (lower case).
+pub fn parse_reason(s: &str) -> Result<String, String> {
+    s.parse::<Reason>()
+        .map(|r| r.as_str().to_string())
+        .map_err(|_| {
+            let names: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+            format!("unknown reason {s:?}; one of: {}", names.join(", "))
+        })
+}
+
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    chrono::DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.timestamp())
+        .map_err(|_| format!("{s:?} is not a time such as 2026-11-25T10:00:00Z"))
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// An empty flag value means "not given": `--domain ''` must not scope to nothing.
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+pub fn run(db: Option<&str>, args: &ResolveArgs) -> anyhow::Result<ExitCode> {
+    let mut store = open_store(db)?;
+    let at = args.at.unwrap_or_else(now);
+    let outcome = basket::resolve(
+        &mut store,
+        &args.cause,
+        given(&args.domain),
+        given(&args.host),
+        at,
+        args.note.trim(),
+    )?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &outcome)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let r = &outcome.resolution;
+    writeln!(
+        out,
+        "Resolution {} recorded at {}: {}{}",
+        r.id,
+        format_rfc3339(r.resolved_at),
+        for_terminal(&r.scope()),
+        if r.note.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", for_terminal(&r.note))
+        }
+    )?;
+    if outcome.in_scope == 0 {
+        eprintln!(
+            "sendlog: note: no failed delivery in the store has this cause at this destination and host (yet)"
+        );
+    } else {
+        let excluded = outcome.tally.excluded_total();
+        writeln!(
+            out,
+            "{} failed deliveries in scope: {} now eligible for re-send{}",
+            outcome.in_scope,
+            outcome.eligible,
+            if excluded > 0 {
+                format!(
+                    ", {excluded} excluded ({})",
+                    outcome.tally.describe_excluded()
+                )
+            } else {
+                String::new()
+            }
+        )?;
+        if outcome.eligible > 0 {
+            writeln!(
+                out,
+                "Mark them with: sendlog requeue mark --eligible --cause {}",
+                r.reason
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_and_times() {
+        assert_eq!(parse_reason("BadReputation").unwrap(), "badreputation");
+        assert!(
+            parse_reason("ipblocked")
+                .unwrap_err()
+                .contains("badreputation")
+        );
+        assert_eq!(parse_time("2026-01-01T00:00:00Z"), Ok(1_767_225_600));
+        assert!(parse_time("yesterday").is_err());
+        assert!(parse_time("2026-01-01T00:00:00Zjunk").is_err());
+    }
+}

@@ -1,0 +1,260 @@
+//! Resolutions, marks and export batches: the persistent state of the re-queue workflow.
+//! Every write is one transaction; every parameter is bound.
+
+use rusqlite::params;
+
+use super::{Result, Store};
+use crate::triage::causes::FailedRow;
+use crate::triage::requeue::{Candidate, Resolution};
+
+/// A recorded export.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Batch {
+    pub id: i64,
+    pub created_at: i64,
+    pub format: String,
+    pub destination: String,
+    pub items: u64,
+}
+
+impl Store {
+    /// Records that the cause `reason` (within `destination` and `host`, when given) was
+    /// fixed at `at`.
+    pub fn record_resolution(
+        &mut self,
+        reason: &str,
+        destination: Option<&str>,
+        host: Option<&str>,
+        at: i64,
+        note: &str,
+    ) -> Result<Resolution> {
+        let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<i64> {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO resolutions (reason, destination, host, resolved_at, note) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![reason, destination, host, at, note],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.commit()?;
+            Ok(id)
+        };
+        let id = run(&mut self.conn).map_err(|e| self.err(e))?;
+        Ok(Resolution {
+            id,
+            reason: reason.to_string(),
+            destination: destination.map(String::from),
+            host: host.map(String::from),
+            resolved_at: at,
+            note: note.to_string(),
+        })
+    }
+
+    /// Every resolution, oldest first.
+    pub fn resolutions(&self) -> Result<Vec<Resolution>> {
+        let run = || -> rusqlite::Result<Vec<Resolution>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT id, reason, destination, host, resolved_at, note FROM resolutions ORDER BY resolved_at, id",
+            )?;
+            stmt.query_map([], |r| {
+                Ok(Resolution {
+                    id: r.get(0)?,
+                    reason: r.get(1)?,
+                    destination: r.get(2)?,
+                    host: r.get(3)?,
+                    resolved_at: r.get(4)?,
+                    note: r.get(5)?,
+                })
+            })?
+            .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Failed deliveries with a known cause, for the causes view.
+    pub fn failed_rows(&self) -> Result<Vec<FailedRow>> {
+        let run = || -> rusqlite::Result<Vec<FailedRow>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT cause, domain, provider, host, status, first_attempt, last_attempt,
+                        coalesce(last_deferral_text, final_text)
+                 FROM deliveries WHERE status != 'sent' AND cause IS NOT NULL ORDER BY id",
+            )?;
+            stmt.query_map([], |r| {
+                Ok(FailedRow {
+                    cause: r.get(0)?,
+                    domain: r.get(1)?,
+                    provider: r.get(2)?,
+                    host: r.get(3)?,
+                    status: r.get(4)?,
+                    first_attempt: r.get(5)?,
+                    last_attempt: r.get(6)?,
+                    text: r.get(7)?,
+                })
+            })?
+            .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Failed deliveries (and marked ones, whatever became of them), with the facts the
+    /// re-queue rules need, optionally of one cause only. `marked_only` reads just the
+    /// basket.
+    pub fn candidates(&self, cause: Option<&str>, marked_only: bool) -> Result<Vec<Candidate>> {
+        let run = || -> rusqlite::Result<Vec<Candidate>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT d.id, d.message_ref, d.recipient, d.domain, d.provider, d.host, d.status, d.code, d.cause,
+                        d.last_attempt, d.typo_of, m.queue_id, m.message_id, m.sender, m.subject, m.format,
+                        EXISTS (SELECT 1 FROM deliveries s WHERE s.recipient = d.recipient AND s.status = 'sent'
+                                AND s.last_attempt > coalesce(d.last_attempt, d.first_attempt, 0)),
+                        (SELECT max(b.batch_id) FROM batch_items b
+                         WHERE b.message_ref = d.message_ref AND b.recipient = d.recipient),
+                        k.marked_at IS NOT NULL
+                 FROM deliveries d JOIN messages m ON m.id = d.message_ref
+                 LEFT JOIN marks k ON k.message_ref = d.message_ref AND k.recipient = d.recipient
+                 WHERE (d.status != 'sent' OR k.marked_at IS NOT NULL)
+                   AND (?1 IS NULL OR d.cause = ?1)
+                   AND (NOT ?2 OR k.marked_at IS NOT NULL)
+                 ORDER BY d.id",
+            )?;
+            stmt.query_map(params![cause, marked_only], |r| {
+                Ok(Candidate {
+                    delivery_id: r.get(0)?,
+                    message_ref: r.get(1)?,
+                    recipient: r.get(2)?,
+                    domain: r.get(3)?,
+                    provider: r.get(4)?,
+                    host: r.get(5)?,
+                    status: r.get(6)?,
+                    code: r.get(7)?,
+                    cause: r.get(8)?,
+                    last_attempt: r.get(9)?,
+                    typo_of: r.get(10)?,
+                    queue_id: r.get(11)?,
+                    message_id: r.get(12)?,
+                    sender: r.get(13)?,
+                    subject: r.get(14)?,
+                    format: r.get(15)?,
+                    later_success: r.get(16)?,
+                    exported_in: r.get(17)?,
+                    marked: r.get(18)?,
+                })
+            })?
+            .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Marks deliveries (by row id) for re-send; returns how many were not marked before.
+    /// Ids that name no delivery are ignored.
+    pub fn mark(&mut self, delivery_ids: &[i64], at: i64) -> Result<usize> {
+        let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {
+            let tx = conn.transaction()?;
+            let mut added = 0;
+            {
+                let mut stmt = tx.prepare(
+                    "INSERT OR IGNORE INTO marks (message_ref, recipient, marked_at)
+                     SELECT message_ref, recipient, ?2 FROM deliveries WHERE id = ?1",
+                )?;
+                for id in delivery_ids {
+                    added += stmt.execute(params![id, at])?;
+                }
+            }
+            tx.commit()?;
+            Ok(added)
+        };
+        run(&mut self.conn).map_err(|e| self.err(e))
+    }
+
+    /// Unmarks deliveries (by row id); returns how many were marked.
+    pub fn unmark(&mut self, delivery_ids: &[i64]) -> Result<usize> {
+        let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {
+            let tx = conn.transaction()?;
+            let mut removed = 0;
+            {
+                let mut stmt = tx.prepare(
+                    "DELETE FROM marks WHERE (message_ref, recipient) IN
+                     (SELECT message_ref, recipient FROM deliveries WHERE id = ?1)",
+                )?;
+                for id in delivery_ids {
+                    removed += stmt.execute([id])?;
+                }
+            }
+            tx.commit()?;
+            Ok(removed)
+        };
+        run(&mut self.conn).map_err(|e| self.err(e))
+    }
+
+    /// Empties the basket; returns how many marks there were.
+    pub fn unmark_all(&mut self) -> Result<usize> {
+        let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {
+            let tx = conn.transaction()?;
+            let n = tx.execute("DELETE FROM marks", [])?;
+            tx.commit()?;
+            Ok(n)
+        };
+        run(&mut self.conn).map_err(|e| self.err(e))
+    }
+
+    /// Records a batch of `items` (deliveries by row id) and, inside the same
+    /// transaction, runs `write` with the new batch's id. If `write` fails nothing is
+    /// recorded, so a batch on record is always one that was written out.
+    pub fn record_batch<E>(
+        &mut self,
+        format: &str,
+        destination: &str,
+        at: i64,
+        items: &[i64],
+        write: impl FnOnce(i64) -> std::result::Result<(), E>,
+    ) -> Result<std::result::Result<Batch, E>> {
+        let path = self.path.clone();
+        let err = |e| super::sql_error(&path, e);
+        let tx = self.conn.transaction().map_err(err)?;
+        let insert = || -> rusqlite::Result<i64> {
+            tx.execute(
+                "INSERT INTO batches (created_at, format, destination, items) VALUES (?1, ?2, ?3, ?4)",
+                params![at, format, destination, items.len() as i64],
+            )?;
+            let id = tx.last_insert_rowid();
+            let mut stmt = tx.prepare(
+                "INSERT OR IGNORE INTO batch_items (batch_id, message_ref, recipient)
+                 SELECT ?1, message_ref, recipient FROM deliveries WHERE id = ?2",
+            )?;
+            for d in items {
+                stmt.execute(params![id, d])?;
+            }
+            Ok(id)
+        };
+        let id = insert().map_err(err)?;
+        if let Err(e) = write(id) {
+            // Dropping the transaction rolls it back.
+            return Ok(Err(e));
+        }
+        tx.commit().map_err(err)?;
+        Ok(Ok(Batch {
+            id,
+            created_at: at,
+            format: format.to_string(),
+            destination: destination.to_string(),
+            items: items.len() as u64,
+        }))
+    }
+
+    pub fn batches(&self) -> Result<Vec<Batch>> {
+        let run = || -> rusqlite::Result<Vec<Batch>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT id, created_at, format, destination, items FROM batches ORDER BY id",
+            )?;
+            stmt.query_map([], |r| {
+                Ok(Batch {
+                    id: r.get(0)?,
+                    created_at: r.get(1)?,
+                    format: r.get(2)?,
+                    destination: r.get(3)?,
+                    items: r.get(4)?,
+                })
+            })?
+            .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+}

@@ -1,0 +1,229 @@
+//! The re-queue workflow over a store: causes with their state, resolving a cause,
+//! marking, the basket with its exclusions, and exporting a batch. The CLI calls these;
+//! the TUI's worker calls the same functions.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::causes::{self, Cause, Widespread};
+use super::requeue::{Candidate, Filter, Resolution, Tally, Verdict, judge};
+use super::requeue_export::{self, ExportRecord, Format};
+use crate::store::requeue::Batch;
+use crate::store::{Result, Store};
+
+/// A delivery with the rules' verdict on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Judged {
+    #[serde(flatten)]
+    pub candidate: Candidate,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+/// Causes with evidence and resolution state, and the widespread ones among them.
+pub fn list_causes(store: &Store) -> Result<(Vec<Cause>, Vec<Widespread>)> {
+    let resolutions = store.resolutions()?;
+    let list = causes::causes(store.failed_rows()?, &resolutions);
+    let wide = causes::widespread(&list);
+    Ok((list, wide))
+}
+
+/// Failed (and marked) deliveries in `filter`, each with its verdict.
+pub fn judge_all(store: &Store, filter: &Filter, again: bool) -> Result<Vec<Judged>> {
+    let resolutions = store.resolutions()?;
+    Ok(store
+        .candidates(filter.cause.as_deref(), filter.marked_only)?
+        .into_iter()
+        .filter(|c| filter.matches(c))
+        .map(|c| {
+            let verdict = judge(&c, &resolutions, again);
+            Judged {
+                candidate: c,
+                verdict,
+            }
+        })
+        .collect())
+}
+
+/// Delivery ids in `filter` that may be re-sent now.
+pub fn eligible_ids(store: &Store, filter: &Filter) -> Result<Vec<i64>> {
+    Ok(judge_all(store, filter, false)?
+        .into_iter()
+        .filter(|j| j.verdict.is_eligible())
+        .map(|j| j.candidate.delivery_id)
+        .collect())
+}
+
+/// What a new resolution changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolveOutcome {
+    pub resolution: Resolution,
+    /// Failed deliveries in its scope.
+    pub in_scope: u64,
+    /// Of those, how many are eligible now.
+    pub eligible: u64,
+    /// The verdicts on the rest.
+    pub tally: Tally,
+}
+
+/// Records a resolution and reports what it covers.
+pub fn resolve(
+    store: &mut Store,
+    reason: &str,
+    destination: Option<&str>,
+    host: Option<&str>,
+    at: i64,
+    note: &str,
+) -> Result<ResolveOutcome> {
+    let resolution = store.record_resolution(reason, destination, host, at, note)?;
+    let filter = Filter {
+        cause: Some(reason.to_string()),
+        destination: destination.map(String::from),
+        host: host.map(String::from),
+        marked_only: false,
+    };
+    let mut tally = Tally::default();
+    let mut in_scope = 0;
+    for j in judge_all(store, &filter, false)? {
+        if j.candidate.status != "sent" {
+            in_scope += 1;
+            tally.add(&j.verdict);
+        }
+    }
+    Ok(ResolveOutcome {
+        resolution,
+        in_scope,
+        eligible: tally.eligible,
+        tally,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MarkOutcome {
+    /// Newly marked.
+    pub marked: usize,
+    /// Eligible and already marked.
+    pub already_marked: usize,
+    /// Verdicts on everything in the filter.
+    pub tally: Tally,
+}
+
+/// Marks every eligible delivery in `filter`.
+pub fn mark_eligible(store: &mut Store, filter: &Filter, at: i64) -> Result<MarkOutcome> {
+    let judged = judge_all(store, filter, false)?;
+    let mut tally = Tally::default();
+    let mut ids = Vec::new();
+    let mut already_marked = 0;
+    for j in &judged {
+        tally.add(&j.verdict);
+        if j.verdict.is_eligible() {
+            if j.candidate.marked {
+                already_marked += 1;
+            } else {
+                ids.push(j.candidate.delivery_id);
+            }
+        }
+    }
+    let marked = store.mark(&ids, at)?;
+    Ok(MarkOutcome {
+        marked,
+        already_marked,
+        tally,
+    })
+}
+
+/// Marked deliveries with their verdicts (what an export would take and what it would
+/// leave), and the verdicts on all other failed deliveries, counted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Basket {
+    pub marked: Vec<Judged>,
+    pub marked_tally: Tally,
+    pub unmarked_tally: Tally,
+    pub batches: Vec<Batch>,
+}
+
+pub fn basket(store: &Store, again: bool) -> Result<Basket> {
+    let mut marked = Vec::new();
+    let mut marked_tally = Tally::default();
+    let mut unmarked_tally = Tally::default();
+    for j in judge_all(store, &Filter::default(), again)? {
+        if j.candidate.marked {
+            marked_tally.add(&j.verdict);
+            marked.push(j);
+        } else {
+            unmarked_tally.add(&j.verdict);
+        }
+    }
+    Ok(Basket {
+        marked,
+        marked_tally,
+        unmarked_tally,
+        batches: store.batches()?,
+    })
+}
+
+/// What an export did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportOutcome {
+    /// The recorded batch; `None` when there was nothing to export (nothing recorded,
+    /// nothing written).
+    pub batch: Option<Batch>,
+    pub records: Vec<ExportRecord>,
+    /// Verdicts on the marked deliveries.
+    pub tally: Tally,
+    /// Eligible deliveries this format cannot carry, by why not.
+    pub not_in_format: BTreeMap<&'static str, u64>,
+}
+
+/// Exports the eligible marked deliveries as one batch. `sink` receives the whole
+/// rendered batch and must put it in place (or fail); the batch is recorded only if it
+/// succeeds. Deliveries already exported are left out unless `again`.
+pub fn export<E: From<std::io::Error>>(
+    store: &mut Store,
+    format: Format,
+    again: bool,
+    at: i64,
+    destination: &str,
+    sink: impl FnOnce(&[u8]) -> std::result::Result<(), E>,
+) -> Result<std::result::Result<ExportOutcome, E>> {
+    let resolutions = store.resolutions()?;
+    let mut tally = Tally::default();
+    let mut not_in_format: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut chosen: Vec<(Candidate, Resolution)> = Vec::new();
+    for c in store.candidates(None, true)? {
+        let verdict = judge(&c, &resolutions, again);
+        tally.add(&verdict);
+        if let Verdict::Eligible { resolution } = verdict {
+            match format.accepts(&c) {
+                Ok(()) => chosen.push((c, resolution)),
+                Err(why) => *not_in_format.entry(why).or_default() += 1,
+            }
+        }
+    }
+    if chosen.is_empty() {
+        return Ok(Ok(ExportOutcome {
+            batch: None,
+            records: Vec::new(),
+            tally,
+            not_in_format,
+        }));
+    }
+    let ids: Vec<i64> = chosen.iter().map(|(c, _)| c.delivery_id).collect();
+    let mut records = Vec::new();
+    let recorded = store.record_batch(format.as_str(), destination, at, &ids, |batch| {
+        records = chosen
+            .iter()
+            .map(|(c, r)| ExportRecord::new(batch, c, r))
+            .collect();
+        let mut bytes = Vec::new();
+        requeue_export::write(format, batch, at, &records, &mut bytes)?;
+        sink(&bytes)
+    })?;
+    Ok(recorded.map(|batch| ExportOutcome {
+        batch: Some(batch),
+        records,
+        tally,
+        not_in_format,
+    }))
+}

@@ -1,0 +1,456 @@
+//! The re-queue rules (DESIGN.md "Re-queue rules"): which failed deliveries may be sent
+//! again, and for each one that may not, the rule that keeps it out.
+//!
+//! A delivery is eligible only if it failed; its cause is covered by a resolution recorded
+//! after its last attempt; no later attempt to the same recipient succeeded; it is not a
+//! hard failure of the address (nor a typo domain); and it was not already exported. The
+//! rules here are pure: the store supplies the facts (`Candidate`), this decides.
+
+use serde::Serialize;
+
+use crate::ingest::timestamp::format_rfc3339;
+
+/// "This cause is fixed": a reason, optionally narrowed to one destination (a recipient
+/// domain or a provider) and one sending host, with the time it was fixed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resolution {
+    pub id: i64,
+    pub reason: String,
+    pub destination: Option<String>,
+    pub host: Option<String>,
+    pub resolved_at: i64,
+    pub note: String,
+}
+
+impl Resolution {
+    /// Whether this resolution's scope takes in a delivery with this cause, destination
+    /// and sending host (the time is not looked at here).
+    pub fn covers(
+        &self,
+        cause: Option<&str>,
+        domain: &str,
+        provider: Option<&str>,
+        host: &str,
+    ) -> bool {
+        cause == Some(self.reason.as_str())
+            && self
+                .destination
+                .as_deref()
+                .is_none_or(|d| destination_matches(d, domain, provider))
+            && self.host.as_deref().is_none_or(|h| host_matches(h, host))
+    }
+
+    /// The scope in words: `badreputation at Microsoft from mta2`.
+    pub fn scope(&self) -> String {
+        let mut s = self.reason.clone();
+        if let Some(d) = &self.destination {
+            s.push_str(" at ");
+            s.push_str(d);
+        }
+        if let Some(h) = &self.host {
+            s.push_str(" from ");
+            s.push_str(h);
+        }
+        s
+    }
+}
+
+/// A destination as a user names it: a recipient domain, or a provider (`Microsoft`) so
+/// that one resolution covers every domain hosted there. Case does not matter.
+pub fn destination_matches(wanted: &str, domain: &str, provider: Option<&str>) -> bool {
+    wanted.eq_ignore_ascii_case(domain) || provider.is_some_and(|p| wanted.eq_ignore_ascii_case(p))
+}
+
+/// A sending host as a user names it: the host as logged (`mta2/postfix-out2`), or just
+/// the machine (`mta2`) for all of its Postfix instances.
+pub fn host_matches(wanted: &str, host: &str) -> bool {
+    if wanted.eq_ignore_ascii_case(host) {
+        return true;
+    }
+    host.split_once('/')
+        .is_some_and(|(machine, _)| machine.eq_ignore_ascii_case(wanted))
+}
+
+/// A failed (or marked) delivery with what the rules need to know about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Candidate {
+    pub delivery_id: i64,
+    #[serde(skip)]
+    pub message_ref: i64,
+    pub recipient: String,
+    pub domain: String,
+    pub provider: Option<String>,
+    pub host: String,
+    pub status: String,
+    pub code: String,
+    pub cause: Option<String>,
+    #[serde(serialize_with = "ser_time")]
+    pub last_attempt: Option<i64>,
+    pub typo_of: Option<String>,
+    pub queue_id: String,
+    pub message_id: Option<String>,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    /// The log format the message came from (`postfix`, `exchange`…).
+    pub format: String,
+    /// Another delivery to the same recipient was sent after this one's last attempt.
+    pub later_success: bool,
+    /// The latest batch this delivery was exported in.
+    pub exported_in: Option<i64>,
+    pub marked: bool,
+}
+
+fn ser_time<S: serde::Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&format_rfc3339(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+/// Why a delivery may not be re-sent. Listed in the order the rules are tried: what can
+/// never change first, what the user can act on (resolve the cause) last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Exclusion {
+    /// It did not fail (a later import found it delivered).
+    Delivered,
+    /// The domain looks mistyped; the address needs fixing, not re-sending.
+    TypoDomain { suggestion: String },
+    /// The address itself is bad: re-sending would bounce again.
+    HardFailure { reason: String },
+    /// A later attempt to the same recipient succeeded.
+    LaterSuccess,
+    /// Already in an export batch (`--again` exports it once more).
+    AlreadyExported { batch: i64 },
+    /// No resolution covers its cause (or its cause is unknown).
+    NotResolved,
+    /// The cause was resolved, but this delivery was still tried (and failed) after that.
+    ResolvedBeforeLastAttempt { resolution: i64, resolved_at: i64 },
+}
+
+impl Exclusion {
+    /// Stable rule name (JSON, CSV, summaries).
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Exclusion::Delivered => "delivered",
+            Exclusion::HardFailure { .. } => "hard_failure",
+            Exclusion::TypoDomain { .. } => "typo_domain",
+            Exclusion::LaterSuccess => "later_success",
+            Exclusion::AlreadyExported { .. } => "already_exported",
+            Exclusion::NotResolved => "not_resolved",
+            Exclusion::ResolvedBeforeLastAttempt { .. } => "resolved_before_last_attempt",
+        }
+    }
+
+    /// The rule in words, for a person.
+    pub fn describe(&self) -> String {
+        match self {
+            Exclusion::Delivered => "delivered after all".into(),
+            Exclusion::HardFailure { reason } => {
+                format!("hard failure of the address ({reason})")
+            }
+            Exclusion::TypoDomain { suggestion } => {
+                format!("typo domain (meant {suggestion}?)")
+            }
+            Exclusion::LaterSuccess => "a later delivery to this recipient succeeded".into(),
+            Exclusion::AlreadyExported { batch } => format!("already exported (batch {batch})"),
+            Exclusion::NotResolved => "cause not resolved".into(),
+            Exclusion::ResolvedBeforeLastAttempt { resolved_at, .. } => format!(
+                "resolved at {}, but failed again after that",
+                format_rfc3339(*resolved_at)
+            ),
+        }
+    }
+
+    pub const RULES: [&'static str; 7] = [
+        "delivered",
+        "typo_domain",
+        "hard_failure",
+        "later_success",
+        "already_exported",
+        "not_resolved",
+        "resolved_before_last_attempt",
+    ];
+}
+
+/// The verdict on one delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Eligible, on the strength of this resolution.
+    Eligible {
+        resolution: Resolution,
+    },
+    Excluded {
+        exclusion: Exclusion,
+    },
+}
+
+impl Verdict {
+    pub fn is_eligible(&self) -> bool {
+        matches!(self, Verdict::Eligible { .. })
+    }
+    pub fn exclusion(&self) -> Option<&Exclusion> {
+        match self {
+            Verdict::Excluded { exclusion } => Some(exclusion),
+            Verdict::Eligible { .. } => None,
+        }
+    }
+}
+
+/// A failure of the address rather than of the path to it: re-sending cannot help.
+/// `hostunknown` counts only when final (5.x.x); a temporary DNS failure may clear.
+pub fn hard_failure(cause: Option<&str>, code: &str) -> bool {
+    match cause {
+        Some("userunknown" | "hasmoved" | "suspend") => true,
+        Some("hostunknown") => code.starts_with('5'),
+        _ => false,
+    }
+}
+
+/// Decides one delivery. `resolutions` in any order; `again` lets already exported
+/// deliveries through (the user asked for a second export).
+pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> Verdict {
+    let out = |exclusion| Verdict::Excluded { exclusion };
+    if c.status == "sent" {
+        return out(Exclusion::Delivered);
+    }
+    // Before the hard failure: a mistyped domain also fails as an unknown host, and the
+    // suggestion is what the user needs to see.
+    if let Some(s) = &c.typo_of {
+        return out(Exclusion::TypoDomain {
+            suggestion: s.clone(),
+        });
+    }
+    if hard_failure(c.cause.as_deref(), &c.code) {
+        return out(Exclusion::HardFailure {
+            reason: c.cause.clone().unwrap_or_default(),
+        });
+    }
+    if c.later_success {
+        return out(Exclusion::LaterSuccess);
+    }
+    if let (Some(batch), false) = (c.exported_in, again) {
+        return out(Exclusion::AlreadyExported { batch });
+    }
+    let covering = resolutions.iter().filter(|r| {
+        r.covers(
+            c.cause.as_deref(),
+            &c.domain,
+            c.provider.as_deref(),
+            &c.host,
+        )
+    });
+    let Some(latest) = covering.max_by_key(|r| (r.resolved_at, r.id)) else {
+        return out(Exclusion::NotResolved);
+    };
+    // Without a known last attempt there is nothing the resolution could be older than.
+    if c.last_attempt.is_some_and(|t| t > latest.resolved_at) {
+        return out(Exclusion::ResolvedBeforeLastAttempt {
+            resolution: latest.id,
+            resolved_at: latest.resolved_at,
+        });
+    }
+    Verdict::Eligible {
+        resolution: latest.clone(),
+    }
+}
+
+/// Which failed deliveries to look at: by cause, destination (domain or provider) and
+/// sending host, each optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub cause: Option<String>,
+    pub destination: Option<String>,
+    pub host: Option<String>,
+    /// Only marked deliveries (the basket).
+    pub marked_only: bool,
+}
+
+impl Filter {
+    pub fn matches(&self, c: &Candidate) -> bool {
+        self.cause
+            .as_deref()
+            .is_none_or(|w| c.cause.as_deref() == Some(w))
+            && self
+                .destination
+                .as_deref()
+                .is_none_or(|d| destination_matches(d, &c.domain, c.provider.as_deref()))
+            && self
+                .host
+                .as_deref()
+                .is_none_or(|h| host_matches(h, &c.host))
+            && (!self.marked_only || c.marked)
+    }
+}
+
+/// Counts of verdicts, by rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub eligible: u64,
+    pub excluded: std::collections::BTreeMap<&'static str, u64>,
+}
+
+impl Tally {
+    pub fn add(&mut self, v: &Verdict) {
+        match v {
+            Verdict::Eligible { .. } => self.eligible += 1,
+            Verdict::Excluded { exclusion } => {
+                *self.excluded.entry(exclusion.rule()).or_default() += 1
+            }
+        }
+    }
+    pub fn excluded_total(&self) -> u64 {
+        self.excluded.values().sum()
+    }
+    /// `3 cause not resolved, 1 hard failure`, in rule order.
+    pub fn describe_excluded(&self) -> String {
+        Exclusion::RULES
+            .iter()
+            .filter_map(|r| {
+                self.excluded
+                    .get(r)
+                    .map(|n| format!("{n} {}", r.replace('_', " ")))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate() -> Candidate {
+        Candidate {
+            delivery_id: 1,
+            message_ref: 1,
+            recipient: "dana@contoso-corp.example".into(),
+            domain: "contoso-corp.example".into(),
+            provider: Some("Microsoft".into()),
+            host: "mta2/postfix-out2".into(),
+            status: "expired".into(),
+            code: "4.4.7".into(),
+            cause: Some("badreputation".into()),
+            last_attempt: Some(1_000),
+            typo_of: None,
+            queue_id: "9C5F661548".into(),
+            message_id: None,
+            sender: None,
+            subject: None,
+            format: "postfix".into(),
+            later_success: false,
+            exported_in: None,
+            marked: false,
+        }
+    }
+
+    fn resolution(id: i64, dest: Option<&str>, host: Option<&str>, at: i64) -> Resolution {
+        Resolution {
+            id,
+            reason: "badreputation".into(),
+            destination: dest.map(String::from),
+            host: host.map(String::from),
+            resolved_at: at,
+            note: "delisted".into(),
+        }
+    }
+
+    fn rule(v: Verdict) -> &'static str {
+        v.exclusion().map_or("eligible", Exclusion::rule)
+    }
+
+    #[test]
+    fn scope_matches_provider_domain_and_machine() {
+        let c = candidate();
+        for (dest, host, want) in [
+            (None, None, true),
+            (Some("microsoft"), None, true),
+            (Some("CONTOSO-corp.example"), Some("mta2"), true),
+            (
+                Some("contoso-corp.example"),
+                Some("mta2/postfix-out2"),
+                true,
+            ),
+            (Some("outlook.com"), None, false),
+            (Some("Microsoft"), Some("mta1"), false),
+            (None, Some("postfix-out2"), false),
+        ] {
+            let r = resolution(1, dest, host, 2_000);
+            assert_eq!(
+                r.covers(
+                    c.cause.as_deref(),
+                    &c.domain,
+                    c.provider.as_deref(),
+                    &c.host
+                ),
+                want,
+                "{dest:?} {host:?}"
+            );
+        }
+        let other_reason = Resolution {
+            reason: "blocked".into(),
+            ..resolution(1, None, None, 2_000)
+        };
+        assert!(!other_reason.covers(
+            c.cause.as_deref(),
+            &c.domain,
+            c.provider.as_deref(),
+            &c.host
+        ));
+    }
+
+    #[test]
+    fn each_rule_in_its_order() {
+        let c = candidate();
+        let after = [resolution(1, Some("Microsoft"), None, 2_000)];
+        assert_eq!(rule(judge(&c, &[], false)), "not_resolved");
+        assert_eq!(rule(judge(&c, &after, false)), "eligible");
+        let before = [resolution(2, None, None, 999)];
+        assert_eq!(
+            rule(judge(&c, &before, false)),
+            "resolved_before_last_attempt"
+        );
+        // The latest covering resolution decides.
+        let both = [before[0].clone(), after[0].clone()];
+        assert_eq!(rule(judge(&c, &both, false)), "eligible");
+
+        let exported = Candidate {
+            exported_in: Some(4),
+            ..c.clone()
+        };
+        assert_eq!(rule(judge(&exported, &after, false)), "already_exported");
+        assert_eq!(rule(judge(&exported, &after, true)), "eligible");
+        let later = Candidate {
+            later_success: true,
+            ..exported.clone()
+        };
+        assert_eq!(rule(judge(&later, &after, true)), "later_success");
+        let hard = Candidate {
+            cause: Some("userunknown".into()),
+            code: "5.1.1".into(),
+            ..later.clone()
+        };
+        assert_eq!(rule(judge(&hard, &after, true)), "hard_failure");
+        let typo = Candidate {
+            typo_of: Some("gmail.com".into()),
+            ..hard.clone()
+        };
+        assert_eq!(rule(judge(&typo, &after, true)), "typo_domain");
+        let sent = Candidate {
+            status: "sent".into(),
+            ..typo
+        };
+        assert_eq!(rule(judge(&sent, &after, true)), "delivered");
+    }
+    #[test]
+    fn hostunknown_is_hard_only_when_final() {
+        assert!(hard_failure(Some("hostunknown"), "5.4.4"));
+        assert!(!hard_failure(Some("hostunknown"), "4.4.7"));
+        assert!(!hard_failure(Some("hostunknown"), "4.4.3"));
+        assert!(hard_failure(Some("suspend"), "5.2.1"));
+        assert!(hard_failure(Some("hasmoved"), "5.1.6"));
+        assert!(!hard_failure(Some("badreputation"), "5.7.1"));
+        assert!(!hard_failure(None, "5.0.0"));
+    }
+}

@@ -1,0 +1,502 @@
+//! What a re-queue batch looks like on disk: CSV or JSON Lines for a sending platform, a
+//! shell script of `postqueue -i` for Postfix messages still queued, a PowerShell script
+//! for Exchange queues. Pure text generation; recording the batch is the store's job.
+//!
+//! Scripts are run by an administrator with privileges, and every value in them comes from
+//! a log written by strangers: a value is written only if it is made of characters that
+//! cannot change the meaning of the script; anything else is refused before the batch is
+//! recorded (`Format::accepts`).
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::requeue::{Candidate, Resolution};
+use crate::ingest::timestamp::format_rfc3339;
+use crate::sanitize::{csv_cell, for_terminal};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Jsonl,
+    Postfix,
+    Exchange,
+}
+
+impl Format {
+    pub const NAMES: [&'static str; 4] = ["csv", "jsonl", "postfix", "exchange"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+            Format::Postfix => "postfix",
+            Format::Exchange => "exchange",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "csv" => Some(Format::Csv),
+            "jsonl" => Some(Format::Jsonl),
+            "postfix" => Some(Format::Postfix),
+            "exchange" => Some(Format::Exchange),
+            _ => None,
+        }
+    }
+
+    /// Whether an eligible delivery can go into this format; if not, why not (the
+    /// delivery stays eligible for another format).
+    pub fn accepts(self, c: &Candidate) -> Result<(), &'static str> {
+        match self {
+            Format::Csv | Format::Jsonl => Ok(()),
+            Format::Postfix => {
+                if c.format != "postfix" {
+                    Err("not from a Postfix log")
+                } else if c.status != "deferred" {
+                    Err("no longer in the Postfix queue (use csv or jsonl to re-send it)")
+                } else if !is_postfix_queue_id(&c.queue_id) || split_host(&c.host).is_none() {
+                    Err("queue id or host name not safe to put in a script")
+                } else {
+                    Ok(())
+                }
+            }
+            Format::Exchange => {
+                if c.format != "exchange" {
+                    Err("not from an Exchange server log")
+                } else if c.status != "deferred" {
+                    Err("no longer in the Exchange queue (use csv or jsonl to re-send it)")
+                } else if !is_script_word(&c.host)
+                    || !is_domain(&c.domain)
+                    || c.message_id.as_deref().is_some_and(|m| !is_message_id(m))
+                {
+                    Err("server, domain or message id not safe to put in a script")
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+            Format::Postfix => "sh",
+            Format::Exchange => "ps1",
+        }
+    }
+}
+
+/// One exported delivery.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ExportRecord {
+    pub batch: i64,
+    pub recipient: String,
+    pub sender: Option<String>,
+    pub message_id: Option<String>,
+    pub queue_id: String,
+    pub host: String,
+    pub subject: Option<String>,
+    pub status: String,
+    pub code: String,
+    pub cause: Option<String>,
+    pub domain: String,
+    pub provider: Option<String>,
+    pub last_attempt: Option<String>,
+    pub resolution_note: String,
+    pub resolved_at: String,
+}
+
+impl ExportRecord {
+    pub const FIELDS: [&'static str; 15] = [
+        "batch",
+        "recipient",
+        "sender",
+        "message_id",
+        "queue_id",
+        "host",
+        "subject",
+        "status",
+        "code",
+        "cause",
+        "domain",
+        "provider",
+        "last_attempt",
+        "resolution_note",
+        "resolved_at",
+    ];
+
+    pub fn new(batch: i64, c: &Candidate, r: &Resolution) -> Self {
+        ExportRecord {
+            batch,
+            recipient: c.recipient.clone(),
+            sender: c.sender.clone(),
+            message_id: c.message_id.clone(),
+            queue_id: c.queue_id.clone(),
+            host: c.host.clone(),
+            subject: c.subject.clone(),
+            status: c.status.clone(),
+            code: c.code.clone(),
+            cause: c.cause.clone(),
+            domain: c.domain.clone(),
+            provider: c.provider.clone(),
+            last_attempt: c.last_attempt.map(format_rfc3339),
+            resolution_note: r.note.clone(),
+            resolved_at: format_rfc3339(r.resolved_at),
+        }
+    }
+
+    fn values(&self) -> [String; 15] {
+        let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        [
+            self.batch.to_string(),
+            self.recipient.clone(),
+            o(&self.sender),
+            o(&self.message_id),
+            self.queue_id.clone(),
+            self.host.clone(),
+            o(&self.subject),
+            self.status.clone(),
+            self.code.clone(),
+            o(&self.cause),
+            self.domain.clone(),
+            o(&self.provider),
+            o(&self.last_attempt),
+            self.resolution_note.clone(),
+            self.resolved_at.clone(),
+        ]
+    }
+}
+
+/// Writes a batch. `created_at` goes into the scripts' headers.
+pub fn write(
+    format: Format,
+    batch: i64,
+    created_at: i64,
+    records: &[ExportRecord],
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Jsonl => {
+            for r in records {
+                serde_json::to_writer(&mut *w, r)?;
+                w.write_all(b"\n")?;
+            }
+            Ok(())
+        }
+        Format::Csv => {
+            let mut out = csv::Writer::from_writer(w);
+            out.write_record(ExportRecord::FIELDS)?;
+            for r in records {
+                out.write_record(r.values().iter().map(|v| csv_cell(v).into_owned()))?;
+            }
+            out.flush()
+        }
+        Format::Postfix => write_postfix(batch, created_at, records, w),
+        Format::Exchange => write_exchange(batch, created_at, records, w),
+    }
+}
+
+/// Short (`4D2A11C0F3`) or long (`4dKx9Q1Z7vz9sWr`) Postfix queue ids.
+fn is_postfix_queue_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// A host, instance or server name: letters, digits, `.`, `-`, `_`, not starting with `-`.
+fn is_script_word(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('-')
+        && s.len() <= 253
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+fn is_domain(s: &str) -> bool {
+    is_script_word(s) && !s.contains('_')
+}
+
+/// A Message-ID safe inside a single-quoted PowerShell string inside a double-quoted one.
+fn is_message_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 998
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'\'' | b'"' | b'`' | b'$'))
+}
+
+/// `mta2/postfix-out2` → (`mta2`, Some(`postfix-out2`)), when both parts are safe words.
+fn split_host(host: &str) -> Option<(&str, Option<&str>)> {
+    let (machine, instance) = match host.split_once('/') {
+        Some((m, i)) => (m, Some(i)),
+        None => (host, None),
+    };
+    (is_script_word(machine) && instance.is_none_or(is_script_word)).then_some((machine, instance))
+}
+
+/// Recipients for a comment line: never a line break or a control character.
+fn comment_list(recipients: &[&str]) -> String {
+    let mut s = recipients
+        .iter()
+        .take(5)
+        .map(|r| for_terminal(r).into_owned())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if recipients.len() > 5 {
+        s.push_str(&format!(" and {} more", recipients.len() - 5));
+    }
+    s
+}
+
+/// Per Postfix instance of one machine: queue id → recipients.
+type Instances<'a> = BTreeMap<Option<&'a str>, BTreeMap<&'a str, Vec<&'a str>>>;
+
+fn write_postfix(
+    batch: i64,
+    created_at: i64,
+    records: &[ExportRecord],
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    // machine → instance → queue id → recipients; one `postqueue -i` per queue file.
+    let mut hosts: BTreeMap<&str, Instances<'_>> = BTreeMap::new();
+    for r in records {
+        let Some((machine, instance)) = split_host(&r.host) else {
+            continue;
+        };
+        if !is_postfix_queue_id(&r.queue_id) {
+            continue;
+        }
+        hosts
+            .entry(machine)
+            .or_default()
+            .entry(instance)
+            .or_default()
+            .entry(&r.queue_id)
+            .or_default()
+            .push(&r.recipient);
+    }
+    let messages: usize = hosts
+        .values()
+        .flat_map(|i| i.values())
+        .map(BTreeMap::len)
+        .sum();
+    writeln!(w, "#!/bin/sh")?;
+    writeln!(
+        w,
+        "# sendlog re-queue batch {batch}, {}: {messages} message(s) still in the Postfix queue.",
+        format_rfc3339(created_at)
+    )?;
+    writeln!(
+        w,
+        "# Run it as root on each sending host: it asks that host's Postfix to deliver its\n\
+         # messages now (postqueue -i QUEUEID) and leaves other hosts' messages alone.\n\
+         # A queue id that is no longer queued is reported by postqueue and skipped."
+    )?;
+    writeln!(w, "set -u")?;
+    writeln!(w, "host=$(hostname -s 2>/dev/null || hostname)")?;
+    writeln!(w, "case \"$host\" in")?;
+    for (machine, instances) in &hosts {
+        writeln!(w, "{machine})")?;
+        for (instance, queue_ids) in instances {
+            for (qid, recipients) in queue_ids {
+                writeln!(w, "    # {}", comment_list(recipients))?;
+                match instance {
+                    // A second Postfix instance logs under its own syslog name, which
+                    // postmulti knows it by (multi_instance_name).
+                    Some(i) => writeln!(w, "    postmulti -i {i} -x postqueue -i {qid}")?,
+                    None => writeln!(w, "    postqueue -i {qid}")?,
+                }
+            }
+        }
+        writeln!(w, "    ;;")?;
+    }
+    let names: Vec<&str> = hosts.keys().copied().collect();
+    writeln!(w, "*)")?;
+    writeln!(
+        w,
+        "    echo \"sendlog batch {batch}: nothing for host $host (this batch is for: {})\" >&2",
+        names.join(" ")
+    )?;
+    writeln!(w, "    ;;")?;
+    writeln!(w, "esac")
+}
+
+fn write_exchange(
+    batch: i64,
+    created_at: i64,
+    records: &[ExportRecord],
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    // server → next-hop domain → Message-IDs
+    let mut servers: BTreeMap<&str, BTreeMap<&str, Vec<Option<&str>>>> = BTreeMap::new();
+    for r in records {
+        if !is_script_word(&r.host)
+            || !is_domain(&r.domain)
+            || r.message_id.as_deref().is_some_and(|m| !is_message_id(m))
+        {
+            continue;
+        }
+        servers
+            .entry(&r.host)
+            .or_default()
+            .entry(&r.domain)
+            .or_default()
+            .push(r.message_id.as_deref());
+    }
+    writeln!(
+        w,
+        "# sendlog re-queue batch {batch}, {}: {} deliveries still in Exchange queues.",
+        format_rfc3339(created_at),
+        servers
+            .values()
+            .flat_map(|d| d.values())
+            .map(Vec::len)
+            .sum::<usize>()
+    )?;
+    writeln!(
+        w,
+        "# Run in the Exchange Management Shell. Retry-Queue makes each destination's queue\n\
+         # try again now; Resume-Message releases those messages if they were suspended."
+    )?;
+    writeln!(w, "$ErrorActionPreference = 'Continue'")?;
+    for (server, domains) in &servers {
+        writeln!(w, "\n# {server}")?;
+        for (domain, ids) in domains {
+            writeln!(
+                w,
+                "Retry-Queue -Server '{server}' -Filter \"NextHopDomain -eq '{domain}' -and Status -eq 'Retry'\" -Confirm:$false"
+            )?;
+            let mut ids: Vec<&str> = ids.iter().flatten().copied().collect();
+            ids.sort_unstable();
+            ids.dedup();
+            for id in ids {
+                let id = if id.starts_with('<') {
+                    id.to_string()
+                } else {
+                    format!("<{id}>")
+                };
+                writeln!(
+                    w,
+                    "Resume-Message -Server '{server}' -Filter \"InternetMessageId -eq '{id}' -and Status -eq 'Suspended'\" -Confirm:$false"
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(host: &str, qid: &str, rcpt: &str, domain: &str) -> ExportRecord {
+        ExportRecord {
+            batch: 3,
+            recipient: rcpt.into(),
+            sender: Some("=HYPERLINK(\"http://x\")".into()),
+            message_id: Some("abc.123@mta.example".into()),
+            queue_id: qid.into(),
+            host: host.into(),
+            subject: Some("-2+3".into()),
+            status: "deferred".into(),
+            code: "4.7.650".into(),
+            cause: Some("badreputation".into()),
+            domain: domain.into(),
+            provider: None,
+            last_attempt: None,
+            resolution_note: "@SUM(A1) delisted".into(),
+            resolved_at: "2026-11-25T10:00:00Z".into(),
+        }
+    }
+
+    fn text(format: Format, records: &[ExportRecord]) -> String {
+        let mut out = Vec::new();
+        write(format, 3, 1_790_000_000, records, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn csv_cells_that_start_a_formula_are_neutralised() {
+        let out = text(
+            Format::Csv,
+            &[record("mta1", "ABC", "+1@example.com", "example.com")],
+        );
+        let mut rd = csv::Reader::from_reader(out.as_bytes());
+        assert_eq!(
+            rd.headers().unwrap().iter().collect::<Vec<_>>(),
+            ExportRecord::FIELDS
+        );
+        let row = rd.records().next().unwrap().unwrap();
+        assert_eq!(&row[1], "'+1@example.com");
+        assert_eq!(&row[2], "'=HYPERLINK(\"http://x\")");
+        assert_eq!(&row[6], "'-2+3");
+        assert_eq!(&row[13], "'@SUM(A1) delisted");
+        assert_eq!(&row[3], "abc.123@mta.example");
+    }
+
+    #[test]
+    fn postfix_script_has_one_line_per_queue_file_per_host() {
+        let out = text(
+            Format::Postfix,
+            &[
+                record(
+                    "mta2/postfix-out2",
+                    "9C5F661548",
+                    "a@x.example",
+                    "x.example",
+                ),
+                record(
+                    "mta2/postfix-out2",
+                    "9C5F661548",
+                    "b\n rm -rf /@x.example",
+                    "x.example",
+                ),
+                record("mta1", "D093AA5982", "c@y.example", "y.example"),
+                record("mta1", "BAD;ID", "d@y.example", "y.example"),
+            ],
+        );
+        assert!(out.starts_with("#!/bin/sh\n"));
+        let commands: Vec<&str> = out
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("post"))
+            .collect();
+        assert_eq!(
+            commands,
+            [
+                "postqueue -i D093AA5982",
+                "postmulti -i postfix-out2 -x postqueue -i 9C5F661548"
+            ]
+        );
+        // The hostile recipient stays inside its comment line.
+        assert!(
+            out.lines()
+                .any(|l| l.trim() == "# a@x.example, b\\x0a rm -rf /@x.example"),
+            "{out}"
+        );
+        assert!(out.contains("mta1)\n") && out.contains("mta2)\n"));
+        assert!(!out.contains("BAD;ID"));
+    }
+
+    #[test]
+    fn exchange_script_retries_queues_and_resumes_messages() {
+        let out = text(
+            Format::Exchange,
+            &[record(
+                "EX01",
+                "1234",
+                "a@contoso.example",
+                "contoso.example",
+            )],
+        );
+        assert!(out.contains(
+            "Retry-Queue -Server 'EX01' -Filter \"NextHopDomain -eq 'contoso.example' -and Status -eq 'Retry'\" -Confirm:$false"
+        ));
+        assert!(out.contains("InternetMessageId -eq '<abc.123@mta.example>'"));
+        let hostile = ExportRecord {
+            message_id: Some("x'; Remove-Item C:\\ -Recurse; '".into()),
+            ..record("EX01", "1", "a@contoso.example", "contoso.example")
+        };
+        assert!(!text(Format::Exchange, &[hostile]).contains("Remove-Item"));
+    }
+}
