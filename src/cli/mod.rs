@@ -132,15 +132,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             what: ExportWhat::Deliveries { status, format },
         }) => export::deliveries(db, &status, format),
         None => {
-            if !args.files.is_empty() {
-                let code = import::run(db, &args.import, &args.files)?;
-                if code != ExitCode::SUCCESS {
-                    return Ok(code);
-                }
+            use std::io::IsTerminal;
+            if !std::io::stdout().is_terminal() {
+                anyhow::bail!(
+                    "the terminal UI needs a terminal; use `sendlog import`, `sendlog report` or `sendlog export deliveries` in scripts"
+                );
             }
-            anyhow::bail!(
-                "the terminal UI is not built yet; use `sendlog report` or `sendlog export deliveries`"
-            )
+            let store = open_store(db)?;
+            let options = crate::import::ImportOptions {
+                format: args.import.format,
+                year: args.import.year,
+            };
+            crate::tui::run(store, args.files, options)?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -89,6 +89,16 @@ CREATE TABLE attempts (
     PRIMARY KEY (delivery_id, seq)
 ) WITHOUT ROWID;
 "#,
+    // 2: indexes for browsing failed deliveries (store/browse.rs). Partial on
+    // `status != 'sent'` so they cost nothing for delivered mail and cover the TUI's
+    // per-code counts, sparklines, second levels and keyset pages (the rowid is the tie-break).
+    r#"
+CREATE INDEX deliveries_failed_time ON deliveries(code, last_attempt) WHERE status != 'sent';
+CREATE INDEX deliveries_failed_domain ON deliveries(code, domain) WHERE status != 'sent';
+CREATE INDEX deliveries_failed_provider ON deliveries(code, provider) WHERE status != 'sent';
+CREATE INDEX deliveries_failed_host ON deliveries(code, host) WHERE status != 'sent';
+CREATE INDEX deliveries_failed_cause ON deliveries(code, cause) WHERE status != 'sent';
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
