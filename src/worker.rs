@@ -23,7 +23,11 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn spawn(store: Store, options: ImportOptions, replies: Sender<Msg>) -> std::io::Result<Self> {
+    pub fn spawn(
+        store: Store,
+        options: ImportOptions,
+        replies: Sender<Msg>,
+    ) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel();
         let pending = Arc::new(AtomicUsize::new(0));
         let counter = pending.clone();
@@ -106,7 +110,12 @@ fn serve(
     }
 }
 
-fn run(store: &mut Store, options: &ImportOptions, effect: Effect, replies: &Sender<Msg>) -> Option<Msg> {
+fn run(
+    store: &mut Store,
+    options: &ImportOptions,
+    effect: Effect,
+    replies: &Sender<Msg>,
+) -> Option<Msg> {
     let err = |e: StoreError| Msg::Error(e.to_string());
     Some(match effect {
         Effect::Import(files) => {

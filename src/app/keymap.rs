@@ -198,10 +198,9 @@ impl Keymap {
 
     /// Bindings shown in the status bar on a screen: its own hints, then global ones.
     pub fn hints(&self, context: Context) -> impl Iterator<Item = &Binding> {
-        let own = self
-            .bindings
-            .iter()
-            .filter(move |b| b.hint.is_some() && b.context == context && context != Context::Global);
+        let own = self.bindings.iter().filter(move |b| {
+            b.hint.is_some() && b.context == context && context != Context::Global
+        });
         let global = self
             .bindings
             .iter()
@@ -243,12 +242,17 @@ mod tests {
             ),
             Some(Action::Bottom)
         );
-        assert!(km.hints(Context::Triage).any(|b| b.action == Action::Filter));
+        assert!(
+            km.hints(Context::Triage)
+                .any(|b| b.action == Action::Filter)
+        );
     }
 
     #[test]
     fn bad_keymaps_are_errors() {
-        assert!(Keymap::parse("[[global]]\naction = \"fly\"\nkeys = [\"x\"]\ndesc = \"\"").is_err());
+        assert!(
+            Keymap::parse("[[global]]\naction = \"fly\"\nkeys = [\"x\"]\ndesc = \"\"").is_err()
+        );
         assert!(
             Keymap::parse("[[global]]\naction = \"quit\"\nkeys = [\"hyper-x\"]\ndesc = \"\"")
                 .is_err()

@@ -4,8 +4,7 @@ use ratatui::crossterm::event::KeyEvent;
 
 use crate::import::{FileReport, Progress};
 use crate::store::browse::{
-    Anchor, Breakdown, DeliveryDetail, DeliveryFilter, DeliveryRow, Dimension, Overview,
-    Sparklines,
+    Anchor, Breakdown, DeliveryDetail, DeliveryFilter, DeliveryRow, Dimension, Overview, Sparklines,
 };
 use crate::store::report::CauseCount;
 

@@ -11,8 +11,8 @@ use super::filter::matches;
 use super::keymap::Action;
 use super::msg::{Effect, Msg};
 use super::state::{
-    AppState, BreakdownList, DeliveryTable, FileProgress, Filter, ImportView,
-    PAGE_MARGIN, PAGE_ROWS, Pane, SPARK_BUCKETS, Screen, WINDOW_ROWS,
+    AppState, BreakdownList, DeliveryTable, FileProgress, Filter, ImportView, PAGE_MARGIN,
+    PAGE_ROWS, Pane, SPARK_BUCKETS, Screen, WINDOW_ROWS,
 };
 
 #[derive(Debug, Clone, Copy)]
@@ -347,8 +347,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
                 } else {
                     Pane::Codes
                 };
-                state.filter = None;
-                refresh_views(state);
+                clear_filter(state);
                 return selection_effects(state);
             }
             Vec::new()
@@ -375,7 +374,10 @@ fn on_filter_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     }
     let mut effects = Vec::new();
     match key.code {
-        KeyCode::Esc => state.filter = None,
+        KeyCode::Esc => {
+            clear_filter(state);
+            return Vec::new();
+        }
         KeyCode::Enter => {
             if let Some(f) = state.filter.as_mut() {
                 f.editing = false;
@@ -417,12 +419,7 @@ fn on_filter_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
 
 fn back(state: &mut AppState) -> Vec<Effect> {
     if state.filter.is_some() {
-        state.filter = None;
-        let before = state.selected_code().map(str::to_string);
-        refresh_views(state);
-        if state.selected_code().map(str::to_string) != before {
-            return selection_effects(state);
-        }
+        clear_filter(state);
         return Vec::new();
     }
     match state.screen {
@@ -436,6 +433,32 @@ fn back(state: &mut AppState) -> Vec<Effect> {
     }
     refresh_views(state);
     Vec::new()
+}
+
+/// Drops the filter; the selected code and second-level row stay selected.
+fn clear_filter(state: &mut AppState) {
+    let code = state.selected_code().map(str::to_string);
+    let value = state.selected_breakdown().map(|b| b.value.clone());
+    state.filter = None;
+    refresh_views(state);
+    if let Some(code) = code
+        && let Some(i) = state
+            .codes_view
+            .iter()
+            .position(|m| code_at(state, m.index) == Some(code.as_str()))
+    {
+        state.codes_cursor = i;
+    }
+    // The second level's view depends on which code is selected.
+    refresh_views(state);
+    if let (Some(value), Some(b)) = (value, state.current_breakdown())
+        && let Some(i) = state
+            .breakdown_view
+            .iter()
+            .position(|m| b.rows.get(m.index).map(|r| &r.value) == Some(&value))
+    {
+        state.breakdown_cursor = i;
+    }
 }
 
 fn step(cursor: usize, len: usize, mv: Move) -> usize {
@@ -473,10 +496,7 @@ fn move_cursor(state: &mut AppState, mv: Move) -> Vec<Effect> {
             let rows = state.table_rows() as u64;
             state.generation += 1;
             let generation = state.generation;
-            let filtering = state
-                .filter
-                .as_ref()
-                .is_some_and(|f| !f.query.is_empty());
+            let filtering = state.filter.as_ref().is_some_and(|f| !f.query.is_empty());
             let Some(t) = state.table.as_mut() else {
                 return Vec::new();
             };
@@ -696,7 +716,12 @@ fn open(state: &mut AppState) -> Vec<Effect> {
             vec![effect]
         }
         Screen::Deliveries => {
-            let Some(id) = state.table.as_ref().and_then(|t| t.selected()).map(|r| r.id) else {
+            let Some(id) = state
+                .table
+                .as_ref()
+                .and_then(|t| t.selected())
+                .map(|r| r.id)
+            else {
                 return Vec::new();
             };
             state.detail_id = Some(id);

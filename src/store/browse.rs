@@ -310,10 +310,7 @@ impl Store {
         let run = || -> rusqlite::Result<Vec<DeliveryRow>> {
             let mut stmt = self.conn.prepare_cached(page_sql(dim, anchor))?;
             let mut rows: Vec<DeliveryRow> = stmt
-                .query_map(
-                    params![filter.code, id, limit as i64, value],
-                    delivery_row,
-                )?
+                .query_map(params![filter.code, id, limit as i64, value], delivery_row)?
                 .collect::<rusqlite::Result<_>>()?;
             if matches!(anchor, Anchor::Before(_)) {
                 rows.reverse();
@@ -384,4 +381,3 @@ impl Store {
         run().map_err(|e| self.err(e))
     }
 }
-

@@ -39,7 +39,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         .title(Line::styled(format!(" {} ", t.title), theme.title()))
         .title_bottom(Line::from(format!(" {position} ")).right_aligned());
     if t.rows.is_empty() {
-        let text = if t.loading.is_some() { "loading…" } else { "no deliveries" };
+        let text = if t.loading.is_some() {
+            "loading…"
+        } else {
+            "no deliveries"
+        };
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     }
@@ -51,7 +55,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         } else {
             theme.base()
         };
-        let mut cells = vec![Cell::from(highlighted(&recipient, hits, theme.base(), theme.hit()))];
+        let mut cells = vec![Cell::from(highlighted(
+            &recipient,
+            hits,
+            theme.base(),
+            theme.hit(),
+        ))];
         if wide {
             cells.push(Cell::from(for_terminal(&r.domain).into_owned()));
         }
@@ -79,7 +88,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         let to = (from + height).min(t.rows.len());
         (
             t.rows[from..to].iter().map(|r| make_row(r, &[])).collect(),
-            t.cursor.checked_sub(t.start + from as u64).map(|i| i as usize),
+            t.cursor
+                .checked_sub(t.start + from as u64)
+                .map(|i| i as usize),
         )
     };
     let mut widths = vec![Constraint::Fill(3)];

@@ -81,7 +81,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     lines.push(field("Sender", clean(&d.sender)));
     lines.push(field(
         "Message",
-        format!("queue id {} · {}", for_terminal(&d.queue_id), clean(&d.message_id)),
+        format!(
+            "queue id {} · {}",
+            for_terminal(&d.queue_id),
+            clean(&d.message_id)
+        ),
     ));
     if d.subject.is_some() {
         lines.push(field("Subject", clean(&d.subject)));
@@ -96,7 +100,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         ),
     ));
     lines.push(field("Decided at", clean(&d.source)));
-    lines.push(field("Bounce report", "none linked to this delivery".into()));
+    lines.push(field(
+        "Bounce report",
+        "none linked to this delivery".into(),
+    ));
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         format!("Attempts ({})", d.attempts.len()),
@@ -119,7 +126,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             Span::styled(format!("{:<9}", a.status), style),
             Span::raw(format!("{code:<10} {}", clean(&a.relay))),
         ]));
-        lines.push(Line::styled(format!("    {}", clean(&a.text)), theme.muted()));
+        lines.push(Line::styled(
+            format!("    {}", clean(&a.text)),
+            theme.muted(),
+        ));
     }
     frame.render_widget(
         Paragraph::new(lines)

@@ -30,7 +30,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         lines.push(Line::styled(context.title(), theme.heading()));
         for b in bindings {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<22}", b.keys.join(", ")), theme.title()),
+                Span::styled(format!("  {:<26}", b.keys.join(", ")), theme.title()),
                 Span::raw(b.desc.clone()),
             ]));
         }
@@ -40,14 +40,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(theme.border(true))
-                    .title(" Keys (? or esc to close) "),
-            ),
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border(true))
+                .title(" Keys (? or esc to close) "),
+        ),
         popup,
     );
 }

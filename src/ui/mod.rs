@@ -2,8 +2,8 @@
 //! never the store). Every string that came from a log goes through
 //! `sanitize::for_terminal` before it reaches a widget.
 
-mod delivery;
 mod deliveries;
+mod delivery;
 mod help;
 mod import;
 pub mod text;
@@ -43,16 +43,9 @@ pub fn render(frame: &mut Frame, state: &AppState) {
 }
 
 fn render_header(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
-    let screen = match state.screen {
-        Screen::Import => "Import",
-        Screen::Triage => "Triage",
-        Screen::Deliveries => "Deliveries",
-        Screen::Delivery => "Delivery",
-    };
-    let mut spans = vec![
-        Span::styled(" sendlog ", theme.title()),
-        Span::raw(format!("· {screen} ")),
-    ];
+    // The screen's name is in its frame's title; the header keeps the store's totals, and
+    // fits 80 columns.
+    let mut spans = vec![Span::styled(" sendlog ", theme.title())];
     if let Some(ov) = &state.overview {
         let t = &ov.totals;
         spans.push(Span::raw(format!(
@@ -86,7 +79,10 @@ fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
             spans.push(Span::raw(" "));
         }
     } else if let Some(s) = &state.status {
-        spans.push(Span::styled(format!(" {} ", for_terminal(s)), theme.error()));
+        spans.push(Span::styled(
+            format!(" {} ", for_terminal(s)),
+            theme.error(),
+        ));
     }
     let context = if state.help {
         crate::app::Context::Global
@@ -105,5 +101,8 @@ fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
         })
         .collect();
     spans.push(Span::raw(format!(" {}", hints.join(" · "))));
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.status()), area);
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(theme.status()),
+        area,
+    );
 }

@@ -24,12 +24,18 @@ impl Theme {
 
     pub fn heading(self) -> Style {
         let s = Style::default().add_modifier(Modifier::BOLD);
-        if self.color { s.fg(Color::Yellow) } else { s.add_modifier(Modifier::UNDERLINED) }
+        if self.color {
+            s.fg(Color::Yellow)
+        } else {
+            s.add_modifier(Modifier::UNDERLINED)
+        }
     }
 
     pub fn selected(self) -> Style {
         if self.color {
-            Style::default().bg(Color::DarkGray).add_modifier(Modifier::BOLD)
+            Style::default()
+                .bg(Color::DarkGray)
+                .add_modifier(Modifier::BOLD)
         } else {
             Style::default().add_modifier(Modifier::REVERSED)
         }
@@ -38,7 +44,11 @@ impl Theme {
     /// Characters the fuzzy filter matched.
     pub fn hit(self) -> Style {
         let s = Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
-        if self.color { s.fg(Color::LightYellow) } else { s }
+        if self.color {
+            s.fg(Color::LightYellow)
+        } else {
+            s
+        }
     }
 
     pub fn expired(self) -> Style {
@@ -47,11 +57,19 @@ impl Theme {
     }
 
     pub fn muted(self) -> Style {
-        if self.color { Style::default().fg(Color::DarkGray) } else { Style::default() }
+        if self.color {
+            Style::default().fg(Color::DarkGray)
+        } else {
+            Style::default()
+        }
     }
 
     pub fn spark(self) -> Style {
-        if self.color { Style::default().fg(Color::Green) } else { Style::default() }
+        if self.color {
+            Style::default().fg(Color::Green)
+        } else {
+            Style::default()
+        }
     }
 
     pub fn border(self, focused: bool) -> Style {

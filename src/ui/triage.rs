@@ -51,7 +51,11 @@ fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let focused = state.pane == Pane::Codes;
     let Some(ov) = &state.overview else {
         frame.render_widget(
-            Paragraph::new("loading…").block(block(" Failed deliveries by code ".into(), focused, theme)),
+            Paragraph::new("loading…").block(block(
+                " Failed deliveries by code ".into(),
+                focused,
+                theme,
+            )),
             area,
         );
         return;
@@ -64,9 +68,11 @@ fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             "No failed deliveries: everything in the store was sent."
         };
         frame.render_widget(
-            Paragraph::new(text)
-                .wrap(Wrap { trim: true })
-                .block(block(" Failed deliveries by code ".into(), focused, theme)),
+            Paragraph::new(text).wrap(Wrap { trim: true }).block(block(
+                " Failed deliveries by code ".into(),
+                focused,
+                theme,
+            )),
             area,
         );
         return;
@@ -116,7 +122,11 @@ fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         ])
         .style(theme.heading()),
     )
-    .row_highlight_style(if focused { theme.selected() } else { theme.base() })
+    .row_highlight_style(if focused {
+        theme.selected()
+    } else {
+        theme.base()
+    })
     .highlight_symbol("▶ ")
     .block(block(
         format!(" Failed deliveries by code ({}) ", thousands(failed)),
@@ -131,8 +141,15 @@ fn render_breakdown(frame: &mut Frame, area: Rect, state: &AppState, theme: Them
     let focused = state.pane == Pane::Breakdown;
     let title = format!(" By {} (tab) ", state.dim.label());
     let Some(b) = state.current_breakdown() else {
-        let text = if state.selected_code().is_some() { "loading…" } else { "" };
-        frame.render_widget(Paragraph::new(text).block(block(title, focused, theme)), area);
+        let text = if state.selected_code().is_some() {
+            "loading…"
+        } else {
+            ""
+        };
+        frame.render_widget(
+            Paragraph::new(text).block(block(title, focused, theme)),
+            area,
+        );
         return;
     };
     let code_total: u64 = state
@@ -155,9 +172,17 @@ fn render_breakdown(frame: &mut Frame, area: Rect, state: &AppState, theme: Them
         .collect();
     let table = Table::new(
         rows,
-        [Constraint::Fill(1), Constraint::Length(9), Constraint::Length(6)],
+        [
+            Constraint::Fill(1),
+            Constraint::Length(9),
+            Constraint::Length(6),
+        ],
     )
-    .row_highlight_style(if focused { theme.selected() } else { theme.base() })
+    .row_highlight_style(if focused {
+        theme.selected()
+    } else {
+        theme.base()
+    })
     .highlight_symbol(if focused { "▶ " } else { "  " })
     .block(block(title, focused, theme));
     let mut ts = TableState::default().with_selected(Some(state.breakdown_cursor));
@@ -166,7 +191,12 @@ fn render_breakdown(frame: &mut Frame, area: Rect, state: &AppState, theme: Them
 
 fn render_explain(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let Some(code) = state.selected_code() else {
-        frame.render_widget(Block::default().borders(Borders::ALL).title(" Explanation "), area);
+        frame.render_widget(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Explanation "),
+            area,
+        );
         return;
     };
     let panel = panel_for(code, state.current_causes());
