@@ -4,6 +4,8 @@
 
 use std::io::{self, BufRead, BufReader, Read, Seek, Write};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, SyncSender};
 use std::time::Instant;
 
 use rusqlite::params;
@@ -11,11 +13,11 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::ingest::detect;
 use crate::ingest::input::{self, LineReader};
-use crate::ingest::timestamp::YearTracker;
-use crate::ingest::{Format, LineOutcome, line_parser};
+use crate::ingest::timestamp::{self, YearTracker};
+use crate::ingest::{Format, LineOutcome, LineParser, line_parser};
 use crate::store::write::MessageWriter;
 use crate::store::{Store, StoreError, sql_error};
-use crate::triage::Assembler;
+use crate::triage::{Assembler, DeliveryRow, MessageSink, MessageState};
 
 /// Identity of an input is the hash of its first bytes (up to this many).
 const HEAD_ID_LEN: usize = 4096;
@@ -24,6 +26,39 @@ const SNIFF_BYTES: usize = 256 * 1024;
 /// Skipped lines kept (with their numbers) to show the user.
 pub const SKIPPED_SAMPLE: usize = 20;
 const PROGRESS_EVERY_LINES: u64 = 1 << 16;
+/// Event lines remembered (as hashes) to drop exact repeats: bounded, so memory stays flat.
+const RECENT_LINES_REMEMBERED: usize = 1 << 18;
+
+/// A bounded set of recent line hashes (oldest forgotten first).
+struct RecentLines {
+    set: std::collections::HashSet<u64>,
+    order: std::collections::VecDeque<u64>,
+    cap: usize,
+}
+
+impl RecentLines {
+    fn new(cap: usize) -> Self {
+        RecentLines {
+            set: std::collections::HashSet::new(),
+            order: std::collections::VecDeque::new(),
+            cap,
+        }
+    }
+
+    /// False when `h` was seen recently.
+    fn insert(&mut self, h: u64) -> bool {
+        if !self.set.insert(h) {
+            return false;
+        }
+        self.order.push_back(h);
+        if self.order.len() > self.cap
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
+        }
+        true
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -51,6 +86,8 @@ pub struct FileReport {
     pub deliveries: u64,
     pub skipped: u64,
     pub skipped_sample: Vec<(u64, String)>,
+    /// Lines that repeated an earlier line exactly and were not counted again.
+    pub duplicates: u64,
     pub seconds: f64,
     pub error: Option<String>,
 }
@@ -66,6 +103,7 @@ impl FileReport {
             deliveries: 0,
             skipped: 0,
             skipped_sample: Vec::new(),
+            duplicates: 0,
             seconds: 0.0,
             error: Some(error),
         }
@@ -89,6 +127,8 @@ struct Prepared {
     head: Vec<u8>,
     rest: Box<dyn BufRead + Send>,
     format: Format,
+    /// Year of the first line when the stamps carry none (given, or worked out).
+    year: Option<i32>,
     mtime: Option<i64>,
     total_bytes: Option<u64>,
     first_ts: Option<i64>,
@@ -116,7 +156,20 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, String> {
         })?,
         f => f,
     };
-    let years = year_tracker(opts, inp.mtime);
+    let mtime = inp.mtime;
+    let first_year = match (opts.year, mtime, inp.compressed || name == "-") {
+        (None, Some(t), false) => {
+            let first = head.split(|b| *b == b'\n').find_map(timestamp::line_month);
+            let last = tail_month(name);
+            first.zip(last).map(|(f, l)| timestamp::first_year(f, l, t))
+        }
+        _ => None,
+    };
+    let opts_with_year = ImportOptions {
+        format,
+        year: opts.year.or(first_year),
+    };
+    let years = year_tracker(&opts_with_year, mtime);
     let mut parser = line_parser(format, years)
         .ok_or_else(|| format!("{name}: reading {format} input is not supported yet"))?;
     let mut scratch = Vec::new();
@@ -138,10 +191,24 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, String> {
         head,
         rest: inp.reader,
         format,
-        mtime: inp.mtime,
+        year: opts_with_year.year,
+        mtime,
         total_bytes,
         first_ts,
     })
+}
+
+/// The month of the last classic stamp in a plain file (read from its last 64 KiB).
+fn tail_month(name: &str) -> Option<u32> {
+    let mut f = std::fs::File::open(name).ok()?;
+    let len = f.metadata().ok()?.len();
+    f.seek(io::SeekFrom::Start(len.saturating_sub(64 * 1024)))
+        .ok()?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail).ok()?;
+    tail.split(|b| *b == b'\n')
+        .rev()
+        .find_map(timestamp::line_month)
 }
 
 fn year_tracker(opts: &ImportOptions, mtime: Option<i64>) -> YearTracker {
@@ -355,70 +422,94 @@ fn import_one(
             .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
     }
 
-    let years = year_tracker(opts, p.mtime);
+    let years = year_tracker(
+        &ImportOptions {
+            format: p.format,
+            year: if skip.is_some() { opts.year } else { p.year },
+        },
+        p.mtime,
+    );
     let mut parser = line_parser(p.format, years).expect("prepare checked the format has a parser");
     assembler.format = p.format.as_str();
     assembler.source_name = Arc::from(name.as_str());
 
     let path = store.path.clone();
     let tx = store.conn.transaction().map_err(|e| sql_error(&path, e))?;
-    let mut writer = MessageWriter::new(&tx, &path);
-    let mut lines = LineReader::new(BufReader::with_capacity(256 * 1024, &mut reader));
-    lines.line_no = first_line;
-    let mut buf = Vec::new();
-    let mut events = Vec::new();
-    let (mut n_events, mut n_skipped, mut n_lines) = (0u64, 0u64, 0u64);
-    let mut sample: Vec<(u64, String)> = Vec::new();
-    let mut read_error = None;
-    loop {
-        let line = match lines.next_line(&mut buf) {
-            Ok(Some(l)) => l,
-            Ok(None) => break,
-            Err(e) => {
-                read_error = Some(format!(
-                    "{name}: read error after line {}: {e}",
-                    lines.line_no
-                ));
-                break;
-            }
+    let bulk = drop_indexes_for_bulk_load(&tx, p.total_bytes).map_err(|e| sql_error(&path, e))?;
+    let mut writer = MessageWriter::new(&tx, &path)?;
+
+    // Two stages on two threads: this one writes to the store while the other reads,
+    // parses and assembles; finished messages cross over in batches.
+    let lines_done = AtomicU64::new(0);
+    let bytes_done = AtomicU64::new(0);
+    let stats = std::thread::scope(|scope| -> Result<ParseStats, ImportError> {
+        let (batches, finished) = std::sync::mpsc::sync_channel::<Vec<Finished>>(16);
+        let stage = ParseStage {
+            reader: &mut reader,
+            first_line,
+            parser: parser.as_mut(),
+            lines_done: &lines_done,
+            bytes_done: &bytes_done,
+            name: &name,
         };
-        n_lines += 1;
-        let line_no = lines.line_no;
-        if line.bytes.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        events.clear();
-        match parser.parse_line(line.bytes, line_no, &mut events) {
-            LineOutcome::Skipped => {
-                n_skipped += 1;
-                if sample.len() < SKIPPED_SAMPLE {
-                    let text = String::from_utf8_lossy(&line.bytes[..line.bytes.len().min(300)])
-                        .into_owned();
-                    sample.push((line_no, text));
+        let assembler = &mut *assembler;
+        let parsing = scope.spawn(move || {
+            let mut sink = BatchSink {
+                batch: Vec::with_capacity(BATCH),
+                out: batches,
+            };
+            let stats = stage.run(assembler, &mut sink);
+            let _ = sink.flush();
+            stats
+        });
+        let mut write_error = None;
+        'receive: loop {
+            match finished.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok(batch) => {
+                    for (mut m, rows) in batch {
+                        if let Err(e) = writer.write_with_rows(&mut m, &rows) {
+                            write_error = Some(e);
+                            break 'receive;
+                        }
+                    }
                 }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
             }
-            LineOutcome::Parsed | LineOutcome::Ignored => {}
-        }
-        for ev in events.drain(..) {
-            n_events += 1;
-            assembler.push(ev, &mut writer)?;
-        }
-        if n_lines % PROGRESS_EVERY_LINES == 0 {
             progress(&Progress {
                 file: name.clone(),
                 file_index,
                 file_count,
-                bytes: skip_bytes + lines.offset,
+                bytes: skip_bytes + bytes_done.load(Ordering::Relaxed),
                 total_bytes: p.total_bytes,
-                lines: n_lines,
+                lines: lines_done.load(Ordering::Relaxed),
                 done: false,
             });
         }
-    }
-    drop(lines);
+        // Stops the parser early if writing failed.
+        drop(finished);
+        let stats = parsing
+            .join()
+            .map_err(|_| ImportError::Input(format!("{name}: the parser stopped unexpectedly")))?;
+        match write_error {
+            Some(e) => Err(e.into()),
+            None => Ok(stats),
+        }
+    })?;
     assembler.checkpoint(&mut writer)?;
     let deliveries = writer.deliveries_written;
     drop(writer);
+    if bulk {
+        recreate_indexes(&tx).map_err(|e| sql_error(&path, e))?;
+    }
+    let ParseStats {
+        lines: n_lines,
+        events: n_events,
+        skipped: n_skipped,
+        duplicates: n_duplicates,
+        sample,
+        read_error,
+    } = stats;
 
     let imported_bytes = reader.count;
     let imported_hash = reader.hasher.digest();
@@ -492,9 +583,155 @@ fn import_one(
         deliveries,
         skipped: n_skipped,
         skipped_sample: sample,
+        duplicates: n_duplicates,
         seconds: started.elapsed().as_secs_f64(),
         error: read_error,
     })
+}
+
+/// Messages handed from the parsing thread to the writing thread at a time.
+const BATCH: usize = 256;
+
+/// A finished message with its delivery rows, derived on the parsing thread so that the
+/// writing thread only writes.
+type Finished = (MessageState, Vec<DeliveryRow>);
+
+/// Sends finished messages to the writing thread in batches.
+struct BatchSink {
+    batch: Vec<Finished>,
+    out: SyncSender<Vec<Finished>>,
+}
+
+/// The writing side hung up (it failed): stop parsing.
+struct WriterGone;
+
+impl BatchSink {
+    fn flush(&mut self) -> Result<(), WriterGone> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        self.out.send(batch).map_err(|_| WriterGone)
+    }
+}
+
+impl MessageSink for BatchSink {
+    type Error = WriterGone;
+    fn write(&mut self, msg: &mut MessageState) -> Result<(), WriterGone> {
+        let rows = msg.rows();
+        self.batch
+            .push((std::mem::replace(msg, MessageState::placeholder()), rows));
+        if self.batch.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct ParseStats {
+    lines: u64,
+    events: u64,
+    skipped: u64,
+    duplicates: u64,
+    sample: Vec<(u64, String)>,
+    read_error: Option<String>,
+}
+
+/// The reading half of an import: lines → events → assembled messages.
+struct ParseStage<'a, R: Read> {
+    reader: &'a mut HashRead<R>,
+    first_line: u64,
+    parser: &'a mut dyn LineParser,
+    lines_done: &'a AtomicU64,
+    bytes_done: &'a AtomicU64,
+    name: &'a str,
+}
+
+impl<R: Read> ParseStage<'_, R> {
+    fn run(self, assembler: &mut Assembler, sink: &mut BatchSink) -> ParseStats {
+        let mut st = ParseStats::default();
+        let mut lines = LineReader::new(BufReader::with_capacity(256 * 1024, &mut *self.reader));
+        lines.line_no = self.first_line;
+        let mut buf = Vec::new();
+        let mut events = Vec::new();
+        let mut seen = RecentLines::new(RECENT_LINES_REMEMBERED);
+        loop {
+            let line = match lines.next_line(&mut buf) {
+                Ok(Some(l)) => l,
+                Ok(None) => break,
+                Err(e) => {
+                    st.read_error = Some(format!(
+                        "{}: read error after line {}: {e}",
+                        self.name, lines.line_no
+                    ));
+                    break;
+                }
+            };
+            st.lines += 1;
+            let line_no = lines.line_no;
+            if st.lines % PROGRESS_EVERY_LINES == 0 {
+                self.lines_done.store(st.lines, Ordering::Relaxed);
+                self.bytes_done.store(lines.offset, Ordering::Relaxed);
+            }
+            if line.bytes.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            events.clear();
+            if let LineOutcome::Skipped = self.parser.parse_line(line.bytes, line_no, &mut events) {
+                st.skipped += 1;
+                if st.sample.len() < SKIPPED_SAMPLE {
+                    let text = String::from_utf8_lossy(&line.bytes[..line.bytes.len().min(300)]);
+                    st.sample.push((line_no, text.into_owned()));
+                }
+            }
+            // The same line twice (overlapping or concatenated log copies) is one event: it
+            // would otherwise count a delivery again, even in another inferred year.
+            if !events.is_empty() && !seen.insert(xxh3_64(line.bytes)) {
+                st.duplicates += 1;
+                events.clear();
+            }
+            for ev in events.drain(..) {
+                st.events += 1;
+                if assembler.push(ev, sink).is_err() {
+                    return st;
+                }
+            }
+        }
+        self.lines_done.store(st.lines, Ordering::Relaxed);
+        self.bytes_done.store(lines.offset, Ordering::Relaxed);
+        st
+    }
+}
+
+/// On a bulk load (an input bigger than what the store holds), dropping the secondary
+/// indexes and building them once at the end is several times faster than keeping them
+/// up to date row by row. Inside the input's transaction, so a failure restores them.
+fn drop_indexes_for_bulk_load(
+    tx: &rusqlite::Transaction<'_>,
+    input_bytes: Option<u64>,
+) -> rusqlite::Result<bool> {
+    let Some(bytes) = input_bytes else {
+        return Ok(false);
+    };
+    let stored: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM deliveries", [], |r| {
+        r.get(0)
+    })?;
+    // About one delivery per 2 KB of log.
+    if bytes / 2048 < 4 * stored as u64 + 1000 {
+        return Ok(false);
+    }
+    for (drop, _) in crate::store::schema::BULK_INDEXES {
+        tx.execute_batch(drop)?;
+    }
+    Ok(true)
+}
+
+fn recreate_indexes(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    for (_, create) in crate::store::schema::BULK_INDEXES {
+        tx.execute_batch(create)?;
+    }
+    Ok(())
 }
 
 /// Flags failed deliveries whose domain is a small edit away from a mailbox provider or
@@ -504,15 +741,21 @@ pub fn mark_typo_domains(store: &mut Store) -> Result<(), StoreError> {
         let tx = conn.transaction()?;
         let domains = |sql: &str| -> rusqlite::Result<Vec<String>> {
             let mut stmt = tx.prepare(sql)?;
-            let v = stmt.query_map([], |r| r.get(0))?.collect();
-            v
+
+            stmt.query_map([], |r| r.get(0))?.collect()
         };
         let delivered = domains("SELECT DISTINCT domain FROM deliveries WHERE status = 'sent'")?;
         let failed = domains("SELECT DISTINCT domain FROM deliveries WHERE status != 'sent'")?;
         let delivered_set: std::collections::HashSet<&str> =
             delivered.iter().map(String::as_str).collect();
+        // The busiest delivered domains are the ones people mean; comparing with every
+        // domain that ever received mail would grow with the square of the store.
+        let popular = domains(
+            "SELECT domain FROM deliveries WHERE status = 'sent' GROUP BY domain
+             HAVING count(*) >= 3 ORDER BY count(*) DESC, domain LIMIT 2000",
+        )?;
         let mut known: Vec<&str> = crate::classify::provider::well_known_domains().collect();
-        known.extend(delivered.iter().map(String::as_str));
+        known.extend(popular.iter().map(String::as_str));
         let mut suggestions: Vec<(&str, &str)> = Vec::new();
         for d in &failed {
             if d.is_empty() || delivered_set.contains(d.as_str()) {

@@ -180,10 +180,11 @@ impl EnhancedCode {
                 if let Some((code, end)) = parse_at(bytes, start) {
                     let boundary_ok = match bytes.get(end) {
                         None => true,
+                        // `5.1.1.` ending a sentence is a code; `4.4.7.1` is not.
                         Some(&n) => {
-                            !(n.is_ascii_alphanumeric() || n == b'_')
-                                && !(n == b'.'
-                                    && bytes.get(end + 1).is_some_and(u8::is_ascii_digit))
+                            let more_digits =
+                                n == b'.' && bytes.get(end + 1).is_some_and(u8::is_ascii_digit);
+                            !(n.is_ascii_alphanumeric() || n == b'_' || more_digits)
                         }
                     };
                     if boundary_ok {
@@ -228,12 +229,12 @@ impl FromStr for EnhancedCode {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
         let bytes = t.as_bytes();
-        if !bytes.is_empty() && matches!(bytes[0], b'2' | b'4' | b'5') {
-            if let Some((code, end)) = parse_at(bytes, 0) {
-                if end == bytes.len() {
-                    return Ok(code);
-                }
-            }
+        if !bytes.is_empty()
+            && matches!(bytes[0], b'2' | b'4' | b'5')
+            && let Some((code, end)) = parse_at(bytes, 0)
+            && end == bytes.len()
+        {
+            return Ok(code);
         }
         Err(MalformedCode(s.to_string()))
     }

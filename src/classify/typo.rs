@@ -2,15 +2,20 @@
 //! from a domain that did receive mail (`gmial.com` → `gmail.com`).
 
 /// Optimal string alignment distance (Levenshtein plus adjacent transposition), which is
-/// how people mistype: `gmial` is one swap from `gmail`.
+/// how people mistype: `gmial` is one swap from `gmail`. Works on bytes: domain names are
+/// ASCII (IDNs arrive as punycode).
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
+    bounded_distance(a.as_bytes(), b.as_bytes(), usize::MAX)
+}
+
+/// The distance, or something above `max` as soon as it must exceed `max`.
+fn bounded_distance(a: &[u8], b: &[u8], max: usize) -> usize {
     let mut prev2 = vec![0usize; b.len() + 1];
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0usize; b.len() + 1];
     for i in 1..=a.len() {
         cur[0] = i;
+        let mut row_min = cur[0];
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
             let mut best = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
@@ -18,6 +23,10 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
                 best = best.min(prev2[j - 2] + 1);
             }
             cur[j] = best;
+            row_min = row_min.min(best);
+        }
+        if row_min > max {
+            return max.saturating_add(1);
         }
         std::mem::swap(&mut prev2, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
@@ -27,10 +36,13 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 /// The domain `failed` was probably meant to be, from `candidates` (well-known providers
 /// and domains that received mail). Short domains need a closer match, so `aol.com` does
-/// not claim every three-letter domain.
+/// not claim every three-letter domain; names that differ only in digits
+/// (`shop2.example` / `shop3.example`) are different domains, not typos.
 pub fn suggest<'a>(failed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let failed = failed.to_ascii_lowercase();
     let max = if failed.len() <= 8 { 1 } else { 2 };
+    let letters = |s: &str| -> String { s.chars().filter(|c| !c.is_ascii_digit()).collect() };
+    let failed_letters = letters(&failed);
     let mut best: Option<(usize, &'a str)> = None;
     for c in candidates {
         if c.eq_ignore_ascii_case(&failed) {
@@ -39,8 +51,8 @@ pub fn suggest<'a>(failed: &str, candidates: impl IntoIterator<Item = &'a str>) 
         if c.len().abs_diff(failed.len()) > max {
             continue;
         }
-        let d = edit_distance(&failed, c);
-        if d <= max && best.is_none_or(|(bd, _)| d < bd) {
+        let d = bounded_distance(failed.as_bytes(), c.as_bytes(), max);
+        if d <= max && best.is_none_or(|(bd, _)| d < bd) && letters(c) != failed_letters {
             best = Some((d, c));
         }
     }
@@ -80,5 +92,10 @@ mod tests {
         }
         assert_eq!(edit_distance("gmial", "gmail"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(suggest("shop2.example", ["shop3.example"]), None);
+        assert_eq!(
+            suggest("shopp.example", ["shop.example"]),
+            Some("shop.example")
+        );
     }
 }

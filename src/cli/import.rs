@@ -111,6 +111,11 @@ pub fn summary_line(r: &FileReport) -> String {
     } else {
         ", 0 skipped".to_string()
     };
+    let skipped = if r.duplicates > 0 {
+        format!("{skipped}, {} repeated lines counted once", r.duplicates)
+    } else {
+        skipped
+    };
     format!(
         "{name}: {format}{state}: {} lines read, {} events, {} deliveries{skipped}, {:.2}s",
         r.lines_read, r.events, r.deliveries, r.seconds

@@ -1,6 +1,7 @@
 //! The command-line contract (DESIGN.md): non-interactive commands. Nothing here touches
 //! the terminal beyond printing; the TUI lives in `tui`.
 
+mod explain;
 mod export;
 mod import;
 mod report;
@@ -64,6 +65,13 @@ pub enum Command {
         /// Queue lifetime for "at risk" (e.g. 5d, 48h).
         #[arg(long, value_name = "DUR", value_parser = parse_duration)]
         queue_lifetime: Option<i64>,
+    },
+    /// Print the explanation panel of an enhanced status code (e.g. 4.4.7), with your own
+    /// evidence from the store. Panels in ~/.config/sendlog/knowledge/CODE.toml (or
+    /// $SENDLOG_KNOWLEDGE_DIR) add to or replace the built-in ones.
+    Explain {
+        #[arg(value_name = "CODE")]
+        code: String,
     },
     /// Export records.
     Export {
@@ -131,12 +139,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Export {
             what: ExportWhat::Deliveries { status, format },
         }) => export::deliveries(db, &status, format),
+        Some(Command::Explain { code }) => explain::run(db, &code),
         None => {
             use std::io::IsTerminal;
             if !std::io::stdout().is_terminal() {
-                anyhow::bail!(
-                    "the terminal UI needs a terminal; use `sendlog import`, `sendlog report` or `sendlog export deliveries` in scripts"
-                );
+                // Scripts and pipes get what they can use: the import, then the report.
+                if !args.files.is_empty() {
+                    let code = import::run(db, &args.import, &args.files)?;
+                    if code != ExitCode::SUCCESS {
+                        return Ok(code);
+                    }
+                }
+                return report::run(db, false, args.import.queue_lifetime);
             }
             let store = open_store(db)?;
             let options = crate::import::ImportOptions {

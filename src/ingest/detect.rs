@@ -27,12 +27,12 @@ pub fn detect(head: &[u8]) -> Option<Format> {
             break;
         }
         scratch.clear();
-        if !matches!(
-            postfix.parse_line(line, 0, &mut scratch),
-            LineOutcome::Skipped
-        ) && looks_like_syslog_postfix(line)
-        {
-            hits += 1;
+        match postfix.parse_line(line, 0, &mut scratch) {
+            LineOutcome::Skipped => {}
+            // Pasted message parts (`QUEUEID: to=<…>, …, status=sent`) count when they
+            // carry an event; Postfix's own chatter counts when its program is named.
+            LineOutcome::Parsed => hits += 1,
+            LineOutcome::Ignored => hits += usize::from(looks_like_syslog_postfix(line)),
         }
     }
     (hits >= 3 || (hits > 0 && hits == lines)).then_some(Format::Postfix)

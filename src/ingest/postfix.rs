@@ -7,6 +7,9 @@
 //! JSON-wrapped lines (journald `-o json`, log shippers) carrying the message and program.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use super::timestamp::{YearTracker, parse_rfc3339};
 use super::{AttemptStatus, Event, EventKind, LineOutcome};
@@ -69,23 +72,14 @@ fn parse_program(token: &[u8]) -> Option<Program<'_>> {
         return None;
     }
     let daemon = daemon_of(daemon)?;
-    // A known daemon under a syslog name that is not Postfix's (`dovecot/lmtp`) is
-    // still foreign unless the name says postfix or follows postfix's multi-instance form.
-    if !contains(syslog_name, b"postfix")
-        && !matches!(
-            daemon,
-            Daemon::Delivery { .. }
-                | Daemon::Qmgr
-                | Daemon::Cleanup
-                | Daemon::Pickup
-                | Daemon::Smtpd
-                | Daemon::Bounce
-        )
-    {
-        return None;
-    }
-    if contains(syslog_name, b"dovecot") || contains(syslog_name, b"amavis") {
-        return None;
+    // Postfix's own names (`postfix`, `postfix-out2`, `postfix/submission`) are the
+    // common case; a custom syslog_name counts only for the daemons that carry mail, and
+    // programs known to share daemon names are not Postfix.
+    if !syslog_name.starts_with(b"postfix") {
+        let mail_daemon = !matches!(daemon, Daemon::Other);
+        if !mail_daemon || contains(syslog_name, &DOVECOT) || contains(syslog_name, &AMAVIS) {
+            return None;
+        }
     }
     Some(Program {
         syslog_name,
@@ -93,8 +87,22 @@ fn parse_program(token: &[u8]) -> Option<Program<'_>> {
     })
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(hay, needle).is_some()
+// Searchers built once: building one per line showed up in profiles.
+static DOVECOT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("dovecot"));
+static AMAVIS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("amavis"));
+static SUSPENDED: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new("delivery temporarily suspended"));
+static COMPOSE_BAR: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(" | "));
+static COLON_SPACE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(": "));
+static REPLY_MARKERS: LazyLock<[Finder<'static>; 2]> = LazyLock::new(|| {
+    [
+        Finder::new("said: "),
+        Finder::new("refused to talk to me: "),
+    ]
+});
+
+fn contains(hay: &[u8], needle: &Finder<'_>) -> bool {
+    needle.find(hay).is_some()
 }
 
 fn next_token(s: &[u8]) -> (&[u8], &[u8]) {
@@ -182,9 +190,8 @@ fn fields(mut s: &[u8]) -> Fields<'_> {
                 .map(|i| i + 1)
                 .unwrap_or(rest.len())
         } else {
-            memchr::memmem::find(rest, b", ")
-                .or_else(|| memchr::memchr(b' ', rest))
-                .unwrap_or(rest.len())
+            // Values carry no spaces or commas; the text after `status=x` does.
+            memchr::memchr2(b',', b' ', rest).unwrap_or(rest.len())
         };
         let value = &rest[..value_end];
         let mut after = &rest[value_end..];
@@ -221,9 +228,9 @@ fn fields(mut s: &[u8]) -> Fields<'_> {
 
 /// The SMTP reply code in a Postfix diagnostic: `said: 550 …`, `refused to talk to me: 550 …`.
 fn reply_code(text: &[u8]) -> Option<u16> {
-    for marker in [&b"said: "[..], b"refused to talk to me: ", b"said:"] {
-        if let Some(i) = memchr::memmem::find(text, marker) {
-            let t = trim_start(&text[i + marker.len()..]);
+    for marker in REPLY_MARKERS.iter() {
+        if let Some(i) = marker.find(text) {
+            let t = trim_start(&text[i + marker.needle().len()..]);
             if t.len() >= 3 && t[..3].iter().all(u8::is_ascii_digit) && matches!(t[0], b'2'..=b'5')
             {
                 return std::str::from_utf8(&t[..3]).ok()?.parse().ok();
@@ -243,7 +250,8 @@ fn reply_code(text: &[u8]) -> Option<u16> {
 
 impl PostfixParser {
     pub fn new(years: YearTracker) -> Self {
-        PostfixParser { years, last_ts: 0 }
+        let last_ts = years.fallback_ts;
+        PostfixParser { years, last_ts }
     }
 
     /// Parses one line, pushing its events (at most one) to `out`.
@@ -262,7 +270,11 @@ impl PostfixParser {
             self.last_ts = ts;
         }
         let host = j.host.as_deref().unwrap_or("");
-        let prog = j.program.as_deref().map(|p| format!("{p}:"));
+        let prog = j
+            .program
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .map(|p| format!("{p}:"));
         let program = match &prog {
             Some(p) => match parse_program(p.as_bytes()) {
                 Some(p) => Some(p),
@@ -276,7 +288,7 @@ impl PostfixParser {
     fn parse_syslog(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
         let mut s = raw;
         // docker compose: `mail    | Jul 19 …`
-        if let Some(bar) = memchr::memmem::find(&s[..s.len().min(64)], b" | ") {
+        if let Some(bar) = COMPOSE_BAR.find(&s[..s.len().min(64)]) {
             let name = &s[..bar];
             if !name.is_empty() && !name.trim_ascii().contains(&b' ') && !name.contains(&b':') {
                 s = &s[bar + 3..];
@@ -325,12 +337,12 @@ impl PostfixParser {
     ) -> LineOutcome {
         msg = trim_start(msg);
         // Solaris: `[ID 197553 mail.info] `
-        if msg.starts_with(b"[ID ") {
-            if let Some(i) = memchr::memchr(b']', msg) {
-                msg = trim_start(&msg[i + 1..]);
-            }
+        if msg.starts_with(b"[ID ")
+            && let Some(i) = memchr::memchr(b']', msg)
+        {
+            msg = trim_start(&msg[i + 1..]);
         }
-        let Some(colon) = memchr::memmem::find(msg, b": ") else {
+        let Some(colon) = COLON_SPACE.find(msg) else {
             return if program.is_some() {
                 LineOutcome::Ignored
             } else {
@@ -363,6 +375,7 @@ impl PostfixParser {
                 h.push_str(&String::from_utf8_lossy(p.syslog_name));
                 h
             }
+            _ if host.is_empty() => "unknown".to_string(),
             _ => lossy(host),
         };
         let ts = self.last_ts;
@@ -446,7 +459,7 @@ impl PostfixParser {
 fn infer_daemon(body: &[u8]) -> Daemon {
     if body.starts_with(b"to=") {
         Daemon::Delivery {
-            suspending: contains(body, b"delivery temporarily suspended"),
+            suspending: contains(body, &SUSPENDED),
         }
     } else if body.starts_with(b"from=") || body == b"removed" {
         Daemon::Qmgr
@@ -610,6 +623,15 @@ mod tests {
         );
         let (o, _) = parse(r#"{"MESSAGE":"hello","SYSLOG_IDENTIFIER":"cron"}"#);
         assert!(matches!(o, LineOutcome::Skipped));
+    }
+
+    #[test]
+    fn reply_text_with_commas_does_not_hide_the_status() {
+        let (_, ev) = parse(
+            "Feb 15 07:32:34 relay.cs.tcd.ie postfix/smtp[2636]: [ID 197553 mail.info] 0175B38CD: to=<u42819773@cs.tcd.ie>, relay=127.0.0.1[127.0.0.1], delay=26, status=sent (250 2.6.0 Ok, id=00506-20, from MTA([127.0.0.1]:11025): 250 Ok: queued as 08CF538D5)",
+        );
+        assert_eq!(ev[0].kind, EventKind::Attempt(AttemptStatus::Sent));
+        assert_eq!(ev[0].reply_code, Some(250));
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub struct YearTracker {
     reference_month: Option<u32>,
     last_month: Option<u32>,
     hour_cache: Option<((i32, u32, u32, u32), i64)>,
+    /// The time to use for lines that carry no stamp at all (pasted message parts).
+    pub fallback_ts: i64,
 }
 
 impl YearTracker {
@@ -27,6 +29,10 @@ impl YearTracker {
             reference_month: None,
             last_month: None,
             hour_cache: None,
+            fallback_ts: NaiveDate::from_ymd_opt(year, 1, 1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc().timestamp())
+                .unwrap_or(0),
         }
     }
 
@@ -43,6 +49,7 @@ impl YearTracker {
             reference_month: Some(dt.month()),
             last_month: None,
             hour_cache: None,
+            fallback_ts: epoch,
         }
     }
 
@@ -126,6 +133,42 @@ impl YearTracker {
     }
 }
 
+/// The month of a classic stamp at the start of a line (after an optional docker-compose
+/// `name | ` prefix).
+pub fn line_month(line: &[u8]) -> Option<u32> {
+    let s = match memchr::memmem::find(&line[..line.len().min(64)], b" | ") {
+        Some(i) => &line[i + 3..],
+        None => line,
+    };
+    let m = s.get(..3)?;
+    MONTHS
+        .iter()
+        .position(|name| m == *name)
+        .map(|i| i as u32 + 1)
+}
+
+/// The year of the first line of a plain file whose stamps carry no year, from the months
+/// of its first and last lines and its modification time: the last line was written no
+/// later than the mtime, and a first month after the last month means the log crossed a
+/// new year. (A log spanning more than a year cannot be told apart: use `--year`.)
+pub fn first_year(first_month: u32, last_month: u32, mtime: i64) -> i32 {
+    use chrono::Datelike;
+    let m = Local
+        .timestamp_opt(mtime, 0)
+        .single()
+        .unwrap_or_else(Local::now);
+    let last_year = if last_month > m.month() {
+        m.year() - 1
+    } else {
+        m.year()
+    };
+    if first_month > last_month {
+        last_year - 1
+    } else {
+        last_year
+    }
+}
+
 fn digit(b: u8) -> Option<u32> {
     b.is_ascii_digit().then(|| u32::from(b - b'0'))
 }
@@ -183,6 +226,22 @@ mod tests {
         assert_eq!(ymd(a), "2025-12-30 10:00:00");
         let (b, _) = t.parse_classic(b"Jan  2 10:00:00").unwrap();
         assert_eq!(ymd(b), "2026-01-02 10:00:00");
+    }
+
+    #[test]
+    fn first_year_from_the_last_line_and_mtime() {
+        let nov_2026 = Local
+            .with_ymd_and_hms(2026, 11, 28, 12, 0, 0)
+            .unwrap()
+            .timestamp();
+        // Aug → Feb, copied in November: the log ran Aug 2025 → Feb 2026.
+        assert_eq!(first_year(8, 2, nov_2026), 2025);
+        // Jan → Apr: 2026.
+        assert_eq!(first_year(1, 4, nov_2026), 2026);
+        // Dec → Dec, written in November: last December was 2025.
+        assert_eq!(first_year(12, 12, nov_2026), 2025);
+        assert_eq!(line_month(b"mail    | Jul 19 08:03:44 mail"), Some(7));
+        assert_eq!(line_month(b"2019-04-11T19:41:56"), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! parameter is bound; no SQL is built from input.
 
 pub mod browse;
+pub mod evidence;
 pub mod report;
 pub mod schema;
 pub mod write;
@@ -144,6 +145,10 @@ impl Store {
                 .pragma_update(None, "journal_mode", "WAL")
                 .map_err(|e| self.err(e))?;
         }
+        // 32 MiB of page cache: an import's transaction then rarely spills pages early.
+        self.conn
+            .pragma_update(None, "cache_size", -32_768)
+            .map_err(|e| self.err(e))?;
         self.conn
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| self.err(e))?;

@@ -193,10 +193,9 @@ impl Store {
             let mut stmt = self
                 .conn
                 .prepare_cached("SELECT status, count(*) FROM deliveries GROUP BY status")?;
-            let v = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect();
-            v
+
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
         };
         for (status, n) in run().map_err(|e| self.err(e))? {
             t.deliveries += n;
@@ -365,7 +364,9 @@ impl Store {
                 let life =
                     lifetime.unwrap_or_else(|| crate::triage::default_queue_lifetime(&format));
                 let age = now - a.queued_since;
-                if age as f64 >= life as f64 * warn_fraction {
+                // Past the lifetime, the expiry simply is not in the imported logs: that
+                // mail is not at risk any more, it is stale.
+                if age as f64 >= life as f64 * warn_fraction && age < life {
                     a.seconds_left = life - age;
                     out.push(a);
                 }
@@ -381,16 +382,15 @@ impl Store {
                 "SELECT domain, typo_of, count(*) FROM deliveries WHERE typo_of IS NOT NULL
                  GROUP BY domain, typo_of ORDER BY count(*) DESC, domain",
             )?;
-            let v = stmt
-                .query_map([], |r| {
-                    Ok(TypoDomain {
-                        domain: r.get(0)?,
-                        suggestion: r.get(1)?,
-                        count: r.get(2)?,
-                    })
-                })?
-                .collect();
-            v
+
+            stmt.query_map([], |r| {
+                Ok(TypoDomain {
+                    domain: r.get(0)?,
+                    suggestion: r.get(1)?,
+                    count: r.get(2)?,
+                })
+            })?
+            .collect()
         };
         run().map_err(|e| self.err(e))
     }
@@ -400,18 +400,17 @@ impl Store {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT path, format, lines_read, events, lines_skipped FROM sources ORDER BY id",
             )?;
-            let v = stmt
-                .query_map([], |r| {
-                    Ok(SourceInfo {
-                        path: r.get(0)?,
-                        format: r.get(1)?,
-                        lines_read: r.get(2)?,
-                        events: r.get(3)?,
-                        lines_skipped: r.get(4)?,
-                    })
-                })?
-                .collect();
-            v
+
+            stmt.query_map([], |r| {
+                Ok(SourceInfo {
+                    path: r.get(0)?,
+                    format: r.get(1)?,
+                    lines_read: r.get(2)?,
+                    events: r.get(3)?,
+                    lines_skipped: r.get(4)?,
+                })
+            })?
+            .collect()
         };
         run().map_err(|e| self.err(e))
     }

@@ -79,6 +79,9 @@ CREATE TABLE attempts (
     delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
     seq         INTEGER NOT NULL,
     ts          INTEGER NOT NULL,
+    -- identical attempts in a row are one row: `repeats` of them, the last at last_ts
+    last_ts     INTEGER NOT NULL,
+    repeats     INTEGER NOT NULL,
     status      TEXT NOT NULL,
     code        TEXT,
     reply_code  INTEGER,
@@ -102,3 +105,48 @@ CREATE INDEX deliveries_failed_cause ON deliveries(code, cause) WHERE status != 
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Secondary indexes with text keys that a bulk load drops and rebuilds once at the end
+/// (`import.rs`): (drop, create). Each create is the migration's own statement.
+pub const BULK_INDEXES: &[(&str, &str)] = &[
+    (
+        "DROP INDEX IF EXISTS messages_key",
+        "CREATE INDEX messages_key ON messages(host, queue_id)",
+    ),
+    (
+        "DROP INDEX IF EXISTS deliveries_group",
+        "CREATE INDEX deliveries_group ON deliveries(status, code, domain)",
+    ),
+    (
+        "DROP INDEX IF EXISTS deliveries_code_id",
+        "CREATE INDEX deliveries_code_id ON deliveries(code, id)",
+    ),
+    (
+        "DROP INDEX IF EXISTS deliveries_recipient",
+        "CREATE INDEX deliveries_recipient ON deliveries(recipient)",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bulk_indexes_are_the_migrations_own() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for m in MIGRATIONS {
+            conn.execute_batch(m).unwrap();
+        }
+        for (_, create) in BULK_INDEXES {
+            let name = create.split_whitespace().nth(2).unwrap();
+            let sql: String = conn
+                .query_row(
+                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                    [name],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(&sql, create);
+        }
+    }
+}

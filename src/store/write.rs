@@ -1,10 +1,10 @@
 //! Writing assembled messages. One import of one input is one transaction: a killed import
 //! leaves the store as it was before that input, and the next import redoes it.
 
-use rusqlite::{Transaction, params};
+use rusqlite::{Statement, Transaction, params};
 
 use crate::ingest::AttemptStatus;
-use crate::triage::{AttemptRecord, DeliveryState, MessageSink, MessageState};
+use crate::triage::{AttemptRecord, DeliveryRow, DeliveryState, MessageSink, MessageState, SourceRef};
 
 use super::{Store, StoreError};
 
@@ -12,22 +12,46 @@ pub struct MessageWriter<'t> {
     tx: &'t Transaction<'t>,
     path: String,
     pub deliveries_written: u64,
+    // Prepared once: the statement cache would compare the SQL text on every row.
+    insert_message: Statement<'t>,
+    insert_delivery: Statement<'t>,
+    insert_attempt: Statement<'t>,
 }
 
 impl<'t> MessageWriter<'t> {
-    pub fn new(tx: &'t Transaction<'t>, path: &str) -> Self {
-        MessageWriter {
+    pub fn new(tx: &'t Transaction<'t>, path: &str) -> super::Result<Self> {
+        let prepare = |sql| tx.prepare(sql).map_err(|e| super::sql_error(path, e));
+        Ok(MessageWriter {
             tx,
             path: path.to_string(),
             deliveries_written: 0,
-        }
+            insert_message: prepare(
+                "INSERT INTO messages (host, queue_id, first_seen, last_seen, message_id, sender, subject,
+                 expired_at, closed, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?,
+            insert_delivery: prepare(
+                "INSERT INTO deliveries (message_ref, recipient, orig_recipient, domain, provider, host, status, code,
+                 reply_code, reason, cause, final_text, last_deferral_code, last_deferral_text, attempts, deferrals,
+                 first_attempt, last_attempt, relay, source, expired_at, expired_source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+            )?,
+            insert_attempt: prepare(
+                "INSERT INTO attempts (delivery_id, seq, ts, last_ts, repeats, status, code, reply_code, relay, text,
+                 counted, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?,
+        })
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
         super::sql_error(&self.path, source)
     }
 
-    fn write_message(&mut self, m: &mut MessageState) -> rusqlite::Result<()> {
+    /// Writes a message whose delivery rows were already derived (on the parsing thread).
+    pub fn write_with_rows(&mut self, m: &mut MessageState, rows: &[DeliveryRow]) -> super::Result<()> {
+        self.write_message(m, rows).map_err(|e| self.err(e))
+    }
+
+    fn write_message(&mut self, m: &mut MessageState, rows: &[DeliveryRow]) -> rusqlite::Result<()> {
         let tx = self.tx;
         let id = match m.db_id {
             Some(id) => {
@@ -54,11 +78,7 @@ impl<'t> MessageWriter<'t> {
                 id
             }
             None => {
-                tx.prepare_cached(
-                    "INSERT INTO messages (host, queue_id, first_seen, last_seen, message_id, sender, subject,
-                     expired_at, closed, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )?
-                .execute(params![
+                self.insert_message.execute(params![
                     m.host,
                     m.queue_id,
                     m.first_seen,
@@ -75,55 +95,46 @@ impl<'t> MessageWriter<'t> {
                 id
             }
         };
-        let mut ins_delivery = tx.prepare_cached(
-            "INSERT INTO deliveries (message_ref, recipient, orig_recipient, domain, provider, host, status, code,
-             reply_code, reason, cause, final_text, last_deferral_code, last_deferral_text, attempts, deferrals,
-             first_attempt, last_attempt, relay, source, expired_at, expired_source)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
-        )?;
-        let mut ins_attempt = tx.prepare_cached(
-            "INSERT INTO attempts (delivery_id, seq, ts, status, code, reply_code, relay, text, counted, source)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?;
-        for d in &m.deliveries {
-            let r = crate::triage::assemble::derive_row(&m.host, d);
-            ins_delivery.execute(params![
+        for (d, r) in m.deliveries.iter().zip(rows) {
+            self.insert_delivery.execute(params![
                 id,
-                r.recipient,
-                r.orig_recipient,
-                r.domain,
+                &r.recipient,
+                &r.orig_recipient,
+                &r.domain,
                 r.provider,
-                r.host,
+                &r.host,
                 r.status,
-                r.code,
+                &r.code,
                 r.reply_code,
                 r.reason.map(|x| x.as_str()),
                 r.cause.map(|x| x.as_str()),
-                r.final_text,
-                r.last_deferral_code,
-                r.last_deferral_text,
+                &r.final_text,
+                &r.last_deferral_code,
+                &r.last_deferral_text,
                 r.attempts,
                 r.deferrals,
                 r.first_attempt,
                 r.last_attempt,
-                r.relay,
-                r.source,
+                &r.relay,
+                &r.source,
                 d.expired.as_ref().map(|e| e.0),
-                d.expired.as_ref().map(|e| e.1.as_str()),
+                d.expired.as_ref().map(|e| e.1.to_string()),
             ])?;
             let delivery_id = tx.last_insert_rowid();
             for (seq, a) in d.attempts.iter().enumerate() {
-                ins_attempt.execute(params![
+                self.insert_attempt.execute(params![
                     delivery_id,
                     seq as i64,
                     a.ts,
+                    a.last_ts,
+                    a.repeats,
                     a.status.as_str(),
                     a.code,
                     a.reply_code,
                     a.relay,
                     a.text,
                     a.counted,
-                    a.source
+                    a.source.to_string()
                 ])?;
             }
             self.deliveries_written += 1;
@@ -135,7 +146,8 @@ impl<'t> MessageWriter<'t> {
 impl MessageSink for MessageWriter<'_> {
     type Error = StoreError;
     fn write(&mut self, msg: &mut MessageState) -> Result<(), StoreError> {
-        self.write_message(msg).map_err(|e| self.err(e))
+        let rows = msg.rows();
+        self.write_message(msg, &rows).map_err(|e| self.err(e))
     }
 }
 
@@ -181,7 +193,7 @@ impl Store {
                  WHERE message_ref = ?1 ORDER BY id",
             )?;
             let mut astmt = self.conn.prepare_cached(
-                "SELECT ts, status, code, reply_code, relay, text, counted, source FROM attempts
+                "SELECT ts, status, code, reply_code, relay, text, counted, source, last_ts, repeats FROM attempts
                  WHERE delivery_id = ?1 ORDER BY seq",
             )?;
             for m in &mut msgs {
@@ -195,7 +207,8 @@ impl Store {
                                 recipient: r.get(1)?,
                                 orig_recipient: r.get(2)?,
                                 attempts: Vec::new(),
-                                expired: at.map(|t| (t, src.unwrap_or_default())),
+                                expired: at
+                                    .map(|t| (t, SourceRef::parse(&src.unwrap_or_default()))),
                             },
                         ))
                     })?
@@ -206,13 +219,17 @@ impl Store {
                             let status: String = r.get(1)?;
                             Ok(AttemptRecord {
                                 ts: r.get(0)?,
+                                last_ts: r.get(8)?,
+                                repeats: r.get(9)?,
                                 status: status_from_str(&status),
                                 code: r.get(2)?,
                                 reply_code: r.get(3)?,
                                 relay: r.get(4)?,
                                 text: r.get(5)?,
                                 counted: r.get(6)?,
-                                source: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                                source: SourceRef::parse(
+                                    &r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                                ),
                             })
                         })?
                         .collect::<rusqlite::Result<_>>()?;

@@ -7,7 +7,7 @@
 //! * an expiry applies to every recipient of the message not yet sent or bounced, groups
 //!   under 4.4.7, and keeps the last deferral as its cause;
 //! * queue ids are reused over time, so a message is keyed by host + queue id and a new
-//!   queue file (or a long silence) starts a new message.
+//!   queue file starts a new message.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,20 +15,52 @@ use std::sync::Arc;
 use crate::classify::{self, EnhancedCode, Reason};
 use crate::ingest::{AttemptStatus, Event, EventKind};
 
-/// Postfix's default queue lifetime is 5 days; past twice that, the same queue id is
-/// another message even without a `removed` line between them.
-const REUSE_WINDOW_SECS: i64 = 10 * 86_400;
+/// Where an event was read: `file:line`. The file name is shared, not copied per line.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceRef {
+    pub file: Arc<str>,
+    pub line: u64,
+}
+
+impl SourceRef {
+    /// Reads back a stored `file:line` (a file name may itself hold colons).
+    pub fn parse(s: &str) -> SourceRef {
+        match s
+            .rsplit_once(':')
+            .and_then(|(f, l)| Some((f, l.parse().ok()?)))
+        {
+            Some((file, line)) => SourceRef {
+                file: Arc::from(file),
+                line,
+            },
+            None => SourceRef {
+                file: Arc::from(s),
+                line: 0,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for SourceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptRecord {
     pub ts: i64,
+    /// Identical attempts in a row (a deferral retried for days with the same reply) are
+    /// one record: `repeats` of them, the last at `last_ts`.
+    pub last_ts: i64,
+    pub repeats: u32,
     pub status: AttemptStatus,
     pub code: Option<String>,
     pub reply_code: Option<u16>,
     pub relay: Option<String>,
     pub text: Option<String>,
     pub counted: bool,
-    pub source: String,
+    pub source: SourceRef,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +69,7 @@ pub struct DeliveryState {
     pub orig_recipient: Option<String>,
     pub attempts: Vec<AttemptRecord>,
     /// When and where this recipient expired (its own expiry, or its message's).
-    pub expired: Option<(i64, String)>,
+    pub expired: Option<(i64, SourceRef)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +134,25 @@ impl MessageState {
         }
     }
 
+    /// An empty stand-in left behind when a message is moved out of a sink's hands.
+    pub fn placeholder() -> Self {
+        MessageState {
+            db_id: None,
+            host: String::new(),
+            queue_id: String::new(),
+            format: "",
+            first_seen: 0,
+            last_seen: 0,
+            message_id: None,
+            sender: None,
+            subject: None,
+            expired_at: None,
+            closed: false,
+            deliveries: Vec::new(),
+            dirty: false,
+        }
+    }
+
     fn has_activity(&self) -> bool {
         !self.deliveries.is_empty() || self.sender.is_some() || self.message_id.is_some()
     }
@@ -158,8 +209,13 @@ fn underlying_text(text: &str) -> &str {
         .unwrap_or(text)
 }
 
+/// The attempt's logged code, unless it contradicts the log's own decision (a success
+/// code on a deferral, seen on real Postfix `local` lines): the decision wins.
 fn code_of(a: &AttemptRecord) -> Option<EnhancedCode> {
-    a.code.as_deref().and_then(|c| c.parse().ok())
+    a.code
+        .as_deref()
+        .and_then(|c| c.parse::<EnhancedCode>().ok())
+        .filter(|c| (c.class == 2) == (a.status == AttemptStatus::Sent))
 }
 
 fn verdict_of(a: &AttemptRecord) -> classify::Verdict {
@@ -169,7 +225,10 @@ fn verdict_of(a: &AttemptRecord) -> classify::Verdict {
 /// The grouping code of an attempt: the logged code unless it is a bare X.0.0 and the
 /// text names a better one; else the reply's class; else the status's.
 fn grouping_code(a: &AttemptRecord, verdict: &classify::Verdict) -> EnhancedCode {
-    if let Some(c) = verdict.code {
+    if let Some(c) = verdict
+        .code
+        .filter(|c| (c.class == 2) == (a.status == AttemptStatus::Sent))
+    {
         return c;
     }
     let class = match a.reply_code {
@@ -217,7 +276,7 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
             Some(a),
             Some(Reason::Delivered),
             None,
-            Some(a.source.clone()),
+            Some(a.source.to_string()),
         )
     } else if let Some(a) = bounced {
         let v = verdict_of(a);
@@ -228,7 +287,7 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
             Some(a),
             Some(v.reason),
             Some(v.reason),
-            Some(a.source.clone()),
+            Some(a.source.to_string()),
         )
     } else if let Some((_, src)) = &d.expired {
         let cause = deferral_verdict.map(|v| v.reason);
@@ -238,7 +297,7 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
             None,
             Some(Reason::Expired),
             cause,
-            Some(src.clone()),
+            Some(src.to_string()),
         )
     } else {
         match last_deferral {
@@ -250,7 +309,7 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
                     Some(a),
                     Some(v.reason),
                     Some(v.reason),
-                    Some(a.source.clone()),
+                    Some(a.source.to_string()),
                 )
             }
             None => ("deferred", EnhancedCode::generic(4), None, None, None, None),
@@ -280,17 +339,27 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
                 .to_string()
         }),
         last_deferral_text: last_deferral.and_then(|a| a.text.clone()),
-        attempts: d.attempts.iter().filter(|a| a.counted).count() as u32,
+        attempts: d
+            .attempts
+            .iter()
+            .filter(|a| a.counted)
+            .map(|a| a.repeats)
+            .sum(),
         deferrals: d
             .attempts
             .iter()
             .filter(|a| a.status == AttemptStatus::Deferred)
-            .count() as u32,
+            .map(|a| a.repeats)
+            .sum(),
         first_attempt: d.attempts.iter().map(|a| a.ts).min(),
-        last_attempt: d.attempts.iter().map(|a| a.ts).max(),
+        last_attempt: d.attempts.iter().map(|a| a.last_ts).max(),
         relay: deciding.or(last_deferral).and_then(|a| a.relay.clone()),
         source,
     }
+}
+
+fn message_key(host: &str, queue_id: &str) -> String {
+    format!("{host}\0{queue_id}")
 }
 
 /// Receives finished (or checkpointed) messages.
@@ -302,7 +371,10 @@ pub trait MessageSink {
 /// Collects messages by (host, queue id). Finished messages go to the sink as soon as
 /// they are complete, so memory follows the queue's size, not the file's.
 pub struct Assembler {
-    open: HashMap<(Arc<str>, Arc<str>), MessageState>,
+    /// Open messages by `host \0 queue_id`.
+    open: HashMap<String, MessageState>,
+    /// Reused to build lookup keys without allocating per event.
+    key_buf: String,
     pub format: &'static str,
     pub source_name: Arc<str>,
 }
@@ -311,6 +383,7 @@ impl Assembler {
     pub fn new(format: &'static str) -> Self {
         Assembler {
             open: HashMap::new(),
+            key_buf: String::new(),
             format,
             source_name: Arc::from(""),
         }
@@ -319,10 +392,7 @@ impl Assembler {
     /// Takes back messages left open by an earlier import (still queued at its end).
     pub fn resume(&mut self, messages: Vec<MessageState>) {
         for m in messages {
-            self.open.insert(
-                (Arc::from(m.host.as_str()), Arc::from(m.queue_id.as_str())),
-                m,
-            );
+            self.open.insert(message_key(&m.host, &m.queue_id), m);
         }
     }
 
@@ -330,35 +400,56 @@ impl Assembler {
         self.open.len()
     }
 
-    fn source(&self, line: u64) -> String {
-        format!("{}:{}", self.source_name, line)
+    fn source(&self, line: u64) -> SourceRef {
+        SourceRef {
+            file: self.source_name.clone(),
+            line,
+        }
+    }
+
+    fn finish<S: MessageSink>(
+        &mut self,
+        mut msg: MessageState,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        msg.closed = true;
+        msg.dirty = true;
+        sink.write(&mut msg)
     }
 
     pub fn push<S: MessageSink>(&mut self, ev: Event, sink: &mut S) -> Result<(), S::Error> {
-        let key = (
-            Arc::<str>::from(ev.host.as_str()),
-            Arc::<str>::from(ev.queue_id.as_str()),
-        );
-        // A new queue file under a known id, or a long silence, means the id was reused:
-        // the old message is finished.
-        let reused = match self.open.get(&key) {
-            Some(m) => {
-                (ev.kind == EventKind::Created && m.has_activity())
-                    || ev.ts - m.last_seen > REUSE_WINDOW_SECS
-            }
-            None => false,
-        };
-        if reused && let Some(mut old) = self.open.remove(&key) {
-            old.closed = true;
-            old.dirty = true;
-            sink.write(&mut old)?;
+        let mut key = std::mem::take(&mut self.key_buf);
+        key.clear();
+        key.push_str(&ev.host);
+        key.push('\0');
+        key.push_str(&ev.queue_id);
+        let result = self.push_keyed(&key, ev, sink);
+        self.key_buf = key;
+        result
+    }
+
+    fn push_keyed<S: MessageSink>(
+        &mut self,
+        key: &str,
+        ev: Event,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        // A new queue file under a known id means the id was reused: the old message is
+        // finished. (A time gap alone decides nothing: yearless stamps and out-of-order
+        // log pieces make gaps that are not reuse.)
+        if ev.kind == EventKind::Created
+            && self.open.get(key).is_some_and(MessageState::has_activity)
+            && let Some(old) = self.open.remove(key)
+        {
+            self.finish(old, sink)?;
         }
         let source = self.source(ev.line);
         let format = self.format;
-        let msg = self
-            .open
-            .entry(key.clone())
-            .or_insert_with(|| MessageState::new(&ev, format));
+        if !self.open.contains_key(key) {
+            self.open
+                .insert(key.to_string(), MessageState::new(&ev, format));
+        }
+        let msg = self.open.get_mut(key).expect("inserted above");
         msg.dirty = true;
         msg.last_seen = msg.last_seen.max(ev.ts);
         msg.first_seen = msg.first_seen.min(ev.ts);
@@ -381,8 +472,22 @@ impl Assembler {
                 if ev.orig_recipient.is_some() {
                     d.orig_recipient = ev.orig_recipient;
                 }
+                if let Some(last) = d.attempts.last_mut()
+                    && last.status == status
+                    && last.counted == ev.counts_as_attempt
+                    && last.text == ev.text
+                    && last.code == ev.dsn
+                    && last.relay == ev.relay
+                    && last.reply_code == ev.reply_code
+                {
+                    last.repeats += 1;
+                    last.last_ts = ev.ts;
+                    return Ok(());
+                }
                 d.attempts.push(AttemptRecord {
                     ts: ev.ts,
+                    last_ts: ev.ts,
+                    repeats: 1,
                     status,
                     code: ev.dsn,
                     reply_code: ev.reply_code,
@@ -418,6 +523,8 @@ impl Assembler {
                         {
                             d.attempts.push(AttemptRecord {
                                 ts: ev.ts,
+                                last_ts: ev.ts,
+                                repeats: 1,
                                 status: AttemptStatus::Deferred,
                                 code: ev.dsn,
                                 reply_code: ev.reply_code,
@@ -435,9 +542,8 @@ impl Assembler {
                 }
             }
             EventKind::Removed => {
-                msg.closed = true;
-                if let Some(mut done) = self.open.remove(&key) {
-                    sink.write(&mut done)?;
+                if let Some(done) = self.open.remove(key) {
+                    self.finish(done, sink)?;
                 }
             }
         }
@@ -587,13 +693,15 @@ mod tests {
             orig_recipient: None,
             attempts: vec![AttemptRecord {
                 ts: 1,
+                last_ts: 1,
+                repeats: 1,
                 status: AttemptStatus::Deferred,
                 code: Some("4.0.0".into()),
                 reply_code: Some(550),
                 relay: Some("mail-in.bond.info[131.244.5.8]:25".into()),
                 text: Some("host mail-in.bond.info[131.244.5.8] refused to talk to me: 550 Too many invalid recipients".into()),
                 counted: true,
-                source: "f:1".into(),
+                source: SourceRef::parse("f:1"),
             }],
             expired: None,
         };

@@ -2,7 +2,7 @@
 
 pub mod assemble;
 pub use assemble::{
-    Assembler, AttemptRecord, DeliveryRow, DeliveryState, MessageSink, MessageState,
+    Assembler, AttemptRecord, DeliveryRow, DeliveryState, MessageSink, MessageState, SourceRef,
 };
 
 /// The MTA's default queue lifetime, in seconds: how long a deferred message is retried

@@ -1,0 +1,184 @@
+//! The store's identity rules, on a real log: re-importing adds nothing, a grown log adds
+//! only its tail, a rotated (gzipped) copy is recognised, stdin works the same, and the same
+//! log with classic or RFC 3339 stamps gives the same deliveries.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::{TempStore, fixture};
+
+const LOG: &str = "postfix/postfix_log_analysis__mail2.log";
+
+/// Deliveries without the `source` field (it names the file, which differs on purpose).
+fn without_source(store: &TempStore) -> Vec<serde_json::Value> {
+    store
+        .deliveries()
+        .into_iter()
+        .map(|mut d| {
+            d.as_object_mut().unwrap().remove("source");
+            d
+        })
+        .collect()
+}
+
+fn sorted(mut v: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    v.sort_by_key(|d| d.to_string());
+    v
+}
+
+#[test]
+fn reimporting_the_same_log_adds_nothing() {
+    let path = fixture(LOG);
+    let store = TempStore::new();
+    let first = store.run_ok(&["import", path.to_str().unwrap()]);
+    let before = store.deliveries();
+    assert!(
+        first.contains(&format!("{} deliveries", before.len())),
+        "{first}"
+    );
+    let again = store.run_ok(&["import", path.to_str().unwrap()]);
+    assert!(again.contains("already imported: nothing new"), "{again}");
+    assert!(again.contains(" 0 lines read"), "{again}");
+    assert_eq!(store.deliveries(), before);
+}
+
+#[test]
+fn a_grown_log_imports_only_its_tail_and_ends_like_a_clean_import() {
+    let full = std::fs::read_to_string(fixture(LOG)).unwrap();
+    let lines: Vec<&str> = full.lines().collect();
+    let cut = 5000;
+    let dir = tempfile::tempdir().unwrap();
+    let growing = dir.path().join("mail.log");
+    std::fs::write(&growing, lines[..cut].join("\n") + "\n").unwrap();
+    let store = TempStore::new();
+    store.run_ok(&["import", growing.to_str().unwrap()]);
+    // The log grows (the same file, more lines appended).
+    std::fs::write(&growing, full.as_bytes()).unwrap();
+    let second = store.run_ok(&["import", growing.to_str().unwrap()]);
+    assert!(
+        second.contains(&format!("new lines after line {cut}")),
+        "{second}"
+    );
+    assert!(
+        second.contains(&format!("{} lines read", lines.len() - cut)),
+        "{second}"
+    );
+
+    let clean = TempStore::new();
+    clean.run_ok(&["import", growing.to_str().unwrap()]);
+    assert_eq!(sorted(store.deliveries()), sorted(clean.deliveries()));
+}
+
+#[test]
+fn a_rotated_gzipped_copy_is_recognised_by_content() {
+    let path = fixture(LOG);
+    let dir = tempfile::tempdir().unwrap();
+    let rotated = dir.path().join("mail.log.1.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&rotated).unwrap(),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(&std::fs::read(&path).unwrap()).unwrap();
+    gz.finish().unwrap();
+
+    let store = TempStore::new();
+    store.run_ok(&["import", path.to_str().unwrap()]);
+    let before = store.deliveries();
+    let out = store.run_ok(&["import", rotated.to_str().unwrap()]);
+    assert!(out.contains("already imported"), "{out}");
+    assert_eq!(store.deliveries(), before);
+
+    // And a .gz alone reads like the plain file.
+    let other = TempStore::new();
+    other.run_ok(&["import", "--year", "2015", rotated.to_str().unwrap()]);
+    let plain = TempStore::new();
+    plain.run_ok(&["import", "--year", "2015", path.to_str().unwrap()]);
+    assert_eq!(
+        sorted(without_source(&other)),
+        sorted(without_source(&plain))
+    );
+}
+
+#[test]
+fn stdin_imports_like_a_file_and_is_recognised_again() {
+    let path = fixture(LOG);
+    let store = TempStore::new();
+    let pipe = |store: &TempStore| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sendlog"))
+            .args(["--db", &store.db(), "import", "--year", "2015", "-"])
+            .env("TZ", "UTC")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(&std::fs::read(&path).unwrap())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = pipe(&store);
+    assert!(
+        first.contains(&format!("{} deliveries", store.deliveries().len())),
+        "{first}"
+    );
+    let second = pipe(&store);
+    assert!(second.contains("already imported"), "{second}");
+
+    let file = TempStore::new();
+    file.run_ok(&["import", "--year", "2015", path.to_str().unwrap()]);
+    assert_eq!(
+        sorted(without_source(&store)),
+        sorted(without_source(&file))
+    );
+}
+
+/// Rewrites classic stamps (`Nov  1 06:29:49`) as RFC 3339 in UTC, as rsyslog's default
+/// file format writes them.
+fn to_rfc3339(classic: &str, year: i32) -> String {
+    classic
+        .lines()
+        .map(|l| {
+            let stamp = &l[..15];
+            let rest = &l[15..];
+            let t = chrono::NaiveDateTime::parse_from_str(
+                &format!("{year} {stamp}"),
+                "%Y %b %e %H:%M:%S",
+            )
+            .unwrap_or_else(|e| panic!("{stamp}: {e}"));
+            format!("{}.000000+00:00{rest}", t.format("%Y-%m-%dT%H:%M:%S"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+#[test]
+fn classic_and_rfc3339_stamps_give_the_same_deliveries() {
+    let classic = std::fs::read_to_string(fixture(LOG)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rfc = dir.path().join("mail-rfc3339.log");
+    std::fs::write(&rfc, to_rfc3339(&classic, 2015)).unwrap();
+
+    let a = TempStore::new();
+    a.run_ok(&["import", "--year", "2015", fixture(LOG).to_str().unwrap()]);
+    let b = TempStore::new();
+    b.run_ok(&["import", rfc.to_str().unwrap()]);
+    let (da, db) = (sorted(without_source(&a)), sorted(without_source(&b)));
+    assert!(da.len() > 800);
+    assert_eq!(da.len(), db.len());
+    for (x, y) in da.iter().zip(&db) {
+        assert_eq!(x, y);
+    }
+    // With TZ=UTC the classic stamps read as UTC, so the times match to the second.
+    assert!(
+        da.iter()
+            .all(|d| d["last_attempt"].as_str().unwrap().starts_with("2015-11-0"))
+    );
+}
