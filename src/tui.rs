@@ -58,6 +58,14 @@ fn spawn_input(tx: Sender<Msg>, stop: Arc<AtomicBool>) -> std::io::Result<()> {
 /// Opens the TUI over `store`, importing `files` first (in the worker, with progress).
 pub fn run(store: Store, files: Vec<String>, options: ImportOptions) -> anyhow::Result<()> {
     let keymap = Keymap::embedded().map_err(anyhow::Error::msg)?;
+    // Load the explanation panels (and the user's overrides) now, not on the first frame.
+    let problems = crate::knowledge::load_problems();
+    let status = problems.first().map(|p| {
+        format!(
+            "knowledge: {p} ({} problem(s) in your panels)",
+            problems.len()
+        )
+    });
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let (tx, rx) = mpsc::channel();
     let worker = Worker::spawn(store, options, tx.clone()).context("starting the worker")?;
@@ -66,7 +74,8 @@ pub fn run(store: Store, files: Vec<String>, options: ImportOptions) -> anyhow::
     let stop = Arc::new(AtomicBool::new(false));
     spawn_input(tx, stop.clone()).context("starting the input thread")?;
     let size = terminal.size().context("reading the terminal size")?;
-    let state = AppState::new(keymap, no_color, (size.width, size.height));
+    let mut state = AppState::new(keymap, no_color, (size.width, size.height));
+    state.status = status;
     let mut session = Session::new(terminal, state, rx, worker);
     let result = session.run(files);
     stop.store(true, Ordering::Relaxed);

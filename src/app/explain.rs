@@ -17,31 +17,16 @@ pub struct ExplainPanel {
     pub sections: Vec<ExplainSection>,
 }
 
-/// The panel of `code`, with the causes behind it when they have been loaded.
+/// The panel of `code`: the user's own evidence first (the causes behind it, counted in
+/// the store), then the knowledge module's explanation. The knowledge is loaded once at
+/// startup (`tui::run`), so building a panel reads only memory.
 pub fn panel_for(code: &str, causes: Option<&[CauseCount]>) -> ExplainPanel {
     let parsed = code.parse::<EnhancedCode>().ok();
-    let mut sections = Vec::new();
-    match parsed {
-        Some(c) => {
-            sections.push(ExplainSection {
-                heading: "What it means".into(),
-                lines: vec![
-                    format!("{}: {}", c, c.label()),
-                    format!("Class {}: {}", c.class, c.class_meaning()),
-                    format!("Subject {}: {}", c.subject, c.subject_meaning()),
-                ],
-            });
-        }
-        None => sections.push(ExplainSection {
-            heading: "What it means".into(),
-            lines: vec![format!("{code} is not an RFC 3463 enhanced status code")],
-        }),
-    }
     let expired = parsed == Some(EnhancedCode::EXPIRED);
     let heading = if expired {
-        "Causes behind these expiries (the last deferral)"
+        "In your log: the causes behind these expiries (the last deferral)"
     } else {
-        "Causes in your log"
+        "In your log: causes"
     };
     let lines = match causes {
         None => vec!["loading…".to_string()],
@@ -57,21 +42,26 @@ pub fn panel_for(code: &str, causes: Option<&[CauseCount]>) -> ExplainPanel {
             })
             .collect(),
     };
-    sections.push(ExplainSection {
+    let mut sections = vec![ExplainSection {
         heading: heading.into(),
         lines,
-    });
-    if expired {
-        sections.push(ExplainSection {
-            heading: "Next step".into(),
-            lines: vec![
-                "Open the group (Enter) and a delivery to see the deferrals that led to the expiry; fix that cause, then re-send.".into(),
-            ],
-        });
-    }
+    }];
     let title = match parsed {
-        Some(c) => format!("{} {}", c, c.label()),
-        None => code.to_string(),
+        Some(c) => {
+            let panel = crate::knowledge::panel_for(&c);
+            sections.extend(panel.sections.into_iter().map(|s| ExplainSection {
+                heading: s.heading,
+                lines: s.lines,
+            }));
+            format!("{c} {}", panel.title)
+        }
+        None => {
+            sections.push(ExplainSection {
+                heading: "What it means".into(),
+                lines: vec![format!("{code} is not an RFC 3463 enhanced status code")],
+            });
+            code.to_string()
+        }
     };
     ExplainPanel { title, sections }
 }
@@ -81,7 +71,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn expiry_panel_names_the_causes_behind_it() {
+    fn expiry_panel_leads_with_the_causes_behind_it_then_the_knowledge() {
         let causes = [
             CauseCount {
                 cause: Some("networkerror".into()),
@@ -93,16 +83,17 @@ mod tests {
             },
         ];
         let p = panel_for("4.4.7", Some(&causes));
-        assert_eq!(p.title, "4.4.7 Delivery time expired");
-        let causes_section = &p.sections[1];
-        assert!(causes_section.heading.contains("expiries"));
+        assert!(p.title.starts_with("4.4.7"), "{}", p.title);
+        assert!(p.sections[0].heading.contains("expiries"));
         assert_eq!(
-            causes_section.lines,
+            p.sections[0].lines,
             vec!["      3  networkerror", "      1  (unknown)"]
         );
+        assert!(p.sections.iter().any(|s| s.heading == "What it means"));
         let p = panel_for("5.1.1", None);
-        assert!(p.sections[0].lines[1].contains("Permanent failure"));
-        assert_eq!(p.sections[1].lines, vec!["loading…"]);
-        assert!(panel_for("junk", Some(&[])).sections[0].lines[0].contains("not an RFC 3463"));
+        assert_eq!(p.sections[0].lines, vec!["loading…"]);
+        assert!(p.sections.len() > 1);
+        let junk = panel_for("junk", Some(&[]));
+        assert!(junk.sections[1].lines[0].contains("not an RFC 3463"));
     }
 }

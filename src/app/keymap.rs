@@ -24,6 +24,8 @@ pub enum Action {
     SwitchGrouping,
     FocusBreakdown,
     FocusCodes,
+    ExplainDown,
+    ExplainUp,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere a screen does not bind the

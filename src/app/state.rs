@@ -136,6 +136,8 @@ pub struct AppState {
     pub breakdown_view: Vec<Matched>,
     pub breakdown_cursor: usize,
     pub causes: Option<(String, Vec<CauseCount>)>,
+    /// Lines the explanation pane is scrolled by; back to the top for another code.
+    pub explain_scroll: u16,
     pub filter: Option<Filter>,
 
     pub table: Option<DeliveryTable>,
@@ -166,6 +168,7 @@ impl AppState {
             breakdown_view: Vec::new(),
             breakdown_cursor: 0,
             causes: None,
+            explain_scroll: 0,
             filter: None,
             table: None,
             generation: 0,

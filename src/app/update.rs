@@ -340,6 +340,14 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             refresh_views(state);
             selection_effects(state)
         }
+        Action::ExplainDown | Action::ExplainUp => {
+            state.explain_scroll = if action == Action::ExplainDown {
+                state.explain_scroll.saturating_add(3).min(2000)
+            } else {
+                state.explain_scroll.saturating_sub(3)
+            };
+            Vec::new()
+        }
         Action::FocusBreakdown | Action::FocusCodes => {
             if state.screen == Screen::Triage {
                 state.pane = if action == Action::FocusBreakdown {
@@ -481,6 +489,7 @@ fn move_cursor(state: &mut AppState, mv: Move) -> Vec<Effect> {
                 state.codes_cursor = step(state.codes_cursor, state.codes_view.len(), mv);
                 if state.codes_cursor != before {
                     state.breakdown_cursor = 0;
+                    state.explain_scroll = 0;
                     refresh_views(state);
                     return selection_effects(state);
                 }

@@ -184,15 +184,13 @@ impl Store {
                 "SELECT code, count(*) FROM deliveries WHERE status != 'sent'
                  GROUP BY code ORDER BY count(*) DESC, code",
             )?;
-            let v = stmt
-                .query_map([], |r| {
-                    Ok(CodeCount {
-                        code: r.get(0)?,
-                        count: r.get(1)?,
-                    })
-                })?
-                .collect();
-            v
+            stmt.query_map([], |r| {
+                Ok(CodeCount {
+                    code: r.get(0)?,
+                    count: r.get(1)?,
+                })
+            })?
+            .collect()
         };
         let codes = run().map_err(|e| self.err(e))?;
         Ok(Overview { totals, codes })
@@ -260,15 +258,13 @@ impl Store {
         };
         let run = || -> rusqlite::Result<Vec<Breakdown>> {
             let mut stmt = self.conn.prepare_cached(sql)?;
-            let v = stmt
-                .query_map(params![code, limit as i64], |r| {
-                    Ok(Breakdown {
-                        value: r.get(0)?,
-                        count: r.get(1)?,
-                    })
-                })?
-                .collect();
-            v
+            stmt.query_map(params![code, limit as i64], |r| {
+                Ok(Breakdown {
+                    value: r.get(0)?,
+                    count: r.get(1)?,
+                })
+            })?
+            .collect()
         };
         run().map_err(|e| self.err(e))
     }
@@ -280,15 +276,13 @@ impl Store {
                 "SELECT cause, count(*) FROM deliveries WHERE status != 'sent' AND code = ?1
                  GROUP BY cause ORDER BY count(*) DESC, cause",
             )?;
-            let v = stmt
-                .query_map([code], |r| {
-                    Ok(CauseCount {
-                        cause: r.get(0)?,
-                        count: r.get(1)?,
-                    })
-                })?
-                .collect();
-            v
+            stmt.query_map([code], |r| {
+                Ok(CauseCount {
+                    cause: r.get(0)?,
+                    count: r.get(1)?,
+                })
+            })?
+            .collect()
         };
         run().map_err(|e| self.err(e))
     }

@@ -4,7 +4,9 @@
 use rusqlite::{Statement, Transaction, params};
 
 use crate::ingest::AttemptStatus;
-use crate::triage::{AttemptRecord, DeliveryRow, DeliveryState, MessageSink, MessageState, SourceRef};
+use crate::triage::{
+    AttemptRecord, DeliveryRow, DeliveryState, MessageSink, MessageState, SourceRef,
+};
 
 use super::{Store, StoreError};
 
@@ -47,11 +49,19 @@ impl<'t> MessageWriter<'t> {
     }
 
     /// Writes a message whose delivery rows were already derived (on the parsing thread).
-    pub fn write_with_rows(&mut self, m: &mut MessageState, rows: &[DeliveryRow]) -> super::Result<()> {
+    pub fn write_with_rows(
+        &mut self,
+        m: &mut MessageState,
+        rows: &[DeliveryRow],
+    ) -> super::Result<()> {
         self.write_message(m, rows).map_err(|e| self.err(e))
     }
 
-    fn write_message(&mut self, m: &mut MessageState, rows: &[DeliveryRow]) -> rusqlite::Result<()> {
+    fn write_message(
+        &mut self,
+        m: &mut MessageState,
+        rows: &[DeliveryRow],
+    ) -> rusqlite::Result<()> {
         let tx = self.tx;
         let id = match m.db_id {
             Some(id) => {

