@@ -252,7 +252,7 @@ fn main() {
         steps += 1;
         let t = s.state.table.as_ref().expect("table");
         max_window = max_window.max(t.rows.len());
-        if steps % 500 == 0 {
+        if steps.is_multiple_of(500) {
             let r = rss_mb();
             rss_min = rss_min.min(r);
             rss_max = rss_max.max(r);
