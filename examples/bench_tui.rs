@@ -140,6 +140,8 @@ fn main() {
         return;
     }
 
+    // As `tui::run` does: the explanation panels are loaded before the first frame.
+    let _ = sendlog::knowledge::load_problems();
     let store = Store::open(&db).expect("open store");
     let (tx, rx) = mpsc::channel();
     let worker = Worker::spawn(
@@ -278,19 +280,18 @@ fn main() {
         answered.0.push(a.0);
         settled.0.push(a.1);
     }
-    for k in [
-        KeyCode::Char('g'),
-        KeyCode::Char('G'),
-        KeyCode::Char('g'),
-        KeyCode::Enter,
-        KeyCode::Esc,
-        KeyCode::Esc,
+    answered.line("k ×300 (paging back up): frame");
+    settled.line("k ×300 (paging back up): settled");
+    for (name, k) in [
+        ("g (top)", KeyCode::Char('g')),
+        ("G (bottom)", KeyCode::Char('G')),
+        ("g (top)", KeyCode::Char('g')),
+        ("Enter (open a delivery)", KeyCode::Enter),
+        ("Esc (back to the group)", KeyCode::Esc),
+        ("Esc (back to triage)", KeyCode::Esc),
     ] {
-        let a = press(&mut s, key(k));
-        answered.0.push(a.0);
-        settled.0.push(a.1);
+        let (a, b) = press(&mut s, key(k));
+        println!("{name:<38} frame {a:>7.2} ms  settled {b:>7.2} ms");
     }
-    answered.line("k ×300, g, G, open, back: frame");
-    settled.line("k ×300, g, G, open, back: settled");
     s.worker.shutdown(true);
 }

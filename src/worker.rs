@@ -78,6 +78,7 @@ fn supersedes(new: &Effect, old: &Effect) -> bool {
             | (Effect::LoadDelivery { .. }, Effect::LoadDelivery { .. })
             | (Effect::LoadSparklines { .. }, Effect::LoadSparklines { .. })
             | (Effect::LoadOverview, Effect::LoadOverview)
+            | (Effect::LoadSentCount, Effect::LoadSentCount)
     )
 }
 
@@ -142,6 +143,10 @@ fn run(
         }
         Effect::LoadOverview => match store.overview() {
             Ok(o) => Msg::Overview(o),
+            Err(e) => err(e),
+        },
+        Effect::LoadSentCount => match store.sent_count() {
+            Ok(n) => Msg::SentCount(n),
             Err(e) => err(e),
         },
         Effect::LoadSparklines { buckets } => match store.sparklines(buckets) {

@@ -13,6 +13,7 @@ pub enum Msg {
     Key(KeyEvent),
     Resize(u16, u16),
     Overview(Overview),
+    SentCount(u64),
     Sparklines(Sparklines),
     Breakdown {
         code: String,
@@ -45,6 +46,7 @@ pub enum Msg {
 pub enum Effect {
     Import(Vec<String>),
     LoadOverview,
+    LoadSentCount,
     LoadSparklines {
         buckets: usize,
     },

@@ -125,6 +125,8 @@ pub struct AppState {
     pub import: Option<ImportView>,
 
     pub overview: Option<Overview>,
+    /// Whether `overview.totals` includes the sent deliveries yet.
+    pub sent_counted: bool,
     /// Per code (same order as `overview.codes`), when its failures happened.
     pub sparks: Vec<Option<Vec<u64>>>,
     pub pane: Pane,
@@ -159,6 +161,7 @@ impl AppState {
             status: None,
             import: None,
             overview: None,
+            sent_counted: false,
             sparks: Vec::new(),
             pane: Pane::Codes,
             dim: Dimension::Domain,

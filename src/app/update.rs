@@ -55,6 +55,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             overview.codes.sort_by_key(|c| c.code != expired);
             state.sparks = vec![None; overview.codes.len()];
             state.overview = Some(overview);
+            state.sent_counted = false;
             refresh_views(state);
             state.codes_cursor = keep
                 .and_then(|k| {
@@ -64,11 +65,23 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                         .position(|m| code_at(state, m.index) == Some(k.as_str()))
                 })
                 .unwrap_or(0);
-            let mut effects = vec![Effect::LoadSparklines {
+            // What the first frame needs goes first; the slower counts after.
+            let mut effects = selection_effects(state);
+            effects.push(Effect::LoadSparklines {
                 buckets: SPARK_BUCKETS,
-            }];
-            effects.extend(selection_effects(state));
+            });
+            effects.push(Effect::LoadSentCount);
             effects
+        }
+        Msg::SentCount(sent) => {
+            if let Some(ov) = state.overview.as_mut()
+                && !state.sent_counted
+            {
+                ov.totals.sent = sent;
+                ov.totals.deliveries += sent;
+                state.sent_counted = true;
+            }
+            Vec::new()
         }
         Msg::Sparklines(s) => {
             apply_sparklines(state, s);

@@ -42,7 +42,9 @@ pub struct CodeCount {
     pub count: u64,
 }
 
-/// The first screen's numbers: cheap enough to answer before anything else.
+/// The first screen's numbers: cheap enough to answer before anything else. Counting the
+/// sent deliveries means reading an index of every delivery, so that comes later
+/// (`sent_count`) and `totals.sent` is 0 until then.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Overview {
     pub totals: Totals,
@@ -176,24 +178,47 @@ fn page_sql(narrow: Option<Dimension>, anchor: Anchor) -> &'static str {
 }
 
 impl Store {
-    /// Totals by status and failed deliveries by code.
+    /// Failed deliveries by code and by status.
     pub fn overview(&self) -> Result<Overview> {
-        let totals = self.totals()?;
-        let run = || -> rusqlite::Result<Vec<CodeCount>> {
+        let run = || -> rusqlite::Result<Overview> {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT code, count(*) FROM deliveries WHERE status != 'sent'
-                 GROUP BY code ORDER BY count(*) DESC, code",
+                "SELECT code, status, count(*) FROM deliveries WHERE status != 'sent'
+                 GROUP BY code, status",
             )?;
-            stmt.query_map([], |r| {
-                Ok(CodeCount {
-                    code: r.get(0)?,
-                    count: r.get(1)?,
-                })
-            })?
-            .collect()
+            let mut totals = Totals::default();
+            let mut codes: Vec<CodeCount> = Vec::new();
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let code: String = r.get(0)?;
+                let status: String = r.get(1)?;
+                let n: u64 = r.get(2)?;
+                match status.as_str() {
+                    "deferred" => totals.deferred += n,
+                    "bounced" => totals.bounced += n,
+                    "expired" => totals.expired += n,
+                    _ => {}
+                }
+                totals.deliveries += n;
+                match codes.iter_mut().find(|c| c.code == code) {
+                    Some(c) => c.count += n,
+                    None => codes.push(CodeCount { code, count: n }),
+                }
+            }
+            codes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
+            Ok(Overview { totals, codes })
         };
-        let codes = run().map_err(|e| self.err(e))?;
-        Ok(Overview { totals, codes })
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Deliveries that were sent.
+    pub fn sent_count(&self) -> Result<u64> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM deliveries WHERE status = 'sent'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
     }
 
     /// Per code, how many failures had their last attempt in each of `buckets` equal slices

@@ -93,14 +93,15 @@ CREATE TABLE attempts (
 ) WITHOUT ROWID;
 "#,
     // 2: indexes for browsing failed deliveries (store/browse.rs). Partial on
-    // `status != 'sent'` so they cost nothing for delivered mail and cover the TUI's
-    // per-code counts, sparklines, second levels and keyset pages (the rowid is the tie-break).
+    // `status != 'sent'`, so delivered mail costs nothing; each ends with `status` so that
+    // the TUI's per-code counts, sparklines, second levels and causes are covering-index
+    // scans (SQLite only covers a query whose every column is in the index).
     r#"
-CREATE INDEX deliveries_failed_time ON deliveries(code, last_attempt) WHERE status != 'sent';
-CREATE INDEX deliveries_failed_domain ON deliveries(code, domain) WHERE status != 'sent';
-CREATE INDEX deliveries_failed_provider ON deliveries(code, provider) WHERE status != 'sent';
-CREATE INDEX deliveries_failed_host ON deliveries(code, host) WHERE status != 'sent';
-CREATE INDEX deliveries_failed_cause ON deliveries(code, cause) WHERE status != 'sent';
+CREATE INDEX deliveries_failed_time ON deliveries(code, last_attempt, status) WHERE status != 'sent';
+CREATE INDEX deliveries_failed_domain ON deliveries(code, domain, status) WHERE status != 'sent';
+CREATE INDEX deliveries_failed_provider ON deliveries(code, provider, status) WHERE status != 'sent';
+CREATE INDEX deliveries_failed_host ON deliveries(code, host, status) WHERE status != 'sent';
+CREATE INDEX deliveries_failed_cause ON deliveries(code, cause, status) WHERE status != 'sent';
 "#,
 ];
 

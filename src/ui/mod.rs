@@ -48,9 +48,13 @@ fn render_header(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
     let mut spans = vec![Span::styled(" sendlog ", theme.title())];
     if let Some(ov) = &state.overview {
         let t = &ov.totals;
+        let all = if state.sent_counted {
+            format!("{} deliveries · ", thousands(t.deliveries))
+        } else {
+            String::new()
+        };
         spans.push(Span::raw(format!(
-            "· {} deliveries · {} failed · ",
-            thousands(t.deliveries),
+            "· {all}{} failed · ",
             thousands(state.failed_total())
         )));
         spans.push(Span::styled(
