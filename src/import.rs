@@ -90,6 +90,8 @@ pub struct FileReport {
     pub duplicates: u64,
     pub seconds: f64,
     pub error: Option<String>,
+    /// Not an error, but nothing was imported (an empty, freshly rotated log).
+    pub note: Option<String>,
 }
 
 impl FileReport {
@@ -106,6 +108,7 @@ impl FileReport {
             duplicates: 0,
             seconds: 0.0,
             error: Some(error),
+            note: None,
         }
     }
 }
@@ -131,6 +134,7 @@ struct Prepared {
     year: Option<i32>,
     mtime: Option<i64>,
     total_bytes: Option<u64>,
+    compressed: bool,
     first_ts: Option<i64>,
 }
 
@@ -140,11 +144,37 @@ fn read_head(reader: &mut dyn BufRead, limit: usize) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
-fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, String> {
+/// Why an input was not imported.
+enum Unprepared {
+    Empty,
+    Failed(String),
+}
+
+impl From<String> for Unprepared {
+    fn from(e: String) -> Self {
+        Unprepared::Failed(e)
+    }
+}
+
+fn read_error(name: &str, compressed: bool, e: &io::Error) -> String {
+    if compressed
+        && matches!(
+            e.kind(),
+            io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
+        )
+    {
+        format!("{name}: the compressed data is truncated or corrupt ({e})")
+    } else {
+        format!("{name}: {e}")
+    }
+}
+
+fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
     let mut inp = input::open(name).map_err(|e| e.to_string())?;
-    let head = read_head(&mut inp.reader, SNIFF_BYTES).map_err(|e| format!("{name}: {e}"))?;
+    let head = read_head(&mut inp.reader, SNIFF_BYTES)
+        .map_err(|e| read_error(name, inp.compressed, &e))?;
     if head.is_empty() {
-        return Err(format!("{name}: empty input, nothing to import"));
+        return Err(Unprepared::Empty);
     }
     let format = match opts.format {
         Format::Auto => detect::detect(&head).ok_or_else(|| {
@@ -194,6 +224,7 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, String> {
         year: opts_with_year.year,
         mtime,
         total_bytes,
+        compressed: inp.compressed,
         first_ts,
     })
 }
@@ -320,7 +351,12 @@ pub fn import_files(
     for name in names {
         match prepare(name, opts) {
             Ok(p) => prepared.push(p),
-            Err(e) => reports.push(FileReport::failed(name, e)),
+            Err(Unprepared::Failed(e)) => reports.push(FileReport::failed(name, e)),
+            Err(Unprepared::Empty) => reports.push(FileReport {
+                error: None,
+                note: Some("empty, nothing to import".into()),
+                ..FileReport::failed(name, String::new())
+            }),
         }
     }
     prepared.sort_by_key(|p| p.first_ts.unwrap_or(i64::MAX));
@@ -408,6 +444,12 @@ fn import_one(
         p.rest = r;
     }
 
+    // The already imported part is skipped unparsed, but its header rows (a CSV's column
+    // names) still map the new rows: the parser is shown them below.
+    let imported_head = match skip {
+        Some(k) => p.head[..p.head.len().min(k.imported_bytes as usize)].to_vec(),
+        None => Vec::new(),
+    };
     let mut reader = HashRead {
         inner: io::Cursor::new(std::mem::take(&mut p.head)).chain(p.rest),
         hasher: Xxh3::new(),
@@ -430,6 +472,9 @@ fn import_one(
         p.mtime,
     );
     let mut parser = line_parser(p.format, years).expect("prepare checked the format has a parser");
+    for line in imported_head.split(|b| *b == b'\n') {
+        parser.observe_header(line.strip_suffix(b"\r").unwrap_or(line));
+    }
     assembler.format = p.format.as_str();
     assembler.source_name = Arc::from(name.as_str());
 
@@ -451,6 +496,7 @@ fn import_one(
             lines_done: &lines_done,
             bytes_done: &bytes_done,
             name: &name,
+            compressed: p.compressed,
         };
         let assembler = &mut *assembler;
         let parsing = scope.spawn(move || {
@@ -586,6 +632,7 @@ fn import_one(
         duplicates: n_duplicates,
         seconds: started.elapsed().as_secs_f64(),
         error: read_error,
+        note: None,
     })
 }
 
@@ -646,6 +693,7 @@ struct ParseStage<'a, R: Read> {
     lines_done: &'a AtomicU64,
     bytes_done: &'a AtomicU64,
     name: &'a str,
+    compressed: bool,
 }
 
 impl<R: Read> ParseStage<'_, R> {
@@ -662,8 +710,9 @@ impl<R: Read> ParseStage<'_, R> {
                 Ok(None) => break,
                 Err(e) => {
                     st.read_error = Some(format!(
-                        "{}: read error after line {}: {e}",
-                        self.name, lines.line_no
+                        "{} (after line {}; the lines before it were imported)",
+                        read_error(self.name, self.compressed, &e),
+                        lines.line_no
                     ));
                     break;
                 }

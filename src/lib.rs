@@ -11,6 +11,7 @@ pub mod cli;
 pub mod import;
 pub mod ingest;
 pub mod knowledge;
+pub mod loggen;
 pub mod sanitize;
 pub mod store;
 pub mod triage;

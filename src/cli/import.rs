@@ -87,7 +87,10 @@ fn clip(s: &str, n: usize) -> String {
 pub fn summary_line(r: &FileReport) -> String {
     let name = for_terminal(&r.name);
     let Some(format) = r.format else {
-        return format!("{name}: not imported");
+        return match &r.note {
+            Some(note) => format!("{name}: {note}"),
+            None => format!("{name}: not imported"),
+        };
     };
     let state = match r.state {
         SourceState::New => String::new(),

@@ -1,5 +1,7 @@
 //! Opening inputs: files, `-` for stdin, gzip detected by its magic bytes (so a rotated
-//! `mail.log.2.gz` and a gzip without the suffix both read transparently).
+//! `mail.log.2.gz` and a gzip without the suffix both read transparently), and UTF-16
+//! (Microsoft 365 trace exports, with or without a BOM) decoded to UTF-8 just as
+//! transparently.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -59,11 +61,17 @@ fn wrap<R: Read + Send + 'static>(
     mtime: Option<i64>,
     gz: bool,
 ) -> Input {
-    let reader: Box<dyn BufRead + Send> = if gz {
+    let mut reader: Box<dyn BufRead + Send> = if gz {
         Box::new(BufReader::with_capacity(BUF, MultiGzDecoder::new(reader)))
     } else {
         Box::new(reader)
     };
+    if let Some(order) = reader.fill_buf().ok().and_then(utf16_order) {
+        reader = Box::new(BufReader::with_capacity(
+            BUF,
+            Utf16Decoder::new(reader, order),
+        ));
+    }
     Input {
         name: name.to_string(),
         reader,
@@ -75,6 +83,135 @@ fn wrap<R: Read + Send + 'static>(
 fn is_gzip<R: Read>(reader: &mut BufReader<R>) -> io::Result<bool> {
     let head = reader.fill_buf()?;
     Ok(head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteOrder {
+    Little,
+    Big,
+}
+
+/// UTF-16 by its BOM, or (exports without one) by NULs in every other byte of
+/// ASCII-heavy text. UTF-8 text never holds NUL bytes in those places.
+pub fn utf16_order(head: &[u8]) -> Option<ByteOrder> {
+    match head {
+        [0xff, 0xfe, ..] => return Some(ByteOrder::Little),
+        [0xfe, 0xff, ..] => return Some(ByteOrder::Big),
+        _ => {}
+    }
+    let sample = &head[..head.len().min(512) & !1];
+    if sample.len() < 8 {
+        return None;
+    }
+    let pairs = sample.len() / 2;
+    let zero_at = |odd: usize| {
+        sample
+            .iter()
+            .skip(odd)
+            .step_by(2)
+            .filter(|b| **b == 0)
+            .count()
+    };
+    let (even_zeros, odd_zeros) = (zero_at(0), zero_at(1));
+    if odd_zeros * 10 >= pairs * 9 && even_zeros * 10 < pairs {
+        Some(ByteOrder::Little)
+    } else if even_zeros * 10 >= pairs * 9 && odd_zeros * 10 < pairs {
+        Some(ByteOrder::Big)
+    } else {
+        None
+    }
+}
+
+/// Decodes UTF-16 to UTF-8 as it reads; the BOM goes, unpaired surrogates become U+FFFD.
+pub struct Utf16Decoder<R> {
+    inner: R,
+    order: ByteOrder,
+    /// Undecoded input bytes (an odd byte or a high surrogate waiting for its pair).
+    carry: Vec<u8>,
+    /// Decoded UTF-8 not yet handed out.
+    out: Vec<u8>,
+    out_pos: usize,
+    started: bool,
+}
+
+impl<R: Read> Utf16Decoder<R> {
+    pub fn new(inner: R, order: ByteOrder) -> Self {
+        Utf16Decoder {
+            inner,
+            order,
+            carry: Vec::new(),
+            out: Vec::new(),
+            out_pos: 0,
+            started: false,
+        }
+    }
+
+    /// Decodes the next chunk into `out`; false at the end of the input.
+    fn refill(&mut self) -> io::Result<bool> {
+        let mut buf = [0u8; 16 * 1024];
+        let n = loop {
+            match self.inner.read(&mut buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        self.out.clear();
+        self.out_pos = 0;
+        if n == 0 {
+            if self.carry.is_empty() {
+                return Ok(false);
+            }
+            // A dangling odd byte or lone surrogate at the very end.
+            self.carry.clear();
+            self.out.extend_from_slice("\u{fffd}".as_bytes());
+            return Ok(true);
+        }
+        self.carry.extend_from_slice(&buf[..n]);
+        let whole = self.carry.len() & !1;
+        let mut units: Vec<u16> = self.carry[..whole]
+            .chunks_exact(2)
+            .map(|p| match self.order {
+                ByteOrder::Little => u16::from_le_bytes([p[0], p[1]]),
+                ByteOrder::Big => u16::from_be_bytes([p[0], p[1]]),
+            })
+            .collect();
+        // Keep a trailing high surrogate for the next chunk, where its pair is.
+        let keep_from = if units.last().is_some_and(|u| (0xd800..0xdc00).contains(u)) {
+            units.pop();
+            whole - 2
+        } else {
+            whole
+        };
+        if !self.started {
+            self.started = true;
+            if units.first() == Some(&0xfeff) {
+                units.remove(0);
+            }
+        }
+        let mut tmp = [0u8; 4];
+        for c in char::decode_utf16(units.iter().copied()) {
+            let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
+            self.out
+                .extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+        }
+        self.carry.drain(..keep_from);
+        Ok(true)
+    }
+}
+
+impl<R: Read> Read for Utf16Decoder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.out_pos >= self.out.len() {
+            if !self.refill()? {
+                return Ok(0);
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.out_pos);
+        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        Ok(n)
+    }
 }
 
 /// Reads lines as bytes, so invalid UTF-8 or NUL bytes never stop an import. Lines longer
@@ -159,6 +296,34 @@ impl<R: BufRead> LineReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Trickle<R>(R);
+    impl<R: Read> Read for Trickle<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(3);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    #[test]
+    fn utf16_with_and_without_bom_reads_as_utf8() {
+        let text = "date,Sender\r\n1,é😀\r\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let mut with_bom = vec![0xff, 0xfe];
+        with_bom.extend_from_slice(&le);
+        for bytes in [with_bom, le] {
+            let order = utf16_order(&bytes).expect("UTF-16LE");
+            assert_eq!(order, ByteOrder::Little);
+            // Three bytes per read split surrogate pairs and code units across reads.
+            let inner = Trickle(io::Cursor::new(bytes));
+            let mut out = String::new();
+            Utf16Decoder::new(inner, order)
+                .read_to_string(&mut out)
+                .unwrap();
+            assert_eq!(out, text);
+        }
+        assert_eq!(utf16_order(b"2016-12-18 18:51:43 exim daemon"), None);
+    }
 
     #[test]
     fn lines_with_crlf_invalid_utf8_and_overlong_content() {

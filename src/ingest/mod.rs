@@ -1,9 +1,14 @@
 //! Input formats. Each format turns its input into a stream of [`Event`]s; the triage
 //! layer assembles deliveries from them without knowing which format they came from.
 
+pub mod csvrow;
 pub mod detect;
+pub mod exchange;
+pub mod exim;
 pub mod input;
+pub mod m365;
 pub mod postfix;
+pub mod powermta;
 pub mod timestamp;
 
 use std::fmt;
@@ -154,6 +159,10 @@ pub enum LineOutcome {
 /// A line-oriented format's parser: one line in, events out.
 pub trait LineParser: Send {
     fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome;
+
+    /// A line already imported (a grown log's old part): formats whose header row maps
+    /// the columns take the mapping from it; nothing is emitted.
+    fn observe_header(&mut self, _raw: &[u8]) {}
 }
 
 impl LineParser for postfix::PostfixParser {
@@ -162,11 +171,36 @@ impl LineParser for postfix::PostfixParser {
     }
 }
 
+/// Each sends-log parser is a line parser with an inherent `parse_line`.
+macro_rules! line_parsers {
+    ($($t:ty),*) => {$(
+        impl LineParser for $t {
+            fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
+                <$t>::parse_line(self, raw, line_no, out)
+            }
+
+            fn observe_header(&mut self, raw: &[u8]) {
+                <$t>::observe_header(self, raw)
+            }
+        }
+    )*};
+}
+line_parsers!(
+    exim::EximParser,
+    exchange::ExchangeParser,
+    m365::M365Parser,
+    powermta::PowermtaParser
+);
+
 /// The parser for a line-oriented format; `None` for formats that are not read line by
 /// line (bounce emails) or not built yet.
 pub fn line_parser(format: Format, years: timestamp::YearTracker) -> Option<Box<dyn LineParser>> {
     match format {
         Format::Postfix => Some(Box::new(postfix::PostfixParser::new(years))),
-        _ => None,
+        Format::Exim => Some(Box::new(exim::EximParser::new(years))),
+        Format::Exchange => Some(Box::new(exchange::ExchangeParser::new())),
+        Format::M365 => Some(Box::new(m365::M365Parser::new())),
+        Format::Powermta => Some(Box::new(powermta::PowermtaParser::new())),
+        Format::Auto | Format::Eml => None,
     }
 }

@@ -246,11 +246,11 @@ fn grouping_code(a: &AttemptRecord, verdict: &classify::Verdict) -> EnhancedCode
 
 pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
     let domain = domain_of(&d.recipient);
-    let last_deferral = d
-        .attempts
-        .iter()
-        .rev()
-        .find(|a| a.status == AttemptStatus::Deferred);
+    // The last real attempt's reply names the cause; a deferral logged without an
+    // attempt (Postfix `delivery temporarily suspended`, Exim `retry time not reached`)
+    // only repeats it, or says nothing.
+    let deferrals = || d.attempts.iter().rev().filter(|a| a.status == AttemptStatus::Deferred);
+    let last_deferral = deferrals().find(|a| a.counted).or_else(|| deferrals().next());
     let sent = d
         .attempts
         .iter()
@@ -417,7 +417,11 @@ impl Assembler {
         sink.write(&mut msg)
     }
 
-    pub fn push<S: MessageSink>(&mut self, ev: Event, sink: &mut S) -> Result<(), S::Error> {
+    pub fn push<S: MessageSink>(&mut self, mut ev: Event, sink: &mut S) -> Result<(), S::Error> {
+        if ev.host.is_empty() {
+            // Logs that do not name their server (an Exim mainlog, pasted lines).
+            ev.host.push_str("unknown");
+        }
         let mut key = std::mem::take(&mut self.key_buf);
         key.clear();
         key.push_str(&ev.host);

@@ -1,0 +1,300 @@
+//! Hostile and broken input: nothing reaches the terminal raw, nothing panics, nothing is
+//! half-written, and a killed import leaves a store that the next import completes.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{TempStore, fixture};
+
+fn assert_no_raw_controls(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    for c in text.chars() {
+        assert!(
+            c == '\n' || !(c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)),
+            "{what} carries a raw control character {c:?}:\n{text}"
+        );
+    }
+}
+
+fn assert_clean_failure(what: &str, out: &std::process::Output) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(101), "{what} panicked: {stderr}");
+    assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    assert!(
+        stderr.lines().count() <= 1,
+        "{what}: one line of error at most: {stderr}"
+    );
+}
+
+#[test]
+fn escape_sequences_in_log_lines_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("evil.log");
+    let lines = [
+        "Nov 20 09:00:00 mx postfix/qmgr[1]: 1A2B3C4D5E: from=<x\x1b]0;pwned\x07@evil.example>, size=1, nrcpt=1 (queue active)",
+        "Nov 20 09:00:01 mx postfix/smtp[2]: 1A2B3C4D5E: to=<u@title\x1b]0;owned\x07.example>, relay=mx.evil.example[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host mx said: 550 5.1.1 \x1b[2J\x1b[H cleared \u{202e}txet desrever (in reply to RCPT TO command))",
+        "Nov 20 09:00:02 mx postfix/qmgr[1]: 1A2B3C4D5E: removed",
+        "Nov 20 09:00:03 mx \x1b[31mredtext\x1b[0m: junk line with \x07 bell",
+    ];
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let store = TempStore::new();
+    let import = store.run(&["import", "--format", "postfix", log.to_str().unwrap()]);
+    assert!(import.status.success());
+    assert_no_raw_controls("import summary", &import.stdout);
+    let report = store.run(&["report"]);
+    assert!(report.status.success());
+    assert_no_raw_controls("report", &report.stdout);
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(
+        text.contains("title\\x1b]0;owned\\x07.example"),
+        "escaped, still readable: {text}"
+    );
+    // JSON keeps the data exactly, escaped as JSON requires.
+    let json = store.run_ok(&["export", "deliveries"]);
+    assert_no_raw_controls("jsonl export", json.as_bytes());
+    let rec: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(rec["domain"], "title\u{1b}]0;owned\u{7}.example");
+}
+
+#[test]
+fn bad_inputs_get_one_clear_line_or_counted_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name);
+    std::fs::write(p("invalid-utf8.log"), b"Nov 20 09:00:00 mx postfix/smtp[1]: 1A2B3C4D5E: to=<a@b\xff\xfe.example>, relay=none, delay=1, dsn=4.4.1, status=deferred (bad \x00 bytes)\n").unwrap();
+    std::fs::write(p("empty.log"), b"").unwrap();
+    let noise: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(p("binary.bin"), &noise).unwrap();
+    let mut long = b"Nov 20 09:00:00 mx postfix/smtp[1]: 1A2B3C4D5E: to=<a@b.example>, relay=none, delay=1, dsn=4.4.1, status=deferred (".to_vec();
+    long.extend(std::iter::repeat_n(b'x', 10 * 1024 * 1024));
+    long.extend(b")\nNov 20 09:00:01 mx postfix/qmgr[1]: 1A2B3C4D5E: removed\n");
+    std::fs::write(p("ten-mb-line.log"), &long).unwrap();
+    std::fs::create_dir(p("a-folder")).unwrap();
+
+    let store = TempStore::new();
+    let run = |name: &str, forced: bool| {
+        let path = p(name);
+        let mut args = vec!["import"];
+        if forced {
+            args.extend(["--format", "postfix"]);
+        }
+        args.push(path.to_str().unwrap());
+        let out = store.run(&args);
+        assert_clean_failure(name, &out);
+        out
+    };
+    let out = run("invalid-utf8.log", false);
+    assert!(out.status.success());
+    let out = run("ten-mb-line.log", false);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run("empty.log", false);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("empty.log: empty, nothing to import"));
+    let out = run("binary.bin", false);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("binary.bin: not a sends log"));
+    // Forced, a binary file is read as lines that all get skipped and counted.
+    let out = run("binary.bin", true);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("skipped (first at lines 1,"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = run("a-folder", false);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a-folder: is a directory"));
+    let out = run("does-not-exist.log", false);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does-not-exist.log"));
+
+    let deliveries = store.deliveries();
+    let domains: Vec<&str> = deliveries
+        .iter()
+        .map(|d| d["domain"].as_str().unwrap())
+        .collect();
+    assert!(
+        domains.contains(&"b\u{fffd}\u{fffd}.example"),
+        "invalid bytes replaced, line kept: {domains:?}"
+    );
+    assert!(
+        domains.contains(&"b.example"),
+        "the 10 MB line still counts: {domains:?}"
+    );
+}
+
+#[test]
+fn a_truncated_gzip_keeps_what_was_readable_and_says_so() {
+    let log = std::fs::read(fixture("postfix/postfix_log_analysis__mail2.log")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&log).unwrap();
+    let full = gz.finish().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("mail.log.2.gz");
+    std::fs::write(&cut, &full[..full.len() / 2]).unwrap();
+    let store = TempStore::new();
+    let out = store.run(&["import", cut.to_str().unwrap()]);
+    assert_clean_failure("truncated gzip", &out);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("mail.log.2.gz: the compressed data is truncated or corrupt"),
+        "{err}"
+    );
+    let partial = store.deliveries().len();
+    assert!(partial > 0, "the readable part was imported");
+    // The whole file later completes it: only the tail is new.
+    let whole = dir.path().join("mail.log.2");
+    std::fs::write(&whole, &log).unwrap();
+    let out = store.run_ok(&["import", whole.to_str().unwrap()]);
+    assert!(out.contains("seen before"), "{out}");
+    let clean = TempStore::new();
+    clean.run_ok(&["import", whole.to_str().unwrap()]);
+    assert_eq!(store.deliveries().len(), clean.deliveries().len());
+}
+
+fn generated_log(dir: &std::path::Path, messages: u64) -> std::path::PathBuf {
+    let path = dir.join("big.log");
+    let file = std::fs::File::create(&path).unwrap();
+    sendlog::loggen::write_postfix_log(
+        sendlog::loggen::GenOptions {
+            messages,
+            seed: 11,
+            rfc3339: false,
+        },
+        file,
+    )
+    .unwrap();
+    path
+}
+
+fn sorted(mut v: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    v.sort_by_key(|d| d.to_string());
+    v
+}
+
+#[test]
+fn an_import_killed_midway_is_completed_exactly_by_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = generated_log(dir.path(), 6_000);
+    for signal in ["-KILL", "-INT"] {
+        let store = TempStore::new();
+        // Something already in the store, which must survive untouched.
+        store.run_ok(&[
+            "import",
+            fixture("postfix/gomaillex__maillog").to_str().unwrap(),
+        ]);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sendlog"))
+            .args(["--db", &store.db(), "import", log.to_str().unwrap()])
+            .env("TZ", "UTC")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import must still be running to be killed"
+        );
+        let killed = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "{signal}");
+
+        store.run_ok(&["import", log.to_str().unwrap()]);
+        let clean = TempStore::new();
+        clean.run_ok(&[
+            "import",
+            fixture("postfix/gomaillex__maillog").to_str().unwrap(),
+        ]);
+        clean.run_ok(&["import", log.to_str().unwrap()]);
+        let (a, b) = (sorted(store.deliveries()), sorted(clean.deliveries()));
+        assert_eq!(a.len(), b.len(), "{signal}");
+        assert!(a == b, "{signal}: deliveries differ from a clean import");
+    }
+}
+
+#[test]
+fn a_store_held_by_another_writer_is_busy_and_readers_read_alongside() {
+    let store = TempStore::new();
+    store.run_ok(&[
+        "import",
+        fixture("postfix/gomaillex__maillog").to_str().unwrap(),
+    ]);
+    let before = store.deliveries();
+    let holder = rusqlite::Connection::open(store.db()).unwrap();
+    holder
+        .execute_batch("BEGIN IMMEDIATE; DELETE FROM deliveries WHERE 0;")
+        .unwrap();
+
+    let started = Instant::now();
+    let out = store.run(&[
+        "import",
+        fixture("postfix/postfix_log_analysis__mail3.log")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert_clean_failure("busy store", &out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("busy"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+    // Reading goes on while the writer holds its lock.
+    let report = store.run(&["report", "--json"]);
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    holder.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(store.deliveries(), before);
+}
+
+#[test]
+fn foreign_corrupt_and_newer_stores_are_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let foreign = dir.path().join("foreign.db");
+    rusqlite::Connection::open(&foreign)
+        .unwrap()
+        .execute_batch("CREATE TABLE notes(x); INSERT INTO notes VALUES (1);")
+        .unwrap();
+    let corrupt = dir.path().join("corrupt.db");
+    let mut junk = b"SQLite format 3\0".to_vec();
+    junk.extend((0..8000u32).map(|i| (i * 7 % 251) as u8));
+    std::fs::write(&corrupt, &junk).unwrap();
+    let newer = dir.path().join("newer.db");
+    let c = rusqlite::Connection::open(&newer).unwrap();
+    c.execute_batch("CREATE TABLE future(x); PRAGMA user_version = 999;")
+        .unwrap();
+    drop(c);
+    for db in [&foreign, &corrupt, &newer] {
+        let bytes = std::fs::read(db).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_sendlog"))
+            .args(["--db", db.to_str().unwrap(), "report"])
+            .output()
+            .unwrap();
+        assert_clean_failure(&db.display().to_string(), &out);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(!out.stderr.is_empty());
+        assert_eq!(
+            std::fs::read(db).unwrap(),
+            bytes,
+            "{} was changed",
+            db.display()
+        );
+    }
+}
