@@ -249,8 +249,15 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
     // The last real attempt's reply names the cause; a deferral logged without an
     // attempt (Postfix `delivery temporarily suspended`, Exim `retry time not reached`)
     // only repeats it, or says nothing.
-    let deferrals = || d.attempts.iter().rev().filter(|a| a.status == AttemptStatus::Deferred);
-    let last_deferral = deferrals().find(|a| a.counted).or_else(|| deferrals().next());
+    let deferrals = || {
+        d.attempts
+            .iter()
+            .rev()
+            .filter(|a| a.status == AttemptStatus::Deferred)
+    };
+    let last_deferral = deferrals()
+        .find(|a| a.counted)
+        .or_else(|| deferrals().next());
     let sent = d
         .attempts
         .iter()
