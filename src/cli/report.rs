@@ -286,6 +286,13 @@ pub fn render_text(r: &Report) -> String {
             s.events,
             s.lines_skipped
         );
+        for (line, text) in s.unparsed.iter().take(3) {
+            let mut text = clean(text);
+            if text.chars().count() > 100 {
+                text = text.chars().take(100).collect::<String>() + "…";
+            }
+            let _ = writeln!(o, "      unparsed line {line}: {text}");
+        }
     }
     o
 }

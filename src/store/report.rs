@@ -76,6 +76,8 @@ pub struct SourceInfo {
     pub lines_read: u64,
     pub events: u64,
     pub lines_skipped: u64,
+    /// The first lines that were not understood, with their line numbers.
+    pub unparsed: Vec<(u64, String)>,
 }
 
 /// A delivery record exactly as the CLI contract lists its fields.
@@ -398,7 +400,7 @@ impl Store {
     pub fn sources(&self) -> Result<Vec<SourceInfo>> {
         let run = || -> rusqlite::Result<Vec<SourceInfo>> {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT path, format, lines_read, events, lines_skipped FROM sources ORDER BY id",
+                "SELECT path, format, lines_read, events, lines_skipped, skipped_sample FROM sources ORDER BY id",
             )?;
 
             stmt.query_map([], |r| {
@@ -408,6 +410,7 @@ impl Store {
                     lines_read: r.get(2)?,
                     events: r.get(3)?,
                     lines_skipped: r.get(4)?,
+                    unparsed: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
                 })
             })?
             .collect()
