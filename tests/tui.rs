@@ -317,6 +317,63 @@ fn keyset_paging_keeps_a_bounded_window_and_absolute_position() {
 }
 
 #[test]
+fn a_page_arriving_after_the_cursor_moved_back_never_moves_the_cursor() {
+    let mut s = opened_table(5000);
+    // Page down, answering every page, until the window is full and has started to slide.
+    let mut pending;
+    loop {
+        pending = update(&mut s, code(KeyCode::PageDown)).into_iter().next();
+        let t = s.table.as_ref().unwrap();
+        if pending.is_some() && t.rows.len() == WINDOW_ROWS && t.start > 0 {
+            break;
+        }
+        if let Some(Effect::LoadPage {
+            generation,
+            anchor: anchor @ Anchor::After(last),
+            ..
+        }) = pending.take()
+        {
+            update(
+                &mut s,
+                Msg::Page {
+                    generation,
+                    anchor,
+                    rows: rows(last + 1..last + 1 + PAGE_ROWS as i64),
+                },
+            );
+        }
+    }
+    // The user goes back to the top of the window before the next page comes in.
+    for _ in 0..WINDOW_ROWS {
+        update(&mut s, key('k'));
+    }
+    let before = s.table.as_ref().unwrap().selected().unwrap().id;
+    let Some(Effect::LoadPage {
+        generation,
+        anchor: anchor @ Anchor::After(last),
+        ..
+    }) = pending
+    else {
+        panic!("a page was on its way: {pending:?}")
+    };
+    update(
+        &mut s,
+        Msg::Page {
+            generation,
+            anchor,
+            rows: rows(last + 1..last + 1 + PAGE_ROWS as i64),
+        },
+    );
+    let t = s.table.as_ref().unwrap();
+    assert_eq!(
+        t.selected().unwrap().id,
+        before,
+        "the cursor stays on its row"
+    );
+    assert_eq!(t.selected().unwrap().id as u64, t.cursor + 1);
+}
+
+#[test]
 fn enter_opens_a_delivery_and_esc_goes_back_step_by_step() {
     let mut s = opened_table(300);
     update(&mut s, key('j'));

@@ -639,11 +639,16 @@ fn apply_page(
                 // The end of the group: the count it was opened with may be stale.
                 t.total = t.start + t.rows.len() as u64;
             }
-            if t.rows.len() > WINDOW_ROWS {
-                let excess = t.rows.len() - WINDOW_ROWS;
-                t.rows.drain(..excess);
-                t.start += excess as u64;
-            }
+            // Drop rows from the far end, but never those near the cursor (it may have
+            // moved back up while this page was on its way).
+            let keep_above = (t.cursor.saturating_sub(t.start)).saturating_sub(PAGE_MARGIN);
+            let excess = t
+                .rows
+                .len()
+                .saturating_sub(WINDOW_ROWS)
+                .min(keep_above as usize);
+            t.rows.drain(..excess);
+            t.start += excess as u64;
         }
         Anchor::Before(_) => {
             let new_start = if short {
@@ -665,7 +670,8 @@ fn apply_page(
                 t.rows = merged;
                 t.start = new_start;
                 t.cursor = new_start + n as u64 + rel;
-                t.rows.truncate(WINDOW_ROWS);
+                let needed = (t.cursor - t.start) as usize + PAGE_MARGIN as usize + 1;
+                t.rows.truncate(WINDOW_ROWS.max(needed));
             }
         }
     }
