@@ -526,6 +526,37 @@ fn snapshot_of_import_progress() {
 }
 
 #[test]
+fn matched_characters_are_highlighted_on_screen() {
+    let mut s = state(80, 24);
+    start(&mut s, vec![]);
+    update(
+        &mut s,
+        Msg::Overview(overview(&[("5.1.1", 40), ("4.4.7", 3)])),
+    );
+    update(&mut s, key('/'));
+    for c in "mailbox".chars() {
+        update(&mut s, key(c));
+    }
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    term.draw(|f| sendlog::ui::render(f, &s)).unwrap();
+    let buf = term.backend().buffer();
+    let text = term.backend().to_string();
+    assert!(text.contains("/mailbox"), "the query is shown: {text}");
+    // Row 3 holds the only match; its text starts after the border and the "▶ " symbol.
+    let row: String = (0..80).map(|x| buf[(x, 3)].symbol().to_string()).collect();
+    let at = row.find("mailbox").unwrap();
+    let x = row[..at].chars().count() as u16;
+    use ratatui::style::Modifier;
+    for dx in 0..7 {
+        assert!(
+            buf[(x + dx, 3)].modifier.contains(Modifier::UNDERLINED),
+            "matched char {dx} highlighted"
+        );
+    }
+    assert!(!buf[(x - 2, 3)].modifier.contains(Modifier::UNDERLINED));
+}
+
+#[test]
 fn hostile_text_from_a_log_is_shown_not_obeyed() {
     let mut s = state(120, 40);
     start(&mut s, vec![]);
