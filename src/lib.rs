@@ -5,6 +5,7 @@
 //! never touch the terminal; `app` is pure state; `ui` renders state only; `worker` and
 //! `tui` drive them. See DESIGN.md.
 
+pub mod app;
 pub mod classify;
 pub mod cli;
 pub mod import;
@@ -15,3 +16,6 @@ pub mod loggen;
 pub mod sanitize;
 pub mod store;
 pub mod triage;
+pub mod tui;
+pub mod ui;
+pub mod worker;

@@ -160,14 +160,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Resolve(resolve_args)) => resolve::run(db, &resolve_args),
         Some(Command::Requeue { what }) => requeue::run(db, what),
         None => {
-            if !args.files.is_empty() {
-                let code = import::run(db, &args.import, &args.files)?;
-                if code != ExitCode::SUCCESS {
-                    return Ok(code);
+            use std::io::IsTerminal;
+            if !std::io::stdout().is_terminal() {
+                // Scripts and pipes get what they can use: the import, then the report.
+                if !args.files.is_empty() {
+                    let code = import::run(db, &args.import, &args.files)?;
+                    if code != ExitCode::SUCCESS {
+                        return Ok(code);
+                    }
                 }
+                return report::run(db, false, args.import.queue_lifetime);
             }
-            // Until the terminal UI lands, the same overview as `sendlog report`.
-            report::run(db, false, args.import.queue_lifetime)
+            let store = open_store(db)?;
+            let options = crate::import::ImportOptions {
+                format: args.import.format,
+                year: args.import.year,
+            };
+            crate::tui::run(store, args.files, options)?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The SQLite store: schema and migrations, batched writes, typed queries. Every SQL
 //! parameter is bound; no SQL is built from input.
 
+pub mod browse;
 pub mod evidence;
 pub mod report;
 pub mod requeue;

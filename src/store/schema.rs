@@ -159,6 +159,17 @@ CREATE TABLE batch_items (
 ) WITHOUT ROWID;
 CREATE INDEX batch_items_delivery ON batch_items(message_ref, recipient);
 "#,
+    // 4: indexes for browsing failed deliveries (store/browse.rs). Partial on
+    // `status != 'sent'`, so delivered mail costs nothing; each ends with `status` so that
+    // the TUI's per-code counts, sparklines, second levels and causes are covering-index
+    // scans (SQLite only covers a query whose every column is in the index).
+    r#"
+CREATE INDEX deliveries_failed_time ON deliveries(code, last_attempt, status) WHERE status != 'sent';
+CREATE INDEX deliveries_failed_domain ON deliveries(code, domain, status) WHERE status != 'sent';
+CREATE INDEX deliveries_failed_provider ON deliveries(code, provider, status) WHERE status != 'sent';
+CREATE INDEX deliveries_failed_host ON deliveries(code, host, status) WHERE status != 'sent';
+CREATE INDEX deliveries_failed_cause ON deliveries(code, cause, status) WHERE status != 'sent';
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -181,6 +192,26 @@ pub const BULK_INDEXES: &[(&str, &str)] = &[
     (
         "DROP INDEX IF EXISTS deliveries_recipient",
         "CREATE INDEX deliveries_recipient ON deliveries(recipient)",
+    ),
+    (
+        "DROP INDEX IF EXISTS deliveries_failed_time",
+        "CREATE INDEX deliveries_failed_time ON deliveries(code, last_attempt, status) WHERE status != 'sent'",
+    ),
+    (
+        "DROP INDEX IF EXISTS deliveries_failed_domain",
+        "CREATE INDEX deliveries_failed_domain ON deliveries(code, domain, status) WHERE status != 'sent'",
+    ),
+    (
+        "DROP INDEX IF EXISTS deliveries_failed_provider",
+        "CREATE INDEX deliveries_failed_provider ON deliveries(code, provider, status) WHERE status != 'sent'",
+    ),
+    (
+        "DROP INDEX IF EXISTS deliveries_failed_host",
+        "CREATE INDEX deliveries_failed_host ON deliveries(code, host, status) WHERE status != 'sent'",
+    ),
+    (
+        "DROP INDEX IF EXISTS deliveries_failed_cause",
+        "CREATE INDEX deliveries_failed_cause ON deliveries(code, cause, status) WHERE status != 'sent'",
     ),
 ];
 

@@ -1,0 +1,263 @@
+//! The keymap is data (`assets/keymap.toml`, embedded at build): keys become `Action`s
+//! here, before `update` sees them, and the status bar hints and `?` help are generated
+//! from the same table, so they can never disagree with what the keys do.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::Deserialize;
+
+pub const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.toml");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Quit,
+    Help,
+    Back,
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    Top,
+    Bottom,
+    Open,
+    Filter,
+    SwitchGrouping,
+    FocusBreakdown,
+    FocusCodes,
+    ExplainDown,
+    ExplainUp,
+}
+
+/// Where a binding applies. `Global` bindings apply everywhere a screen does not bind the
+/// key itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Context {
+    Global,
+    Triage,
+    Deliveries,
+    Delivery,
+}
+
+impl Context {
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Global => "Everywhere",
+            Context::Triage => "Triage",
+            Context::Deliveries => "Deliveries",
+            Context::Delivery => "Delivery",
+        }
+    }
+}
+
+/// A key as the keymap names it: code and modifiers only. crossterm's `KeyEvent` equality
+/// includes kind and state and reports Shift+g as `G` with SHIFT, so events are normalised
+/// to this before lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyChord {
+    pub code: KeyCode,
+    pub modifiers: KeyModifiers,
+}
+
+impl KeyChord {
+    pub fn from_event(ev: &KeyEvent) -> Self {
+        let mut modifiers = ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let code = match ev.code {
+            // A shifted character already says so by its case.
+            KeyCode::Char(c) => KeyCode::Char(c),
+            KeyCode::BackTab => KeyCode::BackTab,
+            other => {
+                if ev.modifiers.contains(KeyModifiers::SHIFT) {
+                    modifiers |= KeyModifiers::SHIFT;
+                }
+                other
+            }
+        };
+        KeyChord { code, modifiers }
+    }
+
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let mut modifiers = KeyModifiers::NONE;
+        let mut rest = spec;
+        loop {
+            if let Some(r) = rest.strip_prefix("ctrl-").filter(|r| !r.is_empty()) {
+                modifiers |= KeyModifiers::CONTROL;
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix("alt-").filter(|r| !r.is_empty()) {
+                modifiers |= KeyModifiers::ALT;
+                rest = r;
+            } else {
+                break;
+            }
+        }
+        let code = match rest {
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "pageup" => KeyCode::PageUp,
+            "pagedown" => KeyCode::PageDown,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "enter" => KeyCode::Enter,
+            "esc" => KeyCode::Esc,
+            "tab" => KeyCode::Tab,
+            "backtab" => KeyCode::BackTab,
+            "space" => KeyCode::Char(' '),
+            "backspace" => KeyCode::Backspace,
+            s if s.chars().count() == 1 => KeyCode::Char(s.chars().next().unwrap_or(' ')),
+            _ => return Err(format!("unknown key {spec:?}")),
+        };
+        Ok(KeyChord { code, modifiers })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub context: Context,
+    pub action: Action,
+    pub chords: Vec<KeyChord>,
+    /// The keys as written in the keymap, for help and hints.
+    pub keys: Vec<String>,
+    pub desc: String,
+    /// Short name in the status bar, for the bindings shown there.
+    pub hint: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    pub bindings: Vec<Binding>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    action: Action,
+    keys: Vec<String>,
+    desc: String,
+    #[serde(default)]
+    hint: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    global: Vec<Entry>,
+    #[serde(default)]
+    triage: Vec<Entry>,
+    #[serde(default)]
+    deliveries: Vec<Entry>,
+    #[serde(default)]
+    delivery: Vec<Entry>,
+}
+
+impl Keymap {
+    pub fn parse(text: &str) -> Result<Keymap, String> {
+        let file: File = toml::from_str(text).map_err(|e| format!("keymap: {e}"))?;
+        let mut bindings = Vec::new();
+        for (context, entries) in [
+            (Context::Global, file.global),
+            (Context::Triage, file.triage),
+            (Context::Deliveries, file.deliveries),
+            (Context::Delivery, file.delivery),
+        ] {
+            for e in entries {
+                let chords = e
+                    .keys
+                    .iter()
+                    .map(|k| KeyChord::parse(k))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|err| format!("keymap: {err}"))?;
+                bindings.push(Binding {
+                    context,
+                    action: e.action,
+                    chords,
+                    keys: e.keys,
+                    desc: e.desc,
+                    hint: e.hint,
+                });
+            }
+        }
+        Ok(Keymap { bindings })
+    }
+
+    /// The keymap shipped in the binary.
+    pub fn embedded() -> Result<Keymap, String> {
+        Keymap::parse(DEFAULT_KEYMAP)
+    }
+
+    /// The screen's own binding first, then the global one.
+    pub fn action(&self, context: Context, ev: &KeyEvent) -> Option<Action> {
+        let chord = KeyChord::from_event(ev);
+        let find = |ctx: Context| {
+            self.bindings
+                .iter()
+                .find(|b| b.context == ctx && b.chords.contains(&chord))
+                .map(|b| b.action)
+        };
+        find(context).or_else(|| find(Context::Global))
+    }
+
+    /// Bindings shown in the status bar on a screen: its own hints, then global ones.
+    pub fn hints(&self, context: Context) -> impl Iterator<Item = &Binding> {
+        let own = self.bindings.iter().filter(move |b| {
+            b.hint.is_some() && b.context == context && context != Context::Global
+        });
+        let global = self
+            .bindings
+            .iter()
+            .filter(|b| b.hint.is_some() && b.context == Context::Global);
+        own.chain(global)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_keymap_parses_and_binds_the_documented_keys() {
+        let km = Keymap::embedded().unwrap();
+        let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+        assert_eq!(
+            km.action(Context::Triage, &key(KeyCode::Char('q'))),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            km.action(
+                Context::Deliveries,
+                &KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
+            ),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            km.action(Context::Triage, &key(KeyCode::Tab)),
+            Some(Action::SwitchGrouping)
+        );
+        // Tab means nothing on the delivery screen.
+        assert_eq!(km.action(Context::Delivery, &key(KeyCode::Tab)), None);
+        // Shift+g arrives as 'G' with SHIFT.
+        assert_eq!(
+            km.action(
+                Context::Deliveries,
+                &KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT)
+            ),
+            Some(Action::Bottom)
+        );
+        assert!(
+            km.hints(Context::Triage)
+                .any(|b| b.action == Action::Filter)
+        );
+    }
+
+    #[test]
+    fn bad_keymaps_are_errors() {
+        assert!(
+            Keymap::parse("[[global]]\naction = \"fly\"\nkeys = [\"x\"]\ndesc = \"\"").is_err()
+        );
+        assert!(
+            Keymap::parse("[[global]]\naction = \"quit\"\nkeys = [\"hyper-x\"]\ndesc = \"\"")
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! Everything the screens show, in memory. Rendering reads only this.
+
+use crate::import::FileReport;
+use crate::store::browse::{
+    Anchor, Breakdown, DeliveryDetail, DeliveryFilter, DeliveryRow, Dimension, Overview,
+};
+use crate::store::report::CauseCount;
+
+use super::filter::Matched;
+use super::keymap::{Context, Keymap};
+
+/// Rows fetched per keyset page.
+pub const PAGE_ROWS: usize = 200;
+/// A page is fetched when the cursor comes this close to an edge of the loaded window;
+/// larger than any single move, so scrolling never waits at an edge.
+pub const PAGE_MARGIN: u64 = 120;
+/// The most rows kept in memory for one table: memory stays flat however far one scrolls.
+pub const WINDOW_ROWS: usize = 3 * PAGE_ROWS;
+/// Time buckets per sparkline.
+pub const SPARK_BUCKETS: usize = 24;
+/// Second-level values loaded per code.
+pub const BREAKDOWN_LIMIT: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Import,
+    Triage,
+    Deliveries,
+    Delivery,
+}
+
+impl Screen {
+    pub fn context(self) -> Context {
+        match self {
+            Screen::Import => Context::Global,
+            Screen::Triage => Context::Triage,
+            Screen::Deliveries => Context::Deliveries,
+            Screen::Delivery => Context::Delivery,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Codes,
+    Breakdown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileProgress {
+    pub name: String,
+    pub lines: u64,
+    pub bytes: u64,
+    pub total_bytes: Option<u64>,
+    pub lines_per_sec: f64,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportView {
+    pub files: Vec<String>,
+    pub progress: Vec<FileProgress>,
+    pub reports: Option<Vec<FileReport>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Filter {
+    pub query: String,
+    /// Keys type into the query until Enter or Esc.
+    pub editing: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakdownList {
+    pub code: String,
+    pub dim: Dimension,
+    pub rows: Vec<Breakdown>,
+}
+
+/// A group's deliveries: a window of loaded rows over an absolute position in the group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryTable {
+    pub filter: DeliveryFilter,
+    pub title: String,
+    /// Rows in the group (from the counts).
+    pub total: u64,
+    /// Absolute index of `rows[0]`.
+    pub start: u64,
+    pub rows: Vec<DeliveryRow>,
+    /// Absolute index of the selected row.
+    pub cursor: u64,
+    /// Absolute index of the first row on screen.
+    pub top: u64,
+    /// The page being loaded, if any: one at a time, so held keys never queue pages.
+    pub loading: Option<Anchor>,
+    pub generation: u64,
+    /// With a filter: matches among the loaded rows and the cursor among them.
+    pub matched: Vec<Matched>,
+    pub matched_cursor: usize,
+}
+
+impl DeliveryTable {
+    pub fn selected(&self) -> Option<&DeliveryRow> {
+        if !self.matched.is_empty() {
+            return self
+                .matched
+                .get(self.matched_cursor)
+                .and_then(|m| self.rows.get(m.index));
+        }
+        let rel = self.cursor.checked_sub(self.start)?;
+        self.rows.get(rel as usize)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub keymap: Keymap,
+    pub no_color: bool,
+    pub size: (u16, u16),
+    pub screen: Screen,
+    pub help: bool,
+    pub quit: bool,
+    /// A one-line note or error for the status bar.
+    pub status: Option<String>,
+    pub import: Option<ImportView>,
+
+    pub overview: Option<Overview>,
+    /// Whether `overview.totals` includes the sent deliveries yet.
+    pub sent_counted: bool,
+    /// Per code (same order as `overview.codes`), when its failures happened.
+    pub sparks: Vec<Option<Vec<u64>>>,
+    pub pane: Pane,
+    pub dim: Dimension,
+    /// The codes list as shown (filtered), and the cursor into it.
+    pub codes_view: Vec<Matched>,
+    pub codes_cursor: usize,
+    pub breakdown: Option<BreakdownList>,
+    pub breakdown_view: Vec<Matched>,
+    pub breakdown_cursor: usize,
+    pub causes: Option<(String, Vec<CauseCount>)>,
+    /// Lines the explanation pane is scrolled by; back to the top for another code.
+    pub explain_scroll: u16,
+    pub filter: Option<Filter>,
+
+    pub table: Option<DeliveryTable>,
+    pub generation: u64,
+    pub detail: Option<DeliveryDetail>,
+    pub detail_id: Option<i64>,
+    pub detail_scroll: u16,
+}
+
+impl AppState {
+    pub fn new(keymap: Keymap, no_color: bool, size: (u16, u16)) -> Self {
+        AppState {
+            keymap,
+            no_color,
+            size,
+            screen: Screen::Triage,
+            help: false,
+            quit: false,
+            status: None,
+            import: None,
+            overview: None,
+            sent_counted: false,
+            sparks: Vec::new(),
+            pane: Pane::Codes,
+            dim: Dimension::Domain,
+            codes_view: Vec::new(),
+            codes_cursor: 0,
+            breakdown: None,
+            breakdown_view: Vec::new(),
+            breakdown_cursor: 0,
+            causes: None,
+            explain_scroll: 0,
+            filter: None,
+            table: None,
+            generation: 0,
+            detail: None,
+            detail_id: None,
+            detail_scroll: 0,
+        }
+    }
+
+    /// The code under the cursor on the triage screen.
+    pub fn selected_code(&self) -> Option<&str> {
+        let ov = self.overview.as_ref()?;
+        let m = self.codes_view.get(self.codes_cursor)?;
+        ov.codes.get(m.index).map(|c| c.code.as_str())
+    }
+
+    /// The second-level row under the cursor, when it belongs to the selected code.
+    pub fn selected_breakdown(&self) -> Option<&Breakdown> {
+        let b = self.current_breakdown()?;
+        let m = self.breakdown_view.get(self.breakdown_cursor)?;
+        b.rows.get(m.index)
+    }
+
+    /// The loaded second level, if it is the selected code's in the current grouping.
+    pub fn current_breakdown(&self) -> Option<&BreakdownList> {
+        let code = self.selected_code()?;
+        self.breakdown
+            .as_ref()
+            .filter(|b| b.code == code && b.dim == self.dim)
+    }
+
+    pub fn current_causes(&self) -> Option<&[CauseCount]> {
+        let code = self.selected_code()?;
+        self.causes
+            .as_ref()
+            .filter(|(c, _)| c == code)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// Rows a table shows at the current terminal height (header, borders, status bar).
+    pub fn table_rows(&self) -> usize {
+        (self.size.1 as usize).saturating_sub(5).max(1)
+    }
+
+    pub fn failed_total(&self) -> u64 {
+        self.overview
+            .as_ref()
+            .map(|o| o.codes.iter().map(|c| c.count).sum())
+            .unwrap_or(0)
+    }
+}

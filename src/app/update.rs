@@ -1,0 +1,765 @@
+//! `update`: the one place state changes. Pure: it returns effects as data.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::classify::EnhancedCode;
+use crate::import::FileReport;
+use crate::sanitize::for_terminal;
+use crate::store::browse::{Anchor, DeliveryFilter, Sparklines};
+
+use super::filter::matches;
+use super::keymap::Action;
+use super::msg::{Effect, Msg};
+use super::state::{
+    AppState, BreakdownList, DeliveryTable, FileProgress, Filter, ImportView, PAGE_MARGIN,
+    PAGE_ROWS, Pane, SPARK_BUCKETS, Screen, WINDOW_ROWS,
+};
+
+#[derive(Debug, Clone, Copy)]
+enum Move {
+    By(i64),
+    Top,
+    Bottom,
+}
+
+/// The first effects of a session: import the files given, or show what the store holds.
+pub fn start(state: &mut AppState, files: Vec<String>) -> Vec<Effect> {
+    if files.is_empty() {
+        state.screen = Screen::Triage;
+        vec![Effect::LoadOverview]
+    } else {
+        state.screen = Screen::Import;
+        state.import = Some(ImportView {
+            files: files.clone(),
+            ..ImportView::default()
+        });
+        vec![Effect::Import(files)]
+    }
+}
+
+pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(state, key),
+        Msg::Resize(w, h) => {
+            state.size = (w, h);
+            let rows = state.table_rows() as u64;
+            if let Some(t) = state.table.as_mut() {
+                keep_visible(t, rows);
+            }
+            Vec::new()
+        }
+        Msg::Overview(mut overview) => {
+            let keep = state.selected_code().map(str::to_string);
+            // Expired mail is what users come for: 4.4.7 leads the list whatever its count.
+            let expired = EnhancedCode::EXPIRED.to_string();
+            overview.codes.sort_by_key(|c| c.code != expired);
+            state.sparks = vec![None; overview.codes.len()];
+            state.overview = Some(overview);
+            state.sent_counted = false;
+            refresh_views(state);
+            state.codes_cursor = keep
+                .and_then(|k| {
+                    state
+                        .codes_view
+                        .iter()
+                        .position(|m| code_at(state, m.index) == Some(k.as_str()))
+                })
+                .unwrap_or(0);
+            // What the first frame needs goes first; the slower counts after.
+            let mut effects = selection_effects(state);
+            effects.push(Effect::LoadSparklines {
+                buckets: SPARK_BUCKETS,
+            });
+            effects.push(Effect::LoadSentCount);
+            effects
+        }
+        Msg::SentCount(sent) => {
+            if let Some(ov) = state.overview.as_mut()
+                && !state.sent_counted
+            {
+                ov.totals.sent = sent;
+                ov.totals.deliveries += sent;
+                state.sent_counted = true;
+            }
+            Vec::new()
+        }
+        Msg::Sparklines(s) => {
+            apply_sparklines(state, s);
+            Vec::new()
+        }
+        Msg::Breakdown { code, dim, rows } => {
+            state.breakdown = Some(BreakdownList { code, dim, rows });
+            refresh_views(state);
+            state.breakdown_cursor = state
+                .breakdown_cursor
+                .min(state.breakdown_view.len().saturating_sub(1));
+            Vec::new()
+        }
+        Msg::Causes { code, causes } => {
+            state.causes = Some((code, causes));
+            Vec::new()
+        }
+        Msg::Page {
+            generation,
+            anchor,
+            rows,
+        } => apply_page(state, generation, anchor, rows),
+        Msg::Delivery { id, detail } => {
+            if state.detail_id == Some(id) {
+                match detail {
+                    Some(d) => state.detail = Some(*d),
+                    None => state.status = Some("that delivery is no longer in the store".into()),
+                }
+            }
+            Vec::new()
+        }
+        Msg::ImportProgress {
+            progress,
+            lines_per_sec,
+        } => {
+            if let Some(view) = state.import.as_mut() {
+                if view.progress.len() < progress.file_count {
+                    view.progress.resize(
+                        progress.file_count,
+                        FileProgress {
+                            name: String::new(),
+                            lines: 0,
+                            bytes: 0,
+                            total_bytes: None,
+                            lines_per_sec: 0.0,
+                            done: false,
+                        },
+                    );
+                }
+                if let Some(p) = view.progress.get_mut(progress.file_index) {
+                    *p = FileProgress {
+                        name: progress.file,
+                        lines: progress.lines,
+                        bytes: progress.bytes,
+                        total_bytes: progress.total_bytes,
+                        lines_per_sec,
+                        done: progress.done,
+                    };
+                }
+            }
+            Vec::new()
+        }
+        Msg::ImportDone(result) => {
+            state.status = Some(match &result {
+                Ok(reports) => import_summary(reports),
+                Err(e) => format!("import failed: {e}"),
+            });
+            if let (Some(view), Ok(reports)) = (state.import.as_mut(), result) {
+                view.reports = Some(reports);
+            }
+            if state.screen == Screen::Import {
+                state.screen = Screen::Triage;
+            }
+            vec![Effect::LoadOverview]
+        }
+        Msg::Error(e) => {
+            state.status = Some(e);
+            if let Some(t) = state.table.as_mut() {
+                t.loading = None;
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn import_summary(reports: &[FileReport]) -> String {
+    let failed: Vec<&FileReport> = reports.iter().filter(|r| r.error.is_some()).collect();
+    let lines: u64 = reports.iter().map(|r| r.lines_read).sum();
+    let deliveries: u64 = reports.iter().map(|r| r.deliveries).sum();
+    let skipped: u64 = reports.iter().map(|r| r.skipped).sum();
+    let mut s = format!(
+        "imported {} file(s): {lines} lines, {deliveries} deliveries, {skipped} skipped",
+        reports.len() - failed.len()
+    );
+    if let Some(first) = failed.first() {
+        s.push_str(&format!(
+            "; {} not imported: {}",
+            failed.len(),
+            first.error.as_deref().unwrap_or_default()
+        ));
+    }
+    s
+}
+
+fn code_at(state: &AppState, index: usize) -> Option<&str> {
+    state
+        .overview
+        .as_ref()?
+        .codes
+        .get(index)
+        .map(|c| c.code.as_str())
+}
+
+fn apply_sparklines(state: &mut AppState, s: Sparklines) {
+    let Some(ov) = state.overview.as_ref() else {
+        return;
+    };
+    state.sparks = ov
+        .codes
+        .iter()
+        .map(|c| {
+            s.by_code
+                .iter()
+                .find(|(code, _)| *code == c.code)
+                .map(|(_, v)| v.clone())
+                .or_else(|| Some(vec![0; SPARK_BUCKETS]))
+        })
+        .collect();
+}
+
+/// The text a list row shows and the filter matches against: sanitised, so match
+/// positions are positions on screen.
+pub fn code_text(code: &str) -> String {
+    let label = code
+        .parse::<EnhancedCode>()
+        .map(|c| c.label())
+        .unwrap_or("");
+    format!("{} {}", for_terminal(code), label)
+}
+
+pub fn breakdown_text(value: Option<&str>) -> String {
+    value.map_or_else(|| "(unknown)".to_string(), |v| for_terminal(v).into_owned())
+}
+
+/// Recomputes the filtered views of the lists; the query applies to the focused list only.
+fn refresh_views(state: &mut AppState) {
+    let query = |target: bool| -> String {
+        match &state.filter {
+            Some(f) if target => f.query.clone(),
+            _ => String::new(),
+        }
+    };
+    let on_triage = state.screen == Screen::Triage;
+    let q_codes = query(on_triage && state.pane == Pane::Codes);
+    let q_breakdown = query(on_triage && state.pane == Pane::Breakdown);
+    let q_table = query(state.screen == Screen::Deliveries);
+
+    let code_texts: Vec<String> = state
+        .overview
+        .as_ref()
+        .map(|o| o.codes.iter().map(|c| code_text(&c.code)).collect())
+        .unwrap_or_default();
+    state.codes_view = matches(&q_codes, code_texts.iter().map(String::as_str));
+    state.codes_cursor = state
+        .codes_cursor
+        .min(state.codes_view.len().saturating_sub(1));
+
+    let breakdown_texts: Vec<String> = state
+        .current_breakdown()
+        .map(|b| {
+            b.rows
+                .iter()
+                .map(|r| breakdown_text(r.value.as_deref()))
+                .collect()
+        })
+        .unwrap_or_default();
+    state.breakdown_view = matches(&q_breakdown, breakdown_texts.iter().map(String::as_str));
+    state.breakdown_cursor = state
+        .breakdown_cursor
+        .min(state.breakdown_view.len().saturating_sub(1));
+
+    if let Some(t) = state.table.as_mut() {
+        if q_table.is_empty() {
+            t.matched.clear();
+        } else {
+            let texts: Vec<String> = t
+                .rows
+                .iter()
+                .map(|r| for_terminal(&r.recipient).into_owned())
+                .collect();
+            t.matched = matches(&q_table, texts.iter().map(String::as_str));
+            t.matched_cursor = t.matched_cursor.min(t.matched.len().saturating_sub(1));
+        }
+    }
+}
+
+/// Loads what the panes beside the codes list show for the selected code.
+fn selection_effects(state: &AppState) -> Vec<Effect> {
+    let Some(code) = state.selected_code() else {
+        return Vec::new();
+    };
+    let mut effects = Vec::new();
+    if state.current_breakdown().is_none() {
+        effects.push(Effect::LoadBreakdown {
+            code: code.to_string(),
+            dim: state.dim,
+        });
+    }
+    if state.current_causes().is_none() {
+        effects.push(Effect::LoadCauses {
+            code: code.to_string(),
+        });
+    }
+    effects
+}
+
+fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
+    if state.filter.as_ref().is_some_and(|f| f.editing) {
+        return on_filter_key(state, key);
+    }
+    let context = if state.help {
+        super::keymap::Context::Global
+    } else {
+        state.screen.context()
+    };
+    let Some(action) = state.keymap.action(context, &key) else {
+        return Vec::new();
+    };
+    if state.help {
+        match action {
+            Action::Quit => return quit(state),
+            Action::Help | Action::Back => state.help = false,
+            _ => {}
+        }
+        return Vec::new();
+    }
+    match action {
+        Action::Quit => quit(state),
+        Action::Help => {
+            state.help = true;
+            Vec::new()
+        }
+        Action::Back => back(state),
+        Action::Filter => {
+            if matches!(state.screen, Screen::Triage | Screen::Deliveries) {
+                state.filter = Some(Filter {
+                    query: String::new(),
+                    editing: true,
+                });
+            }
+            Vec::new()
+        }
+        Action::Down => move_cursor(state, Move::By(1)),
+        Action::Up => move_cursor(state, Move::By(-1)),
+        Action::PageDown => move_cursor(state, Move::By(state.table_rows() as i64)),
+        Action::PageUp => move_cursor(state, Move::By(-(state.table_rows() as i64))),
+        Action::Top => move_cursor(state, Move::Top),
+        Action::Bottom => move_cursor(state, Move::Bottom),
+        Action::Open => open(state),
+        Action::SwitchGrouping => {
+            if state.screen != Screen::Triage {
+                return Vec::new();
+            }
+            state.dim = state.dim.next();
+            state.breakdown_cursor = 0;
+            if state.pane == Pane::Breakdown {
+                state.filter = None;
+            }
+            refresh_views(state);
+            selection_effects(state)
+        }
+        Action::ExplainDown | Action::ExplainUp => {
+            state.explain_scroll = if action == Action::ExplainDown {
+                state.explain_scroll.saturating_add(3).min(2000)
+            } else {
+                state.explain_scroll.saturating_sub(3)
+            };
+            Vec::new()
+        }
+        Action::FocusBreakdown | Action::FocusCodes => {
+            if state.screen == Screen::Triage {
+                state.pane = if action == Action::FocusBreakdown {
+                    Pane::Breakdown
+                } else {
+                    Pane::Codes
+                };
+                clear_filter(state);
+                return selection_effects(state);
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn quit(state: &mut AppState) -> Vec<Effect> {
+    state.quit = true;
+    vec![Effect::Quit]
+}
+
+fn on_filter_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
+    let before = state.selected_code().map(str::to_string);
+    let ctrl_or_alt = key
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+    if ctrl_or_alt {
+        // Ctrl-C must quit from anywhere, typing included.
+        if state.keymap.action(state.screen.context(), &key) == Some(Action::Quit) {
+            return quit(state);
+        }
+        return Vec::new();
+    }
+    let mut effects = Vec::new();
+    match key.code {
+        KeyCode::Esc => {
+            clear_filter(state);
+            return Vec::new();
+        }
+        KeyCode::Enter => {
+            if let Some(f) = state.filter.as_mut() {
+                f.editing = false;
+                if f.query.is_empty() {
+                    state.filter = None;
+                }
+            }
+        }
+        KeyCode::Backspace => {
+            if let Some(f) = state.filter.as_mut() {
+                f.query.pop();
+            }
+        }
+        KeyCode::Char(c) => {
+            if let Some(f) = state.filter.as_mut() {
+                f.query.push(c);
+            }
+        }
+        KeyCode::Down => return move_cursor(state, Move::By(1)),
+        KeyCode::Up => return move_cursor(state, Move::By(-1)),
+        _ => return Vec::new(),
+    }
+    refresh_views(state);
+    if let Some(t) = state.table.as_mut() {
+        t.matched_cursor = 0;
+    }
+    if state.screen == Screen::Triage {
+        if state.pane == Pane::Codes {
+            state.codes_cursor = 0;
+        } else {
+            state.breakdown_cursor = 0;
+        }
+        if state.selected_code().map(str::to_string) != before {
+            effects.extend(selection_effects(state));
+        }
+    }
+    effects
+}
+
+fn back(state: &mut AppState) -> Vec<Effect> {
+    if state.filter.is_some() {
+        clear_filter(state);
+        return Vec::new();
+    }
+    match state.screen {
+        Screen::Delivery => state.screen = Screen::Deliveries,
+        Screen::Deliveries => {
+            state.screen = Screen::Triage;
+            // A million rows are not kept for a screen no one is looking at.
+            state.table = None;
+        }
+        Screen::Triage | Screen::Import => {}
+    }
+    refresh_views(state);
+    Vec::new()
+}
+
+/// Drops the filter; the selected code and second-level row stay selected.
+fn clear_filter(state: &mut AppState) {
+    let code = state.selected_code().map(str::to_string);
+    let value = state.selected_breakdown().map(|b| b.value.clone());
+    state.filter = None;
+    refresh_views(state);
+    if let Some(code) = code
+        && let Some(i) = state
+            .codes_view
+            .iter()
+            .position(|m| code_at(state, m.index) == Some(code.as_str()))
+    {
+        state.codes_cursor = i;
+    }
+    // The second level's view depends on which code is selected.
+    refresh_views(state);
+    if let (Some(value), Some(b)) = (value, state.current_breakdown())
+        && let Some(i) = state
+            .breakdown_view
+            .iter()
+            .position(|m| b.rows.get(m.index).map(|r| &r.value) == Some(&value))
+    {
+        state.breakdown_cursor = i;
+    }
+}
+
+fn step(cursor: usize, len: usize, mv: Move) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    match mv {
+        Move::By(d) => (cursor as i64 + d).clamp(0, len as i64 - 1) as usize,
+        Move::Top => 0,
+        Move::Bottom => len - 1,
+    }
+}
+
+fn move_cursor(state: &mut AppState, mv: Move) -> Vec<Effect> {
+    match state.screen {
+        Screen::Import => Vec::new(),
+        Screen::Triage => match state.pane {
+            Pane::Codes => {
+                let before = state.codes_cursor;
+                state.codes_cursor = step(state.codes_cursor, state.codes_view.len(), mv);
+                if state.codes_cursor != before {
+                    state.breakdown_cursor = 0;
+                    state.explain_scroll = 0;
+                    refresh_views(state);
+                    return selection_effects(state);
+                }
+                Vec::new()
+            }
+            Pane::Breakdown => {
+                state.breakdown_cursor =
+                    step(state.breakdown_cursor, state.breakdown_view.len(), mv);
+                Vec::new()
+            }
+        },
+        Screen::Deliveries => {
+            let rows = state.table_rows() as u64;
+            state.generation += 1;
+            let generation = state.generation;
+            let filtering = state.filter.as_ref().is_some_and(|f| !f.query.is_empty());
+            let Some(t) = state.table.as_mut() else {
+                return Vec::new();
+            };
+            if filtering {
+                t.matched_cursor = step(t.matched_cursor, t.matched.len(), mv);
+                return Vec::new();
+            }
+            let effect = move_in_table(t, mv, generation);
+            keep_visible(t, rows);
+            effect.into_iter().collect()
+        }
+        Screen::Delivery => {
+            let max = state
+                .detail
+                .as_ref()
+                .map_or(0, |d| (d.attempts.len() * 2 + 30) as i64);
+            state.detail_scroll = match mv {
+                Move::By(d) => (state.detail_scroll as i64 + d).clamp(0, max) as u16,
+                Move::Top => 0,
+                Move::Bottom => max as u16,
+            };
+            Vec::new()
+        }
+    }
+}
+
+fn load(t: &mut DeliveryTable, anchor: Anchor) -> Effect {
+    t.loading = Some(anchor);
+    Effect::LoadPage {
+        generation: t.generation,
+        filter: t.filter.clone(),
+        anchor,
+        limit: PAGE_ROWS,
+    }
+}
+
+/// Moves the absolute cursor within the loaded window; a jump to either end drops the
+/// window and loads that end's page (a new generation, so a page still on its way for
+/// the old position is ignored).
+fn move_in_table(t: &mut DeliveryTable, mv: Move, generation: u64) -> Option<Effect> {
+    if t.total == 0 {
+        return None;
+    }
+    let loaded_end = t.start + t.rows.len() as u64;
+    match mv {
+        Move::Top if t.start > 0 || t.rows.is_empty() => {
+            t.rows.clear();
+            t.start = 0;
+            t.cursor = 0;
+            t.generation = generation;
+            return Some(load(t, Anchor::After(i64::MIN)));
+        }
+        Move::Bottom if loaded_end < t.total || t.rows.is_empty() => {
+            t.rows.clear();
+            t.start = t.total;
+            t.cursor = t.total - 1;
+            t.generation = generation;
+            return Some(load(t, Anchor::Before(i64::MAX)));
+        }
+        Move::Top => t.cursor = 0,
+        Move::Bottom => t.cursor = loaded_end - 1,
+        Move::By(d) => {
+            if t.rows.is_empty() {
+                return None;
+            }
+            // Until the next page is in, the cursor stops at the edge of what is loaded.
+            let target = (t.cursor as i64 + d).clamp(t.start as i64, loaded_end as i64 - 1);
+            t.cursor = target as u64;
+        }
+    }
+    maybe_fetch(t)
+}
+
+/// Scrolls the view only as far as needed to keep the cursor on screen.
+fn keep_visible(t: &mut DeliveryTable, rows: u64) {
+    if t.cursor < t.top {
+        t.top = t.cursor;
+    } else if t.cursor >= t.top + rows {
+        t.top = t.cursor + 1 - rows;
+    }
+}
+
+fn maybe_fetch(t: &mut DeliveryTable) -> Option<Effect> {
+    if t.loading.is_some() || t.rows.is_empty() {
+        return None;
+    }
+    let loaded_end = t.start + t.rows.len() as u64;
+    if t.cursor + PAGE_MARGIN >= loaded_end && loaded_end < t.total {
+        let last = t.rows.last()?.id;
+        return Some(load(t, Anchor::After(last)));
+    }
+    if t.cursor < t.start + PAGE_MARGIN && t.start > 0 {
+        let first = t.rows.first()?.id;
+        return Some(load(t, Anchor::Before(first)));
+    }
+    None
+}
+
+fn apply_page(
+    state: &mut AppState,
+    generation: u64,
+    anchor: Anchor,
+    rows: Vec<crate::store::browse::DeliveryRow>,
+) -> Vec<Effect> {
+    let Some(t) = state.table.as_mut() else {
+        return Vec::new();
+    };
+    if t.generation != generation || t.loading != Some(anchor) {
+        return Vec::new();
+    }
+    t.loading = None;
+    let n = rows.len();
+    let short = n < PAGE_ROWS;
+    match anchor {
+        Anchor::After(_) => {
+            t.rows.extend(rows);
+            if short {
+                // The end of the group: the count it was opened with may be stale.
+                t.total = t.start + t.rows.len() as u64;
+            }
+            // Drop rows from the far end, but never those near the cursor (it may have
+            // moved back up while this page was on its way).
+            let keep_above = (t.cursor.saturating_sub(t.start)).saturating_sub(PAGE_MARGIN);
+            let excess = t
+                .rows
+                .len()
+                .saturating_sub(WINDOW_ROWS)
+                .min(keep_above as usize);
+            t.rows.drain(..excess);
+            t.start += excess as u64;
+        }
+        Anchor::Before(_) => {
+            let new_start = if short {
+                0
+            } else {
+                t.start.saturating_sub(n as u64)
+            };
+            if t.rows.is_empty() {
+                t.rows = rows;
+                t.start = new_start;
+                if short {
+                    t.total = n as u64;
+                }
+                t.cursor = (t.start + t.rows.len() as u64).saturating_sub(1);
+            } else {
+                let rel = t.cursor.saturating_sub(t.start);
+                let mut merged = rows;
+                merged.append(&mut t.rows);
+                t.rows = merged;
+                t.start = new_start;
+                t.cursor = new_start + n as u64 + rel;
+                let needed = (t.cursor - t.start) as usize + PAGE_MARGIN as usize + 1;
+                t.rows.truncate(WINDOW_ROWS.max(needed));
+            }
+        }
+    }
+    if t.rows.is_empty() {
+        t.total = 0;
+        t.cursor = 0;
+    } else {
+        let end = t.start + t.rows.len() as u64 - 1;
+        t.cursor = t.cursor.clamp(t.start, end);
+    }
+    let next = maybe_fetch(t);
+    let rows = state.table_rows() as u64;
+    if let Some(t) = state.table.as_mut() {
+        keep_visible(t, rows);
+    }
+    refresh_views(state);
+    next.into_iter().collect()
+}
+
+fn open(state: &mut AppState) -> Vec<Effect> {
+    match state.screen {
+        Screen::Triage => {
+            let Some(code) = state.selected_code().map(str::to_string) else {
+                return Vec::new();
+            };
+            let label = code
+                .parse::<EnhancedCode>()
+                .map(|c| c.label())
+                .unwrap_or("");
+            let (narrow, total, title) = match state.pane {
+                Pane::Codes => {
+                    let total = state
+                        .overview
+                        .as_ref()
+                        .and_then(|o| o.codes.iter().find(|c| c.code == code))
+                        .map_or(0, |c| c.count);
+                    (None, total, format!("{} {label}", for_terminal(&code)))
+                }
+                Pane::Breakdown => {
+                    let Some(b) = state.selected_breakdown() else {
+                        return Vec::new();
+                    };
+                    let title = format!(
+                        "{} {label} · {} {}",
+                        for_terminal(&code),
+                        state.dim.label(),
+                        breakdown_text(b.value.as_deref())
+                    );
+                    (Some((state.dim, b.value.clone())), b.count, title)
+                }
+            };
+            state.generation += 1;
+            let mut table = DeliveryTable {
+                filter: DeliveryFilter { code, narrow },
+                title,
+                total,
+                start: 0,
+                rows: Vec::new(),
+                cursor: 0,
+                top: 0,
+                loading: None,
+                generation: state.generation,
+                matched: Vec::new(),
+                matched_cursor: 0,
+            };
+            let effect = load(&mut table, Anchor::After(i64::MIN));
+            state.table = Some(table);
+            state.filter = None;
+            state.screen = Screen::Deliveries;
+            vec![effect]
+        }
+        Screen::Deliveries => {
+            let Some(id) = state
+                .table
+                .as_ref()
+                .and_then(|t| t.selected())
+                .map(|r| r.id)
+            else {
+                return Vec::new();
+            };
+            state.detail_id = Some(id);
+            state.detail = None;
+            state.detail_scroll = 0;
+            state.filter = None;
+            state.screen = Screen::Delivery;
+            refresh_views(state);
+            vec![Effect::LoadDelivery { id }]
+        }
+        Screen::Import | Screen::Delivery => Vec::new(),
+    }
+}

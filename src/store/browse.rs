@@ -1,0 +1,404 @@
+//! Read queries behind the TUI: failed deliveries grouped by code, a second level by
+//! destination domain / provider / sending host, keyset pages of a group's deliveries and
+//! one delivery's attempts. Every query is a fixed SQL string with bound parameters; pages
+//! are keyset (`id > ?` / `id < ?`), never OFFSET, so a page costs the same at row 10 and
+//! at row 1,000,000.
+
+use rusqlite::{Row, params};
+
+use super::report::{CauseCount, Totals};
+use super::{Result, Store};
+
+/// What the second level of the triage screen groups a code's deliveries by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Dimension {
+    #[default]
+    Domain,
+    Provider,
+    Host,
+}
+
+impl Dimension {
+    pub fn next(self) -> Self {
+        match self {
+            Dimension::Domain => Dimension::Provider,
+            Dimension::Provider => Dimension::Host,
+            Dimension::Host => Dimension::Domain,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Dimension::Domain => "destination domain",
+            Dimension::Provider => "provider",
+            Dimension::Host => "sending host",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeCount {
+    pub code: String,
+    pub count: u64,
+}
+
+/// The first screen's numbers: cheap enough to answer before anything else. Counting the
+/// sent deliveries means reading an index of every delivery, so that comes later
+/// (`sent_count`) and `totals.sent` is 0 until then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overview {
+    pub totals: Totals,
+    /// Failed deliveries (not sent) by enhanced code, most first.
+    pub codes: Vec<CodeCount>,
+}
+
+/// When each code's failures happened: `buckets` equal slices of `span`, by last attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sparklines {
+    pub span: Option<(i64, i64)>,
+    pub by_code: Vec<(String, Vec<u64>)>,
+}
+
+/// One row of the second level: a value of the dimension (`None` when the store has none,
+/// e.g. an unknown provider) and how many of the code's failures it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breakdown {
+    pub value: Option<String>,
+    pub count: u64,
+}
+
+/// Which failed deliveries a deliveries table lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryFilter {
+    pub code: String,
+    /// Narrowed to one value of a dimension (the second level's selected row).
+    pub narrow: Option<(Dimension, Option<String>)>,
+}
+
+/// Where a page starts: after or before a delivery id (exclusive). The first page is
+/// `After(i64::MIN)`, the last `Before(i64::MAX)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    After(i64),
+    Before(i64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub recipient: String,
+    pub domain: String,
+    pub host: String,
+    pub status: String,
+    pub attempts: u32,
+    pub last_attempt: Option<i64>,
+    pub cause: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRow {
+    pub ts: i64,
+    pub status: String,
+    pub code: Option<String>,
+    pub reply_code: Option<u16>,
+    pub relay: Option<String>,
+    pub text: Option<String>,
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryDetail {
+    pub id: i64,
+    pub queue_id: String,
+    pub message_id: Option<String>,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    pub recipient: String,
+    pub domain: String,
+    pub provider: Option<String>,
+    pub host: String,
+    pub status: String,
+    pub code: String,
+    pub reply_code: Option<u16>,
+    pub reason: Option<String>,
+    pub cause: Option<String>,
+    pub final_text: Option<String>,
+    pub last_deferral_code: Option<String>,
+    pub last_deferral_text: Option<String>,
+    pub relay: Option<String>,
+    pub typo_of: Option<String>,
+    pub source: Option<String>,
+    pub expired_at: Option<i64>,
+    pub expired_source: Option<String>,
+    pub attempts: Vec<AttemptRow>,
+}
+
+fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
+    Ok(DeliveryRow {
+        id: r.get(0)?,
+        recipient: r.get(1)?,
+        domain: r.get(2)?,
+        host: r.get(3)?,
+        status: r.get(4)?,
+        attempts: r.get(5)?,
+        last_attempt: r.get(6)?,
+        cause: r.get(7)?,
+    })
+}
+
+/// The page queries, one fixed string per (narrowing, direction). `IS` rather than `=`
+/// so that a `NULL` provider is a value one can open like any other.
+fn page_sql(narrow: Option<Dimension>, anchor: Anchor) -> &'static str {
+    macro_rules! page {
+        ($narrow:literal, $cmp:literal, $order:literal) => {
+            concat!(
+                "SELECT id, recipient, domain, host, status, attempts, last_attempt, cause
+                 FROM deliveries WHERE status != 'sent' AND code = ?1 ",
+                $narrow,
+                " AND id ",
+                $cmp,
+                " ?2 ORDER BY id ",
+                $order,
+                " LIMIT ?3"
+            )
+        };
+    }
+    match (narrow, anchor) {
+        (None, Anchor::After(_)) => page!("AND ?4 IS ?4", ">", "ASC"),
+        (None, Anchor::Before(_)) => page!("AND ?4 IS ?4", "<", "DESC"),
+        (Some(Dimension::Domain), Anchor::After(_)) => page!("AND domain IS ?4", ">", "ASC"),
+        (Some(Dimension::Domain), Anchor::Before(_)) => page!("AND domain IS ?4", "<", "DESC"),
+        (Some(Dimension::Provider), Anchor::After(_)) => page!("AND provider IS ?4", ">", "ASC"),
+        (Some(Dimension::Provider), Anchor::Before(_)) => {
+            page!("AND provider IS ?4", "<", "DESC")
+        }
+        (Some(Dimension::Host), Anchor::After(_)) => page!("AND host IS ?4", ">", "ASC"),
+        (Some(Dimension::Host), Anchor::Before(_)) => page!("AND host IS ?4", "<", "DESC"),
+    }
+}
+
+impl Store {
+    /// Failed deliveries by code and by status.
+    pub fn overview(&self) -> Result<Overview> {
+        let run = || -> rusqlite::Result<Overview> {
+            // Spelled as the three failed statuses (the schema's CHECK allows no other) so
+            // that SQLite reads only their ranges of the (status, code, domain) index.
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT code, status, count(*) FROM deliveries
+                 WHERE status IN ('deferred', 'bounced', 'expired') GROUP BY code, status",
+            )?;
+            let mut totals = Totals::default();
+            let mut codes: Vec<CodeCount> = Vec::new();
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let code: String = r.get(0)?;
+                let status: String = r.get(1)?;
+                let n: u64 = r.get(2)?;
+                match status.as_str() {
+                    "deferred" => totals.deferred += n,
+                    "bounced" => totals.bounced += n,
+                    "expired" => totals.expired += n,
+                    _ => {}
+                }
+                totals.deliveries += n;
+                match codes.iter_mut().find(|c| c.code == code) {
+                    Some(c) => c.count += n,
+                    None => codes.push(CodeCount { code, count: n }),
+                }
+            }
+            codes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
+            Ok(Overview { totals, codes })
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Deliveries that were sent.
+    pub fn sent_count(&self) -> Result<u64> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM deliveries WHERE status = 'sent'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Per code, how many failures had their last attempt in each of `buckets` equal slices
+    /// of the failures' time span.
+    pub fn sparklines(&self, buckets: usize) -> Result<Sparklines> {
+        let buckets = buckets.max(1);
+        let run = || -> rusqlite::Result<Sparklines> {
+            let span: Option<(i64, i64)> = self.conn.query_row(
+                "SELECT min(last_attempt), max(last_attempt) FROM deliveries
+                 WHERE status != 'sent' AND code IS NOT NULL",
+                [],
+                |r| Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?)),
+            )?;
+            let Some((start, end)) = span else {
+                return Ok(Sparklines {
+                    span: None,
+                    by_code: Vec::new(),
+                });
+            };
+            let width = (end - start).max(1) + 1;
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT code, (last_attempt - ?1) * ?3 / ?2 AS bucket, count(*) FROM deliveries
+                 WHERE status != 'sent' AND code IS NOT NULL AND last_attempt IS NOT NULL
+                 GROUP BY code, bucket ORDER BY code",
+            )?;
+            let mut by_code: Vec<(String, Vec<u64>)> = Vec::new();
+            let mut rows = stmt.query(params![start, width, buckets as i64])?;
+            while let Some(r) = rows.next()? {
+                let code: String = r.get(0)?;
+                let bucket = (r.get::<_, i64>(1)?).clamp(0, buckets as i64 - 1) as usize;
+                let n: u64 = r.get(2)?;
+                if by_code.last().is_none_or(|(c, _)| *c != code) {
+                    by_code.push((code, vec![0; buckets]));
+                }
+                if let Some((_, counts)) = by_code.last_mut() {
+                    counts[bucket] += n;
+                }
+            }
+            Ok(Sparklines {
+                span: Some((start, end)),
+                by_code,
+            })
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// A code's failures by one dimension, most first, at most `limit` values.
+    pub fn breakdown(&self, code: &str, dim: Dimension, limit: usize) -> Result<Vec<Breakdown>> {
+        let sql = match dim {
+            Dimension::Domain => {
+                "SELECT domain, count(*) FROM deliveries WHERE status != 'sent' AND code = ?1
+                 GROUP BY domain ORDER BY count(*) DESC, domain LIMIT ?2"
+            }
+            Dimension::Provider => {
+                "SELECT provider, count(*) FROM deliveries WHERE status != 'sent' AND code = ?1
+                 GROUP BY provider ORDER BY count(*) DESC, provider LIMIT ?2"
+            }
+            Dimension::Host => {
+                "SELECT host, count(*) FROM deliveries WHERE status != 'sent' AND code = ?1
+                 GROUP BY host ORDER BY count(*) DESC, host LIMIT ?2"
+            }
+        };
+        let run = || -> rusqlite::Result<Vec<Breakdown>> {
+            let mut stmt = self.conn.prepare_cached(sql)?;
+            stmt.query_map(params![code, limit as i64], |r| {
+                Ok(Breakdown {
+                    value: r.get(0)?,
+                    count: r.get(1)?,
+                })
+            })?
+            .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// The causes behind a code's failures (for 4.4.7: the last deferral before expiry).
+    pub fn causes_of(&self, code: &str) -> Result<Vec<CauseCount>> {
+        let run = || -> rusqlite::Result<Vec<CauseCount>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT cause, count(*) FROM deliveries WHERE status != 'sent' AND code = ?1
+                 GROUP BY cause ORDER BY count(*) DESC, cause",
+            )?;
+            stmt.query_map([code], |r| {
+                Ok(CauseCount {
+                    cause: r.get(0)?,
+                    count: r.get(1)?,
+                })
+            })?
+            .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Up to `limit` deliveries of `filter` next to `anchor`, in ascending id order.
+    pub fn deliveries_page(
+        &self,
+        filter: &DeliveryFilter,
+        anchor: Anchor,
+        limit: usize,
+    ) -> Result<Vec<DeliveryRow>> {
+        let (dim, value) = match &filter.narrow {
+            Some((d, v)) => (Some(*d), v.as_deref()),
+            None => (None, None),
+        };
+        let id = match anchor {
+            Anchor::After(id) | Anchor::Before(id) => id,
+        };
+        let run = || -> rusqlite::Result<Vec<DeliveryRow>> {
+            let mut stmt = self.conn.prepare_cached(page_sql(dim, anchor))?;
+            let mut rows: Vec<DeliveryRow> = stmt
+                .query_map(params![filter.code, id, limit as i64, value], delivery_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            if matches!(anchor, Anchor::Before(_)) {
+                rows.reverse();
+            }
+            Ok(rows)
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// One delivery with its message's facts and its attempts in order.
+    pub fn delivery_detail(&self, id: i64) -> Result<Option<DeliveryDetail>> {
+        let run = || -> rusqlite::Result<Option<DeliveryDetail>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT d.id, m.queue_id, m.message_id, m.sender, m.subject, d.recipient, d.domain,
+                        d.provider, d.host, d.status, d.code, d.reply_code, d.reason, d.cause,
+                        d.final_text, d.last_deferral_code, d.last_deferral_text, d.relay, d.typo_of,
+                        d.source, d.expired_at, d.expired_source
+                 FROM deliveries d JOIN messages m ON m.id = d.message_ref WHERE d.id = ?1",
+            )?;
+            let mut rows = stmt.query([id])?;
+            let Some(r) = rows.next()? else {
+                return Ok(None);
+            };
+            let mut detail = DeliveryDetail {
+                id: r.get(0)?,
+                queue_id: r.get(1)?,
+                message_id: r.get(2)?,
+                sender: r.get(3)?,
+                subject: r.get(4)?,
+                recipient: r.get(5)?,
+                domain: r.get(6)?,
+                provider: r.get(7)?,
+                host: r.get(8)?,
+                status: r.get(9)?,
+                code: r.get(10)?,
+                reply_code: r.get(11)?,
+                reason: r.get(12)?,
+                cause: r.get(13)?,
+                final_text: r.get(14)?,
+                last_deferral_code: r.get(15)?,
+                last_deferral_text: r.get(16)?,
+                relay: r.get(17)?,
+                typo_of: r.get(18)?,
+                source: r.get(19)?,
+                expired_at: r.get(20)?,
+                expired_source: r.get(21)?,
+                attempts: Vec::new(),
+            };
+            let mut astmt = self.conn.prepare_cached(
+                "SELECT ts, status, code, reply_code, relay, text, source FROM attempts
+                 WHERE delivery_id = ?1 ORDER BY seq",
+            )?;
+            detail.attempts = astmt
+                .query_map([id], |r| {
+                    Ok(AttemptRow {
+                        ts: r.get(0)?,
+                        status: r.get(1)?,
+                        code: r.get(2)?,
+                        reply_code: r.get(3)?,
+                        relay: r.get(4)?,
+                        text: r.get(5)?,
+                        source: r.get(6)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Some(detail))
+        };
+        run().map_err(|e| self.err(e))
+    }
+}

@@ -1,0 +1,193 @@
+//! The terminal side: a guard that restores the terminal on quit, error and panic, an
+//! input thread forwarding key presses, and the main loop (generic over the ratatui
+//! Backend, so tests and benchmarks drive it with `TestBackend`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use ratatui::crossterm::event::{self, Event};
+
+use crate::app::{self, AppState, Effect, Keymap, Msg};
+use crate::import::ImportOptions;
+use crate::store::Store;
+use crate::worker::Worker;
+
+/// Restores the terminal when dropped: on quit, on an error returned through `?`, and
+/// during unwinding. ratatui's init also installs a panic hook that restores first, so a
+/// panic message prints on a sane screen.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        // Nothing useful can be done if restoring fails while already leaving.
+        let _ = ratatui::try_restore();
+    }
+}
+
+/// Forwards key presses (not releases or repeats) and resizes until told to stop or the
+/// loop is gone.
+fn spawn_input(tx: Sender<Msg>, stop: Arc<AtomicBool>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("sendlog-input".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                match event::poll(Duration::from_millis(100)) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(_) => break,
+                }
+                let msg = match event::read() {
+                    Ok(Event::Key(k)) if k.is_press() => Msg::Key(k),
+                    Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+                    Ok(_) => continue,
+                    Err(_) => break,
+                };
+                if tx.send(msg).is_err() {
+                    break;
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// Opens the TUI over `store`, importing `files` first (in the worker, with progress).
+pub fn run(store: Store, files: Vec<String>, options: ImportOptions) -> anyhow::Result<()> {
+    let keymap = Keymap::embedded().map_err(anyhow::Error::msg)?;
+    // Load the explanation panels (and the user's overrides) now, not on the first frame.
+    let problems = crate::knowledge::load_problems();
+    let status = problems.first().map(|p| {
+        format!(
+            "knowledge: {p} ({} problem(s) in your panels)",
+            problems.len()
+        )
+    });
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let (tx, rx) = mpsc::channel();
+    let worker = Worker::spawn(store, options, tx.clone()).context("starting the worker")?;
+    let terminal = ratatui::try_init().context("setting up the terminal")?;
+    let guard = TerminalGuard;
+    let stop = Arc::new(AtomicBool::new(false));
+    spawn_input(tx, stop.clone()).context("starting the input thread")?;
+    let size = terminal.size().context("reading the terminal size")?;
+    let mut state = AppState::new(keymap, no_color, (size.width, size.height));
+    state.status = status;
+    let mut session = Session::new(terminal, state, rx, worker);
+    let result = session.run(files);
+    stop.store(true, Ordering::Relaxed);
+    let importing = session.importing();
+    session.worker.shutdown(!importing);
+    drop(guard);
+    result
+}
+
+/// One TUI session: state, the terminal it draws on, the worker and the message channel.
+pub struct Session<B: Backend> {
+    pub terminal: Terminal<B>,
+    pub state: AppState,
+    pub rx: Receiver<Msg>,
+    pub worker: Worker,
+}
+
+impl<B: Backend> Session<B>
+where
+    B::Error: Send + Sync + 'static,
+{
+    pub fn new(terminal: Terminal<B>, state: AppState, rx: Receiver<Msg>, worker: Worker) -> Self {
+        Session {
+            terminal,
+            state,
+            rx,
+            worker,
+        }
+    }
+
+    /// Applies the first effects of a session (import, or load the overview).
+    pub fn start(&mut self, files: Vec<String>) {
+        let effects = app::start(&mut self.state, files);
+        self.carry_out(effects);
+    }
+
+    pub fn importing(&self) -> bool {
+        self.state.screen == app::state::Screen::Import
+    }
+
+    pub fn draw(&mut self) -> anyhow::Result<()> {
+        let state = &self.state;
+        self.terminal
+            .draw(|f| crate::ui::render(f, state))
+            .map(|_| ())
+            .map_err(|e| anyhow::anyhow!(e))
+    }
+
+    pub fn dispatch(&mut self, msg: Msg) {
+        let effects = app::update(&mut self.state, msg);
+        self.carry_out(effects);
+    }
+
+    fn carry_out(&mut self, effects: Vec<Effect>) {
+        for e in effects {
+            if e != Effect::Quit {
+                self.worker.send(e);
+            }
+        }
+    }
+
+    /// Applies every message waiting, without blocking. True if there was any.
+    pub fn drain(&mut self) -> bool {
+        let mut any = false;
+        while let Ok(msg) = self.rx.try_recv() {
+            self.dispatch(msg);
+            any = true;
+        }
+        any
+    }
+
+    /// Applies replies until the worker has answered everything asked of it (or the
+    /// timeout passes): what tests and benchmarks wait for before looking at a frame.
+    pub fn settle(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.drain();
+            if self.worker.idle() {
+                // Its last reply was sent before it went idle.
+                self.drain();
+                if self.worker.idle() {
+                    return true;
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            match self.rx.recv_timeout(left.min(Duration::from_millis(5))) {
+                Ok(msg) => self.dispatch(msg),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return false,
+            }
+        }
+    }
+
+    /// The main loop: draw, block for a message, apply it and everything else already
+    /// waiting (so a burst of keys or replies costs one frame), draw again.
+    pub fn run(&mut self, files: Vec<String>) -> anyhow::Result<()> {
+        self.start(files);
+        self.draw()?;
+        while !self.state.quit {
+            let Ok(msg) = self.rx.recv() else {
+                break;
+            };
+            self.dispatch(msg);
+            self.drain();
+            if self.state.quit {
+                break;
+            }
+            self.draw()?;
+        }
+        Ok(())
+    }
+}

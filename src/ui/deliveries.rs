@@ -1,0 +1,130 @@
+//! Deliveries: the rows of one group. Only the loaded window is in memory; the screen
+//! shows its slice from `top`, and the scrollbar shows the absolute position in the group.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Margin, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{
+    Block, Borders, Cell, Paragraph, Row, Scrollbar, ScrollbarOrientation, ScrollbarState, Table,
+    TableState,
+};
+
+use crate::app::state::AppState;
+use crate::sanitize::for_terminal;
+use crate::store::browse::DeliveryRow;
+
+use super::text::{highlighted, thousands, time};
+use super::theme::Theme;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
+    let Some(t) = &state.table else {
+        return;
+    };
+    let wide = area.width >= 110;
+    let filtering = state.filter.as_ref().is_some_and(|f| !f.query.is_empty());
+    let position = if filtering {
+        format!(
+            "{} of {} loaded rows match",
+            thousands(t.matched.len() as u64),
+            thousands(t.rows.len() as u64)
+        )
+    } else if t.total == 0 {
+        "0".to_string()
+    } else {
+        format!("{} / {}", thousands(t.cursor + 1), thousands(t.total))
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border(true))
+        .title(Line::styled(format!(" {} ", t.title), theme.title()))
+        .title_bottom(Line::from(format!(" {position} ")).right_aligned());
+    if t.rows.is_empty() {
+        let text = if t.loading.is_some() {
+            "loading…"
+        } else {
+            "no deliveries"
+        };
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    let height = area.height.saturating_sub(3) as usize;
+    let make_row = |r: &DeliveryRow, hits: &[usize]| -> Row<'static> {
+        let recipient = for_terminal(&r.recipient).into_owned();
+        let status_style = if r.status == "expired" {
+            theme.expired()
+        } else {
+            theme.base()
+        };
+        let mut cells = vec![Cell::from(highlighted(
+            &recipient,
+            hits,
+            theme.base(),
+            theme.hit(),
+        ))];
+        if wide {
+            cells.push(Cell::from(for_terminal(&r.domain).into_owned()));
+        }
+        cells.extend([
+            Cell::from(for_terminal(&r.host).into_owned()),
+            Cell::from(r.status.clone()).style(status_style),
+            Cell::from(Line::from(r.attempts.to_string()).right_aligned()),
+            Cell::from(time(r.last_attempt, false)),
+            Cell::from(for_terminal(r.cause.as_deref().unwrap_or("-")).into_owned()),
+        ]);
+        Row::new(cells)
+    };
+    let (rows, selected): (Vec<Row>, Option<usize>) = if filtering {
+        (
+            t.matched
+                .iter()
+                .map(|m| make_row(&t.rows[m.index], &m.hits))
+                .collect(),
+            (!t.matched.is_empty()).then_some(t.matched_cursor),
+        )
+    } else {
+        // The slice on screen: from `top`, within the loaded window.
+        let from = t.top.saturating_sub(t.start) as usize;
+        let from = from.min(t.rows.len().saturating_sub(1));
+        let to = (from + height).min(t.rows.len());
+        (
+            t.rows[from..to].iter().map(|r| make_row(r, &[])).collect(),
+            t.cursor
+                .checked_sub(t.start + from as u64)
+                .map(|i| i as usize),
+        )
+    };
+    let mut widths = vec![Constraint::Fill(3)];
+    let mut header = vec!["recipient"];
+    if wide {
+        widths.push(Constraint::Fill(2));
+        header.push("domain");
+    }
+    widths.extend([
+        Constraint::Fill(1),
+        Constraint::Length(8),
+        Constraint::Length(3),
+        Constraint::Length(11),
+        Constraint::Length(13),
+    ]);
+    header.extend(["host", "status", "att", "last", "cause"]);
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.heading()))
+        .row_highlight_style(theme.selected())
+        .highlight_symbol("▶ ")
+        .block(block);
+    let mut ts = TableState::default().with_selected(selected);
+    frame.render_stateful_widget(table, area, &mut ts);
+    if !filtering {
+        let mut sb = ScrollbarState::new(t.total as usize)
+            .position(t.cursor as usize)
+            .viewport_content_length(height);
+        frame.render_stateful_widget(
+            Scrollbar::new(ScrollbarOrientation::VerticalRight),
+            area.inner(Margin {
+                vertical: 1,
+                horizontal: 0,
+            }),
+            &mut sb,
+        );
+    }
+}

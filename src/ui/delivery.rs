@@ -1,0 +1,144 @@
+//! Delivery: the outcome, its cause, the message's facts and the attempt timeline.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use crate::app::state::AppState;
+use crate::classify::EnhancedCode;
+use crate::sanitize::for_terminal;
+
+use super::text::time;
+use super::theme::Theme;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border(true));
+    let Some(d) = &state.detail else {
+        frame.render_widget(Paragraph::new("loading…").block(block), area);
+        return;
+    };
+    let clean = |s: &Option<String>| for_terminal(s.as_deref().unwrap_or("-")).into_owned();
+    let field = |name: &str, value: String| -> Line<'static> {
+        Line::from(vec![
+            Span::styled(format!("{name:<14}"), theme.heading()),
+            Span::raw(value),
+        ])
+    };
+    let label = d
+        .code
+        .parse::<EnhancedCode>()
+        .map(|c| c.label())
+        .unwrap_or("");
+    let status_style = if d.status == "expired" {
+        theme.expired()
+    } else {
+        theme.base()
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{:<14}", "Outcome"), theme.heading()),
+            Span::styled(d.status.clone(), status_style),
+            Span::raw(format!(" · {} {label}", for_terminal(&d.code))),
+        ]),
+        field(
+            "Cause",
+            match (&d.cause, &d.reason) {
+                (Some(c), _) => for_terminal(c).into_owned(),
+                (None, Some(r)) => for_terminal(r).into_owned(),
+                _ => "-".into(),
+            },
+        ),
+    ];
+    if d.last_deferral_text.is_some() {
+        lines.push(field(
+            "Last deferral",
+            format!(
+                "{} {}",
+                clean(&d.last_deferral_code),
+                clean(&d.last_deferral_text)
+            ),
+        ));
+    }
+    if d.final_text.is_some() {
+        lines.push(field("Final reply", clean(&d.final_text)));
+    }
+    if let Some(at) = d.expired_at {
+        lines.push(field(
+            "Expired",
+            format!("{} ({})", time(Some(at), true), clean(&d.expired_source)),
+        ));
+    }
+    lines.push(field("Recipient", for_terminal(&d.recipient).into_owned()));
+    if let Some(t) = &d.typo_of {
+        lines.push(field(
+            "Typo?",
+            format!("{} looks like {}", for_terminal(&d.domain), for_terminal(t)),
+        ));
+    }
+    lines.push(field("Sender", clean(&d.sender)));
+    lines.push(field(
+        "Message",
+        format!(
+            "queue id {} · {}",
+            for_terminal(&d.queue_id),
+            clean(&d.message_id)
+        ),
+    ));
+    if d.subject.is_some() {
+        lines.push(field("Subject", clean(&d.subject)));
+    }
+    lines.push(field(
+        "Route",
+        format!(
+            "from {} to {} ({})",
+            for_terminal(&d.host),
+            clean(&d.relay),
+            clean(&d.provider)
+        ),
+    ));
+    lines.push(field("Decided at", clean(&d.source)));
+    lines.push(field(
+        "Bounce report",
+        "none linked to this delivery".into(),
+    ));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        format!("Attempts ({})", d.attempts.len()),
+        theme.heading(),
+    ));
+    for a in &d.attempts {
+        let code = match (&a.code, a.reply_code) {
+            (Some(c), Some(r)) => format!("{r} {}", for_terminal(c)),
+            (Some(c), None) => for_terminal(c).into_owned(),
+            (None, Some(r)) => r.to_string(),
+            (None, None) => "-".into(),
+        };
+        let style = if a.status == "deferred" {
+            theme.base()
+        } else {
+            theme.expired()
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!("{}  ", time(Some(a.ts), true))),
+            Span::styled(format!("{:<9}", a.status), style),
+            Span::raw(format!("{code:<10} {}", clean(&a.relay))),
+        ]));
+        lines.push(Line::styled(
+            format!("    {}", clean(&a.text)),
+            theme.muted(),
+        ));
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((state.detail_scroll, 0))
+            .block(block.title(Line::styled(
+                format!(" {} ", for_terminal(&d.recipient)),
+                theme.title(),
+            ))),
+        area,
+    );
+}

@@ -1,0 +1,104 @@
+//! Small text helpers shared by the screens. Strings from the store reach these already
+//! sanitised (`sanitize::for_terminal`) by their callers.
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+/// `text` with the characters at `hits` (char positions) in `hit` style.
+pub fn highlighted(text: &str, hits: &[usize], base: Style, hit: Style) -> Line<'static> {
+    if hits.is_empty() {
+        return Line::from(Span::styled(text.to_string(), base));
+    }
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut run = String::new();
+    let mut run_is_hit = false;
+    for (i, c) in text.chars().enumerate() {
+        let is_hit = hits.contains(&i);
+        if is_hit != run_is_hit && !run.is_empty() {
+            spans.push(Span::styled(
+                std::mem::take(&mut run),
+                if run_is_hit { hit } else { base },
+            ));
+        }
+        run_is_hit = is_hit;
+        run.push(c);
+    }
+    if !run.is_empty() {
+        spans.push(Span::styled(run, if run_is_hit { hit } else { base }));
+    }
+    Line::from(spans)
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "-".into();
+    }
+    format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+}
+
+/// Unix seconds as `2026-11-01 02:25` (UTC), or the full form with seconds.
+pub fn time(ts: Option<i64>, seconds: bool) -> String {
+    let fmt = if seconds {
+        "%Y-%m-%d %H:%M:%S"
+    } else {
+        "%m-%d %H:%M"
+    };
+    ts.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|d| d.format(fmt).to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A sparkline of `counts` in at most `width` cells: adjacent buckets are summed to fit;
+/// an empty bucket is blank, any non-empty one at least the lowest bar.
+pub fn sparkline(counts: &[u64], width: usize) -> String {
+    if counts.is_empty() || width == 0 {
+        return String::new();
+    }
+    let per = counts.len().div_ceil(width);
+    let folded: Vec<u64> = counts.chunks(per).map(|c| c.iter().sum()).collect();
+    let max = folded.iter().copied().max().unwrap_or(0);
+    folded
+        .iter()
+        .map(|&n| {
+            if n == 0 || max == 0 {
+                ' '
+            } else {
+                let level = ((n as f64 / max as f64) * (BARS.len() - 1) as f64).round() as usize;
+                BARS[level.min(BARS.len() - 1)]
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(percent(1, 3), "33.3%");
+        assert_eq!(sparkline(&[0, 1, 2, 4], 4), " ▃▅█");
+        assert_eq!(sparkline(&[1, 1, 0, 0], 2), "█ ");
+        assert_eq!(time(Some(0), true), "1970-01-01 00:00:00");
+        let line = highlighted("gmail", &[0, 1], Style::default(), Style::default());
+        assert_eq!(line.spans.len(), 2);
+        assert_eq!(line.spans[0].content, "gm");
+    }
+}
