@@ -98,6 +98,9 @@ pub struct DeliveryRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptRow {
     pub ts: i64,
+    /// Identical attempts in a row are one row: `repeats` of them, the last at `last_ts`.
+    pub last_ts: i64,
+    pub repeats: u32,
     pub status: String,
     pub code: Option<String>,
     pub reply_code: Option<u16>,
@@ -381,13 +384,15 @@ impl Store {
                 attempts: Vec::new(),
             };
             let mut astmt = self.conn.prepare_cached(
-                "SELECT ts, status, code, reply_code, relay, text, source FROM attempts
+                "SELECT ts, status, code, reply_code, relay, text, source, last_ts, repeats FROM attempts
                  WHERE delivery_id = ?1 ORDER BY seq",
             )?;
             detail.attempts = astmt
                 .query_map([id], |r| {
                     Ok(AttemptRow {
                         ts: r.get(0)?,
+                        last_ts: r.get(7)?,
+                        repeats: r.get(8)?,
                         status: r.get(1)?,
                         code: r.get(2)?,
                         reply_code: r.get(3)?,

@@ -106,7 +106,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     ));
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        format!("Attempts ({})", d.attempts.len()),
+        format!(
+            "Timeline ({} log lines)",
+            d.attempts.iter().map(|a| a.repeats).sum::<u32>()
+        ),
         theme.heading(),
     ));
     for a in &d.attempts {
@@ -121,11 +124,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         } else {
             theme.expired()
         };
-        lines.push(Line::from(vec![
+        let mut row = vec![
             Span::raw(format!("{}  ", time(Some(a.ts), true))),
             Span::styled(format!("{:<9}", a.status), style),
             Span::raw(format!("{code:<10} {}", clean(&a.relay))),
-        ]));
+        ];
+        if a.repeats > 1 {
+            // The same reply again and again: one line, with how often and until when.
+            row.push(Span::styled(
+                format!("  ×{} until {}", a.repeats, time(Some(a.last_ts), true)),
+                theme.heading(),
+            ));
+        }
+        lines.push(Line::from(row));
         lines.push(Line::styled(
             format!("    {}", clean(&a.text)),
             theme.muted(),
