@@ -845,7 +845,7 @@ fn end_to_end_in_tmux() {
     t.keys(&["j", "Enter"]);
     // The timeline lists the deferrals behind the expiry.
     t.wait_for(&[
-        "Attempts (",
+        "Timeline (",
         "  deferred ",
         "Last deferral",
         "expired · 4.4.7",
