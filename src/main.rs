@@ -2,6 +2,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// Imports allocate on one thread and free on the other; glibc's allocator serialises that
+// on a lock, mimalloc does not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = sendlog::cli::Args::parse();
     match sendlog::cli::run(args) {

@@ -194,6 +194,10 @@ pub const BULK_INDEXES: &[(&str, &str)] = &[
         "CREATE INDEX deliveries_recipient ON deliveries(recipient)",
     ),
     (
+        "DROP INDEX IF EXISTS messages_message_id",
+        "CREATE INDEX messages_message_id ON messages(message_id)",
+    ),
+    (
         "DROP INDEX IF EXISTS deliveries_failed_time",
         "CREATE INDEX deliveries_failed_time ON deliveries(code, last_attempt, status) WHERE status != 'sent'",
     ),

@@ -276,7 +276,11 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
     let deferral_verdict = last_deferral.map(verdict_of);
 
     let (status, code, deciding, reason, cause, source) = if let Some(a) = sent {
-        let v = verdict_of(a);
+        // Delivered mail needs its code, not a reason: the classifier is not asked.
+        let v = classify::Verdict {
+            reason: Reason::Delivered,
+            code: classify::rules::most_specific_code(code_of(a), a.text.as_deref().unwrap_or("")),
+        };
         (
             "sent",
             grouping_code(a, &v),
