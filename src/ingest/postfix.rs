@@ -6,7 +6,6 @@
 //! `postfix/smtp[pid]: …` and bare `QUEUEID: …` message parts (pasted lines); and
 //! JSON-wrapped lines (journald `-o json`, log shippers) carrying the message and program.
 
-use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
@@ -400,7 +399,6 @@ impl PostfixParser {
                 let Some(to) = f.to else {
                     return LineOutcome::Ignored;
                 };
-                let text: Option<Cow<'_, str>> = f.text.map(String::from_utf8_lossy);
                 let mut e = mk(EventKind::Attempt(status));
                 e.recipient = Some(address(to));
                 e.orig_recipient = f.orig_to.map(address);
@@ -408,10 +406,9 @@ impl PostfixParser {
                 e.dsn = f.dsn.map(lossy);
                 e.reply_code = f.text.and_then(reply_code);
                 e.counts_as_attempt = !(suspending
-                    && text
-                        .as_deref()
-                        .is_some_and(|t| t.starts_with("delivery temporarily suspended")));
-                e.text = text.map(Cow::into_owned);
+                    && f.text
+                        .is_some_and(|t| t.starts_with(b"delivery temporarily suspended")));
+                e.text = f.text.map(lossy);
                 out.push(e);
                 LineOutcome::Parsed
             }

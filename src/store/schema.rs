@@ -197,26 +197,6 @@ pub const BULK_INDEXES: &[(&str, &str)] = &[
         "DROP INDEX IF EXISTS messages_message_id",
         "CREATE INDEX messages_message_id ON messages(message_id)",
     ),
-    (
-        "DROP INDEX IF EXISTS deliveries_failed_time",
-        "CREATE INDEX deliveries_failed_time ON deliveries(code, last_attempt, status) WHERE status != 'sent'",
-    ),
-    (
-        "DROP INDEX IF EXISTS deliveries_failed_domain",
-        "CREATE INDEX deliveries_failed_domain ON deliveries(code, domain, status) WHERE status != 'sent'",
-    ),
-    (
-        "DROP INDEX IF EXISTS deliveries_failed_provider",
-        "CREATE INDEX deliveries_failed_provider ON deliveries(code, provider, status) WHERE status != 'sent'",
-    ),
-    (
-        "DROP INDEX IF EXISTS deliveries_failed_host",
-        "CREATE INDEX deliveries_failed_host ON deliveries(code, host, status) WHERE status != 'sent'",
-    ),
-    (
-        "DROP INDEX IF EXISTS deliveries_failed_cause",
-        "CREATE INDEX deliveries_failed_cause ON deliveries(code, cause, status) WHERE status != 'sent'",
-    ),
 ];
 
 #[cfg(test)]
