@@ -48,18 +48,26 @@ pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Res
         let _ = err.flush();
     };
     let reports = import_files(&mut store, files, &options, &mut progress)?;
-    let mut ok = true;
+    let ok = reports.iter().all(|r| r.error.is_none());
     let mut out = std::io::stdout().lock();
-    for r in &reports {
-        ok &= r.error.is_none();
-        writeln!(out, "{}", summary_line(r))?;
-        for (line, text) in r.skipped_sample.iter().take(3) {
-            writeln!(
-                out,
-                "    skipped line {line}: {}",
-                for_terminal(&clip(text, 100))
-            )?;
+    let mut print = || -> std::io::Result<()> {
+        for r in &reports {
+            writeln!(out, "{}", summary_line(r))?;
+            for (line, text) in r.skipped_sample.iter().take(3) {
+                writeln!(
+                    out,
+                    "    skipped line {line}: {}",
+                    for_terminal(&clip(text, 100))
+                )?;
+            }
         }
+        Ok(())
+    };
+    match print() {
+        // The import is done and committed; a reader that stopped reading (`| head`)
+        // changes nothing about that.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+        _ => {}
     }
     for r in reports.iter().filter(|r| r.error.is_some()) {
         eprintln!(
