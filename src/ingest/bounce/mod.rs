@@ -95,6 +95,16 @@ static INLINE_DSN: LazyLock<Regex> = LazyLock::new(|| {
 static PARSER: LazyLock<MessageParser> = LazyLock::new(MessageParser::new);
 
 /// Texts that say the queue lifetime ran out (Postfix, Sendmail, Exim, Exchange, qmail…).
+/// The wording of delay warnings that carry no Action field.
+static DELAY_NOTICE: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new([
+        r"(?i)this is a warning message only",
+        r"(?i)notification about a delay in the delivery",
+        r"(?i)message will be retried for \d+ more",
+    ])
+    .expect("delay notice patterns")
+});
+
 static EXPIRY: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new([
         r"(?i)queue\.expired",
@@ -108,6 +118,7 @@ static EXPIRY: LazyLock<RegexSet> = LazyLock::new(|| {
         r"(?i)too long in (?:the )?queue",
         r"(?i)giving up\b",
         r"(?i)could not deliver for the last \d+",
+        r"(?i)was aborted after \d+(?:\.\d+)? (?:day|hour)",
         r"(?i)\bexpired after\b",
         r"(?i)delivery (?:attempts? )?(?:has |have )?expired",
         r"(?i)maximum (?:delivery|retry) time",
@@ -388,6 +399,14 @@ fn judge(e: &Evidence<'_>) -> Judgement {
     {
         // The outcome; the underlying cause stays in the diagnostic text, which the
         // store classifies as the last deferral.
+        reason = Reason::Expired;
+    }
+    // A delay notice (RFC 3464 Action: delayed) whose text names no cause: the message
+    // is waiting out its queue lifetime, the cause sisimai and RFC 3463's X.4.7 call
+    // "delivery time expired".
+    if matches!(reason, Reason::OnHold | Reason::Undefined)
+        && (e.action == Some("delayed") || DELAY_NOTICE.is_match(e.context))
+    {
         reason = Reason::Expired;
     }
     Judgement {
