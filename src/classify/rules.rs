@@ -573,6 +573,25 @@ static PHRASE_SETS: LazyLock<Vec<Option<regex::bytes::RegexSet>>> = LazyLock::ne
     sets
 });
 
+/// Providers' documented wordings that can only mean the address does not exist
+/// (Gmail's "Address not found", Yahoo's "doesn't have a yahoo.com account"): an
+/// address verdict whatever SMTP phase the report leaves unnamed.
+static NO_SUCH_ADDRESS: LazyLock<regex::bytes::RegexSet> = LazyLock::new(|| {
+    regex::bytes::RegexSetBuilder::new([
+        r"this user doesn't have a [a-z0-9.-]{1,40} account",
+        r"the address couldn't be found",
+        r"email account that you tried to reach does not exist",
+    ])
+    .case_insensitive(true)
+    .unicode(false)
+    .build()
+    .expect("documented no-such-address texts compile")
+});
+
+fn says_no_such_address(text: &str) -> bool {
+    NO_SUCH_ADDRESS.is_match(text.as_bytes())
+}
+
 fn says(reason: Reason, text: &str) -> bool {
     PHRASE_SETS[reason as usize]
         .as_ref()
@@ -729,6 +748,7 @@ fn probe(
                         && by_code != Some(Reason::Filtered)
                         && !code.is_some_and(|c| c.is_vague()))
                     && says(Reason::UserUnknown, text)
+                    || says_no_such_address(text)
             }
         }
         Reason::Filtered => {
