@@ -580,7 +580,6 @@ static NO_SUCH_ADDRESS: LazyLock<regex::bytes::RegexSet> = LazyLock::new(|| {
     regex::bytes::RegexSetBuilder::new([
         r"this user doesn't have a [a-z0-9.-]{1,40} account",
         r"the address couldn't be found",
-        r"email account that you tried to reach does not exist",
     ])
     .case_insensitive(true)
     .unicode(false)
