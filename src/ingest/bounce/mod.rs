@@ -310,6 +310,18 @@ fn header_text<'a>(msg: &'a Message<'_>, name: &str) -> Option<Cow<'a, str>> {
         .map(|v| Cow::Borrowed(v.trim()))
 }
 
+/// The host a Postfix-style diagnostic names as answering ("host mx.example[192.0.2.1] said:").
+fn answering_host(text: &str) -> Option<&str> {
+    ANSWERING_HOST
+        .captures(text)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str())
+}
+
+static ANSWERING_HOST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bhost ([a-z0-9][a-z0-9.-]*)\[[^\]]*\] said:").expect("static regex")
+});
+
 fn reply_code_in(text: &str) -> Option<u16> {
     REPLY_CODE.captures(text).and_then(|c| c[1].parse().ok())
 }
@@ -329,6 +341,8 @@ struct Evidence<'a> {
     block: Option<&'a str>,
     /// The human-readable text of the whole report, for class and expiry hints.
     context: &'a str,
+    /// The Remote-MTA field, naming the host that answered.
+    remote_mta: Option<&'a str>,
 }
 
 struct Judgement {
@@ -383,6 +397,13 @@ fn judge(e: &Evidence<'_>) -> Judgement {
         status = Some(EnhancedCode::generic(class));
     }
     let mut reason = verdict.reason;
+    if let Some(r) = classify::provider_rules::provider_reply_reason(
+        e.remote_mta.or_else(|| answering_host(e.text)),
+        e.reported_status,
+        command,
+    ) {
+        reason = r;
+    }
     let domain = e.recipient.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
     if matches!(reason, Reason::OnHold | Reason::Undefined)
         && let Some(r) = classify::provider_rules::provider_reason(domain)
@@ -543,6 +564,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
                 text: &diagnostic,
                 block,
                 context: &context,
+                remote_mta: r.remote_mta.as_deref(),
             });
             // RFC 3464: an `X-Unix` diagnostic is a local delivery program's exit.
             if r.diagnostic_type
@@ -679,6 +701,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
             text: &text,
             block: None,
             context: &context,
+            remote_mta: None,
         });
         report.recipients.push(RecipientReport {
             recipient: b.address,
