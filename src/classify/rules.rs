@@ -116,6 +116,7 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"account is full",
             r"maildir over quota",
             r"no space left",
+            r"mail ?folder is full",
         ],
     ),
     (
@@ -382,6 +383,8 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"throttl",
             r"unusual rate",
             r"receiving mail at a rate",
+            // GoDaddy's IB607: an hourly recipient quota is a sending rate.
+            r"too many recipients (?:this|per|an|in the last) (?:hour|day|minute)",
             r"try again later.{0,20}\(?(?:too many|volume)",
             r"exceeded the (?:maximum )?(?:number|rate)",
             r"\bTSS04\b",
@@ -448,6 +451,8 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"illegal attachment",
             r"organizational settings",
             r"organization policy",
+            // Mimecast: the sending network is refused by the customer's policy.
+            r"host network not allowed",
         ],
     ),
     (
@@ -735,6 +740,7 @@ fn probe(
                     Reason::Rejected,
                     Reason::NotAccept,
                     Reason::Filtered,
+                    Reason::Speeding,
                 ]
                 .into_iter()
                 .any(|r| says(r, text))
@@ -966,5 +972,47 @@ mod tests {
             c("5.1.1")
         );
         assert_eq!(most_specific_code(None, "no code here"), None);
+    }
+
+    // Providers' documented texts, as their reports word them (bounce corpus).
+    #[test]
+    fn provider_documented_texts() {
+        assert_eq!(
+            reason(
+                "5.1.1",
+                "550 5.1.1 <k@example.com> - 203.0.113.222 has sent to too many recipients this hour. IB607"
+            ),
+            Reason::Speeding
+        );
+        assert_eq!(
+            reason(
+                "",
+                "554 Host network not allowed - https://community.mimecast.com/docs/DOC-1369#554"
+            ),
+            Reason::PolicyViolation
+        );
+        assert_eq!(
+            reason(
+                "",
+                "child status 100...The e-mail message could not be delivered because the user's mailfolder is full."
+            ),
+            Reason::MailboxFull
+        );
+        assert_eq!(
+            reason(
+                "5.0.0",
+                "554 delivery error: dd This user doesn't have a yahoo.com account (x@yahoo.com) [0]"
+            ),
+            Reason::UserUnknown
+        );
+        assert_eq!(
+            reason(
+                "",
+                "** Address not found ** Your message wasn't delivered to k@example.it because the address couldn't be found."
+            ),
+            Reason::UserUnknown
+        );
+        // A plain "user unknown" with a bare code and no command stays a filter.
+        assert_eq!(reason("5.0.0", "[User unknown] Nyaan"), Reason::Filtered);
     }
 }
