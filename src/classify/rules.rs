@@ -431,6 +431,8 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"\b550 blocked\b",
             r"esmtp not accepting connections",
             r"invalid ip for sending mail",
+            // qmail-remote: the EHLO/HELO name was refused.
+            r"my name was rejected",
         ],
     ),
     (
@@ -646,7 +648,8 @@ pub fn reason_for_code(code: EnhancedCode) -> Option<Reason> {
         (7, 30) => FailedStartTls,
         (7, 10) | (7, 11) => FailedStartTls,
         (7, 9) => PolicyViolation,
-        (7, 650) | (7, 606) | (7, 708) => BadReputation,
+        // 5.7.606-649 "banned sending IP" is Microsoft's IP block list: `blocked`, by its text.
+        (7, 650) | (7, 708) => BadReputation,
         (7, 509) => AuthFailure,
         (7, 0) if transient => return None,
         (7, _) => SecurityError,
@@ -1011,6 +1014,20 @@ mod tests {
                 "** Address not found ** Your message wasn't delivered to k@example.it because the address couldn't be found."
             ),
             Reason::UserUnknown
+        );
+        assert_eq!(
+            reason(
+                "5.7.606",
+                "550 5.7.606 Access denied, banned sending IP [192.0.2.225]."
+            ),
+            Reason::Blocked
+        );
+        assert_eq!(
+            reason(
+                "5.0.0",
+                "Connected to 192.0.2.112 but my name was rejected. Remote host said: 501 5.0.0 Invalid domain name"
+            ),
+            Reason::Blocked
         );
         // A plain "user unknown" with a bare code and no command stays a filter.
         assert_eq!(reason("5.0.0", "[User unknown] Nyaan"), Reason::Filtered);
