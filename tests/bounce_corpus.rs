@@ -95,7 +95,7 @@ const STATUS_FLOOR: f64 = 95.0;
 const REASON_FLOOR: f64 = 90.0;
 /// What this branch measures today (391/405 status, 340/405 reason): a rule change that
 /// loses ground fails here even while the reason floor is not reached yet.
-const REASON_NOW: f64 = 84.0;
+const REASON_NOW: f64 = 83.9;
 
 #[test]
 fn corpus_accuracy_does_not_regress() {
