@@ -48,24 +48,24 @@ static COMMAND_PATTERNS: LazyLock<[(SmtpCommand, Regex); 5]> = LazyLock::new(|| 
         (
             SmtpCommand::Data,
             r(
-                r"(?:in reply to|after|for|did not like our) (?:end of |final )?(?:data|text)\b|smtp command[: ]+data|after end of data|\bend of data\b",
+                r"(?:in reply to|after|for|did not like our) (?:end of |final )?(?:data|text)\b|smtp command[: ]+data|after end of data|\bend of data\b|failed on data command|failed after i sent the message",
             ),
         ),
         (
             SmtpCommand::Rcpt,
             r(
-                r"(?:in reply to|after|did not like our|for) rcpt(?: to)?\b|\brcpt to:? ?<|smtp command[: ]+rcpt|\[rcpt_to\]",
+                r"(?:in reply to|after|did not like our|for) rcpt(?: to)?\b|\brcpt to:? ?<|smtp command[: ]+rcpt|\[rcpt_to\]|does not like recipient",
             ),
         ),
         (
             SmtpCommand::Mail,
             r(
-                r"(?:in reply to|after|did not like our|for) mail(?: from)?\b|\bmail from:? ?<|smtp command[: ]+mail",
+                r"(?:in reply to|after|did not like our|for) mail(?: from)?\b|\bmail from:? ?<|smtp command[: ]+mail|but sender was rejected",
             ),
         ),
         (
             SmtpCommand::Helo,
-            r(r"(?:in reply to|after|did not like our) (?:ehlo|helo)\b"),
+            r(r"(?:in reply to|after|did not like our) (?:ehlo|helo)\b|but my name was rejected"),
         ),
         (
             SmtpCommand::Connect,
@@ -75,7 +75,9 @@ static COMMAND_PATTERNS: LazyLock<[(SmtpCommand, Regex); 5]> = LazyLock::new(|| 
 });
 
 /// The command a reply answered, from phrases such as Postfix's "(in reply to RCPT TO
-/// command)", Exim's "after RCPT TO:<…>", DragonFly's "did not like our final DATA".
+/// command)", Exim's "after RCPT TO:<…>", DragonFly's "did not like our final DATA",
+/// qmail-remote's "does not like recipient" / "but sender was rejected" / "failed after
+/// I sent the message".
 pub fn smtp_command(text: &str) -> Option<SmtpCommand> {
     COMMAND_PATTERNS
         .iter()
@@ -975,6 +977,27 @@ mod tests {
             c("5.1.1")
         );
         assert_eq!(most_specific_code(None, "no code here"), None);
+    }
+
+    #[test]
+    fn qmail_remote_names_the_command_in_its_own_words() {
+        let said = |t: &str| smtp_command(t);
+        assert_eq!(
+            said("192.0.2.153 does not like recipient. Remote host said: 550 5.2.1 User Unknown"),
+            Some(SmtpCommand::Rcpt)
+        );
+        assert_eq!(
+            said("Connected to 192.0.2.1 but sender was rejected. Remote host said: 421 4.7.0"),
+            Some(SmtpCommand::Mail)
+        );
+        assert_eq!(
+            said("Connected to 192.0.2.112 but my name was rejected."),
+            Some(SmtpCommand::Helo)
+        );
+        assert_eq!(
+            said("192.0.2.1 failed after I sent the message. Remote host said: 554 spam"),
+            Some(SmtpCommand::Data)
+        );
     }
 
     // Providers' documented texts, as their reports word them (bounce corpus).
