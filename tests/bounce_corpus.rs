@@ -42,12 +42,60 @@ fn status_matches(expected: &str, got: &str, reason_is_failure: bool) -> bool {
     expected == got
 }
 
+/// Rows where DESIGN.md's taxonomy deliberately differs from sisimai's answer: a DNS
+/// failure to find the recipient domain (NXDOMAIN, no MX, "Host not found") is
+/// `hostunknown` in sendlog, where sisimai says `networkerror` or `notaccept`. Listed
+/// row by row (file#position, sisimai's reason, the text) so that the printout can give
+/// the accuracy with and without them; the headline figure counts them as misses.
+const KNOWN_DISAGREEMENTS: &[(&str, &str, &str)] = &[
+    (
+        "lhost-office365/lhost-office365-06.eml#0",
+        "networkerror",
+        "5.4.312 DNS query failed",
+    ),
+    (
+        "lhost-postfix/lhost-postfix-34.eml#0",
+        "networkerror",
+        "Name service error: Host not found",
+    ),
+    (
+        "rfc3464/rfc3464-53.eml#0",
+        "networkerror",
+        "MX lookup responded NXDOMAIN",
+    ),
+    (
+        "rfc3464/rfc3464-54.eml#0",
+        "networkerror",
+        "MX lookup responded NXDOMAIN",
+    ),
+    (
+        "rfc3464/rfc3464-64.eml#0",
+        "networkerror",
+        "MX lookup responded NXDOMAIN",
+    ),
+    (
+        "lhost-qmail/lhost-qmail-11.eml#0",
+        "notaccept",
+        "couldn't find a mail exchanger (#5.4.4)",
+    ),
+    (
+        "lhost-qmail/lhost-qmail-12.eml#0",
+        "notaccept",
+        "couldn't find a mail exchanger (#5.4.4)",
+    ),
+    (
+        "lhost-yahoo/lhost-yahoo-09.eml#0",
+        "notaccept",
+        "No mx record found for domain",
+    ),
+];
+
 /// The issue's floors.
 const STATUS_FLOOR: f64 = 95.0;
 const REASON_FLOOR: f64 = 90.0;
-/// What this branch measures today (391/405 status, 327/405 reason): a rule change that
+/// What this branch measures today (391/405 status, 341/405 reason): a rule change that
 /// loses ground fails here even while the reason floor is not reached yet.
-const REASON_NOW: f64 = 80.0;
+const REASON_NOW: f64 = 84.1;
 
 #[test]
 fn corpus_accuracy_does_not_regress() {
@@ -63,7 +111,7 @@ fn corpus_accuracy_does_not_regress() {
 }
 
 #[test]
-#[ignore = "reason accuracy is 80.7 %, below the issue's 90 % floor (status 96.5 % meets its floor)"]
+#[ignore = "reason accuracy is 84.2 %, below the issue's 90 % floor (status 96.5 % meets its floor)"]
 fn corpus_accuracy_meets_the_floors() {
     let (status_pct, reason_pct) = measure();
     assert!(
@@ -81,6 +129,7 @@ fn corpus_accuracy_meets_the_floors() {
 fn measure() -> (f64, f64) {
     let expected = expected_rows();
     let (mut rows, mut status_ok, mut reason_ok) = (0usize, 0usize, 0usize);
+    let mut disagreements = 0usize;
     let mut confusions: HashMap<(String, String), Vec<String>> = HashMap::new();
     let mut failures = Vec::new();
     for (file, want) in &expected {
@@ -105,6 +154,14 @@ fn measure() -> (f64, f64) {
             };
             let s_ok = status_matches(&w.status, &status, failure);
             let r_ok = w.reason == reason;
+            let row = format!("{file}#{i}");
+            if let Some((_, sisimai, _)) = KNOWN_DISAGREEMENTS.iter().find(|d| d.0 == row) {
+                // The list must stay true: sisimai says this, sendlog says hostunknown.
+                assert_eq!(w.reason, *sisimai, "{row}: expected file changed");
+                if reason == "hostunknown" {
+                    disagreements += 1;
+                }
+            }
             status_ok += usize::from(s_ok);
             reason_ok += usize::from(r_ok);
             if !r_ok {
@@ -126,6 +183,12 @@ fn measure() -> (f64, f64) {
     println!("bounce corpus: {rows} rows, {} files", expected.len());
     println!("status {status_ok}/{rows} = {status_pct:.1} % (floor {STATUS_FLOOR} %)");
     println!("reason {reason_ok}/{rows} = {reason_pct:.1} % (floor {REASON_FLOOR} %)");
+    let agreed_rows = rows - disagreements;
+    println!(
+        "reason without the {disagreements} documented DESIGN.md disagreements (DNS failures are hostunknown): \
+         {reason_ok}/{agreed_rows} = {:.1} %",
+        100.0 * reason_ok as f64 / agreed_rows as f64
+    );
     let mut top: Vec<_> = confusions.into_iter().collect();
     top.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
     println!("top reason confusions (expected -> got: count, examples):");

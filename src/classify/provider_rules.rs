@@ -1,7 +1,9 @@
 //! Receiving providers whose non-delivery reports mean one thing whatever their wording
 //! (or language) says. Chosen by the recipient's domain, as providers document them.
 
+use super::code::EnhancedCode;
 use super::reason::Reason;
+use super::rules::SmtpCommand;
 
 /// The reason a provider's own report stands for, when the provider settles it.
 ///
@@ -16,6 +18,28 @@ pub fn provider_reason(recipient_domain: &str) -> Option<Reason> {
     }
 }
 
+/// The reason a provider's reply stands for, keyed by the host that answered, when
+/// the provider documents a meaning its wording does not carry.
+///
+/// NTT docomo's MX (`*.docomo.ne.jp`) answers "550 Unknown user" after DATA when the
+/// recipient's reception settings (designated / refused sender domains) refuse the
+/// sender: the sender was refused (`rejected`), not a missing mailbox. A missing mailbox
+/// is refused at RCPT, and a specific code (5.2.0, a filter) keeps its own meaning.
+pub fn provider_reply_reason(
+    answering_host: Option<&str>,
+    reported: Option<EnhancedCode>,
+    command: Option<SmtpCommand>,
+) -> Option<Reason> {
+    let host = answering_host?
+        .split([' ', '(', ';'])
+        .next()?
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let docomo = host == "docomo.ne.jp" || host.ends_with(".docomo.ne.jp");
+    (docomo && command == Some(SmtpCommand::Data) && reported.is_none_or(|c| c.is_vague()))
+        .then_some(Reason::Rejected)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -24,5 +48,36 @@ mod tests {
     fn google_groups_refusals_are_rejections() {
         assert_eq!(provider_reason("GoogleGroups.com"), Some(Reason::Rejected));
         assert_eq!(provider_reason("example.com"), None);
+    }
+
+    #[test]
+    fn docomo_refusals_after_data_are_sender_rejections() {
+        let host = Some("mfsmax.docomo.ne.jp (203.138.181.240)");
+        let data = Some(SmtpCommand::Data);
+        assert_eq!(
+            provider_reply_reason(host, None, data),
+            Some(Reason::Rejected)
+        );
+        assert_eq!(
+            provider_reply_reason(host, "5.0.0".parse().ok(), data),
+            Some(Reason::Rejected)
+        );
+        // Refused at RCPT, or with a filter's own code, it keeps its usual meaning.
+        assert_eq!(
+            provider_reply_reason(host, None, Some(SmtpCommand::Rcpt)),
+            None
+        );
+        assert_eq!(
+            provider_reply_reason(host, "5.2.0".parse().ok(), data),
+            None
+        );
+        assert_eq!(
+            provider_reply_reason(Some("mx.example.jp"), None, data),
+            None
+        );
+        assert_eq!(
+            provider_reply_reason(Some("notdocomo.ne.jp"), None, data),
+            None
+        );
     }
 }

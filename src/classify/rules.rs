@@ -48,24 +48,24 @@ static COMMAND_PATTERNS: LazyLock<[(SmtpCommand, Regex); 5]> = LazyLock::new(|| 
         (
             SmtpCommand::Data,
             r(
-                r"(?:in reply to|after|for|did not like our) (?:end of |final )?(?:data|text)\b|smtp command[: ]+data|after end of data|\bend of data\b",
+                r"(?:in reply to|after|for|did not like our) (?:end of |final )?(?:data|text)\b|smtp command[: ]+data|after end of data|\bend of data\b|failed on data command|failed after i sent the message",
             ),
         ),
         (
             SmtpCommand::Rcpt,
             r(
-                r"(?:in reply to|after|did not like our|for) rcpt(?: to)?\b|\brcpt to:? ?<|smtp command[: ]+rcpt|\[rcpt_to\]",
+                r"(?:in reply to|after|did not like our|for) rcpt(?: to)?\b|\brcpt to:? ?<|smtp command[: ]+rcpt|\[rcpt_to\]|does not like recipient",
             ),
         ),
         (
             SmtpCommand::Mail,
             r(
-                r"(?:in reply to|after|did not like our|for) mail(?: from)?\b|\bmail from:? ?<|smtp command[: ]+mail",
+                r"(?:in reply to|after|did not like our|for) mail(?: from)?\b|\bmail from:? ?<|smtp command[: ]+mail|but sender was rejected",
             ),
         ),
         (
             SmtpCommand::Helo,
-            r(r"(?:in reply to|after|did not like our) (?:ehlo|helo)\b"),
+            r(r"(?:in reply to|after|did not like our) (?:ehlo|helo)\b|but my name was rejected"),
         ),
         (
             SmtpCommand::Connect,
@@ -75,7 +75,9 @@ static COMMAND_PATTERNS: LazyLock<[(SmtpCommand, Regex); 5]> = LazyLock::new(|| 
 });
 
 /// The command a reply answered, from phrases such as Postfix's "(in reply to RCPT TO
-/// command)", Exim's "after RCPT TO:<…>", DragonFly's "did not like our final DATA".
+/// command)", Exim's "after RCPT TO:<…>", DragonFly's "did not like our final DATA",
+/// qmail-remote's "does not like recipient" / "but sender was rejected" / "failed after
+/// I sent the message".
 pub fn smtp_command(text: &str) -> Option<SmtpCommand> {
     COMMAND_PATTERNS
         .iter()
@@ -116,6 +118,7 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"account is full",
             r"maildir over quota",
             r"no space left",
+            r"mail ?folder is full",
         ],
     ),
     (
@@ -382,6 +385,8 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"throttl",
             r"unusual rate",
             r"receiving mail at a rate",
+            // GoDaddy's IB607: an hourly recipient quota is a sending rate.
+            r"too many recipients (?:this|per|an|in the last) (?:hour|day|minute)",
             r"try again later.{0,20}\(?(?:too many|volume)",
             r"exceeded the (?:maximum )?(?:number|rate)",
             r"\bTSS04\b",
@@ -428,6 +433,8 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"\b550 blocked\b",
             r"esmtp not accepting connections",
             r"invalid ip for sending mail",
+            // qmail-remote: the EHLO/HELO name was refused.
+            r"my name was rejected",
         ],
     ),
     (
@@ -448,6 +455,8 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"illegal attachment",
             r"organizational settings",
             r"organization policy",
+            // Mimecast: the sending network is refused by the customer's policy.
+            r"host network not allowed",
         ],
     ),
     (
@@ -573,6 +582,24 @@ static PHRASE_SETS: LazyLock<Vec<Option<regex::bytes::RegexSet>>> = LazyLock::ne
     sets
 });
 
+/// Providers' documented wordings that can only mean the address does not exist
+/// (Gmail's "Address not found", Yahoo's "doesn't have a yahoo.com account"): an
+/// address verdict whatever SMTP phase the report leaves unnamed.
+static NO_SUCH_ADDRESS: LazyLock<regex::bytes::RegexSet> = LazyLock::new(|| {
+    regex::bytes::RegexSetBuilder::new([
+        r"this user doesn't have a [a-z0-9.-]{1,40} account",
+        r"the address couldn't be found",
+    ])
+    .case_insensitive(true)
+    .unicode(false)
+    .build()
+    .expect("documented no-such-address texts compile")
+});
+
+fn says_no_such_address(text: &str) -> bool {
+    NO_SUCH_ADDRESS.is_match(text.as_bytes())
+}
+
 fn says(reason: Reason, text: &str) -> bool {
     PHRASE_SETS[reason as usize]
         .as_ref()
@@ -623,7 +650,8 @@ pub fn reason_for_code(code: EnhancedCode) -> Option<Reason> {
         (7, 30) => FailedStartTls,
         (7, 10) | (7, 11) => FailedStartTls,
         (7, 9) => PolicyViolation,
-        (7, 650) | (7, 606) | (7, 708) => BadReputation,
+        // 5.7.606-649 "banned sending IP" is Microsoft's IP block list: `blocked`, by its text.
+        (7, 650) | (7, 708) => BadReputation,
         (7, 509) => AuthFailure,
         (7, 0) if transient => return None,
         (7, _) => SecurityError,
@@ -717,6 +745,7 @@ fn probe(
                     Reason::Rejected,
                     Reason::NotAccept,
                     Reason::Filtered,
+                    Reason::Speeding,
                 ]
                 .into_iter()
                 .any(|r| says(r, text))
@@ -729,6 +758,7 @@ fn probe(
                         && by_code != Some(Reason::Filtered)
                         && !code.is_some_and(|c| c.is_vague()))
                     && says(Reason::UserUnknown, text)
+                    || says_no_such_address(text)
             }
         }
         Reason::Filtered => {
@@ -947,5 +977,82 @@ mod tests {
             c("5.1.1")
         );
         assert_eq!(most_specific_code(None, "no code here"), None);
+    }
+
+    #[test]
+    fn qmail_remote_names_the_command_in_its_own_words() {
+        let said = |t: &str| smtp_command(t);
+        assert_eq!(
+            said("192.0.2.153 does not like recipient. Remote host said: 550 5.2.1 User Unknown"),
+            Some(SmtpCommand::Rcpt)
+        );
+        assert_eq!(
+            said("Connected to 192.0.2.1 but sender was rejected. Remote host said: 421 4.7.0"),
+            Some(SmtpCommand::Mail)
+        );
+        assert_eq!(
+            said("Connected to 192.0.2.112 but my name was rejected."),
+            Some(SmtpCommand::Helo)
+        );
+        assert_eq!(
+            said("192.0.2.1 failed after I sent the message. Remote host said: 554 spam"),
+            Some(SmtpCommand::Data)
+        );
+    }
+
+    // Providers' documented texts, as their reports word them (bounce corpus).
+    #[test]
+    fn provider_documented_texts() {
+        assert_eq!(
+            reason(
+                "5.1.1",
+                "550 5.1.1 <k@example.com> - 203.0.113.222 has sent to too many recipients this hour. IB607"
+            ),
+            Reason::Speeding
+        );
+        assert_eq!(
+            reason(
+                "",
+                "554 Host network not allowed - https://community.mimecast.com/docs/DOC-1369#554"
+            ),
+            Reason::PolicyViolation
+        );
+        assert_eq!(
+            reason(
+                "",
+                "child status 100...The e-mail message could not be delivered because the user's mailfolder is full."
+            ),
+            Reason::MailboxFull
+        );
+        assert_eq!(
+            reason(
+                "5.0.0",
+                "554 delivery error: dd This user doesn't have a yahoo.com account (x@yahoo.com) [0]"
+            ),
+            Reason::UserUnknown
+        );
+        assert_eq!(
+            reason(
+                "",
+                "** Address not found ** Your message wasn't delivered to k@example.it because the address couldn't be found."
+            ),
+            Reason::UserUnknown
+        );
+        assert_eq!(
+            reason(
+                "5.7.606",
+                "550 5.7.606 Access denied, banned sending IP [192.0.2.225]."
+            ),
+            Reason::Blocked
+        );
+        assert_eq!(
+            reason(
+                "5.0.0",
+                "Connected to 192.0.2.112 but my name was rejected. Remote host said: 501 5.0.0 Invalid domain name"
+            ),
+            Reason::Blocked
+        );
+        // A plain "user unknown" with a bare code and no command stays a filter.
+        assert_eq!(reason("5.0.0", "[User unknown] Nyaan"), Reason::Filtered);
     }
 }

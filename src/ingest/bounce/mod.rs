@@ -95,6 +95,16 @@ static INLINE_DSN: LazyLock<Regex> = LazyLock::new(|| {
 static PARSER: LazyLock<MessageParser> = LazyLock::new(MessageParser::new);
 
 /// Texts that say the queue lifetime ran out (Postfix, Sendmail, Exim, Exchange, qmail…).
+/// The wording of delay warnings that carry no Action field.
+static DELAY_NOTICE: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new([
+        r"(?i)this is a warning message only",
+        r"(?i)notification about a delay in the delivery",
+        r"(?i)message will be retried for \d+ more",
+    ])
+    .expect("delay notice patterns")
+});
+
 static EXPIRY: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new([
         r"(?i)queue\.expired",
@@ -108,6 +118,7 @@ static EXPIRY: LazyLock<RegexSet> = LazyLock::new(|| {
         r"(?i)too long in (?:the )?queue",
         r"(?i)giving up\b",
         r"(?i)could not deliver for the last \d+",
+        r"(?i)was aborted after \d+(?:\.\d+)? (?:day|hour)",
         r"(?i)\bexpired after\b",
         r"(?i)delivery (?:attempts? )?(?:has |have )?expired",
         r"(?i)maximum (?:delivery|retry) time",
@@ -299,6 +310,18 @@ fn header_text<'a>(msg: &'a Message<'_>, name: &str) -> Option<Cow<'a, str>> {
         .map(|v| Cow::Borrowed(v.trim()))
 }
 
+/// The host a Postfix-style diagnostic names as answering ("host mx.example[192.0.2.1] said:").
+fn answering_host(text: &str) -> Option<&str> {
+    ANSWERING_HOST
+        .captures(text)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str())
+}
+
+static ANSWERING_HOST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bhost ([a-z0-9][a-z0-9.-]*)\[[^\]]*\] said:").expect("static regex")
+});
+
 fn reply_code_in(text: &str) -> Option<u16> {
     REPLY_CODE.captures(text).and_then(|c| c[1].parse().ok())
 }
@@ -318,6 +341,8 @@ struct Evidence<'a> {
     block: Option<&'a str>,
     /// The human-readable text of the whole report, for class and expiry hints.
     context: &'a str,
+    /// The Remote-MTA field, naming the host that answered.
+    remote_mta: Option<&'a str>,
 }
 
 struct Judgement {
@@ -372,6 +397,13 @@ fn judge(e: &Evidence<'_>) -> Judgement {
         status = Some(EnhancedCode::generic(class));
     }
     let mut reason = verdict.reason;
+    if let Some(r) = classify::provider_rules::provider_reply_reason(
+        e.remote_mta.or_else(|| answering_host(e.text)),
+        e.reported_status,
+        command,
+    ) {
+        reason = r;
+    }
     let domain = e.recipient.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
     if matches!(reason, Reason::OnHold | Reason::Undefined)
         && let Some(r) = classify::provider_rules::provider_reason(domain)
@@ -388,6 +420,14 @@ fn judge(e: &Evidence<'_>) -> Judgement {
     {
         // The outcome; the underlying cause stays in the diagnostic text, which the
         // store classifies as the last deferral.
+        reason = Reason::Expired;
+    }
+    // A delay notice (RFC 3464 Action: delayed) whose text names no cause: the message
+    // is waiting out its queue lifetime, the cause sisimai and RFC 3463's X.4.7 call
+    // "delivery time expired".
+    if matches!(reason, Reason::OnHold | Reason::Undefined)
+        && (e.action == Some("delayed") || DELAY_NOTICE.is_match(e.context))
+    {
         reason = Reason::Expired;
     }
     Judgement {
@@ -524,6 +564,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
                 text: &diagnostic,
                 block,
                 context: &context,
+                remote_mta: r.remote_mta.as_deref(),
             });
             // RFC 3464: an `X-Unix` diagnostic is a local delivery program's exit.
             if r.diagnostic_type
@@ -660,6 +701,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
             text: &text,
             block: None,
             context: &context,
+            remote_mta: None,
         });
         report.recipients.push(RecipientReport {
             recipient: b.address,
