@@ -114,3 +114,75 @@ fn a_maildir_and_bad_files_each_get_their_line() {
     assert!(!recs.is_empty());
     assert!(recs.iter().all(|r| r["file"] == md));
 }
+
+/// Reports whose shape, not only their wording, carries the verdict.
+#[test]
+fn report_shapes_that_carry_the_verdict() {
+    let (code, recs, err) = classify(&[
+        "lhost-zoho/lhost-zoho-02.eml",
+        "lhost-zoho/lhost-zoho-05.eml",
+        "lhost-powermta/lhost-powermta-01.eml",
+        "lhost-fml/lhost-fml-02.eml",
+        "lhost-fml/lhost-fml-03.eml",
+        "arf/arf-26.eml",
+        "lhost-postfix/lhost-postfix-64.eml",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let got: Vec<(String, String, String)> = recs
+        .iter()
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap().to_string(),
+                r["recipient"].as_str().unwrap().to_string(),
+                r["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        // Zoho lists each recipient on its own line with its own code.
+        (
+            "lhost-zoho/lhost-zoho-02.eml",
+            "mikeneko@example.co.jp",
+            "filtered",
+        ),
+        (
+            "lhost-zoho/lhost-zoho-02.eml",
+            "sabineko@example.co.jp",
+            "mailboxfull",
+        ),
+        // A transient 421 in a report that calls the failure permanent: it gave up.
+        (
+            "lhost-zoho/lhost-zoho-05.eml",
+            "kijitora@7jo.example.jp",
+            "expired",
+        ),
+        // PowerMTA's Status comment "(mailbox disabled, not accepting messages)".
+        (
+            "lhost-powermta/lhost-powermta-01.eml",
+            "kijitora@example.jp",
+            "suspend",
+        ),
+        // fml refuses a non-member's post, and a message it already distributed.
+        (
+            "lhost-fml/lhost-fml-02.eml",
+            "neko-nyaan@example.org",
+            "rejected",
+        ),
+        (
+            "lhost-fml/lhost-fml-03.eml",
+            "neko@example.co.jp",
+            "systemerror",
+        ),
+        // Apple Mail's unsubscribe message is the recipient opting out.
+        ("arf/arf-26.eml", "example@icloud.com", "feedback"),
+        // "Delivery report unavailable": no cause given is undefined, not onhold.
+        ("lhost-postfix/lhost-postfix-64.eml", "", "undefined"),
+    ];
+    for (file, rcpt, reason) in want {
+        assert!(
+            got.iter()
+                .any(|(f, r, why)| f == file && (rcpt.is_empty() || r == rcpt) && why == reason),
+            "{file}: expected {rcpt} {reason}, got {got:?}"
+        );
+    }
+}

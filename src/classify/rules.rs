@@ -275,7 +275,7 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"rfc ?(?:2822|5322|822|5321|1035)",
             r"not (?:rfc|standards?)[- ]?complian",
             r"multiple (?:from|subject|date|to|message-id) (?:headers|fields)",
-            r"multiple addresses in from:? header",
+            r"multiple addresses in from\b",
             r"duplicate header",
             r"header (?:is )?(?:missing|malformed)",
             r"bare lf",
@@ -307,6 +307,7 @@ const PHRASES: &[(Reason, &[&str])] = &[
         &[
             r"sender (?:address )?(?:rejected|refused|denied|verify failed|not pre-approved|is in my black ?list|was rejected)",
             r"sender email address rejected",
+            r"\baccess denied\b",
             r"invalid sender",
             r"domain of sender address",
             r"bogus mail from",
@@ -398,6 +399,7 @@ const PHRASES: &[(Reason, &[&str])] = &[
         &[
             r"too many (?:connections|concurrent|simultaneous|sessions)",
             r"connection limit",
+            r"connection rate limit",
             r"too many recipients",
             r"too many hosts",
         ],
@@ -435,6 +437,8 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"invalid ip for sending mail",
             // qmail-remote: the EHLO/HELO name was refused.
             r"my name was rejected",
+            // Cox's documented AUP#CDRBL: the sending IP is on its DNS blocklist.
+            r"\baup#cdrbl\b",
         ],
     ),
     (
@@ -488,6 +492,7 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"network is unreachable",
             r"no route to host",
             r"host is unreachable",
+            r"host not reachable",
             r"lost connection with",
             r"conversation with .{0,120} timed out",
             r"timed out while",
@@ -589,6 +594,13 @@ static NO_SUCH_ADDRESS: LazyLock<regex::bytes::RegexSet> = LazyLock::new(|| {
     regex::bytes::RegexSetBuilder::new([
         r"this user doesn't have a [a-z0-9.-]{1,40} account",
         r"the address couldn't be found",
+        // Exchange 2000/2003's IMS NDR (with its 000C05A6 "Unknown Recipient" code).
+        r"the recipient name is not recognized",
+        // InterScan MSS: the address itself is what it asks to check.
+        r"please check if (?:the )?address is correct",
+        // Multimedia-messaging gateways (Verizon's MMS relay).
+        r"no valid recipients for this mm",
+        r"unable to deliver message to <[^>]{1,254}> \(and other recipients in the same domain\)",
     ])
     .case_insensitive(true)
     .unicode(false)
@@ -756,7 +768,7 @@ fn probe(
                 (command == Some(SmtpCommand::Rcpt)
                     || command.is_none()
                         && by_code != Some(Reason::Filtered)
-                        && !code.is_some_and(|c| c.is_vague()))
+                        && code.is_some_and(|c| !c.is_vague()))
                     && says(Reason::UserUnknown, text)
                     || says_no_such_address(text)
             }
@@ -783,8 +795,12 @@ fn probe(
                     || matches!(
                         by_code,
                         None | Some(Reason::SecurityError | Reason::SystemError)
-                    ))
+                    )
+                    // A permanent X.4.1 that says "rejected" was refused, not unreachable.
+                    || by_code == Some(Reason::NetworkError) && code.is_some_and(|c| c.class == 5))
                     && says(Reason::Rejected, text)
+                    // "Sender rejected" because the IP is on a blocklist is the listing.
+                    && !says(Reason::Blocked, text)
                     && !text
                         .to_ascii_lowercase()
                         .contains("recipient address rejected")
@@ -797,6 +813,12 @@ fn probe(
         Reason::MesgTooBig => {
             by_code == Some(Reason::MesgTooBig)
                 || by_code != Some(Reason::ExceedLimit) && says(Reason::MesgTooBig, text)
+        }
+        Reason::Speeding => {
+            // A limit on connections per time is a connection limit, not a sending rate.
+            by_code == Some(Reason::Speeding)
+                || says(Reason::Speeding, text)
+                    && !text.to_ascii_lowercase().contains("connection rate limit")
         }
         Reason::SpamDetected => {
             by_code == Some(Reason::SpamDetected)
@@ -1054,5 +1076,56 @@ mod tests {
         );
         // A plain "user unknown" with a bare code and no command stays a filter.
         assert_eq!(reason("5.0.0", "[User unknown] Nyaan"), Reason::Filtered);
+    }
+
+    // Texts from the bounce corpus (sisimai's set-of-emails), each a product's or
+    // provider's documented wording.
+    #[test]
+    fn documented_product_texts() {
+        // Exchange 2003's IMS NDR, whatever the (bare) code.
+        assert_eq!(
+            reason(
+                "5.0.0",
+                "The recipient name is not recognized MSEXCH:IMS:NNN:KIJITORACAT:NEKO 0 (000C05A6) Unknown Recipient"
+            ),
+            Reason::UserUnknown
+        );
+        // "User unknown" with no code and no SMTP command: answered after DATA (a filter).
+        assert_eq!(
+            classify(None, "550: : User unknown").reason,
+            Reason::Filtered
+        );
+        // Cox's AUP#CDRBL is a blocklist listing, though worded "sender rejected".
+        assert_eq!(
+            reason(
+                "5.1.0",
+                "550 5.1.0 <bounce@mailer.example.com> sender rejected. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html for more information. AUP#CDRBL"
+            ),
+            Reason::Blocked
+        );
+        assert_eq!(
+            reason("4.3.2", "452 4.3.2 Connection rate limit exceeded."),
+            Reason::TooManyConn
+        );
+        assert_eq!(
+            reason(
+                "5.7.1",
+                "550-5.7.1 [192.0.2.222 13] Messages with multiple addresses in From:"
+            ),
+            Reason::NotCompliantRfc
+        );
+        assert_eq!(reason("5.7.1", "550 5.7.1 Access denied"), Reason::Rejected);
+        // A permanent X.4.1 that says it rejected the recipients is not a network error.
+        assert_eq!(
+            reason(
+                "5.4.1",
+                "550 5.4.1 All recipient addresses rejected : Access denied [NEKO.prod.protection.outlook.com]"
+            ),
+            Reason::Rejected
+        );
+        assert_eq!(
+            reason("4.4.1", "421 4.4.1 Connection timed out"),
+            Reason::NetworkError
+        );
     }
 }

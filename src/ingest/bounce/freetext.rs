@@ -22,19 +22,19 @@ static ORIGINAL_STARTS: LazyLock<Regex> = LazyLock::new(|| {
 /// A header line that can open a returned original's header block.
 static HEADER_OPENER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:received|return-path|message-id|dkim-signature|mime-version|x-[a-z0-9-]+|content-type|delivered-to|arc-seal|authentication-results):[ \t]",
+        r"(?i)^(?:received|return-path|message-id|dkim-signature|mime-version|x-[a-z0-9-]+|content-type|delivered-to|arc-seal|authentication-results):[ \t]?\S",
     )
     .expect("static regex")
 });
 
 static ANY_HEADER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Za-z][A-Za-z0-9-]*:[ \t]").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"^[A-Za-z][A-Za-z0-9-]*:[ \t]?\S").expect("static regex"));
 
 /// A line naming one recipient on its own. The local part allows what RFC 5322 allows
 /// outside quotes; the domain may be a literal.
 static RECIPIENT_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"^[ \t]*(?:\*\*[ \t]*|(?i:rcpt to|recipient|to address):[ \t]*)?["<]?(?:mailto:)?([A-Za-z0-9._%+\-=/!#$&'*?^`{|}~]+@(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f.:IPv]+\]))[">]?(?:<mailto:[^>]*>)?[ \t]*(:.*|\.\.\..*|[ \t]on[ \t].*|[ \t]\(.*|[ \t]\[.*|[ \t]+\S.*(?:deliver|fail|reject|unknown|error|exist|found|quota|full|refus|denied|said).*)?$"#,
+        r#"^[ \t]*(?:\*\*[ \t]*|(?i:rcpt to|recipient|to address):[ \t]*)?["<]?(?:mailto:)?([A-Za-z0-9._%+\-=/!#$&'*?^`{|}~]+@(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f.:IPv]+\]))[">]?(?:<mailto:[^>]*>)?[ \t]*(:.*|\.\.\..*|[ \t]on[ \t].*|[ \t]\(.*|[ \t]\[.*|[ \t]+\S.*(?i:deliver|fail|reject|unknown|error|exist|found|quota|full|refus|denied|said|invalid).*)?$"#,
     )
     .expect("static regex")
 });
@@ -98,6 +98,11 @@ pub fn message_id_in(original: &str) -> Option<String> {
         .captures(original)
         .map(|c| c[1].trim().to_string())
         .filter(|s| s.len() > 2)
+}
+
+/// The first address named in angle brackets ("… of this mailing list <list@example.org>").
+pub fn first_bracketed_address(text: &str) -> Option<String> {
+    BRACKETED_ADDRESS.captures(text).map(|c| c[1].to_string())
 }
 
 /// One recipient named by a plain-text report, with the text that follows it.

@@ -136,7 +136,7 @@ static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static BOUNCE_SENDER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)mailer-daemon|postmaster|mail delivery (?:system|subsystem)|mdaemon|mailer_daemon|bounce|returned")
+    Regex::new(r"(?i)mailer-daemon|post_?master|mail delivery (?:system|subsystem)|mdaemon|mailer_daemon|bounce|returned")
         .expect("static regex")
 });
 
@@ -148,7 +148,7 @@ static AUTO_REPLY_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static REPLY_CODE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[\s;:'(\[])([245][0-5][0-9])(?:[ \-]|$)").expect("static regex")
+    Regex::new(r"(?:^|[\s;:'(\[])([245][0-5][0-9])(?:[ \-,]|$)").expect("static regex")
 });
 
 static PERMANENT_TEXT: LazyLock<Regex> = LazyLock::new(|| {
@@ -370,7 +370,14 @@ fn judge(e: &Evidence<'_>) -> Judgement {
     let expiry_code = |c: EnhancedCode| c.subject == 4 && c.detail == 7;
     // An MTA that reports a transient code as a final failure gave up retrying: the
     // queue lifetime ran out.
-    let gave_up = e.action == Some("failed") && e.reported_status.is_some_and(|c| c.class == 4);
+    // A plain-text report that calls the failure permanent while quoting a transient
+    // reply did the same.
+    let transient = match e.reported_status {
+        Some(c) => c.class == 4,
+        None => reply_code_in(e.text).is_some_and(|r| r / 100 == 4),
+    };
+    let gave_up = transient
+        && (e.action == Some("failed") || e.action.is_none() && PERMANENT_TEXT.is_match(e.context));
     let said_expired = e.reported_status.is_some_and(expiry_code)
         || EXPIRY.is_match(e.text)
         || (e.text.is_empty() && EXPIRY.is_match(e.context));
@@ -499,7 +506,19 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
         recipients: Vec::new(),
     };
 
-    // 1. A feedback report is never a bounce.
+    // 1. A feedback report is never a bounce. Apple Mail's "unsubscribe" message
+    // (`X-Apple-Unsubscribe: true`) is the recipient opting out: feedback too.
+    if header_text(&msg, "X-Apple-Unsubscribe").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        report.kind = ReportKind::Feedback;
+        let who = msg
+            .from()
+            .and_then(|f| f.first())
+            .and_then(|a| a.address())
+            .unwrap_or_default()
+            .to_string();
+        report.recipients = vec![not_a_failure(who, Reason::Feedback, None, date)];
+        return Ok(report);
+    }
     let feedback_inline =
         w.feedback.is_none() && w.dsn_texts.is_empty() && FEEDBACK_FIELD.is_match(&human);
     if w.feedback.is_some() || feedback_inline {
@@ -557,11 +576,23 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
                 .as_deref()
                 .and_then(|s| s.split_whitespace().next())
                 .and_then(|s| s.parse().ok());
+            // A comment after the code ("5.2.1 (mailbox disabled, not accepting
+            // messages)") is the reporting MTA's own word on the failure.
+            let status_comment = r
+                .status
+                .as_deref()
+                .and_then(|s| s.split_once(char::is_whitespace))
+                .map(|(_, rest)| rest.trim().trim_start_matches('(').trim_end_matches(')'))
+                .filter(|c| !c.is_empty());
+            let judged_text = match status_comment {
+                Some(c) => format!("{diagnostic} ({c})"),
+                None => diagnostic.clone(),
+            };
             let mut j = judge(&Evidence {
                 recipient: &recipient,
                 reported_status,
                 action: r.action.as_deref(),
-                text: &diagnostic,
+                text: &judged_text,
                 block,
                 context: &context,
                 remote_mta: r.remote_mta.as_deref(),
@@ -604,7 +635,14 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
         return Ok(report);
     }
 
-    // 3. Auto-replies: say so before reading their text as a bounce.
+    // 3. A mailing-list manager's refusal of a post (fml's notices, marked by its
+    // `X-MLServer` header): the list named in the notice is the failed recipient.
+    if let Some(r) = list_manager_notice(&msg, subject.as_deref(), &context, date) {
+        report.recipients = vec![r];
+        return Ok(report);
+    }
+
+    // 4. Auto-replies: say so before reading their text as a bounce.
     let looks_like_bounce = BOUNCE_SENDER.is_match(&from)
         || subject
             .as_deref()
@@ -622,7 +660,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
         return Ok(report);
     }
 
-    // 4. A report forwarded as an attachment speaks for itself.
+    // 5. A report forwarded as an attachment speaks for itself.
     for inner in w
         .nested_reports
         .iter()
@@ -636,7 +674,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
         }
     }
 
-    // 5. Plain-text reports.
+    // 6. Plain-text reports.
     let mut blocks = text_blocks;
     // Exim and Google name the failed recipients in a header: that list is the truth,
     // whatever other addresses the prose mentions.
@@ -689,12 +727,13 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
     for b in blocks {
         // A block that only names the recipient (Sendmail lists addresses first and
         // the transcript after) takes the whole report's text.
-        let text = if b.text.is_empty() || !has_error_words(&b.text) {
+        let says_nothing_of_its_own = b.text.is_empty() || !has_error_words(&b.text);
+        let text = if says_nothing_of_its_own {
             context.clone()
         } else {
             freetext::unfold_reply(&b.text)
         };
-        let j = judge(&Evidence {
+        let mut j = judge(&Evidence {
             recipient: &b.address,
             reported_status: None,
             action: None,
@@ -703,6 +742,11 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
             context: &context,
             remote_mta: None,
         });
+        // Only the report's boilerplate, and no cause in it: the cause is unknown, which
+        // is not the same as a cause stated in words no rule knows (onhold).
+        if says_nothing_of_its_own && j.reason == Reason::OnHold {
+            j.reason = Reason::Undefined;
+        }
         report.recipients.push(RecipientReport {
             recipient: b.address,
             orig_recipient: None,
@@ -722,6 +766,43 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
         });
     }
     Ok(report)
+}
+
+/// fml's notices, by their documented subjects: "You … are not member (list ML)" when
+/// the list accepts posts from members only, "Loop Alert: Duplicated Message-ID" when it
+/// refuses a message it has already distributed.
+fn list_manager_notice(
+    msg: &Message<'_>,
+    subject: Option<&str>,
+    context: &str,
+    date: Option<i64>,
+) -> Option<RecipientReport> {
+    let server = header_text(msg, "X-MLServer")?;
+    if !server.to_ascii_lowercase().starts_with("fml") {
+        return None;
+    }
+    let subject = subject.unwrap_or_default().to_ascii_lowercase();
+    let reason = if subject.contains("not member") {
+        Reason::Rejected
+    } else if subject.contains("loop alert") {
+        Reason::SystemError
+    } else {
+        return None;
+    };
+    let status = Some(EnhancedCode::generic(5));
+    Some(RecipientReport {
+        recipient: freetext::first_bracketed_address(context).unwrap_or_default(),
+        orig_recipient: None,
+        action: Some("failed".into()),
+        reported_status: None,
+        status,
+        reason,
+        reply_code: None,
+        diagnostic: context.to_string(),
+        remote_mta: None,
+        expired: false,
+        last_attempt: date,
+    })
 }
 
 fn has_error_words(text: &str) -> bool {
