@@ -17,7 +17,7 @@ use crate::ingest::timestamp::{self, YearTracker};
 use crate::ingest::{Format, LineOutcome, LineParser, line_parser};
 use crate::store::write::MessageWriter;
 use crate::store::{Store, StoreError, sql_error};
-use crate::triage::{Assembler, DeliveryRow, MessageSink, MessageState};
+use crate::triage::{Assembler, MessageSink, MessageState};
 
 /// Identity of an input is the hash of its first bytes (up to this many).
 const HEAD_ID_LEN: usize = 4096;
@@ -29,52 +29,84 @@ const PROGRESS_EVERY_LINES: u64 = 1 << 16;
 /// Event lines remembered (as hashes) to drop exact repeats: bounded, so memory stays flat.
 const RECENT_LINES_REMEMBERED: usize = 1 << 18;
 
-/// The keys are xxh3 hashes already: hashing them again is wasted work.
-#[derive(Default)]
-struct AlreadyHashed(u64);
-
-impl std::hash::Hasher for AlreadyHashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// A bounded set of recent line hashes (oldest forgotten first).
+/// A bounded set of recent line hashes (oldest forgotten first): an open-addressing table
+/// of the hashes themselves (at most half full) and a ring of them in arrival order. The
+/// hashes are xxh3 already, so their low bits place them; one probe each way touches one
+/// cache line where a general-purpose set touches several: this runs once per log line.
 struct RecentLines {
-    set: std::collections::HashSet<u64, std::hash::BuildHasherDefault<AlreadyHashed>>,
-    order: std::collections::VecDeque<u64>,
+    slots: Vec<u64>,
+    ring: Vec<u64>,
     cap: usize,
+    next: usize,
 }
 
 impl RecentLines {
     fn new(cap: usize) -> Self {
         RecentLines {
-            set: std::collections::HashSet::default(),
-            order: std::collections::VecDeque::new(),
-            cap,
+            slots: vec![0; (2 * cap).next_power_of_two()],
+            ring: Vec::with_capacity(cap),
+            cap: cap.max(1),
+            next: 0,
         }
     }
 
     /// False when `h` was seen recently.
     fn insert(&mut self, h: u64) -> bool {
-        if !self.set.insert(h) {
+        // 0 marks an empty slot.
+        let h = h.max(1);
+        if self.find(h).is_ok() {
             return false;
         }
-        self.order.push_back(h);
-        if self.order.len() > self.cap
-            && let Some(old) = self.order.pop_front()
-        {
-            self.set.remove(&old);
+        if self.ring.len() < self.cap {
+            self.ring.push(h);
+        } else {
+            let oldest = std::mem::replace(&mut self.ring[self.next], h);
+            self.next = (self.next + 1) % self.cap;
+            self.remove(oldest);
+        }
+        if let Err(empty) = self.find(h) {
+            self.slots[empty] = h;
         }
         true
+    }
+
+    /// The slot holding `h`, or else the empty slot that ends its run. The table holds
+    /// at most `cap` hashes in at least twice as many slots, so a run always ends.
+    fn find(&self, h: u64) -> Result<usize, usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            match self.slots[i] {
+                0 => return Err(i),
+                v if v == h => return Ok(i),
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    fn remove(&mut self, h: u64) {
+        let mask = self.slots.len() - 1;
+        let Ok(i) = self.find(h) else {
+            return;
+        };
+        // Backward-shift deletion: a later entry of the same run moves into the hole when
+        // the hole lies between its home slot and where it sits, so lookups never stop at
+        // a hole short of it.
+        let mut hole = i;
+        let mut j = i;
+        loop {
+            j = (j + 1) & mask;
+            let v = self.slots[j];
+            if v == 0 {
+                break;
+            }
+            let home = v as usize & mask;
+            if j.wrapping_sub(home) & mask >= j.wrapping_sub(hole) & mask {
+                self.slots[hole] = v;
+                hole = j;
+            }
+        }
+        self.slots[hole] = 0;
     }
 }
 
@@ -507,6 +539,8 @@ fn import_one(
     assembler.source_name = Arc::from(name.as_str());
 
     let path = store.path.clone();
+    let rollback_journal = p.total_bytes.is_some()
+        && first_load_journal(&store.conn).map_err(|e| sql_error(&path, e))?;
     let tx = store.conn.transaction().map_err(|e| sql_error(&path, e))?;
     let bulk = drop_indexes_for_bulk_load(&tx, p.total_bytes).map_err(|e| sql_error(&path, e))?;
     let mut writer = MessageWriter::new(&tx, &path)?;
@@ -516,7 +550,9 @@ fn import_one(
     let lines_done = AtomicU64::new(0);
     let bytes_done = AtomicU64::new(0);
     let stats = std::thread::scope(|scope| -> Result<ParseStats, ImportError> {
-        let (batches, finished) = std::sync::mpsc::sync_channel::<Vec<Finished>>(16);
+        // Room for 64 batches (16k messages): bursts of finishing messages on one side and
+        // slow pages on the other then overlap instead of stalling each other.
+        let (batches, finished) = std::sync::mpsc::sync_channel::<Vec<Finished>>(64);
         let stage = ParseStage {
             reader: &mut reader,
             first_line,
@@ -540,7 +576,8 @@ fn import_one(
         'receive: loop {
             match finished.recv_timeout(std::time::Duration::from_millis(100)) {
                 Ok(batch) => {
-                    for (mut m, rows) in batch {
+                    for mut m in batch {
+                        let rows = m.rows();
                         if let Err(e) = writer.write_with_rows(&mut m, &rows) {
                             write_error = Some(e);
                             break 'receive;
@@ -639,6 +676,11 @@ fn import_one(
     };
     write_source().map_err(|e| sql_error(&path, e))?;
     tx.commit().map_err(|e| sql_error(&path, e))?;
+    if rollback_journal {
+        // Back to WAL, so readers read alongside the next writer. Should another
+        // connection prevent it now, the next open of the store does it.
+        let _ = store.conn.pragma_update(None, "journal_mode", "WAL");
+    }
     progress(&Progress {
         file: name.clone(),
         file_index,
@@ -667,9 +709,9 @@ fn import_one(
 /// Messages handed from the parsing thread to the writing thread at a time.
 const BATCH: usize = 256;
 
-/// A finished message with its delivery rows, derived on the parsing thread so that the
-/// writing thread only writes.
-type Finished = (MessageState, Vec<DeliveryRow>);
+/// A finished message. Its delivery rows (classifying each reply) are derived on the
+/// writing thread: reading and assembling is the busier side.
+type Finished = MessageState;
 
 /// Sends finished messages to the writing thread in batches.
 struct BatchSink {
@@ -693,9 +735,8 @@ impl BatchSink {
 impl MessageSink for BatchSink {
     type Error = WriterGone;
     fn write(&mut self, msg: &mut MessageState) -> Result<(), WriterGone> {
-        let rows = msg.rows();
         self.batch
-            .push((std::mem::replace(msg, MessageState::placeholder()), rows));
+            .push(std::mem::replace(msg, MessageState::placeholder()));
         if self.batch.len() >= BATCH {
             self.flush()?;
         }
@@ -804,6 +845,29 @@ fn drop_indexes_for_bulk_load(
     Ok(true)
 }
 
+/// The first load into an empty store goes through a rollback journal instead of the WAL:
+/// every page it writes is new, so the journal stays tiny and each page is written once,
+/// where the WAL writes it twice (to the log, then at the checkpoint). It is as atomic —
+/// an interrupted load leaves the store empty — but readers wait for it instead of
+/// reading alongside, which an empty store does not miss. True when switched; another
+/// open connection keeps the store in WAL (SQLite refuses the switch then).
+fn first_load_journal(conn: &rusqlite::Connection) -> rusqlite::Result<bool> {
+    let empty: bool = conn.query_row(
+        "SELECT NOT EXISTS (SELECT 1 FROM deliveries) AND NOT EXISTS (SELECT 1 FROM bounces)",
+        [],
+        |r| r.get(0),
+    )?;
+    if !empty {
+        return Ok(false);
+    }
+    let mode = conn
+        .query_row("PRAGMA journal_mode = DELETE", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .unwrap_or_default();
+    Ok(mode.eq_ignore_ascii_case("delete"))
+}
+
 fn recreate_indexes(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     for (_, create) in crate::store::schema::BULK_INDEXES {
         tx.execute_batch(create)?;
@@ -858,4 +922,49 @@ pub fn mark_typo_domains(store: &mut Store) -> Result<(), StoreError> {
     };
     let path = store.path.clone();
     run(&mut store.conn).map_err(|e| sql_error(&path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RecentLines;
+    use std::collections::{HashSet, VecDeque};
+
+    /// The table against the obvious model (a set and a queue), with a small window and
+    /// hashes crowded into few home slots so that runs wrap around and deletions shift.
+    #[test]
+    fn recent_lines_match_a_set_with_a_queue() {
+        for cap in [1, 2, 3, 7, 16, 100] {
+            let mut table = RecentLines::new(cap);
+            let mut set = HashSet::new();
+            let mut queue = VecDeque::new();
+            let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+            for step in 0..20_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Few distinct values, sharing low bits: many repeats and collisions;
+                // 0 (the empty marker) included.
+                let h = (x % 23) << 40 | (x % 5);
+                let h = if step % 997 == 0 { 0 } else { h };
+                let model = {
+                    let h = h.max(1);
+                    if set.contains(&h) {
+                        false
+                    } else {
+                        set.insert(h);
+                        queue.push_back(h);
+                        if queue.len() > cap {
+                            set.remove(&queue.pop_front().unwrap());
+                        }
+                        true
+                    }
+                };
+                assert_eq!(
+                    table.insert(h),
+                    model,
+                    "cap {cap}, step {step}, hash {h:#x}"
+                );
+            }
+        }
+    }
 }

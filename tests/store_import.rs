@@ -69,6 +69,71 @@ fn a_grown_log_imports_only_its_tail_and_ends_like_a_clean_import() {
     let clean = TempStore::new();
     clean.run_ok(&["import", growing.to_str().unwrap()]);
     assert_eq!(sorted(store.deliveries()), sorted(clean.deliveries()));
+    // The timelines too: a message continued from the store (its attempts read back,
+    // those the delivery row stands for rebuilt) ends as in one pass.
+    assert_eq!(timelines(&store), timelines(&clean));
+}
+
+/// Every delivery's attempts as the readers see them (the `delivery_attempts` view),
+/// keyed by message and recipient.
+fn timelines(store: &TempStore) -> Vec<String> {
+    let conn = rusqlite::Connection::open(store.db()).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT m.host, m.queue_id, m.first_seen, d.recipient, a.seq, a.ts, a.last_ts,
+                    a.repeats, a.status, a.code, a.reply_code, a.relay, a.text, a.counted
+             FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+             JOIN messages m ON m.id = d.message_ref",
+        )
+        .unwrap();
+    let mut rows: Vec<String> = stmt
+        .query_map([], |r| {
+            let cols: Vec<String> = (0..14)
+                .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                .collect();
+            Ok(cols.join("|"))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn a_delivery_sent_at_the_first_try_keeps_its_attempt_in_its_row() {
+    let store = TempStore::new();
+    store.run_ok(&["import", fixture(LOG).to_str().unwrap()]);
+    let conn = rusqlite::Connection::open(store.db()).unwrap();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let sent_once = count("SELECT count(*) FROM deliveries WHERE status = 'sent' AND attempts = 1");
+    assert!(sent_once > 100, "the corpus log has many: {sent_once}");
+    // Those deliveries store no attempt row of their own …
+    assert!(
+        count("SELECT count(*) FROM attempts") < count("SELECT count(*) FROM delivery_attempts")
+    );
+    // … yet every delivery with attempts reads back one per counted try at least, and a
+    // delivery sent at its only try reads back exactly that try.
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM deliveries d WHERE d.attempts > 0 AND NOT EXISTS
+             (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = d.id)"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id
+             WHERE d.status = 'sent' AND d.attempts = 1 AND a.status = 'sent'
+               AND a.ts = d.first_attempt AND a.text IS d.final_text AND a.relay IS d.relay"
+        ),
+        sent_once
+    );
+    // The first load into an empty store used a rollback journal; the store is back in WAL.
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
 }
 
 #[test]

@@ -384,8 +384,8 @@ impl Store {
                 attempts: Vec::new(),
             };
             let mut astmt = self.conn.prepare_cached(
-                "SELECT ts, status, code, reply_code, relay, text, source, last_ts, repeats FROM attempts
-                 WHERE delivery_id = ?1 ORDER BY seq",
+                "SELECT ts, status, code, reply_code, relay, text, source, last_ts, repeats
+                 FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY seq",
             )?;
             detail.attempts = astmt
                 .query_map([id], |r| {

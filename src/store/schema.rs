@@ -170,6 +170,20 @@ CREATE INDEX deliveries_failed_provider ON deliveries(code, provider, status) WH
 CREATE INDEX deliveries_failed_host ON deliveries(code, host, status) WHERE status != 'sent';
 CREATE INDEX deliveries_failed_cause ON deliveries(code, cause, status) WHERE status != 'sent';
 "#,
+    // 5: a delivery decided by its only attempt (most mail: sent at the first try) keeps
+    // no attempt row, since its delivery row says all that attempt would (store/write.rs
+    // decides which). Readers read attempts through this view, which rebuilds them.
+    r#"
+CREATE VIEW delivery_attempts AS
+    SELECT delivery_id, seq, ts, last_ts, repeats, status, code, reply_code, relay, text, counted, source
+    FROM attempts
+    UNION ALL
+    SELECT d.id, 0, d.first_attempt, d.first_attempt, 1, d.status, d.code, d.reply_code, d.relay,
+           d.final_text, 1, d.source
+    FROM deliveries d
+    WHERE d.attempts = 1 AND d.status IN ('sent', 'bounced') AND d.first_attempt IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.delivery_id = d.id);
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -218,8 +218,35 @@ fn code_of(a: &AttemptRecord) -> Option<EnhancedCode> {
         .filter(|c| (c.class == 2) == (a.status == AttemptStatus::Sent))
 }
 
+/// Distinct (code, reply) pairs remembered per thread: a log repeats the same replies
+/// (one greylisting text, one rate-limit text per provider) thousands of times, and
+/// classifying one runs the phrase tables over it.
+const VERDICTS_REMEMBERED: usize = 4096;
+
+thread_local! {
+    static VERDICTS: std::cell::RefCell<VerdictMemo> = std::cell::RefCell::new(HashMap::new());
+}
+
+/// Reply text → the verdicts found for it under each code it came with.
+type VerdictMemo = HashMap<Box<str>, Vec<(Option<EnhancedCode>, classify::Verdict)>>;
+
 fn verdict_of(a: &AttemptRecord) -> classify::Verdict {
-    classify::classify(code_of(a), underlying_text(a.text.as_deref().unwrap_or("")))
+    let code = code_of(a);
+    let text = underlying_text(a.text.as_deref().unwrap_or(""));
+    VERDICTS.with_borrow_mut(|memo| {
+        if let Some(v) = memo
+            .get(text)
+            .and_then(|seen| seen.iter().find(|(c, _)| *c == code))
+        {
+            return v.1;
+        }
+        let v = classify::classify(code, text);
+        if memo.len() >= VERDICTS_REMEMBERED {
+            memo.clear();
+        }
+        memo.entry(Box::from(text)).or_default().push((code, v));
+        v
+    })
 }
 
 /// The grouping code of an attempt: the logged code unless it is a bare X.0.0 and the
