@@ -880,26 +880,31 @@ fn recreate_indexes(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
 pub fn mark_typo_domains(store: &mut Store) -> Result<(), StoreError> {
     let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
         let tx = conn.transaction()?;
-        let domains = |sql: &str| -> rusqlite::Result<Vec<String>> {
-            let mut stmt = tx.prepare(sql)?;
-
-            stmt.query_map([], |r| r.get(0))?.collect()
+        // One pass over the store: per domain, how many deliveries went out and failed.
+        let mut tally: Vec<(String, i64, i64)> = {
+            let mut stmt = tx.prepare(
+                "SELECT domain, sum(status = 'sent'), sum(status != 'sent') FROM deliveries
+                 GROUP BY domain",
+            )?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?
         };
-        let delivered = domains("SELECT DISTINCT domain FROM deliveries WHERE status = 'sent'")?;
-        let failed = domains("SELECT DISTINCT domain FROM deliveries WHERE status != 'sent'")?;
-        let delivered_set: std::collections::HashSet<&str> =
-            delivered.iter().map(String::as_str).collect();
+        let failed: Vec<String> = tally
+            .iter()
+            .filter(|(_, sent, failed)| *failed > 0 && *sent == 0)
+            .map(|(d, _, _)| d.clone())
+            .collect();
         // The busiest delivered domains are the ones people mean; comparing with every
         // domain that ever received mail would grow with the square of the store.
-        let popular = domains(
-            "SELECT domain FROM deliveries WHERE status = 'sent' GROUP BY domain
-             HAVING count(*) >= 3 ORDER BY count(*) DESC, domain LIMIT 2000",
-        )?;
+        tally.retain(|(_, sent, _)| *sent >= 3);
+        tally.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        tally.truncate(2000);
+        let popular: Vec<String> = tally.into_iter().map(|(d, _, _)| d).collect();
         let mut known: Vec<&str> = crate::classify::provider::well_known_domains().collect();
         known.extend(popular.iter().map(String::as_str));
         let mut suggestions: Vec<(&str, &str)> = Vec::new();
         for d in &failed {
-            if d.is_empty() || delivered_set.contains(d.as_str()) {
+            if d.is_empty() {
                 continue;
             }
             if let Some(s) = crate::classify::typo::suggest(d, known.iter().copied()) {
@@ -907,7 +912,8 @@ pub fn mark_typo_domains(store: &mut Store) -> Result<(), StoreError> {
             }
         }
         tx.execute(
-            "UPDATE deliveries SET typo_of = NULL WHERE typo_of IS NOT NULL",
+            // Only failed rows carry a suggestion (read through their partial indexes).
+            "UPDATE deliveries SET typo_of = NULL WHERE status != 'sent' AND typo_of IS NOT NULL",
             [],
         )?;
         {

@@ -195,15 +195,10 @@ fn sorted(mut v: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
 #[test]
 fn an_import_killed_midway_is_completed_exactly_by_the_next_one() {
     let dir = tempfile::tempdir().unwrap();
-    let log = generated_log(dir.path(), 6_000);
+    let log = generated_log(dir.path(), 12_000);
     // An empty store's first load goes through a rollback journal, a store with data
     // through the WAL: both must come back whole.
-    for (signal, preloaded) in [
-        ("-KILL", true),
-        ("-INT", true),
-        ("-KILL", false),
-        ("-INT", false),
-    ] {
+    for (signal, preloaded) in [("-KILL", true), ("-INT", false)] {
         let store = TempStore::new();
         // Something already in the store, which must survive untouched.
         if preloaded {
@@ -219,7 +214,7 @@ fn an_import_killed_midway_is_completed_exactly_by_the_next_one() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(150));
         assert!(
             child.try_wait().unwrap().is_none(),
             "the import must still be running to be killed"

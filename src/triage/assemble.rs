@@ -410,7 +410,7 @@ pub trait MessageSink {
 /// they are complete, so memory follows the queue's size, not the file's.
 pub struct Assembler {
     /// Open messages by `host \0 queue_id`.
-    open: HashMap<String, MessageState>,
+    open: hashbrown::HashMap<String, MessageState>,
     /// Reused to build lookup keys without allocating per event.
     key_buf: String,
     pub format: &'static str,
@@ -420,7 +420,7 @@ pub struct Assembler {
 impl Assembler {
     pub fn new(format: &'static str) -> Self {
         Assembler {
-            open: HashMap::new(),
+            open: hashbrown::HashMap::new(),
             key_buf: String::new(),
             format,
             source_name: Arc::from(""),
@@ -487,11 +487,10 @@ impl Assembler {
         }
         let source = self.source(ev.line);
         let format = self.format;
-        if !self.open.contains_key(key) {
-            self.open
-                .insert(key.to_string(), MessageState::new(&ev, format));
-        }
-        let msg = self.open.get_mut(key).expect("inserted above");
+        let msg = self
+            .open
+            .entry_ref(key)
+            .or_insert_with(|| MessageState::new(&ev, format));
         msg.dirty = true;
         msg.last_seen = msg.last_seen.max(ev.ts);
         msg.first_seen = msg.first_seen.min(ev.ts);
