@@ -72,7 +72,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             for_terminal(&last.destination)
         )));
     }
-    let summary_height = summary.len() as u16 + 2;
+    // Lines wrap at this width: the block must be tall enough for all of them.
+    let inner = area.width.saturating_sub(2).max(1) as usize;
+    let wrapped: usize = summary
+        .iter()
+        .map(|l| l.width().div_ceil(inner).max(1))
+        .sum();
+    let summary_height = (wrapped as u16 + 2).min(area.height / 2);
     let [summary_area, list_area] =
         Layout::vertical([Constraint::Length(summary_height), Constraint::Fill(1)]).areas(area);
     frame.render_widget(

@@ -79,7 +79,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let table = Table::new(
         rows,
         [
-            Constraint::Length(6),
+            Constraint::Length(5),
             Constraint::Fill(2),
             Constraint::Fill(3),
             Constraint::Fill(2),
