@@ -490,6 +490,40 @@ fn r_on_a_cause_types_a_note_and_records_the_resolution() {
 }
 
 #[test]
+fn a_host_wide_problem_is_called_out_above_the_causes() {
+    let rows: Vec<FailedRow> = (0..6)
+        .map(|i| failed("badreputation", &format!("d{i}.example"), None, "mta2"))
+        .chain([failed("networkerror", "oldharbor.example", None, "mta1")])
+        .collect();
+    let list = causes(rows, &[]);
+    let widespread = sendlog::triage::causes::widespread(&list);
+    assert_eq!(widespread.len(), 1);
+    let mut s = state(120, 40);
+    start(&mut s, vec![]);
+    update(&mut s, Msg::Overview(overview(&[("4.4.7", 7)])));
+    update(&mut s, key('c'));
+    update(
+        &mut s,
+        Msg::CauseList {
+            causes: list,
+            widespread,
+        },
+    );
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    terminal.draw(|f| sendlog::ui::render(f, &s)).unwrap();
+    let text = terminal.backend().to_string();
+    assert!(
+        text.contains("Widespread: one sending host's problem"),
+        "{text}"
+    );
+    assert!(
+        text.contains("! badreputation from mta2 across 6 domains (6 deliveries"),
+        "{text}"
+    );
+    assert!(text.contains("Causes (7)"), "{text}");
+}
+
+#[test]
 fn r_on_a_triage_group_resolves_its_main_cause_within_the_selected_row() {
     let mut s = state(80, 24);
     start(&mut s, vec![]);
@@ -697,6 +731,17 @@ fn resolve_mark_and_export_on_the_sample_data() {
         assert!(!exports.join("sendlog-batch-2.csv").exists());
         assert_eq!(check.batches().unwrap().len(), 1);
         s.worker.shutdown(true);
+
+        // Marks are in the store: the next session starts with them.
+        let mut again = session(
+            Store::open(db.to_str().unwrap()).unwrap(),
+            w,
+            h,
+            Path::new("."),
+        );
+        assert_eq!(again.state.marks.len(), 3);
+        assert!(screen_text(&mut again).contains("● 3 marked"));
+        again.worker.shutdown(true);
     }
 }
 
@@ -868,4 +913,46 @@ fn resolve_mark_and_export_in_tmux() {
     t.wait_for(&["nothing to export"]);
     assert!(!dir.path().join("sendlog-batch-2.csv").exists());
     t.keys(&["q"]);
+}
+
+#[test]
+fn the_delivery_screen_shows_its_linked_bounce_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(&dir.path().join("s.db"));
+    let mut s = session(store, 120, 40, dir.path());
+    let codes: Vec<String> = s
+        .state
+        .overview
+        .as_ref()
+        .unwrap()
+        .codes
+        .iter()
+        .map(|c| c.code.clone())
+        .collect();
+    let at = codes.iter().position(|c| c == "5.1.1").unwrap();
+    for _ in 0..at {
+        press(&mut s, key('j'));
+    }
+    press(&mut s, code(KeyCode::Enter));
+    press(&mut s, code(KeyCode::Enter));
+    let text = screen_text(&mut s);
+    assert!(text.contains("j.doe.old@gmail.com"), "{text}");
+    // The Postfix DSN in sample-data/bounces names this delivery by its Message-ID.
+    assert!(
+        text.contains(
+            "Bounce report bounce · 550 5.1.1 · userunknown · matched by message_id · 2026-11-20 09:02:03"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("  File        "), "{text}");
+    assert!(
+        text.contains("sample-data/bounces/postfix-dsn-gmail.eml"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Diagnostic  550-5.1.1 The email account that you tried to reach"),
+        "{text}"
+    );
+    assert!(!text.contains("none linked"), "{text}");
+    s.worker.shutdown(true);
 }
