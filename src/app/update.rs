@@ -198,7 +198,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Exported { outcome, file } => {
             state.status = Some(exported_summary(&outcome, file.as_deref()));
-            vec![Effect::LoadBasket, Effect::LoadMarks]
+            vec![Effect::LoadBasket]
         }
         Msg::Error(e) => {
             state.status = Some(e);
