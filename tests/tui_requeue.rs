@@ -727,7 +727,10 @@ fn resolve_mark_and_export_on_the_sample_data() {
         press(&mut s, key('e'));
         press(&mut s, code(KeyCode::Enter));
         let text = screen_text(&mut s);
-        assert!(text.contains("nothing to export"), "{text}");
+        assert!(
+            text.contains("nothing new to export: 2 of the 3 marked were already exported"),
+            "{text}"
+        );
         assert!(!exports.join("sendlog-batch-2.csv").exists());
         assert_eq!(check.batches().unwrap().len(), 1);
         s.worker.shutdown(true);
@@ -910,7 +913,7 @@ fn resolve_mark_and_export_in_tmux() {
     t.keys(&["e"]);
     t.wait_for(&["Already exported      2"]);
     t.keys(&["Enter"]);
-    t.wait_for(&["nothing to export"]);
+    t.wait_for(&["nothing new to export: 2 of the 2 marked were already exported"]);
     assert!(!dir.path().join("sendlog-batch-2.csv").exists());
     t.keys(&["q"]);
 }

@@ -261,12 +261,16 @@ fn exported_summary(o: &crate::triage::basket::ExportOutcome, file: Option<&str>
         _ => {
             let marked = t.eligible + t.excluded_total();
             let already = t.excluded.get("already_exported").copied().unwrap_or(0);
-            if marked > 0 && already == marked {
+            if t.eligible > 0 {
+                "nothing to export in this format; no file written".to_string()
+            } else if already > 0 {
                 format!(
-                    "nothing to export: all {marked} marked deliveries were already exported; no file written"
+                    "nothing new to export: {already} of the {marked} marked were already exported; no file written"
                 )
             } else {
-                format!("nothing to export ({marked} marked); no file written")
+                format!(
+                    "nothing to export: none of the {marked} marked is eligible; no file written"
+                )
             }
         }
     };
