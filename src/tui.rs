@@ -66,6 +66,8 @@ pub fn run(store: Store, files: Vec<String>, options: ImportOptions) -> anyhow::
             problems.len()
         )
     });
+    // Exports land where the user started sendlog.
+    let export_dir = std::env::current_dir().context("reading the current directory")?;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let (tx, rx) = mpsc::channel();
     let worker = Worker::spawn(store, options, tx.clone()).context("starting the worker")?;
@@ -76,6 +78,7 @@ pub fn run(store: Store, files: Vec<String>, options: ImportOptions) -> anyhow::
     let size = terminal.size().context("reading the terminal size")?;
     let mut state = AppState::new(keymap, no_color, (size.width, size.height));
     state.status = status;
+    state.export_dir = export_dir;
     let mut session = Session::new(terminal, state, rx, worker);
     let result = session.run(files);
     stop.store(true, Ordering::Relaxed);

@@ -9,8 +9,16 @@ use std::time::{Duration, Instant};
 
 use crate::app::msg::{Effect, Msg};
 use crate::app::state::BREAKDOWN_LIMIT;
+use crate::app::state::export_file_name;
 use crate::import::{ImportOptions, Progress, import_files};
+use crate::store::browse::{Anchor, DeliveryFilter, Dimension};
 use crate::store::{Store, StoreError};
+use crate::triage::basket;
+use crate::triage::requeue::{Candidate, Filter};
+use crate::triage::requeue_export::Format;
+
+/// Rows read per query while walking a range of a group.
+const RANGE_PAGE: usize = 1000;
 
 /// The import reports progress at most this often: more would only cost redraws.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
@@ -79,6 +87,9 @@ fn supersedes(new: &Effect, old: &Effect) -> bool {
             | (Effect::LoadSparklines { .. }, Effect::LoadSparklines { .. })
             | (Effect::LoadOverview, Effect::LoadOverview)
             | (Effect::LoadSentCount, Effect::LoadSentCount)
+            | (Effect::LoadMarks, Effect::LoadMarks)
+            | (Effect::LoadCauseList, Effect::LoadCauseList)
+            | (Effect::LoadBasket, Effect::LoadBasket)
     )
 }
 
@@ -181,6 +192,231 @@ fn run(
             },
             Err(e) => err(e),
         },
+        Effect::LoadMarks => match store.marked_ids() {
+            Ok(marks) => Msg::Marks { marks, note: None },
+            Err(e) => err(e),
+        },
+        Effect::Mark { ids } => marks_after(
+            store,
+            |s| s.mark(&ids, now()),
+            |n| (n != 1 || ids.len() != 1).then(|| format!("marked {n} deliveries")),
+        ),
+        Effect::Unmark { ids } => marks_after(
+            store,
+            |s| s.unmark(&ids),
+            |n| (n != 1 || ids.len() != 1).then(|| format!("unmarked {n} deliveries")),
+        ),
+        Effect::MarkRange {
+            filter,
+            from_id,
+            to_id,
+        } => {
+            let ids = match ids_between(store, &filter, from_id, to_id) {
+                Ok(ids) => ids,
+                Err(e) => return Some(err(e)),
+            };
+            let n = ids.len();
+            marks_after(
+                store,
+                |s| s.mark(&ids, now()),
+                |added| {
+                    Some(format!(
+                        "marked {added} more of the {n} deliveries in the range"
+                    ))
+                },
+            )
+        }
+        Effect::MarkEligible { filter, only } => {
+            let judged = match basket::judge_all(store, &Filter::default(), false) {
+                Ok(j) => j,
+                Err(e) => return Some(err(e)),
+            };
+            let mut tally = crate::triage::requeue::Tally::default();
+            let mut ids = Vec::new();
+            for j in judged
+                .iter()
+                .filter(|j| in_view(&j.candidate, &filter, only.as_deref()))
+            {
+                tally.add(&j.verdict);
+                if j.verdict.is_eligible() && !j.candidate.marked {
+                    ids.push(j.candidate.delivery_id);
+                }
+            }
+            marks_after(
+                store,
+                |s| s.mark(&ids, now()),
+                |n| {
+                    let mut s = format!("marked {n} eligible deliveries");
+                    if tally.eligible as usize > n {
+                        s.push_str(&format!(
+                            " ({} were already marked)",
+                            tally.eligible as usize - n
+                        ));
+                    }
+                    if tally.excluded_total() > 0 {
+                        s.push_str(&format!(
+                            "; {} not eligible: {}",
+                            tally.excluded_total(),
+                            tally.describe_excluded()
+                        ));
+                    }
+                    if tally.eligible == 0 && tally.excluded.contains_key("not_resolved") {
+                        s.push_str(" (r on a cause records its fix)");
+                    }
+                    Some(s)
+                },
+            )
+        }
+        Effect::UnmarkInView { filter, only } => {
+            let ids: Vec<i64> = match basket::judge_all(
+                store,
+                &Filter {
+                    marked_only: true,
+                    ..Filter::default()
+                },
+                false,
+            ) {
+                Ok(j) => j
+                    .iter()
+                    .filter(|j| in_view(&j.candidate, &filter, only.as_deref()))
+                    .map(|j| j.candidate.delivery_id)
+                    .collect(),
+                Err(e) => return Some(err(e)),
+            };
+            marks_after(
+                store,
+                |s| s.unmark(&ids),
+                |n| Some(format!("unmarked {n} deliveries in view")),
+            )
+        }
+        Effect::LoadCauseList => match basket::list_causes(store) {
+            Ok((causes, widespread)) => Msg::CauseList { causes, widespread },
+            Err(e) => err(e),
+        },
+        Effect::Resolve { scope, note } => match basket::resolve(
+            store,
+            &scope.reason,
+            scope.destination.as_deref(),
+            scope.host.as_deref(),
+            now(),
+            &note,
+        ) {
+            Ok(outcome) => Msg::Resolved(Box::new(outcome)),
+            Err(e) => err(e),
+        },
+        Effect::LoadBasket => match basket::basket(store, false) {
+            Ok(b) => Msg::Basket(Box::new(b)),
+            Err(e) => err(e),
+        },
+        Effect::Export { format, dir } => export(store, format, &dir),
         Effect::Quit => return None,
     })
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// The marks as they are after a change, with the change in words.
+fn marks_after(
+    store: &mut Store,
+    change: impl FnOnce(&mut Store) -> crate::store::Result<usize>,
+    note: impl FnOnce(usize) -> Option<String>,
+) -> Msg {
+    let n = match change(store) {
+        Ok(n) => n,
+        Err(e) => return Msg::Error(e.to_string()),
+    };
+    match store.marked_ids() {
+        Ok(marks) => Msg::Marks {
+            marks,
+            note: note(n),
+        },
+        Err(e) => Msg::Error(e.to_string()),
+    }
+}
+
+/// Whether a failed delivery is one a deliveries table of `filter` lists (the same rule
+/// as its SQL: not sent, the code, the narrowing value), and among `only` when given.
+fn in_view(c: &Candidate, filter: &DeliveryFilter, only: Option<&[i64]>) -> bool {
+    let narrow = match &filter.narrow {
+        None => true,
+        Some((Dimension::Domain, v)) => v.as_deref() == Some(c.domain.as_str()),
+        Some((Dimension::Provider, v)) => v.as_deref() == c.provider.as_deref(),
+        Some((Dimension::Host, v)) => v.as_deref() == Some(c.host.as_str()),
+    };
+    c.status != "sent"
+        && c.code == filter.code
+        && narrow
+        && only.is_none_or(|ids| ids.contains(&c.delivery_id))
+}
+
+/// The group's delivery ids from `from_id` to `to_id`, read page by page (keyset).
+fn ids_between(
+    store: &Store,
+    filter: &DeliveryFilter,
+    from_id: i64,
+    to_id: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let mut ids = Vec::new();
+    let mut after = from_id.saturating_sub(1);
+    loop {
+        let page = store.deliveries_page(filter, Anchor::After(after), RANGE_PAGE)?;
+        let full = page.len() == RANGE_PAGE;
+        for r in &page {
+            if r.id > to_id {
+                return Ok(ids);
+            }
+            ids.push(r.id);
+        }
+        match page.last() {
+            Some(last) if full => after = last.id,
+            _ => return Ok(ids),
+        }
+    }
+}
+
+/// Writes the batch to `sendlog-batch-<id>.<ext>` in `dir`: all of it or nothing, and
+/// never over an existing file (the batch is then not recorded).
+fn export(store: &mut Store, format: Format, dir: &std::path::Path) -> Msg {
+    let mut written: Option<String> = None;
+    // The batch's id is known only inside its transaction; batches are never deleted, so
+    // the next id is the largest plus one (the file itself is named by the real id).
+    let next = match store.batches() {
+        Ok(b) => b.iter().map(|b| b.id).max().unwrap_or(0) + 1,
+        Err(e) => return Msg::Error(e.to_string()),
+    };
+    let destination = dir.join(export_file_name(next, format));
+    let result = basket::export(
+        store,
+        format,
+        false,
+        now(),
+        &destination.display().to_string(),
+        |batch, bytes| -> std::io::Result<()> {
+            let path = dir.join(export_file_name(batch, format));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+            std::io::Write::write_all(&mut tmp, bytes)?;
+            tmp.as_file().sync_all()?;
+            #[cfg(unix)]
+            if format == Format::Postfix {
+                use std::os::unix::fs::PermissionsExt;
+                tmp.as_file()
+                    .set_permissions(std::fs::Permissions::from_mode(0o755))?;
+            }
+            tmp.persist_noclobber(&path).map_err(|e| {
+                std::io::Error::new(e.error.kind(), format!("{}: {}", path.display(), e.error))
+            })?;
+            written = Some(path.display().to_string());
+            Ok(())
+        },
+    );
+    match result {
+        Ok(Ok(outcome)) => Msg::Exported {
+            outcome: Box::new(outcome),
+            file: written,
+        },
+        Ok(Err(e)) => Msg::Error(format!("export not written, nothing recorded: {e}")),
+        Err(e) => Msg::Error(e.to_string()),
+    }
 }

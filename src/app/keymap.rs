@@ -26,6 +26,15 @@ pub enum Action {
     FocusCodes,
     ExplainDown,
     ExplainUp,
+    ToggleMark,
+    RangeMark,
+    MarkEligible,
+    Unmark,
+    UnmarkInView,
+    Basket,
+    Export,
+    Causes,
+    Resolve,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere a screen does not bind the
@@ -36,6 +45,8 @@ pub enum Context {
     Triage,
     Deliveries,
     Delivery,
+    Causes,
+    Basket,
 }
 
 impl Context {
@@ -45,6 +56,8 @@ impl Context {
             Context::Triage => "Triage",
             Context::Deliveries => "Deliveries",
             Context::Delivery => "Delivery",
+            Context::Causes => "Causes",
+            Context::Basket => "Basket",
         }
     }
 }
@@ -149,6 +162,10 @@ struct File {
     deliveries: Vec<Entry>,
     #[serde(default)]
     delivery: Vec<Entry>,
+    #[serde(default)]
+    causes: Vec<Entry>,
+    #[serde(default)]
+    basket: Vec<Entry>,
 }
 
 impl Keymap {
@@ -160,6 +177,8 @@ impl Keymap {
             (Context::Triage, file.triage),
             (Context::Deliveries, file.deliveries),
             (Context::Delivery, file.delivery),
+            (Context::Causes, file.causes),
+            (Context::Basket, file.basket),
         ] {
             for e in entries {
                 let chords = e

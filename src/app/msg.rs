@@ -7,6 +7,11 @@ use crate::store::browse::{
     Anchor, Breakdown, DeliveryDetail, DeliveryFilter, DeliveryRow, Dimension, Overview, Sparklines,
 };
 use crate::store::report::CauseCount;
+use crate::triage::basket::{Basket, ExportOutcome, ResolveOutcome};
+use crate::triage::causes::{Cause, Widespread};
+use crate::triage::requeue_export::Format;
+
+use super::state::ResolveScope;
 
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -39,6 +44,22 @@ pub enum Msg {
         lines_per_sec: f64,
     },
     ImportDone(Result<Vec<FileReport>, String>),
+    /// The marked delivery ids after a change, with what the change did in words.
+    Marks {
+        marks: std::collections::BTreeSet<i64>,
+        note: Option<String>,
+    },
+    CauseList {
+        causes: Vec<Cause>,
+        widespread: Vec<Widespread>,
+    },
+    Resolved(Box<ResolveOutcome>),
+    Basket(Box<Basket>),
+    /// An export finished: the file written (none when there was nothing to export).
+    Exported {
+        outcome: Box<ExportOutcome>,
+        file: Option<String>,
+    },
     Error(String),
 }
 
@@ -65,6 +86,40 @@ pub enum Effect {
     },
     LoadDelivery {
         id: i64,
+    },
+    LoadMarks,
+    Mark {
+        ids: Vec<i64>,
+    },
+    Unmark {
+        ids: Vec<i64>,
+    },
+    /// Marks every delivery of the group with an id between the two (inclusive).
+    MarkRange {
+        filter: DeliveryFilter,
+        from_id: i64,
+        to_id: i64,
+    },
+    /// Marks the eligible deliveries of the group; with `only`, of those ids only.
+    MarkEligible {
+        filter: DeliveryFilter,
+        only: Option<Vec<i64>>,
+    },
+    /// Unmarks the group's marked deliveries; with `only`, of those ids only.
+    UnmarkInView {
+        filter: DeliveryFilter,
+        only: Option<Vec<i64>>,
+    },
+    LoadCauseList,
+    Resolve {
+        scope: ResolveScope,
+        note: String,
+    },
+    LoadBasket,
+    /// Writes the eligible marked deliveries to a new file in `dir`, as one batch.
+    Export {
+        format: Format,
+        dir: std::path::PathBuf,
     },
     Quit,
 }

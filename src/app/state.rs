@@ -1,10 +1,17 @@
 //! Everything the screens show, in memory. Rendering reads only this.
 
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
 use crate::import::FileReport;
 use crate::store::browse::{
     Anchor, Breakdown, DeliveryDetail, DeliveryFilter, DeliveryRow, Dimension, Overview,
 };
 use crate::store::report::CauseCount;
+use crate::triage::basket::Basket;
+use crate::triage::causes::{Cause, Widespread};
+use crate::triage::requeue::Verdict;
+use crate::triage::requeue_export::Format;
 
 use super::filter::Matched;
 use super::keymap::{Context, Keymap};
@@ -27,6 +34,8 @@ pub enum Screen {
     Triage,
     Deliveries,
     Delivery,
+    Causes,
+    Basket,
 }
 
 impl Screen {
@@ -36,6 +45,8 @@ impl Screen {
             Screen::Triage => Context::Triage,
             Screen::Deliveries => Context::Deliveries,
             Screen::Delivery => Context::Delivery,
+            Screen::Causes => Context::Causes,
+            Screen::Basket => Context::Basket,
         }
     }
 }
@@ -112,6 +123,96 @@ impl DeliveryTable {
     }
 }
 
+/// The causes screen's rows: causes with evidence, and the hosts whose problem is widespread.
+#[derive(Debug, Clone)]
+pub struct CausesView {
+    pub causes: Vec<Cause>,
+    pub widespread: Vec<Widespread>,
+}
+
+/// What a resolution covers: a reason, optionally at one destination (domain or provider)
+/// and from one sending host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolveScope {
+    pub reason: String,
+    pub destination: Option<String>,
+    pub host: Option<String>,
+}
+
+impl ResolveScope {
+    pub fn describe(&self) -> String {
+        let mut s = self.reason.clone();
+        if let Some(d) = &self.destination {
+            s.push_str(" at ");
+            s.push_str(d);
+        }
+        if let Some(h) = &self.host {
+            s.push_str(" from ");
+            s.push_str(h);
+        }
+        s
+    }
+}
+
+/// The one-line note typed before a resolution is recorded. While it is open, keys type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteInput {
+    pub scope: ResolveScope,
+    pub note: String,
+}
+
+/// The confirm step of an export: the format, cycled with Tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportConfirm {
+    pub format: Format,
+}
+
+/// What an export in a format would take from the basket, counted from the verdicts in
+/// memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExportCounts {
+    pub to_export: u64,
+    /// Eligible, but the format cannot carry them (e.g. postfix: no longer queued).
+    pub not_in_format: u64,
+    pub already_exported: u64,
+    /// Excluded by any other rule.
+    pub excluded: u64,
+}
+
+pub fn export_counts(basket: &Basket, format: Format) -> ExportCounts {
+    let mut n = ExportCounts::default();
+    for j in &basket.marked {
+        match &j.verdict {
+            Verdict::Eligible { .. } => {
+                if format.accepts(&j.candidate).is_ok() {
+                    n.to_export += 1;
+                } else {
+                    n.not_in_format += 1;
+                }
+            }
+            Verdict::Excluded { exclusion } if exclusion.rule() == "already_exported" => {
+                n.already_exported += 1
+            }
+            Verdict::Excluded { .. } => n.excluded += 1,
+        }
+    }
+    n
+}
+
+/// The file an export will be written to: named after its batch, in `dir`.
+pub fn export_file_name(batch: i64, format: Format) -> String {
+    format!("sendlog-batch-{batch}.{}", format.extension())
+}
+
+pub fn next_format(f: Format) -> Format {
+    match f {
+        Format::Csv => Format::Jsonl,
+        Format::Jsonl => Format::Postfix,
+        Format::Postfix => Format::Exchange,
+        Format::Exchange => Format::Csv,
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub keymap: Keymap,
@@ -147,6 +248,22 @@ pub struct AppState {
     pub detail: Option<DeliveryDetail>,
     pub detail_id: Option<i64>,
     pub detail_scroll: u16,
+
+    /// Marked deliveries (ids), as the store has them.
+    pub marks: BTreeSet<i64>,
+    /// The delivery a range mark started at (rows are in id order, so the range is an
+    /// id range).
+    pub range_start: Option<i64>,
+    pub causes_view: Option<CausesView>,
+    pub causes_cursor: usize,
+    pub basket: Option<Basket>,
+    pub basket_cursor: usize,
+    /// The screen Esc returns to from the basket.
+    pub basket_from: Screen,
+    pub note_input: Option<NoteInput>,
+    pub export_confirm: Option<ExportConfirm>,
+    /// Exports are written here (the directory sendlog was started in).
+    pub export_dir: PathBuf,
 }
 
 impl AppState {
@@ -178,7 +295,31 @@ impl AppState {
             detail: None,
             detail_id: None,
             detail_scroll: 0,
+            marks: BTreeSet::new(),
+            range_start: None,
+            causes_view: None,
+            causes_cursor: 0,
+            basket: None,
+            basket_cursor: 0,
+            basket_from: Screen::Triage,
+            note_input: None,
+            export_confirm: None,
+            export_dir: PathBuf::from("."),
         }
+    }
+
+    pub fn selected_cause(&self) -> Option<&Cause> {
+        self.causes_view.as_ref()?.causes.get(self.causes_cursor)
+    }
+
+    /// The batch id the next export will get (ids are never reused: batches are never
+    /// deleted), for naming its file before it is written.
+    pub fn next_batch_id(&self) -> i64 {
+        self.basket
+            .as_ref()
+            .and_then(|b| b.batches.iter().map(|b| b.id).max())
+            .unwrap_or(0)
+            + 1
     }
 
     /// The code under the cursor on the triage screen.

@@ -5,15 +5,20 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::classify::EnhancedCode;
 use crate::import::FileReport;
 use crate::sanitize::for_terminal;
-use crate::store::browse::{Anchor, DeliveryFilter, Sparklines};
+use crate::store::browse::{Anchor, DeliveryFilter, Dimension, Sparklines};
+use crate::triage::requeue_export::Format;
 
 use super::filter::matches;
 use super::keymap::Action;
 use super::msg::{Effect, Msg};
 use super::state::{
-    AppState, BreakdownList, DeliveryTable, FileProgress, Filter, ImportView, PAGE_MARGIN,
-    PAGE_ROWS, Pane, SPARK_BUCKETS, Screen, WINDOW_ROWS,
+    AppState, BreakdownList, CausesView, DeliveryTable, ExportConfirm, FileProgress, Filter,
+    ImportView, NoteInput, PAGE_MARGIN, PAGE_ROWS, Pane, ResolveScope, SPARK_BUCKETS, Screen,
+    WINDOW_ROWS, next_format,
 };
+
+/// A resolution note longer than this is cut: it is a line of text, not a document.
+const NOTE_MAX_CHARS: usize = 300;
 
 #[derive(Debug, Clone, Copy)]
 enum Move {
@@ -71,6 +76,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 buckets: SPARK_BUCKETS,
             });
             effects.push(Effect::LoadSentCount);
+            effects.push(Effect::LoadMarks);
             effects
         }
         Msg::SentCount(sent) => {
@@ -157,6 +163,43 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             }
             vec![Effect::LoadOverview]
         }
+        Msg::Marks { marks, note } => {
+            state.marks = marks;
+            if note.is_some() {
+                state.status = note;
+            }
+            if state.screen == Screen::Basket {
+                return vec![Effect::LoadBasket];
+            }
+            Vec::new()
+        }
+        Msg::CauseList { causes, widespread } => {
+            state.causes_cursor = state.causes_cursor.min(causes.len().saturating_sub(1));
+            state.causes_view = Some(CausesView { causes, widespread });
+            Vec::new()
+        }
+        Msg::Resolved(outcome) => {
+            state.status = Some(resolved_summary(&outcome));
+            let mut effects = Vec::new();
+            if state.causes_view.is_some() || state.screen == Screen::Causes {
+                effects.push(Effect::LoadCauseList);
+            }
+            if state.basket.is_some() || state.screen == Screen::Basket {
+                effects.push(Effect::LoadBasket);
+            }
+            effects
+        }
+        Msg::Basket(basket) => {
+            state.basket_cursor = state
+                .basket_cursor
+                .min(basket.marked.len().saturating_sub(1));
+            state.basket = Some(*basket);
+            Vec::new()
+        }
+        Msg::Exported { outcome, file } => {
+            state.status = Some(exported_summary(&outcome, file.as_deref()));
+            vec![Effect::LoadBasket]
+        }
         Msg::Error(e) => {
             state.status = Some(e);
             if let Some(t) = state.table.as_mut() {
@@ -182,6 +225,64 @@ fn import_summary(reports: &[FileReport]) -> String {
             failed.len(),
             first.error.as_deref().unwrap_or_default()
         ));
+    }
+    s
+}
+
+fn resolved_summary(o: &crate::triage::basket::ResolveOutcome) -> String {
+    let r = &o.resolution;
+    // What changed first: a long scope or note must not push it off an 80-column bar.
+    let mut s = if o.in_scope == 0 {
+        "resolved, but no failed delivery has this cause here (yet)".to_string()
+    } else {
+        let mut s = format!(
+            "resolved: {} of {} failed deliveries now eligible",
+            o.eligible, o.in_scope
+        );
+        if o.tally.excluded_total() > 0 {
+            s.push_str(&format!(" ({})", o.tally.describe_excluded()));
+        }
+        s
+    };
+    s.push_str(&format!(" · resolution {}: {}", r.id, r.scope()));
+    if !r.note.is_empty() {
+        s.push_str(&format!(" ({})", r.note));
+    }
+    s
+}
+
+fn exported_summary(o: &crate::triage::basket::ExportOutcome, file: Option<&str>) -> String {
+    let t = &o.tally;
+    let mut s = match (&o.batch, file) {
+        (Some(b), Some(f)) => format!(
+            "batch {}: {} deliveries exported as {} to {f}",
+            b.id, b.items, b.format
+        ),
+        _ => {
+            let marked = t.eligible + t.excluded_total();
+            let already = t.excluded.get("already_exported").copied().unwrap_or(0);
+            if t.eligible > 0 {
+                "nothing to export in this format; no file written".to_string()
+            } else if already > 0 {
+                format!(
+                    "nothing new to export: {already} of the {marked} marked were already exported; no file written"
+                )
+            } else {
+                format!(
+                    "nothing to export: none of the {marked} marked is eligible; no file written"
+                )
+            }
+        }
+    };
+    if t.excluded_total() > 0 {
+        s.push_str(&format!(
+            "; {} excluded ({})",
+            t.excluded_total(),
+            t.describe_excluded()
+        ));
+    }
+    for (why, n) in &o.not_in_format {
+        s.push_str(&format!("; {n} eligible but {why}"));
     }
     s
 }
@@ -299,6 +400,12 @@ fn selection_effects(state: &AppState) -> Vec<Effect> {
 }
 
 fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
+    if state.note_input.is_some() {
+        return on_note_key(state, key);
+    }
+    if state.export_confirm.is_some() {
+        return on_confirm_key(state, key);
+    }
     if state.filter.as_ref().is_some_and(|f| f.editing) {
         return on_filter_key(state, key);
     }
@@ -373,7 +480,261 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::ToggleMark => toggle_mark(state),
+        Action::RangeMark => range_mark(state),
+        Action::MarkEligible | Action::UnmarkInView => {
+            let Some(t) = state
+                .table
+                .as_ref()
+                .filter(|_| state.screen == Screen::Deliveries)
+            else {
+                return Vec::new();
+            };
+            let filter = t.filter.clone();
+            let only = in_view_ids(state);
+            if action == Action::MarkEligible {
+                vec![Effect::MarkEligible { filter, only }]
+            } else {
+                vec![Effect::UnmarkInView { filter, only }]
+            }
+        }
+        Action::Unmark => unmark_selected(state),
+        Action::Basket => {
+            if !matches!(
+                state.screen,
+                Screen::Triage | Screen::Deliveries | Screen::Causes
+            ) {
+                return Vec::new();
+            }
+            state.filter = None;
+            state.range_start = None;
+            state.basket_from = state.screen;
+            state.screen = Screen::Basket;
+            refresh_views(state);
+            vec![Effect::LoadBasket]
+        }
+        Action::Causes => {
+            if state.screen != Screen::Triage {
+                return Vec::new();
+            }
+            state.filter = None;
+            state.screen = Screen::Causes;
+            refresh_views(state);
+            vec![Effect::LoadCauseList]
+        }
+        Action::Resolve => {
+            let scope = match state.screen {
+                Screen::Causes => state.selected_cause().map(|c| ResolveScope {
+                    reason: c.reason.clone(),
+                    destination: Some(c.destination.clone()),
+                    host: Some(c.host.clone()),
+                }),
+                Screen::Triage => group_scope(state),
+                _ => return Vec::new(),
+            };
+            match scope {
+                Some(scope) => {
+                    state.note_input = Some(NoteInput {
+                        scope,
+                        note: String::new(),
+                    })
+                }
+                None => state.status = Some("no known cause here to resolve".into()),
+            }
+            Vec::new()
+        }
+        Action::Export => {
+            if state.screen != Screen::Basket {
+                return Vec::new();
+            }
+            match &state.basket {
+                Some(b) if !b.marked.is_empty() => {
+                    state.export_confirm = Some(ExportConfirm {
+                        format: Format::Csv,
+                    })
+                }
+                Some(_) => {
+                    state.status =
+                        Some("the basket is empty: mark deliveries first (space, v, a)".into())
+                }
+                None => {}
+            }
+            Vec::new()
+        }
     }
+}
+
+/// The selected group's scope for a resolution: its code's most common cause, narrowed to
+/// the selected second-level row (a destination or a sending host) when that is focused.
+fn group_scope(state: &AppState) -> Option<ResolveScope> {
+    let reason = state
+        .current_causes()?
+        .iter()
+        .find_map(|c| c.cause.clone())?;
+    let mut scope = ResolveScope {
+        reason,
+        destination: None,
+        host: None,
+    };
+    if state.pane == Pane::Breakdown
+        && let Some(b) = state.selected_breakdown()
+    {
+        match state.dim {
+            Dimension::Domain | Dimension::Provider => scope.destination = b.value.clone(),
+            Dimension::Host => scope.host = b.value.clone(),
+        }
+    }
+    Some(scope)
+}
+
+/// With a filter, the ids of the matching loaded rows: "in view" is what the filter shows.
+fn in_view_ids(state: &AppState) -> Option<Vec<i64>> {
+    let t = state.table.as_ref()?;
+    let filtering = state.filter.as_ref().is_some_and(|f| !f.query.is_empty());
+    filtering.then(|| {
+        t.matched
+            .iter()
+            .filter_map(|m| t.rows.get(m.index))
+            .map(|r| r.id)
+            .collect()
+    })
+}
+
+fn selected_delivery(state: &AppState) -> Option<i64> {
+    if state.screen != Screen::Deliveries {
+        return None;
+    }
+    state.table.as_ref()?.selected().map(|r| r.id)
+}
+
+/// Space: the mark shows at once; the store's answer (`Msg::Marks`) confirms it.
+fn toggle_mark(state: &mut AppState) -> Vec<Effect> {
+    let Some(id) = selected_delivery(state) else {
+        return Vec::new();
+    };
+    if state.marks.remove(&id) {
+        vec![Effect::Unmark { ids: vec![id] }]
+    } else {
+        state.marks.insert(id);
+        vec![Effect::Mark { ids: vec![id] }]
+    }
+}
+
+fn unmark_selected(state: &mut AppState) -> Vec<Effect> {
+    let id = match state.screen {
+        Screen::Deliveries => selected_delivery(state),
+        Screen::Basket => state
+            .basket
+            .as_ref()
+            .and_then(|b| b.marked.get(state.basket_cursor))
+            .map(|j| j.candidate.delivery_id),
+        _ => None,
+    };
+    let Some(id) = id else {
+        return Vec::new();
+    };
+    if !state.marks.remove(&id) && state.screen == Screen::Deliveries {
+        state.status = Some("this delivery is not marked".into());
+        return Vec::new();
+    }
+    vec![Effect::Unmark { ids: vec![id] }]
+}
+
+/// `v` starts a range at the selected row; `v` again marks every row between the two.
+fn range_mark(state: &mut AppState) -> Vec<Effect> {
+    let Some(id) = selected_delivery(state) else {
+        return Vec::new();
+    };
+    let Some(start) = state.range_start.take() else {
+        state.range_start = Some(id);
+        state.status = Some("range started: move, then v to mark every row between".into());
+        return Vec::new();
+    };
+    let (from_id, to_id) = (start.min(id), start.max(id));
+    state.status = None;
+    if let Some(ids) = in_view_ids(state) {
+        let ids: Vec<i64> = ids
+            .into_iter()
+            .filter(|i| (from_id..=to_id).contains(i))
+            .collect();
+        state.marks.extend(ids.iter().copied());
+        return vec![Effect::Mark { ids }];
+    }
+    let Some(t) = state.table.as_ref() else {
+        return Vec::new();
+    };
+    vec![Effect::MarkRange {
+        filter: t.filter.clone(),
+        from_id,
+        to_id,
+    }]
+}
+
+fn on_note_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
+    if key
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        if state.keymap.action(state.screen.context(), &key) == Some(Action::Quit) {
+            return quit(state);
+        }
+        return Vec::new();
+    }
+    let Some(input) = state.note_input.as_mut() else {
+        return Vec::new();
+    };
+    match key.code {
+        KeyCode::Esc => {
+            state.note_input = None;
+            state.status = Some("resolution not recorded".into());
+        }
+        KeyCode::Enter => {
+            let scope = input.scope.clone();
+            let note = input.note.trim().to_string();
+            state.note_input = None;
+            state.status = Some(format!("recording the resolution of {}…", scope.describe()));
+            return vec![Effect::Resolve { scope, note }];
+        }
+        KeyCode::Backspace => {
+            input.note.pop();
+        }
+        KeyCode::Char(c) if input.note.chars().count() < NOTE_MAX_CHARS => input.note.push(c),
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn on_confirm_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
+    if key
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        if state.keymap.action(state.screen.context(), &key) == Some(Action::Quit) {
+            return quit(state);
+        }
+        return Vec::new();
+    }
+    let Some(confirm) = state.export_confirm.as_mut() else {
+        return Vec::new();
+    };
+    match key.code {
+        KeyCode::Esc => {
+            state.export_confirm = None;
+            state.status = Some("export cancelled; nothing written".into());
+        }
+        KeyCode::Tab => confirm.format = next_format(confirm.format),
+        KeyCode::Enter => {
+            let format = confirm.format;
+            state.export_confirm = None;
+            state.status = Some(format!("exporting as {}…", format.as_str()));
+            return vec![Effect::Export {
+                format,
+                dir: state.export_dir.clone(),
+            }];
+        }
+        _ => {}
+    }
+    Vec::new()
 }
 
 fn quit(state: &mut AppState) -> Vec<Effect> {
@@ -447,9 +808,12 @@ fn back(state: &mut AppState) -> Vec<Effect> {
         Screen::Delivery => state.screen = Screen::Deliveries,
         Screen::Deliveries => {
             state.screen = Screen::Triage;
+            state.range_start = None;
             // A million rows are not kept for a screen no one is looking at.
             state.table = None;
         }
+        Screen::Causes => state.screen = Screen::Triage,
+        Screen::Basket => state.screen = state.basket_from,
         Screen::Triage | Screen::Import => {}
     }
     refresh_views(state);
@@ -540,6 +904,16 @@ fn move_cursor(state: &mut AppState, mv: Move) -> Vec<Effect> {
                 Move::Top => 0,
                 Move::Bottom => max as u16,
             };
+            Vec::new()
+        }
+        Screen::Causes => {
+            let len = state.causes_view.as_ref().map_or(0, |v| v.causes.len());
+            state.causes_cursor = step(state.causes_cursor, len, mv);
+            Vec::new()
+        }
+        Screen::Basket => {
+            let len = state.basket.as_ref().map_or(0, |b| b.marked.len());
+            state.basket_cursor = step(state.basket_cursor, len, mv);
             Vec::new()
         }
     }
@@ -760,6 +1134,6 @@ fn open(state: &mut AppState) -> Vec<Effect> {
             refresh_views(state);
             vec![Effect::LoadDelivery { id }]
         }
-        Screen::Import | Screen::Delivery => Vec::new(),
+        Screen::Import | Screen::Delivery | Screen::Causes | Screen::Basket => Vec::new(),
     }
 }

@@ -459,7 +459,7 @@ fn export(
         again,
         at,
         destination,
-        |bytes| -> anyhow::Result<()> {
+        |_batch, bytes| -> anyhow::Result<()> {
             match out {
                 None => {
                     let mut stdout = std::io::stdout().lock();

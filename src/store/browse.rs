@@ -109,6 +109,22 @@ pub struct AttemptRow {
     pub source: Option<String>,
 }
 
+/// A bounce report (DSN/NDR) about a delivery, as imported from a bounce email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedBounce {
+    /// The file (or mbox message, Maildir path) it came from.
+    pub report: String,
+    pub kind: String,
+    /// How it was matched to the delivery: message_id | queue_id | recipient | none.
+    pub linked_by: String,
+    pub status: Option<String>,
+    pub reason: String,
+    pub reply_code: Option<u16>,
+    pub diagnostic: String,
+    pub remote_mta: Option<String>,
+    pub reported_at: Option<i64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryDetail {
     pub id: i64,
@@ -134,6 +150,8 @@ pub struct DeliveryDetail {
     pub expired_at: Option<i64>,
     pub expired_source: Option<String>,
     pub attempts: Vec<AttemptRow>,
+    /// Bounce reports about this delivery (same message, same recipient).
+    pub bounces: Vec<LinkedBounce>,
 }
 
 fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
@@ -351,7 +369,7 @@ impl Store {
                 "SELECT d.id, m.queue_id, m.message_id, m.sender, m.subject, d.recipient, d.domain,
                         d.provider, d.host, d.status, d.code, d.reply_code, d.reason, d.cause,
                         d.final_text, d.last_deferral_code, d.last_deferral_text, d.relay, d.typo_of,
-                        d.source, d.expired_at, d.expired_source
+                        d.source, d.expired_at, d.expired_source, d.message_ref
                  FROM deliveries d JOIN messages m ON m.id = d.message_ref WHERE d.id = ?1",
             )?;
             let mut rows = stmt.query([id])?;
@@ -382,7 +400,9 @@ impl Store {
                 expired_at: r.get(20)?,
                 expired_source: r.get(21)?,
                 attempts: Vec::new(),
+                bounces: Vec::new(),
             };
+            let message_ref: i64 = r.get(22)?;
             let mut astmt = self.conn.prepare_cached(
                 "SELECT ts, status, code, reply_code, relay, text, source, last_ts, repeats
                  FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY seq",
@@ -399,6 +419,26 @@ impl Store {
                         relay: r.get(4)?,
                         text: r.get(5)?,
                         source: r.get(6)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            // Report recipients keep the case the bounce wrote them in.
+            let mut bstmt = self.conn.prepare_cached(
+                "SELECT report, kind, linked_by, status, reason, reply_code, diagnostic, remote_mta, reported_at
+                 FROM bounces WHERE message_ref = ?1 AND lower(recipient) = lower(?2) ORDER BY id",
+            )?;
+            detail.bounces = bstmt
+                .query_map(params![message_ref, detail.recipient], |r| {
+                    Ok(LinkedBounce {
+                        report: r.get(0)?,
+                        kind: r.get(1)?,
+                        linked_by: r.get(2)?,
+                        status: r.get(3)?,
+                        reason: r.get(4)?,
+                        reply_code: r.get(5)?,
+                        diagnostic: r.get(6)?,
+                        remote_mta: r.get(7)?,
+                        reported_at: r.get(8)?,
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;

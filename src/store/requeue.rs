@@ -184,6 +184,18 @@ impl Store {
         run(&mut self.conn).map_err(|e| self.err(e))
     }
 
+    /// The ids of the marked deliveries.
+    pub fn marked_ids(&self) -> Result<std::collections::BTreeSet<i64>> {
+        let run = || -> rusqlite::Result<std::collections::BTreeSet<i64>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT d.id FROM marks k
+                 JOIN deliveries d ON d.message_ref = k.message_ref AND d.recipient = k.recipient",
+            )?;
+            stmt.query_map([], |r| r.get(0))?.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
     /// Empties the basket; returns how many marks there were.
     pub fn unmark_all(&mut self) -> Result<usize> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {

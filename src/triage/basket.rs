@@ -176,16 +176,16 @@ pub struct ExportOutcome {
     pub not_in_format: BTreeMap<&'static str, u64>,
 }
 
-/// Exports the eligible marked deliveries as one batch. `sink` receives the whole
-/// rendered batch and must put it in place (or fail); the batch is recorded only if it
-/// succeeds. Deliveries already exported are left out unless `again`.
+/// Exports the eligible marked deliveries as one batch. `sink` receives the batch's id
+/// and the whole rendered batch and must put it in place (or fail); the batch is recorded
+/// only if it succeeds. Deliveries already exported are left out unless `again`.
 pub fn export<E: From<std::io::Error>>(
     store: &mut Store,
     format: Format,
     again: bool,
     at: i64,
     destination: &str,
-    sink: impl FnOnce(&[u8]) -> std::result::Result<(), E>,
+    sink: impl FnOnce(i64, &[u8]) -> std::result::Result<(), E>,
 ) -> Result<std::result::Result<ExportOutcome, E>> {
     let resolutions = store.resolutions()?;
     let mut tally = Tally::default();
@@ -218,7 +218,7 @@ pub fn export<E: From<std::io::Error>>(
             .collect();
         let mut bytes = Vec::new();
         requeue_export::write(format, batch, at, &records, &mut bytes)?;
-        sink(&bytes)
+        sink(batch, &bytes)
     })?;
     Ok(recorded.map(|batch| ExportOutcome {
         batch: Some(batch),

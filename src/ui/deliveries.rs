@@ -55,12 +55,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         } else {
             theme.base()
         };
-        let mut cells = vec![Cell::from(highlighted(
-            &recipient,
-            hits,
-            theme.base(),
-            theme.hit(),
-        ))];
+        let mark = if state.marks.contains(&r.id) {
+            Cell::from("●").style(theme.title())
+        } else if state.range_start == Some(r.id) {
+            Cell::from("◇").style(theme.hit())
+        } else {
+            Cell::from(" ")
+        };
+        let mut cells = vec![
+            mark,
+            Cell::from(highlighted(&recipient, hits, theme.base(), theme.hit())),
+        ];
         if wide {
             cells.push(Cell::from(for_terminal(&r.domain).into_owned()));
         }
@@ -93,8 +98,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
                 .map(|i| i as usize),
         )
     };
-    let mut widths = vec![Constraint::Fill(3)];
-    let mut header = vec!["recipient"];
+    let mut widths = vec![Constraint::Length(1), Constraint::Fill(3)];
+    let mut header = vec!["●", "recipient"];
     if wide {
         widths.push(Constraint::Fill(2));
         header.push("domain");
@@ -111,6 +116,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         .header(Row::new(header).style(theme.heading()))
         .row_highlight_style(theme.selected())
         .highlight_symbol("▶ ")
+        .column_spacing(1)
         .block(block);
     let mut ts = TableState::default().with_selected(selected);
     frame.render_stateful_widget(table, area, &mut ts);

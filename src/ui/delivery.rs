@@ -100,10 +100,35 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         ),
     ));
     lines.push(field("Decided at", clean(&d.source)));
-    lines.push(field(
-        "Bounce report",
-        "none linked to this delivery".into(),
-    ));
+    if d.bounces.is_empty() {
+        lines.push(field(
+            "Bounce report",
+            "none linked to this delivery".into(),
+        ));
+    }
+    for b in &d.bounces {
+        let mut summary = vec![for_terminal(&b.kind).into_owned()];
+        match (b.reply_code, &b.status) {
+            (Some(r), Some(s)) => summary.push(format!("{r} {}", for_terminal(s))),
+            (Some(r), None) => summary.push(r.to_string()),
+            (None, Some(s)) => summary.push(for_terminal(s).into_owned()),
+            (None, None) => {}
+        }
+        summary.push(for_terminal(&b.reason).into_owned());
+        summary.push(format!("matched by {}", for_terminal(&b.linked_by)));
+        if b.reported_at.is_some() {
+            summary.push(time(b.reported_at, true));
+        }
+        lines.push(field("Bounce report", summary.join(" · ")));
+        lines.push(field("  File", for_terminal(&b.report).into_owned()));
+        if let Some(mta) = &b.remote_mta {
+            lines.push(field("  Reported by", for_terminal(mta).into_owned()));
+        }
+        lines.push(field(
+            "  Diagnostic",
+            for_terminal(&b.diagnostic).into_owned(),
+        ));
+    }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         format!(

@@ -12,12 +12,21 @@ use super::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let mut lines: Vec<Line> = Vec::new();
-    for context in [
-        Context::Global,
+    // The screen's own keys first: on a short terminal they are the ones that must show.
+    let here = state.screen.context();
+    let mut order = vec![here, Context::Global];
+    for c in [
         Context::Triage,
         Context::Deliveries,
         Context::Delivery,
+        Context::Causes,
+        Context::Basket,
     ] {
+        if !order.contains(&c) {
+            order.push(c);
+        }
+    }
+    for context in order {
         let bindings: Vec<_> = state
             .keymap
             .bindings
@@ -35,7 +44,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             ]));
         }
     }
-    let width = area.width.saturating_sub(4).min(80);
+    let width = area.width.saturating_sub(4).min(100);
     let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, popup);

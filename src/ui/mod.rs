@@ -2,6 +2,8 @@
 //! never the store). Every string that came from a log goes through
 //! `sanitize::for_terminal` before it reaches a widget.
 
+mod basket;
+mod causes;
 mod deliveries;
 mod delivery;
 mod help;
@@ -35,8 +37,13 @@ pub fn render(frame: &mut Frame, state: &AppState) {
         Screen::Triage => triage::render(frame, body, state, theme),
         Screen::Deliveries => deliveries::render(frame, body, state, theme),
         Screen::Delivery => delivery::render(frame, body, state, theme),
+        Screen::Causes => causes::render(frame, body, state, theme),
+        Screen::Basket => basket::render(frame, body, state, theme),
     }
     render_status(frame, status, state, theme);
+    if state.note_input.is_some() {
+        render_note_input(frame, body, state, theme);
+    }
     if state.help {
         help::render(frame, frame.area(), state, theme);
     }
@@ -70,8 +77,66 @@ fn render_header(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// The one-line note of a resolution, over the screen it was asked from.
+fn render_note_input(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
+    let Some(input) = &state.note_input else {
+        return;
+    };
+    let width = area.width.saturating_sub(4).min(90);
+    let inner = width.saturating_sub(4) as usize;
+    let note = for_terminal(&input.note).into_owned();
+    // The end of a long note stays in sight while typing.
+    let shown: String = {
+        let chars: Vec<char> = note.chars().collect();
+        let from = chars.len().saturating_sub(inner.saturating_sub(1));
+        chars[from..].iter().collect()
+    };
+    let lines = vec![
+        Line::from(vec![
+            Span::styled("Scope  ", theme.heading()),
+            Span::raw(for_terminal(&input.scope.describe()).into_owned()),
+        ]),
+        Line::styled("What was fixed? (a note, optional)", theme.muted()),
+        Line::from(vec![Span::styled(format!("{shown}▏"), theme.hit())]),
+        Line::styled("enter record · esc cancel", theme.muted()),
+    ];
+    let popup = area.centered(Constraint::Length(width), Constraint::Length(6));
+    frame.render_widget(ratatui::widgets::Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            ratatui::widgets::Block::default()
+                .borders(ratatui::widgets::Borders::ALL)
+                .border_style(theme.border(true))
+                .title(Line::styled(" Resolve a cause ", theme.title())),
+        ),
+        popup,
+    );
+}
+
 fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let mut spans: Vec<Span> = Vec::new();
+    if !state.marks.is_empty() {
+        spans.push(Span::styled(
+            format!(" ● {} marked ", thousands(state.marks.len() as u64)),
+            theme.title(),
+        ));
+    }
+    if state.note_input.is_some() {
+        spans.push(Span::raw(" type a note · enter record · esc cancel"));
+        frame.render_widget(
+            Paragraph::new(Line::from(spans)).style(theme.status()),
+            area,
+        );
+        return;
+    }
+    if state.export_confirm.is_some() {
+        spans.push(Span::raw(" tab format · enter export · esc cancel"));
+        frame.render_widget(
+            Paragraph::new(Line::from(spans)).style(theme.status()),
+            area,
+        );
+        return;
+    }
     if let Some(f) = &state.filter {
         spans.push(Span::styled(
             format!(" /{}", for_terminal(&f.query)),

@@ -1,0 +1,222 @@
+//! Basket: the marked deliveries with the verdict on each (what an export takes, and why
+//! the rest stay out), the unmarked failures counted, the batches so far, and the export
+//! confirm step.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
+
+use crate::app::state::{AppState, export_counts, export_file_name};
+use crate::sanitize::for_terminal;
+use crate::triage::basket::Judged;
+use crate::triage::requeue::Verdict;
+use crate::triage::requeue_export::Format;
+
+use super::text::{thousands, time};
+use super::theme::Theme;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
+    let block = |title: String| {
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border(true))
+            .title(Line::styled(format!(" {title} "), theme.title()))
+    };
+    let Some(b) = &state.basket else {
+        frame.render_widget(
+            Paragraph::new("loading…").block(block("Basket".into())),
+            area,
+        );
+        return;
+    };
+    let t = &b.marked_tally;
+    let u = &b.unmarked_tally;
+    let mut summary = vec![Line::from(vec![
+        Span::styled(
+            format!("{} eligible for export", thousands(t.eligible)),
+            theme.title(),
+        ),
+        Span::raw(if t.excluded_total() > 0 {
+            format!(
+                " · {} excluded: {}",
+                thousands(t.excluded_total()),
+                t.describe_excluded()
+            )
+        } else {
+            String::new()
+        }),
+    ])];
+    summary.push(Line::from(format!(
+        "Not marked: {} failed deliveries, {} of them eligible{}",
+        thousands(u.eligible + u.excluded_total()),
+        thousands(u.eligible),
+        if u.excluded_total() > 0 {
+            format!(
+                " ({} excluded: {})",
+                thousands(u.excluded_total()),
+                u.describe_excluded()
+            )
+        } else {
+            String::new()
+        }
+    )));
+    if let Some(last) = b.batches.last() {
+        summary.push(Line::from(format!(
+            "{} batch(es) so far; the last: #{} at {}, {} deliveries as {} to {}",
+            b.batches.len(),
+            last.id,
+            time(Some(last.created_at), false),
+            last.items,
+            for_terminal(&last.format),
+            for_terminal(&last.destination)
+        )));
+    }
+    // Lines wrap at this width: the block must be tall enough for all of them.
+    let inner = area.width.saturating_sub(2).max(1) as usize;
+    let wrapped: usize = summary
+        .iter()
+        .map(|l| l.width().div_ceil(inner).max(1))
+        .sum();
+    let summary_height = (wrapped as u16 + 2).min(area.height / 2);
+    let [summary_area, list_area] =
+        Layout::vertical([Constraint::Length(summary_height), Constraint::Fill(1)]).areas(area);
+    frame.render_widget(
+        Paragraph::new(summary)
+            .wrap(Wrap { trim: true })
+            .block(block("Basket".into())),
+        summary_area,
+    );
+
+    let title = format!("Marked ({})", thousands(b.marked.len() as u64));
+    if b.marked.is_empty() {
+        frame.render_widget(
+            Paragraph::new(
+                "nothing marked: on a group's deliveries, space marks one, v a range, a all eligible",
+            )
+            .wrap(Wrap { trim: true })
+            .block(block(title)),
+            list_area,
+        );
+    } else {
+        let wide = area.width >= 110;
+        let rows: Vec<Row> = b.marked.iter().map(|j| row(j, wide, theme)).collect();
+        let mut widths = vec![Constraint::Fill(3)];
+        let mut header = vec!["recipient"];
+        if wide {
+            widths.extend([Constraint::Length(8), Constraint::Length(12)]);
+            header.extend(["status", "queue id"]);
+        }
+        widths.extend([Constraint::Length(14), Constraint::Fill(4)]);
+        header.extend(["cause", "verdict"]);
+        let table = Table::new(rows, widths)
+            .header(Row::new(header).style(theme.heading()))
+            .row_highlight_style(theme.selected())
+            .highlight_symbol("▶ ")
+            .block(block(title));
+        let mut ts = TableState::default().with_selected(Some(state.basket_cursor));
+        frame.render_stateful_widget(table, list_area, &mut ts);
+    }
+    if state.export_confirm.is_some() {
+        render_confirm(frame, area, state, theme);
+    }
+}
+
+fn row(j: &Judged, wide: bool, theme: Theme) -> Row<'static> {
+    let c = &j.candidate;
+    let mut cells = vec![Cell::from(for_terminal(&c.recipient).into_owned())];
+    if wide {
+        cells.push(Cell::from(c.status.clone()));
+        cells.push(Cell::from(for_terminal(&c.queue_id).into_owned()));
+    }
+    cells.push(Cell::from(
+        for_terminal(c.cause.as_deref().unwrap_or("unknown")).into_owned(),
+    ));
+    cells.push(match &j.verdict {
+        Verdict::Eligible { .. } => Cell::from("eligible").style(theme.title()),
+        Verdict::Excluded { exclusion } => {
+            Cell::from(for_terminal(&exclusion.describe()).into_owned()).style(theme.muted())
+        }
+    });
+    Row::new(cells)
+}
+
+fn render_confirm(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
+    let (Some(b), Some(confirm)) = (&state.basket, &state.export_confirm) else {
+        return;
+    };
+    let n = export_counts(b, confirm.format);
+    let formats: Vec<Span> = Format::NAMES
+        .iter()
+        .flat_map(|name| {
+            // Brackets, not only a colour: the choice must show without colours too.
+            if *name == confirm.format.as_str() {
+                [
+                    Span::styled(format!("[{name}]"), theme.selected()),
+                    Span::raw(" "),
+                ]
+            } else {
+                [
+                    Span::styled(format!(" {name} "), theme.base()),
+                    Span::raw(" "),
+                ]
+            }
+        })
+        .collect();
+    let count = |name: &str, v: u64| -> Line<'static> {
+        Line::from(vec![
+            Span::styled(format!("  {name:<22}"), theme.heading()),
+            Span::raw(thousands(v)),
+        ])
+    };
+    let file = state
+        .export_dir
+        .join(export_file_name(state.next_batch_id(), confirm.format));
+    let mut lines = vec![
+        Line::from(
+            vec![Span::styled("  Format  ", theme.heading())]
+                .into_iter()
+                .chain(formats)
+                .collect::<Vec<_>>(),
+        ),
+        Line::raw(""),
+        count("To export", n.to_export),
+        count("Excluded", n.excluded),
+        count("Already exported", n.already_exported),
+    ];
+    if n.not_in_format > 0 {
+        lines.push(count(
+            &format!("Not in {} format", confirm.format.as_str()),
+            n.not_in_format,
+        ));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::styled("  File    ", theme.heading()),
+        Span::raw(for_terminal(&file.display().to_string()).into_owned()),
+    ]));
+    if n.to_export == 0 {
+        lines.push(Line::styled(
+            "  nothing to export in this format: no file will be written",
+            theme.error(),
+        ));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "  tab format · enter export · esc cancel",
+        theme.muted(),
+    ));
+    let width = area.width.saturating_sub(4).min(76);
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border(true))
+                .title(Line::styled(" Export the basket ", theme.title())),
+        ),
+        popup,
+    );
+}

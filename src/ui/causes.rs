@@ -1,0 +1,202 @@
+//! Causes: each underlying cause (reason × destination × sending host) with its evidence
+//! and resolution state; host-wide problems called out above the list.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+
+use crate::app::state::AppState;
+use crate::sanitize::for_terminal;
+use crate::triage::causes::{Cause, CauseState};
+
+use super::text::{thousands, time};
+use super::theme::Theme;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
+    let block = |title: &str| {
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border(true))
+            .title(Line::styled(format!(" {title} "), theme.title()))
+    };
+    let Some(view) = &state.causes_view else {
+        frame.render_widget(Paragraph::new("loading…").block(block("Causes")), area);
+        return;
+    };
+    let wide_lines: Vec<Line> = view
+        .widespread
+        .iter()
+        .map(|w| {
+            Line::from(vec![
+                Span::styled("! ", theme.expired()),
+                Span::raw(for_terminal(&w.describe()).into_owned()),
+            ])
+        })
+        .collect();
+    let wide_height = if wide_lines.is_empty() {
+        0
+    } else {
+        (wide_lines.len() as u16 * 2 + 2)
+            .min(area.height / 4)
+            .max(3)
+    };
+    let list_height = (view.causes.len() as u16 + 3).clamp(4, area.height / 2);
+    let [wide_area, list_area, detail_area] = Layout::vertical([
+        Constraint::Length(wide_height),
+        Constraint::Length(list_height),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    if wide_height > 0 {
+        frame.render_widget(
+            Paragraph::new(wide_lines)
+                .wrap(Wrap { trim: true })
+                .block(block("Widespread: one sending host's problem")),
+            wide_area,
+        );
+    }
+    if view.causes.is_empty() {
+        frame.render_widget(
+            Paragraph::new("no failed delivery has a known cause").block(block("Causes")),
+            list_area,
+        );
+        return;
+    }
+    let rows: Vec<Row> = view
+        .causes
+        .iter()
+        .map(|c| {
+            Row::new(vec![
+                Cell::from(Line::from(thousands(c.count)).right_aligned()),
+                Cell::from(for_terminal(&c.reason).into_owned()),
+                Cell::from(for_terminal(&c.destination).into_owned()),
+                Cell::from(for_terminal(&c.host).into_owned()),
+                Cell::from(state_text(c)).style(state_style(c.state, theme)),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(5),
+            Constraint::Fill(2),
+            Constraint::Fill(3),
+            Constraint::Fill(2),
+            Constraint::Length(16),
+        ],
+    )
+    .header(
+        Row::new(["count", "reason", "destination", "sending host", "state"])
+            .style(theme.heading()),
+    )
+    .row_highlight_style(theme.selected())
+    .highlight_symbol("▶ ")
+    .block(block(&format!("Causes ({})", view.causes.len())));
+    let mut ts = TableState::default().with_selected(Some(state.causes_cursor));
+    frame.render_stateful_widget(table, list_area, &mut ts);
+
+    if let Some(c) = state.selected_cause() {
+        frame.render_widget(
+            Paragraph::new(evidence(c, theme))
+                .wrap(Wrap { trim: false })
+                .block(block("Evidence")),
+            detail_area,
+        );
+    }
+}
+
+fn state_text(c: &Cause) -> String {
+    match c.state {
+        CauseState::Unresolved => "unresolved".into(),
+        CauseState::PartlyResolved => format!("{}/{} resolved", c.resolved, c.count),
+        CauseState::Resolved => "resolved".into(),
+        CauseState::FailedAgain => "failed again".into(),
+    }
+}
+
+fn state_style(s: CauseState, theme: Theme) -> ratatui::style::Style {
+    match s {
+        CauseState::Unresolved | CauseState::FailedAgain => theme.expired(),
+        CauseState::PartlyResolved => theme.hit(),
+        CauseState::Resolved => theme.base(),
+    }
+}
+
+fn evidence(c: &Cause, theme: Theme) -> Vec<Line<'static>> {
+    let field = |name: &str, value: String| -> Line<'static> {
+        Line::from(vec![
+            Span::styled(format!("{name:<13}"), theme.heading()),
+            Span::raw(value),
+        ])
+    };
+    let destination_kind = if c.destination_is_provider {
+        "provider"
+    } else {
+        "domain"
+    };
+    let domains: Vec<String> = c
+        .top_domains
+        .iter()
+        .map(|(d, n)| format!("{} {n}", for_terminal(d)))
+        .collect();
+    let mut lines = vec![
+        field(
+            "Cause",
+            format!(
+                "{} at {} ({destination_kind}) from {}",
+                for_terminal(&c.reason),
+                for_terminal(&c.destination),
+                for_terminal(&c.host)
+            ),
+        ),
+        field(
+            "Deliveries",
+            format!(
+                "{} failed: {} expired, {} deferred, {} bounced",
+                thousands(c.count),
+                thousands(c.expired),
+                thousands(c.deferred),
+                thousands(c.bounced)
+            ),
+        ),
+        field(
+            "Domains",
+            format!("{}: {}", thousands(c.domain_count), domains.join(", ")),
+        ),
+        field(
+            "Seen",
+            format!(
+                "{} to {}",
+                time(c.first_seen, true),
+                time(c.last_seen, true)
+            ),
+        ),
+    ];
+    let resolution = match &c.resolution {
+        Some(r) => {
+            let mut s = format!(
+                "{} at {}",
+                c.state.as_str(),
+                time(Some(r.resolved_at), true)
+            );
+            if !r.note.is_empty() {
+                s.push_str(&format!(" — {}", for_terminal(&r.note)));
+            }
+            s.push_str(&format!(
+                " · {} covered, {} failed again after it",
+                c.resolved, c.failed_after_resolution
+            ));
+            s
+        }
+        None => "unresolved: r records its fix".into(),
+    };
+    lines.push(field("Resolution", resolution));
+    for (i, e) in c.examples.iter().enumerate() {
+        lines.push(field(
+            if i == 0 { "Examples" } else { "" },
+            for_terminal(e).into_owned(),
+        ));
+    }
+    lines
+}

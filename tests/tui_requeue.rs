@@ -1,0 +1,1041 @@
+//! The re-queue workflow in the TUI: marking on the Deliveries screen, the Basket with its
+//! export confirm step, the Causes screen and resolving a cause. `update()` is driven by
+//! synthetic keys (no terminal); the screens are drawn from a real store of the sample data
+//! and compared with committed snapshots at 80×24 and 120×40; the real binary runs in tmux.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use sendlog::app::state::{NoteInput, Pane, ResolveScope, Screen};
+use sendlog::app::{AppState, Effect, Keymap, Msg, start, update};
+use sendlog::import::{ImportOptions, Progress, import_files};
+use sendlog::ingest::Format as InputFormat;
+use sendlog::store::Store;
+use sendlog::store::browse::{
+    Breakdown, CodeCount, DeliveryFilter, DeliveryRow, Dimension, Overview,
+};
+use sendlog::store::report::{CauseCount, Totals};
+use sendlog::triage::basket::{self, Basket, Judged, ResolveOutcome};
+use sendlog::triage::causes::{FailedRow, causes};
+use sendlog::triage::requeue::{Candidate, Exclusion, Filter, Resolution, Tally, Verdict};
+use sendlog::triage::requeue_export::Format;
+use sendlog::tui::Session;
+use sendlog::worker::Worker;
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(k: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(k, KeyModifiers::NONE))
+}
+
+fn state(w: u16, h: u16) -> AppState {
+    AppState::new(Keymap::embedded().unwrap(), false, (w, h))
+}
+
+fn overview(codes: &[(&str, u64)]) -> Overview {
+    Overview {
+        totals: Totals::default(),
+        codes: codes
+            .iter()
+            .map(|(c, n)| CodeCount {
+                code: c.to_string(),
+                count: *n,
+            })
+            .collect(),
+    }
+}
+
+fn rows(ids: std::ops::RangeInclusive<i64>) -> Vec<DeliveryRow> {
+    ids.map(|id| DeliveryRow {
+        id,
+        recipient: format!("user{id}@example.com"),
+        domain: "example.com".into(),
+        host: "mx1".into(),
+        status: "expired".into(),
+        attempts: 3,
+        last_attempt: Some(1_763_000_000 + id),
+        cause: Some("badreputation".into()),
+    })
+    .collect()
+}
+
+/// The Deliveries screen of a 4.4.7 group of five rows (ids 1..=5), loaded.
+fn deliveries_screen() -> AppState {
+    let mut s = state(80, 24);
+    start(&mut s, vec![]);
+    update(&mut s, Msg::Overview(overview(&[("4.4.7", 5)])));
+    let effects = update(&mut s, code(KeyCode::Enter));
+    let Some(Effect::LoadPage {
+        generation, anchor, ..
+    }) = effects.into_iter().next()
+    else {
+        panic!("opening a group loads its first page");
+    };
+    update(
+        &mut s,
+        Msg::Page {
+            generation,
+            anchor,
+            rows: rows(1..=5),
+        },
+    );
+    assert_eq!(s.screen, Screen::Deliveries);
+    s
+}
+
+fn group_filter() -> DeliveryFilter {
+    DeliveryFilter {
+        code: "4.4.7".into(),
+        narrow: None,
+    }
+}
+
+fn type_text(s: &mut AppState, text: &str) -> Vec<Effect> {
+    text.chars().flat_map(|c| update(s, key(c))).collect()
+}
+
+// ---------------------------------------------------------------- marking
+
+#[test]
+fn space_toggles_the_selected_row_and_u_unmarks_it() {
+    let mut s = deliveries_screen();
+    assert_eq!(
+        update(&mut s, key(' ')),
+        vec![Effect::Mark { ids: vec![1] }]
+    );
+    // The mark shows at once, before the store answers.
+    assert!(s.marks.contains(&1));
+    assert_eq!(
+        update(&mut s, key(' ')),
+        vec![Effect::Unmark { ids: vec![1] }]
+    );
+    assert!(s.marks.is_empty());
+
+    update(&mut s, key('j'));
+    update(&mut s, key(' '));
+    assert_eq!(
+        update(&mut s, key('u')),
+        vec![Effect::Unmark { ids: vec![2] }]
+    );
+    // u on a row that is not marked says so and asks nothing of the store.
+    assert!(update(&mut s, key('u')).is_empty());
+    assert_eq!(s.status.as_deref(), Some("this delivery is not marked"));
+
+    // The store's answer is the truth: it replaces the optimistic set.
+    update(
+        &mut s,
+        Msg::Marks {
+            marks: [4, 5].into(),
+            note: Some("marked 2 deliveries".into()),
+        },
+    );
+    assert_eq!(s.marks, [4, 5].into());
+    assert_eq!(s.status.as_deref(), Some("marked 2 deliveries"));
+}
+
+#[test]
+fn v_marks_a_range_between_its_two_ends_either_way() {
+    let mut s = deliveries_screen();
+    update(&mut s, key('G'));
+    assert_eq!(s.table.as_ref().unwrap().cursor, 4);
+    assert!(update(&mut s, key('v')).is_empty());
+    assert_eq!(s.range_start, Some(5));
+    update(&mut s, key('k'));
+    update(&mut s, key('k'));
+    assert_eq!(
+        update(&mut s, key('v')),
+        vec![Effect::MarkRange {
+            filter: group_filter(),
+            from_id: 3,
+            to_id: 5
+        }]
+    );
+    assert_eq!(s.range_start, None);
+
+    // Esc drops a range in progress with the table.
+    update(&mut s, key('v'));
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.screen, Screen::Triage);
+    assert_eq!(s.range_start, None);
+}
+
+#[test]
+fn with_a_filter_range_and_all_in_view_take_the_matching_rows_only() {
+    let mut s = deliveries_screen();
+    update(&mut s, key('/'));
+    // "user1@" and "user5@"… every recipient has a digit; "5" or "3" picks two rows.
+    type_text(&mut s, "3");
+    update(&mut s, code(KeyCode::Enter));
+    let t = s.table.as_ref().unwrap();
+    let matched: Vec<i64> = t.matched.iter().map(|m| t.rows[m.index].id).collect();
+    assert_eq!(matched, vec![3]);
+    assert_eq!(
+        update(&mut s, key('a')),
+        vec![Effect::MarkEligible {
+            filter: group_filter(),
+            only: Some(vec![3])
+        }]
+    );
+    assert_eq!(
+        update(&mut s, key('U')),
+        vec![Effect::UnmarkInView {
+            filter: group_filter(),
+            only: Some(vec![3])
+        }]
+    );
+    update(&mut s, key('v'));
+    assert_eq!(
+        update(&mut s, key('v')),
+        vec![Effect::Mark { ids: vec![3] }]
+    );
+}
+
+#[test]
+fn a_marks_all_eligible_in_the_group_and_big_u_unmarks_the_group() {
+    let mut s = deliveries_screen();
+    assert_eq!(
+        update(&mut s, key('a')),
+        vec![Effect::MarkEligible {
+            filter: group_filter(),
+            only: None
+        }]
+    );
+    assert_eq!(
+        update(&mut s, key('U')),
+        vec![Effect::UnmarkInView {
+            filter: group_filter(),
+            only: None
+        }]
+    );
+    // Marking keys mean nothing on the triage screen.
+    update(&mut s, code(KeyCode::Esc));
+    assert!(update(&mut s, key(' ')).is_empty());
+    assert!(update(&mut s, key('a')).is_empty());
+}
+
+// ---------------------------------------------------------------- basket and export
+
+fn candidate(id: i64, status: &str, format: &str) -> Candidate {
+    Candidate {
+        delivery_id: id,
+        message_ref: id,
+        recipient: format!("user{id}@example.com"),
+        domain: "example.com".into(),
+        provider: None,
+        host: "mta1".into(),
+        status: status.into(),
+        code: "4.4.7".into(),
+        cause: Some("badreputation".into()),
+        last_attempt: Some(1_763_000_000),
+        typo_of: None,
+        queue_id: format!("ABC{id}"),
+        message_id: None,
+        sender: None,
+        subject: None,
+        format: format.into(),
+        later_success: false,
+        exported_in: None,
+        marked: true,
+    }
+}
+
+fn resolution() -> Resolution {
+    Resolution {
+        id: 1,
+        reason: "badreputation".into(),
+        destination: None,
+        host: None,
+        resolved_at: 1_763_100_000,
+        note: "delisted".into(),
+    }
+}
+
+/// Three marked: one eligible expired, one eligible still deferred (the only one a
+/// postfix script can carry), one already exported.
+fn sample_basket() -> Basket {
+    let eligible = |c| Judged {
+        candidate: c,
+        verdict: Verdict::Eligible {
+            resolution: resolution(),
+        },
+    };
+    let marked = vec![
+        eligible(candidate(1, "expired", "postfix")),
+        eligible(candidate(2, "deferred", "postfix")),
+        Judged {
+            candidate: candidate(3, "expired", "postfix"),
+            verdict: Verdict::Excluded {
+                exclusion: Exclusion::AlreadyExported { batch: 4 },
+            },
+        },
+    ];
+    let mut marked_tally = Tally::default();
+    for j in &marked {
+        marked_tally.add(&j.verdict);
+    }
+    Basket {
+        marked,
+        marked_tally,
+        unmarked_tally: Tally::default(),
+        batches: Vec::new(),
+    }
+}
+
+#[test]
+fn basket_export_confirms_with_counts_and_the_chosen_format() {
+    let mut s = deliveries_screen();
+    s.export_dir = PathBuf::from("/exports");
+    assert_eq!(update(&mut s, key('b')), vec![Effect::LoadBasket]);
+    assert_eq!(s.screen, Screen::Basket);
+    update(&mut s, Msg::Basket(Box::new(sample_basket())));
+
+    assert!(update(&mut s, key('e')).is_empty());
+    let confirm = s.export_confirm.expect("e opens the confirm step");
+    assert_eq!(confirm.format, Format::Csv);
+    let b = s.basket.as_ref().unwrap();
+    let n = sendlog::app::state::export_counts(b, Format::Csv);
+    assert_eq!((n.to_export, n.already_exported, n.excluded), (2, 1, 0));
+    let n = sendlog::app::state::export_counts(b, Format::Postfix);
+    assert_eq!((n.to_export, n.not_in_format), (1, 1));
+
+    // Keys in the confirm step choose, they do not act: q does not quit.
+    assert!(update(&mut s, key('q')).is_empty());
+    assert!(!s.quit);
+    update(&mut s, code(KeyCode::Tab));
+    update(&mut s, code(KeyCode::Tab));
+    assert_eq!(s.export_confirm.unwrap().format, Format::Postfix);
+    update(&mut s, code(KeyCode::Tab));
+    update(&mut s, code(KeyCode::Tab));
+    update(&mut s, code(KeyCode::Tab));
+    assert_eq!(s.export_confirm.unwrap().format, Format::Jsonl);
+    assert_eq!(
+        update(&mut s, code(KeyCode::Enter)),
+        vec![Effect::Export {
+            format: Format::Jsonl,
+            dir: PathBuf::from("/exports")
+        }]
+    );
+    assert!(s.export_confirm.is_none());
+
+    // Esc cancels: nothing is asked of the worker.
+    update(&mut s, key('e'));
+    assert!(update(&mut s, code(KeyCode::Esc)).is_empty());
+    assert!(s.export_confirm.is_none());
+    assert_eq!(s.screen, Screen::Basket);
+    assert!(s.status.as_deref().unwrap().contains("cancelled"));
+
+    // u unmarks the basket's selected row; the answer reloads the basket.
+    update(&mut s, key('j'));
+    assert_eq!(
+        update(&mut s, key('u')),
+        vec![Effect::Unmark { ids: vec![2] }]
+    );
+    assert_eq!(
+        update(
+            &mut s,
+            Msg::Marks {
+                marks: [1, 3].into(),
+                note: None
+            }
+        ),
+        vec![Effect::LoadBasket]
+    );
+
+    // Esc goes back where the basket was opened from.
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.screen, Screen::Deliveries);
+}
+
+#[test]
+fn an_empty_basket_has_nothing_to_confirm() {
+    let mut s = state(80, 24);
+    start(&mut s, vec![]);
+    update(&mut s, Msg::Overview(overview(&[("4.4.7", 5)])));
+    update(&mut s, key('b'));
+    update(
+        &mut s,
+        Msg::Basket(Box::new(Basket {
+            marked: Vec::new(),
+            marked_tally: Tally::default(),
+            unmarked_tally: Tally::default(),
+            batches: Vec::new(),
+        })),
+    );
+    assert!(update(&mut s, key('e')).is_empty());
+    assert!(s.export_confirm.is_none());
+    assert!(s.status.as_deref().unwrap().contains("basket is empty"));
+    update(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.screen, Screen::Triage);
+}
+
+// ---------------------------------------------------------------- causes and resolve
+
+fn failed(cause: &str, domain: &str, provider: Option<&str>, host: &str) -> FailedRow {
+    FailedRow {
+        cause: cause.into(),
+        domain: domain.into(),
+        provider: provider.map(String::from),
+        host: host.into(),
+        status: "expired".into(),
+        first_attempt: Some(1_763_000_000),
+        last_attempt: Some(1_763_050_000),
+        text: Some("451 4.7.650 rate limited due to IP reputation".into()),
+    }
+}
+
+#[test]
+fn r_on_a_cause_types_a_note_and_records_the_resolution() {
+    let mut s = state(80, 24);
+    start(&mut s, vec![]);
+    update(&mut s, Msg::Overview(overview(&[("4.4.7", 3)])));
+    assert_eq!(update(&mut s, key('c')), vec![Effect::LoadCauseList]);
+    assert_eq!(s.screen, Screen::Causes);
+    let list = causes(
+        vec![
+            failed("badreputation", "outlook.com", Some("Microsoft"), "mta2"),
+            failed(
+                "badreputation",
+                "contoso.example",
+                Some("Microsoft"),
+                "mta2",
+            ),
+            failed("networkerror", "oldharbor.example", None, "mta1"),
+        ],
+        &[],
+    );
+    update(
+        &mut s,
+        Msg::CauseList {
+            causes: list,
+            widespread: Vec::new(),
+        },
+    );
+    update(&mut s, key('j'));
+    assert_eq!(s.selected_cause().unwrap().reason, "networkerror");
+    update(&mut s, key('k'));
+
+    assert!(update(&mut s, key('r')).is_empty());
+    let scope = ResolveScope {
+        reason: "badreputation".into(),
+        destination: Some("Microsoft".into()),
+        host: Some("mta2".into()),
+    };
+    assert_eq!(
+        s.note_input,
+        Some(NoteInput {
+            scope: scope.clone(),
+            note: String::new()
+        })
+    );
+    // Every key types: none of q, ?, j, b, c, r, Esc-less letters act.
+    assert!(type_text(&mut s, "IP delisted qj?bcrx").is_empty());
+    assert!(!s.quit && !s.help);
+    assert_eq!(s.screen, Screen::Causes);
+    update(&mut s, code(KeyCode::Backspace));
+    update(&mut s, code(KeyCode::Backspace));
+    assert_eq!(
+        update(&mut s, code(KeyCode::Enter)),
+        vec![Effect::Resolve {
+            scope,
+            note: "IP delisted qj?bc".into()
+        }]
+    );
+    assert!(s.note_input.is_none());
+
+    // The answer says what became eligible and refreshes the list.
+    let outcome = ResolveOutcome {
+        resolution: resolution(),
+        in_scope: 2,
+        eligible: 2,
+        tally: Tally {
+            eligible: 2,
+            ..Tally::default()
+        },
+    };
+    assert_eq!(
+        update(&mut s, Msg::Resolved(Box::new(outcome))),
+        vec![Effect::LoadCauseList]
+    );
+    assert!(
+        s.status
+            .as_deref()
+            .unwrap()
+            .starts_with("resolved: 2 of 2 failed deliveries now eligible"),
+        "{:?}",
+        s.status
+    );
+
+    // Esc in the note cancels without recording.
+    update(&mut s, key('r'));
+    type_text(&mut s, "oops");
+    assert!(update(&mut s, code(KeyCode::Esc)).is_empty());
+    assert!(s.note_input.is_none());
+    assert_eq!(s.screen, Screen::Causes);
+    // Ctrl-C still quits from the note.
+    update(&mut s, key('r'));
+    assert_eq!(
+        update(
+            &mut s,
+            Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))
+        ),
+        vec![Effect::Quit]
+    );
+}
+
+#[test]
+fn a_host_wide_problem_is_called_out_above_the_causes() {
+    let rows: Vec<FailedRow> = (0..6)
+        .map(|i| failed("badreputation", &format!("d{i}.example"), None, "mta2"))
+        .chain([failed("networkerror", "oldharbor.example", None, "mta1")])
+        .collect();
+    let list = causes(rows, &[]);
+    let widespread = sendlog::triage::causes::widespread(&list);
+    assert_eq!(widespread.len(), 1);
+    let mut s = state(120, 40);
+    start(&mut s, vec![]);
+    update(&mut s, Msg::Overview(overview(&[("4.4.7", 7)])));
+    update(&mut s, key('c'));
+    update(
+        &mut s,
+        Msg::CauseList {
+            causes: list,
+            widespread,
+        },
+    );
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    terminal.draw(|f| sendlog::ui::render(f, &s)).unwrap();
+    let text = terminal.backend().to_string();
+    assert!(
+        text.contains("Widespread: one sending host's problem"),
+        "{text}"
+    );
+    assert!(
+        text.contains("! badreputation from mta2 across 6 domains (6 deliveries"),
+        "{text}"
+    );
+    assert!(text.contains("Causes (7)"), "{text}");
+}
+
+#[test]
+fn r_on_a_triage_group_resolves_its_main_cause_within_the_selected_row() {
+    let mut s = state(80, 24);
+    start(&mut s, vec![]);
+    update(&mut s, Msg::Overview(overview(&[("4.4.7", 3)])));
+    update(
+        &mut s,
+        Msg::Causes {
+            code: "4.4.7".into(),
+            causes: vec![
+                CauseCount {
+                    cause: Some("badreputation".into()),
+                    count: 2,
+                },
+                CauseCount {
+                    cause: Some("networkerror".into()),
+                    count: 1,
+                },
+            ],
+        },
+    );
+    update(
+        &mut s,
+        Msg::Breakdown {
+            code: "4.4.7".into(),
+            dim: Dimension::Domain,
+            rows: vec![Breakdown {
+                value: Some("outlook.com".into()),
+                count: 2,
+            }],
+        },
+    );
+    // On the codes: the code's main cause, everywhere.
+    update(&mut s, key('r'));
+    assert_eq!(
+        s.note_input.as_ref().unwrap().scope,
+        ResolveScope {
+            reason: "badreputation".into(),
+            destination: None,
+            host: None
+        }
+    );
+    update(&mut s, code(KeyCode::Esc));
+    // On a destination: narrowed to it.
+    update(&mut s, key('l'));
+    assert_eq!(s.pane, Pane::Breakdown);
+    update(&mut s, key('r'));
+    let input = s.note_input.clone().unwrap();
+    assert_eq!(input.scope.destination.as_deref(), Some("outlook.com"));
+    type_text(&mut s, "fixed");
+    assert_eq!(
+        update(&mut s, code(KeyCode::Enter)),
+        vec![Effect::Resolve {
+            scope: input.scope,
+            note: "fixed".into()
+        }]
+    );
+}
+
+// ---------------------------------------------------------------- real store, TestBackend
+
+fn sample(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-data")
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+fn options() -> ImportOptions {
+    ImportOptions {
+        format: InputFormat::Auto,
+        year: Some(2026),
+    }
+}
+
+fn sample_store(path: &Path) -> Store {
+    let mut store = Store::open(path.to_str().unwrap()).unwrap();
+    let reports = import_files(
+        &mut store,
+        &[sample("mail.log"), sample("bounces")],
+        &options(),
+        &mut |_: &Progress| {},
+    )
+    .unwrap();
+    assert!(reports.iter().all(|r| r.error.is_none()));
+    store
+}
+
+fn session(store: Store, w: u16, h: u16, export_dir: &Path) -> Session<TestBackend> {
+    let (tx, rx) = mpsc::channel();
+    let worker = Worker::spawn(store, options(), tx).unwrap();
+    let terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let mut st = state(w, h);
+    st.export_dir = export_dir.to_path_buf();
+    let mut s = Session::new(terminal, st, rx, worker);
+    s.start(vec![]);
+    assert!(s.settle(Duration::from_secs(10)));
+    s
+}
+
+fn press(s: &mut Session<TestBackend>, msg: Msg) {
+    s.dispatch(msg);
+    assert!(s.settle(Duration::from_secs(10)));
+}
+
+fn press_keys(s: &mut Session<TestBackend>, text: &str) {
+    for c in text.chars() {
+        press(s, key(c));
+    }
+}
+
+fn screen_text(s: &mut Session<TestBackend>) -> String {
+    s.draw().unwrap();
+    s.terminal.backend().to_string()
+}
+
+/// Resolve the biggest cause on the Causes screen, mark the 4.4.7 group's eligible
+/// deliveries, export them from the basket, then export again: the whole flow against a
+/// real store, with snapshots of each new screen.
+#[test]
+fn resolve_mark_and_export_on_the_sample_data() {
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        let exports = dir.path().join("out");
+        std::fs::create_dir(&exports).unwrap();
+        let store = sample_store(&db);
+        let mut s = session(store, w, h, Path::new("."));
+        let size = format!("{w}x{h}");
+
+        press(&mut s, key('c'));
+        let text = screen_text(&mut s);
+        insta::assert_snapshot!(format!("causes_{size}"), text);
+        let top = s.state.selected_cause().unwrap().clone();
+        assert_eq!(
+            (top.reason.as_str(), top.destination.as_str(), top.count),
+            ("badreputation", "Microsoft", 2)
+        );
+        assert!(text.contains("unresolved"), "{text}");
+
+        press(&mut s, key('r'));
+        press_keys(&mut s, "IP 203.0.113.13 delisted");
+        insta::assert_snapshot!(format!("resolve_note_{size}"), screen_text(&mut s));
+        press(&mut s, code(KeyCode::Enter));
+        let text = screen_text(&mut s);
+        assert!(
+            text.contains("resolved: 2 of 2 failed deliveries now eligible"),
+            "{text}"
+        );
+        assert_eq!(s.state.selected_cause().unwrap().state.as_str(), "resolved");
+
+        // The 4.4.7 group: `a` marks exactly its eligible deliveries.
+        press(&mut s, code(KeyCode::Esc));
+        press(&mut s, code(KeyCode::Enter));
+        press(&mut s, key('a'));
+        let check = Store::open(db.to_str().unwrap()).unwrap();
+        let eligible: Vec<i64> = basket::judge_all(&check, &Filter::default(), false)
+            .unwrap()
+            .into_iter()
+            .filter(|j| j.candidate.code == "4.4.7" && j.verdict.is_eligible())
+            .map(|j| j.candidate.delivery_id)
+            .collect();
+        assert_eq!(eligible.len(), 2);
+        assert_eq!(s.state.marks, eligible.iter().copied().collect());
+        assert_eq!(check.marked_ids().unwrap(), s.state.marks);
+        // One more, not eligible (cause not resolved), by hand.
+        press(&mut s, key('G'));
+        press(&mut s, key(' '));
+        assert_eq!(s.state.marks.len(), 3);
+        insta::assert_snapshot!(format!("deliveries_marked_{size}"), screen_text(&mut s));
+
+        press(&mut s, key('b'));
+        insta::assert_snapshot!(format!("basket_{size}"), screen_text(&mut s));
+        press(&mut s, key('e'));
+        insta::assert_snapshot!(format!("export_confirm_{size}"), screen_text(&mut s));
+
+        s.state.export_dir = exports.clone();
+        press(&mut s, code(KeyCode::Enter));
+        let file = exports.join("sendlog-batch-1.csv");
+        let csv = std::fs::read_to_string(&file).expect("the export was written");
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let recipients: Vec<String> = reader
+            .records()
+            .map(|r| r.unwrap().get(1).unwrap().to_string())
+            .collect();
+        let mut expected: Vec<String> = basket::judge_all(&check, &Filter::default(), false)
+            .unwrap()
+            .into_iter()
+            .filter(|j| eligible.contains(&j.candidate.delivery_id))
+            .map(|j| j.candidate.recipient)
+            .collect();
+        expected.sort();
+        let mut got = recipients.clone();
+        got.sort();
+        assert_eq!(got, expected);
+        let text = screen_text(&mut s);
+        assert!(text.contains("batch 1: 2 deliveries exported"), "{text}");
+        assert_eq!(check.batches().unwrap().len(), 1);
+
+        // The same marks again: nothing new, no file, no batch.
+        press(&mut s, key('e'));
+        press(&mut s, code(KeyCode::Enter));
+        let text = screen_text(&mut s);
+        assert!(
+            text.contains("nothing new to export: 2 of the 3 marked were already exported"),
+            "{text}"
+        );
+        assert!(!exports.join("sendlog-batch-2.csv").exists());
+        assert_eq!(check.batches().unwrap().len(), 1);
+        s.worker.shutdown(true);
+
+        // Marks are in the store: the next session starts with them.
+        let mut again = session(
+            Store::open(db.to_str().unwrap()).unwrap(),
+            w,
+            h,
+            Path::new("."),
+        );
+        assert_eq!(again.state.marks.len(), 3);
+        assert!(screen_text(&mut again).contains("● 3 marked"));
+        again.worker.shutdown(true);
+    }
+}
+
+#[test]
+fn an_export_never_overwrites_a_file_and_then_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let mut store = sample_store(&db);
+    let (list, _) = basket::list_causes(&store).unwrap();
+    let top = &list[0];
+    basket::resolve(
+        &mut store,
+        &top.reason,
+        Some(&top.destination),
+        Some(&top.host),
+        2_000_000_000,
+        "fixed",
+    )
+    .unwrap();
+    basket::mark_eligible(&mut store, &Filter::default(), 2_000_000_000).unwrap();
+    let taken = dir.path().join("sendlog-batch-1.csv");
+    std::fs::write(&taken, "mine\n").unwrap();
+    let mut s = session(store, 80, 24, dir.path());
+    press(&mut s, key('b'));
+    press(&mut s, key('e'));
+    press(&mut s, code(KeyCode::Enter));
+    let text = screen_text(&mut s);
+    assert!(text.contains("export not written"), "{text}");
+    assert_eq!(std::fs::read_to_string(&taken).unwrap(), "mine\n");
+    let check = Store::open(db.to_str().unwrap()).unwrap();
+    assert!(check.batches().unwrap().is_empty());
+    s.worker.shutdown(true);
+}
+
+// ---------------------------------------------------------------- the real binary in tmux
+
+struct Tmux {
+    name: String,
+}
+
+impl Tmux {
+    fn capture(&self) -> String {
+        let out = std::process::Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = std::process::Command::new("tmux")
+            .args(["send-keys", "-t", &self.name])
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn literal(&self, text: &str) {
+        let status = std::process::Command::new("tmux")
+            .args(["send-keys", "-l", "-t", &self.name, text])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn wait_for(&self, needles: &[&str]) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = self.capture();
+            if needles.iter().all(|n| text.contains(n)) {
+                return text;
+            }
+            if std::time::Instant::now() > deadline {
+                panic!("timed out waiting for {needles:?}; the pane shows:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
+    }
+}
+
+#[test]
+fn resolve_mark_and_export_in_tmux() {
+    if std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        eprintln!("NOTICE: tmux is not installed; skipping the end-to-end re-queue test");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("e2e.db");
+    let name = format!("sendlog-requeue-{}", std::process::id());
+    // Started in the temp dir: that is where the export must land.
+    let cmd = format!(
+        "cd {} && env NO_COLOR= {} --db {} --year 2026 {} {}; sleep 5",
+        dir.path().display(),
+        env!("CARGO_BIN_EXE_sendlog"),
+        db.display(),
+        sample("mail.log"),
+        sample("bounces")
+    );
+    let status = std::process::Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-s",
+            &name,
+            &cmd,
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let t = Tmux { name };
+    t.wait_for(&["imported 2 file(s)", "▶ 4.4.7 Delivery time expired"]);
+
+    // Causes, then resolve the biggest with a note (letters that are keys elsewhere).
+    t.keys(&["c"]);
+    t.wait_for(&["Causes (", "badreputation", "unresolved", "Evidence"]);
+    t.keys(&["r"]);
+    t.wait_for(&["Resolve a cause", "Scope  badreputation at Microsoft"]);
+    t.literal("delisted; q b e");
+    t.wait_for(&["delisted; q b e▏"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&[
+        "resolved: 2 of 2 failed deliveries now eligible",
+        "— delisted; q b e",
+    ]);
+
+    // The 4.4.7 group: mark all eligible.
+    t.keys(&["Escape"]);
+    t.wait_for(&["Failed deliveries by code"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["4.4.7 Delivery time expired ─"]);
+    t.keys(&["a"]);
+    t.wait_for(&["● 2 marked", "marked 2 eligible deliveries"]);
+
+    // The basket, its confirm step and the export.
+    t.keys(&["b"]);
+    t.wait_for(&["Basket", "Marked (2)", "eligible"]);
+    t.keys(&["e"]);
+    t.wait_for(&["Export the basket", "[csv]", "sendlog-batch-1.csv"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["batch 1: 2 deliveries exported as csv"]);
+    let file = dir.path().join("sendlog-batch-1.csv");
+    let csv = std::fs::read_to_string(&file).expect("the export is in the start directory");
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(rows.iter().all(|r| r.contains(",badreputation,")), "{csv}");
+    assert!(rows.iter().all(|r| r.contains("delisted; q b e")), "{csv}");
+
+    // Again: nothing to export, and no second file.
+    t.keys(&["e"]);
+    t.wait_for(&["Already exported      2"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["nothing new to export: 2 of the 2 marked were already exported"]);
+    assert!(!dir.path().join("sendlog-batch-2.csv").exists());
+    t.keys(&["q"]);
+}
+
+#[test]
+fn the_delivery_screen_shows_its_linked_bounce_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(&dir.path().join("s.db"));
+    let mut s = session(store, 120, 40, dir.path());
+    let codes: Vec<String> = s
+        .state
+        .overview
+        .as_ref()
+        .unwrap()
+        .codes
+        .iter()
+        .map(|c| c.code.clone())
+        .collect();
+    let at = codes.iter().position(|c| c == "5.1.1").unwrap();
+    for _ in 0..at {
+        press(&mut s, key('j'));
+    }
+    press(&mut s, code(KeyCode::Enter));
+    press(&mut s, code(KeyCode::Enter));
+    let text = screen_text(&mut s);
+    assert!(text.contains("j.doe.old@gmail.com"), "{text}");
+    // The Postfix DSN in sample-data/bounces names this delivery by its Message-ID.
+    assert!(
+        text.contains(
+            "Bounce report bounce · 550 5.1.1 · userunknown · matched by message_id · 2026-11-20 09:02:03"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("  File        "), "{text}");
+    assert!(
+        text.contains("sample-data/bounces/postfix-dsn-gmail.eml"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Diagnostic  550-5.1.1 The email account that you tried to reach"),
+        "{text}"
+    );
+    assert!(!text.contains("none linked"), "{text}");
+    s.worker.shutdown(true);
+}
+
+/// The worker's side of marking on a narrowed group (4.4.7 at the provider Microsoft):
+/// `a` marks exactly the eligible ones of that group, `U` unmarks the group, a `v` range
+/// over the whole group marks every row of it, eligible or not.
+#[test]
+fn marking_keys_act_on_the_narrowed_group_in_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let mut store = sample_store(&db);
+    basket::resolve(
+        &mut store,
+        "badreputation",
+        None,
+        Some("mta2"),
+        2_000_000_000,
+        "",
+    )
+    .unwrap();
+    let judged = basket::judge_all(&store, &Filter::default(), false).unwrap();
+    let in_group = |j: &&Judged| {
+        j.candidate.code == "4.4.7" && j.candidate.provider.as_deref() == Some("Microsoft")
+    };
+    let group: std::collections::BTreeSet<i64> = judged
+        .iter()
+        .filter(in_group)
+        .map(|j| j.candidate.delivery_id)
+        .collect();
+    let eligible: std::collections::BTreeSet<i64> = judged
+        .iter()
+        .filter(in_group)
+        .filter(|j| j.verdict.is_eligible())
+        .map(|j| j.candidate.delivery_id)
+        .collect();
+    // Two from mta2 are covered by the resolution; the one from Exchange Online is not.
+    assert_eq!((group.len(), eligible.len()), (3, 2));
+
+    let mut s = session(store, 120, 40, dir.path());
+    press(&mut s, code(KeyCode::Tab));
+    assert_eq!(s.state.dim, Dimension::Provider);
+    press(&mut s, key('l'));
+    let rows = &s.state.breakdown.as_ref().unwrap().rows;
+    let at = rows
+        .iter()
+        .position(|r| r.value.as_deref() == Some("Microsoft"))
+        .unwrap();
+    for _ in 0..at {
+        press(&mut s, key('j'));
+    }
+    press(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.state.table.as_ref().unwrap().total, 3);
+
+    press(&mut s, key('a'));
+    assert_eq!(s.state.marks, eligible);
+    assert!(
+        s.state
+            .status
+            .as_deref()
+            .unwrap()
+            .starts_with("marked 2 eligible deliveries; 1 not eligible: 1 not resolved"),
+        "{:?}",
+        s.state.status
+    );
+    press(&mut s, key('U'));
+    assert!(s.state.marks.is_empty());
+
+    press(&mut s, key('v'));
+    press(&mut s, key('G'));
+    press(&mut s, key('v'));
+    assert_eq!(s.state.marks, group);
+    let check = Store::open(db.to_str().unwrap()).unwrap();
+    assert_eq!(check.marked_ids().unwrap(), group);
+    let text = screen_text(&mut s);
+    // Every row of the group shows its mark (the header's "●" names the column).
+    let marked_rows = text
+        .lines()
+        .filter(|l| l.contains("● ") && l.contains('@'))
+        .count();
+    assert_eq!(marked_rows, 3, "{text}");
+    s.worker.shutdown(true);
+}
