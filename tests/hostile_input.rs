@@ -321,3 +321,39 @@ fn foreign_corrupt_and_newer_stores_are_refused_and_left_alone() {
         );
     }
 }
+
+/// The contract: a user error exits 1 with one line on stderr; help is not an error.
+#[test]
+fn usage_errors_are_one_line_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_sendlog"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["--bogus"][..],
+        &["import"],
+        &["export"],
+        &["export", "deliveries", "--format", "xml"],
+        &["report", "extra"],
+    ] {
+        let out = run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("sendlog: "), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let help = run(&["import", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Usage: sendlog import"));
+    assert!(
+        !db.exists(),
+        "a usage error or help must not create a store"
+    );
+}
