@@ -70,6 +70,27 @@ impl RecentLines {
         true
     }
 
+    /// Starts loading the slots `insert(h)` will touch (its own and the oldest hash's),
+    /// so that the cache misses overlap with parsing the line.
+    fn prefetch(&self, h: u64) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            let mask = self.slots.len() - 1;
+            let mut homes = [h.max(1) as usize & mask, 0];
+            let oldest = self.ring.get(self.next).copied();
+            if let Some(o) = oldest {
+                homes[1] = o as usize & mask;
+            }
+            for home in &homes[..1 + usize::from(oldest.is_some())] {
+                // SAFETY: prefetching only hints the cache; the pointer is in bounds.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(self.slots.as_ptr().add(*home).cast()) };
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = h;
+    }
+
     /// The slot holding `h`, or else the empty slot that ends its run. The table holds
     /// at most `cap` hashes in at least twice as many slots, so a run always ends.
     fn find(&self, h: u64) -> Result<usize, usize> {
@@ -795,6 +816,8 @@ impl<R: Read> ParseStage<'_, R> {
             if line.bytes.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            let line_hash = xxh3_64(line.bytes);
+            seen.prefetch(line_hash);
             events.clear();
             if let LineOutcome::Skipped = self.parser.parse_line(line.bytes, line_no, &mut events) {
                 st.skipped += 1;
@@ -805,7 +828,7 @@ impl<R: Read> ParseStage<'_, R> {
             }
             // The same line twice (overlapping or concatenated log copies) is one event: it
             // would otherwise count a delivery again, even in another inferred year.
-            if !events.is_empty() && !seen.insert(xxh3_64(line.bytes)) {
+            if !events.is_empty() && !seen.insert(line_hash) {
                 st.duplicates += 1;
                 events.clear();
             }
