@@ -286,6 +286,9 @@ const PHRASES: &[(Reason, &[&str])] = &[
         Reason::BadReputation,
         &[
             r"\b4\.7\.650\b",
+            // Yahoo's TSS04: deferred for "unexpected volume or user complaints", which
+            // Yahoo explains as the sending IP's reputation.
+            r"\bTSS04\b",
             r"reputation",
             r"\bRP:(?:TRD|RDN|CHF)\b",
             r"unusual rate of unsolicited mail",
@@ -390,7 +393,6 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"too many recipients (?:this|per|an|in the last) (?:hour|day|minute)",
             r"try again later.{0,20}\(?(?:too many|volume)",
             r"exceeded the (?:maximum )?(?:number|rate)",
-            r"\bTSS04\b",
             r"\bTS0[1-3]\b",
         ],
     ),
@@ -608,6 +610,20 @@ static NO_SUCH_ADDRESS: LazyLock<regex::bytes::RegexSet> = LazyLock::new(|| {
     .expect("documented no-such-address texts compile")
 });
 
+static SPAM_VERDICT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+    regex::bytes::RegexBuilder::new(
+        r"(?:rejected|refused|blocked) (?:due to|because of) spam|spam classification|classified as spam",
+    )
+    .case_insensitive(true)
+    .unicode(false)
+    .build()
+    .expect("static regex")
+});
+
+fn says_spam_verdict(text: &str) -> bool {
+    SPAM_VERDICT.is_match(text.as_bytes())
+}
+
 fn says_no_such_address(text: &str) -> bool {
     NO_SUCH_ADDRESS.is_match(text.as_bytes())
 }
@@ -722,6 +738,8 @@ const TEXT_ORDER: &[Reason] = &[
     Reason::SpamDetected,
     Reason::VirusDetected,
     Reason::PolicyViolation,
+    // Before NoRelaying: "not permitted to relay without authentication" asks for a login.
+    Reason::SecurityError,
     Reason::NoRelaying,
     Reason::SystemError,
     Reason::NetworkError,
@@ -730,7 +748,6 @@ const TEXT_ORDER: &[Reason] = &[
     Reason::SystemFull,
     Reason::NotAccept,
     Reason::FailedStartTls,
-    Reason::SecurityError,
     Reason::MailerError,
     Reason::SyntaxError,
 ];
@@ -813,6 +830,17 @@ fn probe(
         Reason::MesgTooBig => {
             by_code == Some(Reason::MesgTooBig)
                 || by_code != Some(Reason::ExceedLimit) && says(Reason::MesgTooBig, text)
+        }
+        Reason::NoRelaying => {
+            // Relaying refused until the client authenticates: the fix is to log in.
+            by_code == Some(Reason::NoRelaying)
+                || says(Reason::NoRelaying, text) && !says(Reason::SecurityError, text)
+        }
+        Reason::AuthFailure => {
+            // A rejection for spam that goes on to advise SPF or DKIM (Google Groups) is a
+            // spam verdict; the advice is not the reason.
+            by_code == Some(Reason::AuthFailure)
+                || says(Reason::AuthFailure, text) && !says_spam_verdict(text)
         }
         Reason::Speeding => {
             // A limit on connections per time is a connection limit, not a sending rate.
@@ -1126,6 +1154,41 @@ mod tests {
         assert_eq!(
             reason("4.4.1", "421 4.4.1 Connection timed out"),
             Reason::NetworkError
+        );
+        assert_eq!(
+            reason(
+                "4.7.0",
+                "421 4.7.0 [TSS04] Messages from 192.0.2.25 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes"
+            ),
+            Reason::BadReputation
+        );
+        // Google Groups: a spam verdict whose advice mentions SPF.
+        assert_eq!(
+            classify(
+                None,
+                "Your email to group kijitora@example.com was rejected due to spam classification. To address this issue: * Set up SPF records for your sending domain"
+            )
+            .reason,
+            Reason::SpamDetected
+        );
+        assert_eq!(
+            reason(
+                "5.7.26",
+                "550 5.7.26 This mail is unauthenticated (SPF fails)"
+            ),
+            Reason::AuthFailure
+        );
+        // Relaying refused until the client logs in.
+        assert_eq!(
+            reason(
+                "5.0.0",
+                "550-Please turn on SMTP Authentication in your mail client. mail0.example.com [198.51.100.21]:11111 is not permitted to relay through this server without authentication."
+            ),
+            Reason::SecurityError
+        );
+        assert_eq!(
+            reason("5.7.1", "554 5.7.1 <a@example.org>: Relay access denied"),
+            Reason::NoRelaying
         );
     }
 }
