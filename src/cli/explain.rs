@@ -1,6 +1,7 @@
 //! `sendlog explain CODE`: the explanation panel as text, then the user's own evidence
 //! from the store.
 
+use super::plural;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
@@ -90,10 +91,6 @@ fn wrap_into(o: &mut String, line: &str, indent: &str) {
         empty = false;
     }
     let _ = writeln!(o, "{current}");
-}
-
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn list(items: impl Iterator<Item = (String, u64)>) -> String {

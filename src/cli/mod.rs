@@ -182,6 +182,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// "1 delivery", "2 deliveries".
+pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,3 +1,4 @@
+use super::plural;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::process::ExitCode;
@@ -196,8 +197,8 @@ pub fn render_text(r: &Report) -> String {
         );
         let _ = writeln!(
             o,
-            "      {} domains: {}; sending hosts: {}",
-            c.domains,
+            "      {}: {}; sending hosts: {}",
+            plural(c.domains as u64, "domain", "domains"),
             domains.join(", "),
             hosts.join(", ")
         );
@@ -250,10 +251,10 @@ pub fn render_text(r: &Report) -> String {
     for t in &r.typo_domains {
         let _ = writeln!(
             o,
-            "  {} → {}  ({} deliveries)",
+            "  {} → {}  ({})",
             clean(&t.domain),
             clean(&t.suggestion),
-            t.count
+            plural(t.count as u64, "delivery", "deliveries")
         );
     }
 
@@ -261,11 +262,15 @@ pub fn render_text(r: &Report) -> String {
     for s in &r.sources {
         let _ = writeln!(
             o,
-            "  {} ({}): {} lines, {} events, {} skipped",
+            "  {} ({}): {}, {}, {} skipped",
             clean(&s.path),
             s.format,
-            s.lines_read,
-            s.events,
+            if s.format == "eml" {
+                plural(s.lines_read as u64, "message", "messages")
+            } else {
+                plural(s.lines_read as u64, "line", "lines")
+            },
+            plural(s.events as u64, "event", "events"),
             s.lines_skipped
         );
         for (line, text) in s.unparsed.iter().take(3) {
