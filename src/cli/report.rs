@@ -198,7 +198,7 @@ pub fn render_text(r: &Report) -> String {
         let _ = writeln!(
             o,
             "      {}: {}; sending hosts: {}",
-            plural(c.domains as u64, "domain", "domains"),
+            plural(c.domains, "domain", "domains"),
             domains.join(", "),
             hosts.join(", ")
         );
@@ -254,7 +254,7 @@ pub fn render_text(r: &Report) -> String {
             "  {} → {}  ({})",
             clean(&t.domain),
             clean(&t.suggestion),
-            plural(t.count as u64, "delivery", "deliveries")
+            plural(t.count, "delivery", "deliveries")
         );
     }
 
@@ -266,11 +266,11 @@ pub fn render_text(r: &Report) -> String {
             clean(&s.path),
             s.format,
             if s.format == "eml" {
-                plural(s.lines_read as u64, "message", "messages")
+                plural(s.lines_read, "message", "messages")
             } else {
-                plural(s.lines_read as u64, "line", "lines")
+                plural(s.lines_read, "line", "lines")
             },
-            plural(s.events as u64, "event", "events"),
+            plural(s.events, "event", "events"),
             s.lines_skipped
         );
         for (line, text) in s.unparsed.iter().take(3) {
