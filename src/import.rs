@@ -135,6 +135,8 @@ impl RecentLines {
 pub struct ImportOptions {
     pub format: Format,
     pub year: Option<i32>,
+    /// The sending host for logs that do not name one (an Exim mainlog, pasted lines).
+    pub host: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -266,11 +268,8 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
         }
         _ => None,
     };
-    let opts_with_year = ImportOptions {
-        format,
-        year: opts.year.or(first_year),
-    };
-    let years = year_tracker(&opts_with_year, mtime);
+    let year = opts.year.or(first_year);
+    let years = year_tracker(year, mtime);
     let mut parser = line_parser(format, years)
         .ok_or_else(|| format!("{name}: reading {format} input is not supported yet"))?;
     let mut scratch = Vec::new();
@@ -292,7 +291,7 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
         head,
         rest: inp.reader,
         format,
-        year: opts_with_year.year,
+        year,
         mtime,
         total_bytes,
         compressed: inp.compressed,
@@ -313,8 +312,8 @@ fn tail_month(name: &str) -> Option<u32> {
         .find_map(timestamp::line_month)
 }
 
-fn year_tracker(opts: &ImportOptions, mtime: Option<i64>) -> YearTracker {
-    match (opts.year, mtime) {
+fn year_tracker(year: Option<i32>, mtime: Option<i64>) -> YearTracker {
+    match (year, mtime) {
         (Some(y), _) => YearTracker::given(y),
         (None, Some(t)) => YearTracker::from_reference(t),
         (None, None) => YearTracker::from_reference(chrono::Utc::now().timestamp()),
@@ -545,19 +544,14 @@ fn import_one(
             .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
     }
 
-    let years = year_tracker(
-        &ImportOptions {
-            format: p.format,
-            year: if skip.is_some() { opts.year } else { p.year },
-        },
-        p.mtime,
-    );
+    let years = year_tracker(if skip.is_some() { opts.year } else { p.year }, p.mtime);
     let mut parser = line_parser(p.format, years).expect("prepare checked the format has a parser");
     for line in imported_head.split(|b| *b == b'\n') {
         parser.observe_header(line.strip_suffix(b"\r").unwrap_or(line));
     }
     assembler.format = p.format.as_str();
     assembler.source_name = Arc::from(name.as_str());
+    assembler.default_host = opts.host.clone().unwrap_or_else(|| "unknown".into());
 
     let path = store.path.clone();
     let rollback_journal = p.total_bytes.is_some()

@@ -616,3 +616,28 @@ fn powermta_corpus_counts() {
         assert_eq!(d.len(), bounced + sent, "{file}");
     }
 }
+
+/// An Exim mainlog names no host: `--host` says which server it came from, so that two
+/// servers' logs group apart; without it the host is `unknown`.
+#[test]
+fn a_log_without_host_names_takes_the_given_host() {
+    let (_dir, db) = store();
+    import(&db, &[&fixture("exim/outcomes.mainlog")]);
+    let hosts: std::collections::BTreeSet<String> = deliveries(&db)
+        .iter()
+        .map(|d| d["host"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(hosts, ["unknown".to_string()].into());
+
+    let (_dir2, db2) = store();
+    import(&db2, &["--host", "mx1", &fixture("exim/outcomes.mainlog")]);
+    let all = deliveries(&db2);
+    assert!(!all.is_empty());
+    assert!(all.iter().all(|d| d["host"] == "mx1"), "{all:?}");
+    // A log that names its host keeps it.
+    import(
+        &db2,
+        &["--host", "mx1", &fixture("postfix/gomaillex__maillog")],
+    );
+    assert!(deliveries(&db2).iter().any(|d| d["host"] != "mx1"));
+}

@@ -596,6 +596,7 @@ fn options() -> ImportOptions {
     ImportOptions {
         format: InputFormat::Auto,
         year: Some(2026),
+        host: None,
     }
 }
 

@@ -11,6 +11,7 @@ pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Res
     let options = ImportOptions {
         format: opts.format,
         year: opts.year,
+        host: opts.host.clone(),
     };
     let tty = std::io::stderr().is_terminal();
     let mut last_draw = std::time::Instant::now();

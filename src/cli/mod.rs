@@ -50,6 +50,10 @@ pub struct ImportArgs {
     /// Exchange 2d, Exim 4d).
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub queue_lifetime: Option<i64>,
+    /// The sending host to record for logs that do not name one (an Exim mainlog, pasted
+    /// lines); default `unknown`.
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,6 +179,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let options = crate::import::ImportOptions {
                 format: args.import.format,
                 year: args.import.year,
+                host: args.import.host.clone(),
             };
             crate::tui::run(store, args.files, options)?;
             Ok(ExitCode::SUCCESS)

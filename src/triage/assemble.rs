@@ -413,6 +413,8 @@ pub struct Assembler {
     open: hashbrown::HashMap<String, MessageState>,
     /// Reused to build lookup keys without allocating per event.
     key_buf: String,
+    /// The sending host of events whose log line names none.
+    pub default_host: String,
     pub format: &'static str,
     pub source_name: Arc<str>,
 }
@@ -422,6 +424,7 @@ impl Assembler {
         Assembler {
             open: hashbrown::HashMap::new(),
             key_buf: String::new(),
+            default_host: "unknown".into(),
             format,
             source_name: Arc::from(""),
         }
@@ -458,7 +461,7 @@ impl Assembler {
     pub fn push<S: MessageSink>(&mut self, mut ev: Event, sink: &mut S) -> Result<(), S::Error> {
         if ev.host.is_empty() {
             // Logs that do not name their server (an Exim mainlog, pasted lines).
-            ev.host.push_str("unknown");
+            ev.host.push_str(&self.default_host);
         }
         let mut key = std::mem::take(&mut self.key_buf);
         key.clear();
