@@ -149,6 +149,7 @@ fn main() {
         ImportOptions {
             format: Format::Auto,
             year: None,
+            host: None,
         },
         tx,
     )

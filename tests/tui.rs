@@ -33,6 +33,7 @@ fn options() -> ImportOptions {
     ImportOptions {
         format: Format::Auto,
         year: Some(2015),
+        host: None,
     }
 }
 
