@@ -175,7 +175,12 @@ fn row_says_its_only_attempt(d: &DeliveryState, r: &DeliveryRow) -> bool {
         && a.reply_code == r.reply_code
         && a.relay == r.relay
         && a.text == r.final_text
-        && r.source.as_deref() == Some(a.source.to_string().as_str())
+        && r.source
+            .as_deref()
+            .and_then(|s| s.rsplit_once(':'))
+            .is_some_and(|(file, line)| {
+                file == &*a.source.file && line.parse() == Ok(a.source.line)
+            })
 }
 
 impl MessageSink for MessageWriter<'_> {
