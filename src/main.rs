@@ -18,37 +18,9 @@ fn main() -> ExitCode {
         Err(e) => {
             // A usage error is a user error like any other: one line, exit 1 (the
             // command-line contract), not clap's usage block and exit 2.
-            let rendered = e.to_string();
-            let line = |prefix: &str| {
-                rendered
-                    .lines()
-                    .map(str::trim)
-                    .find_map(|l| l.strip_prefix(prefix))
-                    .map(str::to_string)
-            };
-            let message = match e.kind() {
-                clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-                    format!(
-                        "incomplete command; usage: {}",
-                        line("Usage: ").unwrap_or_default()
-                    )
-                }
-                _ => {
-                    // "the following required arguments were not provided:" names them
-                    // on the next line.
-                    let mut lines = rendered.lines().map(str::trim);
-                    match lines.find_map(|l| l.strip_prefix("error: ")) {
-                        Some(m) if m.ends_with(':') => {
-                            format!("{m} {}", lines.next().unwrap_or_default())
-                        }
-                        Some(m) => m.to_string(),
-                        None => "invalid arguments".into(),
-                    }
-                }
-            };
             eprintln!(
                 "sendlog: {} (see sendlog --help)",
-                sendlog::sanitize::for_terminal(&message)
+                sendlog::sanitize::for_terminal(&sendlog::cli::usage_error_line(&e))
             );
             return ExitCode::from(1);
         }

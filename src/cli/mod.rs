@@ -187,6 +187,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// One line saying what is wrong with the command line, from clap's multi-line error.
+pub fn usage_error_line(e: &clap::Error) -> String {
+    let rendered = e.to_string();
+    let mut lines = rendered.lines().map(str::trim);
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let usage = lines.find_map(|l| l.strip_prefix("Usage: ")).unwrap_or("");
+        return format!("incomplete command; usage: {usage}");
+    }
+    match lines.find_map(|l| l.strip_prefix("error: ")) {
+        // "the following required arguments were not provided:" names them on the next line.
+        Some(m) if m.ends_with(':') => format!("{m} {}", lines.next().unwrap_or_default()),
+        Some(m) => m.to_string(),
+        None => "invalid arguments".into(),
+    }
+}
+
 /// "1 delivery", "2 deliveries".
 pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
