@@ -704,6 +704,17 @@ fn resolve_mark_and_export_on_the_sample_data() {
         press(&mut s, code(KeyCode::Enter));
         let file = exports.join("sendlog-batch-1.csv");
         let csv = std::fs::read_to_string(&file).expect("the export was written");
+        #[cfg(unix)]
+        {
+            // The export is a file like any other the user makes there, not a private
+            // temporary file (0600).
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            let ordinary = exports.join("made-by-hand");
+            std::fs::File::create(&ordinary).unwrap();
+            assert_eq!(mode(&file), mode(&ordinary));
+            std::fs::remove_file(&ordinary).unwrap();
+        }
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
         let recipients: Vec<String> = reader
             .records()
