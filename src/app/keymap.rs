@@ -217,6 +217,16 @@ impl Keymap {
         find(context).or_else(|| find(Context::Global))
     }
 
+    /// The first key bound to `action` in `context`, as the keymap writes it, for text
+    /// that names a key.
+    pub fn first_key(&self, context: Context, action: Action) -> Option<&str> {
+        self.bindings
+            .iter()
+            .find(|b| b.context == context && b.action == action)
+            .and_then(|b| b.keys.first())
+            .map(String::as_str)
+    }
+
     /// Bindings shown in the status bar on a screen: its own hints, then global ones.
     pub fn hints(&self, context: Context) -> impl Iterator<Item = &Binding> {
         let own = self.bindings.iter().filter(move |b| {

@@ -220,6 +220,8 @@ pub struct AppState {
     pub size: (u16, u16),
     pub screen: Screen,
     pub help: bool,
+    /// Rows the help overlay is scrolled by.
+    pub help_scroll: usize,
     pub quit: bool,
     /// A one-line note or error for the status bar.
     pub status: Option<String>,
@@ -274,6 +276,7 @@ impl AppState {
             size,
             screen: Screen::Triage,
             help: false,
+            help_scroll: 0,
             quit: false,
             status: None,
             import: None,

@@ -51,6 +51,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             if let Some(t) = state.table.as_mut() {
                 keep_visible(t, rows);
             }
+            state.help_scroll = state.help_scroll.min(super::help::max_scroll(state));
             Vec::new()
         }
         Msg::Overview(mut overview) => {
@@ -421,7 +422,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         match action {
             Action::Quit => return quit(state),
             Action::Help | Action::Back => state.help = false,
-            _ => {}
+            _ => super::help::scroll(state, action),
         }
         return Vec::new();
     }
@@ -429,6 +430,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         Action::Quit => quit(state),
         Action::Help => {
             state.help = true;
+            state.help_scroll = 0;
             Vec::new()
         }
         Action::Back => back(state),

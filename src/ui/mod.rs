@@ -17,10 +17,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::app::Action;
 use crate::app::state::{AppState, Screen};
 use crate::sanitize::for_terminal;
 
-use text::thousands;
+use text::{fit, thousands};
 use theme::Theme;
 
 pub fn render(frame: &mut Frame, state: &AppState) {
@@ -28,7 +29,7 @@ pub fn render(frame: &mut Frame, state: &AppState) {
     let [header, body, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Fill(1),
-        Constraint::Length(1),
+        Constraint::Length(status_height(state, frame.area().width)),
     ])
     .areas(frame.area());
     render_header(frame, header, state, theme);
@@ -113,13 +114,109 @@ fn render_note_input(frame: &mut Frame, area: Rect, state: &AppState, theme: The
     );
 }
 
+/// Key hints kept beside a message: a message that would crowd them out gets a line of
+/// its own.
+const HINTS_BESIDE_MESSAGE: usize = 3;
+
+/// The status bar's height: two lines when its message does not fit beside the first hints.
+fn status_height(state: &AppState, width: u16) -> u16 {
+    let Some(message) = status_message(state) else {
+        return 1;
+    };
+    let hints = hints(state);
+    let kept = hints.len().min(HINTS_BESIDE_MESSAGE);
+    let needed = Span::raw(marks_text(state)).width()
+        + Span::raw(format!(" {message} ")).width()
+        + Span::raw(hint_line(&hints[..kept], usize::MAX)).width();
+    if needed > width as usize { 2 } else { 1 }
+}
+
+/// The note or error to show, sanitised; none while a filter, note or export prompt owns
+/// the bar.
+fn status_message(state: &AppState) -> Option<String> {
+    if state.note_input.is_some() || state.export_confirm.is_some() || state.filter.is_some() {
+        return None;
+    }
+    state
+        .status
+        .as_deref()
+        .map(|s| for_terminal(s).into_owned())
+}
+
+fn marks_text(state: &AppState) -> String {
+    if state.marks.is_empty() {
+        String::new()
+    } else {
+        format!(" ● {} marked ", thousands(state.marks.len() as u64))
+    }
+}
+
+fn hints(state: &AppState) -> Vec<(Action, String)> {
+    let context = if state.help {
+        crate::app::Context::Global
+    } else {
+        state.screen.context()
+    };
+    state
+        .keymap
+        .hints(context)
+        .map(|b| {
+            let text = format!(
+                "{} {}",
+                b.keys.first().map(String::as_str).unwrap_or(""),
+                b.hint.as_deref().unwrap_or("")
+            );
+            (b.action, text)
+        })
+        .collect()
+}
+
+/// As many whole hints as fit in `room` cells (a hint cut in half reads as a wrong key).
+/// When some must go, the help hint stays: help lists the ones left out.
+fn hint_line(hints: &[(Action, String)], room: usize) -> String {
+    let join = |picked: &[&str]| -> String {
+        picked
+            .iter()
+            .map(|h| format!(" {h}"))
+            .collect::<Vec<_>>()
+            .join(" ·")
+    };
+    let all: Vec<&str> = hints.iter().map(|(_, h)| h.as_str()).collect();
+    if Span::raw(join(&all)).width() <= room {
+        return join(&all);
+    }
+    let help = hints
+        .iter()
+        .find(|(a, _)| *a == Action::Help)
+        .map(|(_, h)| h.as_str());
+    let mut picked: Vec<&str> = Vec::new();
+    for (action, h) in hints {
+        if *action == Action::Help {
+            continue;
+        }
+        let mut next = picked.clone();
+        next.push(h);
+        next.extend(help);
+        if Span::raw(join(&next)).width() > room {
+            break;
+        }
+        picked.push(h);
+    }
+    picked.extend(help);
+    let line = join(&picked);
+    if Span::raw(line.as_str()).width() <= room {
+        line
+    } else {
+        String::new()
+    }
+}
+
 fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
+    let width = area.width as usize;
     let mut spans: Vec<Span> = Vec::new();
-    if !state.marks.is_empty() {
-        spans.push(Span::styled(
-            format!(" ● {} marked ", thousands(state.marks.len() as u64)),
-            theme.title(),
-        ));
+    let marks = marks_text(state);
+    if !marks.is_empty() {
+        spans.push(Span::styled(marks, theme.title()));
     }
     if state.note_input.is_some() {
         spans.push(Span::raw(" type a note · enter record · esc cancel"));
@@ -137,6 +234,7 @@ fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
         );
         return;
     }
+    let mut lines = Vec::new();
     if let Some(f) = &state.filter {
         spans.push(Span::styled(
             format!(" /{}", for_terminal(&f.query)),
@@ -147,31 +245,19 @@ fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
         } else {
             spans.push(Span::raw(" "));
         }
-    } else if let Some(s) = &state.status {
-        spans.push(Span::styled(
-            format!(" {} ", for_terminal(s)),
-            theme.error(),
-        ));
+    } else if let Some(message) = status_message(state) {
+        if area.height > 1 {
+            let shown = fit(&message, width.saturating_sub(1));
+            lines.push(Line::from(Span::styled(format!(" {shown}"), theme.error())));
+        } else {
+            spans.push(Span::styled(format!(" {message} "), theme.error()));
+        }
     }
-    let context = if state.help {
-        crate::app::Context::Global
-    } else {
-        state.screen.context()
-    };
-    let hints: Vec<String> = state
-        .keymap
-        .hints(context)
-        .map(|b| {
-            format!(
-                "{} {}",
-                b.keys.first().map(String::as_str).unwrap_or(""),
-                b.hint.as_deref().unwrap_or("")
-            )
-        })
-        .collect();
-    spans.push(Span::raw(format!(" {}", hints.join(" · "))));
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)).style(theme.status()),
-        area,
-    );
+    let used = Line::from(spans.clone()).width();
+    spans.push(Span::raw(hint_line(
+        &hints(state),
+        width.saturating_sub(used),
+    )));
+    lines.push(Line::from(spans));
+    frame.render_widget(Paragraph::new(lines).style(theme.status()), area);
 }

@@ -29,6 +29,29 @@ pub fn highlighted(text: &str, hits: &[usize], base: Style, hit: Style) -> Line<
     Line::from(spans)
 }
 
+/// `text` cut to `width` terminal cells, with `…` where it was cut.
+pub fn fit(text: &str, width: usize) -> String {
+    if Span::raw(text).width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        let w = Span::raw(&*c.encode_utf8(&mut buf)).width();
+        // One cell stays free for the ellipsis.
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();
@@ -93,6 +116,9 @@ mod tests {
     fn helpers() {
         assert_eq!(thousands(1_000_000), "1,000,000");
         assert_eq!(thousands(999), "999");
+        assert_eq!(fit("short", 5), "short");
+        assert_eq!(fit("longer text", 5), "long…");
+        assert_eq!(fit("日本語です", 5), "日本…");
         assert_eq!(percent(1, 3), "33.3%");
         assert_eq!(sparkline(&[0, 1, 2, 4], 4), " ▃▅█");
         assert_eq!(sparkline(&[1, 1, 0, 0], 2), "█ ");
