@@ -308,7 +308,7 @@ fn run(
             Ok(b) => Msg::Basket(Box::new(b)),
             Err(e) => err(e),
         },
-        Effect::Export { format, dir } => export(store, format, &dir),
+        Effect::Export { format, dir, again } => export(store, format, &dir, again),
         Effect::Quit => return None,
     })
 }
@@ -378,7 +378,7 @@ fn ids_between(
 
 /// Writes the batch to `sendlog-batch-<id>.<ext>` in `dir`: all of it or nothing, and
 /// never over an existing file (the batch is then not recorded).
-fn export(store: &mut Store, format: Format, dir: &std::path::Path) -> Msg {
+fn export(store: &mut Store, format: Format, dir: &std::path::Path, again: bool) -> Msg {
     let mut written: Option<String> = None;
     // The batch's id is known only inside its transaction; batches are never deleted, so
     // the next id is the largest plus one (the file itself is named by the real id).
@@ -390,7 +390,7 @@ fn export(store: &mut Store, format: Format, dir: &std::path::Path) -> Msg {
     let result = basket::export(
         store,
         format,
-        false,
+        again,
         now(),
         &destination.display().to_string(),
         |batch, bytes| -> std::io::Result<()> {

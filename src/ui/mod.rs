@@ -227,7 +227,10 @@ fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
         return;
     }
     if state.export_confirm.is_some() {
-        spans.push(Span::raw(" tab format · enter export · esc cancel"));
+        spans.push(Span::raw(format!(
+            " {}",
+            state.keymap.own_hint_line(crate::app::Context::Export)
+        )));
         frame.render_widget(
             Paragraph::new(Line::from(spans)).style(theme.status()),
             area,
