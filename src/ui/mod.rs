@@ -21,7 +21,7 @@ use crate::app::Action;
 use crate::app::state::{AppState, Screen};
 use crate::sanitize::for_terminal;
 
-use text::{fit, thousands};
+use text::{fit, thousands, wrap};
 use theme::Theme;
 
 pub fn render(frame: &mut Frame, state: &AppState) {
@@ -118,23 +118,49 @@ fn render_note_input(frame: &mut Frame, area: Rect, state: &AppState, theme: The
 /// its own.
 const HINTS_BESIDE_MESSAGE: usize = 3;
 
-/// The status bar's height: two lines when its message does not fit beside the first hints.
+/// Lines a message may take above the hints: enough for an export's summary with its
+/// file's path at 80 columns, while the screen keeps nearly all its rows.
+const MESSAGE_LINES: usize = 2;
+
+/// The status bar's height: the hints' line, and above it the message's own lines when it
+/// does not fit beside the first hints.
 fn status_height(state: &AppState, width: u16) -> u16 {
-    let Some(message) = status_message(state) else {
-        return 1;
-    };
+    match message_lines(state, width as usize) {
+        Some(lines) => 1 + lines.len() as u16,
+        None => 1,
+    }
+}
+
+/// The message wrapped on lines of its own (at most `MESSAGE_LINES`, the last cut with
+/// `…`), or `None` when it fits beside the first hints (or there is none).
+fn message_lines(state: &AppState, width: usize) -> Option<Vec<String>> {
+    let message = status_message(state)?;
     let hints = hints(state);
     let kept = hints.len().min(HINTS_BESIDE_MESSAGE);
     let needed = Span::raw(marks_text(state)).width()
         + Span::raw(format!(" {message} ")).width()
         + Span::raw(hint_line(&hints[..kept], usize::MAX)).width();
-    if needed > width as usize { 2 } else { 1 }
+    if needed <= width {
+        return None;
+    }
+    // One cell of margin on the left, as the bar's other text has.
+    let room = width.saturating_sub(1);
+    let mut lines = wrap(&message, room);
+    if lines.len() > MESSAGE_LINES {
+        let rest = lines.split_off(MESSAGE_LINES - 1).join(" ");
+        lines.push(fit(&rest, room));
+    }
+    Some(lines)
 }
 
-/// The note or error to show, sanitised; none while a filter, note or export prompt owns
-/// the bar.
+/// The note or error to show, sanitised; none while help, a filter, a note or the export
+/// prompt owns the bar (help covers all but its last line).
 fn status_message(state: &AppState) -> Option<String> {
-    if state.note_input.is_some() || state.export_confirm.is_some() || state.filter.is_some() {
+    if state.help
+        || state.note_input.is_some()
+        || state.export_confirm.is_some()
+        || state.filter.is_some()
+    {
         return None;
     }
     state
@@ -248,13 +274,12 @@ fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
         } else {
             spans.push(Span::raw(" "));
         }
-    } else if let Some(message) = status_message(state) {
-        if area.height > 1 {
-            let shown = fit(&message, width.saturating_sub(1));
-            lines.push(Line::from(Span::styled(format!(" {shown}"), theme.error())));
-        } else {
-            spans.push(Span::styled(format!(" {message} "), theme.error()));
+    } else if let Some(own) = message_lines(state, width) {
+        for l in own {
+            lines.push(Line::from(Span::styled(format!(" {l}"), theme.error())));
         }
+    } else if let Some(message) = status_message(state) {
+        spans.push(Span::styled(format!(" {message} "), theme.error()));
     }
     let used = Line::from(spans.clone()).width();
     spans.push(Span::raw(hint_line(
