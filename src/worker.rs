@@ -15,7 +15,7 @@ use crate::store::browse::{Anchor, DeliveryFilter, Dimension};
 use crate::store::{Store, StoreError};
 use crate::triage::basket;
 use crate::triage::requeue::{Candidate, Filter};
-use crate::triage::requeue_export::Format;
+use crate::triage::requeue_export::{Existing, Format, write_file};
 
 /// Rows read per query while walking a range of a group.
 const RANGE_PAGE: usize = 1000;
@@ -308,7 +308,7 @@ fn run(
             Ok(b) => Msg::Basket(Box::new(b)),
             Err(e) => err(e),
         },
-        Effect::Export { format, dir } => export(store, format, &dir),
+        Effect::Export { format, dir, again } => export(store, format, &dir, again),
         Effect::Quit => return None,
     })
 }
@@ -378,7 +378,7 @@ fn ids_between(
 
 /// Writes the batch to `sendlog-batch-<id>.<ext>` in `dir`: all of it or nothing, and
 /// never over an existing file (the batch is then not recorded).
-fn export(store: &mut Store, format: Format, dir: &std::path::Path) -> Msg {
+fn export(store: &mut Store, format: Format, dir: &std::path::Path, again: bool) -> Msg {
     let mut written: Option<String> = None;
     // The batch's id is known only inside its transaction; batches are never deleted, so
     // the next id is the largest plus one (the file itself is named by the real id).
@@ -390,23 +390,13 @@ fn export(store: &mut Store, format: Format, dir: &std::path::Path) -> Msg {
     let result = basket::export(
         store,
         format,
-        false,
+        again,
         now(),
         &destination.display().to_string(),
         |batch, bytes| -> std::io::Result<()> {
             let path = dir.join(export_file_name(batch, format));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-            std::io::Write::write_all(&mut tmp, bytes)?;
-            tmp.as_file().sync_all()?;
-            #[cfg(unix)]
-            if format == Format::Postfix {
-                use std::os::unix::fs::PermissionsExt;
-                tmp.as_file()
-                    .set_permissions(std::fs::Permissions::from_mode(0o755))?;
-            }
-            tmp.persist_noclobber(&path).map_err(|e| {
-                std::io::Error::new(e.error.kind(), format!("{}: {}", path.display(), e.error))
-            })?;
+            write_file(format, &path, bytes, Existing::Keep)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
             written = Some(path.display().to_string());
             Ok(())
         },

@@ -9,6 +9,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use sendlog::app::help;
 use sendlog::app::state::{PAGE_ROWS, Pane, Screen, WINDOW_ROWS};
 use sendlog::app::{AppState, Effect, Keymap, Msg, start, update};
 use sendlog::import::{ImportOptions, Progress, import_files};
@@ -473,6 +474,11 @@ fn snapshots_of_every_screen() {
         insta::assert_snapshot!(format!("delivery_{size}"), screen_text(&mut s));
         press(&mut s, key('?'));
         insta::assert_snapshot!(format!("help_{size}"), screen_text(&mut s));
+        press(&mut s, key('G'));
+        let text = screen_text(&mut s);
+        insta::assert_snapshot!(format!("help_end_{size}"), text);
+        // The last screen's keys are reachable.
+        assert!(text.contains("Unmark the selected delivery"), "{text}");
         press(&mut s, code(KeyCode::Esc));
         press(&mut s, code(KeyCode::Esc));
         press(&mut s, code(KeyCode::Esc));
@@ -481,6 +487,120 @@ fn snapshots_of_every_screen() {
             press(&mut s, key(c));
         }
         insta::assert_snapshot!(format!("triage_filter_{size}"), screen_text(&mut s));
+        s.worker.shutdown(true);
+    }
+}
+
+#[test]
+fn help_scrolls_with_the_movement_keys_and_esc_or_question_mark_close_it() {
+    let mut s = state(80, 24);
+    start(&mut s, vec![]);
+    update(
+        &mut s,
+        Msg::Overview(overview(&[("5.1.1", 40), ("4.4.7", 3)])),
+    );
+    update(&mut s, key('?'));
+    assert!(s.help);
+    assert_eq!(s.help_scroll, 0);
+    let max = help::max_scroll(&s);
+    let page = help::visible_rows(s.size, help::rows(&s).len());
+    assert!(max > page, "at 80×24 the help is more than a page: {max}");
+    update(&mut s, key('j'));
+    update(&mut s, code(KeyCode::Down));
+    assert_eq!(s.help_scroll, 2);
+    update(&mut s, key('k'));
+    assert_eq!(s.help_scroll, 1);
+    update(&mut s, code(KeyCode::PageDown));
+    assert_eq!(s.help_scroll, 1 + page);
+    update(&mut s, key('G'));
+    assert_eq!(s.help_scroll, max);
+    update(&mut s, key('j'));
+    assert_eq!(s.help_scroll, max, "never past the last row");
+    update(&mut s, code(KeyCode::PageUp));
+    assert_eq!(s.help_scroll, max - page);
+    update(&mut s, key('g'));
+    update(&mut s, key('k'));
+    assert_eq!(s.help_scroll, 0);
+    // The screen under the help did not move.
+    assert_eq!(s.selected_code(), Some("4.4.7"));
+
+    // A taller terminal shows more, so the scroll shrinks to fit it.
+    update(&mut s, code(KeyCode::End));
+    update(&mut s, Msg::Resize(120, 60));
+    assert_eq!(s.help_scroll, help::max_scroll(&s));
+    update(&mut s, Msg::Resize(80, 24));
+
+    update(&mut s, key('?'));
+    assert!(!s.help);
+    update(&mut s, key('?'));
+    assert_eq!(s.help_scroll, 0, "help opens at the top");
+    update(&mut s, key('j'));
+    update(&mut s, code(KeyCode::Esc));
+    assert!(!s.help);
+    assert_eq!(s.selected_code(), Some("4.4.7"));
+}
+
+#[test]
+fn a_long_status_message_leaves_the_key_hints_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    drop(imported_store(&dir));
+    let long = "batch 12: 4211 deliveries exported as csv to \
+                /home/postmaster/exports/2026-11/sendlog-batch-12.csv; \
+                3 excluded (2 hard failure, 1 typo domain)";
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let store = Store::open(path.to_str().unwrap()).unwrap();
+        let mut s = session(store, w, h);
+        press(&mut s, code(KeyCode::Enter));
+        s.state.status = Some(long.to_string());
+        let text = screen_text(&mut s);
+        insta::assert_snapshot!(format!("status_long_{w}x{h}"), text);
+        let lines: Vec<&str> = text.lines().collect();
+        let bar = lines[lines.len() - 1];
+        // The message's own lines: from below the screen's bottom border to the hints.
+        let border = lines.iter().rposition(|l| l.starts_with("\"└")).unwrap();
+        let message = lines[border + 1..lines.len() - 1].join("");
+        assert!(
+            (1..=2).contains(&(lines.len() - 1 - border - 1)),
+            "one or two lines: {text}"
+        );
+        // The file's name is whole on screen: it is what the user needs from this message.
+        for words in [
+            "batch 12: 4211 deliveries exported as csv to",
+            "sendlog-batch-12.csv;",
+        ] {
+            assert!(message.contains(words), "{words:?} in {text}");
+        }
+        for hint in ["enter open", "/ filter", "space mark", "? help"] {
+            assert!(bar.contains(hint), "{hint:?} in {bar}");
+        }
+        if w == 80 {
+            assert!(
+                message.contains('…'),
+                "cut where it does not fit: {message}"
+            );
+        } else {
+            assert!(
+                message.contains("1 typo domain)"),
+                "whole at 120: {message}"
+            );
+        }
+
+        // Help covers the screen down to the hints: the message waits until it closes.
+        press(&mut s, key('?'));
+        let text = screen_text(&mut s);
+        assert!(!text.contains("batch 12"), "{text}");
+        press(&mut s, key('?'));
+        assert!(screen_text(&mut s).contains("batch 12"));
+
+        // A short message shares the bar with the hints.
+        s.state.status = Some("this delivery is not marked".into());
+        let text = screen_text(&mut s);
+        let last = text.lines().last().unwrap();
+        assert!(
+            last.contains("this delivery is not marked") && last.contains("enter open"),
+            "{last}"
+        );
         s.worker.shutdown(true);
     }
 }

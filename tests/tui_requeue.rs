@@ -285,7 +285,65 @@ fn sample_basket() -> Basket {
         marked_tally,
         unmarked_tally: Tally::default(),
         batches: Vec::new(),
+        resolutions: vec![resolution()],
     }
+}
+
+#[test]
+fn a_in_the_confirm_step_exports_the_already_exported_again() {
+    let mut s = deliveries_screen();
+    s.export_dir = PathBuf::from("/exports");
+    update(&mut s, key('b'));
+    update(&mut s, Msg::Basket(Box::new(sample_basket())));
+    update(&mut s, key('e'));
+    assert!(!s.export_confirm.unwrap().again, "off unless asked for");
+
+    update(&mut s, key('A'));
+    assert!(s.export_confirm.unwrap().again);
+    let b = s.basket.as_ref().unwrap();
+    let n = sendlog::app::state::export_counts(b, Format::Csv, true);
+    assert_eq!(
+        (
+            n.to_export,
+            n.exported_again,
+            n.already_exported,
+            n.excluded
+        ),
+        (3, 1, 0, 0)
+    );
+    // Sent again, a delivery still answers to the other rules: without a resolution
+    // covering it, it stays out.
+    let mut unresolved = sample_basket();
+    unresolved.resolutions.clear();
+    let n = sendlog::app::state::export_counts(&unresolved, Format::Csv, true);
+    assert_eq!((n.to_export, n.exported_again, n.excluded), (2, 0, 1));
+
+    // The count on screen follows the toggle.
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let mut shown = |s: &AppState| {
+        terminal.draw(|f| sendlog::ui::render(f, s)).unwrap();
+        terminal.backend().to_string()
+    };
+    let text = shown(&s);
+    assert!(text.contains("To export             3"), "{text}");
+    assert!(text.contains("1 exported again"), "{text}");
+    update(&mut s, key('A'));
+    let text = shown(&s);
+    assert!(text.contains("To export             2"), "{text}");
+    assert!(text.contains("1 left out  (A: export again)"), "{text}");
+
+    update(&mut s, key('A'));
+    assert_eq!(
+        update(&mut s, code(KeyCode::Enter)),
+        vec![Effect::Export {
+            format: Format::Csv,
+            dir: PathBuf::from("/exports"),
+            again: true,
+        }]
+    );
+    // The next export starts without it again.
+    update(&mut s, key('e'));
+    assert!(!s.export_confirm.unwrap().again);
 }
 
 #[test]
@@ -300,9 +358,9 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
     let confirm = s.export_confirm.expect("e opens the confirm step");
     assert_eq!(confirm.format, Format::Csv);
     let b = s.basket.as_ref().unwrap();
-    let n = sendlog::app::state::export_counts(b, Format::Csv);
+    let n = sendlog::app::state::export_counts(b, Format::Csv, false);
     assert_eq!((n.to_export, n.already_exported, n.excluded), (2, 1, 0));
-    let n = sendlog::app::state::export_counts(b, Format::Postfix);
+    let n = sendlog::app::state::export_counts(b, Format::Postfix, false);
     assert_eq!((n.to_export, n.not_in_format), (1, 1));
 
     // Keys in the confirm step choose, they do not act: q does not quit.
@@ -319,7 +377,8 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
         update(&mut s, code(KeyCode::Enter)),
         vec![Effect::Export {
             format: Format::Jsonl,
-            dir: PathBuf::from("/exports")
+            dir: PathBuf::from("/exports"),
+            again: false,
         }]
     );
     assert!(s.export_confirm.is_none());
@@ -366,6 +425,7 @@ fn an_empty_basket_has_nothing_to_confirm() {
             marked_tally: Tally::default(),
             unmarked_tally: Tally::default(),
             batches: Vec::new(),
+            resolutions: Vec::new(),
         })),
     );
     assert!(update(&mut s, key('e')).is_empty());
@@ -705,6 +765,17 @@ fn resolve_mark_and_export_on_the_sample_data() {
         press(&mut s, code(KeyCode::Enter));
         let file = exports.join("sendlog-batch-1.csv");
         let csv = std::fs::read_to_string(&file).expect("the export was written");
+        #[cfg(unix)]
+        {
+            // The export is a file like any other the user makes there, not a private
+            // temporary file (0600).
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            let ordinary = exports.join("made-by-hand");
+            std::fs::File::create(&ordinary).unwrap();
+            assert_eq!(mode(&file), mode(&ordinary));
+            std::fs::remove_file(&ordinary).unwrap();
+        }
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
         let recipients: Vec<String> = reader
             .records()
@@ -734,6 +805,20 @@ fn resolve_mark_and_export_on_the_sample_data() {
         );
         assert!(!exports.join("sendlog-batch-2.csv").exists());
         assert_eq!(check.batches().unwrap().len(), 1);
+
+        // Asked for, they go out again: a second batch with the same two.
+        press(&mut s, key('e'));
+        press(&mut s, key('A'));
+        press(&mut s, code(KeyCode::Enter));
+        let again = std::fs::read_to_string(exports.join("sendlog-batch-2.csv"))
+            .expect("the export again was written");
+        let mut again: Vec<String> = csv::Reader::from_reader(again.as_bytes())
+            .records()
+            .map(|r| r.unwrap().get(1).unwrap().to_string())
+            .collect();
+        again.sort();
+        assert_eq!(again, expected);
+        assert_eq!(check.batches().unwrap().len(), 2);
         s.worker.shutdown(true);
 
         // Marks are in the store: the next session starts with them.

@@ -35,6 +35,9 @@ pub enum Action {
     Export,
     Causes,
     Resolve,
+    NextFormat,
+    ToggleAgain,
+    Confirm,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere a screen does not bind the
@@ -47,6 +50,9 @@ pub enum Context {
     Delivery,
     Causes,
     Basket,
+    /// The export's confirm step: only its own keys apply there (typing `q` must not
+    /// quit half-way through a choice).
+    Export,
 }
 
 impl Context {
@@ -58,6 +64,7 @@ impl Context {
             Context::Delivery => "Delivery",
             Context::Causes => "Causes",
             Context::Basket => "Basket",
+            Context::Export => "Export (confirm step)",
         }
     }
 }
@@ -166,6 +173,8 @@ struct File {
     causes: Vec<Entry>,
     #[serde(default)]
     basket: Vec<Entry>,
+    #[serde(default)]
+    export: Vec<Entry>,
 }
 
 impl Keymap {
@@ -179,6 +188,7 @@ impl Keymap {
             (Context::Delivery, file.delivery),
             (Context::Causes, file.causes),
             (Context::Basket, file.basket),
+            (Context::Export, file.export),
         ] {
             for e in entries {
                 let chords = e
@@ -207,14 +217,43 @@ impl Keymap {
 
     /// The screen's own binding first, then the global one.
     pub fn action(&self, context: Context, ev: &KeyEvent) -> Option<Action> {
+        self.own_action(context, ev)
+            .or_else(|| self.own_action(Context::Global, ev))
+    }
+
+    /// The binding in `context` only.
+    pub fn own_action(&self, context: Context, ev: &KeyEvent) -> Option<Action> {
         let chord = KeyChord::from_event(ev);
-        let find = |ctx: Context| {
-            self.bindings
-                .iter()
-                .find(|b| b.context == ctx && b.chords.contains(&chord))
-                .map(|b| b.action)
-        };
-        find(context).or_else(|| find(Context::Global))
+        self.bindings
+            .iter()
+            .find(|b| b.context == context && b.chords.contains(&chord))
+            .map(|b| b.action)
+    }
+
+    /// The status bar line of a context's own hints: `tab format · enter export`.
+    pub fn own_hint_line(&self, context: Context) -> String {
+        self.bindings
+            .iter()
+            .filter(|b| b.context == context && b.hint.is_some())
+            .map(|b| {
+                format!(
+                    "{} {}",
+                    b.keys.first().map(String::as_str).unwrap_or(""),
+                    b.hint.as_deref().unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
+    /// The first key bound to `action` in `context`, as the keymap writes it, for text
+    /// that names a key.
+    pub fn first_key(&self, context: Context, action: Action) -> Option<&str> {
+        self.bindings
+            .iter()
+            .find(|b| b.context == context && b.action == action)
+            .and_then(|b| b.keys.first())
+            .map(String::as_str)
     }
 
     /// Bindings shown in the status bar on a screen: its own hints, then global ones.

@@ -4,6 +4,7 @@
 
 pub mod explain;
 pub mod filter;
+pub mod help;
 pub mod keymap;
 pub mod msg;
 pub mod state;

@@ -116,10 +116,12 @@ pub enum Effect {
         note: String,
     },
     LoadBasket,
-    /// Writes the eligible marked deliveries to a new file in `dir`, as one batch.
+    /// Writes the eligible marked deliveries to a new file in `dir`, as one batch; with
+    /// `again`, those already exported too.
     Export {
         format: Format,
         dir: std::path::PathBuf,
+        again: bool,
     },
     Quit,
 }

@@ -10,7 +10,7 @@ use crate::store::browse::{
 use crate::store::report::CauseCount;
 use crate::triage::basket::Basket;
 use crate::triage::causes::{Cause, Widespread};
-use crate::triage::requeue::Verdict;
+use crate::triage::requeue::{Verdict, judge};
 use crate::triage::requeue_export::Format;
 
 use super::filter::Matched;
@@ -161,10 +161,12 @@ pub struct NoteInput {
     pub note: String,
 }
 
-/// The confirm step of an export: the format, cycled with Tab.
+/// The confirm step of an export: the format, cycled with Tab, and whether deliveries
+/// already exported go out again (the CLI's `--again`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExportConfirm {
     pub format: Format,
+    pub again: bool,
 }
 
 /// What an export in a format would take from the basket, counted from the verdicts in
@@ -174,25 +176,35 @@ pub struct ExportCounts {
     pub to_export: u64,
     /// Eligible, but the format cannot carry them (e.g. postfix: no longer queued).
     pub not_in_format: u64,
+    /// Already exported, and left out.
     pub already_exported: u64,
+    /// Already exported, and going out again (counted in `to_export` too).
+    pub exported_again: u64,
     /// Excluded by any other rule.
     pub excluded: u64,
 }
 
-pub fn export_counts(basket: &Basket, format: Format) -> ExportCounts {
+pub fn export_counts(basket: &Basket, format: Format, again: bool) -> ExportCounts {
     let mut n = ExportCounts::default();
     for j in &basket.marked {
-        match &j.verdict {
+        let exported = matches!(&j.verdict,
+            Verdict::Excluded { exclusion } if exclusion.rule() == "already_exported");
+        let verdict = if exported && again {
+            // The other rules still hold for a delivery sent out again.
+            judge(&j.candidate, &basket.resolutions, true)
+        } else {
+            j.verdict.clone()
+        };
+        match verdict {
             Verdict::Eligible { .. } => {
                 if format.accepts(&j.candidate).is_ok() {
                     n.to_export += 1;
+                    n.exported_again += u64::from(exported);
                 } else {
                     n.not_in_format += 1;
                 }
             }
-            Verdict::Excluded { exclusion } if exclusion.rule() == "already_exported" => {
-                n.already_exported += 1
-            }
+            Verdict::Excluded { .. } if exported && !again => n.already_exported += 1,
             Verdict::Excluded { .. } => n.excluded += 1,
         }
     }
@@ -220,6 +232,8 @@ pub struct AppState {
     pub size: (u16, u16),
     pub screen: Screen,
     pub help: bool,
+    /// Rows the help overlay is scrolled by.
+    pub help_scroll: usize,
     pub quit: bool,
     /// A one-line note or error for the status bar.
     pub status: Option<String>,
@@ -274,6 +288,7 @@ impl AppState {
             size,
             screen: Screen::Triage,
             help: false,
+            help_scroll: 0,
             quit: false,
             status: None,
             import: None,

@@ -9,7 +9,7 @@ use crate::store::browse::{Anchor, DeliveryFilter, Dimension, Sparklines};
 use crate::triage::requeue_export::Format;
 
 use super::filter::matches;
-use super::keymap::Action;
+use super::keymap::{Action, Context};
 use super::msg::{Effect, Msg};
 use super::state::{
     AppState, BreakdownList, CausesView, DeliveryTable, ExportConfirm, FileProgress, Filter,
@@ -51,6 +51,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             if let Some(t) = state.table.as_mut() {
                 keep_visible(t, rows);
             }
+            state.help_scroll = state.help_scroll.min(super::help::max_scroll(state));
             Vec::new()
         }
         Msg::Overview(mut overview) => {
@@ -421,7 +422,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         match action {
             Action::Quit => return quit(state),
             Action::Help | Action::Back => state.help = false,
-            _ => {}
+            _ => super::help::scroll(state, action),
         }
         return Vec::new();
     }
@@ -429,6 +430,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         Action::Quit => quit(state),
         Action::Help => {
             state.help = true;
+            state.help_scroll = 0;
             Vec::new()
         }
         Action::Back => back(state),
@@ -543,6 +545,8 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             }
             Vec::new()
         }
+        // Keys of the export's confirm step, which `on_confirm_key` answers.
+        Action::NextFormat | Action::ToggleAgain | Action::Confirm => Vec::new(),
         Action::Export => {
             if state.screen != Screen::Basket {
                 return Vec::new();
@@ -551,6 +555,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
                 Some(b) if !b.marked.is_empty() => {
                     state.export_confirm = Some(ExportConfirm {
                         format: Format::Csv,
+                        again: false,
                     })
                 }
                 Some(_) => {
@@ -717,19 +722,21 @@ fn on_confirm_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     let Some(confirm) = state.export_confirm.as_mut() else {
         return Vec::new();
     };
-    match key.code {
-        KeyCode::Esc => {
+    match state.keymap.own_action(Context::Export, &key) {
+        Some(Action::Back) => {
             state.export_confirm = None;
             state.status = Some("export cancelled; nothing written".into());
         }
-        KeyCode::Tab => confirm.format = next_format(confirm.format),
-        KeyCode::Enter => {
-            let format = confirm.format;
+        Some(Action::NextFormat) => confirm.format = next_format(confirm.format),
+        Some(Action::ToggleAgain) => confirm.again = !confirm.again,
+        Some(Action::Confirm) => {
+            let ExportConfirm { format, again } = *confirm;
             state.export_confirm = None;
             state.status = Some(format!("exporting as {}…", format.as_str()));
             return vec![Effect::Export {
                 format,
                 dir: state.export_dir.clone(),
+                again,
             }];
         }
         _ => {}

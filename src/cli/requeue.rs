@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::Subcommand;
 
 use crate::ingest::timestamp::format_rfc3339;
@@ -13,7 +14,7 @@ use crate::sanitize::for_terminal;
 use crate::store::Store;
 use crate::triage::basket::{self, Judged};
 use crate::triage::requeue::{Filter, Verdict};
-use crate::triage::requeue_export::Format;
+use crate::triage::requeue_export::{Existing, Format, write_file};
 
 use super::open_store;
 use super::resolve::{now, parse_reason};
@@ -467,7 +468,8 @@ fn export(
                     stdout.flush()?;
                     Ok(())
                 }
-                Some(path) => write_whole(Path::new(path), bytes, format == Format::Postfix),
+                Some(path) => write_file(format, Path::new(path), bytes, Existing::Replace)
+                    .with_context(|| format!("cannot write {}", clean(path))),
             }
         },
     )?;
@@ -508,29 +510,4 @@ fn export(
     }
     eprintln!("sendlog: {msg}");
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes `bytes` to `path` through a temporary file beside it, so the file is either
-/// the whole batch or untouched.
-fn write_whole(path: &Path, bytes: &[u8], executable: bool) -> anyhow::Result<()> {
-    use anyhow::Context;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    #[cfg(unix)]
-    if executable {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o755))?;
-    }
-    #[cfg(not(unix))]
-    let _ = executable;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }

@@ -141,6 +141,10 @@ pub struct Basket {
     pub marked_tally: Tally,
     pub unmarked_tally: Tally,
     pub batches: Vec<Batch>,
+    /// The resolutions the verdicts were judged against: with them, a confirm step can
+    /// judge the already exported deliveries again (`judge(.., again = true)`) in memory.
+    #[serde(skip)]
+    pub resolutions: Vec<Resolution>,
 }
 
 pub fn basket(store: &Store, again: bool) -> Result<Basket> {
@@ -160,6 +164,7 @@ pub fn basket(store: &Store, again: bool) -> Result<Basket> {
         marked_tally,
         unmarked_tally,
         batches: store.batches()?,
+        resolutions: store.resolutions()?,
     })
 }
 

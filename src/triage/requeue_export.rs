@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -168,6 +169,48 @@ impl ExportRecord {
             self.resolved_at.clone(),
         ]
     }
+}
+
+/// Whether an export may replace a file already at its path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// The path was named by the user (`--out`): like the shell's `>`, it is replaced.
+    Replace,
+    /// The path was chosen for the user: a file already there is theirs, and the write
+    /// fails with `AlreadyExists`.
+    Keep,
+}
+
+/// Puts a rendered batch at `path`, whole or not at all: it is written to a temporary file
+/// beside `path` and renamed into place. The file gets the mode any new file gets (0666,
+/// or 0777 for the Postfix script, less the umask), not the temporary file's private 0600:
+/// a batch is a normal file its user hands on to other tools and people.
+pub fn write_file(format: Format, path: &Path, bytes: &[u8], existing: Existing) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if format == Format::Postfix {
+            0o777
+        } else {
+            0o666
+        };
+        builder.permissions(std::fs::Permissions::from_mode(mode));
+    }
+    #[cfg(not(unix))]
+    let _ = format;
+    let mut tmp = builder.tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    let persisted = match existing {
+        Existing::Replace => tmp.persist(path).map(drop),
+        Existing::Keep => tmp.persist_noclobber(path).map(drop),
+    };
+    persisted.map_err(|e| e.error)
 }
 
 /// Writes a batch. `created_at` goes into the scripts' headers.
@@ -498,5 +541,59 @@ mod tests {
             ..record("EX01", "1", "a@contoso.example", "contoso.example")
         };
         assert!(!text(Format::Exchange, &[hostile]).contains("Remove-Item"));
+    }
+
+    /// The mode a file created the ordinary way gets in `dir` under this process's umask.
+    #[cfg(unix)]
+    fn ordinary_mode(dir: &Path, executable: bool) -> u32 {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let probe = dir.join("probe");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(if executable { 0o777 } else { 0o666 })
+            .open(&probe)
+            .unwrap();
+        let mode = std::fs::metadata(&probe).unwrap().permissions().mode() & 0o777;
+        std::fs::remove_file(probe).unwrap();
+        mode
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_written_batch_has_an_ordinary_files_mode_not_a_temp_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        for (format, existing) in [
+            (Format::Csv, Existing::Keep),
+            (Format::Jsonl, Existing::Replace),
+            (Format::Exchange, Existing::Keep),
+        ] {
+            let path = dir.path().join(format!("b.{}", format.extension()));
+            write_file(format, &path, b"x\n", existing).unwrap();
+            assert_eq!(mode(&path), ordinary_mode(dir.path(), false), "{format:?}");
+        }
+        let script = dir.path().join("requeue.sh");
+        write_file(Format::Postfix, &script, b"#!/bin/sh\n", Existing::Keep).unwrap();
+        assert_eq!(mode(&script), ordinary_mode(dir.path(), true));
+        assert_eq!(mode(&script) & 0o100, 0o100, "the script runs");
+    }
+
+    #[test]
+    fn a_batch_file_is_whole_and_kept_files_are_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sendlog-batch-1.csv");
+        std::fs::write(&path, "mine\n").unwrap();
+        let err = write_file(Format::Csv, &path, b"new\n", Existing::Keep).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine\n");
+        write_file(Format::Csv, &path, b"new\n", Existing::Replace).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+        // No temporary file is left behind either way.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let missing = dir.path().join("no/such/dir/x.csv");
+        assert!(write_file(Format::Csv, &missing, b"x", Existing::Replace).is_err());
+        assert!(!missing.exists());
     }
 }

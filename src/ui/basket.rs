@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::app::state::{AppState, export_counts, export_file_name};
+use crate::app::{Action, Context};
 use crate::sanitize::for_terminal;
 use crate::triage::basket::Judged;
 use crate::triage::requeue::Verdict;
@@ -145,7 +146,7 @@ fn render_confirm(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
     let (Some(b), Some(confirm)) = (&state.basket, &state.export_confirm) else {
         return;
     };
-    let n = export_counts(b, confirm.format);
+    let n = export_counts(b, confirm.format, confirm.again);
     let formats: Vec<Span> = Format::NAMES
         .iter()
         .flat_map(|name| {
@@ -182,8 +183,28 @@ fn render_confirm(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
         Line::raw(""),
         count("To export", n.to_export),
         count("Excluded", n.excluded),
-        count("Already exported", n.already_exported),
     ];
+    let again_key = state
+        .keymap
+        .first_key(Context::Export, Action::ToggleAgain)
+        .unwrap_or("");
+    // Whether already exported deliveries go out again is a choice, so it reads as one.
+    lines.push(if confirm.again {
+        Line::from(vec![
+            Span::styled(format!("  {:<22}", "Already exported"), theme.heading()),
+            Span::styled(
+                format!("{} exported again", thousands(n.exported_again)),
+                theme.hit(),
+            ),
+            Span::styled(format!("  ({again_key}: leave out)"), theme.muted()),
+        ])
+    } else {
+        Line::from(vec![
+            Span::styled(format!("  {:<22}", "Already exported"), theme.heading()),
+            Span::raw(format!("{} left out", thousands(n.already_exported))),
+            Span::styled(format!("  ({again_key}: export again)"), theme.muted()),
+        ])
+    });
     if n.not_in_format > 0 {
         lines.push(count(
             &format!("Not in {} format", confirm.format.as_str()),
@@ -203,7 +224,7 @@ fn render_confirm(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "  tab format · enter export · esc cancel",
+        format!("  {}", state.keymap.own_hint_line(Context::Export)),
         theme.muted(),
     ));
     let width = area.width.saturating_sub(4).min(76);

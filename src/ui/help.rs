@@ -1,60 +1,73 @@
-//! `?`: every binding of the keymap, grouped by where it applies.
+//! `?`: every binding of the keymap, grouped by where it applies, scrollable when the
+//! terminal is too short for all of it.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use crate::app::keymap::Context;
+use crate::app::help::{self, HelpRow};
+use crate::app::keymap::{Action, Context};
 use crate::app::state::AppState;
 
 use super::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
-    let mut lines: Vec<Line> = Vec::new();
-    // The screen's own keys first: on a short terminal they are the ones that must show.
-    let here = state.screen.context();
-    let mut order = vec![here, Context::Global];
-    for c in [
-        Context::Triage,
-        Context::Deliveries,
-        Context::Delivery,
-        Context::Causes,
-        Context::Basket,
-    ] {
-        if !order.contains(&c) {
-            order.push(c);
-        }
-    }
-    for context in order {
-        let bindings: Vec<_> = state
+    let rows = help::rows(state);
+    let (width, height) = help::popup_size((area.width, area.height), rows.len());
+    let visible = help::visible_rows((area.width, area.height), rows.len());
+    let scroll = state.help_scroll.min(rows.len().saturating_sub(visible));
+    let lines: Vec<Line> = rows
+        .iter()
+        .map(|r| match r {
+            HelpRow::Heading(title) => Line::styled(*title, theme.heading()),
+            HelpRow::Binding { keys, desc } => Line::from(vec![
+                Span::styled(format!("  {keys:<26}"), theme.title()),
+                Span::raw(desc.clone()),
+            ]),
+        })
+        .collect();
+    let key = |action| {
+        state
             .keymap
-            .bindings
-            .iter()
-            .filter(|b| b.context == context)
-            .collect();
-        if bindings.is_empty() {
-            continue;
-        }
-        lines.push(Line::styled(context.title(), theme.heading()));
-        for b in bindings {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<26}", b.keys.join(", ")), theme.title()),
-                Span::raw(b.desc.clone()),
-            ]));
-        }
+            .first_key(Context::Global, action)
+            .unwrap_or("")
+    };
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border(true))
+        .title(format!(
+            " Keys ({} or {} to close) ",
+            key(Action::Help),
+            key(Action::Back)
+        ));
+    if rows.len() > visible {
+        let last = scroll + visible;
+        let more = if last < rows.len() {
+            "↓ more"
+        } else {
+            "↑ more"
+        };
+        block = block.title_bottom(
+            Line::styled(
+                format!(
+                    " {more} · {}–{last} of {} · {}/{} scroll ",
+                    scroll + 1,
+                    rows.len(),
+                    key(Action::Down),
+                    key(Action::Up)
+                ),
+                theme.title(),
+            )
+            .right_aligned(),
+        );
     }
-    let width = area.width.saturating_sub(4).min(100);
-    let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.border(true))
-                .title(" Keys (? or esc to close) "),
-        ),
+        Paragraph::new(lines)
+            .scroll((scroll.min(u16::MAX as usize) as u16, 0))
+            .block(block),
         popup,
     );
 }

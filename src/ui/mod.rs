@@ -17,10 +17,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::app::Action;
 use crate::app::state::{AppState, Screen};
 use crate::sanitize::for_terminal;
 
-use text::thousands;
+use text::{fit, thousands, wrap};
 use theme::Theme;
 
 pub fn render(frame: &mut Frame, state: &AppState) {
@@ -28,7 +29,7 @@ pub fn render(frame: &mut Frame, state: &AppState) {
     let [header, body, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Fill(1),
-        Constraint::Length(1),
+        Constraint::Length(status_height(state, frame.area().width)),
     ])
     .areas(frame.area());
     render_header(frame, header, state, theme);
@@ -113,13 +114,135 @@ fn render_note_input(frame: &mut Frame, area: Rect, state: &AppState, theme: The
     );
 }
 
+/// Key hints kept beside a message: a message that would crowd them out gets a line of
+/// its own.
+const HINTS_BESIDE_MESSAGE: usize = 3;
+
+/// Lines a message may take above the hints: enough for an export's summary with its
+/// file's path at 80 columns, while the screen keeps nearly all its rows.
+const MESSAGE_LINES: usize = 2;
+
+/// The status bar's height: the hints' line, and above it the message's own lines when it
+/// does not fit beside the first hints.
+fn status_height(state: &AppState, width: u16) -> u16 {
+    match message_lines(state, width as usize) {
+        Some(lines) => 1 + lines.len() as u16,
+        None => 1,
+    }
+}
+
+/// The message wrapped on lines of its own (at most `MESSAGE_LINES`, the last cut with
+/// `…`), or `None` when it fits beside the first hints (or there is none).
+fn message_lines(state: &AppState, width: usize) -> Option<Vec<String>> {
+    let message = status_message(state)?;
+    let hints = hints(state);
+    let kept = hints.len().min(HINTS_BESIDE_MESSAGE);
+    let needed = Span::raw(marks_text(state)).width()
+        + Span::raw(format!(" {message} ")).width()
+        + Span::raw(hint_line(&hints[..kept], usize::MAX)).width();
+    if needed <= width {
+        return None;
+    }
+    // One cell of margin on the left, as the bar's other text has.
+    let room = width.saturating_sub(1);
+    let mut lines = wrap(&message, room);
+    if lines.len() > MESSAGE_LINES {
+        let rest = lines.split_off(MESSAGE_LINES - 1).join(" ");
+        lines.push(fit(&rest, room));
+    }
+    Some(lines)
+}
+
+/// The note or error to show, sanitised; none while help, a filter, a note or the export
+/// prompt owns the bar (help covers all but its last line).
+fn status_message(state: &AppState) -> Option<String> {
+    if state.help
+        || state.note_input.is_some()
+        || state.export_confirm.is_some()
+        || state.filter.is_some()
+    {
+        return None;
+    }
+    state
+        .status
+        .as_deref()
+        .map(|s| for_terminal(s).into_owned())
+}
+
+fn marks_text(state: &AppState) -> String {
+    if state.marks.is_empty() {
+        String::new()
+    } else {
+        format!(" ● {} marked ", thousands(state.marks.len() as u64))
+    }
+}
+
+fn hints(state: &AppState) -> Vec<(Action, String)> {
+    let context = if state.help {
+        crate::app::Context::Global
+    } else {
+        state.screen.context()
+    };
+    state
+        .keymap
+        .hints(context)
+        .map(|b| {
+            let text = format!(
+                "{} {}",
+                b.keys.first().map(String::as_str).unwrap_or(""),
+                b.hint.as_deref().unwrap_or("")
+            );
+            (b.action, text)
+        })
+        .collect()
+}
+
+/// As many whole hints as fit in `room` cells (a hint cut in half reads as a wrong key).
+/// When some must go, the help hint stays: help lists the ones left out.
+fn hint_line(hints: &[(Action, String)], room: usize) -> String {
+    let join = |picked: &[&str]| -> String {
+        picked
+            .iter()
+            .map(|h| format!(" {h}"))
+            .collect::<Vec<_>>()
+            .join(" ·")
+    };
+    let all: Vec<&str> = hints.iter().map(|(_, h)| h.as_str()).collect();
+    if Span::raw(join(&all)).width() <= room {
+        return join(&all);
+    }
+    let help = hints
+        .iter()
+        .find(|(a, _)| *a == Action::Help)
+        .map(|(_, h)| h.as_str());
+    let mut picked: Vec<&str> = Vec::new();
+    for (action, h) in hints {
+        if *action == Action::Help {
+            continue;
+        }
+        let mut next = picked.clone();
+        next.push(h);
+        next.extend(help);
+        if Span::raw(join(&next)).width() > room {
+            break;
+        }
+        picked.push(h);
+    }
+    picked.extend(help);
+    let line = join(&picked);
+    if Span::raw(line.as_str()).width() <= room {
+        line
+    } else {
+        String::new()
+    }
+}
+
 fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
+    let width = area.width as usize;
     let mut spans: Vec<Span> = Vec::new();
-    if !state.marks.is_empty() {
-        spans.push(Span::styled(
-            format!(" ● {} marked ", thousands(state.marks.len() as u64)),
-            theme.title(),
-        ));
+    let marks = marks_text(state);
+    if !marks.is_empty() {
+        spans.push(Span::styled(marks, theme.title()));
     }
     if state.note_input.is_some() {
         spans.push(Span::raw(" type a note · enter record · esc cancel"));
@@ -130,13 +253,17 @@ fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
         return;
     }
     if state.export_confirm.is_some() {
-        spans.push(Span::raw(" tab format · enter export · esc cancel"));
+        spans.push(Span::raw(format!(
+            " {}",
+            state.keymap.own_hint_line(crate::app::Context::Export)
+        )));
         frame.render_widget(
             Paragraph::new(Line::from(spans)).style(theme.status()),
             area,
         );
         return;
     }
+    let mut lines = Vec::new();
     if let Some(f) = &state.filter {
         spans.push(Span::styled(
             format!(" /{}", for_terminal(&f.query)),
@@ -147,31 +274,18 @@ fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
         } else {
             spans.push(Span::raw(" "));
         }
-    } else if let Some(s) = &state.status {
-        spans.push(Span::styled(
-            format!(" {} ", for_terminal(s)),
-            theme.error(),
-        ));
+    } else if let Some(own) = message_lines(state, width) {
+        for l in own {
+            lines.push(Line::from(Span::styled(format!(" {l}"), theme.error())));
+        }
+    } else if let Some(message) = status_message(state) {
+        spans.push(Span::styled(format!(" {message} "), theme.error()));
     }
-    let context = if state.help {
-        crate::app::Context::Global
-    } else {
-        state.screen.context()
-    };
-    let hints: Vec<String> = state
-        .keymap
-        .hints(context)
-        .map(|b| {
-            format!(
-                "{} {}",
-                b.keys.first().map(String::as_str).unwrap_or(""),
-                b.hint.as_deref().unwrap_or("")
-            )
-        })
-        .collect();
-    spans.push(Span::raw(format!(" {}", hints.join(" · "))));
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)).style(theme.status()),
-        area,
-    );
+    let used = Line::from(spans.clone()).width();
+    spans.push(Span::raw(hint_line(
+        &hints(state),
+        width.saturating_sub(used),
+    )));
+    lines.push(Line::from(spans));
+    frame.render_widget(Paragraph::new(lines).style(theme.status()), area);
 }

@@ -29,6 +29,62 @@ pub fn highlighted(text: &str, hits: &[usize], base: Style, hit: Style) -> Line<
     Line::from(spans)
 }
 
+/// `text` cut to `width` terminal cells, with `…` where it was cut.
+pub fn fit(text: &str, width: usize) -> String {
+    if Span::raw(text).width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        let w = Span::raw(&*c.encode_utf8(&mut buf)).width();
+        // One cell stays free for the ellipsis.
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// `text` on lines of at most `width` cells, broken between words; a word longer than a
+/// line (a path, an address) is broken inside.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let cells = |s: &str| Span::raw(s).width();
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let sep = usize::from(!line.is_empty());
+        if cells(&line) + sep + cells(word) <= width {
+            if sep == 1 {
+                line.push(' ');
+            }
+            line.push_str(word);
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        let mut buf = [0u8; 4];
+        for c in word.chars() {
+            let w = cells(c.encode_utf8(&mut buf));
+            if !line.is_empty() && cells(&line) + w > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            line.push(c);
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();
@@ -93,6 +149,18 @@ mod tests {
     fn helpers() {
         assert_eq!(thousands(1_000_000), "1,000,000");
         assert_eq!(thousands(999), "999");
+        assert_eq!(fit("short", 5), "short");
+        assert_eq!(fit("longer text", 5), "long…");
+        assert_eq!(fit("日本語です", 5), "日本…");
+        assert_eq!(
+            wrap("batch 1: to /a/b/c.csv", 10),
+            ["batch 1:", "to", "/a/b/c.csv"]
+        );
+        assert_eq!(
+            wrap("x /a/very/long/path", 8),
+            ["x", "/a/very/", "long/pat", "h"]
+        );
+        assert_eq!(wrap("", 8), [""]);
         assert_eq!(percent(1, 3), "33.3%");
         assert_eq!(sparkline(&[0, 1, 2, 4], 4), " ▃▅█");
         assert_eq!(sparkline(&[1, 1, 0, 0], 2), "█ ");
