@@ -18,4 +18,5 @@ pub mod store;
 pub mod triage;
 pub mod tui;
 pub mod ui;
+pub mod wording;
 pub mod worker;

@@ -1,6 +1,7 @@
 //! The worker thread owns the store's connection and carries out `Effect`s off the UI
 //! thread: the import, counts, pages, a delivery's attempts. Replies come back as `Msg`s.
 
+use crate::wording::plural;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -199,12 +200,18 @@ fn run(
         Effect::Mark { ids } => marks_after(
             store,
             |s| s.mark(&ids, now()),
-            |n| (n != 1 || ids.len() != 1).then(|| format!("marked {n} deliveries")),
+            |n| {
+                (n != 1 || ids.len() != 1)
+                    .then(|| format!("marked {}", plural(n as u64, "delivery", "deliveries")))
+            },
         ),
         Effect::Unmark { ids } => marks_after(
             store,
             |s| s.unmark(&ids),
-            |n| (n != 1 || ids.len() != 1).then(|| format!("unmarked {n} deliveries")),
+            |n| {
+                (n != 1 || ids.len() != 1)
+                    .then(|| format!("unmarked {}", plural(n as u64, "delivery", "deliveries")))
+            },
         ),
         Effect::MarkRange {
             filter,
@@ -221,7 +228,8 @@ fn run(
                 |s| s.mark(&ids, now()),
                 |added| {
                     Some(format!(
-                        "marked {added} more of the {n} deliveries in the range"
+                        "marked {added} more of the {} in the range",
+                        plural(n as u64, "delivery", "deliveries")
                     ))
                 },
             )
@@ -286,7 +294,12 @@ fn run(
             marks_after(
                 store,
                 |s| s.unmark(&ids),
-                |n| Some(format!("unmarked {n} deliveries in view")),
+                |n| {
+                    Some(format!(
+                        "unmarked {} in view",
+                        plural(n as u64, "delivery", "deliveries")
+                    ))
+                },
             )
         }
         Effect::LoadCauseList => match basket::list_causes(store) {

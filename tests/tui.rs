@@ -934,7 +934,7 @@ fn end_to_end_in_tmux() {
 
     // The import runs, then the triage screen with the expiries first, and the causes
     // behind them as counted in the store.
-    t.wait_for(&["imported 2 file(s)"]);
+    t.wait_for(&["imported 2 files"]);
     let causes = Store::open(db.to_str().unwrap())
         .unwrap()
         .causes_of("4.4.7")

@@ -958,7 +958,7 @@ fn resolve_mark_and_export_in_tmux() {
         .unwrap();
     assert!(status.success());
     let t = Tmux { name };
-    t.wait_for(&["imported 2 file(s)", "▶ 4.4.7 Delivery time expired"]);
+    t.wait_for(&["imported 2 files", "▶ 4.4.7 Delivery time expired"]);
 
     // Causes, then resolve the biggest with a note (letters that are keys elsewhere).
     t.keys(&["c"]);

@@ -1,5 +1,6 @@
 //! `update`: the one place state changes. Pure: it returns effects as data.
 
+use crate::wording::plural;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::classify::EnhancedCode;
@@ -217,8 +218,10 @@ fn import_summary(reports: &[FileReport]) -> String {
     let deliveries: u64 = reports.iter().map(|r| r.deliveries).sum();
     let skipped: u64 = reports.iter().map(|r| r.skipped).sum();
     let mut s = format!(
-        "imported {} file(s): {lines} lines, {deliveries} deliveries, {skipped} skipped",
-        reports.len() - failed.len()
+        "imported {}: {}, {}, {skipped} skipped",
+        plural((reports.len() - failed.len()) as u64, "file", "files"),
+        plural(lines, "line", "lines"),
+        plural(deliveries, "delivery", "deliveries"),
     );
     if let Some(first) = failed.first() {
         s.push_str(&format!(
@@ -256,8 +259,10 @@ fn exported_summary(o: &crate::triage::basket::ExportOutcome, file: Option<&str>
     let t = &o.tally;
     let mut s = match (&o.batch, file) {
         (Some(b), Some(f)) => format!(
-            "batch {}: {} deliveries exported as {} to {f}",
-            b.id, b.items, b.format
+            "batch {}: {} exported as {} to {f}",
+            b.id,
+            plural(b.items, "delivery", "deliveries"),
+            b.format
         ),
         _ => {
             let marked = t.eligible + t.excluded_total();

@@ -1,7 +1,7 @@
 //! `sendlog explain CODE`: the explanation panel as text, then the user's own evidence
 //! from the store.
 
-use super::plural;
+use crate::wording::plural;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;

@@ -203,11 +203,6 @@ pub fn usage_error_line(e: &clap::Error) -> String {
     }
 }
 
-/// "1 delivery", "2 deliveries".
-pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

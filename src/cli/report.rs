@@ -1,4 +1,4 @@
-use super::plural;
+use crate::wording::plural;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::process::ExitCode;

@@ -2,6 +2,7 @@
 //! the rest stay out), the unmarked failures counted, the batches so far, and the export
 //! confirm step.
 
+use crate::wording::plural;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -64,11 +65,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     )));
     if let Some(last) = b.batches.last() {
         summary.push(Line::from(format!(
-            "{} batch(es) so far; the last: #{} at {}, {} deliveries as {} to {}",
-            b.batches.len(),
+            "{} so far; the last: #{} at {}, {} as {} to {}",
+            plural(b.batches.len() as u64, "batch", "batches"),
             last.id,
             time(Some(last.created_at), false),
-            last.items,
+            plural(last.items, "delivery", "deliveries"),
             for_terminal(&last.format),
             for_terminal(&last.destination)
         )));

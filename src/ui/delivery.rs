@@ -1,5 +1,6 @@
 //! Delivery: the outcome, its cause, the message's facts and the attempt timeline.
 
+use crate::wording::plural;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -132,8 +133,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         format!(
-            "Timeline ({} log lines)",
-            d.attempts.iter().map(|a| a.repeats).sum::<u32>()
+            "Timeline ({})",
+            plural(
+                d.attempts.iter().map(|a| u64::from(a.repeats)).sum(),
+                "log line",
+                "log lines"
+            )
         ),
         theme.heading(),
     ));

@@ -1,5 +1,6 @@
 //! Import progress: one gauge per file, lines read and lines per second.
 
+use crate::wording::plural;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -19,7 +20,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         .borders(Borders::ALL)
         .border_style(theme.border(true))
         .title(Line::styled(
-            format!(" Importing {} file(s) ", view.files.len()),
+            format!(
+                " Importing {} ",
+                plural(view.files.len() as u64, "file", "files")
+            ),
             theme.title(),
         ));
     let inner = block.inner(area);
