@@ -156,7 +156,10 @@ pub struct FileReport {
     pub state: SourceState,
     pub lines_read: u64,
     pub events: u64,
+    /// Delivery rows written, new or updated.
     pub deliveries: u64,
+    /// Of those, deliveries already in the store that this input changed.
+    pub deliveries_updated: u64,
     pub skipped: u64,
     pub skipped_sample: Vec<(u64, String)>,
     /// Lines that repeated an earlier line exactly and were not counted again.
@@ -176,6 +179,7 @@ impl FileReport {
             lines_read: 0,
             events: 0,
             deliveries: 0,
+            deliveries_updated: 0,
             skipped: 0,
             skipped_sample: Vec::new(),
             duplicates: 0,
@@ -624,6 +628,7 @@ fn import_one(
     })?;
     assembler.checkpoint(&mut writer)?;
     let deliveries = writer.deliveries_written;
+    let deliveries_updated = writer.deliveries_updated;
     drop(writer);
     if bulk {
         recreate_indexes(&tx).map_err(|e| sql_error(&path, e))?;
@@ -712,6 +717,7 @@ fn import_one(
         lines_read: n_lines,
         events: n_events,
         deliveries,
+        deliveries_updated,
         skipped: n_skipped,
         skipped_sample: sample,
         duplicates: n_duplicates,

@@ -221,6 +221,7 @@ pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, 
     }
     assembler.checkpoint(&mut writer)?;
     let deliveries = writer.deliveries_written;
+    let deliveries_updated = writer.deliveries_updated;
     drop(writer);
     tx.commit().map_err(|e| sql_error(&path, e))?;
     Ok(FileReport {
@@ -234,6 +235,7 @@ pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, 
         lines_read: counts.messages,
         events: counts.events,
         deliveries,
+        deliveries_updated,
         skipped: counts.skipped,
         skipped_sample: counts.sample,
         duplicates: 0,

@@ -56,7 +56,12 @@ fn spawn_input(tx: Sender<Msg>, stop: Arc<AtomicBool>) -> std::io::Result<()> {
 }
 
 /// Opens the TUI over `store`, importing `files` first (in the worker, with progress).
-pub fn run(store: Store, files: Vec<String>, options: ImportOptions) -> anyhow::Result<()> {
+pub fn run(
+    store: Store,
+    files: Vec<String>,
+    options: ImportOptions,
+    queue_lifetime: Option<i64>,
+) -> anyhow::Result<()> {
     let keymap = Keymap::embedded().map_err(anyhow::Error::msg)?;
     // Load the explanation panels (and the user's overrides) now, not on the first frame.
     let problems = crate::knowledge::load_problems();
@@ -78,6 +83,7 @@ pub fn run(store: Store, files: Vec<String>, options: ImportOptions) -> anyhow::
     let size = terminal.size().context("reading the terminal size")?;
     let mut state = AppState::new(keymap, no_color, (size.width, size.height));
     state.status = status;
+    state.queue_lifetime = queue_lifetime;
     state.export_dir = export_dir;
     let mut session = Session::new(terminal, state, rx, worker);
     let result = session.run(files);

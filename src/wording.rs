@@ -5,14 +5,60 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// What an import did to the store's deliveries: "35 deliveries", or, when some were
+/// already stored (a message continued, a bounce joined its logged delivery),
+/// "1 new delivery, 2 updated".
+pub fn deliveries_written(written: u64, updated: u64) -> String {
+    if updated == 0 {
+        return plural(written, "delivery", "deliveries");
+    }
+    format!(
+        "{}, {updated} updated",
+        plural(written - updated, "new delivery", "new deliveries")
+    )
+}
+
+/// A span of time to the hour ("2d2h", "5h10m", "40m"); a negative one reads "overdue …".
+pub fn time_span(secs: i64) -> String {
+    let s = secs.abs();
+    let text = if s >= 86_400 {
+        format!("{}d{}h", s / 86_400, (s % 86_400) / 3600)
+    } else if s >= 3600 {
+        format!("{}h{}m", s / 3600, (s % 3600) / 60)
+    } else {
+        format!("{}m", s / 60)
+    };
+    if secs < 0 {
+        format!("overdue {text}")
+    } else {
+        text
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::plural;
+    use super::{deliveries_written, plural, time_span};
 
     #[test]
     fn one_is_singular_and_everything_else_plural() {
         assert_eq!(plural(1, "line", "lines"), "1 line");
         assert_eq!(plural(0, "line", "lines"), "0 lines");
         assert_eq!(plural(2, "delivery", "deliveries"), "2 deliveries");
+    }
+
+    #[test]
+    fn updated_deliveries_are_told_apart_from_new_ones() {
+        assert_eq!(deliveries_written(35, 0), "35 deliveries");
+        assert_eq!(deliveries_written(1, 0), "1 delivery");
+        assert_eq!(deliveries_written(3, 2), "1 new delivery, 2 updated");
+        assert_eq!(deliveries_written(2, 2), "0 new deliveries, 2 updated");
+    }
+
+    #[test]
+    fn spans_read_to_the_hour_or_minute() {
+        assert_eq!(time_span(2 * 86_400 + 2 * 3600 + 59), "2d2h");
+        assert_eq!(time_span(5 * 3600 + 10 * 60), "5h10m");
+        assert_eq!(time_span(40 * 60 + 5), "40m");
+        assert_eq!(time_span(-3600), "overdue 1h0m");
     }
 }

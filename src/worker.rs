@@ -88,6 +88,7 @@ fn supersedes(new: &Effect, old: &Effect) -> bool {
             | (Effect::LoadSparklines { .. }, Effect::LoadSparklines { .. })
             | (Effect::LoadOverview, Effect::LoadOverview)
             | (Effect::LoadSentCount, Effect::LoadSentCount)
+            | (Effect::LoadAtRisk { .. }, Effect::LoadAtRisk { .. })
             | (Effect::LoadMarks, Effect::LoadMarks)
             | (Effect::LoadCauseList, Effect::LoadCauseList)
             | (Effect::LoadBasket, Effect::LoadBasket)
@@ -161,6 +162,12 @@ fn run(
             Ok(n) => Msg::SentCount(n),
             Err(e) => err(e),
         },
+        Effect::LoadAtRisk { queue_lifetime } => {
+            match store.at_risk(queue_lifetime, crate::triage::AT_RISK_FRACTION) {
+                Ok(a) => Msg::AtRisk(a),
+                Err(e) => err(e),
+            }
+        }
         Effect::LoadSparklines { buckets } => match store.sparklines(buckets) {
             Ok(s) => Msg::Sparklines(s),
             Err(e) => err(e),

@@ -75,7 +75,9 @@ fn an_ndr_joins_the_logged_delivery_instead_of_adding_one() {
     assert_eq!(deliveries(&db).len(), 1);
     let (code, out, err) = sendlog(&db, &["import", ndr.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains(": eml: 1 messages read"), "{out}");
+    assert!(out.contains(": eml: 1 message read"), "{out}");
+    // The summary says the delivery was already there.
+    assert!(out.contains(", 0 new deliveries, 1 updated,"), "{out}");
     let rows = deliveries(&db);
     assert_eq!(
         rows.len(),
@@ -178,11 +180,11 @@ fn bad_inputs_are_named_one_per_file_and_the_rest_still_import() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(err.contains("missing.eml"), "{err}");
     assert!(
-        out.contains("hello.eml: eml: 1 messages read, 0 events, 0 deliveries, 1 skipped"),
+        out.contains("hello.eml: eml: 1 message read, 0 events, 0 deliveries, 1 skipped"),
         "{out}"
     );
     assert!(
-        out.contains("cut.mbox: eml: 2 messages read, 1 events, 1 deliveries, 1 skipped"),
+        out.contains("cut.mbox: eml: 2 messages read, 1 event, 1 delivery, 1 skipped"),
         "{out}"
     );
     assert_eq!(deliveries(&db).len(), 1);

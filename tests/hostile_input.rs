@@ -116,7 +116,7 @@ fn bad_inputs_get_one_clear_line_or_counted_skips() {
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("a-folder: eml: 1 messages read, 0 events, 0 deliveries, 1 skipped"),
+        stdout.contains("a-folder: eml: 1 message read, 0 events, 0 deliveries, 1 skipped"),
         "{stdout}"
     );
     assert!(

@@ -53,7 +53,7 @@ fn a_grown_log_imports_only_its_tail_and_ends_like_a_clean_import() {
     let growing = dir.path().join("mail.log");
     std::fs::write(&growing, lines[..cut].join("\n") + "\n").unwrap();
     let store = TempStore::new();
-    store.run_ok(&["import", growing.to_str().unwrap()]);
+    let first = store.run_ok(&["import", growing.to_str().unwrap()]);
     // The log grows (the same file, more lines appended).
     std::fs::write(&growing, full.as_bytes()).unwrap();
     let second = store.run_ok(&["import", growing.to_str().unwrap()]);
@@ -65,6 +65,20 @@ fn a_grown_log_imports_only_its_tail_and_ends_like_a_clean_import() {
         second.contains(&format!("{} lines read", lines.len() - cut)),
         "{second}"
     );
+    // What the summaries call new adds up to the store's deliveries; the messages the cut
+    // left queued come back as updated.
+    let new_in = |summary: &str| -> usize {
+        let words: Vec<&str> = summary.split(' ').collect();
+        let at = words
+            .iter()
+            .position(|w| w.starts_with("deliver"))
+            .expect(summary);
+        words[at - 1 - usize::from(words[at - 1] == "new")]
+            .parse()
+            .expect(summary)
+    };
+    assert!(second.contains(" updated,"), "{second}");
+    assert_eq!(new_in(&first) + new_in(&second), store.deliveries().len());
 
     let clean = TempStore::new();
     clean.run_ok(&["import", growing.to_str().unwrap()]);

@@ -17,7 +17,9 @@ use sendlog::ingest::Format;
 use sendlog::store::Store;
 use sendlog::store::browse::{Anchor, CodeCount, DeliveryFilter, DeliveryRow, Dimension, Overview};
 use sendlog::store::report::Totals;
+use sendlog::triage::AT_RISK_FRACTION;
 use sendlog::tui::Session;
+use sendlog::wording::time_span;
 use sendlog::worker::Worker;
 
 const FIXTURE: &str = "tests/fixtures/postfix/postfix_log_analysis__mail2.log";
@@ -489,6 +491,75 @@ fn snapshots_of_every_screen() {
         insta::assert_snapshot!(format!("triage_filter_{size}"), screen_text(&mut s));
         s.worker.shutdown(true);
     }
+}
+
+/// Mail still deferred past half its queue lifetime shows on Triage with its time left and
+/// cause, as `store.at_risk` (what `sendlog report` prints) computes them; a queue lifetime
+/// given by the user (`--queue-lifetime`) moves the line.
+#[test]
+fn mail_near_its_queue_lifetime_shows_on_triage_with_its_time_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = Store::open(path.to_str().unwrap()).unwrap();
+    let reports = import_files(
+        &mut store,
+        &["tests/fixtures/requeue/mail.log".to_string()],
+        &options(),
+        &mut |_: &Progress| {},
+    )
+    .unwrap();
+    assert!(reports[0].error.is_none());
+    let expected = store.at_risk(None, AT_RISK_FRACTION).unwrap();
+    assert!(
+        !expected.is_empty(),
+        "the fixture has deferred mail at risk"
+    );
+    drop(store);
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let store = Store::open(path.to_str().unwrap()).unwrap();
+        let mut s = session(store, w, h);
+        let text = screen_text(&mut s);
+        assert!(
+            text.contains(&format!("At risk of expiring: {} ", expected.len())),
+            "{text}"
+        );
+        for a in &expected {
+            let row = text
+                .lines()
+                .find(|l| l.contains(&a.recipient))
+                .unwrap_or_else(|| panic!("{} in {text}", a.recipient));
+            assert!(
+                row.contains(&format!("{} left", time_span(a.seconds_left))),
+                "{row}"
+            );
+            if w >= 120 {
+                assert!(
+                    row.contains(a.cause.as_deref().unwrap_or("unknown")),
+                    "{row}"
+                );
+            }
+        }
+        insta::assert_snapshot!(format!("triage_at_risk_{w}x{h}"), text);
+        s.worker.shutdown(true);
+    }
+
+    // A lifetime so long that nothing has reached half of it: no at-risk box.
+    let store = Store::open(path.to_str().unwrap()).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let worker = Worker::spawn(store, options(), tx).unwrap();
+    let mut st = state(120, 40);
+    st.queue_lifetime = Some(365 * 86_400);
+    let mut s = Session::new(
+        Terminal::new(TestBackend::new(120, 40)).unwrap(),
+        st,
+        rx,
+        worker,
+    );
+    s.start(vec![]);
+    assert!(s.settle(Duration::from_secs(10)));
+    let text = screen_text(&mut s);
+    assert!(!text.contains("At risk"), "{text}");
+    s.worker.shutdown(true);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use crate::import::{FileReport, Progress};
 use crate::store::browse::{
     Anchor, Breakdown, DeliveryDetail, DeliveryFilter, DeliveryRow, Dimension, Overview, Sparklines,
 };
-use crate::store::report::CauseCount;
+use crate::store::report::{AtRisk, CauseCount};
 use crate::triage::basket::{Basket, ExportOutcome, ResolveOutcome};
 use crate::triage::causes::{Cause, Widespread};
 use crate::triage::requeue_export::Format;
@@ -18,6 +18,7 @@ pub enum Msg {
     Key(KeyEvent),
     Resize(u16, u16),
     Overview(Overview),
+    AtRisk(Vec<AtRisk>),
     SentCount(u64),
     Sparklines(Sparklines),
     Breakdown {
@@ -68,6 +69,10 @@ pub enum Effect {
     Import(Vec<String>),
     LoadOverview,
     LoadSentCount,
+    /// Deferred deliveries near their queue lifetime (`None`: each format's default).
+    LoadAtRisk {
+        queue_lifetime: Option<i64>,
+    },
     LoadSparklines {
         buckets: usize,
     },

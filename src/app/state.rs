@@ -7,7 +7,7 @@ use crate::import::FileReport;
 use crate::store::browse::{
     Anchor, Breakdown, DeliveryDetail, DeliveryFilter, DeliveryRow, Dimension, Overview,
 };
-use crate::store::report::CauseCount;
+use crate::store::report::{AtRisk, CauseCount};
 use crate::triage::basket::Basket;
 use crate::triage::causes::{Cause, Widespread};
 use crate::triage::requeue::{Verdict, judge};
@@ -242,6 +242,10 @@ pub struct AppState {
     pub overview: Option<Overview>,
     /// Whether `overview.totals` includes the sent deliveries yet.
     pub sent_counted: bool,
+    /// Still deferred and past half their queue lifetime, soonest to expire first.
+    pub at_risk: Vec<AtRisk>,
+    /// The queue lifetime the user gave (`--queue-lifetime`); else each format's default.
+    pub queue_lifetime: Option<i64>,
     /// Per code (same order as `overview.codes`), when its failures happened.
     pub sparks: Vec<Option<Vec<u64>>>,
     pub pane: Pane,
@@ -294,6 +298,8 @@ impl AppState {
             import: None,
             overview: None,
             sent_counted: false,
+            at_risk: Vec::new(),
+            queue_lifetime: None,
             sparks: Vec::new(),
             pane: Pane::Codes,
             dim: Dimension::Domain,

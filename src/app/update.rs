@@ -1,6 +1,6 @@
 //! `update`: the one place state changes. Pure: it returns effects as data.
 
-use crate::wording::plural;
+use crate::wording::{deliveries_written, plural};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::classify::EnhancedCode;
@@ -78,8 +78,15 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 buckets: SPARK_BUCKETS,
             });
             effects.push(Effect::LoadSentCount);
+            effects.push(Effect::LoadAtRisk {
+                queue_lifetime: state.queue_lifetime,
+            });
             effects.push(Effect::LoadMarks);
             effects
+        }
+        Msg::AtRisk(at_risk) => {
+            state.at_risk = at_risk;
+            Vec::new()
         }
         Msg::SentCount(sent) => {
             if let Some(ov) = state.overview.as_mut()
@@ -216,12 +223,13 @@ fn import_summary(reports: &[FileReport]) -> String {
     let failed: Vec<&FileReport> = reports.iter().filter(|r| r.error.is_some()).collect();
     let lines: u64 = reports.iter().map(|r| r.lines_read).sum();
     let deliveries: u64 = reports.iter().map(|r| r.deliveries).sum();
+    let updated: u64 = reports.iter().map(|r| r.deliveries_updated).sum();
     let skipped: u64 = reports.iter().map(|r| r.skipped).sum();
     let mut s = format!(
         "imported {}: {}, {}, {skipped} skipped",
         plural((reports.len() - failed.len()) as u64, "file", "files"),
         plural(lines, "line", "lines"),
-        plural(deliveries, "delivery", "deliveries"),
+        deliveries_written(deliveries, updated),
     );
     if let Some(first) = failed.first() {
         s.push_str(&format!(

@@ -1,3 +1,4 @@
+use crate::wording::{deliveries_written, plural};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -54,10 +55,15 @@ pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Res
     let mut print = || -> std::io::Result<()> {
         for r in &reports {
             writeln!(out, "{}", summary_line(r))?;
-            for (line, text) in r.skipped_sample.iter().take(3) {
+            let unit = if r.format == Some(crate::ingest::Format::Eml) {
+                "message"
+            } else {
+                "line"
+            };
+            for (number, text) in r.skipped_sample.iter().take(3) {
                 writeln!(
                     out,
-                    "    skipped line {line}: {}",
+                    "    skipped {unit} {number}: {}",
                     for_terminal(&clip(text, 100))
                 )?;
             }
@@ -108,6 +114,11 @@ pub fn summary_line(r: &FileReport) -> String {
         }
         SourceState::Unchanged => " (already imported: nothing new)".to_string(),
     };
+    let (one, many) = if format == crate::ingest::Format::Eml {
+        ("message", "messages")
+    } else {
+        ("line", "lines")
+    };
     let skipped = if r.skipped > 0 {
         let first: Vec<String> = r
             .skipped_sample
@@ -115,8 +126,9 @@ pub fn summary_line(r: &FileReport) -> String {
             .take(5)
             .map(|(l, _)| l.to_string())
             .collect();
+        let at = if first.len() == 1 { one } else { many };
         format!(
-            ", {} skipped (first at lines {})",
+            ", {} skipped (first at {at} {})",
             r.skipped,
             first.join(", ")
         )
@@ -124,17 +136,18 @@ pub fn summary_line(r: &FileReport) -> String {
         ", 0 skipped".to_string()
     };
     let skipped = if r.duplicates > 0 {
-        format!("{skipped}, {} repeated lines counted once", r.duplicates)
+        format!(
+            "{skipped}, {} counted once",
+            plural(r.duplicates, "repeated line", "repeated lines")
+        )
     } else {
         skipped
     };
-    let unit = if format == crate::ingest::Format::Eml {
-        "messages"
-    } else {
-        "lines"
-    };
+    let read = plural(r.lines_read, one, many);
     format!(
-        "{name}: {format}{state}: {} {unit} read, {} events, {} deliveries{skipped}, {:.2}s",
-        r.lines_read, r.events, r.deliveries, r.seconds
+        "{name}: {format}{state}: {read} read, {}, {}{skipped}, {:.2}s",
+        plural(r.events, "event", "events"),
+        deliveries_written(r.deliveries, r.deliveries_updated),
+        r.seconds
     )
 }

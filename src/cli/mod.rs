@@ -181,7 +181,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 year: args.import.year,
                 host: args.import.host.clone(),
             };
-            crate::tui::run(store, args.files, options)?;
+            crate::tui::run(store, args.files, options, args.import.queue_lifetime)?;
             Ok(ExitCode::SUCCESS)
         }
     }

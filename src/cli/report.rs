@@ -1,4 +1,4 @@
-use crate::wording::plural;
+use crate::wording::{plural, time_span};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::process::ExitCode;
@@ -68,22 +68,6 @@ fn pct(n: u64, total: u64) -> String {
         "-".into()
     } else {
         format!("{:.1}%", n as f64 * 100.0 / total as f64)
-    }
-}
-
-fn duration(secs: i64) -> String {
-    let s = secs.abs();
-    let text = if s >= 86_400 {
-        format!("{}d{}h", s / 86_400, (s % 86_400) / 3600)
-    } else if s >= 3600 {
-        format!("{}h{}m", s / 3600, (s % 3600) / 60)
-    } else {
-        format!("{}m", s / 60)
-    };
-    if secs < 0 {
-        format!("overdue {text}")
-    } else {
-        text
     }
 }
 
@@ -235,7 +219,7 @@ pub fn render_text(r: &Report) -> String {
             o,
             "  {:<40} {:<14} {:<12} {}",
             clean(&a.recipient),
-            duration(a.seconds_left),
+            time_span(a.seconds_left),
             a.cause.as_deref().unwrap_or("unknown"),
             clean(&a.queue_id)
         );

@@ -373,6 +373,8 @@ impl Store {
                     out.push(a);
                 }
             }
+            // Soonest to expire first (lifetimes differ between formats).
+            out.sort_by_key(|a| a.seconds_left);
             Ok(out)
         };
         run().map_err(|e| self.err(e))

@@ -14,6 +14,9 @@ pub struct MessageWriter<'t> {
     tx: &'t Transaction<'t>,
     path: String,
     pub deliveries_written: u64,
+    /// Of those, rows that replaced a delivery already stored (a message continued from an
+    /// earlier import, or joined by a bounce email).
+    pub deliveries_updated: u64,
     // Prepared once: the statement cache would compare the SQL text on every row.
     insert_message: Statement<'t>,
     insert_delivery: Statement<'t>,
@@ -27,6 +30,7 @@ impl<'t> MessageWriter<'t> {
             tx,
             path: path.to_string(),
             deliveries_written: 0,
+            deliveries_updated: 0,
             insert_message: prepare(
                 "INSERT INTO messages (host, queue_id, first_seen, last_seen, message_id, sender, subject,
                  expired_at, closed, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -63,6 +67,7 @@ impl<'t> MessageWriter<'t> {
         rows: &[DeliveryRow],
     ) -> rusqlite::Result<()> {
         let tx = self.tx;
+        let stored_before = m.db_id.is_some();
         let id = match m.db_id {
             Some(id) => {
                 tx.prepare_cached(
@@ -131,8 +136,9 @@ impl<'t> MessageWriter<'t> {
                 d.expired.as_ref().map(|e| e.1.to_string()),
             ])?;
             let delivery_id = tx.last_insert_rowid();
+            self.deliveries_written += 1;
+            self.deliveries_updated += u64::from(stored_before);
             if row_says_its_only_attempt(d, r) {
-                self.deliveries_written += 1;
                 continue;
             }
             for (seq, a) in d.attempts.iter().enumerate() {
@@ -151,7 +157,6 @@ impl<'t> MessageWriter<'t> {
                     a.source.to_string()
                 ])?;
             }
-            self.deliveries_written += 1;
         }
         Ok(())
     }

@@ -4,12 +4,17 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{
+    Block, Borders, Cell, HighlightSpacing, Paragraph, Row, Table, TableState, Wrap,
+};
 
 use crate::app::explain::panel_for;
 use crate::app::state::{AppState, Pane};
 use crate::app::update::{breakdown_text, code_text};
 use crate::classify::EnhancedCode;
+
+use crate::sanitize::for_terminal;
+use crate::wording::time_span;
 
 use super::text::{highlighted, percent, sparkline, thousands};
 use super::theme::Theme;
@@ -34,6 +39,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         let [breakdown, explain] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).areas(bottom);
         (codes, breakdown, explain)
+    };
+    // At-risk mail shares the second level's column, when there is any and room for it.
+    let at_risk_height = (state.at_risk.len().min(AT_RISK_ROWS) + 2) as u16;
+    let breakdown_area = if !state.at_risk.is_empty() && breakdown_area.height >= at_risk_height + 5
+    {
+        let [breakdown, at_risk] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(at_risk_height)])
+                .areas(breakdown_area);
+        render_at_risk(frame, at_risk, state, theme);
+        breakdown
+    } else {
+        breakdown_area
     };
     render_codes(frame, codes_area, state, theme);
     render_breakdown(frame, breakdown_area, state, theme);
@@ -187,6 +204,59 @@ fn render_breakdown(frame: &mut Frame, area: Rect, state: &AppState, theme: Them
     .block(block(title, focused, theme));
     let mut ts = TableState::default().with_selected(Some(state.breakdown_cursor));
     frame.render_stateful_widget(table, area, &mut ts);
+}
+
+/// Rows of the at-risk list; more are counted on its last row (`sendlog report` lists them).
+const AT_RISK_ROWS: usize = 4;
+
+fn render_at_risk(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
+    let all = &state.at_risk;
+    let shown = if all.len() > AT_RISK_ROWS {
+        AT_RISK_ROWS - 1
+    } else {
+        all.len()
+    };
+    // A narrow pane keeps the recipient readable and leaves the cause to the report.
+    let with_cause = area.width >= 60;
+    let left: Vec<String> = all[..shown]
+        .iter()
+        .map(|a| format!("{} left", time_span(a.seconds_left)))
+        .collect();
+    let left_width = left.iter().map(|l| l.len()).max().unwrap_or(0) as u16;
+    let mut rows: Vec<Row> = all[..shown]
+        .iter()
+        .zip(left)
+        .map(|(a, left)| {
+            let mut cells = vec![
+                Cell::from(for_terminal(&a.recipient).into_owned()),
+                Cell::from(Line::from(left).right_aligned()),
+            ];
+            if with_cause {
+                cells.push(Cell::from(
+                    for_terminal(a.cause.as_deref().unwrap_or("unknown")).into_owned(),
+                ));
+            }
+            Row::new(cells)
+        })
+        .collect();
+    if shown < all.len() {
+        rows.push(Row::new(vec![Cell::from(format!(
+            "… {} more (sendlog report lists them)",
+            all.len() - shown
+        ))]));
+    }
+    let title = format!(" At risk of expiring: {} ", thousands(all.len() as u64));
+    let mut widths = vec![Constraint::Fill(1), Constraint::Length(left_width)];
+    if with_cause {
+        widths.push(Constraint::Length(14));
+    }
+    // The same two-cell margin as the lists above, which keep it for their cursor.
+    let table = Table::new(rows, widths)
+        .highlight_symbol("  ")
+        .highlight_spacing(HighlightSpacing::Always)
+        .style(theme.base())
+        .block(block(title, false, theme));
+    frame.render_widget(table, area);
 }
 
 fn render_explain(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
