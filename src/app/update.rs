@@ -248,8 +248,9 @@ fn resolved_summary(o: &crate::triage::basket::ResolveOutcome) -> String {
         "resolved, but no failed delivery has this cause here (yet)".to_string()
     } else {
         let mut s = format!(
-            "resolved: {} of {} failed deliveries now eligible",
-            o.eligible, o.in_scope
+            "resolved: {} of {} now eligible",
+            o.eligible,
+            plural(o.in_scope, "failed delivery", "failed deliveries")
         );
         if o.tally.excluded_total() > 0 {
             s.push_str(&format!(" ({})", o.tally.describe_excluded()));

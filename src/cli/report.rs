@@ -149,8 +149,9 @@ pub fn render_text(r: &Report) -> String {
             let rest: u64 = block[DOMAINS_PER_CODE..].iter().map(|g| g.count).sum();
             let _ = writeln!(
                 o,
-                "      … {} more domains ({rest} deliveries)",
-                block.len() - DOMAINS_PER_CODE
+                "      … {} more domains ({})",
+                block.len() - DOMAINS_PER_CODE,
+                plural(rest, "delivery", "deliveries")
             );
         }
         i = end;

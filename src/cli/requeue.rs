@@ -1,6 +1,7 @@
 //! `sendlog requeue …`: causes, marking, the basket and exports, for scripts (the same
 //! flow as the TUI's Causes and Basket screens).
 
+use crate::wording::plural;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
@@ -237,14 +238,21 @@ fn mark(store: &mut Store, eligible: bool, ids: &[i64], scope: &Scope) -> anyhow
     if eligible {
         let outcome = basket::mark_eligible(store, &scope.filter(), now())?;
         let mut o = format!(
-            "Marked {} deliveries for re-send ({} eligible ones were already marked).\n",
-            outcome.marked, outcome.already_marked
+            "Marked {} for re-send ({} already marked).\n",
+            plural(outcome.marked as u64, "delivery", "deliveries"),
+            plural(
+                outcome.already_marked as u64,
+                "eligible one was",
+                "eligible ones were"
+            )
         );
         let excluded = outcome.tally.excluded_total();
         if excluded > 0 {
             let _ = writeln!(
                 o,
-                "{excluded} failed deliveries in the scope are not eligible: {}.",
+                "{} in the scope {} not eligible: {}.",
+                plural(excluded, "failed delivery", "failed deliveries"),
+                if excluded == 1 { "is" } else { "are" },
                 outcome.tally.describe_excluded()
             );
         }
@@ -279,8 +287,9 @@ fn mark(store: &mut Store, eligible: bool, ids: &[i64], scope: &Scope) -> anyhow
     }
     let n = store.mark(ids, now())?;
     print(&format!(
-        "Marked {n} deliveries ({} were already marked).\n",
-        ids.len() - n
+        "Marked {} ({} already marked).\n",
+        plural(n as u64, "delivery", "deliveries"),
+        plural((ids.len() - n) as u64, "was", "were")
     ))
 }
 
@@ -302,7 +311,10 @@ fn unmark(store: &mut Store, all: bool, ids: &[i64], scope: &Scope) -> anyhow::R
     } else {
         anyhow::bail!("say what to unmark: --all, --id ID…, or --cause/--domain/--host");
     };
-    print(&format!("Unmarked {n} deliveries.\n"))
+    print(&format!(
+        "Unmarked {}.\n",
+        plural(n as u64, "delivery", "deliveries")
+    ))
 }
 
 fn verdict_text(j: &Judged) -> String {
@@ -384,8 +396,12 @@ fn list(
     let u = &b.unmarked_tally;
     let _ = writeln!(
         o,
-        "Not marked: {} failed deliveries, {} eligible{}",
-        u.eligible + u.excluded_total(),
+        "Not marked: {}, {} eligible{}",
+        plural(
+            u.eligible + u.excluded_total(),
+            "failed delivery",
+            "failed deliveries"
+        ),
         u.eligible,
         if u.excluded_total() > 0 {
             format!(
@@ -422,11 +438,11 @@ fn list(
         for batch in &b.batches {
             let _ = writeln!(
                 o,
-                "  {:>4}  {}  {:<8} {:>6} deliveries  {}",
+                "  {:>4}  {}  {:<8} {:>17}  {}",
                 batch.id,
                 format_rfc3339(batch.created_at),
                 batch.format,
-                batch.items,
+                plural(batch.items, "delivery", "deliveries"),
                 if batch.destination == "-" {
                     "(standard output)".to_string()
                 } else {
@@ -480,9 +496,9 @@ fn export(
         Some(b) => {
             let _ = write!(
                 msg,
-                "batch {}: {} deliveries exported as {}{}",
+                "batch {}: {} exported as {}{}",
                 b.id,
-                b.items,
+                plural(b.items, "delivery", "deliveries"),
                 format.as_str(),
                 out.map(|p| format!(" to {}", clean(p))).unwrap_or_default()
             );

@@ -1,5 +1,6 @@
 //! `sendlog resolve`: record that a cause is fixed.
 
+use crate::wording::plural;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -95,8 +96,8 @@ pub fn run(db: Option<&str>, args: &ResolveArgs) -> anyhow::Result<ExitCode> {
         let excluded = outcome.tally.excluded_total();
         writeln!(
             out,
-            "{} failed deliveries in scope: {} now eligible for re-send{}",
-            outcome.in_scope,
+            "{} in scope: {} now eligible for re-send{}",
+            plural(outcome.in_scope, "failed delivery", "failed deliveries"),
             outcome.eligible,
             if excluded > 0 {
                 format!(

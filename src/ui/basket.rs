@@ -50,8 +50,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         }),
     ])];
     summary.push(Line::from(format!(
-        "Not marked: {} failed deliveries, {} of them eligible{}",
+        "Not marked: {} {}, {} of them eligible{}",
         thousands(u.eligible + u.excluded_total()),
+        if u.eligible + u.excluded_total() == 1 {
+            "failed delivery"
+        } else {
+            "failed deliveries"
+        },
         thousands(u.eligible),
         if u.excluded_total() > 0 {
             format!(
