@@ -184,6 +184,12 @@ CREATE VIEW delivery_attempts AS
     WHERE d.attempts = 1 AND d.status IN ('sent', 'bounced') AND d.first_attempt IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.delivery_id = d.id);
 "#,
+    // 6: the TUI pages failed deliveries only, so its (code, id) index need not hold the
+    // sent ones: a ninth of the size, and as much less to rebuild after a bulk load.
+    r#"
+DROP INDEX deliveries_code_id;
+CREATE INDEX deliveries_code_id ON deliveries(code, id) WHERE status != 'sent';
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -201,7 +207,7 @@ pub const BULK_INDEXES: &[(&str, &str)] = &[
     ),
     (
         "DROP INDEX IF EXISTS deliveries_code_id",
-        "CREATE INDEX deliveries_code_id ON deliveries(code, id)",
+        "CREATE INDEX deliveries_code_id ON deliveries(code, id) WHERE status != 'sent'",
     ),
     (
         "DROP INDEX IF EXISTS deliveries_recipient",
