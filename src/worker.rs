@@ -176,6 +176,14 @@ fn run(
             Ok(rows) => Msg::Breakdown { code, dim, rows },
             Err(e) => err(e),
         },
+        Effect::PrepareGroupResolve { code, dim, value } => {
+            match store.main_cause_of_group(&code, dim, value.as_deref()) {
+                Ok(reason) => Msg::ResolvePrompt(
+                    reason.map(|r| crate::app::update::group_scope(r, dim, value)),
+                ),
+                Err(e) => err(e),
+            }
+        }
         Effect::LoadCauses { code } => match store.causes_of(&code) {
             Ok(causes) => Msg::Causes { code, causes },
             Err(e) => err(e),

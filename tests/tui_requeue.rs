@@ -12,6 +12,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use sendlog::app::state::{NoteInput, Pane, ResolveScope, Screen};
+use sendlog::app::update::group_scope;
 use sendlog::app::{AppState, Effect, Keymap, Msg, start, update};
 use sendlog::import::{ImportOptions, Progress, import_files};
 use sendlog::ingest::Format as InputFormat;
@@ -626,11 +627,28 @@ fn r_on_a_triage_group_resolves_its_main_cause_within_the_selected_row() {
         }
     );
     update(&mut s, code(KeyCode::Esc));
-    // On a destination: narrowed to it.
+    // On a destination: that group's own main cause (the store knows it), narrowed to it.
     update(&mut s, key('l'));
     assert_eq!(s.pane, Pane::Breakdown);
-    update(&mut s, key('r'));
+    assert_eq!(
+        update(&mut s, key('r')),
+        vec![Effect::PrepareGroupResolve {
+            code: "4.4.7".into(),
+            dim: Dimension::Domain,
+            value: Some("outlook.com".into())
+        }]
+    );
+    assert!(s.note_input.is_none());
+    update(
+        &mut s,
+        Msg::ResolvePrompt(Some(group_scope(
+            "networkerror".into(),
+            Dimension::Domain,
+            Some("outlook.com".into()),
+        ))),
+    );
     let input = s.note_input.clone().unwrap();
+    assert_eq!(input.scope.reason, "networkerror");
     assert_eq!(input.scope.destination.as_deref(), Some("outlook.com"));
     type_text(&mut s, "fixed");
     assert_eq!(
@@ -699,6 +717,59 @@ fn press_keys(s: &mut Session<TestBackend>, text: &str) {
 fn screen_text(s: &mut Session<TestBackend>) -> String {
     s.draw().unwrap();
     s.terminal.backend().to_string()
+}
+
+/// `r` on a destination of a code proposes that destination's own main cause, which can
+/// differ from the code's: in the sample, 4.4.7 is mostly badreputation, but the expiry
+/// at lumen-traders.example is a DNS failure.
+#[test]
+fn r_on_a_destination_proposes_its_own_cause_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(&dir.path().join("s.db"));
+    // Independently: the causes of that group, from the full delivery records.
+    let mut group = Vec::new();
+    store
+        .for_each_delivery(&[], |d| {
+            if d.code == "4.4.7" && d.domain == "lumen-traders.example" {
+                group.push(d);
+            }
+            Ok(())
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(group.len(), 1);
+    let expected = group[0].cause.clone().unwrap();
+    let code_main = store.causes_of("4.4.7").unwrap()[0].cause.clone().unwrap();
+    assert_ne!(expected, code_main, "the fixture must tell the two apart");
+
+    let mut s = session(store, 120, 40, dir.path());
+    assert_eq!(s.state.selected_code(), Some("4.4.7"));
+    press(&mut s, key('l'));
+    while s
+        .state
+        .selected_breakdown()
+        .is_some_and(|b| b.value.as_deref() != Some("lumen-traders.example"))
+    {
+        let before = s.state.breakdown_cursor;
+        press(&mut s, key('j'));
+        assert_ne!(
+            before, s.state.breakdown_cursor,
+            "lumen-traders.example not listed"
+        );
+    }
+    press(&mut s, key('r'));
+    let input = s.state.note_input.clone().expect("the note input opens");
+    assert_eq!(
+        input.scope,
+        ResolveScope {
+            reason: expected,
+            destination: Some("lumen-traders.example".into()),
+            host: None
+        }
+    );
+    let text = screen_text(&mut s);
+    assert!(text.contains("at lumen-traders.example"), "{text}");
+    s.worker.shutdown(true);
 }
 
 /// Resolve the biggest cause on the Causes screen, mark the 4.4.7 group's eligible

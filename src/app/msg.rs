@@ -54,6 +54,9 @@ pub enum Msg {
         causes: Vec<Cause>,
         widespread: Vec<Widespread>,
     },
+    /// The scope a resolution on a second-level group would take (`None`: the group has
+    /// no known cause), once the worker has found the group's own main cause.
+    ResolvePrompt(Option<ResolveScope>),
     Resolved(Box<ResolveOutcome>),
     Basket(Box<Basket>),
     /// An export finished: the file written (none when there was nothing to export).
@@ -82,6 +85,12 @@ pub enum Effect {
     },
     LoadCauses {
         code: String,
+    },
+    /// Find the main cause of one second-level group of `code`, to resolve it.
+    PrepareGroupResolve {
+        code: String,
+        dim: Dimension,
+        value: Option<String>,
     },
     LoadPage {
         generation: u64,

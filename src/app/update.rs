@@ -114,6 +114,10 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.causes = Some((code, causes));
             Vec::new()
         }
+        Msg::ResolvePrompt(scope) => {
+            open_resolve_prompt(state, scope);
+            Vec::new()
+        }
         Msg::Page {
             generation,
             anchor,
@@ -545,18 +549,30 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
                     destination: Some(c.destination.clone()),
                     host: Some(c.host.clone()),
                 }),
-                Screen::Triage => group_scope(state),
+                Screen::Triage => {
+                    // A group's own cause may differ from its code's main one: ask the store.
+                    if state.pane == Pane::Breakdown
+                        && let (Some(code), Some(b)) =
+                            (state.selected_code(), state.selected_breakdown())
+                    {
+                        if b.value.is_none() {
+                            state.status = Some(format!(
+                                "this group has no {} to resolve at: resolve its cause on the Causes screen (c)",
+                                state.dim.label()
+                            ));
+                            return Vec::new();
+                        }
+                        return vec![Effect::PrepareGroupResolve {
+                            code: code.to_string(),
+                            dim: state.dim,
+                            value: b.value.clone(),
+                        }];
+                    }
+                    code_scope(state)
+                }
                 _ => return Vec::new(),
             };
-            match scope {
-                Some(scope) => {
-                    state.note_input = Some(NoteInput {
-                        scope,
-                        note: String::new(),
-                    })
-                }
-                None => state.status = Some("no known cause here to resolve".into()),
-            }
+            open_resolve_prompt(state, scope);
             Vec::new()
         }
         // Keys of the export's confirm step, which `on_confirm_key` answers.
@@ -583,27 +599,43 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
-/// The selected group's scope for a resolution: its code's most common cause, narrowed to
-/// the selected second-level row (a destination or a sending host) when that is focused.
-fn group_scope(state: &AppState) -> Option<ResolveScope> {
+/// The selected code's scope for a resolution: its most common cause, everywhere.
+fn code_scope(state: &AppState) -> Option<ResolveScope> {
     let reason = state
         .current_causes()?
         .iter()
         .find_map(|c| c.cause.clone())?;
+    Some(ResolveScope {
+        reason,
+        destination: None,
+        host: None,
+    })
+}
+
+/// A second-level group's scope: its own main cause, at that destination or from that host.
+pub fn group_scope(reason: String, dim: Dimension, value: Option<String>) -> ResolveScope {
     let mut scope = ResolveScope {
         reason,
         destination: None,
         host: None,
     };
-    if state.pane == Pane::Breakdown
-        && let Some(b) = state.selected_breakdown()
-    {
-        match state.dim {
-            Dimension::Domain | Dimension::Provider => scope.destination = b.value.clone(),
-            Dimension::Host => scope.host = b.value.clone(),
-        }
+    match dim {
+        Dimension::Domain | Dimension::Provider => scope.destination = value,
+        Dimension::Host => scope.host = value,
     }
-    Some(scope)
+    scope
+}
+
+fn open_resolve_prompt(state: &mut AppState, scope: Option<ResolveScope>) {
+    match scope {
+        Some(scope) => {
+            state.note_input = Some(NoteInput {
+                scope,
+                note: String::new(),
+            })
+        }
+        None => state.status = Some("no known cause here to resolve".into()),
+    }
 }
 
 /// With a filter, the ids of the matching loaded rows: "in view" is what the filter shows.

@@ -4,7 +4,7 @@
 //! are keyset (`id > ?` / `id < ?`), never OFFSET, so a page costs the same at row 10 and
 //! at row 1,000,000.
 
-use rusqlite::{Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 
 use super::report::{CauseCount, Totals};
 use super::{Result, Store};
@@ -331,6 +331,37 @@ impl Store {
                 })
             })?
             .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// The most common cause of a code's failures within one second-level group (a
+    /// destination domain, a provider or a sending host; `None` is the group without one).
+    pub fn main_cause_of_group(
+        &self,
+        code: &str,
+        dim: Dimension,
+        value: Option<&str>,
+    ) -> Result<Option<String>> {
+        let sql = match dim {
+            Dimension::Domain => {
+                "SELECT cause FROM deliveries WHERE status != 'sent' AND code = ?1 AND domain IS ?2
+                 AND cause IS NOT NULL GROUP BY cause ORDER BY count(*) DESC, cause LIMIT 1"
+            }
+            Dimension::Provider => {
+                "SELECT cause FROM deliveries WHERE status != 'sent' AND code = ?1 AND provider IS ?2
+                 AND cause IS NOT NULL GROUP BY cause ORDER BY count(*) DESC, cause LIMIT 1"
+            }
+            Dimension::Host => {
+                "SELECT cause FROM deliveries WHERE status != 'sent' AND code = ?1 AND host IS ?2
+                 AND cause IS NOT NULL GROUP BY cause ORDER BY count(*) DESC, cause LIMIT 1"
+            }
+        };
+        let run = || -> rusqlite::Result<Option<String>> {
+            self.conn
+                .prepare_cached(sql)?
+                .query_row(params![code, value], |r| r.get(0))
+                .optional()
         };
         run().map_err(|e| self.err(e))
     }
