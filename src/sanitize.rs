@@ -48,6 +48,18 @@ mod tests {
     }
 }
 
+/// A CSV writer's error as the I/O error underneath it, when there is one, so that a
+/// reader closing the pipe (`| head`) stays a `BrokenPipe` the caller can recognise.
+pub fn csv_io_error(e: csv::Error) -> std::io::Error {
+    if !e.is_io_error() {
+        return std::io::Error::other(e);
+    }
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
 /// A CSV cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR at
 /// the start) gets a leading `'` so it stays text (OWASP "CSV injection").
 pub fn csv_cell(s: &str) -> Cow<'_, str> {

@@ -357,3 +357,37 @@ fn usage_errors_are_one_line_and_exit_1() {
         "a usage error or help must not create a store"
     );
 }
+
+/// `sendlog … | head -1` is how people peek at an export: the reader closing the pipe is
+/// its choice, so every streaming command stops quietly with status 0.
+#[test]
+fn a_reader_closing_the_pipe_early_is_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = generated_log(dir.path(), 3_000);
+    let store = TempStore::new();
+    store.run_ok(&["import", log.to_str().unwrap()]);
+    for args in [
+        &["export", "deliveries", "--format", "csv"][..],
+        &["export", "deliveries", "--format", "jsonl"],
+        &["report"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sendlog"))
+            .arg("--db")
+            .arg(store.db())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?}: {:?}", out.status);
+        assert!(
+            out.stderr.is_empty(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

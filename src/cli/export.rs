@@ -1,7 +1,7 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
-use crate::sanitize::csv_cell;
+use crate::sanitize::{csv_cell, csv_io_error};
 use crate::store::report::{DeliveryRecord, check_statuses};
 
 use super::{ExportFormat, open_store};
@@ -22,14 +22,17 @@ pub fn deliveries(
         })?,
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record(DeliveryRecord::FIELDS)?;
-            let r = store.for_each_delivery(statuses, |rec| {
-                let values = rec.values();
-                w.write_record(values.iter().map(|v| csv_cell(v).into_owned()))
-                    .map_err(std::io::Error::other)
-            })?;
-            w.flush()?;
-            r
+            match w.write_record(DeliveryRecord::FIELDS) {
+                Ok(()) => {
+                    let r = store.for_each_delivery(statuses, |rec| {
+                        let values = rec.values();
+                        w.write_record(values.iter().map(|v| csv_cell(v).into_owned()))
+                            .map_err(csv_io_error)
+                    })?;
+                    r.and_then(|_| w.flush())
+                }
+                Err(e) => Err(csv_io_error(e)),
+            }
         }
     };
     match result.and_then(|_| out.flush()) {

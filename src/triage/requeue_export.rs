@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::requeue::{Candidate, Resolution};
 use crate::ingest::timestamp::format_rfc3339;
-use crate::sanitize::{csv_cell, for_terminal};
+use crate::sanitize::{csv_cell, csv_io_error, for_terminal};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -231,9 +231,11 @@ pub fn write(
         }
         Format::Csv => {
             let mut out = csv::Writer::from_writer(w);
-            out.write_record(ExportRecord::FIELDS)?;
+            out.write_record(ExportRecord::FIELDS)
+                .map_err(csv_io_error)?;
             for r in records {
-                out.write_record(r.values().iter().map(|v| csv_cell(v).into_owned()))?;
+                out.write_record(r.values().iter().map(|v| csv_cell(v).into_owned()))
+                    .map_err(csv_io_error)?;
             }
             out.flush()
         }
