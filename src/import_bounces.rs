@@ -310,7 +310,18 @@ fn add_report(
                         }
                         None => (own_host.clone(), own_queue.clone()),
                     };
-                    let e = recipient_event(r, r.last_attempt.unwrap_or(ts), number, &host, &queue);
+                    let at = r.last_attempt.unwrap_or(ts);
+                    if r.expired && (!r.diagnostic.is_empty() || r.status.is_some()) {
+                        // The report's last error joins the logged deferrals, so a vague
+                        // logged reply can give way to it (triage::assemble::derive_row).
+                        let mut last_error = recipient_event(r, at, number, &host, &queue);
+                        last_error.kind = EventKind::Attempt(AttemptStatus::Deferred);
+                        last_error.counts_as_attempt = false;
+                        assembler.push(last_error, writer)?;
+                    }
+                    let mut e = recipient_event(r, at, number, &host, &queue);
+                    // Our own server's attempts are in the log; the report is not another.
+                    e.counts_as_attempt = false;
                     assembler.push(e, writer)?;
                     *events += 1;
                     (link, Some(id))

@@ -87,6 +87,8 @@ fn an_ndr_joins_the_logged_delivery_instead_of_adding_one() {
     assert_eq!(rows[0]["status"], "expired");
     assert_eq!(rows[0]["code"], "4.4.7");
     assert_eq!(rows[0]["cause"], "networkerror");
+    // The report is not another attempt of ours: the log's one deferral stays the count.
+    assert_eq!(rows[0]["attempts"], 1);
     let conn = rusqlite::Connection::open(&db).unwrap();
     let (linked_by, expired, reason): (String, bool, String) = conn
         .query_row(
@@ -110,6 +112,41 @@ fn an_ndr_joins_the_logged_delivery_instead_of_adding_one() {
         .query_row("SELECT count(*) FROM bounces", [], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 1);
+}
+
+/// The logged deferrals say only "450 Temporary failure"; the relay's report for the same
+/// Message-ID names the last error. Linked, the report's clearer reason becomes the cause
+/// behind the 4.4.7, and the logged attempts stay as counted.
+#[test]
+fn a_linked_report_with_a_clearer_last_error_refines_a_vague_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let log = format!("{FIXTURES}/bounce-link/postfix-vague-deferral.log");
+    let report = format!("{FIXTURES}/bounce-link/sendmail-447-last-error.eml");
+    let (code, out, err) = sendlog(&db, &["import", "--year", "2026", &log]);
+    assert_eq!(code, 0, "{out}{err}");
+    let before = deliveries(&db);
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0]["status"], "expired");
+    let vague = before[0]["cause"].as_str().unwrap().to_string();
+    assert_ne!(vague, "requireptr");
+
+    let (code, out, err) = sendlog(&db, &["import", &report]);
+    assert_eq!(code, 0, "{out}{err}");
+    let after = deliveries(&db);
+    assert_eq!(after.len(), 1, "the report joined the logged delivery");
+    let d = &after[0];
+    assert_eq!(d["status"], "expired");
+    assert_eq!(d["code"], "4.4.7");
+    assert_eq!(d["cause"], "requireptr", "{d}");
+    assert_eq!(d["last_deferral_code"], "4.7.1");
+    assert!(
+        d["last_deferral_text"]
+            .as_str()
+            .unwrap()
+            .contains("cannot find your reverse hostname")
+    );
+    assert_eq!(d["attempts"], before[0]["attempts"]);
 }
 
 #[test]

@@ -45,6 +45,16 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Reasons that name nothing a postmaster could fix ("450 Temporary failure"): a more
+    /// specific account of the same failure, such as a bounce report's last error, should
+    /// stand in for them.
+    pub fn is_vague(self) -> bool {
+        matches!(
+            self,
+            Reason::Undefined | Reason::OnHold | Reason::SystemError | Reason::Expired
+        )
+    }
+
     pub const ALL: [Reason; 37] = [
         Reason::AuthFailure,
         Reason::BadReputation,

@@ -282,9 +282,18 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
             .rev()
             .filter(|a| a.status == AttemptStatus::Deferred)
     };
-    let last_deferral = deferrals()
+    let last_counted = deferrals()
         .find(|a| a.counted)
         .or_else(|| deferrals().next());
+    // A vague last reply gives way to a later deferral that says more: a linked bounce
+    // report's last error, or a suspension line quoting a clearer reply.
+    let last_deferral = match last_counted {
+        Some(vague) if verdict_of(vague).reason.is_vague() => deferrals()
+            .take_while(|a| !std::ptr::eq(*a, vague))
+            .find(|a| !verdict_of(a).reason.is_vague())
+            .or(Some(vague)),
+        found => found,
+    };
     let sent = d
         .attempts
         .iter()
