@@ -149,6 +149,71 @@ fn a_linked_report_with_a_clearer_last_error_refines_a_vague_cause() {
     assert_eq!(d["attempts"], before[0]["attempts"]);
 }
 
+/// "Sent" only means the next hop took the message: when that hop's bounce report comes
+/// back later (here tinyco's MX accepted anna's mail, then found the mailbox full), the
+/// report's verdict is the outcome.
+#[test]
+fn a_report_after_a_logged_send_turns_the_delivery_into_a_bounce() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data/mail.log");
+    let (code, out, err) = sendlog(&db, &["import", "--year", "2026", log]);
+    assert_eq!(code, 0, "{out}{err}");
+    let anna = |rows: &[serde_json::Value]| -> serde_json::Value {
+        let found: Vec<_> = rows
+            .iter()
+            .filter(|d| d["recipient"] == "anna@tinyco.example")
+            .cloned()
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        found[0].clone()
+    };
+    let all_before = deliveries(&db);
+    let before = anna(&all_before);
+    assert_eq!(before["status"], "sent");
+
+    let report = "From: MAILER-DAEMON@mx.tinyco.example\r\n\
+To: outreach@northwind-sales.example\r\n\
+Subject: Undelivered Mail Returned to Sender\r\n\
+Date: Fri, 20 Nov 2026 10:00:00 +0000\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\
+\r\n\
+--B\r\n\
+Content-Type: text/plain\r\n\
+\r\n\
+<anna@tinyco.example>: mailbox full\r\n\
+\r\n\
+--B\r\n\
+Content-Type: message/delivery-status\r\n\
+\r\n\
+Reporting-MTA: dns; mx.tinyco.example\r\n\
+\r\n\
+Final-Recipient: rfc822; anna@tinyco.example\r\n\
+Action: failed\r\n\
+Status: 5.2.2\r\n\
+Diagnostic-Code: smtp; 552 5.2.2 Mailbox full\r\n\
+Last-Attempt-Date: Fri, 20 Nov 2026 10:00:00 +0000\r\n\
+\r\n\
+--B\r\n\
+Content-Type: text/rfc822-headers\r\n\
+\r\n\
+Message-ID: <20261120090500.7A3D44F326@northwind-sales.example>\r\n\
+\r\n\
+--B--\r\n";
+    let path = dir.path().join("full.eml");
+    std::fs::write(&path, report).unwrap();
+    let (code, out, err) = sendlog(&db, &["import", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let rows = deliveries(&db);
+    let after = anna(&rows);
+    assert_eq!(after["status"], "bounced", "{after}");
+    assert_eq!(after["code"], "5.2.2");
+    assert_eq!(after["reason"], "mailboxfull");
+    assert_eq!(after["attempts"], before["attempts"]);
+    assert_eq!(rows.len(), all_before.len(), "joined, not added");
+}
+
 #[test]
 fn reports_without_a_log_stand_as_deliveries_and_non_failures_never_count() {
     let dir = tempfile::tempdir().unwrap();

@@ -294,11 +294,21 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
             .or(Some(vague)),
         found => found,
     };
+    // "Sent" to a relay is not the end when a bounce report for it came back later: the
+    // newer verdict (a failure, or the relay's expiry) is the outcome.
     let sent = d
         .attempts
         .iter()
         .rev()
-        .find(|a| a.status == AttemptStatus::Sent);
+        .find(|a| a.status == AttemptStatus::Sent)
+        .filter(|s| {
+            let failed_later = d
+                .attempts
+                .iter()
+                .any(|a| a.status == AttemptStatus::Bounced && a.ts > s.last_ts);
+            let expired_later = d.expired.as_ref().is_some_and(|(ts, _)| *ts > s.last_ts);
+            !failed_later && !expired_later
+        });
     let bounced = d
         .attempts
         .iter()
