@@ -149,6 +149,48 @@ fn a_linked_report_with_a_clearer_last_error_refines_a_vague_cause() {
     assert_eq!(d["attempts"], before[0]["attempts"]);
 }
 
+/// An RFC 3464 report from `mta` (dated Fri, 20 Nov 2026 10:00 UTC, as Postfix writes
+/// them) on one failed recipient of the message `message_id`.
+fn rfc3464_report(
+    mta: &str,
+    recipient: &str,
+    status: &str,
+    reply: &str,
+    message_id: &str,
+) -> String {
+    format!(
+        "From: MAILER-DAEMON@{mta}\r\n\
+To: outreach@northwind-sales.example\r\n\
+Subject: Undelivered Mail Returned to Sender\r\n\
+Date: Fri, 20 Nov 2026 10:00:00 +0000\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\
+\r\n\
+--B\r\n\
+Content-Type: text/plain\r\n\
+\r\n\
+<{recipient}>: {reply}\r\n\
+\r\n\
+--B\r\n\
+Content-Type: message/delivery-status\r\n\
+\r\n\
+Reporting-MTA: dns; {mta}\r\n\
+\r\n\
+Final-Recipient: rfc822; {recipient}\r\n\
+Action: failed\r\n\
+Status: {status}\r\n\
+Diagnostic-Code: smtp; {reply}\r\n\
+Last-Attempt-Date: Fri, 20 Nov 2026 10:00:00 +0000\r\n\
+\r\n\
+--B\r\n\
+Content-Type: text/rfc822-headers\r\n\
+\r\n\
+Message-ID: <{message_id}>\r\n\
+\r\n\
+--B--\r\n"
+    )
+}
+
 /// "Sent" only means the next hop took the message: when that hop's bounce report comes
 /// back later (here tinyco's MX accepted anna's mail, then found the mailbox full), the
 /// report's verdict is the outcome.
@@ -172,35 +214,13 @@ fn a_report_after_a_logged_send_turns_the_delivery_into_a_bounce() {
     let before = anna(&all_before);
     assert_eq!(before["status"], "sent");
 
-    let report = "From: MAILER-DAEMON@mx.tinyco.example\r\n\
-To: outreach@northwind-sales.example\r\n\
-Subject: Undelivered Mail Returned to Sender\r\n\
-Date: Fri, 20 Nov 2026 10:00:00 +0000\r\n\
-MIME-Version: 1.0\r\n\
-Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\
-\r\n\
---B\r\n\
-Content-Type: text/plain\r\n\
-\r\n\
-<anna@tinyco.example>: mailbox full\r\n\
-\r\n\
---B\r\n\
-Content-Type: message/delivery-status\r\n\
-\r\n\
-Reporting-MTA: dns; mx.tinyco.example\r\n\
-\r\n\
-Final-Recipient: rfc822; anna@tinyco.example\r\n\
-Action: failed\r\n\
-Status: 5.2.2\r\n\
-Diagnostic-Code: smtp; 552 5.2.2 Mailbox full\r\n\
-Last-Attempt-Date: Fri, 20 Nov 2026 10:00:00 +0000\r\n\
-\r\n\
---B\r\n\
-Content-Type: text/rfc822-headers\r\n\
-\r\n\
-Message-ID: <20261120090500.7A3D44F326@northwind-sales.example>\r\n\
-\r\n\
---B--\r\n";
+    let report = rfc3464_report(
+        "mx.tinyco.example",
+        "anna@tinyco.example",
+        "5.2.2",
+        "552 5.2.2 Mailbox full",
+        "20261120090500.7A3D44F326@northwind-sales.example",
+    );
     let path = dir.path().join("full.eml");
     std::fs::write(&path, report).unwrap();
     let (code, out, err) = sendlog(&db, &["import", path.to_str().unwrap()]);
@@ -212,6 +232,53 @@ Message-ID: <20261120090500.7A3D44F326@northwind-sales.example>\r\n\
     assert_eq!(after["reason"], "mailboxfull");
     assert_eq!(after["attempts"], before["attempts"]);
     assert_eq!(rows.len(), all_before.len(), "joined, not added");
+}
+
+/// Two reports in one folder on two recipients of the same logged message both land: the
+/// second must not reload the message from the store over the first one's update.
+#[test]
+fn reports_on_two_recipients_of_one_message_both_join_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data/mail.log");
+    let (code, out, err) = sendlog(&db, &["import", "--year", "2026", log]);
+    assert_eq!(code, 0, "{out}{err}");
+    let count = deliveries(&db).len();
+    let folder = dir.path().join("reports");
+    std::fs::create_dir(&folder).unwrap();
+    let id = "20261120091000.9C5F661548@northwind-sales.example";
+    for (file, rcpt, status, reply) in [
+        (
+            "1.eml",
+            "dana.white@contoso-corp.example",
+            "5.1.10",
+            "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+        ),
+        (
+            "2.eml",
+            "sam.ortiz@outlook.com",
+            "5.2.2",
+            "552 5.2.2 Mailbox full",
+        ),
+    ] {
+        std::fs::write(
+            folder.join(file),
+            rfc3464_report("relay.example", rcpt, status, reply, id),
+        )
+        .unwrap();
+    }
+    let (code, out, err) = sendlog(&db, &["import", folder.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let rows = deliveries(&db);
+    assert_eq!(rows.len(), count, "joined, not added");
+    for (rcpt, code) in [
+        ("dana.white@contoso-corp.example", "5.1.10"),
+        ("sam.ortiz@outlook.com", "5.2.2"),
+    ] {
+        let d = rows.iter().find(|d| d["recipient"] == rcpt).unwrap();
+        assert_eq!(d["status"], "bounced", "{d}");
+        assert_eq!(d["code"], code, "{d}");
+    }
 }
 
 #[test]

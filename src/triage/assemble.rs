@@ -450,9 +450,13 @@ impl Assembler {
     }
 
     /// Takes back messages left open by an earlier import (still queued at its end).
+    /// Takes back stored messages that are still open. One already open here is newer
+    /// than its stored copy (events were pushed since) and is kept.
     pub fn resume(&mut self, messages: Vec<MessageState>) {
         for m in messages {
-            self.open.insert(message_key(&m.host, &m.queue_id), m);
+            self.open
+                .entry(message_key(&m.host, &m.queue_id))
+                .or_insert(m);
         }
     }
 
