@@ -457,6 +457,9 @@ pub fn import_files(
             Err(ImportError::Store(e)) => return Err(e),
         }
     }
+    if reports.iter().any(|r| r.deliveries > 0) {
+        crate::import_bounces::relink_standalone_reports(store)?;
+    }
     for name in bounce_inputs {
         reports.push(crate::import_bounces::import_bounce_input(store, name)?);
     }

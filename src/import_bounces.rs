@@ -74,10 +74,11 @@ fn bare_message_id(id: &str) -> &str {
 
 fn find_message(
     tx: &Transaction<'_>,
-    report: &BounceReport,
+    original_message_id: Option<&str>,
+    original_queue_id: Option<&str>,
     recipient: &str,
 ) -> rusqlite::Result<(Link, Option<i64>)> {
-    if let Some(id) = report.original_message_id.as_deref() {
+    if let Some(id) = original_message_id {
         let bare = bare_message_id(id);
         let found: Option<i64> = tx
             .prepare_cached(
@@ -90,7 +91,7 @@ fn find_message(
             return Ok((Link::MessageId, found));
         }
     }
-    if let Some(qid) = report.original_queue_id.as_deref() {
+    if let Some(qid) = original_queue_id {
         let found: Option<i64> = tx
             .prepare_cached(
                 "SELECT m.id FROM messages m JOIN deliveries d ON d.message_ref = m.id
@@ -298,31 +299,24 @@ fn add_report(
     for r in &report.recipients {
         let failure = report.kind == ReportKind::Bounce && !r.reason.is_not_a_failure();
         let (link, message_ref) = if failure {
-            let (link, found) = find_message(tx, report, &r.recipient).map_err(sql)?;
+            let (link, found) = find_message(
+                tx,
+                report.original_message_id.as_deref(),
+                report.original_queue_id.as_deref(),
+                &r.recipient,
+            )
+            .map_err(sql)?;
             match found {
                 Some(id) => {
-                    let state = message_by_id(tx, id).map_err(sql)?;
-                    let (host, queue) = match state {
-                        Some(m) => {
-                            let key = (m.host.clone(), m.queue_id.clone());
-                            assembler.resume(vec![m]);
-                            key
-                        }
-                        None => (own_host.clone(), own_queue.clone()),
-                    };
-                    let at = r.last_attempt.unwrap_or(ts);
-                    if r.expired && (!r.diagnostic.is_empty() || r.status.is_some()) {
-                        // The report's last error joins the logged deferrals, so a vague
-                        // logged reply can give way to it (triage::assemble::derive_row).
-                        let mut last_error = recipient_event(r, at, number, &host, &queue);
-                        last_error.kind = EventKind::Attempt(AttemptStatus::Deferred);
-                        last_error.counts_as_attempt = false;
-                        assembler.push(last_error, writer)?;
-                    }
-                    let mut e = recipient_event(r, at, number, &host, &queue);
-                    // Our own server's attempts are in the log; the report is not another.
-                    e.counts_as_attempt = false;
-                    assembler.push(e, writer)?;
+                    join_logged(
+                        tx,
+                        writer,
+                        assembler,
+                        r,
+                        id,
+                        r.last_attempt.unwrap_or(ts),
+                        number,
+                    )?;
                     *events += 1;
                     (link, Some(id))
                 }
@@ -412,6 +406,162 @@ fn add_report(
         .map_err(sql)?;
     }
     Ok(())
+}
+
+/// Joins one report recipient to the logged message `id`: the report's verdict becomes
+/// that delivery's latest word, its last error one of the deferrals.
+fn join_logged(
+    tx: &Transaction<'_>,
+    writer: &mut MessageWriter<'_>,
+    assembler: &mut Assembler,
+    r: &RecipientReport,
+    id: i64,
+    at: i64,
+    number: u64,
+) -> Result<(), StoreError> {
+    let path = writer_path(tx);
+    let Some(m) = message_by_id(tx, id).map_err(|e| sql_error(&path, e))? else {
+        return Ok(());
+    };
+    let (host, queue) = (m.host.clone(), m.queue_id.clone());
+    assembler.resume(vec![m]);
+    if r.expired && (!r.diagnostic.is_empty() || r.status.is_some()) {
+        // The report's last error joins the logged deferrals, so a vague logged reply
+        // can give way to it (triage::assemble::derive_row).
+        let mut last_error = recipient_event(r, at, number, &host, &queue);
+        last_error.kind = EventKind::Attempt(AttemptStatus::Deferred);
+        last_error.counts_as_attempt = false;
+        assembler.push(last_error, writer)?;
+    }
+    let mut e = recipient_event(r, at, number, &host, &queue);
+    // Our own server's attempts are in the log; the report is not another.
+    e.counts_as_attempt = false;
+    assembler.push(e, writer)?;
+    Ok(())
+}
+
+/// Reports imported before the log that holds their delivery stood alone. Once that log
+/// is in, each joins its delivery as if imported after it (by the original Message-ID,
+/// else by the recipient), and its standalone delivery goes, marks and export records
+/// following it: the order of imports does not change the store.
+pub fn relink_standalone_reports(store: &mut Store) -> Result<u64, StoreError> {
+    let path = store.path.clone();
+    let sql = |e| sql_error(&path, e);
+    let tx = store.conn.transaction().map_err(sql)?;
+    struct Standalone {
+        bounce_id: i64,
+        message_ref: i64,
+        report: String,
+        original_message_id: Option<String>,
+        recipient: RecipientReport,
+    }
+    let standalone: Vec<Standalone> = {
+        let mut stmt = tx
+            .prepare(
+                "SELECT b.id, b.message_ref, b.report, b.original_message_id, b.recipient, b.status,
+                        b.reason, b.reply_code, b.action, b.diagnostic, b.remote_mta, b.expired,
+                        b.reported_at
+                 FROM bounces b JOIN messages m ON m.id = b.message_ref
+                 WHERE b.kind = 'bounce' AND m.format = 'eml' ORDER BY b.id",
+            )
+            .map_err(sql)?;
+        stmt.query_map([], |r| {
+            let status: Option<String> = r.get(5)?;
+            let reason: String = r.get(6)?;
+            Ok(Standalone {
+                bounce_id: r.get(0)?,
+                message_ref: r.get(1)?,
+                report: r.get(2)?,
+                original_message_id: r.get(3)?,
+                recipient: RecipientReport {
+                    recipient: r.get(4)?,
+                    orig_recipient: None,
+                    action: r.get(8)?,
+                    reported_status: None,
+                    status: status.as_deref().and_then(|s| s.parse().ok()),
+                    reason: reason.parse().unwrap_or(crate::classify::Reason::Undefined),
+                    reply_code: r.get(7)?,
+                    diagnostic: r.get(9)?,
+                    remote_mta: r.get(10)?,
+                    expired: r.get(11)?,
+                    last_attempt: r.get(12)?,
+                },
+            })
+        })
+        .map_err(sql)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(sql)?
+    };
+    if standalone.is_empty() {
+        return Ok(0);
+    }
+    let mut joined = 0;
+    {
+        let mut writer = MessageWriter::new(&tx, &path)?;
+        let mut assembler = Assembler::new("eml");
+        for s in &standalone {
+            let r = &s.recipient;
+            let (link, found) =
+                find_message(&tx, s.original_message_id.as_deref(), None, &r.recipient)
+                    .map_err(sql)?;
+            let Some(id) = found else { continue };
+            assembler.source_name = Arc::from(s.report.as_str());
+            join_logged(
+                &tx,
+                &mut writer,
+                &mut assembler,
+                r,
+                id,
+                r.last_attempt.unwrap_or(0),
+                1,
+            )?;
+            // Marks and export records name a delivery by (message, recipient): they follow
+            // it to the logged message; the standalone delivery goes.
+            for table in ["marks", "batch_items"] {
+                tx.execute(
+                    &format!(
+                        "UPDATE OR IGNORE {table} SET message_ref = ?1 WHERE message_ref = ?2 AND recipient = ?3"
+                    ),
+                    params![id, s.message_ref, r.recipient],
+                )
+                .map_err(sql)?;
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE message_ref = ?1 AND recipient = ?2"),
+                    params![s.message_ref, r.recipient],
+                )
+                .map_err(sql)?;
+            }
+            tx.execute(
+                "DELETE FROM attempts WHERE delivery_id IN
+                 (SELECT id FROM deliveries WHERE message_ref = ?1 AND recipient = ?2)",
+                params![s.message_ref, r.recipient],
+            )
+            .map_err(sql)?;
+            tx.execute(
+                "DELETE FROM deliveries WHERE message_ref = ?1 AND recipient = ?2",
+                params![s.message_ref, r.recipient],
+            )
+            .map_err(sql)?;
+            tx.execute(
+                "UPDATE bounces SET message_ref = ?1, linked_by = ?2 WHERE id = ?3",
+                params![id, link.as_str(), s.bounce_id],
+            )
+            .map_err(sql)?;
+            tx.execute(
+                "DELETE FROM messages WHERE id = ?1
+                 AND NOT EXISTS (SELECT 1 FROM deliveries WHERE message_ref = ?1)
+                 AND NOT EXISTS (SELECT 1 FROM bounces WHERE message_ref = ?1)
+                 AND NOT EXISTS (SELECT 1 FROM marks WHERE message_ref = ?1)
+                 AND NOT EXISTS (SELECT 1 FROM batch_items WHERE message_ref = ?1)",
+                [s.message_ref],
+            )
+            .map_err(sql)?;
+            joined += 1;
+        }
+        assembler.checkpoint(&mut writer)?;
+    }
+    tx.commit().map_err(sql)?;
+    Ok(joined)
 }
 
 fn writer_path(tx: &Transaction<'_>) -> String {

@@ -114,6 +114,49 @@ fn an_ndr_joins_the_logged_delivery_instead_of_adding_one() {
     assert_eq!(n, 1);
 }
 
+/// A report imported before its log stands alone; when the log comes, the report joins
+/// the logged delivery and the store ends as if they had come the other way round, with
+/// a mark on the standalone delivery moved to the joined one.
+#[test]
+fn a_report_imported_before_its_log_joins_it_when_the_log_comes() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = format!("{FIXTURES}/bounce-link/postfix-expired.log");
+    let ndr = postfix_ndr(dir.path());
+
+    let log_first = dir.path().join("log-first.db");
+    for input in [&log, ndr.to_str().unwrap()] {
+        let (code, out, err) = sendlog(&log_first, &["import", "--year", "2014", input]);
+        assert_eq!(code, 0, "{out}{err}");
+    }
+
+    let report_first = dir.path().join("report-first.db");
+    let (code, out, err) = sendlog(&report_first, &["import", ndr.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(deliveries(&report_first).len(), 1);
+    let conn = rusqlite::Connection::open(&report_first).unwrap();
+    conn.execute(
+        "INSERT INTO marks (message_ref, recipient, marked_at) SELECT message_ref, recipient, 0 FROM deliveries",
+        [],
+    )
+    .unwrap();
+    let (code, out, err) = sendlog(&report_first, &["import", "--year", "2014", &log]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    assert_eq!(deliveries(&report_first), deliveries(&log_first));
+    let (messages, mark_on_log, linked_by): (i64, bool, String) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM messages),
+                    (SELECT m.format != 'eml' FROM marks k JOIN messages m ON m.id = k.message_ref),
+                    (SELECT linked_by FROM bounces)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(messages, 1, "the standalone message is gone");
+    assert!(mark_on_log, "the mark followed the delivery");
+    assert_eq!(linked_by, "recipient");
+}
+
 /// The logged deferrals say only "450 Temporary failure"; the relay's report for the same
 /// Message-ID names the last error. Linked, the report's clearer reason becomes the cause
 /// behind the 4.4.7, and the logged attempts stay as counted.
