@@ -35,9 +35,18 @@ pub fn time_span(secs: i64) -> String {
     }
 }
 
+/// Time left before a deadline ("2d0h left"), or how far past it ("overdue 3h0m").
+pub fn time_left(secs: i64) -> String {
+    if secs < 0 {
+        time_span(secs)
+    } else {
+        format!("{} left", time_span(secs))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{deliveries_written, plural, time_span};
+    use super::{deliveries_written, plural, time_left, time_span};
 
     #[test]
     fn one_is_singular_and_everything_else_plural() {
@@ -60,5 +69,7 @@ mod tests {
         assert_eq!(time_span(5 * 3600 + 10 * 60), "5h10m");
         assert_eq!(time_span(40 * 60 + 5), "40m");
         assert_eq!(time_span(-3600), "overdue 1h0m");
+        assert_eq!(time_left(3600), "1h0m left");
+        assert_eq!(time_left(-3600), "overdue 1h0m");
     }
 }

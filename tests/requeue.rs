@@ -555,3 +555,58 @@ fn a_failed_write_records_no_batch() {
     assert_eq!(rows.len(), 3);
     assert!(rows.iter().all(|r| r["batch"] == "1"));
 }
+
+/// The queue lifetime given with `import` is saved and judges "at risk" in later reports;
+/// `report --queue-lifetime` overrides it once; mail past the lifetime shows as overdue
+/// instead of vanishing; a zero lifetime is refused.
+#[test]
+fn the_queue_lifetime_given_at_import_holds_for_later_reports() {
+    let left = |store: &TempStore, args: &[&str]| -> BTreeMap<String, i64> {
+        let mut cmd = vec!["report", "--json"];
+        cmd.extend_from_slice(args);
+        json(store, &cmd)["at_risk"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["recipient"].as_str().unwrap().to_string(),
+                    a["seconds_left"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let day = 86_400;
+    let defaults = TempStore::new();
+    import(&defaults, &fixture(LOG));
+    let by_default = left(&defaults, &[]);
+    assert!(!by_default.is_empty(), "the fixture has mail at risk");
+
+    let store = TempStore::new();
+    let out = store.run_ok(&[
+        "import",
+        "--queue-lifetime",
+        "4d",
+        fixture(LOG).to_str().unwrap(),
+    ]);
+    assert!(out.contains("queue lifetime 4d0h saved"), "{out}");
+    // Postfix's default is 5 days: a day less everywhere.
+    let saved = left(&store, &[]);
+    for (rcpt, secs) in &by_default {
+        assert_eq!(saved.get(rcpt), Some(&(secs - day)), "{rcpt}");
+    }
+    // Once shorter than the mail's age, it is overdue, not gone.
+    let once = left(&store, &["--queue-lifetime", "2d"]);
+    for (rcpt, secs) in &by_default {
+        let overdue = secs - 3 * day;
+        assert!(overdue < 0);
+        assert_eq!(once.get(rcpt), Some(&overdue), "{rcpt}");
+    }
+    let text = store.run_ok(&["report", "--queue-lifetime", "2d"]);
+    assert!(text.contains("overdue"), "{text}");
+    // The override was for that report only.
+    assert_eq!(left(&store, &[]), saved);
+
+    let refused = store.run(&["report", "--queue-lifetime", "0"]);
+    assert_eq!(refused.status.code(), Some(1));
+}

@@ -50,6 +50,9 @@ pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Res
         let _ = err.flush();
     };
     let reports = import_files(&mut store, files, &options, &mut progress)?;
+    if let Some(lifetime) = opts.queue_lifetime {
+        store.save_queue_lifetime(lifetime)?;
+    }
     let ok = reports.iter().all(|r| r.error.is_none());
     let mut out = std::io::stdout().lock();
     let mut print = || -> std::io::Result<()> {
@@ -67,6 +70,13 @@ pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Res
                     for_terminal(&clip(text, 100))
                 )?;
             }
+        }
+        if let Some(lifetime) = opts.queue_lifetime {
+            writeln!(
+                out,
+                "queue lifetime {} saved: reports judge mail at risk of expiring by it",
+                crate::wording::time_span(lifetime)
+            )?;
         }
         Ok(())
     };

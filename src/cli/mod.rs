@@ -46,9 +46,9 @@ pub struct ImportArgs {
     /// Year of the first line, for stamps without a year (default: from the file's mtime).
     #[arg(long)]
     pub year: Option<i32>,
-    /// Queue lifetime for "at risk" (e.g. 5d, 48h); default per format (Postfix 5d,
-    /// Exchange 2d, Exim 4d).
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    /// Queue lifetime for "at risk" (e.g. 5d, 48h), saved in the store for later reports;
+    /// default per format (Postfix 5d, Exchange 2d, Exim 4d).
+    #[arg(long, value_name = "DUR", value_parser = parse_lifetime)]
     pub queue_lifetime: Option<i64>,
     /// The sending host to record for logs that do not name one (an Exim mainlog, pasted
     /// lines); default `unknown`.
@@ -69,8 +69,9 @@ pub enum Command {
     Report {
         #[arg(long)]
         json: bool,
-        /// Queue lifetime for "at risk" (e.g. 5d, 48h).
-        #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+        /// Queue lifetime for "at risk" this time (e.g. 5d, 48h); default: the one saved
+        /// by `import --queue-lifetime`, else per format.
+        #[arg(long, value_name = "DUR", value_parser = parse_lifetime)]
         queue_lifetime: Option<i64>,
     },
     /// Print the explanation panel of an enhanced status code (e.g. 4.4.7), with your own
@@ -140,6 +141,14 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
     Ok(n * mult)
 }
 
+/// A queue lifetime: a duration longer than zero.
+pub fn parse_lifetime(s: &str) -> Result<i64, String> {
+    match parse_duration(s)? {
+        0 => Err("a queue lifetime must be longer than 0".into()),
+        n => Ok(n),
+    }
+}
+
 pub fn open_store(db: Option<&str>) -> anyhow::Result<Store> {
     let path = match db {
         Some(p) => p.to_string(),
@@ -176,6 +185,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 return report::run(db, false, args.import.queue_lifetime);
             }
             let store = open_store(db)?;
+            if let Some(lifetime) = args.import.queue_lifetime {
+                // As with `import`: the lifetime given with the logs holds for the store.
+                store.save_queue_lifetime(lifetime)?;
+            }
             let options = crate::import::ImportOptions {
                 format: args.import.format,
                 year: args.import.year,

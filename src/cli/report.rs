@@ -1,4 +1,4 @@
-use crate::wording::{plural, time_span};
+use crate::wording::{plural, time_left};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::process::ExitCode;
@@ -220,7 +220,7 @@ pub fn render_text(r: &Report) -> String {
             o,
             "  {:<40} {:<14} {:<12} {}",
             clean(&a.recipient),
-            time_span(a.seconds_left),
+            time_left(a.seconds_left),
             a.cause.as_deref().unwrap_or("unknown"),
             clean(&a.queue_id)
         );

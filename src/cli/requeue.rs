@@ -1,7 +1,7 @@
 //! `sendlog requeue …`: causes, marking, the basket and exports, for scripts (the same
 //! flow as the TUI's Causes and Basket screens).
 
-use crate::wording::plural;
+use crate::wording::{plural, time_left};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
@@ -91,7 +91,7 @@ pub enum RequeueCmd {
         #[arg(long)]
         all: bool,
         /// Queue lifetime for "at risk" (e.g. 5d, 48h).
-        #[arg(long, value_name = "DUR", value_parser = super::parse_duration)]
+        #[arg(long, value_name = "DUR", value_parser = super::parse_lifetime)]
         queue_lifetime: Option<i64>,
     },
     /// Export the eligible marked deliveries as a recorded batch.
@@ -425,9 +425,9 @@ fn list(
         for a in &at_risk {
             let _ = writeln!(
                 o,
-                "  {:<36} {} left  {}  {}",
+                "  {:<36} {}  {}  {}",
                 clean(&a.recipient),
-                format_left(a.seconds_left),
+                time_left(a.seconds_left),
                 a.cause.as_deref().unwrap_or("unknown"),
                 clean(&a.queue_id)
             );
@@ -452,14 +452,6 @@ fn list(
         }
     }
     print(&o)
-}
-
-fn format_left(secs: i64) -> String {
-    if secs >= 86_400 {
-        format!("{}d{}h", secs / 86_400, (secs % 86_400) / 3600)
-    } else {
-        format!("{}h{}m", secs / 3600, (secs % 3600) / 60)
-    }
 }
 
 fn export(

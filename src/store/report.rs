@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 use super::{Result, Store};
@@ -336,9 +336,44 @@ impl Store {
     /// Deferred deliveries that have used more than `warn_fraction` of their queue
     /// lifetime, as of the last event in the store (the log's "now", not the clock's).
     /// `lifetime` overrides the per-format defaults.
+    /// The queue lifetime saved with `import --queue-lifetime`, if any (seconds).
+    pub fn saved_queue_lifetime(&self) -> Result<Option<i64>> {
+        let run = || -> rusqlite::Result<Option<i64>> {
+            let value: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT value FROM settings WHERE key = 'queue_lifetime'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(value.and_then(|v| v.parse().ok()))
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    pub fn save_queue_lifetime(&self, seconds: i64) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO settings (key, value) VALUES ('queue_lifetime', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [seconds.to_string()],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Deferred deliveries past `warn_fraction` of their queue lifetime as of the last
+    /// log line, soonest to expire first. The lifetime is `lifetime`, else the saved one,
+    /// else the format's default. Mail already past it shows with a negative time left:
+    /// its expiry is missing from the logs, or the lifetime is longer than assumed.
     pub fn at_risk(&self, lifetime: Option<i64>, warn_fraction: f64) -> Result<Vec<AtRisk>> {
         let Some((_, now)) = self.span()? else {
             return Ok(Vec::new());
+        };
+        let lifetime = match lifetime {
+            Some(l) => Some(l),
+            None => self.saved_queue_lifetime()?,
         };
         let run = || -> rusqlite::Result<Vec<AtRisk>> {
             let mut stmt = self.conn.prepare_cached(
@@ -366,9 +401,7 @@ impl Store {
                 let life =
                     lifetime.unwrap_or_else(|| crate::triage::default_queue_lifetime(&format));
                 let age = now - a.queued_since;
-                // Past the lifetime, the expiry simply is not in the imported logs: that
-                // mail is not at risk any more, it is stale.
-                if age as f64 >= life as f64 * warn_fraction && age < life {
+                if age as f64 >= life as f64 * warn_fraction {
                     a.seconds_left = life - age;
                     out.push(a);
                 }

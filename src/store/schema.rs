@@ -190,6 +190,14 @@ CREATE VIEW delivery_attempts AS
 DROP INDEX deliveries_code_id;
 CREATE INDEX deliveries_code_id ON deliveries(code, id) WHERE status != 'sent';
 "#,
+    // 7: settings the user gave once and that hold for the store, such as the queue
+    // lifetime (`import --queue-lifetime`) that "at risk" is judged by.
+    r#"
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

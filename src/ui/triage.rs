@@ -14,7 +14,7 @@ use crate::app::update::{breakdown_text, code_text};
 use crate::classify::EnhancedCode;
 
 use crate::sanitize::for_terminal;
-use crate::wording::time_span;
+use crate::wording::time_left;
 
 use super::text::{highlighted, percent, sparkline, thousands};
 use super::theme::Theme;
@@ -220,7 +220,7 @@ fn render_at_risk(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
     let with_cause = area.width >= 60;
     let left: Vec<String> = all[..shown]
         .iter()
-        .map(|a| format!("{} left", time_span(a.seconds_left)))
+        .map(|a| time_left(a.seconds_left))
         .collect();
     let left_width = left.iter().map(|l| l.len()).max().unwrap_or(0) as u16;
     let mut rows: Vec<Row> = all[..shown]
