@@ -610,3 +610,52 @@ fn the_queue_lifetime_given_at_import_holds_for_later_reports() {
     let refused = store.run(&["report", "--queue-lifetime", "0"]);
     assert_eq!(refused.status.code(), Some(1));
 }
+
+/// Every time in sendlog's JSON reads the same way: RFC 3339 text, never unix seconds.
+#[test]
+fn json_outputs_write_every_time_as_rfc3339() {
+    let store = TempStore::new();
+    import(&store, &fixture(LOG));
+    store.run_ok(&["resolve", "--cause", "badreputation", "--note", "delisted"]);
+    store.run_ok(&["requeue", "mark", "--eligible"]);
+    let out = store.dir.path().join("batch.csv");
+    store.run_ok(&[
+        "requeue",
+        "export",
+        "--format",
+        "csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    fn check(path: &str, v: &Value, seen: &mut usize) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    let timed = ["_at", "_since", "_seen", "_attempt"]
+                        .iter()
+                        .any(|s| k.ends_with(s));
+                    if timed && !v.is_null() {
+                        let text = v.as_str().unwrap_or_else(|| panic!("{path}.{k} = {v}"));
+                        assert!(
+                            chrono::DateTime::parse_from_rfc3339(text).is_ok(),
+                            "{path}.{k} = {text}"
+                        );
+                        *seen += 1;
+                    }
+                    check(&format!("{path}.{k}"), v, seen);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|v| check(path, v, seen)),
+            _ => {}
+        }
+    }
+    let mut seen = 0;
+    for args in [
+        &["report", "--json"][..],
+        &["requeue", "list", "--all", "--json"],
+        &["requeue", "causes", "--json"],
+    ] {
+        check(&args.join(" "), &json(&store, args), &mut seen);
+    }
+    assert!(seen > 10, "only {seen} times checked");
+}

@@ -191,6 +191,23 @@ pub fn format_rfc3339(ts: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Unix seconds written as RFC 3339 in JSON output, so every time a user reads from
+/// sendlog's JSON has one form (`#[serde(serialize_with = "…")]`).
+pub mod json_time {
+    use super::format_rfc3339;
+
+    pub fn required<S: serde::Serializer>(t: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_rfc3339(*t))
+    }
+
+    pub fn optional<S: serde::Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&format_rfc3339(*t)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -65,7 +65,9 @@ pub struct CodeEvidence {
     /// and the domains behind them.
     pub dns_failures: u64,
     pub dns_domains: Vec<Count>,
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
     pub first_attempt: Option<i64>,
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
     pub last_attempt: Option<i64>,
 }
 

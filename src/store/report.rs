@@ -45,7 +45,9 @@ pub struct CauseEvidence {
     pub domains: u64,
     pub top_domains: Vec<(String, u64)>,
     pub hosts: Vec<(String, u64)>,
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
     pub first_seen: Option<i64>,
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
     pub last_seen: Option<i64>,
     pub example: Option<String>,
 }
@@ -56,6 +58,7 @@ pub struct AtRisk {
     pub domain: String,
     pub queue_id: String,
     pub host: String,
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
     pub queued_since: i64,
     /// Seconds left before the queue lifetime runs out, as of the end of the log.
     pub seconds_left: i64,

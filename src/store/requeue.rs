@@ -11,6 +11,7 @@ use crate::triage::requeue::{Candidate, Resolution};
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Batch {
     pub id: i64,
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
     pub created_at: i64,
     pub format: String,
     pub destination: String,

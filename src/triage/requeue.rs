@@ -18,6 +18,7 @@ pub struct Resolution {
     pub reason: String,
     pub destination: Option<String>,
     pub host: Option<String>,
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
     pub resolved_at: i64,
     pub note: String,
 }
@@ -84,7 +85,7 @@ pub struct Candidate {
     pub status: String,
     pub code: String,
     pub cause: Option<String>,
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
     pub last_attempt: Option<i64>,
     pub typo_of: Option<String>,
     pub queue_id: String,
@@ -98,13 +99,6 @@ pub struct Candidate {
     /// The latest batch this delivery was exported in.
     pub exported_in: Option<i64>,
     pub marked: bool,
-}
-
-fn ser_time<S: serde::Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => s.serialize_str(&format_rfc3339(*t)),
-        None => s.serialize_none(),
-    }
 }
 
 /// Why a delivery may not be re-sent. Listed in the order the rules are tried: what can
@@ -125,7 +119,11 @@ pub enum Exclusion {
     /// No resolution covers its cause (or its cause is unknown).
     NotResolved,
     /// The cause was resolved, but this delivery was still tried (and failed) after that.
-    ResolvedBeforeLastAttempt { resolution: i64, resolved_at: i64 },
+    ResolvedBeforeLastAttempt {
+        resolution: i64,
+        #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+        resolved_at: i64,
+    },
 }
 
 impl Exclusion {
