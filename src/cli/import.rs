@@ -58,17 +58,23 @@ pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Res
     let mut print = || -> std::io::Result<()> {
         for r in &reports {
             writeln!(out, "{}", summary_line(r))?;
-            let unit = if r.format == Some(crate::ingest::Format::Eml) {
-                "message"
+            // A bad email in a folder is a file the user will want to look at, each named;
+            // a log's foreign lines are noise, a few show what they are.
+            let (unit, shown) = if r.format == Some(crate::ingest::Format::Eml) {
+                ("message", crate::import::SKIPPED_SAMPLE)
             } else {
-                "line"
+                ("line", 3)
             };
-            for (number, text) in r.skipped_sample.iter().take(3) {
+            for (number, text) in r.skipped_sample.iter().take(shown) {
                 writeln!(
                     out,
                     "    skipped {unit} {number}: {}",
                     for_terminal(&clip(text, 100))
                 )?;
+            }
+            let listed = r.skipped_sample.len().min(shown) as u64;
+            if unit == "message" && r.skipped > listed {
+                writeln!(out, "    … and {} more", r.skipped - listed)?;
             }
         }
         if let Some(lifetime) = opts.queue_lifetime {
