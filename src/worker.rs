@@ -89,6 +89,7 @@ fn supersedes(new: &Effect, old: &Effect) -> bool {
             | (Effect::LoadOverview, Effect::LoadOverview)
             | (Effect::LoadSentCount, Effect::LoadSentCount)
             | (Effect::LoadAtRisk { .. }, Effect::LoadAtRisk { .. })
+            | (Effect::LoadTypos, Effect::LoadTypos)
             | (Effect::LoadMarks, Effect::LoadMarks)
             | (Effect::LoadCauseList, Effect::LoadCauseList)
             | (Effect::LoadBasket, Effect::LoadBasket)
@@ -160,6 +161,10 @@ fn run(
         },
         Effect::LoadSentCount => match store.sent_count() {
             Ok(n) => Msg::SentCount(n),
+            Err(e) => err(e),
+        },
+        Effect::LoadTypos => match store.typo_domains() {
+            Ok(t) => Msg::Typos(t),
             Err(e) => err(e),
         },
         Effect::LoadAtRisk { queue_lifetime } => {

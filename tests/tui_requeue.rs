@@ -719,6 +719,42 @@ fn screen_text(s: &mut Session<TestBackend>) -> String {
     s.terminal.backend().to_string()
 }
 
+/// A failed domain that looks like a typo shows the domain meant, on Triage's second level
+/// and in the Causes evidence, as the store's typo pass found it.
+#[test]
+fn typo_domains_show_the_domain_meant_on_triage_and_causes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sample_store(&dir.path().join("s.db"));
+    let typos = store.typo_domains().unwrap();
+    assert!(!typos.is_empty(), "the sample has a typo domain");
+    let typo = typos[0].clone();
+    let mut s = session(store, 120, 40, dir.path());
+    let mut seen = false;
+    for _ in 0..s.state.codes_view.len() {
+        if screen_text(&mut s).contains(&format!("{} → {}?", typo.domain, typo.suggestion)) {
+            seen = true;
+            break;
+        }
+        press(&mut s, key('j'));
+    }
+    assert!(seen, "no code's second level shows {typo:?}");
+    press(&mut s, key('c'));
+    let mut found = false;
+    for _ in 0..20 {
+        let text = screen_text(&mut s);
+        if text.contains(&format!(
+            "{} looks like a typo of {}",
+            typo.domain, typo.suggestion
+        )) {
+            found = true;
+            break;
+        }
+        press(&mut s, key('j'));
+    }
+    assert!(found, "the Causes evidence names the domain meant");
+    s.worker.shutdown(true);
+}
+
 /// `r` on a destination of a code proposes that destination's own main cause, which can
 /// differ from the code's: in the sample, 4.4.7 is mostly badreputation, but the expiry
 /// at lumen-traders.example is a DNS failure.

@@ -6,7 +6,7 @@ use crate::import::{FileReport, Progress};
 use crate::store::browse::{
     Anchor, Breakdown, DeliveryDetail, DeliveryFilter, DeliveryRow, Dimension, Overview, Sparklines,
 };
-use crate::store::report::{AtRisk, CauseCount};
+use crate::store::report::{AtRisk, CauseCount, TypoDomain};
 use crate::triage::basket::{Basket, ExportOutcome, ResolveOutcome};
 use crate::triage::causes::{Cause, Widespread};
 use crate::triage::requeue_export::Format;
@@ -19,6 +19,8 @@ pub enum Msg {
     Resize(u16, u16),
     Overview(Overview),
     AtRisk(Vec<AtRisk>),
+    /// Failed recipient domains that look like typos, with the domain meant.
+    Typos(Vec<TypoDomain>),
     SentCount(u64),
     Sparklines(Sparklines),
     Breakdown {
@@ -76,6 +78,7 @@ pub enum Effect {
     LoadAtRisk {
         queue_lifetime: Option<i64>,
     },
+    LoadTypos,
     LoadSparklines {
         buckets: usize,
     },

@@ -244,6 +244,8 @@ pub struct AppState {
     pub sent_counted: bool,
     /// Still deferred and past half their queue lifetime, soonest to expire first.
     pub at_risk: Vec<AtRisk>,
+    /// Failed domains that look like typos → the domain meant.
+    pub typos: std::collections::HashMap<String, String>,
     /// The queue lifetime the user gave (`--queue-lifetime`); else each format's default.
     pub queue_lifetime: Option<i64>,
     /// Per code (same order as `overview.codes`), when its failures happened.
@@ -299,6 +301,7 @@ impl AppState {
             overview: None,
             sent_counted: false,
             at_risk: Vec::new(),
+            typos: Default::default(),
             queue_lifetime: None,
             sparks: Vec::new(),
             pane: Pane::Codes,

@@ -81,11 +81,19 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             effects.push(Effect::LoadAtRisk {
                 queue_lifetime: state.queue_lifetime,
             });
+            effects.push(Effect::LoadTypos);
             effects.push(Effect::LoadMarks);
             effects
         }
         Msg::AtRisk(at_risk) => {
             state.at_risk = at_risk;
+            Vec::new()
+        }
+        Msg::Typos(typos) => {
+            state.typos = typos
+                .into_iter()
+                .map(|t| (t.domain, t.suggestion))
+                .collect();
             Vec::new()
         }
         Msg::SentCount(sent) => {

@@ -98,7 +98,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
 
     if let Some(c) = state.selected_cause() {
         frame.render_widget(
-            Paragraph::new(evidence(c, theme))
+            Paragraph::new(evidence(c, state.typos.get(&c.destination), theme))
                 .wrap(Wrap { trim: false })
                 .block(block("Evidence")),
             detail_area,
@@ -123,7 +123,7 @@ fn state_style(s: CauseState, theme: Theme) -> ratatui::style::Style {
     }
 }
 
-fn evidence(c: &Cause, theme: Theme) -> Vec<Line<'static>> {
+fn evidence(c: &Cause, typo_of: Option<&String>, theme: Theme) -> Vec<Line<'static>> {
     let field = |name: &str, value: String| -> Line<'static> {
         Line::from(vec![
             Span::styled(format!("{name:<13}"), theme.heading()),
@@ -191,6 +191,17 @@ fn evidence(c: &Cause, theme: Theme) -> Vec<Line<'static>> {
         }
         None => "unresolved: r records its fix".into(),
     };
+    if let Some(meant) = typo_of {
+        // No fix on the receiving side helps a mistyped address.
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{} looks like a typo of {}: correct the addresses; re-sending as is will fail again",
+                for_terminal(&c.destination),
+                for_terminal(meant)
+            ),
+            theme.expired(),
+        )));
+    }
     lines.push(field("Resolution", resolution));
     for (i, e) in c.examples.iter().enumerate() {
         lines.push(field(

@@ -12,6 +12,7 @@ use crate::app::explain::panel_for;
 use crate::app::state::{AppState, Pane};
 use crate::app::update::{breakdown_text, code_text};
 use crate::classify::EnhancedCode;
+use crate::store::browse::Dimension;
 
 use crate::sanitize::for_terminal;
 use crate::wording::time_left;
@@ -180,8 +181,17 @@ fn render_breakdown(frame: &mut Frame, area: Rect, state: &AppState, theme: Them
         .map(|m| {
             let r = &b.rows[m.index];
             let text = breakdown_text(r.value.as_deref());
+            let mut line = highlighted(&text, &m.hits, theme.base(), theme.hit());
+            if state.dim == Dimension::Domain
+                && let Some(meant) = r.value.as_ref().and_then(|d| state.typos.get(d))
+            {
+                line.push_span(Span::styled(
+                    format!(" → {}?", for_terminal(meant)),
+                    theme.expired(),
+                ));
+            }
             Row::new(vec![
-                Cell::from(highlighted(&text, &m.hits, theme.base(), theme.hit())),
+                Cell::from(line),
                 Cell::from(Line::from(thousands(r.count)).right_aligned()),
                 Cell::from(Line::from(percent(r.count, code_total)).right_aligned()),
             ])
