@@ -444,14 +444,22 @@ pub fn import_files(
     let file_count = prepared.len();
     let mut assembler = Assembler::new("postfix");
     assembler.resume(store.open_messages()?);
+    // One window of recent lines across the files of an import: overlapping copies of a
+    // log (the end of one repeated at the start of the next) count their lines once.
+    let mut seen = RecentLines::new(RECENT_LINES_REMEMBERED);
     for (index, p) in prepared.into_iter().enumerate() {
         let name = p.name.clone();
-        match import_one(store, p, opts, &mut assembler, index, file_count, progress) {
+        let parts = ImportParts {
+            assembler: &mut assembler,
+            seen: &mut seen,
+        };
+        match import_one(store, p, opts, parts, index, file_count, progress) {
             Ok(r) => reports.push(r),
             Err(ImportError::Input(e)) => {
                 // The transaction was rolled back: take back the open messages as stored.
                 assembler = Assembler::new("postfix");
                 assembler.resume(store.open_messages()?);
+                seen = RecentLines::new(RECENT_LINES_REMEMBERED);
                 reports.push(FileReport::failed(&name, e));
             }
             Err(ImportError::Store(e)) => return Err(e),
@@ -485,11 +493,17 @@ impl From<StoreError> for ImportError {
     }
 }
 
+/// What the files of one import share.
+struct ImportParts<'a> {
+    assembler: &'a mut Assembler,
+    seen: &'a mut RecentLines,
+}
+
 fn import_one(
     store: &mut Store,
     mut p: Prepared,
     opts: &ImportOptions,
-    assembler: &mut Assembler,
+    parts: ImportParts<'_>,
     file_index: usize,
     file_count: usize,
     progress: &mut dyn FnMut(&Progress),
@@ -556,6 +570,7 @@ fn import_one(
     for line in imported_head.split(|b| *b == b'\n') {
         parser.observe_header(line.strip_suffix(b"\r").unwrap_or(line));
     }
+    let ImportParts { assembler, seen } = parts;
     assembler.format = p.format.as_str();
     assembler.source_name = Arc::from(name.as_str());
     assembler.default_host = opts.host.clone().unwrap_or_else(|| "unknown".into());
@@ -576,6 +591,7 @@ fn import_one(
         // slow pages on the other then overlap instead of stalling each other.
         let (batches, finished) = std::sync::mpsc::sync_channel::<Vec<Finished>>(64);
         let stage = ParseStage {
+            seen,
             reader: &mut reader,
             first_line,
             parser: parser.as_mut(),
@@ -780,6 +796,7 @@ struct ParseStats {
 
 /// The reading half of an import: lines → events → assembled messages.
 struct ParseStage<'a, R: Read> {
+    seen: &'a mut RecentLines,
     reader: &'a mut HashRead<R>,
     first_line: u64,
     parser: &'a mut dyn LineParser,
@@ -796,7 +813,6 @@ impl<R: Read> ParseStage<'_, R> {
         lines.line_no = self.first_line;
         let mut buf = Vec::new();
         let mut events = Vec::new();
-        let mut seen = RecentLines::new(RECENT_LINES_REMEMBERED);
         loop {
             let line = match lines.next_line(&mut buf) {
                 Ok(Some(l)) => l,
@@ -820,7 +836,7 @@ impl<R: Read> ParseStage<'_, R> {
                 continue;
             }
             let line_hash = xxh3_64(line.bytes);
-            seen.prefetch(line_hash);
+            self.seen.prefetch(line_hash);
             events.clear();
             if let LineOutcome::Skipped = self.parser.parse_line(line.bytes, line_no, &mut events) {
                 st.skipped += 1;
@@ -831,7 +847,7 @@ impl<R: Read> ParseStage<'_, R> {
             }
             // The same line twice (overlapping or concatenated log copies) is one event: it
             // would otherwise count a delivery again, even in another inferred year.
-            if !events.is_empty() && !seen.insert(line_hash) {
+            if !events.is_empty() && !self.seen.insert(line_hash) {
                 st.duplicates += 1;
                 events.clear();
             }

@@ -261,3 +261,35 @@ fn classic_and_rfc3339_stamps_give_the_same_deliveries() {
             .all(|d| d["last_attempt"].as_str().unwrap().starts_with("2015-11-0"))
     );
 }
+
+/// Two copies of a log that overlap (the end of one repeated at the start of the other),
+/// imported together, give the deliveries of the log itself: the shared lines count once.
+#[test]
+fn overlapping_copies_imported_together_count_their_shared_lines_once() {
+    let full = std::fs::read_to_string(fixture(LOG)).unwrap();
+    let lines: Vec<&str> = full.lines().collect();
+    let (cut, overlap) = (lines.len() / 2, 400);
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first.log");
+    let second = dir.path().join("second.log");
+    std::fs::write(&first, lines[..cut + overlap].join("\n") + "\n").unwrap();
+    std::fs::write(&second, lines[cut..].join("\n") + "\n").unwrap();
+    let whole = dir.path().join("whole.log");
+    std::fs::write(&whole, full.as_bytes()).unwrap();
+    let year = "2015";
+    let store = TempStore::new();
+    let out = store.run_ok(&[
+        "import",
+        "--year",
+        year,
+        first.to_str().unwrap(),
+        second.to_str().unwrap(),
+    ]);
+    assert!(out.contains("repeated lines counted once"), "{out}");
+    let clean = TempStore::new();
+    clean.run_ok(&["import", "--year", year, whole.to_str().unwrap()]);
+    assert_eq!(
+        sorted(without_source(&store)),
+        sorted(without_source(&clean))
+    );
+}
