@@ -545,6 +545,30 @@ fn import_one(
         p.rest = r;
     }
 
+    // A log older than what the store holds cannot join the messages already stored
+    // after it: a message spanning both would be split. Said, not refused.
+    let older_note = match (skip, p.first_ts) {
+        (None, Some(first)) => {
+            let newest: Option<i64> = store
+                .conn
+                .query_row(
+                    "SELECT max(last_seen) FROM messages WHERE format != 'eml'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| sql_error(&store.path, e))?;
+            newest.filter(|n| first + 60 < *n).map(|n| {
+                format!(
+                    "this log starts at {}, before mail already in the store (up to {}): messages \
+                     spanning both may show twice; import older logs first, or all together",
+                    crate::ingest::timestamp::format_rfc3339(first),
+                    crate::ingest::timestamp::format_rfc3339(n)
+                )
+            })
+        }
+        _ => None,
+    };
+
     // The already imported part is skipped unparsed, but its header rows (a CSV's column
     // names) still map the new rows: the parser is shown them below.
     let imported_head = match skip {
@@ -742,7 +766,7 @@ fn import_one(
         duplicates: n_duplicates,
         seconds: started.elapsed().as_secs_f64(),
         error: read_error,
-        note: None,
+        note: older_note,
     })
 }
 

@@ -293,3 +293,26 @@ fn overlapping_copies_imported_together_count_their_shared_lines_once() {
         sorted(without_source(&clean))
     );
 }
+
+/// A log older than what the store holds is imported, with a note saying that messages
+/// spanning both may be split; a newer one gets no note.
+#[test]
+fn an_older_log_imported_after_a_newer_one_is_noted() {
+    let full = std::fs::read_to_string(fixture(LOG)).unwrap();
+    let lines: Vec<&str> = full.lines().collect();
+    let cut = lines.len() / 2;
+    let dir = tempfile::tempdir().unwrap();
+    let older = dir.path().join("older.log");
+    let newer = dir.path().join("newer.log");
+    std::fs::write(&older, lines[..cut].join("\n") + "\n").unwrap();
+    std::fs::write(&newer, lines[cut..].join("\n") + "\n").unwrap();
+    let in_order = TempStore::new();
+    for f in [&older, &newer] {
+        let out = in_order.run_ok(&["import", "--year", "2015", f.to_str().unwrap()]);
+        assert!(!out.contains("note:"), "{out}");
+    }
+    let reversed = TempStore::new();
+    reversed.run_ok(&["import", "--year", "2015", newer.to_str().unwrap()]);
+    let out = reversed.run_ok(&["import", "--year", "2015", older.to_str().unwrap()]);
+    assert!(out.contains("note: this log starts at"), "{out}");
+}

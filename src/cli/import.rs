@@ -58,6 +58,9 @@ pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Res
     let mut print = || -> std::io::Result<()> {
         for r in &reports {
             writeln!(out, "{}", summary_line(r))?;
+            if let (Some(_), Some(note)) = (r.format, &r.note) {
+                writeln!(out, "    note: {}", for_terminal(note))?;
+            }
             // A bad email in a folder is a file the user will want to look at, each named;
             // a log's foreign lines are noise, a few show what they are.
             let (unit, shown) = if r.format == Some(crate::ingest::Format::Eml) {
