@@ -341,6 +341,10 @@ fn usage_errors_are_one_line_and_exit_1() {
         &["export"],
         &["export", "deliveries", "--format", "xml"],
         &["report", "extra"],
+        &["export", "deliveries", "--status", "nope"],
+        &["import", "--year", "99999", "x.log"],
+        &["import", "--year", "0", "x.log"],
+        &["report", "--queue-lifetime", "0"],
     ] {
         let out = run(args);
         let err = String::from_utf8_lossy(&out.stderr);

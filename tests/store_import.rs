@@ -316,3 +316,19 @@ fn an_older_log_imported_after_a_newer_one_is_noted() {
     let out = reversed.run_ok(&["import", "--year", "2015", older.to_str().unwrap()]);
     assert!(out.contains("note: this log starts at"), "{out}");
 }
+
+/// `--status` takes statuses as people type them: any case, spaces after commas.
+#[test]
+fn export_statuses_are_read_in_any_case_and_spacing() {
+    let store = TempStore::new();
+    store.run_ok(&["import", "--year", "2015", fixture(LOG).to_str().unwrap()]);
+    let count = |status: &str| {
+        store
+            .run_ok(&["export", "deliveries", "--status", status])
+            .lines()
+            .count()
+    };
+    let exact = count("expired,bounced");
+    assert!(exact > 0);
+    assert_eq!(count("EXPIRED, Bounced"), exact);
+}

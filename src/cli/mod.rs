@@ -44,7 +44,7 @@ pub struct ImportArgs {
     #[arg(long, value_enum, default_value_t = Format::Auto)]
     pub format: Format,
     /// Year of the first line, for stamps without a year (default: from the file's mtime).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_year)]
     pub year: Option<i32>,
     /// Queue lifetime for "at risk" (e.g. 5d, 48h), saved in the store for later reports;
     /// default per format (Postfix 5d, Exchange 2d, Exim 4d).
@@ -106,7 +106,7 @@ pub enum ExportWhat {
     /// One record per delivery.
     Deliveries {
         /// Only these statuses (sent, deferred, bounced, expired), comma-separated.
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', value_parser = parse_status)]
         status: Vec<String>,
         #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
         format: ExportFormat,
@@ -139,6 +139,21 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
         }
     };
     Ok(n * mult)
+}
+
+/// A delivery status as typed: `Expired`, ` bounced` and `expired` are the same.
+fn parse_status(s: &str) -> Result<String, String> {
+    let s = s.trim().to_ascii_lowercase();
+    crate::store::report::check_statuses(std::slice::from_ref(&s))?;
+    Ok(s)
+}
+
+/// A calendar year sendlog can write as RFC 3339 (and a log can plausibly be from).
+fn parse_year(s: &str) -> Result<i32, String> {
+    match s.trim().parse::<i32>() {
+        Ok(y) if (1970..=9999).contains(&y) => Ok(y),
+        _ => Err(format!("{s:?} is not a year between 1970 and 9999")),
+    }
 }
 
 /// A queue lifetime: a duration longer than zero.
