@@ -353,6 +353,17 @@ fn usage_errors_are_one_line_and_exit_1() {
         assert!(err.starts_with("sendlog: "), "{args:?}: {err}");
         assert!(out.stdout.is_empty(), "{args:?}");
     }
+    // Reading a store that is not there is a mistake to name, not a store to create.
+    for args in [
+        &["report"][..],
+        &["export", "deliveries"],
+        &["requeue", "list"],
+    ] {
+        let out = run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("no store at"), "{args:?}: {err}");
+    }
     let help = run(&["import", "--help"]);
     assert_eq!(help.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&help.stdout).contains("Usage: sendlog import"));

@@ -172,6 +172,22 @@ pub fn open_store(db: Option<&str>) -> anyhow::Result<Store> {
     Ok(Store::open(&path)?)
 }
 
+/// The store for a command that only reads or annotates what was imported: a path that
+/// holds no store yet is a mistyped `--db` or a missing import, not a store to create.
+pub fn open_existing_store(db: Option<&str>) -> anyhow::Result<Store> {
+    let path = match db {
+        Some(p) => p.to_string(),
+        None => crate::store::default_path().display().to_string(),
+    };
+    if path != ":memory:" && !std::path::Path::new(&path).exists() {
+        anyhow::bail!(
+            "no store at {} yet: import logs first (sendlog import FILE…)",
+            crate::sanitize::for_terminal(&path)
+        );
+    }
+    Ok(Store::open(&path)?)
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let db = args.db.as_deref();
     match args.command {

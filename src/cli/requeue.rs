@@ -17,7 +17,7 @@ use crate::triage::basket::{self, Judged};
 use crate::triage::requeue::{Filter, Verdict};
 use crate::triage::requeue_export::{Existing, Format, write_file};
 
-use super::open_store;
+use super::open_existing_store;
 use super::resolve::{now, parse_reason};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -108,7 +108,7 @@ pub enum RequeueCmd {
 }
 
 pub fn run(db: Option<&str>, cmd: RequeueCmd) -> anyhow::Result<ExitCode> {
-    let mut store = open_store(db)?;
+    let mut store = open_existing_store(db)?;
     match cmd {
         RequeueCmd::Causes { json } => causes(&store, json),
         RequeueCmd::Mark {

@@ -9,7 +9,7 @@ use crate::ingest::timestamp::format_rfc3339;
 use crate::sanitize::for_terminal;
 use crate::triage::basket;
 
-use super::open_store;
+use super::open_existing_store;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ResolveArgs {
@@ -59,7 +59,7 @@ fn given(v: &Option<String>) -> Option<&str> {
 }
 
 pub fn run(db: Option<&str>, args: &ResolveArgs) -> anyhow::Result<ExitCode> {
-    let mut store = open_store(db)?;
+    let mut store = open_existing_store(db)?;
     let at = args.at.unwrap_or_else(now);
     let outcome = basket::resolve(
         &mut store,
