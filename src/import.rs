@@ -213,6 +213,9 @@ struct Prepared {
     total_bytes: Option<u64>,
     compressed: bool,
     first_ts: Option<i64>,
+    /// A compressed input cut short within its first bytes: what came before is imported,
+    /// then this is reported.
+    head_error: Option<String>,
 }
 
 fn read_head(reader: &mut dyn BufRead, limit: usize) -> io::Result<Vec<u8>> {
@@ -248,8 +251,19 @@ fn read_error(name: &str, compressed: bool, e: &io::Error) -> String {
 
 fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
     let mut inp = input::open(name).map_err(|e| e.to_string())?;
-    let head = read_head(&mut inp.reader, SNIFF_BYTES)
-        .map_err(|e| read_error(name, inp.compressed, &e))?;
+    let mut head = Vec::new();
+    let head_error = match (&mut inp.reader)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+    {
+        Ok(_) => None,
+        // A small truncated .gz ends inside what detection reads: keep what it gave.
+        Err(e) if inp.compressed && !head.is_empty() => {
+            inp.reader = Box::new(io::empty());
+            Some(read_error(name, true, &e))
+        }
+        Err(e) => return Err(read_error(name, inp.compressed, &e).into()),
+    };
     if head.is_empty() {
         return Err(Unprepared::Empty);
     }
@@ -299,6 +313,7 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
         mtime,
         total_bytes,
         compressed: inp.compressed,
+        head_error,
         first_ts,
     })
 }
@@ -765,7 +780,10 @@ fn import_one(
         skipped_sample: sample,
         duplicates: n_duplicates,
         seconds: started.elapsed().as_secs_f64(),
-        error: read_error,
+        error: read_error.or_else(|| {
+            p.head_error
+                .map(|e| format!("{e} (after line {n_lines}; the lines before it were imported)"))
+        }),
         note: older_note,
     })
 }

@@ -170,6 +170,19 @@ fn a_truncated_gzip_keeps_what_was_readable_and_says_so() {
     let clean = TempStore::new();
     clean.run_ok(&["import", whole.to_str().unwrap()]);
     assert_eq!(store.deliveries().len(), clean.deliveries().len());
+
+    // Cut within the first kilobytes (inside what format detection reads): the same.
+    let short = dir.path().join("short.gz");
+    std::fs::write(&short, &full[..2000]).unwrap();
+    let small = TempStore::new();
+    let out = small.run(&["import", short.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the lines before it were imported"), "{err}");
+    assert!(
+        !small.deliveries().is_empty(),
+        "the readable lines were imported"
+    );
 }
 
 fn generated_log(dir: &std::path::Path, messages: u64) -> std::path::PathBuf {
