@@ -62,10 +62,18 @@ pub fn csv_io_error(e: csv::Error) -> std::io::Error {
 
 /// A CSV cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR at
 /// the start) gets a leading `'` so it stays text (OWASP "CSV injection").
+/// Control characters are made visible as for the terminal, which is where
+/// `export … --format csv` without a redirect ends up.
 pub fn csv_cell(s: &str) -> Cow<'_, str> {
-    match s.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{s}")),
-        _ => Cow::Borrowed(s),
+    let formula = matches!(
+        s.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    );
+    let visible = for_terminal(s);
+    if formula {
+        Cow::Owned(format!("'{visible}"))
+    } else {
+        visible
     }
 }
 
@@ -79,6 +87,10 @@ mod csv_tests {
             assert!(csv_cell(bad).starts_with('\''), "{bad:?}");
         }
         assert_eq!(csv_cell("user@example.com"), "user@example.com");
+        assert_eq!(
+            csv_cell("said: \u{1b}]0;pwned\u{7}"),
+            "said: \\x1b]0;pwned\\x07"
+        );
         assert_eq!(csv_cell(""), "");
     }
 }
