@@ -440,6 +440,21 @@ pub fn import_files(
     // Bounce emails are imported after the logs, so they can join the deliveries the
     // logs hold (src/import_bounces.rs).
     let mut bounce_inputs = Vec::new();
+    // A folder of logs (not of emails) is its log files, each imported as a log.
+    let mut expanded: Vec<String> = Vec::new();
+    for name in names {
+        let path = std::path::Path::new(name);
+        match opts.format {
+            Format::Auto if name != "-" && path.is_dir() => {
+                match crate::ingest::bounce::mailbox::log_folder(path) {
+                    Some(logs) => expanded.extend(logs),
+                    None => expanded.push(name.clone()),
+                }
+            }
+            _ => expanded.push(name.clone()),
+        }
+    }
+    let names = &expanded;
     for name in names {
         if crate::import_bounces::wants(name, opts.format) {
             bounce_inputs.push(name);

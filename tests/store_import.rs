@@ -332,3 +332,21 @@ fn export_statuses_are_read_in_any_case_and_spacing() {
     assert!(exact > 0);
     assert_eq!(count("EXPIRED, Bounced"), exact);
 }
+
+/// A folder of logs (no emails in it) is read as its log files, not as a Maildir.
+#[test]
+fn a_folder_of_logs_imports_each_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::copy(fixture(LOG), logs.join("mail.log")).unwrap();
+    let store = TempStore::new();
+    let out = store.run_ok(&["import", "--year", "2015", logs.to_str().unwrap()]);
+    assert!(out.contains("mail.log: postfix:"), "{out}");
+    let clean = TempStore::new();
+    clean.run_ok(&["import", "--year", "2015", fixture(LOG).to_str().unwrap()]);
+    assert_eq!(
+        sorted(without_source(&store)),
+        sorted(without_source(&clean))
+    );
+}

@@ -104,6 +104,35 @@ fn folder_files(path: &Path) -> std::io::Result<(Container, Vec<PathBuf>)> {
     Ok((container, files))
 }
 
+/// A plain folder (not a Maildir) that holds mail logs and no email: its log files, in
+/// name order, to be imported as logs. `None` for a folder of emails, a mixed one, or
+/// one sendlog recognises nothing in.
+pub fn log_folder(path: &Path) -> Option<Vec<String>> {
+    if is_maildir(path) {
+        return None;
+    }
+    let (_, files) = folder_files(path).ok()?;
+    let mut logs = Vec::new();
+    for file in files {
+        let name = file.display().to_string();
+        let Ok(mut inp) = input::open(&name) else {
+            continue;
+        };
+        let head = inp
+            .reader
+            .fill_buf()
+            .map(|h| h.to_vec())
+            .unwrap_or_default();
+        if is_message(&head) || is_mbox(&head) {
+            return None;
+        }
+        if crate::ingest::detect::detect(&head).is_some() {
+            logs.push(name);
+        }
+    }
+    (!logs.is_empty()).then_some(logs)
+}
+
 fn read_all(name: &str) -> Result<Vec<u8>, String> {
     let inp = input::open(name).map_err(|e| e.to_string())?;
     let mut bytes = Vec::new();
