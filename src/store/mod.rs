@@ -146,9 +146,10 @@ impl Store {
                 .pragma_update(None, "journal_mode", "WAL")
                 .map_err(|e| self.err(e))?;
         }
-        // 32 MiB of page cache: an import's transaction then rarely spills pages early.
+        // 16 MiB of page cache. Twice that measured no faster on a 2 M-line import and
+        // cost 20 MB of peak memory, which must stay under 150 MB whatever the input.
         self.conn
-            .pragma_update(None, "cache_size", -32_768)
+            .pragma_update(None, "cache_size", -16_384)
             .map_err(|e| self.err(e))?;
         self.conn
             .pragma_update(None, "synchronous", "NORMAL")
