@@ -198,12 +198,25 @@ fn run(
             filter,
             anchor,
             limit,
-        } => match store.deliveries_page(&filter, anchor, limit) {
-            Ok(rows) => Msg::Page {
-                generation,
-                anchor,
-                rows,
-            },
+        } => {
+            let page = store
+                .deliveries_page(&filter, anchor, limit)
+                .and_then(|rows| {
+                    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+                    Ok((rows, basket::verdicts_of(store, &ids)?))
+                });
+            match page {
+                Ok((rows, verdicts)) => Msg::Page {
+                    generation,
+                    anchor,
+                    rows,
+                    verdicts,
+                },
+                Err(e) => err(e),
+            }
+        }
+        Effect::JudgeRows { ids } => match basket::verdicts_of(store, &ids) {
+            Ok(verdicts) => Msg::Verdicts(verdicts),
             Err(e) => err(e),
         },
         Effect::LoadDelivery { id } => match store.delivery_detail(id) {

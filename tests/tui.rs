@@ -218,6 +218,7 @@ fn opened_table(total: u64) -> AppState {
             generation,
             anchor,
             rows: rows(1..(PAGE_ROWS as i64 + 1)),
+            verdicts: Default::default(),
         },
     );
     s
@@ -249,6 +250,7 @@ fn keyset_paging_keeps_a_bounded_window_and_absolute_position() {
                     generation,
                     anchor,
                     rows: rows(last + 1..end),
+                    verdicts: Default::default(),
                 },
             );
         }
@@ -287,6 +289,7 @@ fn keyset_paging_keeps_a_bounded_window_and_absolute_position() {
             generation: top_gen,
             anchor: Anchor::After(i64::MIN),
             rows: rows(1..201),
+            verdicts: Default::default(),
         },
     );
     assert!(
@@ -299,6 +302,7 @@ fn keyset_paging_keeps_a_bounded_window_and_absolute_position() {
             generation: bottom_gen,
             anchor: Anchor::Before(i64::MAX),
             rows: rows(801..1001),
+            verdicts: Default::default(),
         },
     );
     let t = s.table.as_ref().unwrap();
@@ -343,6 +347,7 @@ fn a_page_arriving_after_the_cursor_moved_back_never_moves_the_cursor() {
                     generation,
                     anchor,
                     rows: rows(last + 1..last + 1 + PAGE_ROWS as i64),
+                    verdicts: Default::default(),
                 },
             );
         }
@@ -366,6 +371,7 @@ fn a_page_arriving_after_the_cursor_moved_back_never_moves_the_cursor() {
             generation,
             anchor,
             rows: rows(last + 1..last + 1 + PAGE_ROWS as i64),
+            verdicts: Default::default(),
         },
     );
     let t = s.table.as_ref().unwrap();

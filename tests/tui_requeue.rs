@@ -85,6 +85,7 @@ fn deliveries_screen() -> AppState {
             generation,
             anchor,
             rows: rows(1..=5),
+            verdicts: Default::default(),
         },
     );
     assert_eq!(s.screen, Screen::Deliveries);
@@ -1230,5 +1231,91 @@ fn marking_keys_act_on_the_narrowed_group_in_the_store() {
         .filter(|l| l.contains("● ") && l.contains('@'))
         .count();
     assert_eq!(marked_rows, 3, "{text}");
+    s.worker.shutdown(true);
+}
+
+/// Each row of a group shows the re-queue rules' verdict on it, as the store judges it;
+/// resolving a cause elsewhere turns the rows it covers eligible without reopening the group.
+#[test]
+fn deliveries_rows_show_their_re_send_verdict_and_follow_a_resolution() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let store = sample_store(&db);
+    let mut s = session(store, 120, 40, dir.path());
+    assert_eq!(s.state.selected_code(), Some("4.4.7"));
+    press(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.state.screen, Screen::Deliveries);
+
+    let labels_by_store = |db: &Path| -> std::collections::BTreeMap<i64, &'static str> {
+        let check = Store::open(db.to_str().unwrap()).unwrap();
+        basket::judge_all(&check, &Filter::default(), false)
+            .unwrap()
+            .into_iter()
+            .filter(|j| j.candidate.code == "4.4.7")
+            .map(|j| (j.candidate.delivery_id, j.verdict.label()))
+            .collect()
+    };
+    let shown = |s: &Session<TestBackend>| -> std::collections::BTreeMap<i64, &'static str> {
+        let t = s.state.table.as_ref().unwrap();
+        t.rows
+            .iter()
+            .map(|r| {
+                (
+                    r.id,
+                    t.verdicts.get(&r.id).expect("every row judged").label(),
+                )
+            })
+            .collect()
+    };
+    let before = labels_by_store(&db);
+    assert!(!before.is_empty());
+    assert_eq!(shown(&s), before);
+    assert!(before.values().all(|l| *l != "eligible"), "{before:?}");
+    let text = screen_text(&mut s);
+    assert!(
+        text.contains("re-send") && text.contains("not resolved"),
+        "{text}"
+    );
+
+    // r on a badreputation row resolves that cause (the group is not narrowed: everywhere).
+    let t = s.state.table.as_ref().unwrap();
+    let row = t
+        .rows
+        .iter()
+        .position(|r| r.cause.as_deref() == Some("badreputation"));
+    for _ in 0..row.expect("the 4.4.7 group has a badreputation row") {
+        press(&mut s, key('j'));
+    }
+    press(&mut s, key('r'));
+    assert_eq!(
+        s.state
+            .note_input
+            .as_ref()
+            .expect("the note input opens")
+            .scope,
+        ResolveScope {
+            reason: "badreputation".into(),
+            destination: None,
+            host: None
+        }
+    );
+    press_keys(&mut s, "delisted");
+    insta::assert_snapshot!("deliveries_resolve_note_120x40", screen_text(&mut s));
+    press(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.state.screen, Screen::Deliveries);
+    let after = labels_by_store(&db);
+    let t = s.state.table.as_ref().unwrap();
+    let badreputation: Vec<i64> = t
+        .rows
+        .iter()
+        .filter(|r| r.cause.as_deref() == Some("badreputation"))
+        .map(|r| r.id)
+        .collect();
+    assert!(badreputation.len() >= 2);
+    for (id, label) in &after {
+        assert_eq!(*label == "eligible", badreputation.contains(id), "row {id}");
+    }
+    assert_eq!(shown(&s), after, "the loaded rows were judged again");
+    insta::assert_snapshot!("deliveries_after_resolve_120x40", screen_text(&mut s));
     s.worker.shutdown(true);
 }

@@ -1,5 +1,7 @@
 //! What flows into `update` and what it asks for.
 
+use std::collections::BTreeMap;
+
 use ratatui::crossterm::event::KeyEvent;
 
 use crate::import::{FileReport, Progress};
@@ -9,6 +11,7 @@ use crate::store::browse::{
 use crate::store::report::{AtRisk, CauseCount, TypoDomain};
 use crate::triage::basket::{Basket, ExportOutcome, ResolveOutcome};
 use crate::triage::causes::{Cause, Widespread};
+use crate::triage::requeue::Verdict;
 use crate::triage::requeue_export::Format;
 
 use super::state::ResolveScope;
@@ -36,7 +39,11 @@ pub enum Msg {
         generation: u64,
         anchor: Anchor,
         rows: Vec<DeliveryRow>,
+        /// The re-queue rules' verdict on each row, by delivery id.
+        verdicts: BTreeMap<i64, Verdict>,
     },
+    /// Fresh verdicts on loaded rows (a resolution or an export changed them).
+    Verdicts(BTreeMap<i64, Verdict>),
     Delivery {
         id: i64,
         detail: Option<Box<DeliveryDetail>>,
@@ -103,6 +110,10 @@ pub enum Effect {
     },
     LoadDelivery {
         id: i64,
+    },
+    /// The re-queue rules' verdict on these deliveries again.
+    JudgeRows {
+        ids: Vec<i64>,
     },
     LoadMarks,
     Mark {

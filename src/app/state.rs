@@ -1,6 +1,6 @@
 //! Everything the screens show, in memory. Rendering reads only this.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::import::FileReport;
@@ -108,6 +108,8 @@ pub struct DeliveryTable {
     /// With a filter: matches among the loaded rows and the cursor among them.
     pub matched: Vec<Matched>,
     pub matched_cursor: usize,
+    /// The re-queue rules' verdict on the loaded rows, by delivery id.
+    pub verdicts: BTreeMap<i64, Verdict>,
 }
 
 impl DeliveryTable {

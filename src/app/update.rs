@@ -1,5 +1,7 @@
 //! `update`: the one place state changes. Pure: it returns effects as data.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::wording::{deliveries_written, plural};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -7,6 +9,7 @@ use crate::classify::EnhancedCode;
 use crate::import::FileReport;
 use crate::sanitize::for_terminal;
 use crate::store::browse::{Anchor, DeliveryFilter, Dimension, Sparklines};
+use crate::triage::requeue::Verdict;
 use crate::triage::requeue_export::Format;
 
 use super::filter::matches;
@@ -130,7 +133,14 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             generation,
             anchor,
             rows,
-        } => apply_page(state, generation, anchor, rows),
+            verdicts,
+        } => apply_page(state, generation, anchor, rows, verdicts),
+        Msg::Verdicts(verdicts) => {
+            if let Some(t) = state.table.as_mut() {
+                t.verdicts.extend(verdicts);
+            }
+            Vec::new()
+        }
         Msg::Delivery { id, detail } => {
             if state.detail_id == Some(id) {
                 match detail {
@@ -208,6 +218,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             if state.basket.is_some() || state.screen == Screen::Basket {
                 effects.push(Effect::LoadBasket);
             }
+            effects.extend(judge_loaded_rows(state));
             effects
         }
         Msg::Basket(basket) => {
@@ -219,7 +230,9 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Exported { outcome, file } => {
             state.status = Some(exported_summary(&outcome, file.as_deref()));
-            vec![Effect::LoadBasket]
+            let mut effects = vec![Effect::LoadBasket];
+            effects.extend(judge_loaded_rows(state));
+            effects
         }
         Msg::Error(e) => {
             state.status = Some(e);
@@ -578,6 +591,17 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
                     }
                     code_scope(state)
                 }
+                Screen::Deliveries => state.table.as_ref().and_then(|t| {
+                    let reason = t.selected()?.cause.clone()?;
+                    Some(match &t.filter.narrow {
+                        Some((dim, value)) => group_scope(reason, *dim, value.clone()),
+                        None => ResolveScope {
+                            reason,
+                            destination: None,
+                            host: None,
+                        },
+                    })
+                }),
                 _ => return Vec::new(),
             };
             open_resolve_prompt(state, scope);
@@ -1057,6 +1081,7 @@ fn apply_page(
     generation: u64,
     anchor: Anchor,
     rows: Vec<crate::store::browse::DeliveryRow>,
+    verdicts: BTreeMap<i64, Verdict>,
 ) -> Vec<Effect> {
     let Some(t) = state.table.as_mut() else {
         return Vec::new();
@@ -1065,6 +1090,7 @@ fn apply_page(
         return Vec::new();
     }
     t.loading = None;
+    t.verdicts.extend(verdicts);
     let n = rows.len();
     let short = n < PAGE_ROWS;
     match anchor {
@@ -1117,6 +1143,9 @@ fn apply_page(
         let end = t.start + t.rows.len() as u64 - 1;
         t.cursor = t.cursor.clamp(t.start, end);
     }
+    // Verdicts go with the rows the window still holds.
+    let held: BTreeSet<i64> = t.rows.iter().map(|r| r.id).collect();
+    t.verdicts.retain(|id, _| held.contains(id));
     let next = maybe_fetch(t);
     let rows = state.table_rows() as u64;
     if let Some(t) = state.table.as_mut() {
@@ -1124,6 +1153,14 @@ fn apply_page(
     }
     refresh_views(state);
     next.into_iter().collect()
+}
+
+/// A resolution or an export may change the verdict on rows already on screen.
+fn judge_loaded_rows(state: &AppState) -> Option<Effect> {
+    let t = state.table.as_ref().filter(|t| !t.rows.is_empty())?;
+    Some(Effect::JudgeRows {
+        ids: t.rows.iter().map(|r| r.id).collect(),
+    })
 }
 
 fn open(state: &mut AppState) -> Vec<Effect> {
@@ -1171,6 +1208,7 @@ fn open(state: &mut AppState) -> Vec<Effect> {
                 generation: state.generation,
                 matched: Vec::new(),
                 matched_cursor: 0,
+                verdicts: BTreeMap::new(),
             };
             let effect = load(&mut table, Anchor::After(i64::MIN));
             state.table = Some(table);

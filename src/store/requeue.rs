@@ -101,45 +101,38 @@ impl Store {
     /// basket.
     pub fn candidates(&self, cause: Option<&str>, marked_only: bool) -> Result<Vec<Candidate>> {
         let run = || -> rusqlite::Result<Vec<Candidate>> {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT d.id, d.message_ref, d.recipient, d.domain, d.provider, d.host, d.status, d.code, d.cause,
-                        d.last_attempt, d.typo_of, m.queue_id, m.message_id, m.sender, m.subject, m.format,
-                        EXISTS (SELECT 1 FROM deliveries s WHERE s.recipient = d.recipient AND s.status = 'sent'
-                                AND s.last_attempt > coalesce(d.last_attempt, d.first_attempt, 0)),
-                        (SELECT max(b.batch_id) FROM batch_items b
-                         WHERE b.message_ref = d.message_ref AND b.recipient = d.recipient),
-                        k.marked_at IS NOT NULL
-                 FROM deliveries d JOIN messages m ON m.id = d.message_ref
-                 LEFT JOIN marks k ON k.message_ref = d.message_ref AND k.recipient = d.recipient
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "{CANDIDATE_SELECT}
                  WHERE (d.status != 'sent' OR k.marked_at IS NOT NULL)
                    AND (?1 IS NULL OR d.cause = ?1)
                    AND (NOT ?2 OR k.marked_at IS NOT NULL)
-                 ORDER BY d.id",
-            )?;
-            stmt.query_map(params![cause, marked_only], |r| {
-                Ok(Candidate {
-                    delivery_id: r.get(0)?,
-                    message_ref: r.get(1)?,
-                    recipient: r.get(2)?,
-                    domain: r.get(3)?,
-                    provider: r.get(4)?,
-                    host: r.get(5)?,
-                    status: r.get(6)?,
-                    code: r.get(7)?,
-                    cause: r.get(8)?,
-                    last_attempt: r.get(9)?,
-                    typo_of: r.get(10)?,
-                    queue_id: r.get(11)?,
-                    message_id: r.get(12)?,
-                    sender: r.get(13)?,
-                    subject: r.get(14)?,
-                    format: r.get(15)?,
-                    later_success: r.get(16)?,
-                    exported_in: r.get(17)?,
-                    marked: r.get(18)?,
-                })
-            })?
-            .collect()
+                 ORDER BY d.id"
+            ))?;
+            stmt.query_map(params![cause, marked_only], candidate_from_row)?
+                .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// The deliveries with these row ids, with the same facts as `candidates` (a screen
+    /// shows the rules' verdict on the rows it has loaded). Unknown ids are left out.
+    pub fn candidates_by_ids(&self, delivery_ids: &[i64]) -> Result<Vec<Candidate>> {
+        // One bound JSON array rather than a statement per id.
+        let ids = format!(
+            "[{}]",
+            delivery_ids
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let run = || -> rusqlite::Result<Vec<Candidate>> {
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "{CANDIDATE_SELECT}
+                 WHERE d.id IN (SELECT value FROM json_each(?1))
+                 ORDER BY d.id"
+            ))?;
+            stmt.query_map(params![ids], candidate_from_row)?.collect()
         };
         run().map_err(|e| self.err(e))
     }
@@ -270,4 +263,39 @@ impl Store {
         };
         run().map_err(|e| self.err(e))
     }
+}
+
+/// What the re-queue rules read of a delivery; `candidate_from_row` maps its columns.
+const CANDIDATE_SELECT: &str = "SELECT d.id, d.message_ref, d.recipient, d.domain, d.provider, d.host, d.status, d.code, d.cause,
+        d.last_attempt, d.typo_of, m.queue_id, m.message_id, m.sender, m.subject, m.format,
+        EXISTS (SELECT 1 FROM deliveries s WHERE s.recipient = d.recipient AND s.status = 'sent'
+                AND s.last_attempt > coalesce(d.last_attempt, d.first_attempt, 0)),
+        (SELECT max(b.batch_id) FROM batch_items b
+         WHERE b.message_ref = d.message_ref AND b.recipient = d.recipient),
+        k.marked_at IS NOT NULL
+ FROM deliveries d JOIN messages m ON m.id = d.message_ref
+ LEFT JOIN marks k ON k.message_ref = d.message_ref AND k.recipient = d.recipient";
+
+fn candidate_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Candidate> {
+    Ok(Candidate {
+        delivery_id: r.get(0)?,
+        message_ref: r.get(1)?,
+        recipient: r.get(2)?,
+        domain: r.get(3)?,
+        provider: r.get(4)?,
+        host: r.get(5)?,
+        status: r.get(6)?,
+        code: r.get(7)?,
+        cause: r.get(8)?,
+        last_attempt: r.get(9)?,
+        typo_of: r.get(10)?,
+        queue_id: r.get(11)?,
+        message_id: r.get(12)?,
+        sender: r.get(13)?,
+        subject: r.get(14)?,
+        format: r.get(15)?,
+        later_success: r.get(16)?,
+        exported_in: r.get(17)?,
+        marked: r.get(18)?,
+    })
 }

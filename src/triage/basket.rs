@@ -46,6 +46,16 @@ pub fn judge_all(store: &Store, filter: &Filter, again: bool) -> Result<Vec<Judg
         .collect())
 }
 
+/// The verdict on each of these deliveries (the rows a screen has loaded), by id.
+pub fn verdicts_of(store: &Store, delivery_ids: &[i64]) -> Result<BTreeMap<i64, Verdict>> {
+    let resolutions = store.resolutions()?;
+    Ok(store
+        .candidates_by_ids(delivery_ids)?
+        .iter()
+        .map(|c| (c.delivery_id, judge(c, &resolutions, false)))
+        .collect())
+}
+
 /// Delivery ids in `filter` that may be re-sent now.
 pub fn eligible_ids(store: &Store, filter: &Filter) -> Result<Vec<i64>> {
     Ok(judge_all(store, filter, false)?

@@ -188,6 +188,21 @@ impl Verdict {
     pub fn is_eligible(&self) -> bool {
         matches!(self, Verdict::Eligible { .. })
     }
+    /// The verdict in a word or two, for a table column (`describe` says it whole).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Eligible { .. } => "eligible",
+            Verdict::Excluded { exclusion } => match exclusion {
+                Exclusion::Delivered => "delivered",
+                Exclusion::TypoDomain { .. } => "typo domain",
+                Exclusion::HardFailure { .. } => "bad address",
+                Exclusion::LaterSuccess => "sent later",
+                Exclusion::AlreadyExported { .. } => "exported",
+                Exclusion::NotResolved => "not resolved",
+                Exclusion::ResolvedBeforeLastAttempt { .. } => "failed again",
+            },
+        }
+    }
     pub fn exclusion(&self) -> Option<&Exclusion> {
         match self {
             Verdict::Excluded { exclusion } => Some(exclusion),

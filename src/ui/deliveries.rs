@@ -72,10 +72,21 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         cells.extend([
             Cell::from(for_terminal(&r.host).into_owned()),
             Cell::from(r.status.clone()).style(status_style),
-            Cell::from(Line::from(r.attempts.to_string()).right_aligned()),
-            Cell::from(time(r.last_attempt, false)),
-            Cell::from(for_terminal(r.cause.as_deref().unwrap_or("-")).into_owned()),
+            match t.verdicts.get(&r.id) {
+                Some(v) if v.is_eligible() => Cell::from(v.label()).style(theme.title()),
+                Some(v) => Cell::from(v.label()).style(theme.muted()),
+                None => Cell::from(""),
+            },
         ]);
+        if wide {
+            cells.extend([
+                Cell::from(Line::from(r.attempts.to_string()).right_aligned()),
+                Cell::from(time(r.last_attempt, false)),
+            ]);
+        }
+        cells.push(Cell::from(
+            for_terminal(r.cause.as_deref().unwrap_or("-")).into_owned(),
+        ));
         Row::new(cells)
     };
     let (rows, selected): (Vec<Row>, Option<usize>) = if filtering {
@@ -107,11 +118,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     widths.extend([
         Constraint::Fill(1),
         Constraint::Length(8),
-        Constraint::Length(3),
-        Constraint::Length(11),
-        Constraint::Length(13),
+        Constraint::Length(12),
     ]);
-    header.extend(["host", "status", "att", "last", "cause"]);
+    header.extend(["host", "status", "re-send"]);
+    // On a narrow screen the recipient keeps its room; Enter shows attempts and times.
+    if wide {
+        widths.extend([Constraint::Length(3), Constraint::Length(11)]);
+        header.extend(["att", "last"]);
+    }
+    widths.push(Constraint::Length(13));
+    header.push("cause");
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.heading()))
         .row_highlight_style(theme.selected())
