@@ -35,6 +35,16 @@ pub fn time_span(secs: i64) -> String {
     }
 }
 
+/// When something was seen: "seen T" for one moment, "seen A to B" for a span.
+pub fn seen_between(first: i64, last: i64) -> String {
+    use crate::ingest::timestamp::format_rfc3339;
+    if first == last {
+        format!("seen {}", format_rfc3339(first))
+    } else {
+        format!("seen {} to {}", format_rfc3339(first), format_rfc3339(last))
+    }
+}
+
 /// Time left before a deadline ("2d0h left"), or how far past it ("overdue 3h0m").
 pub fn time_left(secs: i64) -> String {
     if secs < 0 {

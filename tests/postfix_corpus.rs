@@ -250,3 +250,37 @@ fn report_shows_expired_mail_under_4_4_7_with_causes() {
         3
     );
 }
+
+/// Each cause's text says when it was seen as the JSON does: one moment once, a span as
+/// "A to B".
+#[test]
+fn report_causes_say_when_they_were_seen_as_the_json_does() {
+    let store = TempStore::new();
+    store.run_ok(&[
+        "import",
+        fixture("postfix/gomaillex__maillog").to_str().unwrap(),
+    ]);
+    let text = store.run_ok(&["report"]);
+    let json: serde_json::Value =
+        serde_json::from_str(&store.run_ok(&["report", "--json"])).unwrap();
+    let causes = json["causes"].as_array().unwrap();
+    assert!(!causes.is_empty());
+    let mut kinds = std::collections::BTreeSet::new();
+    for c in causes {
+        let (first, last) = (
+            c["first_seen"].as_str().unwrap(),
+            c["last_seen"].as_str().unwrap(),
+        );
+        let expected = if first == last {
+            format!("      seen {first}\n")
+        } else {
+            format!("      seen {first} to {last}\n")
+        };
+        kinds.insert(first == last);
+        assert!(text.contains(&expected), "{expected:?} not in\n{text}");
+    }
+    assert!(
+        kinds.contains(&true),
+        "the fixture must have a cause seen at one moment only"
+    );
+}

@@ -1,4 +1,4 @@
-use crate::wording::{plural, time_left};
+use crate::wording::{plural, seen_between, time_left};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::process::ExitCode;
@@ -188,12 +188,7 @@ pub fn render_text(r: &Report) -> String {
             hosts.join(", ")
         );
         if let (Some(a), Some(b)) = (c.first_seen, c.last_seen) {
-            let _ = writeln!(
-                o,
-                "      seen {} to {}",
-                format_rfc3339(a),
-                format_rfc3339(b)
-            );
+            let _ = writeln!(o, "      {}", seen_between(a, b));
         }
         if let Some(e) = &c.example {
             let mut e = clean(e);

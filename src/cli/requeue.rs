@@ -1,7 +1,7 @@
 //! `sendlog requeue …`: causes, marking, the basket and exports, for scripts (the same
 //! flow as the TUI's Causes and Basket screens).
 
-use crate::wording::{plural, time_left};
+use crate::wording::{plural, seen_between, time_left};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
@@ -202,12 +202,7 @@ fn causes(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
             domains.join(", ")
         );
         if let (Some(a), Some(b)) = (c.first_seen, c.last_seen) {
-            let _ = writeln!(
-                o,
-                "      seen {} to {}",
-                format_rfc3339(a),
-                format_rfc3339(b)
-            );
+            let _ = writeln!(o, "      {}", seen_between(a, b));
         }
         for e in &c.examples {
             let _ = writeln!(o, "      e.g. {}", shorten(&clean(e), 110));
