@@ -116,7 +116,10 @@ static EXPIRY: LazyLock<RegexSet> = LazyLock::new(|| {
         r"(?i)could not be delivered for \d+ (?:day|hour)",
         r"(?i)(?:was|has been) (?:in|on) the queue (?:for )?(?:too long|longer than)",
         r"(?i)too long in (?:the )?queue",
-        r"(?i)giving up\b",
+        // Yahoo's "Unable to deliver message after multiple retries, giving up." is the
+        // queue lifetime; qmail-remote's "Giving up on <host>." is not: it closes one
+        // connection in which every recipient was refused (qmail-remote.c, `flagbother`).
+        r"(?i)giving up(?:[.,;!]|\s*$)",
         r"(?i)could not deliver for the last \d+",
         r"(?i)was aborted after \d+(?:\.\d+)? (?:day|hour)",
         r"(?i)\bexpired after\b",
