@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use sendlog::classify::{self, Reason};
-use sendlog::ingest::bounce;
+use sendlog::ingest::bounce::{self, freetext};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
@@ -56,4 +56,43 @@ fn qmail_giving_up_on_a_host_is_a_refusal_not_an_expiry() {
     assert_eq!(expired.recipients[0].reason, Reason::MailboxFull);
     // Yahoo's "after multiple retries, giving up." still is the queue lifetime.
     assert!(corpus("lhost-yahoo/lhost-yahoo-13.eml").recipients[0].expired);
+}
+
+#[test]
+fn exchange_history_is_read_from_its_newest_entry() {
+    let body = std::fs::read_to_string(
+        Path::new(FIXTURES).join("bounces-extra/exchange-delay-winsock.txt"),
+    )
+    .expect("fixture");
+    let (error, _) = freetext::split_original(&body);
+    let recipients = freetext::recipients(error);
+    assert_eq!(recipients.len(), 1);
+    let r = &recipients[0];
+    assert_eq!(r.address, "Darren.vuzzo@myfloridalicence.com");
+    // The undated first line is the delay summary; the dated attempt says why.
+    assert!(
+        r.text.starts_with(
+            "Remote Server at myfloridalicence.com (208.73.211.178) returned '441 4.4.1"
+        ),
+        "{}",
+        r.text
+    );
+    assert!(!r.text.contains("Message delayed"), "{}", r.text);
+    assert!(r.text.ends_with("208.73.211.178:25'"), "{}", r.text);
+    assert_eq!(
+        classify::classify(None, &r.text).reason,
+        Reason::NetworkError
+    );
+}
+
+#[test]
+fn exchange_history_entries_are_ordered_by_their_timestamps() {
+    // lhost-office365-08 lists its two attempts newest first; the order of the lines
+    // is not what decides, so the same entries read in reverse give the same answer.
+    let newest = "6/19/2018 7:32:05 AM - Server at SG2APC01HT007.eop-APC01.prod.protection.outlook.com returned '550 5.4.316 Message expired, connection refused(Socket error code 10061)'";
+    let older = "6/19/2018 7:26:11 AM - Server at neko.example.jp (153.126.192.107) returned '450 4.4.316 Connection refused [Message=Socket error code 10061] [LastAttemptedServerName=neko.example.jp] [LastAttemptedIP=153.126.192.107:25 [HK2APC01FT031.eop-APC01.prod.protection.outlook.com](Socket error code 10061)'";
+    let want = "Server at SG2APC01HT007.eop-APC01.prod.protection.outlook.com returned '550 5.4.316 Message expired, connection refused(Socket error code 10061)'";
+    for text in [format!("{newest} {older}"), format!("{older} {newest}")] {
+        assert_eq!(freetext::newest_history_entry(&text).as_deref(), Some(want));
+    }
 }
