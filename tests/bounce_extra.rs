@@ -4,6 +4,7 @@
 //! no recipient.
 
 use std::path::Path;
+use std::process::Command;
 
 use sendlog::classify::{self, Reason};
 use sendlog::ingest::bounce::{self, freetext};
@@ -95,4 +96,36 @@ fn exchange_history_entries_are_ordered_by_their_timestamps() {
     for text in [format!("{newest} {older}"), format!("{older} {newest}")] {
         assert_eq!(freetext::newest_history_entry(&text).as_deref(), Some(want));
     }
+}
+
+#[test]
+fn a_report_naming_no_recipient_is_skipped_and_named() {
+    // lhost-postfix-75 (sisimai set-of-emails): a transcript with no Final-Recipient
+    // and no address in its text.
+    let report = corpus("lhost-postfix/lhost-postfix-75.eml");
+    assert!(report.recipients.iter().all(|r| r.recipient.is_empty()));
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let input = Path::new(FIXTURES).join("bounces/lhost-postfix/lhost-postfix-75.eml");
+    let out = Command::new(env!("CARGO_BIN_EXE_sendlog"))
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "--format", "eml"])
+        .arg(&input)
+        .output()
+        .expect("run sendlog");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("1 message read, 0 events, 0 deliveries, 1 skipped"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("lhost-postfix-75.eml: no recipient named"),
+        "{stdout}"
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM bounces", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0, "nothing stored without a recipient");
 }
