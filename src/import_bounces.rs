@@ -207,6 +207,23 @@ pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, 
                 continue;
             }
         };
+        // A failure nobody can be named for cannot join a delivery nor stand as one: a
+        // row without a recipient would only hide that the report went unread.
+        if report.kind == ReportKind::Bounce
+            && report
+                .recipients
+                .iter()
+                .all(|r| r.recipient.trim().is_empty())
+        {
+            // The label comes first: the terminal shows 100 characters of this.
+            skip(
+                &mut counts,
+                &raw.label,
+                "no recipient named (no Final-Recipient or Original-Recipient, no address in the text)"
+                    .to_string(),
+            );
+            continue;
+        }
         let source_id = insert_source(&tx, &raw, hash, report.recipients.len() as u64)
             .map_err(|e| sql_error(&path, e))?;
         add_report(

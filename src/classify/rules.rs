@@ -194,6 +194,8 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"does not pass (?:spf|dkim|dmarc)",
             r"authentication checks",
             r"sender (?:policy framework|authentication)",
+            // Microsoft's 5.7.515 to high-volume senders without SPF, DKIM and DMARC.
+            r"does not meet the required authentication level",
         ],
     ),
     (
@@ -291,7 +293,6 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"\bTSS04\b",
             r"reputation",
             r"\bRP:(?:TRD|RDN|CHF)\b",
-            r"unusual rate of unsolicited mail",
             r"suspicious due to the very low reputation",
         ],
     ),
@@ -475,6 +476,8 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"internal (?:server )?error",
             r"system (?:config(?:uration)? )?error",
             r"temporary (?:local )?(?:problem|failure)",
+            // Gmail's (and ezmlm's) "4.3.0 Temporary System Problem. Try again later".
+            r"temporary system problem",
             r"service (?:is )?(?:temporarily |currently )?unavailable",
             r"server configuration",
             r"loops? back to myself",
@@ -505,6 +508,10 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"retry time not reached",
             r"could not connect",
             r"unable to connect",
+            r"failed to connect",
+            // Exchange names the socket error of a connection that never opened.
+            r"\bwinsock error\b",
+            r"\bsocket error code\b",
             r"tls is required, but was not offered",
             r"malformed (?:or unexpected )?name server reply",
             r"mail (?:forwarding )?loop",
@@ -680,7 +687,8 @@ pub fn reason_for_code(code: EnhancedCode) -> Option<Reason> {
         (7, 9) => PolicyViolation,
         // 5.7.606-649 "banned sending IP" is Microsoft's IP block list: `blocked`, by its text.
         (7, 650) | (7, 708) => BadReputation,
-        (7, 509) => AuthFailure,
+        // 5.7.509: DMARC failed; 5.7.515: the sending domain lacks SPF, DKIM or DMARC.
+        (7, 509) | (7, 515) => AuthFailure,
         (7, 0) if transient => return None,
         (7, _) => SecurityError,
         _ => return None,
@@ -839,8 +847,13 @@ fn probe(
         Reason::AuthFailure => {
             // A rejection for spam that goes on to advise SPF or DKIM (Google Groups) is a
             // spam verdict; the advice is not the reason.
+            // Gmail's 4.7.28 rate-limits "your SPF domain": the domain is what is
+            // counted, not an authentication failure.
             by_code == Some(Reason::AuthFailure)
-                || says(Reason::AuthFailure, text) && !says_spam_verdict(text)
+                || says(Reason::AuthFailure, text)
+                    && !says_spam_verdict(text)
+                    && by_code != Some(Reason::Speeding)
+                    && !says(Reason::Speeding, text)
         }
         Reason::Speeding => {
             // A limit on connections per time is a connection limit, not a sending rate.
@@ -849,8 +862,13 @@ fn probe(
                     && !text.to_ascii_lowercase().contains("connection rate limit")
         }
         Reason::SpamDetected => {
+            // Gmail's 4.7.28 "unusual rate of unsolicited mail … temporarily rate limited"
+            // slows the sender down; "unsolicited" there is no verdict on this message.
             by_code == Some(Reason::SpamDetected)
-                || !before_data && says(Reason::SpamDetected, text)
+                || !before_data
+                    && says(Reason::SpamDetected, text)
+                    && by_code != Some(Reason::Speeding)
+                    && !says(Reason::Speeding, text)
         }
         _ => by_code == Some(reason) || says(reason, text),
     }

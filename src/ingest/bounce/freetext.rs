@@ -150,8 +150,11 @@ pub fn recipients(error_part: &str) -> Vec<TextRecipient> {
     }
     for r in &mut out {
         // Exchange repeats the recipient for users and for administrators: the
-        // administrators' "Remote Server returned …" lines (newest first) are the error.
-        if let Some(at) = r.text.find("Remote Server returned") {
+        // administrators' history of server replies is the error, and its newest entry
+        // the last attempt.
+        if let Some(entry) = newest_history_entry(&r.text) {
+            r.text = entry;
+        } else if let Some(at) = r.text.find("Remote Server returned") {
             r.text.drain(..at);
         }
     }
@@ -185,6 +188,75 @@ pub fn recipients(error_part: &str) -> Vec<TextRecipient> {
         }
     }
     out
+}
+
+/// One entry of an Exchange NDR's history for administrators: `Remote Server returned
+/// '…'`, `Remote Server at HOST (IP) returned '…'`, or the same after a timestamp
+/// (`6/19/2018 7:26:11 AM - Server at HOST (IP) returned '…'`).
+static HISTORY_ENTRY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2})(?::(\d{2}))?(?: ?([AP])\.?M\.?)? - )?(?:Remote )?Server (?:at [^'\n]{1,200}? )?returned '",
+    )
+    .expect("static regex")
+});
+
+/// The newest entry of an Exchange NDR's history of remote replies, as
+/// `Server at HOST returned 'REPLY'` without its timestamp. Exchange writes the newest
+/// dated entry first, but a delay report opens with an undated summary ("400 4.4.7
+/// Message delayed") before the dated attempt that says why; so the latest timestamp
+/// decides, and the first entry only when none is dated. `None` with fewer than one
+/// entry.
+pub fn newest_history_entry(text: &str) -> Option<String> {
+    struct Entry<'a> {
+        body: &'a str,
+        date: Option<[u32; 6]>,
+    }
+    let starts: Vec<regex::Captures<'_>> = HISTORY_ENTRY.captures_iter(text).collect();
+    if starts.is_empty() {
+        return None;
+    }
+    let num =
+        |c: &regex::Captures<'_>, i: usize| -> Option<u32> { c.get(i)?.as_str().parse().ok() };
+    // The date order is the server's locale: day first when any day field passes 12.
+    let day_first = starts.iter().any(|c| num(c, 1).is_some_and(|d| d > 12));
+    let entries: Vec<Entry<'_>> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let whole = c.get(0).expect("match");
+            let body_start = c.get(1).map_or(whole.start(), |_| {
+                whole.start() + whole.as_str().find(" - ").map_or(0, |at| at + 3)
+            });
+            let end = starts
+                .get(i + 1)
+                .map_or(text.len(), |n| n.get(0).expect("match").start());
+            let body = text[body_start..end].trim_end();
+            // The reply ends at its closing quote; prose may follow it.
+            let reply_at = whole.end() - body_start;
+            let body = match body.rfind('\'') {
+                Some(q) if q >= reply_at => &body[..=q],
+                _ => body,
+            };
+            let date = (|| {
+                let (a, b, year) = (num(c, 1)?, num(c, 2)?, num(c, 3)?);
+                let (month, day) = if day_first { (b, a) } else { (a, b) };
+                let mut hour = num(c, 4)?;
+                match c.get(7).map(|m| m.as_str().to_ascii_uppercase()) {
+                    Some(p) if p == "P" && hour < 12 => hour += 12,
+                    Some(p) if p == "A" && hour == 12 => hour = 0,
+                    _ => {}
+                }
+                Some([year, month, day, hour, num(c, 5)?, num(c, 6).unwrap_or(0)])
+            })();
+            Entry { body, date }
+        })
+        .collect();
+    let newest = entries
+        .iter()
+        .filter(|e| e.date.is_some())
+        .reduce(|best, e| if e.date > best.date { e } else { best })
+        .or(entries.first())?;
+    Some(squeeze(newest.body))
 }
 
 fn append(text: &mut String, line: &str) {

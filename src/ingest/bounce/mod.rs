@@ -116,7 +116,10 @@ static EXPIRY: LazyLock<RegexSet> = LazyLock::new(|| {
         r"(?i)could not be delivered for \d+ (?:day|hour)",
         r"(?i)(?:was|has been) (?:in|on) the queue (?:for )?(?:too long|longer than)",
         r"(?i)too long in (?:the )?queue",
-        r"(?i)giving up\b",
+        // Yahoo's "Unable to deliver message after multiple retries, giving up." is the
+        // queue lifetime; qmail-remote's "Giving up on <host>." is not: it closes one
+        // connection in which every recipient was refused (qmail-remote.c, `flagbother`).
+        r"(?i)giving up(?:[.,;!]|\s*$)",
         r"(?i)could not deliver for the last \d+",
         r"(?i)was aborted after \d+(?:\.\d+)? (?:day|hour)",
         r"(?i)\bexpired after\b",
@@ -567,10 +570,18 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
                 .iter()
                 .find(|b| b.address.eq_ignore_ascii_case(&recipient))
                 .map(|b| b.text.as_str());
-            let diagnostic = match r.diagnostic.as_deref() {
+            let mut diagnostic = match r.diagnostic.as_deref() {
                 Some(d) if !d.trim().is_empty() => freetext::unfold_reply(d),
                 _ => block.map(str::to_string).unwrap_or_default(),
             };
+            // Exchange's delay report gives its summary ("400 4.4.7 Message delayed") as
+            // the Diagnostic-Code; the newest reply in its history says why.
+            if says_no_cause(&diagnostic)
+                && let Some(entry) = block.and_then(freetext::newest_history_entry)
+                && !says_no_cause(&entry)
+            {
+                diagnostic = entry;
+            }
             let reported_status = r
                 .status
                 .as_deref()
@@ -803,6 +814,12 @@ fn list_manager_notice(
         expired: false,
         last_attempt: date,
     })
+}
+
+/// A reply whose only code is a bare X.0.0 or the queue-lifetime X.4.7, or none at all.
+fn says_no_cause(text: &str) -> bool {
+    classify::rules::most_specific_code(None, text)
+        .is_none_or(|c| c.is_vague() || (c.subject == 4 && c.detail == 7))
 }
 
 fn has_error_words(text: &str) -> bool {
