@@ -5,6 +5,24 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// "1 delivery", "4,211 deliveries": `plural` with the count as the screens show counts.
+pub fn plural_with(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// What an import did to the store's deliveries: "35 deliveries", or, when some were
 /// already stored (a message continued, a bounce joined its logged delivery),
 /// "1 new delivery, 2 updated".
@@ -46,13 +64,26 @@ pub fn time_left(secs: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{deliveries_written, plural, time_left, time_span};
+    use super::{deliveries_written, plural, plural_with, thousands, time_left, time_span};
 
     #[test]
     fn one_is_singular_and_everything_else_plural() {
         assert_eq!(plural(1, "line", "lines"), "1 line");
         assert_eq!(plural(0, "line", "lines"), "0 lines");
         assert_eq!(plural(2, "delivery", "deliveries"), "2 deliveries");
+    }
+
+    #[test]
+    fn counts_on_screen_have_thousands_separators() {
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(plural_with(1, "delivery", "deliveries"), "1 delivery");
+        assert_eq!(
+            plural_with(4211, "delivery", "deliveries"),
+            "4,211 deliveries"
+        );
+        assert_eq!(plural_with(0, "file", "files"), "0 files");
     }
 
     #[test]

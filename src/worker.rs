@@ -1,7 +1,7 @@
 //! The worker thread owns the store's connection and carries out `Effect`s off the UI
 //! thread: the import, counts, pages, a delivery's attempts. Replies come back as `Msg`s.
 
-use crate::wording::plural;
+use crate::wording::{plural_with, thousands};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -222,15 +222,19 @@ fn run(
             |s| s.mark(&ids, now()),
             |n| {
                 (n != 1 || ids.len() != 1)
-                    .then(|| format!("marked {}", plural(n as u64, "delivery", "deliveries")))
+                    .then(|| format!("marked {}", plural_with(n as u64, "delivery", "deliveries")))
             },
         ),
         Effect::Unmark { ids } => marks_after(
             store,
             |s| s.unmark(&ids),
             |n| {
-                (n != 1 || ids.len() != 1)
-                    .then(|| format!("unmarked {}", plural(n as u64, "delivery", "deliveries")))
+                (n != 1 || ids.len() != 1).then(|| {
+                    format!(
+                        "unmarked {}",
+                        plural_with(n as u64, "delivery", "deliveries")
+                    )
+                })
             },
         ),
         Effect::MarkRange {
@@ -248,8 +252,9 @@ fn run(
                 |s| s.mark(&ids, now()),
                 |added| {
                     Some(format!(
-                        "marked {added} more of the {} in the range",
-                        plural(n as u64, "delivery", "deliveries")
+                        "marked {} more of the {} in the range",
+                        thousands(added as u64),
+                        plural_with(n as u64, "delivery", "deliveries")
                     ))
                 },
             )
@@ -273,26 +278,7 @@ fn run(
             marks_after(
                 store,
                 |s| s.mark(&ids, now()),
-                |n| {
-                    let mut s = format!("marked {n} eligible deliveries");
-                    if tally.eligible as usize > n {
-                        s.push_str(&format!(
-                            " ({} were already marked)",
-                            tally.eligible as usize - n
-                        ));
-                    }
-                    if tally.excluded_total() > 0 {
-                        s.push_str(&format!(
-                            "; {} not eligible: {}",
-                            tally.excluded_total(),
-                            tally.describe_excluded()
-                        ));
-                    }
-                    if tally.eligible == 0 && tally.excluded.contains_key("not_resolved") {
-                        s.push_str(" (r on a cause records its fix)");
-                    }
-                    Some(s)
-                },
+                |n| Some(marked_eligible_summary(n as u64, &tally)),
             )
         }
         Effect::UnmarkInView { filter, only } => {
@@ -317,7 +303,7 @@ fn run(
                 |n| {
                     Some(format!(
                         "unmarked {} in view",
-                        plural(n as u64, "delivery", "deliveries")
+                        plural_with(n as u64, "delivery", "deliveries")
                     ))
                 },
             )
@@ -441,5 +427,55 @@ fn export(store: &mut Store, format: Format, dir: &std::path::Path, again: bool)
         },
         Ok(Err(e)) => Msg::Error(format!("export not written, nothing recorded: {e}")),
         Err(e) => Msg::Error(e.to_string()),
+    }
+}
+
+/// What `a` did: marked the eligible deliveries in view, and why the rest were not.
+fn marked_eligible_summary(n: u64, tally: &crate::triage::requeue::Tally) -> String {
+    let mut s = format!(
+        "marked {}",
+        plural_with(n, "eligible delivery", "eligible deliveries")
+    );
+    let already = tally.eligible.saturating_sub(n);
+    if already > 0 {
+        s.push_str(&format!(
+            " ({} already marked)",
+            plural_with(already, "was", "were")
+        ));
+    }
+    if tally.excluded_total() > 0 {
+        s.push_str(&format!(
+            "; {} not eligible: {}",
+            thousands(tally.excluded_total()),
+            tally.describe_excluded()
+        ));
+    }
+    if tally.eligible == 0 && tally.excluded.contains_key("not_resolved") {
+        s.push_str(" (r on a cause records its fix)");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::marked_eligible_summary;
+    use crate::triage::requeue::Tally;
+
+    #[test]
+    fn one_marked_delivery_reads_in_the_singular() {
+        let mut tally = Tally {
+            eligible: 2,
+            ..Tally::default()
+        };
+        tally.excluded.insert("not_resolved", 1);
+        assert_eq!(
+            marked_eligible_summary(1, &tally),
+            "marked 1 eligible delivery (1 was already marked); 1 not eligible: 1 not resolved"
+        );
+        tally.eligible = 1_500;
+        assert_eq!(
+            marked_eligible_summary(1_200, &tally),
+            "marked 1,200 eligible deliveries (300 were already marked); 1 not eligible: 1 not resolved"
+        );
     }
 }

@@ -194,11 +194,11 @@ fn causes(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
             .collect();
         let _ = writeln!(
             o,
-            "      expired {}, deferred {}, bounced {}; {} domains: {}",
+            "      expired {}, deferred {}, bounced {}; {}: {}",
             c.expired,
             c.deferred,
             c.bounced,
-            c.domain_count,
+            plural(c.domain_count, "domain", "domains"),
             domains.join(", ")
         );
         if let (Some(a), Some(b)) = (c.first_seen, c.last_seen) {

@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::requeue::{Candidate, Resolution};
 use crate::ingest::timestamp::format_rfc3339;
 use crate::sanitize::{csv_cell, csv_io_error, for_terminal};
+use crate::wording::plural;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -328,8 +329,9 @@ fn write_postfix(
     writeln!(w, "#!/bin/sh")?;
     writeln!(
         w,
-        "# sendlog re-queue batch {batch}, {}: {messages} message(s) still in the Postfix queue.",
-        format_rfc3339(created_at)
+        "# sendlog re-queue batch {batch}, {}: {} still in the Postfix queue.",
+        format_rfc3339(created_at),
+        plural(messages as u64, "message", "messages")
     )?;
     writeln!(
         w,
@@ -390,13 +392,17 @@ fn write_exchange(
     }
     writeln!(
         w,
-        "# sendlog re-queue batch {batch}, {}: {} deliveries still in Exchange queues.",
+        "# sendlog re-queue batch {batch}, {}: {} still in Exchange queues.",
         format_rfc3339(created_at),
-        servers
-            .values()
-            .flat_map(|d| d.values())
-            .map(Vec::len)
-            .sum::<usize>()
+        plural(
+            servers
+                .values()
+                .flat_map(|d| d.values())
+                .map(Vec::len)
+                .sum::<usize>() as u64,
+            "delivery",
+            "deliveries"
+        )
     )?;
     writeln!(
         w,
@@ -501,6 +507,10 @@ mod tests {
             ],
         );
         assert!(out.starts_with("#!/bin/sh\n"));
+        assert!(
+            out.contains(": 2 messages still in the Postfix queue."),
+            "{out}"
+        );
         let commands: Vec<&str> = out
             .lines()
             .map(str::trim)
@@ -538,6 +548,10 @@ mod tests {
             "Retry-Queue -Server 'EX01' -Filter \"NextHopDomain -eq 'contoso.example' -and Status -eq 'Retry'\" -Confirm:$false"
         ));
         assert!(out.contains("InternetMessageId -eq '<abc.123@mta.example>'"));
+        assert!(
+            out.contains(": 1 delivery still in Exchange queues."),
+            "{out}"
+        );
         let hostile = ExportRecord {
             message_id: Some("x'; Remove-Item C:\\ -Recurse; '".into()),
             ..record("EX01", "1", "a@contoso.example", "contoso.example")

@@ -2,7 +2,6 @@
 //! the rest stay out), the unmarked failures counted, the batches so far, and the export
 //! confirm step.
 
-use crate::wording::plural;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -15,8 +14,9 @@ use crate::triage::basket::Judged;
 use crate::triage::requeue::Verdict;
 use crate::triage::requeue_export::Format;
 
-use super::text::{thousands, time};
+use super::text::time;
 use super::theme::Theme;
+use crate::wording::{plural_with, thousands};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let block = |title: String| {
@@ -50,13 +50,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         }),
     ])];
     summary.push(Line::from(format!(
-        "Not marked: {} {}, {} of them eligible{}",
-        thousands(u.eligible + u.excluded_total()),
-        if u.eligible + u.excluded_total() == 1 {
-            "failed delivery"
-        } else {
+        "Not marked: {}, {} of them eligible{}",
+        plural_with(
+            u.eligible + u.excluded_total(),
+            "failed delivery",
             "failed deliveries"
-        },
+        ),
         thousands(u.eligible),
         if u.excluded_total() > 0 {
             format!(
@@ -71,10 +70,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     if let Some(last) = b.batches.last() {
         summary.push(Line::from(format!(
             "{} so far; the last: #{} at {}, {} as {} to {}",
-            plural(b.batches.len() as u64, "batch", "batches"),
+            plural_with(b.batches.len() as u64, "batch", "batches"),
             last.id,
             time(Some(last.created_at), false),
-            plural(last.items, "delivery", "deliveries"),
+            plural_with(last.items, "delivery", "deliveries"),
             for_terminal(&last.format),
             for_terminal(&last.destination)
         )));

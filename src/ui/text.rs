@@ -85,19 +85,6 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 pub fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
         return "-".into();
@@ -147,8 +134,6 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(thousands(1_000_000), "1,000,000");
-        assert_eq!(thousands(999), "999");
         assert_eq!(fit("short", 5), "short");
         assert_eq!(fit("longer text", 5), "long…");
         assert_eq!(fit("日本語です", 5), "日本…");
