@@ -395,29 +395,23 @@ fn ids_between(
     }
 }
 
-/// Writes the batch to `sendlog-batch-<id>.<ext>` in `dir`: all of it or nothing, and
-/// never over an existing file (the batch is then not recorded).
+/// Writes the batch to `sendlog-batch-<id>.<ext>` in `dir`, all of it or nothing; a file
+/// already by that name is the user's, so the batch then takes the next free name
+/// (`sendlog-batch-<id>-2.<ext>`…), which the message names.
 fn export(store: &mut Store, format: Format, dir: &std::path::Path, again: bool) -> Msg {
     let mut written: Option<String> = None;
-    // The batch's id is known only inside its transaction; batches are never deleted, so
-    // the next id is the largest plus one (the file itself is named by the real id).
-    let next = match store.batches() {
-        Ok(b) => b.iter().map(|b| b.id).max().unwrap_or(0) + 1,
-        Err(e) => return Msg::Error(e.to_string()),
-    };
-    let destination = dir.join(export_file_name(next, format));
     let result = basket::export(
         store,
         format,
         again,
         now(),
-        &destination.display().to_string(),
-        |batch, bytes| -> std::io::Result<()> {
+        |batch, bytes| -> std::io::Result<String> {
             let path = dir.join(export_file_name(batch, format));
-            write_file(format, &path, bytes, Existing::Keep)
+            let path = write_file(format, &path, bytes, Existing::NextFree)
                 .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-            written = Some(path.display().to_string());
-            Ok(())
+            let shown = path.display().to_string();
+            written = Some(shown.clone());
+            Ok(shown)
         },
     );
     match result {

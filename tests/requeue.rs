@@ -536,18 +536,24 @@ fn a_failed_write_records_no_batch() {
     store.run_ok(&["requeue", "mark", "--eligible"]);
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no/such/dir/resend.csv");
-    let out = store.run(&[
-        "requeue",
-        "export",
-        "--format",
-        "csv",
-        "--out",
-        missing.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(!missing.exists());
+    let a_file = dir.path().join("notes.txt");
+    std::fs::write(&a_file, "mine\n").unwrap();
+    let under_a_file = a_file.join("resend.csv");
+    for path in [&missing, &under_a_file] {
+        let given = path.to_str().unwrap();
+        let out = store.run(&["requeue", "export", "--format", "csv", "--out", given]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        // The path the user gave, not the temporary file beside it.
+        assert!(
+            err.starts_with(&format!("sendlog: cannot write {given}: ")),
+            "{err}"
+        );
+        let rest = err.replacen(given, "", 1);
+        assert!(!rest.contains(".tmp") && !rest.contains("at path"), "{err}");
+        assert!(!path.exists());
+    }
     let listed = json(&store, &["requeue", "list", "--json"]);
     assert!(listed["batches"].as_array().unwrap().is_empty());
     // Nothing was used up: the next export has all three.

@@ -461,23 +461,24 @@ fn export(
     again: bool,
 ) -> anyhow::Result<ExitCode> {
     let at = now();
-    let destination = out.unwrap_or("-");
     let result = basket::export(
         store,
         format,
         again,
         at,
-        destination,
-        |_batch, bytes| -> anyhow::Result<()> {
+        |_batch, bytes| -> anyhow::Result<String> {
             match out {
                 None => {
                     let mut stdout = std::io::stdout().lock();
                     stdout.write_all(bytes)?;
                     stdout.flush()?;
-                    Ok(())
+                    Ok("-".into())
                 }
-                Some(path) => write_file(format, Path::new(path), bytes, Existing::Replace)
-                    .with_context(|| format!("cannot write {}", clean(path))),
+                Some(path) => {
+                    write_file(format, Path::new(path), bytes, Existing::Replace)
+                        .with_context(|| format!("cannot write {}", clean(path)))?;
+                    Ok(path.to_string())
+                }
             }
         },
     )?;
