@@ -36,6 +36,21 @@ pub fn deliveries_written(written: u64, updated: u64) -> String {
     )
 }
 
+/// `value` as one shell word, for a command a message suggests: as is when it is made of
+/// characters no shell treats specially, else in single quotes (a `'` inside written
+/// `'\''`), so the command can be pasted as shown.
+pub fn shell_word(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b));
+    if plain {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
+}
+
 /// A span of time to the hour ("2d2h", "5h10m", "40m"); a negative one reads "overdue …".
 pub fn time_span(secs: i64) -> String {
     let s = secs.abs();
@@ -64,7 +79,9 @@ pub fn time_left(secs: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{deliveries_written, plural, plural_with, thousands, time_left, time_span};
+    use super::{
+        deliveries_written, plural, plural_with, shell_word, thousands, time_left, time_span,
+    };
 
     #[test]
     fn one_is_singular_and_everything_else_plural() {
@@ -84,6 +101,16 @@ mod tests {
             "4,211 deliveries"
         );
         assert_eq!(plural_with(0, "file", "files"), "0 files");
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_they_need_it() {
+        assert_eq!(shell_word("mta2/postfix-out2"), "mta2/postfix-out2");
+        assert_eq!(shell_word("contoso.example"), "contoso.example");
+        assert_eq!(shell_word("mail host"), "'mail host'");
+        assert_eq!(shell_word("o'brien.example"), "'o'\\''brien.example'");
+        assert_eq!(shell_word("$(reboot)"), "'$(reboot)'");
+        assert_eq!(shell_word(""), "''");
     }
 
     #[test]

@@ -562,6 +562,80 @@ fn a_failed_write_records_no_batch() {
     assert!(rows.iter().all(|r| r["batch"] == "1"));
 }
 
+/// The next command `resolve` suggests marks what it made eligible: the same scope.
+#[test]
+fn the_mark_hint_after_resolve_keeps_the_domain_and_host_given() {
+    let store = TempStore::new();
+    import(&store, &fixture(LOG));
+    let out = store.run_ok(&[
+        "resolve",
+        "--cause",
+        "badreputation",
+        "--domain",
+        "microsoft",
+        "--host",
+        "mta2",
+    ]);
+    let hint = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Mark them with: "))
+        .unwrap_or_else(|| panic!("a hint in {out}"));
+    assert_eq!(
+        hint,
+        "sendlog requeue mark --eligible --cause badreputation --domain microsoft --host mta2"
+    );
+    let args: Vec<&str> = hint.split(' ').skip(1).collect();
+    assert!(store.run_ok(&args).starts_with("Marked 3 deliveries"));
+    // Marking where nothing is resolved yet suggests the fix for the same scope.
+    let out = store.run_ok(&[
+        "requeue",
+        "mark",
+        "--eligible",
+        "--cause",
+        "hostunknown",
+        "--domain",
+        "lumen-traders.example",
+    ]);
+    assert!(
+        out.contains(
+            "Record a fix first: sendlog resolve --cause hostunknown --domain lumen-traders.example [--host H] --note TEXT"
+        ),
+        "{out}"
+    );
+}
+
+/// A fix recorded in the future would make eligible what fails until then: refused, as a
+/// usage error.
+#[test]
+fn resolve_at_a_future_time_is_a_usage_error() {
+    let store = TempStore::new();
+    import(&store, &fixture(LOG));
+    let out = store.run(&[
+        "resolve",
+        "--cause",
+        "badreputation",
+        "--at",
+        "2999-01-01T00:00:00Z",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("sendlog: ") && err.contains("in the future"),
+        "{err}"
+    );
+    let listed = json(&store, &["requeue", "causes", "--json"]);
+    assert!(
+        listed["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["resolution"].is_null()),
+        "nothing recorded"
+    );
+}
+
 /// The queue lifetime given with `import` is saved and judges "at risk" in later reports;
 /// `report --queue-lifetime` overrides it once; mail past the lifetime shows as overdue
 /// instead of vanishing; a zero lifetime is refused.

@@ -1,7 +1,7 @@
 //! `sendlog requeue …`: causes, marking, the basket and exports, for scripts (the same
 //! flow as the TUI's Causes and Basket screens).
 
-use crate::wording::{plural, time_left};
+use crate::wording::{plural, shell_word, time_left};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
@@ -234,6 +234,26 @@ fn causes(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
     print(&o)
 }
 
+/// The `resolve` command for the scope `mark` was given: what the user named stays, the
+/// rest is left for them to fill in.
+fn resolve_command(scope: &Scope) -> String {
+    let f = scope.filter();
+    let mut cmd = format!(
+        "sendlog resolve --cause {}",
+        f.cause.as_deref().unwrap_or("REASON")
+    );
+    match &f.destination {
+        Some(d) => cmd.push_str(&format!(" --domain {}", shell_word(d))),
+        None => cmd.push_str(" [--domain D]"),
+    }
+    match &f.host {
+        Some(h) => cmd.push_str(&format!(" --host {}", shell_word(h))),
+        None => cmd.push_str(" [--host H]"),
+    }
+    cmd.push_str(" --note TEXT");
+    cmd
+}
+
 fn mark(store: &mut Store, eligible: bool, ids: &[i64], scope: &Scope) -> anyhow::Result<ExitCode> {
     if eligible {
         let outcome = basket::mark_eligible(store, &scope.filter(), now())?;
@@ -257,10 +277,7 @@ fn mark(store: &mut Store, eligible: bool, ids: &[i64], scope: &Scope) -> anyhow
             );
         }
         if outcome.tally.eligible == 0 && outcome.tally.excluded.contains_key("not_resolved") {
-            let _ = writeln!(
-                o,
-                "Record a fix first: sendlog resolve --cause REASON [--domain D] [--host H] --note TEXT"
-            );
+            let _ = writeln!(o, "Record a fix first: {}", clean(&resolve_command(scope)));
         }
         return print(&o);
     }
