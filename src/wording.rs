@@ -36,6 +36,39 @@ pub fn deliveries_written(written: u64, updated: u64) -> String {
     )
 }
 
+/// `text` cut to `width` terminal cells, with `…` where it was cut.
+pub fn fit(text: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        // One cell stays free for the ellipsis.
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// `text` as a column exactly `width` cells wide: cut (`fit`) or padded with spaces.
+/// Formatting's own padding counts characters, which misaligns wide ones.
+pub fn cell(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let mut out = fit(text, width);
+    let used = out.width();
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    out
+}
+
 /// `value` as one shell word, for a command a message suggests: as is when it is made of
 /// characters no shell treats specially, else in single quotes (a `'` inside written
 /// `'\''`), so the command can be pasted as shown.
@@ -80,7 +113,8 @@ pub fn time_left(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::{
-        deliveries_written, plural, plural_with, shell_word, thousands, time_left, time_span,
+        cell, deliveries_written, fit, plural, plural_with, shell_word, thousands, time_left,
+        time_span,
     };
 
     #[test]
@@ -101,6 +135,17 @@ mod tests {
             "4,211 deliveries"
         );
         assert_eq!(plural_with(0, "file", "files"), "0 files");
+    }
+
+    #[test]
+    fn columns_are_cut_with_an_ellipsis_and_padded_by_cells() {
+        assert_eq!(fit("short", 5), "short");
+        assert_eq!(fit("longer text", 5), "long…");
+        assert_eq!(fit("日本語です", 5), "日本…");
+        assert_eq!(cell("ab", 4), "ab  ");
+        assert_eq!(cell("abcdef", 4), "abc…");
+        assert_eq!(cell("日本", 5), "日本 ");
+        assert_eq!(cell("日本語です", 6), "日本… ");
     }
 
     #[test]

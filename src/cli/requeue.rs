@@ -1,7 +1,7 @@
 //! `sendlog requeue …`: causes, marking, the basket and exports, for scripts (the same
 //! flow as the TUI's Causes and Basket screens).
 
-use crate::wording::{plural, shell_word, time_left};
+use crate::wording::{cell, plural, shell_word, time_left};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
@@ -349,6 +349,38 @@ fn verdict_text(j: &Judged) -> String {
     }
 }
 
+/// The rows of `requeue list`, under a header. Every column but the last has its width:
+/// a longer value is cut (…), never pushed into the next column.
+fn judged_rows(js: &[Judged]) -> String {
+    let mut o = String::new();
+    if js.is_empty() {
+        return o;
+    }
+    let _ = writeln!(
+        o,
+        "  {:>8}  {} {} {} {} verdict",
+        "id",
+        cell("recipient", 36),
+        cell("status", 8),
+        cell("cause", 16),
+        cell("queue id", 14),
+    );
+    for j in js {
+        let c = &j.candidate;
+        let _ = writeln!(
+            o,
+            "  {:>8}  {} {} {} {} {}",
+            c.delivery_id,
+            cell(&clean(&c.recipient), 36),
+            cell(&clean(&c.status), 8),
+            cell(&clean(c.cause.as_deref().unwrap_or("unknown")), 16),
+            cell(&clean(&c.queue_id), 14),
+            verdict_text(j)
+        );
+    }
+    o
+}
+
 fn list(
     store: &Store,
     json: bool,
@@ -394,21 +426,7 @@ fn list(
             String::new()
         }
     );
-    let rows = |o: &mut String, js: &[Judged]| {
-        for j in js {
-            let c = &j.candidate;
-            let _ = writeln!(
-                o,
-                "  {:>6}  {:<36} {:<8} {:<14} {:<10} {}",
-                c.delivery_id,
-                clean(&c.recipient),
-                c.status,
-                c.cause.as_deref().unwrap_or("unknown"),
-                clean(&c.queue_id),
-                verdict_text(j)
-            );
-        }
-    };
+    let rows = |o: &mut String, js: &[Judged]| o.push_str(&judged_rows(js));
     rows(&mut o, &b.marked);
     let u = &b.unmarked_tally;
     let _ = writeln!(
@@ -442,10 +460,10 @@ fn list(
         for a in &at_risk {
             let _ = writeln!(
                 o,
-                "  {:<36} {}  {}  {}",
-                clean(&a.recipient),
-                time_left(a.seconds_left),
-                a.cause.as_deref().unwrap_or("unknown"),
+                "  {} {} {} {}",
+                cell(&clean(&a.recipient), 36),
+                cell(&time_left(a.seconds_left), 16),
+                cell(&clean(a.cause.as_deref().unwrap_or("unknown")), 16),
                 clean(&a.queue_id)
             );
         }
@@ -455,10 +473,10 @@ fn list(
         for batch in &b.batches {
             let _ = writeln!(
                 o,
-                "  {:>4}  {}  {:<8} {:>17}  {}",
+                "  {:>4}  {}  {} {:>17}  {}",
                 batch.id,
                 format_rfc3339(batch.created_at),
-                batch.format,
+                cell(&clean(&batch.format), 8),
                 plural(batch.items, "delivery", "deliveries"),
                 if batch.destination == "-" {
                     "(standard output)".to_string()
@@ -536,4 +554,68 @@ fn export(
     }
     eprintln!("sendlog: {msg}");
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::triage::requeue::{Candidate, Exclusion};
+
+    fn judged(recipient: &str, queue_id: &str) -> Judged {
+        Judged {
+            candidate: Candidate {
+                delivery_id: 123_456,
+                message_ref: 1,
+                recipient: recipient.into(),
+                domain: "example.com".into(),
+                provider: None,
+                host: "mta1".into(),
+                status: "expired".into(),
+                code: "4.4.7".into(),
+                cause: Some("badreputation".into()),
+                last_attempt: None,
+                typo_of: None,
+                queue_id: queue_id.into(),
+                message_id: None,
+                sender: None,
+                subject: None,
+                format: "exchange".into(),
+                later_success: false,
+                exported_in: None,
+                marked: true,
+            },
+            verdict: Verdict::Excluded {
+                exclusion: Exclusion::NotResolved,
+            },
+        }
+    }
+
+    #[test]
+    fn list_columns_stay_aligned_whatever_the_values() {
+        use unicode_width::UnicodeWidthStr;
+        let text = judged_rows(&[
+            judged("a@example.com", "9C5F661548"),
+            judged(
+                "a.very.long.recipient.name.indeed@subdomain.example.com",
+                "AM9PR04MB8123456789ABCDEF@EURPRD04.PROD.OUTLOOK.COM",
+            ),
+            judged("日本語のアドレスです@例え.テスト", "x"),
+        ]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        // The verdict starts at the same cell on every line, the header's included.
+        let offsets: Vec<usize> = lines
+            .iter()
+            .map(|l| {
+                let at = l.find("verdict").or_else(|| l.find("excluded")).unwrap();
+                l[..at].width()
+            })
+            .collect();
+        assert!(offsets.iter().all(|&o| o == offsets[0]), "{text}");
+        assert!(
+            lines[2].contains("a.very.long.recipient.name.indeed@s…"),
+            "{text}"
+        );
+        assert!(lines[2].contains("AM9PR04MB8123…"), "{text}");
+    }
 }

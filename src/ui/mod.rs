@@ -21,8 +21,8 @@ use crate::app::Action;
 use crate::app::state::{AppState, Screen};
 use crate::sanitize::for_terminal;
 
-use crate::wording::{plural_with, thousands};
-use text::{fit, wrap};
+use crate::wording::{fit, plural_with, thousands};
+use text::wrap;
 use theme::Theme;
 
 pub fn render(frame: &mut Frame, state: &AppState) {
