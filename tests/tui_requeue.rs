@@ -370,6 +370,14 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
     assert_eq!(s.export_confirm.unwrap().format, Format::Postfix);
+    // The one left out has left the queue: the step says so, in those words.
+    let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
+    terminal.draw(|f| sendlog::ui::render(f, &s)).unwrap();
+    let text = terminal.backend().to_string();
+    assert!(
+        text.contains("Left out              1 no longer in the Postfix queue"),
+        "{text}"
+    );
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));

@@ -390,7 +390,8 @@ fn write_postfix(
         w,
         "# Run it as root on each sending host: it asks that host's Postfix to deliver its\n\
          # messages now (postqueue -i QUEUEID) and leaves other hosts' messages alone.\n\
-         # A queue id that is no longer queued is reported by postqueue and skipped."
+         # A message no longer in the Postfix queue (delivered, bounced or expired since)\n\
+         # is reported by postqueue and skipped."
     )?;
     writeln!(w, "set -u")?;
     writeln!(w, "host=$(hostname -s 2>/dev/null || hostname)")?;

@@ -231,11 +231,13 @@ fn render_confirm(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
             Span::styled(format!("  ({again_key}: export again)"), theme.muted()),
         ])
     });
-    if n.not_in_format > 0 {
-        lines.push(count(
-            &format!("Not in {} format", confirm.format.as_str()),
-            n.not_in_format,
-        ));
+    // Said as it is: for a Postfix script, mail that left the queue (expired, bounced)
+    // has nothing left for postqueue to retry.
+    for (why, k) in &n.not_in_format_why {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<22}", "Left out"), theme.heading()),
+            Span::raw(format!("{} {why}", thousands(*k))),
+        ]));
     }
     lines.push(Line::raw(""));
     lines.push(Line::from(vec![
