@@ -19,7 +19,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::import::{FileReport, SKIPPED_SAMPLE, SourceState};
 use crate::ingest::bounce::mailbox::{self, RawMessage};
 use crate::ingest::bounce::{self, BounceReport, RecipientReport, ReportKind};
-use crate::ingest::{AttemptStatus, Event, EventKind, Format};
+use crate::ingest::{AttemptStatus, Event, EventKind, Format, bare_message_id};
 use crate::store::write::{MessageWriter, message_by_id};
 use crate::store::{Store, StoreError, sql_error};
 use crate::triage::Assembler;
@@ -67,25 +67,20 @@ fn kind_name(kind: ReportKind) -> &'static str {
     }
 }
 
-/// `<id@host>` and `id@host` name the same message.
-fn bare_message_id(id: &str) -> &str {
-    id.trim().trim_start_matches('<').trim_end_matches('>')
-}
-
 fn find_message(
     tx: &Transaction<'_>,
     original_message_id: Option<&str>,
     original_queue_id: Option<&str>,
     recipient: &str,
 ) -> rusqlite::Result<(Link, Option<i64>)> {
+    // Stored bare, whichever source it came from (`bare_message_id`; migration 8).
     if let Some(id) = original_message_id {
-        let bare = bare_message_id(id);
         let found: Option<i64> = tx
             .prepare_cached(
-                "SELECT id FROM messages WHERE (message_id = ?1 OR message_id = ?2) AND format != 'eml'
+                "SELECT id FROM messages WHERE message_id = ?1 AND format != 'eml'
                  ORDER BY id DESC LIMIT 1",
             )?
-            .query_row(params![bare, format!("<{bare}>")], |r| r.get(0))
+            .query_row(params![id], |r| r.get(0))
             .optional()?;
         if found.is_some() {
             return Ok((Link::MessageId, found));
@@ -307,10 +302,13 @@ fn add_report(
         .reporting_mta
         .clone()
         .unwrap_or_else(|| "bounce".to_string());
-    let own_queue = report
+    let original_message_id = report
         .original_message_id
         .as_deref()
-        .map(|id| bare_message_id(id).to_string())
+        .and_then(bare_message_id)
+        .map(str::to_string);
+    let own_queue = original_message_id
+        .clone()
         .unwrap_or_else(|| label.to_string());
     let mut own_started = false;
     for r in &report.recipients {
@@ -318,7 +316,7 @@ fn add_report(
         let (link, message_ref) = if failure {
             let (link, found) = find_message(
                 tx,
-                report.original_message_id.as_deref(),
+                original_message_id.as_deref(),
                 report.original_queue_id.as_deref(),
                 &r.recipient,
             )
@@ -346,7 +344,7 @@ fn add_report(
                             own_queue.clone(),
                             EventKind::Info,
                         );
-                        info.message_id = report.original_message_id.clone();
+                        info.message_id = original_message_id.clone();
                         info.sender = report.original_sender.clone();
                         info.subject = report.original_subject.clone();
                         assembler.push(info, writer)?;
@@ -389,7 +387,7 @@ fn add_report(
                 r.diagnostic,
                 r.remote_mta,
                 r.expired,
-                report.original_message_id,
+                original_message_id,
                 r.last_attempt.or(report.date),
             ])
         })

@@ -67,8 +67,8 @@ pub fn run(
     let problems = crate::knowledge::load_problems();
     let status = problems.first().map(|p| {
         format!(
-            "knowledge: {p} ({} problem(s) in your panels)",
-            problems.len()
+            "knowledge: {p} ({} in your panels)",
+            crate::wording::plural(problems.len() as u64, "problem", "problems")
         )
     });
     // Exports land where the user started sendlog.

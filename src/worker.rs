@@ -1,7 +1,7 @@
 //! The worker thread owns the store's connection and carries out `Effect`s off the UI
 //! thread: the import, counts, pages, a delivery's attempts. Replies come back as `Msg`s.
 
-use crate::wording::plural;
+use crate::wording::{plural_with, thousands};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -235,15 +235,19 @@ fn run(
             |s| s.mark(&ids, now()),
             |n| {
                 (n != 1 || ids.len() != 1)
-                    .then(|| format!("marked {}", plural(n as u64, "delivery", "deliveries")))
+                    .then(|| format!("marked {}", plural_with(n as u64, "delivery", "deliveries")))
             },
         ),
         Effect::Unmark { ids } => marks_after(
             store,
             |s| s.unmark(&ids),
             |n| {
-                (n != 1 || ids.len() != 1)
-                    .then(|| format!("unmarked {}", plural(n as u64, "delivery", "deliveries")))
+                (n != 1 || ids.len() != 1).then(|| {
+                    format!(
+                        "unmarked {}",
+                        plural_with(n as u64, "delivery", "deliveries")
+                    )
+                })
             },
         ),
         Effect::MarkRange {
@@ -261,8 +265,9 @@ fn run(
                 |s| s.mark(&ids, now()),
                 |added| {
                     Some(format!(
-                        "marked {added} more of the {} in the range",
-                        plural(n as u64, "delivery", "deliveries")
+                        "marked {} more of the {} in the range",
+                        thousands(added as u64),
+                        plural_with(n as u64, "delivery", "deliveries")
                     ))
                 },
             )
@@ -286,26 +291,7 @@ fn run(
             marks_after(
                 store,
                 |s| s.mark(&ids, now()),
-                |n| {
-                    let mut s = format!("marked {n} eligible deliveries");
-                    if tally.eligible as usize > n {
-                        s.push_str(&format!(
-                            " ({} were already marked)",
-                            tally.eligible as usize - n
-                        ));
-                    }
-                    if tally.excluded_total() > 0 {
-                        s.push_str(&format!(
-                            "; {} not eligible: {}",
-                            tally.excluded_total(),
-                            tally.describe_excluded()
-                        ));
-                    }
-                    if tally.eligible == 0 && tally.excluded.contains_key("not_resolved") {
-                        s.push_str(" (r on a cause records its fix)");
-                    }
-                    Some(s)
-                },
+                |n| Some(marked_eligible_summary(n as u64, &tally)),
             )
         }
         Effect::UnmarkInView { filter, only } => {
@@ -330,7 +316,7 @@ fn run(
                 |n| {
                     Some(format!(
                         "unmarked {} in view",
-                        plural(n as u64, "delivery", "deliveries")
+                        plural_with(n as u64, "delivery", "deliveries")
                     ))
                 },
             )
@@ -422,29 +408,23 @@ fn ids_between(
     }
 }
 
-/// Writes the batch to `sendlog-batch-<id>.<ext>` in `dir`: all of it or nothing, and
-/// never over an existing file (the batch is then not recorded).
+/// Writes the batch to `sendlog-batch-<id>.<ext>` in `dir`, all of it or nothing; a file
+/// already by that name is the user's, so the batch then takes the next free name
+/// (`sendlog-batch-<id>-2.<ext>`…), which the message names.
 fn export(store: &mut Store, format: Format, dir: &std::path::Path, again: bool) -> Msg {
     let mut written: Option<String> = None;
-    // The batch's id is known only inside its transaction; batches are never deleted, so
-    // the next id is the largest plus one (the file itself is named by the real id).
-    let next = match store.batches() {
-        Ok(b) => b.iter().map(|b| b.id).max().unwrap_or(0) + 1,
-        Err(e) => return Msg::Error(e.to_string()),
-    };
-    let destination = dir.join(export_file_name(next, format));
     let result = basket::export(
         store,
         format,
         again,
         now(),
-        &destination.display().to_string(),
-        |batch, bytes| -> std::io::Result<()> {
+        |batch, bytes| -> std::io::Result<String> {
             let path = dir.join(export_file_name(batch, format));
-            write_file(format, &path, bytes, Existing::Keep)
+            let path = write_file(format, &path, bytes, Existing::NextFree)
                 .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-            written = Some(path.display().to_string());
-            Ok(())
+            let shown = path.display().to_string();
+            written = Some(shown.clone());
+            Ok(shown)
         },
     );
     match result {
@@ -454,5 +434,55 @@ fn export(store: &mut Store, format: Format, dir: &std::path::Path, again: bool)
         },
         Ok(Err(e)) => Msg::Error(format!("export not written, nothing recorded: {e}")),
         Err(e) => Msg::Error(e.to_string()),
+    }
+}
+
+/// What `a` did: marked the eligible deliveries in view, and why the rest were not.
+fn marked_eligible_summary(n: u64, tally: &crate::triage::requeue::Tally) -> String {
+    let mut s = format!(
+        "marked {}",
+        plural_with(n, "eligible delivery", "eligible deliveries")
+    );
+    let already = tally.eligible.saturating_sub(n);
+    if already > 0 {
+        s.push_str(&format!(
+            " ({} already marked)",
+            plural_with(already, "was", "were")
+        ));
+    }
+    if tally.excluded_total() > 0 {
+        s.push_str(&format!(
+            "; {} not eligible: {}",
+            thousands(tally.excluded_total()),
+            tally.describe_excluded()
+        ));
+    }
+    if tally.eligible == 0 && tally.excluded.contains_key("not_resolved") {
+        s.push_str(" (r on a cause records its fix)");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::marked_eligible_summary;
+    use crate::triage::requeue::Tally;
+
+    #[test]
+    fn one_marked_delivery_reads_in_the_singular() {
+        let mut tally = Tally {
+            eligible: 2,
+            ..Tally::default()
+        };
+        tally.excluded.insert("not_resolved", 1);
+        assert_eq!(
+            marked_eligible_summary(1, &tally),
+            "marked 1 eligible delivery (1 was already marked); 1 not eligible: 1 not resolved"
+        );
+        tally.eligible = 1_500;
+        assert_eq!(
+            marked_eligible_summary(1_200, &tally),
+            "marked 1,200 eligible deliveries (300 were already marked); 1 not eligible: 1 not resolved"
+        );
     }
 }

@@ -277,6 +277,74 @@ fn a_report_after_a_logged_send_turns_the_delivery_into_a_bounce() {
     assert_eq!(rows.len(), all_before.len(), "joined, not added");
 }
 
+/// A Message-ID is stored bare whether a log (`message-id=<x>`) or a report's headers
+/// (`Message-ID: <x>`) gave it; a store from before that (schema 7, brackets kept from
+/// reports) is brought in line when opened, and its reports still find their logged
+/// message by Message-ID.
+#[test]
+fn message_ids_are_stored_bare_and_old_stores_still_link_by_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let id = "20261120090500.7A3D44F326@northwind-sales.example";
+    let report = rfc3464_report(
+        "mx.tinyco.example",
+        "anna@tinyco.example",
+        "5.2.2",
+        "552 5.2.2 Mailbox full",
+        id,
+    );
+    let path = dir.path().join("full.eml");
+    std::fs::write(&path, report).unwrap();
+    let (code, out, err) = sendlog(&db, &["import", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let alone = deliveries(&db);
+    assert_eq!(alone.len(), 1);
+    assert_eq!(alone[0]["message_id"], id);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let original: String = conn
+        .query_row("SELECT original_message_id FROM bounces", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(original, id);
+
+    // As a sendlog before schema 8 left it.
+    conn.execute_batch(
+        "UPDATE messages SET message_id = '<' || message_id || '>';
+         UPDATE bounces SET original_message_id = '<' || original_message_id || '>';
+         PRAGMA user_version = 7;",
+    )
+    .unwrap();
+    drop(conn);
+    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data/mail.log");
+    let (code, out, err) = sendlog(&db, &["import", "--year", "2026", log]);
+    assert_eq!(code, 0, "{out}{err}");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (version, bracketed, linked_by): (i64, i64, String) = conn
+        .query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version),
+                    (SELECT count(*) FROM messages WHERE message_id LIKE '<%')
+                      + (SELECT count(*) FROM bounces WHERE original_message_id LIKE '<%'),
+                    (SELECT linked_by FROM bounces)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(version, 8);
+    assert_eq!(bracketed, 0);
+    assert_eq!(linked_by, "message_id");
+    let rows = deliveries(&db);
+    let anna: Vec<_> = rows
+        .iter()
+        .filter(|d| d["recipient"] == "anna@tinyco.example")
+        .collect();
+    assert_eq!(
+        anna.len(),
+        1,
+        "the report joined the logged delivery: {anna:?}"
+    );
+    assert_eq!(anna[0]["status"], "bounced");
+    assert_eq!(anna[0]["message_id"], id);
+}
+
 /// Two reports in one folder on two recipients of the same logged message both land: the
 /// second must not reload the message from the store over the first one's update.
 #[test]

@@ -536,24 +536,104 @@ fn a_failed_write_records_no_batch() {
     store.run_ok(&["requeue", "mark", "--eligible"]);
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no/such/dir/resend.csv");
-    let out = store.run(&[
-        "requeue",
-        "export",
-        "--format",
-        "csv",
-        "--out",
-        missing.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(!missing.exists());
+    let a_file = dir.path().join("notes.txt");
+    std::fs::write(&a_file, "mine\n").unwrap();
+    let under_a_file = a_file.join("resend.csv");
+    for path in [&missing, &under_a_file] {
+        let given = path.to_str().unwrap();
+        let out = store.run(&["requeue", "export", "--format", "csv", "--out", given]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        // The path the user gave, not the temporary file beside it.
+        assert!(
+            err.starts_with(&format!("sendlog: cannot write {given}: ")),
+            "{err}"
+        );
+        let rest = err.replacen(given, "", 1);
+        assert!(!rest.contains(".tmp") && !rest.contains("at path"), "{err}");
+        assert!(!path.exists());
+    }
     let listed = json(&store, &["requeue", "list", "--json"]);
     assert!(listed["batches"].as_array().unwrap().is_empty());
     // Nothing was used up: the next export has all three.
     let rows = csv_rows(&store.run_ok(&["requeue", "export", "--format", "csv"]));
     assert_eq!(rows.len(), 3);
     assert!(rows.iter().all(|r| r["batch"] == "1"));
+}
+
+/// The next command `resolve` suggests marks what it made eligible: the same scope.
+#[test]
+fn the_mark_hint_after_resolve_keeps_the_domain_and_host_given() {
+    let store = TempStore::new();
+    import(&store, &fixture(LOG));
+    let out = store.run_ok(&[
+        "resolve",
+        "--cause",
+        "badreputation",
+        "--domain",
+        "microsoft",
+        "--host",
+        "mta2",
+    ]);
+    let hint = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Mark them with: "))
+        .unwrap_or_else(|| panic!("a hint in {out}"));
+    assert_eq!(
+        hint,
+        "sendlog requeue mark --eligible --cause badreputation --domain microsoft --host mta2"
+    );
+    let args: Vec<&str> = hint.split(' ').skip(1).collect();
+    assert!(store.run_ok(&args).starts_with("Marked 3 deliveries"));
+    // Marking where nothing is resolved yet suggests the fix for the same scope.
+    let out = store.run_ok(&[
+        "requeue",
+        "mark",
+        "--eligible",
+        "--cause",
+        "hostunknown",
+        "--domain",
+        "lumen-traders.example",
+    ]);
+    assert!(
+        out.contains(
+            "Record a fix first: sendlog resolve --cause hostunknown --domain lumen-traders.example [--host H] --note TEXT"
+        ),
+        "{out}"
+    );
+}
+
+/// A fix recorded in the future would make eligible what fails until then: refused, as a
+/// usage error.
+#[test]
+fn resolve_at_a_future_time_is_a_usage_error() {
+    let store = TempStore::new();
+    import(&store, &fixture(LOG));
+    let out = store.run(&[
+        "resolve",
+        "--cause",
+        "badreputation",
+        "--at",
+        "2999-01-01T00:00:00Z",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("sendlog: ") && err.contains("in the future"),
+        "{err}"
+    );
+    let listed = json(&store, &["requeue", "causes", "--json"]);
+    assert!(
+        listed["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["resolution"].is_null()),
+        "nothing recorded"
+    );
 }
 
 /// The queue lifetime given with `import` is saved and judges "at risk" in later reports;

@@ -371,6 +371,14 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
     assert_eq!(s.export_confirm.unwrap().format, Format::Postfix);
+    // The one left out has left the queue: the step says so, in those words.
+    let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
+    terminal.draw(|f| sendlog::ui::render(f, &s)).unwrap();
+    let text = terminal.backend().to_string();
+    assert!(
+        text.contains("Left out              1 no longer in the Postfix queue"),
+        "{text}"
+    );
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
@@ -943,7 +951,7 @@ fn resolve_mark_and_export_on_the_sample_data() {
 }
 
 #[test]
-fn an_export_never_overwrites_a_file_and_then_records_nothing() {
+fn an_export_never_overwrites_a_file_it_takes_the_next_free_name() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
     let mut store = sample_store(&db);
@@ -961,15 +969,21 @@ fn an_export_never_overwrites_a_file_and_then_records_nothing() {
     basket::mark_eligible(&mut store, &Filter::default(), 2_000_000_000).unwrap();
     let taken = dir.path().join("sendlog-batch-1.csv");
     std::fs::write(&taken, "mine\n").unwrap();
-    let mut s = session(store, 80, 24, dir.path());
+    std::fs::write(dir.path().join("sendlog-batch-1-2.csv"), "mine too\n").unwrap();
+    let mut s = session(store, 120, 40, dir.path());
     press(&mut s, key('b'));
     press(&mut s, key('e'));
     press(&mut s, code(KeyCode::Enter));
     let text = screen_text(&mut s);
-    assert!(text.contains("export not written"), "{text}");
+    assert!(text.contains("sendlog-batch-1-3.csv"), "{text}");
     assert_eq!(std::fs::read_to_string(&taken).unwrap(), "mine\n");
+    let written = dir.path().join("sendlog-batch-1-3.csv");
+    let csv = std::fs::read_to_string(&written).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
     let check = Store::open(db.to_str().unwrap()).unwrap();
-    assert!(check.batches().unwrap().is_empty());
+    let batches = check.batches().unwrap();
+    assert_eq!(batches.len(), 1);
+    assert_eq!(batches[0].destination, written.display().to_string());
     s.worker.shutdown(true);
 }
 

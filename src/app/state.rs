@@ -173,11 +173,13 @@ pub struct ExportConfirm {
 
 /// What an export in a format would take from the basket, counted from the verdicts in
 /// memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ExportCounts {
     pub to_export: u64,
     /// Eligible, but the format cannot carry them (e.g. postfix: no longer queued).
     pub not_in_format: u64,
+    /// The same, by why not (`Format::accepts`), so the confirm step can say it.
+    pub not_in_format_why: std::collections::BTreeMap<&'static str, u64>,
     /// Already exported, and left out.
     pub already_exported: u64,
     /// Already exported, and going out again (counted in `to_export` too).
@@ -198,14 +200,16 @@ pub fn export_counts(basket: &Basket, format: Format, again: bool) -> ExportCoun
             j.verdict.clone()
         };
         match verdict {
-            Verdict::Eligible { .. } => {
-                if format.accepts(&j.candidate).is_ok() {
+            Verdict::Eligible { .. } => match format.accepts(&j.candidate) {
+                Ok(()) => {
                     n.to_export += 1;
                     n.exported_again += u64::from(exported);
-                } else {
-                    n.not_in_format += 1;
                 }
-            }
+                Err(why) => {
+                    n.not_in_format += 1;
+                    *n.not_in_format_why.entry(why).or_default() += 1;
+                }
+            },
             Verdict::Excluded { .. } if exported && !again => n.already_exported += 1,
             Verdict::Excluded { .. } => n.excluded += 1,
         }

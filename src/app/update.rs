@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::wording::{deliveries_written, plural};
+use crate::wording::{deliveries_written, plural_with, thousands};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::classify::EnhancedCode;
@@ -251,10 +251,11 @@ fn import_summary(reports: &[FileReport]) -> String {
     let updated: u64 = reports.iter().map(|r| r.deliveries_updated).sum();
     let skipped: u64 = reports.iter().map(|r| r.skipped).sum();
     let mut s = format!(
-        "imported {}: {}, {}, {skipped} skipped",
-        plural((reports.len() - failed.len()) as u64, "file", "files"),
-        plural(lines, "line", "lines"),
+        "imported {}: {}, {}, {} skipped",
+        plural_with((reports.len() - failed.len()) as u64, "file", "files"),
+        plural_with(lines, "line", "lines"),
         deliveries_written(deliveries, updated),
+        thousands(skipped),
     );
     if let Some(first) = failed.first() {
         s.push_str(&format!(
@@ -274,8 +275,8 @@ fn resolved_summary(o: &crate::triage::basket::ResolveOutcome) -> String {
     } else {
         let mut s = format!(
             "resolved: {} of {} now eligible",
-            o.eligible,
-            plural(o.in_scope, "failed delivery", "failed deliveries")
+            thousands(o.eligible),
+            plural_with(o.in_scope, "failed delivery", "failed deliveries")
         );
         if o.tally.excluded_total() > 0 {
             s.push_str(&format!(" ({})", o.tally.describe_excluded()));
@@ -295,7 +296,7 @@ fn exported_summary(o: &crate::triage::basket::ExportOutcome, file: Option<&str>
         (Some(b), Some(f)) => format!(
             "batch {}: {} exported as {} to {f}",
             b.id,
-            plural(b.items, "delivery", "deliveries"),
+            plural_with(b.items, "delivery", "deliveries"),
             b.format
         ),
         _ => {
@@ -305,11 +306,15 @@ fn exported_summary(o: &crate::triage::basket::ExportOutcome, file: Option<&str>
                 "nothing to export in this format; no file written".to_string()
             } else if already > 0 {
                 format!(
-                    "nothing new to export: {already} of the {marked} marked were already exported; no file written"
+                    "nothing new to export: {} of the {} marked {} already exported; no file written",
+                    thousands(already),
+                    thousands(marked),
+                    if already == 1 { "was" } else { "were" }
                 )
             } else {
                 format!(
-                    "nothing to export: none of the {marked} marked is eligible; no file written"
+                    "nothing to export: none of the {} marked is eligible; no file written",
+                    thousands(marked)
                 )
             }
         }
@@ -317,12 +322,12 @@ fn exported_summary(o: &crate::triage::basket::ExportOutcome, file: Option<&str>
     if t.excluded_total() > 0 {
         s.push_str(&format!(
             "; {} excluded ({})",
-            t.excluded_total(),
+            thousands(t.excluded_total()),
             t.describe_excluded()
         ));
     }
     for (why, n) in &o.not_in_format {
-        s.push_str(&format!("; {n} eligible but {why}"));
+        s.push_str(&format!("; {} eligible but {why}", thousands(*n)));
     }
     s
 }
@@ -1234,5 +1239,47 @@ fn open(state: &mut AppState) -> Vec<Effect> {
             vec![Effect::LoadDelivery { id }]
         }
         Screen::Import | Screen::Delivery | Screen::Causes | Screen::Basket => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exported_summary;
+    use crate::store::requeue::Batch;
+    use crate::triage::basket::ExportOutcome;
+    use crate::triage::requeue::Tally;
+
+    fn outcome(batch: Option<Batch>, tally: Tally) -> ExportOutcome {
+        ExportOutcome {
+            batch,
+            records: Vec::new(),
+            tally,
+            not_in_format: Default::default(),
+        }
+    }
+
+    #[test]
+    fn export_summaries_count_in_the_singular_or_plural() {
+        let mut tally = Tally::default();
+        tally.excluded.insert("already_exported", 1);
+        assert_eq!(
+            exported_summary(&outcome(None, tally.clone()), None),
+            "nothing new to export: 1 of the 1 marked was already exported; no file written; \
+             1 excluded (1 already exported)"
+        );
+        let batch = Batch {
+            id: 3,
+            created_at: 0,
+            format: "csv".into(),
+            destination: "b.csv".into(),
+            items: 4211,
+        };
+        tally.eligible = 4211;
+        tally.excluded.insert("hard_failure", 2);
+        assert!(
+            exported_summary(&outcome(Some(batch), tally), Some("b.csv")).starts_with(
+                "batch 3: 4,211 deliveries exported as csv to b.csv; 3 excluded (2 hard failures, 1 already"
+            )
+        );
     }
 }

@@ -205,10 +205,10 @@ pub fn render_evidence(e: &CodeEvidence) -> String {
                 if let Some(h) = e.widespread_host() {
                     let _ = writeln!(
                         o,
-                        "    ! {}% of these come from {} across {} domains: look at that host's reputation, not at the destinations",
+                        "    ! {}% of these come from {} across {}: look at that host's reputation, not at the destinations",
                         h.count * 100 / c.total.max(1),
                         for_terminal(&h.name),
-                        e.domains
+                        plural(e.domains, "domain", "domains")
                     );
                 }
             }

@@ -37,12 +37,12 @@ pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Res
         let mut err = std::io::stderr().lock();
         let _ = write!(
             err,
-            "\r\x1b[2K({}/{}) {} {} {} lines",
+            "\r\x1b[2K({}/{}) {} {} {}",
             p.file_index + 1,
             p.file_count,
             for_terminal(&p.file),
             bar,
-            p.lines
+            plural(p.lines, "line", "lines")
         );
         if p.done {
             let _ = write!(err, "\r\x1b[2K");

@@ -78,8 +78,8 @@ pub fn render_text(r: &Report) -> String {
     let clean = |s: &str| for_terminal(s).into_owned();
     let _ = writeln!(
         o,
-        "{} deliveries{}",
-        t.deliveries,
+        "{}{}",
+        plural(t.deliveries, "delivery", "deliveries"),
         match (&r.first_event, &r.last_event) {
             (Some(a), Some(b)) => format!(", {a} to {b}"),
             _ => String::new(),
@@ -149,8 +149,8 @@ pub fn render_text(r: &Report) -> String {
             let rest: u64 = block[DOMAINS_PER_CODE..].iter().map(|g| g.count).sum();
             let _ = writeln!(
                 o,
-                "      … {} more domains ({})",
-                block.len() - DOMAINS_PER_CODE,
+                "      … {} more ({})",
+                plural((block.len() - DOMAINS_PER_CODE) as u64, "domain", "domains"),
                 plural(rest, "delivery", "deliveries")
             );
         }

@@ -1,7 +1,7 @@
 //! `sendlog requeue …`: causes, marking, the basket and exports, for scripts (the same
 //! flow as the TUI's Causes and Basket screens).
 
-use crate::wording::{plural, seen_between, time_left};
+use crate::wording::{cell, plural, seen_between, shell_word, time_left};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
@@ -194,11 +194,11 @@ fn causes(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
             .collect();
         let _ = writeln!(
             o,
-            "      expired {}, deferred {}, bounced {}; {} domains: {}",
+            "      expired {}, deferred {}, bounced {}; {}: {}",
             c.expired,
             c.deferred,
             c.bounced,
-            c.domain_count,
+            plural(c.domain_count, "domain", "domains"),
             domains.join(", ")
         );
         if let (Some(a), Some(b)) = (c.first_seen, c.last_seen) {
@@ -229,6 +229,26 @@ fn causes(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
     print(&o)
 }
 
+/// The `resolve` command for the scope `mark` was given: what the user named stays, the
+/// rest is left for them to fill in.
+fn resolve_command(scope: &Scope) -> String {
+    let f = scope.filter();
+    let mut cmd = format!(
+        "sendlog resolve --cause {}",
+        f.cause.as_deref().unwrap_or("REASON")
+    );
+    match &f.destination {
+        Some(d) => cmd.push_str(&format!(" --domain {}", shell_word(d))),
+        None => cmd.push_str(" [--domain D]"),
+    }
+    match &f.host {
+        Some(h) => cmd.push_str(&format!(" --host {}", shell_word(h))),
+        None => cmd.push_str(" [--host H]"),
+    }
+    cmd.push_str(" --note TEXT");
+    cmd
+}
+
 fn mark(store: &mut Store, eligible: bool, ids: &[i64], scope: &Scope) -> anyhow::Result<ExitCode> {
     if eligible {
         let outcome = basket::mark_eligible(store, &scope.filter(), now())?;
@@ -252,10 +272,7 @@ fn mark(store: &mut Store, eligible: bool, ids: &[i64], scope: &Scope) -> anyhow
             );
         }
         if outcome.tally.eligible == 0 && outcome.tally.excluded.contains_key("not_resolved") {
-            let _ = writeln!(
-                o,
-                "Record a fix first: sendlog resolve --cause REASON [--domain D] [--host H] --note TEXT"
-            );
+            let _ = writeln!(o, "Record a fix first: {}", clean(&resolve_command(scope)));
         }
         return print(&o);
     }
@@ -327,6 +344,38 @@ fn verdict_text(j: &Judged) -> String {
     }
 }
 
+/// The rows of `requeue list`, under a header. Every column but the last has its width:
+/// a longer value is cut (…), never pushed into the next column.
+fn judged_rows(js: &[Judged]) -> String {
+    let mut o = String::new();
+    if js.is_empty() {
+        return o;
+    }
+    let _ = writeln!(
+        o,
+        "  {:>8}  {} {} {} {} verdict",
+        "id",
+        cell("recipient", 36),
+        cell("status", 8),
+        cell("cause", 16),
+        cell("queue id", 14),
+    );
+    for j in js {
+        let c = &j.candidate;
+        let _ = writeln!(
+            o,
+            "  {:>8}  {} {} {} {} {}",
+            c.delivery_id,
+            cell(&clean(&c.recipient), 36),
+            cell(&clean(&c.status), 8),
+            cell(&clean(c.cause.as_deref().unwrap_or("unknown")), 16),
+            cell(&clean(&c.queue_id), 14),
+            verdict_text(j)
+        );
+    }
+    o
+}
+
 fn list(
     store: &Store,
     json: bool,
@@ -372,21 +421,7 @@ fn list(
             String::new()
         }
     );
-    let rows = |o: &mut String, js: &[Judged]| {
-        for j in js {
-            let c = &j.candidate;
-            let _ = writeln!(
-                o,
-                "  {:>6}  {:<36} {:<8} {:<14} {:<10} {}",
-                c.delivery_id,
-                clean(&c.recipient),
-                c.status,
-                c.cause.as_deref().unwrap_or("unknown"),
-                clean(&c.queue_id),
-                verdict_text(j)
-            );
-        }
-    };
+    let rows = |o: &mut String, js: &[Judged]| o.push_str(&judged_rows(js));
     rows(&mut o, &b.marked);
     let u = &b.unmarked_tally;
     let _ = writeln!(
@@ -420,10 +455,10 @@ fn list(
         for a in &at_risk {
             let _ = writeln!(
                 o,
-                "  {:<36} {}  {}  {}",
-                clean(&a.recipient),
-                time_left(a.seconds_left),
-                a.cause.as_deref().unwrap_or("unknown"),
+                "  {} {} {} {}",
+                cell(&clean(&a.recipient), 36),
+                cell(&time_left(a.seconds_left), 16),
+                cell(&clean(a.cause.as_deref().unwrap_or("unknown")), 16),
                 clean(&a.queue_id)
             );
         }
@@ -433,10 +468,10 @@ fn list(
         for batch in &b.batches {
             let _ = writeln!(
                 o,
-                "  {:>4}  {}  {:<8} {:>17}  {}",
+                "  {:>4}  {}  {} {:>17}  {}",
                 batch.id,
                 format_rfc3339(batch.created_at),
-                batch.format,
+                cell(&clean(&batch.format), 8),
                 plural(batch.items, "delivery", "deliveries"),
                 if batch.destination == "-" {
                     "(standard output)".to_string()
@@ -456,23 +491,24 @@ fn export(
     again: bool,
 ) -> anyhow::Result<ExitCode> {
     let at = now();
-    let destination = out.unwrap_or("-");
     let result = basket::export(
         store,
         format,
         again,
         at,
-        destination,
-        |_batch, bytes| -> anyhow::Result<()> {
+        |_batch, bytes| -> anyhow::Result<String> {
             match out {
                 None => {
                     let mut stdout = std::io::stdout().lock();
                     stdout.write_all(bytes)?;
                     stdout.flush()?;
-                    Ok(())
+                    Ok("-".into())
                 }
-                Some(path) => write_file(format, Path::new(path), bytes, Existing::Replace)
-                    .with_context(|| format!("cannot write {}", clean(path))),
+                Some(path) => {
+                    write_file(format, Path::new(path), bytes, Existing::Replace)
+                        .with_context(|| format!("cannot write {}", clean(path)))?;
+                    Ok(path.to_string())
+                }
             }
         },
     )?;
@@ -513,4 +549,68 @@ fn export(
     }
     eprintln!("sendlog: {msg}");
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::triage::requeue::{Candidate, Exclusion};
+
+    fn judged(recipient: &str, queue_id: &str) -> Judged {
+        Judged {
+            candidate: Candidate {
+                delivery_id: 123_456,
+                message_ref: 1,
+                recipient: recipient.into(),
+                domain: "example.com".into(),
+                provider: None,
+                host: "mta1".into(),
+                status: "expired".into(),
+                code: "4.4.7".into(),
+                cause: Some("badreputation".into()),
+                last_attempt: None,
+                typo_of: None,
+                queue_id: queue_id.into(),
+                message_id: None,
+                sender: None,
+                subject: None,
+                format: "exchange".into(),
+                later_success: false,
+                exported_in: None,
+                marked: true,
+            },
+            verdict: Verdict::Excluded {
+                exclusion: Exclusion::NotResolved,
+            },
+        }
+    }
+
+    #[test]
+    fn list_columns_stay_aligned_whatever_the_values() {
+        use unicode_width::UnicodeWidthStr;
+        let text = judged_rows(&[
+            judged("a@example.com", "9C5F661548"),
+            judged(
+                "a.very.long.recipient.name.indeed@subdomain.example.com",
+                "AM9PR04MB8123456789ABCDEF@EURPRD04.PROD.OUTLOOK.COM",
+            ),
+            judged("日本語のアドレスです@例え.テスト", "x"),
+        ]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        // The verdict starts at the same cell on every line, the header's included.
+        let offsets: Vec<usize> = lines
+            .iter()
+            .map(|l| {
+                let at = l.find("verdict").or_else(|| l.find("excluded")).unwrap();
+                l[..at].width()
+            })
+            .collect();
+        assert!(offsets.iter().all(|&o| o == offsets[0]), "{text}");
+        assert!(
+            lines[2].contains("a.very.long.recipient.name.indeed@s…"),
+            "{text}"
+        );
+        assert!(lines[2].contains("AM9PR04MB8123…"), "{text}");
+    }
 }

@@ -1,6 +1,6 @@
 //! `sendlog resolve`: record that a cause is fixed.
 
-use crate::wording::plural;
+use crate::wording::{plural, shell_word};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -25,8 +25,9 @@ pub struct ResolveArgs {
     /// What was done ("IP 203.0.113.13 delisted at Microsoft").
     #[arg(long, value_name = "TEXT", default_value = "")]
     pub note: String,
-    /// When it was fixed (RFC 3339, e.g. 2026-11-25T10:00:00Z); default: now.
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    /// When it was fixed (RFC 3339, e.g. 2026-11-25T10:00:00Z), not later than now;
+    /// default: now.
+    #[arg(long, value_name = "TIME", value_parser = parse_past_time)]
     pub at: Option<i64>,
     /// Print the resolution and what it covers as JSON.
     #[arg(long)]
@@ -47,6 +48,30 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     chrono::DateTime::parse_from_rfc3339(s.trim())
         .map(|t| t.timestamp())
         .map_err(|_| format!("{s:?} is not a time such as 2026-11-25T10:00:00Z"))
+}
+
+/// The command that marks what a resolution made eligible: its scope, as the user gave it.
+fn mark_command(r: &crate::triage::requeue::Resolution) -> String {
+    let mut cmd = format!("sendlog requeue mark --eligible --cause {}", r.reason);
+    if let Some(d) = &r.destination {
+        cmd.push_str(&format!(" --domain {}", shell_word(d)));
+    }
+    if let Some(h) = &r.host {
+        cmd.push_str(&format!(" --host {}", shell_word(h)));
+    }
+    cmd
+}
+
+/// A time a fix was made: not in the future, where it would make eligible every delivery
+/// that fails until then.
+fn parse_past_time(s: &str) -> Result<i64, String> {
+    let t = parse_time(s)?;
+    if t > now() {
+        return Err(format!(
+            "{s:?} is in the future; give the time the fix was made"
+        ));
+    }
+    Ok(t)
 }
 
 pub fn now() -> i64 {
@@ -109,11 +134,7 @@ pub fn run(db: Option<&str>, args: &ResolveArgs) -> anyhow::Result<ExitCode> {
             }
         )?;
         if outcome.eligible > 0 {
-            writeln!(
-                out,
-                "Mark them with: sendlog requeue mark --eligible --cause {}",
-                r.reason
-            )?;
+            writeln!(out, "Mark them with: {}", for_terminal(&mark_command(r)))?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -122,6 +143,32 @@ pub fn run(db: Option<&str>, args: &ResolveArgs) -> anyhow::Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mark_hint_keeps_the_scope_given() {
+        let r = crate::triage::requeue::Resolution {
+            id: 1,
+            reason: "badreputation".into(),
+            destination: Some("GMX / WEB.DE".into()),
+            host: Some("o'brien mta".into()),
+            resolved_at: 0,
+            note: String::new(),
+        };
+        assert_eq!(
+            mark_command(&r),
+            "sendlog requeue mark --eligible --cause badreputation --domain 'GMX / WEB.DE' \
+             --host 'o'\\''brien mta'"
+        );
+        let everywhere = crate::triage::requeue::Resolution {
+            destination: None,
+            host: None,
+            ..r
+        };
+        assert_eq!(
+            mark_command(&everywhere),
+            "sendlog requeue mark --eligible --cause badreputation"
+        );
+    }
 
     #[test]
     fn reasons_and_times() {
@@ -134,5 +181,11 @@ mod tests {
         assert_eq!(parse_time("2026-01-01T00:00:00Z"), Ok(1_767_225_600));
         assert!(parse_time("yesterday").is_err());
         assert!(parse_time("2026-01-01T00:00:00Zjunk").is_err());
+        assert_eq!(parse_past_time("2026-01-01T00:00:00Z"), Ok(1_767_225_600));
+        assert!(
+            parse_past_time("2999-01-01T00:00:00Z")
+                .unwrap_err()
+                .contains("in the future")
+        );
     }
 }

@@ -50,6 +50,18 @@ impl AttemptStatus {
     }
 }
 
+/// A Message-ID as the store keeps it: without its angle brackets, so `<id@host>` from a
+/// bounce's headers and `id@host` from a log name the same message. `None` when nothing
+/// is left.
+pub fn bare_message_id(id: &str) -> Option<&str> {
+    let bare = id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
+    (!bare.is_empty()).then_some(bare)
+}
+
 /// One parsed event. Strings are owned: an event outlives the line buffer it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {

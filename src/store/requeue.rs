@@ -202,23 +202,25 @@ impl Store {
     }
 
     /// Records a batch of `items` (deliveries by row id) and, inside the same
-    /// transaction, runs `write` with the new batch's id. If `write` fails nothing is
-    /// recorded, so a batch on record is always one that was written out.
+    /// transaction, runs `write` with the new batch's id; `write` returns where it wrote
+    /// the batch (a path, or `-` for standard output), which is recorded with it. If
+    /// `write` fails nothing is recorded, so a batch on record is always one that was
+    /// written out.
     pub fn record_batch<E>(
         &mut self,
         format: &str,
-        destination: &str,
         at: i64,
         items: &[i64],
-        write: impl FnOnce(i64) -> std::result::Result<(), E>,
+        write: impl FnOnce(i64) -> std::result::Result<String, E>,
     ) -> Result<std::result::Result<Batch, E>> {
         let path = self.path.clone();
         let err = |e| super::sql_error(&path, e);
         let tx = self.conn.transaction().map_err(err)?;
         let insert = || -> rusqlite::Result<i64> {
             tx.execute(
-                "INSERT INTO batches (created_at, format, destination, items) VALUES (?1, ?2, ?3, ?4)",
-                params![at, format, destination, items.len() as i64],
+                // The destination is known once written, still inside this transaction.
+                "INSERT INTO batches (created_at, format, destination, items) VALUES (?1, ?2, '', ?3)",
+                params![at, format, items.len() as i64],
             )?;
             let id = tx.last_insert_rowid();
             let mut stmt = tx.prepare(
@@ -231,16 +233,22 @@ impl Store {
             Ok(id)
         };
         let id = insert().map_err(err)?;
-        if let Err(e) = write(id) {
+        let destination = match write(id) {
+            Ok(d) => d,
             // Dropping the transaction rolls it back.
-            return Ok(Err(e));
-        }
+            Err(e) => return Ok(Err(e)),
+        };
+        tx.execute(
+            "UPDATE batches SET destination = ?1 WHERE id = ?2",
+            params![destination, id],
+        )
+        .map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(Ok(Batch {
             id,
             created_at: at,
             format: format.to_string(),
-            destination: destination.to_string(),
+            destination,
             items: items.len() as u64,
         }))
     }

@@ -198,6 +198,14 @@ CREATE TABLE settings (
     value TEXT NOT NULL
 ) WITHOUT ROWID;
 "#,
+    // 8: Message-IDs are stored bare (`ingest::bare_message_id`): a bounce's `<id@host>`
+    // was stored with its brackets, a log's `id@host` without, and the two did not meet.
+    r#"
+UPDATE messages SET message_id = nullif(ltrim(rtrim(trim(message_id), '>'), '<'), '')
+    WHERE message_id LIKE '%<%' OR message_id LIKE '%>%';
+UPDATE bounces SET original_message_id = nullif(ltrim(rtrim(trim(original_message_id), '>'), '<'), '')
+    WHERE original_message_id LIKE '%<%' OR original_message_id LIKE '%>%';
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -230,6 +238,56 @@ pub const BULK_INDEXES: &[(&str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn migration_8_strips_the_brackets_of_stored_message_ids() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for m in &MIGRATIONS[..7] {
+            conn.execute_batch(m).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO sources (id, path, format, head_len, head_hash, imported_bytes,
+                                  imported_hash, lines_read, events, lines_skipped, imported_at)
+                 VALUES (1, 'b.eml', 'eml', 0, 0, 0, 0, 1, 1, 0, 0);
+             INSERT INTO messages (id, host, queue_id, first_seen, last_seen, message_id, format)
+                 VALUES (1, 'mta1', 'A1', 0, 0, '<a@mta1.example>', 'postfix'),
+                        (2, 'mta1', 'A2', 0, 0, 'b@mta1.example', 'postfix'),
+                        (3, 'bounce', 'c@x', 0, 0, ' <c@x> ', 'eml'),
+                        (4, 'mta1', 'A4', 0, 0, '<>', 'postfix'),
+                        (5, 'mta1', 'A5', 0, 0, NULL, 'postfix');
+             INSERT INTO bounces (source_id, report, kind, linked_by, recipient, reason,
+                                  diagnostic, expired, original_message_id)
+                 VALUES (1, 'b.eml', 'bounce', 'none', 'r@x', 'blocked', '', 0, '<c@x>'),
+                        (1, 'b.eml', 'bounce', 'none', 'r@x', 'blocked', '', 0, NULL);",
+        )
+        .unwrap();
+        conn.execute_batch(MIGRATIONS[7]).unwrap();
+        let ids: Vec<Option<String>> = conn
+            .prepare("SELECT message_id FROM messages ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            ids,
+            [
+                Some("a@mta1.example".to_string()),
+                Some("b@mta1.example".to_string()),
+                Some("c@x".to_string()),
+                None,
+                None
+            ]
+        );
+        let originals: Vec<Option<String>> = conn
+            .prepare("SELECT original_message_id FROM bounces ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(originals, [Some("c@x".to_string()), None]);
+    }
 
     #[test]
     fn bulk_indexes_are_the_migrations_own() {

@@ -523,8 +523,13 @@ impl Assembler {
         if ev.sender.is_some() {
             msg.sender = ev.sender;
         }
-        if ev.message_id.is_some() {
-            msg.message_id = ev.message_id;
+        if let Some(id) = ev.message_id {
+            // Most sources log it bare already; only then is the string kept as is.
+            match crate::ingest::bare_message_id(&id) {
+                Some(bare) if bare.len() == id.len() => msg.message_id = Some(id),
+                Some(bare) => msg.message_id = Some(bare.to_string()),
+                None => {}
+            }
         }
         if ev.subject.is_some() {
             msg.subject = ev.subject;

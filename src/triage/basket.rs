@@ -192,15 +192,15 @@ pub struct ExportOutcome {
 }
 
 /// Exports the eligible marked deliveries as one batch. `sink` receives the batch's id
-/// and the whole rendered batch and must put it in place (or fail); the batch is recorded
-/// only if it succeeds. Deliveries already exported are left out unless `again`.
+/// and the whole rendered batch and must put it in place (or fail), and returns where it
+/// put it (a path, or `-`); the batch is recorded only if it succeeds. Deliveries already
+/// exported are left out unless `again`.
 pub fn export<E: From<std::io::Error>>(
     store: &mut Store,
     format: Format,
     again: bool,
     at: i64,
-    destination: &str,
-    sink: impl FnOnce(i64, &[u8]) -> std::result::Result<(), E>,
+    sink: impl FnOnce(i64, &[u8]) -> std::result::Result<String, E>,
 ) -> Result<std::result::Result<ExportOutcome, E>> {
     let resolutions = store.resolutions()?;
     let mut tally = Tally::default();
@@ -226,7 +226,7 @@ pub fn export<E: From<std::io::Error>>(
     }
     let ids: Vec<i64> = chosen.iter().map(|(c, _)| c.delivery_id).collect();
     let mut records = Vec::new();
-    let recorded = store.record_batch(format.as_str(), destination, at, &ids, |batch| {
+    let recorded = store.record_batch(format.as_str(), at, &ids, |batch| {
         records = chosen
             .iter()
             .map(|(c, r)| ExportRecord::new(batch, c, r))

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use super::requeue::Resolution;
+use crate::wording::plural;
 
 /// One failed delivery as the cause view needs it.
 #[derive(Debug, Clone)]
@@ -207,11 +208,11 @@ pub struct Widespread {
 impl Widespread {
     pub fn describe(&self) -> String {
         format!(
-            "{} from {} across {} domains ({} deliveries; {}): look at that host's reputation and setup, not the destinations",
+            "{} from {} across {} ({}; {}): look at that host's reputation and setup, not the destinations",
             self.reason,
             self.host,
-            self.domains,
-            self.deliveries,
+            plural(self.domains, "domain", "domains"),
+            plural(self.deliveries, "delivery", "deliveries"),
             self.destinations.join(", ")
         )
     }

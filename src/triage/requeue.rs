@@ -316,14 +316,23 @@ impl Tally {
     pub fn excluded_total(&self) -> u64 {
         self.excluded.values().sum()
     }
-    /// `3 cause not resolved, 1 hard failure`, in rule order.
+    /// `3 not resolved, 1 hard failure, 2 typo domains`, in rule order.
     pub fn describe_excluded(&self) -> String {
         Exclusion::RULES
             .iter()
             .filter_map(|r| {
-                self.excluded
-                    .get(r)
-                    .map(|n| format!("{n} {}", r.replace('_', " ")))
+                self.excluded.get(r).map(|&n| {
+                    let one = r.replace('_', " ");
+                    // Only the rules named by a noun have a plural; the rest read as
+                    // a state ("2 not resolved").
+                    let many = match *r {
+                        "typo_domain" => "typo domains".to_string(),
+                        "hard_failure" => "hard failures".to_string(),
+                        "later_success" => "later successes".to_string(),
+                        _ => one.clone(),
+                    };
+                    crate::wording::plural(n, &one, &many)
+                })
             })
             .collect::<Vec<_>>()
             .join(", ")
@@ -456,6 +465,19 @@ mod tests {
         };
         assert_eq!(rule(judge(&sent, &after, true)), "delivered");
     }
+    #[test]
+    fn excluded_counts_read_in_the_singular_or_plural() {
+        let mut t = Tally::default();
+        t.excluded.insert("hard_failure", 2);
+        t.excluded.insert("typo_domain", 1);
+        t.excluded.insert("not_resolved", 3);
+        t.excluded.insert("later_success", 2);
+        assert_eq!(
+            t.describe_excluded(),
+            "1 typo domain, 2 hard failures, 2 later successes, 3 not resolved"
+        );
+    }
+
     #[test]
     fn hostunknown_is_hard_only_when_final() {
         assert!(hard_failure(Some("hostunknown"), "5.4.4"));

@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::requeue::{Candidate, Resolution};
 use crate::ingest::timestamp::format_rfc3339;
 use crate::sanitize::{csv_cell, csv_io_error, for_terminal};
+use crate::wording::plural;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -176,41 +177,94 @@ impl ExportRecord {
 pub enum Existing {
     /// The path was named by the user (`--out`): like the shell's `>`, it is replaced.
     Replace,
-    /// The path was chosen for the user: a file already there is theirs, and the write
-    /// fails with `AlreadyExists`.
-    Keep,
+    /// The path was chosen for the user: a file already there is theirs, so the batch
+    /// goes to the first free `NAME-2.EXT`, `NAME-3.EXT`… beside it.
+    NextFree,
 }
 
-/// Puts a rendered batch at `path`, whole or not at all: it is written to a temporary file
-/// beside `path` and renamed into place. The file gets the mode any new file gets (0666,
-/// or 0777 for the Postfix script, less the umask), not the temporary file's private 0600:
-/// a batch is a normal file its user hands on to other tools and people.
-pub fn write_file(format: Format, path: &Path, bytes: &[u8], existing: Existing) -> io::Result<()> {
+/// How many numbered names `Existing::NextFree` tries before it gives up: a directory
+/// that full of batch files is not one to keep filling.
+const MAX_NUMBERED: u32 = 10_000;
+
+/// Puts a rendered batch at `path`, whole or not at all, and returns the path written
+/// (another one than `path` only with `Existing::NextFree`). It is written to a temporary
+/// file beside `path` and renamed into place. The file gets the mode any new file gets
+/// (0666, or 0777 for the Postfix script, less the umask), not a temporary file's private
+/// 0600: a batch is a normal file its user hands on to other tools and people.
+///
+/// An error never names the temporary file: the user knows only the path they gave, and
+/// the caller names that.
+pub fn write_file(
+    format: Format,
+    path: &Path,
+    bytes: &[u8],
+    existing: Existing,
+) -> io::Result<std::path::PathBuf> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut builder = tempfile::Builder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = if format == Format::Postfix {
-            0o777
-        } else {
-            0o666
-        };
-        builder.permissions(std::fs::Permissions::from_mode(mode));
-    }
-    #[cfg(not(unix))]
-    let _ = format;
-    let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    // `make_in` hands back our own open error as is; `tempfile_in` and the temporary
+    // file's `Write` add its random path to every error.
+    let mut tmp = tempfile::Builder::new().make_in(dir, |p| create_new(p, format))?;
+    tmp.as_file_mut().write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    let persisted = match existing {
-        Existing::Replace => tmp.persist(path).map(drop),
-        Existing::Keep => tmp.persist_noclobber(path).map(drop),
+    match existing {
+        Existing::Replace => {
+            tmp.persist(path).map_err(|e| e.error)?;
+            Ok(path.to_path_buf())
+        }
+        Existing::NextFree => {
+            for n in 1..=MAX_NUMBERED {
+                let candidate = numbered(path, n);
+                match tmp.persist_noclobber(&candidate) {
+                    Ok(_) => return Ok(candidate),
+                    Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => tmp = e.file,
+                    Err(e) => return Err(e.error),
+                }
+            }
+            Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{MAX_NUMBERED} files by that name already exist"),
+            ))
+        }
+    }
+}
+
+#[cfg(unix)]
+fn create_new(path: &Path, format: Format) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mode = if format == Format::Postfix {
+        0o777
+    } else {
+        0o666
     };
-    persisted.map_err(|e| e.error)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn create_new(path: &Path, _format: Format) -> io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+/// `dir/NAME.EXT` for 1, `dir/NAME-n.EXT` after that.
+fn numbered(path: &Path, n: u32) -> std::path::PathBuf {
+    if n == 1 {
+        return path.to_path_buf();
+    }
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{n}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{n}"),
+    };
+    path.with_file_name(name)
 }
 
 /// Writes a batch. `created_at` goes into the scripts' headers.
@@ -328,14 +382,16 @@ fn write_postfix(
     writeln!(w, "#!/bin/sh")?;
     writeln!(
         w,
-        "# sendlog re-queue batch {batch}, {}: {messages} message(s) still in the Postfix queue.",
-        format_rfc3339(created_at)
+        "# sendlog re-queue batch {batch}, {}: {} still in the Postfix queue.",
+        format_rfc3339(created_at),
+        plural(messages as u64, "message", "messages")
     )?;
     writeln!(
         w,
         "# Run it as root on each sending host: it asks that host's Postfix to deliver its\n\
          # messages now (postqueue -i QUEUEID) and leaves other hosts' messages alone.\n\
-         # A queue id that is no longer queued is reported by postqueue and skipped."
+         # A message no longer in the Postfix queue (delivered, bounced or expired since)\n\
+         # is reported by postqueue and skipped."
     )?;
     writeln!(w, "set -u")?;
     writeln!(w, "host=$(hostname -s 2>/dev/null || hostname)")?;
@@ -390,13 +446,17 @@ fn write_exchange(
     }
     writeln!(
         w,
-        "# sendlog re-queue batch {batch}, {}: {} deliveries still in Exchange queues.",
+        "# sendlog re-queue batch {batch}, {}: {} still in Exchange queues.",
         format_rfc3339(created_at),
-        servers
-            .values()
-            .flat_map(|d| d.values())
-            .map(Vec::len)
-            .sum::<usize>()
+        plural(
+            servers
+                .values()
+                .flat_map(|d| d.values())
+                .map(Vec::len)
+                .sum::<usize>() as u64,
+            "delivery",
+            "deliveries"
+        )
     )?;
     writeln!(
         w,
@@ -501,6 +561,10 @@ mod tests {
             ],
         );
         assert!(out.starts_with("#!/bin/sh\n"));
+        assert!(
+            out.contains(": 2 messages still in the Postfix queue."),
+            "{out}"
+        );
         let commands: Vec<&str> = out
             .lines()
             .map(str::trim)
@@ -538,6 +602,10 @@ mod tests {
             "Retry-Queue -Server 'EX01' -Filter \"NextHopDomain -eq 'contoso.example' -and Status -eq 'Retry'\" -Confirm:$false"
         ));
         assert!(out.contains("InternetMessageId -eq '<abc.123@mta.example>'"));
+        assert!(
+            out.contains(": 1 delivery still in Exchange queues."),
+            "{out}"
+        );
         let hostile = ExportRecord {
             message_id: Some("x'; Remove-Item C:\\ -Recurse; '".into()),
             ..record("EX01", "1", "a@contoso.example", "contoso.example")
@@ -568,34 +636,68 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         for (format, existing) in [
-            (Format::Csv, Existing::Keep),
+            (Format::Csv, Existing::NextFree),
             (Format::Jsonl, Existing::Replace),
-            (Format::Exchange, Existing::Keep),
+            (Format::Exchange, Existing::NextFree),
         ] {
             let path = dir.path().join(format!("b.{}", format.extension()));
             write_file(format, &path, b"x\n", existing).unwrap();
             assert_eq!(mode(&path), ordinary_mode(dir.path(), false), "{format:?}");
         }
         let script = dir.path().join("requeue.sh");
-        write_file(Format::Postfix, &script, b"#!/bin/sh\n", Existing::Keep).unwrap();
+        write_file(Format::Postfix, &script, b"#!/bin/sh\n", Existing::NextFree).unwrap();
         assert_eq!(mode(&script), ordinary_mode(dir.path(), true));
         assert_eq!(mode(&script) & 0o100, 0o100, "the script runs");
     }
 
     #[test]
-    fn a_batch_file_is_whole_and_kept_files_are_never_replaced() {
+    fn a_batch_file_is_whole_and_files_already_there_are_kept() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sendlog-batch-1.csv");
         std::fs::write(&path, "mine\n").unwrap();
-        let err = write_file(Format::Csv, &path, b"new\n", Existing::Keep).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        let second = dir.path().join("sendlog-batch-1-2.csv");
+        assert_eq!(
+            write_file(Format::Csv, &path, b"new\n", Existing::NextFree).unwrap(),
+            second
+        );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine\n");
-        write_file(Format::Csv, &path, b"new\n", Existing::Replace).unwrap();
+        assert_eq!(std::fs::read_to_string(&second).unwrap(), "new\n");
+        assert_eq!(
+            write_file(Format::Csv, &path, b"third\n", Existing::NextFree).unwrap(),
+            dir.path().join("sendlog-batch-1-3.csv")
+        );
+        assert_eq!(
+            write_file(Format::Csv, &path, b"new\n", Existing::Replace).unwrap(),
+            path
+        );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
         // No temporary file is left behind either way.
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
+        assert_eq!(
+            numbered(Path::new("out/requeue"), 2),
+            Path::new("out/requeue-2")
+        );
+    }
+
+    #[test]
+    fn a_failed_write_leaves_nothing_and_names_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("no/such/dir/x.csv");
-        assert!(write_file(Format::Csv, &missing, b"x", Existing::Replace).is_err());
-        assert!(!missing.exists());
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "x").unwrap();
+        let under_a_file = file.join("x.csv");
+        for (path, existing) in [
+            (&missing, Existing::Replace),
+            (&missing, Existing::NextFree),
+            (&under_a_file, Existing::Replace),
+        ] {
+            let err = write_file(Format::Csv, path, b"x", existing).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                !text.contains(".tmp") && !text.contains("at path"),
+                "{text}"
+            );
+            assert!(!path.exists());
+        }
     }
 }

@@ -2,7 +2,6 @@
 //! the rest stay out), the unmarked failures counted, the batches so far, and the export
 //! confirm step.
 
-use crate::wording::plural;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -15,8 +14,9 @@ use crate::triage::basket::Judged;
 use crate::triage::requeue::Verdict;
 use crate::triage::requeue_export::Format;
 
-use super::text::{thousands, time};
+use super::text::time;
 use super::theme::Theme;
+use crate::wording::{fit, plural_with, thousands};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let block = |title: String| {
@@ -50,13 +50,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         }),
     ])];
     summary.push(Line::from(format!(
-        "Not marked: {} {}, {} of them eligible{}",
-        thousands(u.eligible + u.excluded_total()),
-        if u.eligible + u.excluded_total() == 1 {
-            "failed delivery"
-        } else {
+        "Not marked: {}, {} of them eligible{}",
+        plural_with(
+            u.eligible + u.excluded_total(),
+            "failed delivery",
             "failed deliveries"
-        },
+        ),
         thousands(u.eligible),
         if u.excluded_total() > 0 {
             format!(
@@ -71,10 +70,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     if let Some(last) = b.batches.last() {
         summary.push(Line::from(format!(
             "{} so far; the last: #{} at {}, {} as {} to {}",
-            plural(b.batches.len() as u64, "batch", "batches"),
+            plural_with(b.batches.len() as u64, "batch", "batches"),
             last.id,
             time(Some(last.created_at), false),
-            plural(last.items, "delivery", "deliveries"),
+            plural_with(last.items, "delivery", "deliveries"),
             for_terminal(&last.format),
             for_terminal(&last.destination)
         )));
@@ -107,7 +106,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         );
     } else {
         let wide = area.width >= 110;
-        let rows: Vec<Row> = b.marked.iter().map(|j| row(j, wide, theme)).collect();
         let mut widths = vec![Constraint::Fill(3)];
         let mut header = vec!["recipient"];
         if wide {
@@ -116,6 +114,20 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         }
         widths.extend([Constraint::Length(14), Constraint::Fill(4)]);
         header.extend(["cause", "verdict"]);
+        // The widths the table will give its columns (its own layout: inside the borders,
+        // after the highlight symbol, one cell between columns), so that a value too long
+        // for its column is cut with `…` instead of silently.
+        let columns: Vec<usize> = Layout::horizontal(widths.clone())
+            .spacing(1)
+            .split(Rect::new(0, 0, list_area.width.saturating_sub(2 + 2), 1))
+            .iter()
+            .map(|r| r.width as usize)
+            .collect();
+        let rows: Vec<Row> = b
+            .marked
+            .iter()
+            .map(|j| row(j, wide, &columns, theme))
+            .collect();
         let table = Table::new(rows, widths)
             .header(Row::new(header).style(theme.heading()))
             .row_highlight_style(theme.selected())
@@ -129,23 +141,31 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     }
 }
 
-fn row(j: &Judged, wide: bool, theme: Theme) -> Row<'static> {
+fn row(j: &Judged, wide: bool, columns: &[usize], theme: Theme) -> Row<'static> {
     let c = &j.candidate;
-    let mut cells = vec![Cell::from(for_terminal(&c.recipient).into_owned())];
+    let mut texts = vec![for_terminal(&c.recipient).into_owned()];
     if wide {
-        cells.push(Cell::from(c.status.clone()));
-        cells.push(Cell::from(for_terminal(&c.queue_id).into_owned()));
+        texts.push(for_terminal(&c.status).into_owned());
+        texts.push(for_terminal(&c.queue_id).into_owned());
     }
-    cells.push(Cell::from(
-        for_terminal(c.cause.as_deref().unwrap_or("unknown")).into_owned(),
-    ));
-    cells.push(match &j.verdict {
-        Verdict::Eligible { .. } => Cell::from("eligible").style(theme.title()),
-        Verdict::Excluded { exclusion } => {
-            Cell::from(for_terminal(&exclusion.describe()).into_owned()).style(theme.muted())
+    texts.push(for_terminal(c.cause.as_deref().unwrap_or("unknown")).into_owned());
+    let (verdict, style) = match &j.verdict {
+        Verdict::Eligible { .. } => ("eligible".to_string(), theme.title()),
+        Verdict::Excluded { exclusion } => (
+            for_terminal(&exclusion.describe()).into_owned(),
+            theme.muted(),
+        ),
+    };
+    texts.push(verdict);
+    let last = texts.len() - 1;
+    Row::new(texts.into_iter().enumerate().map(|(i, t)| {
+        let t = columns.get(i).map_or(t.clone(), |&w| fit(&t, w));
+        if i == last {
+            Cell::from(t).style(style)
+        } else {
+            Cell::from(t)
         }
-    });
-    Row::new(cells)
+    }))
 }
 
 fn render_confirm(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
@@ -211,11 +231,13 @@ fn render_confirm(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
             Span::styled(format!("  ({again_key}: export again)"), theme.muted()),
         ])
     });
-    if n.not_in_format > 0 {
-        lines.push(count(
-            &format!("Not in {} format", confirm.format.as_str()),
-            n.not_in_format,
-        ));
+    // Said as it is: for a Postfix script, mail that left the queue (expired, bounced)
+    // has nothing left for postqueue to retry.
+    for (why, k) in &n.not_in_format_why {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<22}", "Left out"), theme.heading()),
+            Span::raw(format!("{} {why}", thousands(*k))),
+        ]));
     }
     lines.push(Line::raw(""));
     lines.push(Line::from(vec![

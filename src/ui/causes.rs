@@ -10,8 +10,9 @@ use crate::app::state::AppState;
 use crate::sanitize::for_terminal;
 use crate::triage::causes::{Cause, CauseState};
 
-use super::text::{thousands, time};
+use super::text::time;
 use super::theme::Theme;
+use crate::wording::thousands;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let block = |title: &str| {

@@ -13,8 +13,9 @@ use crate::app::state::AppState;
 use crate::sanitize::for_terminal;
 use crate::store::browse::DeliveryRow;
 
-use super::text::{highlighted, thousands, time};
+use super::text::{highlighted, time};
 use super::theme::Theme;
+use crate::wording::thousands;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let Some(t) = &state.table else {

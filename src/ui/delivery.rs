@@ -1,6 +1,6 @@
 //! Delivery: the outcome, its cause, the message's facts and the attempt timeline.
 
-use crate::wording::plural;
+use crate::wording::plural_with;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -134,7 +134,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     lines.push(Line::styled(
         format!(
             "Timeline ({})",
-            plural(
+            plural_with(
                 d.attempts.iter().map(|a| u64::from(a.repeats)).sum(),
                 "log line",
                 "log lines"

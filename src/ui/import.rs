@@ -1,6 +1,6 @@
 //! Import progress: one gauge per file, lines read and lines per second.
 
-use crate::wording::plural;
+use crate::wording::{plural_with, thousands};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -9,7 +9,6 @@ use ratatui::widgets::{Block, Borders, LineGauge, Paragraph};
 use crate::app::state::AppState;
 use crate::sanitize::for_terminal;
 
-use super::text::thousands;
 use super::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
@@ -22,7 +21,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         .title(Line::styled(
             format!(
                 " Importing {} ",
-                plural(view.files.len() as u64, "file", "files")
+                plural_with(view.files.len() as u64, "file", "files")
             ),
             theme.title(),
         ));
@@ -54,8 +53,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
                 (
                     ratio,
                     format!(
-                        "{state} · {} lines · {} lines/s",
-                        thousands(p.lines),
+                        "{state} · {} · {} lines/s",
+                        plural_with(p.lines, "line", "lines"),
                         thousands(p.lines_per_sec as u64)
                     ),
                 )

@@ -21,7 +21,8 @@ use crate::app::Action;
 use crate::app::state::{AppState, Screen};
 use crate::sanitize::for_terminal;
 
-use text::{fit, thousands, wrap};
+use crate::wording::{fit, plural_with, thousands};
+use text::wrap;
 use theme::Theme;
 
 pub fn render(frame: &mut Frame, state: &AppState) {
@@ -57,7 +58,7 @@ fn render_header(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
     if let Some(ov) = &state.overview {
         let t = &ov.totals;
         let all = if state.sent_counted {
-            format!("{} deliveries · ", thousands(t.deliveries))
+            format!("{} · ", plural_with(t.deliveries, "delivery", "deliveries"))
         } else {
             String::new()
         };

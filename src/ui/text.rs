@@ -29,29 +29,6 @@ pub fn highlighted(text: &str, hits: &[usize], base: Style, hit: Style) -> Line<
     Line::from(spans)
 }
 
-/// `text` cut to `width` terminal cells, with `…` where it was cut.
-pub fn fit(text: &str, width: usize) -> String {
-    if Span::raw(text).width() <= width {
-        return text.to_string();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    let mut buf = [0u8; 4];
-    for c in text.chars() {
-        let w = Span::raw(&*c.encode_utf8(&mut buf)).width();
-        // One cell stays free for the ellipsis.
-        if used + w + 1 > width {
-            break;
-        }
-        used += w;
-        out.push(c);
-    }
-    if width > 0 {
-        out.push('…');
-    }
-    out
-}
-
 /// `text` on lines of at most `width` cells, broken between words; a word longer than a
 /// line (a path, an address) is broken inside.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
@@ -83,19 +60,6 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
-}
-
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 pub fn percent(part: u64, whole: u64) -> String {
@@ -147,11 +111,6 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(thousands(1_000_000), "1,000,000");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(fit("short", 5), "short");
-        assert_eq!(fit("longer text", 5), "long…");
-        assert_eq!(fit("日本語です", 5), "日本…");
         assert_eq!(
             wrap("batch 1: to /a/b/c.csv", 10),
             ["batch 1:", "to", "/a/b/c.csv"]

@@ -17,8 +17,9 @@ use crate::store::browse::Dimension;
 use crate::sanitize::for_terminal;
 use crate::wording::time_left;
 
-use super::text::{highlighted, percent, sparkline, thousands};
+use super::text::{highlighted, percent, sparkline};
 use super::theme::Theme;
+use crate::wording::thousands;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let codes_len = state.codes_view.len() as u16;
