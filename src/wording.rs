@@ -36,6 +36,9 @@ pub fn deliveries_written(written: u64, updated: u64) -> String {
     )
 }
 
+/// Cells an example reply gets on one line of a text report: 110 characters, then `…`.
+pub const EXAMPLE_WIDTH: usize = 111;
+
 /// `text` cut to `width` terminal cells, with `…` where it was cut.
 pub fn fit(text: &str, width: usize) -> String {
     use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};

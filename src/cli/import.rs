@@ -1,4 +1,4 @@
-use crate::wording::{deliveries_written, plural};
+use crate::wording::{deliveries_written, fit, plural};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -69,10 +69,11 @@ pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Res
                 ("line", 3)
             };
             for (number, text) in r.skipped_sample.iter().take(shown) {
+                // 100 characters of the line, then `…`.
                 writeln!(
                     out,
                     "    skipped {unit} {number}: {}",
-                    for_terminal(&clip(text, 100))
+                    for_terminal(&fit(text, 101))
                 )?;
             }
             let listed = r.skipped_sample.len().min(shown) as u64;
@@ -106,16 +107,6 @@ pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Res
     } else {
         ExitCode::from(1)
     })
-}
-
-fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n).collect();
-        t.push('…');
-        t
-    }
 }
 
 pub fn summary_line(r: &FileReport) -> String {

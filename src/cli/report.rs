@@ -1,4 +1,4 @@
-use crate::wording::{plural, seen_between, time_left};
+use crate::wording::{EXAMPLE_WIDTH, fit, plural, seen_between, time_left};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::process::ExitCode;
@@ -191,11 +191,7 @@ pub fn render_text(r: &Report) -> String {
             let _ = writeln!(o, "      {}", seen_between(a, b));
         }
         if let Some(e) = &c.example {
-            let mut e = clean(e);
-            if e.chars().count() > 110 {
-                e = e.chars().take(110).collect::<String>() + "…";
-            }
-            let _ = writeln!(o, "      e.g. {e}");
+            let _ = writeln!(o, "      e.g. {}", fit(&clean(e), EXAMPLE_WIDTH));
         }
     }
     // One cause reaching many destinations from one host is that host's problem.

@@ -1,7 +1,7 @@
 //! `sendlog requeue …`: causes, marking, the basket and exports, for scripts (the same
 //! flow as the TUI's Causes and Basket screens).
 
-use crate::wording::{cell, plural, seen_between, shell_word, time_left};
+use crate::wording::{EXAMPLE_WIDTH, cell, fit, plural, seen_between, shell_word, time_left};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
@@ -148,14 +148,6 @@ fn clean(s: &str) -> String {
     for_terminal(s).into_owned()
 }
 
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() > max {
-        s.chars().take(max).collect::<String>() + "…"
-    } else {
-        s.to_string()
-    }
-}
-
 fn causes(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
     let (list, wide) = basket::list_causes(store)?;
     if json {
@@ -205,7 +197,7 @@ fn causes(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
             let _ = writeln!(o, "      {}", seen_between(a, b));
         }
         for e in &c.examples {
-            let _ = writeln!(o, "      e.g. {}", shorten(&clean(e), 110));
+            let _ = writeln!(o, "      e.g. {}", fit(&clean(e), EXAMPLE_WIDTH));
         }
         if let Some(r) = &c.resolution {
             let _ = writeln!(
