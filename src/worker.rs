@@ -412,7 +412,6 @@ fn ids_between(
 /// already by that name is the user's, so the batch then takes the next free name
 /// (`sendlog-batch-<id>-2.<ext>`…), which the message names.
 fn export(store: &mut Store, format: Format, dir: &std::path::Path, again: bool) -> Msg {
-    let mut written: Option<String> = None;
     let result = basket::export(
         store,
         format,
@@ -422,16 +421,11 @@ fn export(store: &mut Store, format: Format, dir: &std::path::Path, again: bool)
             let path = dir.join(export_file_name(batch, format));
             let path = write_file(format, &path, bytes, Existing::NextFree)
                 .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-            let shown = path.display().to_string();
-            written = Some(shown.clone());
-            Ok(shown)
+            Ok(path.display().to_string())
         },
     );
     match result {
-        Ok(Ok(outcome)) => Msg::Exported {
-            outcome: Box::new(outcome),
-            file: written,
-        },
+        Ok(Ok(outcome)) => Msg::Exported(Box::new(outcome)),
         Ok(Err(e)) => Msg::Error(format!("export not written, nothing recorded: {e}")),
         Err(e) => Msg::Error(e.to_string()),
     }

@@ -69,10 +69,8 @@ pub enum Msg {
     Resolved(Box<ResolveOutcome>),
     Basket(Box<Basket>),
     /// An export finished: the file written (none when there was nothing to export).
-    Exported {
-        outcome: Box<ExportOutcome>,
-        file: Option<String>,
-    },
+    /// An export's outcome; its batch names the file written.
+    Exported(Box<ExportOutcome>),
     Error(String),
 }
 

@@ -228,8 +228,8 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.basket = Some(*basket);
             Vec::new()
         }
-        Msg::Exported { outcome, file } => {
-            state.status = Some(exported_summary(&outcome, file.as_deref()));
+        Msg::Exported(outcome) => {
+            state.status = Some(exported_summary(&outcome));
             let mut effects = vec![Effect::LoadBasket];
             effects.extend(judge_loaded_rows(state));
             effects
@@ -290,16 +290,17 @@ fn resolved_summary(o: &crate::triage::basket::ResolveOutcome) -> String {
     s
 }
 
-fn exported_summary(o: &crate::triage::basket::ExportOutcome, file: Option<&str>) -> String {
+fn exported_summary(o: &crate::triage::basket::ExportOutcome) -> String {
     let t = &o.tally;
-    let mut s = match (&o.batch, file) {
-        (Some(b), Some(f)) => format!(
-            "batch {}: {} exported as {} to {f}",
+    let mut s = match &o.batch {
+        Some(b) => format!(
+            "batch {}: {} exported as {} to {}",
             b.id,
             plural_with(b.items, "delivery", "deliveries"),
-            b.format
+            b.format,
+            b.destination
         ),
-        _ => {
+        None => {
             let marked = t.eligible + t.excluded_total();
             let already = t.excluded.get("already_exported").copied().unwrap_or(0);
             if t.eligible > 0 {
@@ -1263,7 +1264,7 @@ mod tests {
         let mut tally = Tally::default();
         tally.excluded.insert("already_exported", 1);
         assert_eq!(
-            exported_summary(&outcome(None, tally.clone()), None),
+            exported_summary(&outcome(None, tally.clone())),
             "nothing new to export: 1 of the 1 marked was already exported; no file written; \
              1 excluded (1 already exported)"
         );
@@ -1277,7 +1278,7 @@ mod tests {
         tally.eligible = 4211;
         tally.excluded.insert("hard_failure", 2);
         assert!(
-            exported_summary(&outcome(Some(batch), tally), Some("b.csv")).starts_with(
+            exported_summary(&outcome(Some(batch), tally)).starts_with(
                 "batch 3: 4,211 deliveries exported as csv to b.csv; 3 excluded (2 hard failures, 1 already"
             )
         );
