@@ -131,7 +131,7 @@ impl RecentLines {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     pub format: Format,
     pub year: Option<i32>,

@@ -208,7 +208,7 @@ fn sorted(mut v: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
 #[test]
 fn an_import_killed_midway_is_completed_exactly_by_the_next_one() {
     let dir = tempfile::tempdir().unwrap();
-    let log = generated_log(dir.path(), 12_000);
+    let log = generated_log(dir.path(), 4_000);
     // An empty store's first load goes through a rollback journal, a store with data
     // through the WAL: both must come back whole.
     for (signal, preloaded) in [("-KILL", true), ("-INT", false)] {
@@ -227,11 +227,25 @@ fn an_import_killed_midway_is_completed_exactly_by_the_next_one() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(150));
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the import must still be running to be killed"
-        );
+        // Kill it once its load has begun writing: the rollback journal of a first load
+        // exists only while it is uncommitted, and a later load writes WAL frames (it
+        // commits once, at the end of the file). No sleep to guess the moment.
+        let journal = if preloaded { "-wal" } else { "-journal" };
+        let writing = |suffix: &str| {
+            std::fs::metadata(format!("{}{suffix}", store.db())).is_ok_and(|m| m.len() > 0)
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !writing(journal) {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "{signal}: the import ended before it was seen writing"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "{signal}: the import never wrote"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let killed = Command::new("kill")
             .args([signal, &child.id().to_string()])
             .status()

@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let opts = ImportOptions {
         format: Format::Postfix,
         year: Some(2026),
+        ..ImportOptions::default()
     };
     let _ = import_files(&mut store, &[path.display().to_string()], &opts, &mut |_| {});
     store.totals().unwrap();

@@ -113,8 +113,9 @@ impl Event {
 }
 
 /// The input formats sendlog reads (`--format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    #[default]
     Auto,
     Postfix,
     Exim,
