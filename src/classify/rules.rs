@@ -119,6 +119,9 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"maildir over quota",
             r"no space left",
             r"mail ?folder is full",
+            // The mailbox, not the message, is over its size ("mailbox exceeds allowed
+            // size", "mailbox size exceeded").
+            r"mailbox (?:size )?(?:exceeds|exceeded)",
         ],
     ),
     (
@@ -154,6 +157,7 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"email account that you tried to reach is (?:disabled|inactive)",
             r"account has been disabled or discontinued",
             r"user or domain is disabled",
+            r"(?:deactivated|disabled|suspended|closed) (?:mailbox|account|e-?mail account)",
         ],
     ),
     (
@@ -405,6 +409,9 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"connection rate limit",
             r"too many recipients",
             r"too many hosts",
+            // Tencent (QQ mail): "Ip frequency limited", connections per IP.
+            r"\bip frequency limit",
+            r"connection frequency limit",
         ],
     ),
     (
@@ -442,6 +449,11 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"my name was rejected",
             // Cox's documented AUP#CDRBL: the sending IP is on its DNS blocklist.
             r"\baup#cdrbl\b",
+            // A sender refused for its behaviour: too many unknown recipients tried.
+            r"too many (?:invalid|unknown|bad|non-?existent) recipients",
+            // Orange/Wanadoo's refusal of the client: "Service refuse. Veuillez essayer
+            // plus tard" (service refused, try later).
+            r"\bservice refus",
         ],
     ),
     (
@@ -610,6 +622,12 @@ static NO_SUCH_ADDRESS: LazyLock<regex::bytes::RegexSet> = LazyLock::new(|| {
         // Multimedia-messaging gateways (Verizon's MMS relay).
         r"no valid recipients for this mm",
         r"unable to deliver message to <[^>]{1,254}> \(and other recipients in the same domain\)",
+        // Lotus Domino/Notes: the recipient is not in the server's directory.
+        r"not listed in (?:the )?(?:domino directory|public name (?:&|and) address book)",
+        // iMail (Ipswitch): "Invalid final delivery userid".
+        r"invalid final delivery userid",
+        // Exchange Online's 5.1.10: the directory lookup of the recipient failed.
+        r"recipient not found by smtp address lookup",
     ])
     .case_insensitive(true)
     .unicode(false)
@@ -815,7 +833,9 @@ fn probe(
         }
         Reason::Rejected => {
             by_code == Some(Reason::Rejected)
-                || (command == Some(SmtpCommand::Mail)
+                // Refused before MAIL FROM was sent: it cannot be about the sender address.
+                || !matches!(command, Some(SmtpCommand::Connect | SmtpCommand::Helo))
+                && (command == Some(SmtpCommand::Mail)
                     || command == Some(SmtpCommand::Data) && by_code != Some(Reason::UserUnknown)
                     || matches!(
                         by_code,
@@ -869,6 +889,14 @@ fn probe(
                     && says(Reason::SpamDetected, text)
                     && by_code != Some(Reason::Speeding)
                     && !says(Reason::Speeding, text)
+        }
+        Reason::Blocked => {
+            // A permanent refusal at the greeting, before the client has said who it is
+            // or what it sends, can only be about the connecting host ("550 Access
+            // denied" after the initial connection).
+            by_code == Some(Reason::Blocked)
+                || says(Reason::Blocked, text)
+                || command == Some(SmtpCommand::Connect) && code.is_none_or(|c| c.class == 5)
         }
         _ => by_code == Some(reason) || says(reason, text),
     }

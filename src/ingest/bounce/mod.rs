@@ -105,10 +105,22 @@ static DELAY_NOTICE: LazyLock<RegexSet> = LazyLock::new(|| {
     .expect("delay notice patterns")
 });
 
+/// A reply that says the sending MTA keeps retrying (or stopped retrying) a host.
+static RETRYING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)did not accept our requests to connect|will be retried|\bgave up\b")
+        .expect("static regex")
+});
+
 static EXPIRY: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new([
         r"(?i)queue\.expired",
         r"(?i)retry timeout exceeded",
+        // Exim: every host of the domain kept failing until the retry rule gave up.
+        r"(?i)all hosts (?:for .{0,80} )?have been failing for a long time",
+        // OpenSMTPD's bounce for a message whose envelope outlived its queue time.
+        r"(?i)envelope expired",
+        // Gmail's "… did not accept our requests to connect … gave up".
+        r"(?i)\bgave up\b",
         r"(?i)delivery time expired",
         r"(?i)message expired",
         r"(?i)(?:could not|couldn't|was not|wasn't|has not been|hasn't been) (?:be )?delivered (?:with)?in (?:the (?:last|past) )?\d+ (?:day|hour)",
@@ -435,7 +447,13 @@ fn judge(e: &Evidence<'_>) -> Judgement {
     // A delay notice (RFC 3464 Action: delayed) whose text names no cause: the message
     // is waiting out its queue lifetime, the cause sisimai and RFC 3463's X.4.7 call
     // "delivery time expired".
-    if matches!(reason, Reason::OnHold | Reason::Undefined)
+    // A delay notice whose own reply says the host is being retried (Gmail's "did not
+    // accept our requests to connect … will be retried") is about the queue lifetime; one
+    // that quotes the network error alone keeps it as the cause.
+    if (matches!(reason, Reason::OnHold | Reason::Undefined)
+        || reason == Reason::NetworkError
+            && e.action == Some("delayed")
+            && RETRYING.is_match(e.text))
         && (e.action == Some("delayed") || DELAY_NOTICE.is_match(e.context))
     {
         reason = Reason::Expired;
@@ -560,15 +578,24 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
         if report.original_queue_id.is_none() {
             report.original_queue_id = d.message.queue_id.clone();
         }
+        let only_one = d.recipients.len() == 1 && dsn_texts.len() == 1;
         for r in d.recipients {
-            let recipient = r
-                .final_recipient
-                .clone()
-                .or_else(|| r.original_recipient.clone())
-                .unwrap_or_default();
+            // A local Final-Recipient (`LOCAL;<f.b>`) is the mailbox name; the address the
+            // sender wrote is the Original-Recipient.
+            let has_at = |a: &Option<String>| a.as_deref().is_some_and(|a| a.contains('@'));
+            let recipient = if !has_at(&r.final_recipient) && has_at(&r.original_recipient) {
+                r.original_recipient.clone()
+            } else {
+                r.final_recipient
+                    .clone()
+                    .or_else(|| r.original_recipient.clone())
+            }
+            .unwrap_or_default();
             let block = text_blocks
                 .iter()
                 .find(|b| b.address.eq_ignore_ascii_case(&recipient))
+                // The prose of a one-recipient report is about that recipient.
+                .or_else(|| (only_one && text_blocks.len() == 1).then(|| &text_blocks[0]))
                 .map(|b| b.text.as_str());
             let mut diagnostic = match r.diagnostic.as_deref() {
                 Some(d) if !d.trim().is_empty() => freetext::unfold_reply(d),
