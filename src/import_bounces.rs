@@ -25,7 +25,8 @@ use crate::store::{Store, StoreError, sql_error};
 use crate::triage::Assembler;
 
 /// Whether an input should be read as bounce emails: forced with `--format eml`, or a
-/// folder (Maildir), an mbox, or a single message with a header block.
+/// folder (Maildir), an mbox, a single message with a header block, or an Amazon SES
+/// notification (JSON).
 pub fn is_bounce_input(name: &str, format: Format, head: &[u8]) -> bool {
     match format {
         Format::Eml => true,
@@ -33,6 +34,7 @@ pub fn is_bounce_input(name: &str, format: Format, head: &[u8]) -> bool {
             (name != "-" && std::path::Path::new(name).is_dir())
                 || mailbox::is_mbox(head)
                 || mailbox::is_message(head)
+                || bounce::ses::looks_like_json(head)
         }
         _ => false,
     }

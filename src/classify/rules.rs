@@ -487,7 +487,9 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"local error in processing",
             r"internal (?:server )?error",
             r"system (?:config(?:uration)? )?error",
-            r"temporary (?:local )?(?:problem|failure)",
+            // A bare "temporary failure" names no cause (onhold); a local one does.
+            r"temporary local (?:problem|failure)",
+            r"temporary problem",
             // Gmail's (and ezmlm's) "4.3.0 Temporary System Problem. Try again later".
             r"temporary system problem",
             r"service (?:is )?(?:temporarily |currently )?unavailable",

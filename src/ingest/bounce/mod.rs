@@ -12,6 +12,7 @@
 pub mod dsn;
 pub mod freetext;
 pub mod mailbox;
+pub mod ses;
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -419,6 +420,21 @@ fn judge(e: &Evidence<'_>) -> Judgement {
         status = Some(EnhancedCode::generic(class));
     }
     let mut reason = verdict.reason;
+    // The lines that name the recipient can be the tail of the report ("RCPT TO: <x>",
+    // "Size (in bytes)") while the error stands above them: read the whole prose.
+    if matches!(reason, Reason::OnHold | Reason::Undefined)
+        && !e.context.is_empty()
+        && e.context != e.text
+    {
+        let whole = classify::classify_reply(
+            e.reported_status,
+            e.context,
+            command.or_else(|| classify::rules::smtp_command(e.context)),
+        );
+        if !matches!(whole.reason, Reason::OnHold | Reason::Undefined) {
+            reason = whole.reason;
+        }
+    }
     if let Some(r) = classify::provider_rules::provider_reply_reason(
         e.remote_mta.or_else(|| answering_host(e.text)),
         e.reported_status,
@@ -467,6 +483,9 @@ fn judge(e: &Evidence<'_>) -> Judgement {
 
 /// Parses one email. `Err` when it is not an email or not a report sendlog knows.
 pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
+    if ses::looks_like_json(raw) {
+        return ses::parse(raw);
+    }
     parse_nested(raw, 0)
 }
 
