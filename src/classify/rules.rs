@@ -449,8 +449,6 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"my name was rejected",
             // Cox's documented AUP#CDRBL: the sending IP is on its DNS blocklist.
             r"\baup#cdrbl\b",
-            // A sender refused for its behaviour: too many unknown recipients tried.
-            r"too many (?:invalid|unknown|bad|non-?existent) recipients",
             // Orange/Wanadoo's refusal of the client: "Service refuse. Veuillez essayer
             // plus tard" (service refused, try later).
             r"\bservice refus",
@@ -617,6 +615,8 @@ static NO_SUCH_ADDRESS: LazyLock<regex::bytes::RegexSet> = LazyLock::new(|| {
     regex::bytes::RegexSetBuilder::new([
         r"this user doesn't have a [a-z0-9.-]{1,40} account",
         r"the address couldn't be found",
+        // Exchange / Microsoft 365 NDR: "The email address you entered couldn't be found".
+        r"e-?mail address you entered (?:couldn't|could not) be found",
         // Exchange 2000/2003's IMS NDR (with its 000C05A6 "Unknown Recipient" code).
         r"the recipient name is not recognized",
         // InterScan MSS: the address itself is what it asks to check.
@@ -640,6 +640,19 @@ static NO_SUCH_ADDRESS: LazyLock<regex::bytes::RegexSet> = LazyLock::new(|| {
 static SPAM_VERDICT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
     regex::bytes::RegexBuilder::new(
         r"(?:rejected|refused|blocked) (?:due to|because of) spam|spam classification|classified as spam",
+    )
+    .case_insensitive(true)
+    .unicode(false)
+    .build()
+    .expect("static regex")
+});
+
+/// A sender refused for how it behaves, not for one address: it tried too many unknown
+/// recipients ("550 Too many invalid recipients"). The words "invalid recipient" in it
+/// are no verdict on this recipient.
+static SENDER_BEHAVIOUR: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+    regex::bytes::RegexBuilder::new(
+        r"too many (?:invalid|unknown|bad|non-?existent|undeliverable) (?:recipients|addresses|rcpt)",
     )
     .case_insensitive(true)
     .unicode(false)
@@ -924,6 +937,9 @@ pub fn classify_reply(
     }
     if says(Reason::Greylisted, text) {
         return verdict(Reason::Greylisted);
+    }
+    if SENDER_BEHAVIOUR.is_match(text.as_bytes()) {
+        return verdict(Reason::Blocked);
     }
     let by_code = code.and_then(reason_for_code);
     for &reason in EXPLICIT_ORDER {

@@ -187,38 +187,11 @@ fn content_type<'a>(part: &'a mail_parser::MessagePart<'a>) -> (String, String) 
     }
 }
 
-/// A crude but safe HTML → text: tags dropped, common entities decoded, block tags as
-/// line breaks. Only used when a report has no text/plain part.
+/// HTML → text by mail-parser (tags dropped, every named and numeric entity decoded:
+/// Exchange's HTML-only NDRs write "couldn&#x27;t be found"). Only used when a report
+/// has no text/plain part.
 fn html_to_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    let mut tag = String::new();
-    for c in html.chars() {
-        match c {
-            '<' => {
-                in_tag = true;
-                tag.clear();
-            }
-            '>' if in_tag => {
-                in_tag = false;
-                let t = tag.trim_start_matches('/').to_ascii_lowercase();
-                if ["br", "p", "div", "tr", "li", "h1", "h2", "h3", "table"]
-                    .iter()
-                    .any(|b| t == *b || t.starts_with(&format!("{b} ")))
-                {
-                    out.push('\n');
-                }
-            }
-            _ if in_tag => tag.push(c),
-            _ => out.push(c),
-        }
-    }
-    out.replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
+    mail_parser::decoders::html::html_to_text(html)
 }
 
 /// Facts gathered while walking a report's MIME parts.
