@@ -278,7 +278,8 @@ const PHRASES: &[(Reason, &[&str])] = &[
     (
         Reason::NotCompliantRfc,
         &[
-            r"rfc ?(?:2822|5322|822|5321|1035)",
+            // Not "RFC822;", the address type of a delivery-status field quoted in prose.
+            r"rfc ?(?:2822|5322|822|5321|1035)(?:[^;0-9]|$)",
             r"not (?:rfc|standards?)[- ]?complian",
             r"multiple (?:from|subject|date|to|message-id) (?:headers|fields)",
             r"multiple addresses in from\b",

@@ -408,11 +408,14 @@ fn judge(e: &Evidence<'_>) -> Judgement {
             reason = whole.reason;
         }
     }
+    // A provider's habit (docomo refusing senders after DATA) does not outweigh a reply
+    // that names a protocol error: that one is about the SMTP dialogue itself.
     if let Some(r) = classify::provider_rules::provider_reply_reason(
         e.remote_mta.or_else(|| answering_host(e.text)),
         e.reported_status,
         command,
-    ) {
+    ) && reason != Reason::SyntaxError
+    {
         reason = r;
     }
     let domain = e.recipient.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
@@ -421,8 +424,11 @@ fn judge(e: &Evidence<'_>) -> Judgement {
     {
         reason = r;
     }
+    // A transient reply reported as final, with no word on expiry, says the MTA gave up
+    // but not why: that stays `onhold` (the `expired` flag keeps the outcome).
     if expired
-        && (matches!(reason, Reason::OnHold | Reason::Undefined | Reason::Expired)
+        && (matches!(reason, Reason::Undefined | Reason::Expired)
+            || reason == Reason::OnHold && said_expired
             || reason == Reason::NetworkError
                 && (said_expired
                     // A host that never answered (X.4.1, or no code at all) until the
