@@ -34,7 +34,7 @@ pub fn is_bounce_input(name: &str, format: Format, head: &[u8]) -> bool {
             (name != "-" && std::path::Path::new(name).is_dir())
                 || mailbox::is_mbox(head)
                 || mailbox::is_message(head)
-                || bounce::ses::looks_like_json(head)
+                || bounce::ses::looks_like_notification(head)
         }
         _ => false,
     }

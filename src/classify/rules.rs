@@ -638,27 +638,28 @@ static NO_SUCH_ADDRESS: LazyLock<regex::bytes::RegexSet> = LazyLock::new(|| {
     .expect("documented no-such-address texts compile")
 });
 
+/// A case-insensitive ASCII regex over bytes, like the phrase table's.
+fn ascii_regex(pattern: &str) -> regex::bytes::Regex {
+    regex::bytes::RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .unicode(false)
+        .build()
+        .expect("static regex")
+}
+
 static SPAM_VERDICT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
-    regex::bytes::RegexBuilder::new(
+    ascii_regex(
         r"(?:rejected|refused|blocked) (?:due to|because of) spam|spam classification|classified as spam",
     )
-    .case_insensitive(true)
-    .unicode(false)
-    .build()
-    .expect("static regex")
 });
 
 /// A sender refused for how it behaves, not for one address: it tried too many unknown
 /// recipients ("550 Too many invalid recipients"). The words "invalid recipient" in it
 /// are no verdict on this recipient.
 static SENDER_BEHAVIOUR: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
-    regex::bytes::RegexBuilder::new(
+    ascii_regex(
         r"too many (?:invalid|unknown|bad|non-?existent|undeliverable) (?:recipients|addresses|rcpt)",
     )
-    .case_insensitive(true)
-    .unicode(false)
-    .build()
-    .expect("static regex")
 });
 
 fn says_spam_verdict(text: &str) -> bool {

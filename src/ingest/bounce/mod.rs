@@ -462,7 +462,7 @@ fn judge(e: &Evidence<'_>) -> Judgement {
 
 /// Parses one email. `Err` when it is not an email or not a report sendlog knows.
 pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
-    if ses::looks_like_json(raw) {
+    if ses::looks_like_notification(raw) {
         return ses::parse(raw);
     }
     parse_nested(raw, 0)

@@ -12,16 +12,25 @@
 use serde_json::Value;
 
 use super::{
-    BounceError, BounceReport, Evidence, RecipientReport, ReportKind, judge, reply_code_in,
+    BounceError, BounceReport, Evidence, RecipientReport, ReportKind, judge, not_a_failure,
+    reply_code_in,
 };
 use crate::classify::{EnhancedCode, Reason};
 
-/// Whether `head` looks like a JSON object that could be an SES notification.
-pub fn looks_like_json(head: &[u8]) -> bool {
+/// Whether `head` (the start of a file) looks like an SES notification: a JSON object
+/// that names a notification or event type, or the SNS envelope that carries one. Other
+/// JSON (a journald export of a mail log) is left to the log readers.
+pub fn looks_like_notification(head: &[u8]) -> bool {
     let start = head
         .iter()
-        .position(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF);
-    start.is_some_and(|i| head[i] == b'{')
+        .position(|b| !b.is_ascii_whitespace() && !matches!(b, 0xEF | 0xBB | 0xBF));
+    if start.is_none_or(|i| head[i] != b'{') {
+        return false;
+    }
+    let has = |needle: &str| memchr::memmem::find(head, needle.as_bytes()).is_some();
+    has("\"notificationType\"")
+        || has("\"eventType\"")
+        || has("\"Type\"") && has("\"Notification\"") && has("\"Message\"")
 }
 
 fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -181,19 +190,7 @@ fn plain(
         .or_else(|| str_of(r, "emailAddress"))
         .unwrap_or_default()
         .to_string();
-    RecipientReport {
-        recipient: address,
-        orig_recipient: None,
-        action: None,
-        reported_status: status,
-        status,
-        reason,
-        reply_code: None,
-        diagnostic: String::new(),
-        remote_mta: None,
-        expired: false,
-        last_attempt: when,
-    }
+    not_a_failure(address, reason, status, when)
 }
 
 fn recipient(
