@@ -16,10 +16,10 @@ const DIR: &str = concat!(
     "/tests/fixtures/bounces-heldout"
 );
 
-/// Floors at what the rules reach today (before this set was used: status 15/18, reason
-/// 6/18, the SES notifications unread): a change that loses ground fails here.
+/// Floors at what the rules reach today (the rules before this set was used: status
+/// 19/22, reason 10/22, the SES notifications unread): a change that loses ground fails.
 const STATUS_FLOOR: f64 = 100.0;
-const REASON_FLOOR: f64 = 66.0;
+const REASON_FLOOR: f64 = 72.0;
 
 fn status_matches(expected: &str, got: &str) -> bool {
     let parts: Vec<&str> = expected.split('.').collect();
