@@ -332,6 +332,8 @@ struct Evidence<'a> {
     context: &'a str,
     /// The Remote-MTA field, naming the host that answered.
     remote_mta: Option<&'a str>,
+    /// The only recipient the report names: its whole prose is about this one.
+    alone: bool,
 }
 
 struct Judgement {
@@ -395,7 +397,8 @@ fn judge(e: &Evidence<'_>) -> Judgement {
     let mut reason = verdict.reason;
     // The lines that name the recipient can be the tail of the report ("RCPT TO: <x>",
     // "Size (in bytes)") while the error stands above them: read the whole prose.
-    if matches!(reason, Reason::OnHold | Reason::Undefined)
+    if e.alone
+        && matches!(reason, Reason::OnHold | Reason::Undefined)
         && !e.context.is_empty()
         && e.context != e.text
     {
@@ -632,6 +635,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
                 block,
                 context: &context,
                 remote_mta: r.remote_mta.as_deref(),
+                alone: only_one,
             });
             // RFC 3464: an `X-Unix` diagnostic is a local delivery program's exit.
             if r.diagnostic_type
@@ -760,6 +764,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
     if !looks_like_bounce && !blocks.iter().any(|b| has_error_words(&b.text)) {
         return Err(BounceError::NotABounce);
     }
+    let alone = blocks.len() == 1;
     for b in blocks {
         // A block that only names the recipient (Sendmail lists addresses first and
         // the transcript after) takes the whole report's text.
@@ -777,6 +782,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
             block: None,
             context: &context,
             remote_mta: None,
+            alone,
         });
         // Only the report's boilerplate, and no cause in it: the cause is unknown, which
         // is not the same as a cause stated in words no rule knows (onhold).

@@ -231,6 +231,7 @@ fn recipient(
         block: None,
         context,
         remote_mta: None,
+        alone: false,
     });
     if let Some(by_subtype) = subtype_reason(subtype)
         && (by_subtype == Reason::Suppressed
