@@ -130,7 +130,15 @@ fn recipient_event(r: &RecipientReport, ts: i64, line: u64, host: &str, queue_id
     e.orig_recipient = r.orig_recipient.clone();
     e.dsn = r.status.map(|c| c.to_string());
     e.reply_code = r.reply_code;
-    e.text = (!r.diagnostic.is_empty()).then(|| r.diagnostic.clone());
+    // The store classifies the event's text again; a command the report named only in
+    // its prose ("in reply to RCPT TO command") goes with it, so the delivery's cause is
+    // the reason the report was judged to have.
+    e.text = (!r.diagnostic.is_empty()).then(|| match r.command {
+        Some(c) if crate::classify::rules::smtp_command(&r.diagnostic).is_none() => {
+            format!("{} ({})", r.diagnostic, c.phrase())
+        }
+        _ => r.diagnostic.clone(),
+    });
     e.relay = r.remote_mta.clone();
     e
 }
@@ -502,6 +510,7 @@ pub fn relink_standalone_reports(store: &mut Store) -> Result<u64, StoreError> {
                     remote_mta: r.get(10)?,
                     expired: r.get(11)?,
                     last_attempt: r.get(12)?,
+                    command: None,
                 },
             })
         })

@@ -83,3 +83,62 @@ fn held_out_families_meet_the_floors() {
     assert!(status_pct >= STATUS_FLOOR, "status {status_pct:.1} %");
     assert!(reason_pct >= REASON_FLOOR, "reason {reason_pct:.1} %");
 }
+
+/// What `classify` says of a report is the cause the store records once it is imported:
+/// the store classifies the diagnostic again, so a command the report named only in its
+/// prose must reach it.
+#[test]
+fn import_records_the_reason_classify_gives() {
+    use std::process::Command;
+    let bin = env!("CARGO_BIN_EXE_sendlog");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("store.db");
+    let folders = ["bounceparser", "zoonru"].map(|f| Path::new(DIR).join(f));
+    let mut from_classify: Vec<(String, String)> = Vec::new();
+    for folder in &folders {
+        let out = Command::new(bin)
+            .arg("classify")
+            .arg(folder)
+            .output()
+            .expect("classify");
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+            from_classify.push((
+                v["recipient"].as_str().unwrap().to_string(),
+                v["reason"].as_str().unwrap().to_string(),
+            ));
+        }
+        let imported = Command::new(bin)
+            .arg("--db")
+            .arg(&db)
+            .arg("import")
+            .arg(folder)
+            .output()
+            .expect("import");
+        assert!(
+            imported.status.success(),
+            "{}",
+            String::from_utf8_lossy(&imported.stderr)
+        );
+    }
+    let out = Command::new(bin)
+        .arg("--db")
+        .arg(&db)
+        .args(["export", "deliveries", "--format", "jsonl"])
+        .output()
+        .expect("export");
+    let mut from_store: Vec<(String, String)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+            (
+                v["recipient"].as_str().unwrap().to_string(),
+                v["cause"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    from_classify.sort();
+    from_store.sort();
+    assert!(from_classify.len() >= 18, "{from_classify:?}");
+    assert_eq!(from_store, from_classify);
+}

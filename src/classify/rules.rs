@@ -42,6 +42,19 @@ pub enum SmtpCommand {
     Data,
 }
 
+impl SmtpCommand {
+    /// How Postfix names the command a reply answered (which `smtp_command` reads back).
+    pub fn phrase(self) -> &'static str {
+        match self {
+            SmtpCommand::Connect => "after initial connection",
+            SmtpCommand::Helo => "in reply to EHLO command",
+            SmtpCommand::Mail => "in reply to MAIL FROM command",
+            SmtpCommand::Rcpt => "in reply to RCPT TO command",
+            SmtpCommand::Data => "in reply to end of DATA command",
+        }
+    }
+}
+
 static COMMAND_PATTERNS: LazyLock<[(SmtpCommand, Regex); 5]> = LazyLock::new(|| {
     let r = |p: &str| Regex::new(&format!("(?i){p}")).expect("static regex");
     [

@@ -57,6 +57,9 @@ pub struct RecipientReport {
     pub expired: bool,
     /// Unix seconds of the last attempt (Last-Attempt-Date), else the report's date.
     pub last_attempt: Option<i64>,
+    /// The SMTP command the reply answered, when the report says so (often only in its
+    /// prose, not in the Diagnostic-Code).
+    pub command: Option<classify::SmtpCommand>,
 }
 
 /// One parsed report.
@@ -340,6 +343,7 @@ struct Judgement {
     status: Option<EnhancedCode>,
     reason: Reason,
     expired: bool,
+    command: Option<classify::SmtpCommand>,
 }
 
 fn is_success_action(action: Option<&str>) -> bool {
@@ -356,6 +360,7 @@ fn judge(e: &Evidence<'_>) -> Judgement {
             status: e.reported_status.or(Some(EnhancedCode::new(2, 0, 0))),
             reason: Reason::Delivered,
             expired: false,
+            command: None,
         };
     }
     let expiry_code = |c: EnhancedCode| c.subject == 4 && c.detail == 7;
@@ -460,6 +465,7 @@ fn judge(e: &Evidence<'_>) -> Judgement {
         status,
         reason,
         expired,
+        command,
     }
 }
 
@@ -661,6 +667,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
                 remote_mta: r.remote_mta.clone(),
                 expired: j.expired,
                 last_attempt: r.last_attempt_date.as_deref().and_then(parse_date).or(date),
+                command: j.command,
             });
         }
     }
@@ -805,6 +812,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
             remote_mta: None,
             expired: j.expired,
             last_attempt: date,
+            command: j.command,
         });
     }
     Ok(report)
@@ -842,6 +850,7 @@ fn list_manager_notice(
         reply_code: None,
         diagnostic: context.to_string(),
         remote_mta: None,
+        command: None,
         expired: false,
         last_attempt: date,
     })
@@ -904,5 +913,6 @@ fn not_a_failure(
         remote_mta: None,
         expired: false,
         last_attempt: date,
+        command: None,
     }
 }

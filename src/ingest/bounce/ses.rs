@@ -251,5 +251,6 @@ fn recipient(
         remote_mta,
         expired: j.expired,
         last_attempt: when,
+        command: j.command,
     }
 }
