@@ -6,6 +6,8 @@
 //! they fit. Same matching rules as the corpus test: rows by file and position, a
 //! `X.0.9NN` status matches on the class digit.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -89,48 +91,23 @@ fn held_out_families_meet_the_floors() {
 /// prose must reach it.
 #[test]
 fn import_records_the_reason_classify_gives() {
-    use std::process::Command;
-    let bin = env!("CARGO_BIN_EXE_sendlog");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("store.db");
-    let folders = ["bounceparser", "zoonru"].map(|f| Path::new(DIR).join(f));
+    let store = common::TempStore::new();
     let mut from_classify: Vec<(String, String)> = Vec::new();
-    for folder in &folders {
-        let out = Command::new(bin)
-            .arg("classify")
-            .arg(folder)
-            .output()
-            .expect("classify");
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
+    for folder in ["bounceparser", "zoonru"].map(|f| Path::new(DIR).join(f)) {
+        let folder = folder.to_str().expect("utf-8 path");
+        for line in store.run_ok(&["classify", folder]).lines() {
             let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
             from_classify.push((
                 v["recipient"].as_str().unwrap().to_string(),
                 v["reason"].as_str().unwrap().to_string(),
             ));
         }
-        let imported = Command::new(bin)
-            .arg("--db")
-            .arg(&db)
-            .arg("import")
-            .arg(folder)
-            .output()
-            .expect("import");
-        assert!(
-            imported.status.success(),
-            "{}",
-            String::from_utf8_lossy(&imported.stderr)
-        );
+        store.run_ok(&["import", folder]);
     }
-    let out = Command::new(bin)
-        .arg("--db")
-        .arg(&db)
-        .args(["export", "deliveries", "--format", "jsonl"])
-        .output()
-        .expect("export");
-    let mut from_store: Vec<(String, String)> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+    let mut from_store: Vec<(String, String)> = store
+        .deliveries()
+        .iter()
+        .map(|v| {
             (
                 v["recipient"].as_str().unwrap().to_string(),
                 v["cause"].as_str().unwrap().to_string(),

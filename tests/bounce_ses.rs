@@ -3,6 +3,8 @@
 //! envelope around them, event-publishing records, and `classify` / `import` reading
 //! them beside emails.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -146,27 +148,57 @@ fn classify_names_a_file_that_is_no_bounce_and_still_prints_the_others() {
 
 #[test]
 fn import_reads_a_notification_into_the_store() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("store.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_sendlog"))
-        .arg("--db")
-        .arg(&db)
-        .arg("import")
-        .arg(Path::new(SES).join("bounce-with-dsn.json"))
-        .output()
-        .expect("run sendlog");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let conn = rusqlite::Connection::open(&db).expect("store");
-    let n: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM sources WHERE format = 'eml'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("count");
-    assert_eq!(n, 1, "{}", String::from_utf8_lossy(&out.stdout));
+    let store = common::TempStore::new();
+    let file = Path::new(SES).join("bounce-with-dsn.json");
+    store.run_ok(&["import", file.to_str().expect("utf-8 path")]);
+    let rows = store.deliveries();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["recipient"], "jane@example.com");
+    assert_eq!(rows[0]["cause"], "userunknown");
+    // The store keeps Message-IDs bare.
+    assert_eq!(rows[0]["message_id"], "custom-message-ID");
+}
+
+/// An SES bounce for an address on the suppression list (the documented `Suppressed`
+/// subtype with SES's own diagnostic): nothing was sent, whatever the code says.
+fn suppressed_notification() -> String {
+    serde_json::json!({
+        "notificationType": "Bounce",
+        "bounce": {
+            "bounceType": "Permanent",
+            "bounceSubType": "Suppressed",
+            "bouncedRecipients": [{
+                "emailAddress": "gone@example.net",
+                "action": "failed",
+                "status": "5.1.1",
+                "diagnosticCode": "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an invalid address. For more information about how to remove an address from the suppression list, see the Amazon SES Developer Guide: http://docs.aws.amazon.com/ses/latest/DeveloperGuide/remove-from-suppressionlist.html "
+            }],
+            "timestamp": "2016-01-27T14:59:38.237Z",
+            "feedbackId": "00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa068a-000000",
+            "reportingMTA": "dns; amazonses.com"
+        },
+        "mail": {
+            "timestamp": "2016-01-27T14:59:38.237Z",
+            "source": "john@example.com",
+            "messageId": "00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa0680-000000",
+            "destination": ["gone@example.net"],
+            "commonHeaders": {"messageId": "<suppressed-1@example.com>", "subject": "Hello"}
+        }
+    })
+    .to_string()
+}
+
+#[test]
+fn a_suppressed_address_is_suppressed_in_classify_and_in_the_store() {
+    let r = bounce::parse(suppressed_notification().as_bytes()).expect("a report");
+    assert_eq!(r.recipients[0].reason, Reason::Suppressed);
+    // The store classifies the diagnostic again: the same reason must come out.
+    let store = common::TempStore::new();
+    let file = store.dir.path().join("suppressed.json");
+    std::fs::write(&file, suppressed_notification()).expect("write");
+    store.run_ok(&["import", file.to_str().expect("utf-8 path")]);
+    let rows = store.deliveries();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["recipient"], "gone@example.net");
+    assert_eq!(rows[0]["cause"], "suppressed");
 }

@@ -102,6 +102,13 @@ pub fn smtp_command(text: &str) -> Option<SmtpCommand> {
 /// only consulted where the decision order below asks for them.
 const PHRASES: &[(Reason, &[&str])] = &[
     (
+        // The sending service held the message back: the address is on its suppression
+        // list (Amazon SES: "has suppressed sending to this address", "is on the
+        // suppression list for your account"). Nothing was sent, whatever code it carries.
+        Reason::Suppressed,
+        &[r"suppression ?list", r"suppressed sending to this address"],
+    ),
+    (
         Reason::Greylisted,
         &[
             r"grey[- ]?list",
@@ -763,6 +770,7 @@ fn code_is_soft(reason: Option<Reason>) -> bool {
 
 /// The explicit reasons, in the order they are probed (by code or by text).
 const EXPLICIT_ORDER: &[Reason] = &[
+    Reason::Suppressed,
     Reason::MailboxFull,
     Reason::MesgTooBig,
     Reason::ExceedLimit,
