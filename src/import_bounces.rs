@@ -25,7 +25,8 @@ use crate::store::{Store, StoreError, sql_error};
 use crate::triage::Assembler;
 
 /// Whether an input should be read as bounce emails: forced with `--format eml`, or a
-/// folder (Maildir), an mbox, or a single message with a header block.
+/// folder (Maildir), an mbox, a single message with a header block, or an Amazon SES
+/// notification (JSON).
 pub fn is_bounce_input(name: &str, format: Format, head: &[u8]) -> bool {
     match format {
         Format::Eml => true,
@@ -33,6 +34,7 @@ pub fn is_bounce_input(name: &str, format: Format, head: &[u8]) -> bool {
             (name != "-" && std::path::Path::new(name).is_dir())
                 || mailbox::is_mbox(head)
                 || mailbox::is_message(head)
+                || bounce::ses::looks_like_notification(head)
         }
         _ => false,
     }
@@ -128,7 +130,15 @@ fn recipient_event(r: &RecipientReport, ts: i64, line: u64, host: &str, queue_id
     e.orig_recipient = r.orig_recipient.clone();
     e.dsn = r.status.map(|c| c.to_string());
     e.reply_code = r.reply_code;
-    e.text = (!r.diagnostic.is_empty()).then(|| r.diagnostic.clone());
+    // The store classifies the event's text again; a command the report named only in
+    // its prose ("in reply to RCPT TO command") goes with it, so the delivery's cause is
+    // the reason the report was judged to have.
+    e.text = (!r.diagnostic.is_empty()).then(|| match r.command {
+        Some(c) if crate::classify::rules::smtp_command(&r.diagnostic).is_none() => {
+            format!("{} ({})", r.diagnostic, c.phrase())
+        }
+        _ => r.diagnostic.clone(),
+    });
     e.relay = r.remote_mta.clone();
     e
 }
@@ -500,6 +510,7 @@ pub fn relink_standalone_reports(store: &mut Store) -> Result<u64, StoreError> {
                     remote_mta: r.get(10)?,
                     expired: r.get(11)?,
                     last_attempt: r.get(12)?,
+                    command: None,
                 },
             })
         })

@@ -42,6 +42,19 @@ pub enum SmtpCommand {
     Data,
 }
 
+impl SmtpCommand {
+    /// How Postfix names the command a reply answered (which `smtp_command` reads back).
+    pub fn phrase(self) -> &'static str {
+        match self {
+            SmtpCommand::Connect => "after initial connection",
+            SmtpCommand::Helo => "in reply to EHLO command",
+            SmtpCommand::Mail => "in reply to MAIL FROM command",
+            SmtpCommand::Rcpt => "in reply to RCPT TO command",
+            SmtpCommand::Data => "in reply to end of DATA command",
+        }
+    }
+}
+
 static COMMAND_PATTERNS: LazyLock<[(SmtpCommand, Regex); 5]> = LazyLock::new(|| {
     let r = |p: &str| Regex::new(&format!("(?i){p}")).expect("static regex");
     [
@@ -89,6 +102,13 @@ pub fn smtp_command(text: &str) -> Option<SmtpCommand> {
 /// only consulted where the decision order below asks for them.
 const PHRASES: &[(Reason, &[&str])] = &[
     (
+        // The sending service held the message back: the address is on its suppression
+        // list (Amazon SES: "has suppressed sending to this address", "is on the
+        // suppression list for your account"). Nothing was sent, whatever code it carries.
+        Reason::Suppressed,
+        &[r"suppression ?list", r"suppressed sending to this address"],
+    ),
+    (
         Reason::Greylisted,
         &[
             r"grey[- ]?list",
@@ -119,6 +139,9 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"maildir over quota",
             r"no space left",
             r"mail ?folder is full",
+            // The mailbox, not the message, is over its size ("mailbox exceeds allowed
+            // size", "mailbox size exceeded").
+            r"mailbox (?:size )?(?:exceeds|exceeded)",
         ],
     ),
     (
@@ -154,6 +177,7 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"email account that you tried to reach is (?:disabled|inactive)",
             r"account has been disabled or discontinued",
             r"user or domain is disabled",
+            r"(?:deactivated|disabled|suspended|closed) (?:mailbox|account|e-?mail account)",
         ],
     ),
     (
@@ -274,7 +298,8 @@ const PHRASES: &[(Reason, &[&str])] = &[
     (
         Reason::NotCompliantRfc,
         &[
-            r"rfc ?(?:2822|5322|822|5321|1035)",
+            // Not "RFC822;", the address type of a delivery-status field quoted in prose.
+            r"rfc ?(?:2822|5322|822|5321|1035)(?:[^;0-9]|$)",
             r"not (?:rfc|standards?)[- ]?complian",
             r"multiple (?:from|subject|date|to|message-id) (?:headers|fields)",
             r"multiple addresses in from\b",
@@ -405,6 +430,9 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"connection rate limit",
             r"too many recipients",
             r"too many hosts",
+            // Tencent (QQ mail): "Ip frequency limited", connections per IP.
+            r"\bip frequency limit",
+            r"connection frequency limit",
         ],
     ),
     (
@@ -442,6 +470,9 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"my name was rejected",
             // Cox's documented AUP#CDRBL: the sending IP is on its DNS blocklist.
             r"\baup#cdrbl\b",
+            // Orange/Wanadoo's refusal of the client: "Service refuse. Veuillez essayer
+            // plus tard" (service refused, try later).
+            r"\bservice refus",
         ],
     ),
     (
@@ -475,7 +506,9 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"local error in processing",
             r"internal (?:server )?error",
             r"system (?:config(?:uration)? )?error",
-            r"temporary (?:local )?(?:problem|failure)",
+            // A bare "temporary failure" names no cause (onhold); a local one does.
+            r"temporary local (?:problem|failure)",
+            r"temporary problem",
             // Gmail's (and ezmlm's) "4.3.0 Temporary System Problem. Try again later".
             r"temporary system problem",
             r"service (?:is )?(?:temporarily |currently )?unavailable",
@@ -603,6 +636,8 @@ static NO_SUCH_ADDRESS: LazyLock<regex::bytes::RegexSet> = LazyLock::new(|| {
     regex::bytes::RegexSetBuilder::new([
         r"this user doesn't have a [a-z0-9.-]{1,40} account",
         r"the address couldn't be found",
+        // Exchange / Microsoft 365 NDR: "The email address you entered couldn't be found".
+        r"e-?mail address you entered (?:couldn't|could not) be found",
         // Exchange 2000/2003's IMS NDR (with its 000C05A6 "Unknown Recipient" code).
         r"the recipient name is not recognized",
         // InterScan MSS: the address itself is what it asks to check.
@@ -610,6 +645,12 @@ static NO_SUCH_ADDRESS: LazyLock<regex::bytes::RegexSet> = LazyLock::new(|| {
         // Multimedia-messaging gateways (Verizon's MMS relay).
         r"no valid recipients for this mm",
         r"unable to deliver message to <[^>]{1,254}> \(and other recipients in the same domain\)",
+        // Lotus Domino/Notes: the recipient is not in the server's directory.
+        r"not listed in (?:the )?(?:domino directory|public name (?:&|and) address book)",
+        // iMail (Ipswitch): "Invalid final delivery userid".
+        r"invalid final delivery userid",
+        // Exchange Online's 5.1.10: the directory lookup of the recipient failed.
+        r"recipient not found by smtp address lookup",
     ])
     .case_insensitive(true)
     .unicode(false)
@@ -617,14 +658,28 @@ static NO_SUCH_ADDRESS: LazyLock<regex::bytes::RegexSet> = LazyLock::new(|| {
     .expect("documented no-such-address texts compile")
 });
 
+/// A case-insensitive ASCII regex over bytes, like the phrase table's.
+fn ascii_regex(pattern: &str) -> regex::bytes::Regex {
+    regex::bytes::RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .unicode(false)
+        .build()
+        .expect("static regex")
+}
+
 static SPAM_VERDICT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
-    regex::bytes::RegexBuilder::new(
+    ascii_regex(
         r"(?:rejected|refused|blocked) (?:due to|because of) spam|spam classification|classified as spam",
     )
-    .case_insensitive(true)
-    .unicode(false)
-    .build()
-    .expect("static regex")
+});
+
+/// A sender refused for how it behaves, not for one address: it tried too many unknown
+/// recipients ("550 Too many invalid recipients"). The words "invalid recipient" in it
+/// are no verdict on this recipient.
+static SENDER_BEHAVIOUR: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+    ascii_regex(
+        r"too many (?:invalid|unknown|bad|non-?existent|undeliverable) (?:recipients|addresses|rcpt)",
+    )
 });
 
 fn says_spam_verdict(text: &str) -> bool {
@@ -715,6 +770,7 @@ fn code_is_soft(reason: Option<Reason>) -> bool {
 
 /// The explicit reasons, in the order they are probed (by code or by text).
 const EXPLICIT_ORDER: &[Reason] = &[
+    Reason::Suppressed,
     Reason::MailboxFull,
     Reason::MesgTooBig,
     Reason::ExceedLimit,
@@ -815,7 +871,9 @@ fn probe(
         }
         Reason::Rejected => {
             by_code == Some(Reason::Rejected)
-                || (command == Some(SmtpCommand::Mail)
+                // Refused before MAIL FROM was sent: it cannot be about the sender address.
+                || !matches!(command, Some(SmtpCommand::Connect | SmtpCommand::Helo))
+                && (command == Some(SmtpCommand::Mail)
                     || command == Some(SmtpCommand::Data) && by_code != Some(Reason::UserUnknown)
                     || matches!(
                         by_code,
@@ -870,6 +928,14 @@ fn probe(
                     && by_code != Some(Reason::Speeding)
                     && !says(Reason::Speeding, text)
         }
+        Reason::Blocked => {
+            // A permanent refusal at the greeting, before the client has said who it is
+            // or what it sends, can only be about the connecting host ("550 Access
+            // denied" after the initial connection).
+            by_code == Some(Reason::Blocked)
+                || says(Reason::Blocked, text)
+                || command == Some(SmtpCommand::Connect) && code.is_none_or(|c| c.class == 5)
+        }
         _ => by_code == Some(reason) || says(reason, text),
     }
 }
@@ -894,6 +960,9 @@ pub fn classify_reply(
     }
     if says(Reason::Greylisted, text) {
         return verdict(Reason::Greylisted);
+    }
+    if SENDER_BEHAVIOUR.is_match(text.as_bytes()) {
+        return verdict(Reason::Blocked);
     }
     let by_code = code.and_then(reason_for_code);
     for &reason in EXPLICIT_ORDER {

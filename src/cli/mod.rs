@@ -81,8 +81,8 @@ pub enum Command {
         #[arg(value_name = "CODE")]
         code: String,
     },
-    /// Classify bounce emails (.eml, mbox, Maildir) without a store: one JSON line per
-    /// recipient of each report.
+    /// Classify bounce emails (.eml, mbox, Maildir) or Amazon SES notifications (JSON)
+    /// without a store: one JSON line per recipient of each report.
     Classify {
         #[arg(value_name = "FILE", required = true)]
         files: Vec<String>,

@@ -34,7 +34,17 @@ static ANY_HEADER: LazyLock<Regex> =
 /// outside quotes; the domain may be a literal.
 static RECIPIENT_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"^[ \t]*(?:\*\*[ \t]*|(?i:rcpt to|recipient|to address):[ \t]*)?["<]?(?:mailto:)?([A-Za-z0-9._%+\-=/!#$&'*?^`{|}~]+@(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f.:IPv]+\]))[">]?(?:<mailto:[^>]*>)?[ \t]*(:.*|\.\.\..*|[ \t]on[ \t].*|[ \t]\(.*|[ \t]\[.*|[ \t]+\S.*(?i:deliver|fail|reject|unknown|error|exist|found|quota|full|refus|denied|said|invalid).*)?$"#,
+        r#"^[ \t]*(?:\*\*[ \t]*|(?:>>>[ \t]*)?(?i:rcpt to|recipient|to address):[ \t]*)?["<]?(?:mailto:)?([A-Za-z0-9._%+\-=/!#$&'*?^`{|}~]+@(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f.:IPv]+\]))[">]?(?:<mailto:[^>]*>)?[ \t]*(:.*|\.\.\..*|[ \t]on[ \t].*|[ \t]\(.*|[ \t]\[.*|[ \t]+\S.*(?i:deliver|fail|reject|unknown|error|exist|found|quota|full|refus|denied|said|invalid).*)?$"#,
+    )
+    .expect("static regex")
+});
+
+/// Sendmail's transcript line for one recipient, reply first: `550 <a@b>... User
+/// unknown`, `550 5.1.1 a@b... reason`. Sendmail v5 and other reports without a
+/// delivery-status part list several recipients this way, one line each.
+static SENDMAIL_REPLY_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"^[ \t]*[45][0-9][0-9][ \t-]+(?:[45]\.[0-9]{1,3}\.[0-9]{1,3}[ \t]+)?<?([A-Za-z0-9._%+\-=/!#$&'*?^`{|}~]+@[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?)>?\.\.\.[ \t]*\S"#,
     )
     .expect("static regex")
 });
@@ -120,9 +130,20 @@ pub fn recipients(error_part: &str) -> Vec<TextRecipient> {
     let mut current: Option<usize> = None;
     for line in error_part.lines() {
         let line = line.trim_end_matches('\r');
-        if let Some(c) = RECIPIENT_LINE.captures(line) {
-            let address = c[1].trim_end_matches('.').to_string();
-            let rest = c.get(2).map(|m| m.as_str()).unwrap_or("");
+        let opened = RECIPIENT_LINE
+            .captures(line)
+            .map(|c| {
+                let rest = c.get(2).map(|m| m.as_str()).unwrap_or("");
+                (c[1].to_string(), rest)
+            })
+            // The reply code stays in the text: it is the recipient's code.
+            .or_else(|| {
+                SENDMAIL_REPLY_LINE
+                    .captures(line)
+                    .map(|c| (c[1].to_string(), line.trim()))
+            });
+        if let Some((address, rest)) = opened {
+            let address = address.trim_end_matches('.').to_string();
             let idx = match out
                 .iter()
                 .position(|r| r.address.eq_ignore_ascii_case(&address))

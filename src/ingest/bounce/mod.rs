@@ -12,6 +12,7 @@
 pub mod dsn;
 pub mod freetext;
 pub mod mailbox;
+pub mod ses;
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -56,6 +57,9 @@ pub struct RecipientReport {
     pub expired: bool,
     /// Unix seconds of the last attempt (Last-Attempt-Date), else the report's date.
     pub last_attempt: Option<i64>,
+    /// The SMTP command the reply answered, when the report says so (often only in its
+    /// prose, not in the Diagnostic-Code).
+    pub command: Option<classify::SmtpCommand>,
 }
 
 /// One parsed report.
@@ -105,10 +109,22 @@ static DELAY_NOTICE: LazyLock<RegexSet> = LazyLock::new(|| {
     .expect("delay notice patterns")
 });
 
+/// A reply that says the sending MTA keeps retrying (or stopped retrying) a host.
+static RETRYING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)did not accept our requests to connect|will be retried|\bgave up\b")
+        .expect("static regex")
+});
+
 static EXPIRY: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new([
         r"(?i)queue\.expired",
         r"(?i)retry timeout exceeded",
+        // Exim: every host of the domain kept failing until the retry rule gave up.
+        r"(?i)all hosts (?:for .{0,80} )?have been failing for a long time",
+        // OpenSMTPD's bounce for a message whose envelope outlived its queue time.
+        r"(?i)envelope expired",
+        // Gmail's "… did not accept our requests to connect … gave up".
+        r"(?i)\bgave up\b",
         r"(?i)delivery time expired",
         r"(?i)message expired",
         r"(?i)(?:could not|couldn't|was not|wasn't|has not been|hasn't been) (?:be )?delivered (?:with)?in (?:the (?:last|past) )?\d+ (?:day|hour)",
@@ -174,38 +190,11 @@ fn content_type<'a>(part: &'a mail_parser::MessagePart<'a>) -> (String, String) 
     }
 }
 
-/// A crude but safe HTML → text: tags dropped, common entities decoded, block tags as
-/// line breaks. Only used when a report has no text/plain part.
+/// HTML → text by mail-parser (tags dropped, every named and numeric entity decoded:
+/// Exchange's HTML-only NDRs write "couldn&#x27;t be found"). Only used when a report
+/// has no text/plain part.
 fn html_to_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    let mut tag = String::new();
-    for c in html.chars() {
-        match c {
-            '<' => {
-                in_tag = true;
-                tag.clear();
-            }
-            '>' if in_tag => {
-                in_tag = false;
-                let t = tag.trim_start_matches('/').to_ascii_lowercase();
-                if ["br", "p", "div", "tr", "li", "h1", "h2", "h3", "table"]
-                    .iter()
-                    .any(|b| t == *b || t.starts_with(&format!("{b} ")))
-                {
-                    out.push('\n');
-                }
-            }
-            _ if in_tag => tag.push(c),
-            _ => out.push(c),
-        }
-    }
-    out.replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
+    mail_parser::decoders::html::html_to_text(html)
 }
 
 /// Facts gathered while walking a report's MIME parts.
@@ -346,12 +335,15 @@ struct Evidence<'a> {
     context: &'a str,
     /// The Remote-MTA field, naming the host that answered.
     remote_mta: Option<&'a str>,
+    /// The only recipient the report names: its whole prose is about this one.
+    alone: bool,
 }
 
 struct Judgement {
     status: Option<EnhancedCode>,
     reason: Reason,
     expired: bool,
+    command: Option<classify::SmtpCommand>,
 }
 
 fn is_success_action(action: Option<&str>) -> bool {
@@ -368,6 +360,7 @@ fn judge(e: &Evidence<'_>) -> Judgement {
             status: e.reported_status.or(Some(EnhancedCode::new(2, 0, 0))),
             reason: Reason::Delivered,
             expired: false,
+            command: None,
         };
     }
     let expiry_code = |c: EnhancedCode| c.subject == 4 && c.detail == 7;
@@ -407,11 +400,30 @@ fn judge(e: &Evidence<'_>) -> Judgement {
         status = Some(EnhancedCode::generic(class));
     }
     let mut reason = verdict.reason;
+    // The lines that name the recipient can be the tail of the report ("RCPT TO: <x>",
+    // "Size (in bytes)") while the error stands above them: read the whole prose.
+    if e.alone
+        && matches!(reason, Reason::OnHold | Reason::Undefined)
+        && !e.context.is_empty()
+        && e.context != e.text
+    {
+        let whole = classify::classify_reply(
+            e.reported_status,
+            e.context,
+            command.or_else(|| classify::rules::smtp_command(e.context)),
+        );
+        if !matches!(whole.reason, Reason::OnHold | Reason::Undefined) {
+            reason = whole.reason;
+        }
+    }
+    // A provider's habit (docomo refusing senders after DATA) does not outweigh a reply
+    // that names a protocol error: that one is about the SMTP dialogue itself.
     if let Some(r) = classify::provider_rules::provider_reply_reason(
         e.remote_mta.or_else(|| answering_host(e.text)),
         e.reported_status,
         command,
-    ) {
+    ) && reason != Reason::SyntaxError
+    {
         reason = r;
     }
     let domain = e.recipient.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
@@ -420,8 +432,11 @@ fn judge(e: &Evidence<'_>) -> Judgement {
     {
         reason = r;
     }
+    // A transient reply reported as final, with no word on expiry, says the MTA gave up
+    // but not why: that stays `onhold` (the `expired` flag keeps the outcome).
     if expired
-        && (matches!(reason, Reason::OnHold | Reason::Undefined | Reason::Expired)
+        && (matches!(reason, Reason::Undefined | Reason::Expired)
+            || reason == Reason::OnHold && said_expired
             || reason == Reason::NetworkError
                 && (said_expired
                     // A host that never answered (X.4.1, or no code at all) until the
@@ -435,7 +450,13 @@ fn judge(e: &Evidence<'_>) -> Judgement {
     // A delay notice (RFC 3464 Action: delayed) whose text names no cause: the message
     // is waiting out its queue lifetime, the cause sisimai and RFC 3463's X.4.7 call
     // "delivery time expired".
-    if matches!(reason, Reason::OnHold | Reason::Undefined)
+    // A delay notice whose own reply says the host is being retried (Gmail's "did not
+    // accept our requests to connect … will be retried") is about the queue lifetime; one
+    // that quotes the network error alone keeps it as the cause.
+    if (matches!(reason, Reason::OnHold | Reason::Undefined)
+        || reason == Reason::NetworkError
+            && e.action == Some("delayed")
+            && RETRYING.is_match(e.text))
         && (e.action == Some("delayed") || DELAY_NOTICE.is_match(e.context))
     {
         reason = Reason::Expired;
@@ -444,11 +465,15 @@ fn judge(e: &Evidence<'_>) -> Judgement {
         status,
         reason,
         expired,
+        command,
     }
 }
 
 /// Parses one email. `Err` when it is not an email or not a report sendlog knows.
 pub fn parse(raw: &[u8]) -> Result<BounceReport, BounceError> {
+    if ses::looks_like_notification(raw) {
+        return ses::parse(raw);
+    }
     parse_nested(raw, 0)
 }
 
@@ -560,15 +585,24 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
         if report.original_queue_id.is_none() {
             report.original_queue_id = d.message.queue_id.clone();
         }
+        let only_one = d.recipients.len() == 1 && dsn_texts.len() == 1;
         for r in d.recipients {
-            let recipient = r
-                .final_recipient
-                .clone()
-                .or_else(|| r.original_recipient.clone())
-                .unwrap_or_default();
+            // A local Final-Recipient (`LOCAL;<f.b>`) is the mailbox name; the address the
+            // sender wrote is the Original-Recipient.
+            let has_at = |a: &Option<String>| a.as_deref().is_some_and(|a| a.contains('@'));
+            let recipient = if !has_at(&r.final_recipient) && has_at(&r.original_recipient) {
+                r.original_recipient.clone()
+            } else {
+                r.final_recipient
+                    .clone()
+                    .or_else(|| r.original_recipient.clone())
+            }
+            .unwrap_or_default();
             let block = text_blocks
                 .iter()
                 .find(|b| b.address.eq_ignore_ascii_case(&recipient))
+                // The prose of a one-recipient report is about that recipient.
+                .or_else(|| (only_one && text_blocks.len() == 1).then(|| &text_blocks[0]))
                 .map(|b| b.text.as_str());
             let mut diagnostic = match r.diagnostic.as_deref() {
                 Some(d) if !d.trim().is_empty() => freetext::unfold_reply(d),
@@ -607,6 +641,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
                 block,
                 context: &context,
                 remote_mta: r.remote_mta.as_deref(),
+                alone: only_one,
             });
             // RFC 3464: an `X-Unix` diagnostic is a local delivery program's exit.
             if r.diagnostic_type
@@ -632,6 +667,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
                 remote_mta: r.remote_mta.clone(),
                 expired: j.expired,
                 last_attempt: r.last_attempt_date.as_deref().and_then(parse_date).or(date),
+                command: j.command,
             });
         }
     }
@@ -735,6 +771,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
     if !looks_like_bounce && !blocks.iter().any(|b| has_error_words(&b.text)) {
         return Err(BounceError::NotABounce);
     }
+    let alone = blocks.len() == 1;
     for b in blocks {
         // A block that only names the recipient (Sendmail lists addresses first and
         // the transcript after) takes the whole report's text.
@@ -752,6 +789,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
             block: None,
             context: &context,
             remote_mta: None,
+            alone,
         });
         // Only the report's boilerplate, and no cause in it: the cause is unknown, which
         // is not the same as a cause stated in words no rule knows (onhold).
@@ -774,6 +812,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
             remote_mta: None,
             expired: j.expired,
             last_attempt: date,
+            command: j.command,
         });
     }
     Ok(report)
@@ -811,6 +850,7 @@ fn list_manager_notice(
         reply_code: None,
         diagnostic: context.to_string(),
         remote_mta: None,
+        command: None,
         expired: false,
         last_attempt: date,
     })
@@ -873,5 +913,6 @@ fn not_a_failure(
         remote_mta: None,
         expired: false,
         last_attempt: date,
+        command: None,
     }
 }
