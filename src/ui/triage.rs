@@ -23,18 +23,31 @@ use crate::wording::thousands;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let codes_len = state.codes_view.len() as u16;
+    // The codes are what the screen is for: on a short terminal they keep all but a few rows.
+    let codes_room = |height: u16| {
+        if height < 16 {
+            height.saturating_sub(3)
+        } else {
+            height / 2
+        }
+    };
+    if area.height < 8 {
+        // Too short for three panes: the codes alone, still navigable.
+        render_codes(frame, area, state, theme);
+        return;
+    }
     let (codes_area, breakdown_area, explain_area) = if area.width >= 110 {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(60), Constraint::Fill(1)]).areas(area);
         let [codes, breakdown] = Layout::vertical([
-            Constraint::Length((codes_len + 3).clamp(5, left.height / 2)),
+            Constraint::Length((codes_len + 3).max(5).min(codes_room(left.height))),
             Constraint::Fill(1),
         ])
         .areas(left);
         (codes, breakdown, right)
     } else {
         let [codes, bottom] = Layout::vertical([
-            Constraint::Length((codes_len + 3).clamp(5, area.height / 2)),
+            Constraint::Length((codes_len + 3).max(5).min(codes_room(area.height))),
             Constraint::Fill(1),
         ])
         .areas(area);
