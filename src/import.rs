@@ -213,6 +213,9 @@ struct Prepared {
     total_bytes: Option<u64>,
     compressed: bool,
     first_ts: Option<i64>,
+    /// The sending hosts its first lines name: only their stored mail can be split by
+    /// importing this log out of order.
+    hosts: std::collections::BTreeSet<String>,
     /// A compressed input cut short within its first bytes: what came before is imported,
     /// then this is reported.
     head_error: Option<String>,
@@ -291,14 +294,22 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
     let mut parser = line_parser(format, years)
         .ok_or_else(|| format!("{name}: reading {format} input is not supported yet"))?;
     let mut scratch = Vec::new();
-    let first_ts = head
-        .split(|b| *b == b'\n')
-        .take(detect::SNIFF_LINES)
-        .find_map(|l| {
-            scratch.clear();
-            parser.parse_line(l, 0, &mut scratch);
-            scratch.first().map(|e| e.ts).filter(|t| *t != 0)
-        });
+    let mut first_ts = None;
+    let mut hosts = std::collections::BTreeSet::new();
+    for l in head.split(|b| *b == b'\n').take(detect::SNIFF_LINES) {
+        scratch.clear();
+        parser.parse_line(l, 0, &mut scratch);
+        if first_ts.is_none() {
+            first_ts = scratch.first().map(|e| e.ts).filter(|t| *t != 0);
+        }
+        for e in &scratch {
+            hosts.insert(if e.host.is_empty() {
+                opts.host.clone().unwrap_or_else(|| "unknown".into())
+            } else {
+                e.host.clone()
+            });
+        }
+    }
     let total_bytes = if inp.compressed || name == "-" {
         None
     } else {
@@ -315,6 +326,7 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
         compressed: inp.compressed,
         head_error,
         first_ts,
+        hosts,
     })
 }
 
@@ -579,14 +591,18 @@ fn import_one(
     // after it: a message spanning both would be split. Said, not refused.
     let older_note = match (skip, p.first_ts) {
         (None, Some(first)) => {
-            let newest: Option<i64> = store
-                .conn
-                .query_row(
-                    "SELECT max(last_seen) FROM messages WHERE format != 'eml'",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(|e| sql_error(&store.path, e))?;
+            let mut newest: Option<i64> = None;
+            for host in &p.hosts {
+                let n: Option<i64> = store
+                    .conn
+                    .query_row(
+                        "SELECT max(last_seen) FROM messages WHERE format != 'eml' AND host = ?1",
+                        [host],
+                        |r| r.get(0),
+                    )
+                    .map_err(|e| sql_error(&store.path, e))?;
+                newest = newest.max(n);
+            }
             newest.filter(|n| first + 60 < *n).map(|n| {
                 format!(
                     "this log starts at {}, before mail already in the store (up to {}): messages \

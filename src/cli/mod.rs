@@ -231,6 +231,49 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The subcommand whose help answers a usage error (`sendlog requeue mark`): the
+/// subcommand names found in order among the arguments.
+pub fn usage_command(args: impl IntoIterator<Item = String>) -> String {
+    use clap::CommandFactory;
+    let mut cmd = Args::command();
+    let mut path = vec!["sendlog".to_string()];
+    for arg in args {
+        if let Some(sub) = cmd.find_subcommand(&arg).cloned() {
+            path.push(sub.get_name().to_string());
+            cmd = sub;
+        }
+    }
+    path.join(" ")
+}
+
+/// The subcommand a first file name was meant to be (`sendlog improt mail.log`): the
+/// top level takes files, so clap cannot tell a typo from a file name; a name that is no
+/// file and one edit from a subcommand is the typo.
+pub fn mistyped_subcommand(args: &Args) -> Option<String> {
+    use clap::CommandFactory;
+    if args.command.is_some() {
+        return None;
+    }
+    let first = args.files.first()?;
+    if first == "-" || std::path::Path::new(first).exists() {
+        return None;
+    }
+    let first = first.to_ascii_lowercase();
+    Args::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .filter(|name| name != "help")
+        .find(|name| crate::classify::typo::edit_distance(&first, name) <= 2.min(name.len() / 3))
+}
+
+/// True when the error is a write to a closed pipe, however deep in its chain.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// One line saying what is wrong with the command line, from clap's multi-line error.
 pub fn usage_error_line(e: &clap::Error) -> String {
     let rendered = e.to_string();
@@ -239,11 +282,23 @@ pub fn usage_error_line(e: &clap::Error) -> String {
         let usage = lines.find_map(|l| l.strip_prefix("Usage: ")).unwrap_or("");
         return format!("incomplete command; usage: {usage}");
     }
-    match lines.find_map(|l| l.strip_prefix("error: ")) {
+    let line = match lines.find_map(|l| l.strip_prefix("error: ")) {
         // "the following required arguments were not provided:" names them on the next line.
         Some(m) if m.ends_with(':') => format!("{m} {}", lines.next().unwrap_or_default()),
         Some(m) => m.to_string(),
         None => "invalid arguments".into(),
+    };
+    // clap's "did you mean" for a mistyped flag or subcommand is a tip on a line below.
+    let tip = rendered
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("tip: "))
+        .filter(|t| t.starts_with("a similar ") || t.starts_with("some similar "))
+        .and_then(|t| t.split_once(" exist"))
+        .and_then(|(_, what)| what.split_once(": "))
+        .map(|(_, what)| what.trim().replace(", ", " or "));
+    match tip {
+        Some(what) => format!("{line}: did you mean {what}?"),
+        None => line,
     }
 }
 

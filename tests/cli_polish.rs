@@ -1,0 +1,187 @@
+//! The command line as a newcomer meets it: mistakes answered with what was meant and
+//! where to read more, pipes closed early, notes only when they apply.
+
+mod common;
+
+use common::TempStore;
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_mistyped_subcommand_is_answered_with_did_you_mean() {
+    let s = TempStore::new();
+    let out = s.run(&["improt", "mail.log"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(
+        err.trim(),
+        "sendlog: unrecognized subcommand 'improt': did you mean 'import'? (see sendlog --help)"
+    );
+    // Nothing was imported under the name of the typo.
+    assert!(!std::path::Path::new(&s.db()).exists());
+    for (typo, meant) in [
+        ("reprot", "report"),
+        ("explian", "explain"),
+        ("rsolve", "resolve"),
+    ] {
+        let err = stderr(&s.run(&[typo]));
+        assert!(
+            err.contains(&format!("did you mean '{meant}'?")),
+            "{typo}: {err}"
+        );
+    }
+    // Below the top level, clap's own suggestions, on the one line.
+    let err = stderr(&s.run(&["requeue", "mrak"]));
+    assert!(err.contains("did you mean 'unmark' or 'mark'?"), "{err}");
+    assert!(err.contains("(see sendlog requeue --help)"), "{err}");
+}
+
+#[test]
+fn a_file_named_like_a_typo_is_still_a_file() {
+    let s = TempStore::new();
+    let file = s.dir.path().join("improt");
+    std::fs::copy(
+        common::fixture("postfix/postfix_log_analysis__mail2.log"),
+        &file,
+    )
+    .unwrap();
+    let out = s.run(&["import", "--year", "2015", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // And at the top level (stdout is not a terminal: import, then the report).
+    let dir = s.dir.path().to_str().unwrap().to_string();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendlog"))
+        .current_dir(&dir)
+        .args(["--db", &s.db(), "improt"])
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn a_flag_error_points_to_the_subcommands_help_and_suggests_the_flag() {
+    let s = TempStore::new();
+    for (args, help, tip) in [
+        (
+            vec!["report", "--jsno"],
+            "(see sendlog report --help)",
+            Some("did you mean '--json'?"),
+        ),
+        (
+            vec!["requeue", "export", "--formt", "csv"],
+            "(see sendlog requeue export --help)",
+            Some("did you mean '--format'?"),
+        ),
+        (
+            vec!["import", "--year", "19x", "x.log"],
+            "(see sendlog import --help)",
+            None,
+        ),
+        (vec!["--bogus"], "(see sendlog --help)", None),
+    ] {
+        let out = s.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.trim_end().ends_with(help), "{args:?}: {err}");
+        if let Some(tip) = tip {
+            assert!(err.contains(tip), "{args:?}: {err}");
+        }
+    }
+}
+
+#[test]
+fn requeue_mark_without_a_choice_names_both_ways_to_choose() {
+    let s = TempStore::new();
+    s.run_ok(&["import", "--year", "2026", "sample-data/mail.log"]);
+    let err = stderr(&s.run(&["requeue", "mark"]));
+    assert!(err.contains("--eligible"), "{err}");
+    assert!(err.contains("--id"), "{err}");
+    assert!(err.contains("(see sendlog requeue mark --help)"), "{err}");
+    let err = stderr(&s.run(&["requeue", "mark", "--eligible", "--id", "1"]));
+    assert!(err.contains("cannot be used with"), "{err}");
+}
+
+/// `sendlog … | true`: the reader is gone before sendlog writes. Nothing on stderr, exit 0,
+/// as ripgrep does.
+#[test]
+fn a_closed_pipe_ends_every_command_quietly() {
+    let s = TempStore::new();
+    s.run_ok(&[
+        "import",
+        "--year",
+        "2026",
+        "sample-data/mail.log",
+        "sample-data/bounces/",
+    ]);
+    for cmd in [
+        "report",
+        "report --json",
+        "export deliveries --format csv",
+        "requeue causes",
+        "requeue list --all",
+        "explain 4.4.7",
+        "classify sample-data/bounces",
+        "--help",
+    ] {
+        let err = s.dir.path().join("err");
+        // The pipe's reader (`true`) has exited by the time sendlog writes.
+        let script = format!(
+            "{{ sleep 0.3; {} --db {} {cmd} 2>{err}; echo $? >{err}.rc; }} | true",
+            env!("CARGO_BIN_EXE_sendlog"),
+            s.db(),
+            err = err.display()
+        );
+        let status = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .env("TZ", "UTC")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let text = std::fs::read_to_string(&err).unwrap();
+        assert_eq!(text, "", "{cmd}: stderr");
+        let rc = std::fs::read_to_string(format!("{}.rc", err.display())).unwrap();
+        assert_eq!(rc.trim(), "0", "{cmd}: exit status");
+    }
+}
+
+/// The sample's lines split by host and day: a log of another host that starts earlier
+/// cannot split any stored message, one of the same host can.
+#[test]
+fn the_older_log_note_only_when_the_same_host_has_newer_mail() {
+    let s = TempStore::new();
+    let sample = std::fs::read_to_string("sample-data/mail.log").unwrap();
+    let part = |host: &str, days: &[&str]| -> String {
+        sample
+            .lines()
+            .filter(|l| l.split_whitespace().nth(3) == Some(host))
+            .filter(|l| days.iter().any(|d| l.starts_with(d)))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let write = |name: &str, text: String| {
+        assert!(!text.is_empty());
+        let p = s.dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let late = ["Nov 23", "Nov 24", "Nov 25"];
+    let early = ["Nov 20", "Nov 21", "Nov 22"];
+    let newer = write("mta1-late.log", part("mta1", &late));
+    let other = write("mta2-early.log", part("mta2", &early));
+    let same = write("mta1-early.log", part("mta1", &early));
+    let out = s.run_ok(&["import", "--year", "2026", &newer]);
+    assert!(!out.contains("import older logs first"), "{out}");
+    let out = s.run_ok(&["import", "--year", "2026", &other]);
+    assert!(
+        !out.contains("import older logs first"),
+        "another host: {out}"
+    );
+    let out = s.run_ok(&["import", "--year", "2026", &same]);
+    assert!(
+        out.contains("import older logs first"),
+        "the same host: {out}"
+    );
+}
