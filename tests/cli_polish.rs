@@ -185,3 +185,61 @@ fn the_older_log_note_only_when_the_same_host_has_newer_mail() {
         "the same host: {out}"
     );
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_command_line_definitions() {
+    let s = TempStore::new();
+    let subcommands = [
+        "import",
+        "report",
+        "explain",
+        "classify",
+        "resolve",
+        "requeue",
+        "export",
+        "completions",
+        "man",
+    ];
+    for (shell, marker) in [
+        ("bash", "_sendlog()"),
+        ("zsh", "#compdef sendlog"),
+        ("fish", "complete -c sendlog"),
+    ] {
+        let script = s.run_ok(&["completions", shell]);
+        assert!(script.contains(marker), "{shell}");
+        for sub in subcommands {
+            assert!(script.contains(sub), "{shell} completes {sub}");
+        }
+        // Flags of a subcommand, not only the top level's.
+        assert!(script.contains("queue-lifetime") && script.contains("eligible"));
+    }
+    // The bash script is valid bash, when there is a bash to ask.
+    let bash = s.run_ok(&["completions", "bash"]);
+    let path = s.dir.path().join("sendlog.bash");
+    std::fs::write(&path, bash).unwrap();
+    if let Ok(out) = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+    {
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let err = stderr(&s.run(&["completions", "tcsh"]));
+    assert!(err.contains("(see sendlog completions --help)"), "{err}");
+
+    let man = s.run_ok(&["man"]);
+    assert!(man.contains(".TH sendlog 1"), "{man}");
+    for sub in subcommands {
+        assert!(man.contains(&format!("sendlog\\-{sub}(1)")), "{sub}");
+    }
+    assert!(man.contains("\\-\\-db"));
+    // The pages it refers to, written on request.
+    let out = s.run_ok(&["man", "--dir", s.dir.path().to_str().unwrap()]);
+    assert!(out.contains("manual pages written"), "{out}");
+    for page in ["sendlog.1", "sendlog-import.1", "sendlog-requeue-mark.1"] {
+        let text = std::fs::read_to_string(s.dir.path().join(page)).unwrap();
+        assert!(text.starts_with(".ie") || text.contains(".TH"), "{page}");
+    }
+    let mark = std::fs::read_to_string(s.dir.path().join("sendlog-requeue-mark.1")).unwrap();
+    assert!(mark.contains("eligible"));
+}

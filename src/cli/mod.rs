@@ -31,7 +31,7 @@ pub struct Args {
     pub command: Option<Command>,
 
     /// Files to import before the TUI opens.
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub files: Vec<String>,
 
     #[command(flatten)]
@@ -62,7 +62,7 @@ pub enum Command {
     Import {
         #[command(flatten)]
         opts: ImportArgs,
-        #[arg(value_name = "FILE", required = true)]
+        #[arg(value_name = "FILE", required = true, value_hint = clap::ValueHint::FilePath)]
         files: Vec<String>,
     },
     /// Totals, groups by code × destination with causes, causes, at-risk, typo domains.
@@ -84,7 +84,7 @@ pub enum Command {
     /// Classify bounce emails (.eml, mbox, Maildir) without a store: one JSON line per
     /// recipient of each report.
     Classify {
-        #[arg(value_name = "FILE", required = true)]
+        #[arg(value_name = "FILE", required = true, value_hint = clap::ValueHint::FilePath)]
         files: Vec<String>,
     },
     /// Record that a cause is fixed, so the deliveries it held back may be re-sent.
@@ -98,6 +98,24 @@ pub enum Command {
     Export {
         #[command(subcommand)]
         what: ExportWhat,
+    },
+    /// Print a shell completion script, generated from these definitions.
+    ///
+    /// bash: `sendlog completions bash > ~/.local/share/bash-completion/completions/sendlog`;
+    /// zsh: `sendlog completions zsh > _sendlog` in a directory of your `$fpath`;
+    /// fish: `sendlog completions fish > ~/.config/fish/completions/sendlog.fish`.
+    Completions {
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from these definitions.
+    ///
+    /// `sendlog man > ~/.local/share/man/man1/sendlog.1`, or `sendlog man --dir
+    /// ~/.local/share/man/man1` for it and one page per subcommand.
+    Man {
+        /// Write sendlog.1 and one page per subcommand (sendlog-requeue-mark.1 …) into DIR.
+        #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+        dir: Option<std::path::PathBuf>,
     },
 }
 
@@ -203,6 +221,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Classify { files }) => classify::run(&files),
         Some(Command::Resolve(resolve_args)) => resolve::run(db, &resolve_args),
         Some(Command::Requeue { what }) => requeue::run(db, what),
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            // Generated into memory: clap_complete panics on a failed write (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Args::command(), "sendlog", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &script)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man { dir: None }) => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Args::command()).render(&mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man { dir: Some(dir) }) => {
+            use clap::CommandFactory;
+            if !dir.is_dir() {
+                anyhow::bail!(
+                    "{} is not a directory",
+                    crate::sanitize::for_terminal(&dir.display().to_string())
+                );
+            }
+            clap_mangen::generate_to(Args::command(), &dir)?;
+            println!(
+                "manual pages written to {} (sendlog.1 and one per subcommand)",
+                crate::sanitize::for_terminal(&dir.display().to_string())
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         None => {
             use std::io::IsTerminal;
             if !std::io::stdout().is_terminal() {
