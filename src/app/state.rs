@@ -267,6 +267,9 @@ pub struct AppState {
     pub causes: Option<(String, Vec<CauseCount>)>,
     /// Lines the explanation pane is scrolled by; back to the top for another code.
     pub explain_scroll: u16,
+    /// How far the explanation can scroll before its last line leaves the bottom: only the
+    /// renderer knows how its lines wrap, so it leaves the answer here for `update`.
+    pub explain_max: std::cell::Cell<u16>,
     pub filter: Option<Filter>,
 
     pub table: Option<DeliveryTable>,
@@ -274,6 +277,8 @@ pub struct AppState {
     pub detail: Option<DeliveryDetail>,
     pub detail_id: Option<i64>,
     pub detail_scroll: u16,
+    /// The same limit for the Delivery screen's text.
+    pub detail_max: std::cell::Cell<u16>,
 
     /// Marked deliveries (ids), as the store has them.
     pub marks: BTreeSet<i64>,
@@ -319,12 +324,14 @@ impl AppState {
             breakdown_cursor: 0,
             causes: None,
             explain_scroll: 0,
+            explain_max: std::cell::Cell::new(u16::MAX),
             filter: None,
             table: None,
             generation: 0,
             detail: None,
             detail_id: None,
             detail_scroll: 0,
+            detail_max: std::cell::Cell::new(u16::MAX),
             marks: BTreeSet::new(),
             range_start: None,
             causes_view: None,

@@ -509,7 +509,10 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         }
         Action::ExplainDown | Action::ExplainUp => {
             state.explain_scroll = if action == Action::ExplainDown {
-                state.explain_scroll.saturating_add(3).min(2000)
+                state
+                    .explain_scroll
+                    .saturating_add(3)
+                    .min(state.explain_max.get())
             } else {
                 state.explain_scroll.saturating_sub(3)
             };
@@ -986,10 +989,11 @@ fn move_cursor(state: &mut AppState, mv: Move) -> Vec<Effect> {
             effect.into_iter().collect()
         }
         Screen::Delivery => {
-            let max = state
-                .detail
-                .as_ref()
-                .map_or(0, |d| (d.attempts.len() * 2 + 30) as i64);
+            let max = if state.detail.is_some() {
+                i64::from(state.detail_max.get())
+            } else {
+                0
+            };
             state.detail_scroll = match mv {
                 Move::By(d) => (state.detail_scroll as i64 + d).clamp(0, max) as u16,
                 Move::Top => 0,

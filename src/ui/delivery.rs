@@ -172,14 +172,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             theme.muted(),
         ));
     }
+    let paragraph = super::text::scrolled(
+        Paragraph::new(lines).wrap(Wrap { trim: false }),
+        area,
+        state.detail_scroll,
+        &state.detail_max,
+    );
     frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((state.detail_scroll, 0))
-            .block(block.title(Line::styled(
-                format!(" {} ", for_terminal(&d.recipient)),
-                theme.title(),
-            ))),
+        paragraph.block(block.title(Line::styled(
+            format!(" {} ", for_terminal(&d.recipient)),
+            theme.title(),
+        ))),
         area,
     );
 }

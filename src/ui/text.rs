@@ -105,6 +105,23 @@ pub fn sparkline(counts: &[u64], width: usize) -> String {
         .collect()
 }
 
+/// `paragraph` (wrapped, without its block) scrolled by `scroll` in `area`, which has a
+/// border all round, clamped so its last line stays at the bottom; the limit is left in
+/// `max` for the next key.
+pub fn scrolled<'a>(
+    paragraph: ratatui::widgets::Paragraph<'a>,
+    area: ratatui::layout::Rect,
+    scroll: u16,
+    max: &std::cell::Cell<u16>,
+) -> ratatui::widgets::Paragraph<'a> {
+    let inner_width = area.width.saturating_sub(2);
+    let inner_height = area.height.saturating_sub(2) as usize;
+    let lines = paragraph.line_count(inner_width);
+    let limit = lines.saturating_sub(inner_height).min(u16::MAX as usize) as u16;
+    max.set(limit);
+    paragraph.scroll((scroll.min(limit), 0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -304,15 +304,18 @@ fn render_explain(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
             lines.push(Line::raw(crate::sanitize::for_terminal(l).into_owned()));
         }
     }
+    let paragraph = super::text::scrolled(
+        Paragraph::new(lines).wrap(Wrap { trim: false }),
+        area,
+        state.explain_scroll,
+        &state.explain_max,
+    );
     frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((state.explain_scroll, 0))
-            .block(block(
-                format!(" {} ", crate::sanitize::for_terminal(&panel.title)),
-                false,
-                theme,
-            )),
+        paragraph.block(block(
+            format!(" {} ", crate::sanitize::for_terminal(&panel.title)),
+            false,
+            theme,
+        )),
         area,
     );
 }
