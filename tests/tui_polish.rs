@@ -117,3 +117,73 @@ fn the_delivery_screen_scrolls_to_its_last_line_and_stops() {
     assert_eq!(s.state.detail_scroll, max);
     s.worker.shutdown(true);
 }
+
+/// A code's row on Triage reads as the head of the panel it opens: 4.7.0's row and its
+/// panel's title say the same thing.
+#[test]
+fn a_codes_list_label_is_the_head_of_its_panel_title() {
+    use sendlog::app::update::code_text;
+    for code in ["4.7.0", "4.4.7", "5.1.1", "4.7.650", "5.7.1", "4.2.0"] {
+        let title = sendlog::app::explain::panel_for(code, None).title;
+        let row = code_text(code);
+        assert!(
+            title.starts_with(&row),
+            "{code}: row {row:?}, panel {title:?}"
+        );
+    }
+    assert_eq!(
+        code_text("4.7.0"),
+        sendlog::app::explain::panel_for("4.7.0", None).title
+    );
+    // A code without a panel of its own: the registry's label, the same in both places.
+    let row = code_text("5.3.5");
+    assert_eq!(row, "5.3.5 System incorrectly configured");
+    assert!(
+        sendlog::app::explain::panel_for("5.3.5", None)
+            .title
+            .contains("System incorrectly configured")
+    );
+}
+
+/// `r` on a mailbox that does not exist: not offered in the hints, and pressed anyway it
+/// says why instead of asking for a note. On an expiry it stays.
+#[test]
+fn resolve_is_not_offered_on_failures_of_the_address_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session_on(&["sample-data/mail.log"], &dir, 120, 40);
+    let codes: Vec<String> = s
+        .state
+        .overview
+        .as_ref()
+        .unwrap()
+        .codes
+        .iter()
+        .map(|c| c.code.clone())
+        .collect();
+    let at = codes
+        .iter()
+        .position(|c| c == "5.1.1")
+        .expect("5.1.1 in the sample");
+    // On 4.4.7 (first) the deliveries offer `r`.
+    press(&mut s, code(KeyCode::Enter));
+    assert!(screen(&mut s).contains("r resolve"));
+    press(&mut s, code(KeyCode::Esc));
+    for _ in 0..at {
+        press(&mut s, key('j'));
+    }
+    assert_eq!(s.state.selected_code(), Some("5.1.1"));
+    press(&mut s, key('r'));
+    assert!(s.state.note_input.is_none());
+    let status = s.state.status.clone().unwrap_or_default();
+    assert!(
+        status.contains("userunknown is a failure of the address itself"),
+        "{status}"
+    );
+    press(&mut s, code(KeyCode::Enter));
+    let text = screen(&mut s);
+    assert!(text.contains("userunknown"), "{text}");
+    assert!(!text.contains("r resolve"), "{text}");
+    press(&mut s, key('r'));
+    assert!(s.state.note_input.is_none());
+    s.worker.shutdown(true);
+}

@@ -364,9 +364,9 @@ fn apply_sparklines(state: &mut AppState, s: Sparklines) {
 pub fn code_text(code: &str) -> String {
     let label = code
         .parse::<EnhancedCode>()
-        .map(|c| c.label())
-        .unwrap_or("");
-    format!("{} {}", for_terminal(code), label)
+        .map(|c| crate::knowledge::list_label(&c))
+        .unwrap_or_default();
+    format!("{} {}", for_terminal(code), for_terminal(&label))
 }
 
 pub fn breakdown_text(value: Option<&str>) -> String {
@@ -573,6 +573,10 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             vec![Effect::LoadCauseList]
         }
         Action::Resolve => {
+            if let Some(why) = resolve_pointless(state) {
+                state.status = Some(why);
+                return Vec::new();
+            }
             let scope = match state.screen {
                 Screen::Causes => state.selected_cause().map(|c| ResolveScope {
                     reason: c.reason.clone(),
@@ -638,6 +642,33 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// Why resolving the selection's cause cannot make anything eligible, when its cause is a
+/// failure of the address itself (a mailbox that does not exist, has moved, is suspended,
+/// a domain that does not exist): `r` is then neither offered nor taken.
+pub fn resolve_pointless(state: &AppState) -> Option<String> {
+    use crate::triage::requeue::hard_failure;
+    let (reason, code) = match state.screen {
+        Screen::Triage if state.pane == Pane::Codes => (
+            code_scope(state)?.reason,
+            state.selected_code()?.to_string(),
+        ),
+        Screen::Deliveries => {
+            let t = state.table.as_ref()?;
+            (t.selected()?.cause.clone()?, t.filter.code.clone())
+        }
+        // Without a code a DNS failure may be temporary: only the address's own failures.
+        Screen::Causes => (state.selected_cause()?.reason.clone(), String::new()),
+        _ => return None,
+    };
+    hard_failure(Some(&reason), &code).then(|| {
+        format!(
+            "{} is a failure of the address itself: no fix on your side makes it deliverable, \
+             so there is nothing to resolve (correct or drop the address)",
+            crate::sanitize::for_terminal(&reason)
+        )
+    })
 }
 
 /// The selected code's scope for a resolution: its most common cause, everywhere.

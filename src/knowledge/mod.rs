@@ -45,6 +45,20 @@ pub fn panel_for(code: &EnhancedCode) -> Panel {
     KNOWLEDGE.panel(*code)
 }
 
+/// The name of `code` in lists: its panel's title up to the first `: ` (the rest explains),
+/// so a list row reads as the head of the panel it opens; a code without a panel of its own
+/// goes by its registry label, as its fallback panel does.
+pub fn list_label(code: &EnhancedCode) -> String {
+    match KNOWLEDGE.panels.get(code) {
+        Some((doc, _)) => doc
+            .title
+            .split_once(": ")
+            .map_or(doc.title.as_str(), |(head, _)| head)
+            .to_string(),
+        None => code.label().to_string(),
+    }
+}
+
 /// Problems met while loading the user's panels (one line each), for a warning.
 pub fn load_problems() -> &'static [String] {
     &KNOWLEDGE.problems

@@ -201,9 +201,12 @@ fn hints(state: &AppState) -> Vec<(Action, String)> {
     } else {
         state.screen.context()
     };
+    // `r` is not offered where it could never make a delivery eligible.
+    let pointless = crate::app::update::resolve_pointless(state).is_some();
     state
         .keymap
         .hints(context)
+        .filter(|b| !(pointless && b.action == Action::Resolve))
         .map(|b| {
             let text = format!(
                 "{} {}",
