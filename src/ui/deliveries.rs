@@ -13,7 +13,7 @@ use crate::app::state::AppState;
 use crate::sanitize::for_terminal;
 use crate::store::browse::DeliveryRow;
 
-use super::text::{highlighted, time};
+use super::text::{fit_line, highlighted, table_columns, time};
 use super::theme::Theme;
 use crate::wording::thousands;
 
@@ -49,6 +49,34 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         return;
     }
     let height = area.height.saturating_sub(3) as usize;
+    let mut widths = vec![Constraint::Length(1), Constraint::Fill(3)];
+    let mut header = vec!["●", "recipient"];
+    if wide {
+        widths.push(Constraint::Fill(2));
+        header.push("domain");
+    }
+    widths.extend([
+        Constraint::Fill(1),
+        Constraint::Length(8),
+        Constraint::Length(12),
+    ]);
+    header.extend(["host", "status", "re-send"]);
+    // On a narrow screen the recipient keeps its room; Enter shows attempts and times.
+    if wide {
+        widths.extend([Constraint::Length(3), Constraint::Length(11)]);
+        header.extend(["att", "last"]);
+    }
+    widths.push(Constraint::Length(13));
+    header.push("cause");
+    // Text columns cut with `…`: the symbol column is kept whenever a row is selected.
+    let cols = table_columns(area, &widths, 2);
+    // After the mark column.
+    let mut col = cols.iter().copied().skip(1);
+    let w_recipient = col.next().unwrap_or(0);
+    let w_domain = if wide { col.next().unwrap_or(0) } else { 0 };
+    let w_host = col.next().unwrap_or(0);
+    let w_cause = cols.last().copied().unwrap_or(0);
+    let cut = |text: String, width: usize| Cell::from(fit_line(Line::raw(text), width));
     let make_row = |r: &DeliveryRow, hits: &[usize]| -> Row<'static> {
         let recipient = for_terminal(&r.recipient).into_owned();
         let status_style = if r.status == "expired" {
@@ -65,13 +93,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         };
         let mut cells = vec![
             mark,
-            Cell::from(highlighted(&recipient, hits, theme.base(), theme.hit())),
+            Cell::from(fit_line(
+                highlighted(&recipient, hits, theme.base(), theme.hit()),
+                w_recipient,
+            )),
         ];
         if wide {
-            cells.push(Cell::from(for_terminal(&r.domain).into_owned()));
+            cells.push(cut(for_terminal(&r.domain).into_owned(), w_domain));
         }
         cells.extend([
-            Cell::from(for_terminal(&r.host).into_owned()),
+            cut(for_terminal(&r.host).into_owned(), w_host),
             Cell::from(r.status.clone()).style(status_style),
             match t.verdicts.get(&r.id) {
                 Some(v) if v.is_eligible() => Cell::from(v.label()).style(theme.title()),
@@ -85,8 +116,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
                 Cell::from(time(r.last_attempt, false)),
             ]);
         }
-        cells.push(Cell::from(
+        cells.push(cut(
             for_terminal(r.cause.as_deref().unwrap_or("-")).into_owned(),
+            w_cause,
         ));
         Row::new(cells)
     };
@@ -110,25 +142,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
                 .map(|i| i as usize),
         )
     };
-    let mut widths = vec![Constraint::Length(1), Constraint::Fill(3)];
-    let mut header = vec!["●", "recipient"];
-    if wide {
-        widths.push(Constraint::Fill(2));
-        header.push("domain");
-    }
-    widths.extend([
-        Constraint::Fill(1),
-        Constraint::Length(8),
-        Constraint::Length(12),
-    ]);
-    header.extend(["host", "status", "re-send"]);
-    // On a narrow screen the recipient keeps its room; Enter shows attempts and times.
-    if wide {
-        widths.extend([Constraint::Length(3), Constraint::Length(11)]);
-        header.extend(["att", "last"]);
-    }
-    widths.push(Constraint::Length(13));
-    header.push("cause");
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.heading()))
         .row_highlight_style(theme.selected())

@@ -17,7 +17,7 @@ use crate::store::browse::Dimension;
 use crate::sanitize::for_terminal;
 use crate::wording::time_left;
 
-use super::text::{highlighted, percent, sparkline};
+use super::text::{fit_line, highlighted, percent, sparkline, table_columns};
 use super::theme::Theme;
 use crate::wording::thousands;
 
@@ -110,6 +110,13 @@ fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         return;
     }
     let spark_width: u16 = (area.width / 6).clamp(6, 24);
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(9),
+        Constraint::Length(6),
+        Constraint::Length(spark_width),
+    ];
+    let code_width = table_columns(area, &widths, 2)[0];
     let expired = EnhancedCode::EXPIRED.to_string();
     let rows: Vec<Row> = state
         .codes_view
@@ -129,42 +136,37 @@ fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
                 .map(|s| sparkline(s, spark_width as usize))
                 .unwrap_or_default();
             Row::new(vec![
-                Cell::from(highlighted(&text, &m.hits, base, theme.hit())),
+                Cell::from(fit_line(
+                    highlighted(&text, &m.hits, base, theme.hit()),
+                    code_width,
+                )),
                 Cell::from(Line::from(thousands(c.count)).right_aligned()),
                 Cell::from(Line::from(percent(c.count, failed)).right_aligned()),
                 Cell::from(Span::styled(spark, theme.spark())),
             ])
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Fill(1),
-            Constraint::Length(9),
-            Constraint::Length(6),
-            Constraint::Length(spark_width),
-        ],
-    )
-    .header(
-        Row::new(vec![
-            Cell::from("code"),
-            Cell::from(Line::from("count").right_aligned()),
-            Cell::from(Line::from("share").right_aligned()),
-            Cell::from("when"),
-        ])
-        .style(theme.heading()),
-    )
-    .row_highlight_style(if focused {
-        theme.selected()
-    } else {
-        theme.base()
-    })
-    .highlight_symbol("▶ ")
-    .block(block(
-        format!(" Failed deliveries by code ({}) ", thousands(failed)),
-        focused,
-        theme,
-    ));
+    let table = Table::new(rows, widths)
+        .header(
+            Row::new(vec![
+                Cell::from("code"),
+                Cell::from(Line::from("count").right_aligned()),
+                Cell::from(Line::from("share").right_aligned()),
+                Cell::from("when"),
+            ])
+            .style(theme.heading()),
+        )
+        .row_highlight_style(if focused {
+            theme.selected()
+        } else {
+            theme.base()
+        })
+        .highlight_symbol("▶ ")
+        .block(block(
+            format!(" Failed deliveries by code ({}) ", thousands(failed)),
+            focused,
+            theme,
+        ));
     let mut ts = TableState::default().with_selected(Some(state.codes_cursor));
     frame.render_stateful_widget(table, area, &mut ts);
 }
@@ -184,6 +186,12 @@ fn render_breakdown(frame: &mut Frame, area: Rect, state: &AppState, theme: Them
         );
         return;
     };
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(9),
+        Constraint::Length(6),
+    ];
+    let value_width = table_columns(area, &widths, 2)[0];
     let code_total: u64 = state
         .overview
         .as_ref()
@@ -205,27 +213,20 @@ fn render_breakdown(frame: &mut Frame, area: Rect, state: &AppState, theme: Them
                 ));
             }
             Row::new(vec![
-                Cell::from(line),
+                Cell::from(fit_line(line, value_width)),
                 Cell::from(Line::from(thousands(r.count)).right_aligned()),
                 Cell::from(Line::from(percent(r.count, code_total)).right_aligned()),
             ])
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Fill(1),
-            Constraint::Length(9),
-            Constraint::Length(6),
-        ],
-    )
-    .row_highlight_style(if focused {
-        theme.selected()
-    } else {
-        theme.base()
-    })
-    .highlight_symbol(if focused { "▶ " } else { "  " })
-    .block(block(title, focused, theme));
+    let table = Table::new(rows, widths)
+        .row_highlight_style(if focused {
+            theme.selected()
+        } else {
+            theme.base()
+        })
+        .highlight_symbol(if focused { "▶ " } else { "  " })
+        .block(block(title, focused, theme));
     let mut ts = TableState::default().with_selected(Some(state.breakdown_cursor));
     frame.render_stateful_widget(table, area, &mut ts);
 }
@@ -247,18 +248,27 @@ fn render_at_risk(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
         .map(|a| time_left(a.seconds_left))
         .collect();
     let left_width = left.iter().map(|l| l.len()).max().unwrap_or(0) as u16;
+    let mut widths = vec![Constraint::Fill(1), Constraint::Length(left_width)];
+    if with_cause {
+        widths.push(Constraint::Length(14));
+    }
+    let cols = table_columns(area, &widths, 2);
     let mut rows: Vec<Row> = all[..shown]
         .iter()
         .zip(left)
         .map(|(a, left)| {
             let mut cells = vec![
-                Cell::from(for_terminal(&a.recipient).into_owned()),
+                Cell::from(fit_line(
+                    Line::raw(for_terminal(&a.recipient).into_owned()),
+                    cols[0],
+                )),
                 Cell::from(Line::from(left).right_aligned()),
             ];
             if with_cause {
-                cells.push(Cell::from(
-                    for_terminal(a.cause.as_deref().unwrap_or("unknown")).into_owned(),
-                ));
+                cells.push(Cell::from(fit_line(
+                    Line::raw(for_terminal(a.cause.as_deref().unwrap_or("unknown")).into_owned()),
+                    cols[2],
+                )));
             }
             Row::new(cells)
         })
@@ -270,10 +280,6 @@ fn render_at_risk(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
         ))]));
     }
     let title = format!(" At risk of expiring: {} ", thousands(all.len() as u64));
-    let mut widths = vec![Constraint::Fill(1), Constraint::Length(left_width)];
-    if with_cause {
-        widths.push(Constraint::Length(14));
-    }
     // The same two-cell margin as the lists above, which keep it for their cursor.
     let table = Table::new(rows, widths)
         .highlight_symbol("  ")
