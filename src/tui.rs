@@ -83,6 +83,10 @@ pub fn run(
     let size = terminal.size().context("reading the terminal size")?;
     let mut state = AppState::new(keymap, no_color, (size.width, size.height));
     state.status = status;
+    state.light = crate::ui::theme::light_background(
+        std::env::var("SENDLOG_THEME").ok().as_deref(),
+        std::env::var("COLORFGBG").ok().as_deref(),
+    );
     state.queue_lifetime = queue_lifetime;
     state.export_dir = export_dir;
     let mut session = Session::new(terminal, state, rx, worker);

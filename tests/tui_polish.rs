@@ -187,3 +187,65 @@ fn resolve_is_not_offered_on_failures_of_the_address_itself() {
     assert!(s.state.note_input.is_none());
     s.worker.shutdown(true);
 }
+
+/// The pane with the focus has a heavy frame (┏━┓), the others a light one, so focus
+/// shows at a glance, in colour or not.
+#[test]
+fn the_focused_pane_has_a_heavy_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session_on(&[FIXTURE], &dir, 80, 24);
+    let text = screen(&mut s);
+    let codes_line = text.lines().nth(1).unwrap();
+    assert!(codes_line.contains("┏ Failed deliveries by code"), "{text}");
+    let breakdown_line = text
+        .lines()
+        .find(|l| l.contains(" By destination"))
+        .unwrap();
+    assert!(breakdown_line.contains("┌ By destination"), "{text}");
+    press(&mut s, key('l'));
+    let text = screen(&mut s);
+    assert!(
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .contains("┌ Failed deliveries by code"),
+        "{text}"
+    );
+    let breakdown_line = text
+        .lines()
+        .find(|l| l.contains(" By destination"))
+        .unwrap();
+    assert!(breakdown_line.contains("┏ By destination"), "{text}");
+    s.worker.shutdown(true);
+}
+
+fn selected_row_background(s: &mut Session<TestBackend>) -> ratatui::style::Color {
+    s.draw().unwrap();
+    let buf = s.terminal.backend().buffer().clone();
+    let y = (0..buf.area.height)
+        .find(|&y| (0..buf.area.width).any(|x| buf[(x, y)].symbol() == "▶"))
+        .expect("a selected row");
+    let x = (0..buf.area.width)
+        .find(|&x| buf[(x, y)].symbol() == "▶")
+        .unwrap();
+    buf[(x + 2, y)].bg
+}
+
+/// Colours follow the background (`SENDLOG_THEME` or `COLORFGBG`, read in `tui::run`); with
+/// NO_COLOR there are none whatever the background.
+#[test]
+fn light_and_dark_colours_and_no_color_still_wins() {
+    use ratatui::style::Color;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session_on(&[FIXTURE], &dir, 80, 24);
+    assert_eq!(selected_row_background(&mut s), Color::DarkGray);
+    s.state.light = true;
+    assert_eq!(selected_row_background(&mut s), Color::Gray);
+    s.state.no_color = true;
+    s.draw().unwrap();
+    let buf = s.terminal.backend().buffer().clone();
+    for cell in buf.content() {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+    }
+    s.worker.shutdown(true);
+}

@@ -235,6 +235,8 @@ pub fn next_format(f: Format) -> Format {
 pub struct AppState {
     pub keymap: Keymap,
     pub no_color: bool,
+    /// The terminal's background is light: the colours for it.
+    pub light: bool,
     pub size: (u16, u16),
     pub screen: Screen,
     pub help: bool,
@@ -302,6 +304,7 @@ impl AppState {
         AppState {
             keymap,
             no_color,
+            light: false,
             size,
             screen: Screen::Triage,
             help: false,

@@ -31,7 +31,7 @@ pub const MIN_WIDTH: u16 = 32;
 pub const MIN_HEIGHT: u16 = 8;
 
 pub fn render(frame: &mut Frame, state: &AppState) {
-    let theme = Theme::new(state.no_color);
+    let theme = Theme::new(state.no_color).light(state.light);
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let text = format!(

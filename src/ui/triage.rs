@@ -76,6 +76,7 @@ fn block(title: String, focused: bool, theme: Theme) -> Block<'static> {
     Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border(focused))
+        .border_type(theme.border_type(focused))
         .title(Line::styled(title, theme.title()))
 }
 
