@@ -249,3 +249,157 @@ fn light_and_dark_colours_and_no_color_still_wins() {
     }
     s.worker.shutdown(true);
 }
+
+struct Tmux(String);
+
+impl Tmux {
+    fn start(dir: &tempfile::TempDir, env: &str, args: &str) -> Option<Tmux> {
+        if std::process::Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_err()
+        {
+            eprintln!("NOTICE: tmux is not installed; skipping");
+            return None;
+        }
+        // The temp dir's random name keeps parallel tests' sessions apart.
+        let name = format!(
+            "sendlog-polish-{}",
+            dir.path()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "")
+        );
+        let cmd = format!(
+            "env {env} NO_COLOR= HOME={home} {bin} --db {db} --year 2015 {args}; sleep 30",
+            home = dir.path().display(),
+            bin = env!("CARGO_BIN_EXE_sendlog"),
+            db = dir.path().join("t.db").display(),
+        );
+        let ok = std::process::Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-x",
+                "120",
+                "-y",
+                "40",
+                "-s",
+                &name,
+                &cmd,
+            ])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        Some(Tmux(name))
+    }
+
+    fn capture(&self) -> String {
+        let out = std::process::Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.0])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        std::process::Command::new("tmux")
+            .args(["send-keys", "-t", &self.0])
+            .args(keys)
+            .status()
+            .unwrap();
+    }
+
+    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = self.capture();
+            if ok(&text) {
+                return text;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .status();
+    }
+}
+
+/// A user keymap (here through `SENDLOG_KEYMAP`, in a temp dir) moves keys: `n` goes down
+/// instead of `j`, and `?` lists the new key.
+#[test]
+fn a_user_keymap_overrides_the_built_in_keys_in_the_real_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let keymap = dir.path().join("keymap.toml");
+    std::fs::write(
+        &keymap,
+        "[[global]]\naction = \"down\"\nkeys = [\"n\", \"down\"]\ndesc = \"Next row\"\n",
+    )
+    .unwrap();
+    let fixture = std::path::Path::new(FIXTURE).canonicalize().unwrap();
+    let Some(t) = Tmux::start(
+        &dir,
+        &format!("SENDLOG_KEYMAP={}", keymap.display()),
+        &fixture.display().to_string(),
+    ) else {
+        return;
+    };
+    t.wait_until("the codes", |s| s.contains("▶ 4.4.7"));
+    t.keys(&["j"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(t.capture().contains("▶ 4.4.7"), "j no longer moves");
+    t.keys(&["n"]);
+    t.wait_until("the cursor on the second code", |s| {
+        !s.contains("▶ 4.4.7") && s.contains("▶ ")
+    });
+    t.keys(&["?"]);
+    t.wait_until("help listing n", |s| {
+        s.contains("n, down") && s.contains("Next row")
+    });
+}
+
+/// A keymap with a mistake: the UI opens with the built-in keys and says what is wrong.
+#[test]
+fn a_broken_user_keymap_is_named_and_the_built_in_keys_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join(".config/sendlog");
+    std::fs::create_dir_all(&config).unwrap();
+    // Found in the config dir under HOME (the test's temp dir), as a user would keep it.
+    std::fs::write(
+        config.join("keymap.toml"),
+        "[[global]]\naction = \"down\"\nkeys = [\"hyper-n\"]\n",
+    )
+    .unwrap();
+    let fixture = std::path::Path::new(FIXTURE).canonicalize().unwrap();
+    let Some(t) = Tmux::start(
+        &dir,
+        "-u XDG_CONFIG_HOME -u SENDLOG_KEYMAP",
+        &fixture.display().to_string(),
+    ) else {
+        return;
+    };
+    let text = t.wait_until("the keymap's problem", |s| {
+        s.contains("using the built-in keys")
+    });
+    assert!(text.contains("keymap.toml"), "{text}");
+    assert!(text.contains("hyper-n"), "{text}");
+    // Keys pressed while importing do nothing; wait for the codes.
+    t.wait_until("the codes", |s| {
+        s.contains("▶ 4.4.7") && s.contains("imported 1 file")
+    });
+    t.keys(&["j"]);
+    t.wait_until("j moving down", |s| {
+        !s.contains("▶ 4.4.7") && s.contains("▶ ")
+    });
+}

@@ -183,7 +183,8 @@ fn resizing_in_tmux_down_to_one_cell_never_panics() {
     let db = dir.path().join("r.db");
     let name = format!("sendlog-resize-{}", std::process::id());
     let cmd = format!(
-        "env NO_COLOR= {} --db {} --year 2015 {}; echo EXITED=$?; sleep 30",
+        "env NO_COLOR= SENDLOG_KEYMAP={} {} --db {} --year 2015 {}; echo EXITED=$?; sleep 30",
+        dir.path().join("no-keymap.toml").display(),
         env!("CARGO_BIN_EXE_sendlog"),
         db.display(),
         std::path::Path::new(FIXTURE)
