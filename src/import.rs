@@ -998,15 +998,31 @@ pub fn mark_typo_domains(store: &mut Store) -> Result<(), StoreError> {
         // One pass over the store: per domain, how many deliveries went out and failed.
         let mut tally: Vec<(String, i64, i64)> = {
             let mut stmt = tx.prepare(
-                "SELECT domain, sum(status = 'sent'), sum(status != 'sent') FROM deliveries
-                 GROUP BY domain",
+                // `reached`: failures where a mail server of the domain was found and
+                // answered or was tried (a relay other than `none`, for a reason other than
+                // a DNS failure): the domain exists with a mail host, so it is no typo.
+                "SELECT domain, sum(status = 'sent'), sum(status != 'sent'),
+                        sum(status != 'sent' AND coalesce(relay, '') NOT IN ('', 'none')
+                            AND coalesce(reason, '') != 'hostunknown'
+                            AND coalesce(cause, '') != 'hostunknown')
+                 FROM deliveries GROUP BY domain",
             )?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<rusqlite::Result<_>>()?
+            stmt.query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)?))
+            })?
+            .map(|row| {
+                // A domain with any reached failure is out entirely.
+                row.map(|(d, sent, failed, reached)| {
+                    (d, sent, if reached > 0 { 0 } else { failed })
+                })
+            })
+            .collect::<rusqlite::Result<_>>()?
         };
+        // Only domains none of whose mail reached a server of their own, and none of
+        // whose mail was delivered.
         let failed: Vec<String> = tally
             .iter()
-            .filter(|(_, sent, failed)| *failed > 0 && *sent == 0)
+            .filter(|(_, sent, unreached)| *unreached > 0 && *sent == 0)
             .map(|(d, _, _)| d.clone())
             .collect();
         // The busiest delivered domains are the ones people mean; comparing with every

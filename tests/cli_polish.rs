@@ -243,3 +243,62 @@ fn completions_and_man_page_come_from_the_command_line_definitions() {
     let mark = std::fs::read_to_string(s.dir.path().join("sendlog-requeue-mark.1")).unwrap();
     assert!(mark.contains("eligible"));
 }
+
+/// Typo domains: a domain whose own mail server answered exists (its failure is about the
+/// mailbox), a name of two letters is too short to judge, a domain with no mail host that
+/// is one edit from a provider is flagged, and the report says why.
+#[test]
+fn typo_detection_spares_domains_whose_mail_server_answered() {
+    let s = TempStore::new();
+    let sample = std::fs::read_to_string("sample-data/mail.log").unwrap();
+    // The sample's own lines for a Gmail user unknown and a DNS failure, re-addressed.
+    let user_unknown = sample
+        .lines()
+        .find(|l| l.contains("to=<j.doe.old@gmail.com>") && l.contains("status=bounced"))
+        .unwrap();
+    let no_host = sample
+        .lines()
+        .find(|l| l.contains("to=<mike.chen@gmial.com>"))
+        .unwrap();
+    let mut log = String::new();
+    log.push_str(
+        &user_unknown
+            .replace("j.doe.old@gmail.com", "pat@bmx.com")
+            .replace("gmail-smtp-in.l.google.com", "mx00.bmx.com")
+            .replace("5E1B22D104", "5E1B22D105"),
+    );
+    log.push('\n');
+    log.push_str(
+        &no_host
+            .replace("mike.chen@gmial.com", "kai@gm.de")
+            .replace("gmial.com", "gm.de")
+            .replace("CF82994871", "CF82994872"),
+    );
+    log.push('\n');
+    log.push_str(no_host);
+    log.push('\n');
+    let path = s.dir.path().join("typos.log");
+    std::fs::write(&path, log).unwrap();
+    s.run_ok(&["import", "--year", "2026", path.to_str().unwrap()]);
+    let typo_of = |domain: &str| -> Option<String> {
+        s.deliveries()
+            .into_iter()
+            .find(|d| d["domain"] == domain)
+            .unwrap_or_else(|| panic!("{domain} imported"))["typo_of"]
+            .as_str()
+            .map(str::to_string)
+    };
+    assert_eq!(typo_of("bmx.com"), None, "its mail server answered");
+    assert_eq!(typo_of("gm.de"), None, "too short to judge");
+    assert_eq!(typo_of("gmial.com").as_deref(), Some("gmail.com"));
+    let report = s.run_ok(&["report"]);
+    let line = report
+        .lines()
+        .find(|l| l.contains("gmial.com → gmail.com"))
+        .unwrap();
+    assert!(
+        line.contains("one edit from gmail.com (a mailbox provider)")
+            && line.contains("no mail server of its own answered"),
+        "{line}"
+    );
+}

@@ -76,7 +76,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     if let Some(t) = &d.typo_of {
         lines.push(field(
             "Typo?",
-            format!("{} looks like {}", for_terminal(&d.domain), for_terminal(t)),
+            format!(
+                "{} looks like {}: {}",
+                for_terminal(&d.domain),
+                for_terminal(t),
+                for_terminal(&crate::classify::typo::why(&d.domain, t))
+            ),
         ));
     }
     lines.push(field("Sender", clean(&d.sender)));
