@@ -452,16 +452,25 @@ pub fn import_files(
     // Bounce emails are imported after the logs, so they can join the deliveries the
     // logs hold (src/import_bounces.rs).
     let mut bounce_inputs = Vec::new();
-    // A folder of logs (not of emails) is its log files, each imported as a log.
+    // A folder is what it holds, subfolders too: its logs imported as logs, its emails,
+    // mboxes and Maildirs as bounces, and a line saying what was found and skipped.
     let mut expanded: Vec<String> = Vec::new();
     for name in names {
         let path = std::path::Path::new(name);
         match opts.format {
-            Format::Auto if name != "-" && path.is_dir() => {
-                match crate::ingest::bounce::mailbox::log_folder(path) {
-                    Some(logs) => expanded.extend(logs),
-                    None => expanded.push(name.clone()),
-                }
+            Format::Auto
+                if name != "-"
+                    && path.is_dir()
+                    && !crate::ingest::bounce::mailbox::is_maildir(path) =>
+            {
+                let scan = crate::ingest::bounce::mailbox::scan_folder(path);
+                reports.push(FileReport {
+                    error: None,
+                    note: Some(scan.describe()),
+                    ..FileReport::failed(name, String::new())
+                });
+                expanded.extend(scan.logs);
+                expanded.extend(scan.bounces);
             }
             _ => expanded.push(name.clone()),
         }

@@ -221,13 +221,18 @@ pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, 
         }
         let source_id = insert_source(&tx, &raw, hash, report.recipients.len() as u64)
             .map_err(|e| sql_error(&path, e))?;
+        // The delivery's source names the file that holds the report and the report's
+        // number in it: `box.mbox:3` for an mbox's third message, `dir/x.eml:1` for a
+        // message of a folder, never the folder.
+        let (file, in_file) = message_place(name, &raw.label);
+        assembler.source_name = Arc::from(file);
         add_report(
             &tx,
             &mut writer,
             &mut assembler,
             &report,
             &raw.label,
-            number,
+            in_file,
             source_id,
             &mut counts.events,
         )?;
@@ -256,6 +261,18 @@ pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, 
         error: None,
         note: None,
     })
+}
+
+/// The file holding a message and its number in that file, from its label (`file#N` for
+/// an mbox's N-th message, else the message's own file).
+fn message_place<'a>(input: &str, label: &'a str) -> (&'a str, u64) {
+    if let Some((file, n)) = label.rsplit_once('#')
+        && file == input
+        && let Ok(n) = n.parse::<u64>()
+    {
+        return (file, n);
+    }
+    (label, 1)
 }
 
 fn insert_source(

@@ -302,3 +302,106 @@ fn typo_detection_spares_domains_whose_mail_server_answered() {
         "{line}"
     );
 }
+
+/// A folder given to `import` is walked, subfolders too: logs as logs (`.gz` too), email
+/// files and Maildirs as bounces, a line says what was found and skipped; links are not
+/// followed (a loop would never end).
+#[test]
+fn a_folder_is_imported_recursively_and_says_what_it_found() {
+    let s = TempStore::new();
+    let root = s.dir.path().join("tree");
+    let sub = |p: &str| {
+        let d = root.join(p);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    };
+    std::fs::copy("sample-data/mail.log", sub("logs").join("mail.log")).unwrap();
+    {
+        use std::io::Write;
+        let text = std::fs::read("tests/fixtures/postfix/postfix_log_analysis__mail2.log").unwrap();
+        let f = std::fs::File::create(sub("logs/old").join("mail.log.2.gz")).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        gz.write_all(&text).unwrap();
+        gz.finish().unwrap();
+    }
+    std::fs::copy(
+        "sample-data/bounces/exchange-online-expired.eml",
+        sub("bounces").join("ndr.eml"),
+    )
+    .unwrap();
+    sub("Maildir/new");
+    std::fs::copy(
+        "sample-data/bounces/postfix-dsn-gmail.eml",
+        sub("Maildir/cur").join("1700000000.M1.host:2,S"),
+    )
+    .unwrap();
+    std::fs::write(root.join("notes.txt"), "call the ISP on Monday\n").unwrap();
+    std::fs::write(root.join(".DS_Store"), [0u8, 1, 2]).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&root, root.join("loop")).unwrap();
+
+    let out = s.run_ok(&["import", "--year", "2026", root.to_str().unwrap()]);
+    for file in [
+        "logs/mail.log: postfix",
+        "logs/old/mail.log.2.gz: postfix",
+        "bounces/ndr.eml: eml",
+        "Maildir: eml",
+    ] {
+        assert!(out.contains(file), "{file} in:\n{out}");
+    }
+    let folder = out
+        .lines()
+        .find(|l| l.contains("folder ("))
+        .expect("the folder's line");
+    assert!(
+        folder.contains("found 2 logs, 1 email file, 1 Maildir"),
+        "{folder}"
+    );
+    assert!(
+        folder.contains("skipped 1 file neither a log nor an email")
+            && folder.contains("notes.txt"),
+        "{folder}"
+    );
+    assert!(!folder.contains(".DS_Store"), "{folder}");
+    #[cfg(unix)]
+    assert!(
+        folder.contains("not entered") && folder.contains("loop"),
+        "{folder}"
+    );
+    // The bounce that stands alone names its file, not the folder.
+    let sources: Vec<String> = s
+        .deliveries()
+        .iter()
+        .filter_map(|d| d["source"].as_str().map(str::to_string))
+        .filter(|src| src.contains(".eml"))
+        .collect();
+    assert!(
+        sources.iter().any(|src| src.ends_with("bounces/ndr.eml:1")),
+        "{sources:?}"
+    );
+}
+
+/// A bounce's source names the file, and within an mbox, the message's number.
+#[test]
+fn a_bounces_source_names_its_file_and_its_message_in_an_mbox() {
+    let s = TempStore::new();
+    let mut mbox = Vec::new();
+    for f in [
+        "sample-data/bounces/postfix-dsn-gmail.eml",
+        "sample-data/bounces/exchange-online-expired.eml",
+    ] {
+        mbox.extend_from_slice(b"From MAILER-DAEMON Fri Nov 20 09:30:00 2026\n");
+        mbox.extend_from_slice(&std::fs::read(f).unwrap());
+        mbox.extend_from_slice(b"\n");
+    }
+    let path = s.dir.path().join("bounces.mbox");
+    std::fs::write(&path, mbox).unwrap();
+    s.run_ok(&["import", path.to_str().unwrap()]);
+    let sources: Vec<String> = s
+        .deliveries()
+        .iter()
+        .filter_map(|d| d["source"].as_str().map(str::to_string))
+        .collect();
+    let expected = format!("{}:2", path.display());
+    assert!(sources.contains(&expected), "{expected} in {sources:?}");
+}
