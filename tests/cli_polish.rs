@@ -405,3 +405,58 @@ fn a_bounces_source_names_its_file_and_its_message_in_an_mbox() {
     let expected = format!("{}:2", path.display());
     assert!(sources.contains(&expected), "{expected} in {sources:?}");
 }
+
+/// A report whose Date: is garbage or years ahead is not dated 1970 or next year: the
+/// time the mailbox got it stands in, and the import says so.
+#[test]
+fn implausible_bounce_dates_are_flagged_not_used() {
+    let s = TempStore::new();
+    let original =
+        std::fs::read_to_string("sample-data/bounces/exchange-online-expired.eml").unwrap();
+    let without_attempt: String = original
+        .lines()
+        .filter(|l| !l.starts_with("Last-Attempt-Date:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let garbage = without_attempt.replacen(
+        "Date: Mon, 23 Nov 2026 10:12:31 +0000",
+        "Date: the day after tomorrow",
+        1,
+    );
+    let future = without_attempt
+        .replacen(
+            "Date: Mon, 23 Nov 2026 10:12:31 +0000",
+            "Date: Mon, 23 Nov 2099 10:12:31 +0000",
+            1,
+        )
+        .replace("kim.lee@", "lee.kim@");
+    assert_ne!(garbage, without_attempt);
+    let dir = s.dir.path().join("cur");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(s.dir.path().join("new")).unwrap();
+    // A Maildir's names carry the delivery time.
+    std::fs::write(dir.join("1763892000.M1.mx:2,S"), garbage).unwrap();
+    std::fs::write(dir.join("1763892600.M2.mx:2,S"), future).unwrap();
+    let out = s.run_ok(&["import", s.dir.path().to_str().unwrap()]);
+    assert!(
+        out.contains("2 reports had no usable Date: header"),
+        "{out}"
+    );
+    let deliveries = s.deliveries();
+    assert!(!deliveries.is_empty());
+    for d in &deliveries {
+        for field in ["first_attempt", "last_attempt"] {
+            let t = d[field].as_str().unwrap_or_default();
+            assert!(
+                t.starts_with("2025-11-23"),
+                "{field} {t} of {}",
+                d["recipient"]
+            );
+        }
+    }
+    let report = s.run_ok(&["report"]);
+    assert!(
+        !report.contains("1970") && !report.contains("2099"),
+        "{report}"
+    );
+}
