@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use ratatui::Terminal;
 use ratatui::backend::Backend;
-use ratatui::crossterm::event::{self, Event};
+use ratatui::crossterm::event::{self, Event, MouseButton, MouseEventKind};
 
 use crate::app::{self, AppState, Effect, Keymap, Msg};
 use crate::import::ImportOptions;
@@ -25,6 +25,10 @@ struct TerminalGuard;
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         // Nothing useful can be done if restoring fails while already leaving.
+        let _ = ratatui::crossterm::execute!(
+            std::io::stdout(),
+            ratatui::crossterm::event::DisableMouseCapture
+        );
         let _ = ratatui::try_restore();
     }
 }
@@ -43,6 +47,17 @@ fn spawn_input(tx: Sender<Msg>, stop: Arc<AtomicBool>) -> std::io::Result<()> {
                 }
                 let msg = match event::read() {
                     Ok(Event::Key(k)) if k.is_press() => Msg::Key(k),
+                    // Clicks and the wheel; motion would only flood the loop.
+                    Ok(Event::Mouse(m))
+                        if matches!(
+                            m.kind,
+                            MouseEventKind::Down(MouseButton::Left)
+                                | MouseEventKind::ScrollDown
+                                | MouseEventKind::ScrollUp
+                        ) =>
+                    {
+                        Msg::Mouse(m)
+                    }
                     Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
                     Ok(_) => continue,
                     Err(_) => break,
@@ -78,6 +93,11 @@ pub fn run(
     let worker = Worker::spawn(store, options, tx.clone()).context("starting the worker")?;
     let terminal = ratatui::try_init().context("setting up the terminal")?;
     let guard = TerminalGuard;
+    ratatui::crossterm::execute!(
+        std::io::stdout(),
+        ratatui::crossterm::event::EnableMouseCapture
+    )
+    .context("turning on the mouse")?;
     let stop = Arc::new(AtomicBool::new(false));
     spawn_input(tx, stop.clone()).context("starting the input thread")?;
     let size = terminal.size().context("reading the terminal size")?;

@@ -403,3 +403,65 @@ fn a_broken_user_keymap_is_named_and_the_built_in_keys_apply() {
         !s.contains("▶ 4.4.7") && s.contains("▶ ")
     });
 }
+
+fn mouse(kind: ratatui::crossterm::event::MouseEventKind, column: u16, row: u16) -> Msg {
+    Msg::Mouse(ratatui::crossterm::event::MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+/// Where `needle` is drawn: (column, row).
+fn find(s: &mut Session<TestBackend>, needle: &str) -> (u16, u16) {
+    let text = screen(s);
+    for (y, line) in text.lines().enumerate() {
+        // The backend's lines are quoted; columns count characters after the quote.
+        let line = line.trim_start_matches('"');
+        if let Some(at) = line.find(needle) {
+            return (line[..at].chars().count() as u16, y as u16);
+        }
+    }
+    panic!("{needle} not on screen:\n{text}");
+}
+
+/// A click selects the row under it (and focuses its list); the wheel moves the cursor.
+#[test]
+fn a_click_selects_a_row_and_the_wheel_scrolls() {
+    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session_on(&["sample-data/mail.log"], &dir, 120, 40);
+    let click = MouseEventKind::Down(MouseButton::Left);
+    let (x, y) = find(&mut s, "5.1.1 Bad destination");
+    press(&mut s, mouse(click, x, y));
+    assert_eq!(s.state.selected_code(), Some("5.1.1"));
+    // The wheel: three rows a notch, down then up.
+    let at = s.state.codes_cursor;
+    press(&mut s, mouse(MouseEventKind::ScrollUp, x, y));
+    assert_eq!(s.state.codes_cursor, at.saturating_sub(3));
+    press(&mut s, mouse(MouseEventKind::ScrollDown, x, y));
+    assert_eq!(s.state.codes_cursor, at.saturating_sub(3) + 3);
+    // A click in the second level focuses it.
+    let (x, y) = find(&mut s, "4.4.7 Delivery time expired");
+    press(&mut s, mouse(click, x, y));
+    assert_eq!(s.state.selected_code(), Some("4.4.7"));
+    let second = s.state.current_breakdown().unwrap().rows[1]
+        .value
+        .clone()
+        .unwrap();
+    let (x, y) = find(&mut s, &second);
+    press(&mut s, mouse(click, x, y));
+    assert_eq!(s.state.pane, sendlog::app::state::Pane::Breakdown);
+    assert_eq!(s.state.breakdown_cursor, 1);
+    // On the deliveries, a click on the third row selects it; outside any list, nothing.
+    press(&mut s, key('h'));
+    press(&mut s, code(KeyCode::Enter));
+    let third = s.state.table.as_ref().unwrap().rows[2].recipient.clone();
+    let (x, y) = find(&mut s, &third);
+    press(&mut s, mouse(click, x, y));
+    assert_eq!(s.state.table.as_ref().unwrap().cursor, 2);
+    press(&mut s, mouse(click, 0, 0));
+    assert_eq!(s.state.table.as_ref().unwrap().cursor, 2);
+    s.worker.shutdown(true);
+}

@@ -1057,8 +1057,10 @@ fn resolve_mark_and_export_in_tmux() {
     let name = format!("sendlog-requeue-{}", std::process::id());
     // Started in the temp dir: that is where the export must land.
     let cmd = format!(
-        "cd {} && env NO_COLOR= {} --db {} --year 2026 {} {}; sleep 5",
+        "cd {} && env NO_COLOR= SENDLOG_KEYMAP={} {} --db {} --year 2026 {} {}; sleep 5",
         dir.path().display(),
+        // Never the developer's own keymap.
+        dir.path().join("no-keymap.toml").display(),
         env!("CARGO_BIN_EXE_sendlog"),
         db.display(),
         sample("mail.log"),
@@ -1080,7 +1082,8 @@ fn resolve_mark_and_export_in_tmux() {
         .unwrap();
     assert!(status.success());
     let t = Tmux { name };
-    t.wait_for(&["imported 2 files", "▶ 4.4.7 Delivery time expired"]);
+    // The log and the folder's two bounce emails.
+    t.wait_for(&["imported 3 files", "▶ 4.4.7 Delivery time expired"]);
 
     // Causes, then resolve the biggest with a note (letters that are keys elsewhere).
     t.keys(&["c"]);

@@ -231,6 +231,22 @@ pub fn next_format(f: Format) -> Format {
     }
 }
 
+/// A list as last drawn, for the mouse: where its rows are on screen and which row is at
+/// the top (its index in the list as the cursor counts it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClickTarget {
+    pub rows: ratatui::layout::Rect,
+    pub top: u64,
+    pub list: ClickList,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClickList {
+    Codes,
+    Breakdown,
+    Deliveries,
+}
+
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub keymap: Keymap,
@@ -281,6 +297,8 @@ pub struct AppState {
     pub detail_scroll: u16,
     /// The same limit for the Delivery screen's text.
     pub detail_max: std::cell::Cell<u16>,
+    /// The lists on screen, as the renderer last drew them, for mouse clicks.
+    pub click_targets: std::cell::RefCell<Vec<ClickTarget>>,
 
     /// Marked deliveries (ids), as the store has them.
     pub marks: BTreeSet<i64>,
@@ -335,6 +353,7 @@ impl AppState {
             detail_id: None,
             detail_scroll: 0,
             detail_max: std::cell::Cell::new(u16::MAX),
+            click_targets: Default::default(),
             marks: BTreeSet::new(),
             range_start: None,
             causes_view: None,

@@ -49,6 +49,7 @@ pub fn start(state: &mut AppState, files: Vec<String>) -> Vec<Effect> {
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(state, key),
+        Msg::Mouse(ev) => on_mouse(state, ev),
         Msg::Resize(w, h) => {
             state.size = (w, h);
             let rows = state.table_rows() as u64;
@@ -252,7 +253,12 @@ fn import_summary(reports: &[FileReport]) -> String {
     let skipped: u64 = reports.iter().map(|r| r.skipped).sum();
     let mut s = format!(
         "imported {}: {}, {}, {} skipped",
-        plural_with((reports.len() - failed.len()) as u64, "file", "files"),
+        // Files read; a folder's own line (what it held) is not one more file.
+        plural_with(
+            reports.iter().filter(|r| r.format.is_some()).count() as u64,
+            "file",
+            "files"
+        ),
         plural_with(lines, "line", "lines"),
         deliveries_written(deliveries, updated),
         thousands(skipped),
@@ -441,6 +447,92 @@ fn selection_effects(state: &AppState) -> Vec<Effect> {
         effects.push(Effect::LoadCauses {
             code: code.to_string(),
         });
+    }
+    effects
+}
+
+/// Rows a wheel notch moves.
+const WHEEL_ROWS: i64 = 3;
+
+/// The wheel moves the cursor of the list in focus (or scrolls help); a left click on a
+/// row of a list selects it, and focuses that list.
+fn on_mouse(state: &mut AppState, ev: ratatui::crossterm::event::MouseEvent) -> Vec<Effect> {
+    use super::state::ClickList;
+    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+    if state.note_input.is_some()
+        || state.export_confirm.is_some()
+        || state.filter.as_ref().is_some_and(|f| f.editing)
+    {
+        return Vec::new();
+    }
+    let wheel = match ev.kind {
+        MouseEventKind::ScrollDown => Some(WHEEL_ROWS),
+        MouseEventKind::ScrollUp => Some(-WHEEL_ROWS),
+        _ => None,
+    };
+    if let Some(by) = wheel {
+        if state.help {
+            let action = if by > 0 { Action::Down } else { Action::Up };
+            for _ in 0..by.abs() {
+                super::help::scroll(state, action);
+            }
+            return Vec::new();
+        }
+        return move_cursor(state, Move::By(by));
+    }
+    if ev.kind != MouseEventKind::Down(MouseButton::Left) || state.help {
+        return Vec::new();
+    }
+    let hit = state.click_targets.borrow().iter().copied().find(|t| {
+        t.rows
+            .contains(ratatui::layout::Position::new(ev.column, ev.row))
+    });
+    let Some(target) = hit else {
+        return Vec::new();
+    };
+    let index = target.top + u64::from(ev.row - target.rows.y);
+    let mut effects = Vec::new();
+    let current = match target.list {
+        ClickList::Codes | ClickList::Breakdown if state.screen == Screen::Triage => {
+            let (pane, len, cursor) = if target.list == ClickList::Codes {
+                (Pane::Codes, state.codes_view.len(), state.codes_cursor)
+            } else {
+                (
+                    Pane::Breakdown,
+                    state.breakdown_view.len(),
+                    state.breakdown_cursor,
+                )
+            };
+            if index >= len as u64 {
+                return Vec::new();
+            }
+            if state.pane != pane {
+                state.pane = pane;
+                clear_filter(state);
+                effects = selection_effects(state);
+            }
+            cursor as u64
+        }
+        ClickList::Deliveries if state.screen == Screen::Deliveries => {
+            let Some(t) = state.table.as_ref() else {
+                return Vec::new();
+            };
+            let filtering = state.filter.as_ref().is_some_and(|f| !f.query.is_empty());
+            let (len, cursor) = if filtering {
+                (t.matched.len() as u64, t.matched_cursor as u64)
+            } else {
+                (t.total, t.cursor)
+            };
+            if index >= len {
+                return Vec::new();
+            }
+            cursor
+        }
+        _ => return Vec::new(),
+    };
+    let delta = index as i64 - current as i64;
+    if delta != 0 {
+        effects.extend(move_cursor(state, Move::By(delta)));
     }
     effects
 }

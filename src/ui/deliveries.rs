@@ -122,6 +122,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         ));
         Row::new(cells)
     };
+    // The list index of the first row handed to the table (a filter counts its matches).
+    let mut slice_start = 0u64;
     let (rows, selected): (Vec<Row>, Option<usize>) = if filtering {
         (
             t.matched
@@ -135,6 +137,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         let from = t.top.saturating_sub(t.start) as usize;
         let from = from.min(t.rows.len().saturating_sub(1));
         let to = (from + height).min(t.rows.len());
+        slice_start = t.start + from as u64;
         (
             t.rows[from..to].iter().map(|r| make_row(r, &[])).collect(),
             t.cursor
@@ -150,6 +153,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         .block(block);
     let mut ts = TableState::default().with_selected(selected);
     frame.render_stateful_widget(table, area, &mut ts);
+    super::triage::record_clicks(
+        state,
+        area,
+        2,
+        (slice_start as usize).saturating_add(ts.offset()),
+        crate::app::state::ClickList::Deliveries,
+    );
     if !filtering {
         let mut sb = ScrollbarState::new(t.total as usize)
             .position(t.cursor as usize)

@@ -32,6 +32,8 @@ pub const MIN_HEIGHT: u16 = 8;
 
 pub fn render(frame: &mut Frame, state: &AppState) {
     let theme = Theme::new(state.no_color).light(state.light);
+    // What the mouse can click is what this frame draws.
+    state.click_targets.borrow_mut().clear();
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let text = format!(

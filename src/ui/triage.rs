@@ -9,7 +9,7 @@ use ratatui::widgets::{
 };
 
 use crate::app::explain::panel_for;
-use crate::app::state::{AppState, Pane};
+use crate::app::state::{AppState, ClickList, ClickTarget, Pane};
 use crate::app::update::{breakdown_text, code_text};
 use crate::classify::EnhancedCode;
 use crate::store::browse::Dimension;
@@ -170,6 +170,8 @@ fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         ));
     let mut ts = TableState::default().with_selected(Some(state.codes_cursor));
     frame.render_stateful_widget(table, area, &mut ts);
+    // Rows start under the frame's top and the header.
+    record_clicks(state, area, 2, ts.offset(), ClickList::Codes);
 }
 
 fn render_breakdown(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
@@ -230,6 +232,29 @@ fn render_breakdown(frame: &mut Frame, area: Rect, state: &AppState, theme: Them
         .block(block(title, focused, theme));
     let mut ts = TableState::default().with_selected(Some(state.breakdown_cursor));
     frame.render_stateful_widget(table, area, &mut ts);
+    record_clicks(state, area, 1, ts.offset(), ClickList::Breakdown);
+}
+
+/// Leaves where a list's rows are for the mouse (`rows_from`: rows above the first row,
+/// the frame and any header).
+pub(super) fn record_clicks(
+    state: &AppState,
+    area: Rect,
+    rows_from: u16,
+    top: usize,
+    list: ClickList,
+) {
+    let rows = Rect {
+        x: area.x + 1,
+        y: area.y + rows_from,
+        width: area.width.saturating_sub(2),
+        height: area.height.saturating_sub(rows_from + 1),
+    };
+    state.click_targets.borrow_mut().push(ClickTarget {
+        rows,
+        top: top as u64,
+        list,
+    });
 }
 
 /// Rows of the at-risk list; more are counted on its last row (`sendlog report` lists them).
