@@ -465,3 +465,40 @@ fn a_click_selects_a_row_and_the_wheel_scrolls() {
     assert_eq!(s.state.table.as_ref().unwrap().cursor, 2);
     s.worker.shutdown(true);
 }
+
+/// The sparklines carry their time reference: the first and last day at the ends of the
+/// column, and the span in full under the codes.
+#[test]
+fn the_sparkline_has_a_time_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session_on(&["sample-data/mail.log"], &dir, 200, 40);
+    let (from, to) = s.state.spark_span.expect("a span");
+    let day = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .unwrap()
+            .format("%m-%d")
+            .to_string()
+    };
+    assert_ne!(day(from), day(to));
+    let text = screen(&mut s);
+    let header = text
+        .lines()
+        .find(|l| l.contains("code") && l.contains("count"))
+        .unwrap();
+    assert!(
+        header.contains(&day(from)) && header.contains(&day(to)),
+        "{header}"
+    );
+    assert!(header.find(&day(from)) < header.find(&day(to)));
+    let stamp = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .unwrap()
+            .format("%m-%d %H:%M")
+            .to_string()
+    };
+    assert!(
+        text.contains(&format!("when: {} → {} UTC", stamp(from), stamp(to))),
+        "{text}"
+    );
+    s.worker.shutdown(true);
+}

@@ -274,6 +274,8 @@ pub struct AppState {
     pub queue_lifetime: Option<i64>,
     /// Per code (same order as `overview.codes`), when its failures happened.
     pub sparks: Vec<Option<Vec<u64>>>,
+    /// The time the sparklines span: first and last failure (their time reference).
+    pub spark_span: Option<(i64, i64)>,
     pub pane: Pane,
     pub dim: Dimension,
     /// The codes list as shown (filtered), and the cursor into it.
@@ -336,6 +338,7 @@ impl AppState {
             typos: Default::default(),
             queue_lifetime: None,
             sparks: Vec::new(),
+            spark_span: None,
             pane: Pane::Codes,
             dim: Dimension::Domain,
             codes_view: Vec::new(),

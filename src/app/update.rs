@@ -352,6 +352,7 @@ fn apply_sparklines(state: &mut AppState, s: Sparklines) {
     let Some(ov) = state.overview.as_ref() else {
         return;
     };
+    state.spark_span = s.span;
     state.sparks = ov
         .codes
         .iter()

@@ -17,7 +17,7 @@ use crate::store::browse::Dimension;
 use crate::sanitize::for_terminal;
 use crate::wording::time_left;
 
-use super::text::{fit_line, highlighted, percent, sparkline, table_columns};
+use super::text::{fit_line, highlighted, percent, sparkline, table_columns, time};
 use super::theme::Theme;
 use crate::wording::thousands;
 
@@ -153,7 +153,7 @@ fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
                 Cell::from("code"),
                 Cell::from(Line::from("count").right_aligned()),
                 Cell::from(Line::from("share").right_aligned()),
-                Cell::from("when"),
+                Cell::from(spark_header(state.spark_span, spark_width as usize)),
             ])
             .style(theme.heading()),
         )
@@ -163,10 +163,13 @@ fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             theme.base()
         })
         .highlight_symbol("▶ ")
-        .block(block(
-            format!(" Failed deliveries by code ({}) ", thousands(failed)),
-            focused,
-            theme,
+        .block(spark_span_title(
+            block(
+                format!(" Failed deliveries by code ({}) ", thousands(failed)),
+                focused,
+                theme,
+            ),
+            state.spark_span,
         ));
     let mut ts = TableState::default().with_selected(Some(state.codes_cursor));
     frame.render_stateful_widget(table, area, &mut ts);
@@ -233,6 +236,39 @@ fn render_breakdown(frame: &mut Frame, area: Rect, state: &AppState, theme: Them
     let mut ts = TableState::default().with_selected(Some(state.breakdown_cursor));
     frame.render_stateful_widget(table, area, &mut ts);
     record_clicks(state, area, 1, ts.offset(), ClickList::Breakdown);
+}
+
+/// The sparklines' time reference in full, under the codes.
+fn spark_span_title(b: Block<'static>, span: Option<(i64, i64)>) -> Block<'static> {
+    match span {
+        Some((from, to)) => b.title_bottom(
+            Line::from(format!(
+                " when: {} → {} UTC ",
+                time(Some(from), false),
+                time(Some(to), false)
+            ))
+            .right_aligned(),
+        ),
+        None => b,
+    }
+}
+
+/// The sparkline column's header: its first and last day at its two ends when they fit
+/// (`11-20    11-25`), else `when`.
+fn spark_header(span: Option<(i64, i64)>, width: usize) -> String {
+    let Some((from, to)) = span else {
+        return "when".into();
+    };
+    let day = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|d| d.format("%m-%d").to_string())
+            .unwrap_or_default()
+    };
+    let (from, to) = (day(from), day(to));
+    if from == to || width < from.len() + to.len() + 1 {
+        return "when".into();
+    }
+    format!("{from}{}{to}", " ".repeat(width - from.len() - to.len()))
 }
 
 /// Leaves where a list's rows are for the mouse (`rows_from`: rows above the first row,
