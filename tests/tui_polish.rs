@@ -502,3 +502,69 @@ fn the_sparkline_has_a_time_reference() {
     );
     s.worker.shutdown(true);
 }
+
+/// The export asks where to write: the current directory by default, `d` to type
+/// another; the batch lands there.
+#[test]
+fn the_export_asks_for_the_directory_with_the_current_one_as_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendlog"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    cli(&["import", "--year", "2026", "sample-data/mail.log"]);
+    cli(&["resolve", "--cause", "badreputation", "--note", "delisted"]);
+    cli(&["requeue", "mark", "--eligible"]);
+    let store = Store::open(db.to_str().unwrap()).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let worker = Worker::spawn(store, options(), tx).unwrap();
+    let terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let mut state = AppState::new(Keymap::embedded().unwrap(), true, (100, 30));
+    let start_dir = dir.path().join("started-here");
+    let chosen = dir.path().join("chosen");
+    std::fs::create_dir_all(&start_dir).unwrap();
+    std::fs::create_dir_all(&chosen).unwrap();
+    state.export_dir = start_dir.clone();
+    let mut s = Session::new(terminal, state, rx, worker);
+    s.start(vec![]);
+    assert!(s.settle(Duration::from_secs(10)));
+    press(&mut s, key('b'));
+    press(&mut s, key('e'));
+    let text = screen(&mut s);
+    assert!(
+        text.contains("started-here"),
+        "the default is shown:\n{text}"
+    );
+    assert!(text.contains("d: write into another folder"), "{text}");
+    press(&mut s, key('d'));
+    // Clear what is there, type the new folder.
+    for _ in 0..start_dir.display().to_string().chars().count() {
+        press(&mut s, code(KeyCode::Backspace));
+    }
+    for c in chosen.display().to_string().chars() {
+        press(&mut s, key(c));
+    }
+    let text = screen(&mut s);
+    assert!(
+        text.contains("Folder") && text.contains("chosen▏"),
+        "{text}"
+    );
+    press(&mut s, code(KeyCode::Enter));
+    assert!(screen(&mut s).contains("chosen"));
+    press(&mut s, code(KeyCode::Enter));
+    let written: Vec<_> = std::fs::read_dir(&chosen).unwrap().collect();
+    assert_eq!(written.len(), 1, "{:?}", s.state.status);
+    assert_eq!(std::fs::read_dir(&start_dir).unwrap().count(), 0);
+    s.worker.shutdown(true);
+}

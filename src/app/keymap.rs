@@ -37,6 +37,7 @@ pub enum Action {
     Resolve,
     NextFormat,
     ToggleAgain,
+    EditDir,
     Confirm,
 }
 

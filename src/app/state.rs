@@ -164,11 +164,14 @@ pub struct NoteInput {
 }
 
 /// The confirm step of an export: the format, cycled with Tab, and whether deliveries
-/// already exported go out again (the CLI's `--again`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// already exported go out again (the CLI's `--again`); the directory is `export_dir`,
+/// which `dir_input` edits while it is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportConfirm {
     pub format: Format,
     pub again: bool,
+    /// The directory being typed, when the user chose to change it.
+    pub dir_input: Option<String>,
 }
 
 /// What an export in a format would take from the basket, counted from the verdicts in

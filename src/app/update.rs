@@ -714,7 +714,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             Vec::new()
         }
         // Keys of the export's confirm step, which `on_confirm_key` answers.
-        Action::NextFormat | Action::ToggleAgain | Action::Confirm => Vec::new(),
+        Action::NextFormat | Action::ToggleAgain | Action::EditDir | Action::Confirm => Vec::new(),
         Action::Export => {
             if state.screen != Screen::Basket {
                 return Vec::new();
@@ -724,6 +724,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
                     state.export_confirm = Some(ExportConfirm {
                         format: Format::Csv,
                         again: false,
+                        dir_input: None,
                     })
                 }
                 Some(_) => {
@@ -933,7 +934,28 @@ fn on_confirm_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     let Some(confirm) = state.export_confirm.as_mut() else {
         return Vec::new();
     };
+    if let Some(input) = confirm.dir_input.as_mut() {
+        match key.code {
+            KeyCode::Char(c) => input.push(c),
+            KeyCode::Backspace => {
+                input.pop();
+            }
+            KeyCode::Enter => {
+                let typed = input.trim();
+                if !typed.is_empty() {
+                    state.export_dir = typed.into();
+                }
+                confirm.dir_input = None;
+            }
+            KeyCode::Esc => confirm.dir_input = None,
+            _ => {}
+        }
+        return Vec::new();
+    }
     match state.keymap.own_action(Context::Export, &key) {
+        Some(Action::EditDir) => {
+            confirm.dir_input = Some(state.export_dir.display().to_string());
+        }
         Some(Action::Back) => {
             state.export_confirm = None;
             state.status = Some("export cancelled; nothing written".into());
@@ -941,7 +963,7 @@ fn on_confirm_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         Some(Action::NextFormat) => confirm.format = next_format(confirm.format),
         Some(Action::ToggleAgain) => confirm.again = !confirm.again,
         Some(Action::Confirm) => {
-            let ExportConfirm { format, again } = *confirm;
+            let (format, again) = (confirm.format, confirm.again);
             state.export_confirm = None;
             state.status = Some(format!("exporting as {}…", format.as_str()));
             return vec![Effect::Export {
