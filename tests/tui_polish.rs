@@ -568,3 +568,60 @@ fn the_export_asks_for_the_directory_with_the_current_one_as_default() {
     assert_eq!(std::fs::read_dir(&start_dir).unwrap().count(), 0);
     s.worker.shutdown(true);
 }
+
+/// A delivery known only from an Exchange NDR: its Message-ID is not shown as a queue id,
+/// the report's Remote-MTA is named as the remote server (not as who reported), and the
+/// last error the report quotes is marked as reported, not as a deferral of this log.
+#[test]
+fn the_delivery_screen_says_what_came_from_a_bounce_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = session_on(
+        &["sample-data/mail.log", "sample-data/bounces"],
+        &dir,
+        120,
+        40,
+    );
+    press(&mut s, code(KeyCode::Enter));
+    let at = s
+        .state
+        .table
+        .as_ref()
+        .unwrap()
+        .rows
+        .iter()
+        .position(|r| r.recipient == "kim.lee@fabrikam-partners.example")
+        .expect("the NDR's delivery in 4.4.7");
+    for _ in 0..at {
+        press(&mut s, key('j'));
+    }
+    press(&mut s, code(KeyCode::Enter));
+    let text = screen(&mut s);
+    assert!(
+        text.contains("queue id unknown (no log line) · Message-ID"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("queue id AM9PR04MB8123A1B2C3D4E5F6@"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Remote MTA  fabrikam-partners-example.mail.protection.outlook.com"),
+        "{text}"
+    );
+    assert!(!text.contains("Reported by"), "{text}");
+    let timeline: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.contains("Timeline ("))
+        .collect();
+    assert!(
+        timeline
+            .iter()
+            .any(|l| l.contains("  reported 550 4.7.650")),
+        "{text}"
+    );
+    assert!(
+        !timeline.iter().any(|l| l.contains("  deferred ")),
+        "{text}"
+    );
+    s.worker.shutdown(true);
+}
