@@ -1,62 +1,21 @@
 //! The TUI's rough edges as a newcomer meets them, on a real imported log.
 
+mod common;
+
 use std::sync::mpsc;
 use std::time::Duration;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 
+use common::tui::{Tmux, code, have_tmux, key, options, press, screen, session_on};
 use sendlog::app::{AppState, Keymap, Msg};
-use sendlog::import::{ImportOptions, Progress, import_files};
-use sendlog::ingest::Format;
 use sendlog::store::Store;
 use sendlog::tui::Session;
 use sendlog::worker::Worker;
 
 const FIXTURE: &str = "tests/fixtures/postfix/postfix_log_analysis__mail2.log";
-
-fn key(c: char) -> Msg {
-    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
-}
-
-fn code(k: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(k, KeyModifiers::NONE))
-}
-
-fn options() -> ImportOptions {
-    ImportOptions {
-        format: Format::Auto,
-        year: Some(2015),
-        host: None,
-    }
-}
-
-fn session_on(files: &[&str], dir: &tempfile::TempDir, w: u16, h: u16) -> Session<TestBackend> {
-    let path = dir.path().join("s.db");
-    let mut store = Store::open(path.to_str().unwrap()).unwrap();
-    let files: Vec<String> = files.iter().map(|f| f.to_string()).collect();
-    let reports = import_files(&mut store, &files, &options(), &mut |_: &Progress| {}).unwrap();
-    assert!(reports.iter().all(|r| r.error.is_none()));
-    let (tx, rx) = mpsc::channel();
-    let worker = Worker::spawn(store, options(), tx).unwrap();
-    let terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    let state = AppState::new(Keymap::embedded().unwrap(), false, (w, h));
-    let mut s = Session::new(terminal, state, rx, worker);
-    s.start(vec![]);
-    assert!(s.settle(Duration::from_secs(10)));
-    s
-}
-
-fn press(s: &mut Session<TestBackend>, msg: Msg) {
-    s.dispatch(msg);
-    assert!(s.settle(Duration::from_secs(10)));
-}
-
-fn screen(s: &mut Session<TestBackend>) -> String {
-    s.draw().unwrap();
-    s.terminal.backend().to_string()
-}
 
 /// `J` stops when the explanation's last line reaches the bottom of its pane: the pane
 /// never scrolls into emptiness, and one `K` moves back at once.
@@ -250,90 +209,18 @@ fn light_and_dark_colours_and_no_color_still_wins() {
     s.worker.shutdown(true);
 }
 
-struct Tmux(String);
-
-impl Tmux {
-    fn start(dir: &tempfile::TempDir, env: &str, args: &str) -> Option<Tmux> {
-        if std::process::Command::new("tmux")
-            .arg("-V")
-            .output()
-            .is_err()
-        {
-            eprintln!("NOTICE: tmux is not installed; skipping");
-            return None;
-        }
-        // The temp dir's random name keeps parallel tests' sessions apart.
-        let name = format!(
-            "sendlog-polish-{}",
-            dir.path()
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .replace(|c: char| !c.is_ascii_alphanumeric(), "")
-        );
-        let cmd = format!(
-            "env {env} NO_COLOR= HOME={home} {bin} --db {db} --year 2015 {args}; sleep 30",
-            home = dir.path().display(),
-            bin = env!("CARGO_BIN_EXE_sendlog"),
-            db = dir.path().join("t.db").display(),
-        );
-        let ok = std::process::Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-x",
-                "120",
-                "-y",
-                "40",
-                "-s",
-                &name,
-                &cmd,
-            ])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-        Some(Tmux(name))
+/// The real binary on a fresh store in `dir` (HOME there too), with `env` before it.
+fn start_binary(dir: &tempfile::TempDir, env: &str, args: &str) -> Option<Tmux> {
+    if !have_tmux() {
+        return None;
     }
-
-    fn capture(&self) -> String {
-        let out = std::process::Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.0])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        std::process::Command::new("tmux")
-            .args(["send-keys", "-t", &self.0])
-            .args(keys)
-            .status()
-            .unwrap();
-    }
-
-    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let text = self.capture();
-            if ok(&text) {
-                return text;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "timed out waiting for {what}:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .status();
-    }
+    let cmd = format!(
+        "env {env} NO_COLOR= HOME={home} {bin} --db {db} --year 2015 {args}; sleep 30",
+        home = dir.path().display(),
+        bin = env!("CARGO_BIN_EXE_sendlog"),
+        db = dir.path().join("t.db").display(),
+    );
+    Some(Tmux::new(dir, &cmd))
 }
 
 /// A user keymap (here through `SENDLOG_KEYMAP`, in a temp dir) moves keys: `n` goes down
@@ -348,7 +235,7 @@ fn a_user_keymap_overrides_the_built_in_keys_in_the_real_binary() {
     )
     .unwrap();
     let fixture = std::path::Path::new(FIXTURE).canonicalize().unwrap();
-    let Some(t) = Tmux::start(
+    let Some(t) = start_binary(
         &dir,
         &format!("SENDLOG_KEYMAP={}", keymap.display()),
         &fixture.display().to_string(),
@@ -382,7 +269,7 @@ fn a_broken_user_keymap_is_named_and_the_built_in_keys_apply() {
     )
     .unwrap();
     let fixture = std::path::Path::new(FIXTURE).canonicalize().unwrap();
-    let Some(t) = Tmux::start(
+    let Some(t) = start_binary(
         &dir,
         "-u XDG_CONFIG_HOME -u SENDLOG_KEYMAP",
         &fixture.display().to_string(),

@@ -1,62 +1,25 @@
 //! Every screen drawn at every small size, down to 1×1: something sensible (at worst a
 //! "terminal too small" line), never a panic.
 
+mod common;
+
 use std::sync::mpsc;
 use std::time::Duration;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 
+use common::tui::{Tmux, code, have_tmux, key, options, press, session_on};
 use sendlog::app::{AppState, Keymap, Msg};
-use sendlog::import::{ImportOptions, Progress, import_files};
-use sendlog::ingest::Format;
 use sendlog::store::Store;
 use sendlog::tui::Session;
 use sendlog::worker::Worker;
 
 const FIXTURE: &str = "tests/fixtures/postfix/postfix_log_analysis__mail2.log";
 
-fn key(c: char) -> Msg {
-    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
-}
-
-fn code(k: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(k, KeyModifiers::NONE))
-}
-
-fn options() -> ImportOptions {
-    ImportOptions {
-        format: Format::Auto,
-        year: Some(2015),
-        host: None,
-    }
-}
-
 fn session(dir: &tempfile::TempDir) -> Session<TestBackend> {
-    let path = dir.path().join("s.db");
-    let mut store = Store::open(path.to_str().unwrap()).unwrap();
-    let reports = import_files(
-        &mut store,
-        &[FIXTURE.to_string()],
-        &options(),
-        &mut |_: &Progress| {},
-    )
-    .unwrap();
-    assert!(reports[0].error.is_none());
-    let (tx, rx) = mpsc::channel();
-    let worker = Worker::spawn(store, options(), tx).unwrap();
-    let terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    let state = AppState::new(Keymap::embedded().unwrap(), false, (80, 24));
-    let mut s = Session::new(terminal, state, rx, worker);
-    s.start(vec![]);
-    assert!(s.settle(Duration::from_secs(10)));
-    s
-}
-
-fn press(s: &mut Session<TestBackend>, msg: Msg) {
-    s.dispatch(msg);
-    assert!(s.settle(Duration::from_secs(10)));
+    session_on(&[FIXTURE], dir, 80, 24)
 }
 
 /// Draws the current screen at every size from 1×1 to 60×14 (and a few wide but short
@@ -148,40 +111,15 @@ fn snapshots_at_tiny_sizes() {
     s.worker.shutdown(true);
 }
 
-fn tmux(args: &[&str]) -> String {
-    let out = std::process::Command::new("tmux")
-        .args(args)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Kills the session even when an assertion fails.
-struct Session2(String);
-
-impl Drop for Session2 {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .status();
-    }
-}
-
 /// The real binary in tmux, its window shrunk step by step to 1×1 and grown back: it keeps
 /// running (no exit 101), says the terminal is too small, and draws the codes again after.
 #[test]
 fn resizing_in_tmux_down_to_one_cell_never_panics() {
-    if std::process::Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_err()
-    {
-        eprintln!("NOTICE: tmux is not installed; skipping the resize test");
+    if !have_tmux() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("r.db");
-    let name = format!("sendlog-resize-{}", std::process::id());
     let cmd = format!(
         "env NO_COLOR= SENDLOG_KEYMAP={} {} --db {} --year 2015 {}; echo EXITED=$?; sleep 30",
         dir.path().join("no-keymap.toml").display(),
@@ -192,36 +130,12 @@ fn resizing_in_tmux_down_to_one_cell_never_panics() {
             .unwrap()
             .display(),
     );
-    let status = std::process::Command::new("tmux")
-        .args([
-            "new-session",
-            "-d",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "-s",
-            &name,
-            &cmd,
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let s = Session2(name);
+    let t = Tmux::new(&dir, &cmd);
     let wait_for = |needle: &str| {
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let text = tmux(&["capture-pane", "-p", "-t", &s.0]);
+        t.wait_until(needle, |text| {
             assert!(!text.contains("EXITED="), "sendlog exited:\n{text}");
-            if text.contains(needle) {
-                return;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "timed out waiting for {needle:?}:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+            text.contains(needle)
+        });
     };
     wait_for("Failed deliveries by code");
     let sizes = [
@@ -239,10 +153,10 @@ fn resizing_in_tmux_down_to_one_cell_never_panics() {
     ];
     for (w, h) in sizes {
         let (w, h) = (w.to_string(), h.to_string());
-        tmux(&["resize-window", "-t", &s.0, "-x", &w, "-y", &h]);
+        t.run(&["resize-window", "-t", &t.0, "-x", &w, "-y", &h]);
         // Let the resize reach the loop and a frame be drawn.
         std::thread::sleep(Duration::from_millis(200));
-        let text = tmux(&["capture-pane", "-p", "-t", &s.0]);
+        let text = t.capture();
         assert!(
             !text.contains("EXITED="),
             "sendlog exited at {w}x{h}:\n{text}"
