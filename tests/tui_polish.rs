@@ -82,9 +82,20 @@ fn the_delivery_screen_scrolls_to_its_last_line_and_stops() {
 #[test]
 fn a_codes_list_label_is_the_head_of_its_panel_title() {
     use sendlog::app::update::code_text;
-    for code in ["4.7.0", "4.4.7", "5.1.1", "4.7.650", "5.7.1", "4.2.0"] {
-        let title = sendlog::app::explain::panel_for(code, None).title;
+    let codes: Vec<String> = std::fs::read_dir("assets/knowledge")
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".toml").map(str::to_string)
+        })
+        .collect();
+    assert!(codes.len() > 20);
+    for code in &codes {
+        let code = code.as_str();
+        // A row never ends inside a parenthesis of its title.
         let row = code_text(code);
+        assert_eq!(row.matches('(').count(), row.matches(')').count(), "{row}");
+        let title = sendlog::app::explain::panel_for(code, None).title;
         assert!(
             title.starts_with(&row),
             "{code}: row {row:?}, panel {title:?}"

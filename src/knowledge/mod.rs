@@ -50,13 +50,24 @@ pub fn panel_for(code: &EnhancedCode) -> Panel {
 /// goes by its registry label, as its fallback panel does.
 pub fn list_label(code: &EnhancedCode) -> String {
     match KNOWLEDGE.panels.get(code) {
-        Some((doc, _)) => doc
-            .title
-            .split_once(": ")
-            .map_or(doc.title.as_str(), |(head, _)| head)
-            .to_string(),
+        Some((doc, _)) => title_head(&doc.title).to_string(),
         None => code.label().to_string(),
     }
+}
+
+/// A title up to its first `: ` outside parentheses (`Protocol status, unspecified
+/// (Microsoft: mailbox unavailable)` stays whole).
+fn title_head(title: &str) -> &str {
+    let mut depth = 0i32;
+    for (i, c) in title.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ':' if depth == 0 && title[i + 1..].starts_with(' ') => return &title[..i],
+            _ => {}
+        }
+    }
+    title
 }
 
 /// Problems met while loading the user's panels (one line each), for a warning.
