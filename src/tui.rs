@@ -102,6 +102,7 @@ pub fn run(
     spawn_input(tx, stop.clone()).context("starting the input thread")?;
     let size = terminal.size().context("reading the terminal size")?;
     let mut state = AppState::new(keymap, no_color, (size.width, size.height));
+    state.warning = keymap_problem.clone();
     state.status = keymap_problem.or(status);
     state.light = crate::ui::theme::light_background(
         std::env::var("SENDLOG_THEME").ok().as_deref(),

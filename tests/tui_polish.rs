@@ -296,6 +296,8 @@ fn a_broken_user_keymap_is_named_and_the_built_in_keys_apply() {
     t.wait_until("the codes", |s| {
         s.contains("▶ 4.4.7") && s.contains("imported 1 file")
     });
+    // Still said once the import's summary is up.
+    assert!(t.capture().contains("using the built-in keys"));
     t.keys(&["j"]);
     t.wait_until("j moving down", |s| {
         !s.contains("▶ 4.4.7") && s.contains("▶ ")

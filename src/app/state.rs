@@ -264,6 +264,8 @@ pub struct AppState {
     pub quit: bool,
     /// A one-line note or error for the status bar.
     pub status: Option<String>,
+    /// A problem found at start (a broken user keymap) that later notes must not hide.
+    pub warning: Option<String>,
     pub import: Option<ImportView>,
 
     pub overview: Option<Overview>,
@@ -334,6 +336,7 @@ impl AppState {
             help_scroll: 0,
             quit: false,
             status: None,
+            warning: None,
             import: None,
             overview: None,
             sent_counted: false,

@@ -183,9 +183,13 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::ImportDone(result) => {
-            state.status = Some(match &result {
+            let summary = match &result {
                 Ok(reports) => import_summary(reports),
                 Err(e) => format!("import failed: {e}"),
+            };
+            state.status = Some(match &state.warning {
+                Some(w) => format!("{w} · {summary}"),
+                None => summary,
             });
             if let (Some(view), Ok(reports)) = (state.import.as_mut(), result) {
                 view.reports = Some(reports);
