@@ -213,6 +213,9 @@ struct Prepared {
     total_bytes: Option<u64>,
     compressed: bool,
     first_ts: Option<i64>,
+    /// The sending hosts its first lines name: only their stored mail can be split by
+    /// importing this log out of order.
+    hosts: std::collections::BTreeSet<String>,
     /// A compressed input cut short within its first bytes: what came before is imported,
     /// then this is reported.
     head_error: Option<String>,
@@ -291,14 +294,22 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
     let mut parser = line_parser(format, years)
         .ok_or_else(|| format!("{name}: reading {format} input is not supported yet"))?;
     let mut scratch = Vec::new();
-    let first_ts = head
-        .split(|b| *b == b'\n')
-        .take(detect::SNIFF_LINES)
-        .find_map(|l| {
-            scratch.clear();
-            parser.parse_line(l, 0, &mut scratch);
-            scratch.first().map(|e| e.ts).filter(|t| *t != 0)
-        });
+    let mut first_ts = None;
+    let mut hosts = std::collections::BTreeSet::new();
+    for l in head.split(|b| *b == b'\n').take(detect::SNIFF_LINES) {
+        scratch.clear();
+        parser.parse_line(l, 0, &mut scratch);
+        if first_ts.is_none() {
+            first_ts = scratch.first().map(|e| e.ts).filter(|t| *t != 0);
+        }
+        for e in &scratch {
+            hosts.insert(if e.host.is_empty() {
+                opts.host.clone().unwrap_or_else(|| "unknown".into())
+            } else {
+                e.host.clone()
+            });
+        }
+    }
     let total_bytes = if inp.compressed || name == "-" {
         None
     } else {
@@ -315,6 +326,7 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
         compressed: inp.compressed,
         head_error,
         first_ts,
+        hosts,
     })
 }
 
@@ -440,16 +452,25 @@ pub fn import_files(
     // Bounce emails are imported after the logs, so they can join the deliveries the
     // logs hold (src/import_bounces.rs).
     let mut bounce_inputs = Vec::new();
-    // A folder of logs (not of emails) is its log files, each imported as a log.
+    // A folder is what it holds, subfolders too: its logs imported as logs, its emails,
+    // mboxes and Maildirs as bounces, and a line saying what was found and skipped.
     let mut expanded: Vec<String> = Vec::new();
     for name in names {
         let path = std::path::Path::new(name);
         match opts.format {
-            Format::Auto if name != "-" && path.is_dir() => {
-                match crate::ingest::bounce::mailbox::log_folder(path) {
-                    Some(logs) => expanded.extend(logs),
-                    None => expanded.push(name.clone()),
-                }
+            Format::Auto
+                if name != "-"
+                    && path.is_dir()
+                    && !crate::ingest::bounce::mailbox::is_maildir(path) =>
+            {
+                let scan = crate::ingest::bounce::mailbox::scan_folder(path);
+                reports.push(FileReport {
+                    error: None,
+                    note: Some(scan.describe()),
+                    ..FileReport::failed(name, String::new())
+                });
+                expanded.extend(scan.logs);
+                expanded.extend(scan.bounces);
             }
             _ => expanded.push(name.clone()),
         }
@@ -579,14 +600,18 @@ fn import_one(
     // after it: a message spanning both would be split. Said, not refused.
     let older_note = match (skip, p.first_ts) {
         (None, Some(first)) => {
-            let newest: Option<i64> = store
-                .conn
-                .query_row(
-                    "SELECT max(last_seen) FROM messages WHERE format != 'eml'",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(|e| sql_error(&store.path, e))?;
+            let mut newest: Option<i64> = None;
+            for host in &p.hosts {
+                let n: Option<i64> = store
+                    .conn
+                    .query_row(
+                        "SELECT max(last_seen) FROM messages WHERE format != 'eml' AND host = ?1",
+                        [host],
+                        |r| r.get(0),
+                    )
+                    .map_err(|e| sql_error(&store.path, e))?;
+                newest = newest.max(n);
+            }
             newest.filter(|n| first + 60 < *n).map(|n| {
                 format!(
                     "this log starts at {}, before mail already in the store (up to {}): messages \
@@ -982,15 +1007,31 @@ pub fn mark_typo_domains(store: &mut Store) -> Result<(), StoreError> {
         // One pass over the store: per domain, how many deliveries went out and failed.
         let mut tally: Vec<(String, i64, i64)> = {
             let mut stmt = tx.prepare(
-                "SELECT domain, sum(status = 'sent'), sum(status != 'sent') FROM deliveries
-                 GROUP BY domain",
+                // `reached`: failures where a mail server of the domain was found and
+                // answered or was tried (a relay other than `none`, for a reason other than
+                // a DNS failure): the domain exists with a mail host, so it is no typo.
+                "SELECT domain, sum(status = 'sent'), sum(status != 'sent'),
+                        sum(status != 'sent' AND coalesce(relay, '') NOT IN ('', 'none')
+                            AND coalesce(reason, '') != 'hostunknown'
+                            AND coalesce(cause, '') != 'hostunknown')
+                 FROM deliveries GROUP BY domain",
             )?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<rusqlite::Result<_>>()?
+            stmt.query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)?))
+            })?
+            .map(|row| {
+                // A domain with any reached failure is out entirely.
+                row.map(|(d, sent, failed, reached)| {
+                    (d, sent, if reached > 0 { 0 } else { failed })
+                })
+            })
+            .collect::<rusqlite::Result<_>>()?
         };
+        // Only domains none of whose mail reached a server of their own, and none of
+        // whose mail was delivered.
         let failed: Vec<String> = tally
             .iter()
-            .filter(|(_, sent, failed)| *failed > 0 && *sent == 0)
+            .filter(|(_, sent, unreached)| *unreached > 0 && *sent == 0)
             .map(|(d, _, _)| d.clone())
             .collect();
         // The busiest delivered domains are the ones people mean; comparing with every

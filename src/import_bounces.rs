@@ -167,6 +167,7 @@ pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, 
     let mut writer = MessageWriter::new(&tx, &path)?;
     let mut assembler = Assembler::new("eml");
     assembler.source_name = Arc::from(name);
+    let mut undated = 0u64;
     let mut counts = Counts {
         messages: 0,
         events: 0,
@@ -205,7 +206,7 @@ pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, 
             continue;
         }
         counts.all_known = false;
-        let report = match bounce::parse(&raw.bytes) {
+        let mut report = match bounce::parse(&raw.bytes) {
             Ok(r) => r,
             Err(e) => {
                 skip(&mut counts, &raw.label, e.to_string());
@@ -229,15 +230,33 @@ pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, 
             );
             continue;
         }
+        // A missing, pre-1990 or future Date: (a broken client, a clock off by a year)
+        // would put the delivery in 1970 or next year: the time the mailbox got the
+        // report stands in, and the import says so.
+        let now = chrono::Utc::now().timestamp();
+        if !report.date.is_some_and(|d| plausible_time(d, now)) {
+            undated += 1;
+            report.date = received_at(name, &raw.label).filter(|t| plausible_time(*t, now));
+        }
+        for r in &mut report.recipients {
+            if !r.last_attempt.is_some_and(|t| plausible_time(t, now)) {
+                r.last_attempt = report.date;
+            }
+        }
         let source_id = insert_source(&tx, &raw, hash, report.recipients.len() as u64)
             .map_err(|e| sql_error(&path, e))?;
+        // The delivery's source names the file that holds the report and the report's
+        // number in it: `box.mbox:3` for an mbox's third message, `dir/x.eml:1` for a
+        // message of a folder, never the folder.
+        let (file, in_file) = message_place(name, &raw.label);
+        assembler.source_name = Arc::from(file);
         add_report(
             &tx,
             &mut writer,
             &mut assembler,
             &report,
             &raw.label,
-            number,
+            in_file,
             source_id,
             &mut counts.events,
         )?;
@@ -264,8 +283,52 @@ pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, 
         duplicates: 0,
         seconds: started.elapsed().as_secs_f64(),
         error: None,
-        note: None,
+        note: (undated > 0).then(|| {
+            format!(
+                "{} no usable Date: header (missing, before 1990 or in the future): \
+                 dated when the mailbox received them instead",
+                crate::wording::plural(undated, "report had", "reports had")
+            )
+        }),
     })
+}
+
+/// A time a mail report can really carry: not before 1990, not later than a day from now.
+fn plausible_time(t: i64, now: i64) -> bool {
+    (631_152_000..=now + 86_400).contains(&t)
+}
+
+/// When the mailbox received a message: a Maildir name's leading stamp
+/// (`1700000000.M1.host:2,S`), else the file's modification time (an mbox's for its
+/// messages).
+fn received_at(input: &str, label: &str) -> Option<i64> {
+    let (file, _) = message_place(input, label);
+    let path = std::path::Path::new(file);
+    let stamp = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.split_once('.'))
+        .and_then(|(head, _)| head.parse::<i64>().ok());
+    stamp.or_else(|| {
+        let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+        let secs = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs();
+        i64::try_from(secs).ok()
+    })
+}
+
+/// The file holding a message and its number in that file, from its label (`file#N` for
+/// an mbox's N-th message, else the message's own file).
+fn message_place<'a>(input: &str, label: &'a str) -> (&'a str, u64) {
+    if let Some((file, n)) = label.rsplit_once('#')
+        && file == input
+        && let Ok(n) = n.parse::<u64>()
+    {
+        return (file, n);
+    }
+    (label, 1)
 }
 
 fn insert_source(

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use ratatui::Terminal;
 use ratatui::backend::Backend;
-use ratatui::crossterm::event::{self, Event};
+use ratatui::crossterm::event::{self, Event, MouseButton, MouseEventKind};
 
 use crate::app::{self, AppState, Effect, Keymap, Msg};
 use crate::import::ImportOptions;
@@ -25,6 +25,10 @@ struct TerminalGuard;
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         // Nothing useful can be done if restoring fails while already leaving.
+        let _ = ratatui::crossterm::execute!(
+            std::io::stdout(),
+            ratatui::crossterm::event::DisableMouseCapture
+        );
         let _ = ratatui::try_restore();
     }
 }
@@ -43,6 +47,17 @@ fn spawn_input(tx: Sender<Msg>, stop: Arc<AtomicBool>) -> std::io::Result<()> {
                 }
                 let msg = match event::read() {
                     Ok(Event::Key(k)) if k.is_press() => Msg::Key(k),
+                    // Clicks and the wheel; motion would only flood the loop.
+                    Ok(Event::Mouse(m))
+                        if matches!(
+                            m.kind,
+                            MouseEventKind::Down(MouseButton::Left)
+                                | MouseEventKind::ScrollDown
+                                | MouseEventKind::ScrollUp
+                        ) =>
+                    {
+                        Msg::Mouse(m)
+                    }
                     Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
                     Ok(_) => continue,
                     Err(_) => break,
@@ -62,7 +77,7 @@ pub fn run(
     options: ImportOptions,
     queue_lifetime: Option<i64>,
 ) -> anyhow::Result<()> {
-    let keymap = Keymap::embedded().map_err(anyhow::Error::msg)?;
+    let (keymap, keymap_problem) = load_keymap()?;
     // Load the explanation panels (and the user's overrides) now, not on the first frame.
     let problems = crate::knowledge::load_problems();
     let status = problems.first().map(|p| {
@@ -78,11 +93,21 @@ pub fn run(
     let worker = Worker::spawn(store, options, tx.clone()).context("starting the worker")?;
     let terminal = ratatui::try_init().context("setting up the terminal")?;
     let guard = TerminalGuard;
+    ratatui::crossterm::execute!(
+        std::io::stdout(),
+        ratatui::crossterm::event::EnableMouseCapture
+    )
+    .context("turning on the mouse")?;
     let stop = Arc::new(AtomicBool::new(false));
     spawn_input(tx, stop.clone()).context("starting the input thread")?;
     let size = terminal.size().context("reading the terminal size")?;
     let mut state = AppState::new(keymap, no_color, (size.width, size.height));
-    state.status = status;
+    state.warning = keymap_problem.clone();
+    state.status = keymap_problem.or(status);
+    state.light = crate::ui::theme::light_background(
+        std::env::var("SENDLOG_THEME").ok().as_deref(),
+        std::env::var("COLORFGBG").ok().as_deref(),
+    );
     state.queue_lifetime = queue_lifetime;
     state.export_dir = export_dir;
     let mut session = Session::new(terminal, state, rx, worker);
@@ -92,6 +117,46 @@ pub fn run(
     session.worker.shutdown(!importing);
     drop(guard);
     result
+}
+
+/// Environment variable naming the user's keymap file (overrides the config dir's).
+pub const KEYMAP_ENV: &str = "SENDLOG_KEYMAP";
+
+/// The user's keymap file: `$SENDLOG_KEYMAP`, else `keymap.toml` in sendlog's config dir
+/// (`~/.config/sendlog/keymap.toml` on Linux).
+pub fn user_keymap_path() -> Option<std::path::PathBuf> {
+    match std::env::var_os(KEYMAP_ENV) {
+        Some(v) if v.is_empty() => None,
+        Some(v) => Some(v.into()),
+        None => directories::ProjectDirs::from("", "", "sendlog")
+            .map(|d| d.config_dir().join("keymap.toml")),
+    }
+}
+
+/// The built-in keymap with the user's laid over it. A broken user keymap does not keep
+/// the UI from opening: its problem is said on the status bar, and the built-in keys apply.
+fn load_keymap() -> anyhow::Result<(Keymap, Option<String>)> {
+    let builtin = Keymap::embedded().map_err(anyhow::Error::msg)?;
+    let Some(path) = user_keymap_path() else {
+        return Ok((builtin, None));
+    };
+    let text = match std::fs::metadata(&path) {
+        Err(_) => return Ok((builtin, None)),
+        Ok(m) if m.len() > 1 << 20 => Err("larger than 1 MiB".to_string()),
+        Ok(_) => std::fs::read_to_string(&path).map_err(|e| e.to_string()),
+    };
+    let problem = match text.and_then(|t| builtin.clone().with_overrides(&t)) {
+        Ok(keymap) => return Ok((keymap, None)),
+        // toml's messages span several lines; the status bar has one.
+        Err(e) => e.lines().next().unwrap_or_default().to_string(),
+    };
+    Ok((
+        builtin,
+        Some(format!(
+            "{}: {problem}; using the built-in keys",
+            path.display()
+        )),
+    ))
 }
 
 /// One TUI session: state, the terminal it draws on, the worker and the message channel.

@@ -412,6 +412,18 @@ fn ids_between(
 /// already by that name is the user's, so the batch then takes the next free name
 /// (`sendlog-batch-<id>-2.<ext>`…), which the message names.
 fn export(store: &mut Store, format: Format, dir: &std::path::Path, again: bool) -> Msg {
+    // A directory typed in the confirm step: `~/` is the home directory, as in a shell.
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let dir = match (dir.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => dir.to_path_buf(),
+    };
+    if !dir.is_dir() {
+        return Msg::Error(format!(
+            "export not written, nothing recorded: {} is not a directory",
+            dir.display()
+        ));
+    }
     let result = basket::export(
         store,
         format,

@@ -109,20 +109,16 @@ fn bad_inputs_get_one_clear_line_or_counted_skips() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    // A folder is read as a mail folder (Maildir or .eml files): what is not mail is
-    // counted and named.
+    // A folder is walked for logs and mail: what is neither is counted and named.
     std::fs::write(p("a-folder").join("notes.txt"), b"not an email").unwrap();
     let out = run("a-folder", false);
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("a-folder: eml: 1 message read, 0 events, 0 deliveries, 1 skipped"),
+        stdout.contains("a-folder: folder (1 folder): found 0 logs, 0 email files; skipped 1 file neither a log nor an email"),
         "{stdout}"
     );
-    assert!(
-        stdout.contains("notes.txt: not a bounce report"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("a-folder/notes.txt"), "{stdout}");
     let out = run("does-not-exist.log", false);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does-not-exist.log"));

@@ -983,7 +983,9 @@ fn end_to_end_in_tmux() {
     .unwrap();
     let name = format!("sendlog-e2e-{}", std::process::id());
     let cmd = format!(
-        "env NO_COLOR= {} --db {} --year 2015 {} {}; sleep 5",
+        "env NO_COLOR= SENDLOG_KEYMAP={} {} --db {} --year 2015 {} {}; sleep 5",
+        // Never the developer's own keymap.
+        dir.path().join("no-keymap.toml").display(),
         env!("CARGO_BIN_EXE_sendlog"),
         db.display(),
         std::path::Path::new(FIXTURE)

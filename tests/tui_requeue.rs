@@ -298,10 +298,13 @@ fn a_in_the_confirm_step_exports_the_already_exported_again() {
     update(&mut s, key('b'));
     update(&mut s, Msg::Basket(Box::new(sample_basket())));
     update(&mut s, key('e'));
-    assert!(!s.export_confirm.unwrap().again, "off unless asked for");
+    assert!(
+        !s.export_confirm.clone().unwrap().again,
+        "off unless asked for"
+    );
 
     update(&mut s, key('A'));
-    assert!(s.export_confirm.unwrap().again);
+    assert!(s.export_confirm.clone().unwrap().again);
     let b = s.basket.as_ref().unwrap();
     let n = sendlog::app::state::export_counts(b, Format::Csv, true);
     assert_eq!(
@@ -345,7 +348,7 @@ fn a_in_the_confirm_step_exports_the_already_exported_again() {
     );
     // The next export starts without it again.
     update(&mut s, key('e'));
-    assert!(!s.export_confirm.unwrap().again);
+    assert!(!s.export_confirm.clone().unwrap().again);
 }
 
 #[test]
@@ -357,7 +360,7 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
     update(&mut s, Msg::Basket(Box::new(sample_basket())));
 
     assert!(update(&mut s, key('e')).is_empty());
-    let confirm = s.export_confirm.expect("e opens the confirm step");
+    let confirm = s.export_confirm.clone().expect("e opens the confirm step");
     assert_eq!(confirm.format, Format::Csv);
     let b = s.basket.as_ref().unwrap();
     let n = sendlog::app::state::export_counts(b, Format::Csv, false);
@@ -370,7 +373,7 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
     assert!(!s.quit);
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
-    assert_eq!(s.export_confirm.unwrap().format, Format::Postfix);
+    assert_eq!(s.export_confirm.clone().unwrap().format, Format::Postfix);
     // The one left out has left the queue: the step says so, in those words.
     let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
     terminal.draw(|f| sendlog::ui::render(f, &s)).unwrap();
@@ -382,7 +385,7 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
-    assert_eq!(s.export_confirm.unwrap().format, Format::Jsonl);
+    assert_eq!(s.export_confirm.clone().unwrap().format, Format::Jsonl);
     assert_eq!(
         update(&mut s, code(KeyCode::Enter)),
         vec![Effect::Export {
@@ -1057,8 +1060,10 @@ fn resolve_mark_and_export_in_tmux() {
     let name = format!("sendlog-requeue-{}", std::process::id());
     // Started in the temp dir: that is where the export must land.
     let cmd = format!(
-        "cd {} && env NO_COLOR= {} --db {} --year 2026 {} {}; sleep 5",
+        "cd {} && env NO_COLOR= SENDLOG_KEYMAP={} {} --db {} --year 2026 {} {}; sleep 5",
         dir.path().display(),
+        // Never the developer's own keymap.
+        dir.path().join("no-keymap.toml").display(),
         env!("CARGO_BIN_EXE_sendlog"),
         db.display(),
         sample("mail.log"),
@@ -1080,7 +1085,8 @@ fn resolve_mark_and_export_in_tmux() {
         .unwrap();
     assert!(status.success());
     let t = Tmux { name };
-    t.wait_for(&["imported 2 files", "▶ 4.4.7 Delivery time expired"]);
+    // The log and the folder's two bounce emails.
+    t.wait_for(&["imported 3 files", "▶ 4.4.7 Delivery time expired"]);
 
     // Causes, then resolve the biggest with a note (letters that are keys elsewhere).
     t.keys(&["c"]);

@@ -37,6 +37,7 @@ pub enum Action {
     Resolve,
     NextFormat,
     ToggleAgain,
+    EditDir,
     Confirm,
 }
 
@@ -160,43 +161,64 @@ struct Entry {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct File {
+struct File<E> {
+    #[serde(default = "Vec::new")]
+    global: Vec<E>,
+    #[serde(default = "Vec::new")]
+    triage: Vec<E>,
+    #[serde(default = "Vec::new")]
+    deliveries: Vec<E>,
+    #[serde(default = "Vec::new")]
+    delivery: Vec<E>,
+    #[serde(default = "Vec::new")]
+    causes: Vec<E>,
+    #[serde(default = "Vec::new")]
+    basket: Vec<E>,
+    #[serde(default = "Vec::new")]
+    export: Vec<E>,
+}
+
+impl<E> File<E> {
+    fn by_context(self) -> [(Context, Vec<E>); 7] {
+        [
+            (Context::Global, self.global),
+            (Context::Triage, self.triage),
+            (Context::Deliveries, self.deliveries),
+            (Context::Delivery, self.delivery),
+            (Context::Causes, self.causes),
+            (Context::Basket, self.basket),
+            (Context::Export, self.export),
+        ]
+    }
+}
+
+/// An entry of the user's keymap: new keys for an action; its description and hint are
+/// the built-in ones unless given.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserEntry {
+    action: Action,
+    keys: Vec<String>,
     #[serde(default)]
-    global: Vec<Entry>,
+    desc: Option<String>,
     #[serde(default)]
-    triage: Vec<Entry>,
-    #[serde(default)]
-    deliveries: Vec<Entry>,
-    #[serde(default)]
-    delivery: Vec<Entry>,
-    #[serde(default)]
-    causes: Vec<Entry>,
-    #[serde(default)]
-    basket: Vec<Entry>,
-    #[serde(default)]
-    export: Vec<Entry>,
+    hint: Option<String>,
+}
+
+fn parse_chords(keys: &[String]) -> Result<Vec<KeyChord>, String> {
+    keys.iter()
+        .map(|k| KeyChord::parse(k))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| format!("keymap: {err}"))
 }
 
 impl Keymap {
     pub fn parse(text: &str) -> Result<Keymap, String> {
-        let file: File = toml::from_str(text).map_err(|e| format!("keymap: {e}"))?;
+        let file: File<Entry> = toml::from_str(text).map_err(|e| format!("keymap: {e}"))?;
         let mut bindings = Vec::new();
-        for (context, entries) in [
-            (Context::Global, file.global),
-            (Context::Triage, file.triage),
-            (Context::Deliveries, file.deliveries),
-            (Context::Delivery, file.delivery),
-            (Context::Causes, file.causes),
-            (Context::Basket, file.basket),
-            (Context::Export, file.export),
-        ] {
+        for (context, entries) in file.by_context() {
             for e in entries {
-                let chords = e
-                    .keys
-                    .iter()
-                    .map(|k| KeyChord::parse(k))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|err| format!("keymap: {err}"))?;
+                let chords = parse_chords(&e.keys)?;
                 bindings.push(Binding {
                     context,
                     action: e.action,
@@ -213,6 +235,62 @@ impl Keymap {
     /// The keymap shipped in the binary.
     pub fn embedded() -> Result<Keymap, String> {
         Keymap::parse(DEFAULT_KEYMAP)
+    }
+
+    /// This keymap with the user's entries (same sections and actions as the built-in
+    /// file) laid over it: an entry's keys replace the action's keys in that section, and
+    /// keys it takes leave the section's other actions, so a key does one thing.
+    pub fn with_overrides(mut self, text: &str) -> Result<Keymap, String> {
+        let file: File<UserEntry> = toml::from_str(text).map_err(|e| format!("keymap: {e}"))?;
+        for (context, entries) in file.by_context() {
+            for e in entries {
+                let chords = parse_chords(&e.keys)?;
+                for b in self.bindings.iter_mut().filter(|b| b.context == context) {
+                    if b.action == e.action {
+                        continue;
+                    }
+                    let keep: Vec<usize> = (0..b.chords.len())
+                        .filter(|&i| !chords.contains(&b.chords[i]))
+                        .collect();
+                    b.keys = keep.iter().map(|&i| b.keys[i].clone()).collect();
+                    b.chords = keep.iter().map(|&i| b.chords[i]).collect();
+                }
+                match self
+                    .bindings
+                    .iter_mut()
+                    .find(|b| b.context == context && b.action == e.action)
+                {
+                    Some(b) => {
+                        b.chords = chords;
+                        b.keys = e.keys;
+                        if let Some(desc) = e.desc {
+                            b.desc = desc;
+                        }
+                        if e.hint.is_some() {
+                            b.hint = e.hint;
+                        }
+                    }
+                    None => self.bindings.push(Binding {
+                        context,
+                        action: e.action,
+                        chords,
+                        keys: e.keys,
+                        desc: e.desc.unwrap_or_else(|| format!("{:?}", e.action)),
+                        hint: e.hint,
+                    }),
+                }
+            }
+        }
+        // A binding left without keys is not listed in help or hints.
+        self.bindings.retain(|b| !b.chords.is_empty());
+        if !self
+            .bindings
+            .iter()
+            .any(|b| b.context == Context::Global && b.action == Action::Quit)
+        {
+            return Err("keymap: no key left to quit (global quit)".into());
+        }
+        Ok(self)
     }
 
     /// The screen's own binding first, then the global one.
@@ -306,6 +384,45 @@ mod tests {
             km.hints(Context::Triage)
                 .any(|b| b.action == Action::Filter)
         );
+    }
+
+    #[test]
+    fn a_user_keymap_replaces_keys_and_keeps_the_rest() {
+        let km = Keymap::embedded()
+            .unwrap()
+            .with_overrides(
+                "[[global]]\naction = \"down\"\nkeys = [\"n\", \"down\"]\n\
+                 [[triage]]\naction = \"causes\"\nkeys = [\"C\"]\nhint = \"causes\"\n\
+                 [[global]]\naction = \"quit\"\nkeys = [\"x\"]\n",
+            )
+            .unwrap();
+        let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(km.action(Context::Triage, &key('n')), Some(Action::Down));
+        assert_eq!(km.action(Context::Triage, &key('j')), None);
+        assert_eq!(km.action(Context::Triage, &key('C')), Some(Action::Causes));
+        assert_eq!(km.action(Context::Triage, &key('c')), None);
+        assert_eq!(km.action(Context::Triage, &key('x')), Some(Action::Quit));
+        // Untouched bindings stay, with their descriptions.
+        assert_eq!(km.action(Context::Triage, &key('k')), Some(Action::Up));
+        assert!(km.hints(Context::Triage).any(|b| b.keys == ["C"]));
+        // A key taken from another action leaves it.
+        let km = Keymap::embedded()
+            .unwrap()
+            .with_overrides("[[global]]\naction = \"help\"\nkeys = [\"q\"]\n")
+            .unwrap();
+        assert_eq!(km.action(Context::Triage, &key('q')), Some(Action::Help));
+        assert_eq!(
+            km.action(
+                Context::Triage,
+                &KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
+            ),
+            Some(Action::Quit)
+        );
+        // Mistakes are errors, named.
+        let bad = |t: &str| Keymap::embedded().unwrap().with_overrides(t).unwrap_err();
+        assert!(bad("[[global]]\naction = \"quit\"\nkeys = []\n").contains("quit"));
+        assert!(bad("[[triage]]\naction = \"fly\"\nkeys = [\"x\"]\n").contains("keymap"));
+        assert!(bad("[[triage]]\naction = \"open\"\nkeys = [\"hyper-x\"]\n").contains("hyper-x"));
     }
 
     #[test]

@@ -19,6 +19,8 @@ use super::state::ResolveScope;
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
+    /// A click or a wheel turn (the keys stay the primary way).
+    Mouse(ratatui::crossterm::event::MouseEvent),
     Resize(u16, u16),
     Overview(Overview),
     AtRisk(Vec<AtRisk>),

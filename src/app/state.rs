@@ -164,11 +164,14 @@ pub struct NoteInput {
 }
 
 /// The confirm step of an export: the format, cycled with Tab, and whether deliveries
-/// already exported go out again (the CLI's `--again`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// already exported go out again (the CLI's `--again`); the directory is `export_dir`,
+/// which `dir_input` edits while it is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportConfirm {
     pub format: Format,
     pub again: bool,
+    /// The directory being typed, when the user chose to change it.
+    pub dir_input: Option<String>,
 }
 
 /// What an export in a format would take from the basket, counted from the verdicts in
@@ -231,10 +234,28 @@ pub fn next_format(f: Format) -> Format {
     }
 }
 
+/// A list as last drawn, for the mouse: where its rows are on screen and which row is at
+/// the top (its index in the list as the cursor counts it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClickTarget {
+    pub rows: ratatui::layout::Rect,
+    pub top: u64,
+    pub list: ClickList,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClickList {
+    Codes,
+    Breakdown,
+    Deliveries,
+}
+
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub keymap: Keymap,
     pub no_color: bool,
+    /// The terminal's background is light: the colours for it.
+    pub light: bool,
     pub size: (u16, u16),
     pub screen: Screen,
     pub help: bool,
@@ -243,6 +264,8 @@ pub struct AppState {
     pub quit: bool,
     /// A one-line note or error for the status bar.
     pub status: Option<String>,
+    /// A problem found at start (a broken user keymap) that later notes must not hide.
+    pub warning: Option<String>,
     pub import: Option<ImportView>,
 
     pub overview: Option<Overview>,
@@ -256,6 +279,8 @@ pub struct AppState {
     pub queue_lifetime: Option<i64>,
     /// Per code (same order as `overview.codes`), when its failures happened.
     pub sparks: Vec<Option<Vec<u64>>>,
+    /// The time the sparklines span: first and last failure (their time reference).
+    pub spark_span: Option<(i64, i64)>,
     pub pane: Pane,
     pub dim: Dimension,
     /// The codes list as shown (filtered), and the cursor into it.
@@ -267,6 +292,9 @@ pub struct AppState {
     pub causes: Option<(String, Vec<CauseCount>)>,
     /// Lines the explanation pane is scrolled by; back to the top for another code.
     pub explain_scroll: u16,
+    /// How far the explanation can scroll before its last line leaves the bottom: only the
+    /// renderer knows how its lines wrap, so it leaves the answer here for `update`.
+    pub explain_max: std::cell::Cell<u16>,
     pub filter: Option<Filter>,
 
     pub table: Option<DeliveryTable>,
@@ -274,6 +302,10 @@ pub struct AppState {
     pub detail: Option<DeliveryDetail>,
     pub detail_id: Option<i64>,
     pub detail_scroll: u16,
+    /// The same limit for the Delivery screen's text.
+    pub detail_max: std::cell::Cell<u16>,
+    /// The lists on screen, as the renderer last drew them, for mouse clicks.
+    pub click_targets: std::cell::RefCell<Vec<ClickTarget>>,
 
     /// Marked deliveries (ids), as the store has them.
     pub marks: BTreeSet<i64>,
@@ -297,12 +329,14 @@ impl AppState {
         AppState {
             keymap,
             no_color,
+            light: false,
             size,
             screen: Screen::Triage,
             help: false,
             help_scroll: 0,
             quit: false,
             status: None,
+            warning: None,
             import: None,
             overview: None,
             sent_counted: false,
@@ -310,6 +344,7 @@ impl AppState {
             typos: Default::default(),
             queue_lifetime: None,
             sparks: Vec::new(),
+            spark_span: None,
             pane: Pane::Codes,
             dim: Dimension::Domain,
             codes_view: Vec::new(),
@@ -319,12 +354,15 @@ impl AppState {
             breakdown_cursor: 0,
             causes: None,
             explain_scroll: 0,
+            explain_max: std::cell::Cell::new(u16::MAX),
             filter: None,
             table: None,
             generation: 0,
             detail: None,
             detail_id: None,
             detail_scroll: 0,
+            detail_max: std::cell::Cell::new(u16::MAX),
+            click_targets: Default::default(),
             marks: BTreeSet::new(),
             range_start: None,
             causes_view: None,

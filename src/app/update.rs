@@ -49,6 +49,7 @@ pub fn start(state: &mut AppState, files: Vec<String>) -> Vec<Effect> {
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(state, key),
+        Msg::Mouse(ev) => on_mouse(state, ev),
         Msg::Resize(w, h) => {
             state.size = (w, h);
             let rows = state.table_rows() as u64;
@@ -182,9 +183,13 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::ImportDone(result) => {
-            state.status = Some(match &result {
+            let summary = match &result {
                 Ok(reports) => import_summary(reports),
                 Err(e) => format!("import failed: {e}"),
+            };
+            state.status = Some(match &state.warning {
+                Some(w) => format!("{w} · {summary}"),
+                None => summary,
             });
             if let (Some(view), Ok(reports)) = (state.import.as_mut(), result) {
                 view.reports = Some(reports);
@@ -252,7 +257,12 @@ fn import_summary(reports: &[FileReport]) -> String {
     let skipped: u64 = reports.iter().map(|r| r.skipped).sum();
     let mut s = format!(
         "imported {}: {}, {}, {} skipped",
-        plural_with((reports.len() - failed.len()) as u64, "file", "files"),
+        // Files read; a folder's own line (what it held) is not one more file.
+        plural_with(
+            reports.iter().filter(|r| r.format.is_some()).count() as u64,
+            "file",
+            "files"
+        ),
         plural_with(lines, "line", "lines"),
         deliveries_written(deliveries, updated),
         thousands(skipped),
@@ -346,6 +356,7 @@ fn apply_sparklines(state: &mut AppState, s: Sparklines) {
     let Some(ov) = state.overview.as_ref() else {
         return;
     };
+    state.spark_span = s.span;
     state.sparks = ov
         .codes
         .iter()
@@ -364,9 +375,9 @@ fn apply_sparklines(state: &mut AppState, s: Sparklines) {
 pub fn code_text(code: &str) -> String {
     let label = code
         .parse::<EnhancedCode>()
-        .map(|c| c.label())
-        .unwrap_or("");
-    format!("{} {}", for_terminal(code), label)
+        .map(|c| crate::knowledge::list_label(&c))
+        .unwrap_or_default();
+    format!("{} {}", for_terminal(code), for_terminal(&label))
 }
 
 pub fn breakdown_text(value: Option<&str>) -> String {
@@ -445,6 +456,92 @@ fn selection_effects(state: &AppState) -> Vec<Effect> {
     effects
 }
 
+/// Rows a wheel notch moves.
+const WHEEL_ROWS: i64 = 3;
+
+/// The wheel moves the cursor of the list in focus (or scrolls help); a left click on a
+/// row of a list selects it, and focuses that list.
+fn on_mouse(state: &mut AppState, ev: ratatui::crossterm::event::MouseEvent) -> Vec<Effect> {
+    use super::state::ClickList;
+    use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+    if state.note_input.is_some()
+        || state.export_confirm.is_some()
+        || state.filter.as_ref().is_some_and(|f| f.editing)
+    {
+        return Vec::new();
+    }
+    let wheel = match ev.kind {
+        MouseEventKind::ScrollDown => Some(WHEEL_ROWS),
+        MouseEventKind::ScrollUp => Some(-WHEEL_ROWS),
+        _ => None,
+    };
+    if let Some(by) = wheel {
+        if state.help {
+            let action = if by > 0 { Action::Down } else { Action::Up };
+            for _ in 0..by.abs() {
+                super::help::scroll(state, action);
+            }
+            return Vec::new();
+        }
+        return move_cursor(state, Move::By(by));
+    }
+    if ev.kind != MouseEventKind::Down(MouseButton::Left) || state.help {
+        return Vec::new();
+    }
+    let hit = state.click_targets.borrow().iter().copied().find(|t| {
+        t.rows
+            .contains(ratatui::layout::Position::new(ev.column, ev.row))
+    });
+    let Some(target) = hit else {
+        return Vec::new();
+    };
+    let index = target.top + u64::from(ev.row - target.rows.y);
+    let mut effects = Vec::new();
+    let current = match target.list {
+        ClickList::Codes | ClickList::Breakdown if state.screen == Screen::Triage => {
+            let (pane, len, cursor) = if target.list == ClickList::Codes {
+                (Pane::Codes, state.codes_view.len(), state.codes_cursor)
+            } else {
+                (
+                    Pane::Breakdown,
+                    state.breakdown_view.len(),
+                    state.breakdown_cursor,
+                )
+            };
+            if index >= len as u64 {
+                return Vec::new();
+            }
+            if state.pane != pane {
+                state.pane = pane;
+                clear_filter(state);
+                effects = selection_effects(state);
+            }
+            cursor as u64
+        }
+        ClickList::Deliveries if state.screen == Screen::Deliveries => {
+            let Some(t) = state.table.as_ref() else {
+                return Vec::new();
+            };
+            let filtering = state.filter.as_ref().is_some_and(|f| !f.query.is_empty());
+            let (len, cursor) = if filtering {
+                (t.matched.len() as u64, t.matched_cursor as u64)
+            } else {
+                (t.total, t.cursor)
+            };
+            if index >= len {
+                return Vec::new();
+            }
+            cursor
+        }
+        _ => return Vec::new(),
+    };
+    let delta = index as i64 - current as i64;
+    if delta != 0 {
+        effects.extend(move_cursor(state, Move::By(delta)));
+    }
+    effects
+}
+
 fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     if state.note_input.is_some() {
         return on_note_key(state, key);
@@ -509,7 +606,10 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         }
         Action::ExplainDown | Action::ExplainUp => {
             state.explain_scroll = if action == Action::ExplainDown {
-                state.explain_scroll.saturating_add(3).min(2000)
+                state
+                    .explain_scroll
+                    .saturating_add(3)
+                    .min(state.explain_max.get())
             } else {
                 state.explain_scroll.saturating_sub(3)
             };
@@ -570,6 +670,10 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             vec![Effect::LoadCauseList]
         }
         Action::Resolve => {
+            if let Some(why) = resolve_pointless(state) {
+                state.status = Some(why);
+                return Vec::new();
+            }
             let scope = match state.screen {
                 Screen::Causes => state.selected_cause().map(|c| ResolveScope {
                     reason: c.reason.clone(),
@@ -614,7 +718,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             Vec::new()
         }
         // Keys of the export's confirm step, which `on_confirm_key` answers.
-        Action::NextFormat | Action::ToggleAgain | Action::Confirm => Vec::new(),
+        Action::NextFormat | Action::ToggleAgain | Action::EditDir | Action::Confirm => Vec::new(),
         Action::Export => {
             if state.screen != Screen::Basket {
                 return Vec::new();
@@ -624,6 +728,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
                     state.export_confirm = Some(ExportConfirm {
                         format: Format::Csv,
                         again: false,
+                        dir_input: None,
                     })
                 }
                 Some(_) => {
@@ -635,6 +740,33 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// Why resolving the selection's cause cannot make anything eligible, when its cause is a
+/// failure of the address itself (a mailbox that does not exist, has moved, is suspended,
+/// a domain that does not exist): `r` is then neither offered nor taken.
+pub fn resolve_pointless(state: &AppState) -> Option<String> {
+    use crate::triage::requeue::hard_failure;
+    let (reason, code) = match state.screen {
+        Screen::Triage if state.pane == Pane::Codes => (
+            code_scope(state)?.reason,
+            state.selected_code()?.to_string(),
+        ),
+        Screen::Deliveries => {
+            let t = state.table.as_ref()?;
+            (t.selected()?.cause.clone()?, t.filter.code.clone())
+        }
+        // Without a code a DNS failure may be temporary: only the address's own failures.
+        Screen::Causes => (state.selected_cause()?.reason.clone(), String::new()),
+        _ => return None,
+    };
+    hard_failure(Some(&reason), &code).then(|| {
+        format!(
+            "{} is a failure of the address itself: no fix on your side makes it deliverable, \
+             so there is nothing to resolve (correct or drop the address)",
+            crate::sanitize::for_terminal(&reason)
+        )
+    })
 }
 
 /// The selected code's scope for a resolution: its most common cause, everywhere.
@@ -806,7 +938,28 @@ fn on_confirm_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     let Some(confirm) = state.export_confirm.as_mut() else {
         return Vec::new();
     };
+    if let Some(input) = confirm.dir_input.as_mut() {
+        match key.code {
+            KeyCode::Char(c) => input.push(c),
+            KeyCode::Backspace => {
+                input.pop();
+            }
+            KeyCode::Enter => {
+                let typed = input.trim();
+                if !typed.is_empty() {
+                    state.export_dir = typed.into();
+                }
+                confirm.dir_input = None;
+            }
+            KeyCode::Esc => confirm.dir_input = None,
+            _ => {}
+        }
+        return Vec::new();
+    }
     match state.keymap.own_action(Context::Export, &key) {
+        Some(Action::EditDir) => {
+            confirm.dir_input = Some(state.export_dir.display().to_string());
+        }
         Some(Action::Back) => {
             state.export_confirm = None;
             state.status = Some("export cancelled; nothing written".into());
@@ -814,7 +967,7 @@ fn on_confirm_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         Some(Action::NextFormat) => confirm.format = next_format(confirm.format),
         Some(Action::ToggleAgain) => confirm.again = !confirm.again,
         Some(Action::Confirm) => {
-            let ExportConfirm { format, again } = *confirm;
+            let (format, again) = (confirm.format, confirm.again);
             state.export_confirm = None;
             state.status = Some(format!("exporting as {}…", format.as_str()));
             return vec![Effect::Export {
@@ -986,10 +1139,11 @@ fn move_cursor(state: &mut AppState, mv: Move) -> Vec<Effect> {
             effect.into_iter().collect()
         }
         Screen::Delivery => {
-            let max = state
-                .detail
-                .as_ref()
-                .map_or(0, |d| (d.attempts.len() * 2 + 30) as i64);
+            let max = if state.detail.is_some() {
+                i64::from(state.detail_max.get())
+            } else {
+                0
+            };
             state.detail_scroll = match mv {
                 Move::By(d) => (state.detail_scroll as i64 + d).clamp(0, max) as u16,
                 Move::Top => 0,

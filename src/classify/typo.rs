@@ -40,6 +40,11 @@ fn bounded_distance(a: &[u8], b: &[u8], max: usize) -> usize {
 /// (`shop2.example` / `shop3.example`) are different domains, not typos.
 pub fn suggest<'a>(failed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let failed = failed.to_ascii_lowercase();
+    // A name of one or two letters (`gm.de`, `ya.ru`) is one edit from too many real
+    // ones to call a typo.
+    if failed.split('.').next().is_none_or(|label| label.len() < 3) {
+        return None;
+    }
     let max = if failed.len() <= 8 { 1 } else { 2 };
     let letters = |s: &str| -> String { s.chars().filter(|c| !c.is_ascii_digit()).collect() };
     let failed_letters = letters(&failed);
@@ -57,6 +62,24 @@ pub fn suggest<'a>(failed: &str, candidates: impl IntoIterator<Item = &'a str>) 
         }
     }
     best.map(|(_, c)| c)
+}
+
+/// Why `domain` was taken for a typo of `meant`, in words for a report.
+pub fn why(domain: &str, meant: &str) -> String {
+    let edits = edit_distance(&domain.to_ascii_lowercase(), &meant.to_ascii_lowercase());
+    let what = if crate::classify::provider::well_known_domains().any(|d| d == meant) {
+        "a mailbox provider"
+    } else {
+        "a domain that received mail in this store"
+    };
+    format!(
+        "{} from {meant} ({what}); no mail was delivered to it and no mail server of its own answered",
+        if edits == 1 {
+            "one edit".to_string()
+        } else {
+            format!("{edits} edits")
+        }
+    )
 }
 
 #[cfg(test)]
@@ -102,6 +125,9 @@ mod tests {
             "126.com",
             "164.com",
             "live.nl",
+            // Too short to judge: one letter from several real names.
+            "gm.de",
+            "gx.de",
         ] {
             assert_eq!(suggest(d, well_known_domains()), None, "{d}");
         }

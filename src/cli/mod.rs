@@ -31,7 +31,7 @@ pub struct Args {
     pub command: Option<Command>,
 
     /// Files to import before the TUI opens.
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub files: Vec<String>,
 
     #[command(flatten)]
@@ -62,7 +62,7 @@ pub enum Command {
     Import {
         #[command(flatten)]
         opts: ImportArgs,
-        #[arg(value_name = "FILE", required = true)]
+        #[arg(value_name = "FILE", required = true, value_hint = clap::ValueHint::FilePath)]
         files: Vec<String>,
     },
     /// Totals, groups by code × destination with causes, causes, at-risk, typo domains.
@@ -84,7 +84,7 @@ pub enum Command {
     /// Classify bounce emails (.eml, mbox, Maildir) or Amazon SES notifications (JSON)
     /// without a store: one JSON line per recipient of each report.
     Classify {
-        #[arg(value_name = "FILE", required = true)]
+        #[arg(value_name = "FILE", required = true, value_hint = clap::ValueHint::FilePath)]
         files: Vec<String>,
     },
     /// Record that a cause is fixed, so the deliveries it held back may be re-sent.
@@ -98,6 +98,24 @@ pub enum Command {
     Export {
         #[command(subcommand)]
         what: ExportWhat,
+    },
+    /// Print a shell completion script, generated from these definitions.
+    ///
+    /// bash: `sendlog completions bash > ~/.local/share/bash-completion/completions/sendlog`;
+    /// zsh: `sendlog completions zsh > _sendlog` in a directory of your `$fpath`;
+    /// fish: `sendlog completions fish > ~/.config/fish/completions/sendlog.fish`.
+    Completions {
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from these definitions.
+    ///
+    /// `sendlog man > ~/.local/share/man/man1/sendlog.1`, or `sendlog man --dir
+    /// ~/.local/share/man/man1` for it and one page per subcommand.
+    Man {
+        /// Write sendlog.1 and one page per subcommand (sendlog-requeue-mark.1 …) into DIR.
+        #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+        dir: Option<std::path::PathBuf>,
     },
 }
 
@@ -203,6 +221,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Classify { files }) => classify::run(&files),
         Some(Command::Resolve(resolve_args)) => resolve::run(db, &resolve_args),
         Some(Command::Requeue { what }) => requeue::run(db, what),
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            // Generated into memory: clap_complete panics on a failed write (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Args::command(), "sendlog", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &script)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man { dir: None }) => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Args::command()).render(&mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man { dir: Some(dir) }) => {
+            use clap::CommandFactory;
+            if !dir.is_dir() {
+                anyhow::bail!(
+                    "{} is not a directory",
+                    crate::sanitize::for_terminal(&dir.display().to_string())
+                );
+            }
+            clap_mangen::generate_to(Args::command(), &dir)?;
+            println!(
+                "manual pages written to {} (sendlog.1 and one per subcommand)",
+                crate::sanitize::for_terminal(&dir.display().to_string())
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         None => {
             use std::io::IsTerminal;
             if !std::io::stdout().is_terminal() {
@@ -231,6 +277,49 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The subcommand whose help answers a usage error (`sendlog requeue mark`): the
+/// subcommand names found in order among the arguments.
+pub fn usage_command(args: impl IntoIterator<Item = String>) -> String {
+    use clap::CommandFactory;
+    let mut cmd = Args::command();
+    let mut path = vec!["sendlog".to_string()];
+    for arg in args {
+        if let Some(sub) = cmd.find_subcommand(&arg).cloned() {
+            path.push(sub.get_name().to_string());
+            cmd = sub;
+        }
+    }
+    path.join(" ")
+}
+
+/// The subcommand a first file name was meant to be (`sendlog improt mail.log`): the
+/// top level takes files, so clap cannot tell a typo from a file name; a name that is no
+/// file and one edit from a subcommand is the typo.
+pub fn mistyped_subcommand(args: &Args) -> Option<String> {
+    use clap::CommandFactory;
+    if args.command.is_some() {
+        return None;
+    }
+    let first = args.files.first()?;
+    if first == "-" || std::path::Path::new(first).exists() {
+        return None;
+    }
+    let first = first.to_ascii_lowercase();
+    Args::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .filter(|name| name != "help")
+        .find(|name| crate::classify::typo::edit_distance(&first, name) <= 2.min(name.len() / 3))
+}
+
+/// True when the error is a write to a closed pipe, however deep in its chain.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// One line saying what is wrong with the command line, from clap's multi-line error.
 pub fn usage_error_line(e: &clap::Error) -> String {
     let rendered = e.to_string();
@@ -239,11 +328,23 @@ pub fn usage_error_line(e: &clap::Error) -> String {
         let usage = lines.find_map(|l| l.strip_prefix("Usage: ")).unwrap_or("");
         return format!("incomplete command; usage: {usage}");
     }
-    match lines.find_map(|l| l.strip_prefix("error: ")) {
+    let line = match lines.find_map(|l| l.strip_prefix("error: ")) {
         // "the following required arguments were not provided:" names them on the next line.
         Some(m) if m.ends_with(':') => format!("{m} {}", lines.next().unwrap_or_default()),
         Some(m) => m.to_string(),
         None => "invalid arguments".into(),
+    };
+    // clap's "did you mean" for a mistyped flag or subcommand is a tip on a line below.
+    let tip = rendered
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("tip: "))
+        .filter(|t| t.starts_with("a similar ") || t.starts_with("some similar "))
+        .and_then(|t| t.split_once(" exist"))
+        .and_then(|(_, what)| what.split_once(": "))
+        .map(|(_, what)| what.trim().replace(", ", " or "));
+    match tip {
+        Some(what) => format!("{line}: did you mean {what}?"),
+        None => line,
     }
 }
 

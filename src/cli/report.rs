@@ -227,10 +227,11 @@ pub fn render_text(r: &Report) -> String {
     for t in &r.typo_domains {
         let _ = writeln!(
             o,
-            "  {} → {}  ({})",
+            "  {} → {}  ({}): {}",
             clean(&t.domain),
             clean(&t.suggestion),
-            plural(t.count, "delivery", "deliveries")
+            plural(t.count, "delivery", "deliveries"),
+            clean(&crate::classify::typo::why(&t.domain, &t.suggestion))
         );
     }
 

@@ -62,9 +62,11 @@ pub enum RequeueCmd {
         json: bool,
     },
     /// Mark deliveries for re-send: every eligible one in the scope, or these ids.
+    // One of the two is the answer to "mark what?": a missing one names both.
+    #[command(group = clap::ArgGroup::new("what").required(true).args(["eligible", "id"]))]
     Mark {
         /// Mark every delivery in the scope that the re-queue rules allow.
-        #[arg(long, required_unless_present = "id", conflicts_with = "id")]
+        #[arg(long)]
         eligible: bool,
         /// Delivery ids (from `requeue list --all --json`); marked even if excluded, so
         /// the basket shows why they will not be exported.

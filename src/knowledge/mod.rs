@@ -45,6 +45,31 @@ pub fn panel_for(code: &EnhancedCode) -> Panel {
     KNOWLEDGE.panel(*code)
 }
 
+/// The name of `code` in lists: its panel's title up to the first `: ` (the rest explains),
+/// so a list row reads as the head of the panel it opens; a code without a panel of its own
+/// goes by its registry label, as its fallback panel does.
+pub fn list_label(code: &EnhancedCode) -> String {
+    match KNOWLEDGE.panels.get(code) {
+        Some((doc, _)) => title_head(&doc.title).to_string(),
+        None => code.label().to_string(),
+    }
+}
+
+/// A title up to its first `: ` outside parentheses (`Protocol status, unspecified
+/// (Microsoft: mailbox unavailable)` stays whole).
+fn title_head(title: &str) -> &str {
+    let mut depth = 0i32;
+    for (i, c) in title.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ':' if depth == 0 && title[i + 1..].starts_with(' ') => return &title[..i],
+            _ => {}
+        }
+    }
+    title
+}
+
 /// Problems met while loading the user's panels (one line each), for a warning.
 pub fn load_problems() -> &'static [String] {
     &KNOWLEDGE.problems

@@ -240,10 +240,32 @@ fn render_confirm(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
         ]));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::from(vec![
-        Span::styled("  File    ", theme.heading()),
-        Span::raw(for_terminal(&file.display().to_string()).into_owned()),
-    ]));
+    let dir_key = state
+        .keymap
+        .first_key(Context::Export, Action::EditDir)
+        .unwrap_or("");
+    match &confirm.dir_input {
+        Some(typed) => {
+            lines.push(Line::from(vec![
+                Span::styled("  Folder  ", theme.heading()),
+                Span::styled(format!("{}▏", for_terminal(typed)), theme.hit()),
+            ]));
+            lines.push(Line::styled(
+                "          enter: keep this folder · esc: as it was",
+                theme.muted(),
+            ));
+        }
+        None => {
+            lines.push(Line::from(vec![
+                Span::styled("  File    ", theme.heading()),
+                Span::raw(for_terminal(&file.display().to_string()).into_owned()),
+            ]));
+            lines.push(Line::styled(
+                format!("          {dir_key}: write into another folder"),
+                theme.muted(),
+            ));
+        }
+    }
     if n.to_export == 0 {
         lines.push(Line::styled(
             "  nothing to export in this format: no file will be written",

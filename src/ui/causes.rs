@@ -42,7 +42,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             .min(area.height / 4)
             .max(3)
     };
-    let list_height = (view.causes.len() as u16 + 3).clamp(4, area.height / 2);
+    let list_height = (view.causes.len() as u16 + 3).max(4).min(area.height / 2);
     let [wide_area, list_area, detail_area] = Layout::vertical([
         Constraint::Length(wide_height),
         Constraint::Length(list_height),

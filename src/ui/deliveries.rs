@@ -13,7 +13,7 @@ use crate::app::state::AppState;
 use crate::sanitize::for_terminal;
 use crate::store::browse::DeliveryRow;
 
-use super::text::{highlighted, time};
+use super::text::{fit_line, highlighted, table_columns, time};
 use super::theme::Theme;
 use crate::wording::thousands;
 
@@ -49,67 +49,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         return;
     }
     let height = area.height.saturating_sub(3) as usize;
-    let make_row = |r: &DeliveryRow, hits: &[usize]| -> Row<'static> {
-        let recipient = for_terminal(&r.recipient).into_owned();
-        let status_style = if r.status == "expired" {
-            theme.expired()
-        } else {
-            theme.base()
-        };
-        let mark = if state.marks.contains(&r.id) {
-            Cell::from("●").style(theme.title())
-        } else if state.range_start == Some(r.id) {
-            Cell::from("◇").style(theme.hit())
-        } else {
-            Cell::from(" ")
-        };
-        let mut cells = vec![
-            mark,
-            Cell::from(highlighted(&recipient, hits, theme.base(), theme.hit())),
-        ];
-        if wide {
-            cells.push(Cell::from(for_terminal(&r.domain).into_owned()));
-        }
-        cells.extend([
-            Cell::from(for_terminal(&r.host).into_owned()),
-            Cell::from(r.status.clone()).style(status_style),
-            match t.verdicts.get(&r.id) {
-                Some(v) if v.is_eligible() => Cell::from(v.label()).style(theme.title()),
-                Some(v) => Cell::from(v.label()).style(theme.muted()),
-                None => Cell::from(""),
-            },
-        ]);
-        if wide {
-            cells.extend([
-                Cell::from(Line::from(r.attempts.to_string()).right_aligned()),
-                Cell::from(time(r.last_attempt, false)),
-            ]);
-        }
-        cells.push(Cell::from(
-            for_terminal(r.cause.as_deref().unwrap_or("-")).into_owned(),
-        ));
-        Row::new(cells)
-    };
-    let (rows, selected): (Vec<Row>, Option<usize>) = if filtering {
-        (
-            t.matched
-                .iter()
-                .map(|m| make_row(&t.rows[m.index], &m.hits))
-                .collect(),
-            (!t.matched.is_empty()).then_some(t.matched_cursor),
-        )
-    } else {
-        // The slice on screen: from `top`, within the loaded window.
-        let from = t.top.saturating_sub(t.start) as usize;
-        let from = from.min(t.rows.len().saturating_sub(1));
-        let to = (from + height).min(t.rows.len());
-        (
-            t.rows[from..to].iter().map(|r| make_row(r, &[])).collect(),
-            t.cursor
-                .checked_sub(t.start + from as u64)
-                .map(|i| i as usize),
-        )
-    };
     let mut widths = vec![Constraint::Length(1), Constraint::Fill(3)];
     let mut header = vec!["●", "recipient"];
     if wide {
@@ -129,6 +68,83 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     }
     widths.push(Constraint::Length(13));
     header.push("cause");
+    // Text columns cut with `…`: the symbol column is kept whenever a row is selected.
+    let cols = table_columns(area, &widths, 2);
+    // After the mark column.
+    let mut col = cols.iter().copied().skip(1);
+    let w_recipient = col.next().unwrap_or(0);
+    let w_domain = if wide { col.next().unwrap_or(0) } else { 0 };
+    let w_host = col.next().unwrap_or(0);
+    let w_cause = cols.last().copied().unwrap_or(0);
+    let cut = |text: String, width: usize| Cell::from(fit_line(Line::raw(text), width));
+    let make_row = |r: &DeliveryRow, hits: &[usize]| -> Row<'static> {
+        let recipient = for_terminal(&r.recipient).into_owned();
+        let status_style = if r.status == "expired" {
+            theme.expired()
+        } else {
+            theme.base()
+        };
+        let mark = if state.marks.contains(&r.id) {
+            Cell::from("●").style(theme.title())
+        } else if state.range_start == Some(r.id) {
+            Cell::from("◇").style(theme.hit())
+        } else {
+            Cell::from(" ")
+        };
+        let mut cells = vec![
+            mark,
+            Cell::from(fit_line(
+                highlighted(&recipient, hits, theme.base(), theme.hit()),
+                w_recipient,
+            )),
+        ];
+        if wide {
+            cells.push(cut(for_terminal(&r.domain).into_owned(), w_domain));
+        }
+        cells.extend([
+            cut(for_terminal(&r.host).into_owned(), w_host),
+            Cell::from(r.status.clone()).style(status_style),
+            match t.verdicts.get(&r.id) {
+                Some(v) if v.is_eligible() => Cell::from(v.label()).style(theme.title()),
+                Some(v) => Cell::from(v.label()).style(theme.muted()),
+                None => Cell::from(""),
+            },
+        ]);
+        if wide {
+            cells.extend([
+                Cell::from(Line::from(r.attempts.to_string()).right_aligned()),
+                Cell::from(time(r.last_attempt, false)),
+            ]);
+        }
+        cells.push(cut(
+            for_terminal(r.cause.as_deref().unwrap_or("-")).into_owned(),
+            w_cause,
+        ));
+        Row::new(cells)
+    };
+    // The list index of the first row handed to the table (a filter counts its matches).
+    let mut slice_start = 0u64;
+    let (rows, selected): (Vec<Row>, Option<usize>) = if filtering {
+        (
+            t.matched
+                .iter()
+                .map(|m| make_row(&t.rows[m.index], &m.hits))
+                .collect(),
+            (!t.matched.is_empty()).then_some(t.matched_cursor),
+        )
+    } else {
+        // The slice on screen: from `top`, within the loaded window.
+        let from = t.top.saturating_sub(t.start) as usize;
+        let from = from.min(t.rows.len().saturating_sub(1));
+        let to = (from + height).min(t.rows.len());
+        slice_start = t.start + from as u64;
+        (
+            t.rows[from..to].iter().map(|r| make_row(r, &[])).collect(),
+            t.cursor
+                .checked_sub(t.start + from as u64)
+                .map(|i| i as usize),
+        )
+    };
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.heading()))
         .row_highlight_style(theme.selected())
@@ -137,6 +153,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         .block(block);
     let mut ts = TableState::default().with_selected(selected);
     frame.render_stateful_widget(table, area, &mut ts);
+    super::triage::record_clicks(
+        state,
+        area,
+        2,
+        (slice_start as usize).saturating_add(ts.offset()),
+        crate::app::state::ClickList::Deliveries,
+    );
     if !filtering {
         let mut sb = ScrollbarState::new(t.total as usize)
             .position(t.cursor as usize)

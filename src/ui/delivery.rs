@@ -76,17 +76,26 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     if let Some(t) = &d.typo_of {
         lines.push(field(
             "Typo?",
-            format!("{} looks like {}", for_terminal(&d.domain), for_terminal(t)),
+            format!(
+                "{} looks like {}: {}",
+                for_terminal(&d.domain),
+                for_terminal(t),
+                for_terminal(&crate::classify::typo::why(&d.domain, t))
+            ),
         ));
     }
     lines.push(field("Sender", clean(&d.sender)));
+    // A delivery known only from a bounce report is keyed by its Message-ID: that is no
+    // queue id, and showing it as one would send the user looking in the wrong queue.
+    let queue = if d.queue_id.contains('@') || d.message_id.as_deref() == Some(d.queue_id.as_str())
+    {
+        "queue id unknown (no log line)".to_string()
+    } else {
+        format!("queue id {}", for_terminal(&d.queue_id))
+    };
     lines.push(field(
         "Message",
-        format!(
-            "queue id {} · {}",
-            for_terminal(&d.queue_id),
-            clean(&d.message_id)
-        ),
+        format!("{queue} · Message-ID {}", clean(&d.message_id)),
     ));
     if d.subject.is_some() {
         lines.push(field("Subject", clean(&d.subject)));
@@ -123,7 +132,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         lines.push(field("Bounce report", summary.join(" · ")));
         lines.push(field("  File", for_terminal(&b.report).into_owned()));
         if let Some(mta) = &b.remote_mta {
-            lines.push(field("  Reported by", for_terminal(mta).into_owned()));
+            // The Remote-MTA is the receiving server that gave the error, not the
+            // server that wrote the report.
+            lines.push(field("  Remote MTA", for_terminal(mta).into_owned()));
         }
         lines.push(field(
             "  Diagnostic",
@@ -154,9 +165,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         } else {
             theme.expired()
         };
+        // A report's "last error" is what the report quotes, not an attempt of this log.
+        let quoted = a.status == "deferred"
+            && a.source
+                .as_deref()
+                .is_some_and(|src| d.bounces.iter().any(|b| src.starts_with(b.report.as_str())));
+        let status = if quoted {
+            "reported"
+        } else {
+            a.status.as_str()
+        };
         let mut row = vec![
             Span::raw(format!("{}  ", time(Some(a.ts), true))),
-            Span::styled(format!("{:<9}", a.status), style),
+            Span::styled(format!("{status:<9}"), style),
             Span::raw(format!("{code:<10} {}", clean(&a.relay))),
         ];
         if a.repeats > 1 {
@@ -172,14 +193,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             theme.muted(),
         ));
     }
+    let paragraph = super::text::scrolled(
+        Paragraph::new(lines).wrap(Wrap { trim: false }),
+        area,
+        state.detail_scroll,
+        &state.detail_max,
+    );
     frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((state.detail_scroll, 0))
-            .block(block.title(Line::styled(
-                format!(" {} ", for_terminal(&d.recipient)),
-                theme.title(),
-            ))),
+        paragraph.block(block.title(Line::styled(
+            format!(" {} ", for_terminal(&d.recipient)),
+            theme.title(),
+        ))),
         area,
     );
 }

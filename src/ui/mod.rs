@@ -25,8 +25,27 @@ use crate::wording::{fit, plural_with, thousands};
 use text::wrap;
 use theme::Theme;
 
+/// Below this no screen can show a header, a framed list and the key hints at once: one
+/// line saying so is more use than a frame of fragments.
+pub const MIN_WIDTH: u16 = 32;
+pub const MIN_HEIGHT: u16 = 8;
+
 pub fn render(frame: &mut Frame, state: &AppState) {
-    let theme = Theme::new(state.no_color);
+    let theme = Theme::new(state.no_color).light(state.light);
+    // What the mouse can click is what this frame draws.
+    state.click_targets.borrow_mut().clear();
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "terminal too small ({}×{}, needs {MIN_WIDTH}×{MIN_HEIGHT}): enlarge it, or q quits",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
     let [header, body, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Fill(1),
@@ -184,9 +203,12 @@ fn hints(state: &AppState) -> Vec<(Action, String)> {
     } else {
         state.screen.context()
     };
+    // `r` is not offered where it could never make a delivery eligible.
+    let pointless = crate::app::update::resolve_pointless(state).is_some();
     state
         .keymap
         .hints(context)
+        .filter(|b| !(pointless && b.action == Action::Resolve))
         .map(|b| {
             let text = format!(
                 "{} {}",

@@ -105,6 +105,78 @@ pub fn sparkline(counts: &[u64], width: usize) -> String {
         .collect()
 }
 
+/// `paragraph` (wrapped, without its block) scrolled by `scroll` in `area`, which has a
+/// border all round, clamped so its last line stays at the bottom; the limit is left in
+/// `max` for the next key.
+pub fn scrolled<'a>(
+    paragraph: ratatui::widgets::Paragraph<'a>,
+    area: ratatui::layout::Rect,
+    scroll: u16,
+    max: &std::cell::Cell<u16>,
+) -> ratatui::widgets::Paragraph<'a> {
+    let inner_width = area.width.saturating_sub(2);
+    let inner_height = area.height.saturating_sub(2) as usize;
+    let lines = paragraph.line_count(inner_width);
+    let limit = lines.saturating_sub(inner_height).min(u16::MAX as usize) as u16;
+    max.set(limit);
+    paragraph.scroll((scroll.min(limit), 0))
+}
+
+/// The widths a bordered `Table` gives its columns in `area` (borders, the highlight
+/// symbol's `symbol` cells and one cell between columns taken off), so a cell can be cut
+/// to its column with `fit_line` instead of mid-character by the widget.
+pub fn table_columns(
+    area: ratatui::layout::Rect,
+    widths: &[ratatui::layout::Constraint],
+    symbol: u16,
+) -> Vec<usize> {
+    use ratatui::layout::{Flex, Layout, Rect};
+    let room = area.width.saturating_sub(2).saturating_sub(symbol);
+    Layout::horizontal(widths.to_vec())
+        .flex(Flex::Start)
+        .spacing(1)
+        .split(Rect::new(0, 0, room, 1))
+        .iter()
+        .map(|r| r.width as usize)
+        .collect()
+}
+
+/// `line` cut to `width` cells with `…` at the end when it is longer, its styles kept.
+pub fn fit_line(line: Line<'static>, width: usize) -> Line<'static> {
+    use unicode_width::UnicodeWidthChar;
+    if line.width() <= width {
+        return line;
+    }
+    let alignment = line.alignment;
+    let mut spans = Vec::new();
+    let mut used = 0;
+    let mut last_style = line.style;
+    'spans: for span in line.spans {
+        let mut kept = String::new();
+        for c in span.content.chars() {
+            let w = c.width().unwrap_or(0);
+            // One cell stays free for the ellipsis.
+            if used + w + 1 > width {
+                if !kept.is_empty() {
+                    spans.push(Span::styled(kept, span.style));
+                }
+                last_style = span.style;
+                break 'spans;
+            }
+            used += w;
+            kept.push(c);
+        }
+        last_style = span.style;
+        spans.push(Span::styled(kept, span.style));
+    }
+    if width > 0 {
+        spans.push(Span::styled("…", last_style));
+    }
+    let mut cut = Line::from(spans).style(line.style);
+    cut.alignment = alignment;
+    cut
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +199,23 @@ mod tests {
         let line = highlighted("gmail", &[0, 1], Style::default(), Style::default());
         assert_eq!(line.spans.len(), 2);
         assert_eq!(line.spans[0].content, "gm");
+    }
+
+    #[test]
+    fn a_long_line_is_cut_with_an_ellipsis_and_keeps_its_styles() {
+        use ratatui::style::Stylize;
+        let line = Line::from(vec![Span::raw("gmial"), Span::raw(".com").bold()]);
+        let cut = fit_line(line.clone(), 7);
+        assert_eq!(cut.to_string(), "gmial.…");
+        assert_eq!(cut.width(), 7);
+        assert_eq!(cut.spans[1].style, Style::new().bold());
+        assert_eq!(fit_line(line.clone(), 9).to_string(), "gmial.com");
+        assert_eq!(fit_line(line.clone(), 1).to_string(), "…");
+        assert_eq!(fit_line(line, 0).to_string(), "");
+        // Wide characters are counted in cells.
+        assert_eq!(
+            fit_line(Line::raw("日本語のドメイン"), 6).to_string(),
+            "日本…"
+        );
     }
 }

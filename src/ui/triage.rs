@@ -9,7 +9,7 @@ use ratatui::widgets::{
 };
 
 use crate::app::explain::panel_for;
-use crate::app::state::{AppState, Pane};
+use crate::app::state::{AppState, ClickList, ClickTarget, Pane};
 use crate::app::update::{breakdown_text, code_text};
 use crate::classify::EnhancedCode;
 use crate::store::browse::Dimension;
@@ -17,24 +17,37 @@ use crate::store::browse::Dimension;
 use crate::sanitize::for_terminal;
 use crate::wording::time_left;
 
-use super::text::{highlighted, percent, sparkline};
+use super::text::{fit_line, highlighted, percent, sparkline, table_columns, time};
 use super::theme::Theme;
 use crate::wording::thousands;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let codes_len = state.codes_view.len() as u16;
+    // The codes are what the screen is for: on a short terminal they keep all but a few rows.
+    let codes_room = |height: u16| {
+        if height < 16 {
+            height.saturating_sub(3)
+        } else {
+            height / 2
+        }
+    };
+    if area.height < 8 {
+        // Too short for three panes: the codes alone, still navigable.
+        render_codes(frame, area, state, theme);
+        return;
+    }
     let (codes_area, breakdown_area, explain_area) = if area.width >= 110 {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(60), Constraint::Fill(1)]).areas(area);
         let [codes, breakdown] = Layout::vertical([
-            Constraint::Length((codes_len + 3).clamp(5, left.height / 2)),
+            Constraint::Length((codes_len + 3).max(5).min(codes_room(left.height))),
             Constraint::Fill(1),
         ])
         .areas(left);
         (codes, breakdown, right)
     } else {
         let [codes, bottom] = Layout::vertical([
-            Constraint::Length((codes_len + 3).clamp(5, area.height / 2)),
+            Constraint::Length((codes_len + 3).max(5).min(codes_room(area.height))),
             Constraint::Fill(1),
         ])
         .areas(area);
@@ -63,6 +76,7 @@ fn block(title: String, focused: bool, theme: Theme) -> Block<'static> {
     Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border(focused))
+        .border_type(theme.border_type(focused))
         .title(Line::styled(title, theme.title()))
 }
 
@@ -97,6 +111,13 @@ fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         return;
     }
     let spark_width: u16 = (area.width / 6).clamp(6, 24);
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(9),
+        Constraint::Length(6),
+        Constraint::Length(spark_width),
+    ];
+    let code_width = table_columns(area, &widths, 2)[0];
     let expired = EnhancedCode::EXPIRED.to_string();
     let rows: Vec<Row> = state
         .codes_view
@@ -116,44 +137,44 @@ fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
                 .map(|s| sparkline(s, spark_width as usize))
                 .unwrap_or_default();
             Row::new(vec![
-                Cell::from(highlighted(&text, &m.hits, base, theme.hit())),
+                Cell::from(fit_line(
+                    highlighted(&text, &m.hits, base, theme.hit()),
+                    code_width,
+                )),
                 Cell::from(Line::from(thousands(c.count)).right_aligned()),
                 Cell::from(Line::from(percent(c.count, failed)).right_aligned()),
                 Cell::from(Span::styled(spark, theme.spark())),
             ])
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Fill(1),
-            Constraint::Length(9),
-            Constraint::Length(6),
-            Constraint::Length(spark_width),
-        ],
-    )
-    .header(
-        Row::new(vec![
-            Cell::from("code"),
-            Cell::from(Line::from("count").right_aligned()),
-            Cell::from(Line::from("share").right_aligned()),
-            Cell::from("when"),
-        ])
-        .style(theme.heading()),
-    )
-    .row_highlight_style(if focused {
-        theme.selected()
-    } else {
-        theme.base()
-    })
-    .highlight_symbol("▶ ")
-    .block(block(
-        format!(" Failed deliveries by code ({}) ", thousands(failed)),
-        focused,
-        theme,
-    ));
+    let table = Table::new(rows, widths)
+        .header(
+            Row::new(vec![
+                Cell::from("code"),
+                Cell::from(Line::from("count").right_aligned()),
+                Cell::from(Line::from("share").right_aligned()),
+                Cell::from(spark_header(state.spark_span, spark_width as usize)),
+            ])
+            .style(theme.heading()),
+        )
+        .row_highlight_style(if focused {
+            theme.selected()
+        } else {
+            theme.base()
+        })
+        .highlight_symbol("▶ ")
+        .block(spark_span_title(
+            block(
+                format!(" Failed deliveries by code ({}) ", thousands(failed)),
+                focused,
+                theme,
+            ),
+            state.spark_span,
+        ));
     let mut ts = TableState::default().with_selected(Some(state.codes_cursor));
     frame.render_stateful_widget(table, area, &mut ts);
+    // Rows start under the frame's top and the header.
+    record_clicks(state, area, 2, ts.offset(), ClickList::Codes);
 }
 
 fn render_breakdown(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
@@ -171,6 +192,12 @@ fn render_breakdown(frame: &mut Frame, area: Rect, state: &AppState, theme: Them
         );
         return;
     };
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(9),
+        Constraint::Length(6),
+    ];
+    let value_width = table_columns(area, &widths, 2)[0];
     let code_total: u64 = state
         .overview
         .as_ref()
@@ -192,29 +219,78 @@ fn render_breakdown(frame: &mut Frame, area: Rect, state: &AppState, theme: Them
                 ));
             }
             Row::new(vec![
-                Cell::from(line),
+                Cell::from(fit_line(line, value_width)),
                 Cell::from(Line::from(thousands(r.count)).right_aligned()),
                 Cell::from(Line::from(percent(r.count, code_total)).right_aligned()),
             ])
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Fill(1),
-            Constraint::Length(9),
-            Constraint::Length(6),
-        ],
-    )
-    .row_highlight_style(if focused {
-        theme.selected()
-    } else {
-        theme.base()
-    })
-    .highlight_symbol(if focused { "▶ " } else { "  " })
-    .block(block(title, focused, theme));
+    let table = Table::new(rows, widths)
+        .row_highlight_style(if focused {
+            theme.selected()
+        } else {
+            theme.base()
+        })
+        .highlight_symbol(if focused { "▶ " } else { "  " })
+        .block(block(title, focused, theme));
     let mut ts = TableState::default().with_selected(Some(state.breakdown_cursor));
     frame.render_stateful_widget(table, area, &mut ts);
+    record_clicks(state, area, 1, ts.offset(), ClickList::Breakdown);
+}
+
+/// The sparklines' time reference in full, under the codes.
+fn spark_span_title(b: Block<'static>, span: Option<(i64, i64)>) -> Block<'static> {
+    match span {
+        Some((from, to)) => b.title_bottom(
+            Line::from(format!(
+                " when: {} → {} UTC ",
+                time(Some(from), false),
+                time(Some(to), false)
+            ))
+            .right_aligned(),
+        ),
+        None => b,
+    }
+}
+
+/// The sparkline column's header: its first and last day at its two ends when they fit
+/// (`11-20    11-25`), else `when`.
+fn spark_header(span: Option<(i64, i64)>, width: usize) -> String {
+    let Some((from, to)) = span else {
+        return "when".into();
+    };
+    let day = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|d| d.format("%m-%d").to_string())
+            .unwrap_or_default()
+    };
+    let (from, to) = (day(from), day(to));
+    if from == to || width < from.len() + to.len() + 1 {
+        return "when".into();
+    }
+    format!("{from}{}{to}", " ".repeat(width - from.len() - to.len()))
+}
+
+/// Leaves where a list's rows are for the mouse (`rows_from`: rows above the first row,
+/// the frame and any header).
+pub(super) fn record_clicks(
+    state: &AppState,
+    area: Rect,
+    rows_from: u16,
+    top: usize,
+    list: ClickList,
+) {
+    let rows = Rect {
+        x: area.x + 1,
+        y: area.y + rows_from,
+        width: area.width.saturating_sub(2),
+        height: area.height.saturating_sub(rows_from + 1),
+    };
+    state.click_targets.borrow_mut().push(ClickTarget {
+        rows,
+        top: top as u64,
+        list,
+    });
 }
 
 /// Rows of the at-risk list; more are counted on its last row (`sendlog report` lists them).
@@ -234,18 +310,27 @@ fn render_at_risk(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
         .map(|a| time_left(a.seconds_left))
         .collect();
     let left_width = left.iter().map(|l| l.len()).max().unwrap_or(0) as u16;
+    let mut widths = vec![Constraint::Fill(1), Constraint::Length(left_width)];
+    if with_cause {
+        widths.push(Constraint::Length(14));
+    }
+    let cols = table_columns(area, &widths, 2);
     let mut rows: Vec<Row> = all[..shown]
         .iter()
         .zip(left)
         .map(|(a, left)| {
             let mut cells = vec![
-                Cell::from(for_terminal(&a.recipient).into_owned()),
+                Cell::from(fit_line(
+                    Line::raw(for_terminal(&a.recipient).into_owned()),
+                    cols[0],
+                )),
                 Cell::from(Line::from(left).right_aligned()),
             ];
             if with_cause {
-                cells.push(Cell::from(
-                    for_terminal(a.cause.as_deref().unwrap_or("unknown")).into_owned(),
-                ));
+                cells.push(Cell::from(fit_line(
+                    Line::raw(for_terminal(a.cause.as_deref().unwrap_or("unknown")).into_owned()),
+                    cols[2],
+                )));
             }
             Row::new(cells)
         })
@@ -257,10 +342,6 @@ fn render_at_risk(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
         ))]));
     }
     let title = format!(" At risk of expiring: {} ", thousands(all.len() as u64));
-    let mut widths = vec![Constraint::Fill(1), Constraint::Length(left_width)];
-    if with_cause {
-        widths.push(Constraint::Length(14));
-    }
     // The same two-cell margin as the lists above, which keep it for their cursor.
     let table = Table::new(rows, widths)
         .highlight_symbol("  ")
@@ -291,15 +372,18 @@ fn render_explain(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
             lines.push(Line::raw(crate::sanitize::for_terminal(l).into_owned()));
         }
     }
+    let paragraph = super::text::scrolled(
+        Paragraph::new(lines).wrap(Wrap { trim: false }),
+        area,
+        state.explain_scroll,
+        &state.explain_max,
+    );
     frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((state.explain_scroll, 0))
-            .block(block(
-                format!(" {} ", crate::sanitize::for_terminal(&panel.title)),
-                false,
-                theme,
-            )),
+        paragraph.block(block(
+            format!(" {} ", crate::sanitize::for_terminal(&panel.title)),
+            false,
+            theme,
+        )),
         area,
     );
 }

@@ -104,33 +104,113 @@ fn folder_files(path: &Path) -> std::io::Result<(Container, Vec<PathBuf>)> {
     Ok((container, files))
 }
 
-/// A plain folder (not a Maildir) that holds mail logs and no email: its log files, in
-/// name order, to be imported as logs. `None` for a folder of emails, a mixed one, or
-/// one sendlog recognises nothing in.
-pub fn log_folder(path: &Path) -> Option<Vec<String>> {
-    if is_maildir(path) {
-        return None;
-    }
-    let (_, files) = folder_files(path).ok()?;
-    let mut logs = Vec::new();
-    for file in files {
-        let name = file.display().to_string();
-        let Ok(mut inp) = input::open(&name) else {
+/// What a folder given to `import` holds, found by walking it and its subfolders: the
+/// mail logs, the bounce inputs (a Maildir as a whole, each mbox or email file), and the
+/// files that are neither.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FolderScan {
+    pub logs: Vec<String>,
+    pub bounces: Vec<String>,
+    pub maildirs: usize,
+    pub folders: usize,
+    /// Files read as neither a log nor an email (name order).
+    pub skipped: Vec<String>,
+    /// Subfolders not entered: symbolic links (a loop would never end) and folders
+    /// nested deeper than `MAX_DEPTH`.
+    pub not_entered: Vec<String>,
+}
+
+/// Folders nested deeper than this are not entered.
+const MAX_DEPTH: usize = 32;
+
+pub fn scan_folder(path: &Path) -> FolderScan {
+    let mut scan = FolderScan::default();
+    let mut stack = vec![(path.to_path_buf(), 0usize)];
+    while let Some((dir, depth)) = stack.pop() {
+        if is_maildir(&dir) {
+            scan.maildirs += 1;
+            scan.bounces.push(dir.display().to_string());
+            continue;
+        }
+        scan.folders += 1;
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            scan.skipped.push(format!("{} (unreadable)", dir.display()));
             continue;
         };
-        let head = inp
-            .reader
-            .fill_buf()
-            .map(|h| h.to_vec())
-            .unwrap_or_default();
-        if is_message(&head) || is_mbox(&head) {
-            return None;
+        let mut entries: Vec<std::fs::DirEntry> = entries.filter_map(|e| e.ok()).collect();
+        entries.sort_by_key(|e| e.file_name());
+        let mut subdirs = Vec::new();
+        for e in entries {
+            // Hidden files are a tool's bookkeeping (.DS_Store, .git), not mail.
+            if e.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let p = e.path();
+            let is_link = e.file_type().is_ok_and(|t| t.is_symlink());
+            if p.is_dir() {
+                if is_link || depth + 1 > MAX_DEPTH {
+                    scan.not_entered.push(p.display().to_string());
+                } else {
+                    subdirs.push(p);
+                }
+                continue;
+            }
+            let name = p.display().to_string();
+            let head = input::open(&name)
+                .ok()
+                .and_then(|mut inp| inp.reader.fill_buf().ok().map(|h| h.to_vec()))
+                .unwrap_or_default();
+            if is_message(&head) || is_mbox(&head) {
+                scan.bounces.push(name);
+            } else if crate::ingest::detect::detect(&head).is_some() {
+                scan.logs.push(name);
+            } else {
+                scan.skipped.push(name);
+            }
         }
-        if crate::ingest::detect::detect(&head).is_some() {
-            logs.push(name);
-        }
+        // Depth first, in name order.
+        stack.extend(subdirs.into_iter().rev().map(|d| (d, depth + 1)));
     }
-    (!logs.is_empty()).then_some(logs)
+    scan
+}
+
+impl FolderScan {
+    /// One line for the import's summary: what was found, what was skipped.
+    pub fn describe(&self) -> String {
+        use crate::wording::plural;
+        let mut found = vec![
+            plural(self.logs.len() as u64, "log", "logs"),
+            plural(
+                self.bounces.len() as u64 - self.maildirs as u64,
+                "email file",
+                "email files",
+            ),
+        ];
+        if self.maildirs > 0 {
+            found.push(plural(self.maildirs as u64, "Maildir", "Maildirs"));
+        }
+        let mut line = format!(
+            "folder ({}): found {}",
+            plural(self.folders as u64, "folder", "folders"),
+            found.join(", ")
+        );
+        if !self.skipped.is_empty() {
+            let first: Vec<&str> = self.skipped.iter().take(3).map(String::as_str).collect();
+            line.push_str(&format!(
+                "; skipped {} neither a log nor an email: {}{}",
+                plural(self.skipped.len() as u64, "file", "files"),
+                first.join(", "),
+                if self.skipped.len() > 3 { ", …" } else { "" }
+            ));
+        }
+        if !self.not_entered.is_empty() {
+            line.push_str(&format!(
+                "; not entered (links or too deep): {}",
+                self.not_entered.join(", ")
+            ));
+        }
+        line
+    }
 }
 
 fn read_all(name: &str) -> Result<Vec<u8>, String> {
