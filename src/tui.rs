@@ -61,6 +61,7 @@ pub fn run(
     files: Vec<String>,
     options: ImportOptions,
     queue_lifetime: Option<i64>,
+    now: Option<i64>,
 ) -> anyhow::Result<()> {
     let keymap = Keymap::embedded().map_err(anyhow::Error::msg)?;
     // Load the explanation panels (and the user's overrides) now, not on the first frame.
@@ -84,6 +85,7 @@ pub fn run(
     let mut state = AppState::new(keymap, no_color, (size.width, size.height));
     state.status = status;
     state.queue_lifetime = queue_lifetime;
+    state.now = now;
     state.export_dir = export_dir;
     let mut session = Session::new(terminal, state, rx, worker);
     let result = session.run(files);

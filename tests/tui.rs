@@ -37,6 +37,7 @@ fn options() -> ImportOptions {
         format: Format::Auto,
         year: Some(2015),
         host: None,
+        tz: None,
     }
 }
 
@@ -515,7 +516,7 @@ fn mail_near_its_queue_lifetime_shows_on_triage_with_its_time_left() {
     )
     .unwrap();
     assert!(reports[0].error.is_none());
-    let expected = store.at_risk(None, AT_RISK_FRACTION).unwrap();
+    let expected = store.at_risk(None, AT_RISK_FRACTION, None).unwrap();
     assert!(
         !expected.is_empty(),
         "the fixture has deferred mail at risk"

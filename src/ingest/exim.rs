@@ -6,9 +6,9 @@
 
 use std::collections::HashMap;
 
-use chrono::{FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
-use super::timestamp::{YearTracker, parse_rfc3339};
+use super::timestamp::{YearTracker, Zone, parse_rfc3339};
 use super::{AttemptStatus, Event, EventKind, LineOutcome};
 use crate::classify::EnhancedCode;
 
@@ -58,6 +58,24 @@ pub fn is_message_id(s: &[u8]) -> bool {
         && alnum(c)
 }
 
+/// When Exim queued a message: the first part of its id is the arrival time in base 62.
+/// A decoded time far from the line's own (a host with case-insensitive file names uses
+/// base 36, a hand-made id) is not trusted.
+pub fn arrival_from_id(id: &[u8], line_ts: i64) -> Option<i64> {
+    let mut t: i64 = 0;
+    for &b in id.get(..6)? {
+        let v = match b {
+            b'0'..=b'9' => b - b'0',
+            b'A'..=b'Z' => b - b'A' + 10,
+            b'a'..=b'z' => b - b'a' + 36,
+            _ => return None,
+        };
+        t = t * 62 + i64::from(v);
+    }
+    // A day of slack for a clock or zone that is off; a year back for long-frozen mail.
+    (t <= line_ts + 86_400 && t >= line_ts - 366 * 86_400).then_some(t)
+}
+
 fn digits(s: &[u8]) -> Option<u32> {
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
         return None;
@@ -65,9 +83,17 @@ fn digits(s: &[u8]) -> Option<u32> {
     std::str::from_utf8(s).ok()?.parse().ok()
 }
 
-/// Exim's own stamp: `YYYY-MM-DD HH:MM:SS[.mmm][ ±hhmm]`, local time unless a zone is
-/// logged. Returns the unix time and the length consumed.
+/// Exim's own stamp: `YYYY-MM-DD HH:MM:SS[.mmm][ ±hhmm]`, this machine's local time
+/// unless a zone is logged. Returns the unix time and the length consumed.
 pub fn parse_exim_stamp(s: &[u8]) -> Option<(i64, usize)> {
+    exim_stamp(s, |naive| Zone::Local.to_unix(naive, None))
+}
+
+/// Exim's own stamp, a zoneless one read by `resolve` (the input's `--tz`, in line order).
+fn exim_stamp(
+    s: &[u8],
+    mut resolve: impl FnMut(&NaiveDateTime) -> Option<i64>,
+) -> Option<(i64, usize)> {
     if s.len() < 19
         || s[4] != b'-'
         || s[7] != b'-'
@@ -108,12 +134,7 @@ pub fn parse_exim_stamp(s: &[u8]) -> Option<(i64, usize)> {
                 .single()?
                 .timestamp()
         }
-        None => Local
-            .from_local_datetime(&naive)
-            .earliest()
-            .map(|d| d.timestamp())
-            // The hour skipped by a DST change does not exist locally: read it as UTC.
-            .unwrap_or_else(|| naive.and_utc().timestamp()),
+        None => resolve(&naive)?,
     };
     Some((ts, len))
 }
@@ -316,7 +337,8 @@ impl EximParser {
 
     /// The stamp and sending host of a line, and what follows them.
     fn header<'a>(&mut self, raw: &'a [u8]) -> Option<(i64, String, &'a [u8])> {
-        if let Some((ts, len)) = parse_exim_stamp(raw) {
+        let years = &mut self.years;
+        if let Some((ts, len)) = exim_stamp(raw, |n| years.resolve(n)) {
             return Some((ts, String::new(), &raw[len..]));
         }
         // Syslog-routed Exim: `<stamp> <host> exim[pid]: [<exim stamp>] …`
@@ -331,14 +353,17 @@ impl EximParser {
             return None;
         }
         let rest = rest.trim_ascii_start();
-        match parse_exim_stamp(rest) {
+        match exim_stamp(rest, |n| self.years.resolve(n)) {
             Some((own, l)) => Some((own, lossy(host), &rest[l..])),
             None => Some((ts, lossy(host), rest)),
         }
     }
 
-    /// Exim lines carry no header to remember.
-    pub fn observe_header(&mut self, _raw: &[u8]) {}
+    /// Only syslog-routed Exim lines carry yearless stamps; the year carried is the
+    /// tracker's all the same (unchanged when none were read).
+    pub fn year_position(&self) -> Option<crate::ingest::timestamp::YearPosition> {
+        Some(self.years.position())
+    }
 
     pub fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
         let Some((ts, host, rest)) = self.header(raw) else {
@@ -354,6 +379,7 @@ impl EximParser {
             return LineOutcome::Ignored;
         }
         let id = lossy(tok);
+        let arrived = arrival_from_id(tok, ts);
         let (flag_tok, body) = next_token(rest);
         let flag = match flag_tok {
             b"<=" => Flag::Arrival,
@@ -363,7 +389,11 @@ impl EximParser {
             b"Completed" => Flag::Completed,
             _ => Flag::Other,
         };
-        let mk = |kind| Event::new(ts, line_no, host.clone(), id.clone(), kind);
+        let mk = |kind| {
+            let mut e = Event::new(ts, line_no, host.clone(), id.clone(), kind);
+            e.arrived = arrived;
+            e
+        };
         match flag {
             Flag::Other => LineOutcome::Ignored,
             Flag::Completed => {
@@ -465,6 +495,10 @@ impl EximParser {
                             e.text = text;
                         }
                         None => {}
+                    }
+                    // The host this line names is where the last try went.
+                    if e.relay.is_none() {
+                        e.relay = relay_of(fields);
                     }
                 } else {
                     e = mk(EventKind::Attempt(AttemptStatus::Bounced));

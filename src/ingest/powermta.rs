@@ -151,6 +151,7 @@ fn record(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event>) ->
         queue_id.join("|"),
         EventKind::Attempt(status),
     );
+    e.arrived = cols.get(row, &["timequeued"]).and_then(parse_time);
     e.sender = cols.get(row, &["orig"]).map(str::to_string);
     e.recipient = Some(rcpt.to_string());
     e.orig_recipient = cols
