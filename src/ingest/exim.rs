@@ -616,6 +616,22 @@ mod tests {
     }
 
     #[test]
+    fn the_message_id_tells_the_arrival() {
+        // Real ids of the Debian mainlog: `1cIm8w-0000yI-6V <=` at 19:49:30 in UTC−5.
+        let line = 1_482_108_570; // 2016-12-19T00:49:30Z
+        assert_eq!(arrival_from_id(b"1cIm8w-0000yI-6V", line), Some(line));
+        assert_eq!(
+            arrival_from_id(b"1cImAN-0001CD-0m", line + 86_400),
+            Some(1_482_108_659)
+        );
+        // The test suite's made-up ids decode to 1970: not an arrival.
+        assert_eq!(
+            arrival_from_id(b"10HmaX-000000005vi-0000", 920_000_000),
+            None
+        );
+    }
+
+    #[test]
     fn message_ids_old_and_new() {
         assert!(is_message_id(b"1cImAN-0001CD-0m"));
         assert!(is_message_id(b"10HmaX-000000005vi-0000"));

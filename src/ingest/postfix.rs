@@ -571,6 +571,8 @@ mod tests {
         );
         assert_eq!(e.dsn.as_deref(), Some("4.0.0"));
         assert_eq!(e.reply_code, Some(550));
+        // `delay=329951`: queued 3.8 days before this line.
+        assert_eq!(e.arrived, Some(e.ts - 329_951));
         assert_eq!(
             e.text.as_deref(),
             Some(
@@ -604,6 +606,24 @@ mod tests {
         );
         assert_eq!(ev[0].host, "mx/postfix-out2");
         assert_eq!(ev[0].queue_id, "48rT2v1hQrz1J0N");
+    }
+
+    #[test]
+    fn discard_is_a_delivery_and_mail_under_an_unreadable_id_is_skipped() {
+        let (o, ev) = parse(
+            "Mar  1 10:00:00 mx1 postfix/discard[7]: BC2D3E4F5A: to=<trap@sink.example>, relay=none, delay=0.36, delays=0.1/0/0/0, dsn=2.0.0, status=sent (discarded)",
+        );
+        assert!(matches!(o, LineOutcome::Parsed));
+        assert_eq!(ev[0].kind, EventKind::Attempt(AttemptStatus::Sent));
+        assert_eq!(ev[0].arrived, Some(ev[0].ts));
+        let (o, _) = parse(
+            "Mar  1 10:00:00 mx1 postfix/smtp[7]: odd-id: to=<a@b.example>, relay=none, status=sent (ok)",
+        );
+        assert!(matches!(o, LineOutcome::Skipped));
+        let (o, _) = parse(
+            "Mar  1 10:00:00 mx1 postfix/smtpd[7]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 denied; from=<a@b> to=<c@d> proto=ESMTP",
+        );
+        assert!(matches!(o, LineOutcome::Ignored));
     }
 
     #[test]

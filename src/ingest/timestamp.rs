@@ -57,8 +57,9 @@ impl Zone {
         }
     }
 
-    /// Unix time of a wall-clock time of this zone. The hour skipped by a DST change is
-    /// read as the hour after (a clock that was not yet set forward); a repeated hour is
+    /// Unix time of a wall-clock time of this zone. A time in the hour skipped by a DST
+    /// change is read in the offset before it (a clock not yet set forward: 02:30 is the
+    /// instant of 03:30), so time keeps moving forward; a repeated hour is
     /// the one that keeps the log in order after `previous` (a log is written in order),
     /// else the earlier.
     pub fn to_unix(&self, naive: &NaiveDateTime, previous: Option<i64>) -> Option<i64> {
@@ -68,7 +69,7 @@ impl Zone {
             LocalResult::None => {
                 let after = *naive + chrono::Duration::hours(1);
                 match self.candidates(&after) {
-                    LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t - 3600),
+                    LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t),
                     LocalResult::None => None,
                 }
             }
@@ -498,6 +499,46 @@ mod tests {
         assert_eq!(first_year(12, 12, nov_2026), 2025);
         assert_eq!(line_month(b"mail    | Jul 19 08:03:44 mail"), Some(7));
         assert_eq!(line_month(b"2019-04-11T19:41:56"), None);
+    }
+
+    #[test]
+    fn zones_by_name_or_offset_and_a_repeated_hour_by_line_order() {
+        assert_eq!(Zone::parse("+11:00").unwrap().name(), "+11:00");
+        assert_eq!(Zone::parse("-0500").unwrap().name(), "-05:00");
+        assert_eq!(Zone::parse("utc").unwrap().name(), "UTC");
+        assert_eq!(
+            Zone::parse("Europe/Berlin").unwrap().name(),
+            "Europe/Berlin"
+        );
+        assert!(Zone::parse("+25:00").is_err());
+        assert!(Zone::parse("Nowhere/City").is_err());
+        // New York, 1 Nov 2026: 01:00–02:00 happens twice (EDT, then EST).
+        let ny = Zone::parse("America/New_York").unwrap();
+        let mut t = YearTracker::given(2026).in_zone(ny);
+        let (a, _) = t.parse_classic(b"Nov  1 01:30:00").unwrap();
+        let (b, _) = t.parse_classic(b"Nov  1 01:10:00").unwrap();
+        let (c, _) = t.parse_classic(b"Nov  1 01:40:00").unwrap();
+        let (d, _) = t.parse_classic(b"Nov  1 02:05:00").unwrap();
+        assert_eq!(format_rfc3339(a), "2026-11-01T05:30:00Z");
+        assert_eq!(format_rfc3339(b), "2026-11-01T06:10:00Z");
+        assert_eq!(format_rfc3339(c), "2026-11-01T06:40:00Z");
+        assert_eq!(format_rfc3339(d), "2026-11-01T07:05:00Z");
+        // A line a few seconds out of order is not taken for the second pass.
+        let mut t = YearTracker::given(2026).in_zone(ny);
+        t.parse_classic(b"Nov  1 01:30:05").unwrap();
+        let (e, _) = t.parse_classic(b"Nov  1 01:30:00").unwrap();
+        assert_eq!(format_rfc3339(e), "2026-11-01T05:30:00Z");
+        // The skipped hour (8 Mar 2026, 02:00–03:00) reads as the hour after.
+        let mut t = YearTracker::given(2026).in_zone(ny);
+        let (f, _) = t.parse_classic(b"Mar  8 02:30:00").unwrap();
+        assert_eq!(format_rfc3339(f), "2026-03-08T07:30:00Z");
+        assert_eq!(TimeSpec::parse("7d"), Ok(TimeSpec::Ago(7 * 86_400)));
+        assert_eq!(
+            TimeSpec::parse("2026-03-01T00:00:00+01:00").map(|t| t.resolve(None)),
+            Ok(Some(1_772_319_600))
+        );
+        assert!(TimeSpec::parse("last week").is_err());
+        assert_eq!(Now::parse("now"), Ok(Now::Clock));
     }
 
     #[test]

@@ -598,9 +598,10 @@ impl Assembler {
                 if let Some(rcpt) = ev.recipient {
                     let d = msg.delivery_mut(&rcpt);
                     d.expired = Some((ev.ts, source));
-                    if ev.text.is_some() || ev.dsn.is_some() {
-                        // The expiry line's own text (an NDR's "last error") is the last
-                        // deferral when the log had no attempt lines of its own.
+                    if ev.text.is_some() || ev.dsn.is_some() || ev.relay.is_some() {
+                        // The expiry line's own text (an NDR's "last error") and the host
+                        // it names are the last deferral when the log had no attempt
+                        // lines of its own.
                         if !d
                             .attempts
                             .iter()
