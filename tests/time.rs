@@ -213,6 +213,19 @@ fn exim_ids_give_the_arrival_and_tz_reads_the_stamps_in_the_servers_zone() {
     // The first line of the file, 09:20:55 in New York, is 14:20:55 UTC.
     assert_eq!(d["first_attempt"], "2016-12-19T14:20:55Z");
 
+    // 1cImRR-0001OU-02 logs only "retry time not reached" (not attempts): Exim waits on
+    // the domain's retry time, set by 1cImOh-0001OM-8j's real failure to hotmail.com at
+    // line 42, and that failure is its cause.
+    let find = |id: &str| rows.iter().find(|r| r["queue_id"] == id).expect(id);
+    let (waiting, failed) = (find("1cImRR-0001OU-02"), find("1cImOh-0001OM-8j"));
+    assert_eq!(waiting["attempts"], 0);
+    assert_eq!(failed["attempts"], 1);
+    assert_eq!(
+        waiting["last_deferral_text"],
+        "host lookup did not complete"
+    );
+    assert_eq!(waiting["cause"], failed["cause"]);
+
     let db2 = dir.path().join("s2.db");
     let older = concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -47,7 +47,8 @@ pub struct ImportArgs {
     /// Input format; `auto` detects it from the content.
     #[arg(long, value_enum, default_value_t = Format::Auto)]
     pub format: Format,
-    /// Year of the first line, for stamps without a year (default: from the file's mtime).
+    /// Year of the first line of the oldest file, for stamps without a year; later files
+    /// of the same import carry the year on (default: from each file's mtime).
     #[arg(long, value_parser = parse_year)]
     pub year: Option<i32>,
     /// Queue lifetime for "at risk" (e.g. 5d, 48h), saved in the store for later reports;

@@ -27,6 +27,10 @@ pub struct EximParser {
     years: YearTracker,
     /// Per message id, the last deferral of each of its recipients (dropped at `Completed`).
     last_defer: HashMap<String, Vec<LastDefer>>,
+    /// Per recipient domain, the last real failure of any message: Exim keeps its retry
+    /// times per host and domain, so "retry time not reached" for a message that has no
+    /// failure of its own in this log waits on that one.
+    last_defer_by_domain: HashMap<String, LastDefer>,
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -311,6 +315,14 @@ fn field(rest: &[u8], key: &[u8]) -> Option<String> {
     }
 }
 
+/// The recipient's domain, as Exim's retry database keys it (case-insensitively).
+fn domain_key(recipient: &str) -> String {
+    recipient
+        .rsplit_once('@')
+        .map_or(recipient, |(_, d)| d)
+        .to_ascii_lowercase()
+}
+
 fn strip_angle(s: &str) -> String {
     s.strip_prefix('<')
         .and_then(|x| x.strip_suffix('>'))
@@ -332,6 +344,7 @@ impl EximParser {
         EximParser {
             years,
             last_defer: HashMap::new(),
+            last_defer_by_domain: HashMap::new(),
         }
     }
 
@@ -449,7 +462,10 @@ impl EximParser {
                     // wait after an earlier failure, which stays the reason (as Postfix's
                     // `delivery temporarily suspended` repeats it).
                     e.counts_as_attempt = false;
-                    match self.last_of(&id, &recipient) {
+                    let prev = self
+                        .last_of(&id, &recipient)
+                        .or_else(|| self.last_defer_by_domain.get(&domain_key(&recipient)));
+                    match prev {
                         Some(prev) => {
                             e.dsn = prev.dsn.clone();
                             e.reply_code = prev.reply_code;
@@ -478,7 +494,10 @@ impl EximParser {
                 let mut e;
                 if expiry {
                     e = mk(EventKind::RecipientExpired);
-                    match self.last_of(&id, &recipient) {
+                    let prev = self
+                        .last_of(&id, &recipient)
+                        .or_else(|| self.last_defer_by_domain.get(&domain_key(&recipient)));
+                    match prev {
                         Some(prev) => {
                             e.dsn = prev.dsn.clone();
                             e.reply_code = prev.reply_code;
@@ -534,6 +553,8 @@ impl EximParser {
             relay: e.relay.clone(),
             text: e.text.clone(),
         };
+        self.last_defer_by_domain
+            .insert(domain_key(&entry.recipient), entry.clone());
         let list = self.last_defer.entry(id.to_string()).or_default();
         match list.iter_mut().find(|d| d.recipient == entry.recipient) {
             Some(d) => *d = entry,
