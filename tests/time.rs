@@ -497,6 +497,11 @@ Mar  9 10:00:00 mx1 postfix/smtp[1]: EF5A6B7C8D: to=<late@x.example>, relay=mx.x
     let r = report(&db, &["--since", "6d"]);
     assert_eq!(r["totals"]["deliveries"], 2);
     assert_eq!(r["since"], "2026-03-03T10:00:00Z");
+    let text = ok(&db, &["report", "--since", "6d"]);
+    assert!(
+        text.contains("only deliveries active since 2026-03-03T10:00:00Z"),
+        "{text}"
+    );
     // The window is the view of this run only: the store still holds all three.
     assert_eq!(deliveries(&db, &[]).len(), 3);
     let (code, _, err) = sendlog(

@@ -99,6 +99,21 @@ pub fn render_text(r: &Report) -> String {
             _ => String::new(),
         }
     );
+    // A window the user asked for is said, so a partial count is not read as the whole.
+    if r.since.is_some() || r.until.is_some() {
+        let _ = writeln!(
+            o,
+            "  only deliveries active {}{}",
+            r.since
+                .as_deref()
+                .map(|s| format!("since {s} "))
+                .unwrap_or_default(),
+            r.until
+                .as_deref()
+                .map(|u| format!("until {u}"))
+                .unwrap_or_default()
+        );
+    }
     let _ = writeln!(
         o,
         "  sent {} ({})   deferred {} ({})   bounced {} ({})   expired {} ({})",

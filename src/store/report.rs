@@ -438,9 +438,11 @@ impl Store {
         self.conn.execute_batch(
             "CREATE TEMP VIEW IF NOT EXISTS deliveries AS
                  WITH w AS (
-                     SELECT coalesce(since_at, (SELECT max(last_seen) FROM main.messages) - since_ago) AS since,
-                            coalesce(until_at, (SELECT max(last_seen) FROM main.messages) - until_ago) AS until
-                     FROM temp.time_window
+                     SELECT coalesce(since_at, now - since_ago) AS since,
+                            coalesce(until_at, now - until_ago) AS until
+                     FROM temp.time_window,
+                          -- the last log line, as `log_now` reads it
+                          (SELECT max(last_seen) AS now FROM main.messages WHERE format != 'eml')
                  )
                  SELECT d.* FROM main.deliveries d, w
                  WHERE (w.since IS NULL OR max(coalesce(d.last_attempt, d.expired_at),
@@ -451,10 +453,15 @@ impl Store {
     }
 
     /// The time of the last logged event in the store: what "now" is for a log read
-    /// later than it was written (a log read a month on is not a month older).
+    /// later than it was written (a log read a month on is not a month older). Bounce
+    /// emails are not log lines: a report dated later does not move it.
     pub fn log_now(&self) -> Result<Option<i64>> {
         self.conn
-            .query_row("SELECT max(last_seen) FROM messages", [], |r| r.get(0))
+            .query_row(
+                "SELECT max(last_seen) FROM messages WHERE format != 'eml'",
+                [],
+                |r| r.get(0),
+            )
             .map_err(|e| self.err(e))
     }
 
