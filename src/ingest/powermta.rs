@@ -230,5 +230,7 @@ mod tests {
         assert_eq!(out[0].recipient.as_deref(), Some("ue31691b9@YMAIL.COM"));
         assert_eq!(out[0].sender.as_deref(), Some("u492e9f54@hdfcbank.net"));
         assert_eq!(out[0].host, "CAMPAIGN");
+        // `timeQueued` is the arrival, six weeks before this delivery was logged.
+        assert_eq!(out[0].arrived, Some(1_404_988_202));
     }
 }
