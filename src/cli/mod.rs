@@ -70,15 +70,35 @@ pub struct ImportArgs {
 pub struct TimeArgs {
     /// Only deliveries active at or after TIME: RFC 3339 (2026-03-01T00:00:00Z) or an age
     /// back from the last log line (7d, 12h).
-    #[arg(long, value_name = "TIME", value_parser = TimeSpec::parse)]
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec)]
     pub since: Option<TimeSpec>,
     /// Only deliveries that started at or before TIME (as for --since).
-    #[arg(long, value_name = "TIME", value_parser = TimeSpec::parse)]
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec)]
     pub until: Option<TimeSpec>,
     /// What "at risk" is judged against: RFC 3339, or `now` for this machine's clock;
     /// default: the last log line.
-    #[arg(long, value_name = "TIME", value_parser = Now::parse)]
+    #[arg(long, value_name = "TIME", value_parser = parse_now)]
     pub now: Option<Now>,
+}
+
+/// `--since` / `--until`: RFC 3339, or an age back from the last log line (`7d`).
+fn parse_time_spec(s: &str) -> Result<TimeSpec, String> {
+    resolve::parse_time(s)
+        .map(TimeSpec::At)
+        .or_else(|_| parse_duration(s).map(TimeSpec::Ago))
+        .map_err(|_| {
+            format!("{s:?} is not a time: use RFC 3339 (2026-03-01T00:00:00Z) or an age such as 7d")
+        })
+}
+
+/// `--now`: RFC 3339, or `now` for this machine's clock.
+fn parse_now(s: &str) -> Result<Now, String> {
+    if s.trim().eq_ignore_ascii_case("now") {
+        return Ok(Now::Clock);
+    }
+    resolve::parse_time(s)
+        .map(Now::At)
+        .map_err(|_| format!("{s:?} is not a time: use RFC 3339 (2026-03-01T00:00:00Z) or now"))
 }
 
 /// The times of one command, resolved against the store: "now" (`None`: the store is
@@ -335,6 +355,18 @@ pub fn usage_error_line(e: &clap::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_as_typed() {
+        assert_eq!(parse_time_spec("7d"), Ok(TimeSpec::Ago(7 * 86_400)));
+        assert_eq!(
+            parse_time_spec("2026-03-01T00:00:00+01:00"),
+            Ok(TimeSpec::At(1_772_319_600))
+        );
+        assert!(parse_time_spec("last week").is_err());
+        assert_eq!(parse_now("now"), Ok(Now::Clock));
+        assert!(parse_now("7d").is_err());
+    }
 
     #[test]
     fn durations() {
