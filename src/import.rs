@@ -496,7 +496,13 @@ pub fn import_files(
         }
     }
     prepared.sort_by_key(|p| p.first_ts.unwrap_or(i64::MAX));
-    if opts.year.is_some() && prepared.len() > 1 {
+    let yearless = |p: &Prepared| {
+        p.head
+            .split(|b| *b == b'\n')
+            .find_map(timestamp::line_month)
+            .is_some()
+    };
+    if opts.year.is_some() && prepared.len() > 1 && prepared.iter().all(yearless) {
         // `--year` is the year of the first line of the oldest file; every file read with
         // it would sort a January after the December before it, so the order comes from
         // the rotation (`mail.log.1` before `mail.log`), then the files' last writes, and
