@@ -56,12 +56,21 @@ fn spawn_input(tx: Sender<Msg>, stop: Arc<AtomicBool>) -> std::io::Result<()> {
 }
 
 /// Opens the TUI over `store`, importing `files` first (in the worker, with progress).
+/// How the screens judge and limit what they show (`--queue-lifetime`, `--now`,
+/// `--since`/`--until`).
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    pub queue_lifetime: Option<i64>,
+    pub now: Option<i64>,
+    /// The time window the store's reads are limited to, as the header states it.
+    pub window: Option<String>,
+}
+
 pub fn run(
     store: Store,
     files: Vec<String>,
     options: ImportOptions,
-    queue_lifetime: Option<i64>,
-    now: Option<i64>,
+    view: View,
 ) -> anyhow::Result<()> {
     let keymap = Keymap::embedded().map_err(anyhow::Error::msg)?;
     // Load the explanation panels (and the user's overrides) now, not on the first frame.
@@ -84,8 +93,9 @@ pub fn run(
     let size = terminal.size().context("reading the terminal size")?;
     let mut state = AppState::new(keymap, no_color, (size.width, size.height));
     state.status = status;
-    state.queue_lifetime = queue_lifetime;
-    state.now = now;
+    state.queue_lifetime = view.queue_lifetime;
+    state.now = view.now;
+    state.window = view.window;
     state.export_dir = export_dir;
     let mut session = Session::new(terminal, state, rx, worker);
     let result = session.run(files);

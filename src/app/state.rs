@@ -254,6 +254,8 @@ pub struct AppState {
     pub at_risk_as_of: Option<i64>,
     /// `--now`: what "at risk" is judged against instead of the last log line.
     pub now: Option<i64>,
+    /// `--since`/`--until` as the header states them: every count is of that window only.
+    pub window: Option<String>,
     /// Failed domains that look like typos → the domain meant.
     pub typos: std::collections::HashMap<String, String>,
     /// The queue lifetime the user gave (`--queue-lifetime`); else each format's default.
@@ -313,6 +315,7 @@ impl AppState {
             at_risk: Vec::new(),
             at_risk_as_of: None,
             now: None,
+            window: None,
             typos: Default::default(),
             queue_lifetime: None,
             sparks: Vec::new(),

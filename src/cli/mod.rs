@@ -129,6 +129,27 @@ impl TimeArgs {
         Ok(times)
     }
 
+    /// The window as the screens state it ("since 2026-03-01T00:00:00Z", "until 7d0h
+    /// before the last line"); `None` without one.
+    pub fn label(&self) -> Option<String> {
+        let one = |word: &str, spec: Option<TimeSpec>| {
+            spec.map(|s| match s {
+                TimeSpec::At(t) => {
+                    format!("{word} {}", crate::ingest::timestamp::format_rfc3339(t))
+                }
+                TimeSpec::Ago(d) => format!(
+                    "{word} {} before the last line",
+                    crate::wording::time_span(d)
+                ),
+            })
+        };
+        let parts: Vec<String> = [one("since", self.since), one("until", self.until)]
+            .into_iter()
+            .flatten()
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+
     /// A window that holds nothing is a mistake worth saying.
     pub fn check(&self) -> anyhow::Result<()> {
         let order = |s: TimeSpec| match s {
@@ -330,7 +351,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 store.restrict_to_window(args.times.since, args.times.until)?;
             }
             let now = args.times.now.map(crate::ingest::timestamp::Now::resolve);
-            crate::tui::run(store, args.files, options, args.import.queue_lifetime, now)?;
+            let view = crate::tui::View {
+                queue_lifetime: args.import.queue_lifetime,
+                now,
+                window: args.times.label(),
+            };
+            crate::tui::run(store, args.files, options, view)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -366,6 +392,16 @@ mod tests {
         assert!(parse_time_spec("last week").is_err());
         assert_eq!(parse_now("now"), Ok(Now::Clock));
         assert!(parse_now("7d").is_err());
+        let window = TimeArgs {
+            since: Some(TimeSpec::Ago(7 * 86_400)),
+            until: Some(TimeSpec::At(1_772_319_600)),
+            now: None,
+        };
+        assert_eq!(
+            window.label().as_deref(),
+            Some("since 7d0h before the last line, until 2026-02-28T23:00:00Z")
+        );
+        assert_eq!(TimeArgs::default().label(), None);
     }
 
     #[test]
