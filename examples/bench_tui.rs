@@ -150,6 +150,7 @@ fn main() {
             format: Format::Auto,
             year: None,
             host: None,
+            tz: None,
         },
         tx,
     )

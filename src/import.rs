@@ -13,7 +13,7 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::ingest::detect;
 use crate::ingest::input::{self, LineReader};
-use crate::ingest::timestamp::{self, YearTracker};
+use crate::ingest::timestamp::{self, YearTracker, Zone};
 use crate::ingest::{Format, LineOutcome, LineParser, line_parser};
 use crate::store::write::MessageWriter;
 use crate::store::{Store, StoreError, sql_error};
@@ -137,6 +137,9 @@ pub struct ImportOptions {
     pub year: Option<i32>,
     /// The sending host for logs that do not name one (an Exim mainlog, pasted lines).
     pub host: Option<String>,
+    /// The zone of stamps that carry none (`--tz`); `None`: the one remembered for the
+    /// source, else this machine's.
+    pub tz: Option<crate::ingest::timestamp::Zone>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,6 +212,9 @@ struct Prepared {
     format: Format,
     /// Year of the first line when the stamps carry none (given, or worked out).
     year: Option<i32>,
+    /// The month the file before this one (in the same import) ended in, when the year
+    /// continues from it.
+    continues_month: Option<u32>,
     mtime: Option<i64>,
     total_bytes: Option<u64>,
     compressed: bool,
@@ -290,26 +296,10 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
         _ => None,
     };
     let year = opts.year.or(first_year);
-    let years = year_tracker(year, mtime);
-    let mut parser = line_parser(format, years)
+    let years = year_tracker(year, mtime).in_zone(opts.tz.unwrap_or_default());
+    let default_host = opts.host.as_deref().unwrap_or("unknown");
+    let (first_ts, hosts) = head_facts(format, years, &head, default_host)
         .ok_or_else(|| format!("{name}: reading {format} input is not supported yet"))?;
-    let mut scratch = Vec::new();
-    let mut first_ts = None;
-    let mut hosts = std::collections::BTreeSet::new();
-    for l in head.split(|b| *b == b'\n').take(detect::SNIFF_LINES) {
-        scratch.clear();
-        parser.parse_line(l, 0, &mut scratch);
-        if first_ts.is_none() {
-            first_ts = scratch.first().map(|e| e.ts).filter(|t| *t != 0);
-        }
-        for e in &scratch {
-            hosts.insert(if e.host.is_empty() {
-                opts.host.clone().unwrap_or_else(|| "unknown".into())
-            } else {
-                e.host.clone()
-            });
-        }
-    }
     let total_bytes = if inp.compressed || name == "-" {
         None
     } else {
@@ -321,6 +311,7 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
         rest: inp.reader,
         format,
         year,
+        continues_month: None,
         mtime,
         total_bytes,
         compressed: inp.compressed,
@@ -328,6 +319,51 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
         first_ts,
         hosts,
     })
+}
+
+/// The time of the first stamped line in `head`; `None` when the format has no line
+/// parser.
+fn first_stamp(format: Format, years: YearTracker, head: &[u8]) -> Option<Option<i64>> {
+    head_facts(format, years, head, "").map(|(ts, _)| ts)
+}
+
+/// What the first lines of an input tell before it is imported: the time of its first
+/// stamped line, and the sending hosts they name (`default_host` for lines that name
+/// none); `None` when the format has no line parser.
+fn head_facts(
+    format: Format,
+    years: YearTracker,
+    head: &[u8],
+    default_host: &str,
+) -> Option<(Option<i64>, std::collections::BTreeSet<String>)> {
+    let mut parser = line_parser(format, years)?;
+    let mut scratch = Vec::new();
+    let mut first_ts = None;
+    let mut hosts = std::collections::BTreeSet::new();
+    for l in head.split(|b| *b == b'\n').take(detect::SNIFF_LINES) {
+        scratch.clear();
+        parser.parse_line(l, 0, &mut scratch);
+        if first_ts.is_none() {
+            first_ts = scratch.first().map(|e| e.ts).filter(|t| *t != 0);
+        }
+        for e in &scratch {
+            let host = if e.host.is_empty() {
+                default_host
+            } else {
+                &e.host
+            };
+            hosts.insert(host.to_string());
+        }
+    }
+    Some((first_ts, hosts))
+}
+
+/// How many rotations old a log's name says it is: `mail.log.2.gz` 2, `mail.log` 0.
+fn rotation_number(name: &str) -> u32 {
+    let base = name.strip_suffix(".gz").unwrap_or(name);
+    base.rsplit_once('.')
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// The month of the last classic stamp in a plain file (read from its last 64 KiB).
@@ -358,6 +394,8 @@ struct KnownSource {
     lines_read: u64,
     events: u64,
     lines_skipped: u64,
+    /// The zone its zoneless stamps were read in, when the user gave one (`--tz`).
+    tz: Option<String>,
 }
 
 /// Sources whose first bytes are this input's first bytes: the same log, maybe grown or
@@ -365,7 +403,7 @@ struct KnownSource {
 fn candidates(store: &Store, head: &[u8]) -> Result<Vec<KnownSource>, StoreError> {
     let run = || -> rusqlite::Result<Vec<KnownSource>> {
         let mut stmt = store.conn.prepare_cached(
-            "SELECT id, head_len, head_hash, imported_bytes, imported_hash, lines_read, events, lines_skipped
+            "SELECT id, head_len, head_hash, imported_bytes, imported_hash, lines_read, events, lines_skipped, tz
              FROM sources ORDER BY imported_bytes DESC",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -379,6 +417,7 @@ fn candidates(store: &Store, head: &[u8]) -> Result<Vec<KnownSource>, StoreError
                     lines_read: r.get::<_, i64>(5)? as u64,
                     events: r.get::<_, i64>(6)? as u64,
                     lines_skipped: r.get::<_, i64>(7)? as u64,
+                    tz: r.get(8)?,
                 },
             ))
         })?;
@@ -492,20 +531,50 @@ pub fn import_files(
         }
     }
     prepared.sort_by_key(|p| p.first_ts.unwrap_or(i64::MAX));
+    let yearless = |p: &Prepared| {
+        p.head
+            .split(|b| *b == b'\n')
+            .find_map(timestamp::line_month)
+            .is_some()
+    };
+    if opts.year.is_some() && prepared.len() > 1 && prepared.iter().all(yearless) {
+        // `--year` is the year of the first line of the oldest file; every file read with
+        // it would sort a January after the December before it, so the order comes from
+        // the rotation (`mail.log.1` before `mail.log`), then the files' last writes, and
+        // each file continues the year where the one before ended.
+        prepared.sort_by_key(|p| {
+            (
+                std::cmp::Reverse(rotation_number(&p.name)),
+                p.mtime.unwrap_or(i64::MAX),
+            )
+        });
+    }
+    let mut carried_year: Option<crate::ingest::timestamp::YearPosition> = None;
     let file_count = prepared.len();
     let mut assembler = Assembler::new("postfix");
     assembler.resume(store.open_messages()?);
     // One window of recent lines across the files of an import: overlapping copies of a
     // log (the end of one repeated at the start of the next) count their lines once.
     let mut seen = RecentLines::new(RECENT_LINES_REMEMBERED);
-    for (index, p) in prepared.into_iter().enumerate() {
+    for (index, mut p) in prepared.into_iter().enumerate() {
         let name = p.name.clone();
+        if let Some((year, month)) = carried_year {
+            p.year = Some(year);
+            p.continues_month = month;
+            let years = YearTracker::continuing(year, month).in_zone(opts.tz.unwrap_or_default());
+            p.first_ts = first_stamp(p.format, years, &p.head).flatten();
+        }
         let parts = ImportParts {
             assembler: &mut assembler,
             seen: &mut seen,
         };
         match import_one(store, p, opts, parts, index, file_count, progress) {
-            Ok(r) => reports.push(r),
+            Ok((r, ended)) => {
+                if opts.year.is_some() {
+                    carried_year = ended;
+                }
+                reports.push(r)
+            }
             Err(ImportError::Input(e)) => {
                 // The transaction was rolled back: take back the open messages as stored.
                 assembler = Assembler::new("postfix");
@@ -558,7 +627,7 @@ fn import_one(
     file_index: usize,
     file_count: usize,
     progress: &mut dyn FnMut(&Progress),
-) -> Result<FileReport, ImportError> {
+) -> Result<(FileReport, Option<crate::ingest::timestamp::YearPosition>), ImportError> {
     let started = Instant::now();
     let name = p.name.clone();
     let head_len = p.head.len().min(HEAD_ID_LEN);
@@ -644,7 +713,19 @@ fn import_one(
             .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
     }
 
-    let years = year_tracker(if skip.is_some() { opts.year } else { p.year }, p.mtime);
+    // The zone given now, else the one this source was read in before.
+    let zone = match (opts.tz, skip.and_then(|k| k.tz.as_deref())) {
+        (Some(z), _) => z,
+        (None, Some(saved)) => Zone::parse(saved).unwrap_or_default(),
+        (None, None) => Zone::Local,
+    };
+    let years = match p.continues_month {
+        Some(_) if skip.is_none() => {
+            YearTracker::continuing(p.year.unwrap_or(1970), p.continues_month)
+        }
+        _ => year_tracker(if skip.is_some() { opts.year } else { p.year }, p.mtime),
+    }
+    .in_zone(zone);
     let mut parser = line_parser(p.format, years).expect("prepare checked the format has a parser");
     for line in imported_head.split(|b| *b == b'\n') {
         parser.observe_header(line.strip_suffix(b"\r").unwrap_or(line));
@@ -724,6 +805,7 @@ fn import_one(
             None => Ok(stats),
         }
     })?;
+    let year_ended = parser.year_position();
     assembler.checkpoint(&mut writer)?;
     let deliveries = writer.deliveries_written;
     let deliveries_updated = writer.deliveries_updated;
@@ -751,12 +833,13 @@ fn import_one(
         },
         None => SourceState::New,
     };
+    let tz_name = opts.tz.map(|z| z.name());
     let write_source = || -> rusqlite::Result<()> {
         match skip {
             Some(k) => {
                 tx.execute(
                     "UPDATE sources SET path = ?2, imported_bytes = ?3, imported_hash = ?4, lines_read = ?5,
-                     events = ?6, lines_skipped = ?7, imported_at = ?8 WHERE id = ?1",
+                     events = ?6, lines_skipped = ?7, imported_at = ?8, tz = coalesce(?9, tz) WHERE id = ?1",
                     params![
                         k.id,
                         name,
@@ -765,15 +848,16 @@ fn import_one(
                         (k.lines_read + n_lines) as i64,
                         (k.events + n_events) as i64,
                         (k.lines_skipped + n_skipped) as i64,
-                        now
+                        now,
+                        tz_name
                     ],
                 )?;
             }
             None => {
                 tx.execute(
                     "INSERT INTO sources (path, format, head_len, head_hash, imported_bytes, imported_hash,
-                     lines_read, events, lines_skipped, skipped_sample, imported_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     lines_read, events, lines_skipped, skipped_sample, imported_at, tz)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                     params![
                         name,
                         p.format.as_str(),
@@ -785,7 +869,8 @@ fn import_one(
                         n_events as i64,
                         n_skipped as i64,
                         sample_json,
-                        now
+                        now,
+                        tz_name
                     ],
                 )?;
             }
@@ -808,24 +893,28 @@ fn import_one(
         lines: n_lines,
         done: true,
     });
-    Ok(FileReport {
-        name,
-        format: Some(p.format),
-        state,
-        lines_read: n_lines,
-        events: n_events,
-        deliveries,
-        deliveries_updated,
-        skipped: n_skipped,
-        skipped_sample: sample,
-        duplicates: n_duplicates,
-        seconds: started.elapsed().as_secs_f64(),
-        error: read_error.or_else(|| {
-            p.head_error
-                .map(|e| format!("{e} (after line {n_lines}; the lines before it were imported)"))
-        }),
-        note: older_note,
-    })
+    Ok((
+        FileReport {
+            name,
+            format: Some(p.format),
+            state,
+            lines_read: n_lines,
+            events: n_events,
+            deliveries,
+            deliveries_updated,
+            skipped: n_skipped,
+            skipped_sample: sample,
+            duplicates: n_duplicates,
+            seconds: started.elapsed().as_secs_f64(),
+            error: read_error.or_else(|| {
+                p.head_error.map(|e| {
+                    format!("{e} (after line {n_lines}; the lines before it were imported)")
+                })
+            }),
+            note: older_note,
+        },
+        year_ended,
+    ))
 }
 
 /// Messages handed from the parsing thread to the writing thread at a time.

@@ -71,11 +71,21 @@ fn spawn_input(tx: Sender<Msg>, stop: Arc<AtomicBool>) -> std::io::Result<()> {
 }
 
 /// Opens the TUI over `store`, importing `files` first (in the worker, with progress).
+/// How the screens judge and limit what they show (`--queue-lifetime`, `--now`,
+/// `--since`/`--until`).
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    pub queue_lifetime: Option<i64>,
+    pub now: Option<i64>,
+    /// The time window the store's reads are limited to, as the header states it.
+    pub window: Option<String>,
+}
+
 pub fn run(
     store: Store,
     files: Vec<String>,
     options: ImportOptions,
-    queue_lifetime: Option<i64>,
+    view: View,
 ) -> anyhow::Result<()> {
     let (keymap, keymap_problem) = load_keymap()?;
     // Load the explanation panels (and the user's overrides) now, not on the first frame.
@@ -108,7 +118,9 @@ pub fn run(
         std::env::var("SENDLOG_THEME").ok().as_deref(),
         std::env::var("COLORFGBG").ok().as_deref(),
     );
-    state.queue_lifetime = queue_lifetime;
+    state.queue_lifetime = view.queue_lifetime;
+    state.now = view.now;
+    state.window = view.window;
     state.export_dir = export_dir;
     let mut session = Session::new(terminal, state, rx, worker);
     let result = session.run(files);

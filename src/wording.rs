@@ -114,6 +114,17 @@ pub fn seen_between(first: i64, last: i64) -> String {
     }
 }
 
+/// How long mail has been queued ("4d14h"); "≥4d14h" when the log does not tell when it
+/// arrived and the age counts from the first line of it the log holds.
+pub fn queue_age(secs: i64, arrival_known: bool) -> String {
+    let span = time_span(secs.max(0));
+    if arrival_known {
+        span
+    } else {
+        format!("≥{span}")
+    }
+}
+
 /// Time left before a deadline ("2d0h left"), or how far past it ("overdue 3h0m").
 pub fn time_left(secs: i64) -> String {
     if secs < 0 {
@@ -187,5 +198,7 @@ mod tests {
         assert_eq!(time_span(-3600), "overdue 1h0m");
         assert_eq!(time_left(3600), "1h0m left");
         assert_eq!(time_left(-3600), "overdue 1h0m");
+        assert_eq!(super::queue_age(4 * 86_400 + 14 * 3600, true), "4d14h");
+        assert_eq!(super::queue_age(7200, false), "≥2h0m");
     }
 }

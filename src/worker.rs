@@ -152,7 +152,15 @@ fn run(
                     lines_per_sec: p.lines as f64 / secs,
                 });
             };
-            let result = import_files(store, &files, options, &mut progress);
+            // A `--since`/`--until` window is a read-only view: lifted while writing.
+            let windowed = match store.suspend_window() {
+                Ok(w) => w,
+                Err(e) => return Some(err(e)),
+            };
+            let mut result = import_files(store, &files, options, &mut progress);
+            if windowed && let Err(e) = store.restore_window() {
+                result = Err(e);
+            }
             Msg::ImportDone(result.map_err(|e| e.to_string()))
         }
         Effect::LoadOverview => match store.overview() {
@@ -167,9 +175,20 @@ fn run(
             Ok(t) => Msg::Typos(t),
             Err(e) => err(e),
         },
-        Effect::LoadAtRisk { queue_lifetime } => {
-            match store.at_risk(queue_lifetime, crate::triage::AT_RISK_FRACTION) {
-                Ok(a) => Msg::AtRisk(a),
+        Effect::LoadAtRisk {
+            queue_lifetime,
+            now,
+        } => {
+            let as_of = match now {
+                Some(t) => Ok(Some(t)),
+                None => store.log_now(),
+            };
+            match as_of.and_then(|as_of| {
+                store
+                    .at_risk(queue_lifetime, crate::triage::AT_RISK_FRACTION, as_of)
+                    .map(|a| (a, as_of))
+            }) {
+                Ok((a, as_of)) => Msg::AtRisk(a, as_of),
                 Err(e) => err(e),
             }
         }

@@ -37,6 +37,7 @@ fn options() -> ImportOptions {
         format: Format::Auto,
         year: Some(2015),
         host: None,
+        tz: None,
     }
 }
 
@@ -417,10 +418,16 @@ fn imported_store(dir: &tempfile::TempDir) -> Store {
 }
 
 fn session(store: Store, w: u16, h: u16) -> Session<TestBackend> {
+    session_with(store, state(w, h))
+}
+
+/// A session on `store` started from `st` (its size is the terminal's), settled.
+fn session_with(store: Store, st: AppState) -> Session<TestBackend> {
     let (tx, rx) = mpsc::channel();
     let worker = Worker::spawn(store, options(), tx).unwrap();
+    let (w, h) = st.size;
     let terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    let mut s = Session::new(terminal, state(w, h), rx, worker);
+    let mut s = Session::new(terminal, st, rx, worker);
     s.start(vec![]);
     assert!(s.settle(Duration::from_secs(10)));
     s
@@ -515,7 +522,7 @@ fn mail_near_its_queue_lifetime_shows_on_triage_with_its_time_left() {
     )
     .unwrap();
     assert!(reports[0].error.is_none());
-    let expected = store.at_risk(None, AT_RISK_FRACTION).unwrap();
+    let expected = store.at_risk(None, AT_RISK_FRACTION, None).unwrap();
     assert!(
         !expected.is_empty(),
         "the fixture has deferred mail at risk"
@@ -551,18 +558,9 @@ fn mail_near_its_queue_lifetime_shows_on_triage_with_its_time_left() {
 
     // A lifetime so long that nothing has reached half of it: no at-risk box.
     let store = Store::open(path.to_str().unwrap()).unwrap();
-    let (tx, rx) = mpsc::channel();
-    let worker = Worker::spawn(store, options(), tx).unwrap();
     let mut st = state(120, 40);
     st.queue_lifetime = Some(365 * 86_400);
-    let mut s = Session::new(
-        Terminal::new(TestBackend::new(120, 40)).unwrap(),
-        st,
-        rx,
-        worker,
-    );
-    s.start(vec![]);
-    assert!(s.settle(Duration::from_secs(10)));
+    let mut s = session_with(store, st);
     let text = screen_text(&mut s);
     assert!(!text.contains("At risk"), "{text}");
     s.worker.shutdown(true);
@@ -1093,4 +1091,37 @@ fn end_to_end_in_tmux() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(t.alive());
+}
+
+/// `--since` limits the screens to a window (the store's reads go through it, and the
+/// header says so), and `--now` moves the time at-risk is judged at, shown on its box.
+#[test]
+fn a_time_window_and_now_are_stated_on_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = Store::open(path.to_str().unwrap()).unwrap();
+    import_files(
+        &mut store,
+        &["tests/fixtures/requeue/mail.log".to_string()],
+        &options(),
+        &mut |_: &Progress| {},
+    )
+    .unwrap();
+    let all = store.totals().unwrap().deliveries;
+    let since = sendlog::ingest::timestamp::TimeSpec::At(1_448_236_800); // 2015-11-23
+    store.restrict_to_window(Some(since), None).unwrap();
+    let windowed = store.totals().unwrap().deliveries;
+    assert!(0 < windowed && windowed < all, "{windowed} of {all}");
+    let mut st = state(120, 40);
+    st.window = Some("since 2015-11-23T00:00:00Z".into());
+    st.now = Some(1_448_452_800); // 2015-11-25T12:00:00Z
+    let mut s = session_with(store, st);
+    let text = screen_text(&mut s);
+    assert!(
+        text.contains(&format!("{windowed} deliveries"))
+            && text.contains("only since 2015-11-23T00:00:00Z"),
+        "{text}"
+    );
+    assert!(text.contains("as of 2015-11-25T12:00:00Z"), "{text}");
+    s.worker.shutdown(true);
 }

@@ -687,6 +687,7 @@ fn options() -> ImportOptions {
         format: InputFormat::Auto,
         year: Some(2026),
         host: None,
+        tz: None,
     }
 }
 

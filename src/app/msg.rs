@@ -23,7 +23,8 @@ pub enum Msg {
     Mouse(ratatui::crossterm::event::MouseEvent),
     Resize(u16, u16),
     Overview(Overview),
-    AtRisk(Vec<AtRisk>),
+    /// The at-risk list, and the time it was judged at.
+    AtRisk(Vec<AtRisk>, Option<i64>),
     /// Failed recipient domains that look like typos, with the domain meant.
     Typos(Vec<TypoDomain>),
     SentCount(u64),
@@ -84,6 +85,8 @@ pub enum Effect {
     /// Deferred deliveries near their queue lifetime (`None`: each format's default).
     LoadAtRisk {
         queue_lifetime: Option<i64>,
+        /// What "now" is (`--now`); `None`: the last log line.
+        now: Option<i64>,
     },
     LoadTypos,
     LoadSparklines {

@@ -273,6 +273,12 @@ pub struct AppState {
     pub sent_counted: bool,
     /// Still deferred and past half their queue lifetime, soonest to expire first.
     pub at_risk: Vec<AtRisk>,
+    /// The time the at-risk list was judged at: `--now`, else the last log line.
+    pub at_risk_as_of: Option<i64>,
+    /// `--now`: what "at risk" is judged against instead of the last log line.
+    pub now: Option<i64>,
+    /// `--since`/`--until` as the header states them: every count is of that window only.
+    pub window: Option<String>,
     /// Failed domains that look like typos → the domain meant.
     pub typos: std::collections::HashMap<String, String>,
     /// The queue lifetime the user gave (`--queue-lifetime`); else each format's default.
@@ -341,6 +347,9 @@ impl AppState {
             overview: None,
             sent_counted: false,
             at_risk: Vec::new(),
+            at_risk_as_of: None,
+            now: None,
+            window: None,
             typos: Default::default(),
             queue_lifetime: None,
             sparks: Vec::new(),

@@ -84,13 +84,15 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             effects.push(Effect::LoadSentCount);
             effects.push(Effect::LoadAtRisk {
                 queue_lifetime: state.queue_lifetime,
+                now: state.now,
             });
             effects.push(Effect::LoadTypos);
             effects.push(Effect::LoadMarks);
             effects
         }
-        Msg::AtRisk(at_risk) => {
+        Msg::AtRisk(at_risk, as_of) => {
             state.at_risk = at_risk;
+            state.at_risk_as_of = as_of;
             Vec::new()
         }
         Msg::Typos(typos) => {

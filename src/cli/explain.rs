@@ -182,10 +182,14 @@ pub fn render_evidence(e: &CodeEvidence) -> String {
                         plural(t.count, "delivery", "deliveries")
                     );
                 }
+                // A lookup that failed for now is not a domain that does not exist: the
+                // first may clear by itself, the second needs the address fixed.
                 let _ = writeln!(
                     o,
-                    "    recipient domain not found in DNS (hostunknown): {}{}",
+                    "    recipient domain's DNS failed (hostunknown): {} — {} not found, {} failed for now (4.4.3: server failure or timeout, may clear){}",
                     e.dns_failures,
+                    e.dns_failures - e.dns_temporary,
+                    e.dns_temporary,
                     if e.dns_domains.is_empty() {
                         String::new()
                     } else {
@@ -203,12 +207,15 @@ pub fn render_evidence(e: &CodeEvidence) -> String {
                     list(e.sending_hosts.iter().map(|x| (x.name.clone(), x.count)))
                 );
                 if let Some(h) = e.widespread_host() {
+                    let why: Vec<&str> = h.causes.iter().map(|c| c.name.as_str()).collect();
                     let _ = writeln!(
                         o,
-                        "    ! {}% of these come from {} across {}: look at that host's reputation, not at the destinations",
-                        h.count * 100 / c.total.max(1),
-                        for_terminal(&h.name),
-                        plural(e.domains, "domain", "domains")
+                        "    ! {} of {} come from {} with a verdict on the sender ({}) across {}: look at that host's reputation and setup, not at the destinations",
+                        h.deliveries,
+                        c.total,
+                        for_terminal(&h.host),
+                        why.join(", "),
+                        plural(h.domains, "domain", "domains")
                     );
                 }
             }

@@ -4,15 +4,17 @@ use std::process::ExitCode;
 use crate::sanitize::{csv_cell, csv_io_error};
 use crate::store::report::{DeliveryRecord, check_statuses};
 
-use super::{ExportFormat, open_existing_store};
+use super::{ExportFormat, TimeArgs, open_existing_store};
 
 pub fn deliveries(
     db: Option<&str>,
     statuses: &[String],
     format: ExportFormat,
+    times: &TimeArgs,
 ) -> anyhow::Result<ExitCode> {
     check_statuses(statuses).map_err(anyhow::Error::msg)?;
     let store = open_existing_store(db)?;
+    times.resolve(&store)?;
     let stdout = std::io::stdout().lock();
     let mut out = BufWriter::new(stdout);
     let result = match format {

@@ -13,6 +13,7 @@ pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Res
         format: opts.format,
         year: opts.year,
         host: opts.host.clone(),
+        tz: opts.tz,
     };
     let tty = std::io::stderr().is_terminal();
     let mut last_draw = std::time::Instant::now();

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::ingest::Format;
+use crate::ingest::timestamp::{Now, TimeSpec};
 use crate::store::Store;
 
 #[derive(Debug, Parser)]
@@ -36,6 +37,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub import: ImportArgs,
+
+    #[command(flatten)]
+    pub times: TimeArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -43,7 +47,8 @@ pub struct ImportArgs {
     /// Input format; `auto` detects it from the content.
     #[arg(long, value_enum, default_value_t = Format::Auto)]
     pub format: Format,
-    /// Year of the first line, for stamps without a year (default: from the file's mtime).
+    /// Year of the first line of the oldest file, for stamps without a year; later files
+    /// of the same import carry the year on (default: from each file's mtime).
     #[arg(long, value_parser = parse_year)]
     pub year: Option<i32>,
     /// Queue lifetime for "at risk" (e.g. 5d, 48h), saved in the store for later reports;
@@ -54,6 +59,111 @@ pub struct ImportArgs {
     /// lines); default `unknown`.
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
+    /// Zone of log stamps that carry none: an IANA name (Australia/Sydney) or an offset
+    /// (+11:00); default: this machine's zone. Remembered per source.
+    #[arg(long, value_name = "ZONE", value_parser = crate::ingest::timestamp::Zone::parse)]
+    pub tz: Option<crate::ingest::timestamp::Zone>,
+}
+
+/// The time a report is judged at, and the window of deliveries it covers.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TimeArgs {
+    /// Only deliveries active at or after TIME: RFC 3339 (2026-03-01T00:00:00Z) or an age
+    /// back from the last log line (7d, 12h).
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec)]
+    pub since: Option<TimeSpec>,
+    /// Only deliveries that started at or before TIME (as for --since).
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec)]
+    pub until: Option<TimeSpec>,
+    /// What "at risk" is judged against: RFC 3339, or `now` for this machine's clock;
+    /// default: the last log line.
+    #[arg(long, value_name = "TIME", value_parser = parse_now)]
+    pub now: Option<Now>,
+}
+
+/// `--since` / `--until`: RFC 3339, or an age back from the last log line (`7d`).
+fn parse_time_spec(s: &str) -> Result<TimeSpec, String> {
+    resolve::parse_time(s)
+        .map(TimeSpec::At)
+        .or_else(|_| parse_duration(s).map(TimeSpec::Ago))
+        .map_err(|_| {
+            format!("{s:?} is not a time: use RFC 3339 (2026-03-01T00:00:00Z) or an age such as 7d")
+        })
+}
+
+/// `--now`: RFC 3339, or `now` for this machine's clock.
+fn parse_now(s: &str) -> Result<Now, String> {
+    if s.trim().eq_ignore_ascii_case("now") {
+        return Ok(Now::Clock);
+    }
+    resolve::parse_time(s)
+        .map(Now::At)
+        .map_err(|_| format!("{s:?} is not a time: use RFC 3339 (2026-03-01T00:00:00Z) or now"))
+}
+
+/// The times of one command, resolved against the store: "now" (`None`: the store is
+/// empty), and the window's bounds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Times {
+    pub now: Option<i64>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+impl TimeArgs {
+    /// Limits `store`'s reads to the window and says what "now" is. Relative times count
+    /// back from the last log line, as "now" does: a log read a month later is not a
+    /// month older.
+    pub fn resolve(&self, store: &Store) -> anyhow::Result<Times> {
+        let log_now = store.log_now()?;
+        let at = |spec: Option<TimeSpec>| spec.and_then(|s| s.resolve(log_now));
+        let times = Times {
+            now: self.now.map_or(log_now, |n| Some(n.resolve())),
+            since: at(self.since),
+            until: at(self.until),
+        };
+        self.check()?;
+        if self.since.is_some() || self.until.is_some() {
+            store.restrict_to_window(self.since, self.until)?;
+        }
+        Ok(times)
+    }
+
+    /// The window as the screens state it ("since 2026-03-01T00:00:00Z", "until 7d0h
+    /// before the last line"); `None` without one.
+    pub fn label(&self) -> Option<String> {
+        let one = |word: &str, spec: Option<TimeSpec>| {
+            spec.map(|s| match s {
+                TimeSpec::At(t) => {
+                    format!("{word} {}", crate::ingest::timestamp::format_rfc3339(t))
+                }
+                TimeSpec::Ago(d) => format!(
+                    "{word} {} before the last line",
+                    crate::wording::time_span(d)
+                ),
+            })
+        };
+        let parts: Vec<String> = [one("since", self.since), one("until", self.until)]
+            .into_iter()
+            .flatten()
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+
+    /// A window that holds nothing is a mistake worth saying.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let order = |s: TimeSpec| match s {
+            TimeSpec::At(t) => (Some(t), None),
+            TimeSpec::Ago(d) => (None, Some(-d)),
+        };
+        if let (Some(a), Some(b)) = (self.since.map(order), self.until.map(order))
+            && ((a.0.is_some() && b.0.is_some() && a.0 > b.0)
+                || (a.1.is_some() && b.1.is_some() && a.1 > b.1))
+        {
+            anyhow::bail!("--since is after --until: no delivery can be in that window");
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +183,8 @@ pub enum Command {
         /// by `import --queue-lifetime`, else per format.
         #[arg(long, value_name = "DUR", value_parser = parse_lifetime)]
         queue_lifetime: Option<i64>,
+        #[command(flatten)]
+        times: TimeArgs,
     },
     /// Print the explanation panel of an enhanced status code (e.g. 4.4.7), with your own
     /// evidence from the store. Panels in ~/.config/sendlog/knowledge/CODE.toml (or
@@ -128,6 +240,8 @@ pub enum ExportWhat {
         status: Vec<String>,
         #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
         format: ExportFormat,
+        #[command(flatten)]
+        times: TimeArgs,
     },
 }
 
@@ -213,10 +327,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Report {
             json,
             queue_lifetime,
-        }) => report::run(db, json, queue_lifetime),
+            times,
+        }) => report::run(db, json, queue_lifetime, &times),
         Some(Command::Export {
-            what: ExportWhat::Deliveries { status, format },
-        }) => export::deliveries(db, &status, format),
+            what:
+                ExportWhat::Deliveries {
+                    status,
+                    format,
+                    times,
+                },
+        }) => export::deliveries(db, &status, format, &times),
         Some(Command::Explain { code }) => explain::run(db, &code),
         Some(Command::Classify { files }) => classify::run(&files),
         Some(Command::Resolve(resolve_args)) => resolve::run(db, &resolve_args),
@@ -259,7 +379,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         return Ok(code);
                     }
                 }
-                return report::run(db, false, args.import.queue_lifetime);
+                return report::run(db, false, args.import.queue_lifetime, &args.times);
             }
             let store = open_store(db)?;
             if let Some(lifetime) = args.import.queue_lifetime {
@@ -270,8 +390,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 format: args.import.format,
                 year: args.import.year,
                 host: args.import.host.clone(),
+                tz: args.import.tz,
             };
-            crate::tui::run(store, args.files, options, args.import.queue_lifetime)?;
+            args.times.check()?;
+            if args.times.since.is_some() || args.times.until.is_some() {
+                store.restrict_to_window(args.times.since, args.times.until)?;
+            }
+            let now = args.times.now.map(crate::ingest::timestamp::Now::resolve);
+            let view = crate::tui::View {
+                queue_lifetime: args.import.queue_lifetime,
+                now,
+                window: args.times.label(),
+            };
+            crate::tui::run(store, args.files, options, view)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -351,6 +482,28 @@ pub fn usage_error_line(e: &clap::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_as_typed() {
+        assert_eq!(parse_time_spec("7d"), Ok(TimeSpec::Ago(7 * 86_400)));
+        assert_eq!(
+            parse_time_spec("2026-03-01T00:00:00+01:00"),
+            Ok(TimeSpec::At(1_772_319_600))
+        );
+        assert!(parse_time_spec("last week").is_err());
+        assert_eq!(parse_now("now"), Ok(Now::Clock));
+        assert!(parse_now("7d").is_err());
+        let window = TimeArgs {
+            since: Some(TimeSpec::Ago(7 * 86_400)),
+            until: Some(TimeSpec::At(1_772_319_600)),
+            now: None,
+        };
+        assert_eq!(
+            window.label().as_deref(),
+            Some("since 7d0h before the last line, until 2026-02-28T23:00:00Z")
+        );
+        assert_eq!(TimeArgs::default().label(), None);
+    }
 
     #[test]
     fn durations() {

@@ -1,4 +1,4 @@
-use crate::wording::{EXAMPLE_WIDTH, fit, plural, seen_between, time_left};
+use crate::wording::{EXAMPLE_WIDTH, fit, plural, queue_age, seen_between, time_left};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::process::ExitCode;
@@ -10,7 +10,7 @@ use crate::sanitize::for_terminal;
 use crate::store::Store;
 use crate::store::report::{AtRisk, CauseEvidence, Group, SourceInfo, Totals, TypoDomain};
 
-use super::open_existing_store;
+use super::{TimeArgs, Times, open_existing_store};
 
 use crate::triage::AT_RISK_FRACTION;
 use crate::triage::causes::Widespread;
@@ -18,6 +18,11 @@ const DOMAINS_PER_CODE: usize = 8;
 
 #[derive(Serialize)]
 pub struct Report {
+    /// What "at risk" was judged against: the last log line, or `--now`.
+    pub as_of: Option<String>,
+    /// The window asked for with `--since` / `--until`, if any.
+    pub since: Option<String>,
+    pub until: Option<String>,
     pub totals: Totals,
     pub first_event: Option<String>,
     pub last_event: Option<String>,
@@ -30,24 +35,33 @@ pub struct Report {
     pub sources: Vec<SourceInfo>,
 }
 
-pub fn build(store: &Store, queue_lifetime: Option<i64>) -> anyhow::Result<Report> {
+pub fn build(store: &Store, queue_lifetime: Option<i64>, times: Times) -> anyhow::Result<Report> {
     let span = store.span()?;
     Ok(Report {
+        as_of: times.now.map(format_rfc3339),
+        since: times.since.map(format_rfc3339),
+        until: times.until.map(format_rfc3339),
         totals: store.totals()?,
         first_event: span.map(|s| format_rfc3339(s.0)),
         last_event: span.map(|s| format_rfc3339(s.1)),
         groups: store.groups()?,
         causes: store.causes()?,
         widespread: crate::triage::basket::list_causes(store)?.1,
-        at_risk: store.at_risk(queue_lifetime, AT_RISK_FRACTION)?,
+        at_risk: store.at_risk(queue_lifetime, AT_RISK_FRACTION, times.now)?,
         typo_domains: store.typo_domains()?,
         sources: store.sources()?,
     })
 }
 
-pub fn run(db: Option<&str>, json: bool, queue_lifetime: Option<i64>) -> anyhow::Result<ExitCode> {
+pub fn run(
+    db: Option<&str>,
+    json: bool,
+    queue_lifetime: Option<i64>,
+    times: &TimeArgs,
+) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(db)?;
-    let report = build(&store, queue_lifetime)?;
+    let times = times.resolve(&store)?;
+    let report = build(&store, queue_lifetime, times)?;
     let mut out = std::io::stdout().lock();
     let written = if json {
         serde_json::to_writer_pretty(&mut out, &report)
@@ -85,6 +99,21 @@ pub fn render_text(r: &Report) -> String {
             _ => String::new(),
         }
     );
+    // A window the user asked for is said, so a partial count is not read as the whole.
+    if r.since.is_some() || r.until.is_some() {
+        let _ = writeln!(
+            o,
+            "  only deliveries active {}{}",
+            r.since
+                .as_deref()
+                .map(|s| format!("since {s} "))
+                .unwrap_or_default(),
+            r.until
+                .as_deref()
+                .map(|u| format!("until {u}"))
+                .unwrap_or_default()
+        );
+    }
     let _ = writeln!(
         o,
         "  sent {} ({})   deferred {} ({})   bounced {} ({})   expired {} ({})",
@@ -201,7 +230,8 @@ pub fn render_text(r: &Report) -> String {
 
     let _ = writeln!(
         o,
-        "\nAt risk (still deferred, past half their queue lifetime, as of the last log line)"
+        "\nAt risk (still deferred, past half their queue lifetime, as of {})",
+        r.as_of.as_deref().unwrap_or("the last log line")
     );
     if r.at_risk.is_empty() {
         let _ = writeln!(o, "  none");
@@ -209,8 +239,9 @@ pub fn render_text(r: &Report) -> String {
     for a in r.at_risk.iter().take(20) {
         let _ = writeln!(
             o,
-            "  {:<40} {:<14} {:<12} {}",
+            "  {:<40} {:>8} old  {:<14} {:<12} {}",
             clean(&a.recipient),
+            queue_age(a.age, a.arrival_known),
             time_left(a.seconds_left),
             a.cause.as_deref().unwrap_or("unknown"),
             clean(&a.queue_id)

@@ -377,7 +377,7 @@ fn list(
     queue_lifetime: Option<i64>,
 ) -> anyhow::Result<ExitCode> {
     let b = basket::basket(store, false)?;
-    let at_risk = store.at_risk(queue_lifetime, crate::triage::AT_RISK_FRACTION)?;
+    let at_risk = store.at_risk(queue_lifetime, crate::triage::AT_RISK_FRACTION, None)?;
     let everything = if all {
         Some(basket::judge_all(store, &Filter::default(), false)?)
     } else {

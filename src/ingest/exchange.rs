@@ -33,8 +33,9 @@ pub struct ExchangeParser {
 /// What tracking rows leave for the rows after them.
 #[derive(Debug, Default)]
 pub struct TrackingState {
-    /// The last local server name seen, for rows that name none.
-    last_host: String,
+    /// The server that writes this log: the first local server name a row gives. A row
+    /// that names none belongs to it (not to whichever server the row before named).
+    log_host: String,
     /// Recipients of each received message (by host and key) without a final event yet.
     /// Exchange logs no "message done" line: when the last of them is final, the message
     /// is closed, so memory and the store's open messages follow the queue, not the log.
@@ -351,10 +352,16 @@ pub fn tracking_row(
             } else {
                 cols.get(row, &["serverhostname"])
             };
-            if let Some(h) = named {
-                state.last_host = h.to_string();
+            match named {
+                Some(h) => {
+                    if state.log_host.is_empty() {
+                        state.log_host = h.to_string();
+                    }
+                    h.to_string()
+                }
+                // Empty until a row names it: the import's `--host` (or `unknown`) then.
+                None => state.log_host.clone(),
             }
-            state.last_host.clone()
         }
     };
     let mk = |kind| Event::new(ts, line_no, host.clone(), key.to_string(), kind);
@@ -398,6 +405,10 @@ pub fn tracking_row(
         // only reopen a message already done.
         if !matches!(event.as_str(), "RECEIVE" | "SUBMIT") {
             return LineOutcome::Ignored;
+        }
+        if event == "RECEIVE" {
+            // Receiving is queueing: the row's time is the arrival.
+            info.arrived = Some(ts);
         }
         if event == "RECEIVE" && !recipients.is_empty() {
             let pending = state

@@ -6,9 +6,9 @@
 
 use std::collections::HashMap;
 
-use chrono::{FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
-use super::timestamp::{YearTracker, parse_rfc3339};
+use super::timestamp::{YearTracker, Zone, parse_rfc3339};
 use super::{AttemptStatus, Event, EventKind, LineOutcome};
 use crate::classify::EnhancedCode;
 
@@ -27,6 +27,10 @@ pub struct EximParser {
     years: YearTracker,
     /// Per message id, the last deferral of each of its recipients (dropped at `Completed`).
     last_defer: HashMap<String, Vec<LastDefer>>,
+    /// Per recipient domain, the last real failure of any message: Exim keeps its retry
+    /// times per host and domain, so "retry time not reached" for a message that has no
+    /// failure of its own in this log waits on that one.
+    last_defer_by_domain: HashMap<String, LastDefer>,
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -58,6 +62,24 @@ pub fn is_message_id(s: &[u8]) -> bool {
         && alnum(c)
 }
 
+/// When Exim queued a message: the first part of its id is the arrival time in base 62.
+/// A decoded time far from the line's own (a host with case-insensitive file names uses
+/// base 36, a hand-made id) is not trusted.
+pub fn arrival_from_id(id: &[u8], line_ts: i64) -> Option<i64> {
+    let mut t: i64 = 0;
+    for &b in id.get(..6)? {
+        let v = match b {
+            b'0'..=b'9' => b - b'0',
+            b'A'..=b'Z' => b - b'A' + 10,
+            b'a'..=b'z' => b - b'a' + 36,
+            _ => return None,
+        };
+        t = t * 62 + i64::from(v);
+    }
+    // A day of slack for a clock or zone that is off; a year back for long-frozen mail.
+    (t <= line_ts + 86_400 && t >= line_ts - 366 * 86_400).then_some(t)
+}
+
 fn digits(s: &[u8]) -> Option<u32> {
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
         return None;
@@ -65,9 +87,17 @@ fn digits(s: &[u8]) -> Option<u32> {
     std::str::from_utf8(s).ok()?.parse().ok()
 }
 
-/// Exim's own stamp: `YYYY-MM-DD HH:MM:SS[.mmm][ ±hhmm]`, local time unless a zone is
-/// logged. Returns the unix time and the length consumed.
+/// Exim's own stamp: `YYYY-MM-DD HH:MM:SS[.mmm][ ±hhmm]`, this machine's local time
+/// unless a zone is logged. Returns the unix time and the length consumed.
 pub fn parse_exim_stamp(s: &[u8]) -> Option<(i64, usize)> {
+    exim_stamp(s, |naive| Zone::Local.to_unix(naive, None))
+}
+
+/// Exim's own stamp, a zoneless one read by `resolve` (the input's `--tz`, in line order).
+fn exim_stamp(
+    s: &[u8],
+    mut resolve: impl FnMut(&NaiveDateTime) -> Option<i64>,
+) -> Option<(i64, usize)> {
     if s.len() < 19
         || s[4] != b'-'
         || s[7] != b'-'
@@ -108,12 +138,7 @@ pub fn parse_exim_stamp(s: &[u8]) -> Option<(i64, usize)> {
                 .single()?
                 .timestamp()
         }
-        None => Local
-            .from_local_datetime(&naive)
-            .earliest()
-            .map(|d| d.timestamp())
-            // The hour skipped by a DST change does not exist locally: read it as UTC.
-            .unwrap_or_else(|| naive.and_utc().timestamp()),
+        None => resolve(&naive)?,
     };
     Some((ts, len))
 }
@@ -290,6 +315,14 @@ fn field(rest: &[u8], key: &[u8]) -> Option<String> {
     }
 }
 
+/// The recipient's domain, as Exim's retry database keys it (case-insensitively).
+fn domain_key(recipient: &str) -> String {
+    recipient
+        .rsplit_once('@')
+        .map_or(recipient, |(_, d)| d)
+        .to_ascii_lowercase()
+}
+
 fn strip_angle(s: &str) -> String {
     s.strip_prefix('<')
         .and_then(|x| x.strip_suffix('>'))
@@ -311,12 +344,14 @@ impl EximParser {
         EximParser {
             years,
             last_defer: HashMap::new(),
+            last_defer_by_domain: HashMap::new(),
         }
     }
 
     /// The stamp and sending host of a line, and what follows them.
     fn header<'a>(&mut self, raw: &'a [u8]) -> Option<(i64, String, &'a [u8])> {
-        if let Some((ts, len)) = parse_exim_stamp(raw) {
+        let years = &mut self.years;
+        if let Some((ts, len)) = exim_stamp(raw, |n| years.resolve(n)) {
             return Some((ts, String::new(), &raw[len..]));
         }
         // Syslog-routed Exim: `<stamp> <host> exim[pid]: [<exim stamp>] …`
@@ -331,14 +366,17 @@ impl EximParser {
             return None;
         }
         let rest = rest.trim_ascii_start();
-        match parse_exim_stamp(rest) {
+        match exim_stamp(rest, |n| self.years.resolve(n)) {
             Some((own, l)) => Some((own, lossy(host), &rest[l..])),
             None => Some((ts, lossy(host), rest)),
         }
     }
 
-    /// Exim lines carry no header to remember.
-    pub fn observe_header(&mut self, _raw: &[u8]) {}
+    /// Only syslog-routed Exim lines carry yearless stamps; the year carried is the
+    /// tracker's all the same (unchanged when none were read).
+    pub fn year_position(&self) -> Option<crate::ingest::timestamp::YearPosition> {
+        Some(self.years.position())
+    }
 
     pub fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
         let Some((ts, host, rest)) = self.header(raw) else {
@@ -354,6 +392,7 @@ impl EximParser {
             return LineOutcome::Ignored;
         }
         let id = lossy(tok);
+        let arrived = arrival_from_id(tok, ts);
         let (flag_tok, body) = next_token(rest);
         let flag = match flag_tok {
             b"<=" => Flag::Arrival,
@@ -363,7 +402,11 @@ impl EximParser {
             b"Completed" => Flag::Completed,
             _ => Flag::Other,
         };
-        let mk = |kind| Event::new(ts, line_no, host.clone(), id.clone(), kind);
+        let mk = |kind| {
+            let mut e = Event::new(ts, line_no, host.clone(), id.clone(), kind);
+            e.arrived = arrived;
+            e
+        };
         match flag {
             Flag::Other => LineOutcome::Ignored,
             Flag::Completed => {
@@ -419,7 +462,10 @@ impl EximParser {
                     // wait after an earlier failure, which stays the reason (as Postfix's
                     // `delivery temporarily suspended` repeats it).
                     e.counts_as_attempt = false;
-                    match self.last_of(&id, &recipient) {
+                    let prev = self
+                        .last_of(&id, &recipient)
+                        .or_else(|| self.last_defer_by_domain.get(&domain_key(&recipient)));
+                    match prev {
                         Some(prev) => {
                             e.dsn = prev.dsn.clone();
                             e.reply_code = prev.reply_code;
@@ -448,7 +494,10 @@ impl EximParser {
                 let mut e;
                 if expiry {
                     e = mk(EventKind::RecipientExpired);
-                    match self.last_of(&id, &recipient) {
+                    let prev = self
+                        .last_of(&id, &recipient)
+                        .or_else(|| self.last_defer_by_domain.get(&domain_key(&recipient)));
+                    match prev {
                         Some(prev) => {
                             e.dsn = prev.dsn.clone();
                             e.reply_code = prev.reply_code;
@@ -465,6 +514,10 @@ impl EximParser {
                             e.text = text;
                         }
                         None => {}
+                    }
+                    // The host this line names is where the last try went.
+                    if e.relay.is_none() {
+                        e.relay = relay_of(fields);
                     }
                 } else {
                     e = mk(EventKind::Attempt(AttemptStatus::Bounced));
@@ -500,6 +553,8 @@ impl EximParser {
             relay: e.relay.clone(),
             text: e.text.clone(),
         };
+        self.last_defer_by_domain
+            .insert(domain_key(&entry.recipient), entry.clone());
         let list = self.last_defer.entry(id.to_string()).or_default();
         match list.iter_mut().find(|d| d.recipient == entry.recipient) {
             Some(d) => *d = entry,
@@ -579,6 +634,22 @@ mod tests {
             p.parse_line(l.as_bytes(), i as u64 + 1, &mut out);
         }
         out
+    }
+
+    #[test]
+    fn the_message_id_tells_the_arrival() {
+        // Real ids of the Debian mainlog: `1cIm8w-0000yI-6V <=` at 19:49:30 in UTC−5.
+        let line = 1_482_108_570; // 2016-12-19T00:49:30Z
+        assert_eq!(arrival_from_id(b"1cIm8w-0000yI-6V", line), Some(line));
+        assert_eq!(
+            arrival_from_id(b"1cImAN-0001CD-0m", line + 86_400),
+            Some(1_482_108_659)
+        );
+        // The test suite's made-up ids decode to 1970: not an arrival.
+        assert_eq!(
+            arrival_from_id(b"10HmaX-000000005vi-0000", 920_000_000),
+            None
+        );
     }
 
     #[test]

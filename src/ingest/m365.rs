@@ -126,7 +126,13 @@ fn summary_row(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event
     else {
         return LineOutcome::Skipped;
     };
-    let mk = |kind| Event::new(ts, line_no, HOST.to_string(), key.to_string(), kind);
+    // The origin timestamp is when Exchange Online accepted the message: its arrival. The
+    // export tells no time of the attempts themselves.
+    let mk = |kind| {
+        let mut e = Event::new(ts, line_no, HOST.to_string(), key.to_string(), kind);
+        e.arrived = Some(ts);
+        e
+    };
     let mut info = mk(EventKind::Info);
     info.sender = cols.get(row, &["senderaddress"]).map(str::to_string);
     info.message_id = cols.get(row, &["messageid"]).map(strip_angle);
@@ -177,6 +183,8 @@ fn trace_row(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event>)
         _ => EventKind::Info,
     };
     let mut e = Event::new(ts, line_no, HOST.to_string(), key.to_string(), kind);
+    // `Received` is when the service accepted the message: its arrival.
+    e.arrived = Some(ts);
     e.sender = cols.get(row, &["senderaddress"]).map(str::to_string);
     e.message_id = cols.get(row, &["messageid"]).map(strip_angle);
     e.subject = cols.get(row, &["subject"]).map(str::to_string);
@@ -205,5 +213,7 @@ mod tests {
         assert_eq!(out[1].kind, EventKind::Attempt(AttemptStatus::Sent));
         assert_eq!(out[2].kind, EventKind::Attempt(AttemptStatus::Bounced));
         assert_eq!(out[2].recipient.as_deref(), Some("b@tailspin.example"));
+        // The origin timestamp is the arrival.
+        assert!(out.iter().all(|e| e.arrived == Some(1_709_287_200)));
     }
 }

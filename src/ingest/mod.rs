@@ -88,6 +88,10 @@ pub struct Event {
     /// False for lines that record a deferral without a connection attempt
     /// (Postfix `delivery temporarily suspended`).
     pub counts_as_attempt: bool,
+    /// When the MTA queued the message, as the line itself tells (Postfix `delay=`, the
+    /// time in an Exim message id, an arrival column): known even when the log starts
+    /// after the arrival line.
+    pub arrived: Option<i64>,
 }
 
 impl Event {
@@ -108,6 +112,7 @@ impl Event {
             reply_code: None,
             text: None,
             counts_as_attempt: true,
+            arrived: None,
         }
     }
 }
@@ -177,11 +182,31 @@ pub trait LineParser: Send {
     /// A line already imported (a grown log's old part): formats whose header row maps
     /// the columns take the mapping from it; nothing is emitted.
     fn observe_header(&mut self, _raw: &[u8]) {}
+
+    /// For formats whose stamps carry no year: the year and month the input ended in, so
+    /// the next file of the same import continues from there.
+    fn year_position(&self) -> Option<crate::ingest::timestamp::YearPosition> {
+        None
+    }
 }
 
 impl LineParser for postfix::PostfixParser {
     fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
         postfix::PostfixParser::parse_line(self, raw, line_no, out)
+    }
+
+    fn year_position(&self) -> Option<crate::ingest::timestamp::YearPosition> {
+        Some(self.years().position())
+    }
+}
+
+impl LineParser for exim::EximParser {
+    fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
+        exim::EximParser::parse_line(self, raw, line_no, out)
+    }
+
+    fn year_position(&self) -> Option<crate::ingest::timestamp::YearPosition> {
+        exim::EximParser::year_position(self)
     }
 }
 
@@ -200,7 +225,6 @@ macro_rules! line_parsers {
     )*};
 }
 line_parsers!(
-    exim::EximParser,
     exchange::ExchangeParser,
     m365::M365Parser,
     powermta::PowermtaParser

@@ -34,7 +34,8 @@ enum Daemon {
 
 fn daemon_of(name: &[u8]) -> Option<Daemon> {
     Some(match name {
-        b"smtp" | b"lmtp" | b"local" | b"virtual" | b"pipe" => {
+        // `discard` is a delivery agent too: `status=sent (discarded)` is a decision.
+        b"smtp" | b"lmtp" | b"local" | b"virtual" | b"pipe" | b"discard" => {
             Daemon::Delivery { suspending: false }
         }
         b"error" | b"retry" => Daemon::Delivery { suspending: true },
@@ -45,9 +46,9 @@ fn daemon_of(name: &[u8]) -> Option<Daemon> {
         b"bounce" => Daemon::Bounce,
         b"anvil" | b"postscreen" | b"scache" | b"master" | b"tlsmgr" | b"verify"
         | b"trivial-rewrite" | b"dnsblog" | b"tlsproxy" | b"postdrop" | b"postsuper"
-        | b"sendmail" | b"postqueue" | b"showq" | b"flush" | b"discard" | b"oqmgr"
-        | b"proxymap" | b"spawn" | b"postlog" | b"postmap" | b"postfix-script" | b"policy-spf"
-        | b"qmqpd" | b"lmtpd" | b"smtpd-sasl" => Daemon::Other,
+        | b"sendmail" | b"postqueue" | b"showq" | b"flush" | b"oqmgr" | b"proxymap" | b"spawn"
+        | b"postlog" | b"postmap" | b"postfix-script" | b"policy-spf" | b"qmqpd" | b"lmtpd"
+        | b"smtpd-sasl" => Daemon::Other,
         _ => return None,
     })
 }
@@ -168,6 +169,7 @@ struct Fields<'a> {
     text: Option<&'a [u8]>,
     from: Option<&'a [u8]>,
     message_id: Option<&'a [u8]>,
+    delay: Option<&'a [u8]>,
 }
 
 fn fields(mut s: &[u8]) -> Fields<'_> {
@@ -180,6 +182,7 @@ fn fields(mut s: &[u8]) -> Fields<'_> {
         text: None,
         from: None,
         message_id: None,
+        delay: None,
     };
     loop {
         s = trim_start(s);
@@ -205,6 +208,7 @@ fn fields(mut s: &[u8]) -> Fields<'_> {
             b"dsn" => f.dsn = Some(value),
             b"from" => f.from = Some(value),
             b"message-id" => f.message_id = Some(value),
+            b"delay" => f.delay = Some(value),
             b"status" => {
                 f.status = Some(value);
                 let t = trim_start(after);
@@ -227,6 +231,17 @@ fn fields(mut s: &[u8]) -> Fields<'_> {
         s = after;
     }
     f
+}
+
+/// When the message was queued: Postfix's `delay=` is the time since the message
+/// arrived (`delay=329951`, `delay=0.36`), whole seconds are enough.
+fn arrival(ts: i64, delay: &[u8]) -> Option<i64> {
+    let whole = delay.split(|b| *b == b'.').next()?;
+    if whole.is_empty() || whole.len() > 10 || !whole.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let secs: i64 = std::str::from_utf8(whole).ok()?.parse().ok()?;
+    Some(ts - secs)
 }
 
 /// The SMTP reply code in a Postfix diagnostic: `said: 550 …`, `refused to talk to me: 550 …`.
@@ -255,6 +270,10 @@ impl PostfixParser {
     pub fn new(years: YearTracker) -> Self {
         let last_ts = years.fallback_ts;
         PostfixParser { years, last_ts }
+    }
+
+    pub fn years(&self) -> &YearTracker {
+        &self.years
     }
 
     /// Parses one line, pushing its events (at most one) to `out`.
@@ -355,8 +374,13 @@ impl PostfixParser {
         let qid = &msg[..colon];
         if !is_queue_id(qid) {
             // connect to …, warning: …, NOQUEUE: reject: …, statistics: … — Postfix's own
-            // lines that carry no queued message.
-            return if program.is_some() {
+            // lines that carry no queued message. One that does carry mail facts under an
+            // id sendlog cannot read is lost data, so it is counted as skipped.
+            let body = &msg[colon + 2..];
+            let carries_mail = [&b"to="[..], b"from=", b"client=", b"message-id="]
+                .iter()
+                .any(|k| body.starts_with(k));
+            return if program.is_some() && !carries_mail {
                 LineOutcome::Ignored
             } else {
                 LineOutcome::Skipped
@@ -409,6 +433,7 @@ impl PostfixParser {
                     && f.text
                         .is_some_and(|t| t.starts_with(b"delivery temporarily suspended")));
                 e.text = f.text.map(lossy);
+                e.arrived = f.delay.and_then(|d| arrival(ts, d));
                 out.push(e);
                 LineOutcome::Parsed
             }
@@ -546,6 +571,8 @@ mod tests {
         );
         assert_eq!(e.dsn.as_deref(), Some("4.0.0"));
         assert_eq!(e.reply_code, Some(550));
+        // `delay=329951`: queued 3.8 days before this line.
+        assert_eq!(e.arrived, Some(e.ts - 329_951));
         assert_eq!(
             e.text.as_deref(),
             Some(
@@ -579,6 +606,24 @@ mod tests {
         );
         assert_eq!(ev[0].host, "mx/postfix-out2");
         assert_eq!(ev[0].queue_id, "48rT2v1hQrz1J0N");
+    }
+
+    #[test]
+    fn discard_is_a_delivery_and_mail_under_an_unreadable_id_is_skipped() {
+        let (o, ev) = parse(
+            "Mar  1 10:00:00 mx1 postfix/discard[7]: BC2D3E4F5A: to=<trap@sink.example>, relay=none, delay=0.36, delays=0.1/0/0/0, dsn=2.0.0, status=sent (discarded)",
+        );
+        assert!(matches!(o, LineOutcome::Parsed));
+        assert_eq!(ev[0].kind, EventKind::Attempt(AttemptStatus::Sent));
+        assert_eq!(ev[0].arrived, Some(ev[0].ts));
+        let (o, _) = parse(
+            "Mar  1 10:00:00 mx1 postfix/smtp[7]: odd-id: to=<a@b.example>, relay=none, status=sent (ok)",
+        );
+        assert!(matches!(o, LineOutcome::Skipped));
+        let (o, _) = parse(
+            "Mar  1 10:00:00 mx1 postfix/smtpd[7]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 denied; from=<a@b> to=<c@d> proto=ESMTP",
+        );
+        assert!(matches!(o, LineOutcome::Ignored));
     }
 
     #[test]

@@ -151,6 +151,7 @@ fn record(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event>) ->
         queue_id.join("|"),
         EventKind::Attempt(status),
     );
+    e.arrived = cols.get(row, &["timequeued"]).and_then(parse_time);
     e.sender = cols.get(row, &["orig"]).map(str::to_string);
     e.recipient = Some(rcpt.to_string());
     e.orig_recipient = cols
@@ -229,5 +230,7 @@ mod tests {
         assert_eq!(out[0].recipient.as_deref(), Some("ue31691b9@YMAIL.COM"));
         assert_eq!(out[0].sender.as_deref(), Some("u492e9f54@hdfcbank.net"));
         assert_eq!(out[0].host, "CAMPAIGN");
+        // `timeQueued` is the arrival, six weeks before this delivery was logged.
+        assert_eq!(out[0].arrived, Some(1_404_988_202));
     }
 }

@@ -230,7 +230,12 @@ impl PanelDoc {
         for (i, s) in self.fix.iter().enumerate() {
             steps.push(format!("{}. {}", i + 1, s.step));
             if let Some(e) = s.shows {
-                steps.push(format!("   → In sendlog: “{}”, below.", e.heading()));
+                // The screen shows the panel without the evidence sections that `explain`
+                // prints after it: name the command, not a place on the page.
+                steps.push(format!(
+                    "   → In sendlog: “{}” (`sendlog explain {code}` lists it from your log).",
+                    e.heading()
+                ));
             }
         }
         push(HOW_TO_FIX, steps);

@@ -336,11 +336,11 @@ fn class_and_subject_panel(code: EnhancedCode) -> Panel {
     }
     let next = match code.class {
         4 => {
-            "Read the reply text behind these deliveries (the causes below): it names the \
+            "Read the reply text behind these deliveries (the causes sendlog lists for this code): it names the \
               condition the receiver is waiting on. Fix that before the queue lifetime runs out."
         }
         5 => {
-            "Read the reply text behind these deliveries (the causes below): it says what \
+            "Read the reply text behind these deliveries (the causes sendlog lists for this code): it says what \
               must change before the message can be sent again."
         }
         _ => "Nothing failed; no action is needed.",

@@ -3,7 +3,7 @@
 //! DNS evidence, and when. Every query is keyed on `deliveries.code` (indexed) and binds
 //! its parameters.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -60,10 +60,16 @@ pub struct CodeEvidence {
     pub destinations: Vec<Destination>,
     pub hosts: u64,
     pub sending_hosts: Vec<Count>,
+    /// The sending host behind most deliveries whose cause is a verdict on the sender
+    /// (reputation, blocklist, auth, rate…), with how many and to how many domains.
+    pub sender_side_host: Option<SenderSideHost>,
     pub typo_domains: Vec<Typo>,
     /// Deliveries whose cause is a DNS failure of the recipient domain (`hostunknown`),
     /// and the domains behind them.
     pub dns_failures: u64,
+    /// Of those, lookups that failed for now (4.4.3: a server failure or a timeout, as in
+    /// Postfix's `Host not found, try again`), not a domain that does not exist.
+    pub dns_temporary: u64,
     pub dns_domains: Vec<Count>,
     #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
     pub first_attempt: Option<i64>,
@@ -71,17 +77,33 @@ pub struct CodeEvidence {
     pub last_attempt: Option<i64>,
 }
 
+/// RFC 3463 X.4.3, "directory server failure": the lookup failed for now (Postfix's
+/// `Host not found, try again`), unlike a domain that does not exist.
+const DNS_TEMPORARY: &str = "4.4.3";
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SenderSideHost {
+    pub host: String,
+    pub deliveries: u64,
+    pub domains: u64,
+    /// Those deliveries' causes, most frequent first.
+    pub causes: Vec<Count>,
+}
+
 impl CodeEvidence {
     pub fn is_empty(&self) -> bool {
         self.counts.total == 0
     }
 
-    /// The sending host behind most of these deliveries when they reach many domains:
-    /// one host failing everywhere points at that host's reputation, not at the
-    /// destinations (DESIGN.md, "Widespread").
-    pub fn widespread_host(&self) -> Option<&Count> {
-        let top = self.sending_hosts.first()?;
-        (self.domains >= 5 && top.count * 10 >= self.counts.total * 8).then_some(top)
+    /// The sending host to look at when most of these deliveries carry a verdict on the
+    /// sender from it, across many domains. One host alone proves nothing: a site with a
+    /// single server sends everything from it, and timeouts at the destinations are not
+    /// its reputation.
+    pub fn widespread_host(&self) -> Option<&SenderSideHost> {
+        let top = self.sender_side_host.as_ref()?;
+        (top.domains >= crate::triage::causes::WIDESPREAD_MIN_DOMAINS
+            && top.deliveries * 2 >= self.counts.total)
+            .then_some(top)
     }
 }
 
@@ -131,6 +153,9 @@ impl Store {
             let mut typos: HashMap<(String, String), u64> = HashMap::new();
             let (mut first_attempt, mut last_attempt): (Option<i64>, Option<i64>) = (None, None);
             let mut dns_failures = 0;
+            let mut dns_temporary = 0;
+            // Per sending host: its sender-side deliveries' domains and causes.
+            let mut sender_side: HashMap<String, (u64, HashSet<String>, Tally)> = HashMap::new();
 
             let mut stmt = self.conn.prepare_cached(
                 "SELECT status, cause, domain, provider, host, typo_of, last_deferral_code,
@@ -156,7 +181,14 @@ impl Store {
                 {
                     providers.insert(domain.to_string(), p.to_string());
                 }
-                hosts.add(r.get_ref(4)?.as_str()?);
+                let host = r.get_ref(4)?.as_str()?;
+                hosts.add(host);
+                if crate::triage::causes::SENDER_SIDE.contains(&cause) {
+                    let (n, doms, why) = sender_side.entry(host.to_string()).or_default();
+                    *n += 1;
+                    doms.insert(domain.to_string());
+                    why.add(cause);
+                }
                 if let Some(t) = r.get_ref(5)?.as_str_or_null()? {
                     *typos
                         .entry((domain.to_string(), t.to_string()))
@@ -168,6 +200,16 @@ impl Store {
                 if cause == "hostunknown" {
                     dns_failures += 1;
                     dns.add(domain);
+                    // The deciding code, or for an expiry the last deferral's.
+                    let status = r.get_ref(0)?.as_str()?;
+                    let deciding = if status == "expired" {
+                        r.get_ref(6)?.as_str_or_null()?
+                    } else {
+                        Some(code)
+                    };
+                    if deciding == Some(DNS_TEMPORARY) {
+                        dns_temporary += 1;
+                    }
                 }
                 if let Some(t) = r.get::<_, Option<i64>>(7)? {
                     first_attempt = Some(first_attempt.map_or(t, |f| f.min(t)));
@@ -180,6 +222,15 @@ impl Store {
 
             let domain_count = domains.0.len() as u64;
             let host_count = hosts.0.len() as u64;
+            let sender_side_host = sender_side
+                .into_iter()
+                .max_by(|a, b| a.1.0.cmp(&b.1.0).then_with(|| b.0.cmp(&a.0)))
+                .map(|(host, (deliveries, doms, why))| SenderSideHost {
+                    host,
+                    deliveries,
+                    domains: doms.len() as u64,
+                    causes: why.top(),
+                });
             let causes = causes.top();
             let destinations = domains
                 .top()
@@ -228,8 +279,10 @@ impl Store {
                 destinations,
                 hosts: host_count,
                 sending_hosts: hosts.top(),
+                sender_side_host,
                 typo_domains,
                 dns_failures,
+                dns_temporary,
                 dns_domains: dns.top(),
                 first_attempt,
                 last_attempt,
@@ -380,6 +433,30 @@ mod tests {
             .collect();
         let s = store_with(&rows);
         let e = s.code_evidence("4.7.650").unwrap();
-        assert_eq!(e.widespread_host().map(|h| h.name.as_str()), Some("out1"));
+        assert_eq!(e.widespread_host().map(|h| h.host.as_str()), Some("out1"));
+    }
+
+    /// A single-server site sends everything from one host: timeouts at many destinations
+    /// say nothing about that host's reputation.
+    #[test]
+    fn one_host_with_destination_side_causes_is_not_flagged() {
+        let rows: Vec<_> = ["a", "b", "c", "d", "e", "f"]
+            .iter()
+            .map(|d| {
+                (
+                    "4.4.7",
+                    "expired",
+                    Some("networkerror"),
+                    *d,
+                    "out1",
+                    None,
+                    1,
+                )
+            })
+            .collect();
+        let s = store_with(&rows);
+        let e = s.code_evidence("4.4.7").unwrap();
+        assert_eq!(e.sending_hosts[0].count, 6);
+        assert!(e.widespread_host().is_none());
     }
 }

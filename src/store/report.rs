@@ -6,6 +6,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 use super::{Result, Store};
+use crate::ingest::timestamp::TimeSpec;
 
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
 pub struct Totals {
@@ -58,9 +59,14 @@ pub struct AtRisk {
     pub domain: String,
     pub queue_id: String,
     pub host: String,
+    /// When the MTA queued it; when the log does not tell (`arrival_known` false), the
+    /// first line of it the log holds, so the age is at least `age`.
     #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
     pub queued_since: i64,
-    /// Seconds left before the queue lifetime runs out, as of the end of the log.
+    pub arrival_known: bool,
+    /// Seconds in the queue, as of the report's "now".
+    pub age: i64,
+    /// Seconds left before the queue lifetime runs out, as of the report's "now".
     pub seconds_left: i64,
     pub cause: Option<String>,
 }
@@ -101,6 +107,10 @@ pub struct DeliveryRecord {
     pub last_deferral_code: Option<String>,
     pub last_deferral_text: Option<String>,
     pub attempts: u32,
+    /// When the MTA queued the message, as the log tells it; null when it does not.
+    pub arrived_at: Option<String>,
+    /// Seconds from `arrived_at` to this delivery's last event; null without `arrived_at`.
+    pub queue_age: Option<i64>,
     pub first_attempt: Option<String>,
     pub last_attempt: Option<String>,
     pub relay: Option<String>,
@@ -109,7 +119,7 @@ pub struct DeliveryRecord {
 }
 
 impl DeliveryRecord {
-    pub const FIELDS: [&'static str; 20] = [
+    pub const FIELDS: [&'static str; 22] = [
         "queue_id",
         "message_id",
         "sender",
@@ -125,6 +135,8 @@ impl DeliveryRecord {
         "last_deferral_code",
         "last_deferral_text",
         "attempts",
+        "arrived_at",
+        "queue_age",
         "first_attempt",
         "last_attempt",
         "relay",
@@ -158,11 +170,13 @@ impl DeliveryRecord {
             relay: r.get(17)?,
             typo_of: r.get(18)?,
             source: r.get(19)?,
+            arrived_at: ts(20)?,
+            queue_age: r.get(21)?,
         })
     }
 
     /// The record's values as text, in `FIELDS` order (CSV).
-    pub fn values(&self) -> [String; 20] {
+    pub fn values(&self) -> [String; 22] {
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
         [
             self.queue_id.clone(),
@@ -180,6 +194,8 @@ impl DeliveryRecord {
             o(&self.last_deferral_code),
             o(&self.last_deferral_text),
             self.attempts.to_string(),
+            o(&self.arrived_at),
+            self.queue_age.map(|a| a.to_string()).unwrap_or_default(),
             o(&self.first_attempt),
             o(&self.last_attempt),
             o(&self.relay),
@@ -336,9 +352,6 @@ impl Store {
         run().map_err(|e| self.err(e))
     }
 
-    /// Deferred deliveries that have used more than `warn_fraction` of their queue
-    /// lifetime, as of the last event in the store (the log's "now", not the clock's).
-    /// `lifetime` overrides the per-format defaults.
     /// The queue lifetime saved with `import --queue-lifetime`, if any (seconds).
     pub fn saved_queue_lifetime(&self) -> Result<Option<i64>> {
         let run = || -> rusqlite::Result<Option<i64>> {
@@ -366,12 +379,106 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Deferred deliveries past `warn_fraction` of their queue lifetime as of the last
-    /// log line, soonest to expire first. The lifetime is `lifetime`, else the saved one,
-    /// else the format's default. Mail already past it shows with a negative time left:
-    /// its expiry is missing from the logs, or the lifetime is longer than assumed.
-    pub fn at_risk(&self, lifetime: Option<i64>, warn_fraction: f64) -> Result<Vec<AtRisk>> {
-        let Some((_, now)) = self.span()? else {
+    /// From now on, this connection's reads see only the deliveries active in the window:
+    /// last event at or after `since`, first event at or before `until`. A temporary
+    /// view shadows the table for this connection alone (the file is not touched), so
+    /// every report and export query keeps its one SQL text. An age (`7d`) counts back
+    /// from the last log line as the store holds it when read, so a TUI import that adds
+    /// lines moves the window with it. The view is read-only: writers lift it first
+    /// (`suspend_window`).
+    pub fn restrict_to_window(
+        &self,
+        since: Option<TimeSpec>,
+        until: Option<TimeSpec>,
+    ) -> Result<()> {
+        let split = |t: Option<TimeSpec>| match t {
+            Some(TimeSpec::At(t)) => (Some(t), None),
+            Some(TimeSpec::Ago(d)) => (None, Some(d)),
+            None => (None, None),
+        };
+        let (since_at, since_ago) = split(since);
+        let (until_at, until_ago) = split(until);
+        let run = || -> rusqlite::Result<()> {
+            self.conn.execute_batch(
+                "CREATE TEMP TABLE IF NOT EXISTS time_window
+                     (since_at INTEGER, since_ago INTEGER, until_at INTEGER, until_ago INTEGER);
+                 DELETE FROM temp.time_window;",
+            )?;
+            self.conn.execute(
+                "INSERT INTO temp.time_window (since_at, since_ago, until_at, until_ago)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![since_at, since_ago, until_at, until_ago],
+            )?;
+            self.resume_window()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Lifts the window's view so the tables can be written; true when there was one.
+    pub fn suspend_window(&self) -> Result<bool> {
+        let run = || -> rusqlite::Result<bool> {
+            let had: bool = self.conn.query_row(
+                "SELECT count(*) > 0 FROM sqlite_temp_master WHERE type = 'view' AND name = 'deliveries'",
+                [],
+                |r| r.get(0),
+            )?;
+            self.conn
+                .execute_batch("DROP VIEW IF EXISTS temp.deliveries")?;
+            Ok(had)
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Puts back the window `restrict_to_window` set.
+    pub fn restore_window(&self) -> Result<()> {
+        self.resume_window().map_err(|e| self.err(e))
+    }
+
+    fn resume_window(&self) -> rusqlite::Result<()> {
+        self.conn.execute_batch(
+            "CREATE TEMP VIEW IF NOT EXISTS deliveries AS
+                 WITH w AS (
+                     SELECT coalesce(since_at, now - since_ago) AS since,
+                            coalesce(until_at, now - until_ago) AS until
+                     FROM temp.time_window,
+                          -- the last log line, as `log_now` reads it
+                          (SELECT max(last_seen) AS now FROM main.messages WHERE format != 'eml')
+                 )
+                 SELECT d.* FROM main.deliveries d, w
+                 WHERE (w.since IS NULL OR max(coalesce(d.last_attempt, d.expired_at),
+                                               coalesce(d.expired_at, d.last_attempt)) >= w.since)
+                   AND (w.until IS NULL OR min(coalesce(d.first_attempt, d.expired_at),
+                                               coalesce(d.expired_at, d.first_attempt)) <= w.until);",
+        )
+    }
+
+    /// The time of the last logged event in the store: what "now" is for a log read
+    /// later than it was written (a log read a month on is not a month older). Bounce
+    /// emails are not log lines: a report dated later does not move it.
+    pub fn log_now(&self) -> Result<Option<i64>> {
+        self.conn
+            .query_row(
+                "SELECT max(last_seen) FROM messages WHERE format != 'eml'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Deferred deliveries past `warn_fraction` of their queue lifetime as of `now` (by
+    /// default the last log line), soonest to expire first. The lifetime is `lifetime`,
+    /// else the saved one, else the format's default. Age counts from the arrival the log
+    /// tells (`delay=`, the Exim id, arrival columns); where it tells none, from the first
+    /// line of the message, and the row says the age is at least that. Mail already past
+    /// its lifetime shows with a negative time left: its expiry is missing from the logs,
+    /// or the lifetime is longer than assumed.
+    pub fn at_risk(
+        &self,
+        lifetime: Option<i64>,
+        warn_fraction: f64,
+        now: Option<i64>,
+    ) -> Result<Vec<AtRisk>> {
+        let Some(now) = now.map_or_else(|| self.log_now(), |t| Ok(Some(t)))? else {
             return Ok(Vec::new());
         };
         let lifetime = match lifetime {
@@ -380,9 +487,10 @@ impl Store {
         };
         let run = || -> rusqlite::Result<Vec<AtRisk>> {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT d.recipient, d.domain, m.queue_id, d.host, m.first_seen, d.cause, m.format
+                "SELECT d.recipient, d.domain, m.queue_id, d.host, coalesce(m.arrived_at, m.first_seen),
+                        d.cause, m.format, m.arrived_at IS NOT NULL
                  FROM deliveries d JOIN messages m ON m.id = d.message_ref
-                 WHERE d.status = 'deferred' ORDER BY m.first_seen, d.id",
+                 WHERE d.status = 'deferred' ORDER BY 5, d.id",
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok((
@@ -392,6 +500,8 @@ impl Store {
                         queue_id: r.get(2)?,
                         host: r.get(3)?,
                         queued_since: r.get(4)?,
+                        arrival_known: r.get(7)?,
+                        age: 0,
                         seconds_left: 0,
                         cause: r.get(5)?,
                     },
@@ -405,6 +515,7 @@ impl Store {
                     lifetime.unwrap_or_else(|| crate::triage::default_queue_lifetime(&format));
                 let age = now - a.queued_since;
                 if age as f64 >= life as f64 * warn_fraction {
+                    a.age = age;
                     a.seconds_left = life - age;
                     out.push(a);
                 }
@@ -470,7 +581,10 @@ impl Store {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT m.queue_id, m.message_id, m.sender, d.recipient, d.domain, d.provider, d.host, d.status,
                         d.code, d.reply_code, d.reason, d.cause, d.last_deferral_code, d.last_deferral_text,
-                        d.attempts, d.first_attempt, d.last_attempt, d.relay, d.typo_of, d.source
+                        d.attempts, d.first_attempt, d.last_attempt, d.relay, d.typo_of, d.source,
+                        m.arrived_at,
+                        max(coalesce(d.last_attempt, d.expired_at), coalesce(d.expired_at, d.last_attempt))
+                            - m.arrived_at
                  FROM deliveries d JOIN messages m ON m.id = d.message_ref
                  WHERE (d.status = 'sent' AND ?1) OR (d.status = 'deferred' AND ?2)
                     OR (d.status = 'bounced' AND ?3) OR (d.status = 'expired' AND ?4)

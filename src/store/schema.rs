@@ -206,6 +206,13 @@ UPDATE messages SET message_id = nullif(ltrim(rtrim(trim(message_id), '>'), '<')
 UPDATE bounces SET original_message_id = nullif(ltrim(rtrim(trim(original_message_id), '>'), '<'), '')
     WHERE original_message_id LIKE '%<%' OR original_message_id LIKE '%>%';
 "#,
+    // 9: when the MTA queued each message, as the log tells it (NULL: it does not), so a
+    // log that starts after a message arrived still ages it right; and the zone that
+    // stamps without one were read in, per source.
+    r#"
+ALTER TABLE messages ADD COLUMN arrived_at INTEGER;
+ALTER TABLE sources ADD COLUMN tz TEXT;
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -33,7 +33,7 @@ impl<'t> MessageWriter<'t> {
             deliveries_updated: 0,
             insert_message: prepare(
                 "INSERT INTO messages (host, queue_id, first_seen, last_seen, message_id, sender, subject,
-                 expired_at, closed, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 expired_at, closed, format, arrived_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?,
             insert_delivery: prepare(
                 "INSERT INTO deliveries (message_ref, recipient, orig_recipient, domain, provider, host, status, code,
@@ -78,7 +78,7 @@ impl<'t> MessageWriter<'t> {
                     .execute([id])?;
                 tx.prepare_cached(
                     "UPDATE messages SET first_seen = ?2, last_seen = ?3, message_id = ?4, sender = ?5,
-                     subject = ?6, expired_at = ?7, closed = ?8 WHERE id = ?1",
+                     subject = ?6, expired_at = ?7, closed = ?8, arrived_at = ?9 WHERE id = ?1",
                 )?
                 .execute(params![
                     id,
@@ -88,7 +88,8 @@ impl<'t> MessageWriter<'t> {
                     m.sender,
                     m.subject,
                     m.expired_at,
-                    m.closed
+                    m.closed,
+                    m.arrived_at
                 ])?;
                 id
             }
@@ -103,7 +104,8 @@ impl<'t> MessageWriter<'t> {
                     m.subject,
                     m.expired_at,
                     m.closed,
-                    m.format
+                    m.format,
+                    m.arrived_at
                 ])?;
                 let id = tx.last_insert_rowid();
                 m.db_id = Some(id);
@@ -210,7 +212,7 @@ impl Store {
     pub fn open_messages(&self) -> super::Result<Vec<MessageState>> {
         load_messages(
             &self.conn,
-            "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at, closed
+            "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at, closed, arrived_at
              FROM messages WHERE closed = 0 AND ?1 IS NULL",
             None,
         )
@@ -226,7 +228,7 @@ pub fn message_by_id(
 ) -> rusqlite::Result<Option<MessageState>> {
     Ok(load_messages(
         conn,
-        "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at, closed
+        "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at, closed, arrived_at
          FROM messages WHERE id = ?1",
         Some(id),
     )?
@@ -255,6 +257,7 @@ fn load_messages(
             subject: r.get(8)?,
             expired_at: r.get(9)?,
             closed: r.get(10)?,
+            arrived_at: r.get(11)?,
             deliveries: Vec::new(),
             dirty: false,
         });

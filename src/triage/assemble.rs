@@ -81,6 +81,9 @@ pub struct MessageState {
     pub format: &'static str,
     pub first_seen: i64,
     pub last_seen: i64,
+    /// When the MTA queued the message, if the log tells (its arrival line, or a later
+    /// line's own account of it: Postfix `delay=`, the Exim id). `None`: it does not.
+    pub arrived_at: Option<i64>,
     pub message_id: Option<String>,
     pub sender: Option<String>,
     pub subject: Option<String>,
@@ -124,6 +127,7 @@ impl MessageState {
             format,
             first_seen: ev.ts,
             last_seen: ev.ts,
+            arrived_at: None,
             message_id: None,
             sender: None,
             subject: None,
@@ -143,6 +147,7 @@ impl MessageState {
             format: "",
             first_seen: 0,
             last_seen: 0,
+            arrived_at: None,
             message_id: None,
             sender: None,
             subject: None,
@@ -520,6 +525,14 @@ impl Assembler {
         msg.dirty = true;
         msg.last_seen = msg.last_seen.max(ev.ts);
         msg.first_seen = msg.first_seen.min(ev.ts);
+        // The arrival line itself is the arrival; otherwise the earliest arrival a line
+        // reports (a rounded `delay=` may put it a second late on one line, not another).
+        let arrived = ev
+            .arrived
+            .or((ev.kind == EventKind::Created).then_some(ev.ts));
+        if let Some(t) = arrived {
+            msg.arrived_at = Some(msg.arrived_at.map_or(t, |a| a.min(t)));
+        }
         if ev.sender.is_some() {
             msg.sender = ev.sender;
         }
@@ -585,9 +598,10 @@ impl Assembler {
                 if let Some(rcpt) = ev.recipient {
                     let d = msg.delivery_mut(&rcpt);
                     d.expired = Some((ev.ts, source));
-                    if ev.text.is_some() || ev.dsn.is_some() {
-                        // The expiry line's own text (an NDR's "last error") is the last
-                        // deferral when the log had no attempt lines of its own.
+                    if ev.text.is_some() || ev.dsn.is_some() || ev.relay.is_some() {
+                        // The expiry line's own text (an NDR's "last error") and the host
+                        // it names are the last deferral when the log had no attempt
+                        // lines of its own.
                         if !d
                             .attempts
                             .iter()

@@ -95,6 +95,9 @@ fn render_header(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
             thousands(t.bounced)
         )));
     }
+    if let Some(w) = &state.window {
+        spans.push(Span::styled(format!(" · only {w}"), theme.muted()));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

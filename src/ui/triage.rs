@@ -14,8 +14,10 @@ use crate::app::update::{breakdown_text, code_text};
 use crate::classify::EnhancedCode;
 use crate::store::browse::Dimension;
 
+use crate::ingest::timestamp::format_rfc3339;
 use crate::sanitize::for_terminal;
-use crate::wording::time_left;
+use crate::wording::{queue_age, time_left};
+use unicode_width::UnicodeWidthStr;
 
 use super::text::{fit_line, highlighted, percent, sparkline, table_columns, time};
 use super::theme::Theme;
@@ -303,14 +305,25 @@ fn render_at_risk(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
     } else {
         all.len()
     };
-    // A narrow pane keeps the recipient readable and leaves the cause to the report.
+    // A narrow pane keeps the recipient readable and leaves the age and the cause to the
+    // report.
     let with_cause = area.width >= 60;
+    let with_age = area.width >= 50;
     let left: Vec<String> = all[..shown]
         .iter()
         .map(|a| time_left(a.seconds_left))
         .collect();
-    let left_width = left.iter().map(|l| l.len()).max().unwrap_or(0) as u16;
-    let mut widths = vec![Constraint::Fill(1), Constraint::Length(left_width)];
+    let ages: Vec<String> = all[..shown]
+        .iter()
+        .map(|a| queue_age(a.age, a.arrival_known))
+        .collect();
+    let width = |v: &[String]| v.iter().map(|l| l.width()).max().unwrap_or(0) as u16;
+    let (left_width, age_width) = (width(&left), width(&ages) + " old".len() as u16);
+    let mut widths = vec![Constraint::Fill(1)];
+    if with_age {
+        widths.push(Constraint::Length(age_width));
+    }
+    widths.push(Constraint::Length(left_width));
     if with_cause {
         widths.push(Constraint::Length(14));
     }
@@ -318,18 +331,20 @@ fn render_at_risk(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
     let mut rows: Vec<Row> = all[..shown]
         .iter()
         .zip(left)
-        .map(|(a, left)| {
-            let mut cells = vec![
-                Cell::from(fit_line(
-                    Line::raw(for_terminal(&a.recipient).into_owned()),
-                    cols[0],
-                )),
-                Cell::from(Line::from(left).right_aligned()),
-            ];
+        .zip(ages)
+        .map(|((a, left), age)| {
+            let mut cells = vec![Cell::from(fit_line(
+                Line::raw(for_terminal(&a.recipient).into_owned()),
+                cols[0],
+            ))];
+            if with_age {
+                cells.push(Cell::from(Line::from(format!("{age} old")).right_aligned()));
+            }
+            cells.push(Cell::from(Line::from(left).right_aligned()));
             if with_cause {
                 cells.push(Cell::from(fit_line(
                     Line::raw(for_terminal(a.cause.as_deref().unwrap_or("unknown")).into_owned()),
-                    cols[2],
+                    cols[cols.len() - 1],
                 )));
             }
             Row::new(cells)
@@ -347,8 +362,17 @@ fn render_at_risk(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
         .highlight_symbol("  ")
         .highlight_spacing(HighlightSpacing::Always)
         .style(theme.base())
-        .block(block(title, false, theme));
+        .block(as_of_block(block(title, false, theme), state.at_risk_as_of));
     frame.render_widget(table, area);
+}
+
+/// At-risk is judged at the last log line (or `--now`), not at this machine's clock: said
+/// on the box's lower border, so a log read days later is not taken for the queue today.
+fn as_of_block(b: Block<'_>, as_of: Option<i64>) -> Block<'_> {
+    match as_of {
+        Some(t) => b.title_bottom(format!(" as of {} ", format_rfc3339(t))),
+        None => b,
+    }
 }
 
 fn render_explain(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {

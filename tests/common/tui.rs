@@ -28,7 +28,7 @@ pub fn options() -> ImportOptions {
     ImportOptions {
         format: Format::Auto,
         year: Some(2015),
-        host: None,
+        ..ImportOptions::default()
     }
 }
 
