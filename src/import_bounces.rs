@@ -313,7 +313,7 @@ fn add_report(
     let mut own_started = false;
     for r in &report.recipients {
         let failure = report.kind == ReportKind::Bounce && !r.reason.is_not_a_failure();
-        let (link, message_ref) = if failure {
+        let (link, message_ref, conflict) = if failure {
             let (link, found) = find_message(
                 tx,
                 original_message_id.as_deref(),
@@ -321,21 +321,29 @@ fn add_report(
                 &r.recipient,
             )
             .map_err(sql)?;
-            match found {
-                Some(id) => {
-                    join_logged(
-                        tx,
-                        writer,
-                        assembler,
-                        r,
-                        id,
-                        r.last_attempt.unwrap_or(ts),
-                        number,
-                    )?;
+            let joined = match found {
+                Some(id) => join_logged(
+                    tx,
+                    writer,
+                    assembler,
+                    r,
+                    id,
+                    r.last_attempt.unwrap_or(ts),
+                    number,
+                )?,
+                None => Joined::NotOnMessage(None),
+            };
+            match (joined, found) {
+                (Joined::Refined, Some(id)) => {
                     *events += 1;
-                    (link, Some(id))
+                    (link, Some(id), None)
                 }
-                None => {
+                (Joined::Kept(conflict), Some(id)) => (link, Some(id), conflict),
+                (outcome, _) => {
+                    let conflict = match outcome {
+                        Joined::NotOnMessage(conflict) => conflict,
+                        _ => None,
+                    };
                     if !own_started {
                         let mut info = Event::new(
                             ts,
@@ -359,18 +367,18 @@ fn add_report(
                     );
                     assembler.push(e, writer)?;
                     *events += 1;
-                    (Link::None, None)
+                    (Link::None, None, conflict)
                 }
             }
         } else {
-            (Link::None, None)
+            (Link::None, None, None)
         };
         // Written now so the row ids exist; message_ref of a standalone report is filled
         // in once its message is written below.
         tx.prepare_cached(
             "INSERT INTO bounces (source_id, report, kind, message_ref, linked_by, recipient, status, reason,
-             reply_code, action, diagnostic, remote_mta, expired, original_message_id, reported_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             reply_code, action, diagnostic, remote_mta, expired, original_message_id, reported_at, conflict)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -389,6 +397,7 @@ fn add_report(
                 r.expired,
                 original_message_id,
                 r.last_attempt.or(report.date),
+                conflict,
             ])
         })
         .map_err(sql)?;
@@ -423,8 +432,36 @@ fn add_report(
     Ok(())
 }
 
-/// Joins one report recipient to the logged message `id`: the report's verdict becomes
-/// that delivery's latest word, its last error one of the deferrals.
+/// What became of a report recipient offered to a logged message. The log is the
+/// authority for what the server did: a report (which anyone who saw the Message-ID can
+/// forge) may refine a delivery the log left unfinished, never overturn one it decided,
+/// and never add a recipient to a logged message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Joined {
+    /// The report's word was added to the delivery.
+    Refined,
+    /// The log had already decided the delivery: the report stands beside it, unapplied;
+    /// `Some` says how it contradicts the log.
+    Kept(Option<String>),
+    /// The logged message has no such recipient (`Some` says so, naming the message).
+    NotOnMessage(Option<String>),
+}
+
+/// What a report says of one recipient, in a few words.
+fn report_says(r: &RecipientReport) -> String {
+    match r.status {
+        _ if r.expired => "expired (4.4.7)".to_string(),
+        Some(c) if c.class == 4 => format!("deferred ({c})"),
+        Some(c) => format!("bounced ({c})"),
+        None => "failed".to_string(),
+    }
+}
+
+/// Joins one report recipient to the logged message `id`, within what the log allows:
+/// an unfinished delivery takes the report's verdict; an expired one takes its last
+/// error as a deferral (a clearer cause), nothing else; a sent or bounced one is left as
+/// the log has it. The log's route stays the delivery's route; the report's own remote
+/// MTA and date are kept on its `bounces` row beside it.
 fn join_logged(
     tx: &Transaction<'_>,
     writer: &mut MessageWriter<'_>,
@@ -433,26 +470,76 @@ fn join_logged(
     id: i64,
     at: i64,
     number: u64,
-) -> Result<(), StoreError> {
+) -> Result<Joined, StoreError> {
     let path = writer_path(tx);
     let Some(m) = message_by_id(tx, id).map_err(|e| sql_error(&path, e))? else {
-        return Ok(());
+        return Ok(Joined::NotOnMessage(None));
     };
     let (host, queue) = (m.host.clone(), m.queue_id.clone());
+    // A message already open here carries an earlier report's word: judged by that copy.
     assembler.resume(vec![m]);
-    if r.expired && (!r.diagnostic.is_empty() || r.status.is_some()) {
+    let Some(msg) = assembler.open_message(&host, &queue) else {
+        return Ok(Joined::NotOnMessage(None));
+    };
+    let Some(d) = msg
+        .deliveries
+        .iter()
+        .find(|d| d.recipient.eq_ignore_ascii_case(&r.recipient))
+    else {
+        return Ok(Joined::NotOnMessage(Some(format!(
+            "the logged message {} (queue id {} on {}) has no recipient {}; the report says {}",
+            msg.message_id.as_deref().unwrap_or("without a Message-ID"),
+            queue,
+            host,
+            r.recipient,
+            report_says(r)
+        ))));
+    };
+    let logged = crate::triage::assemble::derive_row(&host, d);
+    let said_at = |what: &str| {
+        format!(
+            "the log has this delivery {what}{}; the report says {}",
+            logged
+                .source
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default(),
+            report_says(r)
+        )
+    };
+    let hard_failure = !r.expired && r.status.is_none_or(|c| c.class != 4);
+    match logged.status {
+        "sent" => return Ok(Joined::Kept(Some(said_at("sent")))),
+        "bounced" if r.expired => return Ok(Joined::Kept(Some(said_at("bounced")))),
+        "bounced" => return Ok(Joined::Kept(None)),
+        "expired" if hard_failure => return Ok(Joined::Kept(Some(said_at("expired")))),
+        _ => {}
+    }
+    // The log's spelling of the address, so the report lands on the logged delivery.
+    let recipient = d.recipient.clone();
+    let route = d.attempts.iter().rev().find_map(|a| a.relay.clone());
+    let logged_expired = logged.status == "expired";
+    let on_logged = |mut e: Event| {
+        e.recipient = Some(recipient.clone());
+        if route.is_some() {
+            e.relay = route.clone();
+        }
+        // Our own server's attempts are in the log; the report is not another.
+        e.counts_as_attempt = false;
+        e
+    };
+    if (r.expired || logged_expired) && (!r.diagnostic.is_empty() || r.status.is_some()) {
         // The report's last error joins the logged deferrals, so a vague logged reply
         // can give way to it (triage::assemble::derive_row).
-        let mut last_error = recipient_event(r, at, number, &host, &queue);
+        let mut last_error = on_logged(recipient_event(r, at, number, &host, &queue));
         last_error.kind = EventKind::Attempt(AttemptStatus::Deferred);
-        last_error.counts_as_attempt = false;
         assembler.push(last_error, writer)?;
     }
-    let mut e = recipient_event(r, at, number, &host, &queue);
-    // Our own server's attempts are in the log; the report is not another.
-    e.counts_as_attempt = false;
-    assembler.push(e, writer)?;
-    Ok(())
+    if !logged_expired {
+        let e = on_logged(recipient_event(r, at, number, &host, &queue));
+        assembler.push(e, writer)?;
+    }
+    Ok(Joined::Refined)
 }
 
 /// Reports imported before the log that holds their delivery stood alone. Once that log
@@ -521,7 +608,7 @@ pub fn relink_standalone_reports(store: &mut Store) -> Result<u64, StoreError> {
                     .map_err(sql)?;
             let Some(id) = found else { continue };
             assembler.source_name = Arc::from(s.report.as_str());
-            join_logged(
+            let conflict = match join_logged(
                 &tx,
                 &mut writer,
                 &mut assembler,
@@ -529,7 +616,20 @@ pub fn relink_standalone_reports(store: &mut Store) -> Result<u64, StoreError> {
                 id,
                 r.last_attempt.unwrap_or(0),
                 1,
-            )?;
+            )? {
+                Joined::Refined => None,
+                Joined::Kept(conflict) => conflict,
+                // Not the logged message's recipient: it stays a bounce-only delivery,
+                // the contradiction noted on its report.
+                Joined::NotOnMessage(conflict) => {
+                    tx.execute(
+                        "UPDATE bounces SET conflict = ?1 WHERE id = ?2",
+                        params![conflict, s.bounce_id],
+                    )
+                    .map_err(sql)?;
+                    continue;
+                }
+            };
             // Marks and export records name a delivery by (message, recipient): they follow
             // it to the logged message; the standalone delivery goes.
             for table in ["marks", "batch_items"] {
@@ -558,8 +658,8 @@ pub fn relink_standalone_reports(store: &mut Store) -> Result<u64, StoreError> {
             )
             .map_err(sql)?;
             tx.execute(
-                "UPDATE bounces SET message_ref = ?1, linked_by = ?2 WHERE id = ?3",
-                params![id, link.as_str(), s.bounce_id],
+                "UPDATE bounces SET message_ref = ?1, linked_by = ?2, conflict = ?3 WHERE id = ?4",
+                params![id, link.as_str(), conflict, s.bounce_id],
             )
             .map_err(sql)?;
             tx.execute(

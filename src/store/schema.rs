@@ -206,6 +206,13 @@ UPDATE messages SET message_id = nullif(ltrim(rtrim(trim(message_id), '>'), '<')
 UPDATE bounces SET original_message_id = nullif(ltrim(rtrim(trim(original_message_id), '>'), '<'), '')
     WHERE original_message_id LIKE '%<%' OR original_message_id LIKE '%>%';
 "#,
+    // 9: a bounce report that contradicts the log (a failure for a delivery the log has
+    // as sent, a recipient the logged message never had) is kept and shown, not applied:
+    // the log is the authority for what the server did, and a report can be forged by
+    // anyone who saw the Message-ID.
+    r#"
+ALTER TABLE bounces ADD COLUMN conflict TEXT;
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -460,6 +460,11 @@ impl Assembler {
         }
     }
 
+    /// The open message of `host` and `queue_id`, as events so far left it.
+    pub fn open_message(&self, host: &str, queue_id: &str) -> Option<&MessageState> {
+        self.open.get(&message_key(host, queue_id))
+    }
+
     pub fn open_count(&self) -> usize {
         self.open.len()
     }
