@@ -141,17 +141,11 @@ struct Counts {
     all_known: bool,
 }
 
-/// Imports one bounce input (file, mbox, Maildir or folder).
+/// Imports one bounce input (file, mbox, Maildir or folder), one message at a time so an
+/// mbox of any size is read in bounded memory; a message that cannot be read (too big, a
+/// read error) is counted skipped and said, the messages before it are kept.
 pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, StoreError> {
     let started = Instant::now();
-    // Read first (a truncated mbox or unreadable file must not leave a half transaction).
-    let mut messages: Vec<Result<RawMessage, (String, String)>> = Vec::new();
-    let opened = mailbox::for_each_message(name, |m| {
-        messages.push(m.map_err(|f| (f.label, f.error)));
-    });
-    if let Err(e) = opened {
-        return Ok(FileReport::failed(name, e));
-    }
     let path = store.path.clone();
     let tx = store.conn.transaction().map_err(|e| sql_error(&path, e))?;
     let mut writer = MessageWriter::new(&tx, &path)?;
@@ -164,73 +158,21 @@ pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, 
         sample: Vec::new(),
         all_known: true,
     };
-    for (index, m) in messages.into_iter().enumerate() {
-        let number = index as u64 + 1;
-        counts.messages += 1;
-        let skip = |counts: &mut Counts, label: &str, why: String| {
-            counts.skipped += 1;
-            counts.all_known = false;
-            if counts.sample.len() < SKIPPED_SAMPLE {
-                counts.sample.push((number, format!("{label}: {why}")));
-            }
-        };
-        let raw = match m {
-            Ok(raw) => raw,
-            Err((label, error)) => {
-                skip(&mut counts, &label, error);
-                continue;
-            }
-        };
-        let hash = xxh3_64(&raw.bytes);
-        let known: Option<i64> = tx
-            .prepare_cached(
-                "SELECT id FROM sources WHERE format = 'eml' AND imported_hash = ?1 AND imported_bytes = ?2",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![hash as i64, raw.bytes.len() as i64], |r| r.get(0))
-                    .optional()
-            })
-            .map_err(|e| sql_error(&path, e))?;
-        if known.is_some() {
-            continue;
+    let mut store_error = None;
+    let opened = mailbox::for_each_message(name, |m| {
+        if store_error.is_some() {
+            return;
         }
-        counts.all_known = false;
-        let report = match bounce::parse(&raw.bytes) {
-            Ok(r) => r,
-            Err(e) => {
-                skip(&mut counts, &raw.label, e.to_string());
-                continue;
-            }
-        };
-        // A failure nobody can be named for cannot join a delivery nor stand as one: a
-        // row without a recipient would only hide that the report went unread.
-        if report.kind == ReportKind::Bounce
-            && report
-                .recipients
-                .iter()
-                .all(|r| r.recipient.trim().is_empty())
-        {
-            // The label comes first: the terminal shows 100 characters of this.
-            skip(
-                &mut counts,
-                &raw.label,
-                "no recipient named (no Final-Recipient or Original-Recipient, no address in the text)"
-                    .to_string(),
-            );
-            continue;
+        if let Err(e) = import_message(&tx, &mut writer, &mut assembler, &mut counts, m) {
+            store_error = Some(e);
         }
-        let source_id = insert_source(&tx, &raw, hash, report.recipients.len() as u64)
-            .map_err(|e| sql_error(&path, e))?;
-        add_report(
-            &tx,
-            &mut writer,
-            &mut assembler,
-            &report,
-            &raw.label,
-            number,
-            source_id,
-            &mut counts.events,
-        )?;
+    });
+    if let Some(e) = store_error {
+        return Err(e);
+    }
+    if let Err(e) = opened {
+        // Nothing was read: the empty transaction is dropped.
+        return Ok(FileReport::failed(name, e));
     }
     assembler.checkpoint(&mut writer)?;
     let deliveries = writer.deliveries_written;
@@ -256,6 +198,84 @@ pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, 
         error: None,
         note: None,
     })
+}
+
+/// One message of a bounce input: skipped (and said) when unreadable or not a report on
+/// anyone, nothing when already imported, else its report added.
+fn import_message(
+    tx: &Transaction<'_>,
+    writer: &mut MessageWriter<'_>,
+    assembler: &mut Assembler,
+    counts: &mut Counts,
+    m: Result<RawMessage, mailbox::ReadFailure>,
+) -> Result<(), StoreError> {
+    let path = writer_path(tx);
+    counts.messages += 1;
+    let number = counts.messages;
+    let skip = |counts: &mut Counts, label: &str, why: String| {
+        counts.skipped += 1;
+        counts.all_known = false;
+        if counts.sample.len() < SKIPPED_SAMPLE {
+            counts.sample.push((number, format!("{label}: {why}")));
+        }
+    };
+    let raw = match m {
+        Ok(raw) => raw,
+        Err(f) => {
+            skip(counts, &f.label, f.error);
+            return Ok(());
+        }
+    };
+    let hash = xxh3_64(&raw.bytes);
+    let known: Option<i64> = tx
+        .prepare_cached(
+            "SELECT id FROM sources WHERE format = 'eml' AND imported_hash = ?1 AND imported_bytes = ?2",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![hash as i64, raw.bytes.len() as i64], |r| r.get(0))
+                .optional()
+        })
+        .map_err(|e| sql_error(&path, e))?;
+    if known.is_some() {
+        return Ok(());
+    }
+    counts.all_known = false;
+    let report = match bounce::parse(&raw.bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            skip(counts, &raw.label, e.to_string());
+            return Ok(());
+        }
+    };
+    // A failure nobody can be named for cannot join a delivery nor stand as one: a
+    // row without a recipient would only hide that the report went unread.
+    if report.kind == ReportKind::Bounce
+        && report
+            .recipients
+            .iter()
+            .all(|r| r.recipient.trim().is_empty())
+    {
+        // The label comes first: the terminal shows 100 characters of this.
+        skip(
+            counts,
+            &raw.label,
+            "no recipient named (no Final-Recipient or Original-Recipient, no address in the text)"
+                .to_string(),
+        );
+        return Ok(());
+    }
+    let source_id = insert_source(tx, &raw, hash, report.recipients.len() as u64)
+        .map_err(|e| sql_error(&path, e))?;
+    add_report(
+        tx,
+        writer,
+        assembler,
+        &report,
+        &raw.label,
+        number,
+        source_id,
+        &mut counts.events,
+    )
 }
 
 fn insert_source(

@@ -654,3 +654,53 @@ fn bad_inputs_are_named_one_per_file_and_the_rest_still_import() {
     );
     assert_eq!(deliveries(&db).len(), 1);
 }
+
+/// A message over the size cap inside a compressed mbox (a decompression bomb: 70 MB of
+/// body from a few hundred KB of gzip) is skipped and said; the reports before and after
+/// it are imported, in one import that succeeds.
+#[test]
+fn an_oversized_message_in_a_gzipped_mbox_is_skipped_and_the_rest_kept() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let path = dir.path().join("bounces.mbox.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    let from = "From MAILER-DAEMON Fri Nov 20 10:00:00 2026\n";
+    let report = |rcpt: &str| {
+        rfc3464_report(
+            "mx.example",
+            rcpt,
+            "5.1.1",
+            "550 5.1.1 User unknown",
+            &format!("{rcpt}.1@northwind-sales.example"),
+        )
+    };
+    write!(gz, "{from}{}", report("first@one.example")).unwrap();
+    write!(gz, "{from}Subject: huge\nFrom: x@y\n\n").unwrap();
+    let line = [b'x'; 1023];
+    for _ in 0..70 * 1024 {
+        gz.write_all(&line).unwrap();
+        gz.write_all(b"\n").unwrap();
+    }
+    write!(gz, "{from}{}", report("last@two.example")).unwrap();
+    gz.finish().unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() < 4_000_000);
+
+    let (code, out, err) = sendlog(&db, &["import", "--format", "eml", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 messages read"), "{out}");
+    assert!(out.contains("1 skipped"), "{out}");
+    assert!(
+        out.contains("#2: 71 MiB, larger than the 64 MiB a message may have: skipped"),
+        "{out}{err}"
+    );
+    let rows = deliveries(&db);
+    let recipients: Vec<&str> = rows
+        .iter()
+        .map(|d| d["recipient"].as_str().unwrap())
+        .collect();
+    assert_eq!(recipients, ["first@one.example", "last@two.example"]);
+}
