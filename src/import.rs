@@ -212,6 +212,8 @@ struct Prepared {
     mtime: Option<i64>,
     total_bytes: Option<u64>,
     compressed: bool,
+    /// The regular file read (for its start again); `None` for a stream.
+    file: Option<std::fs::File>,
     first_ts: Option<i64>,
     /// A compressed input cut short within its first bytes: what came before is imported,
     /// then this is reported.
@@ -278,10 +280,11 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
         f => f,
     };
     let mtime = inp.mtime;
-    let first_year = match (opts.year, mtime, inp.compressed || name == "-") {
-        (None, Some(t), false) => {
+    let plain_file = inp.file.as_ref().filter(|_| !inp.compressed);
+    let first_year = match (opts.year, mtime, plain_file) {
+        (None, Some(t), Some(file)) => {
             let first = head.split(|b| *b == b'\n').find_map(timestamp::line_month);
-            let last = tail_month(name);
+            let last = inp.len.and_then(|len| tail_month(file, len));
             first.zip(last).map(|(f, l)| timestamp::first_year(f, l, t))
         }
         _ => None,
@@ -299,11 +302,7 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
             parser.parse_line(l, 0, &mut scratch);
             scratch.first().map(|e| e.ts).filter(|t| *t != 0)
         });
-    let total_bytes = if inp.compressed || name == "-" {
-        None
-    } else {
-        std::fs::metadata(name).ok().map(|m| m.len())
-    };
+    let total_bytes = inp.len.filter(|_| !inp.compressed);
     Ok(Prepared {
         name: name.to_string(),
         head,
@@ -313,19 +312,15 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
         mtime,
         total_bytes,
         compressed: inp.compressed,
+        file: inp.file,
         head_error,
         first_ts,
     })
 }
 
 /// The month of the last classic stamp in a plain file (read from its last 64 KiB).
-fn tail_month(name: &str) -> Option<u32> {
-    let mut f = std::fs::File::open(name).ok()?;
-    let len = f.metadata().ok()?.len();
-    f.seek(io::SeekFrom::Start(len.saturating_sub(64 * 1024)))
-        .ok()?;
-    let mut tail = Vec::new();
-    f.read_to_end(&mut tail).ok()?;
+fn tail_month(file: &std::fs::File, len: u64) -> Option<u32> {
+    let tail = input::read_tail(file, len, 64 * 1024).ok()?;
     tail.split(|b| *b == b'\n')
         .rev()
         .find_map(timestamp::line_month)
@@ -387,12 +382,34 @@ struct HashRead<R> {
     inner: R,
     hasher: Xxh3,
     count: u64,
+    /// Length and hash of what was read up to its last line end: what counts as imported
+    /// when an unterminated last line is left for the next import.
+    line_end: (u64, Xxh3),
+}
+
+impl<R> HashRead<R> {
+    fn new(inner: R) -> Self {
+        HashRead {
+            inner,
+            hasher: Xxh3::new(),
+            count: 0,
+            line_end: (0, Xxh3::new()),
+        }
+    }
 }
 
 impl<R: Read> Read for HashRead<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        let chunk = &buf[..n];
+        match memchr::memrchr(b'\n', chunk) {
+            Some(i) => {
+                self.hasher.update(&chunk[..=i]);
+                self.line_end = (self.count + i as u64 + 1, self.hasher.clone());
+                self.hasher.update(&chunk[i + 1..]);
+            }
+            None => self.hasher.update(chunk),
+        }
         self.count += n as u64;
         Ok(n)
     }
@@ -400,25 +417,22 @@ impl<R: Read> Read for HashRead<R> {
 
 /// Whether the first `len` bytes of `reader` hash to `hash` (reads at most `len` bytes).
 fn prefix_matches(reader: impl Read, len: u64, hash: u64) -> io::Result<bool> {
-    let mut h = HashRead {
-        inner: reader.take(len),
-        hasher: Xxh3::new(),
-        count: 0,
-    };
+    let mut h = HashRead::new(reader.take(len));
     io::copy(&mut h, &mut io::sink())?;
     Ok(h.count == len && h.hasher.digest() == hash)
 }
 
-/// A re-readable copy of an input: the file itself, or stdin spooled to a temp file.
-enum Replay {
-    File(String),
+/// A re-readable copy of an input: the file itself (as opened the first time), or a
+/// stream spooled to a temp file.
+enum Replay<'a> {
+    File(&'a std::fs::File),
     Spooled(std::fs::File),
 }
 
-impl Replay {
+impl Replay<'_> {
     fn open(&mut self) -> io::Result<Box<dyn BufRead + Send>> {
         match self {
-            Replay::File(name) => Ok(input::open(name).map_err(io::Error::other)?.reader),
+            Replay::File(file) => input::rewind(file),
             Replay::Spooled(f) => {
                 f.rewind()?;
                 Ok(Box::new(BufReader::new(f.try_clone()?)))
@@ -547,15 +561,15 @@ fn import_one(
     // Work out how much of this content is already in the store.
     let mut skip: Option<&KnownSource> = None;
     if !known.is_empty() {
-        let mut replay = if name == "-" {
+        let mut replay = if let Some(file) = &p.file {
+            Replay::File(file)
+        } else {
             let mut f =
                 tempfile::tempfile().map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
             f.write_all(&p.head)
                 .and_then(|_| io::copy(&mut p.rest, &mut f).map(|_| ()))
                 .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
             Replay::Spooled(f)
-        } else {
-            Replay::File(name.clone())
         };
         for k in &known {
             let r = replay
@@ -605,11 +619,7 @@ fn import_one(
         Some(k) => p.head[..p.head.len().min(k.imported_bytes as usize)].to_vec(),
         None => Vec::new(),
     };
-    let mut reader = HashRead {
-        inner: io::Cursor::new(std::mem::take(&mut p.head)).chain(p.rest),
-        hasher: Xxh3::new(),
-        count: 0,
-    };
+    let mut reader = HashRead::new(io::Cursor::new(std::mem::take(&mut p.head)).chain(p.rest));
     let (skip_bytes, first_line) = match skip {
         Some(k) => (k.imported_bytes, k.lines_read),
         None => (0, 0),
@@ -653,6 +663,9 @@ fn import_one(
             bytes_done: &bytes_done,
             name: &name,
             compressed: p.compressed,
+            // A plain file may be being written: its unterminated last line is read
+            // whole next time. A stream or a compressed file is read to its end now.
+            hold_partial: p.file.is_some() && !p.compressed,
         };
         let assembler = &mut *assembler;
         let parsing = scope.spawn(move || {
@@ -713,10 +726,21 @@ fn import_one(
         duplicates: n_duplicates,
         sample,
         read_error,
+        held_back,
     } = stats;
 
-    let imported_bytes = reader.count;
-    let imported_hash = reader.hasher.digest();
+    let (imported_bytes, imported_hash) = match (held_back, skip) {
+        (true, Some(k)) if reader.line_end.0 < k.imported_bytes => {
+            (k.imported_bytes, k.imported_hash)
+        }
+        (true, _) => (reader.line_end.0, reader.line_end.1.digest()),
+        (false, _) => (reader.count, reader.hasher.digest()),
+    };
+    let held_note = held_back.then(|| {
+        "its last line has no line end yet (still being written?): it is read whole at the \
+         next import"
+            .to_string()
+    });
     let sample_json = serde_json::to_string(&sample).unwrap_or_else(|_| "[]".into());
     let now = chrono::Utc::now().timestamp();
     let state = match skip {
@@ -799,7 +823,10 @@ fn import_one(
             p.head_error
                 .map(|e| format!("{e} (after line {n_lines}; the lines before it were imported)"))
         }),
-        note: older_note,
+        note: match (older_note, held_note) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        },
     })
 }
 
@@ -849,6 +876,8 @@ struct ParseStats {
     duplicates: u64,
     sample: Vec<(u64, String)>,
     read_error: Option<String>,
+    /// An unterminated last line was left unread.
+    held_back: bool,
 }
 
 /// The reading half of an import: lines → events → assembled messages.
@@ -861,6 +890,8 @@ struct ParseStage<'a, R: Read> {
     bytes_done: &'a AtomicU64,
     name: &'a str,
     compressed: bool,
+    /// Leave an unterminated last line for the next import.
+    hold_partial: bool,
 }
 
 impl<R: Read> ParseStage<'_, R> {
@@ -883,6 +914,10 @@ impl<R: Read> ParseStage<'_, R> {
                     break;
                 }
             };
+            if !line.complete && self.hold_partial {
+                st.held_back = true;
+                break;
+            }
             st.lines += 1;
             let line_no = lines.line_no;
             if st.lines % PROGRESS_EVERY_LINES == 0 {

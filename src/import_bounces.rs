@@ -704,14 +704,18 @@ fn writer_path(tx: &Transaction<'_>) -> String {
 }
 
 /// Whether `import` should hand `name` to the bounce importer (peeks at its first bytes;
-/// stdin only when `--format eml` says so, since it cannot be read twice).
+/// stdin or another stream only when `--format eml` says so, since it cannot be read
+/// twice).
 pub fn wants(name: &str, format: Format) -> bool {
+    use crate::ingest::input::{Kind, kind};
     match format {
         Format::Eml => true,
-        Format::Auto if name == "-" => false,
         Format::Auto => {
-            if std::path::Path::new(name).is_dir() {
-                return true;
+            match kind(name) {
+                Ok(Kind::Directory) => return true,
+                Ok(Kind::File) => {}
+                // Read (or refused) once, by the log importer.
+                _ => return false,
             }
             let Ok(mut inp) = crate::ingest::input::open(name) else {
                 return false;
