@@ -950,6 +950,16 @@ impl<R: Read> ParseStage<'_, R> {
                 }
             }
         }
+        events.clear();
+        if let LineOutcome::Skipped = self.parser.finish(&mut events) {
+            st.skipped += 1;
+        }
+        for ev in events.drain(..) {
+            st.events += 1;
+            if assembler.push(ev, sink).is_err() {
+                return st;
+            }
+        }
         self.lines_done.store(st.lines, Ordering::Relaxed);
         self.bytes_done.store(lines.offset, Ordering::Relaxed);
         st

@@ -72,6 +72,7 @@ impl ExchangeParser {
             let row = super::csvrow::split(raw);
             if is_tracking_header(&row) {
                 self.columns = Some(Columns::new(&row));
+                self.csv.expected = Some(row.len());
             }
         }
     }
@@ -85,6 +86,7 @@ impl ExchangeParser {
                     .split(',')
                     .map(str::trim)
                     .collect();
+                self.csv.expected = Some(names.len());
                 self.columns = Some(Columns::new(&names));
             } else if raw.starts_with(b"#Software:") {
                 // A new header block: its own #Fields line follows.
@@ -93,13 +95,32 @@ impl ExchangeParser {
             // #Version, #Log-type, #Date, PowerShell's #TYPE: nothing to read.
             return LineOutcome::Ignored;
         }
-        let (row, line) = match self.csv.push(raw, line_no) {
-            Record::Fields(f, l) => (f, l),
-            Record::Partial => return LineOutcome::Ignored,
-            Record::Overlong(_) => return LineOutcome::Skipped,
-        };
-        if is_tracking_header(&row) {
-            self.columns = Some(Columns::new(&row));
+        self.csv.push(raw, line_no);
+        self.drain(out)
+    }
+
+    /// Reads what is left at the end of the input (a quoted field never closed).
+    pub fn finish(&mut self, out: &mut Vec<Event>) -> LineOutcome {
+        self.csv.finish();
+        self.drain(out)
+    }
+
+    fn drain(&mut self, out: &mut Vec<Event>) -> LineOutcome {
+        let mut outcome = LineOutcome::Ignored;
+        while let Some(r) = self.csv.pop() {
+            let o = match r {
+                Record::Fields(row, line) => self.row(&row, line, out),
+                Record::Malformed(_) => LineOutcome::Skipped,
+            };
+            outcome = super::csvrow::combine(outcome, o);
+        }
+        outcome
+    }
+
+    fn row(&mut self, row: &[String], line: u64, out: &mut Vec<Event>) -> LineOutcome {
+        if is_tracking_header(row) {
+            self.columns = Some(Columns::new(row));
+            self.csv.expected = Some(row.len());
             return LineOutcome::Ignored;
         }
         let columns = match &self.columns {
@@ -110,7 +131,7 @@ impl ExchangeParser {
             None if row.len() == 26 => Columns::new(&FIELDS_2010.split(',').collect::<Vec<_>>()),
             None => return LineOutcome::Skipped,
         };
-        tracking_row(&columns, &row, line, None, &mut self.state, out)
+        tracking_row(&columns, row, line, None, &mut self.state, out)
     }
 }
 

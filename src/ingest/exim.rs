@@ -340,6 +340,11 @@ impl EximParser {
     /// Exim lines carry no header to remember.
     pub fn observe_header(&mut self, _raw: &[u8]) {}
 
+    /// Exim holds nothing back between lines.
+    pub fn finish(&mut self, _out: &mut Vec<Event>) -> LineOutcome {
+        LineOutcome::Ignored
+    }
+
     pub fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
         let Some((ts, host, rest)) = self.header(raw) else {
             return LineOutcome::Skipped;

@@ -176,6 +176,12 @@ pub trait LineParser: Send {
     /// A line already imported (a grown log's old part): formats whose header row maps
     /// the columns take the mapping from it; nothing is emitted.
     fn observe_header(&mut self, _raw: &[u8]) {}
+
+    /// The end of the input: what a parser still holds (a CSV record whose quoted field
+    /// never closed) is read or given up now.
+    fn finish(&mut self, _out: &mut Vec<Event>) -> LineOutcome {
+        LineOutcome::Ignored
+    }
 }
 
 impl LineParser for postfix::PostfixParser {
@@ -194,6 +200,10 @@ macro_rules! line_parsers {
 
             fn observe_header(&mut self, raw: &[u8]) {
                 <$t>::observe_header(self, raw)
+            }
+
+            fn finish(&mut self, out: &mut Vec<Event>) -> LineOutcome {
+                <$t>::finish(self, out)
             }
         }
     )*};
