@@ -484,6 +484,7 @@ fn message_ids_are_stored_bare_and_old_stores_still_link_by_them() {
     // As a sendlog before schema 8 left it.
     conn.execute_batch(
         "ALTER TABLE bounces DROP COLUMN conflict;
+         DROP INDEX messages_settled;
          UPDATE messages SET message_id = '<' || message_id || '>';
          UPDATE bounces SET original_message_id = '<' || original_message_id || '>';
          PRAGMA user_version = 7;",

@@ -497,3 +497,50 @@ fn an_unterminated_last_line_is_read_whole_at_the_next_import() {
         "the delivered line counted"
     );
 }
+
+/// A log of delivery lines only (a grep of the `status=` lines: no `removed` lines) leaves
+/// its messages open. Their deliveries are decided, so they are stored as settled, and an
+/// import split in two ends as the single import does: the messages a cut separates are
+/// continued from the store.
+#[test]
+fn a_delivery_only_log_settles_its_messages_and_continues_across_imports() {
+    let full = std::fs::read_to_string(fixture(LOG)).unwrap();
+    let deliveries_only: Vec<&str> = full.lines().filter(|l| l.contains(" status=")).collect();
+    assert!(deliveries_only.len() > 500);
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("smtp.log");
+    std::fs::write(&whole, deliveries_only.join("\n") + "\n").unwrap();
+    let one = TempStore::new();
+    one.run_ok(&["import", "--year", "2015", whole.to_str().unwrap()]);
+
+    let cut = deliveries_only.len() / 2;
+    let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    std::fs::write(&a, deliveries_only[..cut].join("\n") + "\n").unwrap();
+    std::fs::write(&b, deliveries_only[cut..].join("\n") + "\n").unwrap();
+    let two = TempStore::new();
+    two.run_ok(&["import", "--year", "2015", a.to_str().unwrap()]);
+    two.run_ok(&["import", "--year", "2015", b.to_str().unwrap()]);
+    assert_eq!(sorted(without_source(&one)), sorted(without_source(&two)));
+
+    let conn = rusqlite::Connection::open(one.db()).unwrap();
+    let (settled, queued, all): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT sum(closed = 2), sum(closed = 0), count(*) FROM messages",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let still_deferred: i64 = conn
+        .query_row(
+            "SELECT count(DISTINCT message_ref) FROM deliveries WHERE status = 'deferred'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        queued, still_deferred,
+        "only messages still queued stay plain open"
+    );
+    assert_eq!(settled + queued, all, "no `removed` line closed any");
+    assert!(settled > 0);
+}
