@@ -401,10 +401,15 @@ fn a_pipe_named_as_a_file_is_read_once_like_stdin() {
         "{out}"
     );
     assert!(out.contains("40 lines read"), "{out}");
+    assert_same_as_one_import(&store, &fixture(LOG));
+}
+
+/// The store holds what one import of `log` into an empty store gives.
+fn assert_same_as_one_import(store: &TempStore, log: &std::path::Path) {
     let clean = TempStore::new();
-    clean.run_ok(&["import", "--year", "2015", fixture(LOG).to_str().unwrap()]);
+    clean.run_ok(&["import", "--year", "2015", log.to_str().unwrap()]);
     assert_eq!(
-        sorted(without_source(&store)),
+        sorted(without_source(store)),
         sorted(without_source(&clean))
     );
 }
@@ -438,12 +443,7 @@ fn a_fifo_is_read_once_to_its_end() {
         .lines()
         .count();
     assert!(out.contains(&format!("{lines} lines read")), "{out}");
-    let clean = TempStore::new();
-    clean.run_ok(&["import", "--year", "2015", fixture(LOG).to_str().unwrap()]);
-    assert_eq!(
-        sorted(without_source(&store)),
-        sorted(without_source(&clean))
-    );
+    assert_same_as_one_import(&store, &fixture(LOG));
 }
 
 /// A device never ends (`/dev/zero`): refused with a clear message, not read forever.
@@ -485,13 +485,7 @@ fn an_unterminated_last_line_is_read_whole_at_the_next_import() {
         "{second}"
     );
     assert!(second.contains("1 line read"), "{second}");
-
-    let clean = TempStore::new();
-    clean.run_ok(&["import", "--year", "2015", log.to_str().unwrap()]);
-    assert_eq!(
-        sorted(without_source(&store)),
-        sorted(without_source(&clean))
-    );
+    assert_same_as_one_import(&store, &log);
     assert!(
         store.deliveries().iter().any(|d| d["status"] == "sent"),
         "the delivered line counted"
@@ -510,8 +504,6 @@ fn a_delivery_only_log_settles_its_messages_and_continues_across_imports() {
     let dir = tempfile::tempdir().unwrap();
     let whole = dir.path().join("smtp.log");
     std::fs::write(&whole, deliveries_only.join("\n") + "\n").unwrap();
-    let one = TempStore::new();
-    one.run_ok(&["import", "--year", "2015", whole.to_str().unwrap()]);
 
     let cut = deliveries_only.len() / 2;
     let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
@@ -520,9 +512,9 @@ fn a_delivery_only_log_settles_its_messages_and_continues_across_imports() {
     let two = TempStore::new();
     two.run_ok(&["import", "--year", "2015", a.to_str().unwrap()]);
     two.run_ok(&["import", "--year", "2015", b.to_str().unwrap()]);
-    assert_eq!(sorted(without_source(&one)), sorted(without_source(&two)));
+    assert_same_as_one_import(&two, &whole);
 
-    let conn = rusqlite::Connection::open(one.db()).unwrap();
+    let conn = rusqlite::Connection::open(two.db()).unwrap();
     let (settled, queued, all): (i64, i64, i64) = conn
         .query_row(
             "SELECT sum(closed = 2), sum(closed = 0), count(*) FROM messages",

@@ -2,7 +2,7 @@
 //! 365 traces, PowerMTA accounting). A quoted field may hold a newline, so a line that
 //! leaves a quote open waits for the next one.
 
-use super::LineOutcome;
+use super::{Event, LineOutcome};
 
 /// A record may span at most this many bytes, and this many lines, before the line that
 /// opened it is given up as malformed (a stray quote must not swallow the rest of the file).
@@ -158,9 +158,39 @@ impl Scan {
     }
 }
 
+/// A format read as CSV records: lines go in, each record they complete goes to `row`.
+pub trait CsvFormat {
+    fn csv(&mut self) -> &mut CsvLines;
+    fn row(&mut self, row: &[String], line: u64, out: &mut Vec<Event>) -> LineOutcome;
+
+    /// Reads one line; what it came to over the records it completed.
+    fn feed(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
+        self.csv().push(raw, line_no);
+        self.drain_records(out)
+    }
+
+    /// The end of the input: a record still open is given up, the lines after it read.
+    fn finish_records(&mut self, out: &mut Vec<Event>) -> LineOutcome {
+        self.csv().finish();
+        self.drain_records(out)
+    }
+
+    fn drain_records(&mut self, out: &mut Vec<Event>) -> LineOutcome {
+        let mut outcome = LineOutcome::Ignored;
+        while let Some(r) = self.csv().pop() {
+            let o = match r {
+                Record::Fields(row, line) => self.row(&row, line, out),
+                Record::Malformed(_) => LineOutcome::Skipped,
+            };
+            outcome = combine(outcome, o);
+        }
+        outcome
+    }
+}
+
 /// What a line of a CSV format came to, over the records it completed: skipped if any
 /// was, parsed if any was, else ignored (nothing completed: a quoted field goes on).
-pub fn combine(a: LineOutcome, b: LineOutcome) -> LineOutcome {
+fn combine(a: LineOutcome, b: LineOutcome) -> LineOutcome {
     match (a, b) {
         (LineOutcome::Skipped, _) | (_, LineOutcome::Skipped) => LineOutcome::Skipped,
         (LineOutcome::Parsed, _) | (_, LineOutcome::Parsed) => LineOutcome::Parsed,

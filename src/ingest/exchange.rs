@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use chrono::{Local, NaiveDateTime, TimeZone};
 
-use super::csvrow::{Columns, CsvLines, Record, column_key};
+use super::csvrow::{Columns, CsvFormat, CsvLines, column_key};
 use super::{AttemptStatus, Event, EventKind, LineOutcome};
 use crate::classify::EnhancedCode;
 
@@ -95,26 +95,18 @@ impl ExchangeParser {
             // #Version, #Log-type, #Date, PowerShell's #TYPE: nothing to read.
             return LineOutcome::Ignored;
         }
-        self.csv.push(raw, line_no);
-        self.drain(out)
+        self.feed(raw, line_no, out)
     }
 
     /// Reads what is left at the end of the input (a quoted field never closed).
     pub fn finish(&mut self, out: &mut Vec<Event>) -> LineOutcome {
-        self.csv.finish();
-        self.drain(out)
+        self.finish_records(out)
     }
+}
 
-    fn drain(&mut self, out: &mut Vec<Event>) -> LineOutcome {
-        let mut outcome = LineOutcome::Ignored;
-        while let Some(r) = self.csv.pop() {
-            let o = match r {
-                Record::Fields(row, line) => self.row(&row, line, out),
-                Record::Malformed(_) => LineOutcome::Skipped,
-            };
-            outcome = super::csvrow::combine(outcome, o);
-        }
-        outcome
+impl CsvFormat for ExchangeParser {
+    fn csv(&mut self) -> &mut CsvLines {
+        &mut self.csv
     }
 
     fn row(&mut self, row: &[String], line: u64, out: &mut Vec<Event>) -> LineOutcome {

@@ -11,7 +11,7 @@
 //!
 //! Every message was sent by Exchange Online, so its sending host is `exchange-online`.
 
-use super::csvrow::{Columns, CsvLines, Record};
+use super::csvrow::{Columns, CsvFormat, CsvLines};
 use super::exchange::{TrackingState, parse_time, tracking_row};
 use super::{AttemptStatus, Event, EventKind, LineOutcome};
 
@@ -76,26 +76,18 @@ impl M365Parser {
         if raw.starts_with(b"#TYPE") {
             return LineOutcome::Ignored;
         }
-        self.csv.push(raw, line_no);
-        self.drain(out)
+        self.feed(raw, line_no, out)
     }
 
     /// Reads what is left at the end of the input (a quoted field never closed).
     pub fn finish(&mut self, out: &mut Vec<Event>) -> LineOutcome {
-        self.csv.finish();
-        self.drain(out)
+        self.finish_records(out)
     }
+}
 
-    fn drain(&mut self, out: &mut Vec<Event>) -> LineOutcome {
-        let mut outcome = LineOutcome::Ignored;
-        while let Some(r) = self.csv.pop() {
-            let o = match r {
-                Record::Fields(row, line) => self.row(&row, line, out),
-                Record::Malformed(_) => LineOutcome::Skipped,
-            };
-            outcome = super::csvrow::combine(outcome, o);
-        }
-        outcome
+impl CsvFormat for M365Parser {
+    fn csv(&mut self) -> &mut CsvLines {
+        &mut self.csv
     }
 
     fn row(&mut self, row: &[String], line: u64, out: &mut Vec<Event>) -> LineOutcome {

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone};
 
-use super::csvrow::{Columns, CsvLines, Record, combine};
+use super::csvrow::{Columns, CsvFormat, CsvLines};
 use super::{AttemptStatus, Event, EventKind, LineOutcome};
 use crate::classify::EnhancedCode;
 
@@ -85,26 +85,18 @@ impl PowermtaParser {
 
     pub fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
         let raw = raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw);
-        self.csv.push(raw, line_no);
-        self.drain(out)
+        self.feed(raw, line_no, out)
     }
 
     /// Reads what is left at the end of the input (a quoted field never closed).
     pub fn finish(&mut self, out: &mut Vec<Event>) -> LineOutcome {
-        self.csv.finish();
-        self.drain(out)
+        self.finish_records(out)
     }
+}
 
-    fn drain(&mut self, out: &mut Vec<Event>) -> LineOutcome {
-        let mut outcome = LineOutcome::Ignored;
-        while let Some(r) = self.csv.pop() {
-            let o = match r {
-                Record::Fields(row, line) => self.row(&row, line, out),
-                Record::Malformed(_) => LineOutcome::Skipped,
-            };
-            outcome = combine(outcome, o);
-        }
-        outcome
+impl CsvFormat for PowermtaParser {
+    fn csv(&mut self) -> &mut CsvLines {
+        &mut self.csv
     }
 
     fn row(&mut self, row: &[String], line: u64, out: &mut Vec<Event>) -> LineOutcome {
