@@ -440,7 +440,7 @@ pub trait MessageSink {
 /// and taken back from the store by an import: the most recent ones. What completes a
 /// settled message (its `removed` line, another recipient's line) follows it closely; a
 /// log of delivery lines only never completes them, and would otherwise hold them all.
-pub const SETTLED_KEPT: usize = 20_000;
+pub const SETTLED_KEPT: usize = 5_000;
 
 /// Collects messages by (host, queue id). Finished messages go to the sink as soon as
 /// they are complete, and settled ones beyond the latest `SETTLED_KEPT` are written and
