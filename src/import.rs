@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, SyncSender};
 use std::time::Instant;
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::ingest::detect;
@@ -485,6 +485,13 @@ pub fn import_files(
         }
     }
     prepared.sort_by_key(|p| p.first_ts.unwrap_or(i64::MAX));
+    // Delivery rows written from here on are this import's (a rewritten row gets a new id).
+    let first_new: i64 = store
+        .conn
+        .query_row("SELECT coalesce(max(id), 0) + 1 FROM deliveries", [], |r| {
+            r.get(0)
+        })
+        .map_err(|e| store.err(e))?;
     let file_count = prepared.len();
     let mut assembler = Assembler::new("postfix");
     assembler.resume(store.open_messages()?);
@@ -515,7 +522,7 @@ pub fn import_files(
     for name in bounce_inputs {
         reports.push(crate::import_bounces::import_bounce_input(store, name)?);
     }
-    mark_typo_domains(store)?;
+    mark_typo_domains(store, first_new)?;
     // Order reports as the user gave the files.
     reports.sort_by_key(|r| {
         names
@@ -1020,30 +1027,80 @@ fn recreate_indexes(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
 }
 
 /// Flags failed deliveries whose domain is a small edit away from a mailbox provider or
-/// from a domain that received mail in this store.
-pub fn mark_typo_domains(store: &mut Store) -> Result<(), StoreError> {
+/// from a domain that received mail in this store. An import that is a sizeable part of
+/// the store (or the first one) looks at the whole store and keeps the domains that
+/// received the most mail; a small one (a grown log's tail, a few lines) looks at its own
+/// rows only (from delivery id `first_new`), against those kept domains, so that its cost
+/// follows what it imported, not the store's size.
+pub fn mark_typo_domains(store: &mut Store, first_new: i64) -> Result<(), StoreError> {
     let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
         let tx = conn.transaction()?;
-        // One pass over the store: per domain, how many deliveries went out and failed.
-        let mut tally: Vec<(String, i64, i64)> = {
-            let mut stmt = tx.prepare(
-                "SELECT domain, sum(status = 'sent'), sum(status != 'sent') FROM deliveries
-                 GROUP BY domain",
-            )?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<rusqlite::Result<_>>()?
+        let (new_rows, all_rows): (i64, i64) = tx.query_row(
+            "SELECT (SELECT count(*) FROM deliveries WHERE id >= ?1),
+                    (SELECT coalesce(max(id), 0) FROM deliveries)",
+            [first_new],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let saved: Option<String> = tx
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'typo_popular'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let saved: Option<Vec<String>> = saved.and_then(|v| serde_json::from_str(&v).ok());
+        if new_rows == 0 {
+            return Ok(());
+        }
+        let (failed, popular, only_new) = match saved {
+            Some(popular) if new_rows * 20 < all_rows => {
+                // This import's failed domains that no kept domain is: the kept ones
+                // received mail, so they are no typo.
+                let mut stmt = tx.prepare(
+                    "SELECT DISTINCT domain FROM deliveries WHERE id >= ?1 AND status != 'sent'",
+                )?;
+                let failed: Vec<String> = stmt
+                    .query_map([first_new], |r| r.get(0))?
+                    .collect::<rusqlite::Result<Vec<String>>>()?
+                    .into_iter()
+                    .filter(|d| !popular.contains(d))
+                    .collect();
+                (failed, popular, true)
+            }
+            _ => {
+                // One pass over the store: per domain, how many deliveries went out and failed.
+                let mut tally: Vec<(String, i64, i64)> = {
+                    let mut stmt = tx.prepare(
+                        "SELECT domain, sum(status = 'sent'), sum(status != 'sent') FROM deliveries
+                         GROUP BY domain",
+                    )?;
+                    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                        .collect::<rusqlite::Result<_>>()?
+                };
+                let failed: Vec<String> = tally
+                    .iter()
+                    .filter(|(_, sent, failed)| *failed > 0 && *sent == 0)
+                    .map(|(d, _, _)| d.clone())
+                    .collect();
+                // The busiest delivered domains are the ones people mean; comparing with
+                // every domain that ever received mail would grow with the square of the store.
+                tally.retain(|(_, sent, _)| *sent >= 3);
+                tally.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                tally.truncate(2000);
+                let popular: Vec<String> = tally.into_iter().map(|(d, _, _)| d).collect();
+                tx.execute(
+                    "INSERT INTO settings (key, value) VALUES ('typo_popular', ?1)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [serde_json::to_string(&popular).unwrap_or_else(|_| "[]".into())],
+                )?;
+                tx.execute(
+                    // Only failed rows carry a suggestion (read through their partial indexes).
+                    "UPDATE deliveries SET typo_of = NULL WHERE status != 'sent' AND typo_of IS NOT NULL",
+                    [],
+                )?;
+                (failed, popular, false)
+            }
         };
-        let failed: Vec<String> = tally
-            .iter()
-            .filter(|(_, sent, failed)| *failed > 0 && *sent == 0)
-            .map(|(d, _, _)| d.clone())
-            .collect();
-        // The busiest delivered domains are the ones people mean; comparing with every
-        // domain that ever received mail would grow with the square of the store.
-        tally.retain(|(_, sent, _)| *sent >= 3);
-        tally.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        tally.truncate(2000);
-        let popular: Vec<String> = tally.into_iter().map(|(d, _, _)| d).collect();
         let mut known: Vec<&str> = crate::classify::provider::well_known_domains().collect();
         known.extend(popular.iter().map(String::as_str));
         let mut suggestions: Vec<(&str, &str)> = Vec::new();
@@ -1055,17 +1112,14 @@ pub fn mark_typo_domains(store: &mut Store) -> Result<(), StoreError> {
                 suggestions.push((d, s));
             }
         }
-        tx.execute(
-            // Only failed rows carry a suggestion (read through their partial indexes).
-            "UPDATE deliveries SET typo_of = NULL WHERE status != 'sent' AND typo_of IS NOT NULL",
-            [],
-        )?;
         {
             let mut update = tx.prepare(
-                "UPDATE deliveries SET typo_of = ?2 WHERE domain = ?1 AND status != 'sent'",
+                "UPDATE deliveries SET typo_of = ?2
+                 WHERE domain = ?1 AND status != 'sent' AND id >= ?3",
             )?;
+            let from = if only_new { first_new } else { 0 };
             for (d, s) in &suggestions {
-                update.execute(params![d, s])?;
+                update.execute(params![d, s, from])?;
             }
         }
         tx.commit()

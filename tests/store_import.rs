@@ -536,3 +536,44 @@ fn a_delivery_only_log_settles_its_messages_and_continues_across_imports() {
     assert_eq!(settled + queued, all, "no `removed` line closed any");
     assert!(settled > 0);
 }
+
+/// Typo domains are flagged by a small import as by a whole one: the gmial.com bounce,
+/// imported on its own after the rest of the log (a small import looks at its own rows
+/// against the busiest domains the earlier import kept), ends flagged as in one pass.
+#[test]
+fn a_small_import_flags_its_typo_domains_as_a_whole_import_does() {
+    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data/mail.log");
+    let full = std::fs::read_to_string(log).unwrap();
+    let (typo, rest): (Vec<&str>, Vec<&str>) = full.lines().partition(|l| l.contains("CF82994871"));
+    assert!(!typo.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("rest.log"), dir.path().join("typo.log"));
+    std::fs::write(&a, rest.join("\n") + "\n").unwrap();
+    std::fs::write(&b, typo.join("\n") + "\n").unwrap();
+    let split = TempStore::new();
+    split.run_ok(&["import", "--year", "2026", a.to_str().unwrap()]);
+    split.run_ok(&["import", "--year", "2026", b.to_str().unwrap()]);
+    let whole = TempStore::new();
+    whole.run_ok(&["import", "--year", "2026", log]);
+    let flags = |s: &TempStore| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = s
+            .deliveries()
+            .into_iter()
+            .filter(|d| !d["typo_of"].is_null())
+            .map(|d| {
+                (
+                    d["recipient"].as_str().unwrap().to_string(),
+                    d["typo_of"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let want = flags(&whole);
+    assert!(
+        want.contains(&("mike.chen@gmial.com".to_string(), "gmail.com".to_string())),
+        "{want:?}"
+    );
+    assert_eq!(flags(&split), want);
+}
