@@ -400,6 +400,17 @@ fn a_report_never_adds_a_recipient_to_a_logged_message() {
         );
         let (_, text, _) = sendlog(&db, &["report"]);
         assert!(text.contains("contradict the log"), "{text}");
+
+        // Resolving the cause the forged report names does not make its recipient a
+        // re-send: only the contradicting report says it exists.
+        let (code, _, err) = sendlog(&db, &["resolve", "--cause", "badreputation"]);
+        assert_eq!(code, 0, "{err}");
+        let (code, marked, err) = sendlog(&db, &["requeue", "mark", "--eligible"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(marked.contains("1 contradicts log"), "{marked}");
+        let (_, list, _) = sendlog(&db, &["requeue", "list"]);
+        assert!(list.contains("dana.white@contoso-corp.example"), "{list}");
+        assert!(!list.contains("intruder@elsewhere.example"), "{list}");
     }
 }
 
