@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, SyncSender};
 use std::time::Instant;
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::ingest::detect;
@@ -218,6 +218,8 @@ struct Prepared {
     mtime: Option<i64>,
     total_bytes: Option<u64>,
     compressed: bool,
+    /// The regular file read (for its start again); `None` for a stream.
+    file: Option<std::fs::File>,
     first_ts: Option<i64>,
     /// The sending hosts its first lines name: only their stored mail can be split by
     /// importing this log out of order.
@@ -287,10 +289,11 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
         f => f,
     };
     let mtime = inp.mtime;
-    let first_year = match (opts.year, mtime, inp.compressed || name == "-") {
-        (None, Some(t), false) => {
+    let plain_file = inp.file.as_ref().filter(|_| !inp.compressed);
+    let first_year = match (opts.year, mtime, plain_file) {
+        (None, Some(t), Some(file)) => {
             let first = head.split(|b| *b == b'\n').find_map(timestamp::line_month);
-            let last = tail_month(name);
+            let last = inp.len.and_then(|len| tail_month(file, len));
             first.zip(last).map(|(f, l)| timestamp::first_year(f, l, t))
         }
         _ => None,
@@ -300,11 +303,7 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
     let default_host = opts.host.as_deref().unwrap_or("unknown");
     let (first_ts, hosts) = head_facts(format, years, &head, default_host)
         .ok_or_else(|| format!("{name}: reading {format} input is not supported yet"))?;
-    let total_bytes = if inp.compressed || name == "-" {
-        None
-    } else {
-        std::fs::metadata(name).ok().map(|m| m.len())
-    };
+    let total_bytes = inp.len.filter(|_| !inp.compressed);
     Ok(Prepared {
         name: name.to_string(),
         head,
@@ -315,6 +314,7 @@ fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
         mtime,
         total_bytes,
         compressed: inp.compressed,
+        file: inp.file,
         head_error,
         first_ts,
         hosts,
@@ -367,13 +367,8 @@ fn rotation_number(name: &str) -> u32 {
 }
 
 /// The month of the last classic stamp in a plain file (read from its last 64 KiB).
-fn tail_month(name: &str) -> Option<u32> {
-    let mut f = std::fs::File::open(name).ok()?;
-    let len = f.metadata().ok()?.len();
-    f.seek(io::SeekFrom::Start(len.saturating_sub(64 * 1024)))
-        .ok()?;
-    let mut tail = Vec::new();
-    f.read_to_end(&mut tail).ok()?;
+fn tail_month(file: &std::fs::File, len: u64) -> Option<u32> {
+    let tail = input::read_tail(file, len, 64 * 1024).ok()?;
     tail.split(|b| *b == b'\n')
         .rev()
         .find_map(timestamp::line_month)
@@ -438,12 +433,34 @@ struct HashRead<R> {
     inner: R,
     hasher: Xxh3,
     count: u64,
+    /// Length and hash of what was read up to its last line end: what counts as imported
+    /// when an unterminated last line is left for the next import.
+    line_end: (u64, Xxh3),
+}
+
+impl<R> HashRead<R> {
+    fn new(inner: R) -> Self {
+        HashRead {
+            inner,
+            hasher: Xxh3::new(),
+            count: 0,
+            line_end: (0, Xxh3::new()),
+        }
+    }
 }
 
 impl<R: Read> Read for HashRead<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        let chunk = &buf[..n];
+        match memchr::memrchr(b'\n', chunk) {
+            Some(i) => {
+                self.hasher.update(&chunk[..=i]);
+                self.line_end = (self.count + i as u64 + 1, self.hasher.clone());
+                self.hasher.update(&chunk[i + 1..]);
+            }
+            None => self.hasher.update(chunk),
+        }
         self.count += n as u64;
         Ok(n)
     }
@@ -451,25 +468,22 @@ impl<R: Read> Read for HashRead<R> {
 
 /// Whether the first `len` bytes of `reader` hash to `hash` (reads at most `len` bytes).
 fn prefix_matches(reader: impl Read, len: u64, hash: u64) -> io::Result<bool> {
-    let mut h = HashRead {
-        inner: reader.take(len),
-        hasher: Xxh3::new(),
-        count: 0,
-    };
+    let mut h = HashRead::new(reader.take(len));
     io::copy(&mut h, &mut io::sink())?;
     Ok(h.count == len && h.hasher.digest() == hash)
 }
 
-/// A re-readable copy of an input: the file itself, or stdin spooled to a temp file.
-enum Replay {
-    File(String),
+/// A re-readable copy of an input: the file itself (as opened the first time), or a
+/// stream spooled to a temp file.
+enum Replay<'a> {
+    File(&'a std::fs::File),
     Spooled(std::fs::File),
 }
 
-impl Replay {
+impl Replay<'_> {
     fn open(&mut self) -> io::Result<Box<dyn BufRead + Send>> {
         match self {
-            Replay::File(name) => Ok(input::open(name).map_err(io::Error::other)?.reader),
+            Replay::File(file) => input::rewind(file),
             Replay::Spooled(f) => {
                 f.rewind()?;
                 Ok(Box::new(BufReader::new(f.try_clone()?)))
@@ -550,6 +564,13 @@ pub fn import_files(
         });
     }
     let mut carried_year: Option<crate::ingest::timestamp::YearPosition> = None;
+    // Delivery rows written from here on are this import's (a rewritten row gets a new id).
+    let first_new: i64 = store
+        .conn
+        .query_row("SELECT coalesce(max(id), 0) + 1 FROM deliveries", [], |r| {
+            r.get(0)
+        })
+        .map_err(|e| store.err(e))?;
     let file_count = prepared.len();
     let mut assembler = Assembler::new("postfix");
     assembler.resume(store.open_messages()?);
@@ -591,7 +612,7 @@ pub fn import_files(
     for name in bounce_inputs {
         reports.push(crate::import_bounces::import_bounce_input(store, name)?);
     }
-    mark_typo_domains(store)?;
+    mark_typo_domains(store, first_new)?;
     // Order reports as the user gave the files.
     reports.sort_by_key(|r| {
         names
@@ -637,15 +658,15 @@ fn import_one(
     // Work out how much of this content is already in the store.
     let mut skip: Option<&KnownSource> = None;
     if !known.is_empty() {
-        let mut replay = if name == "-" {
+        let mut replay = if let Some(file) = &p.file {
+            Replay::File(file)
+        } else {
             let mut f =
                 tempfile::tempfile().map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
             f.write_all(&p.head)
                 .and_then(|_| io::copy(&mut p.rest, &mut f).map(|_| ()))
                 .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
             Replay::Spooled(f)
-        } else {
-            Replay::File(name.clone())
         };
         for k in &known {
             let r = replay
@@ -699,11 +720,7 @@ fn import_one(
         Some(k) => p.head[..p.head.len().min(k.imported_bytes as usize)].to_vec(),
         None => Vec::new(),
     };
-    let mut reader = HashRead {
-        inner: io::Cursor::new(std::mem::take(&mut p.head)).chain(p.rest),
-        hasher: Xxh3::new(),
-        count: 0,
-    };
+    let mut reader = HashRead::new(io::Cursor::new(std::mem::take(&mut p.head)).chain(p.rest));
     let (skip_bytes, first_line) = match skip {
         Some(k) => (k.imported_bytes, k.lines_read),
         None => (0, 0),
@@ -759,6 +776,9 @@ fn import_one(
             bytes_done: &bytes_done,
             name: &name,
             compressed: p.compressed,
+            // A plain file may be being written: its unterminated last line is read
+            // whole next time. A stream or a compressed file is read to its end now.
+            hold_partial: p.file.is_some() && !p.compressed,
         };
         let assembler = &mut *assembler;
         let parsing = scope.spawn(move || {
@@ -820,10 +840,21 @@ fn import_one(
         duplicates: n_duplicates,
         sample,
         read_error,
+        held_back,
     } = stats;
 
-    let imported_bytes = reader.count;
-    let imported_hash = reader.hasher.digest();
+    let (imported_bytes, imported_hash) = match (held_back, skip) {
+        (true, Some(k)) if reader.line_end.0 < k.imported_bytes => {
+            (k.imported_bytes, k.imported_hash)
+        }
+        (true, _) => (reader.line_end.0, reader.line_end.1.digest()),
+        (false, _) => (reader.count, reader.hasher.digest()),
+    };
+    let held_note = held_back.then(|| {
+        "its last line has no line end yet (still being written?): it is read whole at the \
+         next import"
+            .to_string()
+    });
     let sample_json = serde_json::to_string(&sample).unwrap_or_else(|_| "[]".into());
     let now = chrono::Utc::now().timestamp();
     let state = match skip {
@@ -911,7 +942,10 @@ fn import_one(
                     format!("{e} (after line {n_lines}; the lines before it were imported)")
                 })
             }),
-            note: older_note,
+            note: match (older_note, held_note) {
+                (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+                (a, b) => a.or(b),
+            },
         },
         year_ended,
     ))
@@ -963,6 +997,8 @@ struct ParseStats {
     duplicates: u64,
     sample: Vec<(u64, String)>,
     read_error: Option<String>,
+    /// An unterminated last line was left unread.
+    held_back: bool,
 }
 
 /// The reading half of an import: lines → events → assembled messages.
@@ -975,6 +1011,8 @@ struct ParseStage<'a, R: Read> {
     bytes_done: &'a AtomicU64,
     name: &'a str,
     compressed: bool,
+    /// Leave an unterminated last line for the next import.
+    hold_partial: bool,
 }
 
 impl<R: Read> ParseStage<'_, R> {
@@ -997,6 +1035,10 @@ impl<R: Read> ParseStage<'_, R> {
                     break;
                 }
             };
+            if !line.complete && self.hold_partial {
+                st.held_back = true;
+                break;
+            }
             st.lines += 1;
             let line_no = lines.line_no;
             if st.lines % PROGRESS_EVERY_LINES == 0 {
@@ -1027,6 +1069,16 @@ impl<R: Read> ParseStage<'_, R> {
                 if assembler.push(ev, sink).is_err() {
                     return st;
                 }
+            }
+        }
+        events.clear();
+        if let LineOutcome::Skipped = self.parser.finish(&mut events) {
+            st.skipped += 1;
+        }
+        for ev in events.drain(..) {
+            st.events += 1;
+            if assembler.push(ev, sink).is_err() {
+                return st;
             }
         }
         self.lines_done.store(st.lines, Ordering::Relaxed);
@@ -1089,46 +1141,101 @@ fn recreate_indexes(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
 }
 
 /// Flags failed deliveries whose domain is a small edit away from a mailbox provider or
-/// from a domain that received mail in this store.
-pub fn mark_typo_domains(store: &mut Store) -> Result<(), StoreError> {
+/// from a domain that received mail in this store. An import that is a sizeable part of
+/// the store (or the first one) looks at the whole store and keeps the domains that
+/// received the most mail; a small one (a grown log's tail, a few lines) looks at its own
+/// rows only (from delivery id `first_new`), against those kept domains, so that its cost
+/// follows what it imported, not the store's size.
+pub fn mark_typo_domains(store: &mut Store, first_new: i64) -> Result<(), StoreError> {
     let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
         let tx = conn.transaction()?;
-        // One pass over the store: per domain, how many deliveries went out and failed.
-        let mut tally: Vec<(String, i64, i64)> = {
-            let mut stmt = tx.prepare(
-                // `reached`: failures where a mail server of the domain was found and
-                // answered or was tried (a relay other than `none`, for a reason other than
-                // a DNS failure): the domain exists with a mail host, so it is no typo.
-                "SELECT domain, sum(status = 'sent'), sum(status != 'sent'),
-                        sum(status != 'sent' AND coalesce(relay, '') NOT IN ('', 'none')
+        let (new_rows, all_rows): (i64, i64) = tx.query_row(
+            "SELECT (SELECT count(*) FROM deliveries WHERE id >= ?1),
+                    (SELECT coalesce(max(id), 0) FROM deliveries)",
+            [first_new],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let saved: Option<String> = tx
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'typo_popular'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let saved: Option<Vec<String>> = saved.and_then(|v| serde_json::from_str(&v).ok());
+        if new_rows == 0 {
+            return Ok(());
+        }
+        let (failed, popular, only_new) = match saved {
+            Some(popular) if new_rows * 20 < all_rows => {
+                // This import's failed domains that no kept domain is (the kept ones
+                // received mail) and none of whose new failures reached a mail server of
+                // their own: those are no typo.
+                let mut stmt = tx.prepare(
+                    "SELECT domain FROM deliveries WHERE id >= ?1 AND status != 'sent'
+                     GROUP BY domain HAVING sum(coalesce(relay, '') NOT IN ('', 'none')
                             AND coalesce(reason, '') != 'hostunknown'
-                            AND coalesce(cause, '') != 'hostunknown')
-                 FROM deliveries GROUP BY domain",
-            )?;
-            stmt.query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)?))
-            })?
-            .map(|row| {
-                // A domain with any reached failure is out entirely.
-                row.map(|(d, sent, failed, reached)| {
-                    (d, sent, if reached > 0 { 0 } else { failed })
-                })
-            })
-            .collect::<rusqlite::Result<_>>()?
+                            AND coalesce(cause, '') != 'hostunknown') = 0",
+                )?;
+                let failed: Vec<String> = stmt
+                    .query_map([first_new], |r| r.get(0))?
+                    .collect::<rusqlite::Result<Vec<String>>>()?
+                    .into_iter()
+                    .filter(|d| !popular.contains(d))
+                    .collect();
+                (failed, popular, true)
+            }
+            _ => {
+                // One pass over the store: per domain, how many deliveries went out and failed.
+                let mut tally: Vec<(String, i64, i64)> = {
+                    let mut stmt = tx.prepare(
+                        // `reached`: failures where a mail server of the domain was found
+                        // and answered or was tried (a relay other than `none`, for a reason
+                        // other than a DNS failure): the domain exists with a mail host, so
+                        // it is no typo.
+                        "SELECT domain, sum(status = 'sent'), sum(status != 'sent'),
+                                sum(status != 'sent' AND coalesce(relay, '') NOT IN ('', 'none')
+                                    AND coalesce(reason, '') != 'hostunknown'
+                                    AND coalesce(cause, '') != 'hostunknown')
+                         FROM deliveries GROUP BY domain",
+                    )?;
+                    stmt.query_map([], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)?))
+                    })?
+                    .map(|row| {
+                        // A domain with any reached failure is out entirely.
+                        row.map(|(d, sent, failed, reached)| {
+                            (d, sent, if reached > 0 { 0 } else { failed })
+                        })
+                    })
+                    .collect::<rusqlite::Result<_>>()?
+                };
+                // Only domains none of whose mail reached a server of their own, and none
+                // of whose mail was delivered.
+                let failed: Vec<String> = tally
+                    .iter()
+                    .filter(|(_, sent, unreached)| *unreached > 0 && *sent == 0)
+                    .map(|(d, _, _)| d.clone())
+                    .collect();
+                // The busiest delivered domains are the ones people mean; comparing with
+                // every domain that ever received mail would grow with the square of the store.
+                tally.retain(|(_, sent, _)| *sent >= 3);
+                tally.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                tally.truncate(2000);
+                let popular: Vec<String> = tally.into_iter().map(|(d, _, _)| d).collect();
+                tx.execute(
+                    "INSERT INTO settings (key, value) VALUES ('typo_popular', ?1)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [serde_json::to_string(&popular).unwrap_or_else(|_| "[]".into())],
+                )?;
+                tx.execute(
+                    // Only failed rows carry a suggestion (read through their partial indexes).
+                    "UPDATE deliveries SET typo_of = NULL WHERE status != 'sent' AND typo_of IS NOT NULL",
+                    [],
+                )?;
+                (failed, popular, false)
+            }
         };
-        // Only domains none of whose mail reached a server of their own, and none of
-        // whose mail was delivered.
-        let failed: Vec<String> = tally
-            .iter()
-            .filter(|(_, sent, unreached)| *unreached > 0 && *sent == 0)
-            .map(|(d, _, _)| d.clone())
-            .collect();
-        // The busiest delivered domains are the ones people mean; comparing with every
-        // domain that ever received mail would grow with the square of the store.
-        tally.retain(|(_, sent, _)| *sent >= 3);
-        tally.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        tally.truncate(2000);
-        let popular: Vec<String> = tally.into_iter().map(|(d, _, _)| d).collect();
         let mut known: Vec<&str> = crate::classify::provider::well_known_domains().collect();
         known.extend(popular.iter().map(String::as_str));
         let mut suggestions: Vec<(&str, &str)> = Vec::new();
@@ -1140,17 +1247,14 @@ pub fn mark_typo_domains(store: &mut Store) -> Result<(), StoreError> {
                 suggestions.push((d, s));
             }
         }
-        tx.execute(
-            // Only failed rows carry a suggestion (read through their partial indexes).
-            "UPDATE deliveries SET typo_of = NULL WHERE status != 'sent' AND typo_of IS NOT NULL",
-            [],
-        )?;
         {
             let mut update = tx.prepare(
-                "UPDATE deliveries SET typo_of = ?2 WHERE domain = ?1 AND status != 'sent'",
+                "UPDATE deliveries SET typo_of = ?2
+                 WHERE domain = ?1 AND status != 'sent' AND id >= ?3",
             )?;
+            let from = if only_new { first_new } else { 0 };
             for (d, s) in &suggestions {
-                update.execute(params![d, s])?;
+                update.execute(params![d, s, from])?;
             }
         }
         tx.commit()

@@ -149,117 +149,43 @@ struct Counts {
     skipped: u64,
     sample: Vec<(u64, String)>,
     all_known: bool,
+    /// Reports whose `Date:` was missing or implausible, dated from the mailbox instead.
+    undated: u64,
 }
 
-/// Imports one bounce input (file, mbox, Maildir or folder).
+/// Imports one bounce input (file, mbox, Maildir or folder), one message at a time so an
+/// mbox of any size is read in bounded memory; a message that cannot be read (too big, a
+/// read error) is counted skipped and said, the messages before it are kept.
 pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, StoreError> {
     let started = Instant::now();
-    // Read first (a truncated mbox or unreadable file must not leave a half transaction).
-    let mut messages: Vec<Result<RawMessage, (String, String)>> = Vec::new();
-    let opened = mailbox::for_each_message(name, |m| {
-        messages.push(m.map_err(|f| (f.label, f.error)));
-    });
-    if let Err(e) = opened {
-        return Ok(FileReport::failed(name, e));
-    }
     let path = store.path.clone();
     let tx = store.conn.transaction().map_err(|e| sql_error(&path, e))?;
     let mut writer = MessageWriter::new(&tx, &path)?;
     let mut assembler = Assembler::new("eml");
     assembler.source_name = Arc::from(name);
-    let mut undated = 0u64;
     let mut counts = Counts {
         messages: 0,
         events: 0,
         skipped: 0,
         sample: Vec::new(),
         all_known: true,
+        undated: 0,
     };
-    for (index, m) in messages.into_iter().enumerate() {
-        let number = index as u64 + 1;
-        counts.messages += 1;
-        let skip = |counts: &mut Counts, label: &str, why: String| {
-            counts.skipped += 1;
-            counts.all_known = false;
-            if counts.sample.len() < SKIPPED_SAMPLE {
-                counts.sample.push((number, format!("{label}: {why}")));
-            }
-        };
-        let raw = match m {
-            Ok(raw) => raw,
-            Err((label, error)) => {
-                skip(&mut counts, &label, error);
-                continue;
-            }
-        };
-        let hash = xxh3_64(&raw.bytes);
-        let known: Option<i64> = tx
-            .prepare_cached(
-                "SELECT id FROM sources WHERE format = 'eml' AND imported_hash = ?1 AND imported_bytes = ?2",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![hash as i64, raw.bytes.len() as i64], |r| r.get(0))
-                    .optional()
-            })
-            .map_err(|e| sql_error(&path, e))?;
-        if known.is_some() {
-            continue;
+    let mut store_error = None;
+    let opened = mailbox::for_each_message(name, |m| {
+        if store_error.is_some() {
+            return;
         }
-        counts.all_known = false;
-        let mut report = match bounce::parse(&raw.bytes) {
-            Ok(r) => r,
-            Err(e) => {
-                skip(&mut counts, &raw.label, e.to_string());
-                continue;
-            }
-        };
-        // A failure nobody can be named for cannot join a delivery nor stand as one: a
-        // row without a recipient would only hide that the report went unread.
-        if report.kind == ReportKind::Bounce
-            && report
-                .recipients
-                .iter()
-                .all(|r| r.recipient.trim().is_empty())
-        {
-            // The label comes first: the terminal shows 100 characters of this.
-            skip(
-                &mut counts,
-                &raw.label,
-                "no recipient named (no Final-Recipient or Original-Recipient, no address in the text)"
-                    .to_string(),
-            );
-            continue;
+        if let Err(e) = import_message(&tx, &mut writer, &mut assembler, &mut counts, name, m) {
+            store_error = Some(e);
         }
-        // A missing, pre-1990 or future Date: (a broken client, a clock off by a year)
-        // would put the delivery in 1970 or next year: the time the mailbox got the
-        // report stands in, and the import says so.
-        let now = chrono::Utc::now().timestamp();
-        if !report.date.is_some_and(|d| plausible_time(d, now)) {
-            undated += 1;
-            report.date = received_at(name, &raw.label).filter(|t| plausible_time(*t, now));
-        }
-        for r in &mut report.recipients {
-            if !r.last_attempt.is_some_and(|t| plausible_time(t, now)) {
-                r.last_attempt = report.date;
-            }
-        }
-        let source_id = insert_source(&tx, &raw, hash, report.recipients.len() as u64)
-            .map_err(|e| sql_error(&path, e))?;
-        // The delivery's source names the file that holds the report and the report's
-        // number in it: `box.mbox:3` for an mbox's third message, `dir/x.eml:1` for a
-        // message of a folder, never the folder.
-        let (file, in_file) = message_place(name, &raw.label);
-        assembler.source_name = Arc::from(file);
-        add_report(
-            &tx,
-            &mut writer,
-            &mut assembler,
-            &report,
-            &raw.label,
-            in_file,
-            source_id,
-            &mut counts.events,
-        )?;
+    });
+    if let Some(e) = store_error {
+        return Err(e);
+    }
+    if let Err(e) = opened {
+        // Nothing was read: the empty transaction is dropped.
+        return Ok(FileReport::failed(name, e));
     }
     assembler.checkpoint(&mut writer)?;
     let deliveries = writer.deliveries_written;
@@ -283,11 +209,11 @@ pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, 
         duplicates: 0,
         seconds: started.elapsed().as_secs_f64(),
         error: None,
-        note: (undated > 0).then(|| {
+        note: (counts.undated > 0).then(|| {
             format!(
                 "{} no usable Date: header (missing, before 1990 or in the future): \
                  dated when the mailbox received them instead",
-                crate::wording::plural(undated, "report had", "reports had")
+                crate::wording::plural(counts.undated, "report had", "reports had")
             )
         }),
     })
@@ -329,6 +255,103 @@ fn message_place<'a>(input: &str, label: &'a str) -> (&'a str, u64) {
         return (file, n);
     }
     (label, 1)
+}
+
+/// One message of a bounce input: skipped (and said) when unreadable or not a report on
+/// anyone, nothing when already imported, else its report added.
+fn import_message(
+    tx: &Transaction<'_>,
+    writer: &mut MessageWriter<'_>,
+    assembler: &mut Assembler,
+    counts: &mut Counts,
+    name: &str,
+    m: Result<RawMessage, mailbox::ReadFailure>,
+) -> Result<(), StoreError> {
+    let path = writer_path(tx);
+    counts.messages += 1;
+    let number = counts.messages;
+    let skip = |counts: &mut Counts, label: &str, why: String| {
+        counts.skipped += 1;
+        counts.all_known = false;
+        if counts.sample.len() < SKIPPED_SAMPLE {
+            counts.sample.push((number, format!("{label}: {why}")));
+        }
+    };
+    let raw = match m {
+        Ok(raw) => raw,
+        Err(f) => {
+            skip(counts, &f.label, f.error);
+            return Ok(());
+        }
+    };
+    let hash = xxh3_64(&raw.bytes);
+    let known: Option<i64> = tx
+        .prepare_cached(
+            "SELECT id FROM sources WHERE format = 'eml' AND imported_hash = ?1 AND imported_bytes = ?2",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![hash as i64, raw.bytes.len() as i64], |r| r.get(0))
+                .optional()
+        })
+        .map_err(|e| sql_error(&path, e))?;
+    if known.is_some() {
+        return Ok(());
+    }
+    counts.all_known = false;
+    let mut report = match bounce::parse(&raw.bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            skip(counts, &raw.label, e.to_string());
+            return Ok(());
+        }
+    };
+    // A failure nobody can be named for cannot join a delivery nor stand as one: a
+    // row without a recipient would only hide that the report went unread.
+    if report.kind == ReportKind::Bounce
+        && report
+            .recipients
+            .iter()
+            .all(|r| r.recipient.trim().is_empty())
+    {
+        // The label comes first: the terminal shows 100 characters of this.
+        skip(
+            counts,
+            &raw.label,
+            "no recipient named (no Final-Recipient or Original-Recipient, no address in the text)"
+                .to_string(),
+        );
+        return Ok(());
+    }
+    // A missing, pre-1990 or future Date: (a broken client, a clock off by a year)
+    // would put the delivery in 1970 or next year: the time the mailbox got the
+    // report stands in, and the import says so.
+    let now = chrono::Utc::now().timestamp();
+    if !report.date.is_some_and(|d| plausible_time(d, now)) {
+        counts.undated += 1;
+        report.date = received_at(name, &raw.label).filter(|t| plausible_time(*t, now));
+    }
+    for r in &mut report.recipients {
+        if !r.last_attempt.is_some_and(|t| plausible_time(t, now)) {
+            r.last_attempt = report.date;
+        }
+    }
+    let source_id = insert_source(tx, &raw, hash, report.recipients.len() as u64)
+        .map_err(|e| sql_error(&path, e))?;
+    // The delivery's source names the file that holds the report and the report's
+    // number in it: `box.mbox:3` for an mbox's third message, `dir/x.eml:1` for a
+    // message of a folder, never the folder.
+    let (file, in_file) = message_place(name, &raw.label);
+    assembler.source_name = Arc::from(file);
+    add_report(
+        tx,
+        writer,
+        assembler,
+        &report,
+        &raw.label,
+        in_file,
+        source_id,
+        &mut counts.events,
+    )
 }
 
 fn insert_source(
@@ -386,7 +409,7 @@ fn add_report(
     let mut own_started = false;
     for r in &report.recipients {
         let failure = report.kind == ReportKind::Bounce && !r.reason.is_not_a_failure();
-        let (link, message_ref) = if failure {
+        let (link, message_ref, conflict) = if failure {
             let (link, found) = find_message(
                 tx,
                 original_message_id.as_deref(),
@@ -394,21 +417,29 @@ fn add_report(
                 &r.recipient,
             )
             .map_err(sql)?;
-            match found {
-                Some(id) => {
-                    join_logged(
-                        tx,
-                        writer,
-                        assembler,
-                        r,
-                        id,
-                        r.last_attempt.unwrap_or(ts),
-                        number,
-                    )?;
+            let joined = match found {
+                Some(id) => join_logged(
+                    tx,
+                    writer,
+                    assembler,
+                    r,
+                    id,
+                    r.last_attempt.unwrap_or(ts),
+                    number,
+                )?,
+                None => Joined::NotOnMessage(None),
+            };
+            match (joined, found) {
+                (Joined::Refined, Some(id)) => {
                     *events += 1;
-                    (link, Some(id))
+                    (link, Some(id), None)
                 }
-                None => {
+                (Joined::Kept(conflict), Some(id)) => (link, Some(id), conflict),
+                (outcome, _) => {
+                    let conflict = match outcome {
+                        Joined::NotOnMessage(conflict) => conflict,
+                        _ => None,
+                    };
                     if !own_started {
                         let mut info = Event::new(
                             ts,
@@ -432,18 +463,18 @@ fn add_report(
                     );
                     assembler.push(e, writer)?;
                     *events += 1;
-                    (Link::None, None)
+                    (Link::None, None, conflict)
                 }
             }
         } else {
-            (Link::None, None)
+            (Link::None, None, None)
         };
         // Written now so the row ids exist; message_ref of a standalone report is filled
         // in once its message is written below.
         tx.prepare_cached(
             "INSERT INTO bounces (source_id, report, kind, message_ref, linked_by, recipient, status, reason,
-             reply_code, action, diagnostic, remote_mta, expired, original_message_id, reported_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             reply_code, action, diagnostic, remote_mta, expired, original_message_id, reported_at, conflict)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -462,6 +493,7 @@ fn add_report(
                 r.expired,
                 original_message_id,
                 r.last_attempt.or(report.date),
+                conflict,
             ])
         })
         .map_err(sql)?;
@@ -496,8 +528,36 @@ fn add_report(
     Ok(())
 }
 
-/// Joins one report recipient to the logged message `id`: the report's verdict becomes
-/// that delivery's latest word, its last error one of the deferrals.
+/// What became of a report recipient offered to a logged message. The log is the
+/// authority for what the server did: a report (which anyone who saw the Message-ID can
+/// forge) may refine a delivery the log left unfinished, never overturn one it decided,
+/// and never add a recipient to a logged message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Joined {
+    /// The report's word was added to the delivery.
+    Refined,
+    /// The log had already decided the delivery: the report stands beside it, unapplied;
+    /// `Some` says how it contradicts the log.
+    Kept(Option<String>),
+    /// The logged message has no such recipient (`Some` says so, naming the message).
+    NotOnMessage(Option<String>),
+}
+
+/// What a report says of one recipient, in a few words.
+fn report_says(r: &RecipientReport) -> String {
+    match r.status {
+        _ if r.expired => "expired (4.4.7)".to_string(),
+        Some(c) if c.class == 4 => format!("deferred ({c})"),
+        Some(c) => format!("bounced ({c})"),
+        None => "failed".to_string(),
+    }
+}
+
+/// Joins one report recipient to the logged message `id`, within what the log allows:
+/// an unfinished delivery takes the report's verdict; an expired one takes its last
+/// error as a deferral (a clearer cause), nothing else; a sent or bounced one is left as
+/// the log has it. The log's route stays the delivery's route; the report's own remote
+/// MTA and date are kept on its `bounces` row beside it.
 fn join_logged(
     tx: &Transaction<'_>,
     writer: &mut MessageWriter<'_>,
@@ -506,26 +566,76 @@ fn join_logged(
     id: i64,
     at: i64,
     number: u64,
-) -> Result<(), StoreError> {
+) -> Result<Joined, StoreError> {
     let path = writer_path(tx);
     let Some(m) = message_by_id(tx, id).map_err(|e| sql_error(&path, e))? else {
-        return Ok(());
+        return Ok(Joined::NotOnMessage(None));
     };
     let (host, queue) = (m.host.clone(), m.queue_id.clone());
+    // A message already open here carries an earlier report's word: judged by that copy.
     assembler.resume(vec![m]);
-    if r.expired && (!r.diagnostic.is_empty() || r.status.is_some()) {
+    let Some(msg) = assembler.open_message(&host, &queue) else {
+        return Ok(Joined::NotOnMessage(None));
+    };
+    let Some(d) = msg
+        .deliveries
+        .iter()
+        .find(|d| d.recipient.eq_ignore_ascii_case(&r.recipient))
+    else {
+        return Ok(Joined::NotOnMessage(Some(format!(
+            "the logged message {} (queue id {} on {}) has no recipient {}; the report says {}",
+            msg.message_id.as_deref().unwrap_or("without a Message-ID"),
+            queue,
+            host,
+            r.recipient,
+            report_says(r)
+        ))));
+    };
+    let logged = crate::triage::assemble::derive_row(&host, d);
+    let said_at = |what: &str| {
+        format!(
+            "the log has this delivery {what}{}; the report says {}",
+            logged
+                .source
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default(),
+            report_says(r)
+        )
+    };
+    let hard_failure = !r.expired && r.status.is_none_or(|c| c.class != 4);
+    match logged.status {
+        "sent" => return Ok(Joined::Kept(Some(said_at("sent")))),
+        "bounced" if r.expired => return Ok(Joined::Kept(Some(said_at("bounced")))),
+        "bounced" => return Ok(Joined::Kept(None)),
+        "expired" if hard_failure => return Ok(Joined::Kept(Some(said_at("expired")))),
+        _ => {}
+    }
+    // The log's spelling of the address, so the report lands on the logged delivery.
+    let recipient = d.recipient.clone();
+    let route = d.attempts.iter().rev().find_map(|a| a.relay.clone());
+    let logged_expired = logged.status == "expired";
+    let on_logged = |mut e: Event| {
+        e.recipient = Some(recipient.clone());
+        if route.is_some() {
+            e.relay = route.clone();
+        }
+        // Our own server's attempts are in the log; the report is not another.
+        e.counts_as_attempt = false;
+        e
+    };
+    if (r.expired || logged_expired) && (!r.diagnostic.is_empty() || r.status.is_some()) {
         // The report's last error joins the logged deferrals, so a vague logged reply
         // can give way to it (triage::assemble::derive_row).
-        let mut last_error = recipient_event(r, at, number, &host, &queue);
+        let mut last_error = on_logged(recipient_event(r, at, number, &host, &queue));
         last_error.kind = EventKind::Attempt(AttemptStatus::Deferred);
-        last_error.counts_as_attempt = false;
         assembler.push(last_error, writer)?;
     }
-    let mut e = recipient_event(r, at, number, &host, &queue);
-    // Our own server's attempts are in the log; the report is not another.
-    e.counts_as_attempt = false;
-    assembler.push(e, writer)?;
-    Ok(())
+    if !logged_expired {
+        let e = on_logged(recipient_event(r, at, number, &host, &queue));
+        assembler.push(e, writer)?;
+    }
+    Ok(Joined::Refined)
 }
 
 /// Reports imported before the log that holds their delivery stood alone. Once that log
@@ -595,7 +705,7 @@ pub fn relink_standalone_reports(store: &mut Store) -> Result<u64, StoreError> {
                     .map_err(sql)?;
             let Some(id) = found else { continue };
             assembler.source_name = Arc::from(s.report.as_str());
-            join_logged(
+            let conflict = match join_logged(
                 &tx,
                 &mut writer,
                 &mut assembler,
@@ -603,7 +713,20 @@ pub fn relink_standalone_reports(store: &mut Store) -> Result<u64, StoreError> {
                 id,
                 r.last_attempt.unwrap_or(0),
                 1,
-            )?;
+            )? {
+                Joined::Refined => None,
+                Joined::Kept(conflict) => conflict,
+                // Not the logged message's recipient: it stays a bounce-only delivery,
+                // the contradiction noted on its report.
+                Joined::NotOnMessage(conflict) => {
+                    tx.execute(
+                        "UPDATE bounces SET conflict = ?1 WHERE id = ?2",
+                        params![conflict, s.bounce_id],
+                    )
+                    .map_err(sql)?;
+                    continue;
+                }
+            };
             // Marks and export records name a delivery by (message, recipient): they follow
             // it to the logged message; the standalone delivery goes.
             for table in ["marks", "batch_items"] {
@@ -632,8 +755,8 @@ pub fn relink_standalone_reports(store: &mut Store) -> Result<u64, StoreError> {
             )
             .map_err(sql)?;
             tx.execute(
-                "UPDATE bounces SET message_ref = ?1, linked_by = ?2 WHERE id = ?3",
-                params![id, link.as_str(), s.bounce_id],
+                "UPDATE bounces SET message_ref = ?1, linked_by = ?2, conflict = ?3 WHERE id = ?4",
+                params![id, link.as_str(), conflict, s.bounce_id],
             )
             .map_err(sql)?;
             tx.execute(
@@ -658,14 +781,18 @@ fn writer_path(tx: &Transaction<'_>) -> String {
 }
 
 /// Whether `import` should hand `name` to the bounce importer (peeks at its first bytes;
-/// stdin only when `--format eml` says so, since it cannot be read twice).
+/// stdin or another stream only when `--format eml` says so, since it cannot be read
+/// twice).
 pub fn wants(name: &str, format: Format) -> bool {
+    use crate::ingest::input::{Kind, kind};
     match format {
         Format::Eml => true,
-        Format::Auto if name == "-" => false,
         Format::Auto => {
-            if std::path::Path::new(name).is_dir() {
-                return true;
+            match kind(name) {
+                Ok(Kind::Directory) => return true,
+                Ok(Kind::File) => {}
+                // Read (or refused) once, by the log importer.
+                _ => return false,
             }
             let Ok(mut inp) = crate::ingest::input::open(name) else {
                 return false;

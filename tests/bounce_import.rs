@@ -220,6 +220,7 @@ Content-Type: message/delivery-status\r\n\
 Reporting-MTA: dns; {mta}\r\n\
 \r\n\
 Final-Recipient: rfc822; {recipient}\r\n\
+Remote-MTA: dns; {mta}\r\n\
 Action: failed\r\n\
 Status: {status}\r\n\
 Diagnostic-Code: smtp; {reply}\r\n\
@@ -234,47 +235,232 @@ Message-ID: <{message_id}>\r\n\
     )
 }
 
-/// "Sent" only means the next hop took the message: when that hop's bounce report comes
-/// back later (here tinyco's MX accepted anna's mail, then found the mailbox full), the
-/// report's verdict is the outcome.
+/// The log is the authority for what the server did; a report joins by a Message-ID
+/// every recipient of the mail can read. Forged reports on anna's logged `status=sent`
+/// (a hard bounce, and an expiry blaming reputation) leave her sent and are shown as
+/// conflicts (report text and JSON, and on her Delivery screen) instead.
 #[test]
-fn a_report_after_a_logged_send_turns_the_delivery_into_a_bounce() {
+fn a_report_never_overturns_a_logged_send_and_the_conflict_is_shown() {
+    for (status, reply) in [
+        (
+            "5.1.1",
+            "550 5.1.1 <anna@tinyco.example>: Recipient address rejected: User unknown",
+        ),
+        (
+            "4.4.7",
+            "451 4.7.650 The mail server has been temporarily rate limited due to IP reputation",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        let log = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data/mail.log");
+        let (code, out, err) = sendlog(&db, &["import", "--year", "2026", log]);
+        assert_eq!(code, 0, "{out}{err}");
+        let anna = |rows: &[serde_json::Value]| -> serde_json::Value {
+            let found: Vec<_> = rows
+                .iter()
+                .filter(|d| d["recipient"] == "anna@tinyco.example")
+                .cloned()
+                .collect();
+            assert_eq!(found.len(), 1, "{found:?}");
+            found[0].clone()
+        };
+        let all_before = deliveries(&db);
+        let before = anna(&all_before);
+        assert_eq!(before["status"], "sent");
+
+        let report = rfc3464_report(
+            "mx.tinyco.example",
+            "anna@tinyco.example",
+            status,
+            reply,
+            "20261120090500.7A3D44F326@northwind-sales.example",
+        );
+        let path = dir.path().join("forged.eml");
+        std::fs::write(&path, report).unwrap();
+        let (code, out, err) = sendlog(&db, &["import", path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{out}{err}");
+        let rows = deliveries(&db);
+        assert_eq!(anna(&rows), before, "the logged delivery is untouched");
+        assert_eq!(rows.len(), all_before.len(), "nothing added");
+
+        let (code, text, err) = sendlog(&db, &["report"]);
+        assert_eq!(code, 0, "{err}");
+        let section = text
+            .split("Bounce reports that contradict the log")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no conflict section: {text}"));
+        assert!(section.contains("anna@tinyco.example"), "{section}");
+        assert!(
+            section.contains("the log has this delivery sent"),
+            "{section}"
+        );
+        let (code, json, err) = sendlog(&db, &["report", "--json"]);
+        assert_eq!(code, 0, "{err}");
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let conflicts = json["conflicts"].as_array().unwrap();
+        assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+        assert_eq!(conflicts[0]["recipient"], "anna@tinyco.example");
+
+        // The Delivery screen shows the report beside the log's outcome, as a conflict.
+        let store = sendlog::store::Store::open(db.to_str().unwrap()).unwrap();
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let id: i64 = conn
+            .query_row(
+                "SELECT id FROM deliveries WHERE recipient = 'anna@tinyco.example'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let detail = store.delivery_detail(id).unwrap().unwrap();
+        assert_eq!(detail.status, "sent");
+        let mut state = sendlog::app::AppState::new(
+            sendlog::app::Keymap::embedded().unwrap(),
+            false,
+            (120, 60),
+        );
+        sendlog::app::start(&mut state, vec![]);
+        state.screen = sendlog::app::state::Screen::Delivery;
+        state.detail_id = Some(id);
+        sendlog::app::update(
+            &mut state,
+            sendlog::app::Msg::Delivery {
+                id,
+                detail: Some(Box::new(detail)),
+            },
+        );
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 60)).unwrap();
+        term.draw(|f| sendlog::ui::render(f, &state)).unwrap();
+        let screen = term.backend().to_string();
+        assert!(screen.contains("Conflict"), "{screen}");
+        assert!(screen.contains("the log's outcome stands"), "{screen}");
+    }
+}
+
+/// A report naming a recipient the logged message never had adds nobody to that message:
+/// it stands apart as a bounce-only delivery, with the contradiction shown — whether the
+/// report comes before the log or after it.
+#[test]
+fn a_report_never_adds_a_recipient_to_a_logged_message() {
+    for report_first in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        let log = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data/mail.log");
+        let id = "20261120091000.9C5F661548@northwind-sales.example";
+        let path = dir.path().join("forged.eml");
+        std::fs::write(
+            &path,
+            rfc3464_report(
+                "relay.example",
+                "intruder@elsewhere.example",
+                "4.4.7",
+                "451 4.7.650 rate limited due to IP reputation",
+                id,
+            ),
+        )
+        .unwrap();
+        let path = path.to_str().unwrap();
+        let order: [&[&str]; 2] = if report_first {
+            [&["import", path], &["import", "--year", "2026", log]]
+        } else {
+            [&["import", "--year", "2026", log], &["import", path]]
+        };
+        for args in order {
+            let (code, out, err) = sendlog(&db, args);
+            assert_eq!(code, 0, "{out}{err}");
+        }
+        let rows = deliveries(&db);
+        let on_message: Vec<&serde_json::Value> = rows
+            .iter()
+            .filter(|d| d["queue_id"] == "9C5F661548")
+            .collect();
+        assert_eq!(on_message.len(), 2, "{on_message:?}");
+        assert!(
+            on_message
+                .iter()
+                .all(|d| d["recipient"] != "intruder@elsewhere.example")
+        );
+        let apart: Vec<&serde_json::Value> = rows
+            .iter()
+            .filter(|d| d["recipient"] == "intruder@elsewhere.example")
+            .collect();
+        assert_eq!(apart.len(), 1, "it stands apart: {apart:?}");
+        assert_ne!(apart[0]["queue_id"], "9C5F661548");
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let (linked_by, conflict): (String, Option<String>) = conn
+            .query_row("SELECT linked_by, conflict FROM bounces", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(linked_by, "none", "report first: {report_first}");
+        let conflict = conflict.expect("the contradiction is recorded");
+        assert!(
+            conflict.contains("has no recipient intruder@elsewhere.example"),
+            "{conflict}"
+        );
+        let (_, text, _) = sendlog(&db, &["report"]);
+        assert!(text.contains("contradict the log"), "{text}");
+
+        // Resolving the cause the forged report names does not make its recipient a
+        // re-send: only the contradicting report says it exists.
+        let (code, _, err) = sendlog(&db, &["resolve", "--cause", "badreputation"]);
+        assert_eq!(code, 0, "{err}");
+        let (code, marked, err) = sendlog(&db, &["requeue", "mark", "--eligible"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(marked.contains("1 contradicts log"), "{marked}");
+        let (_, list, _) = sendlog(&db, &["requeue", "list"]);
+        assert!(list.contains("dana.white@contoso-corp.example"), "{list}");
+        assert!(!list.contains("intruder@elsewhere.example"), "{list}");
+    }
+}
+
+/// A report on a delivery the log left unfinished still decides it, but the log's own
+/// facts stay: the route is the one the log shows, and the report's remote MTA and date
+/// are kept on its own row beside them.
+#[test]
+fn a_report_refines_an_unfinished_delivery_and_keeps_the_logs_route() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
     let log = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data/mail.log");
     let (code, out, err) = sendlog(&db, &["import", "--year", "2026", log]);
     assert_eq!(code, 0, "{out}{err}");
-    let anna = |rows: &[serde_json::Value]| -> serde_json::Value {
-        let found: Vec<_> = rows
-            .iter()
-            .filter(|d| d["recipient"] == "anna@tinyco.example")
+    let sam = |rows: &[serde_json::Value]| {
+        rows.iter()
+            .find(|d| d["recipient"] == "treasury@slowbank.example")
             .cloned()
-            .collect();
-        assert_eq!(found.len(), 1, "{found:?}");
-        found[0].clone()
+            .unwrap()
     };
-    let all_before = deliveries(&db);
-    let before = anna(&all_before);
-    assert_eq!(before["status"], "sent");
-
-    let report = rfc3464_report(
-        "mx.tinyco.example",
-        "anna@tinyco.example",
-        "5.2.2",
-        "552 5.2.2 Mailbox full",
-        "20261120090500.7A3D44F326@northwind-sales.example",
-    );
+    let before = sam(&deliveries(&db));
+    assert_eq!(before["status"], "deferred");
     let path = dir.path().join("full.eml");
-    std::fs::write(&path, report).unwrap();
+    std::fs::write(
+        &path,
+        rfc3464_report(
+            "relay.example",
+            // A report may spell the address in other case: it is still the same delivery.
+            "Treasury@slowbank.example",
+            "5.2.2",
+            "552 5.2.2 Mailbox full",
+            "20261122141000.D093AA5982@northwind-sales.example",
+        ),
+    )
+    .unwrap();
     let (code, out, err) = sendlog(&db, &["import", path.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
     let rows = deliveries(&db);
-    let after = anna(&rows);
+    let after = sam(&rows);
     assert_eq!(after["status"], "bounced", "{after}");
     assert_eq!(after["code"], "5.2.2");
-    assert_eq!(after["reason"], "mailboxfull");
+    assert_eq!(after["relay"], before["relay"], "the log's route stays");
     assert_eq!(after["attempts"], before["attempts"]);
-    assert_eq!(rows.len(), all_before.len(), "joined, not added");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (remote, conflict): (Option<String>, Option<String>) = conn
+        .query_row("SELECT remote_mta, conflict FROM bounces", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(conflict, None);
+    assert_eq!(remote.as_deref(), Some("relay.example"), "kept beside");
 }
 
 /// A Message-ID is stored bare whether a log (`message-id=<x>`) or a report's headers
@@ -308,7 +494,9 @@ fn message_ids_are_stored_bare_and_old_stores_still_link_by_them() {
 
     // As a sendlog before schema 8 left it.
     conn.execute_batch(
-        "UPDATE messages SET message_id = '<' || message_id || '>';
+        "ALTER TABLE bounces DROP COLUMN conflict;
+         DROP INDEX messages_settled;
+         UPDATE messages SET message_id = '<' || message_id || '>';
          UPDATE bounces SET original_message_id = '<' || original_message_id || '>';
          ALTER TABLE messages DROP COLUMN arrived_at;
          ALTER TABLE sources DROP COLUMN tz;
@@ -343,17 +531,26 @@ fn message_ids_are_stored_bare_and_old_stores_still_link_by_them() {
         1,
         "the report joined the logged delivery: {anna:?}"
     );
-    assert_eq!(anna[0]["status"], "bounced");
+    // Joined, and the log's `status=sent` stands (the report is a conflict beside it).
+    assert_eq!(anna[0]["status"], "sent");
     assert_eq!(anna[0]["message_id"], id);
 }
 
 /// Two reports in one folder on two recipients of the same logged message both land: the
-/// second must not reload the message from the store over the first one's update.
+/// second must not reload the message from the store over the first one's update. The
+/// log is cut before the message expires, so both deliveries are still unfinished in it.
 #[test]
 fn reports_on_two_recipients_of_one_message_both_join_it() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data/mail.log");
+    let full =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data/mail.log"))
+            .unwrap();
+    let early: String = full.lines().take(60).map(|l| format!("{l}\n")).collect();
+    assert!(!early.contains("9C5F661548: from=<outreach@northwind-sales.example>, status=expired"));
+    let log = dir.path().join("early.log");
+    std::fs::write(&log, early).unwrap();
+    let log = log.to_str().unwrap();
     let (code, out, err) = sendlog(&db, &["import", "--year", "2026", log]);
     assert_eq!(code, 0, "{out}{err}");
     let count = deliveries(&db).len();
@@ -470,4 +667,54 @@ fn bad_inputs_are_named_one_per_file_and_the_rest_still_import() {
         "{out}"
     );
     assert_eq!(deliveries(&db).len(), 1);
+}
+
+/// A message over the size cap inside a compressed mbox (a decompression bomb: 70 MB of
+/// body from a few hundred KB of gzip) is skipped and said; the reports before and after
+/// it are imported, in one import that succeeds.
+#[test]
+fn an_oversized_message_in_a_gzipped_mbox_is_skipped_and_the_rest_kept() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let path = dir.path().join("bounces.mbox.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    let from = "From MAILER-DAEMON Fri Nov 20 10:00:00 2026\n";
+    let report = |rcpt: &str| {
+        rfc3464_report(
+            "mx.example",
+            rcpt,
+            "5.1.1",
+            "550 5.1.1 User unknown",
+            &format!("{rcpt}.1@northwind-sales.example"),
+        )
+    };
+    write!(gz, "{from}{}", report("first@one.example")).unwrap();
+    write!(gz, "{from}Subject: huge\nFrom: x@y\n\n").unwrap();
+    let line = [b'x'; 1023];
+    for _ in 0..70 * 1024 {
+        gz.write_all(&line).unwrap();
+        gz.write_all(b"\n").unwrap();
+    }
+    write!(gz, "{from}{}", report("last@two.example")).unwrap();
+    gz.finish().unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() < 4_000_000);
+
+    let (code, out, err) = sendlog(&db, &["import", "--format", "eml", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 messages read"), "{out}");
+    assert!(out.contains("1 skipped"), "{out}");
+    assert!(
+        out.contains("#2: 71 MiB, larger than the 64 MiB a message may have: skipped"),
+        "{out}{err}"
+    );
+    let rows = deliveries(&db);
+    let recipients: Vec<&str> = rows
+        .iter()
+        .map(|d| d["recipient"].as_str().unwrap())
+        .collect();
+    assert_eq!(recipients, ["first@one.example", "last@two.example"]);
 }

@@ -300,6 +300,41 @@ fn powermta_outcomes() {
     );
 }
 
+/// A stray quote in a PowerMTA accounting record (a diagnostic whose closing quote was
+/// lost) costs that record only: it is counted skipped and every record after it reads as
+/// in the intact file.
+#[test]
+fn a_stray_quote_in_csv_skips_its_record_only() {
+    let intact = std::fs::read_to_string(fixture("powermta/acct-2026-11-20-0000.csv")).unwrap();
+    let broken = intact.replacen(
+        "User unknown in virtual mailbox table\",",
+        "User unknown in virtual mailbox table,",
+        1,
+    );
+    assert_ne!(broken, intact);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("acct.csv");
+    std::fs::write(&path, &broken).unwrap();
+    let (_d1, db) = store();
+    let out = import(&db, &[path.to_str().unwrap()]);
+    assert!(out.contains(": powermta: 8 lines read"), "{out}");
+    // Counted where the record was given up (the next line shows it cannot continue).
+    assert!(out.contains(" 1 skipped"), "{out}");
+    let (_d2, clean) = store();
+    import(&clean, &[&fixture("powermta/acct-2026-11-20-0000.csv")]);
+    let mut want = by_recipient(&clean);
+    want.remove("nobody@tailspin.example");
+    let got = by_recipient(&db);
+    assert_eq!(got.len(), want.len());
+    for (rcpt, d) in &want {
+        let mut d = d.clone();
+        let mut g = got[rcpt].clone();
+        d.as_object_mut().unwrap().remove("source");
+        g.as_object_mut().unwrap().remove("source");
+        assert_eq!(g, d, "{rcpt}");
+    }
+}
+
 #[test]
 fn the_same_cause_groups_alike_across_formats() {
     let (_dir, db) = store();

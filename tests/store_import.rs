@@ -350,3 +350,230 @@ fn a_folder_of_logs_imports_each_log() {
         sorted(without_source(&clean))
     );
 }
+
+/// Runs `sendlog import ARGS…` with `input` written to its standard input.
+fn import_piped(store: &TempStore, args: &[&str], input: Vec<u8>) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sendlog"))
+        .args(["--db", &store.db(), "import"])
+        .args(args)
+        .env("TZ", "UTC")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A pipe named as a file (`import <(zcat …)`, `/dev/stdin`) is read once, like `-`: when
+/// the store already knows its start, nothing of it is lost to a second opening, and only
+/// the lines after the known part are new.
+#[test]
+fn a_pipe_named_as_a_file_is_read_once_like_stdin() {
+    let full = std::fs::read_to_string(fixture(LOG)).unwrap();
+    let lines: Vec<&str> = full.lines().collect();
+    let cut = lines.len() - 40;
+    let dir = tempfile::tempdir().unwrap();
+    let earlier = dir.path().join("mail.log");
+    std::fs::write(&earlier, lines[..cut].join("\n") + "\n").unwrap();
+    let store = TempStore::new();
+    store.run_ok(&["import", "--year", "2015", earlier.to_str().unwrap()]);
+
+    let out = import_piped(
+        &store,
+        &["--year", "2015", "/dev/stdin"],
+        full.as_bytes().to_vec(),
+    );
+    assert!(
+        out.contains(&format!("new lines after line {cut}")),
+        "{out}"
+    );
+    assert!(out.contains("40 lines read"), "{out}");
+    assert_same_as_one_import(&store, &fixture(LOG));
+}
+
+/// The store holds what one import of `log` into an empty store gives.
+fn assert_same_as_one_import(store: &TempStore, log: &std::path::Path) {
+    let clean = TempStore::new();
+    clean.run_ok(&["import", "--year", "2015", log.to_str().unwrap()]);
+    assert_eq!(
+        sorted(without_source(store)),
+        sorted(without_source(&clean))
+    );
+}
+
+/// A FIFO is read once, to its end, and imports as the file would.
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_read_once_to_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("mail.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo unavailable: skipped");
+        return;
+    }
+    let content = std::fs::read(fixture(LOG)).unwrap();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&fifo)
+                .and_then(|mut f| f.write_all(&content))
+        })
+    };
+    let store = TempStore::new();
+    let out = store.run_ok(&["import", "--year", "2015", fifo.to_str().unwrap()]);
+    writer.join().unwrap().unwrap();
+    let lines = std::fs::read_to_string(fixture(LOG))
+        .unwrap()
+        .lines()
+        .count();
+    assert!(out.contains(&format!("{lines} lines read")), "{out}");
+    assert_same_as_one_import(&store, &fixture(LOG));
+}
+
+/// A device never ends (`/dev/zero`): refused with a clear message, not read forever.
+#[cfg(unix)]
+#[test]
+fn a_device_is_refused() {
+    let store = TempStore::new();
+    let out = store.run(&["import", "--format", "postfix", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/dev/zero: is a device"), "{err}");
+}
+
+/// A log being written while it is imported ends in a partial line: that line is left
+/// (and said to be) for the next import, which reads it whole. Cut in the middle of the
+/// `status=sent` line, the delivery would otherwise stay "deferred" for good.
+#[test]
+fn an_unterminated_last_line_is_read_whole_at_the_next_import() {
+    let full = std::fs::read_to_string(fixture(LOG)).unwrap();
+    let sent_at = full
+        .find("status=sent")
+        .expect("the fixture has a delivered line");
+    let line_start = full[..sent_at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = sent_at + full[sent_at..].find('\n').unwrap() + 1;
+    let before = full[..line_start].lines().count();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    // Everything up to the middle of the sent line, as a writer leaves it mid-write.
+    std::fs::write(&log, &full[..sent_at]).unwrap();
+    let store = TempStore::new();
+    let first = store.run_ok(&["import", "--year", "2015", log.to_str().unwrap()]);
+    assert!(first.contains(&format!("{before} lines read")), "{first}");
+    assert!(first.contains("last line has no line end yet"), "{first}");
+
+    std::fs::write(&log, &full[..line_end]).unwrap();
+    let second = store.run_ok(&["import", "--year", "2015", log.to_str().unwrap()]);
+    assert!(
+        second.contains(&format!("new lines after line {before}")),
+        "{second}"
+    );
+    assert!(second.contains("1 line read"), "{second}");
+    assert_same_as_one_import(&store, &log);
+    assert!(
+        store.deliveries().iter().any(|d| d["status"] == "sent"),
+        "the delivered line counted"
+    );
+}
+
+/// A log of delivery lines only (a grep of the `status=` lines: no `removed` lines) leaves
+/// its messages open. Their deliveries are decided, so they are stored as settled, and an
+/// import split in two ends as the single import does: the messages a cut separates are
+/// continued from the store.
+#[test]
+fn a_delivery_only_log_settles_its_messages_and_continues_across_imports() {
+    let full = std::fs::read_to_string(fixture(LOG)).unwrap();
+    let deliveries_only: Vec<&str> = full.lines().filter(|l| l.contains(" status=")).collect();
+    assert!(deliveries_only.len() > 500);
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("smtp.log");
+    std::fs::write(&whole, deliveries_only.join("\n") + "\n").unwrap();
+
+    let cut = deliveries_only.len() / 2;
+    let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    std::fs::write(&a, deliveries_only[..cut].join("\n") + "\n").unwrap();
+    std::fs::write(&b, deliveries_only[cut..].join("\n") + "\n").unwrap();
+    let two = TempStore::new();
+    two.run_ok(&["import", "--year", "2015", a.to_str().unwrap()]);
+    two.run_ok(&["import", "--year", "2015", b.to_str().unwrap()]);
+    assert_same_as_one_import(&two, &whole);
+
+    let conn = rusqlite::Connection::open(two.db()).unwrap();
+    let (settled, queued, all): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT sum(closed = 2), sum(closed = 0), count(*) FROM messages",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let still_deferred: i64 = conn
+        .query_row(
+            "SELECT count(DISTINCT message_ref) FROM deliveries WHERE status = 'deferred'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        queued, still_deferred,
+        "only messages still queued stay plain open"
+    );
+    assert_eq!(settled + queued, all, "no `removed` line closed any");
+    assert!(settled > 0);
+}
+
+/// Typo domains are flagged by a small import as by a whole one: the gmial.com bounce,
+/// imported on its own after the rest of the log (a small import looks at its own rows
+/// against the busiest domains the earlier import kept), ends flagged as in one pass.
+#[test]
+fn a_small_import_flags_its_typo_domains_as_a_whole_import_does() {
+    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data/mail.log");
+    let full = std::fs::read_to_string(log).unwrap();
+    let (typo, rest): (Vec<&str>, Vec<&str>) = full.lines().partition(|l| l.contains("CF82994871"));
+    assert!(!typo.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("rest.log"), dir.path().join("typo.log"));
+    std::fs::write(&a, rest.join("\n") + "\n").unwrap();
+    std::fs::write(&b, typo.join("\n") + "\n").unwrap();
+    let split = TempStore::new();
+    split.run_ok(&["import", "--year", "2026", a.to_str().unwrap()]);
+    split.run_ok(&["import", "--year", "2026", b.to_str().unwrap()]);
+    let whole = TempStore::new();
+    whole.run_ok(&["import", "--year", "2026", log]);
+    let flags = |s: &TempStore| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = s
+            .deliveries()
+            .into_iter()
+            .filter(|d| !d["typo_of"].is_null())
+            .map(|d| {
+                (
+                    d["recipient"].as_str().unwrap().to_string(),
+                    d["typo_of"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let want = flags(&whole);
+    assert!(
+        want.contains(&("mike.chen@gmial.com".to_string(), "gmail.com".to_string())),
+        "{want:?}"
+    );
+    assert_eq!(flags(&split), want);
+}

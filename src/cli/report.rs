@@ -8,13 +8,17 @@ use serde::Serialize;
 use crate::ingest::timestamp::format_rfc3339;
 use crate::sanitize::for_terminal;
 use crate::store::Store;
-use crate::store::report::{AtRisk, CauseEvidence, Group, SourceInfo, Totals, TypoDomain};
+use crate::store::report::{
+    AtRisk, BounceConflict, CauseEvidence, Group, SourceInfo, Totals, TypoDomain,
+};
 
 use super::{TimeArgs, Times, open_existing_store};
 
 use crate::triage::AT_RISK_FRACTION;
 use crate::triage::causes::Widespread;
 const DOMAINS_PER_CODE: usize = 8;
+/// Contradicting bounce reports listed in the text report (JSON has all).
+const CONFLICTS_LISTED: usize = 10;
 
 #[derive(Serialize)]
 pub struct Report {
@@ -32,6 +36,8 @@ pub struct Report {
     pub widespread: Vec<Widespread>,
     pub at_risk: Vec<AtRisk>,
     pub typo_domains: Vec<TypoDomain>,
+    /// Bounce reports that contradict the log (the log's outcome stands).
+    pub conflicts: Vec<BounceConflict>,
     pub sources: Vec<SourceInfo>,
 }
 
@@ -49,6 +55,7 @@ pub fn build(store: &Store, queue_lifetime: Option<i64>, times: Times) -> anyhow
         widespread: crate::triage::basket::list_causes(store)?.1,
         at_risk: store.at_risk(queue_lifetime, AT_RISK_FRACTION, times.now)?,
         typo_domains: store.typo_domains()?,
+        conflicts: store.bounce_conflicts()?,
         sources: store.sources()?,
     })
 }
@@ -264,6 +271,29 @@ pub fn render_text(r: &Report) -> String {
             plural(t.count, "delivery", "deliveries"),
             clean(&crate::classify::typo::why(&t.domain, &t.suggestion))
         );
+    }
+
+    if !r.conflicts.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nBounce reports that contradict the log (not applied: the log's outcome stands)"
+        );
+        for c in r.conflicts.iter().take(CONFLICTS_LISTED) {
+            let _ = writeln!(
+                o,
+                "  {}  {}\n      {}",
+                clean(&c.recipient),
+                clean(&c.report),
+                clean(&c.conflict)
+            );
+        }
+        if r.conflicts.len() > CONFLICTS_LISTED {
+            let _ = writeln!(
+                o,
+                "  … and {} more (report --json lists them all)",
+                r.conflicts.len() - CONFLICTS_LISTED
+            );
+        }
     }
 
     let _ = writeln!(o, "\nSources");

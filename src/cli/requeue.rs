@@ -570,6 +570,7 @@ mod tests {
                 subject: None,
                 format: "exchange".into(),
                 later_success: false,
+                contradicts_log: None,
                 exported_in: None,
                 marked: true,
             },

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use chrono::{Local, NaiveDateTime, TimeZone};
 
-use super::csvrow::{Columns, CsvLines, Record, column_key};
+use super::csvrow::{Columns, CsvFormat, CsvLines, column_key};
 use super::{AttemptStatus, Event, EventKind, LineOutcome};
 use crate::classify::EnhancedCode;
 
@@ -73,6 +73,7 @@ impl ExchangeParser {
             let row = super::csvrow::split(raw);
             if is_tracking_header(&row) {
                 self.columns = Some(Columns::new(&row));
+                self.csv.expected = Some(row.len());
             }
         }
     }
@@ -86,6 +87,7 @@ impl ExchangeParser {
                     .split(',')
                     .map(str::trim)
                     .collect();
+                self.csv.expected = Some(names.len());
                 self.columns = Some(Columns::new(&names));
             } else if raw.starts_with(b"#Software:") {
                 // A new header block: its own #Fields line follows.
@@ -94,13 +96,24 @@ impl ExchangeParser {
             // #Version, #Log-type, #Date, PowerShell's #TYPE: nothing to read.
             return LineOutcome::Ignored;
         }
-        let (row, line) = match self.csv.push(raw, line_no) {
-            Record::Fields(f, l) => (f, l),
-            Record::Partial => return LineOutcome::Ignored,
-            Record::Overlong(_) => return LineOutcome::Skipped,
-        };
-        if is_tracking_header(&row) {
-            self.columns = Some(Columns::new(&row));
+        self.feed(raw, line_no, out)
+    }
+
+    /// Reads what is left at the end of the input (a quoted field never closed).
+    pub fn finish(&mut self, out: &mut Vec<Event>) -> LineOutcome {
+        self.finish_records(out)
+    }
+}
+
+impl CsvFormat for ExchangeParser {
+    fn csv(&mut self) -> &mut CsvLines {
+        &mut self.csv
+    }
+
+    fn row(&mut self, row: &[String], line: u64, out: &mut Vec<Event>) -> LineOutcome {
+        if is_tracking_header(row) {
+            self.columns = Some(Columns::new(row));
+            self.csv.expected = Some(row.len());
             return LineOutcome::Ignored;
         }
         let columns = match &self.columns {
@@ -111,7 +124,7 @@ impl ExchangeParser {
             None if row.len() == 26 => Columns::new(&FIELDS_2010.split(',').collect::<Vec<_>>()),
             None => return LineOutcome::Skipped,
         };
-        tracking_row(&columns, &row, line, None, &mut self.state, out)
+        tracking_row(&columns, row, line, None, &mut self.state, out)
     }
 }
 

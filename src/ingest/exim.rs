@@ -378,6 +378,11 @@ impl EximParser {
         Some(self.years.position())
     }
 
+    /// Exim holds nothing back between lines.
+    pub fn finish(&mut self, _out: &mut Vec<Event>) -> LineOutcome {
+        LineOutcome::Ignored
+    }
+
     pub fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
         let Some((ts, host, rest)) = self.header(raw) else {
             return LineOutcome::Skipped;

@@ -4,7 +4,7 @@
 //! transparently.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
@@ -18,6 +18,15 @@ pub struct Input {
     /// Modification time of the file (unix seconds), for logs whose stamps have no year.
     pub mtime: Option<i64>,
     pub compressed: bool,
+    /// The file itself when the input is a regular file: its start and its tail can be
+    /// read again through it (`rewind`, `read_tail`) without opening the name again,
+    /// which a rotation in between could point at another file.
+    pub file: Option<File>,
+    /// Its size then, for progress.
+    pub len: Option<u64>,
+    /// Standard input, a pipe (`<(zcat …)`), a FIFO or a socket: read once, in order;
+    /// no size, no second look.
+    pub stream: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -26,8 +35,46 @@ pub enum InputError {
     Open { name: String, source: io::Error },
     #[error("{name}: is a directory")]
     Directory { name: String },
+    #[error(
+        "{name}: is a device, not a file or a pipe (to read from it anyway: cat {name} | sendlog import -)"
+    )]
+    Device { name: String },
 }
 
+/// What kind of input a name is, from its metadata (a symlink is followed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Directory,
+    /// Standard input, a pipe, a FIFO or a socket.
+    Stream,
+    /// A character or block device (`/dev/zero`, a disk, a terminal).
+    Device,
+}
+
+pub fn kind(name: &str) -> io::Result<Kind> {
+    if name == "-" {
+        return Ok(Kind::Stream);
+    }
+    let t = std::fs::metadata(name)?.file_type();
+    if t.is_file() {
+        return Ok(Kind::File);
+    }
+    if t.is_dir() {
+        return Ok(Kind::Directory);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_char_device() || t.is_block_device() {
+            return Ok(Kind::Device);
+        }
+    }
+    Ok(Kind::Stream)
+}
+
+/// Opens `name` once: a regular file, `-` (stdin) or another stream. Devices are refused:
+/// `/dev/zero` or a disk never ends.
 pub fn open(name: &str) -> Result<Input, InputError> {
     let err = |source| InputError::Open {
         name: name.to_string(),
@@ -36,23 +83,67 @@ pub fn open(name: &str) -> Result<Input, InputError> {
     if name == "-" {
         let mut reader = BufReader::with_capacity(BUF, io::stdin());
         let gz = is_gzip(&mut reader).map_err(err)?;
-        return Ok(wrap(name, reader, None, gz));
+        return Ok(wrap(name, reader, None, gz, None, None));
     }
-    let path = Path::new(name);
-    let meta = std::fs::metadata(path).map_err(err)?;
-    if meta.is_dir() {
-        return Err(InputError::Directory {
-            name: name.to_string(),
-        });
+    match kind(name).map_err(err)? {
+        Kind::Directory => {
+            return Err(InputError::Directory {
+                name: name.to_string(),
+            });
+        }
+        Kind::Device => {
+            return Err(InputError::Device {
+                name: name.to_string(),
+            });
+        }
+        Kind::File | Kind::Stream => {}
+    }
+    let file = File::open(Path::new(name)).map_err(err)?;
+    // The metadata of the file opened, not of whatever the name points at by now.
+    let meta = file.metadata().map_err(err)?;
+    if !meta.is_file() {
+        let mut reader = BufReader::with_capacity(BUF, file);
+        let gz = is_gzip(&mut reader).map_err(err)?;
+        return Ok(wrap(name, reader, None, gz, None, None));
     }
     let mtime = meta
         .modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_secs() as i64);
-    let mut reader = BufReader::with_capacity(BUF, File::open(path).map_err(err)?);
+    let kept = file.try_clone().map_err(err)?;
+    let mut reader = BufReader::with_capacity(BUF, file);
     let gz = is_gzip(&mut reader).map_err(err)?;
-    Ok(wrap(name, reader, mtime, gz))
+    Ok(wrap(name, reader, mtime, gz, Some(kept), Some(meta.len())))
+}
+
+/// The content of an opened regular file from its start again (decompressed and decoded
+/// as the first time). Reading it moves the one position the file's handles share, so
+/// the reader handed out before must not be read any more.
+pub fn rewind(file: &File) -> io::Result<Box<dyn BufRead + Send>> {
+    let mut f = file.try_clone()?;
+    f.seek(io::SeekFrom::Start(0))?;
+    let mut reader = BufReader::with_capacity(BUF, f);
+    let gz = is_gzip(&mut reader)?;
+    Ok(wrap("", reader, None, gz, None, None).reader)
+}
+
+/// Up to `n` bytes at the end of a regular file of `len` bytes, read in place: the
+/// position its reader is at stays where it is.
+pub fn read_tail(file: &File, len: u64, n: u64) -> io::Result<Vec<u8>> {
+    let start = len.saturating_sub(n);
+    let mut tail = vec![0u8; (len - start) as usize];
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        file.read_exact_at(&mut tail, start)?;
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        tail.clear();
+    }
+    Ok(tail)
 }
 
 fn wrap<R: Read + Send + 'static>(
@@ -60,6 +151,8 @@ fn wrap<R: Read + Send + 'static>(
     reader: BufReader<R>,
     mtime: Option<i64>,
     gz: bool,
+    file: Option<File>,
+    len: Option<u64>,
 ) -> Input {
     let mut reader: Box<dyn BufRead + Send> = if gz {
         Box::new(BufReader::with_capacity(BUF, MultiGzDecoder::new(reader)))
@@ -77,6 +170,9 @@ fn wrap<R: Read + Send + 'static>(
         reader,
         mtime,
         compressed: gz,
+        stream: file.is_none(),
+        file,
+        len,
     }
 }
 

@@ -11,7 +11,7 @@
 //!
 //! Every message was sent by Exchange Online, so its sending host is `exchange-online`.
 
-use super::csvrow::{Columns, CsvLines, Record};
+use super::csvrow::{Columns, CsvFormat, CsvLines};
 use super::exchange::{TrackingState, parse_time, tracking_row};
 use super::{AttemptStatus, Event, EventKind, LineOutcome};
 
@@ -67,6 +67,7 @@ impl M365Parser {
         let row = super::csvrow::split(raw);
         if let Some(shape) = shape_of(&row) {
             self.header = Some((shape, Columns::new(&row)));
+            self.csv.expected = Some(row.len());
         }
     }
 
@@ -75,22 +76,33 @@ impl M365Parser {
         if raw.starts_with(b"#TYPE") {
             return LineOutcome::Ignored;
         }
-        let (row, line) = match self.csv.push(raw, line_no) {
-            Record::Fields(f, l) => (f, l),
-            Record::Partial => return LineOutcome::Ignored,
-            Record::Overlong(_) => return LineOutcome::Skipped,
-        };
-        if let Some(shape) = shape_of(&row) {
-            self.header = Some((shape, Columns::new(&row)));
+        self.feed(raw, line_no, out)
+    }
+
+    /// Reads what is left at the end of the input (a quoted field never closed).
+    pub fn finish(&mut self, out: &mut Vec<Event>) -> LineOutcome {
+        self.finish_records(out)
+    }
+}
+
+impl CsvFormat for M365Parser {
+    fn csv(&mut self) -> &mut CsvLines {
+        &mut self.csv
+    }
+
+    fn row(&mut self, row: &[String], line: u64, out: &mut Vec<Event>) -> LineOutcome {
+        if let Some(shape) = shape_of(row) {
+            self.header = Some((shape, Columns::new(row)));
+            self.csv.expected = Some(row.len());
             return LineOutcome::Ignored;
         }
         let Some((shape, cols)) = &self.header else {
             return LineOutcome::Skipped;
         };
         match shape {
-            Shape::Extended => tracking_row(cols, &row, line, Some(HOST), &mut self.tracking, out),
-            Shape::Summary => summary_row(cols, &row, line, out),
-            Shape::Trace => trace_row(cols, &row, line, out),
+            Shape::Extended => tracking_row(cols, row, line, Some(HOST), &mut self.tracking, out),
+            Shape::Summary => summary_row(cols, row, line, out),
+            Shape::Trace => trace_row(cols, row, line, out),
         }
     }
 }

@@ -188,6 +188,12 @@ pub trait LineParser: Send {
     fn year_position(&self) -> Option<crate::ingest::timestamp::YearPosition> {
         None
     }
+
+    /// The end of the input: what a parser still holds (a CSV record whose quoted field
+    /// never closed) is read or given up now.
+    fn finish(&mut self, _out: &mut Vec<Event>) -> LineOutcome {
+        LineOutcome::Ignored
+    }
 }
 
 impl LineParser for postfix::PostfixParser {
@@ -220,6 +226,10 @@ macro_rules! line_parsers {
 
             fn observe_header(&mut self, raw: &[u8]) {
                 <$t>::observe_header(self, raw)
+            }
+
+            fn finish(&mut self, out: &mut Vec<Event>) -> LineOutcome {
+                <$t>::finish(self, out)
             }
         }
     )*};

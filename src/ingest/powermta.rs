@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone};
 
-use super::csvrow::{Columns, CsvLines, Record};
+use super::csvrow::{Columns, CsvFormat, CsvLines};
 use super::{AttemptStatus, Event, EventKind, LineOutcome};
 use crate::classify::EnhancedCode;
 
@@ -78,19 +78,31 @@ impl PowermtaParser {
             let row = super::csvrow::split(raw);
             if is_header(&row) {
                 self.columns = Some(Columns::new(&row));
+                self.csv.expected = Some(row.len());
             }
         }
     }
 
     pub fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
         let raw = raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw);
-        let (row, line) = match self.csv.push(raw, line_no) {
-            Record::Fields(f, l) => (f, l),
-            Record::Partial => return LineOutcome::Ignored,
-            Record::Overlong(_) => return LineOutcome::Skipped,
-        };
-        if is_header(&row) {
-            self.columns = Some(Columns::new(&row));
+        self.feed(raw, line_no, out)
+    }
+
+    /// Reads what is left at the end of the input (a quoted field never closed).
+    pub fn finish(&mut self, out: &mut Vec<Event>) -> LineOutcome {
+        self.finish_records(out)
+    }
+}
+
+impl CsvFormat for PowermtaParser {
+    fn csv(&mut self) -> &mut CsvLines {
+        &mut self.csv
+    }
+
+    fn row(&mut self, row: &[String], line: u64, out: &mut Vec<Event>) -> LineOutcome {
+        if is_header(row) {
+            self.columns = Some(Columns::new(row));
+            self.csv.expected = Some(row.len());
             return LineOutcome::Ignored;
         }
         let legacy;
@@ -102,7 +114,7 @@ impl PowermtaParser {
             }
             None => return LineOutcome::Skipped,
         };
-        record(cols, &row, line, out)
+        record(cols, row, line, out)
     }
 }
 

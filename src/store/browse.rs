@@ -123,6 +123,8 @@ pub struct LinkedBounce {
     pub diagnostic: String,
     pub remote_mta: Option<String>,
     pub reported_at: Option<i64>,
+    /// How the report contradicts the log, which it was not allowed to overrule.
+    pub conflict: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -455,7 +457,8 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()?;
             // Report recipients keep the case the bounce wrote them in.
             let mut bstmt = self.conn.prepare_cached(
-                "SELECT report, kind, linked_by, status, reason, reply_code, diagnostic, remote_mta, reported_at
+                "SELECT report, kind, linked_by, status, reason, reply_code, diagnostic, remote_mta, reported_at,
+                        conflict
                  FROM bounces WHERE message_ref = ?1 AND lower(recipient) = lower(?2) ORDER BY id",
             )?;
             detail.bounces = bstmt
@@ -470,6 +473,7 @@ impl Store {
                         diagnostic: r.get(6)?,
                         remote_mta: r.get(7)?,
                         reported_at: r.get(8)?,
+                        conflict: r.get(9)?,
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;

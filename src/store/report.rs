@@ -78,6 +78,15 @@ pub struct TypoDomain {
     pub count: u64,
 }
 
+/// A bounce report that contradicts the log: kept and shown, not applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct BounceConflict {
+    pub recipient: String,
+    /// The report's file (or mbox message, Maildir path).
+    pub report: String,
+    pub conflict: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceInfo {
     pub path: String,
@@ -539,6 +548,25 @@ impl Store {
                     domain: r.get(0)?,
                     suggestion: r.get(1)?,
                     count: r.get(2)?,
+                })
+            })?
+            .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Bounce reports that contradict the log, oldest import first.
+    pub fn bounce_conflicts(&self) -> Result<Vec<BounceConflict>> {
+        let run = || -> rusqlite::Result<Vec<BounceConflict>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT recipient, report, conflict FROM bounces WHERE conflict IS NOT NULL
+                 ORDER BY id",
+            )?;
+            stmt.query_map([], |r| {
+                Ok(BounceConflict {
+                    recipient: r.get(0)?,
+                    report: r.get(1)?,
+                    conflict: r.get(2)?,
                 })
             })?
             .collect()

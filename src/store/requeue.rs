@@ -280,7 +280,10 @@ const CANDIDATE_SELECT: &str = "SELECT d.id, d.message_ref, d.recipient, d.domai
                 AND s.last_attempt > coalesce(d.last_attempt, d.first_attempt, 0)),
         (SELECT max(b.batch_id) FROM batch_items b
          WHERE b.message_ref = d.message_ref AND b.recipient = d.recipient),
-        k.marked_at IS NOT NULL
+        k.marked_at IS NOT NULL,
+        (SELECT b.conflict FROM bounces b
+         WHERE m.format = 'eml' AND b.message_ref = d.message_ref AND b.recipient = d.recipient
+           AND b.conflict IS NOT NULL LIMIT 1)
  FROM deliveries d JOIN messages m ON m.id = d.message_ref
  LEFT JOIN marks k ON k.message_ref = d.message_ref AND k.recipient = d.recipient";
 
@@ -305,5 +308,6 @@ fn candidate_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Candidate> {
         later_success: r.get(16)?,
         exported_in: r.get(17)?,
         marked: r.get(18)?,
+        contradicts_log: r.get(19)?,
     })
 }

@@ -213,6 +213,22 @@ UPDATE bounces SET original_message_id = nullif(ltrim(rtrim(trim(original_messag
 ALTER TABLE messages ADD COLUMN arrived_at INTEGER;
 ALTER TABLE sources ADD COLUMN tz TEXT;
 "#,
+    // 10: a bounce report that contradicts the log (a failure for a delivery the log has
+    // as sent, a recipient the logged message never had) is kept and shown, not applied:
+    // the log is the authority for what the server did, and a report can be forged by
+    // anyone who saw the Message-ID.
+    r#"
+ALTER TABLE bounces ADD COLUMN conflict TEXT;
+
+-- closed = 2: a message still open whose deliveries are all decided (a log of delivery
+-- lines without `removed` lines). Only the latest of them are taken back by an import.
+CREATE INDEX messages_settled ON messages(last_seen) WHERE closed = 2;
+UPDATE messages SET closed = 2
+    WHERE closed = 0
+      AND EXISTS (SELECT 1 FROM deliveries d WHERE d.message_ref = messages.id)
+      AND NOT EXISTS (SELECT 1 FROM deliveries d
+                      WHERE d.message_ref = messages.id AND d.status = 'deferred');
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -68,6 +68,15 @@ impl<'t> MessageWriter<'t> {
     ) -> rusqlite::Result<()> {
         let tx = self.tx;
         let stored_before = m.db_id.is_some();
+        // 2: still open, but every delivery is decided (a log of delivery lines without
+        // `removed` lines leaves its messages so): not taken back by every later import.
+        let closed = if m.closed {
+            1
+        } else if !rows.is_empty() && rows.iter().all(|r| r.status != "deferred") {
+            2
+        } else {
+            0
+        };
         let id = match m.db_id {
             Some(id) => {
                 tx.prepare_cached(
@@ -88,7 +97,7 @@ impl<'t> MessageWriter<'t> {
                     m.sender,
                     m.subject,
                     m.expired_at,
-                    m.closed,
+                    closed,
                     m.arrived_at
                 ])?;
                 id
@@ -103,7 +112,7 @@ impl<'t> MessageWriter<'t> {
                     m.sender,
                     m.subject,
                     m.expired_at,
-                    m.closed,
+                    closed,
                     m.format,
                     m.arrived_at
                 ])?;
@@ -209,14 +218,31 @@ fn status_from_str(s: &str) -> AttemptStatus {
 impl Store {
     /// Messages an earlier import left open (still queued at its end), with their
     /// attempts, so that this import continues them instead of starting over.
+    /// The stored messages a new log may continue: those still queued (a delivery not
+    /// decided), and the most recently settled ones (every delivery decided, no `removed`
+    /// line yet: it, or another recipient's line, follows within moments). Older settled
+    /// messages stay in the store, not in memory: a log of delivery lines only would
+    /// otherwise bring back every message it ever held.
     pub fn open_messages(&self) -> super::Result<Vec<MessageState>> {
-        load_messages(
+        let mut open = load_messages(
             &self.conn,
-            "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at, closed, arrived_at
+            "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at,
+                    closed = 1, arrived_at
              FROM messages WHERE closed = 0 AND ?1 IS NULL",
             None,
         )
-        .map_err(|e| self.err(e))
+        .map_err(|e| self.err(e))?;
+        open.extend(
+            load_messages(
+                &self.conn,
+                "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at,
+                        closed = 1, arrived_at
+                 FROM messages WHERE closed = 2 ORDER BY last_seen DESC LIMIT ?1",
+                Some(crate::triage::SETTLED_KEPT as i64),
+            )
+            .map_err(|e| self.err(e))?,
+        );
+        Ok(open)
     }
 }
 
@@ -228,7 +254,8 @@ pub fn message_by_id(
 ) -> rusqlite::Result<Option<MessageState>> {
     Ok(load_messages(
         conn,
-        "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at, closed, arrived_at
+        "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at,
+                closed = 1, arrived_at
          FROM messages WHERE id = ?1",
         Some(id),
     )?

@@ -158,6 +158,17 @@ impl MessageState {
         }
     }
 
+    /// Every delivery decided (sent, bounced or expired), the queue file not yet removed.
+    fn settled(&self) -> bool {
+        !self.deliveries.is_empty()
+            && self.deliveries.iter().all(|d| {
+                d.expired.is_some()
+                    || d.attempts
+                        .iter()
+                        .any(|a| a.status != AttemptStatus::Deferred)
+            })
+    }
+
     fn has_activity(&self) -> bool {
         !self.deliveries.is_empty() || self.sender.is_some() || self.message_id.is_some()
     }
@@ -430,11 +441,20 @@ pub trait MessageSink {
     fn write(&mut self, msg: &mut MessageState) -> Result<(), Self::Error>;
 }
 
+/// Settled messages (every delivery decided, no `removed` line yet) kept open in memory,
+/// and taken back from the store by an import: the most recent ones. What completes a
+/// settled message (its `removed` line, another recipient's line) follows it closely; a
+/// log of delivery lines only never completes them, and would otherwise hold them all.
+pub const SETTLED_KEPT: usize = 5_000;
+
 /// Collects messages by (host, queue id). Finished messages go to the sink as soon as
-/// they are complete, so memory follows the queue's size, not the file's.
+/// they are complete, and settled ones beyond the latest `SETTLED_KEPT` are written and
+/// let go, so memory follows the queue's size, not the file's.
 pub struct Assembler {
     /// Open messages by `host \0 queue_id`.
     open: hashbrown::HashMap<String, MessageState>,
+    /// Open messages at which settled ones are next looked for to let go.
+    next_trim: usize,
     /// Reused to build lookup keys without allocating per event.
     key_buf: String,
     /// The sending host of events whose log line names none.
@@ -447,6 +467,7 @@ impl Assembler {
     pub fn new(format: &'static str) -> Self {
         Assembler {
             open: hashbrown::HashMap::new(),
+            next_trim: 2 * SETTLED_KEPT,
             key_buf: String::new(),
             default_host: "unknown".into(),
             format,
@@ -463,6 +484,11 @@ impl Assembler {
                 .entry(message_key(&m.host, &m.queue_id))
                 .or_insert(m);
         }
+    }
+
+    /// The open message of `host` and `queue_id`, as events so far left it.
+    pub fn open_message(&self, host: &str, queue_id: &str) -> Option<&MessageState> {
+        self.open.get(&message_key(host, queue_id))
     }
 
     pub fn open_count(&self) -> usize {
@@ -498,7 +524,36 @@ impl Assembler {
         key.push_str(&ev.queue_id);
         let result = self.push_keyed(&key, ev, sink);
         self.key_buf = key;
-        result
+        result?;
+        if self.open.len() >= self.next_trim {
+            self.trim_settled(sink)?;
+        }
+        Ok(())
+    }
+
+    /// Writes and lets go the settled messages beyond the `SETTLED_KEPT` latest. Messages
+    /// still queued all stay. Runs when the open messages have grown by `SETTLED_KEPT`
+    /// since the last time, so its cost spreads over at least that many new messages.
+    fn trim_settled<S: MessageSink>(&mut self, sink: &mut S) -> Result<(), S::Error> {
+        let mut settled: Vec<(i64, String)> = self
+            .open
+            .iter()
+            .filter(|(_, m)| m.settled())
+            .map(|(k, m)| (m.last_seen, k.clone()))
+            .collect();
+        if settled.len() > SETTLED_KEPT {
+            let cut = settled.len() - SETTLED_KEPT;
+            settled.select_nth_unstable_by_key(cut, |(ts, _)| *ts);
+            for (_, key) in settled.drain(..cut) {
+                if let Some(mut m) = self.open.remove(&key)
+                    && m.dirty
+                {
+                    sink.write(&mut m)?;
+                }
+            }
+        }
+        self.next_trim = self.open.len() + SETTLED_KEPT;
+        Ok(())
     }
 
     fn push_keyed<S: MessageSink>(
@@ -736,6 +791,38 @@ mod tests {
         assert_eq!(rows[0].attempts, 2);
         assert_eq!(rows[1].status, "sent");
         assert_eq!(rows[1].cause, None);
+    }
+
+    /// A log of delivery lines only (no `removed`): memory holds the queue (the deferred
+    /// messages) and the latest settled ones, and every message is still written once.
+    #[test]
+    fn settled_messages_beyond_the_latest_are_written_and_let_go() {
+        let mut a = Assembler::new("postfix");
+        let mut sink = Collect::default();
+        let n = 5 * SETTLED_KEPT as i64;
+        let mut most = 0;
+        for i in 0..n {
+            let (status, dsn) = if i % 10 == 0 {
+                (AttemptStatus::Deferred, "4.4.1")
+            } else {
+                (AttemptStatus::Sent, "2.0.0")
+            };
+            a.push(
+                attempt(i, &format!("Q{i}"), "a@x.example", status, dsn, "reply"),
+                &mut sink,
+            )
+            .unwrap();
+            most = most.max(a.open_count());
+        }
+        let deferred = (n / 10) as usize;
+        assert!(most <= deferred + 2 * SETTLED_KEPT, "{most}");
+        assert!(a.open.values().filter(|m| !m.settled()).count() == deferred);
+        a.checkpoint(&mut sink).unwrap();
+        let mut written: Vec<&str> = sink.0.iter().map(|m| m.queue_id.as_str()).collect();
+        written.sort_unstable();
+        written.dedup();
+        assert_eq!(written.len(), n as usize);
+        assert_eq!(sink.0.len(), n as usize, "each written once");
     }
 
     #[test]

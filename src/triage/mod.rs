@@ -6,7 +6,8 @@ pub mod causes;
 pub mod requeue;
 pub mod requeue_export;
 pub use assemble::{
-    Assembler, AttemptRecord, DeliveryRow, DeliveryState, MessageSink, MessageState, SourceRef,
+    Assembler, AttemptRecord, DeliveryRow, DeliveryState, MessageSink, MessageState, SETTLED_KEPT,
+    SourceRef,
 };
 
 /// Share of the queue lifetime after which a still-deferred delivery is "at risk".

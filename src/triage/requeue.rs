@@ -96,6 +96,9 @@ pub struct Candidate {
     pub format: String,
     /// Another delivery to the same recipient was sent after this one's last attempt.
     pub later_success: bool,
+    /// A delivery known from a bounce report alone, whose report contradicts the log
+    /// (how, in words): nothing but a possibly forged report says it failed.
+    pub contradicts_log: Option<String>,
     /// The latest batch this delivery was exported in.
     pub exported_in: Option<i64>,
     pub marked: bool,
@@ -108,6 +111,8 @@ pub struct Candidate {
 pub enum Exclusion {
     /// It did not fail (a later import found it delivered).
     Delivered,
+    /// Only a bounce report that contradicts the log says it exists and failed.
+    ContradictsLog { conflict: String },
     /// The domain looks mistyped; the address needs fixing, not re-sending.
     TypoDomain { suggestion: String },
     /// The address itself is bad: re-sending would bounce again.
@@ -131,6 +136,7 @@ impl Exclusion {
     pub fn rule(&self) -> &'static str {
         match self {
             Exclusion::Delivered => "delivered",
+            Exclusion::ContradictsLog { .. } => "contradicts_log",
             Exclusion::HardFailure { .. } => "hard_failure",
             Exclusion::TypoDomain { .. } => "typo_domain",
             Exclusion::LaterSuccess => "later_success",
@@ -144,6 +150,9 @@ impl Exclusion {
     pub fn describe(&self) -> String {
         match self {
             Exclusion::Delivered => "delivered after all".into(),
+            Exclusion::ContradictsLog { conflict } => {
+                format!("known only from a bounce report that contradicts the log: {conflict}")
+            }
             Exclusion::HardFailure { reason } => {
                 format!("hard failure of the address ({reason})")
             }
@@ -160,8 +169,9 @@ impl Exclusion {
         }
     }
 
-    pub const RULES: [&'static str; 7] = [
+    pub const RULES: [&'static str; 8] = [
         "delivered",
+        "contradicts_log",
         "typo_domain",
         "hard_failure",
         "later_success",
@@ -194,6 +204,7 @@ impl Verdict {
             Verdict::Eligible { .. } => "eligible",
             Verdict::Excluded { exclusion } => match exclusion {
                 Exclusion::Delivered => "delivered",
+                Exclusion::ContradictsLog { .. } => "conflict",
                 Exclusion::TypoDomain { .. } => "typo domain",
                 Exclusion::HardFailure { .. } => "bad address",
                 Exclusion::LaterSuccess => "sent later",
@@ -227,6 +238,11 @@ pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> Verdict 
     let out = |exclusion| Verdict::Excluded { exclusion };
     if c.status == "sent" {
         return out(Exclusion::Delivered);
+    }
+    if let Some(conflict) = &c.contradicts_log {
+        return out(Exclusion::ContradictsLog {
+            conflict: conflict.clone(),
+        });
     }
     // Before the hard failure: a mistyped domain also fails as an unknown host, and the
     // suggestion is what the user needs to see.
@@ -362,6 +378,7 @@ mod tests {
             subject: None,
             format: "postfix".into(),
             later_success: false,
+            contradicts_log: None,
             exported_in: None,
             marked: false,
         }

@@ -125,11 +125,24 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             (None, None) => {}
         }
         summary.push(for_terminal(&b.reason).into_owned());
-        summary.push(format!("matched by {}", for_terminal(&b.linked_by)));
+        summary.push(if b.linked_by == "none" {
+            "bounce only: no logged delivery matched".to_string()
+        } else {
+            format!("matched by {}", for_terminal(&b.linked_by))
+        });
         if b.reported_at.is_some() {
             summary.push(time(b.reported_at, true));
         }
         lines.push(field("Bounce report", summary.join(" · ")));
+        if let Some(c) = &b.conflict {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<14}", "  Conflict"), theme.heading()),
+                Span::styled(
+                    format!("{} (the log's outcome stands)", for_terminal(c)),
+                    theme.error(),
+                ),
+            ]));
+        }
         lines.push(field("  File", for_terminal(&b.report).into_owned()));
         if let Some(mta) = &b.remote_mta {
             // The Remote-MTA is the receiving server that gave the error, not the

@@ -221,12 +221,142 @@ fn read_all(name: &str) -> Result<Vec<u8>, String> {
         .read_to_end(&mut bytes)
         .map_err(|e| format!("{name}: {e}"))?;
     if bytes.len() as u64 > MAX_MESSAGE_BYTES {
-        return Err(format!(
-            "{name}: larger than {} MB, not read as one message",
-            MAX_MESSAGE_BYTES / 1_000_000
-        ));
+        return Err(format!("{name}: {}", too_big(bytes.len() as u64)));
     }
     Ok(bytes)
+}
+
+/// Why a message was skipped for its size (`size` as far as it was read: more than the cap).
+fn too_big(size: u64) -> String {
+    let mb = |n: u64| n.div_ceil(1 << 20);
+    if size > MAX_MESSAGE_BYTES + 1 {
+        format!(
+            "{} MiB, larger than the {} MiB a message may have: skipped",
+            mb(size),
+            mb(MAX_MESSAGE_BYTES)
+        )
+    } else {
+        format!(
+            "larger than the {} MiB a message may have: skipped",
+            mb(MAX_MESSAGE_BYTES)
+        )
+    }
+}
+
+/// One message of an mbox: its bytes, or only its size when it is over the cap.
+#[derive(Debug, PartialEq, Eq)]
+enum MboxItem {
+    Message(Vec<u8>),
+    TooBig(u64),
+}
+
+/// Splits an mbox into messages at `From ` lines, undoing `>From ` quoting, as
+/// `mail_parser`'s reader does (so stored message hashes stay the same), but holding at
+/// most `cap` bytes of any message or line: a message over the cap is read through and
+/// reported by its size, so one huge (or decompression-bomb) message cannot exhaust memory
+/// nor stop the messages after it.
+struct Mbox<R> {
+    reader: R,
+    cap: usize,
+    /// The message being read (`None` before the first `From ` line).
+    current: Option<Vec<u8>>,
+    /// Bytes of the current message, counted on past the cap.
+    size: u64,
+    line: Vec<u8>,
+}
+
+impl<R: BufRead> Mbox<R> {
+    fn new(reader: R, cap: usize) -> Self {
+        Mbox {
+            reader,
+            cap,
+            current: None,
+            size: 0,
+            line: Vec::new(),
+        }
+    }
+
+    fn take(&mut self) -> Option<MboxItem> {
+        let size = std::mem::take(&mut self.size);
+        self.current.take().map(|m| {
+            if size > self.cap as u64 {
+                MboxItem::TooBig(size)
+            } else {
+                MboxItem::Message(m)
+            }
+        })
+    }
+
+    /// Reads one line (with its `\n`) into `self.line`, keeping at most `keep` bytes of
+    /// it and consuming the rest; returns the line's whole length (0 at the end).
+    fn read_line(&mut self, keep: usize) -> std::io::Result<u64> {
+        self.line.clear();
+        let mut total = 0u64;
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                return Ok(total);
+            }
+            let (used, done) = match memchr::memchr(b'\n', available) {
+                Some(i) => (i + 1, true),
+                None => (available.len(), false),
+            };
+            let room = keep.saturating_sub(self.line.len()).min(used);
+            self.line.extend_from_slice(&available[..room]);
+            self.reader.consume(used);
+            total += used as u64;
+            if done {
+                return Ok(total);
+            }
+        }
+    }
+
+    fn next_message(&mut self) -> std::io::Result<Option<MboxItem>> {
+        loop {
+            // Enough of the line to tell a separator, and to fill the message to its cap.
+            let held = self.current.as_ref().map_or(0, Vec::len);
+            let keep = (self.cap + 1).saturating_sub(held).max(8);
+            let len = self.read_line(keep)?;
+            if len == 0 {
+                return Ok(self.take());
+            }
+            if self.line.starts_with(b"From ") {
+                let done = self.take();
+                self.current = Some(Vec::new());
+                if done.is_some() {
+                    return Ok(done);
+                }
+                continue;
+            }
+            let Some(message) = self.current.as_mut() else {
+                continue;
+            };
+            let quoted = self.line.first() == Some(&b'>') && {
+                let i = self
+                    .line
+                    .iter()
+                    .position(|b| *b != b'>')
+                    .unwrap_or(self.line.len());
+                self.line[i..].starts_with(b"From ")
+            };
+            let (line, len) = if quoted {
+                (&self.line[1..], len - 1)
+            } else {
+                (&self.line[..], len)
+            };
+            self.size += len;
+            if self.size > self.cap as u64 {
+                // Over the cap: only its size is still counted.
+                *message = Vec::new();
+            } else {
+                message.extend_from_slice(line);
+            }
+        }
+    }
 }
 
 /// Reads every message of `name`, calling `each` with it (or with why it could not be
@@ -254,13 +384,15 @@ pub fn for_each_message(
         .map_err(|e| format!("{name}: {e}"))?
         .to_vec();
     if is_mbox(&head) {
-        let messages = mail_parser::mailbox::mbox::MessageIterator::new(inp.reader);
-        for (i, m) in messages.enumerate() {
-            let label = format!("{name}#{}", i + 1);
-            match m {
-                Ok(m) => each(Ok(RawMessage {
+        let mut messages = Mbox::new(inp.reader, MAX_MESSAGE_BYTES as usize);
+        for i in 1.. {
+            let label = format!("{name}#{i}");
+            match messages.next_message() {
+                Ok(None) => break,
+                Ok(Some(MboxItem::Message(bytes))) => each(Ok(RawMessage { label, bytes })),
+                Ok(Some(MboxItem::TooBig(size))) => each(Err(ReadFailure {
                     label,
-                    bytes: m.unwrap_contents(),
+                    error: too_big(size),
                 })),
                 Err(e) => {
                     each(Err(ReadFailure {
@@ -281,10 +413,7 @@ pub fn for_each_message(
     {
         Ok(_) if bytes.len() as u64 > MAX_MESSAGE_BYTES => each(Err(ReadFailure {
             label: name.to_string(),
-            error: format!(
-                "larger than {} MB, not read as one message",
-                MAX_MESSAGE_BYTES / 1_000_000
-            ),
+            error: too_big(bytes.len() as u64),
         })),
         Ok(_) => each(Ok(RawMessage {
             label: name.to_string(),
@@ -301,6 +430,41 @@ pub fn for_each_message(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn split(data: &[u8], cap: usize) -> Vec<MboxItem> {
+        let mut m = Mbox::new(std::io::BufReader::with_capacity(7, data), cap);
+        std::iter::from_fn(|| m.next_message().unwrap()).collect()
+    }
+
+    #[test]
+    fn mbox_split_matches_mail_parser_and_caps_each_message() {
+        let data = b"From a@x Thu Apr 29 00:00:00 2010\r\nSubject: one\r\n\r\n>From here\r\n>>From there\r\n>Fromage\r\n\
+From b@x Thu Apr 29 00:00:01 2010\nSubject: two\n\nbody\n\
+From c@x Thu Apr 29 00:00:02 2010\nSubject: three\n\nno final newline";
+        let ours: Vec<Vec<u8>> = split(data, 1 << 20)
+            .into_iter()
+            .map(|m| match m {
+                MboxItem::Message(b) => b,
+                MboxItem::TooBig(n) => panic!("{n} bytes is under the cap"),
+            })
+            .collect();
+        let theirs: Vec<Vec<u8>> =
+            mail_parser::mailbox::mbox::MessageIterator::new(std::io::Cursor::new(&data[..]))
+                .map(|m| m.unwrap().unwrap_contents())
+                .collect();
+        assert_eq!(ours, theirs);
+        assert_eq!(ours.len(), 3);
+
+        // The same mbox with a cap the second message exceeds: it alone is skipped.
+        let items = split(data, 24);
+        assert_eq!(items.len(), 3);
+        assert!(matches!(items[0], MboxItem::TooBig(_)));
+        assert_eq!(
+            items[1],
+            MboxItem::Message(b"Subject: two\n\nbody\n".to_vec())
+        );
+        assert_eq!(items[2], MboxItem::TooBig(32));
+    }
 
     #[test]
     fn sniffing_containers() {
