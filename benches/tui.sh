@@ -5,7 +5,7 @@
 #
 #   benches/tui.sh [MESSAGES]     (default 830000 messages ≈ 1 M deliveries)
 #
-# Targets (DESIGN.md): first frame under 200 ms, any key under 50 ms, memory flat while
+# Targets: first frame under 200 ms, any key under 50 ms, memory flat while
 # scrolling the whole table.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -571,6 +571,11 @@ pub fn import_files(
             r.get(0)
         })
         .map_err(|e| store.err(e))?;
+    // What follows the loads (relinking stand-alone reports, marking typo domains) runs in
+    // transactions of its own. The flag says it is owed from which delivery on, so an
+    // import killed between a load's commit and that work has it done by the next one.
+    let owed = follow_up_owed(store, first_new)?;
+    let first_new = owed.map_or(first_new, |from| from.min(first_new));
     let file_count = prepared.len();
     let mut assembler = Assembler::new("postfix");
     assembler.resume(store.open_messages()?);
@@ -606,13 +611,17 @@ pub fn import_files(
             Err(ImportError::Store(e)) => return Err(e),
         }
     }
-    if reports.iter().any(|r| r.deliveries > 0) {
+    if owed.is_some() || reports.iter().any(|r| r.deliveries > 0) {
         crate::import_bounces::relink_standalone_reports(store)?;
     }
     for name in bounce_inputs {
         reports.push(crate::import_bounces::import_bounce_input(store, name)?);
     }
     mark_typo_domains(store, first_new)?;
+    store
+        .conn
+        .execute("DELETE FROM settings WHERE key = 'follow_up_from'", [])
+        .map_err(|e| store.err(e))?;
     // Order reports as the user gave the files.
     reports.sort_by_key(|r| {
         names
@@ -1138,6 +1147,30 @@ fn recreate_indexes(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
         tx.execute_batch(create)?;
     }
     Ok(())
+}
+
+/// The delivery id from which an earlier, interrupted import still owes its follow-up
+/// work, if it does; records `first_new` as owed otherwise (the earlier id is kept).
+fn follow_up_owed(store: &mut Store, first_new: i64) -> Result<Option<i64>, StoreError> {
+    let owed: Option<i64> = store
+        .conn
+        .query_row(
+            "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'follow_up_from'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| store.err(e))?;
+    if owed.is_none() {
+        store
+            .conn
+            .execute(
+                "INSERT INTO settings (key, value) VALUES ('follow_up_from', ?1)",
+                [first_new.to_string()],
+            )
+            .map_err(|e| store.err(e))?;
+    }
+    Ok(owed)
 }
 
 /// Flags failed deliveries whose domain is a small edit away from a mailbox provider or

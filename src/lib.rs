@@ -3,7 +3,7 @@
 //!
 //! Layering (arrows point one way): `ingest`, `classify`, `store`, `triage`, `knowledge`
 //! never touch the terminal; `app` is pure state; `ui` renders state only; `worker` and
-//! `tui` drive them. See DESIGN.md.
+//! `tui` drive them. README's code map says where to start reading.
 
 pub mod app;
 pub mod classify;

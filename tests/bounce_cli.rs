@@ -1,4 +1,4 @@
-//! `sendlog classify FILE…` as DESIGN.md's contract says: JSON lines, files in the order
+//! `sendlog classify FILE…` as the command-line contract says: JSON lines, files in the order
 //! given, recipients in each report's order, `file` as typed, the contract's fields.
 
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! Accuracy over the real bounce corpus (sisimai set-of-emails, expected answers from
 //! sisimai v5.2.0's tests): status ≥ 95 %, reason ≥ 93 %. Each file is read as
 //! `sendlog classify` reads it (an mbox of two reports gives both). Matching rules of
-//! `reference/BOUNCE-CORPUS.md`: rows are matched by file and position; a status
+//! sisimai's own tests: rows are matched by file and position; a status
 //! `4.0.9NN` / `5.0.9NN` (sisimai's "no code in the bounce") matches on the class digit;
 //! an empty status (feedback, vacation) matches when sendlog reports no failure code.
 
@@ -42,7 +42,7 @@ fn status_matches(expected: &str, got: &str, reason_is_failure: bool) -> bool {
     expected == got
 }
 
-/// Rows where DESIGN.md's taxonomy deliberately differs from sisimai's answer: a DNS
+/// Rows where sendlog's taxonomy deliberately differs from sisimai's answer: a DNS
 /// failure to find the recipient domain (NXDOMAIN, no MX, "Host not found") is
 /// `hostunknown` in sendlog, where sisimai says `networkerror` or `notaccept`. Listed
 /// row by row (file#position, sisimai's reason, the text) so that the printout can give
@@ -170,7 +170,7 @@ fn measure() -> (f64, f64) {
     println!("reason {reason_ok}/{rows} = {reason_pct:.1} % (floor {REASON_FLOOR} %)");
     let agreed_rows = rows - disagreements;
     println!(
-        "reason without the {disagreements} documented DESIGN.md disagreements (DNS failures are hostunknown): \
+        "reason without the {disagreements} documented disagreements (DNS failures are hostunknown): \
          {reason_ok}/{agreed_rows} = {:.1} %",
         100.0 * reason_ok as f64 / agreed_rows as f64
     );

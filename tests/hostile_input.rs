@@ -429,3 +429,41 @@ fn a_reader_closing_the_pipe_early_is_not_an_error() {
         );
     }
 }
+
+#[test]
+fn follow_up_work_an_interrupted_import_owed_is_done_by_the_next_one() {
+    // A load commits per file; relinking reports and marking typo domains run after it in
+    // transactions of their own. Kill an import between the two (here: undo that work and
+    // leave the flag as the load left it) and the next import, even of nothing new, does it.
+    let store = TempStore::new();
+    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data/mail.log");
+    store.run_ok(&["import", log]);
+    let flagged = |store: &TempStore| {
+        store
+            .deliveries()
+            .iter()
+            .filter(|d| !d["typo_of"].is_null())
+            .count()
+    };
+    let before = flagged(&store);
+    assert!(before > 0, "the sample has a typo domain");
+    let conn = rusqlite::Connection::open(store.db()).unwrap();
+    conn.execute_batch(
+        "UPDATE deliveries SET typo_of = NULL;
+         INSERT INTO settings (key, value) VALUES ('follow_up_from', '1');",
+    )
+    .unwrap();
+    drop(conn);
+    assert_eq!(flagged(&store), 0);
+    store.run_ok(&["import", log]);
+    assert_eq!(flagged(&store), before, "the owed marking was done");
+    let conn = rusqlite::Connection::open(store.db()).unwrap();
+    let owed: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM settings WHERE key = 'follow_up_from'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(owed, 0, "and no longer owed");
+}

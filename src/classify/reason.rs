@@ -1,7 +1,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// The reason taxonomy of `reference/BOUNCE-CORPUS.md`: sisimai v5.2.0 names plus
+/// The reason taxonomy: sisimai v5.2.0's reason names plus
 /// `greylisted`. The names are part of the CLI contract (JSON output, `--cause`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Reason {

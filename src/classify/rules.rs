@@ -1,7 +1,7 @@
 //! Reply text + enhanced code (+ the SMTP command it answered, when known) → reason.
 //!
 //! One set of rules for every input, log line or bounce email. The decision follows the
-//! way the reason taxonomy is defined (reference/BOUNCE-CORPUS.md):
+//! way the reason taxonomy is defined:
 //!
 //! 1. a success code is `delivered`; a greylisting reply is `greylisted` (sendlog's own
 //!    reason, ahead of everything because it usually comes as a 4.7.1 or 4.2.0);
@@ -13,7 +13,7 @@
 //! 4. the code's own reason; then `contenterror` / `securityerror` by subject; then
 //!    `onhold` when there is text and `undefined` when there is none.
 //!
-//! The sending-side causes DESIGN.md keeps apart (`hostunknown` for DNS, `networkerror`
+//! The sending-side causes sendlog keeps apart (`hostunknown` for DNS, `networkerror`
 //! for connections, `speeding`, `badreputation`, `blocked`) are named by their own texts.
 
 use std::sync::LazyLock;

@@ -13,7 +13,7 @@ use crate::ingest::bounce::mailbox;
 use crate::ingest::bounce::{self, BounceReport};
 use crate::sanitize::for_terminal;
 
-/// The classify record of DESIGN.md's command-line contract, fields in its order.
+/// The classify record of the command-line contract (README), fields in its order.
 #[derive(Debug, Serialize)]
 pub struct ClassifyRecord<'a> {
     pub file: &'a str,

@@ -1,4 +1,4 @@
-//! The command-line contract (DESIGN.md): non-interactive commands. Nothing here touches
+//! The command-line contract (README's Usage): non-interactive commands. Nothing here touches
 //! the terminal beyond printing; the TUI lives in `tui`.
 
 mod classify;

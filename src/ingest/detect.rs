@@ -1,4 +1,4 @@
-//! Format detection by content over the first lines (FORMATS.md "Auto-detection order").
+//! Format detection by content over the first lines.
 //! Logs mix foreign lines, so a format wins on hit counts, never by requiring every line.
 
 use super::Format;

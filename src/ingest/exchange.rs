@@ -1,4 +1,4 @@
-//! Exchange Server message tracking → events. See FORMATS.md §2.
+//! Exchange Server message tracking → events.
 //!
 //! Reads the `MSGTRK*.LOG` files (a W3C preamble whose `#Fields:` line maps the columns:
 //! 26 in Exchange 2010, 30 from 2013; a BOM; a header block that may come again) and

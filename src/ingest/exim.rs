@@ -1,4 +1,4 @@
-//! Exim mainlog lines → events. See FORMATS.md §3.
+//! Exim mainlog lines → events.
 //!
 //! `YYYY-MM-DD HH:MM:SS[.mmm] [+zone] [[pid]] <msgid> <flag> …`, optionally behind a
 //! syslog header (`Mar  1 12:00:00 host exim[123]: …`). Message ids are the old 16-char
@@ -195,7 +195,7 @@ fn reply_code(text: &str) -> Option<u16> {
 }
 
 /// Exim logs no enhanced code for its own failures. Postfix does, for the same
-/// conditions (FORMATS.md §1: connect failures 4.4.1, broken conversations 4.4.2, DNS
+/// conditions (as Postfix codes them: connect failures 4.4.1, broken conversations 4.4.2, DNS
 /// 4.4.3 / 5.4.4), so the same cause groups under the same code whichever MTA logged it.
 fn local_error_code(text: &str, final_failure: bool) -> Option<&'static str> {
     let t = text.to_ascii_lowercase();
@@ -577,7 +577,7 @@ impl EximParser {
     }
 }
 
-/// Whether a line looks like Exim's mainlog, for detection (FORMATS.md §3): a message
+/// Whether a line looks like Exim's mainlog, for detection: a message
 /// line with a flag, or one of the message-less lines a busy MX log opens with.
 pub fn sniff(line: &[u8]) -> bool {
     let Some((_, len)) = parse_exim_stamp(line) else {

@@ -1,4 +1,4 @@
-//! Postfix syslog ("maillog") lines → events. See FORMATS.md §1.
+//! Postfix syslog ("maillog") lines → events.
 //!
 //! Accepted line shapes: classic and RFC 3339 stamps; a docker-compose `name | ` prefix;
 //! a BusyBox `facility.level` token after the host; Solaris `[ID n facility.level]`;

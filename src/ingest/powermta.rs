@@ -1,4 +1,4 @@
-//! PowerMTA accounting CSV → events. See FORMATS.md §4.
+//! PowerMTA accounting CSV → events.
 //!
 //! Columns are mapped by the header row (each installation picks its `record-fields`);
 //! header-less files use the legacy 22-field default layout. `d` is a delivery, `b` a

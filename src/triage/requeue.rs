@@ -1,4 +1,4 @@
-//! The re-queue rules (DESIGN.md "Re-queue rules"): which failed deliveries may be sent
+//! The re-queue rules (README, "Re-sending"): which failed deliveries may be sent
 //! again, and for each one that may not, the rule that keeps it out.
 //!
 //! A delivery is eligible only if it failed; its cause is covered by a resolution recorded
