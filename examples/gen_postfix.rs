@@ -1,8 +1,11 @@
-//! Generates a realistic Postfix maillog for tests and benchmarks (see `sendlog::loggen`).
+//! Generates a realistic Postfix maillog for tests and benchmarks (the generator lives
+//! with the tests, in `tests/common/loggen.rs`: it is test data, not part of the library).
 //!
 //! `cargo run --release --example gen_postfix -- --messages 150000 [--seed N] [--rfc3339] > big.log`
 
-use sendlog::loggen::{GenOptions, write_postfix_log};
+#[path = "../tests/common/loggen.rs"]
+mod loggen;
+use loggen::{GenOptions, write_postfix_log};
 
 fn main() -> std::io::Result<()> {
     let mut opts = GenOptions::default();

@@ -12,7 +12,6 @@ pub mod import;
 pub mod import_bounces;
 pub mod ingest;
 pub mod knowledge;
-pub mod loggen;
 pub mod sanitize;
 pub mod store;
 pub mod triage;

@@ -184,8 +184,8 @@ fn a_truncated_gzip_keeps_what_was_readable_and_says_so() {
 fn generated_log(dir: &std::path::Path, messages: u64) -> std::path::PathBuf {
     let path = dir.join("big.log");
     let file = std::fs::File::create(&path).unwrap();
-    sendlog::loggen::write_postfix_log(
-        sendlog::loggen::GenOptions {
+    common::loggen::write_postfix_log(
+        common::loggen::GenOptions {
             messages,
             seed: 11,
             rfc3339: false,

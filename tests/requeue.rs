@@ -365,8 +365,8 @@ fn expected_rule(d: &Value, all: &[Value], rep_host: &str, net_at: &str) -> &'st
 fn exact_sets_on_a_generated_log() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("mail.log");
-    sendlog::loggen::write_postfix_log(
-        sendlog::loggen::GenOptions {
+    common::loggen::write_postfix_log(
+        common::loggen::GenOptions {
             messages: 2500,
             seed: 3,
             rfc3339: false,

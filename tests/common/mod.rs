@@ -1,6 +1,7 @@
 //! Shared helpers for integration tests: fixtures and the real binary on a temp store.
 #![allow(dead_code)]
 
+pub mod loggen;
 pub mod tui;
 
 use std::path::{Path, PathBuf};
