@@ -425,7 +425,7 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"name service error",
             r"domain (?:name )?not found",
             r"\bnxdomain\b",
-            r"no mx (?:record|host)",
+            r"no mx (?:record|host|or a\b)",
             r"dns query failed",
             r"dns lookup failure",
             r"unrouteable address",
