@@ -109,21 +109,17 @@ pub fn transcript_command(transcript: &str, reply: &str) -> Option<SmtpCommand> 
     if reply.is_empty() {
         return None;
     }
-    // (sent by the client?, text) for each ">>>" / "<<<" line, in order.
-    let mut lines = Vec::new();
-    let mut rest = transcript;
-    while let Some(at) = rest.find(['>', '<']) {
-        let marker = &rest[at..];
-        let (sent, said) = (marker.starts_with(">>>"), marker.starts_with("<<<"));
-        if !sent && !said {
-            rest = &rest[at + 1..];
-            continue;
-        }
-        let body = &marker[3..];
-        let end = body.find(">>>").into_iter().chain(body.find("<<<")).min();
-        lines.push((sent, body[..end.unwrap_or(body.len())].trim()));
-        rest = body;
-    }
+    // (sent by the client?, text) for each ">>>" / "<<<" line, in order; one pass, so a
+    // hostile report full of markers costs no more than its length.
+    let marks: Vec<_> = TRANSCRIPT_MARK.find_iter(transcript).collect();
+    let lines: Vec<(bool, &str)> = marks
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let end = marks.get(i + 1).map_or(transcript.len(), |n| n.start());
+            (m.as_str() == ">>>", transcript[m.end()..end].trim())
+        })
+        .collect();
     let mut last = None;
     for (i, (sent, text)) in lines.iter().enumerate() {
         if *sent {
@@ -153,6 +149,9 @@ pub fn transcript_command(transcript: &str, reply: &str) -> Option<SmtpCommand> 
     }
     None
 }
+
+static TRANSCRIPT_MARK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r">>>|<<<").expect("static regex"));
 
 static NO_RECIPIENT_LEFT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)no (?:valid )?recipients|need rcpt").expect("static regex"));
@@ -1292,6 +1291,9 @@ mod tests {
             transcript_command("550 <x@example.jp>: User unknown", "550"),
             None
         );
+        // A report made of markers costs no more than its length.
+        let hostile = ">>>".repeat(200_000) + &"<".repeat(100_000);
+        assert_eq!(transcript_command(&hostile, "550 x"), None);
         // Recipient lines (">>> x@example.jp") name no command.
         assert_eq!(
             transcript_command(">>> kijitora@example.jp <<< 550 unknown", "550 unknown"),
