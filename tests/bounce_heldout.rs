@@ -19,9 +19,11 @@ const DIR: &str = concat!(
 );
 
 /// Floors at what the rules reach today (the rules before this set was used: status
-/// 19/22, reason 10/22, the SES notifications unread): a change that loses ground fails.
+/// 19/22, reason 10/22, the SES notifications unread; the six mailgun/flanker reports
+/// added later scored 6/6 status, 5/6 reason when each was first run): a change that
+/// loses ground fails.
 const STATUS_FLOOR: f64 = 100.0;
-const REASON_FLOOR: f64 = 72.0;
+const REASON_FLOOR: f64 = 77.0;
 
 fn status_matches(expected: &str, got: &str) -> bool {
     let parts: Vec<&str> = expected.split('.').collect();
@@ -86,36 +88,73 @@ fn held_out_families_meet_the_floors() {
     assert!(reason_pct >= REASON_FLOOR, "reason {reason_pct:.1} %");
 }
 
+/// (recipient, reason or cause) pairs, sorted.
+type Pairs = Vec<(String, String)>;
+
+/// (recipient, reason) of every row `classify` gives for `input`, and (recipient, cause)
+/// of every delivery the store holds once `input` is imported into an empty store.
+fn classify_then_import(input: &Path) -> (Pairs, Pairs) {
+    let store = common::TempStore::new();
+    let input = input.to_str().expect("utf-8 path");
+    let pairs = |rows: Vec<serde_json::Value>, key: &str| -> Pairs {
+        let mut p: Pairs = rows
+            .iter()
+            .map(|v| {
+                (
+                    v["recipient"].as_str().unwrap().to_string(),
+                    v[key].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        p.sort();
+        p
+    };
+    let classified = store
+        .run_ok(&["classify", input])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    store.run_ok(&["import", input]);
+    (
+        pairs(classified, "reason"),
+        pairs(store.deliveries(), "cause"),
+    )
+}
+
 /// What `classify` says of a report is the cause the store records once it is imported:
 /// the store classifies the diagnostic again, so a command the report named only in its
 /// prose must reach it.
 #[test]
 fn import_records_the_reason_classify_gives() {
-    let store = common::TempStore::new();
-    let mut from_classify: Vec<(String, String)> = Vec::new();
-    for folder in ["bounceparser", "zoonru"].map(|f| Path::new(DIR).join(f)) {
-        let folder = folder.to_str().expect("utf-8 path");
-        for line in store.run_ok(&["classify", folder]).lines() {
-            let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
-            from_classify.push((
-                v["recipient"].as_str().unwrap().to_string(),
-                v["reason"].as_str().unwrap().to_string(),
-            ));
-        }
-        store.run_ok(&["import", folder]);
+    let mut rows = 0;
+    for folder in ["bounceparser", "zoonru", "flanker"] {
+        let (from_classify, from_store) = classify_then_import(&Path::new(DIR).join(folder));
+        rows += from_classify.len();
+        assert_eq!(from_store, from_classify, "{folder}");
     }
-    let mut from_store: Vec<(String, String)> = store
-        .deliveries()
-        .iter()
-        .map(|v| {
-            (
-                v["recipient"].as_str().unwrap().to_string(),
-                v["cause"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    from_classify.sort();
-    from_store.sort();
-    assert!(from_classify.len() >= 18, "{from_classify:?}");
-    assert_eq!(from_store, from_classify);
+    assert!(rows >= 24, "{rows} rows");
+}
+
+/// The same for the reports whose reason hangs on the SMTP phase a Sendmail transcript
+/// shows (PIPELINING included) or on au's habit of leaving the address out of a filter's
+/// "User unknown": the store must not read a missing mailbox as a filter.
+#[test]
+fn import_keeps_the_phase_and_provider_cues() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bounces");
+    let want = [
+        ("lhost-sendmail/lhost-sendmail-27.eml", "userunknown"),
+        ("lhost-sendmail/lhost-sendmail-46.eml", "userunknown"),
+        ("lhost-sendmail/lhost-sendmail-48.eml", "userunknown"),
+        ("lhost-yahoo/lhost-yahoo-06.eml", "filtered"),
+        ("lhost-yahoo/lhost-yahoo-07.eml", "userunknown"),
+        ("rfc3464/rfc3464-57.eml", "filtered"),
+        ("rfc3464/rfc3464-58.eml", "userunknown"),
+        ("lhost-office365/lhost-office365-04.eml", "filtered"),
+    ];
+    for (file, reason) in want {
+        let (from_classify, from_store) = classify_then_import(&corpus.join(file));
+        assert_eq!(from_classify.len(), 1, "{file}: {from_classify:?}");
+        assert_eq!(from_classify[0].1, reason, "{file}");
+        assert_eq!(from_store, from_classify, "{file}");
+    }
 }

@@ -202,3 +202,92 @@ fn a_suppressed_address_is_suppressed_in_classify_and_in_the_store() {
     assert_eq!(rows[0]["recipient"], "gone@example.net");
     assert_eq!(rows[0]["cause"], "suppressed");
 }
+
+/// The documented notifications, each compacted to one line.
+fn one_line(name: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(&read(name)).expect("JSON fixture");
+    v.to_string()
+}
+
+const ALL: [&str; 4] = [
+    "bounce-with-dsn.json",
+    "bounce-without-dsn.json",
+    "complaint.json",
+    "delivery.json",
+];
+
+fn classify_rows(store: &common::TempStore, file: &Path) -> Vec<(String, String, String)> {
+    store
+        .run_ok(&["classify", file.to_str().expect("utf-8 path")])
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+            (s("file"), s("recipient"), s("reason"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_file_of_json_lines_or_a_json_array_gives_every_notification() {
+    let store = common::TempStore::new();
+    let lines = store.dir.path().join("ses.jsonl");
+    std::fs::write(&lines, ALL.map(one_line).join("\n") + "\n").expect("write");
+    // The same notifications as a pretty-printed array (how an SNS export saves them).
+    let array = store.dir.path().join("ses-array.json");
+    let values: Vec<serde_json::Value> = ALL
+        .iter()
+        .map(|n| serde_json::from_str(&read(n)).expect("JSON fixture"))
+        .collect();
+    std::fs::write(&array, serde_json::to_string_pretty(&values).unwrap()).expect("write");
+    let want = [
+        ("jane@example.com", "userunknown"),
+        ("jane@example.com", "undefined"),
+        ("richard@example.com", "undefined"),
+        ("richard@example.com", "feedback"),
+        ("jane@example.com", "delivered"),
+    ];
+    for file in [&lines, &array] {
+        let got = classify_rows(&store, file);
+        let who: Vec<(&str, &str)> = got
+            .iter()
+            .map(|(_, r, why)| (r.as_str(), why.as_str()))
+            .collect();
+        assert_eq!(who, want, "{}", file.display());
+    }
+    // Imported, every bounced recipient is a delivery of its own.
+    store.run_ok(&["import", lines.to_str().expect("utf-8 path")]);
+    let mut causes: Vec<String> = store
+        .deliveries()
+        .iter()
+        .map(|d| format!("{} {}", d["recipient"], d["cause"]))
+        .collect();
+    causes.sort();
+    assert!(
+        causes
+            .iter()
+            .any(|c| c.contains("jane@example.com") && c.contains("userunknown")),
+        "{causes:?}"
+    );
+}
+
+#[test]
+fn a_broken_notification_is_named_and_the_ones_before_it_are_kept() {
+    let store = common::TempStore::new();
+    let file = store.dir.path().join("ses.jsonl");
+    std::fs::write(
+        &file,
+        one_line("bounce-with-dsn.json") + "\n{\"notificationType\": \n",
+    )
+    .expect("write");
+    let out = store.run(&["classify", file.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.contains("jane@example.com"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ses.jsonl") && stderr.contains("not JSON after notification 1"),
+        "{stderr}"
+    );
+}

@@ -1,6 +1,10 @@
 //! Receiving providers whose non-delivery reports mean one thing whatever their wording
 //! (or language) says. Chosen by the recipient's domain, as providers document them.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use super::code::EnhancedCode;
 use super::reason::Reason;
 use super::rules::SmtpCommand;
@@ -40,9 +44,69 @@ pub fn provider_reply_reason(
         .then_some(Reason::Rejected)
 }
 
+/// KDDI's au (`ezweb.ne.jp`, `au.com`) answers a sender that its customer's reception
+/// filter refuses with "User unknown" and the address slot left empty ("550 : User
+/// unknown"), and a mailbox that does not exist with the address named ("550
+/// <x@ezweb.ne.jp>: User unknown"), at whatever stage: the slot, not the stage, tells
+/// the two apart.
+pub fn provider_text_reason(recipient_domain: &str, text: &str) -> Option<Reason> {
+    let domain = recipient_domain.trim_end_matches('.').to_ascii_lowercase();
+    let au = ["ezweb.ne.jp", "au.com"]
+        .iter()
+        .any(|d| domain == *d || domain.ends_with(&format!(".{d}")));
+    if !au {
+        return None;
+    }
+    if AU_FILTER_REPLY.is_match(text) {
+        Some(Reason::Filtered)
+    } else if AU_UNKNOWN_REPLY.is_match(text) {
+        Some(Reason::UserUnknown)
+    } else {
+        None
+    }
+}
+
+static AU_FILTER_REPLY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\b[45]\d\d:?|->)\s*:\s*user unknown").expect("static regex")
+});
+
+static AU_UNKNOWN_REPLY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b[45]\d\d:?\s*<[^<>@\s]+@[^<>\s]+>:\s*user unknown").expect("static regex")
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn au_filter_replies_leave_the_address_out() {
+        let d = "ezweb.ne.jp";
+        assert_eq!(
+            provider_text_reason(d, "550 : User unknown"),
+            Some(Reason::Filtered)
+        );
+        assert_eq!(
+            provider_text_reason(d, "550: : User unknown"),
+            Some(Reason::Filtered)
+        );
+        assert_eq!(
+            provider_text_reason(
+                "au.com",
+                "550 5.1.351 Remote server returned unknown recipient or mailbox unavailable -> : User unknown"
+            ),
+            Some(Reason::Filtered)
+        );
+        // The address named: the mailbox is missing. Another provider: no habit known.
+        assert_eq!(
+            provider_text_reason(d, "550: <neko@ezweb.ne.jp>: User unknown"),
+            Some(Reason::UserUnknown)
+        );
+        assert_eq!(provider_text_reason(d, "550 5.2.2 Mailbox full"), None);
+        assert_eq!(
+            provider_text_reason("example.jp", "550 : User unknown"),
+            None
+        );
+    }
 
     #[test]
     fn google_groups_refusals_are_rejections() {

@@ -98,6 +98,64 @@ pub fn smtp_command(text: &str) -> Option<SmtpCommand> {
         .map(|(c, _)| *c)
 }
 
+/// The command a session transcript (Sendmail's ">>> DATA" … "<<< 550 …", its lines
+/// possibly unfolded into one) sent just before the reply that is `reply`: a reply
+/// answers the command sent last. The lone "." that ends the message text is the end of
+/// DATA. Under PIPELINING (RFC 2920) the RCPT replies arrive after ">>> DATA" is
+/// written; when DATA itself is then refused for want of a recipient ("503 … Need
+/// RCPT", "no valid recipients"), the reply before it answered RCPT.
+pub fn transcript_command(transcript: &str, reply: &str) -> Option<SmtpCommand> {
+    let reply = reply.trim();
+    if reply.is_empty() {
+        return None;
+    }
+    // (sent by the client?, text) for each ">>>" / "<<<" line, in order; one pass, so a
+    // hostile report full of markers costs no more than its length.
+    let marks: Vec<_> = TRANSCRIPT_MARK.find_iter(transcript).collect();
+    let lines: Vec<(bool, &str)> = marks
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let end = marks.get(i + 1).map_or(transcript.len(), |n| n.start());
+            (m.as_str() == ">>>", transcript[m.end()..end].trim())
+        })
+        .collect();
+    let mut last = None;
+    for (i, (sent, text)) in lines.iter().enumerate() {
+        if *sent {
+            let verb = text.to_ascii_uppercase();
+            last = if verb == "." || verb.starts_with("DATA") {
+                Some(SmtpCommand::Data)
+            } else if verb.starts_with("RCPT") {
+                Some(SmtpCommand::Rcpt)
+            } else if verb.starts_with("MAIL") {
+                Some(SmtpCommand::Mail)
+            } else if verb.starts_with("EHLO") || verb.starts_with("HELO") {
+                Some(SmtpCommand::Helo)
+            } else {
+                None
+            };
+        } else if !text.is_empty() && (text.starts_with(reply) || reply.starts_with(text)) {
+            let data_refused = lines[i + 1..]
+                .iter()
+                .take_while(|(sent, _)| !sent)
+                .any(|(_, t)| t.starts_with("503") || NO_RECIPIENT_LEFT.is_match(t));
+            return if last == Some(SmtpCommand::Data) && data_refused {
+                Some(SmtpCommand::Rcpt)
+            } else {
+                last
+            };
+        }
+    }
+    None
+}
+
+static TRANSCRIPT_MARK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r">>>|<<<").expect("static regex"));
+
+static NO_RECIPIENT_LEFT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)no (?:valid )?recipients|need rcpt").expect("static regex"));
+
 /// Documented reply texts per reason (case-insensitive regexes). A reason's texts are
 /// only consulted where the decision order below asks for them.
 const PHRASES: &[(Reason, &[&str])] = &[
@@ -366,7 +424,7 @@ const PHRASES: &[(Reason, &[&str])] = &[
             r"name service error",
             r"domain (?:name )?not found",
             r"\bnxdomain\b",
-            r"no mx (?:record|host)",
+            r"no mx (?:record|host|or a\b)",
             r"dns query failed",
             r"dns lookup failure",
             r"unrouteable address",
@@ -1191,6 +1249,56 @@ mod tests {
         );
         // A plain "user unknown" with a bare code and no command stays a filter.
         assert_eq!(reason("5.0.0", "[User unknown] Nyaan"), Reason::Filtered);
+    }
+
+    // Sendmail transcripts from the bounce corpus, as a report's prose unfolds them.
+    #[test]
+    fn transcript_names_the_command_a_reply_answered() {
+        let after_data = ">>> DATA <<< 554 5.7.1 Message rejected as spam <<< 554 5.5.1 Error";
+        assert_eq!(
+            transcript_command(after_data, "554 5.7.1 Message rejected as spam"),
+            Some(SmtpCommand::Data)
+        );
+        // The end of the message text is the end of DATA.
+        assert_eq!(
+            transcript_command(
+                ">>> . <<< 550 5.7.1 Content rejected",
+                "550 5.7.1 Content rejected"
+            ),
+            Some(SmtpCommand::Data)
+        );
+        // PIPELINING: the RCPT reply is printed after ">>> DATA", and DATA is then
+        // refused for want of a recipient.
+        let pipelined = "... while talking to mx1.mineo.jp.: >>> DATA <<< 550 5.0.0 <x@mineo.jp>... User unknown 550 5.1.1 <x@mineo.jp>... User unknown <<< 503 5.0.0 Need RCPT (recipient)";
+        assert_eq!(
+            transcript_command(pipelined, "550 5.0.0 <x@mineo.jp>... User unknown"),
+            Some(SmtpCommand::Rcpt)
+        );
+        let laposte = ">>> DATA\n<<< 550 5.5.0 Adresse destinataire invalide. Invalid recipient. LPN007_416\n550 5.1.1 <x@laposte.net>... User unknown\n<<< 554 5.5.1 Error: no valid recipients\n>>> RSET\n<<< 421 4.7.0 Error: too many errors";
+        assert_eq!(
+            transcript_command(
+                laposte,
+                "550 5.5.0 Adresse destinataire invalide. Invalid recipient. LPN007_416"
+            ),
+            Some(SmtpCommand::Rcpt)
+        );
+        // A reply the transcript does not show, or no transcript: no command.
+        assert_eq!(
+            transcript_command(after_data, "550 5.1.1 User unknown"),
+            None
+        );
+        assert_eq!(
+            transcript_command("550 <x@example.jp>: User unknown", "550"),
+            None
+        );
+        // A report made of markers costs no more than its length.
+        let hostile = ">>>".repeat(200_000) + &"<".repeat(100_000);
+        assert_eq!(transcript_command(&hostile, "550 x"), None);
+        // Recipient lines (">>> x@example.jp") name no command.
+        assert_eq!(
+            transcript_command(">>> kijitora@example.jp <<< 550 unknown", "550 unknown"),
+            None
+        );
     }
 
     // Texts from the bounce corpus (sisimai's set-of-emails), each a product's or

@@ -354,12 +354,19 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
     } else if let Some(a) = bounced {
         let v = verdict_of(a);
         let code = grouping_code(a, &v);
+        // A provider whose reply means one thing for its own recipients (au's "User
+        // unknown" with or without the address) is read the same here as in a report.
+        let reason = classify::provider_rules::provider_text_reason(
+            &domain,
+            underlying_text(a.text.as_deref().unwrap_or("")),
+        )
+        .unwrap_or(v.reason);
         (
             "bounced",
             code,
             Some(a),
-            Some(v.reason),
-            Some(v.reason),
+            Some(reason),
+            Some(reason),
             Some(a.source.to_string()),
         )
     } else if let Some((_, src)) = &d.expired {

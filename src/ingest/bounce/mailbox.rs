@@ -1,6 +1,7 @@
 //! Where bounce emails come from: a single `.eml` file, an mbox (messages after
 //! `From ` lines), a Maildir folder (`cur/` and `new/`), or a plain folder of message
-//! files. Gzip is read transparently (see `ingest::input`). Each message is handed over
+//! files, or Amazon SES notifications (one JSON object, a JSON array of them, or JSON
+//! lines). Gzip is read transparently (see `ingest::input`). Each message is handed over
 //! as bytes with a label naming it, so one bad message never stops the others.
 
 use std::io::{BufRead, Read};
@@ -15,6 +16,8 @@ pub enum Container {
     Mbox,
     Maildir,
     Folder,
+    /// SES notifications: each JSON value of the file is one message.
+    Notifications,
 }
 
 /// One message of an input.
@@ -359,6 +362,49 @@ impl<R: BufRead> Mbox<R> {
     }
 }
 
+/// Hands over the content of one file: each notification of an SES file (a JSON array,
+/// JSON lines or objects one after another; `label#N` when there are several), or the
+/// file as one message. A value that does not parse ends the file with a failure that
+/// names it; the values before it are kept.
+fn each_of_file(
+    label: String,
+    bytes: Vec<u8>,
+    each: &mut impl FnMut(Result<RawMessage, ReadFailure>),
+) -> bool {
+    if !super::ses::looks_like_notification(&bytes) {
+        each(Ok(RawMessage { label, bytes }));
+        return false;
+    }
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut values = Vec::new();
+    let mut failure = None;
+    for v in serde_json::Deserializer::from_slice(body).into_iter::<serde_json::Value>() {
+        match v {
+            Ok(serde_json::Value::Array(items)) => values.extend(items),
+            Ok(v) => values.push(v),
+            Err(e) => {
+                failure = Some(format!("not JSON after notification {}: {e}", values.len()));
+                break;
+            }
+        }
+    }
+    if values.len() == 1 && failure.is_none() {
+        let bytes = body.to_vec();
+        each(Ok(RawMessage { label, bytes }));
+        return true;
+    }
+    for (i, v) in values.iter().enumerate() {
+        each(Ok(RawMessage {
+            label: format!("{label}#{}", i + 1),
+            bytes: serde_json::to_vec(v).expect("a parsed JSON value serialises"),
+        }));
+    }
+    if let Some(error) = failure {
+        each(Err(ReadFailure { label, error }));
+    }
+    true
+}
+
 /// Reads every message of `name`, calling `each` with it (or with why it could not be
 /// read). Returns the container, or an error when `name` itself cannot be opened.
 pub fn for_each_message(
@@ -371,7 +417,9 @@ pub fn for_each_message(
         for file in files {
             let label = file.display().to_string();
             match read_all(&label) {
-                Ok(bytes) => each(Ok(RawMessage { label, bytes })),
+                Ok(bytes) => {
+                    each_of_file(label, bytes, &mut each);
+                }
                 Err(error) => each(Err(ReadFailure { label, error })),
             }
         }
@@ -415,10 +463,11 @@ pub fn for_each_message(
             label: name.to_string(),
             error: too_big(bytes.len() as u64),
         })),
-        Ok(_) => each(Ok(RawMessage {
-            label: name.to_string(),
-            bytes,
-        })),
+        Ok(_) => {
+            if each_of_file(name.to_string(), bytes, &mut each) {
+                return Ok(Container::Notifications);
+            }
+        }
         Err(e) => each(Err(ReadFailure {
             label: name.to_string(),
             error: format!("read error: {e}"),

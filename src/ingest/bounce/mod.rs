@@ -380,7 +380,8 @@ fn judge(e: &Evidence<'_>) -> Judgement {
     let expired = gave_up || said_expired;
     // The command is often named only in the report's prose ("in reply to RCPT TO").
     let command = classify::rules::smtp_command(e.text)
-        .or_else(|| e.block.and_then(classify::rules::smtp_command));
+        .or_else(|| e.block.and_then(classify::rules::smtp_command))
+        .or_else(|| classify::rules::transcript_command(e.context, e.text));
     let verdict = classify::classify_reply(e.reported_status, e.text, command);
     let mut status = verdict.code;
     if status.is_none() {
@@ -427,6 +428,9 @@ fn judge(e: &Evidence<'_>) -> Judgement {
         reason = r;
     }
     let domain = e.recipient.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    if let Some(r) = classify::provider_rules::provider_text_reason(domain, e.text) {
+        reason = r;
+    }
     if matches!(reason, Reason::OnHold | Reason::Undefined)
         && let Some(r) = classify::provider_rules::provider_reason(domain)
     {

@@ -17,14 +17,14 @@ use super::{
 };
 use crate::classify::{EnhancedCode, Reason};
 
-/// Whether `head` (the start of a file) looks like an SES notification: a JSON object
-/// that names a notification or event type, or the SNS envelope that carries one. Other
-/// JSON (a journald export of a mail log) is left to the log readers.
+/// Whether `head` (the start of a file) looks like SES notifications: a JSON object (or
+/// an array of them) that names a notification or event type, or the SNS envelope that
+/// carries one. Other JSON (a journald export of a mail log) is left to the log readers.
 pub fn looks_like_notification(head: &[u8]) -> bool {
     let start = head
         .iter()
         .position(|b| !b.is_ascii_whitespace() && !matches!(b, 0xEF | 0xBB | 0xBF));
-    if start.is_none_or(|i| head[i] != b'{') {
+    if start.is_none_or(|i| !matches!(head[i], b'{' | b'[')) {
         return false;
     }
     let has = |needle: &str| memchr::memmem::find(head, needle.as_bytes()).is_some();
