@@ -200,7 +200,7 @@ pub fn export_counts(basket: &Basket, format: Format, again: bool) -> ExportCoun
             j.verdict.clone()
         };
         match verdict {
-            Verdict::Eligible { .. } => match format.accepts(&j.candidate) {
+            Verdict::Eligible { .. } => match format.accepts(&j.candidate, false) {
                 Ok(()) => {
                     n.to_export += 1;
                     n.exported_again += u64::from(exported);

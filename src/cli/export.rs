@@ -17,7 +17,7 @@ pub fn deliveries(
     let mut out = BufWriter::new(stdout);
     let result = match format {
         ExportFormat::Jsonl => store.for_each_delivery(statuses, |rec| {
-            serde_json::to_writer(&mut out, &rec)?;
+            crate::sanitize::json_line(&mut out, &rec)?;
             out.write_all(b"\n")
         })?,
         ExportFormat::Csv => {

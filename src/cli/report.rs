@@ -50,7 +50,7 @@ pub fn run(db: Option<&str>, json: bool, queue_lifetime: Option<i64>) -> anyhow:
     let report = build(&store, queue_lifetime)?;
     let mut out = std::io::stdout().lock();
     let written = if json {
-        serde_json::to_writer_pretty(&mut out, &report)
+        crate::sanitize::json_pretty(&mut out, &report)
             .map_err(std::io::Error::from)
             .and_then(|_| writeln!(out))
     } else {

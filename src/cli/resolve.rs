@@ -96,7 +96,7 @@ pub fn run(db: Option<&str>, args: &ResolveArgs) -> anyhow::Result<ExitCode> {
     )?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &outcome)?;
+        crate::sanitize::json_pretty(&mut out, &outcome)?;
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }

@@ -202,17 +202,16 @@ impl Store {
     }
 
     /// Records a batch of `items` (deliveries by row id) and, inside the same
-    /// transaction, runs `write` with the new batch's id; `write` returns where it wrote
-    /// the batch (a path, or `-` for standard output), which is recorded with it. If
-    /// `write` fails nothing is recorded, so a batch on record is always one that was
-    /// written out.
-    pub fn record_batch<E>(
+    /// transaction, runs `write` with the new batch's id; `write` returns where the batch
+    /// is meant to go (a path, or `-` for standard output), which is recorded with it, and
+    /// what it staged, handed back once committed. If `write` fails nothing is recorded.
+    pub fn record_batch<T, E>(
         &mut self,
         format: &str,
         at: i64,
         items: &[i64],
-        write: impl FnOnce(i64) -> std::result::Result<String, E>,
-    ) -> Result<std::result::Result<Batch, E>> {
+        write: impl FnOnce(i64) -> std::result::Result<(String, T), E>,
+    ) -> Result<std::result::Result<(Batch, T), E>> {
         let path = self.path.clone();
         let err = |e| super::sql_error(&path, e);
         let tx = self.conn.transaction().map_err(err)?;
@@ -233,7 +232,7 @@ impl Store {
             Ok(id)
         };
         let id = insert().map_err(err)?;
-        let destination = match write(id) {
+        let (destination, staged) = match write(id) {
             Ok(d) => d,
             // Dropping the transaction rolls it back.
             Err(e) => return Ok(Err(e)),
@@ -244,13 +243,40 @@ impl Store {
         )
         .map_err(err)?;
         tx.commit().map_err(err)?;
-        Ok(Ok(Batch {
-            id,
-            created_at: at,
-            format: format.to_string(),
-            destination,
-            items: items.len() as u64,
-        }))
+        Ok(Ok((
+            Batch {
+                id,
+                created_at: at,
+                format: format.to_string(),
+                destination,
+                items: items.len() as u64,
+            },
+            staged,
+        )))
+    }
+
+    /// Where a recorded batch ended up, when that is not where it was meant to go (a
+    /// numbered name beside a file already there).
+    pub fn set_batch_destination(&mut self, batch: i64, destination: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE batches SET destination = ?1 WHERE id = ?2",
+                params![destination, batch],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Takes a batch off the record: its file could not be put in place, so none of its
+    /// deliveries went out.
+    pub fn forget_batch(&mut self, batch: i64) -> Result<()> {
+        let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            tx.execute("DELETE FROM batch_items WHERE batch_id = ?1", [batch])?;
+            tx.execute("DELETE FROM batches WHERE id = ?1", [batch])?;
+            tx.commit()
+        };
+        run(&mut self.conn).map_err(|e| self.err(e))
     }
 
     pub fn batches(&self) -> Result<Vec<Batch>> {

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::causes::{self, Cause, Widespread};
 use super::requeue::{Candidate, Filter, Resolution, Tally, Verdict, judge};
-use super::requeue_export::{self, ExportRecord, Format};
+use super::requeue_export::{self, ExportRecord, Format, Pending};
 use crate::store::requeue::Batch;
 use crate::store::{Result, Store};
 
@@ -191,17 +191,45 @@ pub struct ExportOutcome {
     pub not_in_format: BTreeMap<&'static str, u64>,
 }
 
-/// Exports the eligible marked deliveries as one batch. `sink` receives the batch's id
-/// and the whole rendered batch and must put it in place (or fail), and returns where it
-/// put it (a path, or `-`); the batch is recorded only if it succeeds. Deliveries already
-/// exported are left out unless `again`.
-pub fn export<E: From<std::io::Error>>(
+/// How an export goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExportOptions {
+    /// Deliveries an earlier batch exported go out once more.
+    pub again: bool,
+    /// A platform batch (CSV, JSON Lines) takes mail still in its MTA's queue too.
+    pub include_queued: bool,
+}
+
+/// What went wrong with an export after its batch was recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum NotDelivered {
+    /// The file could not be put in place; the batch was taken off the record again.
+    #[error(
+        "the batch file could not be put in place, so batch {batch} was not recorded: {source}"
+    )]
+    File { batch: i64, source: std::io::Error },
+    /// Standard output failed part way: the batch stays recorded, since a reader may
+    /// already hold some of it.
+    #[error(
+        "batch {batch} is recorded, but standard output failed ({source}); deliveries a reader did not get can go out again with --again"
+    )]
+    Stdout { batch: i64, source: std::io::Error },
+}
+
+/// Exports the eligible marked deliveries as one batch. `stage` receives the batch's id
+/// and the whole rendered batch and writes it where it cannot be mistaken for a finished
+/// batch (a temporary file, or memory for standard output); once the store has committed
+/// the batch it is put in place. A batch on record is thus always one that was written,
+/// and a batch file always one on record. Deliveries already exported are left out
+/// unless `again`.
+pub fn export<E: From<std::io::Error> + From<NotDelivered>>(
     store: &mut Store,
     format: Format,
-    again: bool,
+    options: ExportOptions,
     at: i64,
-    sink: impl FnOnce(i64, &[u8]) -> std::result::Result<String, E>,
+    stage: impl FnOnce(i64, Vec<u8>) -> std::result::Result<Pending, E>,
 ) -> Result<std::result::Result<ExportOutcome, E>> {
+    let again = options.again;
     let resolutions = store.resolutions()?;
     let mut tally = Tally::default();
     let mut not_in_format: BTreeMap<&'static str, u64> = BTreeMap::new();
@@ -210,7 +238,7 @@ pub fn export<E: From<std::io::Error>>(
         let verdict = judge(&c, &resolutions, again);
         tally.add(&verdict);
         if let Verdict::Eligible { resolution } = verdict {
-            match format.accepts(&c) {
+            match format.accepts(&c, options.include_queued) {
                 Ok(()) => chosen.push((c, resolution)),
                 Err(why) => *not_in_format.entry(why).or_default() += 1,
             }
@@ -233,9 +261,38 @@ pub fn export<E: From<std::io::Error>>(
             .collect();
         let mut bytes = Vec::new();
         requeue_export::write(format, batch, at, &records, &mut bytes)?;
-        sink(batch, &bytes)
+        let pending = stage(batch, bytes)?;
+        Ok::<_, E>((pending.destination(), pending))
     })?;
-    Ok(recorded.map(|batch| ExportOutcome {
+    let (mut batch, pending) = match recorded {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    let to_stdout = matches!(pending, Pending::Stdout(_));
+    match pending.deliver() {
+        Ok(destination) => {
+            if destination != batch.destination {
+                store.set_batch_destination(batch.id, &destination)?;
+                batch.destination = destination;
+            }
+        }
+        Err(source) if to_stdout => {
+            return Ok(Err(NotDelivered::Stdout {
+                batch: batch.id,
+                source,
+            }
+            .into()));
+        }
+        Err(source) => {
+            store.forget_batch(batch.id)?;
+            return Ok(Err(NotDelivered::File {
+                batch: batch.id,
+                source,
+            }
+            .into()));
+        }
+    }
+    Ok(Ok(ExportOutcome {
         batch: Some(batch),
         records,
         tally,
