@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use crate::sanitize::{csv_cell, csv_io_error};
 use crate::store::report::{DeliveryRecord, check_statuses};
 
-use super::{ExportFormat, open_existing_store};
+use super::{ExportFormat, open_read_only_store};
 
 pub fn deliveries(
     db: Option<&str>,
@@ -12,7 +12,7 @@ pub fn deliveries(
     format: ExportFormat,
 ) -> anyhow::Result<ExitCode> {
     check_statuses(statuses).map_err(anyhow::Error::msg)?;
-    let store = open_existing_store(db)?;
+    let store = open_read_only_store(db)?;
     let stdout = std::io::stdout().lock();
     let mut out = BufWriter::new(stdout);
     let result = match format {

@@ -4,6 +4,7 @@
 mod classify;
 mod explain;
 mod export;
+mod history;
 mod import;
 mod report;
 mod requeue;
@@ -94,6 +95,11 @@ pub enum Command {
     Requeue {
         #[command(subcommand)]
         what: requeue::RequeueCmd,
+    },
+    /// What was resolved, undone, marked, unmarked and exported: when, scope, note, counts.
+    History {
+        #[arg(long)]
+        json: bool,
     },
     /// Export records.
     Export {
@@ -200,6 +206,16 @@ pub fn open_store(db: Option<&str>) -> anyhow::Result<Store> {
 /// The store for a command that only reads or annotates what was imported: a path that
 /// holds no store yet is a mistyped `--db` or a missing import, not a store to create.
 pub fn open_existing_store(db: Option<&str>) -> anyhow::Result<Store> {
+    Ok(Store::open(&existing_path(db)?)?)
+}
+
+/// The store for a command that only reads (report, export, list, history…): opened
+/// read-only, so it works on a read-only disk and cannot change what it reports on.
+pub fn open_read_only_store(db: Option<&str>) -> anyhow::Result<Store> {
+    Ok(Store::open_read_only(&existing_path(db)?)?)
+}
+
+fn existing_path(db: Option<&str>) -> anyhow::Result<String> {
     let path = store_path(db)?;
     if path != ":memory:" && !std::path::Path::new(&path).exists() {
         anyhow::bail!(
@@ -207,7 +223,7 @@ pub fn open_existing_store(db: Option<&str>) -> anyhow::Result<Store> {
             crate::sanitize::for_terminal(&path)
         );
     }
-    Ok(Store::open(&path)?)
+    Ok(path)
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -224,6 +240,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Explain { code }) => explain::run(db, &code),
         Some(Command::Classify { files }) => classify::run(&files),
         Some(Command::Resolve(resolve_args)) => resolve::run(db, &resolve_args),
+        Some(Command::History { json }) => history::run(db, json),
         Some(Command::Requeue { what }) => requeue::run(db, what),
         None => {
             use std::io::IsTerminal;

@@ -10,7 +10,7 @@ use crate::sanitize::for_terminal;
 use crate::store::Store;
 use crate::store::report::{AtRisk, CauseEvidence, Group, SourceInfo, Totals, TypoDomain};
 
-use super::open_existing_store;
+use super::open_read_only_store;
 
 use crate::triage::AT_RISK_FRACTION;
 use crate::triage::causes::Widespread;
@@ -46,7 +46,7 @@ pub fn build(store: &Store, queue_lifetime: Option<i64>) -> anyhow::Result<Repor
 }
 
 pub fn run(db: Option<&str>, json: bool, queue_lifetime: Option<i64>) -> anyhow::Result<ExitCode> {
-    let store = open_existing_store(db)?;
+    let store = open_read_only_store(db)?;
     let report = build(&store, queue_lifetime)?;
     let mut out = std::io::stdout().lock();
     let written = if json {

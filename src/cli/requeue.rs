@@ -17,8 +17,8 @@ use crate::triage::basket::{self, Judged};
 use crate::triage::requeue::{Filter, Verdict};
 use crate::triage::requeue_export::{Existing, Format, Pending, stage_file};
 
-use super::open_existing_store;
 use super::resolve::{now, parse_reason};
+use super::{open_existing_store, open_read_only_store};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Scope {
@@ -114,7 +114,12 @@ pub enum RequeueCmd {
 }
 
 pub fn run(db: Option<&str>, cmd: RequeueCmd) -> anyhow::Result<ExitCode> {
-    let mut store = open_existing_store(db)?;
+    let read_only = matches!(cmd, RequeueCmd::Causes { .. } | RequeueCmd::List { .. });
+    let mut store = if read_only {
+        open_read_only_store(db)?
+    } else {
+        open_existing_store(db)?
+    };
     match cmd {
         RequeueCmd::Causes { json } => causes(&store, json),
         RequeueCmd::Mark {

@@ -29,6 +29,10 @@ pub enum StoreError {
     },
     #[error("{path} is not a sendlog store (it holds other tables); it was not changed")]
     Foreign { path: String },
+    #[error(
+        "store {path} holds {what} that sendlog did not create; it was not used (a store prepared by someone else can run its own code when read)"
+    )]
+    Tampered { path: String, what: String },
     #[error("store {path} is busy: another sendlog is writing to it; try again when it is done")]
     Busy { path: String },
     #[error("cannot create the store's folder {path}: {source}")]
@@ -99,6 +103,7 @@ impl Store {
         };
         conn.busy_timeout(std::time::Duration::from_secs(2))
             .map_err(sql)?;
+        harden(&conn).map_err(sql)?;
         let mut store = Store {
             conn,
             path: path.to_string(),
@@ -107,8 +112,85 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens an existing store for reading only: nothing is written, so it works on a
+    /// read-only disk. A store from an older sendlog is migrated first (opened once for
+    /// writing), since this version cannot read the older schema.
+    pub fn open_read_only(path: &str) -> Result<Store> {
+        if path == ":memory:" {
+            return Store::open(path);
+        }
+        let sql = |source| sql_error(path, source);
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let open = |uri: &str| -> rusqlite::Result<(Connection, i64)> {
+            let conn = Connection::open_with_flags(uri, flags)?;
+            conn.busy_timeout(std::time::Duration::from_secs(2))?;
+            harden(&conn)?;
+            let version = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((conn, version))
+        };
+        let uri = file_uri(path);
+        let (conn, version) = match open(&uri) {
+            Ok(c) => c,
+            // A store in WAL mode needs its shared-memory file, which a read-only folder
+            // cannot hold: read it as immutable there (nothing else can be writing).
+            Err(_) => open(&format!("{uri}?immutable=1")).map_err(sql)?,
+        };
+        if version < schema::CURRENT_VERSION {
+            drop(conn);
+            drop(Store::open(path)?);
+            return Store::open_read_only(path);
+        }
+        let store = Store {
+            conn,
+            path: path.to_string(),
+        };
+        store.check_version(version)?;
+        store.check_objects(version)?;
+        store
+            .conn
+            .pragma_update(None, "query_only", true)
+            .map_err(|e| store.err(e))?;
+        Ok(store)
+    }
+
     pub(crate) fn err(&self, source: rusqlite::Error) -> StoreError {
         sql_error(&self.path, source)
+    }
+
+    fn check_version(&self, version: i64) -> Result<()> {
+        let known = schema::CURRENT_VERSION;
+        if version > known {
+            return Err(StoreError::Newer {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses a store holding a table, index, view or trigger that sendlog's migrations
+    /// up to `version` did not create, or one of theirs with another definition: someone
+    /// else's trigger or view runs whenever sendlog writes or reads through it.
+    fn check_objects(&self, version: i64) -> Result<()> {
+        if version == 0 {
+            return Ok(());
+        }
+        let found = schema_objects(&self.conn).map_err(|e| self.err(e))?;
+        let expected = &expected_objects()[version as usize];
+        let stranger = found
+            .iter()
+            .find(|o| !expected.contains(*o))
+            .or_else(|| expected.iter().find(|o| !found.contains(*o)));
+        match stranger {
+            None => Ok(()),
+            Some((kind, name, _)) => Err(StoreError::Tampered {
+                path: self.path.clone(),
+                what: format!("{} {}", kind, crate::sanitize::for_terminal(name)),
+            }),
+        }
     }
 
     fn check_and_migrate(&mut self) -> Result<()> {
@@ -119,13 +201,8 @@ impl Store {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| self.err(e))?;
         let known = schema::CURRENT_VERSION;
-        if version > known {
-            return Err(StoreError::Newer {
-                path: self.path.clone(),
-                found: version,
-                known,
-            });
-        }
+        self.check_version(version)?;
+        self.check_objects(version)?;
         if version == 0 {
             let tables: i64 = self
                 .conn
@@ -178,6 +255,50 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Turns off what lets a prepared database file run code of its author's choosing: SQL
+/// functions with side effects called from its views and triggers (`trusted_schema`), and
+/// writes that corrupt the file on purpose (defensive mode).
+fn harden(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::config::DbConfig;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
+    Ok(())
+}
+
+/// `file:` URI of a path, with the characters a URI gives meaning to escaped.
+fn file_uri(path: &str) -> String {
+    format!(
+        "file:{}",
+        path.replace('%', "%25")
+            .replace('?', "%3F")
+            .replace('#', "%23")
+    )
+}
+
+type SchemaObject = (String, String, Option<String>);
+
+fn schema_objects(conn: &Connection) -> rusqlite::Result<std::collections::BTreeSet<SchemaObject>> {
+    let mut stmt = conn.prepare("SELECT type, name, sql FROM sqlite_master")?;
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect()
+}
+
+/// For each schema version, the objects sendlog's migrations leave: found by running them
+/// on an empty database, once per process.
+fn expected_objects() -> &'static [std::collections::BTreeSet<SchemaObject>] {
+    static EXPECTED: std::sync::OnceLock<Vec<std::collections::BTreeSet<SchemaObject>>> =
+        std::sync::OnceLock::new();
+    EXPECTED.get_or_init(|| {
+        let conn = Connection::open_in_memory().expect("an in-memory database");
+        let mut out = vec![std::collections::BTreeSet::new()];
+        for m in schema::MIGRATIONS {
+            conn.execute_batch(m).expect("the migrations run");
+            out.push(schema_objects(&conn).expect("its schema reads"));
+        }
+        out
+    })
 }
 
 #[cfg(test)]

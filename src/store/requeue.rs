@@ -7,6 +7,15 @@ use super::{Result, Store};
 use crate::triage::causes::FailedRow;
 use crate::triage::requeue::{Candidate, Resolution};
 
+/// The destinations and hosts failed deliveries have: what a resolution can name.
+#[derive(Debug, Clone, Default)]
+pub struct FailedScope {
+    /// Lower-case domain → the domain it looks like a typo of.
+    pub domains: std::collections::BTreeMap<String, Option<String>>,
+    pub providers: std::collections::BTreeSet<String>,
+    pub hosts: std::collections::BTreeSet<String>,
+}
+
 /// A recorded export.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Batch {
@@ -18,9 +27,70 @@ pub struct Batch {
     pub items: u64,
 }
 
+/// One thing the user did to the re-queue state.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HistoryEntry {
+    pub id: i64,
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+    pub at: i64,
+    /// resolve | undo | mark | unmark | export
+    pub action: String,
+    /// The resolution (resolve, undo) or batch (export) it concerns.
+    #[serde(rename = "ref")]
+    pub reference: Option<i64>,
+    pub scope: String,
+    pub note: String,
+    /// Deliveries it concerned: made eligible, marked, unmarked, exported.
+    pub count: i64,
+}
+
+/// Why an undo did nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UndoRefused {
+    NoSuchResolution,
+    AlreadyUndone { at: i64 },
+}
+
+fn history_insert(
+    conn: &rusqlite::Connection,
+    at: i64,
+    action: &str,
+    reference: Option<i64>,
+    scope: &str,
+    note: &str,
+    count: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO history (at, action, ref, scope, note, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![at, action, reference, scope, note, count])
+    .map(|_| ())
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// How marks by id read in the history: the user chose them one by one.
+const BY_ID: &str = "chosen deliveries";
+
+const RESOLUTION_SELECT: &str =
+    "SELECT id, reason, destination, host, resolved_at, note FROM resolutions";
+
+fn resolution_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Resolution> {
+    Ok(Resolution {
+        id: r.get(0)?,
+        reason: r.get(1)?,
+        destination: r.get(2)?,
+        host: r.get(3)?,
+        resolved_at: r.get(4)?,
+        note: r.get(5)?,
+    })
+}
+
 impl Store {
     /// Records that the cause `reason` (within `destination` and `host`, when given) was
-    /// fixed at `at`.
+    /// fixed at `at`, and in the history that it made `eligible` deliveries eligible.
     pub fn record_resolution(
         &mut self,
         reason: &str,
@@ -28,7 +98,17 @@ impl Store {
         host: Option<&str>,
         at: i64,
         note: &str,
+        eligible: u64,
     ) -> Result<Resolution> {
+        let mut resolution = Resolution {
+            id: 0,
+            reason: reason.to_string(),
+            destination: destination.map(String::from),
+            host: host.map(String::from),
+            resolved_at: at,
+            note: note.to_string(),
+        };
+        let scope = resolution.scope();
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<i64> {
             let tx = conn.transaction()?;
             tx.execute(
@@ -36,37 +116,126 @@ impl Store {
                 params![reason, destination, host, at, note],
             )?;
             let id = tx.last_insert_rowid();
+            history_insert(
+                &tx,
+                now(),
+                "resolve",
+                Some(id),
+                &scope,
+                note,
+                eligible as i64,
+            )?;
             tx.commit()?;
             Ok(id)
         };
-        let id = run(&mut self.conn).map_err(|e| self.err(e))?;
-        Ok(Resolution {
-            id,
-            reason: reason.to_string(),
-            destination: destination.map(String::from),
-            host: host.map(String::from),
-            resolved_at: at,
-            note: note.to_string(),
-        })
+        resolution.id = run(&mut self.conn).map_err(|e| self.err(e))?;
+        Ok(resolution)
     }
 
-    /// Every resolution, oldest first.
+    /// Every resolution in force (not undone), oldest first.
     pub fn resolutions(&self) -> Result<Vec<Resolution>> {
         let run = || -> rusqlite::Result<Vec<Resolution>> {
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "{RESOLUTION_SELECT} WHERE undone_at IS NULL ORDER BY resolved_at, id"
+            ))?;
+            stmt.query_map([], resolution_from_row)?.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// One resolution, in force or undone (then with when it was undone).
+    pub fn resolution(&self, id: i64) -> Result<Option<(Resolution, Option<i64>)>> {
+        use rusqlite::OptionalExtension;
+        let run = || -> rusqlite::Result<Option<(Resolution, Option<i64>)>> {
+            self.conn
+                .query_row(
+                    "SELECT id, reason, destination, host, resolved_at, note, undone_at
+                     FROM resolutions WHERE id = ?1",
+                    [id],
+                    |r| Ok((resolution_from_row(r)?, r.get(6)?)),
+                )
+                .optional()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Undoes a resolution at `at`: it no longer makes anything eligible. It stays on
+    /// record, undone, and the undo goes in the history with `affected` (the deliveries
+    /// it had made eligible).
+    pub fn undo_resolution(
+        &mut self,
+        id: i64,
+        at: i64,
+        note: &str,
+        affected: u64,
+    ) -> Result<std::result::Result<Resolution, UndoRefused>> {
+        let Some((resolution, undone)) = self.resolution(id)? else {
+            return Ok(Err(UndoRefused::NoSuchResolution));
+        };
+        if let Some(at) = undone {
+            return Ok(Err(UndoRefused::AlreadyUndone { at }));
+        }
+        let scope = resolution.scope();
+        let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "UPDATE resolutions SET undone_at = ?2 WHERE id = ?1 AND undone_at IS NULL",
+                params![id, at],
+            )?;
+            history_insert(&tx, at, "undo", Some(id), &scope, note, affected as i64)?;
+            tx.commit()
+        };
+        run(&mut self.conn).map_err(|e| self.err(e))?;
+        Ok(Ok(resolution))
+    }
+
+    /// What was resolved, undone, marked, unmarked and exported, oldest first.
+    pub fn history(&self) -> Result<Vec<HistoryEntry>> {
+        let run = || -> rusqlite::Result<Vec<HistoryEntry>> {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT id, reason, destination, host, resolved_at, note FROM resolutions ORDER BY resolved_at, id",
+                "SELECT id, at, action, ref, scope, note, count FROM history ORDER BY id",
             )?;
             stmt.query_map([], |r| {
-                Ok(Resolution {
+                Ok(HistoryEntry {
                     id: r.get(0)?,
-                    reason: r.get(1)?,
-                    destination: r.get(2)?,
-                    host: r.get(3)?,
-                    resolved_at: r.get(4)?,
+                    at: r.get(1)?,
+                    action: r.get(2)?,
+                    reference: r.get(3)?,
+                    scope: r.get(4)?,
                     note: r.get(5)?,
+                    count: r.get(6)?,
                 })
             })?
             .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Recipient domains and providers of failed deliveries, each domain with the domain
+    /// it looks like a typo of; and the sending hosts of failed deliveries.
+    pub fn failed_destinations_and_hosts(&self) -> Result<FailedScope> {
+        let run = || -> rusqlite::Result<FailedScope> {
+            let mut scope = FailedScope::default();
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT DISTINCT domain, typo_of FROM deliveries WHERE status != 'sent'",
+            )?;
+            for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+                let (d, t): (String, Option<String>) = row?;
+                scope.domains.insert(d.to_ascii_lowercase(), t);
+            }
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT DISTINCT provider FROM deliveries WHERE status != 'sent' AND provider IS NOT NULL",
+            )?;
+            for row in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                scope.providers.insert(row?);
+            }
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT DISTINCT host FROM deliveries WHERE status != 'sent'")?;
+            for row in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                scope.hosts.insert(row?);
+            }
+            Ok(scope)
         };
         run().map_err(|e| self.err(e))
     }
@@ -140,6 +309,11 @@ impl Store {
     /// Marks deliveries (by row id) for re-send; returns how many were not marked before.
     /// Ids that name no delivery are ignored.
     pub fn mark(&mut self, delivery_ids: &[i64], at: i64) -> Result<usize> {
+        self.mark_in_scope(delivery_ids, at, BY_ID)
+    }
+
+    /// `mark`, with the scope the deliveries were chosen by, for the history.
+    pub fn mark_in_scope(&mut self, delivery_ids: &[i64], at: i64, scope: &str) -> Result<usize> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {
             let tx = conn.transaction()?;
             let mut added = 0;
@@ -152,6 +326,9 @@ impl Store {
                     added += stmt.execute(params![id, at])?;
                 }
             }
+            if added > 0 {
+                history_insert(&tx, at, "mark", None, scope, "", added as i64)?;
+            }
             tx.commit()?;
             Ok(added)
         };
@@ -160,6 +337,11 @@ impl Store {
 
     /// Unmarks deliveries (by row id); returns how many were marked.
     pub fn unmark(&mut self, delivery_ids: &[i64]) -> Result<usize> {
+        self.unmark_in_scope(delivery_ids, BY_ID)
+    }
+
+    /// `unmark`, with the scope the deliveries were chosen by, for the history.
+    pub fn unmark_in_scope(&mut self, delivery_ids: &[i64], scope: &str) -> Result<usize> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {
             let tx = conn.transaction()?;
             let mut removed = 0;
@@ -171,6 +353,9 @@ impl Store {
                 for id in delivery_ids {
                     removed += stmt.execute([id])?;
                 }
+            }
+            if removed > 0 {
+                history_insert(&tx, now(), "unmark", None, scope, "", removed as i64)?;
             }
             tx.commit()?;
             Ok(removed)
@@ -195,6 +380,9 @@ impl Store {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {
             let tx = conn.transaction()?;
             let n = tx.execute("DELETE FROM marks", [])?;
+            if n > 0 {
+                history_insert(&tx, now(), "unmark", None, "the whole basket", "", n as i64)?;
+            }
             tx.commit()?;
             Ok(n)
         };
@@ -242,6 +430,16 @@ impl Store {
             params![destination, id],
         )
         .map_err(err)?;
+        history_insert(
+            &tx,
+            at,
+            "export",
+            Some(id),
+            &format!("{format} to {destination}"),
+            "",
+            items.len() as i64,
+        )
+        .map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(Ok((
             Batch {
@@ -258,13 +456,23 @@ impl Store {
     /// Where a recorded batch ended up, when that is not where it was meant to go (a
     /// numbered name beside a file already there).
     pub fn set_batch_destination(&mut self, batch: i64, destination: &str) -> Result<()> {
-        self.conn
-            .execute(
+        let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            let format: String =
+                tx.query_row("SELECT format FROM batches WHERE id = ?1", [batch], |r| {
+                    r.get(0)
+                })?;
+            tx.execute(
                 "UPDATE batches SET destination = ?1 WHERE id = ?2",
                 params![destination, batch],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+            )?;
+            tx.execute(
+                "UPDATE history SET scope = ?1 WHERE action = 'export' AND ref = ?2",
+                params![format!("{format} to {destination}"), batch],
+            )?;
+            tx.commit()
+        };
+        run(&mut self.conn).map_err(|e| self.err(e))
     }
 
     /// Takes a batch off the record: its file could not be put in place, so none of its
@@ -274,6 +482,10 @@ impl Store {
             let tx = conn.transaction()?;
             tx.execute("DELETE FROM batch_items WHERE batch_id = ?1", [batch])?;
             tx.execute("DELETE FROM batches WHERE id = ?1", [batch])?;
+            tx.execute(
+                "DELETE FROM history WHERE action = 'export' AND ref = ?1",
+                [batch],
+            )?;
             tx.commit()
         };
         run(&mut self.conn).map_err(|e| self.err(e))

@@ -206,6 +206,34 @@ UPDATE messages SET message_id = nullif(ltrim(rtrim(trim(message_id), '>'), '<')
 UPDATE bounces SET original_message_id = nullif(ltrim(rtrim(trim(original_message_id), '>'), '<'), '')
     WHERE original_message_id LIKE '%<%' OR original_message_id LIKE '%>%';
 "#,
+    // 9: resolutions can be undone (kept, with when), and what the user did to the
+    // re-queue state is kept as a history: resolutions, undos, marks, unmarks, exports.
+    // Earlier resolutions and batches start the history. Batch items are also found by
+    // recipient, so "already exported" can hold for the same message stored twice.
+    r#"
+ALTER TABLE resolutions ADD COLUMN undone_at INTEGER;
+
+CREATE TABLE history (
+    id     INTEGER PRIMARY KEY,
+    at     INTEGER NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('resolve', 'undo', 'mark', 'unmark', 'export')),
+    -- the resolution (resolve, undo) or batch (export) it concerns
+    ref    INTEGER,
+    scope  TEXT NOT NULL DEFAULT '',
+    note   TEXT NOT NULL DEFAULT '',
+    -- deliveries it concerned: made eligible, marked, unmarked, exported
+    count  INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO history (at, action, ref, scope, note, count)
+    SELECT resolved_at, 'resolve', id,
+           reason || coalesce(' at ' || destination, '') || coalesce(' from ' || host, ''), note, 0
+    FROM resolutions ORDER BY resolved_at, id;
+INSERT INTO history (at, action, ref, scope, note, count)
+    SELECT created_at, 'export', id, format || ' to ' || destination, '', items
+    FROM batches ORDER BY id;
+
+CREATE INDEX batch_items_recipient ON batch_items(recipient);
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
