@@ -243,6 +243,7 @@ fn candidate(id: i64, status: &str, format: &str) -> Candidate {
         subject: None,
         format: format.into(),
         later_success: false,
+        other_message_sent: false,
         exported_in: None,
         marked: true,
     }

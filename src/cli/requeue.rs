@@ -342,6 +342,14 @@ fn unmark(store: &mut Store, all: bool, ids: &[i64], scope: &Scope) -> anyhow::R
 }
 
 fn verdict_text(j: &Judged) -> String {
+    let mut text = verdict_only(j);
+    if j.candidate.other_message_sent {
+        text.push_str("; another message reached this recipient later");
+    }
+    text
+}
+
+fn verdict_only(j: &Judged) -> String {
     match &j.verdict {
         Verdict::Eligible { resolution } => format!(
             "eligible: resolution {}{}",
@@ -603,6 +611,7 @@ mod tests {
                 subject: None,
                 format: "exchange".into(),
                 later_success: false,
+                other_message_sent: false,
                 exported_in: None,
                 marked: true,
             },

@@ -340,4 +340,80 @@ mod tests {
             b"this is not a database at all, just some text bytes here"
         );
     }
+
+    #[test]
+    fn objects_sendlog_did_not_create_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, sql) in [
+            (
+                "trigger",
+                "CREATE TRIGGER evil AFTER INSERT ON resolutions BEGIN DELETE FROM marks; END",
+            ),
+            ("table", "CREATE TABLE extra (x)"),
+            (
+                "view",
+                "DROP VIEW delivery_attempts; CREATE VIEW delivery_attempts AS SELECT 1 AS x",
+            ),
+        ] {
+            let path = dir.path().join(format!("{name}.db"));
+            let p = path.to_str().unwrap();
+            drop(Store::open(p).unwrap());
+            let c = Connection::open(p).unwrap();
+            c.execute_batch(sql).unwrap();
+            drop(c);
+            for opened in [Store::open(p), Store::open_read_only(p)] {
+                match opened {
+                    Err(StoreError::Tampered { what, .. }) => assert!(
+                        what.contains(name) || what.contains("delivery_attempts"),
+                        "{name}: {what}"
+                    ),
+                    Err(e) => panic!("{name}: {e}"),
+                    Ok(_) => panic!("{name}: opened"),
+                }
+            }
+        }
+        // A store sendlog made itself, migrated or not, opens.
+        let fine = dir.path().join("fine.db");
+        drop(Store::open(fine.to_str().unwrap()).unwrap());
+        assert!(Store::open(fine.to_str().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn a_prepared_store_runs_no_code_of_its_author() {
+        let s = Store::open(":memory:").unwrap();
+        let trusted: i64 = s
+            .conn
+            .query_row("PRAGMA trusted_schema", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(trusted, 0);
+        // Defensive mode: the schema cannot be rewritten from SQL.
+        assert!(s.conn.execute_batch("PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = 'x' WHERE name = 'marks'").is_err());
+    }
+
+    #[test]
+    fn read_only_opening_writes_nothing_and_works_without_a_writable_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let p = path.to_str().unwrap();
+        drop(Store::open(p).unwrap());
+        let before = std::fs::read(&path).unwrap();
+        let s = Store::open_read_only(p).unwrap();
+        assert!(
+            s.conn
+                .execute("INSERT INTO settings (key, value) VALUES ('a', 'b')", [])
+                .is_err()
+        );
+        assert!(s.history().unwrap().is_empty());
+        drop(s);
+        // SQLite cannot make the store's shared-memory file here (as on a read-only
+        // disk, whoever runs it): the store is still read.
+        let shm = dir.path().join("s.db-shm");
+        let _ = std::fs::remove_file(&shm);
+        let _ = std::fs::remove_file(dir.path().join("s.db-wal"));
+        std::fs::create_dir(&shm).unwrap();
+        let s = Store::open_read_only(p).unwrap();
+        assert!(s.resolutions().unwrap().is_empty());
+        drop(s);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
 }

@@ -512,13 +512,26 @@ impl Store {
 }
 
 /// What the re-queue rules read of a delivery; `candidate_from_row` maps its columns.
+/// "The same message" is the same message row, or another row with its Message-ID (a copy
+/// imported twice, a relay's second queue file), or, when it has none, with its sender and
+/// subject. An export holds for every copy: the same (host, queue id, first seen) or
+/// Message-ID.
 const CANDIDATE_SELECT: &str = "SELECT d.id, d.message_ref, d.recipient, d.domain, d.provider, d.host, d.status, d.code, d.cause,
         d.last_attempt, d.typo_of, m.queue_id, m.message_id, m.sender, m.subject, m.format,
+        EXISTS (SELECT 1 FROM deliveries s JOIN messages sm ON sm.id = s.message_ref
+                WHERE s.recipient = d.recipient AND s.status = 'sent'
+                AND s.last_attempt > coalesce(d.last_attempt, d.first_attempt, 0)
+                AND (s.message_ref = d.message_ref
+                     OR (m.message_id IS NOT NULL AND sm.message_id = m.message_id)
+                     OR (m.message_id IS NULL AND sm.sender = m.sender AND sm.subject = m.subject))),
+        (SELECT max(b.batch_id) FROM batch_items b JOIN messages bm ON bm.id = b.message_ref
+         WHERE b.recipient = d.recipient
+           AND (b.message_ref = d.message_ref
+                OR (bm.host = m.host AND bm.queue_id = m.queue_id AND bm.first_seen = m.first_seen)
+                OR (m.message_id IS NOT NULL AND bm.message_id = m.message_id))),
+        k.marked_at IS NOT NULL,
         EXISTS (SELECT 1 FROM deliveries s WHERE s.recipient = d.recipient AND s.status = 'sent'
-                AND s.last_attempt > coalesce(d.last_attempt, d.first_attempt, 0)),
-        (SELECT max(b.batch_id) FROM batch_items b
-         WHERE b.message_ref = d.message_ref AND b.recipient = d.recipient),
-        k.marked_at IS NOT NULL
+                AND s.last_attempt > coalesce(d.last_attempt, d.first_attempt, 0))
  FROM deliveries d JOIN messages m ON m.id = d.message_ref
  LEFT JOIN marks k ON k.message_ref = d.message_ref AND k.recipient = d.recipient";
 
@@ -543,5 +556,6 @@ fn candidate_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Candidate> {
         later_success: r.get(16)?,
         exported_in: r.get(17)?,
         marked: r.get(18)?,
+        other_message_sent: r.get::<_, bool>(19)? && !r.get::<_, bool>(16)?,
     })
 }

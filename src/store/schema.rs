@@ -207,11 +207,16 @@ UPDATE bounces SET original_message_id = nullif(ltrim(rtrim(trim(original_messag
     WHERE original_message_id LIKE '%<%' OR original_message_id LIKE '%>%';
 "#,
     // 9: resolutions can be undone (kept, with when), and what the user did to the
-    // re-queue state is kept as a history: resolutions, undos, marks, unmarks, exports.
+    // re-queue state is kept as a history: resolutions, undos, marks, unmarks, exports;
+    // sources keep block hashes of their content.
     // Earlier resolutions and batches start the history. Batch items are also found by
     // recipient, so "already exported" can hold for the same message stored twice.
     r#"
 ALTER TABLE resolutions ADD COLUMN undone_at INTEGER;
+
+-- The xxh3 hash of each whole 1 KiB block of what was imported, packed little-endian: an
+-- older, shorter copy of a known log is then recognised whatever order they come in.
+ALTER TABLE sources ADD COLUMN block_hashes BLOB;
 
 CREATE TABLE history (
     id     INTEGER PRIMARY KEY,

@@ -138,11 +138,12 @@ fn closest_hint(closest: &[String]) -> String {
     }
 }
 
-/// Up to three of `known` nearest to `given` by edit distance, none further than half
-/// its length (beyond that a name is not a slip of the keyboard).
+/// Up to three of `known` nearest to `given` by edit distance, none further than a
+/// quarter of its length (two for short names): beyond that a name is another name, not
+/// a slip of the keyboard.
 fn nearest<'a>(given: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let given = given.to_ascii_lowercase();
-    let limit = (given.len() / 2).max(1);
+    let limit = (given.len() / 4).max(2);
     let mut scored: Vec<(usize, String)> = known
         .into_iter()
         .map(|k| {
