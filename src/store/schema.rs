@@ -238,6 +238,14 @@ INSERT INTO history (at, action, ref, scope, note, count)
     FROM batches ORDER BY id;
 
 CREATE INDEX batch_items_recipient ON batch_items(recipient);
+
+-- What importing a bounce looks up, per bounce: whether those bytes were imported
+-- before, and its message by queue id or by failed recipient (in any case). Without
+-- these each lookup read a whole table, and a mailbox of bounces cost the square of
+-- its size and grew with the store.
+CREATE INDEX sources_eml_content ON sources(imported_hash, imported_bytes) WHERE format = 'eml';
+CREATE INDEX messages_queue_id ON messages(queue_id);
+CREATE INDEX deliveries_failed_recipient ON deliveries(lower(recipient)) WHERE status != 'sent';
 "#,
 ];
 
@@ -265,6 +273,14 @@ pub const BULK_INDEXES: &[(&str, &str)] = &[
     (
         "DROP INDEX IF EXISTS messages_message_id",
         "CREATE INDEX messages_message_id ON messages(message_id)",
+    ),
+    (
+        "DROP INDEX IF EXISTS messages_queue_id",
+        "CREATE INDEX messages_queue_id ON messages(queue_id)",
+    ),
+    (
+        "DROP INDEX IF EXISTS deliveries_failed_recipient",
+        "CREATE INDEX deliveries_failed_recipient ON deliveries(lower(recipient)) WHERE status != 'sent'",
     ),
 ];
 

@@ -257,6 +257,7 @@ fn load_messages(
             closed: r.get(10)?,
             deliveries: Vec::new(),
             dirty: false,
+            by_recipient: Default::default(),
         });
     }
     let mut dstmt = conn.prepare_cached(
