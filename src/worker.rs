@@ -325,6 +325,24 @@ fn run(
             Ok((causes, widespread)) => Msg::CauseList { causes, widespread },
             Err(e) => err(e),
         },
+        Effect::PreviewResolve { scope } => {
+            let (d, h) = (scope.destination.as_deref(), scope.host.as_deref());
+            Msg::ResolvePreview(match basket::check_scope(store, d, h) {
+                Ok(Err(problem)) => Err(problem.to_string()),
+                Err(e) => Err(e.to_string()),
+                Ok(Ok(())) => {
+                    match basket::preview_resolution(store, &scope.reason, d, h, now(), "") {
+                        Ok(o) => Ok(Box::new(o)),
+                        Err(e) => Err(e.to_string()),
+                    }
+                }
+            })
+        }
+        Effect::UndoResolution { id } => match basket::undo_resolution(store, id, now(), "") {
+            Ok(Ok(outcome)) => Msg::Undone(Box::new(outcome)),
+            Ok(Err(_)) => Msg::Error(format!("resolution {id} was already undone")),
+            Err(e) => err(e),
+        },
         Effect::Resolve { scope, note } => match basket::resolve(
             store,
             &scope.reason,

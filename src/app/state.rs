@@ -157,10 +157,13 @@ impl ResolveScope {
 }
 
 /// The one-line note typed before a resolution is recorded. While it is open, keys type.
+/// Enter asks what the resolution would make eligible; with that shown, Enter records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoteInput {
     pub scope: ResolveScope,
     pub note: String,
+    /// The preview, once the worker has answered (`ResolveOutcome::preview_counts`).
+    pub preview: Option<String>,
 }
 
 /// The confirm step of an export: the format, cycled with Tab, and whether deliveries

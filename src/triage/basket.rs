@@ -95,10 +95,18 @@ impl ResolveOutcome {
     /// `this resolves badreputation at Microsoft from mta2: 312 deliveries become
     /// eligible, 14 stay excluded (…)`.
     pub fn preview_line(&self) -> String {
+        format!(
+            "this resolves {}: {}",
+            self.resolution.scope(),
+            self.preview_counts()
+        )
+    }
+
+    /// `312 deliveries become eligible, 14 stay excluded (…)`.
+    pub fn preview_counts(&self) -> String {
         let excluded = self.tally.excluded_total();
         let mut s = format!(
-            "this resolves {}: {} eligible",
-            self.resolution.scope(),
+            "{} eligible",
             crate::wording::plural(self.newly_eligible, "delivery becomes", "deliveries become")
         );
         if self.eligible > self.newly_eligible {
