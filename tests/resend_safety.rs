@@ -412,3 +412,53 @@ fn json_outputs_escape_what_a_terminal_would_obey() {
     let report = store.run_ok(&["report", "--json"]);
     assert!(!report.contains('\u{202e}') && !report.contains('\u{2028}'));
 }
+
+/// The store fails to record a batch after its file was written (here a deferred
+/// constraint fails the commit, as a full disk would): the file never appears under its
+/// name, no temporary file is left, and nothing is used up.
+#[test]
+fn a_batch_the_store_could_not_record_leaves_no_file() {
+    use sendlog::triage::basket;
+    use sendlog::triage::requeue_export::{Existing, Format, Pending, stage_file};
+    let store = TempStore::new();
+    import(&store, &fixture(LOG));
+    store.run_ok(&["resolve", "--cause", "badreputation"]);
+    store.run_ok(&["requeue", "mark", "--eligible"]);
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join("resend.csv");
+
+    let mut s = sendlog::store::Store::open(&store.db()).unwrap();
+    s.conn
+        .execute_batch(
+            "PRAGMA defer_foreign_keys = ON;
+             CREATE TEMP TRIGGER fail_commit AFTER UPDATE ON main.batches BEGIN
+                 INSERT INTO batch_items (batch_id, message_ref, recipient)
+                 VALUES (NEW.id, 999999, 'nobody');
+             END;",
+        )
+        .unwrap();
+    let result = basket::export(
+        &mut s,
+        Format::Csv,
+        basket::ExportOptions::default(),
+        1_790_000_000,
+        |_, bytes| -> anyhow::Result<Pending> {
+            Ok(Pending::File(stage_file(
+                Format::Csv,
+                &path,
+                &bytes,
+                Existing::Replace,
+            )?))
+        },
+    );
+    assert!(result.is_err(), "the commit failed");
+    assert!(!path.exists(), "no batch file without its record");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    drop(s);
+    let listed = json(&store, &["requeue", "list", "--json"]);
+    assert!(listed["batches"].as_array().unwrap().is_empty());
+    assert!(history_actions(&store).iter().all(|(a, _)| a != "export"));
+    // Nothing was used up.
+    let r = store.run_ok(&["requeue", "export", "--format", "csv"]);
+    assert_eq!(csv_recipients(&r).len(), 2);
+}

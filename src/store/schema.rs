@@ -339,6 +339,74 @@ mod tests {
     }
 
     #[test]
+    fn migration_9_starts_the_history_from_earlier_resolutions_and_batches() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for m in &MIGRATIONS[..8] {
+            conn.execute_batch(m).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO resolutions (id, reason, destination, host, resolved_at, note)
+                 VALUES (1, 'badreputation', 'Microsoft', 'mta2', 100, 'delisted'),
+                        (2, 'speeding', NULL, NULL, 50, '');
+             INSERT INTO batches (id, created_at, format, destination, items)
+                 VALUES (1, 200, 'csv', 'resend.csv', 3);",
+        )
+        .unwrap();
+        conn.execute_batch(MIGRATIONS[8]).unwrap();
+        let rows: Vec<(i64, String, Option<i64>, String, String, i64)> = conn
+            .prepare("SELECT at, action, ref, scope, note, count FROM history ORDER BY id")
+            .unwrap()
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [
+                (
+                    50,
+                    "resolve".into(),
+                    Some(2),
+                    "speeding".into(),
+                    "".into(),
+                    0
+                ),
+                (
+                    100,
+                    "resolve".into(),
+                    Some(1),
+                    "badreputation at Microsoft from mta2".into(),
+                    "delisted".into(),
+                    0
+                ),
+                (
+                    200,
+                    "export".into(),
+                    Some(1),
+                    "csv to resend.csv".into(),
+                    "".into(),
+                    3
+                ),
+            ]
+        );
+        let undone: Option<i64> = conn
+            .query_row("SELECT undone_at FROM resolutions WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(undone, None);
+    }
+
+    #[test]
     fn bulk_indexes_are_the_migrations_own() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
         for m in MIGRATIONS {
