@@ -59,6 +59,16 @@ fn history_actions(store: &TempStore) -> Vec<(String, i64)> {
         .collect()
 }
 
+/// The fixture with `from` replaced by `to` (which must occur), written into `dir`.
+fn fixture_with(dir: &std::path::Path, from: &str, to: &str) -> std::path::PathBuf {
+    let full = std::fs::read_to_string(fixture(LOG)).unwrap();
+    let changed = full.replace(from, to);
+    assert_ne!(changed, full, "{from:?} is in the fixture");
+    let log = dir.join("mail.log");
+    std::fs::write(&log, changed).unwrap();
+    log
+}
+
 /// The fixture's lines, cut before the first line containing `marker`.
 fn lines_before(marker: &str) -> String {
     let full = std::fs::read_to_string(fixture(LOG)).unwrap();
@@ -197,14 +207,11 @@ fn later_success_counts_the_same_message_only() {
 
     // The same log where the later queue file carries the expired message's own
     // Message-ID (the message put back in the queue and delivered): now it got there.
-    let full = std::fs::read_to_string(fixture(LOG)).unwrap();
-    let same = full.replace(
+    let log = fixture_with(
+        dir.path(),
         "F0A1B2C3D4: message-id=<20261125100000.F0A1B2C3D4@northwind-sales.example>",
         "F0A1B2C3D4: message-id=<20261120092000.BE71883760@northwind-sales.example>",
     );
-    assert_ne!(same, full);
-    let log = dir.path().join("mail.log");
-    std::fs::write(&log, same).unwrap();
     let store = TempStore::new();
     import(&store, &log);
     // (Another message reaching them is said only when it is not this one.)
@@ -384,14 +391,11 @@ fn json_outputs_escape_what_a_terminal_would_obey() {
     let store = TempStore::new();
     let dir = tempfile::tempdir().unwrap();
     // A real line whose reply text carries DEL, a C1 CSI, a bidi override and U+2028.
-    let full = std::fs::read_to_string(fixture(LOG)).unwrap();
-    let hostile = full.replace(
+    let log = fixture_with(
+        dir.path(),
         "Recipient address rejected: Greylisted",
         "Recipient address rejected: Grey\u{7f}\u{9b}31m\u{202e}listed\u{2028}x",
     );
-    assert_ne!(hostile, full);
-    let log = dir.path().join("mail.log");
-    std::fs::write(&log, hostile).unwrap();
     import(&store, &log);
     let raw = store.run_ok(&["export", "deliveries", "--format", "jsonl"]);
     for c in ['\u{7f}', '\u{9b}', '\u{202e}', '\u{2028}'] {

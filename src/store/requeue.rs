@@ -100,14 +100,7 @@ impl Store {
         note: &str,
         eligible: u64,
     ) -> Result<Resolution> {
-        let mut resolution = Resolution {
-            id: 0,
-            reason: reason.to_string(),
-            destination: destination.map(String::from),
-            host: host.map(String::from),
-            resolved_at: at,
-            note: note.to_string(),
-        };
+        let mut resolution = Resolution::unrecorded(reason, destination, host, at, note);
         let scope = resolution.scope();
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<i64> {
             let tx = conn.transaction()?;

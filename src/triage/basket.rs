@@ -241,14 +241,7 @@ pub fn preview_resolution(
     at: i64,
     note: &str,
 ) -> Result<ResolveOutcome> {
-    let resolution = Resolution {
-        id: 0,
-        reason: reason.to_string(),
-        destination: destination.map(String::from),
-        host: host.map(String::from),
-        resolved_at: at,
-        note: note.to_string(),
-    };
+    let resolution = Resolution::unrecorded(reason, destination, host, at, note);
     let filter = Filter {
         cause: Some(reason.to_string()),
         destination: destination.map(String::from),
@@ -321,11 +314,7 @@ pub fn undo_resolution(
     let mut outcome = UndoOutcome {
         resolution: Resolution {
             id,
-            reason: String::new(),
-            destination: None,
-            host: None,
-            resolved_at: 0,
-            note: String::new(),
+            ..Resolution::unrecorded("", None, None, 0, "")
         },
         no_longer_eligible: 0,
         marked: 0,

@@ -24,6 +24,24 @@ pub struct Resolution {
 }
 
 impl Resolution {
+    /// A resolution not recorded yet (id 0).
+    pub fn unrecorded(
+        reason: &str,
+        destination: Option<&str>,
+        host: Option<&str>,
+        resolved_at: i64,
+        note: &str,
+    ) -> Self {
+        Resolution {
+            id: 0,
+            reason: reason.to_string(),
+            destination: destination.map(String::from),
+            host: host.map(String::from),
+            resolved_at,
+            note: note.to_string(),
+        }
+    }
+
     /// Whether this resolution's scope takes in a delivery with this cause, destination
     /// and sending host (the time is not looked at here).
     pub fn covers(
