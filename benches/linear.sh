@@ -66,16 +66,22 @@ template=tests/fixtures/bounces/lhost-postfix/lhost-postfix-01.eml
 grep -o 'to=<[^>]*>.*status=\(deferred\|bounced\)' "$work/mail.log" | sed 's/^to=<\([^>]*\)>.*/\1/' \
   | sort -u > "$work/failed.txt"
 mbox() { # N → an mbox of N bounces, cycling through the failed recipients
+  # The template's lines are read once; per bounce, only the lines naming the recipient
+  # or the Message-ID are rewritten.
   awk -v n="$1" -v tpl="$template" '
-    BEGIN { while ((getline l < tpl) > 0) t = t l "\n" }
+    BEGIN { while ((getline l < tpl) > 0) t[k++] = l }
     { r[c++] = $0 }
     END {
       for (i = 0; i < n; i++) {
-        m = t
-        gsub(/r@p351355\.pool\.example\.ne\.jp/, r[i % c], m)
-        gsub(/kijitora@example\.org/, r[i % c], m)
-        gsub(/20130429234532\.00000000000/, "bench" i, m)
-        printf "From MAILER-DAEMON Thu Apr 29 23:45:41 2013\n%s\n", m
+        print "From MAILER-DAEMON Thu Apr 29 23:45:41 2013"
+        for (j = 0; j < k; j++) {
+          l = t[j]
+          if (index(l, "r@p351355.pool.example.ne.jp")) sub(/r@p351355\.pool\.example\.ne\.jp/, r[i % c], l)
+          if (index(l, "kijitora@example.org")) sub(/kijitora@example\.org/, r[i % c], l)
+          if (index(l, "20130429234532.00000000000")) sub(/20130429234532\.00000000000/, "bench" i, l)
+          print l
+        }
+        print ""
       }
     }' "$work/failed.txt"
 }

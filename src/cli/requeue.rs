@@ -581,6 +581,12 @@ fn export(
     }
     for (why, n) in &outcome.not_in_format {
         let _ = write!(msg, "; {n} eligible but {why}");
+        if *why == crate::triage::requeue_export::STILL_QUEUED {
+            let _ = write!(
+                msg,
+                " — --include-queued puts them in this batch anyway, and then the MTA may deliver them a second time"
+            );
+        }
     }
     eprintln!("sendlog: {msg}");
     Ok(ExitCode::SUCCESS)

@@ -19,7 +19,7 @@ use crate::sanitize::{csv_cell, csv_io_error, for_terminal};
 use crate::wording::plural;
 
 /// Why a platform batch leaves out a delivery still deferred.
-pub const STILL_QUEUED: &str = "still in the MTA's queue, which keeps retrying it (re-queue it with the postfix or exchange format; --include-queued puts it in a platform batch anyway, and then the MTA may deliver it a second time)";
+pub const STILL_QUEUED: &str = "still in the MTA's queue, which keeps retrying it (re-queue it with the postfix or exchange format)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
