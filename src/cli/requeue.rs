@@ -96,6 +96,9 @@ pub enum RequeueCmd {
     },
     /// Export the eligible marked deliveries as a recorded batch.
     Export {
+        /// csv, jsonl: for a sending platform, mail that has left its MTA's queue (expired,
+        /// bounced); postfix, exchange: a script that re-queues mail still in that MTA's
+        /// queue (deferred).
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(Format::NAMES))]
         format: String,
         /// Write here instead of standard output (a regular file, replaced whole or left
