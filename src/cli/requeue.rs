@@ -585,9 +585,10 @@ fn export(
     for (why, n) in &outcome.not_in_format {
         let _ = write!(msg, "; {n} eligible but {why}");
         if *why == crate::triage::requeue_export::STILL_QUEUED {
+            let them = if *n == 1 { "it" } else { "them" };
             let _ = write!(
                 msg,
-                " — --include-queued puts them in this batch anyway, and then the MTA may deliver them a second time"
+                " — --include-queued puts {them} in this batch anyway, and then the MTA may deliver {them} a second time"
             );
         }
     }
