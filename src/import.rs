@@ -428,7 +428,7 @@ fn candidates(store: &Store, head: &[u8]) -> Result<Vec<KnownSource>, StoreError
     run().map_err(|e| store.err(e))
 }
 
-/// Hashes everything read through it.
+/// Hashes everything read through it, whole and per block of `BLOCK` bytes.
 struct HashRead<R> {
     inner: R,
     hasher: Xxh3,
@@ -436,6 +436,7 @@ struct HashRead<R> {
     /// Length and hash of what was read up to its last line end: what counts as imported
     /// when an unterminated last line is left for the next import.
     line_end: (u64, Xxh3),
+    blocks: BlockHashes,
 }
 
 impl<R> HashRead<R> {
@@ -445,6 +446,7 @@ impl<R> HashRead<R> {
             hasher: Xxh3::new(),
             count: 0,
             line_end: (0, Xxh3::new()),
+            blocks: BlockHashes::default(),
         }
     }
 }
@@ -461,9 +463,83 @@ impl<R: Read> Read for HashRead<R> {
             }
             None => self.hasher.update(chunk),
         }
+        self.blocks.update(chunk);
         self.count += n as u64;
         Ok(n)
     }
+}
+
+/// The block a source's content is hashed by, to tell an older, shorter copy of a log
+/// already imported: every whole block of the copy must hash as the known log's does.
+/// What follows the last whole block (less than a block) is taken on trust, since only
+/// whole blocks are kept; a log only grows at its end, so a copy that matches the known
+/// log up to there is that log, cut earlier.
+const BLOCK: usize = 1024;
+
+/// xxh3 of each whole `BLOCK` of a stream, packed little-endian (8 bytes a block).
+#[derive(Default)]
+struct BlockHashes {
+    current: Vec<u8>,
+    packed: Vec<u8>,
+}
+
+impl BlockHashes {
+    fn update(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            if self.current.is_empty() && bytes.len() >= BLOCK {
+                // Whole blocks straight from the caller's buffer, without a copy.
+                self.packed
+                    .extend_from_slice(&xxh3_64(&bytes[..BLOCK]).to_le_bytes());
+                bytes = &bytes[BLOCK..];
+                continue;
+            }
+            let take = (BLOCK - self.current.len()).min(bytes.len());
+            self.current.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.current.len() == BLOCK {
+                self.packed
+                    .extend_from_slice(&xxh3_64(&self.current).to_le_bytes());
+                self.current.clear();
+            }
+        }
+    }
+}
+
+/// A known source: id, path, bytes imported, block hashes.
+type LongerSource = (i64, String, u64, Vec<u8>);
+
+/// A known source whose content begins with the same first block as `head`, and that
+/// was imported further than `head` is long: the candidates of which this input may be
+/// an older, shorter copy. (id, path, imported bytes, block hashes.)
+fn longer_sources(store: &Store, head: &[u8]) -> Result<Vec<LongerSource>, StoreError> {
+    if head.len() < BLOCK {
+        return Ok(Vec::new());
+    }
+    let first = xxh3_64(&head[..BLOCK]).to_le_bytes();
+    let run = || -> rusqlite::Result<Vec<LongerSource>> {
+        let mut stmt = store.conn.prepare_cached(
+            "SELECT id, path, imported_bytes, block_hashes FROM sources
+             WHERE substr(block_hashes, 1, 8) = ?1 ORDER BY imported_bytes DESC",
+        )?;
+        stmt.query_map([&first[..]], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64, r.get(3)?))
+        })?
+        .collect()
+    };
+    run().map_err(|e| store.err(e))
+}
+
+/// The known source `reader`'s whole content is an earlier, shorter copy of, if any.
+fn copy_of(reader: impl Read, longer: &[LongerSource]) -> io::Result<Option<&str>> {
+    let mut h = HashRead::new(reader);
+    io::copy(&mut h, &mut io::sink())?;
+    let mine = &h.blocks.packed;
+    Ok(longer
+        .iter()
+        .find(|(_, _, imported, blocks)| {
+            !mine.is_empty() && h.count <= *imported && blocks.starts_with(mine)
+        })
+        .map(|(_, path, _, _)| path.as_str()))
 }
 
 /// Whether the first `len` bytes of `reader` hash to `hash` (reads at most `len` bytes).
@@ -663,10 +739,11 @@ fn import_one(
     let head_len = p.head.len().min(HEAD_ID_LEN);
     let head_hash = xxh3_64(&p.head[..head_len]);
     let known = candidates(store, &p.head)?;
+    let longer = longer_sources(store, &p.head)?;
 
     // Work out how much of this content is already in the store.
     let mut skip: Option<&KnownSource> = None;
-    if !known.is_empty() {
+    if !known.is_empty() || !longer.is_empty() {
         let mut replay = if let Some(file) = &p.file {
             Replay::File(file)
         } else {
@@ -684,6 +761,22 @@ fn import_one(
             if prefix_matches(r, k.imported_bytes, k.imported_hash).unwrap_or(false) {
                 skip = Some(k);
                 break;
+            }
+        }
+        if skip.is_none() && !longer.is_empty() {
+            let r = replay
+                .open()
+                .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+            if let Some(of) = copy_of(r, &longer).unwrap_or(None) {
+                let mut report = FileReport::failed(&name, String::new());
+                report.error = None;
+                report.format = Some(p.format);
+                report.state = SourceState::Unchanged;
+                report.note = Some(format!(
+                    "an earlier, shorter copy of {of}, already imported: nothing new"
+                ));
+                report.seconds = started.elapsed().as_secs_f64();
+                return Ok((report, None));
             }
         }
         // Read again from the start: the head was consumed by detection.
@@ -864,6 +957,9 @@ fn import_one(
          next import"
             .to_string()
     });
+    // Whole blocks of what counts as imported: a held-back last line is not.
+    let mut block_hashes = std::mem::take(&mut reader.blocks.packed);
+    block_hashes.truncate((imported_bytes / BLOCK as u64) as usize * 8);
     let sample_json = serde_json::to_string(&sample).unwrap_or_else(|_| "[]".into());
     let now = chrono::Utc::now().timestamp();
     let state = match skip {
@@ -879,7 +975,8 @@ fn import_one(
             Some(k) => {
                 tx.execute(
                     "UPDATE sources SET path = ?2, imported_bytes = ?3, imported_hash = ?4, lines_read = ?5,
-                     events = ?6, lines_skipped = ?7, imported_at = ?8, tz = coalesce(?9, tz) WHERE id = ?1",
+                     events = ?6, lines_skipped = ?7, imported_at = ?8, tz = coalesce(?9, tz),
+                     block_hashes = ?10 WHERE id = ?1",
                     params![
                         k.id,
                         name,
@@ -889,15 +986,16 @@ fn import_one(
                         (k.events + n_events) as i64,
                         (k.lines_skipped + n_skipped) as i64,
                         now,
-                        tz_name
+                        tz_name,
+                        block_hashes
                     ],
                 )?;
             }
             None => {
                 tx.execute(
                     "INSERT INTO sources (path, format, head_len, head_hash, imported_bytes, imported_hash,
-                     lines_read, events, lines_skipped, skipped_sample, imported_at, tz)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     lines_read, events, lines_skipped, skipped_sample, imported_at, tz, block_hashes)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                     params![
                         name,
                         p.format.as_str(),
@@ -910,7 +1008,8 @@ fn import_one(
                         n_skipped as i64,
                         sample_json,
                         now,
-                        tz_name
+                        tz_name,
+                        block_hashes
                     ],
                 )?;
             }

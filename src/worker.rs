@@ -16,7 +16,7 @@ use crate::store::browse::{Anchor, DeliveryFilter, Dimension};
 use crate::store::{Store, StoreError};
 use crate::triage::basket;
 use crate::triage::requeue::{Candidate, Filter};
-use crate::triage::requeue_export::{Existing, Format, write_file};
+use crate::triage::requeue_export::{Existing, Format, Pending, stage_file};
 
 /// Rows read per query while walking a range of a group.
 const RANGE_PAGE: usize = 1000;
@@ -344,6 +344,24 @@ fn run(
             Ok((causes, widespread)) => Msg::CauseList { causes, widespread },
             Err(e) => err(e),
         },
+        Effect::PreviewResolve { scope } => {
+            let (d, h) = (scope.destination.as_deref(), scope.host.as_deref());
+            Msg::ResolvePreview(match basket::check_scope(store, d, h) {
+                Ok(Err(problem)) => Err(problem.to_string()),
+                Err(e) => Err(e.to_string()),
+                Ok(Ok(())) => {
+                    match basket::preview_resolution(store, &scope.reason, d, h, now(), "") {
+                        Ok(o) => Ok(Box::new(o)),
+                        Err(e) => Err(e.to_string()),
+                    }
+                }
+            })
+        }
+        Effect::UndoResolution { id } => match basket::undo_resolution(store, id, now(), "") {
+            Ok(Ok(outcome)) => Msg::Undone(Box::new(outcome)),
+            Ok(Err(_)) => Msg::Error(format!("resolution {id} was already undone")),
+            Err(e) => err(e),
+        },
         Effect::Resolve { scope, note } => match basket::resolve(
             store,
             &scope.reason,
@@ -446,19 +464,48 @@ fn export(store: &mut Store, format: Format, dir: &std::path::Path, again: bool)
     let result = basket::export(
         store,
         format,
-        again,
+        basket::ExportOptions {
+            again,
+            include_queued: false,
+        },
         now(),
-        |batch, bytes| -> std::io::Result<String> {
+        |batch, bytes| -> Result<Pending, ExportError> {
             let path = dir.join(export_file_name(batch, format));
-            let path = write_file(format, &path, bytes, Existing::NextFree)
-                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-            Ok(path.display().to_string())
+            let staged = stage_file(format, &path, &bytes, Existing::NextFree).map_err(|e| {
+                ExportError::Write(std::io::Error::new(
+                    e.kind(),
+                    format!("{}: {e}", path.display()),
+                ))
+            })?;
+            Ok(Pending::File(staged))
         },
     );
     match result {
         Ok(Ok(outcome)) => Msg::Exported(Box::new(outcome)),
-        Ok(Err(e)) => Msg::Error(format!("export not written, nothing recorded: {e}")),
+        Ok(Err(ExportError::Write(e))) => {
+            Msg::Error(format!("export not written, nothing recorded: {e}"))
+        }
+        Ok(Err(ExportError::After(e))) => Msg::Error(e.to_string()),
         Err(e) => Msg::Error(e.to_string()),
+    }
+}
+
+/// Why an export from the TUI failed: before the batch was recorded, or after.
+#[derive(Debug)]
+enum ExportError {
+    Write(std::io::Error),
+    After(basket::NotDelivered),
+}
+
+impl From<std::io::Error> for ExportError {
+    fn from(e: std::io::Error) -> Self {
+        ExportError::Write(e)
+    }
+}
+
+impl From<basket::NotDelivered> for ExportError {
+    fn from(e: basket::NotDelivered) -> Self {
+        ExportError::After(e)
     }
 }
 

@@ -244,6 +244,7 @@ fn candidate(id: i64, status: &str, format: &str) -> Candidate {
         format: format.into(),
         later_success: false,
         contradicts_log: None,
+        other_message_sent: false,
         exported_in: None,
         marked: true,
     }
@@ -315,14 +316,16 @@ fn a_in_the_confirm_step_exports_the_already_exported_again() {
             n.already_exported,
             n.excluded
         ),
-        (3, 1, 0, 0)
+        (2, 1, 0, 0)
     );
+    // The one still deferred is in the Postfix queue: a CSV batch leaves it to the MTA.
+    assert_eq!(n.not_in_format, 1);
     // Sent again, a delivery still answers to the other rules: without a resolution
     // covering it, it stays out.
     let mut unresolved = sample_basket();
     unresolved.resolutions.clear();
     let n = sendlog::app::state::export_counts(&unresolved, Format::Csv, true);
-    assert_eq!((n.to_export, n.exported_again, n.excluded), (2, 0, 1));
+    assert_eq!((n.to_export, n.exported_again, n.excluded), (1, 0, 1));
 
     // The count on screen follows the toggle.
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
@@ -331,11 +334,11 @@ fn a_in_the_confirm_step_exports_the_already_exported_again() {
         terminal.backend().to_string()
     };
     let text = shown(&s);
-    assert!(text.contains("To export             3"), "{text}");
+    assert!(text.contains("To export             2"), "{text}");
     assert!(text.contains("1 exported again"), "{text}");
     update(&mut s, key('A'));
     let text = shown(&s);
-    assert!(text.contains("To export             2"), "{text}");
+    assert!(text.contains("To export             1"), "{text}");
     assert!(text.contains("1 left out  (A: export again)"), "{text}");
 
     update(&mut s, key('A'));
@@ -365,7 +368,10 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
     assert_eq!(confirm.format, Format::Csv);
     let b = s.basket.as_ref().unwrap();
     let n = sendlog::app::state::export_counts(b, Format::Csv, false);
-    assert_eq!((n.to_export, n.already_exported, n.excluded), (2, 1, 0));
+    assert_eq!(
+        (n.to_export, n.already_exported, n.excluded, n.not_in_format),
+        (1, 1, 0, 1)
+    );
     let n = sendlog::app::state::export_counts(b, Format::Postfix, false);
     assert_eq!((n.to_export, n.not_in_format), (1, 1));
 
@@ -505,7 +511,8 @@ fn r_on_a_cause_types_a_note_and_records_the_resolution() {
         s.note_input,
         Some(NoteInput {
             scope: scope.clone(),
-            note: String::new()
+            note: String::new(),
+            preview: None,
         })
     );
     // Every key types: none of q, ?, j, b, c, r, Esc-less letters act.
@@ -514,6 +521,35 @@ fn r_on_a_cause_types_a_note_and_records_the_resolution() {
     assert_eq!(s.screen, Screen::Causes);
     update(&mut s, code(KeyCode::Backspace));
     update(&mut s, code(KeyCode::Backspace));
+    // The first Enter records nothing: it asks what the resolution would do.
+    assert_eq!(
+        update(&mut s, code(KeyCode::Enter)),
+        vec![Effect::PreviewResolve {
+            scope: scope.clone()
+        }]
+    );
+    assert!(s.note_input.is_some());
+    let outcome = ResolveOutcome {
+        resolution: resolution(),
+        recorded: false,
+        in_scope: 3,
+        eligible: 2,
+        newly_eligible: 2,
+        tally: Tally {
+            eligible: 2,
+            excluded: [("hard_failure", 1)].into(),
+        },
+    };
+    assert!(update(&mut s, Msg::ResolvePreview(Ok(Box::new(outcome.clone())))).is_empty());
+    let mut terminal = Terminal::new(TestBackend::new(100, 24)).unwrap();
+    terminal.draw(|f| sendlog::ui::render(f, &s)).unwrap();
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("2 deliveries become eligible, 1 stay excluded (1 hard failure)"),
+        "{screen}"
+    );
+    assert!(screen.contains("enter record · esc cancel"), "{screen}");
+    // With the preview on screen, Enter records it.
     assert_eq!(
         update(&mut s, code(KeyCode::Enter)),
         vec![Effect::Resolve {
@@ -525,13 +561,13 @@ fn r_on_a_cause_types_a_note_and_records_the_resolution() {
 
     // The answer says what became eligible and refreshes the list.
     let outcome = ResolveOutcome {
-        resolution: resolution(),
+        recorded: true,
         in_scope: 2,
-        eligible: 2,
         tally: Tally {
             eligible: 2,
             ..Tally::default()
         },
+        ..outcome
     };
     assert_eq!(
         update(&mut s, Msg::Resolved(Box::new(outcome))),
@@ -664,6 +700,31 @@ fn r_on_a_triage_group_resolves_its_main_cause_within_the_selected_row() {
     assert_eq!(input.scope.reason, "networkerror");
     assert_eq!(input.scope.destination.as_deref(), Some("outlook.com"));
     type_text(&mut s, "fixed");
+    update(&mut s, code(KeyCode::Enter));
+    // A scope the store cannot take closes the step, saying why.
+    update(
+        &mut s,
+        Msg::ResolvePreview(Err("outlok.com: no failed delivery went there".into())),
+    );
+    assert!(s.note_input.is_none());
+    assert!(s.status.as_deref().unwrap().starts_with("not recorded: "));
+    update(&mut s, Msg::ResolvePrompt(Some(input.scope.clone())));
+    type_text(&mut s, "fixed");
+    update(&mut s, code(KeyCode::Enter));
+    update(
+        &mut s,
+        Msg::ResolvePreview(Ok(Box::new(ResolveOutcome {
+            resolution: resolution(),
+            recorded: false,
+            in_scope: 1,
+            eligible: 1,
+            newly_eligible: 1,
+            tally: Tally {
+                eligible: 1,
+                ..Tally::default()
+            },
+        }))),
+    );
     assert_eq!(
         update(&mut s, code(KeyCode::Enter)),
         vec![Effect::Resolve {
@@ -849,6 +910,11 @@ fn resolve_mark_and_export_on_the_sample_data() {
         press(&mut s, key('r'));
         press_keys(&mut s, "IP 203.0.113.13 delisted");
         insta::assert_snapshot!(format!("resolve_note_{size}"), screen_text(&mut s));
+        press(&mut s, code(KeyCode::Enter));
+        // The confirm step: what it would make eligible, from the store, nothing recorded.
+        let text = screen_text(&mut s);
+        assert!(text.contains("2 deliveries become eligible"), "{text}");
+        assert!(s.state.selected_cause().unwrap().resolution.is_none());
         press(&mut s, code(KeyCode::Enter));
         let text = screen_text(&mut s);
         assert!(
@@ -1098,6 +1164,8 @@ fn resolve_mark_and_export_in_tmux() {
     t.literal("delisted; q b e");
     t.wait_for(&["delisted; q b e▏"]);
     t.keys(&["Enter"]);
+    t.wait_for(&["2 deliveries become eligible", "enter record"]);
+    t.keys(&["Enter"]);
     t.wait_for(&[
         "resolved: 2 of 2 failed deliveries now eligible",
         "— delisted; q b e",
@@ -1324,6 +1392,7 @@ fn deliveries_rows_show_their_re_send_verdict_and_follow_a_resolution() {
     press_keys(&mut s, "delisted");
     insta::assert_snapshot!("deliveries_resolve_note_120x40", screen_text(&mut s));
     press(&mut s, code(KeyCode::Enter));
+    press(&mut s, code(KeyCode::Enter));
     assert_eq!(s.state.screen, Screen::Deliveries);
     let after = labels_by_store(&db);
     let t = s.state.table.as_ref().unwrap();
@@ -1340,4 +1409,48 @@ fn deliveries_rows_show_their_re_send_verdict_and_follow_a_resolution() {
     assert_eq!(shown(&s), after, "the loaded rows were judged again");
     insta::assert_snapshot!("deliveries_after_resolve_120x40", screen_text(&mut s));
     s.worker.shutdown(true);
+}
+
+/// `u` on the Causes screen undoes the selected cause's resolution, through the worker on
+/// a real store: the cause is unresolved again, the history keeps both.
+#[test]
+fn u_on_a_resolved_cause_undoes_its_resolution() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let store = sample_store(&db);
+    let mut s = session(store, 100, 30, Path::new("."));
+    press(&mut s, key('c'));
+    press(&mut s, key('u'));
+    assert_eq!(
+        s.state.status.as_deref(),
+        Some("this cause has no resolution to undo")
+    );
+    press(&mut s, key('r'));
+    press_keys(&mut s, "delisted");
+    press(&mut s, code(KeyCode::Enter));
+    press(&mut s, code(KeyCode::Enter));
+    assert_eq!(s.state.selected_cause().unwrap().state.as_str(), "resolved");
+    press(&mut s, key('u'));
+    let text = screen_text(&mut s);
+    assert_eq!(
+        s.state.status.as_deref(),
+        Some(
+            "resolution 1 undone (badreputation at Microsoft from mta2/postfix-out2): \
+             2 deliveries no longer eligible"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        s.state.selected_cause().unwrap().state.as_str(),
+        "unresolved"
+    );
+    let check = Store::open(db.to_str().unwrap()).unwrap();
+    let actions: Vec<String> = check
+        .history()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, ["resolve", "undo"]);
+    assert!(check.resolutions().unwrap().is_empty());
 }

@@ -35,6 +35,7 @@ pub enum Action {
     Export,
     Causes,
     Resolve,
+    UndoResolution,
     NextFormat,
     ToggleAgain,
     EditDir,

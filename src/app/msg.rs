@@ -9,7 +9,7 @@ use crate::store::browse::{
     Anchor, Breakdown, DeliveryDetail, DeliveryFilter, DeliveryRow, Dimension, Overview, Sparklines,
 };
 use crate::store::report::{AtRisk, CauseCount, TypoDomain};
-use crate::triage::basket::{Basket, ExportOutcome, ResolveOutcome};
+use crate::triage::basket::{Basket, ExportOutcome, ResolveOutcome, UndoOutcome};
 use crate::triage::causes::{Cause, Widespread};
 use crate::triage::requeue::Verdict;
 use crate::triage::requeue_export::Format;
@@ -69,7 +69,11 @@ pub enum Msg {
     /// The scope a resolution on a second-level group would take (`None`: the group has
     /// no known cause), once the worker has found the group's own main cause.
     ResolvePrompt(Option<ResolveScope>),
+    /// What the resolution being confirmed would make eligible, or why it may not be
+    /// recorded (a typo domain, a name no failed delivery has).
+    ResolvePreview(Result<Box<ResolveOutcome>, String>),
     Resolved(Box<ResolveOutcome>),
+    Undone(Box<UndoOutcome>),
     Basket(Box<Basket>),
     /// An export finished: the file written (none when there was nothing to export).
     /// An export's outcome; its batch names the file written.
@@ -142,9 +146,16 @@ pub enum Effect {
         only: Option<Vec<i64>>,
     },
     LoadCauseList,
+    /// Works out what a resolution would make eligible, recording nothing.
+    PreviewResolve {
+        scope: ResolveScope,
+    },
     Resolve {
         scope: ResolveScope,
         note: String,
+    },
+    UndoResolution {
+        id: i64,
     },
     LoadBasket,
     /// Writes the eligible marked deliveries to a new file in `dir`, as one batch; with

@@ -157,10 +157,13 @@ impl ResolveScope {
 }
 
 /// The one-line note typed before a resolution is recorded. While it is open, keys type.
+/// Enter asks what the resolution would make eligible; with that shown, Enter records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoteInput {
     pub scope: ResolveScope,
     pub note: String,
+    /// The preview, once the worker has answered (`ResolveOutcome::preview_counts`).
+    pub preview: Option<String>,
 }
 
 /// The confirm step of an export: the format, cycled with Tab, and whether deliveries
@@ -203,7 +206,7 @@ pub fn export_counts(basket: &Basket, format: Format, again: bool) -> ExportCoun
             j.verdict.clone()
         };
         match verdict {
-            Verdict::Eligible { .. } => match format.accepts(&j.candidate) {
+            Verdict::Eligible { .. } => match format.accepts(&j.candidate, false) {
                 Ok(()) => {
                     n.to_export += 1;
                     n.exported_again += u64::from(exported);

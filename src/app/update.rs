@@ -132,6 +132,38 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             open_resolve_prompt(state, scope);
             Vec::new()
         }
+        Msg::ResolvePreview(Ok(outcome)) => {
+            if let Some(input) = state.note_input.as_mut() {
+                input.preview = Some(outcome.preview_counts());
+            }
+            Vec::new()
+        }
+        Msg::ResolvePreview(Err(why)) => {
+            state.note_input = None;
+            state.status = Some(format!("not recorded: {why}"));
+            Vec::new()
+        }
+        Msg::Undone(outcome) => {
+            let mut s = format!(
+                "resolution {} undone ({}): {} no longer eligible",
+                outcome.resolution.id,
+                outcome.resolution.scope(),
+                plural_with(outcome.no_longer_eligible, "delivery", "deliveries")
+            );
+            if outcome.exported > 0 {
+                s.push_str(&format!(
+                    "; {} already exported stay exported",
+                    thousands(outcome.exported)
+                ));
+            }
+            state.status = Some(s);
+            let mut effects = vec![Effect::LoadCauseList];
+            if state.basket.is_some() {
+                effects.push(Effect::LoadBasket);
+            }
+            effects.extend(judge_loaded_rows(state));
+            effects
+        }
         Msg::Page {
             generation,
             anchor,
@@ -719,6 +751,25 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             open_resolve_prompt(state, scope);
             Vec::new()
         }
+        Action::UndoResolution => {
+            if state.screen != Screen::Causes {
+                return Vec::new();
+            }
+            match state
+                .selected_cause()
+                .and_then(|c| c.resolution.as_ref())
+                .map(|r| r.id)
+            {
+                Some(id) => {
+                    state.status = Some(format!("undoing resolution {id}…"));
+                    vec![Effect::UndoResolution { id }]
+                }
+                None => {
+                    state.status = Some("this cause has no resolution to undo".into());
+                    Vec::new()
+                }
+            }
+        }
         // Keys of the export's confirm step, which `on_confirm_key` answers.
         Action::NextFormat | Action::ToggleAgain | Action::EditDir | Action::Confirm => Vec::new(),
         Action::Export => {
@@ -804,6 +855,7 @@ fn open_resolve_prompt(state: &mut AppState, scope: Option<ResolveScope>) {
             state.note_input = Some(NoteInput {
                 scope,
                 note: String::new(),
+                preview: None,
             })
         }
         None => state.status = Some("no known cause here to resolve".into()),
@@ -910,6 +962,13 @@ fn on_note_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Esc => {
             state.note_input = None;
             state.status = Some("resolution not recorded".into());
+        }
+        // The first Enter asks what the resolution would do; the second, with that on
+        // screen, records it.
+        KeyCode::Enter if input.preview.is_none() => {
+            return vec![Effect::PreviewResolve {
+                scope: input.scope.clone(),
+            }];
         }
         KeyCode::Enter => {
             let scope = input.scope.clone();

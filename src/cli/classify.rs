@@ -70,7 +70,8 @@ pub fn run(files: &[String]) -> anyhow::Result<ExitCode> {
             match bounce::parse(&raw.bytes) {
                 Ok(report) => {
                     for rec in records(file, &report) {
-                        let line = serde_json::to_string(&rec).expect("records serialise");
+                        let line =
+                            crate::sanitize::json_line_string(&rec).expect("records serialise");
                         if let Err(e) = writeln!(out, "{line}") {
                             write_error.get_or_insert(e);
                         }

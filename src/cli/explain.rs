@@ -13,7 +13,7 @@ use crate::knowledge::{self, Evidence, Panel};
 use crate::sanitize::for_terminal;
 use crate::store::evidence::CodeEvidence;
 
-use super::open_store;
+use super::open_read_only_store;
 
 /// Text width for paragraphs; terminals wrap longer lines without the indent.
 const WIDTH: usize = 100;
@@ -116,7 +116,7 @@ fn evidence_text(db: Option<&str>, code: EnhancedCode) -> anyhow::Result<String>
             for_terminal(&path)
         ));
     }
-    let store = open_store(Some(&path))?;
+    let store = open_read_only_store(Some(&path))?;
     Ok(render_evidence(&store.code_evidence(&code.to_string())?))
 }
 

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use crate::sanitize::{csv_cell, csv_io_error};
 use crate::store::report::{DeliveryRecord, check_statuses};
 
-use super::{ExportFormat, TimeArgs, open_existing_store};
+use super::{ExportFormat, TimeArgs, open_read_only_store};
 
 pub fn deliveries(
     db: Option<&str>,
@@ -13,13 +13,13 @@ pub fn deliveries(
     times: &TimeArgs,
 ) -> anyhow::Result<ExitCode> {
     check_statuses(statuses).map_err(anyhow::Error::msg)?;
-    let store = open_existing_store(db)?;
+    let store = open_read_only_store(db)?;
     times.resolve(&store)?;
     let stdout = std::io::stdout().lock();
     let mut out = BufWriter::new(stdout);
     let result = match format {
         ExportFormat::Jsonl => store.for_each_delivery(statuses, |rec| {
-            serde_json::to_writer(&mut out, &rec)?;
+            crate::sanitize::json_line(&mut out, &rec)?;
             out.write_all(b"\n")
         })?,
         ExportFormat::Csv => {

@@ -4,6 +4,7 @@
 mod classify;
 mod explain;
 mod export;
+mod history;
 mod import;
 mod report;
 mod requeue;
@@ -51,8 +52,9 @@ pub struct ImportArgs {
     /// of the same import carry the year on (default: from each file's mtime).
     #[arg(long, value_parser = parse_year)]
     pub year: Option<i32>,
-    /// Queue lifetime for "at risk" (e.g. 5d, 48h), saved in the store for later reports;
-    /// default per format (Postfix 5d, Exchange 2d, Exim 4d).
+    /// Queue lifetime for "at risk", with its unit (5d, 48h; a bare number is refused), from
+    /// 1h to 30d; saved in the store for later reports; default per format (Postfix 5d,
+    /// Exchange 2d, Exim 4d).
     #[arg(long, value_name = "DUR", value_parser = parse_lifetime)]
     pub queue_lifetime: Option<i64>,
     /// The sending host to record for logs that do not name one (an Exim mainlog, pasted
@@ -179,8 +181,8 @@ pub enum Command {
     Report {
         #[arg(long)]
         json: bool,
-        /// Queue lifetime for "at risk" this time (e.g. 5d, 48h); default: the one saved
-        /// by `import --queue-lifetime`, else per format.
+        /// Queue lifetime for "at risk" this time, with its unit (5d, 48h), from 1h to 30d;
+        /// default: the one saved by `import --queue-lifetime`, else per format.
         #[arg(long, value_name = "DUR", value_parser = parse_lifetime)]
         queue_lifetime: Option<i64>,
         #[command(flatten)]
@@ -205,6 +207,11 @@ pub enum Command {
     Requeue {
         #[command(subcommand)]
         what: requeue::RequeueCmd,
+    },
+    /// What was resolved, undone, marked, unmarked and exported: when, scope, note, counts.
+    History {
+        #[arg(long)]
+        json: bool,
     },
     /// Export records.
     Export {
@@ -251,15 +258,21 @@ pub enum ExportFormat {
     Csv,
 }
 
-/// `5d`, `48h`, `90m`, `3600s` or plain seconds.
+/// `5d`, `48h`, `90m` or `3600s`, in seconds. A bare number is refused: read as seconds
+/// it surprises everyone who meant days, and read as days it surprises the rest.
 pub fn parse_duration(s: &str) -> Result<i64, String> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: i64 = num
         .parse()
         .map_err(|_| format!("{s:?} is not a duration such as 5d, 48h or 90m"))?;
-    let mult = match unit {
-        "" | "s" => 1,
+    let mult: i64 = match unit {
+        "" => {
+            return Err(format!(
+                "{s:?} has no unit: write {s}d for days or {s}h for hours (s, m, h, d or w)"
+            ));
+        }
+        "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
@@ -270,7 +283,8 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
             ));
         }
     };
-    Ok(n * mult)
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too long a duration"))
 }
 
 /// A delivery status as typed: `Expired`, ` bounced` and `expired` are the same.
@@ -288,36 +302,60 @@ fn parse_year(s: &str) -> Result<i32, String> {
     }
 }
 
-/// A queue lifetime: a duration longer than zero.
+/// The shortest and longest queue lifetime accepted: no MTA keeps mail for less than an
+/// hour or more than a month, so a value outside is a slip of the unit.
+pub const LIFETIME_BOUNDS: (i64, i64) = (3_600, 30 * 86_400);
+
+/// A queue lifetime: a duration with its unit, from 1h to 30d.
 pub fn parse_lifetime(s: &str) -> Result<i64, String> {
-    match parse_duration(s)? {
-        0 => Err("a queue lifetime must be longer than 0".into()),
-        n => Ok(n),
+    let n = parse_duration(s)?;
+    let (min, max) = LIFETIME_BOUNDS;
+    if !(min..=max).contains(&n) {
+        return Err(format!(
+            "a queue lifetime of {} is out of bounds: give one from 1h to 30d",
+            s.trim()
+        ));
+    }
+    Ok(n)
+}
+
+/// The store's path: `--db`, `SENDLOG_DB`, or the default. An empty one is refused: SQLite
+/// would open a throwaway store and the import would report success and keep nothing.
+fn store_path(db: Option<&str>) -> anyhow::Result<String> {
+    match db {
+        Some(p) if p.trim().is_empty() => anyhow::bail!(
+            "the store path is empty (--db or SENDLOG_DB): give a file, or :memory: for a throwaway store"
+        ),
+        Some(p) => Ok(p.to_string()),
+        None => Ok(crate::store::default_path().display().to_string()),
     }
 }
 
 pub fn open_store(db: Option<&str>) -> anyhow::Result<Store> {
-    let path = match db {
-        Some(p) => p.to_string(),
-        None => crate::store::default_path().display().to_string(),
-    };
-    Ok(Store::open(&path)?)
+    Ok(Store::open(&store_path(db)?)?)
 }
 
 /// The store for a command that only reads or annotates what was imported: a path that
 /// holds no store yet is a mistyped `--db` or a missing import, not a store to create.
 pub fn open_existing_store(db: Option<&str>) -> anyhow::Result<Store> {
-    let path = match db {
-        Some(p) => p.to_string(),
-        None => crate::store::default_path().display().to_string(),
-    };
+    Ok(Store::open(&existing_path(db)?)?)
+}
+
+/// The store for a command that only reads (report, export, list, history…): opened
+/// read-only, so it works on a read-only disk and cannot change what it reports on.
+pub fn open_read_only_store(db: Option<&str>) -> anyhow::Result<Store> {
+    Ok(Store::open_read_only(&existing_path(db)?)?)
+}
+
+fn existing_path(db: Option<&str>) -> anyhow::Result<String> {
+    let path = store_path(db)?;
     if path != ":memory:" && !std::path::Path::new(&path).exists() {
         anyhow::bail!(
             "no store at {} yet: import logs first (sendlog import FILE…)",
             crate::sanitize::for_terminal(&path)
         );
     }
-    Ok(Store::open(&path)?)
+    Ok(path)
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -340,6 +378,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Explain { code }) => explain::run(db, &code),
         Some(Command::Classify { files }) => classify::run(&files),
         Some(Command::Resolve(resolve_args)) => resolve::run(db, &resolve_args),
+        Some(Command::History { json }) => history::run(db, json),
         Some(Command::Requeue { what }) => requeue::run(db, what),
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
@@ -509,8 +548,33 @@ mod tests {
     fn durations() {
         assert_eq!(parse_duration("5d"), Ok(432_000));
         assert_eq!(parse_duration("48h"), Ok(172_800));
-        assert_eq!(parse_duration("90"), Ok(90));
+        assert_eq!(parse_duration("90s"), Ok(90));
+        assert!(parse_duration("90").unwrap_err().contains("no unit"));
         assert!(parse_duration("5y").is_err());
         assert!(parse_duration("h").is_err());
+        assert!(
+            parse_duration("9223372036854775807w")
+                .unwrap_err()
+                .contains("too long")
+        );
+    }
+
+    #[test]
+    fn queue_lifetimes_are_bounded() {
+        assert_eq!(parse_lifetime("1h"), Ok(3_600));
+        assert_eq!(parse_lifetime("30d"), Ok(2_592_000));
+        assert_eq!(parse_lifetime("720h"), Ok(2_592_000));
+        for bad in ["5", "59m", "31d", "5w", "0s", "99999999999999d"] {
+            assert!(parse_lifetime(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_empty_store_path_is_refused() {
+        for empty in ["", "  "] {
+            let e = store_path(Some(empty)).unwrap_err().to_string();
+            assert!(e.contains("empty"), "{e}");
+        }
+        assert_eq!(store_path(Some(":memory:")).unwrap(), ":memory:");
     }
 }

@@ -12,7 +12,7 @@ use crate::store::report::{
     AtRisk, BounceConflict, CauseEvidence, Group, SourceInfo, Totals, TypoDomain,
 };
 
-use super::{TimeArgs, Times, open_existing_store};
+use super::{TimeArgs, Times, open_read_only_store};
 
 use crate::triage::AT_RISK_FRACTION;
 use crate::triage::causes::Widespread;
@@ -66,12 +66,12 @@ pub fn run(
     queue_lifetime: Option<i64>,
     times: &TimeArgs,
 ) -> anyhow::Result<ExitCode> {
-    let store = open_existing_store(db)?;
+    let store = open_read_only_store(db)?;
     let times = times.resolve(&store)?;
     let report = build(&store, queue_lifetime, times)?;
     let mut out = std::io::stdout().lock();
     let written = if json {
-        serde_json::to_writer_pretty(&mut out, &report)
+        crate::sanitize::json_pretty(&mut out, &report)
             .map_err(std::io::Error::from)
             .and_then(|_| writeln!(out))
     } else {

@@ -15,10 +15,10 @@ use crate::sanitize::for_terminal;
 use crate::store::Store;
 use crate::triage::basket::{self, Judged};
 use crate::triage::requeue::{Filter, Verdict};
-use crate::triage::requeue_export::{Existing, Format, write_file};
+use crate::triage::requeue_export::{Existing, Format, Pending, stage_file};
 
-use super::open_existing_store;
 use super::resolve::{now, parse_reason};
+use super::{open_existing_store, open_read_only_store};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Scope {
@@ -98,19 +98,33 @@ pub enum RequeueCmd {
     },
     /// Export the eligible marked deliveries as a recorded batch.
     Export {
+        /// csv, jsonl: for a sending platform, mail that has left its MTA's queue (expired,
+        /// bounced); postfix, exchange: a script that re-queues mail still in that MTA's
+        /// queue (deferred).
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(Format::NAMES))]
         format: String,
-        /// Write here instead of standard output (replaced whole, or left alone on error).
+        /// Write here instead of standard output (a regular file, replaced whole or left
+        /// alone on error; a link, directory or device is refused); `-` is standard output.
         #[arg(long, value_name = "PATH")]
         out: Option<String>,
         /// Export deliveries that an earlier batch already exported, once more.
         #[arg(long)]
         again: bool,
+        /// Put mail still deferred (still in its MTA's queue, which keeps retrying it) in
+        /// a csv or jsonl batch too: the MTA may then deliver it as well, a duplicate.
+        /// Without it, a platform batch carries only mail that has left the queue.
+        #[arg(long)]
+        include_queued: bool,
     },
 }
 
 pub fn run(db: Option<&str>, cmd: RequeueCmd) -> anyhow::Result<ExitCode> {
-    let mut store = open_existing_store(db)?;
+    let read_only = matches!(cmd, RequeueCmd::Causes { .. } | RequeueCmd::List { .. });
+    let mut store = if read_only {
+        open_read_only_store(db)?
+    } else {
+        open_existing_store(db)?
+    };
     match cmd {
         RequeueCmd::Causes { json } => causes(&store, json),
         RequeueCmd::Mark {
@@ -124,10 +138,19 @@ pub fn run(db: Option<&str>, cmd: RequeueCmd) -> anyhow::Result<ExitCode> {
             all,
             queue_lifetime,
         } => list(&store, json, all, queue_lifetime),
-        RequeueCmd::Export { format, out, again } => {
+        RequeueCmd::Export {
+            format,
+            out,
+            again,
+            include_queued,
+        } => {
             let format = Format::parse(&format)
                 .ok_or_else(|| anyhow::anyhow!("unknown format {format:?}"))?;
-            export(&mut store, format, out.as_deref(), again)
+            let options = basket::ExportOptions {
+                again,
+                include_queued,
+            };
+            export(&mut store, format, out.as_deref(), options)
         }
     }
 }
@@ -143,7 +166,7 @@ fn print(text: &str) -> anyhow::Result<ExitCode> {
 }
 
 fn json_text(v: &impl serde::Serialize) -> anyhow::Result<String> {
-    Ok(serde_json::to_string_pretty(v)? + "\n")
+    Ok(crate::sanitize::json_pretty_string(v)? + "\n")
 }
 
 fn clean(s: &str) -> String {
@@ -324,6 +347,14 @@ fn unmark(store: &mut Store, all: bool, ids: &[i64], scope: &Scope) -> anyhow::R
 }
 
 fn verdict_text(j: &Judged) -> String {
+    let mut text = verdict_only(j);
+    if j.candidate.other_message_sent {
+        text.push_str("; another message reached this recipient later");
+    }
+    text
+}
+
+fn verdict_only(j: &Judged) -> String {
     match &j.verdict {
         Verdict::Eligible { resolution } => format!(
             "eligible: resolution {}{}",
@@ -482,31 +513,46 @@ fn export(
     store: &mut Store,
     format: Format,
     out: Option<&str>,
-    again: bool,
+    options: basket::ExportOptions,
 ) -> anyhow::Result<ExitCode> {
+    let out = out.filter(|p| *p != "-");
+    if options.include_queued && !matches!(format, Format::Csv | Format::Jsonl) {
+        anyhow::bail!(
+            "--include-queued is for csv and jsonl batches; the {} format re-queues mail still in the queue already",
+            format.as_str()
+        );
+    }
     let at = now();
     let result = basket::export(
         store,
         format,
-        again,
+        options,
         at,
-        |_batch, bytes| -> anyhow::Result<String> {
+        |_batch, bytes| -> anyhow::Result<Pending> {
             match out {
-                None => {
-                    let mut stdout = std::io::stdout().lock();
-                    stdout.write_all(bytes)?;
-                    stdout.flush()?;
-                    Ok("-".into())
-                }
-                Some(path) => {
-                    write_file(format, Path::new(path), bytes, Existing::Replace)
-                        .with_context(|| format!("cannot write {}", clean(path)))?;
-                    Ok(path.to_string())
-                }
+                None => Ok(Pending::Stdout(bytes)),
+                Some(path) => Ok(Pending::File(
+                    stage_file(format, Path::new(path), &bytes, Existing::Replace)
+                        .with_context(|| format!("cannot write {}", clean(path)))?,
+                )),
             }
         },
     )?;
     let outcome = result?;
+    let queued = outcome
+        .records
+        .iter()
+        .filter(|r| r.status == "deferred")
+        .count() as u64;
+    if options.include_queued && queued > 0 {
+        eprintln!(
+            "sendlog: warning: {} still in the MTA's queue {} in this batch: the MTA keeps retrying {} and may deliver {} as well as your platform",
+            plural(queued, "delivery", "deliveries"),
+            if queued == 1 { "is" } else { "are" },
+            if queued == 1 { "it" } else { "them" },
+            if queued == 1 { "it" } else { "them" },
+        );
+    }
     let t = &outcome.tally;
     let mut msg = String::new();
     match &outcome.batch {
@@ -540,6 +586,13 @@ fn export(
     }
     for (why, n) in &outcome.not_in_format {
         let _ = write!(msg, "; {n} eligible but {why}");
+        if *why == crate::triage::requeue_export::STILL_QUEUED {
+            let them = if *n == 1 { "it" } else { "them" };
+            let _ = write!(
+                msg,
+                " — --include-queued puts {them} in this batch anyway, and then the MTA may deliver {them} a second time"
+            );
+        }
     }
     eprintln!("sendlog: {msg}");
     Ok(ExitCode::SUCCESS)
@@ -571,6 +624,7 @@ mod tests {
                 format: "exchange".into(),
                 later_success: false,
                 contradicts_log: None,
+                other_message_sent: false,
                 exported_in: None,
                 marked: true,
             },

@@ -14,8 +14,8 @@ use super::open_existing_store;
 #[derive(Debug, Clone, clap::Args)]
 pub struct ResolveArgs {
     /// The reason that is fixed (badreputation, blocked, networkerror, …).
-    #[arg(long, value_name = "REASON", value_parser = parse_reason)]
-    pub cause: String,
+    #[arg(long, value_name = "REASON", value_parser = parse_reason, required_unless_present = "undo")]
+    pub cause: Option<String>,
     /// Only at this destination: a recipient domain, or a provider (Microsoft, Google…).
     #[arg(long, value_name = "D")]
     pub domain: Option<String>,
@@ -32,6 +32,17 @@ pub struct ResolveArgs {
     /// Print the resolution and what it covers as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Show what the resolution would make eligible, and record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Undo resolution ID (see `sendlog history`): it no longer makes anything eligible.
+    /// Batches already exported stay exported.
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with_all = ["cause", "domain", "host", "at", "dry_run"]
+    )]
+    pub undo: Option<i64>,
 }
 
 /// A reason name from the taxonomy, as stored (lower case).
@@ -85,19 +96,38 @@ fn given(v: &Option<String>) -> Option<&str> {
 
 pub fn run(db: Option<&str>, args: &ResolveArgs) -> anyhow::Result<ExitCode> {
     let mut store = open_existing_store(db)?;
+    if let Some(id) = args.undo {
+        return undo(&mut store, id, args);
+    }
+    let cause = args
+        .cause
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("say which cause is fixed: --cause REASON"))?;
+    let (domain, host) = (given(&args.domain), given(&args.host));
+    if let Err(problem) = basket::check_scope(&store, domain, host)? {
+        anyhow::bail!(
+            "{}; nothing was recorded",
+            for_terminal(&problem.to_string())
+        );
+    }
     let at = args.at.unwrap_or_else(now);
-    let outcome = basket::resolve(
-        &mut store,
-        &args.cause,
-        given(&args.domain),
-        given(&args.host),
-        at,
-        args.note.trim(),
-    )?;
+    let outcome = if args.dry_run {
+        basket::preview_resolution(&store, cause, domain, host, at, args.note.trim())?
+    } else {
+        basket::resolve(&mut store, cause, domain, host, at, args.note.trim())?
+    };
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &outcome)?;
+        crate::sanitize::json_pretty(&mut out, &outcome)?;
         writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.dry_run {
+        writeln!(
+            out,
+            "Dry run, nothing recorded: {}",
+            for_terminal(&outcome.preview_line())
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     let r = &outcome.resolution;
@@ -136,6 +166,49 @@ pub fn run(db: Option<&str>, args: &ResolveArgs) -> anyhow::Result<ExitCode> {
         if outcome.eligible > 0 {
             writeln!(out, "Mark them with: {}", for_terminal(&mark_command(r)))?;
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn undo(store: &mut crate::store::Store, id: i64, args: &ResolveArgs) -> anyhow::Result<ExitCode> {
+    use crate::store::requeue::UndoRefused;
+    let outcome = match basket::undo_resolution(store, id, now(), args.note.trim())? {
+        Ok(o) => o,
+        Err(UndoRefused::NoSuchResolution) => {
+            anyhow::bail!("there is no resolution {id} (see sendlog history)")
+        }
+        Err(UndoRefused::AlreadyUndone { at }) => anyhow::bail!(
+            "resolution {id} was already undone at {}",
+            format_rfc3339(at)
+        ),
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        crate::sanitize::json_pretty(&mut out, &outcome)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        out,
+        "Resolution {id} undone: {}; {} no longer eligible{}",
+        for_terminal(&outcome.resolution.scope()),
+        plural(outcome.no_longer_eligible, "delivery is", "deliveries are"),
+        if outcome.marked > 0 {
+            format!(
+                " ({} in the basket stay marked, now excluded)",
+                outcome.marked
+            )
+        } else {
+            String::new()
+        }
+    )?;
+    if outcome.exported > 0 {
+        writeln!(
+            out,
+            "{} already exported in a batch: an undo cannot call {} back",
+            plural(outcome.exported, "delivery was", "deliveries were"),
+            if outcome.exported == 1 { "it" } else { "them" }
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

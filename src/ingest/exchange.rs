@@ -39,7 +39,9 @@ pub struct TrackingState {
     /// Recipients of each received message (by host and key) without a final event yet.
     /// Exchange logs no "message done" line: when the last of them is final, the message
     /// is closed, so memory and the store's open messages follow the queue, not the log.
-    pending: HashMap<(String, String), Vec<String>>,
+    /// A set per message (lower case): a list expansion has tens of thousands of them,
+    /// and each final row takes its recipients out.
+    pending: HashMap<(String, String), std::collections::HashSet<String>>,
 }
 
 impl Default for ExchangeParser {
@@ -429,10 +431,7 @@ pub fn tracking_row(
                 .entry((host.clone(), key.to_string()))
                 .or_default();
             for r in &recipients {
-                let r = r.to_ascii_lowercase();
-                if !pending.contains(&r) {
-                    pending.push(r);
-                }
+                pending.insert(r.to_ascii_lowercase());
             }
         }
         out.push(info);
@@ -486,7 +485,9 @@ pub fn tracking_row(
     if kind != AttemptStatus::Deferred {
         let id = (host.clone(), key.to_string());
         if let Some(pending) = state.pending.get_mut(&id) {
-            pending.retain(|p| !recipients.iter().any(|r| r.eq_ignore_ascii_case(p)));
+            for r in &recipients {
+                pending.remove(&r.to_ascii_lowercase());
+            }
             if pending.is_empty() {
                 state.pending.remove(&id);
                 out.push(mk(EventKind::Removed));

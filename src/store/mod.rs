@@ -29,6 +29,10 @@ pub enum StoreError {
     },
     #[error("{path} is not a sendlog store (it holds other tables); it was not changed")]
     Foreign { path: String },
+    #[error(
+        "store {path} holds {what} that sendlog did not create; it was not used (a store prepared by someone else can run its own code when read)"
+    )]
+    Tampered { path: String, what: String },
     #[error("store {path} is busy: another sendlog is writing to it; try again when it is done")]
     Busy { path: String },
     #[error("cannot create the store's folder {path}: {source}")]
@@ -99,6 +103,7 @@ impl Store {
         };
         conn.busy_timeout(std::time::Duration::from_secs(2))
             .map_err(sql)?;
+        harden(&conn).map_err(sql)?;
         let mut store = Store {
             conn,
             path: path.to_string(),
@@ -107,8 +112,85 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens an existing store for reading only: nothing is written, so it works on a
+    /// read-only disk. A store from an older sendlog is migrated first (opened once for
+    /// writing), since this version cannot read the older schema.
+    pub fn open_read_only(path: &str) -> Result<Store> {
+        if path == ":memory:" {
+            return Store::open(path);
+        }
+        let sql = |source| sql_error(path, source);
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let open = |uri: &str| -> rusqlite::Result<(Connection, i64)> {
+            let conn = Connection::open_with_flags(uri, flags)?;
+            conn.busy_timeout(std::time::Duration::from_secs(2))?;
+            harden(&conn)?;
+            let version = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((conn, version))
+        };
+        let uri = file_uri(path);
+        let (conn, version) = match open(&uri) {
+            Ok(c) => c,
+            // A store in WAL mode needs its shared-memory file, which a read-only folder
+            // cannot hold: read it as immutable there (nothing else can be writing).
+            Err(_) => open(&format!("{uri}?immutable=1")).map_err(sql)?,
+        };
+        if version < schema::CURRENT_VERSION {
+            drop(conn);
+            drop(Store::open(path)?);
+            return Store::open_read_only(path);
+        }
+        let store = Store {
+            conn,
+            path: path.to_string(),
+        };
+        store.check_version(version)?;
+        store.check_objects(version)?;
+        store
+            .conn
+            .pragma_update(None, "query_only", true)
+            .map_err(|e| store.err(e))?;
+        Ok(store)
+    }
+
     pub(crate) fn err(&self, source: rusqlite::Error) -> StoreError {
         sql_error(&self.path, source)
+    }
+
+    fn check_version(&self, version: i64) -> Result<()> {
+        let known = schema::CURRENT_VERSION;
+        if version > known {
+            return Err(StoreError::Newer {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses a store holding a table, index, view or trigger that sendlog's migrations
+    /// up to `version` did not create, or one of theirs with another definition: someone
+    /// else's trigger or view runs whenever sendlog writes or reads through it.
+    fn check_objects(&self, version: i64) -> Result<()> {
+        if version == 0 {
+            return Ok(());
+        }
+        let found = schema_objects(&self.conn).map_err(|e| self.err(e))?;
+        let expected = &expected_objects()[version as usize];
+        let stranger = found
+            .iter()
+            .find(|o| !expected.contains(*o))
+            .or_else(|| expected.iter().find(|o| !found.contains(*o)));
+        match stranger {
+            None => Ok(()),
+            Some((kind, name, _)) => Err(StoreError::Tampered {
+                path: self.path.clone(),
+                what: format!("{} {}", kind, crate::sanitize::for_terminal(name)),
+            }),
+        }
     }
 
     fn check_and_migrate(&mut self) -> Result<()> {
@@ -119,13 +201,8 @@ impl Store {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| self.err(e))?;
         let known = schema::CURRENT_VERSION;
-        if version > known {
-            return Err(StoreError::Newer {
-                path: self.path.clone(),
-                found: version,
-                known,
-            });
-        }
+        self.check_version(version)?;
+        self.check_objects(version)?;
         if version == 0 {
             let tables: i64 = self
                 .conn
@@ -180,6 +257,55 @@ impl Store {
     }
 }
 
+/// Turns off what lets a prepared database file run code of its author's choosing: SQL
+/// functions with side effects called from its views and triggers (`trusted_schema`), and
+/// writes that corrupt the file on purpose (defensive mode).
+fn harden(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::config::DbConfig;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
+    Ok(())
+}
+
+/// `file:` URI of a path, with the characters a URI gives meaning to escaped.
+fn file_uri(path: &str) -> String {
+    format!(
+        "file:{}",
+        path.replace('%', "%25")
+            .replace('?', "%3F")
+            .replace('#', "%23")
+    )
+}
+
+type SchemaObject = (String, String, Option<String>);
+
+/// Every table, index, view and trigger, with its definition. A table is known by its
+/// name only: SQLite rewrites a table's text when a column is added or dropped, and a
+/// table runs nothing when read; views, triggers and indexes are compared whole.
+fn schema_objects(conn: &Connection) -> rusqlite::Result<std::collections::BTreeSet<SchemaObject>> {
+    let mut stmt = conn.prepare(
+        "SELECT type, name, CASE WHEN type = 'table' THEN NULL ELSE sql END FROM sqlite_master",
+    )?;
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect()
+}
+
+/// For each schema version, the objects sendlog's migrations leave: found by running them
+/// on an empty database, once per process.
+fn expected_objects() -> &'static [std::collections::BTreeSet<SchemaObject>] {
+    static EXPECTED: std::sync::OnceLock<Vec<std::collections::BTreeSet<SchemaObject>>> =
+        std::sync::OnceLock::new();
+    EXPECTED.get_or_init(|| {
+        let conn = Connection::open_in_memory().expect("an in-memory database");
+        let mut out = vec![std::collections::BTreeSet::new()];
+        for m in schema::MIGRATIONS {
+            conn.execute_batch(m).expect("the migrations run");
+            out.push(schema_objects(&conn).expect("its schema reads"));
+        }
+        out
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +344,81 @@ mod tests {
             std::fs::read(&junk).unwrap(),
             b"this is not a database at all, just some text bytes here"
         );
+    }
+
+    #[test]
+    fn objects_sendlog_did_not_create_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, sql) in [
+            (
+                "trigger",
+                "CREATE TRIGGER evil AFTER INSERT ON resolutions BEGIN DELETE FROM marks; END",
+            ),
+            ("table", "CREATE TABLE extra (x)"),
+            (
+                "view",
+                "DROP VIEW delivery_attempts; CREATE VIEW delivery_attempts AS SELECT 1 AS x",
+            ),
+        ] {
+            let path = dir.path().join(format!("{name}.db"));
+            let p = path.to_str().unwrap();
+            drop(Store::open(p).unwrap());
+            let c = Connection::open(p).unwrap();
+            c.execute_batch(sql).unwrap();
+            drop(c);
+            for opened in [Store::open(p), Store::open_read_only(p)] {
+                match opened {
+                    Err(StoreError::Tampered { what, .. }) => assert!(
+                        what.contains(name) || what.contains("delivery_attempts"),
+                        "{name}: {what}"
+                    ),
+                    Err(e) => panic!("{name}: {e}"),
+                    Ok(_) => panic!("{name}: opened"),
+                }
+            }
+        }
+        // A store sendlog made itself, migrated or not, opens.
+        let fine = dir.path().join("fine.db");
+        drop(Store::open(fine.to_str().unwrap()).unwrap());
+        assert!(Store::open(fine.to_str().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn a_prepared_store_runs_no_code_of_its_author() {
+        let s = Store::open(":memory:").unwrap();
+        let trusted: i64 = s
+            .conn
+            .query_row("PRAGMA trusted_schema", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(trusted, 0);
+        // Defensive mode: the schema cannot be rewritten from SQL.
+        assert!(s.conn.execute_batch("PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = 'x' WHERE name = 'marks'").is_err());
+    }
+
+    #[test]
+    fn read_only_opening_writes_nothing_and_works_without_a_writable_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let p = path.to_str().unwrap();
+        drop(Store::open(p).unwrap());
+        let before = std::fs::read(&path).unwrap();
+        let s = Store::open_read_only(p).unwrap();
+        assert!(
+            s.conn
+                .execute("INSERT INTO settings (key, value) VALUES ('a', 'b')", [])
+                .is_err()
+        );
+        assert!(s.history().unwrap().is_empty());
+        drop(s);
+        // SQLite cannot make the store's shared-memory file here (as on a read-only
+        // disk, whoever runs it): the store is still read.
+        let shm = dir.path().join("s.db-shm");
+        let _ = std::fs::remove_file(&shm);
+        let _ = std::fs::remove_file(dir.path().join("s.db-wal"));
+        std::fs::create_dir(&shm).unwrap();
+        let s = Store::open_read_only(p).unwrap();
+        assert!(s.resolutions().unwrap().is_empty());
+        drop(s);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
     }
 }

@@ -7,6 +7,15 @@ use super::{Result, Store};
 use crate::triage::causes::FailedRow;
 use crate::triage::requeue::{Candidate, Resolution};
 
+/// The destinations and hosts failed deliveries have: what a resolution can name.
+#[derive(Debug, Clone, Default)]
+pub struct FailedScope {
+    /// Lower-case domain → the domain it looks like a typo of.
+    pub domains: std::collections::BTreeMap<String, Option<String>>,
+    pub providers: std::collections::BTreeSet<String>,
+    pub hosts: std::collections::BTreeSet<String>,
+}
+
 /// A recorded export.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Batch {
@@ -18,9 +27,70 @@ pub struct Batch {
     pub items: u64,
 }
 
+/// One thing the user did to the re-queue state.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HistoryEntry {
+    pub id: i64,
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+    pub at: i64,
+    /// resolve | undo | mark | unmark | export
+    pub action: String,
+    /// The resolution (resolve, undo) or batch (export) it concerns.
+    #[serde(rename = "ref")]
+    pub reference: Option<i64>,
+    pub scope: String,
+    pub note: String,
+    /// Deliveries it concerned: made eligible, marked, unmarked, exported.
+    pub count: i64,
+}
+
+/// Why an undo did nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UndoRefused {
+    NoSuchResolution,
+    AlreadyUndone { at: i64 },
+}
+
+fn history_insert(
+    conn: &rusqlite::Connection,
+    at: i64,
+    action: &str,
+    reference: Option<i64>,
+    scope: &str,
+    note: &str,
+    count: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO history (at, action, ref, scope, note, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![at, action, reference, scope, note, count])
+    .map(|_| ())
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// How marks by id read in the history: the user chose them one by one.
+const BY_ID: &str = "chosen deliveries";
+
+const RESOLUTION_SELECT: &str =
+    "SELECT id, reason, destination, host, resolved_at, note FROM resolutions";
+
+fn resolution_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Resolution> {
+    Ok(Resolution {
+        id: r.get(0)?,
+        reason: r.get(1)?,
+        destination: r.get(2)?,
+        host: r.get(3)?,
+        resolved_at: r.get(4)?,
+        note: r.get(5)?,
+    })
+}
+
 impl Store {
     /// Records that the cause `reason` (within `destination` and `host`, when given) was
-    /// fixed at `at`.
+    /// fixed at `at`, and in the history that it made `eligible` deliveries eligible.
     pub fn record_resolution(
         &mut self,
         reason: &str,
@@ -28,7 +98,10 @@ impl Store {
         host: Option<&str>,
         at: i64,
         note: &str,
+        eligible: u64,
     ) -> Result<Resolution> {
+        let mut resolution = Resolution::unrecorded(reason, destination, host, at, note);
+        let scope = resolution.scope();
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<i64> {
             let tx = conn.transaction()?;
             tx.execute(
@@ -36,37 +109,126 @@ impl Store {
                 params![reason, destination, host, at, note],
             )?;
             let id = tx.last_insert_rowid();
+            history_insert(
+                &tx,
+                now(),
+                "resolve",
+                Some(id),
+                &scope,
+                note,
+                eligible as i64,
+            )?;
             tx.commit()?;
             Ok(id)
         };
-        let id = run(&mut self.conn).map_err(|e| self.err(e))?;
-        Ok(Resolution {
-            id,
-            reason: reason.to_string(),
-            destination: destination.map(String::from),
-            host: host.map(String::from),
-            resolved_at: at,
-            note: note.to_string(),
-        })
+        resolution.id = run(&mut self.conn).map_err(|e| self.err(e))?;
+        Ok(resolution)
     }
 
-    /// Every resolution, oldest first.
+    /// Every resolution in force (not undone), oldest first.
     pub fn resolutions(&self) -> Result<Vec<Resolution>> {
         let run = || -> rusqlite::Result<Vec<Resolution>> {
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "{RESOLUTION_SELECT} WHERE undone_at IS NULL ORDER BY resolved_at, id"
+            ))?;
+            stmt.query_map([], resolution_from_row)?.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// One resolution, in force or undone (then with when it was undone).
+    pub fn resolution(&self, id: i64) -> Result<Option<(Resolution, Option<i64>)>> {
+        use rusqlite::OptionalExtension;
+        let run = || -> rusqlite::Result<Option<(Resolution, Option<i64>)>> {
+            self.conn
+                .query_row(
+                    "SELECT id, reason, destination, host, resolved_at, note, undone_at
+                     FROM resolutions WHERE id = ?1",
+                    [id],
+                    |r| Ok((resolution_from_row(r)?, r.get(6)?)),
+                )
+                .optional()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Undoes a resolution at `at`: it no longer makes anything eligible. It stays on
+    /// record, undone, and the undo goes in the history with `affected` (the deliveries
+    /// it had made eligible).
+    pub fn undo_resolution(
+        &mut self,
+        id: i64,
+        at: i64,
+        note: &str,
+        affected: u64,
+    ) -> Result<std::result::Result<Resolution, UndoRefused>> {
+        let Some((resolution, undone)) = self.resolution(id)? else {
+            return Ok(Err(UndoRefused::NoSuchResolution));
+        };
+        if let Some(at) = undone {
+            return Ok(Err(UndoRefused::AlreadyUndone { at }));
+        }
+        let scope = resolution.scope();
+        let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "UPDATE resolutions SET undone_at = ?2 WHERE id = ?1 AND undone_at IS NULL",
+                params![id, at],
+            )?;
+            history_insert(&tx, at, "undo", Some(id), &scope, note, affected as i64)?;
+            tx.commit()
+        };
+        run(&mut self.conn).map_err(|e| self.err(e))?;
+        Ok(Ok(resolution))
+    }
+
+    /// What was resolved, undone, marked, unmarked and exported, oldest first.
+    pub fn history(&self) -> Result<Vec<HistoryEntry>> {
+        let run = || -> rusqlite::Result<Vec<HistoryEntry>> {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT id, reason, destination, host, resolved_at, note FROM resolutions ORDER BY resolved_at, id",
+                "SELECT id, at, action, ref, scope, note, count FROM history ORDER BY id",
             )?;
             stmt.query_map([], |r| {
-                Ok(Resolution {
+                Ok(HistoryEntry {
                     id: r.get(0)?,
-                    reason: r.get(1)?,
-                    destination: r.get(2)?,
-                    host: r.get(3)?,
-                    resolved_at: r.get(4)?,
+                    at: r.get(1)?,
+                    action: r.get(2)?,
+                    reference: r.get(3)?,
+                    scope: r.get(4)?,
                     note: r.get(5)?,
+                    count: r.get(6)?,
                 })
             })?
             .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Recipient domains and providers of failed deliveries, each domain with the domain
+    /// it looks like a typo of; and the sending hosts of failed deliveries.
+    pub fn failed_destinations_and_hosts(&self) -> Result<FailedScope> {
+        let run = || -> rusqlite::Result<FailedScope> {
+            let mut scope = FailedScope::default();
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT DISTINCT domain, typo_of FROM deliveries WHERE status != 'sent'",
+            )?;
+            for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+                let (d, t): (String, Option<String>) = row?;
+                scope.domains.insert(d.to_ascii_lowercase(), t);
+            }
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT DISTINCT provider FROM deliveries WHERE status != 'sent' AND provider IS NOT NULL",
+            )?;
+            for row in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                scope.providers.insert(row?);
+            }
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT DISTINCT host FROM deliveries WHERE status != 'sent'")?;
+            for row in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                scope.hosts.insert(row?);
+            }
+            Ok(scope)
         };
         run().map_err(|e| self.err(e))
     }
@@ -140,6 +302,11 @@ impl Store {
     /// Marks deliveries (by row id) for re-send; returns how many were not marked before.
     /// Ids that name no delivery are ignored.
     pub fn mark(&mut self, delivery_ids: &[i64], at: i64) -> Result<usize> {
+        self.mark_in_scope(delivery_ids, at, BY_ID)
+    }
+
+    /// `mark`, with the scope the deliveries were chosen by, for the history.
+    pub fn mark_in_scope(&mut self, delivery_ids: &[i64], at: i64, scope: &str) -> Result<usize> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {
             let tx = conn.transaction()?;
             let mut added = 0;
@@ -152,6 +319,9 @@ impl Store {
                     added += stmt.execute(params![id, at])?;
                 }
             }
+            if added > 0 {
+                history_insert(&tx, at, "mark", None, scope, "", added as i64)?;
+            }
             tx.commit()?;
             Ok(added)
         };
@@ -160,6 +330,11 @@ impl Store {
 
     /// Unmarks deliveries (by row id); returns how many were marked.
     pub fn unmark(&mut self, delivery_ids: &[i64]) -> Result<usize> {
+        self.unmark_in_scope(delivery_ids, BY_ID)
+    }
+
+    /// `unmark`, with the scope the deliveries were chosen by, for the history.
+    pub fn unmark_in_scope(&mut self, delivery_ids: &[i64], scope: &str) -> Result<usize> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {
             let tx = conn.transaction()?;
             let mut removed = 0;
@@ -171,6 +346,9 @@ impl Store {
                 for id in delivery_ids {
                     removed += stmt.execute([id])?;
                 }
+            }
+            if removed > 0 {
+                history_insert(&tx, now(), "unmark", None, scope, "", removed as i64)?;
             }
             tx.commit()?;
             Ok(removed)
@@ -195,6 +373,9 @@ impl Store {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {
             let tx = conn.transaction()?;
             let n = tx.execute("DELETE FROM marks", [])?;
+            if n > 0 {
+                history_insert(&tx, now(), "unmark", None, "the whole basket", "", n as i64)?;
+            }
             tx.commit()?;
             Ok(n)
         };
@@ -202,17 +383,16 @@ impl Store {
     }
 
     /// Records a batch of `items` (deliveries by row id) and, inside the same
-    /// transaction, runs `write` with the new batch's id; `write` returns where it wrote
-    /// the batch (a path, or `-` for standard output), which is recorded with it. If
-    /// `write` fails nothing is recorded, so a batch on record is always one that was
-    /// written out.
-    pub fn record_batch<E>(
+    /// transaction, runs `write` with the new batch's id; `write` returns where the batch
+    /// is meant to go (a path, or `-` for standard output), which is recorded with it, and
+    /// what it staged, handed back once committed. If `write` fails nothing is recorded.
+    pub fn record_batch<T, E>(
         &mut self,
         format: &str,
         at: i64,
         items: &[i64],
-        write: impl FnOnce(i64) -> std::result::Result<String, E>,
-    ) -> Result<std::result::Result<Batch, E>> {
+        write: impl FnOnce(i64) -> std::result::Result<(String, T), E>,
+    ) -> Result<std::result::Result<(Batch, T), E>> {
         let path = self.path.clone();
         let err = |e| super::sql_error(&path, e);
         let tx = self.conn.transaction().map_err(err)?;
@@ -233,7 +413,7 @@ impl Store {
             Ok(id)
         };
         let id = insert().map_err(err)?;
-        let destination = match write(id) {
+        let (destination, staged) = match write(id) {
             Ok(d) => d,
             // Dropping the transaction rolls it back.
             Err(e) => return Ok(Err(e)),
@@ -243,14 +423,65 @@ impl Store {
             params![destination, id],
         )
         .map_err(err)?;
+        history_insert(
+            &tx,
+            at,
+            "export",
+            Some(id),
+            &format!("{format} to {destination}"),
+            "",
+            items.len() as i64,
+        )
+        .map_err(err)?;
         tx.commit().map_err(err)?;
-        Ok(Ok(Batch {
-            id,
-            created_at: at,
-            format: format.to_string(),
-            destination,
-            items: items.len() as u64,
-        }))
+        Ok(Ok((
+            Batch {
+                id,
+                created_at: at,
+                format: format.to_string(),
+                destination,
+                items: items.len() as u64,
+            },
+            staged,
+        )))
+    }
+
+    /// Where a recorded batch ended up, when that is not where it was meant to go (a
+    /// numbered name beside a file already there).
+    pub fn set_batch_destination(&mut self, batch: i64, destination: &str) -> Result<()> {
+        let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            let format: String =
+                tx.query_row("SELECT format FROM batches WHERE id = ?1", [batch], |r| {
+                    r.get(0)
+                })?;
+            tx.execute(
+                "UPDATE batches SET destination = ?1 WHERE id = ?2",
+                params![destination, batch],
+            )?;
+            tx.execute(
+                "UPDATE history SET scope = ?1 WHERE action = 'export' AND ref = ?2",
+                params![format!("{format} to {destination}"), batch],
+            )?;
+            tx.commit()
+        };
+        run(&mut self.conn).map_err(|e| self.err(e))
+    }
+
+    /// Takes a batch off the record: its file could not be put in place, so none of its
+    /// deliveries went out.
+    pub fn forget_batch(&mut self, batch: i64) -> Result<()> {
+        let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            tx.execute("DELETE FROM batch_items WHERE batch_id = ?1", [batch])?;
+            tx.execute("DELETE FROM batches WHERE id = ?1", [batch])?;
+            tx.execute(
+                "DELETE FROM history WHERE action = 'export' AND ref = ?1",
+                [batch],
+            )?;
+            tx.commit()
+        };
+        run(&mut self.conn).map_err(|e| self.err(e))
     }
 
     pub fn batches(&self) -> Result<Vec<Batch>> {
@@ -274,13 +505,26 @@ impl Store {
 }
 
 /// What the re-queue rules read of a delivery; `candidate_from_row` maps its columns.
+/// "The same message" is the same message row, or another row with its Message-ID (a copy
+/// imported twice, a relay's second queue file), or, when it has none, with its sender and
+/// subject. An export holds for every copy: the same (host, queue id, first seen) or
+/// Message-ID.
 const CANDIDATE_SELECT: &str = "SELECT d.id, d.message_ref, d.recipient, d.domain, d.provider, d.host, d.status, d.code, d.cause,
         d.last_attempt, d.typo_of, m.queue_id, m.message_id, m.sender, m.subject, m.format,
+        EXISTS (SELECT 1 FROM deliveries s JOIN messages sm ON sm.id = s.message_ref
+                WHERE s.recipient = d.recipient AND s.status = 'sent'
+                AND s.last_attempt > coalesce(d.last_attempt, d.first_attempt, 0)
+                AND (s.message_ref = d.message_ref
+                     OR (m.message_id IS NOT NULL AND sm.message_id = m.message_id)
+                     OR (m.message_id IS NULL AND sm.sender = m.sender AND sm.subject = m.subject))),
+        (SELECT max(b.batch_id) FROM batch_items b JOIN messages bm ON bm.id = b.message_ref
+         WHERE b.recipient = d.recipient
+           AND (b.message_ref = d.message_ref
+                OR (bm.host = m.host AND bm.queue_id = m.queue_id AND bm.first_seen = m.first_seen)
+                OR (m.message_id IS NOT NULL AND bm.message_id = m.message_id))),
+        k.marked_at IS NOT NULL,
         EXISTS (SELECT 1 FROM deliveries s WHERE s.recipient = d.recipient AND s.status = 'sent'
                 AND s.last_attempt > coalesce(d.last_attempt, d.first_attempt, 0)),
-        (SELECT max(b.batch_id) FROM batch_items b
-         WHERE b.message_ref = d.message_ref AND b.recipient = d.recipient),
-        k.marked_at IS NOT NULL,
         (SELECT b.conflict FROM bounces b
          WHERE m.format = 'eml' AND b.message_ref = d.message_ref AND b.recipient = d.recipient
            AND b.conflict IS NOT NULL LIMIT 1)
@@ -308,6 +552,7 @@ fn candidate_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Candidate> {
         later_success: r.get(16)?,
         exported_in: r.get(17)?,
         marked: r.get(18)?,
-        contradicts_log: r.get(19)?,
+        other_message_sent: r.get::<_, bool>(19)? && !r.get::<_, bool>(16)?,
+        contradicts_log: r.get(20)?,
     })
 }

@@ -229,6 +229,47 @@ UPDATE messages SET closed = 2
       AND NOT EXISTS (SELECT 1 FROM deliveries d
                       WHERE d.message_ref = messages.id AND d.status = 'deferred');
 "#,
+    // 11: resolutions can be undone (kept, with when), and what the user did to the
+    // re-queue state is kept as a history: resolutions, undos, marks, unmarks, exports;
+    // sources keep block hashes of their content.
+    // Earlier resolutions and batches start the history. Batch items are also found by
+    // recipient, so "already exported" can hold for the same message stored twice.
+    r#"
+ALTER TABLE resolutions ADD COLUMN undone_at INTEGER;
+
+-- The xxh3 hash of each whole 1 KiB block of what was imported, packed little-endian: an
+-- older, shorter copy of a known log is then recognised whatever order they come in.
+ALTER TABLE sources ADD COLUMN block_hashes BLOB;
+
+CREATE TABLE history (
+    id     INTEGER PRIMARY KEY,
+    at     INTEGER NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('resolve', 'undo', 'mark', 'unmark', 'export')),
+    -- the resolution (resolve, undo) or batch (export) it concerns
+    ref    INTEGER,
+    scope  TEXT NOT NULL DEFAULT '',
+    note   TEXT NOT NULL DEFAULT '',
+    -- deliveries it concerned: made eligible, marked, unmarked, exported
+    count  INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO history (at, action, ref, scope, note, count)
+    SELECT resolved_at, 'resolve', id,
+           reason || coalesce(' at ' || destination, '') || coalesce(' from ' || host, ''), note, 0
+    FROM resolutions ORDER BY resolved_at, id;
+INSERT INTO history (at, action, ref, scope, note, count)
+    SELECT created_at, 'export', id, format || ' to ' || destination, '', items
+    FROM batches ORDER BY id;
+
+CREATE INDEX batch_items_recipient ON batch_items(recipient);
+
+-- What importing a bounce looks up, per bounce: whether those bytes were imported
+-- before, and its message by queue id or by failed recipient (in any case). Without
+-- these each lookup read a whole table, and a mailbox of bounces cost the square of
+-- its size and grew with the store.
+CREATE INDEX sources_eml_content ON sources(imported_hash, imported_bytes) WHERE format = 'eml';
+CREATE INDEX messages_queue_id ON messages(queue_id);
+CREATE INDEX deliveries_failed_recipient ON deliveries(lower(recipient)) WHERE status != 'sent';
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -255,6 +296,14 @@ pub const BULK_INDEXES: &[(&str, &str)] = &[
     (
         "DROP INDEX IF EXISTS messages_message_id",
         "CREATE INDEX messages_message_id ON messages(message_id)",
+    ),
+    (
+        "DROP INDEX IF EXISTS messages_queue_id",
+        "CREATE INDEX messages_queue_id ON messages(queue_id)",
+    ),
+    (
+        "DROP INDEX IF EXISTS deliveries_failed_recipient",
+        "CREATE INDEX deliveries_failed_recipient ON deliveries(lower(recipient)) WHERE status != 'sent'",
     ),
 ];
 
@@ -310,6 +359,74 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(originals, [Some("c@x".to_string()), None]);
+    }
+
+    #[test]
+    fn migration_11_starts_the_history_from_earlier_resolutions_and_batches() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for m in &MIGRATIONS[..10] {
+            conn.execute_batch(m).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO resolutions (id, reason, destination, host, resolved_at, note)
+                 VALUES (1, 'badreputation', 'Microsoft', 'mta2', 100, 'delisted'),
+                        (2, 'speeding', NULL, NULL, 50, '');
+             INSERT INTO batches (id, created_at, format, destination, items)
+                 VALUES (1, 200, 'csv', 'resend.csv', 3);",
+        )
+        .unwrap();
+        conn.execute_batch(MIGRATIONS[10]).unwrap();
+        let rows: Vec<(i64, String, Option<i64>, String, String, i64)> = conn
+            .prepare("SELECT at, action, ref, scope, note, count FROM history ORDER BY id")
+            .unwrap()
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [
+                (
+                    50,
+                    "resolve".into(),
+                    Some(2),
+                    "speeding".into(),
+                    "".into(),
+                    0
+                ),
+                (
+                    100,
+                    "resolve".into(),
+                    Some(1),
+                    "badreputation at Microsoft from mta2".into(),
+                    "delisted".into(),
+                    0
+                ),
+                (
+                    200,
+                    "export".into(),
+                    Some(1),
+                    "csv to resend.csv".into(),
+                    "".into(),
+                    3
+                ),
+            ]
+        );
+        let undone: Option<i64> = conn
+            .query_row("SELECT undone_at FROM resolutions WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(undone, None);
     }
 
     #[test]

@@ -287,6 +287,7 @@ fn load_messages(
             arrived_at: r.get(11)?,
             deliveries: Vec::new(),
             dirty: false,
+            by_recipient: Default::default(),
         });
     }
     let mut dstmt = conn.prepare_cached(

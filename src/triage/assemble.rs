@@ -92,6 +92,33 @@ pub struct MessageState {
     pub deliveries: Vec<DeliveryState>,
     /// Set whenever an event changed the message since it was last written.
     pub dirty: bool,
+    /// Where each recipient is in `deliveries`, once there are many.
+    pub by_recipient: RecipientIndex,
+}
+
+/// A lookup from recipient to its place in a message's deliveries: derived from them, so
+/// it never makes two messages differ.
+#[derive(Debug, Clone, Default)]
+pub struct RecipientIndex(hashbrown::HashMap<String, usize>);
+
+impl PartialEq for RecipientIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for RecipientIndex {}
+
+impl RecipientIndex {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn insert(&mut self, recipient: String, at: usize) {
+        self.0.insert(recipient, at);
+    }
+    fn get(&self, recipient: &str) -> Option<&usize> {
+        self.0.get(recipient)
+    }
 }
 
 /// A delivery as stored and exported: the contract's delivery record.
@@ -118,6 +145,9 @@ pub struct DeliveryRow {
     pub source: Option<String>,
 }
 
+/// Up to this many recipients a message finds a delivery by scanning its list.
+const LINEAR_SCAN_MAX: usize = 32;
+
 impl MessageState {
     fn new(ev: &Event, format: &'static str) -> Self {
         MessageState {
@@ -135,6 +165,7 @@ impl MessageState {
             closed: false,
             deliveries: Vec::new(),
             dirty: true,
+            by_recipient: RecipientIndex::default(),
         }
     }
 
@@ -155,6 +186,7 @@ impl MessageState {
             closed: false,
             deliveries: Vec::new(),
             dirty: false,
+            by_recipient: RecipientIndex::default(),
         }
     }
 
@@ -174,12 +206,22 @@ impl MessageState {
     }
 
     fn delivery_mut(&mut self, recipient: &str) -> &mut DeliveryState {
-        // Messages have few recipients; a linear scan beats hashing here.
-        let idx = match self
-            .deliveries
-            .iter()
-            .position(|d| d.recipient == recipient)
-        {
+        let found = if self.deliveries.len() <= LINEAR_SCAN_MAX {
+            // Most messages have few recipients; a linear scan beats hashing there.
+            self.deliveries
+                .iter()
+                .position(|d| d.recipient == recipient)
+        } else {
+            // A list expansion has tens of thousands: a scan per event would make the
+            // message cost the square of its recipients. Deliveries are only ever
+            // appended, so the index catches up with those added since it was last used.
+            let index = &mut self.by_recipient;
+            for (i, d) in self.deliveries.iter().enumerate().skip(index.len()) {
+                index.insert(d.recipient.clone(), i);
+            }
+            index.get(recipient).copied()
+        };
+        let idx = match found {
             Some(i) => i,
             None => {
                 self.deliveries.push(DeliveryState {

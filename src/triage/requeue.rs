@@ -2,7 +2,7 @@
 //! again, and for each one that may not, the rule that keeps it out.
 //!
 //! A delivery is eligible only if it failed; its cause is covered by a resolution recorded
-//! after its last attempt; no later attempt to the same recipient succeeded; it is not a
+//! after its last attempt; the same message did not reach that recipient later; it is not a
 //! hard failure of the address (nor a typo domain); and it was not already exported. The
 //! rules here are pure: the store supplies the facts (`Candidate`), this decides.
 
@@ -24,6 +24,24 @@ pub struct Resolution {
 }
 
 impl Resolution {
+    /// A resolution not recorded yet (id 0).
+    pub fn unrecorded(
+        reason: &str,
+        destination: Option<&str>,
+        host: Option<&str>,
+        resolved_at: i64,
+        note: &str,
+    ) -> Self {
+        Resolution {
+            id: 0,
+            reason: reason.to_string(),
+            destination: destination.map(String::from),
+            host: host.map(String::from),
+            resolved_at,
+            note: note.to_string(),
+        }
+    }
+
     /// Whether this resolution's scope takes in a delivery with this cause, destination
     /// and sending host (the time is not looked at here).
     pub fn covers(
@@ -94,11 +112,16 @@ pub struct Candidate {
     pub subject: Option<String>,
     /// The log format the message came from (`postfix`, `exchange`…).
     pub format: String,
-    /// Another delivery to the same recipient was sent after this one's last attempt.
+    /// The same message (the same Message-ID, or without one the same sender and
+    /// subject) reached this recipient after this delivery's last attempt: it got there.
     pub later_success: bool,
     /// A delivery known from a bounce report alone, whose report contradicts the log
     /// (how, in words): nothing but a possibly forged report says it failed.
     pub contradicts_log: Option<String>,
+    /// Another message reached this recipient after this delivery's last attempt. Not a
+    /// reason to hold this one back (it is not the mail they are missing), but worth
+    /// seeing: the address works.
+    pub other_message_sent: bool,
     /// The latest batch this delivery was exported in.
     pub exported_in: Option<i64>,
     pub marked: bool,
@@ -117,7 +140,7 @@ pub enum Exclusion {
     TypoDomain { suggestion: String },
     /// The address itself is bad: re-sending would bounce again.
     HardFailure { reason: String },
-    /// A later attempt to the same recipient succeeded.
+    /// The same message reached the recipient later (another attempt or copy of it).
     LaterSuccess,
     /// Already in an export batch (`--again` exports it once more).
     AlreadyExported { batch: i64 },
@@ -159,7 +182,7 @@ impl Exclusion {
             Exclusion::TypoDomain { suggestion } => {
                 format!("typo domain (meant {suggestion}?)")
             }
-            Exclusion::LaterSuccess => "a later delivery to this recipient succeeded".into(),
+            Exclusion::LaterSuccess => "the same message reached this recipient later".into(),
             Exclusion::AlreadyExported { batch } => format!("already exported (batch {batch})"),
             Exclusion::NotResolved => "cause not resolved".into(),
             Exclusion::ResolvedBeforeLastAttempt { resolved_at, .. } => format!(
@@ -379,6 +402,7 @@ mod tests {
             format: "postfix".into(),
             later_success: false,
             contradicts_log: None,
+            other_message_sent: false,
             exported_in: None,
             marked: false,
         }

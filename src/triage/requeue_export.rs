@@ -18,6 +18,9 @@ use crate::ingest::timestamp::format_rfc3339;
 use crate::sanitize::{csv_cell, csv_io_error, for_terminal};
 use crate::wording::plural;
 
+/// Why a platform batch leaves out a delivery still deferred.
+pub const STILL_QUEUED: &str = "still in the MTA's queue, which keeps retrying it (re-queue it with the postfix or exchange format)";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,
@@ -49,10 +52,18 @@ impl Format {
     }
 
     /// Whether an eligible delivery can go into this format; if not, why not (the
-    /// delivery stays eligible for another format).
-    pub fn accepts(self, c: &Candidate) -> Result<(), &'static str> {
+    /// delivery stays eligible for another format). Mail still deferred is still in its
+    /// MTA's queue, which keeps retrying it: a sending platform that re-sends it too makes
+    /// a duplicate, so a platform batch takes it only with `include_queued`.
+    pub fn accepts(self, c: &Candidate, include_queued: bool) -> Result<(), &'static str> {
         match self {
-            Format::Csv | Format::Jsonl => Ok(()),
+            Format::Csv | Format::Jsonl => {
+                if c.status == "deferred" && !include_queued {
+                    Err(STILL_QUEUED)
+                } else {
+                    Ok(())
+                }
+            }
             Format::Postfix => {
                 if c.format != "postfix" {
                     Err("not from a Postfix log")
@@ -130,6 +141,12 @@ impl ExportRecord {
         "resolved_at",
     ];
 
+    /// Columns a sending platform matches on (who to send to, which message): written
+    /// exactly, since `'+1@example.com` is another address. A valid address or id has no
+    /// control character, so only those are made visible. The other text columns, free
+    /// text from logs and notes, get the spreadsheet formula guard (`csv_cell`).
+    pub const EXACT: [&'static str; 4] = ["recipient", "sender", "message_id", "queue_id"];
+
     pub fn new(batch: i64, c: &Candidate, r: &Resolution) -> Self {
         ExportRecord {
             batch,
@@ -200,6 +217,64 @@ pub fn write_file(
     bytes: &[u8],
     existing: Existing,
 ) -> io::Result<std::path::PathBuf> {
+    stage_file(format, path, bytes, existing)?.put_in_place()
+}
+
+/// A batch written whole to a temporary file beside its path, not yet in place: the
+/// caller records the batch, and only once that is committed puts the file where the
+/// user will find it. A file the store does not know about would be sent, and its
+/// deliveries handed out again by the next export.
+pub struct StagedFile {
+    tmp: tempfile::NamedTempFile,
+    path: std::path::PathBuf,
+    existing: Existing,
+}
+
+/// A rendered batch waiting for the store to record it.
+pub enum Pending {
+    /// For standard output: nothing is printed before the batch is on record.
+    Stdout(Vec<u8>),
+    File(StagedFile),
+}
+
+impl Pending {
+    /// Where the batch is meant to go: a path, or `-` for standard output.
+    pub fn destination(&self) -> String {
+        match self {
+            Pending::Stdout(_) => "-".into(),
+            Pending::File(f) => f.path().display().to_string(),
+        }
+    }
+
+    /// Prints the batch, or puts its file in place; returns where it went.
+    pub fn deliver(self) -> io::Result<String> {
+        match self {
+            Pending::Stdout(bytes) => {
+                let mut out = io::stdout().lock();
+                out.write_all(&bytes)?;
+                out.flush()?;
+                Ok("-".into())
+            }
+            Pending::File(f) => {
+                let shown = f.path().display().to_string();
+                f.put_in_place()
+                    .map(|p| p.display().to_string())
+                    .map_err(|e| io::Error::new(e.kind(), format!("{shown}: {e}")))
+            }
+        }
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path` (see `write_file`).
+pub fn stage_file(
+    format: Format,
+    path: &Path,
+    bytes: &[u8],
+    existing: Existing,
+) -> io::Result<StagedFile> {
+    if existing == Existing::Replace {
+        replaceable(path)?;
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -209,26 +284,68 @@ pub fn write_file(
     let mut tmp = tempfile::Builder::new().make_in(dir, |p| create_new(p, format))?;
     tmp.as_file_mut().write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    match existing {
-        Existing::Replace => {
-            tmp.persist(path).map_err(|e| e.error)?;
-            Ok(path.to_path_buf())
-        }
-        Existing::NextFree => {
-            for n in 1..=MAX_NUMBERED {
-                let candidate = numbered(path, n);
-                match tmp.persist_noclobber(&candidate) {
-                    Ok(_) => return Ok(candidate),
-                    Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => tmp = e.file,
-                    Err(e) => return Err(e.error),
-                }
+    Ok(StagedFile {
+        tmp,
+        path: path.to_path_buf(),
+        existing,
+    })
+}
+
+impl StagedFile {
+    /// The path the file is meant for (`put_in_place` may pick a numbered one beside it).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames the file into place and returns where it went. Dropped instead, the
+    /// temporary file is removed.
+    pub fn put_in_place(self) -> io::Result<std::path::PathBuf> {
+        let StagedFile {
+            mut tmp,
+            path,
+            existing,
+        } = self;
+        let path = path.as_path();
+        match existing {
+            Existing::Replace => {
+                tmp.persist(path).map_err(|e| e.error)?;
+                Ok(path.to_path_buf())
             }
-            Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!("{MAX_NUMBERED} files by that name already exist"),
-            ))
+            Existing::NextFree => {
+                for n in 1..=MAX_NUMBERED {
+                    let candidate = numbered(path, n);
+                    match tmp.persist_noclobber(&candidate) {
+                        Ok(_) => return Ok(candidate),
+                        Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => tmp = e.file,
+                        Err(e) => return Err(e.error),
+                    }
+                }
+                Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{MAX_NUMBERED} files by that name already exist"),
+                ))
+            }
         }
     }
+}
+
+/// Whether a batch may be renamed over `path`: nothing there, or a regular file. Renaming
+/// over a symbolic link replaces the link, not what it points at, and over a device node
+/// (`/dev/stdout`, a disk) or a FIFO it replaces the node itself, which for a privileged
+/// user breaks the system; a directory cannot hold a batch by that name at all.
+fn replaceable(path: &Path) -> io::Result<()> {
+    let what = match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+        Ok(m) if m.file_type().is_symlink() => "a symbolic link",
+        Ok(m) if m.is_dir() => "a directory",
+        Ok(m) if !m.is_file() => "a device, FIFO or socket, not a regular file",
+        Ok(_) => return Ok(()),
+    };
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("it is {what}; give a regular file's path, or - for standard output"),
+    ))
 }
 
 #[cfg(unix)]
@@ -278,7 +395,7 @@ pub fn write(
     match format {
         Format::Jsonl => {
             for r in records {
-                serde_json::to_writer(&mut *w, r)?;
+                crate::sanitize::json_line(&mut *w, r)?;
                 w.write_all(b"\n")?;
             }
             Ok(())
@@ -288,8 +405,14 @@ pub fn write(
             out.write_record(ExportRecord::FIELDS)
                 .map_err(csv_io_error)?;
             for r in records {
-                out.write_record(r.values().iter().map(|v| csv_cell(v).into_owned()))
-                    .map_err(csv_io_error)?;
+                let cells = ExportRecord::FIELDS.iter().zip(r.values()).map(|(f, v)| {
+                    if ExportRecord::EXACT.contains(f) {
+                        for_terminal(&v).into_owned()
+                    } else {
+                        csv_cell(&v).into_owned()
+                    }
+                });
+                out.write_record(cells).map_err(csv_io_error)?;
             }
             out.flush()
         }
@@ -357,7 +480,7 @@ fn write_postfix(
     w: &mut dyn Write,
 ) -> io::Result<()> {
     // machine → instance → queue id → recipients; one `postqueue -i` per queue file.
-    let mut hosts: BTreeMap<&str, Instances<'_>> = BTreeMap::new();
+    let mut hosts: BTreeMap<String, Instances<'_>> = BTreeMap::new();
     for r in records {
         let Some((machine, instance)) = split_host(&r.host) else {
             continue;
@@ -366,7 +489,7 @@ fn write_postfix(
             continue;
         }
         hosts
-            .entry(machine)
+            .entry(short_host(machine))
             .or_default()
             .entry(instance)
             .or_default()
@@ -391,10 +514,15 @@ fn write_postfix(
         "# Run it as root on each sending host: it asks that host's Postfix to deliver its\n\
          # messages now (postqueue -i QUEUEID) and leaves other hosts' messages alone.\n\
          # A message no longer in the Postfix queue (delivered, bounced or expired since)\n\
-         # is reported by postqueue and skipped."
+         # is reported by postqueue and skipped. Hosts are matched by their short name\n\
+         # in lower case (mta2.example.net and MTA2 are mta2); on a host the batch does\n\
+         # not name, nothing runs and the script says so and exits 2."
     )?;
     writeln!(w, "set -u")?;
-    writeln!(w, "host=$(hostname -s 2>/dev/null || hostname)")?;
+    writeln!(
+        w,
+        "host=$(hostname 2>/dev/null | tr '[:upper:]' '[:lower:]')\nhost=${{host%%.*}}"
+    )?;
     writeln!(w, "case \"$host\" in")?;
     for (machine, instances) in &hosts {
         writeln!(w, "{machine})")?;
@@ -411,15 +539,26 @@ fn write_postfix(
         }
         writeln!(w, "    ;;")?;
     }
-    let names: Vec<&str> = hosts.keys().copied().collect();
+    let names: Vec<&str> = hosts.keys().map(String::as_str).collect();
     writeln!(w, "*)")?;
     writeln!(
         w,
-        "    echo \"sendlog batch {batch}: nothing for host $host (this batch is for: {})\" >&2",
+        "    echo \"sendlog batch {batch}: SKIPPED EVERYTHING: this host is '$host', and the batch is only for: {}. Nothing was re-queued; run it on those hosts.\" >&2",
         names.join(" ")
     )?;
+    writeln!(w, "    exit 2")?;
     writeln!(w, "    ;;")?;
     writeln!(w, "esac")
+}
+
+/// A machine name as the script compares it: the short name (before the first dot), in
+/// lower case, since `hostname` prints the FQDN on some systems and host names ignore case.
+fn short_host(machine: &str) -> String {
+    machine
+        .split('.')
+        .next()
+        .unwrap_or(machine)
+        .to_ascii_lowercase()
 }
 
 fn write_exchange(
@@ -521,7 +660,7 @@ mod tests {
     }
 
     #[test]
-    fn csv_cells_that_start_a_formula_are_neutralised() {
+    fn csv_free_text_is_neutralised_and_addresses_stay_exact() {
         let out = text(
             Format::Csv,
             &[record("mta1", "ABC", "+1@example.com", "example.com")],
@@ -532,8 +671,8 @@ mod tests {
             ExportRecord::FIELDS
         );
         let row = rd.records().next().unwrap().unwrap();
-        assert_eq!(&row[1], "'+1@example.com");
-        assert_eq!(&row[2], "'=HYPERLINK(\"http://x\")");
+        assert_eq!(&row[1], "+1@example.com");
+        assert_eq!(&row[2], "=HYPERLINK(\"http://x\")");
         assert_eq!(&row[6], "'-2+3");
         assert_eq!(&row[13], "'@SUM(A1) delisted");
         assert_eq!(&row[3], "abc.123@mta.example");
@@ -585,6 +724,81 @@ mod tests {
         );
         assert!(out.contains("mta1)\n") && out.contains("mta2)\n"));
         assert!(!out.contains("BAD;ID"));
+    }
+
+    /// Runs the Postfix script under `sh` on a machine whose `hostname` prints `name`, with
+    /// stand-ins for postqueue and postmulti that log their arguments.
+    #[cfg(unix)]
+    fn run_postfix_script(script: &str, name: &str) -> (i32, String, String) {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("ran");
+        for (tool, body) in [
+            ("hostname", format!("echo '{name}'")),
+            (
+                "postqueue",
+                format!("echo postqueue \"$@\" >> '{}'", log.display()),
+            ),
+            (
+                "postmulti",
+                format!("echo postmulti \"$@\" >> '{}'", log.display()),
+            ),
+        ] {
+            let p = dir.path().join(tool);
+            std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let path = format!(
+            "{}:{}",
+            dir.path().display(),
+            std::env::var("PATH").unwrap()
+        );
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            std::fs::read_to_string(&log).unwrap_or_default(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn postfix_script_matches_the_short_name_in_any_case_and_says_when_it_skips() {
+        let script = text(
+            Format::Postfix,
+            &[
+                record(
+                    "MTA2.Example.NET/postfix-out2",
+                    "9C5F661548",
+                    "a@x.example",
+                    "x.example",
+                ),
+                record("mta1", "D093AA5982", "c@y.example", "y.example"),
+            ],
+        );
+        for name in ["mta2", "MTA2", "mta2.example.net", "Mta2.Other.Example"] {
+            let (code, ran, _) = run_postfix_script(&script, name);
+            assert_eq!(code, 0, "{name}");
+            assert_eq!(
+                ran, "postmulti -i postfix-out2 -x postqueue -i 9C5F661548\n",
+                "{name}"
+            );
+        }
+        let (code, ran, _) = run_postfix_script(&script, "MTA1.example.org");
+        assert_eq!((code, ran.as_str()), (0, "postqueue -i D093AA5982\n"));
+        let (code, ran, said) = run_postfix_script(&script, "mail3.example.org");
+        assert_eq!(code, 2);
+        assert_eq!(ran, "");
+        assert!(
+            said.contains("SKIPPED EVERYTHING") && said.contains("'mail3'"),
+            "{said}"
+        );
+        assert!(said.contains("mta1 mta2"), "{said}");
     }
 
     #[test]
@@ -677,6 +891,36 @@ mod tests {
             numbered(Path::new("out/requeue"), 2),
             Path::new("out/requeue-2")
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_directories_and_devices_are_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target.csv");
+        std::fs::write(&target, "theirs\n").unwrap();
+        let link = dir.path().join("link.csv");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        for (path, what) in [
+            (link.as_path(), "symbolic link"),
+            (sub.as_path(), "directory"),
+            (Path::new("/dev/null"), "device"),
+        ] {
+            let err = write_file(Format::Csv, path, b"batch\n", Existing::Replace).unwrap_err();
+            assert!(err.to_string().contains(what), "{path:?}: {err}");
+        }
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "theirs\n");
+        assert!(sub.is_dir());
+        // Only the three entries made above: no temporary file was left.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
     }
 
     #[test]

@@ -115,16 +115,29 @@ fn render_note_input(frame: &mut Frame, area: Rect, state: &AppState, theme: The
         let from = chars.len().saturating_sub(inner.saturating_sub(1));
         chars[from..].iter().collect()
     };
-    let lines = vec![
+    let mut lines = vec![
         Line::from(vec![
             Span::styled("Scope  ", theme.heading()),
             Span::raw(for_terminal(&input.scope.describe()).into_owned()),
         ]),
         Line::styled("What was fixed? (a note, optional)", theme.muted()),
         Line::from(vec![Span::styled(format!("{shown}▏"), theme.hit())]),
-        Line::styled("enter record · esc cancel", theme.muted()),
     ];
-    let popup = area.centered(Constraint::Length(width), Constraint::Length(6));
+    match &input.preview {
+        None => lines.push(Line::styled(
+            "enter preview what it makes eligible · esc cancel",
+            theme.muted(),
+        )),
+        Some(p) => {
+            lines.push(Line::from(vec![
+                Span::styled("Would  ", theme.heading()),
+                Span::raw(for_terminal(p).into_owned()),
+            ]));
+            lines.push(Line::styled("enter record · esc cancel", theme.muted()));
+        }
+    }
+    let height = lines.len() as u16 + 2;
+    let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(ratatui::widgets::Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).block(
@@ -271,7 +284,16 @@ fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
         spans.push(Span::styled(marks, theme.title()));
     }
     if state.note_input.is_some() {
-        spans.push(Span::raw(" type a note · enter record · esc cancel"));
+        let enter = if state
+            .note_input
+            .as_ref()
+            .is_some_and(|n| n.preview.is_some())
+        {
+            "enter record"
+        } else {
+            "enter preview"
+        };
+        spans.push(Span::raw(format!(" type a note · {enter} · esc cancel")));
         frame.render_widget(
             Paragraph::new(Line::from(spans)).style(theme.status()),
             area,
