@@ -408,19 +408,40 @@ impl Store {
         let (since_at, since_ago) = split(since);
         let (until_at, until_ago) = split(until);
         let run = || -> rusqlite::Result<()> {
-            self.conn.execute_batch(
-                "CREATE TEMP TABLE IF NOT EXISTS time_window
-                     (since_at INTEGER, since_ago INTEGER, until_at INTEGER, until_ago INTEGER);
-                 DELETE FROM temp.time_window;",
-            )?;
-            self.conn.execute(
-                "INSERT INTO temp.time_window (since_at, since_ago, until_at, until_ago)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![since_at, since_ago, until_at, until_ago],
-            )?;
-            self.resume_window()
+            // A read-only store is also `query_only`, which refuses even the connection's own
+            // temporary tables; the window lives only there (the file is opened read-only
+            // all the same), so it is lifted for as long as the window is set up.
+            let query_only: bool = self.conn.query_row("PRAGMA query_only", [], |r| r.get(0))?;
+            if query_only {
+                self.conn.pragma_update(None, "query_only", false)?;
+            }
+            let set_up = self.set_up_window(since_at, since_ago, until_at, until_ago);
+            if query_only {
+                self.conn.pragma_update(None, "query_only", true)?;
+            }
+            set_up
         };
         run().map_err(|e| self.err(e))
+    }
+
+    fn set_up_window(
+        &self,
+        since_at: Option<i64>,
+        since_ago: Option<i64>,
+        until_at: Option<i64>,
+        until_ago: Option<i64>,
+    ) -> rusqlite::Result<()> {
+        self.conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS time_window
+                 (since_at INTEGER, since_ago INTEGER, until_at INTEGER, until_ago INTEGER);
+             DELETE FROM temp.time_window;",
+        )?;
+        self.conn.execute(
+            "INSERT INTO temp.time_window (since_at, since_ago, until_at, until_ago)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![since_at, since_ago, until_at, until_ago],
+        )?;
+        self.resume_window()
     }
 
     /// Lifts the window's view so the tables can be written; true when there was one.
