@@ -77,8 +77,10 @@ pub enum RequeueCmd {
     },
     /// Unmark deliveries: these ids, every marked one in the scope, or all.
     Unmark {
+        /// Every marked delivery.
         #[arg(long, conflicts_with_all = ["id", "cause", "domain", "host"])]
         all: bool,
+        /// These deliveries (ids as `requeue list` shows them, comma-separated).
         #[arg(long, value_name = "ID", value_delimiter = ',')]
         id: Vec<i64>,
         #[command(flatten)]
