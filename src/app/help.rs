@@ -3,7 +3,7 @@
 //! size are all it reads).
 
 use super::keymap::{Action, Context, Keymap};
-use super::state::{AppState, Overlay};
+use super::state::{AppState, ListCursor, Move, Overlay};
 
 /// Width of the keys column, after a two-space indent.
 const KEYS_COLUMN: usize = 26;
@@ -121,16 +121,15 @@ pub fn scroll(state: &mut AppState, action: Action) {
     let Some(Overlay::Help { scroll }) = state.overlay.as_mut() else {
         return;
     };
-    let now = (*scroll).min(max);
-    *scroll = match action {
-        Action::Down => (now + 1).min(max),
-        Action::Up => now.saturating_sub(1),
-        Action::PageDown => (now + page).min(max),
-        Action::PageUp => now.saturating_sub(page),
-        Action::Top => 0,
-        Action::Bottom => max,
-        _ => now,
+    // The help scrolls as a list whose rows are the positions its top row can take.
+    let mut top = ListCursor {
+        selected: (*scroll).min(max) as u64,
+        top: 0,
     };
+    if let Some(mv) = Move::from_action(action, page) {
+        top.step(mv, max as u64 + 1);
+    }
+    *scroll = top.index();
 }
 
 #[cfg(test)]
