@@ -199,6 +199,38 @@ fn fuzzy_filter_narrows_the_codes_and_esc_clears_it() {
     assert!(s.quit);
 }
 
+/// The explanation is built when the selection or its causes change, for the selected
+/// code, from the knowledge the state was given.
+#[test]
+fn the_explanation_follows_the_selection_and_its_causes() {
+    let mut s = state(80, 24);
+    start(&mut s, vec![]);
+    update(
+        &mut s,
+        Msg::Overview(overview(&[("4.4.7", 5), ("5.1.1", 2)])),
+    );
+    let p = s.triage.panel.clone().expect("built with the overview");
+    assert_eq!((p.code.as_str(), p.with_causes), ("4.4.7", false));
+    assert_eq!(p.panel.sections[0].lines, vec!["loading…"]);
+    update(
+        &mut s,
+        Msg::Causes {
+            code: "4.4.7".into(),
+            causes: vec![sendlog::store::report::CauseCount {
+                cause: Some("networkerror".into()),
+                count: 5,
+            }],
+        },
+    );
+    let p = s.triage.panel.clone().unwrap();
+    assert!(p.with_causes);
+    assert_eq!(p.panel.sections[0].lines, vec!["      5  networkerror"]);
+    update(&mut s, key('j'));
+    let p = s.triage.panel.clone().unwrap();
+    assert_eq!((p.code.as_str(), p.with_causes), ("5.1.1", false));
+    assert!(p.panel.title.starts_with("5.1.1"), "{}", p.panel.title);
+}
+
 /// Opens a 1,000-row group and returns the state with the first page loaded.
 fn opened_table(total: u64) -> AppState {
     let mut s = state(80, 24);
