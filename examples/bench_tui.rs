@@ -140,8 +140,8 @@ fn main() {
         return;
     }
 
-    // As `tui::run` does: the explanation panels are loaded before the first frame.
-    let _ = sendlog::knowledge::load_problems();
+    // As `tui::run` does, the explanation panels are loaded once, before the first frame
+    // (the built-in ones: a measurement must not depend on the user's own).
     let store = Store::open(&db).expect("open store");
     let (tx, rx) = mpsc::channel();
     let worker = Worker::spawn(
@@ -156,12 +156,17 @@ fn main() {
     )
     .expect("worker");
     let terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
-    let state = AppState::new(Keymap::embedded().expect("keymap"), false, (120, 40));
+    let state = AppState::new(
+        Keymap::embedded().expect("keymap"),
+        builtin_knowledge(),
+        false,
+        (120, 40),
+    );
     let mut s = Session::new(terminal, state, rx, worker);
     s.start(vec![]);
     s.draw().expect("draw");
     let first_frame = started.elapsed();
-    while s.state.overview.is_none() {
+    while s.state.triage.overview.is_none() {
         if let Ok(m) = s.rx.recv() {
             s.dispatch(m);
         }
@@ -172,7 +177,7 @@ fn main() {
     s.settle(Duration::from_secs(60));
     s.draw().expect("draw");
     let complete = started.elapsed();
-    let ov = s.state.overview.clone().expect("overview");
+    let ov = s.state.triage.overview.clone().expect("overview");
     println!("store: {db}");
     println!(
         "deliveries {} (sent {}, deferred {}, bounced {}, expired {}), failed codes {}",
@@ -226,9 +231,9 @@ fn main() {
             .unwrap_or_default()
     });
     while s.state.selected_code() != Some(target.as_str()) {
-        let before = s.state.codes_cursor;
+        let before = s.state.triage.codes.cursor.index();
         press(&mut s, key(KeyCode::Char('j')));
-        if s.state.codes_cursor == before {
+        if s.state.triage.codes.cursor.index() == before {
             eprintln!("code {target} not in the store");
             std::process::exit(1);
         }
@@ -240,7 +245,7 @@ fn main() {
         a.1
     );
     assert_eq!(s.state.screen, Screen::Deliveries);
-    let total = s.state.table.as_ref().map_or(0, |t| t.total);
+    let total = s.state.deliveries.table.as_ref().map_or(0, |t| t.total);
 
     // Scroll the whole group with PageDown, then back up with k for a stretch, then jump.
     let rss_start = rss_mb();
@@ -249,24 +254,34 @@ fn main() {
     let scroll_started = Instant::now();
     let mut steps = 0u64;
     loop {
-        let before = s.state.table.as_ref().map_or(0, |t| t.cursor);
+        let before = s
+            .state
+            .deliveries
+            .table
+            .as_ref()
+            .map_or(0, |t| t.cursor.selected);
         let a = press(&mut s, key(KeyCode::PageDown));
         answered.0.push(a.0);
         settled.0.push(a.1);
         steps += 1;
-        let t = s.state.table.as_ref().expect("table");
+        let t = s.state.deliveries.table.as_ref().expect("table");
         max_window = max_window.max(t.rows.len());
         if steps.is_multiple_of(500) {
             let r = rss_mb();
             rss_min = rss_min.min(r);
             rss_max = rss_max.max(r);
         }
-        if t.cursor + 1 >= t.total || t.cursor == before {
+        if t.cursor.selected + 1 >= t.total || t.cursor.selected == before {
             break;
         }
     }
     let scroll_secs = scroll_started.elapsed().as_secs_f64();
-    let cursor = s.state.table.as_ref().map_or(0, |t| t.cursor);
+    let cursor = s
+        .state
+        .deliveries
+        .table
+        .as_ref()
+        .map_or(0, |t| t.cursor.selected);
     answered.line("PageDown through the group: frame");
     settled.line("PageDown through the group: settled");
     println!(
@@ -296,4 +311,10 @@ fn main() {
         println!("{name:<38} frame {a:>7.2} ms  settled {b:>7.2} ms");
     }
     s.worker.shutdown(true);
+}
+
+/// The built-in panels only: a developer's own knowledge directory must not change what
+/// a test sees.
+fn builtin_knowledge() -> std::sync::Arc<sendlog::knowledge::Knowledge> {
+    std::sync::Arc::new(sendlog::knowledge::Knowledge::builtin().unwrap())
 }

@@ -88,8 +88,10 @@ pub fn run(
     view: View,
 ) -> anyhow::Result<()> {
     let (keymap, keymap_problem) = load_keymap()?;
-    // Load the explanation panels (and the user's overrides) now, not on the first frame.
-    let problems = crate::knowledge::load_problems();
+    // The explanation panels (and the user's overrides) are read once, here, and handed
+    // to the state: nothing reads them from disk while the screens are up.
+    let knowledge = Arc::new(crate::knowledge::Knowledge::for_user());
+    let problems = knowledge.problems();
     let status = problems.first().map(|p| {
         format!(
             "knowledge: {p} ({} in your panels)",
@@ -111,7 +113,7 @@ pub fn run(
     let stop = Arc::new(AtomicBool::new(false));
     spawn_input(tx, stop.clone()).context("starting the input thread")?;
     let size = terminal.size().context("reading the terminal size")?;
-    let mut state = AppState::new(keymap, no_color, (size.width, size.height));
+    let mut state = AppState::new(keymap, knowledge, no_color, (size.width, size.height));
     state.warning = keymap_problem.clone();
     state.status = keymap_problem.or(status);
     state.light = crate::ui::theme::light_background(

@@ -316,12 +316,13 @@ fn a_report_never_overturns_a_logged_send_and_the_conflict_is_shown() {
         assert_eq!(detail.status, "sent");
         let mut state = sendlog::app::AppState::new(
             sendlog::app::Keymap::embedded().unwrap(),
+            std::sync::Arc::new(sendlog::knowledge::Knowledge::builtin().unwrap()),
             false,
             (120, 60),
         );
         sendlog::app::start(&mut state, vec![]);
         state.screen = sendlog::app::state::Screen::Delivery;
-        state.detail_id = Some(id);
+        state.delivery.id = Some(id);
         sendlog::app::update(
             &mut state,
             sendlog::app::Msg::Delivery {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use sendlog::classify::{EnhancedCode, Reason};
 use sendlog::knowledge::doc::SECTIONS;
-use sendlog::knowledge::{Evidence, Knowledge, Origin, PanelDoc, panel_for};
+use sendlog::knowledge::{Evidence, Knowledge, Origin, PanelDoc};
 
 fn assets() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/knowledge")
@@ -115,7 +115,7 @@ fn the_4_4_7_fix_steps_point_at_what_sendlog_shows() {
     assert_eq!(doc.fix[0].shows, Some(Evidence::Causes));
     assert_eq!(doc.fix[1].shows, Some(Evidence::TypoDns));
     assert_eq!(doc.fix[4].shows, Some(Evidence::SendingHosts));
-    let panel = panel_for(&EnhancedCode::EXPIRED);
+    let panel = k.panel(EnhancedCode::EXPIRED);
     let fix = panel
         .sections
         .iter()

@@ -42,7 +42,12 @@ fn options() -> ImportOptions {
 }
 
 fn state(w: u16, h: u16) -> AppState {
-    AppState::new(Keymap::embedded().unwrap(), false, (w, h))
+    AppState::new(
+        Keymap::embedded().unwrap(),
+        builtin_knowledge(),
+        false,
+        (w, h),
+    )
 }
 
 fn overview(codes: &[(&str, u64)]) -> Overview {
@@ -90,9 +95,9 @@ fn start_imports_files_first_or_loads_the_store() {
     assert_eq!(s.screen, Screen::Import);
     // Keys are answered during the import.
     update(&mut s, key('?'));
-    assert!(s.help);
+    assert!(s.help_open());
     update(&mut s, code(KeyCode::Esc));
-    assert!(!s.help);
+    assert!(!s.help_open());
     let effects = update(&mut s, Msg::ImportDone(Ok(vec![])));
     assert_eq!(effects, vec![Effect::LoadOverview]);
     assert_eq!(s.screen, Screen::Triage);
@@ -140,7 +145,7 @@ fn expiries_lead_the_codes_and_moving_loads_the_selected_codes_panes() {
     assert_eq!(s.selected_code(), Some("4.4.7"));
 
     let effects = update(&mut s, code(KeyCode::Tab));
-    assert_eq!(s.dim, Dimension::Provider);
+    assert_eq!(s.triage.dim, Dimension::Provider);
     assert_eq!(
         effects[0],
         Effect::LoadBreakdown {
@@ -150,7 +155,7 @@ fn expiries_lead_the_codes_and_moving_loads_the_selected_codes_panes() {
     );
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
-    assert_eq!(s.dim, Dimension::Domain);
+    assert_eq!(s.triage.dim, Dimension::Domain);
 }
 
 #[test]
@@ -162,23 +167,23 @@ fn fuzzy_filter_narrows_the_codes_and_esc_clears_it() {
         Msg::Overview(overview(&[("5.1.1", 40), ("4.7.0", 9), ("4.4.7", 3)])),
     );
     update(&mut s, key('/'));
-    assert!(s.filter.as_ref().unwrap().editing);
+    assert!(s.filter.as_ref().map(|_| s.filter_editing()).unwrap());
     // While typing, 'q' and 'j' are text, not keys.
     for c in "mailbox".chars() {
         update(&mut s, key(c));
     }
     assert!(!s.quit);
-    assert_eq!(s.codes_view.len(), 1);
+    assert_eq!(s.triage.codes.view.len(), 1);
     assert_eq!(s.selected_code(), Some("5.1.1"));
     // "5.1.1 Bad destination mailbox address": the hits are the matched characters.
-    let hits = &s.codes_view[0].hits;
+    let hits = &s.triage.codes.view[0].hits;
     assert_eq!(hits.len(), 7);
     assert_eq!(hits[0], "5.1.1 Bad destination ".len());
     update(&mut s, code(KeyCode::Enter));
-    assert!(!s.filter.as_ref().unwrap().editing);
+    assert!(!s.filter.as_ref().map(|_| s.filter_editing()).unwrap());
     update(&mut s, code(KeyCode::Esc));
     assert!(s.filter.is_none());
-    assert_eq!(s.codes_view.len(), 3);
+    assert_eq!(s.triage.codes.view.len(), 3);
     assert_eq!(
         s.selected_code(),
         Some("5.1.1"),
@@ -192,6 +197,38 @@ fn fuzzy_filter_narrows_the_codes_and_esc_clears_it() {
     );
     assert_eq!(effects, vec![Effect::Quit]);
     assert!(s.quit);
+}
+
+/// The explanation is built when the selection or its causes change, for the selected
+/// code, from the knowledge the state was given.
+#[test]
+fn the_explanation_follows_the_selection_and_its_causes() {
+    let mut s = state(80, 24);
+    start(&mut s, vec![]);
+    update(
+        &mut s,
+        Msg::Overview(overview(&[("4.4.7", 5), ("5.1.1", 2)])),
+    );
+    let p = s.triage.panel.clone().expect("built with the overview");
+    assert_eq!((p.code.as_str(), p.with_causes), ("4.4.7", false));
+    assert_eq!(p.panel.sections[0].lines, vec!["loading…"]);
+    update(
+        &mut s,
+        Msg::Causes {
+            code: "4.4.7".into(),
+            causes: vec![sendlog::store::report::CauseCount {
+                cause: Some("networkerror".into()),
+                count: 5,
+            }],
+        },
+    );
+    let p = s.triage.panel.clone().unwrap();
+    assert!(p.with_causes);
+    assert_eq!(p.panel.sections[0].lines, vec!["      5  networkerror"]);
+    update(&mut s, key('j'));
+    let p = s.triage.panel.clone().unwrap();
+    assert_eq!((p.code.as_str(), p.with_causes), ("5.1.1", false));
+    assert!(p.panel.title.starts_with("5.1.1"), "{}", p.panel.title);
 }
 
 /// Opens a 1,000-row group and returns the state with the first page loaded.
@@ -255,13 +292,13 @@ fn keyset_paging_keeps_a_bounded_window_and_absolute_position() {
                 },
             );
         }
-        let t = s.table.as_ref().unwrap();
+        let t = s.deliveries.table.as_ref().unwrap();
         assert!(t.rows.len() <= WINDOW_ROWS, "the window stays bounded");
         // The row under the cursor is the one at that absolute position.
-        assert_eq!(t.selected().unwrap().id as u64, t.cursor + 1);
+        assert_eq!(t.selected().unwrap().id as u64, t.cursor.selected + 1);
     }
-    let t = s.table.as_ref().unwrap();
-    assert_eq!(t.cursor, total - 1);
+    let t = s.deliveries.table.as_ref().unwrap();
+    assert_eq!(t.cursor.selected, total - 1);
     assert_eq!(loads, 4);
 
     // Jump to the top: the window is dropped and the first page asked for again.
@@ -294,7 +331,7 @@ fn keyset_paging_keeps_a_bounded_window_and_absolute_position() {
         },
     );
     assert!(
-        s.table.as_ref().unwrap().rows.is_empty(),
+        s.deliveries.table.as_ref().unwrap().rows.is_empty(),
         "stale page ignored"
     );
     update(
@@ -306,8 +343,8 @@ fn keyset_paging_keeps_a_bounded_window_and_absolute_position() {
             verdicts: Default::default(),
         },
     );
-    let t = s.table.as_ref().unwrap();
-    assert_eq!((t.start, t.cursor), (800, 999));
+    let t = s.deliveries.table.as_ref().unwrap();
+    assert_eq!((t.start, t.cursor.selected), (800, 999));
     assert_eq!(t.selected().unwrap().id, 1000);
     // Moving up near the window's top asks for the rows before it.
     let mut asked = None;
@@ -332,7 +369,7 @@ fn a_page_arriving_after_the_cursor_moved_back_never_moves_the_cursor() {
     let mut pending;
     loop {
         pending = update(&mut s, code(KeyCode::PageDown)).into_iter().next();
-        let t = s.table.as_ref().unwrap();
+        let t = s.deliveries.table.as_ref().unwrap();
         if pending.is_some() && t.rows.len() == WINDOW_ROWS && t.start > 0 {
             break;
         }
@@ -357,7 +394,7 @@ fn a_page_arriving_after_the_cursor_moved_back_never_moves_the_cursor() {
     for _ in 0..WINDOW_ROWS {
         update(&mut s, key('k'));
     }
-    let before = s.table.as_ref().unwrap().selected().unwrap().id;
+    let before = s.deliveries.table.as_ref().unwrap().selected().unwrap().id;
     let Some(Effect::LoadPage {
         generation,
         anchor: anchor @ Anchor::After(last),
@@ -375,13 +412,13 @@ fn a_page_arriving_after_the_cursor_moved_back_never_moves_the_cursor() {
             verdicts: Default::default(),
         },
     );
-    let t = s.table.as_ref().unwrap();
+    let t = s.deliveries.table.as_ref().unwrap();
     assert_eq!(
         t.selected().unwrap().id,
         before,
         "the cursor stays on its row"
     );
-    assert_eq!(t.selected().unwrap().id as u64, t.cursor + 1);
+    assert_eq!(t.selected().unwrap().id as u64, t.cursor.selected + 1);
 }
 
 #[test]
@@ -395,7 +432,7 @@ fn enter_opens_a_delivery_and_esc_goes_back_step_by_step() {
     assert_eq!(s.screen, Screen::Deliveries);
     update(&mut s, code(KeyCode::Esc));
     assert_eq!(s.screen, Screen::Triage);
-    assert!(s.table.is_none());
+    assert!(s.deliveries.table.is_none());
     update(&mut s, code(KeyCode::Esc));
     assert_eq!(s.screen, Screen::Triage);
     assert_eq!(update(&mut s, key('q')), vec![Effect::Quit]);
@@ -463,7 +500,7 @@ fn the_first_screen_shows_the_expiries_and_their_cause_from_the_log() {
         );
         assert!(text.contains(&line), "{line:?} in {text}");
     }
-    assert_eq!(s.state.pane, Pane::Codes);
+    assert_eq!(s.state.triage.pane, Pane::Codes);
 }
 
 #[test]
@@ -575,43 +612,43 @@ fn help_scrolls_with_the_movement_keys_and_esc_or_question_mark_close_it() {
         Msg::Overview(overview(&[("5.1.1", 40), ("4.4.7", 3)])),
     );
     update(&mut s, key('?'));
-    assert!(s.help);
-    assert_eq!(s.help_scroll, 0);
+    assert!(s.help_open());
+    assert_eq!(help::scrolled(&s), 0);
     let max = help::max_scroll(&s);
     let page = help::visible_rows(s.size, help::rows(&s).len());
     assert!(max > page, "at 80×24 the help is more than a page: {max}");
     update(&mut s, key('j'));
     update(&mut s, code(KeyCode::Down));
-    assert_eq!(s.help_scroll, 2);
+    assert_eq!(help::scrolled(&s), 2);
     update(&mut s, key('k'));
-    assert_eq!(s.help_scroll, 1);
+    assert_eq!(help::scrolled(&s), 1);
     update(&mut s, code(KeyCode::PageDown));
-    assert_eq!(s.help_scroll, 1 + page);
+    assert_eq!(help::scrolled(&s), 1 + page);
     update(&mut s, key('G'));
-    assert_eq!(s.help_scroll, max);
+    assert_eq!(help::scrolled(&s), max);
     update(&mut s, key('j'));
-    assert_eq!(s.help_scroll, max, "never past the last row");
+    assert_eq!(help::scrolled(&s), max, "never past the last row");
     update(&mut s, code(KeyCode::PageUp));
-    assert_eq!(s.help_scroll, max - page);
+    assert_eq!(help::scrolled(&s), max - page);
     update(&mut s, key('g'));
     update(&mut s, key('k'));
-    assert_eq!(s.help_scroll, 0);
+    assert_eq!(help::scrolled(&s), 0);
     // The screen under the help did not move.
     assert_eq!(s.selected_code(), Some("4.4.7"));
 
     // A taller terminal shows more, so the scroll shrinks to fit it.
     update(&mut s, code(KeyCode::End));
     update(&mut s, Msg::Resize(120, 60));
-    assert_eq!(s.help_scroll, help::max_scroll(&s));
+    assert_eq!(help::scrolled(&s), help::max_scroll(&s));
     update(&mut s, Msg::Resize(80, 24));
 
     update(&mut s, key('?'));
-    assert!(!s.help);
+    assert!(!s.help_open());
     update(&mut s, key('?'));
-    assert_eq!(s.help_scroll, 0, "help opens at the top");
+    assert_eq!(help::scrolled(&s), 0, "help opens at the top");
     update(&mut s, key('j'));
     update(&mut s, code(KeyCode::Esc));
-    assert!(!s.help);
+    assert!(!s.help_open());
     assert_eq!(s.selected_code(), Some("4.4.7"));
 }
 
@@ -792,7 +829,12 @@ fn no_color_uses_no_colours() {
     let (tx, rx) = mpsc::channel();
     let worker = Worker::spawn(store, options(), tx).unwrap();
     let terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    let st = AppState::new(Keymap::embedded().unwrap(), true, (80, 24));
+    let st = AppState::new(
+        Keymap::embedded().unwrap(),
+        builtin_knowledge(),
+        true,
+        (80, 24),
+    );
     let mut s = Session::new(terminal, st, rx, worker);
     s.start(vec![]);
     assert!(s.settle(Duration::from_secs(10)));
@@ -1124,4 +1166,10 @@ fn a_time_window_and_now_are_stated_on_screen() {
     );
     assert!(text.contains("as of 2015-11-25T12:00:00Z"), "{text}");
     s.worker.shutdown(true);
+}
+
+/// The built-in panels only: a developer's own knowledge directory must not change what
+/// a test sees.
+fn builtin_knowledge() -> std::sync::Arc<sendlog::knowledge::Knowledge> {
+    std::sync::Arc::new(sendlog::knowledge::Knowledge::builtin().unwrap())
 }

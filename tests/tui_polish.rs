@@ -9,7 +9,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 
-use common::tui::{Tmux, code, have_tmux, key, options, press, screen, session_on};
+use common::tui::{
+    Tmux, builtin_knowledge, code, have_tmux, key, options, press, screen, session_on,
+};
 use sendlog::app::{AppState, Keymap, Msg};
 use sendlog::store::Store;
 use sendlog::tui::Session;
@@ -24,7 +26,11 @@ fn j_stops_at_the_end_of_the_explanation() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = session_on(&[FIXTURE], &dir, 80, 24);
     screen(&mut s);
-    let panel = sendlog::app::explain::panel_for("4.4.7", s.state.current_causes());
+    let panel = sendlog::app::explain::panel_for(
+        &s.state.knowledge,
+        "4.4.7",
+        s.state.triage.current_causes(),
+    );
     let last = panel
         .sections
         .iter()
@@ -45,16 +51,16 @@ fn j_stops_at_the_end_of_the_explanation() {
         press(&mut s, key('J'));
         screen(&mut s);
     }
-    let max = s.state.explain_max.get();
+    let max = s.state.triage.explain.max.get();
     assert!(max > 0 && max < 900, "{max}");
-    assert_eq!(s.state.explain_scroll, max);
+    assert_eq!(s.state.triage.explain.offset, max);
     let text = screen(&mut s);
     assert!(
         text.contains(tail.trim()),
         "the last line {last:?} is on screen:\n{text}"
     );
     press(&mut s, key('K'));
-    assert_eq!(s.state.explain_scroll, max - 3);
+    assert_eq!(s.state.triage.explain.offset, max - 3);
     s.worker.shutdown(true);
 }
 
@@ -70,10 +76,10 @@ fn the_delivery_screen_scrolls_to_its_last_line_and_stops() {
         press(&mut s, key('j'));
         screen(&mut s);
     }
-    let max = s.state.detail_max.get();
-    assert_eq!(s.state.detail_scroll, max);
+    let max = s.state.delivery.scroll.max.get();
+    assert_eq!(s.state.delivery.scroll.offset, max);
     press(&mut s, key('G'));
-    assert_eq!(s.state.detail_scroll, max);
+    assert_eq!(s.state.delivery.scroll.offset, max);
     s.worker.shutdown(true);
 }
 
@@ -82,6 +88,7 @@ fn the_delivery_screen_scrolls_to_its_last_line_and_stops() {
 #[test]
 fn a_codes_list_label_is_the_head_of_its_panel_title() {
     use sendlog::app::update::code_text;
+    let k = sendlog::knowledge::Knowledge::builtin().unwrap();
     let codes: Vec<String> = std::fs::read_dir("assets/knowledge")
         .unwrap()
         .filter_map(|e| {
@@ -93,23 +100,23 @@ fn a_codes_list_label_is_the_head_of_its_panel_title() {
     for code in &codes {
         let code = code.as_str();
         // A row never ends inside a parenthesis of its title.
-        let row = code_text(code);
+        let row = code_text(&k, code);
         assert_eq!(row.matches('(').count(), row.matches(')').count(), "{row}");
-        let title = sendlog::app::explain::panel_for(code, None).title;
+        let title = sendlog::app::explain::panel_for(&k, code, None).title;
         assert!(
             title.starts_with(&row),
             "{code}: row {row:?}, panel {title:?}"
         );
     }
     assert_eq!(
-        code_text("4.7.0"),
-        sendlog::app::explain::panel_for("4.7.0", None).title
+        code_text(&k, "4.7.0"),
+        sendlog::app::explain::panel_for(&k, "4.7.0", None).title
     );
     // A code without a panel of its own: the registry's label, the same in both places.
-    let row = code_text("5.3.5");
+    let row = code_text(&k, "5.3.5");
     assert_eq!(row, "5.3.5 System incorrectly configured");
     assert!(
-        sendlog::app::explain::panel_for("5.3.5", None)
+        sendlog::app::explain::panel_for(&k, "5.3.5", None)
             .title
             .contains("System incorrectly configured")
     );
@@ -123,6 +130,7 @@ fn resolve_is_not_offered_on_failures_of_the_address_itself() {
     let mut s = session_on(&["sample-data/mail.log"], &dir, 120, 40);
     let codes: Vec<String> = s
         .state
+        .triage
         .overview
         .as_ref()
         .unwrap()
@@ -143,7 +151,7 @@ fn resolve_is_not_offered_on_failures_of_the_address_itself() {
     }
     assert_eq!(s.state.selected_code(), Some("5.1.1"));
     press(&mut s, key('r'));
-    assert!(s.state.note_input.is_none());
+    assert!(s.state.note_input().is_none());
     let status = s.state.status.clone().unwrap_or_default();
     assert!(
         status.contains("userunknown is a failure of the address itself"),
@@ -154,7 +162,7 @@ fn resolve_is_not_offered_on_failures_of_the_address_itself() {
     assert!(text.contains("userunknown"), "{text}");
     assert!(!text.contains("r resolve"), "{text}");
     press(&mut s, key('r'));
-    assert!(s.state.note_input.is_none());
+    assert!(s.state.note_input().is_none());
     s.worker.shutdown(true);
 }
 
@@ -337,32 +345,43 @@ fn a_click_selects_a_row_and_the_wheel_scrolls() {
     press(&mut s, mouse(click, x, y));
     assert_eq!(s.state.selected_code(), Some("5.1.1"));
     // The wheel: three rows a notch, down then up.
-    let at = s.state.codes_cursor;
+    let at = s.state.triage.codes.cursor.index();
     press(&mut s, mouse(MouseEventKind::ScrollUp, x, y));
-    assert_eq!(s.state.codes_cursor, at.saturating_sub(3));
+    assert_eq!(s.state.triage.codes.cursor.index(), at.saturating_sub(3));
     press(&mut s, mouse(MouseEventKind::ScrollDown, x, y));
-    assert_eq!(s.state.codes_cursor, at.saturating_sub(3) + 3);
+    assert_eq!(
+        s.state.triage.codes.cursor.index(),
+        at.saturating_sub(3) + 3
+    );
     // A click in the second level focuses it.
     let (x, y) = find(&mut s, "4.4.7 Delivery time expired");
     press(&mut s, mouse(click, x, y));
     assert_eq!(s.state.selected_code(), Some("4.4.7"));
-    let second = s.state.current_breakdown().unwrap().rows[1]
+    let second = s.state.triage.current_breakdown().unwrap().rows[1]
         .value
         .clone()
         .unwrap();
     let (x, y) = find(&mut s, &second);
     press(&mut s, mouse(click, x, y));
-    assert_eq!(s.state.pane, sendlog::app::state::Pane::Breakdown);
-    assert_eq!(s.state.breakdown_cursor, 1);
+    assert_eq!(s.state.triage.pane, sendlog::app::state::Pane::Breakdown);
+    assert_eq!(s.state.triage.breakdown_list.cursor.index(), 1);
     // On the deliveries, a click on the third row selects it; outside any list, nothing.
     press(&mut s, key('h'));
     press(&mut s, code(KeyCode::Enter));
-    let third = s.state.table.as_ref().unwrap().rows[2].recipient.clone();
+    let third = s.state.deliveries.table.as_ref().unwrap().rows[2]
+        .recipient
+        .clone();
     let (x, y) = find(&mut s, &third);
     press(&mut s, mouse(click, x, y));
-    assert_eq!(s.state.table.as_ref().unwrap().cursor, 2);
+    assert_eq!(
+        s.state.deliveries.table.as_ref().unwrap().cursor.selected,
+        2
+    );
     press(&mut s, mouse(click, 0, 0));
-    assert_eq!(s.state.table.as_ref().unwrap().cursor, 2);
+    assert_eq!(
+        s.state.deliveries.table.as_ref().unwrap().cursor.selected,
+        2
+    );
     s.worker.shutdown(true);
 }
 
@@ -372,7 +391,7 @@ fn a_click_selects_a_row_and_the_wheel_scrolls() {
 fn the_sparkline_has_a_time_reference() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = session_on(&["sample-data/mail.log"], &dir, 200, 40);
-    let (from, to) = s.state.spark_span.expect("a span");
+    let (from, to) = s.state.triage.spark_span.expect("a span");
     let day = |t: i64| {
         chrono::DateTime::from_timestamp(t, 0)
             .unwrap()
@@ -430,7 +449,12 @@ fn the_export_asks_for_the_directory_with_the_current_one_as_default() {
     let (tx, rx) = mpsc::channel();
     let worker = Worker::spawn(store, options(), tx).unwrap();
     let terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    let mut state = AppState::new(Keymap::embedded().unwrap(), true, (100, 30));
+    let mut state = AppState::new(
+        Keymap::embedded().unwrap(),
+        builtin_knowledge(),
+        true,
+        (100, 30),
+    );
     let start_dir = dir.path().join("started-here");
     let chosen = dir.path().join("chosen");
     std::fs::create_dir_all(&start_dir).unwrap();
@@ -484,6 +508,7 @@ fn the_delivery_screen_says_what_came_from_a_bounce_report() {
     press(&mut s, code(KeyCode::Enter));
     let at = s
         .state
+        .deliveries
         .table
         .as_ref()
         .unwrap()

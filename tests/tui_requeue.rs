@@ -37,7 +37,12 @@ fn code(k: KeyCode) -> Msg {
 }
 
 fn state(w: u16, h: u16) -> AppState {
-    AppState::new(Keymap::embedded().unwrap(), false, (w, h))
+    AppState::new(
+        Keymap::embedded().unwrap(),
+        builtin_knowledge(),
+        false,
+        (w, h),
+    )
 }
 
 fn overview(codes: &[(&str, u64)]) -> Overview {
@@ -146,9 +151,9 @@ fn space_toggles_the_selected_row_and_u_unmarks_it() {
 fn v_marks_a_range_between_its_two_ends_either_way() {
     let mut s = deliveries_screen();
     update(&mut s, key('G'));
-    assert_eq!(s.table.as_ref().unwrap().cursor, 4);
+    assert_eq!(s.deliveries.table.as_ref().unwrap().cursor.selected, 4);
     assert!(update(&mut s, key('v')).is_empty());
-    assert_eq!(s.range_start, Some(5));
+    assert_eq!(s.deliveries.range_start, Some(5));
     update(&mut s, key('k'));
     update(&mut s, key('k'));
     assert_eq!(
@@ -159,13 +164,13 @@ fn v_marks_a_range_between_its_two_ends_either_way() {
             to_id: 5
         }]
     );
-    assert_eq!(s.range_start, None);
+    assert_eq!(s.deliveries.range_start, None);
 
     // Esc drops a range in progress with the table.
     update(&mut s, key('v'));
     update(&mut s, code(KeyCode::Esc));
     assert_eq!(s.screen, Screen::Triage);
-    assert_eq!(s.range_start, None);
+    assert_eq!(s.deliveries.range_start, None);
 }
 
 #[test]
@@ -175,7 +180,7 @@ fn with_a_filter_range_and_all_in_view_take_the_matching_rows_only() {
     // "user1@" and "user5@"… every recipient has a digit; "5" or "3" picks two rows.
     type_text(&mut s, "3");
     update(&mut s, code(KeyCode::Enter));
-    let t = s.table.as_ref().unwrap();
+    let t = s.deliveries.table.as_ref().unwrap();
     let matched: Vec<i64> = t.matched.iter().map(|m| t.rows[m.index].id).collect();
     assert_eq!(matched, vec![3]);
     assert_eq!(
@@ -301,13 +306,13 @@ fn a_in_the_confirm_step_exports_the_already_exported_again() {
     update(&mut s, Msg::Basket(Box::new(sample_basket())));
     update(&mut s, key('e'));
     assert!(
-        !s.export_confirm.clone().unwrap().again,
+        !s.export_confirm().cloned().unwrap().again,
         "off unless asked for"
     );
 
     update(&mut s, key('A'));
-    assert!(s.export_confirm.clone().unwrap().again);
-    let b = s.basket.as_ref().unwrap();
+    assert!(s.export_confirm().cloned().unwrap().again);
+    let b = s.basket.contents.as_ref().unwrap();
     let n = sendlog::app::state::export_counts(b, Format::Csv, true);
     assert_eq!(
         (
@@ -352,7 +357,7 @@ fn a_in_the_confirm_step_exports_the_already_exported_again() {
     );
     // The next export starts without it again.
     update(&mut s, key('e'));
-    assert!(!s.export_confirm.clone().unwrap().again);
+    assert!(!s.export_confirm().cloned().unwrap().again);
 }
 
 #[test]
@@ -364,9 +369,12 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
     update(&mut s, Msg::Basket(Box::new(sample_basket())));
 
     assert!(update(&mut s, key('e')).is_empty());
-    let confirm = s.export_confirm.clone().expect("e opens the confirm step");
+    let confirm = s
+        .export_confirm()
+        .cloned()
+        .expect("e opens the confirm step");
     assert_eq!(confirm.format, Format::Csv);
-    let b = s.basket.as_ref().unwrap();
+    let b = s.basket.contents.as_ref().unwrap();
     let n = sendlog::app::state::export_counts(b, Format::Csv, false);
     assert_eq!(
         (n.to_export, n.already_exported, n.excluded, n.not_in_format),
@@ -380,7 +388,7 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
     assert!(!s.quit);
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
-    assert_eq!(s.export_confirm.clone().unwrap().format, Format::Postfix);
+    assert_eq!(s.export_confirm().cloned().unwrap().format, Format::Postfix);
     // The one left out has left the queue: the step says so, in those words.
     let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
     terminal.draw(|f| sendlog::ui::render(f, &s)).unwrap();
@@ -392,7 +400,7 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
-    assert_eq!(s.export_confirm.clone().unwrap().format, Format::Jsonl);
+    assert_eq!(s.export_confirm().cloned().unwrap().format, Format::Jsonl);
     assert_eq!(
         update(&mut s, code(KeyCode::Enter)),
         vec![Effect::Export {
@@ -401,12 +409,12 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
             again: false,
         }]
     );
-    assert!(s.export_confirm.is_none());
+    assert!(s.export_confirm().is_none());
 
     // Esc cancels: nothing is asked of the worker.
     update(&mut s, key('e'));
     assert!(update(&mut s, code(KeyCode::Esc)).is_empty());
-    assert!(s.export_confirm.is_none());
+    assert!(s.export_confirm().is_none());
     assert_eq!(s.screen, Screen::Basket);
     assert!(s.status.as_deref().unwrap().contains("cancelled"));
 
@@ -449,7 +457,7 @@ fn an_empty_basket_has_nothing_to_confirm() {
         })),
     );
     assert!(update(&mut s, key('e')).is_empty());
-    assert!(s.export_confirm.is_none());
+    assert!(s.export_confirm().is_none());
     assert!(s.status.as_deref().unwrap().contains("basket is empty"));
     update(&mut s, code(KeyCode::Esc));
     assert_eq!(s.screen, Screen::Triage);
@@ -498,7 +506,7 @@ fn r_on_a_cause_types_a_note_and_records_the_resolution() {
         },
     );
     update(&mut s, key('j'));
-    assert_eq!(s.selected_cause().unwrap().reason, "networkerror");
+    assert_eq!(s.causes.selected_cause().unwrap().reason, "networkerror");
     update(&mut s, key('k'));
 
     assert!(update(&mut s, key('r')).is_empty());
@@ -508,7 +516,7 @@ fn r_on_a_cause_types_a_note_and_records_the_resolution() {
         host: Some("mta2".into()),
     };
     assert_eq!(
-        s.note_input,
+        s.note_input().cloned(),
         Some(NoteInput {
             scope: scope.clone(),
             note: String::new(),
@@ -517,7 +525,7 @@ fn r_on_a_cause_types_a_note_and_records_the_resolution() {
     );
     // Every key types: none of q, ?, j, b, c, r, Esc-less letters act.
     assert!(type_text(&mut s, "IP delisted qj?bcrx").is_empty());
-    assert!(!s.quit && !s.help);
+    assert!(!s.quit && !s.help_open());
     assert_eq!(s.screen, Screen::Causes);
     update(&mut s, code(KeyCode::Backspace));
     update(&mut s, code(KeyCode::Backspace));
@@ -528,7 +536,7 @@ fn r_on_a_cause_types_a_note_and_records_the_resolution() {
             scope: scope.clone()
         }]
     );
-    assert!(s.note_input.is_some());
+    assert!(s.note_input().is_some());
     let outcome = ResolveOutcome {
         resolution: resolution(),
         recorded: false,
@@ -557,7 +565,7 @@ fn r_on_a_cause_types_a_note_and_records_the_resolution() {
             note: "IP delisted qj?bc".into()
         }]
     );
-    assert!(s.note_input.is_none());
+    assert!(s.note_input().is_none());
 
     // The answer says what became eligible and refreshes the list.
     let outcome = ResolveOutcome {
@@ -586,7 +594,7 @@ fn r_on_a_cause_types_a_note_and_records_the_resolution() {
     update(&mut s, key('r'));
     type_text(&mut s, "oops");
     assert!(update(&mut s, code(KeyCode::Esc)).is_empty());
-    assert!(s.note_input.is_none());
+    assert!(s.note_input().is_none());
     assert_eq!(s.screen, Screen::Causes);
     // Ctrl-C still quits from the note.
     update(&mut s, key('r'));
@@ -668,7 +676,7 @@ fn r_on_a_triage_group_resolves_its_main_cause_within_the_selected_row() {
     // On the codes: the code's main cause, everywhere.
     update(&mut s, key('r'));
     assert_eq!(
-        s.note_input.as_ref().unwrap().scope,
+        s.note_input().unwrap().scope,
         ResolveScope {
             reason: "badreputation".into(),
             destination: None,
@@ -678,7 +686,7 @@ fn r_on_a_triage_group_resolves_its_main_cause_within_the_selected_row() {
     update(&mut s, code(KeyCode::Esc));
     // On a destination: that group's own main cause (the store knows it), narrowed to it.
     update(&mut s, key('l'));
-    assert_eq!(s.pane, Pane::Breakdown);
+    assert_eq!(s.triage.pane, Pane::Breakdown);
     assert_eq!(
         update(&mut s, key('r')),
         vec![Effect::PrepareGroupResolve {
@@ -687,7 +695,7 @@ fn r_on_a_triage_group_resolves_its_main_cause_within_the_selected_row() {
             value: Some("outlook.com".into())
         }]
     );
-    assert!(s.note_input.is_none());
+    assert!(s.note_input().is_none());
     update(
         &mut s,
         Msg::ResolvePrompt(Some(group_scope(
@@ -696,7 +704,7 @@ fn r_on_a_triage_group_resolves_its_main_cause_within_the_selected_row() {
             Some("outlook.com".into()),
         ))),
     );
-    let input = s.note_input.clone().unwrap();
+    let input = s.note_input().cloned().unwrap();
     assert_eq!(input.scope.reason, "networkerror");
     assert_eq!(input.scope.destination.as_deref(), Some("outlook.com"));
     type_text(&mut s, "fixed");
@@ -706,7 +714,7 @@ fn r_on_a_triage_group_resolves_its_main_cause_within_the_selected_row() {
         &mut s,
         Msg::ResolvePreview(Err("outlok.com: no failed delivery went there".into())),
     );
-    assert!(s.note_input.is_none());
+    assert!(s.note_input().is_none());
     assert!(s.status.as_deref().unwrap().starts_with("not recorded: "));
     update(&mut s, Msg::ResolvePrompt(Some(input.scope.clone())));
     type_text(&mut s, "fixed");
@@ -805,7 +813,7 @@ fn typo_domains_show_the_domain_meant_on_triage_and_causes() {
     let typo = typos[0].clone();
     let mut s = session(store, 120, 40, dir.path());
     let mut seen = false;
-    for _ in 0..s.state.codes_view.len() {
+    for _ in 0..s.state.triage.codes.view.len() {
         if screen_text(&mut s).contains(&format!("{} → {}?", typo.domain, typo.suggestion)) {
             seen = true;
             break;
@@ -858,18 +866,20 @@ fn r_on_a_destination_proposes_its_own_cause_from_the_store() {
     press(&mut s, key('l'));
     while s
         .state
+        .triage
         .selected_breakdown()
         .is_some_and(|b| b.value.as_deref() != Some("lumen-traders.example"))
     {
-        let before = s.state.breakdown_cursor;
+        let before = s.state.triage.breakdown_list.cursor.index();
         press(&mut s, key('j'));
         assert_ne!(
-            before, s.state.breakdown_cursor,
+            before,
+            s.state.triage.breakdown_list.cursor.index(),
             "lumen-traders.example not listed"
         );
     }
     press(&mut s, key('r'));
-    let input = s.state.note_input.clone().expect("the note input opens");
+    let input = s.state.note_input().cloned().expect("the note input opens");
     assert_eq!(
         input.scope,
         ResolveScope {
@@ -900,7 +910,7 @@ fn resolve_mark_and_export_on_the_sample_data() {
         press(&mut s, key('c'));
         let text = screen_text(&mut s);
         insta::assert_snapshot!(format!("causes_{size}"), text);
-        let top = s.state.selected_cause().unwrap().clone();
+        let top = s.state.causes.selected_cause().unwrap().clone();
         assert_eq!(
             (top.reason.as_str(), top.destination.as_str(), top.count),
             ("badreputation", "Microsoft", 2)
@@ -914,14 +924,24 @@ fn resolve_mark_and_export_on_the_sample_data() {
         // The confirm step: what it would make eligible, from the store, nothing recorded.
         let text = screen_text(&mut s);
         assert!(text.contains("2 deliveries become eligible"), "{text}");
-        assert!(s.state.selected_cause().unwrap().resolution.is_none());
+        assert!(
+            s.state
+                .causes
+                .selected_cause()
+                .unwrap()
+                .resolution
+                .is_none()
+        );
         press(&mut s, code(KeyCode::Enter));
         let text = screen_text(&mut s);
         assert!(
             text.contains("resolved: 2 of 2 failed deliveries now eligible"),
             "{text}"
         );
-        assert_eq!(s.state.selected_cause().unwrap().state.as_str(), "resolved");
+        assert_eq!(
+            s.state.causes.selected_cause().unwrap().state.as_str(),
+            "resolved"
+        );
 
         // The 4.4.7 group: `a` marks exactly its eligible deliveries.
         press(&mut s, code(KeyCode::Esc));
@@ -1209,6 +1229,7 @@ fn the_delivery_screen_shows_its_linked_bounce_report() {
     let mut s = session(store, 120, 40, dir.path());
     let codes: Vec<String> = s
         .state
+        .triage
         .overview
         .as_ref()
         .unwrap()
@@ -1281,9 +1302,9 @@ fn marking_keys_act_on_the_narrowed_group_in_the_store() {
 
     let mut s = session(store, 120, 40, dir.path());
     press(&mut s, code(KeyCode::Tab));
-    assert_eq!(s.state.dim, Dimension::Provider);
+    assert_eq!(s.state.triage.dim, Dimension::Provider);
     press(&mut s, key('l'));
-    let rows = &s.state.breakdown.as_ref().unwrap().rows;
+    let rows = &s.state.triage.breakdown.as_ref().unwrap().rows;
     let at = rows
         .iter()
         .position(|r| r.value.as_deref() == Some("Microsoft"))
@@ -1292,7 +1313,7 @@ fn marking_keys_act_on_the_narrowed_group_in_the_store() {
         press(&mut s, key('j'));
     }
     press(&mut s, code(KeyCode::Enter));
-    assert_eq!(s.state.table.as_ref().unwrap().total, 3);
+    assert_eq!(s.state.deliveries.table.as_ref().unwrap().total, 3);
 
     press(&mut s, key('a'));
     assert_eq!(s.state.marks, eligible);
@@ -1346,7 +1367,7 @@ fn deliveries_rows_show_their_re_send_verdict_and_follow_a_resolution() {
             .collect()
     };
     let shown = |s: &Session<TestBackend>| -> std::collections::BTreeMap<i64, &'static str> {
-        let t = s.state.table.as_ref().unwrap();
+        let t = s.state.deliveries.table.as_ref().unwrap();
         t.rows
             .iter()
             .map(|r| {
@@ -1368,7 +1389,7 @@ fn deliveries_rows_show_their_re_send_verdict_and_follow_a_resolution() {
     );
 
     // r on a badreputation row resolves that cause (the group is not narrowed: everywhere).
-    let t = s.state.table.as_ref().unwrap();
+    let t = s.state.deliveries.table.as_ref().unwrap();
     let row = t
         .rows
         .iter()
@@ -1378,11 +1399,7 @@ fn deliveries_rows_show_their_re_send_verdict_and_follow_a_resolution() {
     }
     press(&mut s, key('r'));
     assert_eq!(
-        s.state
-            .note_input
-            .as_ref()
-            .expect("the note input opens")
-            .scope,
+        s.state.note_input().expect("the note input opens").scope,
         ResolveScope {
             reason: "badreputation".into(),
             destination: None,
@@ -1395,7 +1412,7 @@ fn deliveries_rows_show_their_re_send_verdict_and_follow_a_resolution() {
     press(&mut s, code(KeyCode::Enter));
     assert_eq!(s.state.screen, Screen::Deliveries);
     let after = labels_by_store(&db);
-    let t = s.state.table.as_ref().unwrap();
+    let t = s.state.deliveries.table.as_ref().unwrap();
     let badreputation: Vec<i64> = t
         .rows
         .iter()
@@ -1429,7 +1446,10 @@ fn u_on_a_resolved_cause_undoes_its_resolution() {
     press_keys(&mut s, "delisted");
     press(&mut s, code(KeyCode::Enter));
     press(&mut s, code(KeyCode::Enter));
-    assert_eq!(s.state.selected_cause().unwrap().state.as_str(), "resolved");
+    assert_eq!(
+        s.state.causes.selected_cause().unwrap().state.as_str(),
+        "resolved"
+    );
     press(&mut s, key('u'));
     let text = screen_text(&mut s);
     assert_eq!(
@@ -1441,7 +1461,7 @@ fn u_on_a_resolved_cause_undoes_its_resolution() {
         "{text}"
     );
     assert_eq!(
-        s.state.selected_cause().unwrap().state.as_str(),
+        s.state.causes.selected_cause().unwrap().state.as_str(),
         "unresolved"
     );
     let check = Store::open(db.to_str().unwrap()).unwrap();
@@ -1453,4 +1473,10 @@ fn u_on_a_resolved_cause_undoes_its_resolution() {
         .collect();
     assert_eq!(actions, ["resolve", "undo"]);
     assert!(check.resolutions().unwrap().is_empty());
+}
+
+/// The built-in panels only: a developer's own knowledge directory must not change what
+/// a test sees.
+fn builtin_knowledge() -> std::sync::Arc<sendlog::knowledge::Knowledge> {
+    std::sync::Arc::new(sendlog::knowledge::Knowledge::builtin().unwrap())
 }

@@ -88,7 +88,12 @@ fn the_import_screen_draws_at_every_small_size() {
     let (tx, rx) = mpsc::channel();
     let worker = Worker::spawn(store, options(), tx).unwrap();
     let terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    let state = AppState::new(Keymap::embedded().unwrap(), false, (80, 24));
+    let state = AppState::new(
+        Keymap::embedded().unwrap(),
+        builtin_knowledge(),
+        false,
+        (80, 24),
+    );
     let mut s = Session::new(terminal, state, rx, worker);
     // The import screen as it first appears, before the worker's first progress report.
     let _ = sendlog::app::start(&mut s.state, vec![FIXTURE.to_string()]);
@@ -166,4 +171,10 @@ fn resizing_in_tmux_down_to_one_cell_never_panics() {
         }
     }
     wait_for("Failed deliveries by code");
+}
+
+/// The built-in panels only: a developer's own knowledge directory must not change what
+/// a test sees.
+fn builtin_knowledge() -> std::sync::Arc<sendlog::knowledge::Knowledge> {
+    std::sync::Arc::new(sendlog::knowledge::Knowledge::builtin().unwrap())
 }

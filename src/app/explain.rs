@@ -1,8 +1,8 @@
 //! The explanation pane's content: a title and (heading, lines) sections, the shape of
-//! `knowledge::panel_for`'s `Panel`, so the knowledge module's panels plug in here. Until
-//! they land, the code's RFC 3463 meaning plus the user's own evidence from the store.
+//! the knowledge's `Panel`, led by the user's own evidence from the store.
 
 use crate::classify::EnhancedCode;
+use crate::knowledge::Knowledge;
 use crate::store::report::CauseCount;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,9 +18,9 @@ pub struct ExplainPanel {
 }
 
 /// The panel of `code`: the user's own evidence first (the causes behind it, counted in
-/// the store), then the knowledge module's explanation. The knowledge is loaded once at
-/// startup (`tui::run`), so building a panel reads only memory.
-pub fn panel_for(code: &str, causes: Option<&[CauseCount]>) -> ExplainPanel {
+/// the store), then the knowledge's explanation. The knowledge is loaded once where the
+/// session starts, so building a panel reads only memory.
+pub fn panel_for(knowledge: &Knowledge, code: &str, causes: Option<&[CauseCount]>) -> ExplainPanel {
     let parsed = code.parse::<EnhancedCode>().ok();
     let expired = parsed == Some(EnhancedCode::EXPIRED);
     let heading = if expired {
@@ -48,7 +48,7 @@ pub fn panel_for(code: &str, causes: Option<&[CauseCount]>) -> ExplainPanel {
     }];
     let title = match parsed {
         Some(c) => {
-            let panel = crate::knowledge::panel_for(&c);
+            let panel = knowledge.panel(c);
             sections.extend(panel.sections.into_iter().map(|s| ExplainSection {
                 heading: s.heading,
                 lines: s.lines,
@@ -82,7 +82,8 @@ mod tests {
                 count: 1,
             },
         ];
-        let p = panel_for("4.4.7", Some(&causes));
+        let k = Knowledge::builtin().unwrap();
+        let p = panel_for(&k, "4.4.7", Some(&causes));
         assert!(p.title.starts_with("4.4.7"), "{}", p.title);
         assert!(p.sections[0].heading.contains("expiries"));
         assert_eq!(
@@ -90,10 +91,10 @@ mod tests {
             vec!["      3  networkerror", "      1  (unknown)"]
         );
         assert!(p.sections.iter().any(|s| s.heading == "What it means"));
-        let p = panel_for("5.1.1", None);
+        let p = panel_for(&k, "5.1.1", None);
         assert_eq!(p.sections[0].lines, vec!["loading…"]);
         assert!(p.sections.len() > 1);
-        let junk = panel_for("junk", Some(&[]));
+        let junk = panel_for(&k, "junk", Some(&[]));
         assert!(junk.sections[1].lines[0].contains("not an RFC 3463"));
     }
 }

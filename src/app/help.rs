@@ -3,7 +3,7 @@
 //! size are all it reads).
 
 use super::keymap::{Action, Context, Keymap};
-use super::state::AppState;
+use super::state::{AppState, ListCursor, Move, Overlay};
 
 /// Width of the keys column, after a two-space indent.
 const KEYS_COLUMN: usize = 26;
@@ -106,20 +106,30 @@ pub fn max_scroll(state: &AppState) -> usize {
     n.saturating_sub(visible_rows(state.size, n))
 }
 
+/// How far the help is scrolled (0 when it is not open).
+pub fn scrolled(state: &AppState) -> usize {
+    match state.overlay {
+        Some(Overlay::Help { scroll }) => scroll,
+        _ => 0,
+    }
+}
+
 /// Scrolls the help; `Action`s other than moves are not for this and change nothing.
 pub fn scroll(state: &mut AppState, action: Action) {
     let max = max_scroll(state);
     let page = visible_rows(state.size, rows(state).len()).max(1);
-    let now = state.help_scroll.min(max);
-    state.help_scroll = match action {
-        Action::Down => (now + 1).min(max),
-        Action::Up => now.saturating_sub(1),
-        Action::PageDown => (now + page).min(max),
-        Action::PageUp => now.saturating_sub(page),
-        Action::Top => 0,
-        Action::Bottom => max,
-        _ => now,
+    let Some(Overlay::Help { scroll }) = state.overlay.as_mut() else {
+        return;
     };
+    // The help scrolls as a list whose rows are the positions its top row can take.
+    let mut top = ListCursor {
+        selected: (*scroll).min(max) as u64,
+        top: 0,
+    };
+    if let Some(mv) = Move::from_action(action, page) {
+        top.step(mv, max as u64 + 1);
+    }
+    *scroll = top.index();
 }
 
 #[cfg(test)]

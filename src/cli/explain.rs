@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use crate::classify::EnhancedCode;
 use crate::ingest::timestamp::format_rfc3339;
-use crate::knowledge::{self, Evidence, Panel};
+use crate::knowledge::{Evidence, Knowledge, Panel};
 use crate::sanitize::for_terminal;
 use crate::store::evidence::CodeEvidence;
 
@@ -22,13 +22,14 @@ const EXAMPLE_CHARS: usize = 160;
 
 pub fn run(db: Option<&str>, code: &str) -> anyhow::Result<ExitCode> {
     let code: EnhancedCode = code.parse()?;
-    for problem in knowledge::load_problems() {
+    let knowledge = Knowledge::for_user();
+    for problem in knowledge.problems() {
         eprintln!(
             "sendlog: warning: knowledge panel {}",
             for_terminal(problem)
         );
     }
-    let mut text = render_panel(&knowledge::panel_for(&code));
+    let mut text = render_panel(&knowledge.panel(code));
     text.push('\n');
     text.push_str(&evidence_text(db, code)?);
     match std::io::stdout().lock().write_all(text.as_bytes()) {

@@ -5,6 +5,9 @@
 //! panels or replace built-in ones whole; a file there that does not parse is reported and
 //! ignored, never fatal.
 //!
+//! The panels are read once, where a command starts (`Knowledge::for_user`), and handed to
+//! what needs them: nothing here is global, so a test can pass the built-in panels alone.
+//!
 //! A code without a panel is never left blank: the panel of the same detail in the other
 //! failure class stands in (4.1.1 → 5.1.1), else the RFC 3463 meaning of its class and
 //! subject.
@@ -13,7 +16,6 @@ pub mod doc;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
 
 use crate::classify::{EnhancedCode, Reason};
 
@@ -39,22 +41,6 @@ pub struct Section {
     pub lines: Vec<String>,
 }
 
-/// The panel of `code`. Never empty: a code without a panel falls back to its RFC 3463
-/// class and subject meaning.
-pub fn panel_for(code: &EnhancedCode) -> Panel {
-    KNOWLEDGE.panel(*code)
-}
-
-/// The name of `code` in lists: its panel's title up to the first `: ` (the rest explains),
-/// so a list row reads as the head of the panel it opens; a code without a panel of its own
-/// goes by its registry label, as its fallback panel does.
-pub fn list_label(code: &EnhancedCode) -> String {
-    match KNOWLEDGE.panels.get(code) {
-        Some((doc, _)) => title_head(&doc.title).to_string(),
-        None => code.label().to_string(),
-    }
-}
-
 /// A title up to its first `: ` outside parentheses (`Protocol status, unspecified
 /// (Microsoft: mailbox unavailable)` stays whole).
 fn title_head(title: &str) -> &str {
@@ -70,16 +56,6 @@ fn title_head(title: &str) -> &str {
     title
 }
 
-/// Problems met while loading the user's panels (one line each), for a warning.
-pub fn load_problems() -> &'static [String] {
-    &KNOWLEDGE.problems
-}
-
-/// Codes whose panel explains `reason`, so a cause can lead to its explanation.
-pub fn codes_for_reason(reason: Reason) -> Vec<EnhancedCode> {
-    KNOWLEDGE.codes_for_reason(reason)
-}
-
 /// Environment variable naming the user's panel directory (overrides the config dir).
 pub const DIR_ENV: &str = "SENDLOG_KNOWLEDGE_DIR";
 
@@ -93,8 +69,6 @@ pub fn user_dir() -> Option<PathBuf> {
     }
 }
 
-static KNOWLEDGE: LazyLock<Knowledge> = LazyLock::new(|| Knowledge::load(user_dir().as_deref()));
-
 /// Files bigger than this in the user's directory are not panels.
 const MAX_USER_FILE: u64 = 1 << 20;
 
@@ -104,6 +78,8 @@ pub enum Origin {
     User(PathBuf),
 }
 
+/// Every panel sendlog can show: built-in ones and the user's.
+#[derive(Debug, Clone)]
 pub struct Knowledge {
     panels: BTreeMap<EnhancedCode, (PanelDoc, Origin)>,
     pub problems: Vec<String>,
@@ -165,6 +141,26 @@ impl Knowledge {
         }
     }
 
+    /// The built-in panels with the user's directory (`user_dir`) laid over them.
+    pub fn for_user() -> Knowledge {
+        Knowledge::load(user_dir().as_deref())
+    }
+
+    /// Problems met while loading the user's panels (one line each), for a warning.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    /// The name of `code` in lists: its panel's title up to the first `: ` (the rest
+    /// explains), so a list row reads as the head of the panel it opens; a code without a
+    /// panel of its own goes by its registry label, as its fallback panel does.
+    pub fn list_label(&self, code: &EnhancedCode) -> String {
+        match self.panels.get(code) {
+            Some((doc, _)) => title_head(&doc.title).to_string(),
+            None => code.label().to_string(),
+        }
+    }
+
     /// Codes with a panel, in order.
     pub fn codes(&self) -> impl Iterator<Item = EnhancedCode> + '_ {
         self.panels.keys().copied()
@@ -186,6 +182,8 @@ impl Knowledge {
             .collect()
     }
 
+    /// The panel of `code`. Never empty: a code without a panel falls back to its
+    /// RFC 3463 class and subject meaning.
     pub fn panel(&self, code: EnhancedCode) -> Panel {
         if let Some((doc, _)) = self.panels.get(&code) {
             return doc.to_panel(code);

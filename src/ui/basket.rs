@@ -25,7 +25,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             .border_style(theme.border(true))
             .title(Line::styled(format!(" {title} "), theme.title()))
     };
-    let Some(b) = &state.basket else {
+    let Some(b) = &state.basket.contents else {
         frame.render_widget(
             Paragraph::new("loading…").block(block("Basket".into())),
             area,
@@ -133,10 +133,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             .row_highlight_style(theme.selected())
             .highlight_symbol("▶ ")
             .block(block(title));
-        let mut ts = TableState::default().with_selected(Some(state.basket_cursor));
+        let mut ts = TableState::default().with_selected(Some(state.basket.cursor.index()));
         frame.render_stateful_widget(table, list_area, &mut ts);
     }
-    if state.export_confirm.is_some() {
+    if state.export_confirm().is_some() {
         render_confirm(frame, area, state, theme);
     }
 }
@@ -169,7 +169,7 @@ fn row(j: &Judged, wide: bool, columns: &[usize], theme: Theme) -> Row<'static> 
 }
 
 fn render_confirm(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
-    let (Some(b), Some(confirm)) = (&state.basket, &state.export_confirm) else {
+    let (Some(b), Some(confirm)) = (&state.basket.contents, state.export_confirm()) else {
         return;
     };
     let n = export_counts(b, confirm.format, confirm.again);
@@ -196,9 +196,10 @@ fn render_confirm(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
             Span::raw(thousands(v)),
         ])
     };
-    let file = state
-        .export_dir
-        .join(export_file_name(state.next_batch_id(), confirm.format));
+    let file = state.export_dir.join(export_file_name(
+        state.basket.next_batch_id(),
+        confirm.format,
+    ));
     let mut lines = vec![
         Line::from(
             vec![Span::styled("  Format  ", theme.heading())]

@@ -21,7 +21,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             .border_style(theme.border(true))
             .title(Line::styled(format!(" {title} "), theme.title()))
     };
-    let Some(view) = &state.causes_view else {
+    let Some(view) = &state.causes.view else {
         frame.render_widget(Paragraph::new("loading…").block(block("Causes")), area);
         return;
     };
@@ -94,12 +94,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     .row_highlight_style(theme.selected())
     .highlight_symbol("▶ ")
     .block(block(&format!("Causes ({})", view.causes.len())));
-    let mut ts = TableState::default().with_selected(Some(state.causes_cursor));
+    let mut ts = TableState::default().with_selected(Some(state.causes.cursor.index()));
     frame.render_stateful_widget(table, list_area, &mut ts);
 
-    if let Some(c) = state.selected_cause() {
+    if let Some(c) = state.causes.selected_cause() {
         frame.render_widget(
-            Paragraph::new(evidence(c, state.typos.get(&c.destination), theme))
+            Paragraph::new(evidence(c, state.triage.typos.get(&c.destination), theme))
                 .wrap(Wrap { trim: false })
                 .block(block("Evidence")),
             detail_area,

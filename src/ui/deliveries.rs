@@ -18,11 +18,11 @@ use super::theme::Theme;
 use crate::wording::thousands;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
-    let Some(t) = &state.table else {
+    let Some(t) = &state.deliveries.table else {
         return;
     };
     let wide = area.width >= 110;
-    let filtering = state.filter.as_ref().is_some_and(|f| !f.query.is_empty());
+    let filtering = state.filtering();
     let position = if filtering {
         format!(
             "{} of {} loaded rows match",
@@ -32,7 +32,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     } else if t.total == 0 {
         "0".to_string()
     } else {
-        format!("{} / {}", thousands(t.cursor + 1), thousands(t.total))
+        format!(
+            "{} / {}",
+            thousands(t.cursor.selected + 1),
+            thousands(t.total)
+        )
     };
     let block = Block::default()
         .borders(Borders::ALL)
@@ -86,7 +90,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         };
         let mark = if state.marks.contains(&r.id) {
             Cell::from("●").style(theme.title())
-        } else if state.range_start == Some(r.id) {
+        } else if state.deliveries.range_start == Some(r.id) {
             Cell::from("◇").style(theme.hit())
         } else {
             Cell::from(" ")
@@ -130,17 +134,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
                 .iter()
                 .map(|m| make_row(&t.rows[m.index], &m.hits))
                 .collect(),
-            (!t.matched.is_empty()).then_some(t.matched_cursor),
+            (!t.matched.is_empty()).then_some(t.matched_cursor.index()),
         )
     } else {
         // The slice on screen: from `top`, within the loaded window.
-        let from = t.top.saturating_sub(t.start) as usize;
+        let from = t.cursor.top.saturating_sub(t.start) as usize;
         let from = from.min(t.rows.len().saturating_sub(1));
         let to = (from + height).min(t.rows.len());
         slice_start = t.start + from as u64;
         (
             t.rows[from..to].iter().map(|r| make_row(r, &[])).collect(),
             t.cursor
+                .selected
                 .checked_sub(t.start + from as u64)
                 .map(|i| i as usize),
         )
@@ -162,7 +167,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     );
     if !filtering {
         let mut sb = ScrollbarState::new(t.total as usize)
-            .position(t.cursor as usize)
+            .position(t.cursor.selected as usize)
             .viewport_content_length(height);
         frame.render_stateful_widget(
             Scrollbar::new(ScrollbarOrientation::VerticalRight),

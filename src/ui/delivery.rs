@@ -17,7 +17,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border(true));
-    let Some(d) = &state.detail else {
+    let Some(d) = &state.delivery.detail else {
         frame.render_widget(Paragraph::new("loading…").block(block), area);
         return;
     };
@@ -209,8 +209,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let paragraph = super::text::scrolled(
         Paragraph::new(lines).wrap(Wrap { trim: false }),
         area,
-        state.detail_scroll,
-        &state.detail_max,
+        state.delivery.scroll.offset,
+        &state.delivery.scroll.max,
     );
     frame.render_widget(
         paragraph.block(block.title(Line::styled(

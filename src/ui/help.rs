@@ -16,7 +16,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let rows = help::rows(state);
     let (width, height) = help::popup_size((area.width, area.height), rows.len());
     let visible = help::visible_rows((area.width, area.height), rows.len());
-    let scroll = state.help_scroll.min(rows.len().saturating_sub(visible));
+    let scroll = help::scrolled(state).min(rows.len().saturating_sub(visible));
     let lines: Vec<Line> = rows
         .iter()
         .map(|r| match r {

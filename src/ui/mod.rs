@@ -18,7 +18,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::Action;
-use crate::app::state::{AppState, Screen};
+use crate::app::state::{AppState, NoteInput, Overlay, Screen};
 use crate::sanitize::for_terminal;
 
 use crate::wording::{fit, plural_with, thousands};
@@ -62,11 +62,12 @@ pub fn render(frame: &mut Frame, state: &AppState) {
         Screen::Basket => basket::render(frame, body, state, theme),
     }
     render_status(frame, status, state, theme);
-    if state.note_input.is_some() {
-        render_note_input(frame, body, state, theme);
-    }
-    if state.help {
-        help::render(frame, frame.area(), state, theme);
+    match &state.overlay {
+        Some(Overlay::Note(input)) => render_note_input(frame, body, input, theme),
+        Some(Overlay::Help { .. }) => help::render(frame, frame.area(), state, theme),
+        // The filter's query is on the status bar; the export's confirm step is drawn
+        // by the basket it belongs to.
+        Some(Overlay::Filter | Overlay::Export(_)) | None => {}
     }
 }
 
@@ -74,16 +75,16 @@ fn render_header(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
     // The screen's name is in its frame's title; the header keeps the store's totals, and
     // fits 80 columns.
     let mut spans = vec![Span::styled(" sendlog ", theme.title())];
-    if let Some(ov) = &state.overview {
+    if let Some(ov) = &state.triage.overview {
         let t = &ov.totals;
-        let all = if state.sent_counted {
+        let all = if state.triage.sent_counted {
             format!("{} · ", plural_with(t.deliveries, "delivery", "deliveries"))
         } else {
             String::new()
         };
         spans.push(Span::raw(format!(
             "· {all}{} failed · ",
-            thousands(state.failed_total())
+            thousands(state.triage.failed_total())
         )));
         spans.push(Span::styled(
             format!("{} expired", thousands(t.expired)),
@@ -102,10 +103,7 @@ fn render_header(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
 }
 
 /// The one-line note of a resolution, over the screen it was asked from.
-fn render_note_input(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
-    let Some(input) = &state.note_input else {
-        return;
-    };
+fn render_note_input(frame: &mut Frame, area: Rect, input: &NoteInput, theme: Theme) {
     let width = area.width.saturating_sub(4).min(90);
     let inner = width.saturating_sub(4) as usize;
     let note = for_terminal(&input.note).into_owned();
@@ -192,11 +190,7 @@ fn message_lines(state: &AppState, width: usize) -> Option<Vec<String>> {
 /// The note or error to show, sanitised; none while help, a filter, a note or the export
 /// prompt owns the bar (help covers all but its last line).
 fn status_message(state: &AppState) -> Option<String> {
-    if state.help
-        || state.note_input.is_some()
-        || state.export_confirm.is_some()
-        || state.filter.is_some()
-    {
+    if state.overlay.is_some() || state.filter.is_some() {
         return None;
     }
     state
@@ -214,7 +208,7 @@ fn marks_text(state: &AppState) -> String {
 }
 
 fn hints(state: &AppState) -> Vec<(Action, String)> {
-    let context = if state.help {
+    let context = if state.help_open() {
         crate::app::Context::Global
     } else {
         state.screen.context()
@@ -283,12 +277,8 @@ fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
     if !marks.is_empty() {
         spans.push(Span::styled(marks, theme.title()));
     }
-    if state.note_input.is_some() {
-        let enter = if state
-            .note_input
-            .as_ref()
-            .is_some_and(|n| n.preview.is_some())
-        {
+    if let Some(input) = state.note_input() {
+        let enter = if input.preview.is_some() {
             "enter record"
         } else {
             "enter preview"
@@ -300,7 +290,7 @@ fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
         );
         return;
     }
-    if state.export_confirm.is_some() {
+    if state.export_confirm().is_some() {
         spans.push(Span::raw(format!(
             " {}",
             state.keymap.own_hint_line(crate::app::Context::Export)
@@ -317,7 +307,7 @@ fn render_status(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
             format!(" /{}", for_terminal(&f.query)),
             theme.hit(),
         ));
-        if f.editing {
+        if state.filter_editing() {
             spans.push(Span::raw("▏ enter keep · esc clear "));
         } else {
             spans.push(Span::raw(" "));

@@ -10,7 +10,7 @@ use ratatui::widgets::{
 
 use crate::app::explain::panel_for;
 use crate::app::state::{AppState, ClickList, ClickTarget, Pane};
-use crate::app::update::{breakdown_text, code_text};
+use crate::app::update::breakdown_text;
 use crate::classify::EnhancedCode;
 use crate::store::browse::Dimension;
 
@@ -24,7 +24,7 @@ use super::theme::Theme;
 use crate::wording::thousands;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
-    let codes_len = state.codes_view.len() as u16;
+    let codes_len = state.triage.codes.view.len() as u16;
     // The codes are what the screen is for: on a short terminal they keep all but a few rows.
     let codes_room = |height: u16| {
         if height < 16 {
@@ -58,17 +58,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         (codes, breakdown, explain)
     };
     // At-risk mail shares the second level's column, when there is any and room for it.
-    let at_risk_height = (state.at_risk.len().min(AT_RISK_ROWS) + 2) as u16;
-    let breakdown_area = if !state.at_risk.is_empty() && breakdown_area.height >= at_risk_height + 5
-    {
-        let [breakdown, at_risk] =
-            Layout::vertical([Constraint::Fill(1), Constraint::Length(at_risk_height)])
-                .areas(breakdown_area);
-        render_at_risk(frame, at_risk, state, theme);
-        breakdown
-    } else {
-        breakdown_area
-    };
+    let at_risk_height = (state.triage.at_risk.len().min(AT_RISK_ROWS) + 2) as u16;
+    let breakdown_area =
+        if !state.triage.at_risk.is_empty() && breakdown_area.height >= at_risk_height + 5 {
+            let [breakdown, at_risk] =
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(at_risk_height)])
+                    .areas(breakdown_area);
+            render_at_risk(frame, at_risk, state, theme);
+            breakdown
+        } else {
+            breakdown_area
+        };
     render_codes(frame, codes_area, state, theme);
     render_breakdown(frame, breakdown_area, state, theme);
     render_explain(frame, explain_area, state, theme);
@@ -83,8 +83,9 @@ fn block(title: String, focused: bool, theme: Theme) -> Block<'static> {
 }
 
 fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
-    let focused = state.pane == Pane::Codes;
-    let Some(ov) = &state.overview else {
+    let t = &state.triage;
+    let focused = t.pane == Pane::Codes;
+    let Some(ov) = &t.overview else {
         frame.render_widget(
             Paragraph::new("loading…").block(block(
                 " Failed deliveries by code ".into(),
@@ -95,7 +96,7 @@ fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         );
         return;
     };
-    let failed = state.failed_total();
+    let failed = t.failed_total();
     if ov.codes.is_empty() {
         let text = if ov.totals.deliveries == 0 {
             "The store is empty: give sendlog a mail log, e.g. `sendlog /var/log/mail.log`."
@@ -121,8 +122,9 @@ fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     ];
     let code_width = table_columns(area, &widths, 2)[0];
     let expired = EnhancedCode::EXPIRED.to_string();
-    let rows: Vec<Row> = state
-        .codes_view
+    let rows: Vec<Row> = t
+        .codes
+        .view
         .iter()
         .map(|m| {
             let c = &ov.codes[m.index];
@@ -131,8 +133,8 @@ fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             } else {
                 theme.base()
             };
-            let text = code_text(&c.code);
-            let spark = state
+            let text = t.code_texts.get(m.index).map_or("", String::as_str);
+            let spark = t
                 .sparks
                 .get(m.index)
                 .and_then(|s| s.as_deref())
@@ -140,7 +142,7 @@ fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
                 .unwrap_or_default();
             Row::new(vec![
                 Cell::from(fit_line(
-                    highlighted(&text, &m.hits, base, theme.hit()),
+                    highlighted(text, &m.hits, base, theme.hit()),
                     code_width,
                 )),
                 Cell::from(Line::from(thousands(c.count)).right_aligned()),
@@ -155,7 +157,7 @@ fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
                 Cell::from("code"),
                 Cell::from(Line::from("count").right_aligned()),
                 Cell::from(Line::from("share").right_aligned()),
-                Cell::from(spark_header(state.spark_span, spark_width as usize)),
+                Cell::from(spark_header(t.spark_span, spark_width as usize)),
             ])
             .style(theme.heading()),
         )
@@ -171,19 +173,20 @@ fn render_codes(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
                 focused,
                 theme,
             ),
-            state.spark_span,
+            t.spark_span,
         ));
-    let mut ts = TableState::default().with_selected(Some(state.codes_cursor));
+    let mut ts = TableState::default().with_selected(Some(t.codes.cursor.index()));
     frame.render_stateful_widget(table, area, &mut ts);
     // Rows start under the frame's top and the header.
     record_clicks(state, area, 2, ts.offset(), ClickList::Codes);
 }
 
 fn render_breakdown(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
-    let focused = state.pane == Pane::Breakdown;
-    let title = format!(" By {} (tab) ", state.dim.label());
-    let Some(b) = state.current_breakdown() else {
-        let text = if state.selected_code().is_some() {
+    let t = &state.triage;
+    let focused = t.pane == Pane::Breakdown;
+    let title = format!(" By {} (tab) ", t.dim.label());
+    let Some(b) = t.current_breakdown() else {
+        let text = if t.selected_code().is_some() {
             "loading…"
         } else {
             ""
@@ -200,20 +203,21 @@ fn render_breakdown(frame: &mut Frame, area: Rect, state: &AppState, theme: Them
         Constraint::Length(6),
     ];
     let value_width = table_columns(area, &widths, 2)[0];
-    let code_total: u64 = state
+    let code_total: u64 = t
         .overview
         .as_ref()
         .and_then(|o| o.codes.iter().find(|c| c.code == b.code))
         .map_or(0, |c| c.count);
-    let rows: Vec<Row> = state
-        .breakdown_view
+    let rows: Vec<Row> = t
+        .breakdown_list
+        .view
         .iter()
         .map(|m| {
             let r = &b.rows[m.index];
             let text = breakdown_text(r.value.as_deref());
             let mut line = highlighted(&text, &m.hits, theme.base(), theme.hit());
-            if state.dim == Dimension::Domain
-                && let Some(meant) = r.value.as_ref().and_then(|d| state.typos.get(d))
+            if t.dim == Dimension::Domain
+                && let Some(meant) = r.value.as_ref().and_then(|d| t.typos.get(d))
             {
                 line.push_span(Span::styled(
                     format!(" → {}?", for_terminal(meant)),
@@ -235,7 +239,7 @@ fn render_breakdown(frame: &mut Frame, area: Rect, state: &AppState, theme: Them
         })
         .highlight_symbol(if focused { "▶ " } else { "  " })
         .block(block(title, focused, theme));
-    let mut ts = TableState::default().with_selected(Some(state.breakdown_cursor));
+    let mut ts = TableState::default().with_selected(Some(t.breakdown_list.cursor.index()));
     frame.render_stateful_widget(table, area, &mut ts);
     record_clicks(state, area, 1, ts.offset(), ClickList::Breakdown);
 }
@@ -299,7 +303,7 @@ pub(super) fn record_clicks(
 const AT_RISK_ROWS: usize = 4;
 
 fn render_at_risk(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
-    let all = &state.at_risk;
+    let all = &state.triage.at_risk;
     let shown = if all.len() > AT_RISK_ROWS {
         AT_RISK_ROWS - 1
     } else {
@@ -362,7 +366,10 @@ fn render_at_risk(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
         .highlight_symbol("  ")
         .highlight_spacing(HighlightSpacing::Always)
         .style(theme.base())
-        .block(as_of_block(block(title, false, theme), state.at_risk_as_of));
+        .block(as_of_block(
+            block(title, false, theme),
+            state.triage.at_risk_as_of,
+        ));
     frame.render_widget(table, area);
 }
 
@@ -385,7 +392,15 @@ fn render_explain(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
         );
         return;
     };
-    let panel = panel_for(code, state.current_causes());
+    // Built when the selection changed; one built here only if a test set the state by hand.
+    let built;
+    let panel = match &state.triage.panel {
+        Some(p) if p.code == code => &p.panel,
+        _ => {
+            built = panel_for(&state.knowledge, code, state.triage.current_causes());
+            &built
+        }
+    };
     let mut lines: Vec<Line> = Vec::new();
     for (i, section) in panel.sections.iter().enumerate() {
         if i > 0 {
@@ -399,8 +414,8 @@ fn render_explain(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
     let paragraph = super::text::scrolled(
         Paragraph::new(lines).wrap(Wrap { trim: false }),
         area,
-        state.explain_scroll,
-        &state.explain_max,
+        state.triage.explain.offset,
+        &state.triage.explain.max,
     );
     frame.render_widget(
         paragraph.block(block(

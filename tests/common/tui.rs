@@ -46,7 +46,12 @@ pub fn session_over(store: Store, w: u16, h: u16) -> Session<TestBackend> {
     let (tx, rx) = mpsc::channel();
     let worker = Worker::spawn(store, options(), tx).unwrap();
     let terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    let state = AppState::new(Keymap::embedded().unwrap(), false, (w, h));
+    let state = AppState::new(
+        Keymap::embedded().unwrap(),
+        builtin_knowledge(),
+        false,
+        (w, h),
+    );
     let mut s = Session::new(terminal, state, rx, worker);
     s.start(vec![]);
     assert!(s.settle(Duration::from_secs(10)));
@@ -147,4 +152,10 @@ impl Drop for Tmux {
             .args(["kill-session", "-t", &self.0])
             .status();
     }
+}
+
+/// The built-in panels only: a developer's own knowledge directory must not change what
+/// a test sees.
+pub fn builtin_knowledge() -> std::sync::Arc<sendlog::knowledge::Knowledge> {
+    std::sync::Arc::new(sendlog::knowledge::Knowledge::builtin().unwrap())
 }

@@ -1,0 +1,83 @@
+//! The deliveries screen: one group's rows, paged in by keyset over an absolute position.
+
+use std::collections::BTreeMap;
+
+use crate::store::browse::{Anchor, DeliveryFilter, DeliveryRow};
+use crate::triage::requeue::Verdict;
+
+use super::super::filter::Matched;
+use super::cursor::ListCursor;
+
+/// Rows fetched per keyset page.
+pub const PAGE_ROWS: usize = 200;
+/// A page is fetched when the cursor comes this close to an edge of the loaded window;
+/// larger than any single move, so scrolling never waits at an edge.
+pub const PAGE_MARGIN: u64 = 120;
+/// The most rows kept in memory for one table: memory stays flat however far one scrolls.
+pub const WINDOW_ROWS: usize = 3 * PAGE_ROWS;
+
+#[derive(Debug, Clone, Default)]
+pub struct DeliveriesScreen {
+    pub table: Option<DeliveryTable>,
+    /// Counts the pages asked for, so a page for a position left behind is known stale.
+    pub generation: u64,
+    /// The delivery a range mark started at (rows are in id order, so the range is an
+    /// id range).
+    pub range_start: Option<i64>,
+}
+
+/// A group's deliveries: a window of loaded rows over an absolute position in the group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryTable {
+    pub filter: DeliveryFilter,
+    pub title: String,
+    /// Rows in the group (from the counts).
+    pub total: u64,
+    /// Absolute index of `rows[0]`.
+    pub start: u64,
+    pub rows: Vec<DeliveryRow>,
+    /// Over the whole group, not the window.
+    pub cursor: ListCursor,
+    /// The page being loaded, if any: one at a time, so held keys never queue pages.
+    pub loading: Option<Anchor>,
+    pub generation: u64,
+    /// With a filter: matches among the loaded rows and the cursor among them.
+    pub matched: Vec<Matched>,
+    pub matched_cursor: ListCursor,
+    /// The re-queue rules' verdict on the loaded rows, by delivery id.
+    pub verdicts: BTreeMap<i64, Verdict>,
+}
+
+impl DeliveryTable {
+    pub fn new(filter: DeliveryFilter, title: String, total: u64, generation: u64) -> Self {
+        DeliveryTable {
+            filter,
+            title,
+            total,
+            start: 0,
+            rows: Vec::new(),
+            cursor: ListCursor::default(),
+            loading: None,
+            generation,
+            matched: Vec::new(),
+            matched_cursor: ListCursor::default(),
+            verdicts: BTreeMap::new(),
+        }
+    }
+
+    pub fn selected(&self) -> Option<&DeliveryRow> {
+        if !self.matched.is_empty() {
+            return self
+                .matched
+                .get(self.matched_cursor.index())
+                .and_then(|m| self.rows.get(m.index));
+        }
+        let rel = self.cursor.selected.checked_sub(self.start)?;
+        self.rows.get(rel as usize)
+    }
+
+    /// One past the absolute index of the last loaded row.
+    pub fn loaded_end(&self) -> u64 {
+        self.start + self.rows.len() as u64
+    }
+}

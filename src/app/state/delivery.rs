@@ -1,0 +1,23 @@
+//! The delivery screen: one delivery's outcome, facts and attempts.
+
+use crate::store::browse::DeliveryDetail;
+
+use super::cursor::TextScroll;
+
+#[derive(Debug, Clone)]
+pub struct DeliveryScreen {
+    /// The delivery asked for; a reply for another one is stale.
+    pub id: Option<i64>,
+    pub detail: Option<DeliveryDetail>,
+    pub scroll: TextScroll,
+}
+
+impl Default for DeliveryScreen {
+    fn default() -> Self {
+        DeliveryScreen {
+            id: None,
+            detail: None,
+            scroll: TextScroll::new(),
+        }
+    }
+}

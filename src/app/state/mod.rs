@@ -1,0 +1,205 @@
+//! Everything the screens show, in memory. Rendering reads only this.
+//!
+//! One struct per screen (`triage`, `deliveries`, `delivery`, `causes`, `basket`, and the
+//! import's progress), what they share beside them in `AppState`, one `ListCursor` under
+//! every list, and at most one `Overlay` taking the keys.
+
+pub mod basket;
+pub mod causes;
+pub mod cursor;
+pub mod deliveries;
+pub mod delivery;
+pub mod overlay;
+pub mod triage;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::import::FileReport;
+use crate::knowledge::Knowledge;
+
+use super::keymap::{Context, Keymap};
+
+pub use basket::{BasketScreen, ExportCounts, export_counts, export_file_name, next_format};
+pub use causes::{CausesScreen, CausesView};
+pub use cursor::{ListCursor, Move, TextScroll};
+pub use deliveries::{DeliveriesScreen, DeliveryTable, PAGE_MARGIN, PAGE_ROWS, WINDOW_ROWS};
+pub use delivery::DeliveryScreen;
+pub use overlay::{ExportConfirm, NoteInput, Overlay, ResolveScope};
+pub use triage::{BREAKDOWN_LIMIT, BreakdownList, FilteredList, Pane, SPARK_BUCKETS, TriageScreen};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Import,
+    Triage,
+    Deliveries,
+    Delivery,
+    Causes,
+    Basket,
+}
+
+impl Screen {
+    pub fn context(self) -> Context {
+        match self {
+            Screen::Import => Context::Global,
+            Screen::Triage => Context::Triage,
+            Screen::Deliveries => Context::Deliveries,
+            Screen::Delivery => Context::Delivery,
+            Screen::Causes => Context::Causes,
+            Screen::Basket => Context::Basket,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileProgress {
+    pub name: String,
+    pub lines: u64,
+    pub bytes: u64,
+    pub total_bytes: Option<u64>,
+    pub lines_per_sec: f64,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportView {
+    pub files: Vec<String>,
+    pub progress: Vec<FileProgress>,
+    pub reports: Option<Vec<FileReport>>,
+}
+
+/// The `/` filter's query. It narrows the focused list until cleared; while it is typed,
+/// `Overlay::Filter` takes the keys.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Filter {
+    pub query: String,
+}
+
+/// A list as last drawn, for the mouse: where its rows are on screen and which row is at
+/// the top (its index in the list as the cursor counts it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClickTarget {
+    pub rows: ratatui::layout::Rect,
+    pub top: u64,
+    pub list: ClickList,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClickList {
+    Codes,
+    Breakdown,
+    Deliveries,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub keymap: Keymap,
+    /// The explanation panels, loaded once where the session starts.
+    pub knowledge: Arc<Knowledge>,
+    pub no_color: bool,
+    /// The terminal's background is light: the colours for it.
+    pub light: bool,
+    pub size: (u16, u16),
+    pub screen: Screen,
+    /// What takes the keys before the screen does.
+    pub overlay: Option<Overlay>,
+    pub quit: bool,
+    /// A one-line note or error for the status bar.
+    pub status: Option<String>,
+    /// A problem found at start (a broken user keymap) that later notes must not hide.
+    pub warning: Option<String>,
+    /// `--now`: what "at risk" is judged against instead of the last log line.
+    pub now: Option<i64>,
+    /// `--since`/`--until` as the header states them: every count is of that window only.
+    pub window: Option<String>,
+    /// The queue lifetime the user gave (`--queue-lifetime`); else each format's default.
+    pub queue_lifetime: Option<i64>,
+    pub filter: Option<Filter>,
+    /// Marked deliveries (ids), as the store has them.
+    pub marks: BTreeSet<i64>,
+    /// Exports are written here (the directory sendlog was started in).
+    pub export_dir: PathBuf,
+    /// The lists on screen, as the renderer last drew them, for mouse clicks.
+    pub click_targets: std::cell::RefCell<Vec<ClickTarget>>,
+
+    pub import: Option<ImportView>,
+    pub triage: TriageScreen,
+    pub deliveries: DeliveriesScreen,
+    pub delivery: DeliveryScreen,
+    pub causes: CausesScreen,
+    pub basket: BasketScreen,
+}
+
+impl AppState {
+    pub fn new(
+        keymap: Keymap,
+        knowledge: Arc<Knowledge>,
+        no_color: bool,
+        size: (u16, u16),
+    ) -> Self {
+        AppState {
+            keymap,
+            knowledge,
+            no_color,
+            light: false,
+            size,
+            screen: Screen::Triage,
+            overlay: None,
+            quit: false,
+            status: None,
+            warning: None,
+            now: None,
+            window: None,
+            queue_lifetime: None,
+            filter: None,
+            marks: BTreeSet::new(),
+            export_dir: PathBuf::from("."),
+            click_targets: Default::default(),
+            import: None,
+            triage: TriageScreen::default(),
+            deliveries: DeliveriesScreen::default(),
+            delivery: DeliveryScreen::default(),
+            causes: CausesScreen::default(),
+            basket: BasketScreen::default(),
+        }
+    }
+
+    /// The code under the cursor on the triage screen.
+    pub fn selected_code(&self) -> Option<&str> {
+        self.triage.selected_code()
+    }
+
+    /// Rows a table shows at the current terminal height (header, borders, status bar).
+    pub fn table_rows(&self) -> usize {
+        (self.size.1 as usize).saturating_sub(5).max(1)
+    }
+
+    /// Whether the `/` query is being typed (the filter overlay has the keys).
+    pub fn filter_editing(&self) -> bool {
+        matches!(self.overlay, Some(Overlay::Filter))
+    }
+
+    /// A filter that narrows the list: typed and not empty.
+    pub fn filtering(&self) -> bool {
+        self.filter.as_ref().is_some_and(|f| !f.query.is_empty())
+    }
+
+    pub fn help_open(&self) -> bool {
+        matches!(self.overlay, Some(Overlay::Help { .. }))
+    }
+
+    pub fn note_input(&self) -> Option<&NoteInput> {
+        match &self.overlay {
+            Some(Overlay::Note(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    pub fn export_confirm(&self) -> Option<&ExportConfirm> {
+        match &self.overlay {
+            Some(Overlay::Export(c)) => Some(c),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! `update`: the one place state changes. Pure: it returns effects as data.
+//!
+//! Here: the messages from the worker, and which part of the state a key goes to (the
+//! overlay on top, else the screen). Each screen's keys are in its own module, the
+//! overlays' in `overlay`, what a resolution covers in `resolve`.
+
+mod basket;
+mod causes;
+mod deliveries;
+mod delivery;
+mod mouse;
+mod overlay;
+mod resolve;
+mod summary;
+mod triage;
+
+use ratatui::crossterm::event::KeyEvent;
+
+use super::keymap::Action;
+use super::msg::{Effect, Msg};
+use super::state::{AppState, FileProgress, Filter, ImportView, Move, Overlay, Screen};
+
+pub use resolve::{group_scope, resolve_pointless};
+pub use triage::{breakdown_text, code_text};
+
+/// The first effects of a session: import the files given, or show what the store holds.
+pub fn start(state: &mut AppState, files: Vec<String>) -> Vec<Effect> {
+    if files.is_empty() {
+        state.screen = Screen::Triage;
+        vec![Effect::LoadOverview]
+    } else {
+        state.screen = Screen::Import;
+        state.import = Some(ImportView {
+            files: files.clone(),
+            ..ImportView::default()
+        });
+        vec![Effect::Import(files)]
+    }
+}
+
+pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
+    let effects = on_msg(state, msg);
+    // The explanation follows the selection, whatever moved it.
+    triage::sync_panel(state);
+    effects
+}
+
+fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(state, key),
+        Msg::Mouse(ev) => mouse::on_mouse(state, ev),
+        Msg::Resize(w, h) => {
+            state.size = (w, h);
+            let rows = state.table_rows() as u64;
+            if let Some(t) = state.deliveries.table.as_mut() {
+                t.cursor.keep_visible(rows);
+            }
+            let max = super::help::max_scroll(state);
+            if let Some(Overlay::Help { scroll }) = state.overlay.as_mut() {
+                *scroll = (*scroll).min(max);
+            }
+            Vec::new()
+        }
+        Msg::Overview(overview) => triage::on_overview(state, overview),
+        Msg::AtRisk(at_risk, as_of) => {
+            state.triage.at_risk = at_risk;
+            state.triage.at_risk_as_of = as_of;
+            Vec::new()
+        }
+        Msg::Typos(typos) => {
+            state.triage.typos = typos
+                .into_iter()
+                .map(|t| (t.domain, t.suggestion))
+                .collect();
+            Vec::new()
+        }
+        Msg::SentCount(sent) => {
+            let t = &mut state.triage;
+            if let Some(ov) = t.overview.as_mut()
+                && !t.sent_counted
+            {
+                ov.totals.sent = sent;
+                ov.totals.deliveries += sent;
+                t.sent_counted = true;
+            }
+            Vec::new()
+        }
+        Msg::Sparklines(s) => {
+            triage::apply_sparklines(state, s);
+            Vec::new()
+        }
+        Msg::Breakdown { code, dim, rows } => {
+            state.triage.breakdown = Some(super::state::BreakdownList { code, dim, rows });
+            refresh_views(state);
+            let list = &mut state.triage.breakdown_list;
+            list.cursor.clamp(list.len());
+            Vec::new()
+        }
+        Msg::Causes { code, causes } => {
+            state.triage.causes = Some((code, causes));
+            // Its first section counts these causes.
+            state.triage.panel = None;
+            Vec::new()
+        }
+        Msg::ResolvePrompt(scope) => {
+            resolve::open_prompt(state, scope);
+            Vec::new()
+        }
+        Msg::ResolvePreview(Ok(outcome)) => {
+            if let Some(Overlay::Note(input)) = state.overlay.as_mut() {
+                input.preview = Some(outcome.preview_counts());
+            }
+            Vec::new()
+        }
+        Msg::ResolvePreview(Err(why)) => {
+            if matches!(state.overlay, Some(Overlay::Note(_))) {
+                state.overlay = None;
+            }
+            state.status = Some(format!("not recorded: {why}"));
+            Vec::new()
+        }
+        Msg::Undone(outcome) => {
+            state.status = Some(summary::undone(&outcome));
+            let mut effects = vec![Effect::LoadCauseList];
+            if state.basket.contents.is_some() {
+                effects.push(Effect::LoadBasket);
+            }
+            effects.extend(judge_loaded_rows(state));
+            effects
+        }
+        Msg::Page {
+            generation,
+            anchor,
+            rows,
+            verdicts,
+        } => deliveries::apply_page(state, generation, anchor, rows, verdicts),
+        Msg::Verdicts(verdicts) => {
+            if let Some(t) = state.deliveries.table.as_mut() {
+                t.verdicts.extend(verdicts);
+            }
+            Vec::new()
+        }
+        Msg::Delivery { id, detail } => {
+            if state.delivery.id == Some(id) {
+                match detail {
+                    Some(d) => state.delivery.detail = Some(*d),
+                    None => state.status = Some("that delivery is no longer in the store".into()),
+                }
+            }
+            Vec::new()
+        }
+        Msg::ImportProgress {
+            progress,
+            lines_per_sec,
+        } => {
+            if let Some(view) = state.import.as_mut() {
+                if view.progress.len() < progress.file_count {
+                    view.progress.resize(
+                        progress.file_count,
+                        FileProgress {
+                            name: String::new(),
+                            lines: 0,
+                            bytes: 0,
+                            total_bytes: None,
+                            lines_per_sec: 0.0,
+                            done: false,
+                        },
+                    );
+                }
+                if let Some(p) = view.progress.get_mut(progress.file_index) {
+                    *p = FileProgress {
+                        name: progress.file,
+                        lines: progress.lines,
+                        bytes: progress.bytes,
+                        total_bytes: progress.total_bytes,
+                        lines_per_sec,
+                        done: progress.done,
+                    };
+                }
+            }
+            Vec::new()
+        }
+        Msg::ImportDone(result) => {
+            let summary = match &result {
+                Ok(reports) => summary::import(reports),
+                Err(e) => format!("import failed: {e}"),
+            };
+            state.status = Some(match &state.warning {
+                Some(w) => format!("{w} · {summary}"),
+                None => summary,
+            });
+            if let (Some(view), Ok(reports)) = (state.import.as_mut(), result) {
+                view.reports = Some(reports);
+            }
+            if state.screen == Screen::Import {
+                state.screen = Screen::Triage;
+            }
+            vec![Effect::LoadOverview]
+        }
+        Msg::Marks { marks, note } => {
+            state.marks = marks;
+            if note.is_some() {
+                state.status = note;
+            }
+            if state.screen == Screen::Basket {
+                return vec![Effect::LoadBasket];
+            }
+            Vec::new()
+        }
+        Msg::CauseList { causes, widespread } => {
+            let c = &mut state.causes;
+            c.cursor.clamp(causes.len() as u64);
+            c.view = Some(super::state::CausesView { causes, widespread });
+            Vec::new()
+        }
+        Msg::Resolved(outcome) => {
+            state.status = Some(summary::resolved(&outcome));
+            let mut effects = Vec::new();
+            if state.causes.view.is_some() || state.screen == Screen::Causes {
+                effects.push(Effect::LoadCauseList);
+            }
+            if state.basket.contents.is_some() || state.screen == Screen::Basket {
+                effects.push(Effect::LoadBasket);
+            }
+            effects.extend(judge_loaded_rows(state));
+            effects
+        }
+        Msg::Basket(basket) => {
+            state.basket.cursor.clamp(basket.marked.len() as u64);
+            state.basket.contents = Some(*basket);
+            Vec::new()
+        }
+        Msg::Exported(outcome) => {
+            state.status = Some(summary::exported(&outcome));
+            let mut effects = vec![Effect::LoadBasket];
+            effects.extend(judge_loaded_rows(state));
+            effects
+        }
+        Msg::Error(e) => {
+            state.status = Some(e);
+            if let Some(t) = state.deliveries.table.as_mut() {
+                t.loading = None;
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// A resolution or an export may change the verdict on rows already on screen.
+fn judge_loaded_rows(state: &AppState) -> Option<Effect> {
+    let t = state
+        .deliveries
+        .table
+        .as_ref()
+        .filter(|t| !t.rows.is_empty())?;
+    Some(Effect::JudgeRows {
+        ids: t.rows.iter().map(|r| r.id).collect(),
+    })
+}
+
+/// Recomputes the filtered views of the lists; the query applies to the focused list only.
+fn refresh_views(state: &mut AppState) {
+    triage::refresh(state);
+    deliveries::refresh(state);
+}
+
+/// The overlay on top takes the key; without one, the screen does.
+fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
+    match &state.overlay {
+        Some(Overlay::Note(_)) => overlay::on_note_key(state, key),
+        Some(Overlay::Export(_)) => overlay::on_export_key(state, key),
+        Some(Overlay::Filter) => overlay::on_filter_key(state, key),
+        Some(Overlay::Help { .. }) => overlay::on_help_key(state, key),
+        None => on_screen_key(state, key),
+    }
+}
+
+fn on_screen_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
+    let Some(action) = state.keymap.action(state.screen.context(), &key) else {
+        return Vec::new();
+    };
+    if let Some(mv) = Move::from_action(action, state.table_rows()) {
+        return move_cursor(state, mv);
+    }
+    match action {
+        Action::Quit => quit(state),
+        Action::Help => {
+            state.overlay = Some(Overlay::Help { scroll: 0 });
+            Vec::new()
+        }
+        Action::Back => back(state),
+        Action::Filter => {
+            if matches!(state.screen, Screen::Triage | Screen::Deliveries) {
+                state.filter = Some(Filter::default());
+                state.overlay = Some(Overlay::Filter);
+            }
+            Vec::new()
+        }
+        Action::Basket => basket::open(state),
+        Action::Resolve => resolve::on_resolve(state),
+        // Keys of the export's confirm step, which its overlay answers.
+        Action::NextFormat | Action::ToggleAgain | Action::EditDir | Action::Confirm => Vec::new(),
+        _ => match state.screen {
+            Screen::Triage => triage::on_action(state, action),
+            Screen::Deliveries => deliveries::on_action(state, action),
+            Screen::Causes => causes::on_action(state, action),
+            Screen::Basket => basket::on_action(state, action),
+            Screen::Import | Screen::Delivery => Vec::new(),
+        },
+    }
+}
+
+fn move_cursor(state: &mut AppState, mv: Move) -> Vec<Effect> {
+    match state.screen {
+        Screen::Import => Vec::new(),
+        Screen::Triage => triage::move_cursor(state, mv),
+        Screen::Deliveries => deliveries::move_cursor(state, mv),
+        Screen::Delivery => {
+            delivery::scroll(state, mv);
+            Vec::new()
+        }
+        Screen::Causes => {
+            let len = state.causes.len();
+            state.causes.cursor.step(mv, len);
+            Vec::new()
+        }
+        Screen::Basket => {
+            let len = state.basket.len();
+            state.basket.cursor.step(mv, len);
+            Vec::new()
+        }
+    }
+}
+
+fn back(state: &mut AppState) -> Vec<Effect> {
+    if state.filter.is_some() {
+        triage::clear_filter(state);
+        return Vec::new();
+    }
+    match state.screen {
+        Screen::Delivery => state.screen = Screen::Deliveries,
+        Screen::Deliveries => {
+            state.screen = Screen::Triage;
+            state.deliveries.range_start = None;
+            // A million rows are not kept for a screen no one is looking at.
+            state.deliveries.table = None;
+        }
+        Screen::Causes => state.screen = Screen::Triage,
+        Screen::Basket => state.screen = state.basket.from,
+        Screen::Triage | Screen::Import => {}
+    }
+    refresh_views(state);
+    Vec::new()
+}
+
+fn quit(state: &mut AppState) -> Vec<Effect> {
+    state.quit = true;
+    vec![Effect::Quit]
+}
