@@ -6,6 +6,7 @@
 //! `tui` drive them. README's code map says where to start reading.
 
 pub mod app;
+pub mod check;
 pub mod classify;
 pub mod cli;
 pub mod import;

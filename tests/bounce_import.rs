@@ -514,6 +514,7 @@ fn message_ids_are_stored_bare_and_old_stores_still_link_by_them() {
          DROP INDEX deliveries_failed_recipient;
          ALTER TABLE resolutions DROP COLUMN undone_at;
          ALTER TABLE sources DROP COLUMN block_hashes;
+         DROP TABLE checks;
          PRAGMA user_version = 7;",
     )
     .unwrap();

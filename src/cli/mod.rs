@@ -1,6 +1,7 @@
 //! The command-line contract (README's Usage): non-interactive commands. Nothing here touches
 //! the terminal beyond printing; the TUI lives in `tui`.
 
+mod check;
 mod classify;
 mod explain;
 mod export;
@@ -203,6 +204,9 @@ pub enum Command {
     },
     /// Record that a cause is fixed, so the deliveries it held back may be re-sent.
     Resolve(resolve::ResolveArgs),
+    /// Check whether each unresolved cause is fixed, live: DNS, MX, the MX's SMTP banner,
+    /// DNS blocklists, SPF/DMARC. The only command that touches the network.
+    Check(check::CheckArgs),
     /// Select messages to re-send: causes, mark, list (the basket), export.
     Requeue {
         #[command(subcommand)]
@@ -378,6 +382,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Explain { code }) => explain::run(db, &code),
         Some(Command::Classify { files }) => classify::run(&files),
         Some(Command::Resolve(resolve_args)) => resolve::run(db, &resolve_args),
+        Some(Command::Check(check_args)) => check::run(db, &check_args),
         Some(Command::History { json }) => history::run(db, json),
         Some(Command::Requeue { what }) => requeue::run(db, what),
         Some(Command::Completions { shell }) => {

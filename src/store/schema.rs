@@ -270,6 +270,24 @@ CREATE INDEX sources_eml_content ON sources(imported_hash, imported_bytes) WHERE
 CREATE INDEX messages_queue_id ON messages(queue_id);
 CREATE INDEX deliveries_failed_recipient ON deliveries(lower(recipient)) WHERE status != 'sent';
 "#,
+    // 12: live checks of causes (`sendlog check`): every result kept, so a cause's
+    // history shows when it started and stopped failing; the latest per cause is read
+    // by the Causes screen.
+    r#"
+CREATE TABLE checks (
+    id          INTEGER PRIMARY KEY,
+    reason      TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    host        TEXT NOT NULL,
+    -- the recipient domain asked about (dns, smtp); NULL for checks of the cause as a whole
+    domain      TEXT,
+    kind        TEXT NOT NULL,
+    result      TEXT NOT NULL CHECK (result IN ('fixed', 'failing', 'unknown')),
+    evidence    TEXT NOT NULL,
+    checked_at  INTEGER NOT NULL
+);
+CREATE INDEX checks_cause ON checks(reason, destination, host, checked_at);
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,0 +1,348 @@
+//! `sendlog check`: live checks of whether each unresolved cause is fixed, kept in the
+//! store; `--apply` records a resolution for each fixed one, as `sendlog resolve` would.
+
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::check::plan::{self, Kind, Scope};
+use crate::check::{self, CheckResult, Outcome};
+use crate::ingest::timestamp::format_rfc3339;
+use crate::sanitize::for_terminal;
+use crate::triage::basket;
+
+use super::open_existing_store;
+
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "\
+Checks: hostunknown: the domain's MX, then its addresses (NXDOMAIN is told apart from a \
+failed lookup). networkerror, notaccept: each MX host is connected to, its banner read, \
+EHLO, QUIT; never MAIL FROM. blocked, badreputation: the sending addresses (named in the \
+replies, else --ip) in DNS blocklists. authfailure: the sender domains' SPF and DMARC \
+records are present and parse. Other causes (greylisted, speeding, mailboxfull, \
+policyviolation…) get `unknown`: no lookup can settle them.
+
+Public blocklists (Spamhaus, SpamCop, Barracuda) refuse queries that reach them through \
+large public resolvers (8.8.8.8, 1.1.1.1, 9.9.9.9): ask them through your own resolver, \
+with --resolver or this machine's own.
+
+Nothing touches the network unless you run this command.")]
+pub struct CheckArgs {
+    /// Only this cause (hostunknown, networkerror, blocked, …).
+    #[arg(long, value_name = "REASON", value_parser = super::resolve::parse_reason)]
+    pub cause: Option<String>,
+    /// Only at this destination: a recipient domain, or a provider (Microsoft, Google…).
+    #[arg(long, value_name = "D")]
+    pub domain: Option<String>,
+    /// Only from this sending host: as logged (mta2/postfix-out2) or the machine (mta2).
+    #[arg(long, value_name = "H")]
+    pub host: Option<String>,
+    /// One JSON object per cause and destination checked.
+    #[arg(long)]
+    pub json: bool,
+    /// Record a resolution for each cause its checks find fixed, with their evidence as
+    /// the note (see `sendlog history`; undo with `sendlog resolve --undo ID`).
+    #[arg(long)]
+    pub apply: bool,
+    /// The DNS server to ask (IP or IP:PORT); default: this machine's resolver.
+    #[arg(long, value_name = "IP:PORT", value_parser = parse_resolver)]
+    pub resolver: Option<SocketAddr>,
+    /// The port MX hosts are connected to.
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    pub smtp_port: u16,
+    /// How long to wait for each DNS answer and each SMTP step (5s, 800ms), up to 1m.
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_timeout)]
+    pub timeout: Duration,
+    /// A sending address to look up in blocklists when a cause's replies name none
+    /// (repeat or separate with commas).
+    #[arg(
+        long,
+        value_name = "IP",
+        value_delimiter = ',',
+        env = "SENDLOG_SENDING_IPS"
+    )]
+    pub ip: Vec<IpAddr>,
+    /// A DNS blocklist zone to ask (repeat or separate with commas); default:
+    /// zen.spamhaus.org, bl.spamcop.net, b.barracudacentral.org.
+    #[arg(
+        long,
+        value_name = "ZONE",
+        value_delimiter = ',',
+        env = "SENDLOG_DNSBL_ZONES"
+    )]
+    pub zone: Vec<String>,
+    /// Print the kept results of earlier checks (of the causes in scope); ask nothing.
+    #[arg(long, conflicts_with = "apply")]
+    pub history: bool,
+}
+
+/// `192.0.2.53`, `192.0.2.53:5353` or `[2001:db8::53]:53`.
+fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
+    let s = s.trim();
+    s.parse::<SocketAddr>()
+        .or_else(|_| s.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+        .map_err(|_| {
+            format!("{s:?} is not a DNS server address such as 192.0.2.53 or 127.0.0.1:5353")
+        })
+}
+
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("{s:?} is not a duration such as 5s or 800ms ({e})"))?;
+    if d < Duration::from_millis(50) || d > Duration::from_secs(60) {
+        return Err(format!(
+            "a timeout of {} is out of bounds: give one from 50ms to 1m",
+            s.trim()
+        ));
+    }
+    Ok(d)
+}
+
+/// An empty flag value means "not given".
+fn given(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+}
+
+/// A result as `--json` prints it: with the resolution `--apply` recorded for its cause.
+#[derive(Serialize)]
+struct Printed<'a> {
+    #[serde(flatten)]
+    result: &'a CheckResult,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolution: Option<i64>,
+}
+
+pub fn run(db: Option<&str>, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let mut store = open_existing_store(db)?;
+    let scope = Scope {
+        cause: args.cause.clone(),
+        domain: given(&args.domain),
+        host: given(&args.host),
+    };
+    if let Err(problem) =
+        basket::check_scope(&store, scope.domain.as_deref(), scope.host.as_deref())?
+    {
+        anyhow::bail!(
+            "{}; nothing was checked",
+            for_terminal(&problem.to_string())
+        );
+    }
+    if args.history {
+        return history(&store, &scope, args.json);
+    }
+    let (causes, _) = basket::list_causes(&store)?;
+    let mut targets = plan::targets(&causes, &scope, &args.ip);
+    for t in targets.iter_mut().filter(|t| t.kind == Kind::Auth) {
+        t.senders = store.sender_domains_of(&t.reason, &t.destination, &t.host, 3)?;
+    }
+    let mut out = std::io::stdout().lock();
+    if targets.is_empty() {
+        if args.json {
+            writeln!(out, "[]")?;
+        } else {
+            writeln!(out, "No unresolved cause in scope: nothing to check.")?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let settings = check::Settings {
+        resolver: args.resolver,
+        smtp_port: args.smtp_port,
+        timeout: args.timeout,
+        zones: if args.zone.is_empty() {
+            check::dnsbl::DEFAULT_ZONES
+                .iter()
+                .map(|z| z.to_string())
+                .collect()
+        } else {
+            args.zone
+                .iter()
+                .map(|z| z.trim().to_string())
+                .filter(|z| !z.is_empty())
+                .collect()
+        },
+    };
+    let now = super::resolve::now();
+    let results = check::run(targets, &settings, now).map_err(|line| anyhow::anyhow!(line))?;
+    store.record_checks(&results)?;
+
+    // Each cause's results together, in the order they were checked.
+    let mut causes_seen: Vec<(String, String, String)> = Vec::new();
+    for r in &results {
+        let key = (r.cause.clone(), r.destination.clone(), r.host.clone());
+        if !causes_seen.contains(&key) {
+            causes_seen.push(key);
+        }
+    }
+    let mut applied: Vec<(usize, basket::ResolveOutcome)> = Vec::new();
+    if args.apply {
+        for (i, (reason, destination, host)) in causes_seen.iter().enumerate() {
+            let mine: Vec<&CheckResult> = results
+                .iter()
+                .filter(|r| &r.cause == reason && &r.destination == destination && &r.host == host)
+                .collect();
+            if check::overall(&mine) != Outcome::Fixed {
+                continue;
+            }
+            let note = format!(
+                "sendlog check: {}",
+                mine.iter()
+                    .map(|r| r.evidence.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+            let outcome = basket::resolve(
+                &mut store,
+                reason,
+                Some(destination),
+                Some(host),
+                now,
+                &note,
+            )?;
+            applied.push((i, outcome));
+        }
+    }
+
+    if args.json {
+        let printed: Vec<Printed> = results
+            .iter()
+            .map(|r| {
+                let i = causes_seen
+                    .iter()
+                    .position(|(c, d, h)| c == &r.cause && d == &r.destination && h == &r.host);
+                Printed {
+                    result: r,
+                    resolution: applied
+                        .iter()
+                        .find(|(j, _)| Some(*j) == i)
+                        .map(|(_, o)| o.resolution.id),
+                }
+            })
+            .collect();
+        crate::sanitize::json_pretty(&mut out, &printed)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        out,
+        "Checked at {}{}:",
+        format_rfc3339(now),
+        match args.resolver {
+            Some(a) => format!(" through the resolver at {a}"),
+            None => String::new(),
+        }
+    )?;
+    for r in &results {
+        writeln!(out, "{}", for_terminal(&line(r)))?;
+    }
+    let fixed = causes_seen
+        .iter()
+        .filter(|(c, d, h)| {
+            let mine: Vec<&CheckResult> = results
+                .iter()
+                .filter(|r| &r.cause == c && &r.destination == d && &r.host == h)
+                .collect();
+            check::overall(&mine) == Outcome::Fixed
+        })
+        .count();
+    for (_, o) in &applied {
+        writeln!(
+            out,
+            "Resolution {} recorded: {}; {} now eligible for re-send",
+            o.resolution.id,
+            for_terminal(&o.resolution.scope()),
+            crate::wording::plural(o.eligible, "delivery", "deliveries")
+        )?;
+    }
+    if !args.apply && fixed > 0 {
+        writeln!(
+            out,
+            "{} fixed: record {} with --apply (a resolution each, undoable like any other).",
+            crate::wording::plural(fixed as u64, "cause looks", "causes look"),
+            if fixed == 1 { "it" } else { "them" }
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `fixed    networkerror at Microsoft (hotmail.com) from mta1 — smtp: …`
+fn line(r: &CheckResult) -> String {
+    let at = match &r.domain {
+        Some(d) if !d.eq_ignore_ascii_case(&r.destination) => format!("{} ({d})", r.destination),
+        _ => r.destination.clone(),
+    };
+    format!(
+        "{:<8} {} at {} from {} — {}: {}",
+        r.result.as_str(),
+        r.cause,
+        at,
+        r.host,
+        r.check,
+        r.evidence
+    )
+}
+
+fn history(store: &crate::store::Store, scope: &Scope, json: bool) -> anyhow::Result<ExitCode> {
+    let kept: Vec<CheckResult> = store
+        .check_history(None)?
+        .into_iter()
+        .filter(|r| scope.cause.as_deref().is_none_or(|c| c == r.cause))
+        .filter(|r| {
+            scope.domain.as_deref().is_none_or(|d| {
+                d.eq_ignore_ascii_case(&r.destination)
+                    || r.domain
+                        .as_deref()
+                        .is_some_and(|x| d.eq_ignore_ascii_case(x))
+            })
+        })
+        .filter(|r| {
+            scope
+                .host
+                .as_deref()
+                .is_none_or(|h| crate::triage::requeue::host_matches(h, &r.host))
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if json {
+        crate::sanitize::json_pretty(&mut out, &kept)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if kept.is_empty() {
+        writeln!(
+            out,
+            "No check kept for the causes in scope (run sendlog check)."
+        )?;
+    }
+    for r in &kept {
+        writeln!(
+            out,
+            "{}  {}",
+            format_rfc3339(r.checked_at),
+            for_terminal(&line(r))
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_as_typed() {
+        assert_eq!(parse_resolver("127.0.0.1:5353").unwrap().port(), 5353);
+        assert_eq!(parse_resolver("192.0.2.53").unwrap().port(), 53);
+        assert_eq!(parse_resolver("[::1]:53").unwrap().port(), 53);
+        assert!(parse_resolver("dns.example").is_err());
+        assert_eq!(parse_timeout("800ms"), Ok(Duration::from_millis(800)));
+        assert_eq!(parse_timeout("5s"), Ok(Duration::from_secs(5)));
+        assert!(parse_timeout("2h").is_err());
+        assert!(parse_timeout("5").is_err());
+    }
+}

@@ -1,0 +1,498 @@
+//! `sendlog check` against a DNS server and an SMTP listener this test starts on the
+//! loopback interface (nothing leaves the machine): a dead MX, a vanished domain, a
+//! listed sending address, a domain whose lookups fail, SPF/DMARC; `--json`, `--apply`
+//! (a resolution like any other: in the history, undoable), the kept check history, and
+//! a run with no resolver answering (one line, nothing recorded).
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Ipv4Addr, TcpListener, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{TempStore, fixture};
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::rdata::{A, MX, TXT};
+use hickory_proto::rr::{Name, RData, Record};
+use serde_json::Value;
+
+/// A DNS server on 127.0.0.1 answering from a table; a name not in it is NXDOMAIN, and
+/// `flaky.example` is SERVFAIL. Stops when dropped.
+struct DnsServer {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+type Zone = HashMap<String, Vec<RData>>;
+
+impl DnsServer {
+    fn start(zone: Zone) -> DnsServer {
+        let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind UDP");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while !stopping.load(Ordering::Relaxed) {
+                let Ok((n, peer)) = socket.recv_from(&mut buf) else {
+                    continue;
+                };
+                let Ok(query) = Message::from_vec(&buf[..n]) else {
+                    continue;
+                };
+                let reply = answer(&zone, &query);
+                let _ = socket.send_to(&reply.to_vec().unwrap(), peer);
+            }
+        });
+        DnsServer {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for DnsServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn answer(zone: &Zone, query: &Message) -> Message {
+    let mut reply = Message::response(query.id, query.op_code);
+    reply.metadata.recursion_desired = query.recursion_desired;
+    reply.metadata.recursion_available = true;
+    reply.add_queries(query.queries.clone());
+    let Some(q) = query.queries.first() else {
+        reply.metadata.response_code = ResponseCode::FormErr;
+        return reply;
+    };
+    let name = q
+        .name()
+        .to_ascii()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    if name == "flaky.example" {
+        reply.metadata.response_code = ResponseCode::ServFail;
+        return reply;
+    }
+    match zone.get(&name) {
+        None => reply.metadata.response_code = ResponseCode::NXDomain,
+        Some(records) => {
+            for r in records.iter().filter(|r| r.record_type() == q.query_type()) {
+                reply.add_answer(Record::from_rdata(q.name().clone(), 60, r.clone()));
+            }
+        }
+    }
+    reply
+}
+
+fn name(s: &str) -> Name {
+    Name::from_ascii(format!("{s}.")).unwrap()
+}
+
+fn zone() -> Zone {
+    let a = |ip: [u8; 4]| RData::A(A(Ipv4Addr::from(ip)));
+    let mx = |host: &str| RData::MX(MX::new(10, name(host)));
+    let txt = |t: &str| RData::TXT(TXT::new(vec![t.to_string()]));
+    HashMap::from([
+        // A live MX: the SMTP listener of the test.
+        (
+            "oldharbor.example".into(),
+            vec![mx("mx1.oldharbor.example")],
+        ),
+        ("mx1.oldharbor.example".into(), vec![a([127, 0, 0, 1])]),
+        // A dead MX: an address where nothing listens.
+        ("deadport.example".into(), vec![mx("mx.deadport.example")]),
+        ("mx.deadport.example".into(), vec![a([127, 0, 0, 2])]),
+        // The sending address, listed.
+        ("13.113.0.203.bl.test".into(), vec![a([127, 0, 0, 2])]),
+        // The sender's domain publishes SPF and DMARC.
+        (
+            "northwind-sales.example".into(),
+            vec![txt("v=spf1 ip4:203.0.113.0/24 -all")],
+        ),
+        (
+            "_dmarc.northwind-sales.example".into(),
+            vec![txt(
+                "v=DMARC1; p=none; rua=mailto:dmarc@northwind-sales.example",
+            )],
+        ),
+        // vanished.example is in no table: NXDOMAIN.
+    ])
+}
+
+/// An SMTP listener on 127.0.0.1 that answers 220, 250 to EHLO, 221 to QUIT and keeps
+/// every command it was sent.
+fn smtp_listener() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind TCP");
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = stream.write_all(b"220 mx1.oldharbor.example ESMTP ready\r\n");
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                let command = line.trim().to_string();
+                log.lock().unwrap().push(command.clone());
+                let reply: &[u8] = match command.split(' ').next().unwrap_or("") {
+                    "EHLO" => b"250-mx1.oldharbor.example\r\n250 8BITMIME\r\n",
+                    "QUIT" => b"221 2.0.0 bye\r\n",
+                    _ => b"502 5.5.2 not here\r\n",
+                };
+                let _ = stream.write_all(reply);
+                if command == "QUIT" {
+                    break;
+                }
+                line.clear();
+            }
+        }
+    });
+    (port, seen)
+}
+
+fn imported() -> TempStore {
+    let store = TempStore::new();
+    store.run_ok(&[
+        "import",
+        "--year",
+        "2026",
+        fixture("check/mail.log").to_str().unwrap(),
+    ]);
+    store
+}
+
+fn check_args<'a>(dns: &'a str, smtp_port: &'a str) -> Vec<&'a str> {
+    vec![
+        "check",
+        "--resolver",
+        dns,
+        "--smtp-port",
+        smtp_port,
+        "--timeout",
+        "2s",
+        "--zone",
+        "bl.test",
+    ]
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).expect("JSON output")
+}
+
+/// The result for `cause` (at `domain`, when given).
+fn result<'a>(results: &'a Value, cause: &str, domain: Option<&str>) -> &'a Value {
+    results
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["cause"] == cause && domain.is_none_or(|d| r["domain"].as_str() == Some(d)))
+        .unwrap_or_else(|| panic!("no result for {cause} {domain:?} in {results:#}"))
+}
+
+#[test]
+fn every_outcome_with_its_evidence() {
+    let store = imported();
+    let dns = DnsServer::start(zone());
+    let (smtp_port, seen) = smtp_listener();
+    let (addr, port) = (dns.addr(), smtp_port.to_string());
+    let mut args = check_args(&addr, &port);
+    args.push("--json");
+    let results = json(&store.run_ok(&args));
+
+    let live = result(&results, "networkerror", Some("oldharbor.example"));
+    assert_eq!(live["result"], "fixed", "{live:#}");
+    assert_eq!(live["check"], "smtp");
+    assert_eq!(live["host"], "mta1");
+    assert_eq!(
+        live["evidence"],
+        format!(
+            "mx1.oldharbor.example (127.0.0.1:{smtp_port}) answers 220 (mx1.oldharbor.example ESMTP ready)"
+        )
+    );
+    assert!(live["checked_at"].as_str().unwrap().ends_with('Z'));
+
+    let dead = result(&results, "networkerror", Some("deadport.example"));
+    assert_eq!(dead["result"], "failing", "{dead:#}");
+    assert_eq!(
+        dead["evidence"],
+        format!(
+            "no MX of deadport.example answers 220: mx.deadport.example (127.0.0.2:{smtp_port}) refused the connection"
+        )
+    );
+
+    let gone = result(&results, "hostunknown", Some("vanished.example"));
+    assert_eq!(gone["result"], "failing", "{gone:#}");
+    assert_eq!(gone["check"], "dns");
+    assert_eq!(
+        gone["evidence"],
+        "vanished.example does not exist (NXDOMAIN)"
+    );
+
+    // SERVFAIL is the path to the domain failing, not the domain: it settles nothing.
+    let flaky = result(&results, "hostunknown", Some("flaky.example"));
+    assert_eq!(flaky["result"], "unknown", "{flaky:#}");
+    assert!(
+        flaky["evidence"].as_str().unwrap().contains("transient"),
+        "{flaky:#}"
+    );
+
+    let listed = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["check"] == "dnsbl")
+        .expect("a blocklist check");
+    assert_eq!(listed["result"], "failing", "{listed:#}");
+    assert_eq!(listed["destination"], "strictmail.example");
+    assert_eq!(
+        listed["evidence"],
+        "203.0.113.13 is listed in bl.test (127.0.0.2)"
+    );
+
+    let auth = result(&results, "authfailure", None);
+    assert_eq!(auth["result"], "fixed", "{auth:#}");
+    assert_eq!(
+        auth["evidence"],
+        "northwind-sales.example: SPF parses (2 terms, ends -all), DMARC parses (p=none)"
+    );
+
+    let grey = result(&results, "greylisted", None);
+    assert_eq!(grey["result"], "unknown");
+    assert_eq!(grey["check"], "none");
+    let said = grey["evidence"].as_str().unwrap();
+    assert!(
+        said.starts_with("no lookup can tell whether greylisted is over; the last failure was "),
+        "{said}"
+    );
+    assert!(
+        said.contains("postgrey.schweikert.ch/help/tinyco.example.html"),
+        "{said}"
+    );
+
+    // Every object carries the same fields.
+    for r in results.as_array().unwrap() {
+        for key in [
+            "cause",
+            "destination",
+            "domain",
+            "host",
+            "check",
+            "result",
+            "evidence",
+            "checked_at",
+        ] {
+            assert!(r.get(key).is_some(), "{key} missing in {r:#}");
+        }
+    }
+
+    // The listener was greeted and left; nothing was ever sent.
+    let commands = seen.lock().unwrap().clone();
+    assert!(
+        commands.iter().any(|c| c.starts_with("EHLO [127.0.0.1]")),
+        "{commands:?}"
+    );
+    assert!(commands.iter().any(|c| c == "QUIT"), "{commands:?}");
+    assert!(
+        !commands
+            .iter()
+            .any(|c| c.to_ascii_uppercase().starts_with("MAIL")
+                || c.to_ascii_uppercase().starts_with("RCPT")
+                || c.to_ascii_uppercase().starts_with("DATA")),
+        "{commands:?}"
+    );
+
+    // Kept in the store: the history holds this run, per cause.
+    let kept = json(&store.run_ok(&["check", "--history", "--json"]));
+    assert_eq!(
+        kept.as_array().unwrap().len(),
+        results.as_array().unwrap().len()
+    );
+    let one = json(&store.run_ok(&[
+        "check",
+        "--history",
+        "--json",
+        "--cause",
+        "networkerror",
+        "--domain",
+        "deadport.example",
+    ]));
+    assert_eq!(one.as_array().unwrap().len(), 1, "{one:#}");
+    assert_eq!(one[0]["result"], "failing");
+}
+
+#[test]
+fn text_output_names_each_cause_and_points_at_apply() {
+    let store = imported();
+    let dns = DnsServer::start(zone());
+    let (smtp_port, _) = smtp_listener();
+    let (addr, port) = (dns.addr(), smtp_port.to_string());
+    let mut args = check_args(&addr, &port);
+    args.extend(["--cause", "networkerror"]);
+    let out = store.run_ok(&args);
+    assert!(out.starts_with("Checked at "), "{out}");
+    assert!(
+        out.contains(&format!("through the resolver at {addr}:")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "fixed    networkerror at oldharbor.example from mta1 — smtp: mx1.oldharbor.example (127.0.0.1:{smtp_port}) answers 220"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("failing  networkerror at deadport.example from mta1 — smtp: no MX of deadport.example answers 220"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("hostunknown"),
+        "--cause narrows the run: {out}"
+    );
+    assert!(
+        out.contains("1 cause looks fixed: record it with --apply"),
+        "{out}"
+    );
+    // Nothing was resolved without --apply.
+    let history = json(&store.run_ok(&["history", "--json"]));
+    assert!(!history.to_string().contains("\"resolve\""), "{history:#}");
+}
+
+#[test]
+fn apply_records_an_undoable_resolution_with_the_evidence() {
+    let store = imported();
+    let dns = DnsServer::start(zone());
+    let (smtp_port, _) = smtp_listener();
+    let (addr, port) = (dns.addr(), smtp_port.to_string());
+    let mut args = check_args(&addr, &port);
+    args.extend(["--apply", "--json"]);
+    let results = json(&store.run_ok(&args));
+
+    // Fixed causes carry the resolution recorded for them; the others none.
+    let live = result(&results, "networkerror", Some("oldharbor.example"));
+    let id = live["resolution"]
+        .as_i64()
+        .expect("a resolution for the fixed MX");
+    let auth = result(&results, "authfailure", None);
+    assert!(auth["resolution"].as_i64().is_some(), "{auth:#}");
+    for failing in [
+        result(&results, "networkerror", Some("deadport.example")),
+        result(&results, "hostunknown", Some("vanished.example")),
+        result(&results, "hostunknown", Some("flaky.example")),
+        result(&results, "greylisted", None),
+    ] {
+        assert!(failing.get("resolution").is_none(), "{failing:#}");
+    }
+
+    let history = json(&store.run_ok(&["history", "--json"]));
+    let entries = history.as_array().expect("history entries");
+    let resolved = entries
+        .iter()
+        .find(|e| e["action"] == "resolve" && e["ref"] == id)
+        .unwrap_or_else(|| panic!("resolution {id} in {history:#}"));
+    assert_eq!(
+        resolved["scope"],
+        "networkerror at oldharbor.example from mta1"
+    );
+    assert_eq!(
+        resolved["note"],
+        format!(
+            "sendlog check: mx1.oldharbor.example (127.0.0.1:{smtp_port}) answers 220 (mx1.oldharbor.example ESMTP ready)"
+        )
+    );
+    assert_eq!(resolved["count"], 1, "the deferred message is eligible now");
+
+    // The cause is resolved: a second run no longer checks it.
+    let again = json(&store.run_ok(&{
+        let mut a = check_args(&addr, &port);
+        a.extend(["--json", "--cause", "networkerror"]);
+        a
+    }));
+    assert!(
+        !again
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["domain"] == "oldharbor.example"),
+        "{again:#}"
+    );
+
+    // Undone like any resolution.
+    let undo = store.run_ok(&["resolve", "--undo", &id.to_string()]);
+    assert!(
+        undo.starts_with(&format!(
+            "Resolution {id} undone: networkerror at oldharbor.example from mta1"
+        )),
+        "{undo}"
+    );
+    let history = json(&store.run_ok(&["history", "--json"]));
+    assert!(
+        history
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "undo" && e["ref"] == id),
+        "{history:#}"
+    );
+}
+
+#[test]
+fn no_resolver_answering_is_one_line_and_records_nothing() {
+    let store = imported();
+    // A port nothing listens on: taken, then let go.
+    let port = {
+        let s = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        s.local_addr().unwrap().port()
+    };
+    let addr = format!("127.0.0.1:{port}");
+    let out = store.run(&[
+        "check",
+        "--resolver",
+        &addr,
+        "--timeout",
+        "200ms",
+        "--zone",
+        "bl.test",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "sendlog: no answer from the DNS resolver at {addr}: nothing was checked, nothing recorded"
+        )
+    );
+    assert!(out.stdout.is_empty());
+    let kept = json(&store.run_ok(&["check", "--history", "--json"]));
+    assert_eq!(kept, Value::Array(vec![]));
+}
+
+#[test]
+fn help_says_public_blocklists_need_your_own_resolver() {
+    let store = TempStore::new();
+    let help = store.run_ok(&["check", "--help"]);
+    assert!(
+        help.contains("refuse queries that reach them through large public resolvers"),
+        "{help}"
+    );
+    assert!(help.contains("never MAIL FROM"), "{help}");
+    assert!(help.contains("--resolver <IP:PORT>"), "{help}");
+}
