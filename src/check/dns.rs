@@ -42,7 +42,7 @@ impl Dns {
     pub fn new(server: Option<SocketAddr>, timeout: Duration) -> Result<Dns, String> {
         let mut opts = ResolverOpts::default();
         opts.timeout = timeout;
-        opts.attempts = 2;
+        opts.attempts = 1;
         opts.cache_size = 256;
         let builder = match server {
             Some(addr) => {
