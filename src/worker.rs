@@ -341,9 +341,19 @@ fn run(
             )
         }
         Effect::LoadCauseList => match basket::list_causes(store) {
-            Ok((causes, widespread)) => Msg::CauseList { causes, widespread },
+            Ok((causes, widespread)) => {
+                // The causes' latest checks ride along: the screen shows them together.
+                if let Ok(latest) = store.latest_checks() {
+                    let _ = replies.send(Msg::Checks {
+                        latest,
+                        as_of: now(),
+                    });
+                }
+                Msg::CauseList { causes, widespread }
+            }
             Err(e) => err(e),
         },
+        Effect::RunCheck { scope } => Msg::Checked(run_check(store, &scope)),
         Effect::PreviewResolve { scope } => {
             let (d, h) = (scope.destination.as_deref(), scope.host.as_deref());
             Msg::ResolvePreview(match basket::check_scope(store, d, h) {
@@ -380,6 +390,36 @@ fn run(
         Effect::Export { format, dir, again } => export(store, format, &dir, again),
         Effect::Quit => return None,
     })
+}
+
+/// The live checks of one cause (as `sendlog check --cause --domain --host` runs them),
+/// kept in the store. This thread waits on the network; the UI thread does not.
+fn run_check(
+    store: &mut Store,
+    scope: &crate::app::state::ResolveScope,
+) -> Result<Vec<crate::check::CheckResult>, String> {
+    use crate::check::{self, plan};
+    let (settings, ips) = check::Settings::from_env();
+    let wanted = plan::Scope {
+        cause: Some(scope.reason.clone()),
+        domain: scope.destination.clone(),
+        host: scope.host.clone(),
+    };
+    let targets: Vec<plan::Target> = plan::for_store(store, &wanted, &ips)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        // The cause itself, not every cause whose host or domain the scope also matches.
+        .filter(|t| {
+            Some(&t.destination) == scope.destination.as_ref()
+                && Some(&t.host) == scope.host.as_ref()
+        })
+        .collect();
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let results = check::run(targets, &settings, now())?;
+    store.record_checks(&results).map_err(|e| e.to_string())?;
+    Ok(results)
 }
 
 fn now() -> i64 {

@@ -496,3 +496,127 @@ fn help_says_public_blocklists_need_your_own_resolver() {
     assert!(help.contains("never MAIL FROM"), "{help}");
     assert!(help.contains("--resolver <IP:PORT>"), "{help}");
 }
+
+/// The Causes screen shows a cause's latest kept check with its age, beside its
+/// resolution.
+#[test]
+fn the_causes_screen_shows_the_latest_check() {
+    use common::tui::{key, options, press, screen, session_over};
+    use sendlog::check::{CheckResult, Outcome};
+    use sendlog::store::Store;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("s.db").to_str().unwrap()).unwrap();
+    let log = fixture("check/mail.log").display().to_string();
+    sendlog::import::import_files(&mut store, &[log], &options(), &mut |_| {}).unwrap();
+    store
+        .record_checks(&[CheckResult {
+            cause: "networkerror".into(),
+            destination: "oldharbor.example".into(),
+            domain: Some("oldharbor.example".into()),
+            host: "mta1".into(),
+            check: "smtp".into(),
+            result: Outcome::Fixed,
+            evidence:
+                "mx1.oldharbor.example (192.0.2.25) answers 220 (mx1.oldharbor.example ESMTP ready)"
+                    .into(),
+            // A little over three minutes before the screen reads it.
+            checked_at: chrono::Utc::now().timestamp() - 200,
+        }])
+        .unwrap();
+    let mut s = session_over(store, 120, 40);
+    press(&mut s, key('c'));
+    for _ in 0..10 {
+        if s.state
+            .causes
+            .selected_cause()
+            .is_some_and(|c| c.reason == "networkerror" && c.destination == "oldharbor.example")
+        {
+            break;
+        }
+        press(&mut s, key('j'));
+    }
+    let text = screen(&mut s);
+    assert!(
+        text.contains(
+            "Checked      3 min ago: fixed — mx1.oldharbor.example (192.0.2.25) answers 220"
+        ),
+        "{text}"
+    );
+    insta::assert_snapshot!("causes_checked_120x40", text);
+    // Another cause, never checked, says how to check it.
+    press(&mut s, key('k'));
+    let text = screen(&mut s);
+    assert!(text.contains("never: c checks it"), "{text}");
+    s.worker.shutdown(true);
+}
+
+/// `c` on the Causes screen of the real binary checks the selected cause in the worker,
+/// against this test's DNS server and SMTP listener (named in the environment), and the
+/// screen then shows the result.
+#[test]
+fn the_check_key_in_the_real_binary() {
+    use common::tui::{Tmux, have_tmux};
+    if !have_tmux() {
+        return;
+    }
+    let dns = DnsServer::start(zone());
+    let (smtp_port, seen) = smtp_listener();
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "env SENDLOG_RESOLVER={resolver} SENDLOG_SMTP_PORT={smtp_port} TZ=UTC NO_COLOR= HOME={home} {bin} --db {db} --year 2026 {log}; sleep 30",
+        resolver = dns.addr(),
+        home = dir.path().display(),
+        bin = env!("CARGO_BIN_EXE_sendlog"),
+        db = dir.path().join("t.db").display(),
+        log = fixture("check/mail.log").display(),
+    );
+    let t = Tmux::new(&dir, &cmd);
+    t.wait_until("the codes", |s| s.contains("▶ "));
+    t.keys(&["c"]);
+    t.wait_until("the Causes screen", |s| s.contains("Causes ("));
+    let mut found = false;
+    for _ in 0..10 {
+        if t.capture().contains("networkerror at oldharbor.example") {
+            found = true;
+            break;
+        }
+        t.keys(&["j"]);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(found, "{}", t.capture());
+    assert!(
+        t.capture().contains("never: c checks it"),
+        "{}",
+        t.capture()
+    );
+    t.keys(&["c"]);
+    let text = t.wait_until("the check's result", |s| {
+        s.contains("just now: fixed — mx1.oldharbor.example")
+    });
+    assert!(
+        text.contains(&format!("(127.0.0.1:{smtp_port}) answers 220")),
+        "{text}"
+    );
+    assert!(
+        text.contains("checked networkerror at oldharbor.example: fixed"),
+        "the status line says so too: {text}"
+    );
+    assert!(seen.lock().unwrap().iter().any(|c| c == "QUIT"));
+    t.keys(&["q"]);
+    // Kept in the store like a check from the command line.
+    std::thread::sleep(Duration::from_millis(300));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendlog"))
+        .args([
+            "--db",
+            dir.path().join("t.db").to_str().unwrap(),
+            "check",
+            "--history",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let kept = json(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(kept.as_array().unwrap().len(), 1, "{kept:#}");
+    assert_eq!(kept[0]["result"], "fixed");
+}

@@ -36,6 +36,8 @@ pub enum Action {
     Causes,
     Resolve,
     UndoResolution,
+    /// Check whether the selected cause is fixed (`sendlog check`), in the worker.
+    Check,
     NextFormat,
     ToggleAgain,
     EditDir,

@@ -78,6 +78,15 @@ pub enum Msg {
     /// An export finished: the file written (none when there was nothing to export).
     /// An export's outcome; its batch names the file written.
     Exported(Box<ExportOutcome>),
+    /// The latest kept check of each cause, and the worker's clock when it read them (the
+    /// screen says how long ago each was made).
+    Checks {
+        latest: Vec<crate::check::CheckResult>,
+        as_of: i64,
+    },
+    /// A check the user asked for is done: its results, or the one line saying why it
+    /// could not run.
+    Checked(Result<Vec<crate::check::CheckResult>, String>),
     Error(String),
 }
 
@@ -156,6 +165,10 @@ pub enum Effect {
     },
     UndoResolution {
         id: i64,
+    },
+    /// Runs the live checks of one cause and keeps their results.
+    RunCheck {
+        scope: ResolveScope,
     },
     LoadBasket,
     /// Writes the eligible marked deliveries to a new file in `dir`, as one batch; with

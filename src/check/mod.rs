@@ -70,6 +70,58 @@ pub struct Settings {
     pub zones: Vec<String>,
 }
 
+/// `192.0.2.53`, `192.0.2.53:5353` or `[2001:db8::53]:53`.
+pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
+    let s = s.trim();
+    s.parse::<SocketAddr>()
+        .or_else(|_| s.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+        .map_err(|_| {
+            format!("{s:?} is not a DNS server address such as 192.0.2.53 or 127.0.0.1:5353")
+        })
+}
+
+/// The zones given, else the default ones.
+pub fn zones_or_default(given: &[String]) -> Vec<String> {
+    let given: Vec<String> = given
+        .iter()
+        .map(|z| z.trim().to_string())
+        .filter(|z| !z.is_empty())
+        .collect();
+    if given.is_empty() {
+        dnsbl::DEFAULT_ZONES.iter().map(|z| z.to_string()).collect()
+    } else {
+        given
+    }
+}
+
+impl Settings {
+    /// The settings of a check run from the terminal UI: the environment variables
+    /// `sendlog check` also reads (`SENDLOG_RESOLVER`, `SENDLOG_SMTP_PORT`,
+    /// `SENDLOG_DNSBL_ZONES`), else the defaults. Sending addresses come with them
+    /// (`SENDLOG_SENDING_IPS`). A value that does not parse is left out, as if unset.
+    pub fn from_env() -> (Settings, Vec<IpAddr>) {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let list = |name: &str| -> Vec<String> {
+            var(name)
+                .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
+                .unwrap_or_default()
+        };
+        let settings = Settings {
+            resolver: var("SENDLOG_RESOLVER").and_then(|v| parse_resolver(&v).ok()),
+            smtp_port: var("SENDLOG_SMTP_PORT")
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(25),
+            timeout: Duration::from_secs(5),
+            zones: zones_or_default(&list("SENDLOG_DNSBL_ZONES")),
+        };
+        let ips = list("SENDLOG_SENDING_IPS")
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        (settings, ips)
+    }
+}
+
 /// Checks run at once, at most: a run over many causes stays polite to the resolver and
 /// the receivers.
 const PARALLEL: usize = 8;

@@ -148,6 +148,21 @@ pub fn targets(causes: &[Cause], scope: &Scope, ips: &[IpAddr]) -> Vec<Target> {
     out
 }
 
+/// What to check for the causes of `store` in `scope`, with the sender domains the
+/// authentication checks ask about (the busiest three of each cause).
+pub fn for_store(
+    store: &crate::store::Store,
+    scope: &Scope,
+    ips: &[IpAddr],
+) -> crate::store::Result<Vec<Target>> {
+    let (causes, _) = crate::triage::basket::list_causes(store)?;
+    let mut out = targets(&causes, scope, ips);
+    for t in out.iter_mut().filter(|t| t.kind == Kind::Auth) {
+        t.senders = store.sender_domains_of(&t.reason, &t.destination, &t.host, 3)?;
+    }
+    Ok(out)
+}
+
 /// The receiver's reply within a log's text: after Postfix's "host mx[198.51.100.5]
 /// said:", whose address is the receiver's, not the sender's.
 fn receiver_words(text: &str) -> &str {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::check::plan::{self, Kind, Scope};
+use crate::check::plan::{self, Scope};
 use crate::check::{self, CheckResult, Outcome};
 use crate::ingest::timestamp::format_rfc3339;
 use crate::sanitize::for_terminal;
@@ -48,10 +48,15 @@ pub struct CheckArgs {
     #[arg(long)]
     pub apply: bool,
     /// The DNS server to ask (IP or IP:PORT); default: this machine's resolver.
-    #[arg(long, value_name = "IP:PORT", value_parser = parse_resolver)]
+    #[arg(long, value_name = "IP:PORT", value_parser = check::parse_resolver, env = "SENDLOG_RESOLVER")]
     pub resolver: Option<SocketAddr>,
     /// The port MX hosts are connected to.
-    #[arg(long, value_name = "N", default_value_t = 25)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 25,
+        env = "SENDLOG_SMTP_PORT"
+    )]
     pub smtp_port: u16,
     /// How long to wait for each DNS answer and each SMTP step (5s, 800ms), up to 1m.
     #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_timeout)]
@@ -77,16 +82,6 @@ pub struct CheckArgs {
     /// Print the kept results of earlier checks (of the causes in scope); ask nothing.
     #[arg(long, conflicts_with = "apply")]
     pub history: bool,
-}
-
-/// `192.0.2.53`, `192.0.2.53:5353` or `[2001:db8::53]:53`.
-fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
-    let s = s.trim();
-    s.parse::<SocketAddr>()
-        .or_else(|_| s.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
-        .map_err(|_| {
-            format!("{s:?} is not a DNS server address such as 192.0.2.53 or 127.0.0.1:5353")
-        })
 }
 
 fn parse_timeout(s: &str) -> Result<Duration, String> {
@@ -136,11 +131,7 @@ pub fn run(db: Option<&str>, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     if args.history {
         return history(&store, &scope, args.json);
     }
-    let (causes, _) = basket::list_causes(&store)?;
-    let mut targets = plan::targets(&causes, &scope, &args.ip);
-    for t in targets.iter_mut().filter(|t| t.kind == Kind::Auth) {
-        t.senders = store.sender_domains_of(&t.reason, &t.destination, &t.host, 3)?;
-    }
+    let targets = plan::for_store(&store, &scope, &args.ip)?;
     let mut out = std::io::stdout().lock();
     if targets.is_empty() {
         if args.json {
@@ -336,10 +327,13 @@ mod tests {
 
     #[test]
     fn flags_as_typed() {
-        assert_eq!(parse_resolver("127.0.0.1:5353").unwrap().port(), 5353);
-        assert_eq!(parse_resolver("192.0.2.53").unwrap().port(), 53);
-        assert_eq!(parse_resolver("[::1]:53").unwrap().port(), 53);
-        assert!(parse_resolver("dns.example").is_err());
+        assert_eq!(
+            check::parse_resolver("127.0.0.1:5353").unwrap().port(),
+            5353
+        );
+        assert_eq!(check::parse_resolver("192.0.2.53").unwrap().port(), 53);
+        assert_eq!(check::parse_resolver("[::1]:53").unwrap().port(), 53);
+        assert!(check::parse_resolver("dns.example").is_err());
         assert_eq!(parse_timeout("800ms"), Ok(Duration::from_millis(800)));
         assert_eq!(parse_timeout("5s"), Ok(Duration::from_secs(5)));
         assert!(parse_timeout("2h").is_err());

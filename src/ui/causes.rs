@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
 
-use crate::app::state::AppState;
+use crate::app::state::{AppState, ChecksView};
 use crate::sanitize::for_terminal;
 use crate::triage::causes::{Cause, CauseState};
 
@@ -99,9 +99,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
 
     if let Some(c) = state.causes.selected_cause() {
         frame.render_widget(
-            Paragraph::new(evidence(c, state.triage.typos.get(&c.destination), theme))
-                .wrap(Wrap { trim: false })
-                .block(block("Evidence")),
+            Paragraph::new(evidence(
+                c,
+                state.triage.typos.get(&c.destination),
+                &state.causes.checks,
+                theme,
+            ))
+            .wrap(Wrap { trim: false })
+            .block(block("Evidence")),
             detail_area,
         );
     }
@@ -124,7 +129,12 @@ fn state_style(s: CauseState, theme: Theme) -> ratatui::style::Style {
     }
 }
 
-fn evidence(c: &Cause, typo_of: Option<&String>, theme: Theme) -> Vec<Line<'static>> {
+fn evidence(
+    c: &Cause,
+    typo_of: Option<&String>,
+    checks: &ChecksView,
+    theme: Theme,
+) -> Vec<Line<'static>> {
     let field = |name: &str, value: String| -> Line<'static> {
         Line::from(vec![
             Span::styled(format!("{name:<13}"), theme.heading()),
@@ -204,6 +214,12 @@ fn evidence(c: &Cause, typo_of: Option<&String>, theme: Theme) -> Vec<Line<'stat
         )));
     }
     lines.push(field("Resolution", resolution));
+    lines.extend(
+        checked(c, checks)
+            .into_iter()
+            .enumerate()
+            .map(|(i, text)| field(if i == 0 { "Checked" } else { "" }, text)),
+    );
     for (i, e) in c.examples.iter().enumerate() {
         lines.push(field(
             if i == 0 { "Examples" } else { "" },
@@ -211,4 +227,52 @@ fn evidence(c: &Cause, typo_of: Option<&String>, theme: Theme) -> Vec<Line<'stat
         ));
     }
     lines
+}
+
+/// The latest check of the cause, a line per domain it asked about: "3 min ago: fixed —
+/// mx1.oldharbor.example answers 220"; "running…" while one runs; else how to run one.
+fn checked(c: &Cause, checks: &ChecksView) -> Vec<String> {
+    let running = checks.running.as_ref().is_some_and(|s| {
+        s.reason == c.reason
+            && s.destination.as_deref() == Some(c.destination.as_str())
+            && s.host.as_deref() == Some(c.host.as_str())
+    });
+    let mine: Vec<_> = checks
+        .latest
+        .iter()
+        .filter(|r| r.cause == c.reason && r.destination == c.destination && r.host == c.host)
+        .collect();
+    let mut lines: Vec<String> = mine
+        .iter()
+        .map(|r| {
+            let age = checks
+                .as_of
+                .map_or(String::new(), |now| ago(now - r.checked_at));
+            let domain = match &r.domain {
+                Some(d) if !d.eq_ignore_ascii_case(&c.destination) => format!("{d}: "),
+                _ => String::new(),
+            };
+            for_terminal(&format!(
+                "{age}: {domain}{} — {}",
+                r.result.as_str(),
+                r.evidence
+            ))
+            .into_owned()
+        })
+        .collect();
+    if running {
+        lines.insert(0, "checking now…".into());
+    } else if lines.is_empty() {
+        lines.push("never: c checks it (DNS, MX, blocklists)".into());
+    }
+    lines
+}
+
+/// "just now", "3 min ago", "2h10m ago".
+fn ago(secs: i64) -> String {
+    match secs.max(0) {
+        s if s < 60 => "just now".into(),
+        s if s < 3600 => format!("{} min ago", s / 60),
+        s => format!("{} ago", crate::wording::time_span(s)),
+    }
 }

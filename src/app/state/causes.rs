@@ -14,6 +14,18 @@ pub struct CausesView {
 pub struct CausesScreen {
     pub view: Option<CausesView>,
     pub cursor: ListCursor,
+    pub checks: ChecksView,
+}
+
+/// Live checks as the causes screen shows them.
+#[derive(Debug, Clone, Default)]
+pub struct ChecksView {
+    /// The latest kept check of each cause.
+    pub latest: Vec<crate::check::CheckResult>,
+    /// When `latest` was read (the worker's clock).
+    pub as_of: Option<i64>,
+    /// The cause being checked now: one check at a time.
+    pub running: Option<super::ResolveScope>,
 }
 
 impl CausesScreen {

@@ -22,7 +22,7 @@ use crate::knowledge::Knowledge;
 use super::keymap::{Context, Keymap};
 
 pub use basket::{BasketScreen, ExportCounts, export_counts, export_file_name, next_format};
-pub use causes::{CausesScreen, CausesView};
+pub use causes::{CausesScreen, CausesView, ChecksView};
 pub use cursor::{ListCursor, Move, TextScroll};
 pub use deliveries::{DeliveriesScreen, DeliveryTable, PAGE_MARGIN, PAGE_ROWS, WINDOW_ROWS};
 pub use delivery::DeliveryScreen;

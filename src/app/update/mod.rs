@@ -236,7 +236,21 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             effects.extend(judge_loaded_rows(state));
             effects
         }
+        Msg::Checks { latest, as_of } => {
+            state.causes.checks.latest = latest;
+            state.causes.checks.as_of = Some(as_of);
+            Vec::new()
+        }
+        Msg::Checked(outcome) => {
+            state.causes.checks.running = None;
+            state.status = Some(match outcome {
+                Ok(results) => summary::checked(&results),
+                Err(line) => line,
+            });
+            vec![Effect::LoadCauseList]
+        }
         Msg::Error(e) => {
+            state.causes.checks.running = None;
             state.status = Some(e);
             if let Some(t) = state.deliveries.table.as_mut() {
                 t.loading = None;

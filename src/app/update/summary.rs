@@ -115,6 +115,30 @@ pub(super) fn exported(o: &ExportOutcome) -> String {
     s
 }
 
+/// "checked networkerror at oldharbor.example: fixed — mx1… answers 220", or that there
+/// was nothing left to check.
+pub(super) fn checked(results: &[crate::check::CheckResult]) -> String {
+    let Some(first) = results.first() else {
+        return "nothing to check: the cause is resolved".into();
+    };
+    let all: Vec<&crate::check::CheckResult> = results.iter().collect();
+    let overall = crate::check::overall(&all);
+    let mut s = format!(
+        "checked {} at {}: {} — {}",
+        first.cause,
+        first.destination,
+        overall.as_str(),
+        first.evidence
+    );
+    if results.len() > 1 {
+        s.push_str(&format!(" (+{} more)", results.len() - 1));
+    }
+    if overall == crate::check::Outcome::Fixed {
+        s.push_str("; r records the resolution");
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::exported;
