@@ -81,8 +81,10 @@ impl Dns {
     }
 
     async fn records(&self, name: &str, rtype: RecordType) -> Answer<Vec<RData>> {
+        // Asking nothing settles nothing: the callers that can say "this is no domain"
+        // check the name before they ask.
         let Some(name) = fqdn(name) else {
-            return Answer::NxDomain;
+            return Answer::Transient(format!("{name:?} is not a domain name"));
         };
         match self.resolver.lookup(name, rtype).await {
             Ok(lookup) => {

@@ -84,8 +84,8 @@ pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
 pub fn zones_or_default(given: &[String]) -> Vec<String> {
     let given: Vec<String> = given
         .iter()
-        .map(|z| z.trim().to_string())
-        .filter(|z| !z.is_empty())
+        .map(|z| z.trim().trim_end_matches('.').to_string())
+        .filter(|z| dns::fqdn(z).is_some())
         .collect();
     if given.is_empty() {
         dnsbl::DEFAULT_ZONES.iter().map(|z| z.to_string()).collect()

@@ -76,12 +76,23 @@ pub struct CheckArgs {
         long,
         value_name = "ZONE",
         value_delimiter = ',',
-        env = "SENDLOG_DNSBL_ZONES"
+        env = "SENDLOG_DNSBL_ZONES",
+        value_parser = parse_zone
     )]
     pub zone: Vec<String>,
     /// Print the kept results of earlier checks (of the causes in scope); ask nothing.
     #[arg(long, conflicts_with = "apply")]
     pub history: bool,
+}
+
+fn parse_zone(s: &str) -> Result<String, String> {
+    let zone = s.trim().trim_end_matches('.');
+    match check::dns::fqdn(zone) {
+        Some(_) if zone.contains('.') => Ok(zone.to_string()),
+        _ => Err(format!(
+            "{s:?} is not a blocklist zone such as zen.spamhaus.org"
+        )),
+    }
 }
 
 fn parse_timeout(s: &str) -> Result<Duration, String> {
@@ -145,18 +156,7 @@ pub fn run(db: Option<&str>, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         resolver: args.resolver,
         smtp_port: args.smtp_port,
         timeout: args.timeout,
-        zones: if args.zone.is_empty() {
-            check::dnsbl::DEFAULT_ZONES
-                .iter()
-                .map(|z| z.to_string())
-                .collect()
-        } else {
-            args.zone
-                .iter()
-                .map(|z| z.trim().to_string())
-                .filter(|z| !z.is_empty())
-                .collect()
-        },
+        zones: check::zones_or_default(&args.zone),
     };
     let now = super::resolve::now();
     let results = check::run(targets, &settings, now).map_err(|line| anyhow::anyhow!(line))?;
@@ -338,5 +338,11 @@ mod tests {
         assert_eq!(parse_timeout("5s"), Ok(Duration::from_secs(5)));
         assert!(parse_timeout("2h").is_err());
         assert!(parse_timeout("5").is_err());
+        assert_eq!(
+            parse_zone("zen.spamhaus.org.").as_deref(),
+            Ok("zen.spamhaus.org")
+        );
+        assert!(parse_zone("bl test").is_err());
+        assert!(parse_zone("x\u{1b}]0;t\u{7}.example").is_err());
     }
 }
