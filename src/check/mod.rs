@@ -323,7 +323,7 @@ async fn mx_answers(dns: &Dns, s: &Settings, domain: &str) -> (Outcome, String) 
                     format!("{host} ({at}) {}", probe.describe()),
                 );
             }
-            settled_any = true;
+            settled_any |= probe.is_about_the_host();
             notes.push(format!("{host} ({at}) {}", probe.describe()));
         }
     }

@@ -18,7 +18,7 @@ pub enum Probe {
     },
     Refused,
     /// No route, network or host unreachable, or another connect error.
-    Unreachable(String),
+    Unreachable(std::io::ErrorKind),
     TimedOut,
     /// It accepted the connection and then said nothing SMTP.
     NoBanner(String),
@@ -27,6 +27,17 @@ pub enum Probe {
 impl Probe {
     pub fn answers_220(&self) -> bool {
         matches!(self, Probe::Banner { code: 220, .. })
+    }
+
+    /// Whether this says something of the host, not of this machine's own network (no
+    /// route out at all says nothing about the receiver).
+    pub fn is_about_the_host(&self) -> bool {
+        !matches!(
+            self,
+            Probe::Unreachable(
+                std::io::ErrorKind::NetworkUnreachable | std::io::ErrorKind::NetworkDown
+            )
+        )
     }
 
     /// "answers 220", "refused the connection" … (after a host name).
@@ -53,7 +64,7 @@ pub async fn probe(addr: SocketAddr, limit: Duration) -> Probe {
     let stream = match timeout(limit, TcpStream::connect(addr)).await {
         Err(_) => return Probe::TimedOut,
         Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => return Probe::Refused,
-        Ok(Err(e)) => return Probe::Unreachable(e.kind().to_string()),
+        Ok(Err(e)) => return Probe::Unreachable(e.kind()),
         Ok(Ok(s)) => s,
     };
     // An address literal of our own end: a greeting that claims no name it does not own.
