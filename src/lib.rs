@@ -12,6 +12,7 @@ pub mod import;
 pub mod import_bounces;
 pub mod ingest;
 pub mod knowledge;
+pub mod model;
 pub mod sanitize;
 pub mod store;
 pub mod triage;

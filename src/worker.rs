@@ -350,7 +350,7 @@ fn run(
                 Ok(Err(problem)) => Err(problem.to_string()),
                 Err(e) => Err(e.to_string()),
                 Ok(Ok(())) => {
-                    match basket::preview_resolution(store, &scope.reason, d, h, now(), "") {
+                    match basket::preview_resolution(store, scope.reason, d, h, now(), "") {
                         Ok(o) => Ok(Box::new(o)),
                         Err(e) => Err(e.to_string()),
                     }
@@ -364,7 +364,7 @@ fn run(
         },
         Effect::Resolve { scope, note } => match basket::resolve(
             store,
-            &scope.reason,
+            scope.reason,
             scope.destination.as_deref(),
             scope.host.as_deref(),
             now(),
@@ -414,7 +414,7 @@ fn in_view(c: &Candidate, filter: &DeliveryFilter, only: Option<&[i64]>) -> bool
         Some((Dimension::Provider, v)) => v.as_deref() == c.provider.as_deref(),
         Some((Dimension::Host, v)) => v.as_deref() == Some(c.host.as_str()),
     };
-    c.status != "sent"
+    c.status != crate::model::DeliveryStatus::Sent
         && c.code == filter.code
         && narrow
         && only.is_none_or(|ids| ids.contains(&c.delivery_id))

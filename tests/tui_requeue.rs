@@ -59,10 +59,10 @@ fn rows(ids: std::ops::RangeInclusive<i64>) -> Vec<DeliveryRow> {
         recipient: format!("user{id}@example.com"),
         domain: "example.com".into(),
         host: "mx1".into(),
-        status: "expired".into(),
+        status: sendlog::model::DeliveryStatus::Expired,
         attempts: 3,
         last_attempt: Some(1_763_000_000 + id),
-        cause: Some("badreputation".into()),
+        cause: Some(sendlog::model::Reason::BadReputation),
     })
     .collect()
 }
@@ -232,9 +232,9 @@ fn candidate(id: i64, status: &str, format: &str) -> Candidate {
         domain: "example.com".into(),
         provider: None,
         host: "mta1".into(),
-        status: status.into(),
+        status: status.parse().unwrap(),
         code: "4.4.7".into(),
-        cause: Some("badreputation".into()),
+        cause: Some(sendlog::model::Reason::BadReputation),
         last_attempt: Some(1_763_000_000),
         typo_of: None,
         queue_id: format!("ABC{id}"),
@@ -253,7 +253,7 @@ fn candidate(id: i64, status: &str, format: &str) -> Candidate {
 fn resolution() -> Resolution {
     Resolution {
         id: 1,
-        reason: "badreputation".into(),
+        reason: sendlog::model::Reason::BadReputation,
         destination: None,
         host: None,
         resolved_at: 1_763_100_000,
@@ -459,11 +459,11 @@ fn an_empty_basket_has_nothing_to_confirm() {
 
 fn failed(cause: &str, domain: &str, provider: Option<&str>, host: &str) -> FailedRow {
     FailedRow {
-        cause: cause.into(),
+        cause: cause.parse().unwrap(),
         domain: domain.into(),
         provider: provider.map(String::from),
         host: host.into(),
-        status: "expired".into(),
+        status: sendlog::model::DeliveryStatus::Expired,
         first_attempt: Some(1_763_000_000),
         last_attempt: Some(1_763_050_000),
         text: Some("451 4.7.650 rate limited due to IP reputation".into()),
@@ -503,7 +503,7 @@ fn r_on_a_cause_types_a_note_and_records_the_resolution() {
 
     assert!(update(&mut s, key('r')).is_empty());
     let scope = ResolveScope {
-        reason: "badreputation".into(),
+        reason: sendlog::model::Reason::BadReputation,
         destination: Some("Microsoft".into()),
         host: Some("mta2".into()),
     };
@@ -644,11 +644,11 @@ fn r_on_a_triage_group_resolves_its_main_cause_within_the_selected_row() {
             code: "4.4.7".into(),
             causes: vec![
                 CauseCount {
-                    cause: Some("badreputation".into()),
+                    cause: Some(sendlog::model::Reason::BadReputation),
                     count: 2,
                 },
                 CauseCount {
-                    cause: Some("networkerror".into()),
+                    cause: Some(sendlog::model::Reason::NetworkError),
                     count: 1,
                 },
             ],
@@ -670,7 +670,7 @@ fn r_on_a_triage_group_resolves_its_main_cause_within_the_selected_row() {
     assert_eq!(
         s.note_input.as_ref().unwrap().scope,
         ResolveScope {
-            reason: "badreputation".into(),
+            reason: sendlog::model::Reason::BadReputation,
             destination: None,
             host: None
         }
@@ -691,7 +691,7 @@ fn r_on_a_triage_group_resolves_its_main_cause_within_the_selected_row() {
     update(
         &mut s,
         Msg::ResolvePrompt(Some(group_scope(
-            "networkerror".into(),
+            sendlog::model::Reason::NetworkError,
             Dimension::Domain,
             Some("outlook.com".into()),
         ))),
@@ -849,8 +849,8 @@ fn r_on_a_destination_proposes_its_own_cause_from_the_store() {
         .unwrap()
         .unwrap();
     assert_eq!(group.len(), 1);
-    let expected = group[0].cause.clone().unwrap();
-    let code_main = store.causes_of("4.4.7").unwrap()[0].cause.clone().unwrap();
+    let expected = group[0].cause.unwrap();
+    let code_main = store.causes_of("4.4.7").unwrap()[0].cause.unwrap();
     assert_ne!(expected, code_main, "the fixture must tell the two apart");
 
     let mut s = session(store, 120, 40, dir.path());
@@ -1030,7 +1030,7 @@ fn an_export_never_overwrites_a_file_it_takes_the_next_free_name() {
     let top = &list[0];
     basket::resolve(
         &mut store,
-        &top.reason,
+        top.reason,
         Some(&top.destination),
         Some(&top.host),
         2_000_000_000,
@@ -1254,7 +1254,7 @@ fn marking_keys_act_on_the_narrowed_group_in_the_store() {
     let mut store = sample_store(&db);
     basket::resolve(
         &mut store,
-        "badreputation",
+        sendlog::model::Reason::BadReputation,
         None,
         Some("mta2"),
         2_000_000_000,
@@ -1372,7 +1372,7 @@ fn deliveries_rows_show_their_re_send_verdict_and_follow_a_resolution() {
     let row = t
         .rows
         .iter()
-        .position(|r| r.cause.as_deref() == Some("badreputation"));
+        .position(|r| r.cause == Some(sendlog::model::Reason::BadReputation));
     for _ in 0..row.expect("the 4.4.7 group has a badreputation row") {
         press(&mut s, key('j'));
     }
@@ -1384,7 +1384,7 @@ fn deliveries_rows_show_their_re_send_verdict_and_follow_a_resolution() {
             .expect("the note input opens")
             .scope,
         ResolveScope {
-            reason: "badreputation".into(),
+            reason: sendlog::model::Reason::BadReputation,
             destination: None,
             host: None
         }
@@ -1399,7 +1399,7 @@ fn deliveries_rows_show_their_re_send_verdict_and_follow_a_resolution() {
     let badreputation: Vec<i64> = t
         .rows
         .iter()
-        .filter(|r| r.cause.as_deref() == Some("badreputation"))
+        .filter(|r| r.cause == Some(sendlog::model::Reason::BadReputation))
         .map(|r| r.id)
         .collect();
     assert!(badreputation.len() >= 2);

@@ -136,14 +136,14 @@ pub struct CausesView {
 /// and from one sending host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolveScope {
-    pub reason: String,
+    pub reason: crate::model::Reason,
     pub destination: Option<String>,
     pub host: Option<String>,
 }
 
 impl ResolveScope {
     pub fn describe(&self) -> String {
-        let mut s = self.reason.clone();
+        let mut s = self.reason.as_str().to_string();
         if let Some(d) = &self.destination {
             s.push_str(" at ");
             s.push_str(d);

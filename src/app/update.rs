@@ -710,7 +710,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             }
             let scope = match state.screen {
                 Screen::Causes => state.selected_cause().map(|c| ResolveScope {
-                    reason: c.reason.clone(),
+                    reason: c.reason,
                     destination: Some(c.destination.clone()),
                     host: Some(c.host.clone()),
                 }),
@@ -736,7 +736,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
                     code_scope(state)
                 }
                 Screen::Deliveries => state.table.as_ref().and_then(|t| {
-                    let reason = t.selected()?.cause.clone()?;
+                    let reason = t.selected()?.cause?;
                     Some(match &t.filter.narrow {
                         Some((dim, value)) => group_scope(reason, *dim, value.clone()),
                         None => ResolveScope {
@@ -807,27 +807,24 @@ pub fn resolve_pointless(state: &AppState) -> Option<String> {
         ),
         Screen::Deliveries => {
             let t = state.table.as_ref()?;
-            (t.selected()?.cause.clone()?, t.filter.code.clone())
+            (t.selected()?.cause?, t.filter.code.clone())
         }
         // Without a code a DNS failure may be temporary: only the address's own failures.
-        Screen::Causes => (state.selected_cause()?.reason.clone(), String::new()),
+        Screen::Causes => (state.selected_cause()?.reason, String::new()),
         _ => return None,
     };
-    hard_failure(Some(&reason), &code).then(|| {
+    hard_failure(Some(reason), &code).then(|| {
         format!(
             "{} is a failure of the address itself: no fix on your side makes it deliverable, \
              so there is nothing to resolve (correct or drop the address)",
-            crate::sanitize::for_terminal(&reason)
+            reason
         )
     })
 }
 
 /// The selected code's scope for a resolution: its most common cause, everywhere.
 fn code_scope(state: &AppState) -> Option<ResolveScope> {
-    let reason = state
-        .current_causes()?
-        .iter()
-        .find_map(|c| c.cause.clone())?;
+    let reason = state.current_causes()?.iter().find_map(|c| c.cause)?;
     Some(ResolveScope {
         reason,
         destination: None,
@@ -836,7 +833,11 @@ fn code_scope(state: &AppState) -> Option<ResolveScope> {
 }
 
 /// A second-level group's scope: its own main cause, at that destination or from that host.
-pub fn group_scope(reason: String, dim: Dimension, value: Option<String>) -> ResolveScope {
+pub fn group_scope(
+    reason: crate::model::Reason,
+    dim: Dimension,
+    value: Option<String>,
+) -> ResolveScope {
     let mut scope = ResolveScope {
         reason,
         destination: None,

@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::code::EnhancedCode;
-use super::reason::Reason;
+use crate::model::Reason;
 
 /// The answer for one failed (or succeeded) recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

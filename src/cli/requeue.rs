@@ -24,7 +24,7 @@ use super::{open_existing_store, open_read_only_store};
 pub struct Scope {
     /// Only deliveries with this cause (reason).
     #[arg(long, value_name = "R", value_parser = parse_reason)]
-    pub cause: Option<String>,
+    pub cause: Option<crate::model::Reason>,
     /// Only this destination: a recipient domain or a provider (Microsoft, Google…).
     #[arg(long, value_name = "D")]
     pub domain: Option<String>,
@@ -42,7 +42,7 @@ impl Scope {
                 .map(String::from)
         };
         Filter {
-            cause: self.cause.clone(),
+            cause: self.cause,
             destination: given(&self.domain),
             host: given(&self.host),
             marked_only: false,
@@ -252,7 +252,9 @@ fn resolve_command(scope: &Scope) -> String {
     let f = scope.filter();
     let mut cmd = format!(
         "sendlog resolve --cause {}",
-        f.cause.as_deref().unwrap_or("REASON")
+        f.cause
+            .map(crate::model::Reason::as_str)
+            .unwrap_or("REASON")
     );
     match &f.destination {
         Some(d) => cmd.push_str(&format!(" --domain {}", shell_word(d))),
@@ -392,8 +394,15 @@ fn judged_rows(js: &[Judged]) -> String {
             "  {:>8}  {} {} {} {} {}",
             c.delivery_id,
             cell(&clean(&c.recipient), 36),
-            cell(&clean(&c.status), 8),
-            cell(&clean(c.cause.as_deref().unwrap_or("unknown")), 16),
+            cell(&clean(c.status.as_str()), 8),
+            cell(
+                &clean(
+                    c.cause
+                        .map(crate::model::Reason::as_str)
+                        .unwrap_or("unknown")
+                ),
+                16
+            ),
             cell(&clean(&c.queue_id), 14),
             verdict_text(j)
         );
@@ -483,7 +492,14 @@ fn list(
                 "  {} {} {} {}",
                 cell(&clean(&a.recipient), 36),
                 cell(&time_left(a.seconds_left), 16),
-                cell(&clean(a.cause.as_deref().unwrap_or("unknown")), 16),
+                cell(
+                    &clean(
+                        a.cause
+                            .map(crate::model::Reason::as_str)
+                            .unwrap_or("unknown")
+                    ),
+                    16
+                ),
                 clean(&a.queue_id)
             );
         }
@@ -542,7 +558,7 @@ fn export(
     let queued = outcome
         .records
         .iter()
-        .filter(|r| r.status == "deferred")
+        .filter(|r| r.status == crate::model::DeliveryStatus::Deferred)
         .count() as u64;
     if options.include_queued && queued > 0 {
         eprintln!(
@@ -612,9 +628,9 @@ mod tests {
                 domain: "example.com".into(),
                 provider: None,
                 host: "mta1".into(),
-                status: "expired".into(),
+                status: crate::model::DeliveryStatus::Expired,
                 code: "4.4.7".into(),
-                cause: Some("badreputation".into()),
+                cause: Some(crate::model::Reason::BadReputation),
                 last_attempt: None,
                 typo_of: None,
                 queue_id: queue_id.into(),

@@ -8,6 +8,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::report::{CauseCount, Totals};
 use super::{Result, Store};
+use crate::model::{AttemptStatus, DeliveryStatus, Reason};
 
 /// What the second level of the triage screen groups a code's deliveries by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -89,10 +90,10 @@ pub struct DeliveryRow {
     pub recipient: String,
     pub domain: String,
     pub host: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: u32,
     pub last_attempt: Option<i64>,
-    pub cause: Option<String>,
+    pub cause: Option<Reason>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +102,7 @@ pub struct AttemptRow {
     /// Identical attempts in a row are one row: `repeats` of them, the last at `last_ts`.
     pub last_ts: i64,
     pub repeats: u32,
-    pub status: String,
+    pub status: AttemptStatus,
     pub code: Option<String>,
     pub reply_code: Option<u16>,
     pub relay: Option<String>,
@@ -118,7 +119,7 @@ pub struct LinkedBounce {
     /// How it was matched to the delivery: message_id | queue_id | recipient | none.
     pub linked_by: String,
     pub status: Option<String>,
-    pub reason: String,
+    pub reason: Reason,
     pub reply_code: Option<u16>,
     pub diagnostic: String,
     pub remote_mta: Option<String>,
@@ -138,11 +139,11 @@ pub struct DeliveryDetail {
     pub domain: String,
     pub provider: Option<String>,
     pub host: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub code: String,
     pub reply_code: Option<u16>,
-    pub reason: Option<String>,
-    pub cause: Option<String>,
+    pub reason: Option<Reason>,
+    pub cause: Option<Reason>,
     pub final_text: Option<String>,
     pub last_deferral_code: Option<String>,
     pub last_deferral_text: Option<String>,
@@ -215,15 +216,9 @@ impl Store {
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let code: String = r.get(0)?;
-                let status: String = r.get(1)?;
+                let status: DeliveryStatus = r.get(1)?;
                 let n: u64 = r.get(2)?;
-                match status.as_str() {
-                    "deferred" => totals.deferred += n,
-                    "bounced" => totals.bounced += n,
-                    "expired" => totals.expired += n,
-                    _ => {}
-                }
-                totals.deliveries += n;
+                totals.add(status, n);
                 match codes.iter_mut().find(|c| c.code == code) {
                     Some(c) => c.count += n,
                     None => codes.push(CodeCount { code, count: n }),
@@ -344,7 +339,7 @@ impl Store {
         code: &str,
         dim: Dimension,
         value: Option<&str>,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<Reason>> {
         let sql = match dim {
             Dimension::Domain => {
                 "SELECT cause FROM deliveries WHERE status != 'sent' AND code = ?1 AND domain IS ?2
@@ -359,7 +354,7 @@ impl Store {
                  AND cause IS NOT NULL GROUP BY cause ORDER BY count(*) DESC, cause LIMIT 1"
             }
         };
-        let run = || -> rusqlite::Result<Option<String>> {
+        let run = || -> rusqlite::Result<Option<Reason>> {
             self.conn
                 .prepare_cached(sql)?
                 .query_row(params![code, value], |r| r.get(0))

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::{Result, Store};
+use crate::model::{DeliveryStatus, Reason};
 
 /// How many rows each top list keeps.
 pub const TOP: usize = 5;
@@ -101,7 +102,7 @@ impl CodeEvidence {
     /// its reputation.
     pub fn widespread_host(&self) -> Option<&SenderSideHost> {
         let top = self.sender_side_host.as_ref()?;
-        (top.domains >= crate::triage::causes::WIDESPREAD_MIN_DOMAINS
+        (top.domains >= crate::model::WIDESPREAD_MIN_DOMAINS
             && top.deliveries * 2 >= self.counts.total)
             .then_some(top)
     }
@@ -165,14 +166,15 @@ impl Store {
             let mut rows = stmt.query([code])?;
             while let Some(r) = rows.next()? {
                 counts.total += 1;
-                match r.get_ref(0)?.as_str()? {
-                    "sent" => counts.sent += 1,
-                    "deferred" => counts.deferred += 1,
-                    "bounced" => counts.bounced += 1,
-                    "expired" => counts.expired += 1,
-                    _ => {}
-                }
-                let cause = r.get_ref(1)?.as_str_or_null()?.unwrap_or(UNKNOWN);
+                let status: DeliveryStatus = r.get(0)?;
+                *match status {
+                    DeliveryStatus::Sent => &mut counts.sent,
+                    DeliveryStatus::Deferred => &mut counts.deferred,
+                    DeliveryStatus::Bounced => &mut counts.bounced,
+                    DeliveryStatus::Expired => &mut counts.expired,
+                } += 1;
+                let reason: Option<Reason> = r.get(1)?;
+                let cause = reason.map_or(UNKNOWN, Reason::as_str);
                 causes.add(cause);
                 let domain = r.get_ref(2)?.as_str()?;
                 domains.add(domain);
@@ -183,7 +185,7 @@ impl Store {
                 }
                 let host = r.get_ref(4)?.as_str()?;
                 hosts.add(host);
-                if crate::triage::causes::SENDER_SIDE.contains(&cause) {
+                if reason.is_some_and(Reason::is_sender_side) {
                     let (n, doms, why) = sender_side.entry(host.to_string()).or_default();
                     *n += 1;
                     doms.insert(domain.to_string());
@@ -197,12 +199,11 @@ impl Store {
                 if let Some(c) = r.get_ref(6)?.as_str_or_null()? {
                     deferral_codes.add(c);
                 }
-                if cause == "hostunknown" {
+                if reason == Some(Reason::HostUnknown) {
                     dns_failures += 1;
                     dns.add(domain);
                     // The deciding code, or for an expiry the last deferral's.
-                    let status = r.get_ref(0)?.as_str()?;
-                    let deciding = if status == "expired" {
+                    let deciding = if status == DeliveryStatus::Expired {
                         r.get_ref(6)?.as_str_or_null()?
                     } else {
                         Some(code)

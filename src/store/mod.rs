@@ -2,6 +2,7 @@
 //! parameter is bound; no SQL is built from input.
 
 pub mod browse;
+mod columns;
 pub mod evidence;
 pub mod report;
 pub mod requeue;

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::{Result, Store};
 use crate::ingest::timestamp::TimeSpec;
+use crate::model::{DeliveryStatus, Reason};
 
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
 pub struct Totals {
@@ -17,9 +18,22 @@ pub struct Totals {
     pub expired: u64,
 }
 
+impl Totals {
+    /// Counts `n` deliveries of `status`.
+    pub fn add(&mut self, status: DeliveryStatus, n: u64) {
+        self.deliveries += n;
+        *match status {
+            DeliveryStatus::Sent => &mut self.sent,
+            DeliveryStatus::Deferred => &mut self.deferred,
+            DeliveryStatus::Bounced => &mut self.bounced,
+            DeliveryStatus::Expired => &mut self.expired,
+        } += n;
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CauseCount {
-    pub cause: Option<String>,
+    pub cause: Option<Reason>,
     pub count: u64,
 }
 
@@ -38,7 +52,7 @@ pub struct Group {
 /// One underlying cause with the evidence behind it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CauseEvidence {
-    pub cause: String,
+    pub cause: Reason,
     pub count: u64,
     pub expired: u64,
     pub deferred: u64,
@@ -68,7 +82,7 @@ pub struct AtRisk {
     pub age: i64,
     /// Seconds left before the queue lifetime runs out, as of the report's "now".
     pub seconds_left: i64,
-    pub cause: Option<String>,
+    pub cause: Option<Reason>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -108,11 +122,11 @@ pub struct DeliveryRecord {
     pub domain: String,
     pub provider: Option<String>,
     pub host: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub code: String,
     pub reply_code: Option<u16>,
-    pub reason: Option<String>,
-    pub cause: Option<String>,
+    pub reason: Option<Reason>,
+    pub cause: Option<Reason>,
     pub last_deferral_code: Option<String>,
     pub last_deferral_text: Option<String>,
     pub attempts: u32,
@@ -187,6 +201,7 @@ impl DeliveryRecord {
     /// The record's values as text, in `FIELDS` order (CSV).
     pub fn values(&self) -> [String; 22] {
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        let name = |r: Option<Reason>| r.map(|r| r.as_str().to_string()).unwrap_or_default();
         [
             self.queue_id.clone(),
             o(&self.message_id),
@@ -195,11 +210,11 @@ impl DeliveryRecord {
             self.domain.clone(),
             o(&self.provider),
             self.host.clone(),
-            self.status.clone(),
+            self.status.as_str().to_string(),
             self.code.clone(),
             self.reply_code.map(|c| c.to_string()).unwrap_or_default(),
-            o(&self.reason),
-            o(&self.cause),
+            name(self.reason),
+            name(self.cause),
             o(&self.last_deferral_code),
             o(&self.last_deferral_text),
             self.attempts.to_string(),
@@ -214,12 +229,10 @@ impl DeliveryRecord {
     }
 }
 
-const STATUSES: [&str; 4] = ["sent", "deferred", "bounced", "expired"];
-
 impl Store {
     pub fn totals(&self) -> Result<Totals> {
         let mut t = Totals::default();
-        let run = || -> rusqlite::Result<Vec<(String, u64)>> {
+        let run = || -> rusqlite::Result<Vec<(DeliveryStatus, u64)>> {
             let mut stmt = self
                 .conn
                 .prepare_cached("SELECT status, count(*) FROM deliveries GROUP BY status")?;
@@ -228,14 +241,7 @@ impl Store {
                 .collect()
         };
         for (status, n) in run().map_err(|e| self.err(e))? {
-            t.deliveries += n;
-            match status.as_str() {
-                "sent" => t.sent = n,
-                "deferred" => t.deferred = n,
-                "bounced" => t.bounced = n,
-                "expired" => t.expired = n,
-                _ => {}
-            }
+            t.add(status, n);
         }
         Ok(t)
     }
@@ -264,7 +270,7 @@ impl Store {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<Reason>>(2)?,
                     r.get::<_, u64>(3)?,
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, Option<String>>(5)?,
@@ -542,7 +548,7 @@ impl Store {
             for row in rows {
                 let (mut a, format) = row?;
                 let life =
-                    lifetime.unwrap_or_else(|| crate::triage::default_queue_lifetime(&format));
+                    lifetime.unwrap_or_else(|| crate::model::default_queue_lifetime(&format));
                 let age = now - a.queued_since;
                 if age as f64 >= life as f64 * warn_fraction {
                     a.age = age;
@@ -619,13 +625,10 @@ impl Store {
     /// Streams delivery records (optionally only some statuses) to `each`, in store order.
     pub fn for_each_delivery(
         &self,
-        statuses: &[String],
+        statuses: &[DeliveryStatus],
         mut each: impl FnMut(DeliveryRecord) -> std::io::Result<()>,
     ) -> Result<std::io::Result<()>> {
-        let wanted: Vec<bool> = STATUSES
-            .iter()
-            .map(|s| statuses.is_empty() || statuses.iter().any(|w| w == s))
-            .collect();
+        let wanted = |s| statuses.is_empty() || statuses.contains(&s);
         let mut run = || -> rusqlite::Result<std::io::Result<()>> {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT m.queue_id, m.message_id, m.sender, d.recipient, d.domain, d.provider, d.host, d.status,
@@ -635,11 +638,21 @@ impl Store {
                         max(coalesce(d.last_attempt, d.expired_at), coalesce(d.expired_at, d.last_attempt))
                             - m.arrived_at
                  FROM deliveries d JOIN messages m ON m.id = d.message_ref
-                 WHERE (d.status = 'sent' AND ?1) OR (d.status = 'deferred' AND ?2)
-                    OR (d.status = 'bounced' AND ?3) OR (d.status = 'expired' AND ?4)
+                 WHERE (d.status = ?1 AND ?2) OR (d.status = ?3 AND ?4)
+                    OR (d.status = ?5 AND ?6) OR (d.status = ?7 AND ?8)
                  ORDER BY d.id",
             )?;
-            let mut rows = stmt.query(params![wanted[0], wanted[1], wanted[2], wanted[3]])?;
+            let [a, b, c, d] = DeliveryStatus::ALL;
+            let mut rows = stmt.query(params![
+                a,
+                wanted(a),
+                b,
+                wanted(b),
+                c,
+                wanted(c),
+                d,
+                wanted(d)
+            ])?;
             while let Some(r) = rows.next()? {
                 if let Err(e) = each(DeliveryRecord::from_row(r)?) {
                     return Ok(Err(e));
@@ -649,16 +662,4 @@ impl Store {
         };
         run().map_err(|e| self.err(e))
     }
-}
-
-/// Statuses a user may name in `--status`.
-pub fn check_statuses(statuses: &[String]) -> std::result::Result<(), String> {
-    for s in statuses {
-        if !STATUSES.contains(&s.as_str()) {
-            return Err(format!(
-                "unknown status {s:?}: use sent, deferred, bounced or expired"
-            ));
-        }
-    }
-    Ok(())
 }

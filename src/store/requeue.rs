@@ -4,8 +4,7 @@
 use rusqlite::params;
 
 use super::{Result, Store};
-use crate::triage::causes::FailedRow;
-use crate::triage::requeue::{Candidate, Resolution};
+use crate::model::{Candidate, FailedRow, Reason, Resolution};
 
 /// The destinations and hosts failed deliveries have: what a resolution can name.
 #[derive(Debug, Clone, Default)]
@@ -93,7 +92,7 @@ impl Store {
     /// fixed at `at`, and in the history that it made `eligible` deliveries eligible.
     pub fn record_resolution(
         &mut self,
-        reason: &str,
+        reason: Reason,
         destination: Option<&str>,
         host: Option<&str>,
         at: i64,
@@ -261,7 +260,7 @@ impl Store {
     /// Failed deliveries (and marked ones, whatever became of them), with the facts the
     /// re-queue rules need, optionally of one cause only. `marked_only` reads just the
     /// basket.
-    pub fn candidates(&self, cause: Option<&str>, marked_only: bool) -> Result<Vec<Candidate>> {
+    pub fn candidates(&self, cause: Option<Reason>, marked_only: bool) -> Result<Vec<Candidate>> {
         let run = || -> rusqlite::Result<Vec<Candidate>> {
             let mut stmt = self.conn.prepare_cached(&format!(
                 "{CANDIDATE_SELECT}

@@ -14,136 +14,10 @@ use std::sync::Arc;
 
 use crate::classify::{self, EnhancedCode, Reason};
 use crate::ingest::{AttemptStatus, Event, EventKind};
-
-/// Where an event was read: `file:line`. The file name is shared, not copied per line.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SourceRef {
-    pub file: Arc<str>,
-    pub line: u64,
-}
-
-impl SourceRef {
-    /// Reads back a stored `file:line` (a file name may itself hold colons).
-    pub fn parse(s: &str) -> SourceRef {
-        match s
-            .rsplit_once(':')
-            .and_then(|(f, l)| Some((f, l.parse().ok()?)))
-        {
-            Some((file, line)) => SourceRef {
-                file: Arc::from(file),
-                line,
-            },
-            None => SourceRef {
-                file: Arc::from(s),
-                line: 0,
-            },
-        }
-    }
-}
-
-impl std::fmt::Display for SourceRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttemptRecord {
-    pub ts: i64,
-    /// Identical attempts in a row (a deferral retried for days with the same reply) are
-    /// one record: `repeats` of them, the last at `last_ts`.
-    pub last_ts: i64,
-    pub repeats: u32,
-    pub status: AttemptStatus,
-    pub code: Option<String>,
-    pub reply_code: Option<u16>,
-    pub relay: Option<String>,
-    pub text: Option<String>,
-    pub counted: bool,
-    pub source: SourceRef,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryState {
-    pub recipient: String,
-    pub orig_recipient: Option<String>,
-    pub attempts: Vec<AttemptRecord>,
-    /// When and where this recipient expired (its own expiry, or its message's).
-    pub expired: Option<(i64, SourceRef)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageState {
-    /// Row id once written to the store; writing again replaces that message's rows.
-    pub db_id: Option<i64>,
-    pub host: String,
-    pub queue_id: String,
-    pub format: &'static str,
-    pub first_seen: i64,
-    pub last_seen: i64,
-    /// When the MTA queued the message, if the log tells (its arrival line, or a later
-    /// line's own account of it: Postfix `delay=`, the Exim id). `None`: it does not.
-    pub arrived_at: Option<i64>,
-    pub message_id: Option<String>,
-    pub sender: Option<String>,
-    pub subject: Option<String>,
-    pub expired_at: Option<i64>,
-    pub closed: bool,
-    pub deliveries: Vec<DeliveryState>,
-    /// Set whenever an event changed the message since it was last written.
-    pub dirty: bool,
-    /// Where each recipient is in `deliveries`, once there are many.
-    pub by_recipient: RecipientIndex,
-}
-
-/// A lookup from recipient to its place in a message's deliveries: derived from them, so
-/// it never makes two messages differ.
-#[derive(Debug, Clone, Default)]
-pub struct RecipientIndex(hashbrown::HashMap<String, usize>);
-
-impl PartialEq for RecipientIndex {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for RecipientIndex {}
-
-impl RecipientIndex {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn insert(&mut self, recipient: String, at: usize) {
-        self.0.insert(recipient, at);
-    }
-    fn get(&self, recipient: &str) -> Option<&usize> {
-        self.0.get(recipient)
-    }
-}
-
-/// A delivery as stored and exported: the contract's delivery record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryRow {
-    pub recipient: String,
-    pub orig_recipient: Option<String>,
-    pub domain: String,
-    pub provider: Option<&'static str>,
-    pub host: String,
-    pub status: &'static str,
-    pub code: String,
-    pub reply_code: Option<u16>,
-    pub reason: Option<Reason>,
-    pub cause: Option<Reason>,
-    pub final_text: Option<String>,
-    pub last_deferral_code: Option<String>,
-    pub last_deferral_text: Option<String>,
-    pub attempts: u32,
-    pub deferrals: u32,
-    pub first_attempt: Option<i64>,
-    pub last_attempt: Option<i64>,
-    pub relay: Option<String>,
-    pub source: Option<String>,
-}
+use crate::model::{
+    AttemptRecord, DeliveryOutcome, DeliveryState, DeliveryStatus, MessageSink, MessageState,
+    RecipientIndex, SETTLED_KEPT, SourceRef,
+};
 
 /// Up to this many recipients a message finds a delivery by scanning its list.
 const LINEAR_SCAN_MAX: usize = 32;
@@ -165,27 +39,6 @@ impl MessageState {
             closed: false,
             deliveries: Vec::new(),
             dirty: true,
-            by_recipient: RecipientIndex::default(),
-        }
-    }
-
-    /// An empty stand-in left behind when a message is moved out of a sink's hands.
-    pub fn placeholder() -> Self {
-        MessageState {
-            db_id: None,
-            host: String::new(),
-            queue_id: String::new(),
-            format: "",
-            first_seen: 0,
-            last_seen: 0,
-            arrived_at: None,
-            message_id: None,
-            sender: None,
-            subject: None,
-            expired_at: None,
-            closed: false,
-            deliveries: Vec::new(),
-            dirty: false,
             by_recipient: RecipientIndex::default(),
         }
     }
@@ -237,7 +90,7 @@ impl MessageState {
     }
 
     /// The delivery records of this message, outcomes decided.
-    pub fn rows(&self) -> Vec<DeliveryRow> {
+    pub fn rows(&self) -> Vec<DeliveryOutcome> {
         self.deliveries
             .iter()
             .map(|d| derive_row(&self.host, d))
@@ -329,7 +182,7 @@ fn grouping_code(a: &AttemptRecord, verdict: &classify::Verdict) -> EnhancedCode
     EnhancedCode::generic(class)
 }
 
-pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
+pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryOutcome {
     let domain = domain_of(&d.recipient);
     // The last real attempt's reply names the cause; a deferral logged without an
     // attempt (Postfix `delivery temporarily suspended`, Exim `retry time not reached`)
@@ -386,7 +239,7 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
             code: classify::rules::most_specific_code(code_of(a), a.text.as_deref().unwrap_or("")),
         };
         (
-            "sent",
+            DeliveryStatus::Sent,
             grouping_code(a, &v),
             Some(a),
             Some(Reason::Delivered),
@@ -404,7 +257,7 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
         )
         .unwrap_or(v.reason);
         (
-            "bounced",
+            DeliveryStatus::Bounced,
             code,
             Some(a),
             Some(reason),
@@ -414,7 +267,7 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
     } else if let Some((_, src)) = &d.expired {
         let cause = deferral_verdict.map(|v| v.reason);
         (
-            "expired",
+            DeliveryStatus::Expired,
             EnhancedCode::EXPIRED,
             None,
             Some(Reason::Expired),
@@ -426,7 +279,7 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
             Some(a) => {
                 let v = deferral_verdict.expect("verdict of the last deferral");
                 (
-                    "deferred",
+                    DeliveryStatus::Deferred,
                     grouping_code(a, &v),
                     Some(a),
                     Some(v.reason),
@@ -434,11 +287,18 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
                     Some(a.source.to_string()),
                 )
             }
-            None => ("deferred", EnhancedCode::generic(4), None, None, None, None),
+            None => (
+                DeliveryStatus::Deferred,
+                EnhancedCode::generic(4),
+                None,
+                None,
+                None,
+                None,
+            ),
         }
     };
 
-    DeliveryRow {
+    DeliveryOutcome {
         recipient: d.recipient.clone(),
         orig_recipient: d.orig_recipient.clone(),
         provider: classify::provider_for(last_relay_host, &domain),
@@ -483,18 +343,6 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryRow {
 fn message_key(host: &str, queue_id: &str) -> String {
     format!("{host}\0{queue_id}")
 }
-
-/// Receives finished (or checkpointed) messages.
-pub trait MessageSink {
-    type Error;
-    fn write(&mut self, msg: &mut MessageState) -> Result<(), Self::Error>;
-}
-
-/// Settled messages (every delivery decided, no `removed` line yet) kept open in memory,
-/// and taken back from the store by an import: the most recent ones. What completes a
-/// settled message (its `removed` line, another recipient's line) follows it closely; a
-/// log of delivery lines only never completes them, and would otherwise hold them all.
-pub const SETTLED_KEPT: usize = 5_000;
 
 /// Collects messages by (host, queue id). Finished messages go to the sink as soon as
 /// they are complete, and settled ones beyond the latest `SETTLED_KEPT` are written and

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::causes::{self, Cause, Widespread};
 use super::requeue::{Candidate, Filter, Resolution, Tally, Verdict, judge};
 use super::requeue_export::{self, ExportRecord, Format, Pending};
+use crate::model::Reason;
 use crate::store::requeue::Batch;
 use crate::store::{Result, Store};
 
@@ -42,7 +43,7 @@ fn judge_against(
     resolutions: &[Resolution],
 ) -> Result<Vec<Judged>> {
     Ok(store
-        .candidates(filter.cause.as_deref(), filter.marked_only)?
+        .candidates(filter.cause, filter.marked_only)?
         .into_iter()
         .filter(|c| filter.matches(c))
         .map(|c| {
@@ -235,7 +236,7 @@ pub fn check_scope(
 /// make eligible, without recording it.
 pub fn preview_resolution(
     store: &Store,
-    reason: &str,
+    reason: Reason,
     destination: Option<&str>,
     host: Option<&str>,
     at: i64,
@@ -243,7 +244,7 @@ pub fn preview_resolution(
 ) -> Result<ResolveOutcome> {
     let resolution = Resolution::unrecorded(reason, destination, host, at, note);
     let filter = Filter {
-        cause: Some(reason.to_string()),
+        cause: Some(reason),
         destination: destination.map(String::from),
         host: host.map(String::from),
         marked_only: false,
@@ -254,7 +255,7 @@ pub fn preview_resolution(
     let mut in_scope = 0;
     let mut newly_eligible = 0;
     for j in judge_against(store, &filter, false, &with)? {
-        if j.candidate.status != "sent" {
+        if j.candidate.status != crate::model::DeliveryStatus::Sent {
             in_scope += 1;
             tally.add(&j.verdict);
             if j.verdict.is_eligible()
@@ -277,7 +278,7 @@ pub fn preview_resolution(
 /// Records a resolution and reports what it covers.
 pub fn resolve(
     store: &mut Store,
-    reason: &str,
+    reason: Reason,
     destination: Option<&str>,
     host: Option<&str>,
     at: i64,
@@ -314,7 +315,7 @@ pub fn undo_resolution(
     let mut outcome = UndoOutcome {
         resolution: Resolution {
             id,
-            ..Resolution::unrecorded("", None, None, 0, "")
+            ..Resolution::unrecorded(Reason::Undefined, None, None, 0, "")
         },
         no_longer_eligible: 0,
         marked: 0,
@@ -367,7 +368,7 @@ pub fn mark_eligible(store: &mut Store, filter: &Filter, at: i64) -> Result<Mark
     }
     let mut scope = format!(
         "eligible with cause {}",
-        filter.cause.as_deref().unwrap_or("any")
+        filter.cause.map(Reason::as_str).unwrap_or("any")
     );
     if let Some(d) = &filter.destination {
         scope.push_str(&format!(" at {d}"));

@@ -9,123 +9,8 @@
 use serde::Serialize;
 
 use crate::ingest::timestamp::format_rfc3339;
-
-/// "This cause is fixed": a reason, optionally narrowed to one destination (a recipient
-/// domain or a provider) and one sending host, with the time it was fixed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Resolution {
-    pub id: i64,
-    pub reason: String,
-    pub destination: Option<String>,
-    pub host: Option<String>,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
-    pub resolved_at: i64,
-    pub note: String,
-}
-
-impl Resolution {
-    /// A resolution not recorded yet (id 0).
-    pub fn unrecorded(
-        reason: &str,
-        destination: Option<&str>,
-        host: Option<&str>,
-        resolved_at: i64,
-        note: &str,
-    ) -> Self {
-        Resolution {
-            id: 0,
-            reason: reason.to_string(),
-            destination: destination.map(String::from),
-            host: host.map(String::from),
-            resolved_at,
-            note: note.to_string(),
-        }
-    }
-
-    /// Whether this resolution's scope takes in a delivery with this cause, destination
-    /// and sending host (the time is not looked at here).
-    pub fn covers(
-        &self,
-        cause: Option<&str>,
-        domain: &str,
-        provider: Option<&str>,
-        host: &str,
-    ) -> bool {
-        cause == Some(self.reason.as_str())
-            && self
-                .destination
-                .as_deref()
-                .is_none_or(|d| destination_matches(d, domain, provider))
-            && self.host.as_deref().is_none_or(|h| host_matches(h, host))
-    }
-
-    /// The scope in words: `badreputation at Microsoft from mta2`.
-    pub fn scope(&self) -> String {
-        let mut s = self.reason.clone();
-        if let Some(d) = &self.destination {
-            s.push_str(" at ");
-            s.push_str(d);
-        }
-        if let Some(h) = &self.host {
-            s.push_str(" from ");
-            s.push_str(h);
-        }
-        s
-    }
-}
-
-/// A destination as a user names it: a recipient domain, or a provider (`Microsoft`) so
-/// that one resolution covers every domain hosted there. Case does not matter.
-pub fn destination_matches(wanted: &str, domain: &str, provider: Option<&str>) -> bool {
-    wanted.eq_ignore_ascii_case(domain) || provider.is_some_and(|p| wanted.eq_ignore_ascii_case(p))
-}
-
-/// A sending host as a user names it: the host as logged (`mta2/postfix-out2`), or just
-/// the machine (`mta2`) for all of its Postfix instances.
-pub fn host_matches(wanted: &str, host: &str) -> bool {
-    if wanted.eq_ignore_ascii_case(host) {
-        return true;
-    }
-    host.split_once('/')
-        .is_some_and(|(machine, _)| machine.eq_ignore_ascii_case(wanted))
-}
-
-/// A failed (or marked) delivery with what the rules need to know about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Candidate {
-    pub delivery_id: i64,
-    #[serde(skip)]
-    pub message_ref: i64,
-    pub recipient: String,
-    pub domain: String,
-    pub provider: Option<String>,
-    pub host: String,
-    pub status: String,
-    pub code: String,
-    pub cause: Option<String>,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
-    pub last_attempt: Option<i64>,
-    pub typo_of: Option<String>,
-    pub queue_id: String,
-    pub message_id: Option<String>,
-    pub sender: Option<String>,
-    pub subject: Option<String>,
-    /// The log format the message came from (`postfix`, `exchange`…).
-    pub format: String,
-    /// The same message (the same Message-ID, or without one the same sender and
-    /// subject) reached this recipient after this delivery's last attempt: it got there.
-    pub later_success: bool,
-    /// A delivery known from a bounce report alone, whose report contradicts the log
-    /// (how, in words): nothing but a possibly forged report says it failed.
-    pub contradicts_log: Option<String>,
-    /// Another message reached this recipient after this delivery's last attempt. Not a
-    /// reason to hold this one back (it is not the mail they are missing), but worth
-    /// seeing: the address works.
-    pub other_message_sent: bool,
-    /// The latest batch this delivery was exported in.
-    pub exported_in: Option<i64>,
-    pub marked: bool,
-}
+pub use crate::model::{Candidate, Resolution, destination_matches, host_matches};
+use crate::model::{DeliveryStatus, Reason};
 
 /// Why a delivery may not be re-sent. Listed in the order the rules are tried: what can
 /// never change first, what the user can act on (resolve the cause) last.
@@ -139,7 +24,7 @@ pub enum Exclusion {
     /// The domain looks mistyped; the address needs fixing, not re-sending.
     TypoDomain { suggestion: String },
     /// The address itself is bad: re-sending would bounce again.
-    HardFailure { reason: String },
+    HardFailure { reason: Reason },
     /// The same message reached the recipient later (another attempt or copy of it).
     LaterSuccess,
     /// Already in an export batch (`--again` exports it once more).
@@ -247,10 +132,10 @@ impl Verdict {
 
 /// A failure of the address rather than of the path to it: re-sending cannot help.
 /// `hostunknown` counts only when final (5.x.x); a temporary DNS failure may clear.
-pub fn hard_failure(cause: Option<&str>, code: &str) -> bool {
+pub fn hard_failure(cause: Option<Reason>, code: &str) -> bool {
     match cause {
-        Some("userunknown" | "hasmoved" | "suspend") => true,
-        Some("hostunknown") => code.starts_with('5'),
+        Some(Reason::UserUnknown | Reason::HasMoved | Reason::Suspend) => true,
+        Some(Reason::HostUnknown) => code.starts_with('5'),
         _ => false,
     }
 }
@@ -259,7 +144,7 @@ pub fn hard_failure(cause: Option<&str>, code: &str) -> bool {
 /// deliveries through (the user asked for a second export).
 pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> Verdict {
     let out = |exclusion| Verdict::Excluded { exclusion };
-    if c.status == "sent" {
+    if c.status == DeliveryStatus::Sent {
         return out(Exclusion::Delivered);
     }
     if let Some(conflict) = &c.contradicts_log {
@@ -274,10 +159,8 @@ pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> Verdict 
             suggestion: s.clone(),
         });
     }
-    if hard_failure(c.cause.as_deref(), &c.code) {
-        return out(Exclusion::HardFailure {
-            reason: c.cause.clone().unwrap_or_default(),
-        });
+    if let Some(reason) = c.cause.filter(|r| hard_failure(Some(*r), &c.code)) {
+        return out(Exclusion::HardFailure { reason });
     }
     if c.later_success {
         return out(Exclusion::LaterSuccess);
@@ -285,14 +168,9 @@ pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> Verdict 
     if let (Some(batch), false) = (c.exported_in, again) {
         return out(Exclusion::AlreadyExported { batch });
     }
-    let covering = resolutions.iter().filter(|r| {
-        r.covers(
-            c.cause.as_deref(),
-            &c.domain,
-            c.provider.as_deref(),
-            &c.host,
-        )
-    });
+    let covering = resolutions
+        .iter()
+        .filter(|r| r.covers(c.cause, &c.domain, c.provider.as_deref(), &c.host));
     let Some(latest) = covering.max_by_key(|r| (r.resolved_at, r.id)) else {
         return out(Exclusion::NotResolved);
     };
@@ -312,7 +190,7 @@ pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> Verdict 
 /// sending host, each optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
-    pub cause: Option<String>,
+    pub cause: Option<Reason>,
     pub destination: Option<String>,
     pub host: Option<String>,
     /// Only marked deliveries (the basket).
@@ -321,9 +199,7 @@ pub struct Filter {
 
 impl Filter {
     pub fn matches(&self, c: &Candidate) -> bool {
-        self.cause
-            .as_deref()
-            .is_none_or(|w| c.cause.as_deref() == Some(w))
+        self.cause.is_none_or(|w| c.cause == Some(w))
             && self
                 .destination
                 .as_deref()
@@ -390,9 +266,9 @@ mod tests {
             domain: "contoso-corp.example".into(),
             provider: Some("Microsoft".into()),
             host: "mta2/postfix-out2".into(),
-            status: "expired".into(),
+            status: DeliveryStatus::Expired,
             code: "4.4.7".into(),
-            cause: Some("badreputation".into()),
+            cause: Some(Reason::BadReputation),
             last_attempt: Some(1_000),
             typo_of: None,
             queue_id: "9C5F661548".into(),
@@ -411,7 +287,7 @@ mod tests {
     fn resolution(id: i64, dest: Option<&str>, host: Option<&str>, at: i64) -> Resolution {
         Resolution {
             id,
-            reason: "badreputation".into(),
+            reason: Reason::BadReputation,
             destination: dest.map(String::from),
             host: host.map(String::from),
             resolved_at: at,
@@ -441,26 +317,16 @@ mod tests {
         ] {
             let r = resolution(1, dest, host, 2_000);
             assert_eq!(
-                r.covers(
-                    c.cause.as_deref(),
-                    &c.domain,
-                    c.provider.as_deref(),
-                    &c.host
-                ),
+                r.covers(c.cause, &c.domain, c.provider.as_deref(), &c.host),
                 want,
                 "{dest:?} {host:?}"
             );
         }
         let other_reason = Resolution {
-            reason: "blocked".into(),
+            reason: Reason::Blocked,
             ..resolution(1, None, None, 2_000)
         };
-        assert!(!other_reason.covers(
-            c.cause.as_deref(),
-            &c.domain,
-            c.provider.as_deref(),
-            &c.host
-        ));
+        assert!(!other_reason.covers(c.cause, &c.domain, c.provider.as_deref(), &c.host));
     }
 
     #[test]
@@ -490,7 +356,7 @@ mod tests {
         };
         assert_eq!(rule(judge(&later, &after, true)), "later_success");
         let hard = Candidate {
-            cause: Some("userunknown".into()),
+            cause: Some(Reason::UserUnknown),
             code: "5.1.1".into(),
             ..later.clone()
         };
@@ -501,7 +367,7 @@ mod tests {
         };
         assert_eq!(rule(judge(&typo, &after, true)), "typo_domain");
         let sent = Candidate {
-            status: "sent".into(),
+            status: DeliveryStatus::Sent,
             ..typo
         };
         assert_eq!(rule(judge(&sent, &after, true)), "delivered");
@@ -521,12 +387,12 @@ mod tests {
 
     #[test]
     fn hostunknown_is_hard_only_when_final() {
-        assert!(hard_failure(Some("hostunknown"), "5.4.4"));
-        assert!(!hard_failure(Some("hostunknown"), "4.4.7"));
-        assert!(!hard_failure(Some("hostunknown"), "4.4.3"));
-        assert!(hard_failure(Some("suspend"), "5.2.1"));
-        assert!(hard_failure(Some("hasmoved"), "5.1.6"));
-        assert!(!hard_failure(Some("badreputation"), "5.7.1"));
+        assert!(hard_failure(Some(Reason::HostUnknown), "5.4.4"));
+        assert!(!hard_failure(Some(Reason::HostUnknown), "4.4.7"));
+        assert!(!hard_failure(Some(Reason::HostUnknown), "4.4.3"));
+        assert!(hard_failure(Some(Reason::Suspend), "5.2.1"));
+        assert!(hard_failure(Some(Reason::HasMoved), "5.1.6"));
+        assert!(!hard_failure(Some(Reason::BadReputation), "5.7.1"));
         assert!(!hard_failure(None, "5.0.0"));
     }
 }

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::requeue::{Candidate, Resolution};
 use crate::ingest::timestamp::format_rfc3339;
+use crate::model::{DeliveryStatus, Reason};
 use crate::sanitize::{csv_cell, csv_io_error, for_terminal};
 use crate::wording::plural;
 
@@ -58,7 +59,7 @@ impl Format {
     pub fn accepts(self, c: &Candidate, include_queued: bool) -> Result<(), &'static str> {
         match self {
             Format::Csv | Format::Jsonl => {
-                if c.status == "deferred" && !include_queued {
+                if c.status == DeliveryStatus::Deferred && !include_queued {
                     Err(STILL_QUEUED)
                 } else {
                     Ok(())
@@ -67,7 +68,7 @@ impl Format {
             Format::Postfix => {
                 if c.format != "postfix" {
                     Err("not from a Postfix log")
-                } else if c.status != "deferred" {
+                } else if c.status != DeliveryStatus::Deferred {
                     Err("no longer in the Postfix queue (use csv or jsonl to re-send it)")
                 } else if !is_postfix_queue_id(&c.queue_id) || split_host(&c.host).is_none() {
                     Err("queue id or host name not safe to put in a script")
@@ -78,7 +79,7 @@ impl Format {
             Format::Exchange => {
                 if c.format != "exchange" {
                     Err("not from an Exchange server log")
-                } else if c.status != "deferred" {
+                } else if c.status != DeliveryStatus::Deferred {
                     Err("no longer in the Exchange queue (use csv or jsonl to re-send it)")
                 } else if !is_script_word(&c.host)
                     || !is_domain(&c.domain)
@@ -112,9 +113,9 @@ pub struct ExportRecord {
     pub queue_id: String,
     pub host: String,
     pub subject: Option<String>,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub code: String,
-    pub cause: Option<String>,
+    pub cause: Option<Reason>,
     pub domain: String,
     pub provider: Option<String>,
     pub last_attempt: Option<String>,
@@ -156,9 +157,9 @@ impl ExportRecord {
             queue_id: c.queue_id.clone(),
             host: c.host.clone(),
             subject: c.subject.clone(),
-            status: c.status.clone(),
+            status: c.status,
             code: c.code.clone(),
-            cause: c.cause.clone(),
+            cause: c.cause,
             domain: c.domain.clone(),
             provider: c.provider.clone(),
             last_attempt: c.last_attempt.map(format_rfc3339),
@@ -177,9 +178,11 @@ impl ExportRecord {
             self.queue_id.clone(),
             self.host.clone(),
             o(&self.subject),
-            self.status.clone(),
+            self.status.as_str().to_string(),
             self.code.clone(),
-            o(&self.cause),
+            self.cause
+                .map(|c| c.as_str().to_string())
+                .unwrap_or_default(),
             self.domain.clone(),
             o(&self.provider),
             o(&self.last_attempt),
@@ -642,9 +645,9 @@ mod tests {
             queue_id: qid.into(),
             host: host.into(),
             subject: Some("-2+3".into()),
-            status: "deferred".into(),
+            status: DeliveryStatus::Deferred,
             code: "4.7.650".into(),
-            cause: Some("badreputation".into()),
+            cause: Some(Reason::BadReputation),
             domain: domain.into(),
             provider: None,
             last_attempt: None,

@@ -145,10 +145,17 @@ fn row(j: &Judged, wide: bool, columns: &[usize], theme: Theme) -> Row<'static> 
     let c = &j.candidate;
     let mut texts = vec![for_terminal(&c.recipient).into_owned()];
     if wide {
-        texts.push(for_terminal(&c.status).into_owned());
+        texts.push(for_terminal(c.status.as_str()).into_owned());
         texts.push(for_terminal(&c.queue_id).into_owned());
     }
-    texts.push(for_terminal(c.cause.as_deref().unwrap_or("unknown")).into_owned());
+    texts.push(
+        for_terminal(
+            c.cause
+                .map(crate::model::Reason::as_str)
+                .unwrap_or("unknown"),
+        )
+        .into_owned(),
+    );
     let (verdict, style) = match &j.verdict {
         Verdict::Eligible { .. } => ("eligible".to_string(), theme.title()),
         Verdict::Excluded { exclusion } => (

@@ -70,7 +70,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         .map(|c| {
             Row::new(vec![
                 Cell::from(Line::from(thousands(c.count)).right_aligned()),
-                Cell::from(for_terminal(&c.reason).into_owned()),
+                Cell::from(for_terminal(c.reason.as_str()).into_owned()),
                 Cell::from(for_terminal(&c.destination).into_owned()),
                 Cell::from(for_terminal(&c.host).into_owned()),
                 Cell::from(state_text(c)).style(state_style(c.state, theme)),
@@ -146,7 +146,7 @@ fn evidence(c: &Cause, typo_of: Option<&String>, theme: Theme) -> Vec<Line<'stat
             "Cause",
             format!(
                 "{} at {} ({destination_kind}) from {}",
-                for_terminal(&c.reason),
+                for_terminal(c.reason.as_str()),
                 for_terminal(&c.destination),
                 for_terminal(&c.host)
             ),
