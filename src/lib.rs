@@ -13,6 +13,7 @@ pub mod import_bounces;
 pub mod ingest;
 pub mod knowledge;
 pub mod model;
+pub mod requeue;
 pub mod sanitize;
 pub mod store;
 pub mod triage;

@@ -12,11 +12,11 @@ use crate::app::msg::{Effect, Msg};
 use crate::app::state::BREAKDOWN_LIMIT;
 use crate::app::state::export_file_name;
 use crate::import::{ImportOptions, Progress, import_files};
+use crate::requeue::basket;
+use crate::requeue::export::{Existing, Format, Pending, stage_file};
 use crate::store::browse::{Anchor, DeliveryFilter, Dimension};
 use crate::store::{Store, StoreError};
-use crate::triage::basket;
 use crate::triage::requeue::{Candidate, Filter};
-use crate::triage::requeue_export::{Existing, Format, Pending, stage_file};
 
 /// Rows read per query while walking a range of a group.
 const RANGE_PAGE: usize = 1000;

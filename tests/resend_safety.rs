@@ -422,8 +422,8 @@ fn json_outputs_escape_what_a_terminal_would_obey() {
 /// name, no temporary file is left, and nothing is used up.
 #[test]
 fn a_batch_the_store_could_not_record_leaves_no_file() {
-    use sendlog::triage::basket;
-    use sendlog::triage::requeue_export::{Existing, Format, Pending, stage_file};
+    use sendlog::requeue::basket;
+    use sendlog::requeue::export::{Existing, Format, Pending, stage_file};
     let store = TempStore::new();
     import(&store, &fixture(LOG));
     store.run_ok(&["resolve", "--cause", "badreputation"]);

@@ -16,15 +16,15 @@ use sendlog::app::update::group_scope;
 use sendlog::app::{AppState, Effect, Keymap, Msg, start, update};
 use sendlog::import::{ImportOptions, Progress, import_files};
 use sendlog::ingest::Format as InputFormat;
+use sendlog::requeue::basket::{self, Basket, Judged, ResolveOutcome};
+use sendlog::requeue::export::Format;
 use sendlog::store::Store;
 use sendlog::store::browse::{
     Breakdown, CodeCount, DeliveryFilter, DeliveryRow, Dimension, Overview,
 };
 use sendlog::store::report::{CauseCount, Totals};
-use sendlog::triage::basket::{self, Basket, Judged, ResolveOutcome};
 use sendlog::triage::causes::{FailedRow, causes};
 use sendlog::triage::requeue::{Candidate, Exclusion, Filter, Resolution, Tally, Verdict};
-use sendlog::triage::requeue_export::Format;
 use sendlog::tui::Session;
 use sendlog::worker::Worker;
 

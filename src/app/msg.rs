@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 use ratatui::crossterm::event::KeyEvent;
 
 use crate::import::{FileReport, Progress};
+use crate::requeue::basket::{Basket, ExportOutcome, ResolveOutcome, UndoOutcome};
+use crate::requeue::export::Format;
 use crate::store::browse::{
     Anchor, Breakdown, DeliveryDetail, DeliveryFilter, DeliveryRow, Dimension, Overview, Sparklines,
 };
 use crate::store::report::{AtRisk, CauseCount, TypoDomain};
-use crate::triage::basket::{Basket, ExportOutcome, ResolveOutcome, UndoOutcome};
 use crate::triage::causes::{Cause, Widespread};
 use crate::triage::requeue::Verdict;
-use crate::triage::requeue_export::Format;
 
 use super::state::ResolveScope;
 

@@ -4,14 +4,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::import::FileReport;
+use crate::requeue::basket::Basket;
+use crate::requeue::export::Format;
 use crate::store::browse::{
     Anchor, Breakdown, DeliveryDetail, DeliveryFilter, DeliveryRow, Dimension, Overview,
 };
 use crate::store::report::{AtRisk, CauseCount};
-use crate::triage::basket::Basket;
 use crate::triage::causes::{Cause, Widespread};
 use crate::triage::requeue::{Verdict, judge};
-use crate::triage::requeue_export::Format;
 
 use super::filter::Matched;
 use super::keymap::{Context, Keymap};

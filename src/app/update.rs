@@ -7,10 +7,10 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::classify::EnhancedCode;
 use crate::import::FileReport;
+use crate::requeue::export::Format;
 use crate::sanitize::for_terminal;
 use crate::store::browse::{Anchor, DeliveryFilter, Dimension, Sparklines};
 use crate::triage::requeue::Verdict;
-use crate::triage::requeue_export::Format;
 
 use super::filter::matches;
 use super::keymap::{Action, Context};
@@ -311,7 +311,7 @@ fn import_summary(reports: &[FileReport]) -> String {
     s
 }
 
-fn resolved_summary(o: &crate::triage::basket::ResolveOutcome) -> String {
+fn resolved_summary(o: &crate::requeue::basket::ResolveOutcome) -> String {
     let r = &o.resolution;
     // What changed first: a long scope or note must not push it off an 80-column bar.
     let mut s = if o.in_scope == 0 {
@@ -334,7 +334,7 @@ fn resolved_summary(o: &crate::triage::basket::ResolveOutcome) -> String {
     s
 }
 
-fn exported_summary(o: &crate::triage::basket::ExportOutcome) -> String {
+fn exported_summary(o: &crate::requeue::basket::ExportOutcome) -> String {
     let t = &o.tally;
     let mut s = match &o.batch {
         Some(b) => format!(
@@ -1462,8 +1462,8 @@ fn open(state: &mut AppState) -> Vec<Effect> {
 #[cfg(test)]
 mod tests {
     use super::exported_summary;
+    use crate::requeue::basket::ExportOutcome;
     use crate::store::requeue::Batch;
-    use crate::triage::basket::ExportOutcome;
     use crate::triage::requeue::Tally;
 
     fn outcome(batch: Option<Batch>, tally: Tally) -> ExportOutcome {

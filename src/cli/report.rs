@@ -52,7 +52,7 @@ pub fn build(store: &Store, queue_lifetime: Option<i64>, times: Times) -> anyhow
         last_event: span.map(|s| format_rfc3339(s.1)),
         groups: store.groups()?,
         causes: store.causes()?,
-        widespread: crate::triage::basket::list_causes(store)?.1,
+        widespread: crate::requeue::basket::list_causes(store)?.1,
         at_risk: store.at_risk(queue_lifetime, AT_RISK_FRACTION, times.now)?,
         typo_domains: store.typo_domains()?,
         conflicts: store.bounce_conflicts()?,

@@ -11,11 +11,11 @@ use anyhow::Context as _;
 use clap::Subcommand;
 
 use crate::ingest::timestamp::format_rfc3339;
+use crate::requeue::basket::{self, Judged};
+use crate::requeue::export::{Existing, Format, Pending, stage_file};
 use crate::sanitize::for_terminal;
 use crate::store::Store;
-use crate::triage::basket::{self, Judged};
 use crate::triage::requeue::{Filter, Verdict};
-use crate::triage::requeue_export::{Existing, Format, Pending, stage_file};
 
 use super::resolve::{now, parse_reason};
 use super::{open_existing_store, open_read_only_store};
@@ -602,7 +602,7 @@ fn export(
     }
     for (why, n) in &outcome.not_in_format {
         let _ = write!(msg, "; {n} eligible but {why}");
-        if *why == crate::triage::requeue_export::STILL_QUEUED {
+        if *why == crate::requeue::export::STILL_QUEUED {
             let them = if *n == 1 { "it" } else { "them" };
             let _ = write!(
                 msg,

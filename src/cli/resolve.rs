@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use crate::classify::Reason;
 use crate::ingest::timestamp::format_rfc3339;
+use crate::requeue::basket;
 use crate::sanitize::for_terminal;
-use crate::triage::basket;
 
 use super::open_existing_store;
 

@@ -1,10 +1,8 @@
 //! Deliveries assembled from events: outcomes, expiry linking, causes, re-queue rules.
 
 pub mod assemble;
-pub mod basket;
 pub mod causes;
 pub mod requeue;
-pub mod requeue_export;
 pub use assemble::Assembler;
 
 /// Share of the queue lifetime after which a still-deferred delivery is "at risk".

@@ -9,10 +9,10 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Table
 
 use crate::app::state::{AppState, export_counts, export_file_name};
 use crate::app::{Action, Context};
+use crate::requeue::basket::Judged;
+use crate::requeue::export::Format;
 use crate::sanitize::for_terminal;
-use crate::triage::basket::Judged;
 use crate::triage::requeue::Verdict;
-use crate::triage::requeue_export::Format;
 
 use super::text::time;
 use super::theme::Theme;

@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::causes::{self, Cause, Widespread};
-use super::requeue::{Candidate, Filter, Resolution, Tally, Verdict, judge};
-use super::requeue_export::{self, ExportRecord, Format, Pending};
+use super::export::{self, ExportRecord, Format, Pending};
 use crate::model::Reason;
 use crate::store::requeue::Batch;
 use crate::store::{Result, Store};
+use crate::triage::causes::{self, Cause, Widespread};
+use crate::triage::requeue::{Candidate, Filter, Resolution, Tally, Verdict, judge};
 
 /// A delivery with the rules' verdict on it.
 #[derive(Debug, Clone, Serialize)]
@@ -214,10 +214,7 @@ pub fn check_scope(
         }
     }
     if let Some(h) = host
-        && !known
-            .hosts
-            .iter()
-            .any(|k| super::requeue::host_matches(h, k))
+        && !known.hosts.iter().any(|k| crate::model::host_matches(h, k))
     {
         let machines: std::collections::BTreeSet<&str> = known
             .hosts
@@ -501,7 +498,7 @@ pub fn export<E: From<std::io::Error> + From<NotDelivered>>(
             .map(|(c, r)| ExportRecord::new(batch, c, r))
             .collect();
         let mut bytes = Vec::new();
-        requeue_export::write(format, batch, at, &records, &mut bytes)?;
+        export::write(format, batch, at, &records, &mut bytes)?;
         let pending = stage(batch, bytes)?;
         Ok::<_, E>((pending.destination(), pending))
     })?;
