@@ -13,10 +13,10 @@ use crate::app::state::BREAKDOWN_LIMIT;
 use crate::app::state::export_file_name;
 use crate::import::{ImportOptions, Progress, import_files};
 use crate::requeue::basket;
-use crate::requeue::export::{Existing, Format, Pending, stage_file};
+use crate::requeue::export::{Existing, Pending, RequeueFormat, stage_file};
 use crate::store::browse::{Anchor, DeliveryFilter, Dimension};
 use crate::store::{Store, StoreError};
-use crate::triage::requeue::{Candidate, Filter};
+use crate::triage::requeue::{Candidate, CandidateFilter};
 
 /// Rows read per query while walking a range of a group.
 const RANGE_PAGE: usize = 1000;
@@ -292,7 +292,7 @@ fn run(
             )
         }
         Effect::MarkEligible { filter, only } => {
-            let judged = match basket::judge_all(store, &Filter::default(), false) {
+            let judged = match basket::judge_all(store, &CandidateFilter::default(), false) {
                 Ok(j) => j,
                 Err(e) => return Some(err(e)),
             };
@@ -316,9 +316,9 @@ fn run(
         Effect::UnmarkInView { filter, only } => {
             let ids: Vec<i64> = match basket::judge_all(
                 store,
-                &Filter {
+                &CandidateFilter {
                     marked_only: true,
-                    ..Filter::default()
+                    ..CandidateFilter::default()
                 },
                 false,
             ) {
@@ -448,7 +448,7 @@ fn ids_between(
 /// Writes the batch to `sendlog-batch-<id>.<ext>` in `dir`, all of it or nothing; a file
 /// already by that name is the user's, so the batch then takes the next free name
 /// (`sendlog-batch-<id>-2.<ext>`…), which the message names.
-fn export(store: &mut Store, format: Format, dir: &std::path::Path, again: bool) -> Msg {
+fn export(store: &mut Store, format: RequeueFormat, dir: &std::path::Path, again: bool) -> Msg {
     // A directory typed in the confirm step: `~/` is the home directory, as in a shell.
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
     let dir = match (dir.strip_prefix("~"), home) {

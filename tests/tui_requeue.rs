@@ -17,14 +17,16 @@ use sendlog::app::{AppState, Effect, Keymap, Msg, start, update};
 use sendlog::import::{ImportOptions, Progress, import_files};
 use sendlog::ingest::Format as InputFormat;
 use sendlog::requeue::basket::{self, Basket, Judged, ResolveOutcome};
-use sendlog::requeue::export::Format;
+use sendlog::requeue::export::RequeueFormat;
 use sendlog::store::Store;
 use sendlog::store::browse::{
     Breakdown, CodeCount, DeliveryFilter, DeliveryRow, Dimension, Overview,
 };
 use sendlog::store::report::{CauseCount, Totals};
 use sendlog::triage::causes::{FailedRow, causes};
-use sendlog::triage::requeue::{Candidate, Exclusion, Filter, Resolution, Tally, Verdict};
+use sendlog::triage::requeue::{
+    Candidate, CandidateFilter, Exclusion, ResendVerdict, Resolution, Tally,
+};
 use sendlog::tui::Session;
 use sendlog::worker::Worker;
 
@@ -266,7 +268,7 @@ fn resolution() -> Resolution {
 fn sample_basket() -> Basket {
     let eligible = |c| Judged {
         candidate: c,
-        verdict: Verdict::Eligible {
+        verdict: ResendVerdict::Eligible {
             resolution: resolution(),
         },
     };
@@ -275,7 +277,7 @@ fn sample_basket() -> Basket {
         eligible(candidate(2, "deferred", "postfix")),
         Judged {
             candidate: candidate(3, "expired", "postfix"),
-            verdict: Verdict::Excluded {
+            verdict: ResendVerdict::Excluded {
                 exclusion: Exclusion::AlreadyExported { batch: 4 },
             },
         },
@@ -308,7 +310,7 @@ fn a_in_the_confirm_step_exports_the_already_exported_again() {
     update(&mut s, key('A'));
     assert!(s.export_confirm.clone().unwrap().again);
     let b = s.basket.as_ref().unwrap();
-    let n = sendlog::app::state::export_counts(b, Format::Csv, true);
+    let n = sendlog::app::state::export_counts(b, RequeueFormat::Csv, true);
     assert_eq!(
         (
             n.to_export,
@@ -324,7 +326,7 @@ fn a_in_the_confirm_step_exports_the_already_exported_again() {
     // covering it, it stays out.
     let mut unresolved = sample_basket();
     unresolved.resolutions.clear();
-    let n = sendlog::app::state::export_counts(&unresolved, Format::Csv, true);
+    let n = sendlog::app::state::export_counts(&unresolved, RequeueFormat::Csv, true);
     assert_eq!((n.to_export, n.exported_again, n.excluded), (1, 0, 1));
 
     // The count on screen follows the toggle.
@@ -345,7 +347,7 @@ fn a_in_the_confirm_step_exports_the_already_exported_again() {
     assert_eq!(
         update(&mut s, code(KeyCode::Enter)),
         vec![Effect::Export {
-            format: Format::Csv,
+            format: RequeueFormat::Csv,
             dir: PathBuf::from("/exports"),
             again: true,
         }]
@@ -365,14 +367,14 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
 
     assert!(update(&mut s, key('e')).is_empty());
     let confirm = s.export_confirm.clone().expect("e opens the confirm step");
-    assert_eq!(confirm.format, Format::Csv);
+    assert_eq!(confirm.format, RequeueFormat::Csv);
     let b = s.basket.as_ref().unwrap();
-    let n = sendlog::app::state::export_counts(b, Format::Csv, false);
+    let n = sendlog::app::state::export_counts(b, RequeueFormat::Csv, false);
     assert_eq!(
         (n.to_export, n.already_exported, n.excluded, n.not_in_format),
         (1, 1, 0, 1)
     );
-    let n = sendlog::app::state::export_counts(b, Format::Postfix, false);
+    let n = sendlog::app::state::export_counts(b, RequeueFormat::Postfix, false);
     assert_eq!((n.to_export, n.not_in_format), (1, 1));
 
     // Keys in the confirm step choose, they do not act: q does not quit.
@@ -380,7 +382,10 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
     assert!(!s.quit);
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
-    assert_eq!(s.export_confirm.clone().unwrap().format, Format::Postfix);
+    assert_eq!(
+        s.export_confirm.clone().unwrap().format,
+        RequeueFormat::Postfix
+    );
     // The one left out has left the queue: the step says so, in those words.
     let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
     terminal.draw(|f| sendlog::ui::render(f, &s)).unwrap();
@@ -392,11 +397,14 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
-    assert_eq!(s.export_confirm.clone().unwrap().format, Format::Jsonl);
+    assert_eq!(
+        s.export_confirm.clone().unwrap().format,
+        RequeueFormat::Jsonl
+    );
     assert_eq!(
         update(&mut s, code(KeyCode::Enter)),
         vec![Effect::Export {
-            format: Format::Jsonl,
+            format: RequeueFormat::Jsonl,
             dir: PathBuf::from("/exports"),
             again: false,
         }]
@@ -928,7 +936,7 @@ fn resolve_mark_and_export_on_the_sample_data() {
         press(&mut s, code(KeyCode::Enter));
         press(&mut s, key('a'));
         let check = Store::open(db.to_str().unwrap()).unwrap();
-        let eligible: Vec<i64> = basket::judge_all(&check, &Filter::default(), false)
+        let eligible: Vec<i64> = basket::judge_all(&check, &CandidateFilter::default(), false)
             .unwrap()
             .into_iter()
             .filter(|j| j.candidate.code == "4.4.7" && j.verdict.is_eligible())
@@ -968,12 +976,13 @@ fn resolve_mark_and_export_on_the_sample_data() {
             .records()
             .map(|r| r.unwrap().get(1).unwrap().to_string())
             .collect();
-        let mut expected: Vec<String> = basket::judge_all(&check, &Filter::default(), false)
-            .unwrap()
-            .into_iter()
-            .filter(|j| eligible.contains(&j.candidate.delivery_id))
-            .map(|j| j.candidate.recipient)
-            .collect();
+        let mut expected: Vec<String> =
+            basket::judge_all(&check, &CandidateFilter::default(), false)
+                .unwrap()
+                .into_iter()
+                .filter(|j| eligible.contains(&j.candidate.delivery_id))
+                .map(|j| j.candidate.recipient)
+                .collect();
         expected.sort();
         let mut got = recipients.clone();
         got.sort();
@@ -1037,7 +1046,7 @@ fn an_export_never_overwrites_a_file_it_takes_the_next_free_name() {
         "fixed",
     )
     .unwrap();
-    basket::mark_eligible(&mut store, &Filter::default(), 2_000_000_000).unwrap();
+    basket::mark_eligible(&mut store, &CandidateFilter::default(), 2_000_000_000).unwrap();
     let taken = dir.path().join("sendlog-batch-1.csv");
     std::fs::write(&taken, "mine\n").unwrap();
     std::fs::write(dir.path().join("sendlog-batch-1-2.csv"), "mine too\n").unwrap();
@@ -1261,7 +1270,7 @@ fn marking_keys_act_on_the_narrowed_group_in_the_store() {
         "",
     )
     .unwrap();
-    let judged = basket::judge_all(&store, &Filter::default(), false).unwrap();
+    let judged = basket::judge_all(&store, &CandidateFilter::default(), false).unwrap();
     let in_group = |j: &&Judged| {
         j.candidate.code == "4.4.7" && j.candidate.provider.as_deref() == Some("Microsoft")
     };
@@ -1338,7 +1347,7 @@ fn deliveries_rows_show_their_re_send_verdict_and_follow_a_resolution() {
 
     let labels_by_store = |db: &Path| -> std::collections::BTreeMap<i64, &'static str> {
         let check = Store::open(db.to_str().unwrap()).unwrap();
-        basket::judge_all(&check, &Filter::default(), false)
+        basket::judge_all(&check, &CandidateFilter::default(), false)
             .unwrap()
             .into_iter()
             .filter(|j| j.candidate.code == "4.4.7")

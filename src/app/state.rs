@@ -5,13 +5,13 @@ use std::path::PathBuf;
 
 use crate::import::FileReport;
 use crate::requeue::basket::Basket;
-use crate::requeue::export::Format;
+use crate::requeue::export::RequeueFormat;
 use crate::store::browse::{
     Anchor, Breakdown, DeliveryDetail, DeliveryFilter, DeliveryRow, Dimension, Overview,
 };
 use crate::store::report::{AtRisk, CauseCount};
 use crate::triage::causes::{Cause, Widespread};
-use crate::triage::requeue::{Verdict, judge};
+use crate::triage::requeue::{ResendVerdict, judge};
 
 use super::filter::Matched;
 use super::keymap::{Context, Keymap};
@@ -109,7 +109,7 @@ pub struct DeliveryTable {
     pub matched: Vec<Matched>,
     pub matched_cursor: usize,
     /// The re-queue rules' verdict on the loaded rows, by delivery id.
-    pub verdicts: BTreeMap<i64, Verdict>,
+    pub verdicts: BTreeMap<i64, ResendVerdict>,
 }
 
 impl DeliveryTable {
@@ -171,7 +171,7 @@ pub struct NoteInput {
 /// which `dir_input` edits while it is open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportConfirm {
-    pub format: Format,
+    pub format: RequeueFormat,
     pub again: bool,
     /// The directory being typed, when the user chose to change it.
     pub dir_input: Option<String>,
@@ -184,7 +184,7 @@ pub struct ExportCounts {
     pub to_export: u64,
     /// Eligible, but the format cannot carry them (e.g. postfix: no longer queued).
     pub not_in_format: u64,
-    /// The same, by why not (`Format::accepts`), so the confirm step can say it.
+    /// The same, by why not (`RequeueFormat::accepts`), so the confirm step can say it.
     pub not_in_format_why: std::collections::BTreeMap<&'static str, u64>,
     /// Already exported, and left out.
     pub already_exported: u64,
@@ -194,11 +194,11 @@ pub struct ExportCounts {
     pub excluded: u64,
 }
 
-pub fn export_counts(basket: &Basket, format: Format, again: bool) -> ExportCounts {
+pub fn export_counts(basket: &Basket, format: RequeueFormat, again: bool) -> ExportCounts {
     let mut n = ExportCounts::default();
     for j in &basket.marked {
         let exported = matches!(&j.verdict,
-            Verdict::Excluded { exclusion } if exclusion.rule() == "already_exported");
+            ResendVerdict::Excluded { exclusion } if exclusion.kind() == crate::triage::requeue::Rule::AlreadyExported);
         let verdict = if exported && again {
             // The other rules still hold for a delivery sent out again.
             judge(&j.candidate, &basket.resolutions, true)
@@ -206,7 +206,7 @@ pub fn export_counts(basket: &Basket, format: Format, again: bool) -> ExportCoun
             j.verdict.clone()
         };
         match verdict {
-            Verdict::Eligible { .. } => match format.accepts(&j.candidate, false) {
+            ResendVerdict::Eligible { .. } => match format.accepts(&j.candidate, false) {
                 Ok(()) => {
                     n.to_export += 1;
                     n.exported_again += u64::from(exported);
@@ -216,24 +216,24 @@ pub fn export_counts(basket: &Basket, format: Format, again: bool) -> ExportCoun
                     *n.not_in_format_why.entry(why).or_default() += 1;
                 }
             },
-            Verdict::Excluded { .. } if exported && !again => n.already_exported += 1,
-            Verdict::Excluded { .. } => n.excluded += 1,
+            ResendVerdict::Excluded { .. } if exported && !again => n.already_exported += 1,
+            ResendVerdict::Excluded { .. } => n.excluded += 1,
         }
     }
     n
 }
 
 /// The file an export will be written to: named after its batch, in `dir`.
-pub fn export_file_name(batch: i64, format: Format) -> String {
+pub fn export_file_name(batch: i64, format: RequeueFormat) -> String {
     format!("sendlog-batch-{batch}.{}", format.extension())
 }
 
-pub fn next_format(f: Format) -> Format {
+pub fn next_format(f: RequeueFormat) -> RequeueFormat {
     match f {
-        Format::Csv => Format::Jsonl,
-        Format::Jsonl => Format::Postfix,
-        Format::Postfix => Format::Exchange,
-        Format::Exchange => Format::Csv,
+        RequeueFormat::Csv => RequeueFormat::Jsonl,
+        RequeueFormat::Jsonl => RequeueFormat::Postfix,
+        RequeueFormat::Postfix => RequeueFormat::Exchange,
+        RequeueFormat::Exchange => RequeueFormat::Csv,
     }
 }
 

@@ -7,10 +7,10 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::classify::EnhancedCode;
 use crate::import::FileReport;
-use crate::requeue::export::Format;
+use crate::requeue::export::RequeueFormat;
 use crate::sanitize::for_terminal;
 use crate::store::browse::{Anchor, DeliveryFilter, Dimension, Sparklines};
-use crate::triage::requeue::Verdict;
+use crate::triage::requeue::ResendVerdict;
 
 use super::filter::matches;
 use super::keymap::{Action, Context};
@@ -779,7 +779,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             match &state.basket {
                 Some(b) if !b.marked.is_empty() => {
                     state.export_confirm = Some(ExportConfirm {
-                        format: Format::Csv,
+                        format: RequeueFormat::Csv,
                         again: false,
                         dir_input: None,
                     })
@@ -1303,7 +1303,7 @@ fn apply_page(
     generation: u64,
     anchor: Anchor,
     rows: Vec<crate::store::browse::DeliveryRow>,
-    verdicts: BTreeMap<i64, Verdict>,
+    verdicts: BTreeMap<i64, ResendVerdict>,
 ) -> Vec<Effect> {
     let Some(t) = state.table.as_mut() else {
         return Vec::new();

@@ -12,10 +12,10 @@ use clap::Subcommand;
 
 use crate::ingest::timestamp::format_rfc3339;
 use crate::requeue::basket::{self, Judged};
-use crate::requeue::export::{Existing, Format, Pending, stage_file};
+use crate::requeue::export::{Existing, Pending, RequeueFormat, stage_file};
 use crate::sanitize::for_terminal;
 use crate::store::Store;
-use crate::triage::requeue::{Filter, Verdict};
+use crate::triage::requeue::{CandidateFilter, ResendVerdict};
 
 use super::resolve::{now, parse_reason};
 use super::{open_existing_store, open_read_only_store};
@@ -34,14 +34,14 @@ pub struct Scope {
 }
 
 impl Scope {
-    fn filter(&self) -> Filter {
+    fn filter(&self) -> CandidateFilter {
         let given = |v: &Option<String>| {
             v.as_deref()
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(String::from)
         };
-        Filter {
+        CandidateFilter {
             cause: self.cause,
             destination: given(&self.domain),
             host: given(&self.host),
@@ -50,7 +50,7 @@ impl Scope {
     }
 
     fn is_empty(&self) -> bool {
-        self.filter() == Filter::default()
+        self.filter() == CandidateFilter::default()
     }
 }
 
@@ -101,7 +101,7 @@ pub enum RequeueCmd {
         /// csv, jsonl: for a sending platform, mail that has left its MTA's queue (expired,
         /// bounced); postfix, exchange: a script that re-queues mail still in that MTA's
         /// queue (deferred).
-        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(Format::NAMES))]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(RequeueFormat::NAMES))]
         format: String,
         /// Write here instead of standard output (a regular file, replaced whole or left
         /// alone on error; a link, directory or device is refused); `-` is standard output.
@@ -144,7 +144,7 @@ pub fn run(db: Option<&str>, cmd: RequeueCmd) -> anyhow::Result<ExitCode> {
             again,
             include_queued,
         } => {
-            let format = Format::parse(&format)
+            let format = RequeueFormat::parse(&format)
                 .ok_or_else(|| anyhow::anyhow!("unknown format {format:?}"))?;
             let options = basket::ExportOptions {
                 again,
@@ -301,7 +301,7 @@ fn mark(store: &mut Store, eligible: bool, ids: &[i64], scope: &Scope) -> anyhow
         );
     }
     let known: std::collections::HashSet<i64> =
-        basket::judge_all(store, &Filter::default(), false)?
+        basket::judge_all(store, &CandidateFilter::default(), false)?
             .iter()
             .map(|j| j.candidate.delivery_id)
             .collect();
@@ -330,7 +330,7 @@ fn unmark(store: &mut Store, all: bool, ids: &[i64], scope: &Scope) -> anyhow::R
     } else if !ids.is_empty() {
         store.unmark(ids)?
     } else if !scope.is_empty() {
-        let filter = Filter {
+        let filter = CandidateFilter {
             marked_only: true,
             ..scope.filter()
         };
@@ -358,7 +358,7 @@ fn verdict_text(j: &Judged) -> String {
 
 fn verdict_only(j: &Judged) -> String {
     match &j.verdict {
-        Verdict::Eligible { resolution } => format!(
+        ResendVerdict::Eligible { resolution } => format!(
             "eligible: resolution {}{}",
             resolution.id,
             if resolution.note.is_empty() {
@@ -367,7 +367,9 @@ fn verdict_only(j: &Judged) -> String {
                 format!(" ({})", clean(&resolution.note))
             }
         ),
-        Verdict::Excluded { exclusion } => format!("excluded: {}", clean(&exclusion.describe())),
+        ResendVerdict::Excluded { exclusion } => {
+            format!("excluded: {}", clean(&exclusion.describe()))
+        }
     }
 }
 
@@ -419,7 +421,11 @@ fn list(
     let b = basket::basket(store, false)?;
     let at_risk = store.at_risk(queue_lifetime, crate::triage::AT_RISK_FRACTION, None)?;
     let everything = if all {
-        Some(basket::judge_all(store, &Filter::default(), false)?)
+        Some(basket::judge_all(
+            store,
+            &CandidateFilter::default(),
+            false,
+        )?)
     } else {
         None
     };
@@ -527,12 +533,12 @@ fn list(
 
 fn export(
     store: &mut Store,
-    format: Format,
+    format: RequeueFormat,
     out: Option<&str>,
     options: basket::ExportOptions,
 ) -> anyhow::Result<ExitCode> {
     let out = out.filter(|p| *p != "-");
-    if options.include_queued && !matches!(format, Format::Csv | Format::Jsonl) {
+    if options.include_queued && !matches!(format, RequeueFormat::Csv | RequeueFormat::Jsonl) {
         anyhow::bail!(
             "--include-queued is for csv and jsonl batches; the {} format re-queues mail still in the queue already",
             format.as_str()
@@ -644,7 +650,7 @@ mod tests {
                 exported_in: None,
                 marked: true,
             },
-            verdict: Verdict::Excluded {
+            verdict: ResendVerdict::Excluded {
                 exclusion: Exclusion::NotResolved,
             },
         }

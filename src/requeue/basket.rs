@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::export::{self, ExportRecord, Format, Pending};
+use super::export::{self, ExportRecord, Pending, RequeueFormat};
 use crate::model::Reason;
 use crate::store::requeue::Batch;
 use crate::store::{Result, Store};
 use crate::triage::causes::{self, Cause, Widespread};
-use crate::triage::requeue::{Candidate, Filter, Resolution, Tally, Verdict, judge};
+use crate::triage::requeue::{Candidate, CandidateFilter, ResendVerdict, Resolution, Tally, judge};
 
 /// A delivery with the rules' verdict on it.
 #[derive(Debug, Clone, Serialize)]
@@ -19,7 +19,7 @@ pub struct Judged {
     #[serde(flatten)]
     pub candidate: Candidate,
     #[serde(flatten)]
-    pub verdict: Verdict,
+    pub verdict: ResendVerdict,
 }
 
 /// Causes with evidence and resolution state, and the widespread ones among them.
@@ -31,14 +31,14 @@ pub fn list_causes(store: &Store) -> Result<(Vec<Cause>, Vec<Widespread>)> {
 }
 
 /// Failed (and marked) deliveries in `filter`, each with its verdict.
-pub fn judge_all(store: &Store, filter: &Filter, again: bool) -> Result<Vec<Judged>> {
+pub fn judge_all(store: &Store, filter: &CandidateFilter, again: bool) -> Result<Vec<Judged>> {
     judge_against(store, filter, again, &store.resolutions()?)
 }
 
 /// `judge_all` against these resolutions rather than the store's (a preview).
 fn judge_against(
     store: &Store,
-    filter: &Filter,
+    filter: &CandidateFilter,
     again: bool,
     resolutions: &[Resolution],
 ) -> Result<Vec<Judged>> {
@@ -57,7 +57,7 @@ fn judge_against(
 }
 
 /// The verdict on each of these deliveries (the rows a screen has loaded), by id.
-pub fn verdicts_of(store: &Store, delivery_ids: &[i64]) -> Result<BTreeMap<i64, Verdict>> {
+pub fn verdicts_of(store: &Store, delivery_ids: &[i64]) -> Result<BTreeMap<i64, ResendVerdict>> {
     let resolutions = store.resolutions()?;
     Ok(store
         .candidates_by_ids(delivery_ids)?
@@ -67,7 +67,7 @@ pub fn verdicts_of(store: &Store, delivery_ids: &[i64]) -> Result<BTreeMap<i64, 
 }
 
 /// Delivery ids in `filter` that may be re-sent now.
-pub fn eligible_ids(store: &Store, filter: &Filter) -> Result<Vec<i64>> {
+pub fn eligible_ids(store: &Store, filter: &CandidateFilter) -> Result<Vec<i64>> {
     Ok(judge_all(store, filter, false)?
         .into_iter()
         .filter(|j| j.verdict.is_eligible())
@@ -240,7 +240,7 @@ pub fn preview_resolution(
     note: &str,
 ) -> Result<ResolveOutcome> {
     let resolution = Resolution::unrecorded(reason, destination, host, at, note);
-    let filter = Filter {
+    let filter = CandidateFilter {
         cause: Some(reason),
         destination: destination.map(String::from),
         host: host.map(String::from),
@@ -348,7 +348,7 @@ pub struct MarkOutcome {
 }
 
 /// Marks every eligible delivery in `filter`.
-pub fn mark_eligible(store: &mut Store, filter: &Filter, at: i64) -> Result<MarkOutcome> {
+pub fn mark_eligible(store: &mut Store, filter: &CandidateFilter, at: i64) -> Result<MarkOutcome> {
     let judged = judge_all(store, filter, false)?;
     let mut tally = Tally::default();
     let mut ids = Vec::new();
@@ -399,7 +399,7 @@ pub fn basket(store: &Store, again: bool) -> Result<Basket> {
     let mut marked = Vec::new();
     let mut marked_tally = Tally::default();
     let mut unmarked_tally = Tally::default();
-    for j in judge_all(store, &Filter::default(), again)? {
+    for j in judge_all(store, &CandidateFilter::default(), again)? {
         if j.candidate.marked {
             marked_tally.add(&j.verdict);
             marked.push(j);
@@ -462,7 +462,7 @@ pub enum NotDelivered {
 /// unless `again`.
 pub fn export<E: From<std::io::Error> + From<NotDelivered>>(
     store: &mut Store,
-    format: Format,
+    format: RequeueFormat,
     options: ExportOptions,
     at: i64,
     stage: impl FnOnce(i64, Vec<u8>) -> std::result::Result<Pending, E>,
@@ -475,7 +475,7 @@ pub fn export<E: From<std::io::Error> + From<NotDelivered>>(
     for c in store.candidates(None, true)? {
         let verdict = judge(&c, &resolutions, again);
         tally.add(&verdict);
-        if let Verdict::Eligible { resolution } = verdict {
+        if let ResendVerdict::Eligible { resolution } = verdict {
             match format.accepts(&c, options.include_queued) {
                 Ok(()) => chosen.push((c, resolution)),
                 Err(why) => *not_in_format.entry(why).or_default() += 1,

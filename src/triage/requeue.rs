@@ -39,19 +39,77 @@ pub enum Exclusion {
     },
 }
 
+/// An exclusion without its details: the rule that made it. Declared in the order the
+/// rules are tried, which is the order summaries list them in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    Delivered,
+    ContradictsLog,
+    TypoDomain,
+    HardFailure,
+    LaterSuccess,
+    AlreadyExported,
+    NotResolved,
+    ResolvedBeforeLastAttempt,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 8] = [
+        Rule::Delivered,
+        Rule::ContradictsLog,
+        Rule::TypoDomain,
+        Rule::HardFailure,
+        Rule::LaterSuccess,
+        Rule::AlreadyExported,
+        Rule::NotResolved,
+        Rule::ResolvedBeforeLastAttempt,
+    ];
+
+    /// Stable rule name (JSON, CSV, summaries).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Rule::Delivered => "delivered",
+            Rule::ContradictsLog => "contradicts_log",
+            Rule::TypoDomain => "typo_domain",
+            Rule::HardFailure => "hard_failure",
+            Rule::LaterSuccess => "later_success",
+            Rule::AlreadyExported => "already_exported",
+            Rule::NotResolved => "not_resolved",
+            Rule::ResolvedBeforeLastAttempt => "resolved_before_last_attempt",
+        }
+    }
+
+    /// How many are counted, in words: only the rules named by a noun have a plural; the
+    /// rest read as a state ("2 not resolved").
+    fn counted(self, n: u64) -> String {
+        let one = self.name().replace('_', " ");
+        let many = match self {
+            Rule::TypoDomain => "typo domains".to_string(),
+            Rule::HardFailure => "hard failures".to_string(),
+            Rule::LaterSuccess => "later successes".to_string(),
+            _ => one.clone(),
+        };
+        crate::wording::plural(n, &one, &many)
+    }
+}
+
 impl Exclusion {
+    pub fn kind(&self) -> Rule {
+        match self {
+            Exclusion::Delivered => Rule::Delivered,
+            Exclusion::ContradictsLog { .. } => Rule::ContradictsLog,
+            Exclusion::HardFailure { .. } => Rule::HardFailure,
+            Exclusion::TypoDomain { .. } => Rule::TypoDomain,
+            Exclusion::LaterSuccess => Rule::LaterSuccess,
+            Exclusion::AlreadyExported { .. } => Rule::AlreadyExported,
+            Exclusion::NotResolved => Rule::NotResolved,
+            Exclusion::ResolvedBeforeLastAttempt { .. } => Rule::ResolvedBeforeLastAttempt,
+        }
+    }
+
     /// Stable rule name (JSON, CSV, summaries).
     pub fn rule(&self) -> &'static str {
-        match self {
-            Exclusion::Delivered => "delivered",
-            Exclusion::ContradictsLog { .. } => "contradicts_log",
-            Exclusion::HardFailure { .. } => "hard_failure",
-            Exclusion::TypoDomain { .. } => "typo_domain",
-            Exclusion::LaterSuccess => "later_success",
-            Exclusion::AlreadyExported { .. } => "already_exported",
-            Exclusion::NotResolved => "not_resolved",
-            Exclusion::ResolvedBeforeLastAttempt { .. } => "resolved_before_last_attempt",
-        }
+        self.kind().name()
     }
 
     /// The rule in words, for a person.
@@ -77,22 +135,22 @@ impl Exclusion {
         }
     }
 
-    pub const RULES: [&'static str; 8] = [
-        "delivered",
-        "contradicts_log",
-        "typo_domain",
-        "hard_failure",
-        "later_success",
-        "already_exported",
-        "not_resolved",
-        "resolved_before_last_attempt",
-    ];
+    /// Every rule's name, in the order the rules are tried.
+    pub const RULES: [&'static str; Rule::ALL.len()] = {
+        let mut names = [""; Rule::ALL.len()];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Rule::ALL[i].name();
+            i += 1;
+        }
+        names
+    };
 }
 
 /// The verdict on one delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
-pub enum Verdict {
+pub enum ResendVerdict {
     /// Eligible, on the strength of this resolution.
     Eligible {
         resolution: Resolution,
@@ -102,15 +160,15 @@ pub enum Verdict {
     },
 }
 
-impl Verdict {
+impl ResendVerdict {
     pub fn is_eligible(&self) -> bool {
-        matches!(self, Verdict::Eligible { .. })
+        matches!(self, ResendVerdict::Eligible { .. })
     }
     /// The verdict in a word or two, for a table column (`describe` says it whole).
     pub fn label(&self) -> &'static str {
         match self {
-            Verdict::Eligible { .. } => "eligible",
-            Verdict::Excluded { exclusion } => match exclusion {
+            ResendVerdict::Eligible { .. } => "eligible",
+            ResendVerdict::Excluded { exclusion } => match exclusion {
                 Exclusion::Delivered => "delivered",
                 Exclusion::ContradictsLog { .. } => "conflict",
                 Exclusion::TypoDomain { .. } => "typo domain",
@@ -124,8 +182,8 @@ impl Verdict {
     }
     pub fn exclusion(&self) -> Option<&Exclusion> {
         match self {
-            Verdict::Excluded { exclusion } => Some(exclusion),
-            Verdict::Eligible { .. } => None,
+            ResendVerdict::Excluded { exclusion } => Some(exclusion),
+            ResendVerdict::Eligible { .. } => None,
         }
     }
 }
@@ -142,8 +200,8 @@ pub fn hard_failure(cause: Option<Reason>, code: &str) -> bool {
 
 /// Decides one delivery. `resolutions` in any order; `again` lets already exported
 /// deliveries through (the user asked for a second export).
-pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> Verdict {
-    let out = |exclusion| Verdict::Excluded { exclusion };
+pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> ResendVerdict {
+    let out = |exclusion| ResendVerdict::Excluded { exclusion };
     if c.status == DeliveryStatus::Sent {
         return out(Exclusion::Delivered);
     }
@@ -181,7 +239,7 @@ pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> Verdict 
             resolved_at: latest.resolved_at,
         });
     }
-    Verdict::Eligible {
+    ResendVerdict::Eligible {
         resolution: latest.clone(),
     }
 }
@@ -189,7 +247,7 @@ pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> Verdict 
 /// Which failed deliveries to look at: by cause, destination (domain or provider) and
 /// sending host, each optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filter {
+pub struct CandidateFilter {
     pub cause: Option<Reason>,
     pub destination: Option<String>,
     pub host: Option<String>,
@@ -197,7 +255,7 @@ pub struct Filter {
     pub marked_only: bool,
 }
 
-impl Filter {
+impl CandidateFilter {
     pub fn matches(&self, c: &Candidate) -> bool {
         self.cause.is_none_or(|w| c.cause == Some(w))
             && self
@@ -220,10 +278,10 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn add(&mut self, v: &Verdict) {
+    pub fn add(&mut self, v: &ResendVerdict) {
         match v {
-            Verdict::Eligible { .. } => self.eligible += 1,
-            Verdict::Excluded { exclusion } => {
+            ResendVerdict::Eligible { .. } => self.eligible += 1,
+            ResendVerdict::Excluded { exclusion } => {
                 *self.excluded.entry(exclusion.rule()).or_default() += 1
             }
         }
@@ -233,22 +291,9 @@ impl Tally {
     }
     /// `3 not resolved, 1 hard failure, 2 typo domains`, in rule order.
     pub fn describe_excluded(&self) -> String {
-        Exclusion::RULES
+        Rule::ALL
             .iter()
-            .filter_map(|r| {
-                self.excluded.get(r).map(|&n| {
-                    let one = r.replace('_', " ");
-                    // Only the rules named by a noun have a plural; the rest read as
-                    // a state ("2 not resolved").
-                    let many = match *r {
-                        "typo_domain" => "typo domains".to_string(),
-                        "hard_failure" => "hard failures".to_string(),
-                        "later_success" => "later successes".to_string(),
-                        _ => one.clone(),
-                    };
-                    crate::wording::plural(n, &one, &many)
-                })
-            })
+            .filter_map(|r| self.excluded.get(r.name()).map(|&n| r.counted(n)))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -295,7 +340,7 @@ mod tests {
         }
     }
 
-    fn rule(v: Verdict) -> &'static str {
+    fn rule(v: ResendVerdict) -> &'static str {
         v.exclusion().map_or("eligible", Exclusion::rule)
     }
 
@@ -382,6 +427,19 @@ mod tests {
         assert_eq!(
             t.describe_excluded(),
             "1 typo domain, 2 hard failures, 2 later successes, 3 not resolved"
+        );
+    }
+
+    #[test]
+    fn every_rule_is_listed_once_in_the_order_declared() {
+        for (i, r) in Rule::ALL.iter().enumerate() {
+            assert_eq!(*r as usize, i);
+            assert_eq!(Exclusion::RULES[i], r.name());
+        }
+        // The last declared rule closes the list: none is left out.
+        assert_eq!(
+            Rule::ALL.len(),
+            Rule::ResolvedBeforeLastAttempt as usize + 1
         );
     }
 

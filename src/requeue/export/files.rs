@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use super::Format;
+use super::RequeueFormat;
 
 /// Whether an export may replace a file already at its path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub(super) const MAX_NUMBERED: u32 = 10_000;
 /// An error never names the temporary file: the user knows only the path they gave, and
 /// the caller names that.
 pub fn write_file(
-    format: Format,
+    format: RequeueFormat,
     path: &Path,
     bytes: &[u8],
     existing: Existing,
@@ -84,7 +84,7 @@ impl Pending {
 
 /// Writes `bytes` to a temporary file beside `path` (see `write_file`).
 pub fn stage_file(
-    format: Format,
+    format: RequeueFormat,
     path: &Path,
     bytes: &[u8],
     existing: Existing,
@@ -166,9 +166,9 @@ pub(super) fn replaceable(path: &Path) -> io::Result<()> {
 }
 
 #[cfg(unix)]
-pub(super) fn create_new(path: &Path, format: Format) -> io::Result<std::fs::File> {
+pub(super) fn create_new(path: &Path, format: RequeueFormat) -> io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    let mode = if format == Format::Postfix {
+    let mode = if format == RequeueFormat::Postfix {
         0o777
     } else {
         0o666
@@ -181,7 +181,7 @@ pub(super) fn create_new(path: &Path, format: Format) -> io::Result<std::fs::Fil
 }
 
 #[cfg(not(unix))]
-pub(super) fn create_new(path: &Path, _format: Format) -> io::Result<std::fs::File> {
+pub(super) fn create_new(path: &Path, _format: RequeueFormat) -> io::Result<std::fs::File> {
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -5,7 +5,7 @@
 //! Scripts are run by an administrator with privileges, and every value in them comes from
 //! a log written by strangers: a value is written only if it is made of characters that
 //! cannot change the meaning of the script; anything else is refused before the batch is
-//! recorded (`Format::accepts`).
+//! recorded (`RequeueFormat::accepts`).
 
 mod files;
 mod scripts;
@@ -28,31 +28,31 @@ use crate::sanitize::{csv_cell, csv_io_error, for_terminal};
 pub const STILL_QUEUED: &str = "still in the MTA's queue, which keeps retrying it (re-queue it with the postfix or exchange format)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum RequeueFormat {
     Csv,
     Jsonl,
     Postfix,
     Exchange,
 }
 
-impl Format {
+impl RequeueFormat {
     pub const NAMES: [&'static str; 4] = ["csv", "jsonl", "postfix", "exchange"];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Format::Csv => "csv",
-            Format::Jsonl => "jsonl",
-            Format::Postfix => "postfix",
-            Format::Exchange => "exchange",
+            RequeueFormat::Csv => "csv",
+            RequeueFormat::Jsonl => "jsonl",
+            RequeueFormat::Postfix => "postfix",
+            RequeueFormat::Exchange => "exchange",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Format> {
+    pub fn parse(s: &str) -> Option<RequeueFormat> {
         match s {
-            "csv" => Some(Format::Csv),
-            "jsonl" => Some(Format::Jsonl),
-            "postfix" => Some(Format::Postfix),
-            "exchange" => Some(Format::Exchange),
+            "csv" => Some(RequeueFormat::Csv),
+            "jsonl" => Some(RequeueFormat::Jsonl),
+            "postfix" => Some(RequeueFormat::Postfix),
+            "exchange" => Some(RequeueFormat::Exchange),
             _ => None,
         }
     }
@@ -63,14 +63,14 @@ impl Format {
     /// a duplicate, so a platform batch takes it only with `include_queued`.
     pub fn accepts(self, c: &Candidate, include_queued: bool) -> Result<(), &'static str> {
         match self {
-            Format::Csv | Format::Jsonl => {
+            RequeueFormat::Csv | RequeueFormat::Jsonl => {
                 if c.status == DeliveryStatus::Deferred && !include_queued {
                     Err(STILL_QUEUED)
                 } else {
                     Ok(())
                 }
             }
-            Format::Postfix => {
+            RequeueFormat::Postfix => {
                 if c.format != "postfix" {
                     Err("not from a Postfix log")
                 } else if c.status != DeliveryStatus::Deferred {
@@ -81,7 +81,7 @@ impl Format {
                     Ok(())
                 }
             }
-            Format::Exchange => {
+            RequeueFormat::Exchange => {
                 if c.format != "exchange" {
                     Err("not from an Exchange server log")
                 } else if c.status != DeliveryStatus::Deferred {
@@ -100,10 +100,10 @@ impl Format {
 
     pub fn extension(self) -> &'static str {
         match self {
-            Format::Csv => "csv",
-            Format::Jsonl => "jsonl",
-            Format::Postfix => "sh",
-            Format::Exchange => "ps1",
+            RequeueFormat::Csv => "csv",
+            RequeueFormat::Jsonl => "jsonl",
+            RequeueFormat::Postfix => "sh",
+            RequeueFormat::Exchange => "ps1",
         }
     }
 }
@@ -199,21 +199,21 @@ impl ExportRecord {
 
 /// Writes a batch. `created_at` goes into the scripts' headers.
 pub fn write(
-    format: Format,
+    format: RequeueFormat,
     batch: i64,
     created_at: i64,
     records: &[ExportRecord],
     w: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        Format::Jsonl => {
+        RequeueFormat::Jsonl => {
             for r in records {
                 crate::sanitize::json_line(&mut *w, r)?;
                 w.write_all(b"\n")?;
             }
             Ok(())
         }
-        Format::Csv => {
+        RequeueFormat::Csv => {
             let mut out = csv::Writer::from_writer(w);
             out.write_record(ExportRecord::FIELDS)
                 .map_err(csv_io_error)?;
@@ -229,8 +229,8 @@ pub fn write(
             }
             out.flush()
         }
-        Format::Postfix => write_postfix(batch, created_at, records, w),
-        Format::Exchange => write_exchange(batch, created_at, records, w),
+        RequeueFormat::Postfix => write_postfix(batch, created_at, records, w),
+        RequeueFormat::Exchange => write_exchange(batch, created_at, records, w),
     }
 }
 

@@ -22,7 +22,7 @@ fn record(host: &str, qid: &str, rcpt: &str, domain: &str) -> ExportRecord {
     }
 }
 
-fn text(format: Format, records: &[ExportRecord]) -> String {
+fn text(format: RequeueFormat, records: &[ExportRecord]) -> String {
     let mut out = Vec::new();
     write(format, 3, 1_790_000_000, records, &mut out).unwrap();
     String::from_utf8(out).unwrap()
@@ -31,7 +31,7 @@ fn text(format: Format, records: &[ExportRecord]) -> String {
 #[test]
 fn csv_free_text_is_neutralised_and_addresses_stay_exact() {
     let out = text(
-        Format::Csv,
+        RequeueFormat::Csv,
         &[record("mta1", "ABC", "+1@example.com", "example.com")],
     );
     let mut rd = csv::Reader::from_reader(out.as_bytes());
@@ -50,7 +50,7 @@ fn csv_free_text_is_neutralised_and_addresses_stay_exact() {
 #[test]
 fn postfix_script_has_one_line_per_queue_file_per_host() {
     let out = text(
-        Format::Postfix,
+        RequeueFormat::Postfix,
         &[
             record(
                 "mta2/postfix-out2",
@@ -139,7 +139,7 @@ fn run_postfix_script(script: &str, name: &str) -> (i32, String, String) {
 #[test]
 fn postfix_script_matches_the_short_name_in_any_case_and_says_when_it_skips() {
     let script = text(
-        Format::Postfix,
+        RequeueFormat::Postfix,
         &[
             record(
                 "MTA2.Example.NET/postfix-out2",
@@ -173,7 +173,7 @@ fn postfix_script_matches_the_short_name_in_any_case_and_says_when_it_skips() {
 #[test]
 fn exchange_script_retries_queues_and_resumes_messages() {
     let out = text(
-        Format::Exchange,
+        RequeueFormat::Exchange,
         &[record(
             "EX01",
             "1234",
@@ -193,7 +193,7 @@ fn exchange_script_retries_queues_and_resumes_messages() {
         message_id: Some("x'; Remove-Item C:\\ -Recurse; '".into()),
         ..record("EX01", "1", "a@contoso.example", "contoso.example")
     };
-    assert!(!text(Format::Exchange, &[hostile]).contains("Remove-Item"));
+    assert!(!text(RequeueFormat::Exchange, &[hostile]).contains("Remove-Item"));
 }
 
 /// The mode a file created the ordinary way gets in `dir` under this process's umask.
@@ -219,16 +219,22 @@ fn a_written_batch_has_an_ordinary_files_mode_not_a_temp_files() {
     let dir = tempfile::tempdir().unwrap();
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     for (format, existing) in [
-        (Format::Csv, Existing::NextFree),
-        (Format::Jsonl, Existing::Replace),
-        (Format::Exchange, Existing::NextFree),
+        (RequeueFormat::Csv, Existing::NextFree),
+        (RequeueFormat::Jsonl, Existing::Replace),
+        (RequeueFormat::Exchange, Existing::NextFree),
     ] {
         let path = dir.path().join(format!("b.{}", format.extension()));
         write_file(format, &path, b"x\n", existing).unwrap();
         assert_eq!(mode(&path), ordinary_mode(dir.path(), false), "{format:?}");
     }
     let script = dir.path().join("requeue.sh");
-    write_file(Format::Postfix, &script, b"#!/bin/sh\n", Existing::NextFree).unwrap();
+    write_file(
+        RequeueFormat::Postfix,
+        &script,
+        b"#!/bin/sh\n",
+        Existing::NextFree,
+    )
+    .unwrap();
     assert_eq!(mode(&script), ordinary_mode(dir.path(), true));
     assert_eq!(mode(&script) & 0o100, 0o100, "the script runs");
 }
@@ -240,17 +246,17 @@ fn a_batch_file_is_whole_and_files_already_there_are_kept() {
     std::fs::write(&path, "mine\n").unwrap();
     let second = dir.path().join("sendlog-batch-1-2.csv");
     assert_eq!(
-        write_file(Format::Csv, &path, b"new\n", Existing::NextFree).unwrap(),
+        write_file(RequeueFormat::Csv, &path, b"new\n", Existing::NextFree).unwrap(),
         second
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine\n");
     assert_eq!(std::fs::read_to_string(&second).unwrap(), "new\n");
     assert_eq!(
-        write_file(Format::Csv, &path, b"third\n", Existing::NextFree).unwrap(),
+        write_file(RequeueFormat::Csv, &path, b"third\n", Existing::NextFree).unwrap(),
         dir.path().join("sendlog-batch-1-3.csv")
     );
     assert_eq!(
-        write_file(Format::Csv, &path, b"new\n", Existing::Replace).unwrap(),
+        write_file(RequeueFormat::Csv, &path, b"new\n", Existing::Replace).unwrap(),
         path
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
@@ -277,7 +283,7 @@ fn links_directories_and_devices_are_never_replaced() {
         (sub.as_path(), "directory"),
         (Path::new("/dev/null"), "device"),
     ] {
-        let err = write_file(Format::Csv, path, b"batch\n", Existing::Replace).unwrap_err();
+        let err = write_file(RequeueFormat::Csv, path, b"batch\n", Existing::Replace).unwrap_err();
         assert!(err.to_string().contains(what), "{path:?}: {err}");
     }
     assert!(
@@ -304,7 +310,7 @@ fn a_failed_write_leaves_nothing_and_names_no_temporary_file() {
         (&missing, Existing::NextFree),
         (&under_a_file, Existing::Replace),
     ] {
-        let err = write_file(Format::Csv, path, b"x", existing).unwrap_err();
+        let err = write_file(RequeueFormat::Csv, path, b"x", existing).unwrap_err();
         let text = err.to_string();
         assert!(
             !text.contains(".tmp") && !text.contains("at path"),
