@@ -6,8 +6,10 @@
 //! lives here and nowhere else.
 
 pub mod cause;
+pub mod delivery;
 pub mod message;
 pub mod reason;
+pub mod report;
 pub mod resend;
 pub mod status;
 

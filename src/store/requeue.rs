@@ -6,49 +6,7 @@ use rusqlite::params;
 use super::{Result, Store};
 use crate::model::{Candidate, FailedRow, Reason, Resolution};
 
-/// The destinations and hosts failed deliveries have: what a resolution can name.
-#[derive(Debug, Clone, Default)]
-pub struct FailedScope {
-    /// Lower-case domain → the domain it looks like a typo of.
-    pub domains: std::collections::BTreeMap<String, Option<String>>,
-    pub providers: std::collections::BTreeSet<String>,
-    pub hosts: std::collections::BTreeSet<String>,
-}
-
-/// A recorded export.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Batch {
-    pub id: i64,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
-    pub created_at: i64,
-    pub format: String,
-    pub destination: String,
-    pub items: u64,
-}
-
-/// One thing the user did to the re-queue state.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct HistoryEntry {
-    pub id: i64,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
-    pub at: i64,
-    /// resolve | undo | mark | unmark | export
-    pub action: String,
-    /// The resolution (resolve, undo) or batch (export) it concerns.
-    #[serde(rename = "ref")]
-    pub reference: Option<i64>,
-    pub scope: String,
-    pub note: String,
-    /// Deliveries it concerned: made eligible, marked, unmarked, exported.
-    pub count: i64,
-}
-
-/// Why an undo did nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UndoRefused {
-    NoSuchResolution,
-    AlreadyUndone { at: i64 },
-}
+pub use crate::model::resend::{Batch, FailedScope, HistoryEntry, UndoRefused};
 
 fn history_insert(
     conn: &rusqlite::Connection,
