@@ -22,13 +22,6 @@ impl DeliveryStatus {
         DeliveryStatus::Expired,
     ];
 
-    /// The statuses that count as failures (all but sent).
-    pub const FAILED: [DeliveryStatus; 3] = [
-        DeliveryStatus::Deferred,
-        DeliveryStatus::Bounced,
-        DeliveryStatus::Expired,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             DeliveryStatus::Sent => "sent",
@@ -36,10 +29,6 @@ impl DeliveryStatus {
             DeliveryStatus::Bounced => "bounced",
             DeliveryStatus::Expired => "expired",
         }
-    }
-
-    pub fn is_failed(self) -> bool {
-        self != DeliveryStatus::Sent
     }
 }
 

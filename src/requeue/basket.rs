@@ -66,15 +66,6 @@ pub fn verdicts_of(store: &Store, delivery_ids: &[i64]) -> Result<BTreeMap<i64, 
         .collect())
 }
 
-/// Delivery ids in `filter` that may be re-sent now.
-pub fn eligible_ids(store: &Store, filter: &CandidateFilter) -> Result<Vec<i64>> {
-    Ok(judge_all(store, filter, false)?
-        .into_iter()
-        .filter(|j| j.verdict.is_eligible())
-        .map(|j| j.candidate.delivery_id)
-        .collect())
-}
-
 /// What a resolution covers (or, previewed, would cover).
 #[derive(Debug, Clone, Serialize)]
 pub struct ResolveOutcome {

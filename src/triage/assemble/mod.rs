@@ -13,7 +13,7 @@ mod outcome;
 
 use std::sync::Arc;
 
-pub use outcome::{derive_row, relay_host};
+pub use outcome::derive_row;
 
 use crate::ingest::{AttemptStatus, Event, EventKind};
 use crate::model::{
