@@ -113,7 +113,7 @@ impl RecipientIndex {
 
 impl MessageState {
     /// An empty stand-in left behind when a message is moved out of a sink's hands.
-    pub fn placeholder() -> Self {
+    pub(crate) fn placeholder() -> Self {
         MessageState {
             db_id: None,
             host: String::new(),

@@ -50,7 +50,7 @@ impl Reason {
     /// Reasons that name nothing a postmaster could fix ("450 Temporary failure"): a more
     /// specific account of the same failure, such as a bounce report's last error, should
     /// stand in for them.
-    pub fn is_vague(self) -> bool {
+    pub(crate) fn is_vague(self) -> bool {
         matches!(
             self,
             Reason::Undefined | Reason::OnHold | Reason::SystemError | Reason::Expired
@@ -141,7 +141,7 @@ impl Reason {
 
     /// Reasons that are a verdict on the sender (its IP, domain or behaviour) rather than
     /// on the recipient or the path: seen across many destinations, they point at the host.
-    pub const SENDER_SIDE: [Reason; 8] = [
+    pub(crate) const SENDER_SIDE: [Reason; 8] = [
         Reason::BadReputation,
         Reason::Blocked,
         Reason::Speeding,
@@ -152,7 +152,7 @@ impl Reason {
         Reason::SecurityError,
     ];
 
-    pub fn is_sender_side(self) -> bool {
+    pub(crate) fn is_sender_side(self) -> bool {
         Reason::SENDER_SIDE.contains(&self)
     }
 

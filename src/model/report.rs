@@ -139,7 +139,7 @@ pub struct DeliveryRecord {
 }
 
 impl DeliveryRecord {
-    pub const FIELDS: [&'static str; 22] = [
+    pub(crate) const FIELDS: [&'static str; 22] = [
         "queue_id",
         "message_id",
         "sender",

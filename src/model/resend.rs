@@ -20,7 +20,7 @@ pub struct Resolution {
 
 impl Resolution {
     /// A resolution not recorded yet (id 0).
-    pub fn unrecorded(
+    pub(crate) fn unrecorded(
         reason: Reason,
         destination: Option<&str>,
         host: Option<&str>,

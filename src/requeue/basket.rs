@@ -57,7 +57,10 @@ fn judge_against(
 }
 
 /// The verdict on each of these deliveries (the rows a screen has loaded), by id.
-pub fn verdicts_of(store: &Store, delivery_ids: &[i64]) -> Result<BTreeMap<i64, ResendVerdict>> {
+pub(crate) fn verdicts_of(
+    store: &Store,
+    delivery_ids: &[i64],
+) -> Result<BTreeMap<i64, ResendVerdict>> {
     let resolutions = store.resolutions()?;
     Ok(store
         .candidates_by_ids(delivery_ids)?
@@ -86,7 +89,7 @@ pub struct ResolveOutcome {
 impl ResolveOutcome {
     /// `this resolves badreputation at Microsoft from mta2: 312 deliveries become
     /// eligible, 14 stay excluded (…)`.
-    pub fn preview_line(&self) -> String {
+    pub(crate) fn preview_line(&self) -> String {
         format!(
             "this resolves {}: {}",
             self.resolution.scope(),
@@ -95,7 +98,7 @@ impl ResolveOutcome {
     }
 
     /// `312 deliveries become eligible, 14 stay excluded (…)`.
-    pub fn preview_counts(&self) -> String {
+    pub(crate) fn preview_counts(&self) -> String {
         let excluded = self.tally.excluded_total();
         let mut s = format!(
             "{} eligible",
@@ -119,7 +122,7 @@ impl ResolveOutcome {
 
 /// A scope a resolution may not have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ScopeProblem {
+pub(crate) enum ScopeProblem {
     #[error(
         "{given} looks like a typo of {meant}: its deliveries need their addresses fixed, and a resolution can never make them eligible"
     )]
@@ -160,7 +163,7 @@ fn nearest<'a>(given: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<Str
 /// Whether a resolution may name this destination and host: a typo domain never (its
 /// addresses are wrong, not blocked), and a destination or host no failed delivery has
 /// is a slip, answered with the closest known names.
-pub fn check_scope(
+pub(crate) fn check_scope(
     store: &Store,
     destination: Option<&str>,
     host: Option<&str>,
@@ -222,7 +225,7 @@ pub fn check_scope(
 
 /// What a resolution of `reason` within `destination` and `host`, fixed at `at`, would
 /// make eligible, without recording it.
-pub fn preview_resolution(
+pub(crate) fn preview_resolution(
     store: &Store,
     reason: Reason,
     destination: Option<&str>,
@@ -292,7 +295,7 @@ pub struct UndoOutcome {
 }
 
 /// Undoes resolution `id` at `at`.
-pub fn undo_resolution(
+pub(crate) fn undo_resolution(
     store: &mut Store,
     id: i64,
     at: i64,

@@ -89,7 +89,7 @@ impl Store {
     }
 
     /// Deliveries that were sent.
-    pub fn sent_count(&self) -> Result<u64> {
+    pub(crate) fn sent_count(&self) -> Result<u64> {
         self.conn
             .query_row(
                 "SELECT count(*) FROM deliveries WHERE status = 'sent'",
@@ -192,7 +192,7 @@ impl Store {
 
     /// The most common cause of a code's failures within one second-level group (a
     /// destination domain, a provider or a sending host; `None` is the group without one).
-    pub fn main_cause_of_group(
+    pub(crate) fn main_cause_of_group(
         &self,
         code: &str,
         dim: Dimension,

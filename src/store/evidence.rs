@@ -11,13 +11,13 @@ use super::{Result, Store};
 use crate::model::{DeliveryStatus, Reason};
 
 /// How many rows each top list keeps.
-pub const TOP: usize = 5;
+pub(crate) const TOP: usize = 5;
 
 /// The cause shown for a delivery without one.
-pub const UNKNOWN: &str = "unknown";
+pub(crate) const UNKNOWN: &str = "unknown";
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct StatusCounts {
+pub(crate) struct StatusCounts {
     pub total: u64,
     pub sent: u64,
     pub deferred: u64,
@@ -26,7 +26,7 @@ pub struct StatusCounts {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Count {
+pub(crate) struct Count {
     pub name: String,
     pub count: u64,
 }
@@ -46,7 +46,7 @@ pub struct Typo {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct CodeEvidence {
+pub(crate) struct CodeEvidence {
     pub code: String,
     pub counts: StatusCounts,
     /// The reason behind each delivery (for expired or deferred mail, its last deferral);
@@ -83,7 +83,7 @@ pub struct CodeEvidence {
 const DNS_TEMPORARY: &str = "4.4.3";
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct SenderSideHost {
+pub(crate) struct SenderSideHost {
     pub host: String,
     pub deliveries: u64,
     pub domains: u64,
@@ -100,7 +100,7 @@ impl CodeEvidence {
     /// sender from it, across many domains. One host alone proves nothing: a site with a
     /// single server sends everything from it, and timeouts at the destinations are not
     /// its reputation.
-    pub fn widespread_host(&self) -> Option<&SenderSideHost> {
+    pub(crate) fn widespread_host(&self) -> Option<&SenderSideHost> {
         let top = self.sender_side_host.as_ref()?;
         (top.domains >= crate::model::WIDESPREAD_MIN_DOMAINS
             && top.deliveries * 2 >= self.counts.total)
@@ -140,7 +140,7 @@ impl Store {
     ///
     /// One pass over the code's rows (through the `code` index) feeds every tally: the
     /// biggest group of a large store is read once, not once per list.
-    pub fn code_evidence(&self, code: &str) -> Result<CodeEvidence> {
+    pub(crate) fn code_evidence(&self, code: &str) -> Result<CodeEvidence> {
         let run = || -> rusqlite::Result<CodeEvidence> {
             let mut counts = StatusCounts::default();
             let (mut causes, mut deferral_codes, mut domains, mut hosts, mut dns) = (

@@ -183,7 +183,7 @@ impl Store {
     }
 
     /// The queue lifetime saved with `import --queue-lifetime`, if any (seconds).
-    pub fn saved_queue_lifetime(&self) -> Result<Option<i64>> {
+    pub(crate) fn saved_queue_lifetime(&self) -> Result<Option<i64>> {
         let run = || -> rusqlite::Result<Option<i64>> {
             let value: Option<String> = self
                 .conn
@@ -198,7 +198,7 @@ impl Store {
         run().map_err(|e| self.err(e))
     }
 
-    pub fn save_queue_lifetime(&self, seconds: i64) -> Result<()> {
+    pub(crate) fn save_queue_lifetime(&self, seconds: i64) -> Result<()> {
         self.conn
             .execute(
                 "INSERT INTO settings (key, value) VALUES ('queue_lifetime', ?1)
@@ -266,7 +266,7 @@ impl Store {
     }
 
     /// Lifts the window's view so the tables can be written; true when there was one.
-    pub fn suspend_window(&self) -> Result<bool> {
+    pub(crate) fn suspend_window(&self) -> Result<bool> {
         let run = || -> rusqlite::Result<bool> {
             let had: bool = self.conn.query_row(
                 "SELECT count(*) > 0 FROM sqlite_temp_master WHERE type = 'view' AND name = 'deliveries'",
@@ -281,7 +281,7 @@ impl Store {
     }
 
     /// Puts back the window `restrict_to_window` set.
-    pub fn restore_window(&self) -> Result<()> {
+    pub(crate) fn restore_window(&self) -> Result<()> {
         self.resume_window().map_err(|e| self.err(e))
     }
 
@@ -306,7 +306,7 @@ impl Store {
     /// The time of the last logged event in the store: what "now" is for a log read
     /// later than it was written (a log read a month on is not a month older). Bounce
     /// emails are not log lines: a report dated later does not move it.
-    pub fn log_now(&self) -> Result<Option<i64>> {
+    pub(crate) fn log_now(&self) -> Result<Option<i64>> {
         self.conn
             .query_row(
                 "SELECT max(last_seen) FROM messages WHERE format != 'eml'",
@@ -398,7 +398,7 @@ impl Store {
     }
 
     /// Bounce reports that contradict the log, oldest import first.
-    pub fn bounce_conflicts(&self) -> Result<Vec<BounceConflict>> {
+    pub(crate) fn bounce_conflicts(&self) -> Result<Vec<BounceConflict>> {
         let run = || -> rusqlite::Result<Vec<BounceConflict>> {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT recipient, report, conflict FROM bounces WHERE conflict IS NOT NULL

@@ -48,7 +48,7 @@ fn resolution_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Resolution> {
 impl Store {
     /// Records that the cause `reason` (within `destination` and `host`, when given) was
     /// fixed at `at`, and in the history that it made `eligible` deliveries eligible.
-    pub fn record_resolution(
+    pub(crate) fn record_resolution(
         &mut self,
         reason: Reason,
         destination: Option<&str>,
@@ -112,7 +112,7 @@ impl Store {
     /// Undoes a resolution at `at`: it no longer makes anything eligible. It stays on
     /// record, undone, and the undo goes in the history with `affected` (the deliveries
     /// it had made eligible).
-    pub fn undo_resolution(
+    pub(crate) fn undo_resolution(
         &mut self,
         id: i64,
         at: i64,
@@ -163,7 +163,7 @@ impl Store {
 
     /// Recipient domains and providers of failed deliveries, each domain with the domain
     /// it looks like a typo of; and the sending hosts of failed deliveries.
-    pub fn failed_destinations_and_hosts(&self) -> Result<FailedScope> {
+    pub(crate) fn failed_destinations_and_hosts(&self) -> Result<FailedScope> {
         let run = || -> rusqlite::Result<FailedScope> {
             let mut scope = FailedScope::default();
             let mut stmt = self.conn.prepare_cached(
@@ -191,7 +191,7 @@ impl Store {
     }
 
     /// Failed deliveries with a known cause, for the causes view.
-    pub fn failed_rows(&self) -> Result<Vec<FailedRow>> {
+    pub(crate) fn failed_rows(&self) -> Result<Vec<FailedRow>> {
         let run = || -> rusqlite::Result<Vec<FailedRow>> {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT cause, domain, provider, host, status, first_attempt, last_attempt,
@@ -218,7 +218,11 @@ impl Store {
     /// Failed deliveries (and marked ones, whatever became of them), with the facts the
     /// re-queue rules need, optionally of one cause only. `marked_only` reads just the
     /// basket.
-    pub fn candidates(&self, cause: Option<Reason>, marked_only: bool) -> Result<Vec<Candidate>> {
+    pub(crate) fn candidates(
+        &self,
+        cause: Option<Reason>,
+        marked_only: bool,
+    ) -> Result<Vec<Candidate>> {
         let run = || -> rusqlite::Result<Vec<Candidate>> {
             let mut stmt = self.conn.prepare_cached(&format!(
                 "{CANDIDATE_SELECT}
@@ -235,7 +239,7 @@ impl Store {
 
     /// The deliveries with these row ids, with the same facts as `candidates` (a screen
     /// shows the rules' verdict on the rows it has loaded). Unknown ids are left out.
-    pub fn candidates_by_ids(&self, delivery_ids: &[i64]) -> Result<Vec<Candidate>> {
+    pub(crate) fn candidates_by_ids(&self, delivery_ids: &[i64]) -> Result<Vec<Candidate>> {
         // One bound JSON array rather than a statement per id.
         let ids = format!(
             "[{}]",
@@ -263,7 +267,12 @@ impl Store {
     }
 
     /// `mark`, with the scope the deliveries were chosen by, for the history.
-    pub fn mark_in_scope(&mut self, delivery_ids: &[i64], at: i64, scope: &str) -> Result<usize> {
+    pub(crate) fn mark_in_scope(
+        &mut self,
+        delivery_ids: &[i64],
+        at: i64,
+        scope: &str,
+    ) -> Result<usize> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {
             let tx = conn.transaction()?;
             let mut added = 0;
@@ -291,7 +300,7 @@ impl Store {
     }
 
     /// `unmark`, with the scope the deliveries were chosen by, for the history.
-    pub fn unmark_in_scope(&mut self, delivery_ids: &[i64], scope: &str) -> Result<usize> {
+    pub(crate) fn unmark_in_scope(&mut self, delivery_ids: &[i64], scope: &str) -> Result<usize> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {
             let tx = conn.transaction()?;
             let mut removed = 0;
@@ -326,7 +335,7 @@ impl Store {
     }
 
     /// Empties the basket; returns how many marks there were.
-    pub fn unmark_all(&mut self) -> Result<usize> {
+    pub(crate) fn unmark_all(&mut self) -> Result<usize> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {
             let tx = conn.transaction()?;
             let n = tx.execute("DELETE FROM marks", [])?;
@@ -343,7 +352,7 @@ impl Store {
     /// transaction, runs `write` with the new batch's id; `write` returns where the batch
     /// is meant to go (a path, or `-` for standard output), which is recorded with it, and
     /// what it staged, handed back once committed. If `write` fails nothing is recorded.
-    pub fn record_batch<T, E>(
+    pub(crate) fn record_batch<T, E>(
         &mut self,
         format: &str,
         at: i64,
@@ -405,7 +414,7 @@ impl Store {
 
     /// Where a recorded batch ended up, when that is not where it was meant to go (a
     /// numbered name beside a file already there).
-    pub fn set_batch_destination(&mut self, batch: i64, destination: &str) -> Result<()> {
+    pub(crate) fn set_batch_destination(&mut self, batch: i64, destination: &str) -> Result<()> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
             let format: String =
@@ -427,7 +436,7 @@ impl Store {
 
     /// Takes a batch off the record: its file could not be put in place, so none of its
     /// deliveries went out.
-    pub fn forget_batch(&mut self, batch: i64) -> Result<()> {
+    pub(crate) fn forget_batch(&mut self, batch: i64) -> Result<()> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
             tx.execute("DELETE FROM batch_items WHERE batch_id = ?1", [batch])?;

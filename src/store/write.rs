@@ -10,7 +10,7 @@ use crate::model::{
 
 use super::{Store, StoreError};
 
-pub struct MessageWriter<'t> {
+pub(crate) struct MessageWriter<'t> {
     tx: &'t Transaction<'t>,
     path: String,
     pub deliveries_written: u64,
@@ -53,7 +53,7 @@ impl<'t> MessageWriter<'t> {
     }
 
     /// Writes a message whose delivery rows were already derived (on the parsing thread).
-    pub fn write_with_rows(
+    pub(crate) fn write_with_rows(
         &mut self,
         m: &mut MessageState,
         rows: &[DeliveryOutcome],
@@ -207,7 +207,7 @@ impl Store {
     /// line yet: it, or another recipient's line, follows within moments). Older settled
     /// messages stay in the store, not in memory: a log of delivery lines only would
     /// otherwise bring back every message it ever held.
-    pub fn open_messages(&self) -> super::Result<Vec<MessageState>> {
+    pub(crate) fn open_messages(&self) -> super::Result<Vec<MessageState>> {
         let mut open = load_messages(
             &self.conn,
             "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at,
@@ -232,7 +232,7 @@ impl Store {
 
 /// One stored message with its deliveries and attempts (open or closed), to continue
 /// it: a bounce report adds to a message the log already closed.
-pub fn message_by_id(
+pub(crate) fn message_by_id(
     conn: &rusqlite::Connection,
     id: i64,
 ) -> rusqlite::Result<Option<MessageState>> {

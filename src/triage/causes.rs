@@ -181,7 +181,7 @@ pub struct Widespread {
 }
 
 impl Widespread {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "{} from {} across {} ({}; {}): look at that host's reputation and setup, not the destinations",
             self.reason,

@@ -1,6 +1,6 @@
 //! Deliveries assembled from events: outcomes, expiry linking, causes, re-queue rules.
 
-pub mod assemble;
+pub(crate) mod assemble;
 pub mod causes;
 pub mod requeue;
 pub use assemble::Assembler;

@@ -113,7 +113,7 @@ impl Exclusion {
     }
 
     /// The rule in words, for a person.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Exclusion::Delivered => "delivered after all".into(),
             Exclusion::ContradictsLog { conflict } => {
@@ -275,11 +275,11 @@ impl Tally {
             }
         }
     }
-    pub fn excluded_total(&self) -> u64 {
+    pub(crate) fn excluded_total(&self) -> u64 {
         self.excluded.values().sum()
     }
     /// `3 not resolved, 1 hard failure, 2 typo domains`, in rule order.
-    pub fn describe_excluded(&self) -> String {
+    pub(crate) fn describe_excluded(&self) -> String {
         Rule::ALL
             .iter()
             .filter_map(|r| self.excluded.get(r.name()).map(|&n| r.counted(n)))

@@ -116,7 +116,7 @@ impl StagedFile {
 
     /// Renames the file into place and returns where it went. Dropped instead, the
     /// temporary file is removed.
-    pub fn put_in_place(self) -> io::Result<std::path::PathBuf> {
+    pub(crate) fn put_in_place(self) -> io::Result<std::path::PathBuf> {
         let StagedFile {
             mut tmp,
             path,

@@ -25,7 +25,7 @@ use crate::model::{Candidate, DeliveryStatus, Reason, Resolution};
 use crate::sanitize::{csv_cell, csv_io_error, for_terminal};
 
 /// Why a platform batch leaves out a delivery still deferred.
-pub const STILL_QUEUED: &str = "still in the MTA's queue, which keeps retrying it (re-queue it with the postfix or exchange format)";
+pub(crate) const STILL_QUEUED: &str = "still in the MTA's queue, which keeps retrying it (re-queue it with the postfix or exchange format)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequeueFormat {
@@ -36,7 +36,7 @@ pub enum RequeueFormat {
 }
 
 impl RequeueFormat {
-    pub const NAMES: [&'static str; 4] = ["csv", "jsonl", "postfix", "exchange"];
+    pub(crate) const NAMES: [&'static str; 4] = ["csv", "jsonl", "postfix", "exchange"];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -61,7 +61,7 @@ impl RequeueFormat {
     /// delivery stays eligible for another format). Mail still deferred is still in its
     /// MTA's queue, which keeps retrying it: a sending platform that re-sends it too makes
     /// a duplicate, so a platform batch takes it only with `include_queued`.
-    pub fn accepts(self, c: &Candidate, include_queued: bool) -> Result<(), &'static str> {
+    pub(crate) fn accepts(self, c: &Candidate, include_queued: bool) -> Result<(), &'static str> {
         match self {
             RequeueFormat::Csv | RequeueFormat::Jsonl => {
                 if c.status == DeliveryStatus::Deferred && !include_queued {
@@ -129,7 +129,7 @@ pub struct ExportRecord {
 }
 
 impl ExportRecord {
-    pub const FIELDS: [&'static str; 15] = [
+    pub(crate) const FIELDS: [&'static str; 15] = [
         "batch",
         "recipient",
         "sender",
@@ -151,7 +151,7 @@ impl ExportRecord {
     /// exactly, since `'+1@example.com` is another address. A valid address or id has no
     /// control character, so only those are made visible. The other text columns, free
     /// text from logs and notes, get the spreadsheet formula guard (`csv_cell`).
-    pub const EXACT: [&'static str; 4] = ["recipient", "sender", "message_id", "queue_id"];
+    pub(crate) const EXACT: [&'static str; 4] = ["recipient", "sender", "message_id", "queue_id"];
 
     pub fn new(batch: i64, c: &Candidate, r: &Resolution) -> Self {
         ExportRecord {

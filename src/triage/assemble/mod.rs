@@ -135,7 +135,7 @@ impl Assembler {
     /// Takes back messages left open by an earlier import (still queued at its end).
     /// Takes back stored messages that are still open. One already open here is newer
     /// than its stored copy (events were pushed since) and is kept.
-    pub fn resume(&mut self, messages: Vec<MessageState>) {
+    pub(crate) fn resume(&mut self, messages: Vec<MessageState>) {
         for m in messages {
             self.open
                 .entry(message_key(&m.host, &m.queue_id))
@@ -144,7 +144,7 @@ impl Assembler {
     }
 
     /// The open message of `host` and `queue_id`, as events so far left it.
-    pub fn open_message(&self, host: &str, queue_id: &str) -> Option<&MessageState> {
+    pub(crate) fn open_message(&self, host: &str, queue_id: &str) -> Option<&MessageState> {
         self.open.get(&message_key(host, queue_id))
     }
 
@@ -350,7 +350,7 @@ impl Assembler {
 
     /// Writes every message still open (still queued at the end of this input) without
     /// forgetting it: a later input, or a later import, continues it.
-    pub fn checkpoint<S: MessageSink>(&mut self, sink: &mut S) -> Result<(), S::Error> {
+    pub(crate) fn checkpoint<S: MessageSink>(&mut self, sink: &mut S) -> Result<(), S::Error> {
         for m in self.open.values_mut().filter(|m| m.dirty) {
             sink.write(m)?;
             m.dirty = false;

@@ -17,7 +17,7 @@ pub(super) fn domain_of(recipient: &str) -> String {
 }
 
 /// The remote host name in a relay as logged: `mx.example.com[192.0.2.1]:25` → `mx.example.com`.
-pub fn relay_host(relay: &str) -> Option<&str> {
+pub(crate) fn relay_host(relay: &str) -> Option<&str> {
     let host = relay.split('[').next().unwrap_or(relay);
     (!host.is_empty() && host != "none" && host != "local").then_some(host)
 }
