@@ -25,6 +25,18 @@ pub(crate) struct StatusCounts {
     pub expired: u64,
 }
 
+impl From<super::report::Totals> for StatusCounts {
+    fn from(t: super::report::Totals) -> Self {
+        StatusCounts {
+            total: t.deliveries,
+            sent: t.sent,
+            deferred: t.deferred,
+            bounced: t.bounced,
+            expired: t.expired,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub(crate) struct Count {
     pub name: String,
@@ -142,7 +154,7 @@ impl Store {
     /// biggest group of a large store is read once, not once per list.
     pub(crate) fn code_evidence(&self, code: &str) -> Result<CodeEvidence> {
         let run = || -> rusqlite::Result<CodeEvidence> {
-            let mut counts = StatusCounts::default();
+            let mut totals = super::report::Totals::default();
             let (mut causes, mut deferral_codes, mut domains, mut hosts, mut dns) = (
                 Tally::default(),
                 Tally::default(),
@@ -165,14 +177,8 @@ impl Store {
             )?;
             let mut rows = stmt.query([code])?;
             while let Some(r) = rows.next()? {
-                counts.total += 1;
                 let status: DeliveryStatus = r.get(0)?;
-                *match status {
-                    DeliveryStatus::Sent => &mut counts.sent,
-                    DeliveryStatus::Deferred => &mut counts.deferred,
-                    DeliveryStatus::Bounced => &mut counts.bounced,
-                    DeliveryStatus::Expired => &mut counts.expired,
-                } += 1;
+                totals.add(status, 1);
                 let reason: Option<Reason> = r.get(1)?;
                 let cause = reason.map_or(UNKNOWN, Reason::as_str);
                 causes.add(cause);
@@ -272,7 +278,7 @@ impl Store {
             };
             Ok(CodeEvidence {
                 code: code.to_string(),
-                counts,
+                counts: StatusCounts::from(totals),
                 causes,
                 last_deferral_codes: deferral_codes.top(),
                 example,

@@ -17,8 +17,8 @@ pub use outcome::derive_row;
 
 use crate::ingest::{AttemptStatus, Event, EventKind};
 use crate::model::{
-    AttemptRecord, DeliveryOutcome, DeliveryState, MessageSink, MessageState, RecipientIndex,
-    SETTLED_KEPT, SourceRef,
+    AttemptRecord, DeliveryOutcome, DeliveryState, MessageSink, MessageState, SETTLED_KEPT,
+    SourceRef,
 };
 
 /// Up to this many recipients a message finds a delivery by scanning its list.
@@ -27,21 +27,13 @@ const LINEAR_SCAN_MAX: usize = 32;
 impl MessageState {
     fn new(ev: &Event, format: &'static str) -> Self {
         MessageState {
-            db_id: None,
             host: ev.host.clone(),
             queue_id: ev.queue_id.clone(),
             format,
             first_seen: ev.ts,
             last_seen: ev.ts,
-            arrived_at: None,
-            message_id: None,
-            sender: None,
-            subject: None,
-            expired_at: None,
-            closed: false,
-            deliveries: Vec::new(),
             dirty: true,
-            by_recipient: RecipientIndex::default(),
+            ..MessageState::placeholder()
         }
     }
 
