@@ -1,6 +1,10 @@
 //! How the model's enums sit in a column: as their names, the same text the CLI prints
 //! and a user types. A value outside the enum (a store edited by hand) is an error when
 //! read, not a guess.
+//!
+//! Fixed queries still spell `status != 'sent'` in their text: SQLite reads a partial
+//! index (`WHERE status != 'sent'`) only for a query whose own condition matches it, which
+//! a bound parameter never does.
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
