@@ -15,9 +15,10 @@ use crate::ingest::detect;
 use crate::ingest::input::{self, LineReader};
 use crate::ingest::timestamp::{self, YearTracker, Zone};
 use crate::ingest::{Format, LineOutcome, LineParser, line_parser};
+use crate::model::{MessageSink, MessageState};
 use crate::store::write::MessageWriter;
 use crate::store::{Store, StoreError, sql_error};
-use crate::triage::{Assembler, MessageSink, MessageState};
+use crate::triage::Assembler;
 
 /// Identity of an input is the hash of its first bytes (up to this many).
 const HEAD_ID_LEN: usize = 4096;

@@ -20,6 +20,7 @@ use crate::import::{FileReport, SKIPPED_SAMPLE, SourceState};
 use crate::ingest::bounce::mailbox::{self, RawMessage};
 use crate::ingest::bounce::{self, BounceReport, RecipientReport, ReportKind};
 use crate::ingest::{AttemptStatus, Event, EventKind, Format, bare_message_id};
+use crate::model::{DeliveryStatus, MessageSink, MessageState};
 use crate::store::write::{MessageWriter, message_by_id};
 use crate::store::{Store, StoreError, sql_error};
 use crate::triage::Assembler;
@@ -592,7 +593,7 @@ fn join_logged(
         ))));
     };
     let logged = crate::triage::assemble::derive_row(&host, d);
-    let said_at = |what: &str| {
+    let said_at = |what: DeliveryStatus| {
         format!(
             "the log has this delivery {what}{}; the report says {}",
             logged
@@ -605,16 +606,20 @@ fn join_logged(
     };
     let hard_failure = !r.expired && r.status.is_none_or(|c| c.class != 4);
     match logged.status {
-        "sent" => return Ok(Joined::Kept(Some(said_at("sent")))),
-        "bounced" if r.expired => return Ok(Joined::Kept(Some(said_at("bounced")))),
-        "bounced" => return Ok(Joined::Kept(None)),
-        "expired" if hard_failure => return Ok(Joined::Kept(Some(said_at("expired")))),
+        DeliveryStatus::Sent => return Ok(Joined::Kept(Some(said_at(logged.status)))),
+        DeliveryStatus::Bounced if r.expired => {
+            return Ok(Joined::Kept(Some(said_at(logged.status))));
+        }
+        DeliveryStatus::Bounced => return Ok(Joined::Kept(None)),
+        DeliveryStatus::Expired if hard_failure => {
+            return Ok(Joined::Kept(Some(said_at(logged.status))));
+        }
         _ => {}
     }
     // The log's spelling of the address, so the report lands on the logged delivery.
     let recipient = d.recipient.clone();
     let route = d.attempts.iter().rev().find_map(|a| a.relay.clone());
-    let logged_expired = logged.status == "expired";
+    let logged_expired = logged.status == DeliveryStatus::Expired;
     let on_logged = |mut e: Event| {
         e.recipient = Some(recipient.clone());
         if route.is_some() {
@@ -803,5 +808,15 @@ pub fn wants(name: &str, format: Format) -> bool {
             is_bounce_input(name, format, &head)
         }
         _ => false,
+    }
+}
+
+/// The writer takes the messages the assembler finishes, their outcomes decided here:
+/// the store writes rows, it does not decide them.
+impl MessageSink for MessageWriter<'_> {
+    type Error = StoreError;
+    fn write(&mut self, msg: &mut MessageState) -> Result<(), StoreError> {
+        let rows = msg.rows();
+        self.write_with_rows(msg, &rows)
     }
 }

@@ -1,9 +1,11 @@
 //! sendlog: outbound mail failures from sends logs and bounce emails, grouped by enhanced
 //! status code, with the real cause behind every expiry.
 //!
-//! Layering (arrows point one way): `ingest`, `classify`, `store`, `triage`, `knowledge`
-//! never touch the terminal; `app` is pure state; `ui` renders state only; `worker` and
-//! `tui` drive them. README's code map says where to start reading.
+//! Layering (arrows point one way): `model` is the shared vocabulary (statuses, reasons,
+//! delivery and resolution types) with no I/O; `ingest`, `classify`, `store`, `triage`,
+//! `requeue`, `knowledge` never touch the terminal; `store` imports nothing from `triage`,
+//! and `triage` nothing from `store`; `app` is pure state; `ui` renders state only;
+//! `worker` and `tui` drive them. README's code map says where to start reading.
 
 pub mod app;
 pub mod check;
@@ -13,6 +15,8 @@ pub mod import;
 pub mod import_bounces;
 pub mod ingest;
 pub mod knowledge;
+pub mod model;
+pub mod requeue;
 pub mod sanitize;
 pub mod store;
 pub mod triage;

@@ -12,11 +12,11 @@ use crate::app::msg::{Effect, Msg};
 use crate::app::state::BREAKDOWN_LIMIT;
 use crate::app::state::export_file_name;
 use crate::import::{ImportOptions, Progress, import_files};
+use crate::requeue::basket;
+use crate::requeue::export::{Existing, Pending, RequeueFormat, stage_file};
 use crate::store::browse::{Anchor, DeliveryFilter, Dimension};
 use crate::store::{Store, StoreError};
-use crate::triage::basket;
-use crate::triage::requeue::{Candidate, Filter};
-use crate::triage::requeue_export::{Existing, Format, Pending, stage_file};
+use crate::triage::requeue::{Candidate, CandidateFilter};
 
 /// Rows read per query while walking a range of a group.
 const RANGE_PAGE: usize = 1000;
@@ -292,7 +292,7 @@ fn run(
             )
         }
         Effect::MarkEligible { filter, only } => {
-            let judged = match basket::judge_all(store, &Filter::default(), false) {
+            let judged = match basket::judge_all(store, &CandidateFilter::default(), false) {
                 Ok(j) => j,
                 Err(e) => return Some(err(e)),
             };
@@ -316,9 +316,9 @@ fn run(
         Effect::UnmarkInView { filter, only } => {
             let ids: Vec<i64> = match basket::judge_all(
                 store,
-                &Filter {
+                &CandidateFilter {
                     marked_only: true,
-                    ..Filter::default()
+                    ..CandidateFilter::default()
                 },
                 false,
             ) {
@@ -360,7 +360,7 @@ fn run(
                 Ok(Err(problem)) => Err(problem.to_string()),
                 Err(e) => Err(e.to_string()),
                 Ok(Ok(())) => {
-                    match basket::preview_resolution(store, &scope.reason, d, h, now(), "") {
+                    match basket::preview_resolution(store, scope.reason, d, h, now(), "") {
                         Ok(o) => Ok(Box::new(o)),
                         Err(e) => Err(e.to_string()),
                     }
@@ -374,7 +374,7 @@ fn run(
         },
         Effect::Resolve { scope, note } => match basket::resolve(
             store,
-            &scope.reason,
+            scope.reason,
             scope.destination.as_deref(),
             scope.host.as_deref(),
             now(),
@@ -401,7 +401,7 @@ fn run_check(
     use crate::check::{self, plan};
     let (settings, ips) = check::Settings::from_env();
     let wanted = plan::Scope {
-        cause: Some(scope.reason.clone()),
+        cause: Some(scope.reason.as_str().to_string()),
         domain: scope.destination.clone(),
         host: scope.host.clone(),
     };
@@ -454,7 +454,7 @@ fn in_view(c: &Candidate, filter: &DeliveryFilter, only: Option<&[i64]>) -> bool
         Some((Dimension::Provider, v)) => v.as_deref() == c.provider.as_deref(),
         Some((Dimension::Host, v)) => v.as_deref() == Some(c.host.as_str()),
     };
-    c.status != "sent"
+    c.status != crate::model::DeliveryStatus::Sent
         && c.code == filter.code
         && narrow
         && only.is_none_or(|ids| ids.contains(&c.delivery_id))
@@ -488,7 +488,7 @@ fn ids_between(
 /// Writes the batch to `sendlog-batch-<id>.<ext>` in `dir`, all of it or nothing; a file
 /// already by that name is the user's, so the batch then takes the next free name
 /// (`sendlog-batch-<id>-2.<ext>`…), which the message names.
-fn export(store: &mut Store, format: Format, dir: &std::path::Path, again: bool) -> Msg {
+fn export(store: &mut Store, format: RequeueFormat, dir: &std::path::Path, again: bool) -> Msg {
     // A directory typed in the confirm step: `~/` is the home directory, as in a shell.
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
     let dir = match (dir.strip_prefix("~"), home) {

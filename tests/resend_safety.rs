@@ -422,8 +422,8 @@ fn json_outputs_escape_what_a_terminal_would_obey() {
 /// name, no temporary file is left, and nothing is used up.
 #[test]
 fn a_batch_the_store_could_not_record_leaves_no_file() {
-    use sendlog::triage::basket;
-    use sendlog::triage::requeue_export::{Existing, Format, Pending, stage_file};
+    use sendlog::requeue::basket;
+    use sendlog::requeue::export::{Existing, Pending, RequeueFormat, stage_file};
     let store = TempStore::new();
     import(&store, &fixture(LOG));
     store.run_ok(&["resolve", "--cause", "badreputation"]);
@@ -443,12 +443,12 @@ fn a_batch_the_store_could_not_record_leaves_no_file() {
         .unwrap();
     let result = basket::export(
         &mut s,
-        Format::Csv,
+        RequeueFormat::Csv,
         basket::ExportOptions::default(),
         1_790_000_000,
         |_, bytes| -> anyhow::Result<Pending> {
             Ok(Pending::File(stage_file(
-                Format::Csv,
+                RequeueFormat::Csv,
                 &path,
                 &bytes,
                 Existing::Replace,

@@ -73,10 +73,10 @@ fn rows(ids: std::ops::Range<i64>) -> Vec<DeliveryRow> {
         recipient: format!("user{id}@example.com"),
         domain: "example.com".into(),
         host: "mx1".into(),
-        status: "expired".into(),
+        status: sendlog::model::DeliveryStatus::Expired,
         attempts: 3,
         last_attempt: Some(1_446_350_000 + id),
-        cause: Some("networkerror".into()),
+        cause: Some(sendlog::model::Reason::NetworkError),
     })
     .collect()
 }
@@ -217,7 +217,7 @@ fn the_explanation_follows_the_selection_and_its_causes() {
         Msg::Causes {
             code: "4.4.7".into(),
             causes: vec![sendlog::store::report::CauseCount {
-                cause: Some("networkerror".into()),
+                cause: Some(sendlog::model::Reason::NetworkError),
                 count: 5,
             }],
         },
@@ -496,7 +496,9 @@ fn the_first_screen_shows_the_expiries_and_their_cause_from_the_log() {
         let line = format!(
             "{:>7}  {}",
             c.count,
-            c.cause.as_deref().unwrap_or("(unknown)")
+            c.cause
+                .map(sendlog::model::Reason::as_str)
+                .unwrap_or("(unknown)")
         );
         assert!(text.contains(&line), "{line:?} in {text}");
     }
@@ -584,7 +586,11 @@ fn mail_near_its_queue_lifetime_shows_on_triage_with_its_time_left() {
             );
             if w >= 120 {
                 assert!(
-                    row.contains(a.cause.as_deref().unwrap_or("unknown")),
+                    row.contains(
+                        a.cause
+                            .map(sendlog::model::Reason::as_str)
+                            .unwrap_or("unknown")
+                    ),
                     "{row}"
                 );
             }
@@ -1061,7 +1067,10 @@ fn end_to_end_in_tmux() {
     let line = format!(
         "{:>7}  {}",
         causes[0].count,
-        causes[0].cause.as_deref().unwrap_or("(unknown)")
+        causes[0]
+            .cause
+            .map(sendlog::model::Reason::as_str)
+            .unwrap_or("(unknown)")
     );
     t.wait_for(&[
         "▶ 4.4.7 Delivery time expired",

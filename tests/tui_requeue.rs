@@ -16,15 +16,17 @@ use sendlog::app::update::group_scope;
 use sendlog::app::{AppState, Effect, Keymap, Msg, start, update};
 use sendlog::import::{ImportOptions, Progress, import_files};
 use sendlog::ingest::Format as InputFormat;
+use sendlog::requeue::basket::{self, Basket, Judged, ResolveOutcome};
+use sendlog::requeue::export::RequeueFormat;
 use sendlog::store::Store;
 use sendlog::store::browse::{
     Breakdown, CodeCount, DeliveryFilter, DeliveryRow, Dimension, Overview,
 };
 use sendlog::store::report::{CauseCount, Totals};
-use sendlog::triage::basket::{self, Basket, Judged, ResolveOutcome};
 use sendlog::triage::causes::{FailedRow, causes};
-use sendlog::triage::requeue::{Candidate, Exclusion, Filter, Resolution, Tally, Verdict};
-use sendlog::triage::requeue_export::Format;
+use sendlog::triage::requeue::{
+    Candidate, CandidateFilter, Exclusion, ResendVerdict, Resolution, Tally,
+};
 use sendlog::tui::Session;
 use sendlog::worker::Worker;
 
@@ -64,10 +66,10 @@ fn rows(ids: std::ops::RangeInclusive<i64>) -> Vec<DeliveryRow> {
         recipient: format!("user{id}@example.com"),
         domain: "example.com".into(),
         host: "mx1".into(),
-        status: "expired".into(),
+        status: sendlog::model::DeliveryStatus::Expired,
         attempts: 3,
         last_attempt: Some(1_763_000_000 + id),
-        cause: Some("badreputation".into()),
+        cause: Some(sendlog::model::Reason::BadReputation),
     })
     .collect()
 }
@@ -237,9 +239,9 @@ fn candidate(id: i64, status: &str, format: &str) -> Candidate {
         domain: "example.com".into(),
         provider: None,
         host: "mta1".into(),
-        status: status.into(),
+        status: status.parse().unwrap(),
         code: "4.4.7".into(),
-        cause: Some("badreputation".into()),
+        cause: Some(sendlog::model::Reason::BadReputation),
         last_attempt: Some(1_763_000_000),
         typo_of: None,
         queue_id: format!("ABC{id}"),
@@ -258,7 +260,7 @@ fn candidate(id: i64, status: &str, format: &str) -> Candidate {
 fn resolution() -> Resolution {
     Resolution {
         id: 1,
-        reason: "badreputation".into(),
+        reason: sendlog::model::Reason::BadReputation,
         destination: None,
         host: None,
         resolved_at: 1_763_100_000,
@@ -271,7 +273,7 @@ fn resolution() -> Resolution {
 fn sample_basket() -> Basket {
     let eligible = |c| Judged {
         candidate: c,
-        verdict: Verdict::Eligible {
+        verdict: ResendVerdict::Eligible {
             resolution: resolution(),
         },
     };
@@ -280,7 +282,7 @@ fn sample_basket() -> Basket {
         eligible(candidate(2, "deferred", "postfix")),
         Judged {
             candidate: candidate(3, "expired", "postfix"),
-            verdict: Verdict::Excluded {
+            verdict: ResendVerdict::Excluded {
                 exclusion: Exclusion::AlreadyExported { batch: 4 },
             },
         },
@@ -313,7 +315,7 @@ fn a_in_the_confirm_step_exports_the_already_exported_again() {
     update(&mut s, key('A'));
     assert!(s.export_confirm().cloned().unwrap().again);
     let b = s.basket.contents.as_ref().unwrap();
-    let n = sendlog::app::state::export_counts(b, Format::Csv, true);
+    let n = sendlog::app::state::export_counts(b, RequeueFormat::Csv, true);
     assert_eq!(
         (
             n.to_export,
@@ -329,7 +331,7 @@ fn a_in_the_confirm_step_exports_the_already_exported_again() {
     // covering it, it stays out.
     let mut unresolved = sample_basket();
     unresolved.resolutions.clear();
-    let n = sendlog::app::state::export_counts(&unresolved, Format::Csv, true);
+    let n = sendlog::app::state::export_counts(&unresolved, RequeueFormat::Csv, true);
     assert_eq!((n.to_export, n.exported_again, n.excluded), (1, 0, 1));
 
     // The count on screen follows the toggle.
@@ -350,7 +352,7 @@ fn a_in_the_confirm_step_exports_the_already_exported_again() {
     assert_eq!(
         update(&mut s, code(KeyCode::Enter)),
         vec![Effect::Export {
-            format: Format::Csv,
+            format: RequeueFormat::Csv,
             dir: PathBuf::from("/exports"),
             again: true,
         }]
@@ -373,14 +375,14 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
         .export_confirm()
         .cloned()
         .expect("e opens the confirm step");
-    assert_eq!(confirm.format, Format::Csv);
+    assert_eq!(confirm.format, RequeueFormat::Csv);
     let b = s.basket.contents.as_ref().unwrap();
-    let n = sendlog::app::state::export_counts(b, Format::Csv, false);
+    let n = sendlog::app::state::export_counts(b, RequeueFormat::Csv, false);
     assert_eq!(
         (n.to_export, n.already_exported, n.excluded, n.not_in_format),
         (1, 1, 0, 1)
     );
-    let n = sendlog::app::state::export_counts(b, Format::Postfix, false);
+    let n = sendlog::app::state::export_counts(b, RequeueFormat::Postfix, false);
     assert_eq!((n.to_export, n.not_in_format), (1, 1));
 
     // Keys in the confirm step choose, they do not act: q does not quit.
@@ -388,7 +390,10 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
     assert!(!s.quit);
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
-    assert_eq!(s.export_confirm().cloned().unwrap().format, Format::Postfix);
+    assert_eq!(
+        s.export_confirm().cloned().unwrap().format,
+        RequeueFormat::Postfix
+    );
     // The one left out has left the queue: the step says so, in those words.
     let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
     terminal.draw(|f| sendlog::ui::render(f, &s)).unwrap();
@@ -400,11 +405,14 @@ fn basket_export_confirms_with_counts_and_the_chosen_format() {
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
     update(&mut s, code(KeyCode::Tab));
-    assert_eq!(s.export_confirm().cloned().unwrap().format, Format::Jsonl);
+    assert_eq!(
+        s.export_confirm().cloned().unwrap().format,
+        RequeueFormat::Jsonl
+    );
     assert_eq!(
         update(&mut s, code(KeyCode::Enter)),
         vec![Effect::Export {
-            format: Format::Jsonl,
+            format: RequeueFormat::Jsonl,
             dir: PathBuf::from("/exports"),
             again: false,
         }]
@@ -467,11 +475,11 @@ fn an_empty_basket_has_nothing_to_confirm() {
 
 fn failed(cause: &str, domain: &str, provider: Option<&str>, host: &str) -> FailedRow {
     FailedRow {
-        cause: cause.into(),
+        cause: cause.parse().unwrap(),
         domain: domain.into(),
         provider: provider.map(String::from),
         host: host.into(),
-        status: "expired".into(),
+        status: sendlog::model::DeliveryStatus::Expired,
         first_attempt: Some(1_763_000_000),
         last_attempt: Some(1_763_050_000),
         text: Some("451 4.7.650 rate limited due to IP reputation".into()),
@@ -511,7 +519,7 @@ fn r_on_a_cause_types_a_note_and_records_the_resolution() {
 
     assert!(update(&mut s, key('r')).is_empty());
     let scope = ResolveScope {
-        reason: "badreputation".into(),
+        reason: sendlog::model::Reason::BadReputation,
         destination: Some("Microsoft".into()),
         host: Some("mta2".into()),
     };
@@ -652,11 +660,11 @@ fn r_on_a_triage_group_resolves_its_main_cause_within_the_selected_row() {
             code: "4.4.7".into(),
             causes: vec![
                 CauseCount {
-                    cause: Some("badreputation".into()),
+                    cause: Some(sendlog::model::Reason::BadReputation),
                     count: 2,
                 },
                 CauseCount {
-                    cause: Some("networkerror".into()),
+                    cause: Some(sendlog::model::Reason::NetworkError),
                     count: 1,
                 },
             ],
@@ -678,7 +686,7 @@ fn r_on_a_triage_group_resolves_its_main_cause_within_the_selected_row() {
     assert_eq!(
         s.note_input().unwrap().scope,
         ResolveScope {
-            reason: "badreputation".into(),
+            reason: sendlog::model::Reason::BadReputation,
             destination: None,
             host: None
         }
@@ -699,7 +707,7 @@ fn r_on_a_triage_group_resolves_its_main_cause_within_the_selected_row() {
     update(
         &mut s,
         Msg::ResolvePrompt(Some(group_scope(
-            "networkerror".into(),
+            sendlog::model::Reason::NetworkError,
             Dimension::Domain,
             Some("outlook.com".into()),
         ))),
@@ -857,8 +865,8 @@ fn r_on_a_destination_proposes_its_own_cause_from_the_store() {
         .unwrap()
         .unwrap();
     assert_eq!(group.len(), 1);
-    let expected = group[0].cause.clone().unwrap();
-    let code_main = store.causes_of("4.4.7").unwrap()[0].cause.clone().unwrap();
+    let expected = group[0].cause.unwrap();
+    let code_main = store.causes_of("4.4.7").unwrap()[0].cause.unwrap();
     assert_ne!(expected, code_main, "the fixture must tell the two apart");
 
     let mut s = session(store, 120, 40, dir.path());
@@ -948,7 +956,7 @@ fn resolve_mark_and_export_on_the_sample_data() {
         press(&mut s, code(KeyCode::Enter));
         press(&mut s, key('a'));
         let check = Store::open(db.to_str().unwrap()).unwrap();
-        let eligible: Vec<i64> = basket::judge_all(&check, &Filter::default(), false)
+        let eligible: Vec<i64> = basket::judge_all(&check, &CandidateFilter::default(), false)
             .unwrap()
             .into_iter()
             .filter(|j| j.candidate.code == "4.4.7" && j.verdict.is_eligible())
@@ -988,12 +996,13 @@ fn resolve_mark_and_export_on_the_sample_data() {
             .records()
             .map(|r| r.unwrap().get(1).unwrap().to_string())
             .collect();
-        let mut expected: Vec<String> = basket::judge_all(&check, &Filter::default(), false)
-            .unwrap()
-            .into_iter()
-            .filter(|j| eligible.contains(&j.candidate.delivery_id))
-            .map(|j| j.candidate.recipient)
-            .collect();
+        let mut expected: Vec<String> =
+            basket::judge_all(&check, &CandidateFilter::default(), false)
+                .unwrap()
+                .into_iter()
+                .filter(|j| eligible.contains(&j.candidate.delivery_id))
+                .map(|j| j.candidate.recipient)
+                .collect();
         expected.sort();
         let mut got = recipients.clone();
         got.sort();
@@ -1050,14 +1059,14 @@ fn an_export_never_overwrites_a_file_it_takes_the_next_free_name() {
     let top = &list[0];
     basket::resolve(
         &mut store,
-        &top.reason,
+        top.reason,
         Some(&top.destination),
         Some(&top.host),
         2_000_000_000,
         "fixed",
     )
     .unwrap();
-    basket::mark_eligible(&mut store, &Filter::default(), 2_000_000_000).unwrap();
+    basket::mark_eligible(&mut store, &CandidateFilter::default(), 2_000_000_000).unwrap();
     let taken = dir.path().join("sendlog-batch-1.csv");
     std::fs::write(&taken, "mine\n").unwrap();
     std::fs::write(dir.path().join("sendlog-batch-1-2.csv"), "mine too\n").unwrap();
@@ -1275,14 +1284,14 @@ fn marking_keys_act_on_the_narrowed_group_in_the_store() {
     let mut store = sample_store(&db);
     basket::resolve(
         &mut store,
-        "badreputation",
+        sendlog::model::Reason::BadReputation,
         None,
         Some("mta2"),
         2_000_000_000,
         "",
     )
     .unwrap();
-    let judged = basket::judge_all(&store, &Filter::default(), false).unwrap();
+    let judged = basket::judge_all(&store, &CandidateFilter::default(), false).unwrap();
     let in_group = |j: &&Judged| {
         j.candidate.code == "4.4.7" && j.candidate.provider.as_deref() == Some("Microsoft")
     };
@@ -1359,7 +1368,7 @@ fn deliveries_rows_show_their_re_send_verdict_and_follow_a_resolution() {
 
     let labels_by_store = |db: &Path| -> std::collections::BTreeMap<i64, &'static str> {
         let check = Store::open(db.to_str().unwrap()).unwrap();
-        basket::judge_all(&check, &Filter::default(), false)
+        basket::judge_all(&check, &CandidateFilter::default(), false)
             .unwrap()
             .into_iter()
             .filter(|j| j.candidate.code == "4.4.7")
@@ -1393,7 +1402,7 @@ fn deliveries_rows_show_their_re_send_verdict_and_follow_a_resolution() {
     let row = t
         .rows
         .iter()
-        .position(|r| r.cause.as_deref() == Some("badreputation"));
+        .position(|r| r.cause == Some(sendlog::model::Reason::BadReputation));
     for _ in 0..row.expect("the 4.4.7 group has a badreputation row") {
         press(&mut s, key('j'));
     }
@@ -1401,7 +1410,7 @@ fn deliveries_rows_show_their_re_send_verdict_and_follow_a_resolution() {
     assert_eq!(
         s.state.note_input().expect("the note input opens").scope,
         ResolveScope {
-            reason: "badreputation".into(),
+            reason: sendlog::model::Reason::BadReputation,
             destination: None,
             host: None
         }
@@ -1416,7 +1425,7 @@ fn deliveries_rows_show_their_re_send_verdict_and_follow_a_resolution() {
     let badreputation: Vec<i64> = t
         .rows
         .iter()
-        .filter(|r| r.cause.as_deref() == Some("badreputation"))
+        .filter(|r| r.cause == Some(sendlog::model::Reason::BadReputation))
         .map(|r| r.id)
         .collect();
     assert!(badreputation.len() >= 2);

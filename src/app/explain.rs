@@ -37,7 +37,9 @@ pub fn panel_for(knowledge: &Knowledge, code: &str, causes: Option<&[CauseCount]
                 format!(
                     "{:>7}  {}",
                     c.count,
-                    c.cause.as_deref().unwrap_or("(unknown)")
+                    c.cause
+                        .map(crate::model::Reason::as_str)
+                        .unwrap_or("(unknown)")
                 )
             })
             .collect(),
@@ -74,7 +76,7 @@ mod tests {
     fn expiry_panel_leads_with_the_causes_behind_it_then_the_knowledge() {
         let causes = [
             CauseCount {
-                cause: Some("networkerror".into()),
+                cause: Some(crate::model::Reason::NetworkError),
                 count: 3,
             },
             CauseCount {

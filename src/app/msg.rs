@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 use ratatui::crossterm::event::KeyEvent;
 
 use crate::import::{FileReport, Progress};
+use crate::requeue::basket::{Basket, ExportOutcome, ResolveOutcome, UndoOutcome};
+use crate::requeue::export::RequeueFormat;
 use crate::store::browse::{
     Anchor, Breakdown, DeliveryDetail, DeliveryFilter, DeliveryRow, Dimension, Overview, Sparklines,
 };
 use crate::store::report::{AtRisk, CauseCount, TypoDomain};
-use crate::triage::basket::{Basket, ExportOutcome, ResolveOutcome, UndoOutcome};
 use crate::triage::causes::{Cause, Widespread};
-use crate::triage::requeue::Verdict;
-use crate::triage::requeue_export::Format;
+use crate::triage::requeue::ResendVerdict;
 
 use super::state::ResolveScope;
 
@@ -43,10 +43,10 @@ pub enum Msg {
         anchor: Anchor,
         rows: Vec<DeliveryRow>,
         /// The re-queue rules' verdict on each row, by delivery id.
-        verdicts: BTreeMap<i64, Verdict>,
+        verdicts: BTreeMap<i64, ResendVerdict>,
     },
     /// Fresh verdicts on loaded rows (a resolution or an export changed them).
-    Verdicts(BTreeMap<i64, Verdict>),
+    Verdicts(BTreeMap<i64, ResendVerdict>),
     Delivery {
         id: i64,
         detail: Option<Box<DeliveryDetail>>,
@@ -174,7 +174,7 @@ pub enum Effect {
     /// Writes the eligible marked deliveries to a new file in `dir`, as one batch; with
     /// `again`, those already exported too.
     Export {
-        format: Format,
+        format: RequeueFormat,
         dir: std::path::PathBuf,
         again: bool,
     },

@@ -1,6 +1,7 @@
 //! Which check fits which cause, and what each check is asked about: the recipient
 //! domains of a cause, its sending addresses, its senders' domains.
 
+use crate::model::Reason;
 use std::net::IpAddr;
 
 use crate::triage::causes::{Cause, CauseState};
@@ -32,12 +33,12 @@ impl Kind {
         }
     }
 
-    pub fn for_reason(reason: &str) -> Kind {
+    pub fn for_reason(reason: Reason) -> Kind {
         match reason {
-            "hostunknown" => Kind::Dns,
-            "networkerror" | "notaccept" => Kind::Smtp,
-            "blocked" | "badreputation" => Kind::Dnsbl,
-            "authfailure" => Kind::Auth,
+            Reason::HostUnknown => Kind::Dns,
+            Reason::NetworkError | Reason::NotAccept => Kind::Smtp,
+            Reason::Blocked | Reason::BadReputation => Kind::Dnsbl,
+            Reason::AuthFailure => Kind::Auth,
             _ => Kind::Wait,
         }
     }
@@ -82,7 +83,10 @@ pub fn targets(causes: &[Cause], scope: &Scope, ips: &[IpAddr]) -> Vec<Target> {
     let mut out = Vec::new();
     for c in causes {
         if c.state == CauseState::Resolved
-            || scope.cause.as_deref().is_some_and(|r| r != c.reason)
+            || scope
+                .cause
+                .as_deref()
+                .is_some_and(|r| r != c.reason.as_str())
             || scope
                 .host
                 .as_deref()
@@ -103,9 +107,9 @@ pub fn targets(causes: &[Cause], scope: &Scope, ips: &[IpAddr]) -> Vec<Target> {
         if wanted_domains.is_empty() {
             continue;
         }
-        let kind = Kind::for_reason(&c.reason);
+        let kind = Kind::for_reason(c.reason);
         let base = Target {
-            reason: c.reason.clone(),
+            reason: c.reason.as_str().to_string(),
             destination: c.destination.clone(),
             host: c.host.clone(),
             domain: None,
@@ -155,7 +159,7 @@ pub fn for_store(
     scope: &Scope,
     ips: &[IpAddr],
 ) -> crate::store::Result<Vec<Target>> {
-    let (causes, _) = crate::triage::basket::list_causes(store)?;
+    let (causes, _) = crate::requeue::basket::list_causes(store)?;
     let mut out = targets(&causes, scope, ips);
     for t in out.iter_mut().filter(|t| t.kind == Kind::Auth) {
         t.senders = store.sender_domains_of(&t.reason, &t.destination, &t.host, 3)?;
@@ -175,13 +179,23 @@ mod tests {
 
     #[test]
     fn reasons_to_checks() {
-        assert_eq!(Kind::for_reason("hostunknown"), Kind::Dns);
-        assert_eq!(Kind::for_reason("networkerror"), Kind::Smtp);
-        assert_eq!(Kind::for_reason("blocked"), Kind::Dnsbl);
-        assert_eq!(Kind::for_reason("badreputation"), Kind::Dnsbl);
-        assert_eq!(Kind::for_reason("authfailure"), Kind::Auth);
+        assert_eq!(Kind::for_reason("hostunknown".parse().unwrap()), Kind::Dns);
+        assert_eq!(
+            Kind::for_reason("networkerror".parse().unwrap()),
+            Kind::Smtp
+        );
+        assert_eq!(Kind::for_reason("blocked".parse().unwrap()), Kind::Dnsbl);
+        assert_eq!(
+            Kind::for_reason("badreputation".parse().unwrap()),
+            Kind::Dnsbl
+        );
+        assert_eq!(Kind::for_reason("authfailure".parse().unwrap()), Kind::Auth);
         for wait in ["greylisted", "speeding", "mailboxfull", "policyviolation"] {
-            assert_eq!(Kind::for_reason(wait), Kind::Wait, "{wait}");
+            assert_eq!(
+                Kind::for_reason(wait.parse().unwrap()),
+                Kind::Wait,
+                "{wait}"
+            );
         }
     }
 

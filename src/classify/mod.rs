@@ -5,11 +5,10 @@
 pub mod code;
 pub mod provider;
 pub mod provider_rules;
-pub mod reason;
 pub mod rules;
 pub mod typo;
 
+pub use crate::model::Reason;
 pub use code::EnhancedCode;
 pub use provider::provider_for;
-pub use reason::Reason;
-pub use rules::{SmtpCommand, Verdict, classify, classify_reply};
+pub use rules::{ResendVerdict, SmtpCommand, classify, classify_reply};

@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::code::EnhancedCode;
-use super::reason::Reason;
 use super::rules::SmtpCommand;
+use crate::model::Reason;
 
 /// The reason a provider's own report stands for, when the provider settles it.
 ///

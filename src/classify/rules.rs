@@ -21,11 +21,11 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::code::EnhancedCode;
-use super::reason::Reason;
+use crate::model::Reason;
 
 /// The answer for one failed (or succeeded) recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Verdict {
+pub struct ResendVerdict {
     pub reason: Reason,
     /// The most specific code: a code in the text beats a bare X.0.0 or a vague 4.4.7.
     pub code: Option<EnhancedCode>,
@@ -999,7 +999,7 @@ fn probe(
 }
 
 /// Classify a reply whose SMTP command is read from the text itself.
-pub fn classify(code: Option<EnhancedCode>, text: &str) -> Verdict {
+pub fn classify(code: Option<EnhancedCode>, text: &str) -> ResendVerdict {
     classify_reply(code, text, smtp_command(text))
 }
 
@@ -1010,9 +1010,9 @@ pub fn classify_reply(
     code: Option<EnhancedCode>,
     text: &str,
     command: Option<SmtpCommand>,
-) -> Verdict {
+) -> ResendVerdict {
     let code = most_specific_code(code, text);
-    let verdict = |reason| Verdict { reason, code };
+    let verdict = |reason| ResendVerdict { reason, code };
     if code.is_some_and(|c| c.class == 2) {
         return verdict(Reason::Delivered);
     }

@@ -11,8 +11,8 @@ use serde::Serialize;
 use crate::check::plan::{self, Scope};
 use crate::check::{self, CheckResult, Outcome};
 use crate::ingest::timestamp::format_rfc3339;
+use crate::requeue::basket;
 use crate::sanitize::for_terminal;
-use crate::triage::basket;
 
 use super::open_existing_store;
 
@@ -33,7 +33,7 @@ Nothing touches the network unless you run this command.")]
 pub struct CheckArgs {
     /// Only this cause (hostunknown, networkerror, blocked, …).
     #[arg(long, value_name = "REASON", value_parser = super::resolve::parse_reason)]
-    pub cause: Option<String>,
+    pub cause: Option<crate::model::Reason>,
     /// Only at this destination: a recipient domain, or a provider (Microsoft, Google…).
     #[arg(long, value_name = "D")]
     pub domain: Option<String>,
@@ -127,7 +127,7 @@ struct Printed<'a> {
 pub fn run(db: Option<&str>, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let mut store = open_existing_store(db)?;
     let scope = Scope {
-        cause: args.cause.clone(),
+        cause: args.cause.map(|r| r.as_str().to_string()),
         domain: given(&args.domain),
         host: given(&args.host),
     };
@@ -187,6 +187,9 @@ pub fn run(db: Option<&str>, args: &CheckArgs) -> anyhow::Result<ExitCode> {
                     .collect::<Vec<_>>()
                     .join("; ")
             );
+            let reason: crate::model::Reason = reason
+                .parse()
+                .map_err(|_| anyhow::anyhow!("unknown reason {reason:?} in a kept check"))?;
             let outcome = basket::resolve(
                 &mut store,
                 reason,

@@ -1,18 +1,18 @@
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
+use crate::model::DeliveryStatus;
 use crate::sanitize::{csv_cell, csv_io_error};
-use crate::store::report::{DeliveryRecord, check_statuses};
+use crate::store::report::DeliveryRecord;
 
 use super::{ExportFormat, TimeArgs, open_read_only_store};
 
 pub fn deliveries(
     db: Option<&str>,
-    statuses: &[String],
+    statuses: &[DeliveryStatus],
     format: ExportFormat,
     times: &TimeArgs,
 ) -> anyhow::Result<ExitCode> {
-    check_statuses(statuses).map_err(anyhow::Error::msg)?;
     let store = open_read_only_store(db)?;
     times.resolve(&store)?;
     let stdout = std::io::stdout().lock();

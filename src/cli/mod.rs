@@ -248,7 +248,7 @@ pub enum ExportWhat {
     Deliveries {
         /// Only these statuses (sent, deferred, bounced, expired), comma-separated.
         #[arg(long, value_delimiter = ',', value_parser = parse_status)]
-        status: Vec<String>,
+        status: Vec<crate::model::DeliveryStatus>,
         #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
         format: ExportFormat,
         #[command(flatten)]
@@ -292,10 +292,11 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
 }
 
 /// A delivery status as typed: `Expired`, ` bounced` and `expired` are the same.
-fn parse_status(s: &str) -> Result<String, String> {
-    let s = s.trim().to_ascii_lowercase();
-    crate::store::report::check_statuses(std::slice::from_ref(&s))?;
-    Ok(s)
+fn parse_status(s: &str) -> Result<crate::model::DeliveryStatus, String> {
+    s.trim()
+        .to_ascii_lowercase()
+        .parse()
+        .map_err(|e: crate::model::UnknownStatus| e.to_string())
 }
 
 /// A calendar year sendlog can write as RFC 3339 (and a log can plausibly be from).

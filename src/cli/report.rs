@@ -52,7 +52,7 @@ pub fn build(store: &Store, queue_lifetime: Option<i64>, times: Times) -> anyhow
         last_event: span.map(|s| format_rfc3339(s.1)),
         groups: store.groups()?,
         causes: store.causes()?,
-        widespread: crate::triage::basket::list_causes(store)?.1,
+        widespread: crate::requeue::basket::list_causes(store)?.1,
         at_risk: store.at_risk(queue_lifetime, AT_RISK_FRACTION, times.now)?,
         typo_domains: store.typo_domains()?,
         conflicts: store.bounce_conflicts()?,
@@ -170,7 +170,15 @@ pub fn render_text(r: &Report) -> String {
             let causes: Vec<String> = g
                 .causes
                 .iter()
-                .map(|c| format!("{} {}", c.cause.as_deref().unwrap_or("unknown"), c.count))
+                .map(|c| {
+                    format!(
+                        "{} {}",
+                        c.cause
+                            .map(crate::model::Reason::as_str)
+                            .unwrap_or("unknown"),
+                        c.count
+                    )
+                })
                 .collect();
             let dest = format!("{}{provider}", clean(&g.domain));
             let _ = writeln!(
@@ -250,7 +258,9 @@ pub fn render_text(r: &Report) -> String {
             clean(&a.recipient),
             queue_age(a.age, a.arrival_known),
             time_left(a.seconds_left),
-            a.cause.as_deref().unwrap_or("unknown"),
+            a.cause
+                .map(crate::model::Reason::as_str)
+                .unwrap_or("unknown"),
             clean(&a.queue_id)
         );
     }

@@ -11,11 +11,11 @@ use anyhow::Context as _;
 use clap::Subcommand;
 
 use crate::ingest::timestamp::format_rfc3339;
+use crate::requeue::basket::{self, Judged};
+use crate::requeue::export::{Existing, Pending, RequeueFormat, stage_file};
 use crate::sanitize::for_terminal;
 use crate::store::Store;
-use crate::triage::basket::{self, Judged};
-use crate::triage::requeue::{Filter, Verdict};
-use crate::triage::requeue_export::{Existing, Format, Pending, stage_file};
+use crate::triage::requeue::{CandidateFilter, ResendVerdict};
 
 use super::resolve::{now, parse_reason};
 use super::{open_existing_store, open_read_only_store};
@@ -24,7 +24,7 @@ use super::{open_existing_store, open_read_only_store};
 pub struct Scope {
     /// Only deliveries with this cause (reason).
     #[arg(long, value_name = "R", value_parser = parse_reason)]
-    pub cause: Option<String>,
+    pub cause: Option<crate::model::Reason>,
     /// Only this destination: a recipient domain or a provider (Microsoft, Google…).
     #[arg(long, value_name = "D")]
     pub domain: Option<String>,
@@ -34,15 +34,15 @@ pub struct Scope {
 }
 
 impl Scope {
-    fn filter(&self) -> Filter {
+    fn filter(&self) -> CandidateFilter {
         let given = |v: &Option<String>| {
             v.as_deref()
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(String::from)
         };
-        Filter {
-            cause: self.cause.clone(),
+        CandidateFilter {
+            cause: self.cause,
             destination: given(&self.domain),
             host: given(&self.host),
             marked_only: false,
@@ -50,7 +50,7 @@ impl Scope {
     }
 
     fn is_empty(&self) -> bool {
-        self.filter() == Filter::default()
+        self.filter() == CandidateFilter::default()
     }
 }
 
@@ -103,7 +103,7 @@ pub enum RequeueCmd {
         /// csv, jsonl: for a sending platform, mail that has left its MTA's queue (expired,
         /// bounced); postfix, exchange: a script that re-queues mail still in that MTA's
         /// queue (deferred).
-        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(Format::NAMES))]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(RequeueFormat::NAMES))]
         format: String,
         /// Write here instead of standard output (a regular file, replaced whole or left
         /// alone on error; a link, directory or device is refused); `-` is standard output.
@@ -146,7 +146,7 @@ pub fn run(db: Option<&str>, cmd: RequeueCmd) -> anyhow::Result<ExitCode> {
             again,
             include_queued,
         } => {
-            let format = Format::parse(&format)
+            let format = RequeueFormat::parse(&format)
                 .ok_or_else(|| anyhow::anyhow!("unknown format {format:?}"))?;
             let options = basket::ExportOptions {
                 again,
@@ -254,7 +254,9 @@ fn resolve_command(scope: &Scope) -> String {
     let f = scope.filter();
     let mut cmd = format!(
         "sendlog resolve --cause {}",
-        f.cause.as_deref().unwrap_or("REASON")
+        f.cause
+            .map(crate::model::Reason::as_str)
+            .unwrap_or("REASON")
     );
     match &f.destination {
         Some(d) => cmd.push_str(&format!(" --domain {}", shell_word(d))),
@@ -301,7 +303,7 @@ fn mark(store: &mut Store, eligible: bool, ids: &[i64], scope: &Scope) -> anyhow
         );
     }
     let known: std::collections::HashSet<i64> =
-        basket::judge_all(store, &Filter::default(), false)?
+        basket::judge_all(store, &CandidateFilter::default(), false)?
             .iter()
             .map(|j| j.candidate.delivery_id)
             .collect();
@@ -330,7 +332,7 @@ fn unmark(store: &mut Store, all: bool, ids: &[i64], scope: &Scope) -> anyhow::R
     } else if !ids.is_empty() {
         store.unmark(ids)?
     } else if !scope.is_empty() {
-        let filter = Filter {
+        let filter = CandidateFilter {
             marked_only: true,
             ..scope.filter()
         };
@@ -358,7 +360,7 @@ fn verdict_text(j: &Judged) -> String {
 
 fn verdict_only(j: &Judged) -> String {
     match &j.verdict {
-        Verdict::Eligible { resolution } => format!(
+        ResendVerdict::Eligible { resolution } => format!(
             "eligible: resolution {}{}",
             resolution.id,
             if resolution.note.is_empty() {
@@ -367,7 +369,9 @@ fn verdict_only(j: &Judged) -> String {
                 format!(" ({})", clean(&resolution.note))
             }
         ),
-        Verdict::Excluded { exclusion } => format!("excluded: {}", clean(&exclusion.describe())),
+        ResendVerdict::Excluded { exclusion } => {
+            format!("excluded: {}", clean(&exclusion.describe()))
+        }
     }
 }
 
@@ -394,8 +398,15 @@ fn judged_rows(js: &[Judged]) -> String {
             "  {:>8}  {} {} {} {} {}",
             c.delivery_id,
             cell(&clean(&c.recipient), 36),
-            cell(&clean(&c.status), 8),
-            cell(&clean(c.cause.as_deref().unwrap_or("unknown")), 16),
+            cell(&clean(c.status.as_str()), 8),
+            cell(
+                &clean(
+                    c.cause
+                        .map(crate::model::Reason::as_str)
+                        .unwrap_or("unknown")
+                ),
+                16
+            ),
             cell(&clean(&c.queue_id), 14),
             verdict_text(j)
         );
@@ -412,7 +423,11 @@ fn list(
     let b = basket::basket(store, false)?;
     let at_risk = store.at_risk(queue_lifetime, crate::triage::AT_RISK_FRACTION, None)?;
     let everything = if all {
-        Some(basket::judge_all(store, &Filter::default(), false)?)
+        Some(basket::judge_all(
+            store,
+            &CandidateFilter::default(),
+            false,
+        )?)
     } else {
         None
     };
@@ -485,7 +500,14 @@ fn list(
                 "  {} {} {} {}",
                 cell(&clean(&a.recipient), 36),
                 cell(&time_left(a.seconds_left), 16),
-                cell(&clean(a.cause.as_deref().unwrap_or("unknown")), 16),
+                cell(
+                    &clean(
+                        a.cause
+                            .map(crate::model::Reason::as_str)
+                            .unwrap_or("unknown")
+                    ),
+                    16
+                ),
                 clean(&a.queue_id)
             );
         }
@@ -513,12 +535,12 @@ fn list(
 
 fn export(
     store: &mut Store,
-    format: Format,
+    format: RequeueFormat,
     out: Option<&str>,
     options: basket::ExportOptions,
 ) -> anyhow::Result<ExitCode> {
     let out = out.filter(|p| *p != "-");
-    if options.include_queued && !matches!(format, Format::Csv | Format::Jsonl) {
+    if options.include_queued && !matches!(format, RequeueFormat::Csv | RequeueFormat::Jsonl) {
         anyhow::bail!(
             "--include-queued is for csv and jsonl batches; the {} format re-queues mail still in the queue already",
             format.as_str()
@@ -544,7 +566,7 @@ fn export(
     let queued = outcome
         .records
         .iter()
-        .filter(|r| r.status == "deferred")
+        .filter(|r| r.status == crate::model::DeliveryStatus::Deferred)
         .count() as u64;
     if options.include_queued && queued > 0 {
         eprintln!(
@@ -588,7 +610,7 @@ fn export(
     }
     for (why, n) in &outcome.not_in_format {
         let _ = write!(msg, "; {n} eligible but {why}");
-        if *why == crate::triage::requeue_export::STILL_QUEUED {
+        if *why == crate::requeue::export::STILL_QUEUED {
             let them = if *n == 1 { "it" } else { "them" };
             let _ = write!(
                 msg,
@@ -614,9 +636,9 @@ mod tests {
                 domain: "example.com".into(),
                 provider: None,
                 host: "mta1".into(),
-                status: "expired".into(),
+                status: crate::model::DeliveryStatus::Expired,
                 code: "4.4.7".into(),
-                cause: Some("badreputation".into()),
+                cause: Some(crate::model::Reason::BadReputation),
                 last_attempt: None,
                 typo_of: None,
                 queue_id: queue_id.into(),
@@ -630,7 +652,7 @@ mod tests {
                 exported_in: None,
                 marked: true,
             },
-            verdict: Verdict::Excluded {
+            verdict: ResendVerdict::Excluded {
                 exclusion: Exclusion::NotResolved,
             },
         }

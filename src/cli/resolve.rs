@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use crate::classify::Reason;
 use crate::ingest::timestamp::format_rfc3339;
+use crate::requeue::basket;
 use crate::sanitize::for_terminal;
-use crate::triage::basket;
 
 use super::open_existing_store;
 
@@ -15,7 +15,7 @@ use super::open_existing_store;
 pub struct ResolveArgs {
     /// The reason that is fixed (badreputation, blocked, networkerror, …).
     #[arg(long, value_name = "REASON", value_parser = parse_reason, required_unless_present = "undo")]
-    pub cause: Option<String>,
+    pub cause: Option<Reason>,
     /// Only at this destination: a recipient domain, or a provider (Microsoft, Google…).
     #[arg(long, value_name = "D")]
     pub domain: Option<String>,
@@ -46,13 +46,11 @@ pub struct ResolveArgs {
 }
 
 /// A reason name from the taxonomy, as stored (lower case).
-pub fn parse_reason(s: &str) -> Result<String, String> {
-    s.parse::<Reason>()
-        .map(|r| r.as_str().to_string())
-        .map_err(|_| {
-            let names: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
-            format!("unknown reason {s:?}; one of: {}", names.join(", "))
-        })
+pub fn parse_reason(s: &str) -> Result<Reason, String> {
+    s.parse::<Reason>().map_err(|_| {
+        let names: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        format!("unknown reason {s:?}; one of: {}", names.join(", "))
+    })
 }
 
 pub fn parse_time(s: &str) -> Result<i64, String> {
@@ -101,7 +99,6 @@ pub fn run(db: Option<&str>, args: &ResolveArgs) -> anyhow::Result<ExitCode> {
     }
     let cause = args
         .cause
-        .as_deref()
         .ok_or_else(|| anyhow::anyhow!("say which cause is fixed: --cause REASON"))?;
     let (domain, host) = (given(&args.domain), given(&args.host));
     if let Err(problem) = basket::check_scope(&store, domain, host)? {
@@ -221,7 +218,7 @@ mod tests {
     fn the_mark_hint_keeps_the_scope_given() {
         let r = crate::triage::requeue::Resolution {
             id: 1,
-            reason: "badreputation".into(),
+            reason: crate::model::Reason::BadReputation,
             destination: Some("GMX / WEB.DE".into()),
             host: Some("o'brien mta".into()),
             resolved_at: 0,

@@ -33,22 +33,7 @@ pub enum EventKind {
     Removed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttemptStatus {
-    Sent,
-    Deferred,
-    Bounced,
-}
-
-impl AttemptStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AttemptStatus::Sent => "sent",
-            AttemptStatus::Deferred => "deferred",
-            AttemptStatus::Bounced => "bounced",
-        }
-    }
-}
+pub use crate::model::AttemptStatus;
 
 /// A Message-ID as the store keeps it: without its angle brackets, so `<id@host>` from a
 /// bounce's headers and `id@host` from a log name the same message. `None` when nothing

@@ -8,153 +8,12 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::report::{CauseCount, Totals};
 use super::{Result, Store};
+use crate::model::{DeliveryStatus, Reason};
 
-/// What the second level of the triage screen groups a code's deliveries by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Dimension {
-    #[default]
-    Domain,
-    Provider,
-    Host,
-}
-
-impl Dimension {
-    pub fn next(self) -> Self {
-        match self {
-            Dimension::Domain => Dimension::Provider,
-            Dimension::Provider => Dimension::Host,
-            Dimension::Host => Dimension::Domain,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Dimension::Domain => "destination domain",
-            Dimension::Provider => "provider",
-            Dimension::Host => "sending host",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CodeCount {
-    pub code: String,
-    pub count: u64,
-}
-
-/// The first screen's numbers: cheap enough to answer before anything else. Counting the
-/// sent deliveries means reading an index of every delivery, so that comes later
-/// (`sent_count`) and `totals.sent` is 0 until then.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Overview {
-    pub totals: Totals,
-    /// Failed deliveries (not sent) by enhanced code, most first.
-    pub codes: Vec<CodeCount>,
-}
-
-/// When each code's failures happened: `buckets` equal slices of `span`, by last attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sparklines {
-    pub span: Option<(i64, i64)>,
-    pub by_code: Vec<(String, Vec<u64>)>,
-}
-
-/// One row of the second level: a value of the dimension (`None` when the store has none,
-/// e.g. an unknown provider) and how many of the code's failures it holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Breakdown {
-    pub value: Option<String>,
-    pub count: u64,
-}
-
-/// Which failed deliveries a deliveries table lists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryFilter {
-    pub code: String,
-    /// Narrowed to one value of a dimension (the second level's selected row).
-    pub narrow: Option<(Dimension, Option<String>)>,
-}
-
-/// Where a page starts: after or before a delivery id (exclusive). The first page is
-/// `After(i64::MIN)`, the last `Before(i64::MAX)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Anchor {
-    After(i64),
-    Before(i64),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryRow {
-    pub id: i64,
-    pub recipient: String,
-    pub domain: String,
-    pub host: String,
-    pub status: String,
-    pub attempts: u32,
-    pub last_attempt: Option<i64>,
-    pub cause: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttemptRow {
-    pub ts: i64,
-    /// Identical attempts in a row are one row: `repeats` of them, the last at `last_ts`.
-    pub last_ts: i64,
-    pub repeats: u32,
-    pub status: String,
-    pub code: Option<String>,
-    pub reply_code: Option<u16>,
-    pub relay: Option<String>,
-    pub text: Option<String>,
-    pub source: Option<String>,
-}
-
-/// A bounce report (DSN/NDR) about a delivery, as imported from a bounce email.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LinkedBounce {
-    /// The file (or mbox message, Maildir path) it came from.
-    pub report: String,
-    pub kind: String,
-    /// How it was matched to the delivery: message_id | queue_id | recipient | none.
-    pub linked_by: String,
-    pub status: Option<String>,
-    pub reason: String,
-    pub reply_code: Option<u16>,
-    pub diagnostic: String,
-    pub remote_mta: Option<String>,
-    pub reported_at: Option<i64>,
-    /// How the report contradicts the log, which it was not allowed to overrule.
-    pub conflict: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryDetail {
-    pub id: i64,
-    pub queue_id: String,
-    pub message_id: Option<String>,
-    pub sender: Option<String>,
-    pub subject: Option<String>,
-    pub recipient: String,
-    pub domain: String,
-    pub provider: Option<String>,
-    pub host: String,
-    pub status: String,
-    pub code: String,
-    pub reply_code: Option<u16>,
-    pub reason: Option<String>,
-    pub cause: Option<String>,
-    pub final_text: Option<String>,
-    pub last_deferral_code: Option<String>,
-    pub last_deferral_text: Option<String>,
-    pub relay: Option<String>,
-    pub typo_of: Option<String>,
-    pub source: Option<String>,
-    pub expired_at: Option<i64>,
-    pub expired_source: Option<String>,
-    pub attempts: Vec<AttemptRow>,
-    /// Bounce reports about this delivery (same message, same recipient).
-    pub bounces: Vec<LinkedBounce>,
-}
+pub use crate::model::delivery::{
+    Anchor, AttemptRow, Breakdown, CodeCount, DeliveryDetail, DeliveryFilter, DeliveryRow,
+    Dimension, LinkedBounce, Overview, Sparklines,
+};
 
 fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
     Ok(DeliveryRow {
@@ -215,15 +74,9 @@ impl Store {
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let code: String = r.get(0)?;
-                let status: String = r.get(1)?;
+                let status: DeliveryStatus = r.get(1)?;
                 let n: u64 = r.get(2)?;
-                match status.as_str() {
-                    "deferred" => totals.deferred += n,
-                    "bounced" => totals.bounced += n,
-                    "expired" => totals.expired += n,
-                    _ => {}
-                }
-                totals.deliveries += n;
+                totals.add(status, n);
                 match codes.iter_mut().find(|c| c.code == code) {
                     Some(c) => c.count += n,
                     None => codes.push(CodeCount { code, count: n }),
@@ -236,7 +89,7 @@ impl Store {
     }
 
     /// Deliveries that were sent.
-    pub fn sent_count(&self) -> Result<u64> {
+    pub(crate) fn sent_count(&self) -> Result<u64> {
         self.conn
             .query_row(
                 "SELECT count(*) FROM deliveries WHERE status = 'sent'",
@@ -339,12 +192,12 @@ impl Store {
 
     /// The most common cause of a code's failures within one second-level group (a
     /// destination domain, a provider or a sending host; `None` is the group without one).
-    pub fn main_cause_of_group(
+    pub(crate) fn main_cause_of_group(
         &self,
         code: &str,
         dim: Dimension,
         value: Option<&str>,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<Reason>> {
         let sql = match dim {
             Dimension::Domain => {
                 "SELECT cause FROM deliveries WHERE status != 'sent' AND code = ?1 AND domain IS ?2
@@ -359,7 +212,7 @@ impl Store {
                  AND cause IS NOT NULL GROUP BY cause ORDER BY count(*) DESC, cause LIMIT 1"
             }
         };
-        let run = || -> rusqlite::Result<Option<String>> {
+        let run = || -> rusqlite::Result<Option<Reason>> {
             self.conn
                 .prepare_cached(sql)?
                 .query_row(params![code, value], |r| r.get(0))

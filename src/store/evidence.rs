@@ -8,15 +8,16 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::{Result, Store};
+use crate::model::{DeliveryStatus, Reason};
 
 /// How many rows each top list keeps.
-pub const TOP: usize = 5;
+pub(crate) const TOP: usize = 5;
 
 /// The cause shown for a delivery without one.
-pub const UNKNOWN: &str = "unknown";
+pub(crate) const UNKNOWN: &str = "unknown";
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct StatusCounts {
+pub(crate) struct StatusCounts {
     pub total: u64,
     pub sent: u64,
     pub deferred: u64,
@@ -24,8 +25,20 @@ pub struct StatusCounts {
     pub expired: u64,
 }
 
+impl From<super::report::Totals> for StatusCounts {
+    fn from(t: super::report::Totals) -> Self {
+        StatusCounts {
+            total: t.deliveries,
+            sent: t.sent,
+            deferred: t.deferred,
+            bounced: t.bounced,
+            expired: t.expired,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Count {
+pub(crate) struct Count {
     pub name: String,
     pub count: u64,
 }
@@ -45,7 +58,7 @@ pub struct Typo {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct CodeEvidence {
+pub(crate) struct CodeEvidence {
     pub code: String,
     pub counts: StatusCounts,
     /// The reason behind each delivery (for expired or deferred mail, its last deferral);
@@ -82,7 +95,7 @@ pub struct CodeEvidence {
 const DNS_TEMPORARY: &str = "4.4.3";
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct SenderSideHost {
+pub(crate) struct SenderSideHost {
     pub host: String,
     pub deliveries: u64,
     pub domains: u64,
@@ -99,9 +112,9 @@ impl CodeEvidence {
     /// sender from it, across many domains. One host alone proves nothing: a site with a
     /// single server sends everything from it, and timeouts at the destinations are not
     /// its reputation.
-    pub fn widespread_host(&self) -> Option<&SenderSideHost> {
+    pub(crate) fn widespread_host(&self) -> Option<&SenderSideHost> {
         let top = self.sender_side_host.as_ref()?;
-        (top.domains >= crate::triage::causes::WIDESPREAD_MIN_DOMAINS
+        (top.domains >= crate::model::WIDESPREAD_MIN_DOMAINS
             && top.deliveries * 2 >= self.counts.total)
             .then_some(top)
     }
@@ -139,9 +152,9 @@ impl Store {
     ///
     /// One pass over the code's rows (through the `code` index) feeds every tally: the
     /// biggest group of a large store is read once, not once per list.
-    pub fn code_evidence(&self, code: &str) -> Result<CodeEvidence> {
+    pub(crate) fn code_evidence(&self, code: &str) -> Result<CodeEvidence> {
         let run = || -> rusqlite::Result<CodeEvidence> {
-            let mut counts = StatusCounts::default();
+            let mut totals = super::report::Totals::default();
             let (mut causes, mut deferral_codes, mut domains, mut hosts, mut dns) = (
                 Tally::default(),
                 Tally::default(),
@@ -164,15 +177,10 @@ impl Store {
             )?;
             let mut rows = stmt.query([code])?;
             while let Some(r) = rows.next()? {
-                counts.total += 1;
-                match r.get_ref(0)?.as_str()? {
-                    "sent" => counts.sent += 1,
-                    "deferred" => counts.deferred += 1,
-                    "bounced" => counts.bounced += 1,
-                    "expired" => counts.expired += 1,
-                    _ => {}
-                }
-                let cause = r.get_ref(1)?.as_str_or_null()?.unwrap_or(UNKNOWN);
+                let status: DeliveryStatus = r.get(0)?;
+                totals.add(status, 1);
+                let reason: Option<Reason> = r.get(1)?;
+                let cause = reason.map_or(UNKNOWN, Reason::as_str);
                 causes.add(cause);
                 let domain = r.get_ref(2)?.as_str()?;
                 domains.add(domain);
@@ -183,7 +191,7 @@ impl Store {
                 }
                 let host = r.get_ref(4)?.as_str()?;
                 hosts.add(host);
-                if crate::triage::causes::SENDER_SIDE.contains(&cause) {
+                if reason.is_some_and(Reason::is_sender_side) {
                     let (n, doms, why) = sender_side.entry(host.to_string()).or_default();
                     *n += 1;
                     doms.insert(domain.to_string());
@@ -197,12 +205,11 @@ impl Store {
                 if let Some(c) = r.get_ref(6)?.as_str_or_null()? {
                     deferral_codes.add(c);
                 }
-                if cause == "hostunknown" {
+                if reason == Some(Reason::HostUnknown) {
                     dns_failures += 1;
                     dns.add(domain);
                     // The deciding code, or for an expiry the last deferral's.
-                    let status = r.get_ref(0)?.as_str()?;
-                    let deciding = if status == "expired" {
+                    let deciding = if status == DeliveryStatus::Expired {
                         r.get_ref(6)?.as_str_or_null()?
                     } else {
                         Some(code)
@@ -271,7 +278,7 @@ impl Store {
             };
             Ok(CodeEvidence {
                 code: code.to_string(),
-                counts,
+                counts: StatusCounts::from(totals),
                 causes,
                 last_deferral_codes: deferral_codes.top(),
                 example,

@@ -3,6 +3,7 @@
 
 pub mod browse;
 pub mod checks;
+mod columns;
 pub mod evidence;
 pub mod report;
 pub mod requeue;
@@ -46,7 +47,7 @@ pub enum StoreError {
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// A SQLite error on the store at `path`; a lock held by another writer reads as "busy".
-pub fn sql_error(path: &str, source: rusqlite::Error) -> StoreError {
+pub(crate) fn sql_error(path: &str, source: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(e, _) = &source
         && matches!(
             e.code,
@@ -69,7 +70,7 @@ pub struct Store {
 }
 
 /// The default store: the platform data dir (`~/.local/share/sendlog/sendlog.db`).
-pub fn default_path() -> PathBuf {
+pub(crate) fn default_path() -> PathBuf {
     directories::ProjectDirs::from("", "", "sendlog")
         .map(|d| d.data_dir().join("sendlog.db"))
         .unwrap_or_else(|| PathBuf::from("sendlog.db"))
@@ -116,7 +117,7 @@ impl Store {
     /// Opens an existing store for reading only: nothing is written, so it works on a
     /// read-only disk. A store from an older sendlog is migrated first (opened once for
     /// writing), since this version cannot read the older schema.
-    pub fn open_read_only(path: &str) -> Result<Store> {
+    pub(crate) fn open_read_only(path: &str) -> Result<Store> {
         if path == ":memory:" {
             return Store::open(path);
         }

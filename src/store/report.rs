@@ -3,223 +3,51 @@
 use std::collections::BTreeMap;
 
 use rusqlite::{OptionalExtension, Row, params};
-use serde::Serialize;
 
 use super::{Result, Store};
 use crate::ingest::timestamp::TimeSpec;
+use crate::model::{DeliveryStatus, Reason};
 
-#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
-pub struct Totals {
-    pub deliveries: u64,
-    pub sent: u64,
-    pub deferred: u64,
-    pub bounced: u64,
-    pub expired: u64,
+pub use crate::model::report::{
+    AtRisk, BounceConflict, CauseCount, CauseEvidence, DeliveryRecord, Group, SourceInfo, Totals,
+    TypoDomain,
+};
+
+fn delivery_record(r: &Row<'_>) -> rusqlite::Result<DeliveryRecord> {
+    let ts = |i| -> rusqlite::Result<Option<String>> {
+        Ok(r.get::<_, Option<i64>>(i)?
+            .map(crate::ingest::timestamp::format_rfc3339))
+    };
+    Ok(DeliveryRecord {
+        queue_id: r.get(0)?,
+        message_id: r.get(1)?,
+        sender: r.get(2)?,
+        recipient: r.get(3)?,
+        domain: r.get(4)?,
+        provider: r.get(5)?,
+        host: r.get(6)?,
+        status: r.get(7)?,
+        code: r.get(8)?,
+        reply_code: r.get(9)?,
+        reason: r.get(10)?,
+        cause: r.get(11)?,
+        last_deferral_code: r.get(12)?,
+        last_deferral_text: r.get(13)?,
+        attempts: r.get(14)?,
+        first_attempt: ts(15)?,
+        last_attempt: ts(16)?,
+        relay: r.get(17)?,
+        typo_of: r.get(18)?,
+        source: r.get(19)?,
+        arrived_at: ts(20)?,
+        queue_age: r.get(21)?,
+    })
 }
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CauseCount {
-    pub cause: Option<String>,
-    pub count: u64,
-}
-
-/// Failed deliveries of one code to one destination domain.
-#[derive(Debug, Clone, Serialize)]
-pub struct Group {
-    pub code: String,
-    pub label: &'static str,
-    pub domain: String,
-    pub provider: Option<String>,
-    pub count: u64,
-    pub causes: Vec<CauseCount>,
-    pub typo_of: Option<String>,
-}
-
-/// One underlying cause with the evidence behind it.
-#[derive(Debug, Clone, Serialize)]
-pub struct CauseEvidence {
-    pub cause: String,
-    pub count: u64,
-    pub expired: u64,
-    pub deferred: u64,
-    pub bounced: u64,
-    pub domains: u64,
-    pub top_domains: Vec<(String, u64)>,
-    pub hosts: Vec<(String, u64)>,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
-    pub first_seen: Option<i64>,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
-    pub last_seen: Option<i64>,
-    pub example: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AtRisk {
-    pub recipient: String,
-    pub domain: String,
-    pub queue_id: String,
-    pub host: String,
-    /// When the MTA queued it; when the log does not tell (`arrival_known` false), the
-    /// first line of it the log holds, so the age is at least `age`.
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
-    pub queued_since: i64,
-    pub arrival_known: bool,
-    /// Seconds in the queue, as of the report's "now".
-    pub age: i64,
-    /// Seconds left before the queue lifetime runs out, as of the report's "now".
-    pub seconds_left: i64,
-    pub cause: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TypoDomain {
-    pub domain: String,
-    pub suggestion: String,
-    pub count: u64,
-}
-
-/// A bounce report that contradicts the log: kept and shown, not applied.
-#[derive(Debug, Clone, Serialize)]
-pub struct BounceConflict {
-    pub recipient: String,
-    /// The report's file (or mbox message, Maildir path).
-    pub report: String,
-    pub conflict: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SourceInfo {
-    pub path: String,
-    pub format: String,
-    pub lines_read: u64,
-    pub events: u64,
-    pub lines_skipped: u64,
-    /// The first lines that were not understood, with their line numbers.
-    pub unparsed: Vec<(u64, String)>,
-}
-
-/// A delivery record exactly as the CLI contract lists its fields.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct DeliveryRecord {
-    pub queue_id: String,
-    pub message_id: Option<String>,
-    pub sender: Option<String>,
-    pub recipient: String,
-    pub domain: String,
-    pub provider: Option<String>,
-    pub host: String,
-    pub status: String,
-    pub code: String,
-    pub reply_code: Option<u16>,
-    pub reason: Option<String>,
-    pub cause: Option<String>,
-    pub last_deferral_code: Option<String>,
-    pub last_deferral_text: Option<String>,
-    pub attempts: u32,
-    /// When the MTA queued the message, as the log tells it; null when it does not.
-    pub arrived_at: Option<String>,
-    /// Seconds from `arrived_at` to this delivery's last event; null without `arrived_at`.
-    pub queue_age: Option<i64>,
-    pub first_attempt: Option<String>,
-    pub last_attempt: Option<String>,
-    pub relay: Option<String>,
-    pub typo_of: Option<String>,
-    pub source: Option<String>,
-}
-
-impl DeliveryRecord {
-    pub const FIELDS: [&'static str; 22] = [
-        "queue_id",
-        "message_id",
-        "sender",
-        "recipient",
-        "domain",
-        "provider",
-        "host",
-        "status",
-        "code",
-        "reply_code",
-        "reason",
-        "cause",
-        "last_deferral_code",
-        "last_deferral_text",
-        "attempts",
-        "arrived_at",
-        "queue_age",
-        "first_attempt",
-        "last_attempt",
-        "relay",
-        "typo_of",
-        "source",
-    ];
-
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
-        let ts = |i| -> rusqlite::Result<Option<String>> {
-            Ok(r.get::<_, Option<i64>>(i)?
-                .map(crate::ingest::timestamp::format_rfc3339))
-        };
-        Ok(DeliveryRecord {
-            queue_id: r.get(0)?,
-            message_id: r.get(1)?,
-            sender: r.get(2)?,
-            recipient: r.get(3)?,
-            domain: r.get(4)?,
-            provider: r.get(5)?,
-            host: r.get(6)?,
-            status: r.get(7)?,
-            code: r.get(8)?,
-            reply_code: r.get(9)?,
-            reason: r.get(10)?,
-            cause: r.get(11)?,
-            last_deferral_code: r.get(12)?,
-            last_deferral_text: r.get(13)?,
-            attempts: r.get(14)?,
-            first_attempt: ts(15)?,
-            last_attempt: ts(16)?,
-            relay: r.get(17)?,
-            typo_of: r.get(18)?,
-            source: r.get(19)?,
-            arrived_at: ts(20)?,
-            queue_age: r.get(21)?,
-        })
-    }
-
-    /// The record's values as text, in `FIELDS` order (CSV).
-    pub fn values(&self) -> [String; 22] {
-        let o = |v: &Option<String>| v.clone().unwrap_or_default();
-        [
-            self.queue_id.clone(),
-            o(&self.message_id),
-            o(&self.sender),
-            self.recipient.clone(),
-            self.domain.clone(),
-            o(&self.provider),
-            self.host.clone(),
-            self.status.clone(),
-            self.code.clone(),
-            self.reply_code.map(|c| c.to_string()).unwrap_or_default(),
-            o(&self.reason),
-            o(&self.cause),
-            o(&self.last_deferral_code),
-            o(&self.last_deferral_text),
-            self.attempts.to_string(),
-            o(&self.arrived_at),
-            self.queue_age.map(|a| a.to_string()).unwrap_or_default(),
-            o(&self.first_attempt),
-            o(&self.last_attempt),
-            o(&self.relay),
-            o(&self.typo_of),
-            o(&self.source),
-        ]
-    }
-}
-
-const STATUSES: [&str; 4] = ["sent", "deferred", "bounced", "expired"];
 
 impl Store {
     pub fn totals(&self) -> Result<Totals> {
         let mut t = Totals::default();
-        let run = || -> rusqlite::Result<Vec<(String, u64)>> {
+        let run = || -> rusqlite::Result<Vec<(DeliveryStatus, u64)>> {
             let mut stmt = self
                 .conn
                 .prepare_cached("SELECT status, count(*) FROM deliveries GROUP BY status")?;
@@ -228,14 +56,7 @@ impl Store {
                 .collect()
         };
         for (status, n) in run().map_err(|e| self.err(e))? {
-            t.deliveries += n;
-            match status.as_str() {
-                "sent" => t.sent = n,
-                "deferred" => t.deferred = n,
-                "bounced" => t.bounced = n,
-                "expired" => t.expired = n,
-                _ => {}
-            }
+            t.add(status, n);
         }
         Ok(t)
     }
@@ -264,7 +85,7 @@ impl Store {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<Reason>>(2)?,
                     r.get::<_, u64>(3)?,
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, Option<String>>(5)?,
@@ -362,7 +183,7 @@ impl Store {
     }
 
     /// The queue lifetime saved with `import --queue-lifetime`, if any (seconds).
-    pub fn saved_queue_lifetime(&self) -> Result<Option<i64>> {
+    pub(crate) fn saved_queue_lifetime(&self) -> Result<Option<i64>> {
         let run = || -> rusqlite::Result<Option<i64>> {
             let value: Option<String> = self
                 .conn
@@ -377,7 +198,7 @@ impl Store {
         run().map_err(|e| self.err(e))
     }
 
-    pub fn save_queue_lifetime(&self, seconds: i64) -> Result<()> {
+    pub(crate) fn save_queue_lifetime(&self, seconds: i64) -> Result<()> {
         self.conn
             .execute(
                 "INSERT INTO settings (key, value) VALUES ('queue_lifetime', ?1)
@@ -445,7 +266,7 @@ impl Store {
     }
 
     /// Lifts the window's view so the tables can be written; true when there was one.
-    pub fn suspend_window(&self) -> Result<bool> {
+    pub(crate) fn suspend_window(&self) -> Result<bool> {
         let run = || -> rusqlite::Result<bool> {
             let had: bool = self.conn.query_row(
                 "SELECT count(*) > 0 FROM sqlite_temp_master WHERE type = 'view' AND name = 'deliveries'",
@@ -460,7 +281,7 @@ impl Store {
     }
 
     /// Puts back the window `restrict_to_window` set.
-    pub fn restore_window(&self) -> Result<()> {
+    pub(crate) fn restore_window(&self) -> Result<()> {
         self.resume_window().map_err(|e| self.err(e))
     }
 
@@ -485,7 +306,7 @@ impl Store {
     /// The time of the last logged event in the store: what "now" is for a log read
     /// later than it was written (a log read a month on is not a month older). Bounce
     /// emails are not log lines: a report dated later does not move it.
-    pub fn log_now(&self) -> Result<Option<i64>> {
+    pub(crate) fn log_now(&self) -> Result<Option<i64>> {
         self.conn
             .query_row(
                 "SELECT max(last_seen) FROM messages WHERE format != 'eml'",
@@ -542,7 +363,7 @@ impl Store {
             for row in rows {
                 let (mut a, format) = row?;
                 let life =
-                    lifetime.unwrap_or_else(|| crate::triage::default_queue_lifetime(&format));
+                    lifetime.unwrap_or_else(|| crate::model::default_queue_lifetime(&format));
                 let age = now - a.queued_since;
                 if age as f64 >= life as f64 * warn_fraction {
                     a.age = age;
@@ -577,7 +398,7 @@ impl Store {
     }
 
     /// Bounce reports that contradict the log, oldest import first.
-    pub fn bounce_conflicts(&self) -> Result<Vec<BounceConflict>> {
+    pub(crate) fn bounce_conflicts(&self) -> Result<Vec<BounceConflict>> {
         let run = || -> rusqlite::Result<Vec<BounceConflict>> {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT recipient, report, conflict FROM bounces WHERE conflict IS NOT NULL
@@ -619,13 +440,10 @@ impl Store {
     /// Streams delivery records (optionally only some statuses) to `each`, in store order.
     pub fn for_each_delivery(
         &self,
-        statuses: &[String],
+        statuses: &[DeliveryStatus],
         mut each: impl FnMut(DeliveryRecord) -> std::io::Result<()>,
     ) -> Result<std::io::Result<()>> {
-        let wanted: Vec<bool> = STATUSES
-            .iter()
-            .map(|s| statuses.is_empty() || statuses.iter().any(|w| w == s))
-            .collect();
+        let wanted = |s| statuses.is_empty() || statuses.contains(&s);
         let mut run = || -> rusqlite::Result<std::io::Result<()>> {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT m.queue_id, m.message_id, m.sender, d.recipient, d.domain, d.provider, d.host, d.status,
@@ -635,13 +453,23 @@ impl Store {
                         max(coalesce(d.last_attempt, d.expired_at), coalesce(d.expired_at, d.last_attempt))
                             - m.arrived_at
                  FROM deliveries d JOIN messages m ON m.id = d.message_ref
-                 WHERE (d.status = 'sent' AND ?1) OR (d.status = 'deferred' AND ?2)
-                    OR (d.status = 'bounced' AND ?3) OR (d.status = 'expired' AND ?4)
+                 WHERE (d.status = ?1 AND ?2) OR (d.status = ?3 AND ?4)
+                    OR (d.status = ?5 AND ?6) OR (d.status = ?7 AND ?8)
                  ORDER BY d.id",
             )?;
-            let mut rows = stmt.query(params![wanted[0], wanted[1], wanted[2], wanted[3]])?;
+            let [a, b, c, d] = DeliveryStatus::ALL;
+            let mut rows = stmt.query(params![
+                a,
+                wanted(a),
+                b,
+                wanted(b),
+                c,
+                wanted(c),
+                d,
+                wanted(d)
+            ])?;
             while let Some(r) = rows.next()? {
-                if let Err(e) = each(DeliveryRecord::from_row(r)?) {
+                if let Err(e) = each(delivery_record(r)?) {
                     return Ok(Err(e));
                 }
             }
@@ -649,16 +477,4 @@ impl Store {
         };
         run().map_err(|e| self.err(e))
     }
-}
-
-/// Statuses a user may name in `--status`.
-pub fn check_statuses(statuses: &[String]) -> std::result::Result<(), String> {
-    for s in statuses {
-        if !STATUSES.contains(&s.as_str()) {
-            return Err(format!(
-                "unknown status {s:?}: use sent, deferred, bounced or expired"
-            ));
-        }
-    }
-    Ok(())
 }

@@ -4,52 +4,9 @@
 use rusqlite::params;
 
 use super::{Result, Store};
-use crate::triage::causes::FailedRow;
-use crate::triage::requeue::{Candidate, Resolution};
+use crate::model::{Candidate, FailedRow, Reason, Resolution};
 
-/// The destinations and hosts failed deliveries have: what a resolution can name.
-#[derive(Debug, Clone, Default)]
-pub struct FailedScope {
-    /// Lower-case domain → the domain it looks like a typo of.
-    pub domains: std::collections::BTreeMap<String, Option<String>>,
-    pub providers: std::collections::BTreeSet<String>,
-    pub hosts: std::collections::BTreeSet<String>,
-}
-
-/// A recorded export.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Batch {
-    pub id: i64,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
-    pub created_at: i64,
-    pub format: String,
-    pub destination: String,
-    pub items: u64,
-}
-
-/// One thing the user did to the re-queue state.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct HistoryEntry {
-    pub id: i64,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
-    pub at: i64,
-    /// resolve | undo | mark | unmark | export
-    pub action: String,
-    /// The resolution (resolve, undo) or batch (export) it concerns.
-    #[serde(rename = "ref")]
-    pub reference: Option<i64>,
-    pub scope: String,
-    pub note: String,
-    /// Deliveries it concerned: made eligible, marked, unmarked, exported.
-    pub count: i64,
-}
-
-/// Why an undo did nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UndoRefused {
-    NoSuchResolution,
-    AlreadyUndone { at: i64 },
-}
+pub use crate::model::resend::{Batch, FailedScope, HistoryEntry, UndoRefused};
 
 fn history_insert(
     conn: &rusqlite::Connection,
@@ -91,9 +48,9 @@ fn resolution_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Resolution> {
 impl Store {
     /// Records that the cause `reason` (within `destination` and `host`, when given) was
     /// fixed at `at`, and in the history that it made `eligible` deliveries eligible.
-    pub fn record_resolution(
+    pub(crate) fn record_resolution(
         &mut self,
-        reason: &str,
+        reason: Reason,
         destination: Option<&str>,
         host: Option<&str>,
         at: i64,
@@ -155,7 +112,7 @@ impl Store {
     /// Undoes a resolution at `at`: it no longer makes anything eligible. It stays on
     /// record, undone, and the undo goes in the history with `affected` (the deliveries
     /// it had made eligible).
-    pub fn undo_resolution(
+    pub(crate) fn undo_resolution(
         &mut self,
         id: i64,
         at: i64,
@@ -206,7 +163,7 @@ impl Store {
 
     /// Recipient domains and providers of failed deliveries, each domain with the domain
     /// it looks like a typo of; and the sending hosts of failed deliveries.
-    pub fn failed_destinations_and_hosts(&self) -> Result<FailedScope> {
+    pub(crate) fn failed_destinations_and_hosts(&self) -> Result<FailedScope> {
         let run = || -> rusqlite::Result<FailedScope> {
             let mut scope = FailedScope::default();
             let mut stmt = self.conn.prepare_cached(
@@ -234,7 +191,7 @@ impl Store {
     }
 
     /// Failed deliveries with a known cause, for the causes view.
-    pub fn failed_rows(&self) -> Result<Vec<FailedRow>> {
+    pub(crate) fn failed_rows(&self) -> Result<Vec<FailedRow>> {
         let run = || -> rusqlite::Result<Vec<FailedRow>> {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT cause, domain, provider, host, status, first_attempt, last_attempt,
@@ -261,7 +218,11 @@ impl Store {
     /// Failed deliveries (and marked ones, whatever became of them), with the facts the
     /// re-queue rules need, optionally of one cause only. `marked_only` reads just the
     /// basket.
-    pub fn candidates(&self, cause: Option<&str>, marked_only: bool) -> Result<Vec<Candidate>> {
+    pub(crate) fn candidates(
+        &self,
+        cause: Option<Reason>,
+        marked_only: bool,
+    ) -> Result<Vec<Candidate>> {
         let run = || -> rusqlite::Result<Vec<Candidate>> {
             let mut stmt = self.conn.prepare_cached(&format!(
                 "{CANDIDATE_SELECT}
@@ -278,7 +239,7 @@ impl Store {
 
     /// The deliveries with these row ids, with the same facts as `candidates` (a screen
     /// shows the rules' verdict on the rows it has loaded). Unknown ids are left out.
-    pub fn candidates_by_ids(&self, delivery_ids: &[i64]) -> Result<Vec<Candidate>> {
+    pub(crate) fn candidates_by_ids(&self, delivery_ids: &[i64]) -> Result<Vec<Candidate>> {
         // One bound JSON array rather than a statement per id.
         let ids = format!(
             "[{}]",
@@ -306,7 +267,12 @@ impl Store {
     }
 
     /// `mark`, with the scope the deliveries were chosen by, for the history.
-    pub fn mark_in_scope(&mut self, delivery_ids: &[i64], at: i64, scope: &str) -> Result<usize> {
+    pub(crate) fn mark_in_scope(
+        &mut self,
+        delivery_ids: &[i64],
+        at: i64,
+        scope: &str,
+    ) -> Result<usize> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {
             let tx = conn.transaction()?;
             let mut added = 0;
@@ -334,7 +300,7 @@ impl Store {
     }
 
     /// `unmark`, with the scope the deliveries were chosen by, for the history.
-    pub fn unmark_in_scope(&mut self, delivery_ids: &[i64], scope: &str) -> Result<usize> {
+    pub(crate) fn unmark_in_scope(&mut self, delivery_ids: &[i64], scope: &str) -> Result<usize> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {
             let tx = conn.transaction()?;
             let mut removed = 0;
@@ -369,7 +335,7 @@ impl Store {
     }
 
     /// Empties the basket; returns how many marks there were.
-    pub fn unmark_all(&mut self) -> Result<usize> {
+    pub(crate) fn unmark_all(&mut self) -> Result<usize> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {
             let tx = conn.transaction()?;
             let n = tx.execute("DELETE FROM marks", [])?;
@@ -386,7 +352,7 @@ impl Store {
     /// transaction, runs `write` with the new batch's id; `write` returns where the batch
     /// is meant to go (a path, or `-` for standard output), which is recorded with it, and
     /// what it staged, handed back once committed. If `write` fails nothing is recorded.
-    pub fn record_batch<T, E>(
+    pub(crate) fn record_batch<T, E>(
         &mut self,
         format: &str,
         at: i64,
@@ -448,7 +414,7 @@ impl Store {
 
     /// Where a recorded batch ended up, when that is not where it was meant to go (a
     /// numbered name beside a file already there).
-    pub fn set_batch_destination(&mut self, batch: i64, destination: &str) -> Result<()> {
+    pub(crate) fn set_batch_destination(&mut self, batch: i64, destination: &str) -> Result<()> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
             let format: String =
@@ -470,7 +436,7 @@ impl Store {
 
     /// Takes a batch off the record: its file could not be put in place, so none of its
     /// deliveries went out.
-    pub fn forget_batch(&mut self, batch: i64) -> Result<()> {
+    pub(crate) fn forget_batch(&mut self, batch: i64) -> Result<()> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
             tx.execute("DELETE FROM batch_items WHERE batch_id = ?1", [batch])?;

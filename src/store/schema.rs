@@ -2,7 +2,7 @@
 //! come; a store from a newer sendlog is refused rather than guessed at.
 
 /// Each entry moves the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: sources, messages, deliveries, attempts.
     r#"
 CREATE TABLE sources (
@@ -294,7 +294,7 @@ pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Secondary indexes with text keys that a bulk load drops and rebuilds once at the end
 /// (`import.rs`): (drop, create). Each create is the migration's own statement.
-pub const BULK_INDEXES: &[(&str, &str)] = &[
+pub(crate) const BULK_INDEXES: &[(&str, &str)] = &[
     (
         "DROP INDEX IF EXISTS messages_key",
         "CREATE INDEX messages_key ON messages(host, queue_id)",

@@ -3,14 +3,14 @@
 
 use rusqlite::{Statement, Transaction, params};
 
-use crate::ingest::AttemptStatus;
-use crate::triage::{
-    AttemptRecord, DeliveryRow, DeliveryState, MessageSink, MessageState, SourceRef,
+use crate::model::{
+    AttemptRecord, AttemptStatus, DeliveryOutcome, DeliveryState, DeliveryStatus, MessageState,
+    SETTLED_KEPT, SourceRef,
 };
 
 use super::{Store, StoreError};
 
-pub struct MessageWriter<'t> {
+pub(crate) struct MessageWriter<'t> {
     tx: &'t Transaction<'t>,
     path: String,
     pub deliveries_written: u64,
@@ -53,10 +53,10 @@ impl<'t> MessageWriter<'t> {
     }
 
     /// Writes a message whose delivery rows were already derived (on the parsing thread).
-    pub fn write_with_rows(
+    pub(crate) fn write_with_rows(
         &mut self,
         m: &mut MessageState,
-        rows: &[DeliveryRow],
+        rows: &[DeliveryOutcome],
     ) -> super::Result<()> {
         self.write_message(m, rows).map_err(|e| self.err(e))
     }
@@ -64,7 +64,7 @@ impl<'t> MessageWriter<'t> {
     fn write_message(
         &mut self,
         m: &mut MessageState,
-        rows: &[DeliveryRow],
+        rows: &[DeliveryOutcome],
     ) -> rusqlite::Result<()> {
         let tx = self.tx;
         let stored_before = m.db_id.is_some();
@@ -72,7 +72,7 @@ impl<'t> MessageWriter<'t> {
         // `removed` lines leaves its messages so): not taken back by every later import.
         let closed = if m.closed {
             1
-        } else if !rows.is_empty() && rows.iter().all(|r| r.status != "deferred") {
+        } else if !rows.is_empty() && rows.iter().all(|r| r.status != DeliveryStatus::Deferred) {
             2
         } else {
             0
@@ -132,8 +132,8 @@ impl<'t> MessageWriter<'t> {
                 r.status,
                 &r.code,
                 r.reply_code,
-                r.reason.map(|x| x.as_str()),
-                r.cause.map(|x| x.as_str()),
+                r.reason,
+                r.cause,
                 &r.final_text,
                 &r.last_deferral_code,
                 &r.last_deferral_text,
@@ -159,7 +159,7 @@ impl<'t> MessageWriter<'t> {
                     a.ts,
                     a.last_ts,
                     a.repeats,
-                    a.status.as_str(),
+                    a.status,
                     a.code,
                     a.reply_code,
                     a.relay,
@@ -176,12 +176,12 @@ impl<'t> MessageWriter<'t> {
 /// True when the delivery was decided by its only attempt and its row holds every field
 /// of that attempt: the view `delivery_attempts` (schema migration 5) rebuilds it, so no
 /// attempt row is written. Four in five deliveries of a typical log are such.
-fn row_says_its_only_attempt(d: &DeliveryState, r: &DeliveryRow) -> bool {
+fn row_says_its_only_attempt(d: &DeliveryState, r: &DeliveryOutcome) -> bool {
     let [a] = d.attempts.as_slice() else {
         return false;
     };
     matches!(a.status, AttemptStatus::Sent | AttemptStatus::Bounced)
-        && a.status.as_str() == r.status
+        && DeliveryStatus::from(a.status) == r.status
         && a.counted
         && a.repeats == 1
         && a.last_ts == a.ts
@@ -199,22 +199,6 @@ fn row_says_its_only_attempt(d: &DeliveryState, r: &DeliveryRow) -> bool {
             })
 }
 
-impl MessageSink for MessageWriter<'_> {
-    type Error = StoreError;
-    fn write(&mut self, msg: &mut MessageState) -> Result<(), StoreError> {
-        let rows = msg.rows();
-        self.write_message(msg, &rows).map_err(|e| self.err(e))
-    }
-}
-
-fn status_from_str(s: &str) -> AttemptStatus {
-    match s {
-        "sent" => AttemptStatus::Sent,
-        "bounced" => AttemptStatus::Bounced,
-        _ => AttemptStatus::Deferred,
-    }
-}
-
 impl Store {
     /// Messages an earlier import left open (still queued at its end), with their
     /// attempts, so that this import continues them instead of starting over.
@@ -223,7 +207,7 @@ impl Store {
     /// line yet: it, or another recipient's line, follows within moments). Older settled
     /// messages stay in the store, not in memory: a log of delivery lines only would
     /// otherwise bring back every message it ever held.
-    pub fn open_messages(&self) -> super::Result<Vec<MessageState>> {
+    pub(crate) fn open_messages(&self) -> super::Result<Vec<MessageState>> {
         let mut open = load_messages(
             &self.conn,
             "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at,
@@ -238,7 +222,7 @@ impl Store {
                 "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at,
                         closed = 1, arrived_at
                  FROM messages WHERE closed = 2 ORDER BY last_seen DESC LIMIT ?1",
-                Some(crate::triage::SETTLED_KEPT as i64),
+                Some(SETTLED_KEPT as i64),
             )
             .map_err(|e| self.err(e))?,
         );
@@ -248,7 +232,7 @@ impl Store {
 
 /// One stored message with its deliveries and attempts (open or closed), to continue
 /// it: a bounce report adds to a message the log already closed.
-pub fn message_by_id(
+pub(crate) fn message_by_id(
     conn: &rusqlite::Connection,
     id: i64,
 ) -> rusqlite::Result<Option<MessageState>> {
@@ -317,12 +301,11 @@ fn load_messages(
         for (id, mut d) in ds {
             d.attempts = astmt
                 .query_map([id], |r| {
-                    let status: String = r.get(1)?;
                     Ok(AttemptRecord {
                         ts: r.get(0)?,
                         last_ts: r.get(8)?,
                         repeats: r.get(9)?,
-                        status: status_from_str(&status),
+                        status: r.get(1)?,
                         code: r.get(2)?,
                         reply_code: r.get(3)?,
                         relay: r.get(4)?,

@@ -8,21 +8,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use super::requeue::Resolution;
+use crate::model::{DeliveryStatus, Reason};
 use crate::wording::plural;
 
-/// One failed delivery as the cause view needs it.
-#[derive(Debug, Clone)]
-pub struct FailedRow {
-    pub cause: String,
-    pub domain: String,
-    pub provider: Option<String>,
-    pub host: String,
-    pub status: String,
-    pub first_attempt: Option<i64>,
-    pub last_attempt: Option<i64>,
-    /// The last deferral's text, else the final reply.
-    pub text: Option<String>,
-}
+pub use crate::model::FailedRow;
 
 /// Whether a cause has been dealt with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -51,7 +40,7 @@ impl CauseState {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Cause {
-    pub reason: String,
+    pub reason: Reason,
     /// The provider (`Microsoft`) or, when none is known, the recipient domain.
     pub destination: String,
     pub destination_is_provider: bool,
@@ -86,12 +75,12 @@ const EXAMPLES: usize = 3;
 /// Aggregates failed deliveries into causes, biggest first, and sets each cause's
 /// resolution state from `resolutions`.
 pub fn causes(rows: impl IntoIterator<Item = FailedRow>, resolutions: &[Resolution]) -> Vec<Cause> {
-    let mut by_key: HashMap<(String, String, String), Cause> = HashMap::new();
+    let mut by_key: HashMap<(Reason, String, String), Cause> = HashMap::new();
     for r in rows {
         let destination = r.provider.clone().unwrap_or_else(|| r.domain.clone());
-        let key = (r.cause.clone(), destination.clone(), r.host.clone());
+        let key = (r.cause, destination.clone(), r.host.clone());
         let c = by_key.entry(key).or_insert_with(|| Cause {
-            reason: r.cause.clone(),
+            reason: r.cause,
             destination,
             destination_is_provider: r.provider.is_some(),
             host: r.host.clone(),
@@ -111,11 +100,11 @@ pub fn causes(rows: impl IntoIterator<Item = FailedRow>, resolutions: &[Resoluti
             domains: BTreeMap::new(),
         });
         c.count += 1;
-        match r.status.as_str() {
-            "expired" => c.expired += 1,
-            "deferred" => c.deferred += 1,
-            "bounced" => c.bounced += 1,
-            _ => {}
+        match r.status {
+            DeliveryStatus::Expired => c.expired += 1,
+            DeliveryStatus::Deferred => c.deferred += 1,
+            DeliveryStatus::Bounced => c.bounced += 1,
+            DeliveryStatus::Sent => {}
         }
         *c.domains.entry(r.domain.clone()).or_default() += 1;
         c.first_seen = min_opt(c.first_seen, r.first_attempt);
@@ -128,7 +117,7 @@ pub fn causes(rows: impl IntoIterator<Item = FailedRow>, resolutions: &[Resoluti
         }
         let latest = resolutions
             .iter()
-            .filter(|res| res.covers(Some(&r.cause), &r.domain, r.provider.as_deref(), &r.host))
+            .filter(|res| res.covers(Some(r.cause), &r.domain, r.provider.as_deref(), &r.host))
             .max_by_key(|res| (res.resolved_at, res.id));
         if let Some(res) = latest {
             if r.last_attempt.is_some_and(|t| t > res.resolved_at) {
@@ -178,26 +167,12 @@ fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     }
 }
 
-/// Reasons that are a verdict on the sender (its IP, domain or behaviour) rather than on
-/// the recipient or the path: seen across many destinations, they point at the host.
-pub const SENDER_SIDE: [&str; 8] = [
-    "badreputation",
-    "blocked",
-    "speeding",
-    "spamdetected",
-    "authfailure",
-    "requireptr",
-    "policyviolation",
-    "securityerror",
-];
-
-/// A cause across this many recipient domains from one host is that host's problem.
-pub const WIDESPREAD_MIN_DOMAINS: u64 = 5;
+pub use crate::model::WIDESPREAD_MIN_DOMAINS;
 
 /// One sender-side reason from one sending host across many destinations.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Widespread {
-    pub reason: String,
+    pub reason: Reason,
     pub host: String,
     pub deliveries: u64,
     pub domains: u64,
@@ -206,7 +181,7 @@ pub struct Widespread {
 }
 
 impl Widespread {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "{} from {} across {} ({}; {}): look at that host's reputation and setup, not the destinations",
             self.reason,
@@ -221,12 +196,9 @@ impl Widespread {
 /// Sender-side causes that reach many domains from one host, biggest first.
 pub fn widespread(causes: &[Cause]) -> Vec<Widespread> {
     type Acc<'a> = (u64, BTreeSet<&'a str>, BTreeMap<&'a str, u64>);
-    let mut by_host: BTreeMap<(&str, &str), Acc<'_>> = BTreeMap::new();
-    for c in causes
-        .iter()
-        .filter(|c| SENDER_SIDE.contains(&c.reason.as_str()))
-    {
-        let e = by_host.entry((&c.reason, &c.host)).or_default();
+    let mut by_host: BTreeMap<(Reason, &str), Acc<'_>> = BTreeMap::new();
+    for c in causes.iter().filter(|c| c.reason.is_sender_side()) {
+        let e = by_host.entry((c.reason, &c.host)).or_default();
         e.0 += c.count;
         e.1.extend(c.domains.keys().map(String::as_str));
         *e.2.entry(&c.destination).or_default() += c.count;
@@ -238,7 +210,7 @@ pub fn widespread(causes: &[Cause]) -> Vec<Widespread> {
             let mut dests: Vec<(&str, u64)> = dests.into_iter().collect();
             dests.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
             Widespread {
-                reason: reason.to_string(),
+                reason,
                 host: host.to_string(),
                 deliveries: n,
                 domains: domains.len() as u64,
@@ -264,11 +236,11 @@ mod tests {
 
     fn row(cause: &str, domain: &str, provider: Option<&str>, host: &str, last: i64) -> FailedRow {
         FailedRow {
-            cause: cause.into(),
+            cause: cause.parse().unwrap(),
             domain: domain.into(),
             provider: provider.map(String::from),
             host: host.into(),
-            status: "expired".into(),
+            status: DeliveryStatus::Expired,
             first_attempt: Some(last - 100),
             last_attempt: Some(last),
             text: Some(format!("451 4.7.650 rate limited {domain}")),
@@ -303,7 +275,7 @@ mod tests {
         ];
         let res = [Resolution {
             id: 1,
-            reason: "badreputation".into(),
+            reason: Reason::BadReputation,
             destination: Some("Microsoft".into()),
             host: Some("mta2".into()),
             resolved_at: 55,

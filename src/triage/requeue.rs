@@ -9,123 +9,8 @@
 use serde::Serialize;
 
 use crate::ingest::timestamp::format_rfc3339;
-
-/// "This cause is fixed": a reason, optionally narrowed to one destination (a recipient
-/// domain or a provider) and one sending host, with the time it was fixed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Resolution {
-    pub id: i64,
-    pub reason: String,
-    pub destination: Option<String>,
-    pub host: Option<String>,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
-    pub resolved_at: i64,
-    pub note: String,
-}
-
-impl Resolution {
-    /// A resolution not recorded yet (id 0).
-    pub fn unrecorded(
-        reason: &str,
-        destination: Option<&str>,
-        host: Option<&str>,
-        resolved_at: i64,
-        note: &str,
-    ) -> Self {
-        Resolution {
-            id: 0,
-            reason: reason.to_string(),
-            destination: destination.map(String::from),
-            host: host.map(String::from),
-            resolved_at,
-            note: note.to_string(),
-        }
-    }
-
-    /// Whether this resolution's scope takes in a delivery with this cause, destination
-    /// and sending host (the time is not looked at here).
-    pub fn covers(
-        &self,
-        cause: Option<&str>,
-        domain: &str,
-        provider: Option<&str>,
-        host: &str,
-    ) -> bool {
-        cause == Some(self.reason.as_str())
-            && self
-                .destination
-                .as_deref()
-                .is_none_or(|d| destination_matches(d, domain, provider))
-            && self.host.as_deref().is_none_or(|h| host_matches(h, host))
-    }
-
-    /// The scope in words: `badreputation at Microsoft from mta2`.
-    pub fn scope(&self) -> String {
-        let mut s = self.reason.clone();
-        if let Some(d) = &self.destination {
-            s.push_str(" at ");
-            s.push_str(d);
-        }
-        if let Some(h) = &self.host {
-            s.push_str(" from ");
-            s.push_str(h);
-        }
-        s
-    }
-}
-
-/// A destination as a user names it: a recipient domain, or a provider (`Microsoft`) so
-/// that one resolution covers every domain hosted there. Case does not matter.
-pub fn destination_matches(wanted: &str, domain: &str, provider: Option<&str>) -> bool {
-    wanted.eq_ignore_ascii_case(domain) || provider.is_some_and(|p| wanted.eq_ignore_ascii_case(p))
-}
-
-/// A sending host as a user names it: the host as logged (`mta2/postfix-out2`), or just
-/// the machine (`mta2`) for all of its Postfix instances.
-pub fn host_matches(wanted: &str, host: &str) -> bool {
-    if wanted.eq_ignore_ascii_case(host) {
-        return true;
-    }
-    host.split_once('/')
-        .is_some_and(|(machine, _)| machine.eq_ignore_ascii_case(wanted))
-}
-
-/// A failed (or marked) delivery with what the rules need to know about it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Candidate {
-    pub delivery_id: i64,
-    #[serde(skip)]
-    pub message_ref: i64,
-    pub recipient: String,
-    pub domain: String,
-    pub provider: Option<String>,
-    pub host: String,
-    pub status: String,
-    pub code: String,
-    pub cause: Option<String>,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
-    pub last_attempt: Option<i64>,
-    pub typo_of: Option<String>,
-    pub queue_id: String,
-    pub message_id: Option<String>,
-    pub sender: Option<String>,
-    pub subject: Option<String>,
-    /// The log format the message came from (`postfix`, `exchange`…).
-    pub format: String,
-    /// The same message (the same Message-ID, or without one the same sender and
-    /// subject) reached this recipient after this delivery's last attempt: it got there.
-    pub later_success: bool,
-    /// A delivery known from a bounce report alone, whose report contradicts the log
-    /// (how, in words): nothing but a possibly forged report says it failed.
-    pub contradicts_log: Option<String>,
-    /// Another message reached this recipient after this delivery's last attempt. Not a
-    /// reason to hold this one back (it is not the mail they are missing), but worth
-    /// seeing: the address works.
-    pub other_message_sent: bool,
-    /// The latest batch this delivery was exported in.
-    pub exported_in: Option<i64>,
-    pub marked: bool,
-}
+pub use crate::model::{Candidate, Resolution, destination_matches, host_matches};
+use crate::model::{DeliveryStatus, Reason};
 
 /// Why a delivery may not be re-sent. Listed in the order the rules are tried: what can
 /// never change first, what the user can act on (resolve the cause) last.
@@ -139,7 +24,7 @@ pub enum Exclusion {
     /// The domain looks mistyped; the address needs fixing, not re-sending.
     TypoDomain { suggestion: String },
     /// The address itself is bad: re-sending would bounce again.
-    HardFailure { reason: String },
+    HardFailure { reason: Reason },
     /// The same message reached the recipient later (another attempt or copy of it).
     LaterSuccess,
     /// Already in an export batch (`--again` exports it once more).
@@ -154,23 +39,81 @@ pub enum Exclusion {
     },
 }
 
-impl Exclusion {
+/// An exclusion without its details: the rule that made it. Declared in the order the
+/// rules are tried, which is the order summaries list them in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    Delivered,
+    ContradictsLog,
+    TypoDomain,
+    HardFailure,
+    LaterSuccess,
+    AlreadyExported,
+    NotResolved,
+    ResolvedBeforeLastAttempt,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 8] = [
+        Rule::Delivered,
+        Rule::ContradictsLog,
+        Rule::TypoDomain,
+        Rule::HardFailure,
+        Rule::LaterSuccess,
+        Rule::AlreadyExported,
+        Rule::NotResolved,
+        Rule::ResolvedBeforeLastAttempt,
+    ];
+
     /// Stable rule name (JSON, CSV, summaries).
-    pub fn rule(&self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
-            Exclusion::Delivered => "delivered",
-            Exclusion::ContradictsLog { .. } => "contradicts_log",
-            Exclusion::HardFailure { .. } => "hard_failure",
-            Exclusion::TypoDomain { .. } => "typo_domain",
-            Exclusion::LaterSuccess => "later_success",
-            Exclusion::AlreadyExported { .. } => "already_exported",
-            Exclusion::NotResolved => "not_resolved",
-            Exclusion::ResolvedBeforeLastAttempt { .. } => "resolved_before_last_attempt",
+            Rule::Delivered => "delivered",
+            Rule::ContradictsLog => "contradicts_log",
+            Rule::TypoDomain => "typo_domain",
+            Rule::HardFailure => "hard_failure",
+            Rule::LaterSuccess => "later_success",
+            Rule::AlreadyExported => "already_exported",
+            Rule::NotResolved => "not_resolved",
+            Rule::ResolvedBeforeLastAttempt => "resolved_before_last_attempt",
         }
     }
 
+    /// How many are counted, in words: only the rules named by a noun have a plural; the
+    /// rest read as a state ("2 not resolved").
+    fn counted(self, n: u64) -> String {
+        let one = self.name().replace('_', " ");
+        let many = match self {
+            Rule::TypoDomain => "typo domains".to_string(),
+            Rule::HardFailure => "hard failures".to_string(),
+            Rule::LaterSuccess => "later successes".to_string(),
+            _ => one.clone(),
+        };
+        crate::wording::plural(n, &one, &many)
+    }
+}
+
+impl Exclusion {
+    pub fn kind(&self) -> Rule {
+        match self {
+            Exclusion::Delivered => Rule::Delivered,
+            Exclusion::ContradictsLog { .. } => Rule::ContradictsLog,
+            Exclusion::HardFailure { .. } => Rule::HardFailure,
+            Exclusion::TypoDomain { .. } => Rule::TypoDomain,
+            Exclusion::LaterSuccess => Rule::LaterSuccess,
+            Exclusion::AlreadyExported { .. } => Rule::AlreadyExported,
+            Exclusion::NotResolved => Rule::NotResolved,
+            Exclusion::ResolvedBeforeLastAttempt { .. } => Rule::ResolvedBeforeLastAttempt,
+        }
+    }
+
+    /// Stable rule name (JSON, CSV, summaries).
+    pub fn rule(&self) -> &'static str {
+        self.kind().name()
+    }
+
     /// The rule in words, for a person.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Exclusion::Delivered => "delivered after all".into(),
             Exclusion::ContradictsLog { conflict } => {
@@ -191,23 +134,12 @@ impl Exclusion {
             ),
         }
     }
-
-    pub const RULES: [&'static str; 8] = [
-        "delivered",
-        "contradicts_log",
-        "typo_domain",
-        "hard_failure",
-        "later_success",
-        "already_exported",
-        "not_resolved",
-        "resolved_before_last_attempt",
-    ];
 }
 
 /// The verdict on one delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
-pub enum Verdict {
+pub enum ResendVerdict {
     /// Eligible, on the strength of this resolution.
     Eligible {
         resolution: Resolution,
@@ -217,15 +149,15 @@ pub enum Verdict {
     },
 }
 
-impl Verdict {
+impl ResendVerdict {
     pub fn is_eligible(&self) -> bool {
-        matches!(self, Verdict::Eligible { .. })
+        matches!(self, ResendVerdict::Eligible { .. })
     }
     /// The verdict in a word or two, for a table column (`describe` says it whole).
     pub fn label(&self) -> &'static str {
         match self {
-            Verdict::Eligible { .. } => "eligible",
-            Verdict::Excluded { exclusion } => match exclusion {
+            ResendVerdict::Eligible { .. } => "eligible",
+            ResendVerdict::Excluded { exclusion } => match exclusion {
                 Exclusion::Delivered => "delivered",
                 Exclusion::ContradictsLog { .. } => "conflict",
                 Exclusion::TypoDomain { .. } => "typo domain",
@@ -239,27 +171,27 @@ impl Verdict {
     }
     pub fn exclusion(&self) -> Option<&Exclusion> {
         match self {
-            Verdict::Excluded { exclusion } => Some(exclusion),
-            Verdict::Eligible { .. } => None,
+            ResendVerdict::Excluded { exclusion } => Some(exclusion),
+            ResendVerdict::Eligible { .. } => None,
         }
     }
 }
 
 /// A failure of the address rather than of the path to it: re-sending cannot help.
 /// `hostunknown` counts only when final (5.x.x); a temporary DNS failure may clear.
-pub fn hard_failure(cause: Option<&str>, code: &str) -> bool {
+pub fn hard_failure(cause: Option<Reason>, code: &str) -> bool {
     match cause {
-        Some("userunknown" | "hasmoved" | "suspend") => true,
-        Some("hostunknown") => code.starts_with('5'),
+        Some(Reason::UserUnknown | Reason::HasMoved | Reason::Suspend) => true,
+        Some(Reason::HostUnknown) => code.starts_with('5'),
         _ => false,
     }
 }
 
 /// Decides one delivery. `resolutions` in any order; `again` lets already exported
 /// deliveries through (the user asked for a second export).
-pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> Verdict {
-    let out = |exclusion| Verdict::Excluded { exclusion };
-    if c.status == "sent" {
+pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> ResendVerdict {
+    let out = |exclusion| ResendVerdict::Excluded { exclusion };
+    if c.status == DeliveryStatus::Sent {
         return out(Exclusion::Delivered);
     }
     if let Some(conflict) = &c.contradicts_log {
@@ -274,10 +206,8 @@ pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> Verdict 
             suggestion: s.clone(),
         });
     }
-    if hard_failure(c.cause.as_deref(), &c.code) {
-        return out(Exclusion::HardFailure {
-            reason: c.cause.clone().unwrap_or_default(),
-        });
+    if let Some(reason) = c.cause.filter(|r| hard_failure(Some(*r), &c.code)) {
+        return out(Exclusion::HardFailure { reason });
     }
     if c.later_success {
         return out(Exclusion::LaterSuccess);
@@ -285,14 +215,9 @@ pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> Verdict 
     if let (Some(batch), false) = (c.exported_in, again) {
         return out(Exclusion::AlreadyExported { batch });
     }
-    let covering = resolutions.iter().filter(|r| {
-        r.covers(
-            c.cause.as_deref(),
-            &c.domain,
-            c.provider.as_deref(),
-            &c.host,
-        )
-    });
+    let covering = resolutions
+        .iter()
+        .filter(|r| r.covers(c.cause, &c.domain, c.provider.as_deref(), &c.host));
     let Some(latest) = covering.max_by_key(|r| (r.resolved_at, r.id)) else {
         return out(Exclusion::NotResolved);
     };
@@ -303,7 +228,7 @@ pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> Verdict 
             resolved_at: latest.resolved_at,
         });
     }
-    Verdict::Eligible {
+    ResendVerdict::Eligible {
         resolution: latest.clone(),
     }
 }
@@ -311,19 +236,17 @@ pub fn judge(c: &Candidate, resolutions: &[Resolution], again: bool) -> Verdict 
 /// Which failed deliveries to look at: by cause, destination (domain or provider) and
 /// sending host, each optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filter {
-    pub cause: Option<String>,
+pub struct CandidateFilter {
+    pub cause: Option<Reason>,
     pub destination: Option<String>,
     pub host: Option<String>,
     /// Only marked deliveries (the basket).
     pub marked_only: bool,
 }
 
-impl Filter {
+impl CandidateFilter {
     pub fn matches(&self, c: &Candidate) -> bool {
-        self.cause
-            .as_deref()
-            .is_none_or(|w| c.cause.as_deref() == Some(w))
+        self.cause.is_none_or(|w| c.cause == Some(w))
             && self
                 .destination
                 .as_deref()
@@ -344,35 +267,22 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn add(&mut self, v: &Verdict) {
+    pub fn add(&mut self, v: &ResendVerdict) {
         match v {
-            Verdict::Eligible { .. } => self.eligible += 1,
-            Verdict::Excluded { exclusion } => {
+            ResendVerdict::Eligible { .. } => self.eligible += 1,
+            ResendVerdict::Excluded { exclusion } => {
                 *self.excluded.entry(exclusion.rule()).or_default() += 1
             }
         }
     }
-    pub fn excluded_total(&self) -> u64 {
+    pub(crate) fn excluded_total(&self) -> u64 {
         self.excluded.values().sum()
     }
     /// `3 not resolved, 1 hard failure, 2 typo domains`, in rule order.
-    pub fn describe_excluded(&self) -> String {
-        Exclusion::RULES
+    pub(crate) fn describe_excluded(&self) -> String {
+        Rule::ALL
             .iter()
-            .filter_map(|r| {
-                self.excluded.get(r).map(|&n| {
-                    let one = r.replace('_', " ");
-                    // Only the rules named by a noun have a plural; the rest read as
-                    // a state ("2 not resolved").
-                    let many = match *r {
-                        "typo_domain" => "typo domains".to_string(),
-                        "hard_failure" => "hard failures".to_string(),
-                        "later_success" => "later successes".to_string(),
-                        _ => one.clone(),
-                    };
-                    crate::wording::plural(n, &one, &many)
-                })
-            })
+            .filter_map(|r| self.excluded.get(r.name()).map(|&n| r.counted(n)))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -390,9 +300,9 @@ mod tests {
             domain: "contoso-corp.example".into(),
             provider: Some("Microsoft".into()),
             host: "mta2/postfix-out2".into(),
-            status: "expired".into(),
+            status: DeliveryStatus::Expired,
             code: "4.4.7".into(),
-            cause: Some("badreputation".into()),
+            cause: Some(Reason::BadReputation),
             last_attempt: Some(1_000),
             typo_of: None,
             queue_id: "9C5F661548".into(),
@@ -411,7 +321,7 @@ mod tests {
     fn resolution(id: i64, dest: Option<&str>, host: Option<&str>, at: i64) -> Resolution {
         Resolution {
             id,
-            reason: "badreputation".into(),
+            reason: Reason::BadReputation,
             destination: dest.map(String::from),
             host: host.map(String::from),
             resolved_at: at,
@@ -419,7 +329,7 @@ mod tests {
         }
     }
 
-    fn rule(v: Verdict) -> &'static str {
+    fn rule(v: ResendVerdict) -> &'static str {
         v.exclusion().map_or("eligible", Exclusion::rule)
     }
 
@@ -441,26 +351,16 @@ mod tests {
         ] {
             let r = resolution(1, dest, host, 2_000);
             assert_eq!(
-                r.covers(
-                    c.cause.as_deref(),
-                    &c.domain,
-                    c.provider.as_deref(),
-                    &c.host
-                ),
+                r.covers(c.cause, &c.domain, c.provider.as_deref(), &c.host),
                 want,
                 "{dest:?} {host:?}"
             );
         }
         let other_reason = Resolution {
-            reason: "blocked".into(),
+            reason: Reason::Blocked,
             ..resolution(1, None, None, 2_000)
         };
-        assert!(!other_reason.covers(
-            c.cause.as_deref(),
-            &c.domain,
-            c.provider.as_deref(),
-            &c.host
-        ));
+        assert!(!other_reason.covers(c.cause, &c.domain, c.provider.as_deref(), &c.host));
     }
 
     #[test]
@@ -490,7 +390,7 @@ mod tests {
         };
         assert_eq!(rule(judge(&later, &after, true)), "later_success");
         let hard = Candidate {
-            cause: Some("userunknown".into()),
+            cause: Some(Reason::UserUnknown),
             code: "5.1.1".into(),
             ..later.clone()
         };
@@ -501,7 +401,7 @@ mod tests {
         };
         assert_eq!(rule(judge(&typo, &after, true)), "typo_domain");
         let sent = Candidate {
-            status: "sent".into(),
+            status: DeliveryStatus::Sent,
             ..typo
         };
         assert_eq!(rule(judge(&sent, &after, true)), "delivered");
@@ -520,13 +420,25 @@ mod tests {
     }
 
     #[test]
+    fn every_rule_is_listed_once_in_the_order_declared() {
+        for (i, r) in Rule::ALL.iter().enumerate() {
+            assert_eq!(*r as usize, i);
+        }
+        // The last declared rule closes the list: none is left out.
+        assert_eq!(
+            Rule::ALL.len(),
+            Rule::ResolvedBeforeLastAttempt as usize + 1
+        );
+    }
+
+    #[test]
     fn hostunknown_is_hard_only_when_final() {
-        assert!(hard_failure(Some("hostunknown"), "5.4.4"));
-        assert!(!hard_failure(Some("hostunknown"), "4.4.7"));
-        assert!(!hard_failure(Some("hostunknown"), "4.4.3"));
-        assert!(hard_failure(Some("suspend"), "5.2.1"));
-        assert!(hard_failure(Some("hasmoved"), "5.1.6"));
-        assert!(!hard_failure(Some("badreputation"), "5.7.1"));
+        assert!(hard_failure(Some(Reason::HostUnknown), "5.4.4"));
+        assert!(!hard_failure(Some(Reason::HostUnknown), "4.4.7"));
+        assert!(!hard_failure(Some(Reason::HostUnknown), "4.4.3"));
+        assert!(hard_failure(Some(Reason::Suspend), "5.2.1"));
+        assert!(hard_failure(Some(Reason::HasMoved), "5.1.6"));
+        assert!(!hard_failure(Some(Reason::BadReputation), "5.7.1"));
         assert!(!hard_failure(None, "5.0.0"));
     }
 }

@@ -9,10 +9,10 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Table
 
 use crate::app::state::{AppState, export_counts, export_file_name};
 use crate::app::{Action, Context};
+use crate::requeue::basket::Judged;
+use crate::requeue::export::RequeueFormat;
 use crate::sanitize::for_terminal;
-use crate::triage::basket::Judged;
-use crate::triage::requeue::Verdict;
-use crate::triage::requeue_export::Format;
+use crate::triage::requeue::ResendVerdict;
 
 use super::text::time;
 use super::theme::Theme;
@@ -145,13 +145,20 @@ fn row(j: &Judged, wide: bool, columns: &[usize], theme: Theme) -> Row<'static> 
     let c = &j.candidate;
     let mut texts = vec![for_terminal(&c.recipient).into_owned()];
     if wide {
-        texts.push(for_terminal(&c.status).into_owned());
+        texts.push(for_terminal(c.status.as_str()).into_owned());
         texts.push(for_terminal(&c.queue_id).into_owned());
     }
-    texts.push(for_terminal(c.cause.as_deref().unwrap_or("unknown")).into_owned());
+    texts.push(
+        for_terminal(
+            c.cause
+                .map(crate::model::Reason::as_str)
+                .unwrap_or("unknown"),
+        )
+        .into_owned(),
+    );
     let (verdict, style) = match &j.verdict {
-        Verdict::Eligible { .. } => ("eligible".to_string(), theme.title()),
-        Verdict::Excluded { exclusion } => (
+        ResendVerdict::Eligible { .. } => ("eligible".to_string(), theme.title()),
+        ResendVerdict::Excluded { exclusion } => (
             for_terminal(&exclusion.describe()).into_owned(),
             theme.muted(),
         ),
@@ -173,7 +180,7 @@ fn render_confirm(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
         return;
     };
     let n = export_counts(b, confirm.format, confirm.again);
-    let formats: Vec<Span> = Format::NAMES
+    let formats: Vec<Span> = RequeueFormat::NAMES
         .iter()
         .flat_map(|name| {
             // Brackets, not only a colour: the choice must show without colours too.

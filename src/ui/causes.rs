@@ -70,7 +70,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         .map(|c| {
             Row::new(vec![
                 Cell::from(Line::from(thousands(c.count)).right_aligned()),
-                Cell::from(for_terminal(&c.reason).into_owned()),
+                Cell::from(for_terminal(c.reason.as_str()).into_owned()),
                 Cell::from(for_terminal(&c.destination).into_owned()),
                 Cell::from(for_terminal(&c.host).into_owned()),
                 Cell::from(state_text(c)).style(state_style(c.state, theme)),
@@ -156,7 +156,7 @@ fn evidence(
             "Cause",
             format!(
                 "{} at {} ({destination_kind}) from {}",
-                for_terminal(&c.reason),
+                for_terminal(c.reason.as_str()),
                 for_terminal(&c.destination),
                 for_terminal(&c.host)
             ),
@@ -240,7 +240,9 @@ fn checked(c: &Cause, checks: &ChecksView) -> Vec<String> {
     let mine: Vec<_> = checks
         .latest
         .iter()
-        .filter(|r| r.cause == c.reason && r.destination == c.destination && r.host == c.host)
+        .filter(|r| {
+            r.cause == c.reason.as_str() && r.destination == c.destination && r.host == c.host
+        })
         .collect();
     let mut lines: Vec<String> = mine
         .iter()

@@ -83,7 +83,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let cut = |text: String, width: usize| Cell::from(fit_line(Line::raw(text), width));
     let make_row = |r: &DeliveryRow, hits: &[usize]| -> Row<'static> {
         let recipient = for_terminal(&r.recipient).into_owned();
-        let status_style = if r.status == "expired" {
+        let status_style = if r.status == crate::model::DeliveryStatus::Expired {
             theme.expired()
         } else {
             theme.base()
@@ -107,7 +107,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         }
         cells.extend([
             cut(for_terminal(&r.host).into_owned(), w_host),
-            Cell::from(r.status.clone()).style(status_style),
+            Cell::from(r.status.as_str()).style(status_style),
             match t.verdicts.get(&r.id) {
                 Some(v) if v.is_eligible() => Cell::from(v.label()).style(theme.title()),
                 Some(v) => Cell::from(v.label()).style(theme.muted()),
@@ -121,7 +121,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             ]);
         }
         cells.push(cut(
-            for_terminal(r.cause.as_deref().unwrap_or("-")).into_owned(),
+            for_terminal(r.cause.map(crate::model::Reason::as_str).unwrap_or("-")).into_owned(),
             w_cause,
         ));
         Row::new(cells)

@@ -33,7 +33,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         .parse::<EnhancedCode>()
         .map(|c| c.label())
         .unwrap_or("");
-    let status_style = if d.status == "expired" {
+    let status_style = if d.status == crate::model::DeliveryStatus::Expired {
         theme.expired()
     } else {
         theme.base()
@@ -41,14 +41,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let mut lines = vec![
         Line::from(vec![
             Span::styled(format!("{:<14}", "Outcome"), theme.heading()),
-            Span::styled(d.status.clone(), status_style),
+            Span::styled(d.status.as_str(), status_style),
             Span::raw(format!(" · {} {label}", for_terminal(&d.code))),
         ]),
         field(
             "Cause",
             match (&d.cause, &d.reason) {
-                (Some(c), _) => for_terminal(c).into_owned(),
-                (None, Some(r)) => for_terminal(r).into_owned(),
+                (Some(c), _) => for_terminal(c.as_str()).into_owned(),
+                (None, Some(r)) => for_terminal(r.as_str()).into_owned(),
                 _ => "-".into(),
             },
         ),
@@ -124,7 +124,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             (None, Some(s)) => summary.push(for_terminal(s).into_owned()),
             (None, None) => {}
         }
-        summary.push(for_terminal(&b.reason).into_owned());
+        summary.push(for_terminal(b.reason.as_str()).into_owned());
         summary.push(if b.linked_by == "none" {
             "bounce only: no logged delivery matched".to_string()
         } else {
@@ -173,13 +173,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             (None, Some(r)) => r.to_string(),
             (None, None) => "-".into(),
         };
-        let style = if a.status == "deferred" {
+        let style = if a.status == crate::model::AttemptStatus::Deferred {
             theme.base()
         } else {
             theme.expired()
         };
         // A report's "last error" is what the report quotes, not an attempt of this log.
-        let quoted = a.status == "deferred"
+        let quoted = a.status == crate::model::AttemptStatus::Deferred
             && a.source
                 .as_deref()
                 .is_some_and(|src| d.bounces.iter().any(|b| src.starts_with(b.report.as_str())));

@@ -347,7 +347,14 @@ fn render_at_risk(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
             cells.push(Cell::from(Line::from(left).right_aligned()));
             if with_cause {
                 cells.push(Cell::from(fit_line(
-                    Line::raw(for_terminal(a.cause.as_deref().unwrap_or("unknown")).into_owned()),
+                    Line::raw(
+                        for_terminal(
+                            a.cause
+                                .map(crate::model::Reason::as_str)
+                                .unwrap_or("unknown"),
+                        )
+                        .into_owned(),
+                    ),
                     cols[cols.len() - 1],
                 )));
             }

@@ -1,9 +1,9 @@
 //! The basket screen: the marked deliveries with the verdict on each, and what an export
 //! in a format would take from them.
 
-use crate::triage::basket::Basket;
-use crate::triage::requeue::{Verdict, judge};
-use crate::triage::requeue_export::Format;
+use crate::requeue::basket::Basket;
+use crate::requeue::export::RequeueFormat;
+use crate::triage::requeue::{ResendVerdict, judge};
 
 use super::Screen;
 use super::cursor::ListCursor;
@@ -53,7 +53,7 @@ pub struct ExportCounts {
     pub to_export: u64,
     /// Eligible, but the format cannot carry them (e.g. postfix: no longer queued).
     pub not_in_format: u64,
-    /// The same, by why not (`Format::accepts`), so the confirm step can say it.
+    /// The same, by why not (`RequeueFormat::accepts`), so the confirm step can say it.
     pub not_in_format_why: std::collections::BTreeMap<&'static str, u64>,
     /// Already exported, and left out.
     pub already_exported: u64,
@@ -63,11 +63,11 @@ pub struct ExportCounts {
     pub excluded: u64,
 }
 
-pub fn export_counts(basket: &Basket, format: Format, again: bool) -> ExportCounts {
+pub fn export_counts(basket: &Basket, format: RequeueFormat, again: bool) -> ExportCounts {
     let mut n = ExportCounts::default();
     for j in &basket.marked {
         let exported = matches!(&j.verdict,
-            Verdict::Excluded { exclusion } if exclusion.rule() == "already_exported");
+            ResendVerdict::Excluded { exclusion } if exclusion.rule() == "already_exported");
         let verdict = if exported && again {
             // The other rules still hold for a delivery sent out again.
             judge(&j.candidate, &basket.resolutions, true)
@@ -75,7 +75,7 @@ pub fn export_counts(basket: &Basket, format: Format, again: bool) -> ExportCoun
             j.verdict.clone()
         };
         match verdict {
-            Verdict::Eligible { .. } => match format.accepts(&j.candidate, false) {
+            ResendVerdict::Eligible { .. } => match format.accepts(&j.candidate, false) {
                 Ok(()) => {
                     n.to_export += 1;
                     n.exported_again += u64::from(exported);
@@ -85,23 +85,23 @@ pub fn export_counts(basket: &Basket, format: Format, again: bool) -> ExportCoun
                     *n.not_in_format_why.entry(why).or_default() += 1;
                 }
             },
-            Verdict::Excluded { .. } if exported && !again => n.already_exported += 1,
-            Verdict::Excluded { .. } => n.excluded += 1,
+            ResendVerdict::Excluded { .. } if exported && !again => n.already_exported += 1,
+            ResendVerdict::Excluded { .. } => n.excluded += 1,
         }
     }
     n
 }
 
 /// The file an export will be written to: named after its batch, in `dir`.
-pub fn export_file_name(batch: i64, format: Format) -> String {
+pub fn export_file_name(batch: i64, format: RequeueFormat) -> String {
     format!("sendlog-batch-{batch}.{}", format.extension())
 }
 
-pub fn next_format(f: Format) -> Format {
+pub fn next_format(f: RequeueFormat) -> RequeueFormat {
     match f {
-        Format::Csv => Format::Jsonl,
-        Format::Jsonl => Format::Postfix,
-        Format::Postfix => Format::Exchange,
-        Format::Exchange => Format::Csv,
+        RequeueFormat::Csv => RequeueFormat::Jsonl,
+        RequeueFormat::Jsonl => RequeueFormat::Postfix,
+        RequeueFormat::Postfix => RequeueFormat::Exchange,
+        RequeueFormat::Exchange => RequeueFormat::Csv,
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::store::browse::{Anchor, DeliveryFilter, DeliveryRow};
-use crate::triage::requeue::Verdict;
+use crate::triage::requeue::ResendVerdict;
 
 use super::super::filter::Matched;
 use super::cursor::ListCursor;
@@ -45,7 +45,7 @@ pub struct DeliveryTable {
     pub matched: Vec<Matched>,
     pub matched_cursor: ListCursor,
     /// The re-queue rules' verdict on the loaded rows, by delivery id.
-    pub verdicts: BTreeMap<i64, Verdict>,
+    pub verdicts: BTreeMap<i64, ResendVerdict>,
 }
 
 impl DeliveryTable {

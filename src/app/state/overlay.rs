@@ -1,6 +1,6 @@
 //! What sits over a screen and takes the keys before it: one at a time.
 
-use crate::triage::requeue_export::Format;
+use crate::requeue::export::RequeueFormat;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
@@ -18,14 +18,14 @@ pub enum Overlay {
 /// and from one sending host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolveScope {
-    pub reason: String,
+    pub reason: crate::model::Reason,
     pub destination: Option<String>,
     pub host: Option<String>,
 }
 
 impl ResolveScope {
     pub fn describe(&self) -> String {
-        let mut s = self.reason.clone();
+        let mut s = self.reason.as_str().to_string();
         if let Some(d) = &self.destination {
             s.push_str(" at ");
             s.push_str(d);
@@ -53,7 +53,7 @@ pub struct NoteInput {
 /// which `dir_input` edits while it is open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportConfirm {
-    pub format: Format,
+    pub format: RequeueFormat,
     pub again: bool,
     /// The directory being typed, when the user chose to change it.
     pub dir_input: Option<String>,

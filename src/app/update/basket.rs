@@ -1,6 +1,6 @@
 //! The basket screen: opening it, unmarking from it, and starting an export.
 
-use crate::triage::requeue_export::Format;
+use crate::requeue::export::RequeueFormat;
 
 use super::super::keymap::Action;
 use super::super::msg::Effect;
@@ -42,7 +42,7 @@ pub(super) fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             match &state.basket.contents {
                 Some(b) if !b.marked.is_empty() => {
                     state.overlay = Some(Overlay::Export(ExportConfirm {
-                        format: Format::Csv,
+                        format: RequeueFormat::Csv,
                         again: false,
                         dir_input: None,
                     }))

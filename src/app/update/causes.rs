@@ -44,7 +44,7 @@ fn check(state: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     };
     let scope = ResolveScope {
-        reason: c.reason.clone(),
+        reason: c.reason,
         destination: Some(c.destination.clone()),
         host: Some(c.host.clone()),
     };

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::sanitize::for_terminal;
 use crate::store::browse::{Anchor, DeliveryRow};
-use crate::triage::requeue::Verdict;
+use crate::triage::requeue::ResendVerdict;
 
 use super::super::filter::matches;
 use super::super::keymap::Action;
@@ -120,7 +120,7 @@ pub(super) fn apply_page(
     generation: u64,
     anchor: Anchor,
     rows: Vec<DeliveryRow>,
-    verdicts: BTreeMap<i64, Verdict>,
+    verdicts: BTreeMap<i64, ResendVerdict>,
 ) -> Vec<Effect> {
     let screen_rows = state.table_rows() as u64;
     let Some(t) = state.deliveries.table.as_mut() else {

@@ -1,7 +1,6 @@
 //! `r`: what a resolution of the selection's cause would cover, on the screens that offer
 //! it (the note it is recorded with is an overlay: `overlay::on_note_key`).
 
-use crate::sanitize::for_terminal;
 use crate::store::browse::Dimension;
 use crate::triage::requeue::hard_failure;
 
@@ -15,7 +14,7 @@ pub(super) fn on_resolve(state: &mut AppState) -> Vec<Effect> {
     }
     let scope = match state.screen {
         Screen::Causes => state.causes.selected_cause().map(|c| ResolveScope {
-            reason: c.reason.clone(),
+            reason: c.reason,
             destination: Some(c.destination.clone()),
             host: Some(c.host.clone()),
         }),
@@ -41,7 +40,7 @@ pub(super) fn on_resolve(state: &mut AppState) -> Vec<Effect> {
             code_scope(state)
         }
         Screen::Deliveries => state.deliveries.table.as_ref().and_then(|t| {
-            let reason = t.selected()?.cause.clone()?;
+            let reason = t.selected()?.cause?;
             Some(match &t.filter.narrow {
                 Some((dim, value)) => group_scope(reason, *dim, value.clone()),
                 None => ResolveScope {
@@ -68,17 +67,17 @@ pub fn resolve_pointless(state: &AppState) -> Option<String> {
         ),
         Screen::Deliveries => {
             let t = state.deliveries.table.as_ref()?;
-            (t.selected()?.cause.clone()?, t.filter.code.clone())
+            (t.selected()?.cause?, t.filter.code.clone())
         }
         // Without a code a DNS failure may be temporary: only the address's own failures.
-        Screen::Causes => (state.causes.selected_cause()?.reason.clone(), String::new()),
+        Screen::Causes => (state.causes.selected_cause()?.reason, String::new()),
         _ => return None,
     };
-    hard_failure(Some(&reason), &code).then(|| {
+    hard_failure(Some(reason), &code).then(|| {
         format!(
             "{} is a failure of the address itself: no fix on your side makes it deliverable, \
              so there is nothing to resolve (correct or drop the address)",
-            for_terminal(&reason)
+            reason
         )
     })
 }
@@ -89,7 +88,7 @@ fn code_scope(state: &AppState) -> Option<ResolveScope> {
         .triage
         .current_causes()?
         .iter()
-        .find_map(|c| c.cause.clone())?;
+        .find_map(|c| c.cause)?;
     Some(ResolveScope {
         reason,
         destination: None,
@@ -98,7 +97,11 @@ fn code_scope(state: &AppState) -> Option<ResolveScope> {
 }
 
 /// A second-level group's scope: its own main cause, at that destination or from that host.
-pub fn group_scope(reason: String, dim: Dimension, value: Option<String>) -> ResolveScope {
+pub fn group_scope(
+    reason: crate::model::Reason,
+    dim: Dimension,
+    value: Option<String>,
+) -> ResolveScope {
     let mut scope = ResolveScope {
         reason,
         destination: None,

@@ -2,7 +2,7 @@
 //! export did.
 
 use crate::import::FileReport;
-use crate::triage::basket::{ExportOutcome, ResolveOutcome, UndoOutcome};
+use crate::requeue::basket::{ExportOutcome, ResolveOutcome, UndoOutcome};
 use crate::wording::{deliveries_written, plural_with, thousands};
 
 pub(super) fn undone(outcome: &UndoOutcome) -> String {
@@ -142,8 +142,8 @@ pub(super) fn checked(results: &[crate::check::CheckResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::exported;
+    use crate::requeue::basket::ExportOutcome;
     use crate::store::requeue::Batch;
-    use crate::triage::basket::ExportOutcome;
     use crate::triage::requeue::Tally;
 
     fn outcome(batch: Option<Batch>, tally: Tally) -> ExportOutcome {

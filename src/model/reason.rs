@@ -1,3 +1,5 @@
+//! Reasons: why a delivery failed (or why a report is not a failure).
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -48,7 +50,7 @@ impl Reason {
     /// Reasons that name nothing a postmaster could fix ("450 Temporary failure"): a more
     /// specific account of the same failure, such as a bounce report's last error, should
     /// stand in for them.
-    pub fn is_vague(self) -> bool {
+    pub(crate) fn is_vague(self) -> bool {
         matches!(
             self,
             Reason::Undefined | Reason::OnHold | Reason::SystemError | Reason::Expired
@@ -137,6 +139,23 @@ impl Reason {
         }
     }
 
+    /// Reasons that are a verdict on the sender (its IP, domain or behaviour) rather than
+    /// on the recipient or the path: seen across many destinations, they point at the host.
+    pub(crate) const SENDER_SIDE: [Reason; 8] = [
+        Reason::BadReputation,
+        Reason::Blocked,
+        Reason::Speeding,
+        Reason::SpamDetected,
+        Reason::AuthFailure,
+        Reason::RequirePtr,
+        Reason::PolicyViolation,
+        Reason::SecurityError,
+    ];
+
+    pub(crate) fn is_sender_side(self) -> bool {
+        Reason::SENDER_SIDE.contains(&self)
+    }
+
     /// Not a delivery failure at all: these reports must never be counted as bounces.
     pub fn is_not_a_failure(self) -> bool {
         matches!(
@@ -149,6 +168,19 @@ impl Reason {
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A reason compares equal to its name, so that a check reads like the record it checks.
+impl PartialEq<&str> for Reason {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 
@@ -179,5 +211,10 @@ mod tests {
             assert_eq!(r.as_str().parse::<Reason>().unwrap(), r);
         }
         assert!("nonsense".parse::<Reason>().is_err());
+        // Sorting reasons sorts their names: lists ordered by reason read alphabetically.
+        let mut by_name = Reason::ALL;
+        by_name.sort_by_key(|r| r.as_str());
+        assert_eq!(by_name, Reason::ALL);
+        assert!(Reason::ALL.is_sorted());
     }
 }

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::causes::{self, Cause, Widespread};
-use super::requeue::{Candidate, Filter, Resolution, Tally, Verdict, judge};
-use super::requeue_export::{self, ExportRecord, Format, Pending};
+use super::export::{self, ExportRecord, Pending, RequeueFormat};
+use crate::model::Reason;
 use crate::store::requeue::Batch;
 use crate::store::{Result, Store};
+use crate::triage::causes::{self, Cause, Widespread};
+use crate::triage::requeue::{Candidate, CandidateFilter, ResendVerdict, Resolution, Tally, judge};
 
 /// A delivery with the rules' verdict on it.
 #[derive(Debug, Clone, Serialize)]
@@ -18,7 +19,7 @@ pub struct Judged {
     #[serde(flatten)]
     pub candidate: Candidate,
     #[serde(flatten)]
-    pub verdict: Verdict,
+    pub verdict: ResendVerdict,
 }
 
 /// Causes with evidence and resolution state, and the widespread ones among them.
@@ -30,19 +31,19 @@ pub fn list_causes(store: &Store) -> Result<(Vec<Cause>, Vec<Widespread>)> {
 }
 
 /// Failed (and marked) deliveries in `filter`, each with its verdict.
-pub fn judge_all(store: &Store, filter: &Filter, again: bool) -> Result<Vec<Judged>> {
+pub fn judge_all(store: &Store, filter: &CandidateFilter, again: bool) -> Result<Vec<Judged>> {
     judge_against(store, filter, again, &store.resolutions()?)
 }
 
 /// `judge_all` against these resolutions rather than the store's (a preview).
 fn judge_against(
     store: &Store,
-    filter: &Filter,
+    filter: &CandidateFilter,
     again: bool,
     resolutions: &[Resolution],
 ) -> Result<Vec<Judged>> {
     Ok(store
-        .candidates(filter.cause.as_deref(), filter.marked_only)?
+        .candidates(filter.cause, filter.marked_only)?
         .into_iter()
         .filter(|c| filter.matches(c))
         .map(|c| {
@@ -56,21 +57,15 @@ fn judge_against(
 }
 
 /// The verdict on each of these deliveries (the rows a screen has loaded), by id.
-pub fn verdicts_of(store: &Store, delivery_ids: &[i64]) -> Result<BTreeMap<i64, Verdict>> {
+pub(crate) fn verdicts_of(
+    store: &Store,
+    delivery_ids: &[i64],
+) -> Result<BTreeMap<i64, ResendVerdict>> {
     let resolutions = store.resolutions()?;
     Ok(store
         .candidates_by_ids(delivery_ids)?
         .iter()
         .map(|c| (c.delivery_id, judge(c, &resolutions, false)))
-        .collect())
-}
-
-/// Delivery ids in `filter` that may be re-sent now.
-pub fn eligible_ids(store: &Store, filter: &Filter) -> Result<Vec<i64>> {
-    Ok(judge_all(store, filter, false)?
-        .into_iter()
-        .filter(|j| j.verdict.is_eligible())
-        .map(|j| j.candidate.delivery_id)
         .collect())
 }
 
@@ -94,7 +89,7 @@ pub struct ResolveOutcome {
 impl ResolveOutcome {
     /// `this resolves badreputation at Microsoft from mta2: 312 deliveries become
     /// eligible, 14 stay excluded (…)`.
-    pub fn preview_line(&self) -> String {
+    pub(crate) fn preview_line(&self) -> String {
         format!(
             "this resolves {}: {}",
             self.resolution.scope(),
@@ -103,7 +98,7 @@ impl ResolveOutcome {
     }
 
     /// `312 deliveries become eligible, 14 stay excluded (…)`.
-    pub fn preview_counts(&self) -> String {
+    pub(crate) fn preview_counts(&self) -> String {
         let excluded = self.tally.excluded_total();
         let mut s = format!(
             "{} eligible",
@@ -127,7 +122,7 @@ impl ResolveOutcome {
 
 /// A scope a resolution may not have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ScopeProblem {
+pub(crate) enum ScopeProblem {
     #[error(
         "{given} looks like a typo of {meant}: its deliveries need their addresses fixed, and a resolution can never make them eligible"
     )]
@@ -168,7 +163,7 @@ fn nearest<'a>(given: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<Str
 /// Whether a resolution may name this destination and host: a typo domain never (its
 /// addresses are wrong, not blocked), and a destination or host no failed delivery has
 /// is a slip, answered with the closest known names.
-pub fn check_scope(
+pub(crate) fn check_scope(
     store: &Store,
     destination: Option<&str>,
     host: Option<&str>,
@@ -213,10 +208,7 @@ pub fn check_scope(
         }
     }
     if let Some(h) = host
-        && !known
-            .hosts
-            .iter()
-            .any(|k| super::requeue::host_matches(h, k))
+        && !known.hosts.iter().any(|k| crate::model::host_matches(h, k))
     {
         let machines: std::collections::BTreeSet<&str> = known
             .hosts
@@ -233,17 +225,17 @@ pub fn check_scope(
 
 /// What a resolution of `reason` within `destination` and `host`, fixed at `at`, would
 /// make eligible, without recording it.
-pub fn preview_resolution(
+pub(crate) fn preview_resolution(
     store: &Store,
-    reason: &str,
+    reason: Reason,
     destination: Option<&str>,
     host: Option<&str>,
     at: i64,
     note: &str,
 ) -> Result<ResolveOutcome> {
     let resolution = Resolution::unrecorded(reason, destination, host, at, note);
-    let filter = Filter {
-        cause: Some(reason.to_string()),
+    let filter = CandidateFilter {
+        cause: Some(reason),
         destination: destination.map(String::from),
         host: host.map(String::from),
         marked_only: false,
@@ -254,7 +246,7 @@ pub fn preview_resolution(
     let mut in_scope = 0;
     let mut newly_eligible = 0;
     for j in judge_against(store, &filter, false, &with)? {
-        if j.candidate.status != "sent" {
+        if j.candidate.status != crate::model::DeliveryStatus::Sent {
             in_scope += 1;
             tally.add(&j.verdict);
             if j.verdict.is_eligible()
@@ -277,7 +269,7 @@ pub fn preview_resolution(
 /// Records a resolution and reports what it covers.
 pub fn resolve(
     store: &mut Store,
-    reason: &str,
+    reason: Reason,
     destination: Option<&str>,
     host: Option<&str>,
     at: i64,
@@ -303,7 +295,7 @@ pub struct UndoOutcome {
 }
 
 /// Undoes resolution `id` at `at`.
-pub fn undo_resolution(
+pub(crate) fn undo_resolution(
     store: &mut Store,
     id: i64,
     at: i64,
@@ -314,7 +306,7 @@ pub fn undo_resolution(
     let mut outcome = UndoOutcome {
         resolution: Resolution {
             id,
-            ..Resolution::unrecorded("", None, None, 0, "")
+            ..Resolution::unrecorded(Reason::Undefined, None, None, 0, "")
         },
         no_longer_eligible: 0,
         marked: 0,
@@ -350,7 +342,7 @@ pub struct MarkOutcome {
 }
 
 /// Marks every eligible delivery in `filter`.
-pub fn mark_eligible(store: &mut Store, filter: &Filter, at: i64) -> Result<MarkOutcome> {
+pub fn mark_eligible(store: &mut Store, filter: &CandidateFilter, at: i64) -> Result<MarkOutcome> {
     let judged = judge_all(store, filter, false)?;
     let mut tally = Tally::default();
     let mut ids = Vec::new();
@@ -367,7 +359,7 @@ pub fn mark_eligible(store: &mut Store, filter: &Filter, at: i64) -> Result<Mark
     }
     let mut scope = format!(
         "eligible with cause {}",
-        filter.cause.as_deref().unwrap_or("any")
+        filter.cause.map(Reason::as_str).unwrap_or("any")
     );
     if let Some(d) = &filter.destination {
         scope.push_str(&format!(" at {d}"));
@@ -401,7 +393,7 @@ pub fn basket(store: &Store, again: bool) -> Result<Basket> {
     let mut marked = Vec::new();
     let mut marked_tally = Tally::default();
     let mut unmarked_tally = Tally::default();
-    for j in judge_all(store, &Filter::default(), again)? {
+    for j in judge_all(store, &CandidateFilter::default(), again)? {
         if j.candidate.marked {
             marked_tally.add(&j.verdict);
             marked.push(j);
@@ -464,7 +456,7 @@ pub enum NotDelivered {
 /// unless `again`.
 pub fn export<E: From<std::io::Error> + From<NotDelivered>>(
     store: &mut Store,
-    format: Format,
+    format: RequeueFormat,
     options: ExportOptions,
     at: i64,
     stage: impl FnOnce(i64, Vec<u8>) -> std::result::Result<Pending, E>,
@@ -477,7 +469,7 @@ pub fn export<E: From<std::io::Error> + From<NotDelivered>>(
     for c in store.candidates(None, true)? {
         let verdict = judge(&c, &resolutions, again);
         tally.add(&verdict);
-        if let Verdict::Eligible { resolution } = verdict {
+        if let ResendVerdict::Eligible { resolution } = verdict {
             match format.accepts(&c, options.include_queued) {
                 Ok(()) => chosen.push((c, resolution)),
                 Err(why) => *not_in_format.entry(why).or_default() += 1,
@@ -500,7 +492,7 @@ pub fn export<E: From<std::io::Error> + From<NotDelivered>>(
             .map(|(c, r)| ExportRecord::new(batch, c, r))
             .collect();
         let mut bytes = Vec::new();
-        requeue_export::write(format, batch, at, &records, &mut bytes)?;
+        export::write(format, batch, at, &records, &mut bytes)?;
         let pending = stage(batch, bytes)?;
         Ok::<_, E>((pending.destination(), pending))
     })?;

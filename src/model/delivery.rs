@@ -1,0 +1,153 @@
+//! What the screens page through and open: the failed deliveries grouped by code and by
+//! a second dimension, a page of them, and one delivery whole with its attempts and the
+//! bounce reports about it.
+
+use super::report::Totals;
+use super::{AttemptStatus, DeliveryStatus, Reason};
+
+/// What the second level of the triage screen groups a code's deliveries by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Dimension {
+    #[default]
+    Domain,
+    Provider,
+    Host,
+}
+
+impl Dimension {
+    pub fn next(self) -> Self {
+        match self {
+            Dimension::Domain => Dimension::Provider,
+            Dimension::Provider => Dimension::Host,
+            Dimension::Host => Dimension::Domain,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Dimension::Domain => "destination domain",
+            Dimension::Provider => "provider",
+            Dimension::Host => "sending host",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeCount {
+    pub code: String,
+    pub count: u64,
+}
+
+/// The first screen's numbers: cheap enough to answer before anything else. Counting the
+/// sent deliveries means reading an index of every delivery, so that comes later
+/// (`sent_count`) and `totals.sent` is 0 until then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overview {
+    pub totals: Totals,
+    /// Failed deliveries (not sent) by enhanced code, most first.
+    pub codes: Vec<CodeCount>,
+}
+
+/// When each code's failures happened: `buckets` equal slices of `span`, by last attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sparklines {
+    pub span: Option<(i64, i64)>,
+    pub by_code: Vec<(String, Vec<u64>)>,
+}
+
+/// One row of the second level: a value of the dimension (`None` when the store has none,
+/// e.g. an unknown provider) and how many of the code's failures it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breakdown {
+    pub value: Option<String>,
+    pub count: u64,
+}
+
+/// Which failed deliveries a deliveries table lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryFilter {
+    pub code: String,
+    /// Narrowed to one value of a dimension (the second level's selected row).
+    pub narrow: Option<(Dimension, Option<String>)>,
+}
+
+/// Where a page starts: after or before a delivery id (exclusive). The first page is
+/// `After(i64::MIN)`, the last `Before(i64::MAX)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    After(i64),
+    Before(i64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub recipient: String,
+    pub domain: String,
+    pub host: String,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub last_attempt: Option<i64>,
+    pub cause: Option<Reason>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRow {
+    pub ts: i64,
+    /// Identical attempts in a row are one row: `repeats` of them, the last at `last_ts`.
+    pub last_ts: i64,
+    pub repeats: u32,
+    pub status: AttemptStatus,
+    pub code: Option<String>,
+    pub reply_code: Option<u16>,
+    pub relay: Option<String>,
+    pub text: Option<String>,
+    pub source: Option<String>,
+}
+
+/// A bounce report (DSN/NDR) about a delivery, as imported from a bounce email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedBounce {
+    /// The file (or mbox message, Maildir path) it came from.
+    pub report: String,
+    pub kind: String,
+    /// How it was matched to the delivery: message_id | queue_id | recipient | none.
+    pub linked_by: String,
+    pub status: Option<String>,
+    pub reason: Reason,
+    pub reply_code: Option<u16>,
+    pub diagnostic: String,
+    pub remote_mta: Option<String>,
+    pub reported_at: Option<i64>,
+    /// How the report contradicts the log, which it was not allowed to overrule.
+    pub conflict: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryDetail {
+    pub id: i64,
+    pub queue_id: String,
+    pub message_id: Option<String>,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    pub recipient: String,
+    pub domain: String,
+    pub provider: Option<String>,
+    pub host: String,
+    pub status: DeliveryStatus,
+    pub code: String,
+    pub reply_code: Option<u16>,
+    pub reason: Option<Reason>,
+    pub cause: Option<Reason>,
+    pub final_text: Option<String>,
+    pub last_deferral_code: Option<String>,
+    pub last_deferral_text: Option<String>,
+    pub relay: Option<String>,
+    pub typo_of: Option<String>,
+    pub source: Option<String>,
+    pub expired_at: Option<i64>,
+    pub expired_source: Option<String>,
+    pub attempts: Vec<AttemptRow>,
+    /// Bounce reports about this delivery (same message, same recipient).
+    pub bounces: Vec<LinkedBounce>,
+}

@@ -1,0 +1,182 @@
+//! A message as it is assembled from events, stored, and taken back to continue: its
+//! deliveries, their attempts, and each delivery's decided outcome.
+
+use std::sync::Arc;
+
+use super::{AttemptStatus, DeliveryStatus, Reason};
+
+/// Where an event was read: `file:line`. The file name is shared, not copied per line.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceRef {
+    pub file: Arc<str>,
+    pub line: u64,
+}
+
+impl SourceRef {
+    /// Reads back a stored `file:line` (a file name may itself hold colons).
+    pub fn parse(s: &str) -> SourceRef {
+        match s
+            .rsplit_once(':')
+            .and_then(|(f, l)| Some((f, l.parse().ok()?)))
+        {
+            Some((file, line)) => SourceRef {
+                file: Arc::from(file),
+                line,
+            },
+            None => SourceRef {
+                file: Arc::from(s),
+                line: 0,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for SourceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub ts: i64,
+    /// Identical attempts in a row (a deferral retried for days with the same reply) are
+    /// one record: `repeats` of them, the last at `last_ts`.
+    pub last_ts: i64,
+    pub repeats: u32,
+    pub status: AttemptStatus,
+    pub code: Option<String>,
+    pub reply_code: Option<u16>,
+    pub relay: Option<String>,
+    pub text: Option<String>,
+    pub counted: bool,
+    pub source: SourceRef,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryState {
+    pub recipient: String,
+    pub orig_recipient: Option<String>,
+    pub attempts: Vec<AttemptRecord>,
+    /// When and where this recipient expired (its own expiry, or its message's).
+    pub expired: Option<(i64, SourceRef)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageState {
+    /// Row id once written to the store; writing again replaces that message's rows.
+    pub db_id: Option<i64>,
+    pub host: String,
+    pub queue_id: String,
+    pub format: &'static str,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    /// When the MTA queued the message, if the log tells (its arrival line, or a later
+    /// line's own account of it: Postfix `delay=`, the Exim id). `None`: it does not.
+    pub arrived_at: Option<i64>,
+    pub message_id: Option<String>,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    pub expired_at: Option<i64>,
+    pub closed: bool,
+    pub deliveries: Vec<DeliveryState>,
+    /// Set whenever an event changed the message since it was last written.
+    pub dirty: bool,
+    /// Where each recipient is in `deliveries`, once there are many.
+    pub by_recipient: RecipientIndex,
+}
+
+/// A lookup from recipient to its place in a message's deliveries: derived from them, so
+/// it never makes two messages differ.
+#[derive(Debug, Clone, Default)]
+pub struct RecipientIndex(hashbrown::HashMap<String, usize>);
+
+impl PartialEq for RecipientIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for RecipientIndex {}
+
+impl RecipientIndex {
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub(crate) fn insert(&mut self, recipient: String, at: usize) {
+        self.0.insert(recipient, at);
+    }
+    pub(crate) fn get(&self, recipient: &str) -> Option<&usize> {
+        self.0.get(recipient)
+    }
+}
+
+impl MessageState {
+    /// An empty stand-in left behind when a message is moved out of a sink's hands.
+    pub(crate) fn placeholder() -> Self {
+        MessageState {
+            db_id: None,
+            host: String::new(),
+            queue_id: String::new(),
+            format: "",
+            first_seen: 0,
+            last_seen: 0,
+            arrived_at: None,
+            message_id: None,
+            sender: None,
+            subject: None,
+            expired_at: None,
+            closed: false,
+            deliveries: Vec::new(),
+            dirty: false,
+            by_recipient: RecipientIndex::default(),
+        }
+    }
+}
+
+/// A delivery as stored and exported: the contract's delivery record, its outcome decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryOutcome {
+    pub recipient: String,
+    pub orig_recipient: Option<String>,
+    pub domain: String,
+    pub provider: Option<&'static str>,
+    pub host: String,
+    pub status: DeliveryStatus,
+    pub code: String,
+    pub reply_code: Option<u16>,
+    pub reason: Option<Reason>,
+    pub cause: Option<Reason>,
+    pub final_text: Option<String>,
+    pub last_deferral_code: Option<String>,
+    pub last_deferral_text: Option<String>,
+    pub attempts: u32,
+    pub deferrals: u32,
+    pub first_attempt: Option<i64>,
+    pub last_attempt: Option<i64>,
+    pub relay: Option<String>,
+    pub source: Option<String>,
+}
+
+/// Receives finished (or checkpointed) messages.
+pub trait MessageSink {
+    type Error;
+    fn write(&mut self, msg: &mut MessageState) -> Result<(), Self::Error>;
+}
+
+/// Settled messages (every delivery decided, no `removed` line yet) kept open in memory,
+/// and taken back from the store by an import: the most recent ones. What completes a
+/// settled message (its `removed` line, another recipient's line) follows it closely; a
+/// log of delivery lines only never completes them, and would otherwise hold them all.
+pub const SETTLED_KEPT: usize = 5_000;
+
+/// The MTA's default queue lifetime, in seconds: how long a deferred message is retried
+/// before it expires (Postfix `maximal_queue_lifetime` 5d, Exchange 2d, Exim's default
+/// retry rule 4d).
+pub fn default_queue_lifetime(format: &str) -> i64 {
+    match format {
+        "exchange" | "m365" => 2 * 86_400,
+        "exim" => 4 * 86_400,
+        _ => 5 * 86_400,
+    }
+}

@@ -1,0 +1,196 @@
+//! The numbers `report` and `export` print: totals, groups, causes with their evidence,
+//! mail at risk of expiring, typo domains, sources, and the delivery record of the CLI
+//! contract.
+
+use serde::Serialize;
+
+use super::{DeliveryStatus, Reason};
+
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct Totals {
+    pub deliveries: u64,
+    pub sent: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub expired: u64,
+}
+
+impl Totals {
+    /// Counts `n` deliveries of `status`.
+    pub fn add(&mut self, status: DeliveryStatus, n: u64) {
+        self.deliveries += n;
+        *match status {
+            DeliveryStatus::Sent => &mut self.sent,
+            DeliveryStatus::Deferred => &mut self.deferred,
+            DeliveryStatus::Bounced => &mut self.bounced,
+            DeliveryStatus::Expired => &mut self.expired,
+        } += n;
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CauseCount {
+    pub cause: Option<Reason>,
+    pub count: u64,
+}
+
+/// Failed deliveries of one code to one destination domain.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub code: String,
+    pub label: &'static str,
+    pub domain: String,
+    pub provider: Option<String>,
+    pub count: u64,
+    pub causes: Vec<CauseCount>,
+    pub typo_of: Option<String>,
+}
+
+/// One underlying cause with the evidence behind it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CauseEvidence {
+    pub cause: Reason,
+    pub count: u64,
+    pub expired: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub domains: u64,
+    pub top_domains: Vec<(String, u64)>,
+    pub hosts: Vec<(String, u64)>,
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
+    pub first_seen: Option<i64>,
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
+    pub last_seen: Option<i64>,
+    pub example: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AtRisk {
+    pub recipient: String,
+    pub domain: String,
+    pub queue_id: String,
+    pub host: String,
+    /// When the MTA queued it; when the log does not tell (`arrival_known` false), the
+    /// first line of it the log holds, so the age is at least `age`.
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+    pub queued_since: i64,
+    pub arrival_known: bool,
+    /// Seconds in the queue, as of the report's "now".
+    pub age: i64,
+    /// Seconds left before the queue lifetime runs out, as of the report's "now".
+    pub seconds_left: i64,
+    pub cause: Option<Reason>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TypoDomain {
+    pub domain: String,
+    pub suggestion: String,
+    pub count: u64,
+}
+
+/// A bounce report that contradicts the log: kept and shown, not applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct BounceConflict {
+    pub recipient: String,
+    /// The report's file (or mbox message, Maildir path).
+    pub report: String,
+    pub conflict: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    pub path: String,
+    pub format: String,
+    pub lines_read: u64,
+    pub events: u64,
+    pub lines_skipped: u64,
+    /// The first lines that were not understood, with their line numbers.
+    pub unparsed: Vec<(u64, String)>,
+}
+
+/// A delivery record exactly as the CLI contract lists its fields.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    pub queue_id: String,
+    pub message_id: Option<String>,
+    pub sender: Option<String>,
+    pub recipient: String,
+    pub domain: String,
+    pub provider: Option<String>,
+    pub host: String,
+    pub status: DeliveryStatus,
+    pub code: String,
+    pub reply_code: Option<u16>,
+    pub reason: Option<Reason>,
+    pub cause: Option<Reason>,
+    pub last_deferral_code: Option<String>,
+    pub last_deferral_text: Option<String>,
+    pub attempts: u32,
+    /// When the MTA queued the message, as the log tells it; null when it does not.
+    pub arrived_at: Option<String>,
+    /// Seconds from `arrived_at` to this delivery's last event; null without `arrived_at`.
+    pub queue_age: Option<i64>,
+    pub first_attempt: Option<String>,
+    pub last_attempt: Option<String>,
+    pub relay: Option<String>,
+    pub typo_of: Option<String>,
+    pub source: Option<String>,
+}
+
+impl DeliveryRecord {
+    pub(crate) const FIELDS: [&'static str; 22] = [
+        "queue_id",
+        "message_id",
+        "sender",
+        "recipient",
+        "domain",
+        "provider",
+        "host",
+        "status",
+        "code",
+        "reply_code",
+        "reason",
+        "cause",
+        "last_deferral_code",
+        "last_deferral_text",
+        "attempts",
+        "arrived_at",
+        "queue_age",
+        "first_attempt",
+        "last_attempt",
+        "relay",
+        "typo_of",
+        "source",
+    ];
+
+    /// The record's values as text, in `FIELDS` order (CSV).
+    pub fn values(&self) -> [String; 22] {
+        let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        let name = |r: Option<Reason>| r.map(|r| r.as_str().to_string()).unwrap_or_default();
+        [
+            self.queue_id.clone(),
+            o(&self.message_id),
+            o(&self.sender),
+            self.recipient.clone(),
+            self.domain.clone(),
+            o(&self.provider),
+            self.host.clone(),
+            self.status.as_str().to_string(),
+            self.code.clone(),
+            self.reply_code.map(|c| c.to_string()).unwrap_or_default(),
+            name(self.reason),
+            name(self.cause),
+            o(&self.last_deferral_code),
+            o(&self.last_deferral_text),
+            self.attempts.to_string(),
+            o(&self.arrived_at),
+            self.queue_age.map(|a| a.to_string()).unwrap_or_default(),
+            o(&self.first_attempt),
+            o(&self.last_attempt),
+            o(&self.relay),
+            o(&self.typo_of),
+            o(&self.source),
+        ]
+    }
+}

@@ -1,0 +1,355 @@
+//! Assembles deliveries (message × recipient) from a stream of events, whatever format
+//! they came from, and decides each delivery's outcome:
+//!
+//! * status comes from the log's own decision (`status=sent/deferred/bounced`, a
+//!   per-message or per-recipient expiry), never from the class of the code: Postfix logs
+//!   a 5xx greeting as `dsn=4.0.0, status=deferred`;
+//! * an expiry applies to every recipient of the message not yet sent or bounced, groups
+//!   under 4.4.7, and keeps the last deferral as its cause;
+//! * queue ids are reused over time, so a message is keyed by host + queue id and a new
+//!   queue file starts a new message.
+
+mod outcome;
+
+use std::sync::Arc;
+
+pub use outcome::derive_row;
+
+use crate::ingest::{AttemptStatus, Event, EventKind};
+use crate::model::{
+    AttemptRecord, DeliveryOutcome, DeliveryState, MessageSink, MessageState, SETTLED_KEPT,
+    SourceRef,
+};
+
+/// Up to this many recipients a message finds a delivery by scanning its list.
+const LINEAR_SCAN_MAX: usize = 32;
+
+impl MessageState {
+    fn new(ev: &Event, format: &'static str) -> Self {
+        MessageState {
+            host: ev.host.clone(),
+            queue_id: ev.queue_id.clone(),
+            format,
+            first_seen: ev.ts,
+            last_seen: ev.ts,
+            dirty: true,
+            ..MessageState::placeholder()
+        }
+    }
+
+    /// Every delivery decided (sent, bounced or expired), the queue file not yet removed.
+    fn settled(&self) -> bool {
+        !self.deliveries.is_empty()
+            && self.deliveries.iter().all(|d| {
+                d.expired.is_some()
+                    || d.attempts
+                        .iter()
+                        .any(|a| a.status != AttemptStatus::Deferred)
+            })
+    }
+
+    fn has_activity(&self) -> bool {
+        !self.deliveries.is_empty() || self.sender.is_some() || self.message_id.is_some()
+    }
+
+    fn delivery_mut(&mut self, recipient: &str) -> &mut DeliveryState {
+        let found = if self.deliveries.len() <= LINEAR_SCAN_MAX {
+            // Most messages have few recipients; a linear scan beats hashing there.
+            self.deliveries
+                .iter()
+                .position(|d| d.recipient == recipient)
+        } else {
+            // A list expansion has tens of thousands: a scan per event would make the
+            // message cost the square of its recipients. Deliveries are only ever
+            // appended, so the index catches up with those added since it was last used.
+            let index = &mut self.by_recipient;
+            for (i, d) in self.deliveries.iter().enumerate().skip(index.len()) {
+                index.insert(d.recipient.clone(), i);
+            }
+            index.get(recipient).copied()
+        };
+        let idx = match found {
+            Some(i) => i,
+            None => {
+                self.deliveries.push(DeliveryState {
+                    recipient: recipient.to_string(),
+                    orig_recipient: None,
+                    attempts: Vec::new(),
+                    expired: None,
+                });
+                self.deliveries.len() - 1
+            }
+        };
+        &mut self.deliveries[idx]
+    }
+
+    /// The delivery records of this message, outcomes decided.
+    pub fn rows(&self) -> Vec<DeliveryOutcome> {
+        self.deliveries
+            .iter()
+            .map(|d| derive_row(&self.host, d))
+            .collect()
+    }
+}
+
+fn message_key(host: &str, queue_id: &str) -> String {
+    format!("{host}\0{queue_id}")
+}
+
+/// Collects messages by (host, queue id). Finished messages go to the sink as soon as
+/// they are complete, and settled ones beyond the latest `SETTLED_KEPT` are written and
+/// let go, so memory follows the queue's size, not the file's.
+pub struct Assembler {
+    /// Open messages by `host \0 queue_id`.
+    open: hashbrown::HashMap<String, MessageState>,
+    /// Open messages at which settled ones are next looked for to let go.
+    next_trim: usize,
+    /// Reused to build lookup keys without allocating per event.
+    key_buf: String,
+    /// The sending host of events whose log line names none.
+    pub default_host: String,
+    pub format: &'static str,
+    pub source_name: Arc<str>,
+}
+
+impl Assembler {
+    pub fn new(format: &'static str) -> Self {
+        Assembler {
+            open: hashbrown::HashMap::new(),
+            next_trim: 2 * SETTLED_KEPT,
+            key_buf: String::new(),
+            default_host: "unknown".into(),
+            format,
+            source_name: Arc::from(""),
+        }
+    }
+
+    /// Takes back messages left open by an earlier import (still queued at its end).
+    /// Takes back stored messages that are still open. One already open here is newer
+    /// than its stored copy (events were pushed since) and is kept.
+    pub(crate) fn resume(&mut self, messages: Vec<MessageState>) {
+        for m in messages {
+            self.open
+                .entry(message_key(&m.host, &m.queue_id))
+                .or_insert(m);
+        }
+    }
+
+    /// The open message of `host` and `queue_id`, as events so far left it.
+    pub(crate) fn open_message(&self, host: &str, queue_id: &str) -> Option<&MessageState> {
+        self.open.get(&message_key(host, queue_id))
+    }
+
+    pub fn open_count(&self) -> usize {
+        self.open.len()
+    }
+
+    fn source(&self, line: u64) -> SourceRef {
+        SourceRef {
+            file: self.source_name.clone(),
+            line,
+        }
+    }
+
+    fn finish<S: MessageSink>(
+        &mut self,
+        mut msg: MessageState,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        msg.closed = true;
+        msg.dirty = true;
+        sink.write(&mut msg)
+    }
+
+    pub fn push<S: MessageSink>(&mut self, mut ev: Event, sink: &mut S) -> Result<(), S::Error> {
+        if ev.host.is_empty() {
+            // Logs that do not name their server (an Exim mainlog, pasted lines).
+            ev.host.push_str(&self.default_host);
+        }
+        let mut key = std::mem::take(&mut self.key_buf);
+        key.clear();
+        key.push_str(&ev.host);
+        key.push('\0');
+        key.push_str(&ev.queue_id);
+        let result = self.push_keyed(&key, ev, sink);
+        self.key_buf = key;
+        result?;
+        if self.open.len() >= self.next_trim {
+            self.trim_settled(sink)?;
+        }
+        Ok(())
+    }
+
+    /// Writes and lets go the settled messages beyond the `SETTLED_KEPT` latest. Messages
+    /// still queued all stay. Runs when the open messages have grown by `SETTLED_KEPT`
+    /// since the last time, so its cost spreads over at least that many new messages.
+    fn trim_settled<S: MessageSink>(&mut self, sink: &mut S) -> Result<(), S::Error> {
+        let mut settled: Vec<(i64, String)> = self
+            .open
+            .iter()
+            .filter(|(_, m)| m.settled())
+            .map(|(k, m)| (m.last_seen, k.clone()))
+            .collect();
+        if settled.len() > SETTLED_KEPT {
+            let cut = settled.len() - SETTLED_KEPT;
+            settled.select_nth_unstable_by_key(cut, |(ts, _)| *ts);
+            for (_, key) in settled.drain(..cut) {
+                if let Some(mut m) = self.open.remove(&key)
+                    && m.dirty
+                {
+                    sink.write(&mut m)?;
+                }
+            }
+        }
+        self.next_trim = self.open.len() + SETTLED_KEPT;
+        Ok(())
+    }
+
+    fn push_keyed<S: MessageSink>(
+        &mut self,
+        key: &str,
+        ev: Event,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
+        // A new queue file under a known id means the id was reused: the old message is
+        // finished. (A time gap alone decides nothing: yearless stamps and out-of-order
+        // log pieces make gaps that are not reuse.)
+        if ev.kind == EventKind::Created
+            && self.open.get(key).is_some_and(MessageState::has_activity)
+            && let Some(old) = self.open.remove(key)
+        {
+            self.finish(old, sink)?;
+        }
+        let source = self.source(ev.line);
+        let format = self.format;
+        let msg = self
+            .open
+            .entry_ref(key)
+            .or_insert_with(|| MessageState::new(&ev, format));
+        msg.dirty = true;
+        msg.last_seen = msg.last_seen.max(ev.ts);
+        msg.first_seen = msg.first_seen.min(ev.ts);
+        // The arrival line itself is the arrival; otherwise the earliest arrival a line
+        // reports (a rounded `delay=` may put it a second late on one line, not another).
+        let arrived = ev
+            .arrived
+            .or((ev.kind == EventKind::Created).then_some(ev.ts));
+        if let Some(t) = arrived {
+            msg.arrived_at = Some(msg.arrived_at.map_or(t, |a| a.min(t)));
+        }
+        if ev.sender.is_some() {
+            msg.sender = ev.sender;
+        }
+        if let Some(id) = ev.message_id {
+            // Most sources log it bare already; only then is the string kept as is.
+            match crate::ingest::bare_message_id(&id) {
+                Some(bare) if bare.len() == id.len() => msg.message_id = Some(id),
+                Some(bare) => msg.message_id = Some(bare.to_string()),
+                None => {}
+            }
+        }
+        if ev.subject.is_some() {
+            msg.subject = ev.subject;
+        }
+        match ev.kind {
+            EventKind::Created | EventKind::Info => {}
+            EventKind::Attempt(status) => {
+                let Some(rcpt) = ev.recipient else {
+                    return Ok(());
+                };
+                let d = msg.delivery_mut(&rcpt);
+                if ev.orig_recipient.is_some() {
+                    d.orig_recipient = ev.orig_recipient;
+                }
+                if let Some(last) = d.attempts.last_mut()
+                    && last.status == status
+                    && last.counted == ev.counts_as_attempt
+                    && last.text == ev.text
+                    && last.code == ev.dsn
+                    && last.relay == ev.relay
+                    && last.reply_code == ev.reply_code
+                {
+                    last.repeats += 1;
+                    last.last_ts = ev.ts;
+                    return Ok(());
+                }
+                d.attempts.push(AttemptRecord {
+                    ts: ev.ts,
+                    last_ts: ev.ts,
+                    repeats: 1,
+                    status,
+                    code: ev.dsn,
+                    reply_code: ev.reply_code,
+                    relay: ev.relay,
+                    text: ev.text,
+                    counted: ev.counts_as_attempt,
+                    source,
+                });
+            }
+            EventKind::MessageExpired => {
+                msg.expired_at = Some(ev.ts);
+                for d in &mut msg.deliveries {
+                    let finished = d
+                        .attempts
+                        .iter()
+                        .any(|a| a.status != AttemptStatus::Deferred);
+                    if !finished && d.expired.is_none() {
+                        d.expired = Some((ev.ts, source.clone()));
+                    }
+                }
+            }
+            EventKind::RecipientExpired => {
+                if let Some(rcpt) = ev.recipient {
+                    let d = msg.delivery_mut(&rcpt);
+                    d.expired = Some((ev.ts, source));
+                    if ev.text.is_some() || ev.dsn.is_some() || ev.relay.is_some() {
+                        // The expiry line's own text (an NDR's "last error") and the host
+                        // it names are the last deferral when the log had no attempt
+                        // lines of its own.
+                        if !d
+                            .attempts
+                            .iter()
+                            .any(|a| a.status == AttemptStatus::Deferred)
+                        {
+                            d.attempts.push(AttemptRecord {
+                                ts: ev.ts,
+                                last_ts: ev.ts,
+                                repeats: 1,
+                                status: AttemptStatus::Deferred,
+                                code: ev.dsn,
+                                reply_code: ev.reply_code,
+                                relay: ev.relay,
+                                text: ev.text,
+                                counted: false,
+                                source: d
+                                    .expired
+                                    .as_ref()
+                                    .map(|(_, s)| s.clone())
+                                    .unwrap_or_default(),
+                            });
+                        }
+                    }
+                }
+            }
+            EventKind::Removed => {
+                if let Some(done) = self.open.remove(key) {
+                    self.finish(done, sink)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes every message still open (still queued at the end of this input) without
+    /// forgetting it: a later input, or a later import, continues it.
+    pub(crate) fn checkpoint<S: MessageSink>(&mut self, sink: &mut S) -> Result<(), S::Error> {
+        for m in self.open.values_mut().filter(|m| m.dirty) {
+            sink.write(m)?;
+            m.dirty = false;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,173 @@
+use super::*;
+use crate::classify::Reason;
+
+#[derive(Default)]
+struct Collect(Vec<MessageState>);
+impl MessageSink for Collect {
+    type Error = std::convert::Infallible;
+    fn write(&mut self, msg: &mut MessageState) -> Result<(), Self::Error> {
+        self.0.push(msg.clone());
+        Ok(())
+    }
+}
+
+fn attempt(ts: i64, qid: &str, rcpt: &str, status: AttemptStatus, dsn: &str, text: &str) -> Event {
+    let mut e = Event::new(
+        ts,
+        ts as u64,
+        "mx".into(),
+        qid.into(),
+        EventKind::Attempt(status),
+    );
+    e.recipient = Some(rcpt.into());
+    e.dsn = Some(dsn.into());
+    e.text = Some(text.into());
+    e.relay = Some("none".into());
+    e
+}
+
+#[test]
+fn message_expiry_reaches_only_unfinished_recipients_and_keeps_the_cause() {
+    let mut a = Assembler::new("postfix");
+    let mut sink = Collect::default();
+    let q = "ABC123";
+    a.push(
+        attempt(
+            1,
+            q,
+            "a@x.example",
+            AttemptStatus::Deferred,
+            "4.7.650",
+            "451 4.7.650 rate limited due to IP reputation",
+        ),
+        &mut sink,
+    )
+    .unwrap();
+    a.push(
+        attempt(2, q, "b@y.example", AttemptStatus::Sent, "2.0.0", "250 ok"),
+        &mut sink,
+    )
+    .unwrap();
+    a.push(
+        attempt(
+            3,
+            q,
+            "a@x.example",
+            AttemptStatus::Deferred,
+            "4.4.1",
+            "connect to x[1.2.3.4]:25: Connection timed out",
+        ),
+        &mut sink,
+    )
+    .unwrap();
+    a.push(
+        Event::new(4, 4, "mx".into(), q.into(), EventKind::MessageExpired),
+        &mut sink,
+    )
+    .unwrap();
+    a.push(
+        Event::new(5, 5, "mx".into(), q.into(), EventKind::Removed),
+        &mut sink,
+    )
+    .unwrap();
+    assert_eq!(a.open_count(), 0);
+    let rows = sink.0[0].rows();
+    assert_eq!(rows[0].status, "expired");
+    assert_eq!(rows[0].code, "4.4.7");
+    assert_eq!(rows[0].cause, Some(Reason::NetworkError));
+    assert_eq!(rows[0].last_deferral_code.as_deref(), Some("4.4.1"));
+    assert_eq!(rows[0].attempts, 2);
+    assert_eq!(rows[1].status, "sent");
+    assert_eq!(rows[1].cause, None);
+}
+
+/// A log of delivery lines only (no `removed`): memory holds the queue (the deferred
+/// messages) and the latest settled ones, and every message is still written once.
+#[test]
+fn settled_messages_beyond_the_latest_are_written_and_let_go() {
+    let mut a = Assembler::new("postfix");
+    let mut sink = Collect::default();
+    let n = 5 * SETTLED_KEPT as i64;
+    let mut most = 0;
+    for i in 0..n {
+        let (status, dsn) = if i % 10 == 0 {
+            (AttemptStatus::Deferred, "4.4.1")
+        } else {
+            (AttemptStatus::Sent, "2.0.0")
+        };
+        a.push(
+            attempt(i, &format!("Q{i}"), "a@x.example", status, dsn, "reply"),
+            &mut sink,
+        )
+        .unwrap();
+        most = most.max(a.open_count());
+    }
+    let deferred = (n / 10) as usize;
+    assert!(most <= deferred + 2 * SETTLED_KEPT, "{most}");
+    assert!(a.open.values().filter(|m| !m.settled()).count() == deferred);
+    a.checkpoint(&mut sink).unwrap();
+    let mut written: Vec<&str> = sink.0.iter().map(|m| m.queue_id.as_str()).collect();
+    written.sort_unstable();
+    written.dedup();
+    assert_eq!(written.len(), n as usize);
+    assert_eq!(sink.0.len(), n as usize, "each written once");
+}
+
+#[test]
+fn a_reused_queue_id_starts_a_new_message() {
+    let mut a = Assembler::new("postfix");
+    let mut sink = Collect::default();
+    let mut created = Event::new(1, 1, "mx".into(), "Q1".into(), EventKind::Created);
+    a.push(created.clone(), &mut sink).unwrap();
+    a.push(
+        attempt(2, "Q1", "a@x.example", AttemptStatus::Sent, "2.0.0", "ok"),
+        &mut sink,
+    )
+    .unwrap();
+    created.ts = 100;
+    a.push(created, &mut sink).unwrap();
+    a.push(
+        attempt(
+            101,
+            "Q1",
+            "a@x.example",
+            AttemptStatus::Bounced,
+            "5.1.1",
+            "550 5.1.1 user unknown",
+        ),
+        &mut sink,
+    )
+    .unwrap();
+    a.checkpoint(&mut sink).unwrap();
+    assert_eq!(sink.0.len(), 2);
+    assert_eq!(sink.0[0].rows()[0].status, "sent");
+    assert!(sink.0[0].closed);
+    assert_eq!(sink.0[1].rows()[0].status, "bounced");
+    assert_eq!(sink.0[1].rows()[0].reason, Some(Reason::UserUnknown));
+}
+
+#[test]
+fn status_comes_from_the_log_not_the_code_class() {
+    // A 5xx greeting is logged as a deferral with dsn=4.0.0.
+    let d = DeliveryState {
+        recipient: "u@dmnd.info".into(),
+        orig_recipient: None,
+        attempts: vec![AttemptRecord {
+            ts: 1,
+            last_ts: 1,
+            repeats: 1,
+            status: AttemptStatus::Deferred,
+            code: Some("4.0.0".into()),
+            reply_code: Some(550),
+            relay: Some("mail-in.bond.info[131.244.5.8]:25".into()),
+            text: Some("host mail-in.bond.info[131.244.5.8] refused to talk to me: 550 Too many invalid recipients".into()),
+            counted: true,
+            source: SourceRef::parse("f:1"),
+        }],
+        expired: None,
+    };
+    let row = derive_row("mx", &d);
+    assert_eq!(row.status, "deferred");
+    assert_eq!(row.code, "4.0.0");
+    assert_eq!(row.domain, "dmnd.info");
+}
