@@ -16,8 +16,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use sendlog::app::state::Screen;
 use sendlog::app::{AppState, Keymap, Msg};
-use sendlog::import::ImportOptions;
 use sendlog::ingest::Format;
+use sendlog::pipeline::ImportOptions;
 use sendlog::store::Store;
 use sendlog::tui::Session;
 use sendlog::worker::Worker;

@@ -8,10 +8,9 @@
 pub mod app;
 pub mod classify;
 pub mod cli;
-pub mod import;
-pub mod import_bounces;
 pub mod ingest;
 pub mod knowledge;
+pub mod pipeline;
 pub mod sanitize;
 pub mod store;
 pub mod triage;

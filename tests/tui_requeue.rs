@@ -14,8 +14,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use sendlog::app::state::{NoteInput, Pane, ResolveScope, Screen};
 use sendlog::app::update::group_scope;
 use sendlog::app::{AppState, Effect, Keymap, Msg, start, update};
-use sendlog::import::{ImportOptions, Progress, import_files};
 use sendlog::ingest::Format as InputFormat;
+use sendlog::pipeline::{ImportOptions, Progress, import_files};
 use sendlog::store::Store;
 use sendlog::store::browse::{
     Breakdown, CodeCount, DeliveryFilter, DeliveryRow, Dimension, Overview,

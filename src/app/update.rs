@@ -6,7 +6,7 @@ use crate::wording::{deliveries_written, plural_with, thousands};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::classify::EnhancedCode;
-use crate::import::FileReport;
+use crate::pipeline::FileReport;
 use crate::sanitize::for_terminal;
 use crate::store::browse::{Anchor, DeliveryFilter, Dimension, Sparklines};
 use crate::triage::requeue::Verdict;

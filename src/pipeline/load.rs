@@ -1,0 +1,436 @@
+//! One log input into the store: skip what is already imported, parse on one thread,
+//! write on another, record the source; one transaction.
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::Instant;
+
+use rusqlite::{OptionalExtension, params};
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::ingest::line_parser;
+use crate::ingest::timestamp::{YearTracker, Zone};
+use crate::store::write::MessageWriter;
+use crate::store::{Store, StoreError, sql_error};
+
+use super::detect::{Prepared, SNIFF_BYTES, read_head, year_tracker};
+use super::fingerprint::{
+    BLOCK, HashRead, KnownSource, Replay, candidates, copy_of, longer_sources, prefix_matches,
+};
+use super::read::{BATCH, BatchSink, Finished, ParseStage, ParseStats};
+use super::{
+    FileReport, HEAD_ID_LEN, ImportError, ImportOptions, ImportParts, Progress, SourceState,
+};
+
+pub(super) fn import_one(
+    store: &mut Store,
+    mut p: Prepared,
+    opts: &ImportOptions,
+    parts: ImportParts<'_>,
+    file_index: usize,
+    file_count: usize,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<(FileReport, Option<crate::ingest::timestamp::YearPosition>), ImportError> {
+    let started = Instant::now();
+    let name = p.name.clone();
+    let head_len = p.head.len().min(HEAD_ID_LEN);
+    let head_hash = xxh3_64(&p.head[..head_len]);
+    let known = candidates(store, &p.head)?;
+    let longer = longer_sources(store, &p.head)?;
+
+    // Work out how much of this content is already in the store.
+    let mut skip: Option<&KnownSource> = None;
+    if !known.is_empty() || !longer.is_empty() {
+        let mut replay = if let Some(file) = &p.file {
+            Replay::File(file)
+        } else {
+            let mut f =
+                tempfile::tempfile().map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+            f.write_all(&p.head)
+                .and_then(|_| io::copy(&mut p.rest, &mut f).map(|_| ()))
+                .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+            Replay::Spooled(f)
+        };
+        for k in &known {
+            let r = replay
+                .open()
+                .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+            if prefix_matches(r, k.imported_bytes, k.imported_hash).unwrap_or(false) {
+                skip = Some(k);
+                break;
+            }
+        }
+        if skip.is_none() && !longer.is_empty() {
+            let r = replay
+                .open()
+                .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+            if let Some(of) = copy_of(r, &longer).unwrap_or(None) {
+                let mut report = FileReport::failed(&name, String::new());
+                report.error = None;
+                report.format = Some(p.format);
+                report.state = SourceState::Unchanged;
+                report.note = Some(format!(
+                    "an earlier, shorter copy of {of}, already imported: nothing new"
+                ));
+                report.seconds = started.elapsed().as_secs_f64();
+                return Ok((report, None));
+            }
+        }
+        // Read again from the start: the head was consumed by detection.
+        let mut r = replay
+            .open()
+            .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+        p.head = read_head(&mut r, SNIFF_BYTES)
+            .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+        p.rest = r;
+    }
+
+    // A log older than what the store holds cannot join the messages already stored
+    // after it: a message spanning both would be split. Said, not refused.
+    let older_note = match (skip, p.first_ts) {
+        (None, Some(first)) => {
+            let mut newest: Option<i64> = None;
+            for host in &p.hosts {
+                let n: Option<i64> = store
+                    .conn
+                    .query_row(
+                        "SELECT max(last_seen) FROM messages WHERE format != 'eml' AND host = ?1",
+                        [host],
+                        |r| r.get(0),
+                    )
+                    .map_err(|e| sql_error(&store.path, e))?;
+                newest = newest.max(n);
+            }
+            newest.filter(|n| first + 60 < *n).map(|n| {
+                format!(
+                    "this log starts at {}, before mail already in the store (up to {}): messages \
+                     spanning both may show twice; import older logs first, or all together",
+                    crate::ingest::timestamp::format_rfc3339(first),
+                    crate::ingest::timestamp::format_rfc3339(n)
+                )
+            })
+        }
+        _ => None,
+    };
+
+    // The already imported part is skipped unparsed, but its header rows (a CSV's column
+    // names) still map the new rows: the parser is shown them below.
+    let imported_head = match skip {
+        Some(k) => p.head[..p.head.len().min(k.imported_bytes as usize)].to_vec(),
+        None => Vec::new(),
+    };
+    let mut reader = HashRead::new(io::Cursor::new(std::mem::take(&mut p.head)).chain(p.rest));
+    let (skip_bytes, first_line) = match skip {
+        Some(k) => (k.imported_bytes, k.lines_read),
+        None => (0, 0),
+    };
+    if skip_bytes > 0 {
+        io::copy(&mut (&mut reader).take(skip_bytes), &mut io::sink())
+            .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+    }
+
+    // The zone given now, else the one this source was read in before.
+    let zone = match (opts.tz, skip.and_then(|k| k.tz.as_deref())) {
+        (Some(z), _) => z,
+        (None, Some(saved)) => Zone::parse(saved).unwrap_or_default(),
+        (None, None) => Zone::Local,
+    };
+    let years = match p.continues_month {
+        Some(_) if skip.is_none() => {
+            YearTracker::continuing(p.year.unwrap_or(1970), p.continues_month)
+        }
+        _ => year_tracker(if skip.is_some() { opts.year } else { p.year }, p.mtime),
+    }
+    .in_zone(zone);
+    let mut parser = line_parser(p.format, years).expect("prepare checked the format has a parser");
+    for line in imported_head.split(|b| *b == b'\n') {
+        parser.observe_header(line.strip_suffix(b"\r").unwrap_or(line));
+    }
+    let ImportParts { assembler, seen } = parts;
+    assembler.format = p.format.as_str();
+    assembler.source_name = Arc::from(name.as_str());
+    assembler.default_host = opts.host.clone().unwrap_or_else(|| "unknown".into());
+
+    let path = store.path.clone();
+    let rollback_journal = p.total_bytes.is_some()
+        && first_load_journal(&store.conn).map_err(|e| sql_error(&path, e))?;
+    let tx = store.conn.transaction().map_err(|e| sql_error(&path, e))?;
+    let bulk = drop_indexes_for_bulk_load(&tx, p.total_bytes).map_err(|e| sql_error(&path, e))?;
+    let mut writer = MessageWriter::new(&tx, &path)?;
+
+    // Two stages on two threads: this one writes to the store while the other reads,
+    // parses and assembles; finished messages cross over in batches.
+    let lines_done = AtomicU64::new(0);
+    let bytes_done = AtomicU64::new(0);
+    let stats = std::thread::scope(|scope| -> Result<ParseStats, ImportError> {
+        // Room for 64 batches (16k messages): bursts of finishing messages on one side and
+        // slow pages on the other then overlap instead of stalling each other.
+        let (batches, finished) = std::sync::mpsc::sync_channel::<Vec<Finished>>(64);
+        let stage = ParseStage {
+            seen,
+            reader: &mut reader,
+            first_line,
+            parser: parser.as_mut(),
+            lines_done: &lines_done,
+            bytes_done: &bytes_done,
+            name: &name,
+            compressed: p.compressed,
+            // A plain file may be being written: its unterminated last line is read
+            // whole next time. A stream or a compressed file is read to its end now.
+            hold_partial: p.file.is_some() && !p.compressed,
+        };
+        let assembler = &mut *assembler;
+        let parsing = scope.spawn(move || {
+            let mut sink = BatchSink {
+                batch: Vec::with_capacity(BATCH),
+                out: batches,
+            };
+            let stats = stage.run(assembler, &mut sink);
+            let _ = sink.flush();
+            stats
+        });
+        let mut write_error = None;
+        'receive: loop {
+            match finished.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok(batch) => {
+                    for mut m in batch {
+                        let rows = m.rows();
+                        if let Err(e) = writer.write_with_rows(&mut m, &rows) {
+                            write_error = Some(e);
+                            break 'receive;
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            progress(&Progress {
+                file: name.clone(),
+                file_index,
+                file_count,
+                bytes: skip_bytes + bytes_done.load(Ordering::Relaxed),
+                total_bytes: p.total_bytes,
+                lines: lines_done.load(Ordering::Relaxed),
+                done: false,
+            });
+        }
+        // Stops the parser early if writing failed.
+        drop(finished);
+        let stats = parsing
+            .join()
+            .map_err(|_| ImportError::Input(format!("{name}: the parser stopped unexpectedly")))?;
+        match write_error {
+            Some(e) => Err(e.into()),
+            None => Ok(stats),
+        }
+    })?;
+    let year_ended = parser.year_position();
+    assembler.checkpoint(&mut writer)?;
+    let deliveries = writer.deliveries_written;
+    let deliveries_updated = writer.deliveries_updated;
+    drop(writer);
+    if bulk {
+        recreate_indexes(&tx).map_err(|e| sql_error(&path, e))?;
+    }
+    let ParseStats {
+        lines: n_lines,
+        events: n_events,
+        skipped: n_skipped,
+        duplicates: n_duplicates,
+        sample,
+        read_error,
+        held_back,
+    } = stats;
+
+    let (imported_bytes, imported_hash) = match (held_back, skip) {
+        (true, Some(k)) if reader.line_end.0 < k.imported_bytes => {
+            (k.imported_bytes, k.imported_hash)
+        }
+        (true, _) => (reader.line_end.0, reader.line_end.1.digest()),
+        (false, _) => (reader.count, reader.hasher.digest()),
+    };
+    let held_note = held_back.then(|| {
+        "its last line has no line end yet (still being written?): it is read whole at the \
+         next import"
+            .to_string()
+    });
+    // Whole blocks of what counts as imported: a held-back last line is not.
+    let mut block_hashes = std::mem::take(&mut reader.blocks.packed);
+    block_hashes.truncate((imported_bytes / BLOCK as u64) as usize * 8);
+    let sample_json = serde_json::to_string(&sample).unwrap_or_else(|_| "[]".into());
+    let now = chrono::Utc::now().timestamp();
+    let state = match skip {
+        Some(_) if n_lines == 0 => SourceState::Unchanged,
+        Some(k) => SourceState::Grown {
+            from_line: k.lines_read,
+        },
+        None => SourceState::New,
+    };
+    let tz_name = opts.tz.map(|z| z.name());
+    let write_source = || -> rusqlite::Result<()> {
+        match skip {
+            Some(k) => {
+                tx.execute(
+                    "UPDATE sources SET path = ?2, imported_bytes = ?3, imported_hash = ?4, lines_read = ?5,
+                     events = ?6, lines_skipped = ?7, imported_at = ?8, tz = coalesce(?9, tz),
+                     block_hashes = ?10 WHERE id = ?1",
+                    params![
+                        k.id,
+                        name,
+                        imported_bytes as i64,
+                        imported_hash as i64,
+                        (k.lines_read + n_lines) as i64,
+                        (k.events + n_events) as i64,
+                        (k.lines_skipped + n_skipped) as i64,
+                        now,
+                        tz_name,
+                        block_hashes
+                    ],
+                )?;
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO sources (path, format, head_len, head_hash, imported_bytes, imported_hash,
+                     lines_read, events, lines_skipped, skipped_sample, imported_at, tz, block_hashes)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    params![
+                        name,
+                        p.format.as_str(),
+                        head_len as i64,
+                        head_hash as i64,
+                        imported_bytes as i64,
+                        imported_hash as i64,
+                        n_lines as i64,
+                        n_events as i64,
+                        n_skipped as i64,
+                        sample_json,
+                        now,
+                        tz_name,
+                        block_hashes
+                    ],
+                )?;
+            }
+        }
+        Ok(())
+    };
+    write_source().map_err(|e| sql_error(&path, e))?;
+    tx.commit().map_err(|e| sql_error(&path, e))?;
+    if rollback_journal {
+        // Back to WAL, so readers read alongside the next writer. Should another
+        // connection prevent it now, the next open of the store does it.
+        let _ = store.conn.pragma_update(None, "journal_mode", "WAL");
+    }
+    progress(&Progress {
+        file: name.clone(),
+        file_index,
+        file_count,
+        bytes: imported_bytes,
+        total_bytes: p.total_bytes,
+        lines: n_lines,
+        done: true,
+    });
+    Ok((
+        FileReport {
+            name,
+            format: Some(p.format),
+            state,
+            lines_read: n_lines,
+            events: n_events,
+            deliveries,
+            deliveries_updated,
+            skipped: n_skipped,
+            skipped_sample: sample,
+            duplicates: n_duplicates,
+            seconds: started.elapsed().as_secs_f64(),
+            error: read_error.or_else(|| {
+                p.head_error.map(|e| {
+                    format!("{e} (after line {n_lines}; the lines before it were imported)")
+                })
+            }),
+            note: match (older_note, held_note) {
+                (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+                (a, b) => a.or(b),
+            },
+        },
+        year_ended,
+    ))
+}
+
+/// On a bulk load (an input bigger than what the store holds), dropping the secondary
+/// indexes and building them once at the end is several times faster than keeping them
+/// up to date row by row. Inside the input's transaction, so a failure restores them.
+fn drop_indexes_for_bulk_load(
+    tx: &rusqlite::Transaction<'_>,
+    input_bytes: Option<u64>,
+) -> rusqlite::Result<bool> {
+    let Some(bytes) = input_bytes else {
+        return Ok(false);
+    };
+    let stored: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM deliveries", [], |r| {
+        r.get(0)
+    })?;
+    // About one delivery per 2 KB of log.
+    if bytes / 2048 < 4 * stored as u64 + 1000 {
+        return Ok(false);
+    }
+    for (drop, _) in crate::store::schema::BULK_INDEXES {
+        tx.execute_batch(drop)?;
+    }
+    Ok(true)
+}
+
+/// The first load into an empty store goes through a rollback journal instead of the WAL:
+/// every page it writes is new, so the journal stays tiny and each page is written once,
+/// where the WAL writes it twice (to the log, then at the checkpoint). It is as atomic —
+/// an interrupted load leaves the store empty — but readers wait for it instead of
+/// reading alongside, which an empty store does not miss. True when switched; another
+/// open connection keeps the store in WAL (SQLite refuses the switch then).
+fn first_load_journal(conn: &rusqlite::Connection) -> rusqlite::Result<bool> {
+    let empty: bool = conn.query_row(
+        "SELECT NOT EXISTS (SELECT 1 FROM deliveries) AND NOT EXISTS (SELECT 1 FROM bounces)",
+        [],
+        |r| r.get(0),
+    )?;
+    if !empty {
+        return Ok(false);
+    }
+    let mode = conn
+        .query_row("PRAGMA journal_mode = DELETE", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .unwrap_or_default();
+    Ok(mode.eq_ignore_ascii_case("delete"))
+}
+
+fn recreate_indexes(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    for (_, create) in crate::store::schema::BULK_INDEXES {
+        tx.execute_batch(create)?;
+    }
+    Ok(())
+}
+
+/// The delivery id from which an earlier, interrupted import still owes its follow-up
+/// work, if it does; records `first_new` as owed otherwise (the earlier id is kept).
+pub(super) fn follow_up_owed(store: &mut Store, first_new: i64) -> Result<Option<i64>, StoreError> {
+    let owed: Option<i64> = store
+        .conn
+        .query_row(
+            "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'follow_up_from'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| store.err(e))?;
+    if owed.is_none() {
+        store
+            .conn
+            .execute(
+                "INSERT INTO settings (key, value) VALUES ('follow_up_from', ?1)",
+                [first_new.to_string()],
+            )
+            .map_err(|e| store.err(e))?;
+    }
+    Ok(owed)
+}
