@@ -13,14 +13,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use rusqlite::{OptionalExtension, Transaction, params};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::ingest::bounce::mailbox::{self, RawMessage};
 use crate::ingest::bounce::{self, BounceReport, RecipientReport, ReportKind};
 use crate::ingest::{AttemptStatus, Event, EventKind, Format, bare_message_id};
+use crate::store::links::{BounceRow, Link};
+use crate::store::load::Load;
 use crate::store::write::MessageWriter;
-use crate::store::{Store, StoreError, sql_error};
+use crate::store::{Store, StoreError};
 use crate::triage::Assembler;
 
 use super::join::{Joined, join_logged};
@@ -40,82 +41,6 @@ pub fn is_bounce_input(name: &str, format: Format, head: &[u8]) -> bool {
         }
         _ => false,
     }
-}
-
-/// How a report found its delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Link {
-    MessageId,
-    QueueId,
-    Recipient,
-    None,
-}
-
-impl Link {
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Link::MessageId => "message_id",
-            Link::QueueId => "queue_id",
-            Link::Recipient => "recipient",
-            Link::None => "none",
-        }
-    }
-}
-
-fn kind_name(kind: ReportKind) -> &'static str {
-    match kind {
-        ReportKind::Bounce => "bounce",
-        ReportKind::Feedback => "feedback",
-        ReportKind::Vacation => "vacation",
-        ReportKind::Delivered => "delivered",
-    }
-}
-
-pub(super) fn find_message(
-    tx: &Transaction<'_>,
-    original_message_id: Option<&str>,
-    original_queue_id: Option<&str>,
-    recipient: &str,
-) -> rusqlite::Result<(Link, Option<i64>)> {
-    // Stored bare, whichever source it came from (`bare_message_id`; migration 8).
-    if let Some(id) = original_message_id {
-        let found: Option<i64> = tx
-            .prepare_cached(
-                "SELECT id FROM messages WHERE message_id = ?1 AND format != 'eml'
-                 ORDER BY id DESC LIMIT 1",
-            )?
-            .query_row(params![id], |r| r.get(0))
-            .optional()?;
-        if found.is_some() {
-            return Ok((Link::MessageId, found));
-        }
-    }
-    if let Some(qid) = original_queue_id {
-        let found: Option<i64> = tx
-            .prepare_cached(
-                "SELECT m.id FROM messages m JOIN deliveries d ON d.message_ref = m.id
-                 WHERE m.queue_id = ?1 AND lower(d.recipient) = lower(?2) AND m.format != 'eml'
-                 ORDER BY m.id DESC LIMIT 1",
-            )?
-            .query_row(params![qid, recipient], |r| r.get(0))
-            .optional()?;
-        if found.is_some() {
-            return Ok((Link::QueueId, found));
-        }
-    }
-    if !recipient.is_empty() {
-        let mut stmt = tx.prepare_cached(
-            "SELECT DISTINCT d.message_ref FROM deliveries d JOIN messages m ON m.id = d.message_ref
-             WHERE lower(d.recipient) = lower(?1) AND d.status != 'sent' AND m.format != 'eml' LIMIT 2",
-        )?;
-        let ids: Vec<i64> = stmt
-            .query_map([recipient], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        if ids.len() == 1 {
-            return Ok((Link::Recipient, Some(ids[0])));
-        }
-    }
-    Ok((Link::None, None))
 }
 
 /// The event a failed report recipient stands for.
@@ -166,9 +91,8 @@ struct Counts {
 /// read error) is counted skipped and said, the messages before it are kept.
 pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, StoreError> {
     let started = Instant::now();
-    let path = store.path.clone();
-    let tx = store.conn.transaction().map_err(|e| sql_error(&path, e))?;
-    let mut writer = MessageWriter::new(&tx, &path)?;
+    let load = store.begin_load()?;
+    let mut writer = load.writer()?;
     let mut assembler = Assembler::new("eml");
     assembler.source_name = Arc::from(name);
     let mut counts = Counts {
@@ -184,7 +108,7 @@ pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, 
         if store_error.is_some() {
             return;
         }
-        if let Err(e) = import_message(&tx, &mut writer, &mut assembler, &mut counts, name, m) {
+        if let Err(e) = import_message(&load, &mut writer, &mut assembler, &mut counts, name, m) {
             store_error = Some(e);
         }
     });
@@ -199,7 +123,7 @@ pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, 
     let deliveries = writer.deliveries_written;
     let deliveries_updated = writer.deliveries_updated;
     drop(writer);
-    tx.commit().map_err(|e| sql_error(&path, e))?;
+    load.commit()?;
     Ok(FileReport {
         name: name.to_string(),
         format: Some(Format::Eml),
@@ -268,14 +192,13 @@ fn message_place<'a>(input: &str, label: &'a str) -> (&'a str, u64) {
 /// One message of a bounce input: skipped (and said) when unreadable or not a report on
 /// anyone, nothing when already imported, else its report added.
 fn import_message(
-    tx: &Transaction<'_>,
+    load: &Load<'_>,
     writer: &mut MessageWriter<'_>,
     assembler: &mut Assembler,
     counts: &mut Counts,
     name: &str,
     m: Result<RawMessage, mailbox::ReadFailure>,
 ) -> Result<(), StoreError> {
-    let path = writer_path(tx);
     counts.messages += 1;
     let number = counts.messages;
     let skip = |counts: &mut Counts, label: &str, why: String| {
@@ -293,16 +216,8 @@ fn import_message(
         }
     };
     let hash = xxh3_64(&raw.bytes);
-    let known: Option<i64> = tx
-        .prepare_cached(
-            "SELECT id FROM sources WHERE format = 'eml' AND imported_hash = ?1 AND imported_bytes = ?2",
-        )
-        .and_then(|mut s| {
-            s.query_row(params![hash as i64, raw.bytes.len() as i64], |r| r.get(0))
-                .optional()
-        })
-        .map_err(|e| sql_error(&path, e))?;
-    if known.is_some() {
+    let known = load.email_known(hash, raw.bytes.len() as u64)?;
+    if known {
         return Ok(());
     }
     counts.all_known = false;
@@ -343,15 +258,22 @@ fn import_message(
             r.last_attempt = report.date;
         }
     }
-    let source_id = insert_source(tx, &raw, hash, report.recipients.len() as u64)
-        .map_err(|e| sql_error(&path, e))?;
+    let head_len = raw.bytes.len().min(4096);
+    let source_id = load.add_email_source(
+        &raw.label,
+        (head_len, xxh3_64(&raw.bytes[..head_len])),
+        raw.bytes.len() as u64,
+        hash,
+        report.recipients.len() as u64,
+        chrono::Utc::now().timestamp(),
+    )?;
     // The delivery's source names the file that holds the report and the report's
     // number in it: `box.mbox:3` for an mbox's third message, `dir/x.eml:1` for a
     // message of a folder, never the folder.
     let (file, in_file) = message_place(name, &raw.label);
     assembler.source_name = Arc::from(file);
     add_report(
-        tx,
+        load,
         writer,
         assembler,
         &report,
@@ -362,33 +284,9 @@ fn import_message(
     )
 }
 
-fn insert_source(
-    tx: &Transaction<'_>,
-    raw: &RawMessage,
-    hash: u64,
-    recipients: u64,
-) -> rusqlite::Result<i64> {
-    let head_len = raw.bytes.len().min(4096);
-    tx.prepare_cached(
-        "INSERT INTO sources (path, format, head_len, head_hash, imported_bytes, imported_hash,
-         lines_read, events, lines_skipped, imported_at)
-         VALUES (?1, 'eml', ?2, ?3, ?4, ?5, 1, ?6, 0, ?7)",
-    )?
-    .execute(params![
-        raw.label,
-        head_len as i64,
-        xxh3_64(&raw.bytes[..head_len]) as i64,
-        raw.bytes.len() as i64,
-        hash as i64,
-        recipients as i64,
-        chrono::Utc::now().timestamp()
-    ])?;
-    Ok(tx.last_insert_rowid())
-}
-
 #[allow(clippy::too_many_arguments)]
 fn add_report(
-    tx: &Transaction<'_>,
+    load: &Load<'_>,
     writer: &mut MessageWriter<'_>,
     assembler: &mut Assembler,
     report: &BounceReport,
@@ -397,8 +295,6 @@ fn add_report(
     source_id: i64,
     events: &mut u64,
 ) -> Result<(), StoreError> {
-    let path = writer_path(tx);
-    let sql = |e| sql_error(&path, e);
     let ts = report.date.unwrap_or(0);
     // A report that stands alone is its own message, keyed by the original's
     // Message-ID (so two reports about one message meet) or by the report itself.
@@ -418,16 +314,14 @@ fn add_report(
     for r in &report.recipients {
         let failure = report.kind == ReportKind::Bounce && !r.reason.is_not_a_failure();
         let (link, message_ref, conflict) = if failure {
-            let (link, found) = find_message(
-                tx,
+            let (link, found) = load.find_message(
                 original_message_id.as_deref(),
                 report.original_queue_id.as_deref(),
                 &r.recipient,
-            )
-            .map_err(sql)?;
+            )?;
             let joined = match found {
                 Some(id) => join_logged(
-                    tx,
+                    load,
                     writer,
                     assembler,
                     r,
@@ -479,32 +373,17 @@ fn add_report(
         };
         // Written now so the row ids exist; message_ref of a standalone report is filled
         // in once its message is written below.
-        tx.prepare_cached(
-            "INSERT INTO bounces (source_id, report, kind, message_ref, linked_by, recipient, status, reason,
-             reply_code, action, diagnostic, remote_mta, expired, original_message_id, reported_at, conflict)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                source_id,
-                label,
-                kind_name(report.kind),
-                message_ref,
-                link.as_str(),
-                r.recipient,
-                r.status.map(|c| c.to_string()),
-                r.reason.as_str(),
-                r.reply_code,
-                r.action,
-                r.diagnostic,
-                r.remote_mta,
-                r.expired,
-                original_message_id,
-                r.last_attempt.or(report.date),
-                conflict,
-            ])
-        })
-        .map_err(sql)?;
+        load.add_bounce(&BounceRow {
+            source_id,
+            report: label,
+            kind: report.kind,
+            message_ref,
+            link,
+            recipient: r,
+            original_message_id: original_message_id.as_deref(),
+            reported_at: r.last_attempt.or(report.date),
+            conflict: conflict.as_deref(),
+        })?;
     }
     if own_started {
         // The standalone message is complete: write it, then point its rows at it.
@@ -518,26 +397,9 @@ fn add_report(
             ),
             writer,
         )?;
-        let id: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM messages WHERE host = ?1 AND queue_id = ?2 AND format = 'eml'
-                 ORDER BY id DESC LIMIT 1",
-                params![own_host, own_queue],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql)?;
-        tx.execute(
-            "UPDATE bounces SET message_ref = ?1 WHERE source_id = ?2 AND message_ref IS NULL AND kind = 'bounce'",
-            params![id, source_id],
-        )
-        .map_err(sql)?;
+        load.attach_to_own_message(source_id, &own_host, &own_queue)?;
     }
     Ok(())
-}
-
-pub(super) fn writer_path(tx: &Transaction<'_>) -> String {
-    tx.path().unwrap_or(":memory:").to_string()
 }
 
 /// Whether `import` should hand `name` to the bounce importer (peeks at its first bytes;

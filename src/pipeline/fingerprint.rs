@@ -6,52 +6,15 @@ use std::io::{self, BufRead, BufReader, Read, Seek};
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::ingest::input;
+use crate::store::sources::{KnownSource, LongerSource};
 use crate::store::{Store, StoreError};
-
-pub(super) struct KnownSource {
-    pub(super) id: i64,
-    pub(super) imported_bytes: u64,
-    pub(super) imported_hash: u64,
-    pub(super) lines_read: u64,
-    pub(super) events: u64,
-    pub(super) lines_skipped: u64,
-    /// The zone its zoneless stamps were read in, when the user gave one (`--tz`).
-    pub(super) tz: Option<String>,
-}
 
 /// Sources whose first bytes are this input's first bytes: the same log, maybe grown or
 /// rotated. Longest import first.
 pub(super) fn candidates(store: &Store, head: &[u8]) -> Result<Vec<KnownSource>, StoreError> {
-    let run = || -> rusqlite::Result<Vec<KnownSource>> {
-        let mut stmt = store.conn.prepare_cached(
-            "SELECT id, head_len, head_hash, imported_bytes, imported_hash, lines_read, events, lines_skipped, tz
-             FROM sources ORDER BY imported_bytes DESC",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(1)? as usize,
-                r.get::<_, i64>(2)? as u64,
-                KnownSource {
-                    id: r.get(0)?,
-                    imported_bytes: r.get::<_, i64>(3)? as u64,
-                    imported_hash: r.get::<_, i64>(4)? as u64,
-                    lines_read: r.get::<_, i64>(5)? as u64,
-                    events: r.get::<_, i64>(6)? as u64,
-                    lines_skipped: r.get::<_, i64>(7)? as u64,
-                    tz: r.get(8)?,
-                },
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (len, hash, src) = row?;
-            if len <= head.len() && xxh3_64(&head[..len]) == hash {
-                out.push(src);
-            }
-        }
-        Ok(out)
-    };
-    run().map_err(|e| store.err(e))
+    let mut known = store.known_sources()?;
+    known.retain(|k| k.head_len <= head.len() && xxh3_64(&head[..k.head_len]) == k.head_hash);
+    Ok(known)
 }
 
 /// Hashes everything read through it, whole and per block of `BLOCK` bytes.
@@ -131,9 +94,6 @@ impl BlockHashes {
     }
 }
 
-/// A known source: id, path, bytes imported, block hashes.
-type LongerSource = (i64, String, u64, Vec<u8>);
-
 /// A known source whose content begins with the same first block as `head`, and that
 /// was imported further than `head` is long: the candidates of which this input may be
 /// an older, shorter copy. (id, path, imported bytes, block hashes.)
@@ -142,17 +102,7 @@ pub(super) fn longer_sources(store: &Store, head: &[u8]) -> Result<Vec<LongerSou
         return Ok(Vec::new());
     }
     let first = xxh3_64(&head[..BLOCK]).to_le_bytes();
-    let run = || -> rusqlite::Result<Vec<LongerSource>> {
-        let mut stmt = store.conn.prepare_cached(
-            "SELECT id, path, imported_bytes, block_hashes FROM sources
-             WHERE substr(block_hashes, 1, 8) = ?1 ORDER BY imported_bytes DESC",
-        )?;
-        stmt.query_map([&first[..]], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64, r.get(3)?))
-        })?
-        .collect()
-    };
-    run().map_err(|e| store.err(e))
+    store.sources_by_first_block(&first)
 }
 
 /// The known source `reader`'s whole content is an earlier, shorter copy of, if any.

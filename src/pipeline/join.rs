@@ -2,15 +2,14 @@
 
 use std::sync::Arc;
 
-use rusqlite::{Transaction, params};
-
 use crate::ingest::bounce::RecipientReport;
 use crate::ingest::{AttemptStatus, Event, EventKind};
-use crate::store::write::{MessageWriter, message_by_id};
-use crate::store::{Store, StoreError, sql_error};
+use crate::store::load::Load;
+use crate::store::write::MessageWriter;
+use crate::store::{Store, StoreError};
 use crate::triage::Assembler;
 
-use super::bounces::{find_message, recipient_event, writer_path};
+use super::bounces::recipient_event;
 
 /// What became of a report recipient offered to a logged message. The log is the
 /// authority for what the server did: a report (which anyone who saw the Message-ID can
@@ -43,7 +42,7 @@ fn report_says(r: &RecipientReport) -> String {
 /// the log has it. The log's route stays the delivery's route; the report's own remote
 /// MTA and date are kept on its `bounces` row beside it.
 pub(super) fn join_logged(
-    tx: &Transaction<'_>,
+    load: &Load<'_>,
     writer: &mut MessageWriter<'_>,
     assembler: &mut Assembler,
     r: &RecipientReport,
@@ -51,8 +50,7 @@ pub(super) fn join_logged(
     at: i64,
     number: u64,
 ) -> Result<Joined, StoreError> {
-    let path = writer_path(tx);
-    let Some(m) = message_by_id(tx, id).map_err(|e| sql_error(&path, e))? else {
+    let Some(m) = load.message(id)? else {
         return Ok(Joined::NotOnMessage(None));
     };
     let (host, queue) = (m.host.clone(), m.queue_id.clone());
@@ -127,70 +125,23 @@ pub(super) fn join_logged(
 /// else by the recipient), and its standalone delivery goes, marks and export records
 /// following it: the order of imports does not change the store.
 pub fn relink_standalone_reports(store: &mut Store) -> Result<u64, StoreError> {
-    let path = store.path.clone();
-    let sql = |e| sql_error(&path, e);
-    let tx = store.conn.transaction().map_err(sql)?;
-    struct Standalone {
-        bounce_id: i64,
-        message_ref: i64,
-        report: String,
-        original_message_id: Option<String>,
-        recipient: RecipientReport,
-    }
-    let standalone: Vec<Standalone> = {
-        let mut stmt = tx
-            .prepare(
-                "SELECT b.id, b.message_ref, b.report, b.original_message_id, b.recipient, b.status,
-                        b.reason, b.reply_code, b.action, b.diagnostic, b.remote_mta, b.expired,
-                        b.reported_at
-                 FROM bounces b JOIN messages m ON m.id = b.message_ref
-                 WHERE b.kind = 'bounce' AND m.format = 'eml' ORDER BY b.id",
-            )
-            .map_err(sql)?;
-        stmt.query_map([], |r| {
-            let status: Option<String> = r.get(5)?;
-            let reason: String = r.get(6)?;
-            Ok(Standalone {
-                bounce_id: r.get(0)?,
-                message_ref: r.get(1)?,
-                report: r.get(2)?,
-                original_message_id: r.get(3)?,
-                recipient: RecipientReport {
-                    recipient: r.get(4)?,
-                    orig_recipient: None,
-                    action: r.get(8)?,
-                    reported_status: None,
-                    status: status.as_deref().and_then(|s| s.parse().ok()),
-                    reason: reason.parse().unwrap_or(crate::classify::Reason::Undefined),
-                    reply_code: r.get(7)?,
-                    diagnostic: r.get(9)?,
-                    remote_mta: r.get(10)?,
-                    expired: r.get(11)?,
-                    last_attempt: r.get(12)?,
-                    command: None,
-                },
-            })
-        })
-        .map_err(sql)?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(sql)?
-    };
+    let load = store.begin_load()?;
+    let standalone = load.standalone_reports()?;
     if standalone.is_empty() {
         return Ok(0);
     }
     let mut joined = 0;
     {
-        let mut writer = MessageWriter::new(&tx, &path)?;
+        let mut writer = load.writer()?;
         let mut assembler = Assembler::new("eml");
         for s in &standalone {
             let r = &s.recipient;
             let (link, found) =
-                find_message(&tx, s.original_message_id.as_deref(), None, &r.recipient)
-                    .map_err(sql)?;
+                load.find_message(s.original_message_id.as_deref(), None, &r.recipient)?;
             let Some(id) = found else { continue };
             assembler.source_name = Arc::from(s.report.as_str());
             let conflict = match join_logged(
-                &tx,
+                &load,
                 &mut writer,
                 &mut assembler,
                 r,
@@ -203,59 +154,15 @@ pub fn relink_standalone_reports(store: &mut Store) -> Result<u64, StoreError> {
                 // Not the logged message's recipient: it stays a bounce-only delivery,
                 // the contradiction noted on its report.
                 Joined::NotOnMessage(conflict) => {
-                    tx.execute(
-                        "UPDATE bounces SET conflict = ?1 WHERE id = ?2",
-                        params![conflict, s.bounce_id],
-                    )
-                    .map_err(sql)?;
+                    load.set_bounce_conflict(s.bounce_id, conflict.as_deref())?;
                     continue;
                 }
             };
-            // Marks and export records name a delivery by (message, recipient): they follow
-            // it to the logged message; the standalone delivery goes.
-            for table in ["marks", "batch_items"] {
-                tx.execute(
-                    &format!(
-                        "UPDATE OR IGNORE {table} SET message_ref = ?1 WHERE message_ref = ?2 AND recipient = ?3"
-                    ),
-                    params![id, s.message_ref, r.recipient],
-                )
-                .map_err(sql)?;
-                tx.execute(
-                    &format!("DELETE FROM {table} WHERE message_ref = ?1 AND recipient = ?2"),
-                    params![s.message_ref, r.recipient],
-                )
-                .map_err(sql)?;
-            }
-            tx.execute(
-                "DELETE FROM attempts WHERE delivery_id IN
-                 (SELECT id FROM deliveries WHERE message_ref = ?1 AND recipient = ?2)",
-                params![s.message_ref, r.recipient],
-            )
-            .map_err(sql)?;
-            tx.execute(
-                "DELETE FROM deliveries WHERE message_ref = ?1 AND recipient = ?2",
-                params![s.message_ref, r.recipient],
-            )
-            .map_err(sql)?;
-            tx.execute(
-                "UPDATE bounces SET message_ref = ?1, linked_by = ?2, conflict = ?3 WHERE id = ?4",
-                params![id, link.as_str(), conflict, s.bounce_id],
-            )
-            .map_err(sql)?;
-            tx.execute(
-                "DELETE FROM messages WHERE id = ?1
-                 AND NOT EXISTS (SELECT 1 FROM deliveries WHERE message_ref = ?1)
-                 AND NOT EXISTS (SELECT 1 FROM bounces WHERE message_ref = ?1)
-                 AND NOT EXISTS (SELECT 1 FROM marks WHERE message_ref = ?1)
-                 AND NOT EXISTS (SELECT 1 FROM batch_items WHERE message_ref = ?1)",
-                [s.message_ref],
-            )
-            .map_err(sql)?;
+            load.move_to_logged(s, id, link, conflict.as_deref())?;
             joined += 1;
         }
         assembler.checkpoint(&mut writer)?;
     }
-    tx.commit().map_err(sql)?;
+    load.commit()?;
     Ok(joined)
 }

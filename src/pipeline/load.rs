@@ -7,17 +7,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::Instant;
 
-use rusqlite::{OptionalExtension, params};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::ingest::line_parser;
 use crate::ingest::timestamp::{YearTracker, Zone};
-use crate::store::write::MessageWriter;
-use crate::store::{Store, StoreError, sql_error};
+use crate::store::Store;
+use crate::store::sources::{KnownSource, SourceRecord};
 
 use super::detect::{Prepared, SNIFF_BYTES, read_head, year_tracker};
 use super::fingerprint::{
-    BLOCK, HashRead, KnownSource, Replay, candidates, copy_of, longer_sources, prefix_matches,
+    BLOCK, HashRead, Replay, candidates, copy_of, longer_sources, prefix_matches,
 };
 use super::read::{BATCH, BatchSink, Finished, ParseStage, ParseStats};
 use super::{
@@ -93,14 +92,7 @@ pub(super) fn import_one(
         (None, Some(first)) => {
             let mut newest: Option<i64> = None;
             for host in &p.hosts {
-                let n: Option<i64> = store
-                    .conn
-                    .query_row(
-                        "SELECT max(last_seen) FROM messages WHERE format != 'eml' AND host = ?1",
-                        [host],
-                        |r| r.get(0),
-                    )
-                    .map_err(|e| sql_error(&store.path, e))?;
+                let n = store.newest_logged(host)?;
                 newest = newest.max(n);
             }
             newest.filter(|n| first + 60 < *n).map(|n| {
@@ -153,12 +145,10 @@ pub(super) fn import_one(
     assembler.source_name = Arc::from(name.as_str());
     assembler.default_host = opts.host.clone().unwrap_or_else(|| "unknown".into());
 
-    let path = store.path.clone();
-    let rollback_journal = p.total_bytes.is_some()
-        && first_load_journal(&store.conn).map_err(|e| sql_error(&path, e))?;
-    let tx = store.conn.transaction().map_err(|e| sql_error(&path, e))?;
-    let bulk = drop_indexes_for_bulk_load(&tx, p.total_bytes).map_err(|e| sql_error(&path, e))?;
-    let mut writer = MessageWriter::new(&tx, &path)?;
+    let rollback_journal = p.total_bytes.is_some() && store.first_load_journal()?;
+    let load = store.begin_load()?;
+    let bulk = load.drop_indexes_for_bulk_load(p.total_bytes)?;
+    let mut writer = load.writer()?;
 
     // Two stages on two threads: this one writes to the store while the other reads,
     // parses and assembles; finished messages cross over in batches.
@@ -232,7 +222,7 @@ pub(super) fn import_one(
     let deliveries_updated = writer.deliveries_updated;
     drop(writer);
     if bulk {
-        recreate_indexes(&tx).map_err(|e| sql_error(&path, e))?;
+        load.recreate_indexes()?;
     }
     let ParseStats {
         lines: n_lines,
@@ -269,58 +259,26 @@ pub(super) fn import_one(
         None => SourceState::New,
     };
     let tz_name = opts.tz.map(|z| z.name());
-    let write_source = || -> rusqlite::Result<()> {
-        match skip {
-            Some(k) => {
-                tx.execute(
-                    "UPDATE sources SET path = ?2, imported_bytes = ?3, imported_hash = ?4, lines_read = ?5,
-                     events = ?6, lines_skipped = ?7, imported_at = ?8, tz = coalesce(?9, tz),
-                     block_hashes = ?10 WHERE id = ?1",
-                    params![
-                        k.id,
-                        name,
-                        imported_bytes as i64,
-                        imported_hash as i64,
-                        (k.lines_read + n_lines) as i64,
-                        (k.events + n_events) as i64,
-                        (k.lines_skipped + n_skipped) as i64,
-                        now,
-                        tz_name,
-                        block_hashes
-                    ],
-                )?;
-            }
-            None => {
-                tx.execute(
-                    "INSERT INTO sources (path, format, head_len, head_hash, imported_bytes, imported_hash,
-                     lines_read, events, lines_skipped, skipped_sample, imported_at, tz, block_hashes)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                    params![
-                        name,
-                        p.format.as_str(),
-                        head_len as i64,
-                        head_hash as i64,
-                        imported_bytes as i64,
-                        imported_hash as i64,
-                        n_lines as i64,
-                        n_events as i64,
-                        n_skipped as i64,
-                        sample_json,
-                        now,
-                        tz_name,
-                        block_hashes
-                    ],
-                )?;
-            }
-        }
-        Ok(())
+    let tz_name = tz_name.as_deref();
+    let record = SourceRecord {
+        path: &name,
+        format: p.format.as_str(),
+        head_len,
+        head_hash,
+        imported_bytes,
+        imported_hash,
+        lines_read: skip.map_or(0, |k| k.lines_read) + n_lines,
+        events: skip.map_or(0, |k| k.events) + n_events,
+        lines_skipped: skip.map_or(0, |k| k.lines_skipped) + n_skipped,
+        skipped_sample: &sample_json,
+        imported_at: now,
+        tz: tz_name,
+        block_hashes: &block_hashes,
     };
-    write_source().map_err(|e| sql_error(&path, e))?;
-    tx.commit().map_err(|e| sql_error(&path, e))?;
+    load.record_source(skip.map(|k| k.id), &record)?;
+    load.commit()?;
     if rollback_journal {
-        // Back to WAL, so readers read alongside the next writer. Should another
-        // connection prevent it now, the next open of the store does it.
-        let _ = store.conn.pragma_update(None, "journal_mode", "WAL");
+        store.back_to_wal();
     }
     progress(&Progress {
         file: name.clone(),
@@ -356,81 +314,4 @@ pub(super) fn import_one(
         },
         year_ended,
     ))
-}
-
-/// On a bulk load (an input bigger than what the store holds), dropping the secondary
-/// indexes and building them once at the end is several times faster than keeping them
-/// up to date row by row. Inside the input's transaction, so a failure restores them.
-fn drop_indexes_for_bulk_load(
-    tx: &rusqlite::Transaction<'_>,
-    input_bytes: Option<u64>,
-) -> rusqlite::Result<bool> {
-    let Some(bytes) = input_bytes else {
-        return Ok(false);
-    };
-    let stored: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM deliveries", [], |r| {
-        r.get(0)
-    })?;
-    // About one delivery per 2 KB of log.
-    if bytes / 2048 < 4 * stored as u64 + 1000 {
-        return Ok(false);
-    }
-    for (drop, _) in crate::store::schema::BULK_INDEXES {
-        tx.execute_batch(drop)?;
-    }
-    Ok(true)
-}
-
-/// The first load into an empty store goes through a rollback journal instead of the WAL:
-/// every page it writes is new, so the journal stays tiny and each page is written once,
-/// where the WAL writes it twice (to the log, then at the checkpoint). It is as atomic —
-/// an interrupted load leaves the store empty — but readers wait for it instead of
-/// reading alongside, which an empty store does not miss. True when switched; another
-/// open connection keeps the store in WAL (SQLite refuses the switch then).
-fn first_load_journal(conn: &rusqlite::Connection) -> rusqlite::Result<bool> {
-    let empty: bool = conn.query_row(
-        "SELECT NOT EXISTS (SELECT 1 FROM deliveries) AND NOT EXISTS (SELECT 1 FROM bounces)",
-        [],
-        |r| r.get(0),
-    )?;
-    if !empty {
-        return Ok(false);
-    }
-    let mode = conn
-        .query_row("PRAGMA journal_mode = DELETE", [], |r| {
-            r.get::<_, String>(0)
-        })
-        .unwrap_or_default();
-    Ok(mode.eq_ignore_ascii_case("delete"))
-}
-
-fn recreate_indexes(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-    for (_, create) in crate::store::schema::BULK_INDEXES {
-        tx.execute_batch(create)?;
-    }
-    Ok(())
-}
-
-/// The delivery id from which an earlier, interrupted import still owes its follow-up
-/// work, if it does; records `first_new` as owed otherwise (the earlier id is kept).
-pub(super) fn follow_up_owed(store: &mut Store, first_new: i64) -> Result<Option<i64>, StoreError> {
-    let owed: Option<i64> = store
-        .conn
-        .query_row(
-            "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'follow_up_from'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(|e| store.err(e))?;
-    if owed.is_none() {
-        store
-            .conn
-            .execute(
-                "INSERT INTO settings (key, value) VALUES ('follow_up_from', ?1)",
-                [first_new.to_string()],
-            )
-            .map_err(|e| store.err(e))?;
-    }
-    Ok(owed)
 }

@@ -11,12 +11,10 @@ mod join;
 mod load;
 mod read;
 mod report;
-mod typos;
 
 pub use bounces::{import_bounce_input, is_bounce_input, wants};
 pub use join::relink_standalone_reports;
 pub use report::{FileReport, ImportOptions, Progress, SKIPPED_SAMPLE, SourceState};
-pub use typos::mark_typo_domains;
 
 use crate::ingest::Format;
 use crate::ingest::timestamp::{self, YearTracker};
@@ -25,7 +23,7 @@ use crate::triage::Assembler;
 
 use dedupe::{RECENT_LINES_REMEMBERED, RecentLines};
 use detect::{Prepared, Unprepared, first_stamp, prepare, rotation_number};
-use load::{follow_up_owed, import_one};
+use load::import_one;
 
 /// Identity of an input is the hash of its first bytes (up to this many).
 const HEAD_ID_LEN: usize = 4096;
@@ -104,16 +102,11 @@ pub fn import_files(
     }
     let mut carried_year: Option<crate::ingest::timestamp::YearPosition> = None;
     // Delivery rows written from here on are this import's (a rewritten row gets a new id).
-    let first_new: i64 = store
-        .conn
-        .query_row("SELECT coalesce(max(id), 0) + 1 FROM deliveries", [], |r| {
-            r.get(0)
-        })
-        .map_err(|e| store.err(e))?;
+    let first_new = store.next_delivery_id()?;
     // What follows the loads (relinking stand-alone reports, marking typo domains) runs in
     // transactions of its own. The flag says it is owed from which delivery on, so an
     // import killed between a load's commit and that work has it done by the next one.
-    let owed = follow_up_owed(store, first_new)?;
+    let owed = store.follow_up_owed(first_new)?;
     let first_new = owed.map_or(first_new, |from| from.min(first_new));
     let file_count = prepared.len();
     let mut assembler = Assembler::new("postfix");
@@ -156,11 +149,8 @@ pub fn import_files(
     for name in bounce_inputs {
         reports.push(crate::pipeline::import_bounce_input(store, name)?);
     }
-    mark_typo_domains(store, first_new)?;
-    store
-        .conn
-        .execute("DELETE FROM settings WHERE key = 'follow_up_from'", [])
-        .map_err(|e| store.err(e))?;
+    store.mark_typo_domains(first_new)?;
+    store.follow_up_done()?;
     // Order reports as the user gave the files.
     reports.sort_by_key(|r| {
         names

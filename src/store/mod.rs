@@ -3,9 +3,14 @@
 
 pub mod browse;
 pub mod evidence;
+pub(crate) mod links;
+pub(crate) mod load;
 pub mod report;
 pub mod requeue;
 pub mod schema;
+mod settings;
+pub(crate) mod sources;
+mod typos;
 pub mod write;
 
 use std::path::{Path, PathBuf};
