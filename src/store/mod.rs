@@ -10,6 +10,7 @@ pub mod requeue;
 pub mod schema;
 mod settings;
 pub(crate) mod sources;
+mod testing;
 mod typos;
 pub mod write;
 
@@ -68,7 +69,7 @@ pub fn sql_error(path: &str, source: rusqlite::Error) -> StoreError {
 }
 
 pub struct Store {
-    pub conn: Connection,
+    conn: Connection,
     pub path: String,
 }
 
