@@ -305,7 +305,11 @@ fn import_summary(reports: &[FileReport]) -> String {
         s.push_str(&format!(
             "; {} not imported: {}",
             failed.len(),
-            first.error.as_deref().unwrap_or_default()
+            first
+                .error
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
         ));
     }
     s

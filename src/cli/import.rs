@@ -97,11 +97,8 @@ pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Res
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
     }
-    for r in reports.iter().filter(|r| r.error.is_some()) {
-        eprintln!(
-            "sendlog: {}",
-            for_terminal(r.error.as_deref().unwrap_or_default())
-        );
+    for e in reports.iter().filter_map(|r| r.error.as_ref()) {
+        eprintln!("sendlog: {}", for_terminal(&e.to_string()));
     }
     Ok(if ok {
         ExitCode::SUCCESS

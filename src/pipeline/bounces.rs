@@ -25,7 +25,7 @@ use crate::store::{Store, StoreError};
 use crate::triage::Assembler;
 
 use super::join::{Joined, join_logged};
-use super::{FileReport, SKIPPED_SAMPLE, SourceState};
+use super::{FileReport, ImportError, SKIPPED_SAMPLE, SourceState};
 
 /// Whether an input should be read as bounce emails: forced with `--format eml`, or a
 /// folder (Maildir), an mbox, a single message with a header block, or an Amazon SES
@@ -117,7 +117,7 @@ pub fn import_bounce_input(store: &mut Store, name: &str) -> Result<FileReport, 
     }
     if let Err(e) = opened {
         // Nothing was read: the empty transaction is dropped.
-        return Ok(FileReport::failed(name, e));
+        return Ok(FileReport::failed(name, ImportError::Mailbox(e)));
     }
     assembler.checkpoint(&mut writer)?;
     let deliveries = writer.deliveries_written;

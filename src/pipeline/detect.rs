@@ -2,13 +2,14 @@
 //! first time and the hosts it names.
 
 use std::io::{self, BufRead, Read};
+use std::sync::Arc;
 
 use crate::ingest::detect;
 use crate::ingest::input;
 use crate::ingest::timestamp::{self, YearTracker};
 use crate::ingest::{Format, line_parser};
 
-use super::ImportOptions;
+use super::{ImportError, ImportOptions};
 
 /// Detection reads this much of the start of an input.
 pub(super) const SNIFF_BYTES: usize = 256 * 1024;
@@ -35,7 +36,7 @@ pub(super) struct Prepared {
     pub(super) hosts: std::collections::BTreeSet<String>,
     /// A compressed input cut short within its first bytes: what came before is imported,
     /// then this is reported.
-    pub(super) head_error: Option<String>,
+    pub(super) head_error: Option<ImportError>,
 }
 
 pub(super) fn read_head(reader: &mut dyn BufRead, limit: usize) -> io::Result<Vec<u8>> {
@@ -47,30 +48,12 @@ pub(super) fn read_head(reader: &mut dyn BufRead, limit: usize) -> io::Result<Ve
 /// Why an input was not imported.
 pub(super) enum Unprepared {
     Empty,
-    Failed(String),
-}
-
-impl From<String> for Unprepared {
-    fn from(e: String) -> Self {
-        Unprepared::Failed(e)
-    }
-}
-
-pub(super) fn read_error(name: &str, compressed: bool, e: &io::Error) -> String {
-    if compressed
-        && matches!(
-            e.kind(),
-            io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
-        )
-    {
-        format!("{name}: the compressed data is truncated or corrupt ({e})")
-    } else {
-        format!("{name}: {e}")
-    }
+    Failed(ImportError),
 }
 
 pub(super) fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unprepared> {
-    let mut inp = input::open(name).map_err(|e| e.to_string())?;
+    let mut inp =
+        input::open(name).map_err(|e| Unprepared::Failed(ImportError::Open(Arc::new(e))))?;
     let mut head = Vec::new();
     let head_error = match (&mut inp.reader)
         .take(SNIFF_BYTES as u64)
@@ -80,9 +63,15 @@ pub(super) fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unpr
         // A small truncated .gz ends inside what detection reads: keep what it gave.
         Err(e) if inp.compressed && !head.is_empty() => {
             inp.reader = Box::new(io::empty());
-            Some(read_error(name, true, &e))
+            Some(ImportError::reading(name, true, e))
         }
-        Err(e) => return Err(read_error(name, inp.compressed, &e).into()),
+        Err(e) => {
+            return Err(Unprepared::Failed(ImportError::reading(
+                name,
+                inp.compressed,
+                e,
+            )));
+        }
     };
     if head.is_empty() {
         return Err(Unprepared::Empty);
@@ -90,10 +79,10 @@ pub(super) fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unpr
     let format = match opts.format {
         Format::Auto => detect::detect(&head).ok_or_else(|| {
             let tried: Vec<&str> = detect::TRIED.iter().map(|f| f.as_str()).collect();
-            format!(
-                "{name}: not a sends log sendlog knows (tried: {}); use --format to force one",
-                tried.join(", ")
-            )
+            Unprepared::Failed(ImportError::UnknownFormat {
+                name: name.to_string(),
+                tried: tried.join(", "),
+            })
         })?,
         f => f,
     };
@@ -110,8 +99,12 @@ pub(super) fn prepare(name: &str, opts: &ImportOptions) -> Result<Prepared, Unpr
     let year = opts.year.or(first_year);
     let years = year_tracker(year, mtime).in_zone(opts.tz.unwrap_or_default());
     let default_host = opts.host.as_deref().unwrap_or("unknown");
-    let (first_ts, hosts) = head_facts(format, years, &head, default_host)
-        .ok_or_else(|| format!("{name}: reading {format} input is not supported yet"))?;
+    let (first_ts, hosts) = head_facts(format, years, &head, default_host).ok_or_else(|| {
+        Unprepared::Failed(ImportError::Unsupported {
+            name: name.to_string(),
+            format,
+        })
+    })?;
     let total_bytes = inp.len.filter(|_| !inp.compressed);
     Ok(Prepared {
         name: name.to_string(),

@@ -20,7 +20,8 @@ use super::fingerprint::{
 };
 use super::read::{BATCH, BatchSink, Finished, ParseStage, ParseStats};
 use super::{
-    FileReport, HEAD_ID_LEN, ImportError, ImportOptions, ImportParts, Progress, SourceState,
+    Failure, FileReport, HEAD_ID_LEN, ImportError, ImportOptions, ImportParts, Progress,
+    SourceState,
 };
 
 pub(super) fn import_one(
@@ -31,7 +32,7 @@ pub(super) fn import_one(
     file_index: usize,
     file_count: usize,
     progress: &mut dyn FnMut(&Progress),
-) -> Result<(FileReport, Option<crate::ingest::timestamp::YearPosition>), ImportError> {
+) -> Result<(FileReport, Option<crate::ingest::timestamp::YearPosition>), Failure> {
     let started = Instant::now();
     let name = p.name.clone();
     let head_len = p.head.len().min(HEAD_ID_LEN);
@@ -46,16 +47,16 @@ pub(super) fn import_one(
             Replay::File(file)
         } else {
             let mut f =
-                tempfile::tempfile().map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+                tempfile::tempfile().map_err(|e| Failure::Input(ImportError::read(&name, e)))?;
             f.write_all(&p.head)
                 .and_then(|_| io::copy(&mut p.rest, &mut f).map(|_| ()))
-                .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+                .map_err(|e| Failure::Input(ImportError::read(&name, e)))?;
             Replay::Spooled(f)
         };
         for k in &known {
             let r = replay
                 .open()
-                .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+                .map_err(|e| Failure::Input(ImportError::read(&name, e)))?;
             if prefix_matches(r, k.imported_bytes, k.imported_hash).unwrap_or(false) {
                 skip = Some(k);
                 break;
@@ -64,15 +65,14 @@ pub(super) fn import_one(
         if skip.is_none() && !longer.is_empty() {
             let r = replay
                 .open()
-                .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+                .map_err(|e| Failure::Input(ImportError::read(&name, e)))?;
             if let Some(of) = copy_of(r, &longer).unwrap_or(None) {
-                let mut report = FileReport::failed(&name, String::new());
-                report.error = None;
+                let mut report = FileReport::noted(
+                    &name,
+                    format!("an earlier, shorter copy of {of}, already imported: nothing new"),
+                );
                 report.format = Some(p.format);
                 report.state = SourceState::Unchanged;
-                report.note = Some(format!(
-                    "an earlier, shorter copy of {of}, already imported: nothing new"
-                ));
                 report.seconds = started.elapsed().as_secs_f64();
                 return Ok((report, None));
             }
@@ -80,9 +80,9 @@ pub(super) fn import_one(
         // Read again from the start: the head was consumed by detection.
         let mut r = replay
             .open()
-            .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+            .map_err(|e| Failure::Input(ImportError::read(&name, e)))?;
         p.head = read_head(&mut r, SNIFF_BYTES)
-            .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+            .map_err(|e| Failure::Input(ImportError::read(&name, e)))?;
         p.rest = r;
     }
 
@@ -120,7 +120,7 @@ pub(super) fn import_one(
     };
     if skip_bytes > 0 {
         io::copy(&mut (&mut reader).take(skip_bytes), &mut io::sink())
-            .map_err(|e| ImportError::Input(format!("{name}: {e}")))?;
+            .map_err(|e| Failure::Input(ImportError::read(&name, e)))?;
     }
 
     // The zone given now, else the one this source was read in before.
@@ -154,7 +154,7 @@ pub(super) fn import_one(
     // parses and assembles; finished messages cross over in batches.
     let lines_done = AtomicU64::new(0);
     let bytes_done = AtomicU64::new(0);
-    let stats = std::thread::scope(|scope| -> Result<ParseStats, ImportError> {
+    let stats = std::thread::scope(|scope| -> Result<ParseStats, Failure> {
         // Room for 64 batches (16k messages): bursts of finishing messages on one side and
         // slow pages on the other then overlap instead of stalling each other.
         let (batches, finished) = std::sync::mpsc::sync_channel::<Vec<Finished>>(64);
@@ -210,7 +210,7 @@ pub(super) fn import_one(
         drop(finished);
         let stats = parsing
             .join()
-            .map_err(|_| ImportError::Input(format!("{name}: the parser stopped unexpectedly")))?;
+            .map_err(|_| Failure::Input(ImportError::ParserStopped { name: name.clone() }))?;
         match write_error {
             Some(e) => Err(e.into()),
             None => Ok(stats),
@@ -302,11 +302,7 @@ pub(super) fn import_one(
             skipped_sample: sample,
             duplicates: n_duplicates,
             seconds: started.elapsed().as_secs_f64(),
-            error: read_error.or_else(|| {
-                p.head_error.map(|e| {
-                    format!("{e} (after line {n_lines}; the lines before it were imported)")
-                })
-            }),
+            error: read_error.or_else(|| p.head_error.map(|e| e.after_line(n_lines))),
             note: match (older_note, held_note) {
                 (Some(a), Some(b)) => Some(format!("{a}; {b}")),
                 (a, b) => a.or(b),

@@ -6,6 +6,7 @@
 mod bounces;
 mod dedupe;
 mod detect;
+mod error;
 mod fingerprint;
 mod join;
 mod load;
@@ -13,6 +14,7 @@ mod read;
 mod report;
 
 pub use bounces::{import_bounce_input, is_bounce_input, wants};
+pub use error::ImportError;
 pub use join::relink_standalone_reports;
 pub use report::{FileReport, ImportOptions, Progress, SKIPPED_SAMPLE, SourceState};
 
@@ -54,11 +56,7 @@ pub fn import_files(
                     && !crate::ingest::bounce::mailbox::is_maildir(path) =>
             {
                 let scan = crate::ingest::bounce::mailbox::scan_folder(path);
-                reports.push(FileReport {
-                    error: None,
-                    note: Some(scan.describe()),
-                    ..FileReport::failed(name, String::new())
-                });
+                reports.push(FileReport::noted(name, scan.describe()));
                 expanded.extend(scan.logs);
                 expanded.extend(scan.bounces);
             }
@@ -74,11 +72,10 @@ pub fn import_files(
         match prepare(name, opts) {
             Ok(p) => prepared.push(p),
             Err(Unprepared::Failed(e)) => reports.push(FileReport::failed(name, e)),
-            Err(Unprepared::Empty) => reports.push(FileReport {
-                error: None,
-                note: Some("empty, nothing to import".into()),
-                ..FileReport::failed(name, String::new())
-            }),
+            Err(Unprepared::Empty) => reports.push(FileReport::noted(
+                name,
+                "empty, nothing to import".to_string(),
+            )),
         }
     }
     prepared.sort_by_key(|p| p.first_ts.unwrap_or(i64::MAX));
@@ -133,14 +130,14 @@ pub fn import_files(
                 }
                 reports.push(r)
             }
-            Err(ImportError::Input(e)) => {
+            Err(Failure::Input(e)) => {
                 // The transaction was rolled back: take back the open messages as stored.
                 assembler = Assembler::new("postfix");
                 assembler.resume(store.open_messages()?);
                 seen = RecentLines::new(RECENT_LINES_REMEMBERED);
                 reports.push(FileReport::failed(&name, e));
             }
-            Err(ImportError::Store(e)) => return Err(e),
+            Err(Failure::Store(e)) => return Err(e),
         }
     }
     if owed.is_some() || reports.iter().any(|r| r.deliveries > 0) {
@@ -161,14 +158,16 @@ pub fn import_files(
     Ok(reports)
 }
 
-enum ImportError {
-    Input(String),
+/// How importing one input failed: the input alone, or the store (which stops the
+/// whole import).
+enum Failure {
+    Input(ImportError),
     Store(StoreError),
 }
 
-impl From<StoreError> for ImportError {
+impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
-        ImportError::Store(e)
+        Failure::Store(e)
     }
 }
 

@@ -11,9 +11,9 @@ use crate::ingest::input::LineReader;
 use crate::ingest::{LineOutcome, LineParser};
 use crate::triage::{Assembler, MessageSink, MessageState};
 
+use super::ImportError;
 use super::PROGRESS_EVERY_LINES;
 use super::dedupe::RecentLines;
-use super::detect::read_error;
 use super::fingerprint::HashRead;
 use super::report::SKIPPED_SAMPLE;
 
@@ -62,7 +62,7 @@ pub(super) struct ParseStats {
     pub(super) skipped: u64,
     pub(super) duplicates: u64,
     pub(super) sample: Vec<(u64, String)>,
-    pub(super) read_error: Option<String>,
+    pub(super) read_error: Option<ImportError>,
     /// An unterminated last line was left unread.
     pub(super) held_back: bool,
 }
@@ -93,11 +93,10 @@ impl<R: Read> ParseStage<'_, R> {
                 Ok(Some(l)) => l,
                 Ok(None) => break,
                 Err(e) => {
-                    st.read_error = Some(format!(
-                        "{} (after line {}; the lines before it were imported)",
-                        read_error(self.name, self.compressed, &e),
-                        lines.line_no
-                    ));
+                    st.read_error = Some(
+                        ImportError::reading(self.name, self.compressed, e)
+                            .after_line(lines.line_no),
+                    );
                     break;
                 }
             };

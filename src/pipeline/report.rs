@@ -2,6 +2,8 @@
 
 use crate::ingest::Format;
 
+use super::ImportError;
+
 /// Skipped lines kept (with their numbers) to show the user.
 pub const SKIPPED_SAMPLE: usize = 20;
 
@@ -42,13 +44,21 @@ pub struct FileReport {
     /// Lines that repeated an earlier line exactly and were not counted again.
     pub duplicates: u64,
     pub seconds: f64,
-    pub error: Option<String>,
+    pub error: Option<ImportError>,
     /// Not an error, but nothing was imported (an empty, freshly rotated log).
     pub note: Option<String>,
 }
 
 impl FileReport {
-    pub(crate) fn failed(name: &str, error: String) -> Self {
+    pub(crate) fn failed(name: &str, error: ImportError) -> Self {
+        FileReport {
+            error: Some(error),
+            ..FileReport::noted(name, None)
+        }
+    }
+
+    /// Nothing imported, and no error: `note` says why (an empty log, a folder's contents).
+    pub(crate) fn noted(name: &str, note: impl Into<Option<String>>) -> Self {
         FileReport {
             name: name.to_string(),
             format: None,
@@ -61,8 +71,8 @@ impl FileReport {
             skipped_sample: Vec::new(),
             duplicates: 0,
             seconds: 0.0,
-            error: Some(error),
-            note: None,
+            error: None,
+            note: note.into(),
         }
     }
 }
