@@ -13,7 +13,7 @@ use crate::store::{Store, StoreError};
 /// rotated. Longest import first.
 pub(super) fn candidates(store: &Store, head: &[u8]) -> Result<Vec<KnownSource>, StoreError> {
     let mut known = store.known_sources()?;
-    known.retain(|k| k.head_len <= head.len() && xxh3_64(&head[..k.head_len]) == k.head_hash);
+    known.retain(|k| k.head.0 <= head.len() && xxh3_64(&head[..k.head.0]) == k.head.1);
     Ok(known)
 }
 

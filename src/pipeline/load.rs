@@ -12,7 +12,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::ingest::line_parser;
 use crate::ingest::timestamp::{YearTracker, Zone};
 use crate::store::Store;
-use crate::store::sources::{KnownSource, SourceRecord};
+use crate::store::sources::{KnownSource, ReadSoFar, SourceRecord};
 
 use super::detect::{Prepared, SNIFF_BYTES, read_head, year_tracker};
 use super::fingerprint::{
@@ -57,7 +57,7 @@ pub(super) fn import_one(
             let r = replay
                 .open()
                 .map_err(|e| Failure::Input(ImportError::read(&name, e)))?;
-            if prefix_matches(r, k.imported_bytes, k.imported_hash).unwrap_or(false) {
+            if prefix_matches(r, k.read.bytes, k.read.hash).unwrap_or(false) {
                 skip = Some(k);
                 break;
             }
@@ -110,12 +110,12 @@ pub(super) fn import_one(
     // The already imported part is skipped unparsed, but its header rows (a CSV's column
     // names) still map the new rows: the parser is shown them below.
     let imported_head = match skip {
-        Some(k) => p.head[..p.head.len().min(k.imported_bytes as usize)].to_vec(),
+        Some(k) => p.head[..p.head.len().min(k.read.bytes as usize)].to_vec(),
         None => Vec::new(),
     };
     let mut reader = HashRead::new(io::Cursor::new(std::mem::take(&mut p.head)).chain(p.rest));
     let (skip_bytes, first_line) = match skip {
-        Some(k) => (k.imported_bytes, k.lines_read),
+        Some(k) => (k.read.bytes, k.read.lines),
         None => (0, 0),
     };
     if skip_bytes > 0 {
@@ -235,9 +235,7 @@ pub(super) fn import_one(
     } = stats;
 
     let (imported_bytes, imported_hash) = match (held_back, skip) {
-        (true, Some(k)) if reader.line_end.0 < k.imported_bytes => {
-            (k.imported_bytes, k.imported_hash)
-        }
+        (true, Some(k)) if reader.line_end.0 < k.read.bytes => (k.read.bytes, k.read.hash),
         (true, _) => (reader.line_end.0, reader.line_end.1.digest()),
         (false, _) => (reader.count, reader.hasher.digest()),
     };
@@ -254,22 +252,24 @@ pub(super) fn import_one(
     let state = match skip {
         Some(_) if n_lines == 0 => SourceState::Unchanged,
         Some(k) => SourceState::Grown {
-            from_line: k.lines_read,
+            from_line: k.read.lines,
         },
         None => SourceState::New,
     };
     let tz_name = opts.tz.map(|z| z.name());
     let tz_name = tz_name.as_deref();
+    let before = skip.map(|k| k.read).unwrap_or_default();
     let record = SourceRecord {
         path: &name,
         format: p.format.as_str(),
-        head_len,
-        head_hash,
-        imported_bytes,
-        imported_hash,
-        lines_read: skip.map_or(0, |k| k.lines_read) + n_lines,
-        events: skip.map_or(0, |k| k.events) + n_events,
-        lines_skipped: skip.map_or(0, |k| k.lines_skipped) + n_skipped,
+        head: (head_len, head_hash),
+        read: ReadSoFar {
+            bytes: imported_bytes,
+            hash: imported_hash,
+            lines: before.lines + n_lines,
+            events: before.events + n_events,
+            lines_skipped: before.lines_skipped + n_skipped,
+        },
         skipped_sample: &sample_json,
         imported_at: now,
         tz: tz_name,

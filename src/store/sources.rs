@@ -6,16 +6,22 @@ use rusqlite::{OptionalExtension, params};
 use super::load::Load;
 use super::{Result, Store};
 
+/// How far a source was read, over every import of it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ReadSoFar {
+    /// Bytes counted as imported, and their hash.
+    pub(crate) bytes: u64,
+    pub(crate) hash: u64,
+    pub(crate) lines: u64,
+    pub(crate) events: u64,
+    pub(crate) lines_skipped: u64,
+}
+
 pub(crate) struct KnownSource {
     pub(crate) id: i64,
     /// How many first bytes identify it, and their hash.
-    pub(crate) head_len: usize,
-    pub(crate) head_hash: u64,
-    pub(crate) imported_bytes: u64,
-    pub(crate) imported_hash: u64,
-    pub(crate) lines_read: u64,
-    pub(crate) events: u64,
-    pub(crate) lines_skipped: u64,
+    pub(crate) head: (usize, u64),
+    pub(crate) read: ReadSoFar,
     /// The zone its zoneless stamps were read in, when the user gave one (`--tz`).
     pub(crate) tz: Option<String>,
 }
@@ -27,14 +33,8 @@ pub(crate) type LongerSource = (i64, String, u64, Vec<u8>);
 pub(crate) struct SourceRecord<'a> {
     pub(crate) path: &'a str,
     pub(crate) format: &'a str,
-    pub(crate) head_len: usize,
-    pub(crate) head_hash: u64,
-    pub(crate) imported_bytes: u64,
-    pub(crate) imported_hash: u64,
-    /// Totals over every import of it.
-    pub(crate) lines_read: u64,
-    pub(crate) events: u64,
-    pub(crate) lines_skipped: u64,
+    pub(crate) head: (usize, u64),
+    pub(crate) read: ReadSoFar,
     /// JSON of the skipped lines shown.
     pub(crate) skipped_sample: &'a str,
     pub(crate) imported_at: i64,
@@ -53,13 +53,14 @@ impl Store {
             stmt.query_map([], |r| {
                 Ok(KnownSource {
                     id: r.get(0)?,
-                    head_len: r.get::<_, i64>(1)? as usize,
-                    head_hash: r.get::<_, i64>(2)? as u64,
-                    imported_bytes: r.get::<_, i64>(3)? as u64,
-                    imported_hash: r.get::<_, i64>(4)? as u64,
-                    lines_read: r.get::<_, i64>(5)? as u64,
-                    events: r.get::<_, i64>(6)? as u64,
-                    lines_skipped: r.get::<_, i64>(7)? as u64,
+                    head: (r.get::<_, i64>(1)? as usize, r.get::<_, i64>(2)? as u64),
+                    read: ReadSoFar {
+                        bytes: r.get::<_, i64>(3)? as u64,
+                        hash: r.get::<_, i64>(4)? as u64,
+                        lines: r.get::<_, i64>(5)? as u64,
+                        events: r.get::<_, i64>(6)? as u64,
+                        lines_skipped: r.get::<_, i64>(7)? as u64,
+                    },
                     tz: r.get(8)?,
                 })
             })?
@@ -107,11 +108,11 @@ impl Load<'_> {
                 params![
                     id,
                     s.path,
-                    s.imported_bytes as i64,
-                    s.imported_hash as i64,
-                    s.lines_read as i64,
-                    s.events as i64,
-                    s.lines_skipped as i64,
+                    s.read.bytes as i64,
+                    s.read.hash as i64,
+                    s.read.lines as i64,
+                    s.read.events as i64,
+                    s.read.lines_skipped as i64,
                     s.imported_at,
                     s.tz,
                     s.block_hashes
@@ -124,13 +125,13 @@ impl Load<'_> {
                 params![
                     s.path,
                     s.format,
-                    s.head_len as i64,
-                    s.head_hash as i64,
-                    s.imported_bytes as i64,
-                    s.imported_hash as i64,
-                    s.lines_read as i64,
-                    s.events as i64,
-                    s.lines_skipped as i64,
+                    s.head.0 as i64,
+                    s.head.1 as i64,
+                    s.read.bytes as i64,
+                    s.read.hash as i64,
+                    s.read.lines as i64,
+                    s.read.events as i64,
+                    s.read.lines_skipped as i64,
                     s.skipped_sample,
                     s.imported_at,
                     s.tz,
