@@ -16,8 +16,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use sendlog::app::state::Screen;
 use sendlog::app::{AppState, Keymap, Msg};
-use sendlog::import::ImportOptions;
 use sendlog::ingest::Format;
+use sendlog::pipeline::ImportOptions;
 use sendlog::store::Store;
 use sendlog::tui::Session;
 use sendlog::worker::Worker;
@@ -61,7 +61,7 @@ fn grow_group(db: &str, code: &str, rows: i64) {
     let store = Store::open(db).expect("open store");
     let count = || -> i64 {
         store
-            .conn
+            .connection_for_tests()
             .query_row(
                 "SELECT count(*) FROM deliveries WHERE status != 'sent' AND code = ?1",
                 [code],
@@ -73,7 +73,7 @@ fn grow_group(db: &str, code: &str, rows: i64) {
     assert!(n > 0, "no deliveries with code {code}");
     while n < rows {
         store
-            .conn
+            .connection_for_tests()
             .execute(
                 "INSERT INTO deliveries (message_ref, recipient, orig_recipient, domain, provider, host,
                  status, code, reply_code, reason, cause, final_text, last_deferral_code,
@@ -89,7 +89,10 @@ fn grow_group(db: &str, code: &str, rows: i64) {
             .expect("copy rows");
         n = count();
     }
-    store.conn.execute_batch("ANALYZE").expect("analyze");
+    store
+        .connection_for_tests()
+        .execute_batch("ANALYZE")
+        .expect("analyze");
     println!("{code}: {n} rows");
 }
 

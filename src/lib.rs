@@ -2,7 +2,7 @@
 //! status code, with the real cause behind every expiry.
 //!
 //! Layering (arrows point one way): `model` is the shared vocabulary (statuses, reasons,
-//! delivery and resolution types) with no I/O; `ingest`, `classify`, `store`, `triage`,
+//! delivery and resolution types) with no I/O; `ingest`, `classify`, `pipeline`, `store`, `triage`,
 //! `requeue`, `knowledge` never touch the terminal; `store` imports nothing from `triage`,
 //! and `triage` nothing from `store`; `app` is pure state; `ui` renders state only;
 //! `worker` and `tui` drive them. README's code map says where to start reading.
@@ -11,11 +11,10 @@ pub mod app;
 pub mod check;
 pub mod classify;
 pub mod cli;
-pub mod import;
-pub mod import_bounces;
 pub mod ingest;
 pub mod knowledge;
 pub mod model;
+pub mod pipeline;
 pub mod requeue;
 pub mod sanitize;
 pub mod store;

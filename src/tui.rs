@@ -13,7 +13,7 @@ use ratatui::backend::Backend;
 use ratatui::crossterm::event::{self, Event, MouseButton, MouseEventKind};
 
 use crate::app::{self, AppState, Effect, Keymap, Msg};
-use crate::import::ImportOptions;
+use crate::pipeline::ImportOptions;
 use crate::store::Store;
 use crate::worker::Worker;
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::app::msg::{Effect, Msg};
 use crate::app::state::BREAKDOWN_LIMIT;
 use crate::app::state::export_file_name;
-use crate::import::{ImportOptions, Progress, import_files};
+use crate::pipeline::{ImportOptions, Progress, import_files};
 use crate::requeue::basket;
 use crate::requeue::export::{Existing, Pending, RequeueFormat, stage_file};
 use crate::store::browse::{Anchor, DeliveryFilter, Dimension};

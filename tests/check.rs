@@ -508,7 +508,7 @@ fn the_causes_screen_shows_the_latest_check() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path().join("s.db").to_str().unwrap()).unwrap();
     let log = fixture("check/mail.log").display().to_string();
-    sendlog::import::import_files(&mut store, &[log], &options(), &mut |_| {}).unwrap();
+    sendlog::pipeline::import_files(&mut store, &[log], &options(), &mut |_| {}).unwrap();
     store
         .record_checks(&[CheckResult {
             cause: "networkerror".into(),

@@ -432,7 +432,7 @@ fn a_batch_the_store_could_not_record_leaves_no_file() {
     let path = out.path().join("resend.csv");
 
     let mut s = sendlog::store::Store::open(&store.db()).unwrap();
-    s.conn
+    s.connection_for_tests()
         .execute_batch(
             "PRAGMA defer_foreign_keys = ON;
              CREATE TEMP TRIGGER fail_commit AFTER UPDATE ON main.batches BEGIN

@@ -3,7 +3,7 @@
 //! stays readable.
 
 use libfuzzer_sys::fuzz_target;
-use sendlog::import::{ImportOptions, import_files};
+use sendlog::pipeline::{ImportOptions, import_files};
 use sendlog::ingest::Format;
 use sendlog::store::Store;
 

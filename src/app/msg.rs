@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use ratatui::crossterm::event::KeyEvent;
 
-use crate::import::{FileReport, Progress};
+use crate::pipeline::{FileReport, Progress};
 use crate::requeue::basket::{Basket, ExportOutcome, ResolveOutcome, UndoOutcome};
 use crate::requeue::export::RequeueFormat;
 use crate::store::browse::{

@@ -254,25 +254,11 @@ mod tests {
     fn evidence_from_the_log_is_shown_not_obeyed() {
         let store = crate::store::Store::open(":memory:").unwrap();
         store
-            .conn
-            .execute(
-                "INSERT INTO messages (id, host, queue_id, first_seen, last_seen, format)
-                 VALUES (1, 'h', 'Q', 0, 0, 'postfix')",
-                [],
-            )
-            .unwrap();
-        store
-            .conn
-            .execute(
-                "INSERT INTO deliveries (message_ref, recipient, domain, host, status, code, cause,
-                   typo_of, attempts, deferrals, last_deferral_text)
-                 VALUES (1, 'a@b', ?1, ?2, 'expired', '4.4.7', 'networkerror', ?3, 1, 1, ?4)",
-                rusqlite::params![
-                    "evil\x1b]0;x\x07.example",
-                    "mx\x1b[2J",
-                    "gmail\x1b[31m.com",
-                    "said: \x1b[5m421"
-                ],
+            .add_expired_delivery_for_test(
+                "evil\x1b]0;x\x07.example",
+                "mx\x1b[2J",
+                "gmail\x1b[31m.com",
+                "said: \x1b[5m421",
             )
             .unwrap();
         let text = render_evidence(&store.code_evidence("4.4.7").unwrap());

@@ -2,7 +2,7 @@ use crate::wording::{deliveries_written, fit, plural};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use crate::import::{FileReport, ImportOptions, Progress, SourceState, import_files};
+use crate::pipeline::{FileReport, ImportOptions, Progress, SourceState, import_files};
 use crate::sanitize::for_terminal;
 
 use super::{ImportArgs, open_store};
@@ -65,7 +65,7 @@ pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Res
             // A bad email in a folder is a file the user will want to look at, each named;
             // a log's foreign lines are noise, a few show what they are.
             let (unit, shown) = if r.format == Some(crate::ingest::Format::Eml) {
-                ("message", crate::import::SKIPPED_SAMPLE)
+                ("message", crate::pipeline::SKIPPED_SAMPLE)
             } else {
                 ("line", 3)
             };
@@ -97,11 +97,8 @@ pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Res
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
     }
-    for r in reports.iter().filter(|r| r.error.is_some()) {
-        eprintln!(
-            "sendlog: {}",
-            for_terminal(r.error.as_deref().unwrap_or_default())
-        );
+    for e in reports.iter().filter_map(|r| r.error.as_ref()) {
+        eprintln!("sendlog: {}", for_terminal(&e.to_string()));
     }
     Ok(if ok {
         ExitCode::SUCCESS

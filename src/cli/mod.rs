@@ -431,7 +431,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 // As with `import`: the lifetime given with the logs holds for the store.
                 store.save_queue_lifetime(lifetime)?;
             }
-            let options = crate::import::ImportOptions {
+            let options = crate::pipeline::ImportOptions {
                 format: args.import.format,
                 year: args.import.year,
                 host: args.import.host.clone(),

@@ -5,9 +5,15 @@ pub mod browse;
 pub mod checks;
 mod columns;
 pub mod evidence;
+pub(crate) mod links;
+pub(crate) mod load;
 pub mod report;
 pub mod requeue;
 pub mod schema;
+mod settings;
+pub(crate) mod sources;
+mod testing;
+mod typos;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -65,7 +71,7 @@ pub(crate) fn sql_error(path: &str, source: rusqlite::Error) -> StoreError {
 }
 
 pub struct Store {
-    pub conn: Connection,
+    conn: Connection,
     pub path: String,
 }
 

@@ -293,7 +293,8 @@ CREATE INDEX checks_cause ON checks(reason, destination, host, checked_at);
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Secondary indexes with text keys that a bulk load drops and rebuilds once at the end
-/// (`import.rs`): (drop, create). Each create is the migration's own statement.
+/// (`Load::drop_indexes_for_bulk_load`): (drop, create). Each create is the migration's own
+/// statement.
 pub(crate) const BULK_INDEXES: &[(&str, &str)] = &[
     (
         "DROP INDEX IF EXISTS messages_key",

@@ -9,8 +9,8 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use sendlog::app::{AppState, Keymap, Msg};
-use sendlog::import::{ImportOptions, Progress, import_files};
 use sendlog::ingest::Format;
+use sendlog::pipeline::{ImportOptions, Progress, import_files};
 use sendlog::store::Store;
 use sendlog::tui::Session;
 use sendlog::worker::Worker;

@@ -16,8 +16,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::import::FileReport;
 use crate::knowledge::Knowledge;
+use crate::pipeline::FileReport;
 
 use super::keymap::{Context, Keymap};
 

@@ -1,7 +1,7 @@
 //! The status bar's one-line accounts of what an import, a resolution, an undo and an
 //! export did.
 
-use crate::import::FileReport;
+use crate::pipeline::FileReport;
 use crate::requeue::basket::{ExportOutcome, ResolveOutcome, UndoOutcome};
 use crate::wording::{deliveries_written, plural_with, thousands};
 
@@ -43,7 +43,11 @@ pub(super) fn import(reports: &[FileReport]) -> String {
         s.push_str(&format!(
             "; {} not imported: {}",
             failed.len(),
-            first.error.as_deref().unwrap_or_default()
+            first
+                .error
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
         ));
     }
     s

@@ -1,0 +1,154 @@
+//! The reading half of a log import: lines → events → assembled messages, handed in
+//! batches to the writing thread.
+
+use std::io::{BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::SyncSender;
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::ingest::input::LineReader;
+use crate::ingest::{LineOutcome, LineParser};
+use crate::model::{MessageSink, MessageState};
+use crate::triage::Assembler;
+
+use super::ImportError;
+use super::PROGRESS_EVERY_LINES;
+use super::dedupe::RecentLines;
+use super::fingerprint::HashRead;
+use super::report::SKIPPED_SAMPLE;
+
+/// Messages handed from the parsing thread to the writing thread at a time.
+pub(super) const BATCH: usize = 256;
+
+/// A finished message. Its delivery rows (classifying each reply) are derived on the
+/// writing thread: reading and assembling is the busier side.
+pub(super) type Finished = MessageState;
+
+/// Sends finished messages to the writing thread in batches.
+pub(super) struct BatchSink {
+    pub(super) batch: Vec<Finished>,
+    pub(super) out: SyncSender<Vec<Finished>>,
+}
+
+/// The writing side hung up (it failed): stop parsing.
+pub(super) struct WriterGone;
+
+impl BatchSink {
+    pub(super) fn flush(&mut self) -> Result<(), WriterGone> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        self.out.send(batch).map_err(|_| WriterGone)
+    }
+}
+
+impl MessageSink for BatchSink {
+    type Error = WriterGone;
+    fn write(&mut self, msg: &mut MessageState) -> Result<(), WriterGone> {
+        self.batch
+            .push(std::mem::replace(msg, MessageState::placeholder()));
+        if self.batch.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+pub(super) struct ParseStats {
+    pub(super) lines: u64,
+    pub(super) events: u64,
+    pub(super) skipped: u64,
+    pub(super) duplicates: u64,
+    pub(super) sample: Vec<(u64, String)>,
+    pub(super) read_error: Option<ImportError>,
+    /// An unterminated last line was left unread.
+    pub(super) held_back: bool,
+}
+
+/// The reading half of an import: lines → events → assembled messages.
+pub(super) struct ParseStage<'a, R: Read> {
+    pub(super) seen: &'a mut RecentLines,
+    pub(super) reader: &'a mut HashRead<R>,
+    pub(super) first_line: u64,
+    pub(super) parser: &'a mut dyn LineParser,
+    pub(super) lines_done: &'a AtomicU64,
+    pub(super) bytes_done: &'a AtomicU64,
+    pub(super) name: &'a str,
+    pub(super) compressed: bool,
+    /// Leave an unterminated last line for the next import.
+    pub(super) hold_partial: bool,
+}
+
+impl<R: Read> ParseStage<'_, R> {
+    pub(super) fn run(self, assembler: &mut Assembler, sink: &mut BatchSink) -> ParseStats {
+        let mut st = ParseStats::default();
+        let mut lines = LineReader::new(BufReader::with_capacity(256 * 1024, &mut *self.reader));
+        lines.line_no = self.first_line;
+        let mut buf = Vec::new();
+        let mut events = Vec::new();
+        loop {
+            let line = match lines.next_line(&mut buf) {
+                Ok(Some(l)) => l,
+                Ok(None) => break,
+                Err(e) => {
+                    st.read_error = Some(
+                        ImportError::reading(self.name, self.compressed, e)
+                            .after_line(lines.line_no),
+                    );
+                    break;
+                }
+            };
+            if !line.complete && self.hold_partial {
+                st.held_back = true;
+                break;
+            }
+            st.lines += 1;
+            let line_no = lines.line_no;
+            if st.lines % PROGRESS_EVERY_LINES == 0 {
+                self.lines_done.store(st.lines, Ordering::Relaxed);
+                self.bytes_done.store(lines.offset, Ordering::Relaxed);
+            }
+            if line.bytes.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let line_hash = xxh3_64(line.bytes);
+            self.seen.prefetch(line_hash);
+            events.clear();
+            if let LineOutcome::Skipped = self.parser.parse_line(line.bytes, line_no, &mut events) {
+                st.skipped += 1;
+                if st.sample.len() < SKIPPED_SAMPLE {
+                    let text = String::from_utf8_lossy(&line.bytes[..line.bytes.len().min(300)]);
+                    st.sample.push((line_no, text.into_owned()));
+                }
+            }
+            // The same line twice (overlapping or concatenated log copies) is one event: it
+            // would otherwise count a delivery again, even in another inferred year.
+            if !events.is_empty() && !self.seen.insert(line_hash) {
+                st.duplicates += 1;
+                events.clear();
+            }
+            for ev in events.drain(..) {
+                st.events += 1;
+                if assembler.push(ev, sink).is_err() {
+                    return st;
+                }
+            }
+        }
+        events.clear();
+        if let LineOutcome::Skipped = self.parser.finish(&mut events) {
+            st.skipped += 1;
+        }
+        for ev in events.drain(..) {
+            st.events += 1;
+            if assembler.push(ev, sink).is_err() {
+                return st;
+            }
+        }
+        self.lines_done.store(st.lines, Ordering::Relaxed);
+        self.bytes_done.store(lines.offset, Ordering::Relaxed);
+        st
+    }
+}

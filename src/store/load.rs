@@ -1,0 +1,112 @@
+//! Loading one input: its transaction (everything it writes commits together or not at
+//! all), the secondary indexes dropped for a big load, the journal of the first load.
+
+use rusqlite::Transaction;
+
+use super::write::MessageWriter;
+use super::{Result, Store, StoreError, sql_error};
+
+/// One input's transaction.
+pub(crate) struct Load<'s> {
+    pub(super) tx: Transaction<'s>,
+    pub(super) path: String,
+}
+
+impl Store {
+    /// The id the next delivery row written gets (a rewritten row gets a new id too).
+    pub(crate) fn next_delivery_id(&self) -> Result<i64> {
+        self.conn
+            .query_row("SELECT coalesce(max(id), 0) + 1 FROM deliveries", [], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    pub(crate) fn begin_load(&mut self) -> Result<Load<'_>> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| sql_error(&path, e))?;
+        Ok(Load { tx, path })
+    }
+
+    /// The first load into an empty store goes through a rollback journal instead of the
+    /// WAL: every page it writes is new, so the journal stays tiny and each page is
+    /// written once, where the WAL writes it twice (to the log, then at the checkpoint).
+    /// It is as atomic — an interrupted load leaves the store empty — but readers wait
+    /// for it instead of reading alongside, which an empty store does not miss. True when
+    /// switched; another open connection keeps the store in WAL (SQLite refuses the
+    /// switch then).
+    pub(crate) fn first_load_journal(&self) -> Result<bool> {
+        let empty: bool = self
+            .conn
+            .query_row(
+                "SELECT NOT EXISTS (SELECT 1 FROM deliveries) AND NOT EXISTS (SELECT 1 FROM bounces)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        if !empty {
+            return Ok(false);
+        }
+        let mode = self
+            .conn
+            .query_row("PRAGMA journal_mode = DELETE", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .unwrap_or_default();
+        Ok(mode.eq_ignore_ascii_case("delete"))
+    }
+
+    /// Back to WAL after a first load, so readers read alongside the next writer. Should
+    /// another connection prevent it now, the next open of the store does it.
+    pub(crate) fn back_to_wal(&self) {
+        let _ = self.conn.pragma_update(None, "journal_mode", "WAL");
+    }
+}
+
+impl Load<'_> {
+    pub(super) fn err(&self, source: rusqlite::Error) -> StoreError {
+        sql_error(&self.path, source)
+    }
+
+    pub(crate) fn writer(&self) -> Result<MessageWriter<'_>> {
+        MessageWriter::new(&self.tx, &self.path)
+    }
+
+    /// On a bulk load (an input bigger than what the store holds), dropping the secondary
+    /// indexes and building them once at the end is several times faster than keeping
+    /// them up to date row by row. Inside the input's transaction, so a failure restores
+    /// them.
+    pub(crate) fn drop_indexes_for_bulk_load(&self, input_bytes: Option<u64>) -> Result<bool> {
+        let run = || -> rusqlite::Result<bool> {
+            let Some(bytes) = input_bytes else {
+                return Ok(false);
+            };
+            let stored: i64 =
+                self.tx
+                    .query_row("SELECT coalesce(max(id), 0) FROM deliveries", [], |r| {
+                        r.get(0)
+                    })?;
+            // About one delivery per 2 KB of log.
+            if bytes / 2048 < 4 * stored as u64 + 1000 {
+                return Ok(false);
+            }
+            for (drop, _) in super::schema::BULK_INDEXES {
+                self.tx.execute_batch(drop)?;
+            }
+            Ok(true)
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    pub(crate) fn recreate_indexes(&self) -> Result<()> {
+        for (_, create) in super::schema::BULK_INDEXES {
+            self.tx.execute_batch(create).map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn commit(self) -> Result<()> {
+        let path = self.path;
+        self.tx.commit().map_err(|e| sql_error(&path, e))
+    }
+}

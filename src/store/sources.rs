@@ -1,0 +1,190 @@
+//! The inputs already imported (`sources`): how far each was read and the fingerprints
+//! that recognise it again, grown, rotated or copied.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::load::Load;
+use super::{Result, Store};
+
+/// How far a source was read, over every import of it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ReadSoFar {
+    /// Bytes counted as imported, and their hash.
+    pub(crate) bytes: u64,
+    pub(crate) hash: u64,
+    pub(crate) lines: u64,
+    pub(crate) events: u64,
+    pub(crate) lines_skipped: u64,
+}
+
+pub(crate) struct KnownSource {
+    pub(crate) id: i64,
+    /// How many first bytes identify it, and their hash.
+    pub(crate) head: (usize, u64),
+    pub(crate) read: ReadSoFar,
+    /// The zone its zoneless stamps were read in, when the user gave one (`--tz`).
+    pub(crate) tz: Option<String>,
+}
+
+/// A known source: id, path, bytes imported, block hashes.
+pub(crate) type LongerSource = (i64, String, u64, Vec<u8>);
+
+/// What a log input's import records of it.
+pub(crate) struct SourceRecord<'a> {
+    pub(crate) path: &'a str,
+    pub(crate) format: &'a str,
+    pub(crate) head: (usize, u64),
+    pub(crate) read: ReadSoFar,
+    /// JSON of the skipped lines shown.
+    pub(crate) skipped_sample: &'a str,
+    pub(crate) imported_at: i64,
+    pub(crate) tz: Option<&'a str>,
+    pub(crate) block_hashes: &'a [u8],
+}
+
+impl Store {
+    /// Every known source, longest import first.
+    pub(crate) fn known_sources(&self) -> Result<Vec<KnownSource>> {
+        let run = || -> rusqlite::Result<Vec<KnownSource>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT id, head_len, head_hash, imported_bytes, imported_hash, lines_read, events, lines_skipped, tz
+                 FROM sources ORDER BY imported_bytes DESC",
+            )?;
+            stmt.query_map([], |r| {
+                Ok(KnownSource {
+                    id: r.get(0)?,
+                    head: (r.get::<_, i64>(1)? as usize, r.get::<_, i64>(2)? as u64),
+                    read: ReadSoFar {
+                        bytes: r.get::<_, i64>(3)? as u64,
+                        hash: r.get::<_, i64>(4)? as u64,
+                        lines: r.get::<_, i64>(5)? as u64,
+                        events: r.get::<_, i64>(6)? as u64,
+                        lines_skipped: r.get::<_, i64>(7)? as u64,
+                    },
+                    tz: r.get(8)?,
+                })
+            })?
+            .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Known sources whose block hashes begin with `first` (the hash of a first block),
+    /// longest import first.
+    pub(crate) fn sources_by_first_block(&self, first: &[u8]) -> Result<Vec<LongerSource>> {
+        let run = || -> rusqlite::Result<Vec<LongerSource>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT id, path, imported_bytes, block_hashes FROM sources
+                 WHERE substr(block_hashes, 1, 8) = ?1 ORDER BY imported_bytes DESC",
+            )?;
+            stmt.query_map([first], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64, r.get(3)?))
+            })?
+            .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// The last time logged mail of sending host `host` was seen.
+    pub(crate) fn newest_logged(&self, host: &str) -> Result<Option<i64>> {
+        self.conn
+            .query_row(
+                "SELECT max(last_seen) FROM messages WHERE format != 'eml' AND host = ?1",
+                [host],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+}
+
+impl Load<'_> {
+    /// Records a log input: a new source, or the known source `known` read further.
+    pub(crate) fn record_source(&self, known: Option<i64>, s: &SourceRecord<'_>) -> Result<()> {
+        match known {
+            Some(id) => self.tx.execute(
+                "UPDATE sources SET path = ?2, imported_bytes = ?3, imported_hash = ?4, lines_read = ?5,
+                 events = ?6, lines_skipped = ?7, imported_at = ?8, tz = coalesce(?9, tz),
+                 block_hashes = ?10 WHERE id = ?1",
+                params![
+                    id,
+                    s.path,
+                    s.read.bytes as i64,
+                    s.read.hash as i64,
+                    s.read.lines as i64,
+                    s.read.events as i64,
+                    s.read.lines_skipped as i64,
+                    s.imported_at,
+                    s.tz,
+                    s.block_hashes
+                ],
+            ),
+            None => self.tx.execute(
+                "INSERT INTO sources (path, format, head_len, head_hash, imported_bytes, imported_hash,
+                 lines_read, events, lines_skipped, skipped_sample, imported_at, tz, block_hashes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                params![
+                    s.path,
+                    s.format,
+                    s.head.0 as i64,
+                    s.head.1 as i64,
+                    s.read.bytes as i64,
+                    s.read.hash as i64,
+                    s.read.lines as i64,
+                    s.read.events as i64,
+                    s.read.lines_skipped as i64,
+                    s.skipped_sample,
+                    s.imported_at,
+                    s.tz,
+                    s.block_hashes
+                ],
+            ),
+        }
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Whether a bounce email of this many bytes with this hash was imported already.
+    pub(crate) fn email_known(&self, hash: u64, bytes: u64) -> Result<bool> {
+        self.tx
+            .prepare_cached(
+                "SELECT id FROM sources WHERE format = 'eml' AND imported_hash = ?1 AND imported_bytes = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![hash as i64, bytes as i64], |r| r.get::<_, i64>(0))
+                    .optional()
+            })
+            .map(|found| found.is_some())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records one bounce email (`label` names it) as a source; its id.
+    pub(crate) fn add_email_source(
+        &self,
+        label: &str,
+        head: (usize, u64),
+        bytes: u64,
+        hash: u64,
+        recipients: u64,
+        imported_at: i64,
+    ) -> Result<i64> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO sources (path, format, head_len, head_hash, imported_bytes, imported_hash,
+                 lines_read, events, lines_skipped, imported_at)
+                 VALUES (?1, 'eml', ?2, ?3, ?4, ?5, 1, ?6, 0, ?7)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    label,
+                    head.0 as i64,
+                    head.1 as i64,
+                    bytes as i64,
+                    hash as i64,
+                    recipients as i64,
+                    imported_at
+                ])
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(self.tx.last_insert_rowid())
+    }
+}

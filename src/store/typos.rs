@@ -1,0 +1,130 @@
+//! Marking failed deliveries whose domain looks like a typo of a real one.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Store, sql_error};
+
+impl Store {
+    /// Flags failed deliveries whose domain is a small edit away from a mailbox provider or
+    /// from a domain that received mail in this store. An import that is a sizeable part of
+    /// the store (or the first one) looks at the whole store and keeps the domains that
+    /// received the most mail; a small one (a grown log's tail, a few lines) looks at its own
+    /// rows only (from delivery id `first_new`), against those kept domains, so that its cost
+    /// follows what it imported, not the store's size.
+    pub(crate) fn mark_typo_domains(&mut self, first_new: i64) -> Result<()> {
+        let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            let (new_rows, all_rows): (i64, i64) = tx.query_row(
+                "SELECT (SELECT count(*) FROM deliveries WHERE id >= ?1),
+                    (SELECT coalesce(max(id), 0) FROM deliveries)",
+                [first_new],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let saved: Option<String> = tx
+                .query_row(
+                    "SELECT value FROM settings WHERE key = 'typo_popular'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let saved: Option<Vec<String>> = saved.and_then(|v| serde_json::from_str(&v).ok());
+            if new_rows == 0 {
+                return Ok(());
+            }
+            let (failed, popular, only_new) = match saved {
+                Some(popular) if new_rows * 20 < all_rows => {
+                    // This import's failed domains that no kept domain is (the kept ones
+                    // received mail) and none of whose new failures reached a mail server of
+                    // their own: those are no typo.
+                    let mut stmt = tx.prepare(
+                        "SELECT domain FROM deliveries WHERE id >= ?1 AND status != 'sent'
+                     GROUP BY domain HAVING sum(coalesce(relay, '') NOT IN ('', 'none')
+                            AND coalesce(reason, '') != 'hostunknown'
+                            AND coalesce(cause, '') != 'hostunknown') = 0",
+                    )?;
+                    let failed: Vec<String> = stmt
+                        .query_map([first_new], |r| r.get(0))?
+                        .collect::<rusqlite::Result<Vec<String>>>()?
+                        .into_iter()
+                        .filter(|d| !popular.contains(d))
+                        .collect();
+                    (failed, popular, true)
+                }
+                _ => {
+                    // One pass over the store: per domain, how many deliveries went out and failed.
+                    let mut tally: Vec<(String, i64, i64)> = {
+                        let mut stmt = tx.prepare(
+                            // `reached`: failures where a mail server of the domain was found
+                            // and answered or was tried (a relay other than `none`, for a reason
+                            // other than a DNS failure): the domain exists with a mail host, so
+                            // it is no typo.
+                            "SELECT domain, sum(status = 'sent'), sum(status != 'sent'),
+                                sum(status != 'sent' AND coalesce(relay, '') NOT IN ('', 'none')
+                                    AND coalesce(reason, '') != 'hostunknown'
+                                    AND coalesce(cause, '') != 'hostunknown')
+                         FROM deliveries GROUP BY domain",
+                        )?;
+                        stmt.query_map([], |r| {
+                            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)?))
+                        })?
+                        .map(|row| {
+                            // A domain with any reached failure is out entirely.
+                            row.map(|(d, sent, failed, reached)| {
+                                (d, sent, if reached > 0 { 0 } else { failed })
+                            })
+                        })
+                        .collect::<rusqlite::Result<_>>()?
+                    };
+                    // Only domains none of whose mail reached a server of their own, and none
+                    // of whose mail was delivered.
+                    let failed: Vec<String> = tally
+                        .iter()
+                        .filter(|(_, sent, unreached)| *unreached > 0 && *sent == 0)
+                        .map(|(d, _, _)| d.clone())
+                        .collect();
+                    // The busiest delivered domains are the ones people mean; comparing with
+                    // every domain that ever received mail would grow with the square of the store.
+                    tally.retain(|(_, sent, _)| *sent >= 3);
+                    tally.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                    tally.truncate(2000);
+                    let popular: Vec<String> = tally.into_iter().map(|(d, _, _)| d).collect();
+                    tx.execute(
+                        "INSERT INTO settings (key, value) VALUES ('typo_popular', ?1)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        [serde_json::to_string(&popular).unwrap_or_else(|_| "[]".into())],
+                    )?;
+                    tx.execute(
+                    // Only failed rows carry a suggestion (read through their partial indexes).
+                    "UPDATE deliveries SET typo_of = NULL WHERE status != 'sent' AND typo_of IS NOT NULL",
+                    [],
+                )?;
+                    (failed, popular, false)
+                }
+            };
+            let mut known: Vec<&str> = crate::classify::provider::well_known_domains().collect();
+            known.extend(popular.iter().map(String::as_str));
+            let mut suggestions: Vec<(&str, &str)> = Vec::new();
+            for d in &failed {
+                if d.is_empty() {
+                    continue;
+                }
+                if let Some(s) = crate::classify::typo::suggest(d, known.iter().copied()) {
+                    suggestions.push((d, s));
+                }
+            }
+            {
+                let mut update = tx.prepare(
+                    "UPDATE deliveries SET typo_of = ?2
+                 WHERE domain = ?1 AND status != 'sent' AND id >= ?3",
+                )?;
+                let from = if only_new { first_new } else { 0 };
+                for (d, s) in &suggestions {
+                    update.execute(params![d, s, from])?;
+                }
+            }
+            tx.commit()
+        };
+        let path = self.path.clone();
+        run(&mut self.conn).map_err(|e| sql_error(&path, e))
+    }
+}
