@@ -3,7 +3,7 @@
 
 use crate::classify::EnhancedCode;
 use crate::knowledge::Knowledge;
-use crate::store::report::CauseCount;
+use crate::model::report::CauseCount;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExplainSection {

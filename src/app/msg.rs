@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 
 use ratatui::crossterm::event::KeyEvent;
 
+use crate::model::delivery::{
+    Anchor, Breakdown, DeliveryDetail, DeliveryFilter, DeliveryRow, Dimension, Overview, Sparklines,
+};
+use crate::model::report::{AtRisk, CauseCount, TypoDomain};
 use crate::pipeline::{FileReport, Progress};
 use crate::requeue::basket::{Basket, ExportOutcome, ResolveOutcome, UndoOutcome};
 use crate::requeue::export::RequeueFormat;
-use crate::store::browse::{
-    Anchor, Breakdown, DeliveryDetail, DeliveryFilter, DeliveryRow, Dimension, Overview, Sparklines,
-};
-use crate::store::report::{AtRisk, CauseCount, TypoDomain};
 use crate::triage::causes::{Cause, Widespread};
 use crate::triage::requeue::ResendVerdict;
 

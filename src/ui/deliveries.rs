@@ -10,8 +10,8 @@ use ratatui::widgets::{
 };
 
 use crate::app::state::AppState;
+use crate::model::delivery::DeliveryRow;
 use crate::sanitize::for_terminal;
-use crate::store::browse::DeliveryRow;
 
 use super::text::{fit_line, highlighted, table_columns, time};
 use super::theme::Theme;

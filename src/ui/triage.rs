@@ -12,7 +12,7 @@ use crate::app::explain::panel_for;
 use crate::app::state::{AppState, ClickList, ClickTarget, Pane};
 use crate::app::update::breakdown_text;
 use crate::classify::EnhancedCode;
-use crate::store::browse::Dimension;
+use crate::model::delivery::Dimension;
 
 use crate::ingest::timestamp::format_rfc3339;
 use crate::sanitize::for_terminal;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::store::browse::{Anchor, DeliveryFilter, DeliveryRow};
+use crate::model::delivery::{Anchor, DeliveryFilter, DeliveryRow};
 use crate::triage::requeue::ResendVerdict;
 
 use super::super::filter::Matched;

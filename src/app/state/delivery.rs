@@ -1,6 +1,6 @@
 //! The delivery screen: one delivery's outcome, facts and attempts.
 
-use crate::store::browse::DeliveryDetail;
+use crate::model::delivery::DeliveryDetail;
 
 use super::cursor::TextScroll;
 

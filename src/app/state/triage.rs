@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use crate::app::explain::ExplainPanel;
-use crate::store::browse::{Breakdown, Dimension, Overview};
-use crate::store::report::{AtRisk, CauseCount};
+use crate::model::delivery::{Breakdown, Dimension, Overview};
+use crate::model::report::{AtRisk, CauseCount};
 
 use super::super::filter::Matched;
 use super::cursor::{ListCursor, TextScroll};

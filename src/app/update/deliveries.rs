@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::model::delivery::{Anchor, DeliveryRow};
 use crate::sanitize::for_terminal;
-use crate::store::browse::{Anchor, DeliveryRow};
 use crate::triage::requeue::ResendVerdict;
 
 use super::super::filter::matches;

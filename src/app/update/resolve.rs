@@ -1,7 +1,7 @@
 //! `r`: what a resolution of the selection's cause would cover, on the screens that offer
 //! it (the note it is recorded with is an overlay: `overlay::on_note_key`).
 
-use crate::store::browse::Dimension;
+use crate::model::delivery::Dimension;
 use crate::triage::requeue::hard_failure;
 
 use super::super::msg::Effect;

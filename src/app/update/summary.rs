@@ -146,8 +146,8 @@ pub(super) fn checked(results: &[crate::check::CheckResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::exported;
+    use crate::model::resend::Batch;
     use crate::requeue::basket::ExportOutcome;
-    use crate::store::requeue::Batch;
     use crate::triage::requeue::Tally;
 
     fn outcome(batch: Option<Batch>, tally: Tally) -> ExportOutcome {

@@ -3,8 +3,8 @@
 
 use crate::classify::EnhancedCode;
 use crate::knowledge::Knowledge;
+use crate::model::delivery::{Anchor, DeliveryFilter, Overview, Sparklines};
 use crate::sanitize::for_terminal;
-use crate::store::browse::{Anchor, DeliveryFilter, Overview, Sparklines};
 
 use super::super::explain::panel_for;
 use super::super::filter::matches;
