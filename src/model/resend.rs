@@ -56,16 +56,11 @@ impl Resolution {
 
     /// The scope in words: `badreputation at Microsoft from mta2`.
     pub fn scope(&self) -> String {
-        let mut s = self.reason.as_str().to_string();
-        if let Some(d) = &self.destination {
-            s.push_str(" at ");
-            s.push_str(d);
-        }
-        if let Some(h) = &self.host {
-            s.push_str(" from ");
-            s.push_str(h);
-        }
-        s
+        scope_words(
+            self.reason,
+            self.destination.as_deref(),
+            self.host.as_deref(),
+        )
     }
 }
 
@@ -164,4 +159,18 @@ pub struct HistoryEntry {
 pub enum UndoRefused {
     NoSuchResolution,
     AlreadyUndone { at: i64 },
+}
+
+/// A resolution's scope in words: `badreputation at Microsoft from mta2`.
+pub fn scope_words(reason: Reason, destination: Option<&str>, host: Option<&str>) -> String {
+    let mut s = reason.as_str().to_string();
+    if let Some(d) = destination {
+        s.push_str(" at ");
+        s.push_str(d);
+    }
+    if let Some(h) = host {
+        s.push_str(" from ");
+        s.push_str(h);
+    }
+    s
 }

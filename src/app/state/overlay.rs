@@ -25,16 +25,11 @@ pub struct ResolveScope {
 
 impl ResolveScope {
     pub fn describe(&self) -> String {
-        let mut s = self.reason.as_str().to_string();
-        if let Some(d) = &self.destination {
-            s.push_str(" at ");
-            s.push_str(d);
-        }
-        if let Some(h) = &self.host {
-            s.push_str(" from ");
-            s.push_str(h);
-        }
-        s
+        crate::model::resend::scope_words(
+            self.reason,
+            self.destination.as_deref(),
+            self.host.as_deref(),
+        )
     }
 }
 
