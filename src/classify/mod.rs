@@ -11,4 +11,4 @@ pub mod typo;
 pub use crate::model::Reason;
 pub use code::EnhancedCode;
 pub use provider::provider_for;
-pub use rules::{ResendVerdict, SmtpCommand, classify, classify_reply};
+pub use rules::{SmtpCommand, Verdict, classify, classify_reply};

@@ -48,9 +48,9 @@ thread_local! {
 }
 
 /// Reply text → the verdicts found for it under each code it came with.
-type VerdictMemo = HashMap<Box<str>, Vec<(Option<EnhancedCode>, classify::ResendVerdict)>>;
+type VerdictMemo = HashMap<Box<str>, Vec<(Option<EnhancedCode>, classify::Verdict)>>;
 
-pub(super) fn verdict_of(a: &AttemptRecord) -> classify::ResendVerdict {
+pub(super) fn verdict_of(a: &AttemptRecord) -> classify::Verdict {
     let code = code_of(a);
     let text = underlying_text(a.text.as_deref().unwrap_or(""));
     VERDICTS.with_borrow_mut(|memo| {
@@ -71,7 +71,7 @@ pub(super) fn verdict_of(a: &AttemptRecord) -> classify::ResendVerdict {
 
 /// The grouping code of an attempt: the logged code unless it is a bare X.0.0 and the
 /// text names a better one; else the reply's class; else the status's.
-pub(super) fn grouping_code(a: &AttemptRecord, verdict: &classify::ResendVerdict) -> EnhancedCode {
+pub(super) fn grouping_code(a: &AttemptRecord, verdict: &classify::Verdict) -> EnhancedCode {
     if let Some(c) = verdict
         .code
         .filter(|c| (c.class == 2) == (a.status == AttemptStatus::Sent))
@@ -143,7 +143,7 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryOutcome {
 
     let (status, code, deciding, reason, cause, source) = if let Some(a) = sent {
         // Delivered mail needs its code, not a reason: the classifier is not asked.
-        let v = classify::ResendVerdict {
+        let v = classify::Verdict {
             reason: Reason::Delivered,
             code: classify::rules::most_specific_code(code_of(a), a.text.as_deref().unwrap_or("")),
         };
