@@ -401,7 +401,7 @@ fn run_check(
     use crate::check::{self, plan};
     let (settings, ips) = check::Settings::from_env();
     let wanted = plan::Scope {
-        cause: Some(scope.reason.as_str().to_string()),
+        cause: Some(scope.reason),
         domain: scope.destination.clone(),
         host: scope.host.clone(),
     };

@@ -51,7 +51,7 @@ impl Kind {
 /// The causes a run takes: as `sendlog check --cause --domain --host` narrow them.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
-    pub cause: Option<String>,
+    pub cause: Option<Reason>,
     pub domain: Option<String>,
     pub host: Option<String>,
 }
@@ -83,10 +83,7 @@ pub fn targets(causes: &[Cause], scope: &Scope, ips: &[IpAddr]) -> Vec<Target> {
     let mut out = Vec::new();
     for c in causes {
         if c.state == CauseState::Resolved
-            || scope
-                .cause
-                .as_deref()
-                .is_some_and(|r| r != c.reason.as_str())
+            || scope.cause.is_some_and(|r| r != c.reason)
             || scope
                 .host
                 .as_deref()

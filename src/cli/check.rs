@@ -127,7 +127,7 @@ struct Printed<'a> {
 pub fn run(db: Option<&str>, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let mut store = open_existing_store(db)?;
     let scope = Scope {
-        cause: args.cause.map(|r| r.as_str().to_string()),
+        cause: args.cause,
         domain: given(&args.domain),
         host: given(&args.host),
     };
@@ -285,7 +285,7 @@ fn history(store: &crate::store::Store, scope: &Scope, json: bool) -> anyhow::Re
     let kept: Vec<CheckResult> = store
         .check_history(None)?
         .into_iter()
-        .filter(|r| scope.cause.as_deref().is_none_or(|c| c == r.cause))
+        .filter(|r| scope.cause.is_none_or(|c| c.as_str() == r.cause))
         .filter(|r| {
             scope.domain.as_deref().is_none_or(|d| {
                 d.eq_ignore_ascii_case(&r.destination)

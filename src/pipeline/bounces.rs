@@ -427,13 +427,3 @@ pub fn wants(name: &str, format: Format) -> bool {
         _ => false,
     }
 }
-
-/// The writer takes the messages the assembler finishes, their outcomes decided here:
-/// the store writes rows, it does not decide them.
-impl crate::model::MessageSink for crate::store::write::MessageWriter<'_> {
-    type Error = crate::store::StoreError;
-    fn write(&mut self, msg: &mut crate::model::MessageState) -> Result<(), Self::Error> {
-        let rows = msg.rows();
-        self.write_with_rows(msg, &rows)
-    }
-}

@@ -176,3 +176,13 @@ struct ImportParts<'a> {
     assembler: &'a mut Assembler,
     seen: &'a mut RecentLines,
 }
+
+/// The store's writer takes the messages the assembler finishes, their outcomes decided here:
+/// it writes rows, it does not decide them.
+impl crate::model::MessageSink for crate::store::write::MessageWriter<'_> {
+    type Error = crate::store::StoreError;
+    fn write(&mut self, msg: &mut crate::model::MessageState) -> Result<(), Self::Error> {
+        let rows = msg.rows();
+        self.write_with_rows(msg, &rows)
+    }
+}
