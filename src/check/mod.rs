@@ -12,52 +12,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
-
+pub use crate::model::check::{CheckResult, Outcome};
 use dns::{Answer, Dns};
 use plan::{Kind, Target};
-
-/// What a check says of a cause.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Fixed,
-    Failing,
-    Unknown,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Fixed => "fixed",
-            Outcome::Failing => "failing",
-            Outcome::Unknown => "unknown",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Outcome> {
-        match s {
-            "fixed" => Some(Outcome::Fixed),
-            "failing" => Some(Outcome::Failing),
-            "unknown" => Some(Outcome::Unknown),
-            _ => None,
-        }
-    }
-}
-
-/// One check of one cause (at one recipient domain, for DNS and SMTP checks).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CheckResult {
-    pub cause: String,
-    pub destination: String,
-    pub domain: Option<String>,
-    pub host: String,
-    pub check: String,
-    pub result: Outcome,
-    pub evidence: String,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
-    pub checked_at: i64,
-}
 
 /// How checks run.
 #[derive(Debug, Clone)]

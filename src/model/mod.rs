@@ -6,12 +6,14 @@
 //! lives here and nowhere else.
 
 pub mod cause;
+pub mod check;
 pub mod delivery;
 pub mod message;
 pub mod reason;
 pub mod report;
 pub mod resend;
 pub mod status;
+pub mod time;
 
 pub use cause::{FailedRow, WIDESPREAD_MIN_DOMAINS};
 pub use message::{

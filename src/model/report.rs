@@ -57,9 +57,9 @@ pub struct CauseEvidence {
     pub domains: u64,
     pub top_domains: Vec<(String, u64)>,
     pub hosts: Vec<(String, u64)>,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
+    #[serde(serialize_with = "crate::model::time::json_time::optional")]
     pub first_seen: Option<i64>,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
+    #[serde(serialize_with = "crate::model::time::json_time::optional")]
     pub last_seen: Option<i64>,
     pub example: Option<String>,
 }
@@ -72,7 +72,7 @@ pub struct AtRisk {
     pub host: String,
     /// When the MTA queued it; when the log does not tell (`arrival_known` false), the
     /// first line of it the log holds, so the age is at least `age`.
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+    #[serde(serialize_with = "crate::model::time::json_time::required")]
     pub queued_since: i64,
     pub arrival_known: bool,
     /// Seconds in the queue, as of the report's "now".

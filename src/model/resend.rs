@@ -13,7 +13,7 @@ pub struct Resolution {
     pub reason: Reason,
     pub destination: Option<String>,
     pub host: Option<String>,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+    #[serde(serialize_with = "crate::model::time::json_time::required")]
     pub resolved_at: i64,
     pub note: String,
 }
@@ -93,7 +93,7 @@ pub struct Candidate {
     pub status: DeliveryStatus,
     pub code: String,
     pub cause: Option<Reason>,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
+    #[serde(serialize_with = "crate::model::time::json_time::optional")]
     pub last_attempt: Option<i64>,
     pub typo_of: Option<String>,
     pub queue_id: String,
@@ -130,7 +130,7 @@ pub struct FailedScope {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Batch {
     pub id: i64,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+    #[serde(serialize_with = "crate::model::time::json_time::required")]
     pub created_at: i64,
     pub format: String,
     pub destination: String,
@@ -141,7 +141,7 @@ pub struct Batch {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HistoryEntry {
     pub id: i64,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+    #[serde(serialize_with = "crate::model::time::json_time::required")]
     pub at: i64,
     /// resolve | undo | mark | unmark | export
     pub action: String,

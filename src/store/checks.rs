@@ -4,7 +4,7 @@
 use rusqlite::params;
 
 use super::{Result, Store};
-use crate::check::{CheckResult, Outcome};
+use crate::model::check::{CheckResult, Outcome};
 
 impl Store {
     /// Keeps the results of one run, all or none.

@@ -84,9 +84,9 @@ pub(crate) struct CodeEvidence {
     /// Postfix's `Host not found, try again`), not a domain that does not exist.
     pub dns_temporary: u64,
     pub dns_domains: Vec<Count>,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
+    #[serde(serialize_with = "crate::model::time::json_time::optional")]
     pub first_attempt: Option<i64>,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
+    #[serde(serialize_with = "crate::model::time::json_time::optional")]
     pub last_attempt: Option<i64>,
 }
 

@@ -16,7 +16,7 @@ pub use crate::model::report::{
 fn delivery_record(r: &Row<'_>) -> rusqlite::Result<DeliveryRecord> {
     let ts = |i| -> rusqlite::Result<Option<String>> {
         Ok(r.get::<_, Option<i64>>(i)?
-            .map(crate::ingest::timestamp::format_rfc3339))
+            .map(crate::model::time::format_rfc3339))
     };
     Ok(DeliveryRecord {
         queue_id: r.get(0)?,

@@ -52,9 +52,9 @@ pub struct Cause {
     pub domain_count: u64,
     /// Busiest recipient domains first (at most `TOP`).
     pub top_domains: Vec<(String, u64)>,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
+    #[serde(serialize_with = "crate::model::time::json_time::optional")]
     pub first_seen: Option<i64>,
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
+    #[serde(serialize_with = "crate::model::time::json_time::optional")]
     pub last_seen: Option<i64>,
     /// Distinct reply texts (at most `EXAMPLES`).
     pub examples: Vec<String>,

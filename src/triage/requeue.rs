@@ -34,7 +34,7 @@ pub enum Exclusion {
     /// The cause was resolved, but this delivery was still tried (and failed) after that.
     ResolvedBeforeLastAttempt {
         resolution: i64,
-        #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+        #[serde(serialize_with = "crate::model::time::json_time::required")]
         resolved_at: i64,
     },
 }
