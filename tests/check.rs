@@ -132,7 +132,10 @@ fn zone() -> Zone {
                 "v=DMARC1; p=none; rua=mailto:dmarc@northwind-sales.example",
             )],
         ),
-        // vanished.example is in no table: NXDOMAIN.
+        // A domain one letter from gmx.com that has a mail host of its own.
+        ("bmx.com".into(), vec![mx("mx00.bmx.com")]),
+        ("mx00.bmx.com".into(), vec![a([127, 0, 0, 3])]),
+        // vanished.example and gmial.com are in no table: NXDOMAIN.
     ])
 }
 
@@ -619,4 +622,67 @@ fn the_check_key_in_the_real_binary() {
     let kept = json(&String::from_utf8_lossy(&out.stdout));
     assert_eq!(kept.as_array().unwrap().len(), 1, "{kept:#}");
     assert_eq!(kept[0]["result"], "fixed");
+}
+
+#[test]
+fn a_flagged_typo_domain_with_a_mail_host_is_real() {
+    let store = TempStore::new();
+    store.run_ok(&[
+        "import",
+        "--year",
+        "2026",
+        fixture("check/typos.log").to_str().unwrap(),
+    ]);
+    let typo_of = |domain: &str| -> Option<String> {
+        store
+            .deliveries()
+            .into_iter()
+            .find(|d| d["domain"] == domain)
+            .unwrap_or_else(|| panic!("{domain} imported"))["typo_of"]
+            .as_str()
+            .map(String::from)
+    };
+    // Both look like typos to an import, which asks no DNS.
+    assert_eq!(typo_of("bmx.com").as_deref(), Some("gmx.com"));
+    assert_eq!(typo_of("gmial.com").as_deref(), Some("gmail.com"));
+
+    let dns = DnsServer::start(zone());
+    let (smtp_port, _) = smtp_listener();
+    let (addr, port) = (dns.addr(), smtp_port.to_string());
+    let mut args = check_args(&addr, &port);
+    args.extend(["--cause", "hostunknown"]);
+    let out = store.run_ok(&args);
+    assert!(
+        out.contains("not a typo  bmx.com — dns: bmx.com has MX mx00.bmx.com (127.0.0.3): a real domain, not gmx.com misspelt"),
+        "{out}"
+    );
+    assert!(
+        out.contains("typo?       gmial.com — dns: gmial.com does not exist (NXDOMAIN): still flagged as gmail.com misspelt (1 delivery)"),
+        "{out}"
+    );
+    assert_eq!(
+        typo_of("bmx.com"),
+        None,
+        "a domain with a mail host is no typo"
+    );
+    assert_eq!(typo_of("gmial.com").as_deref(), Some("gmail.com"));
+
+    // The answer is kept: importing more mail to the domain does not flag it again.
+    let more = store.dir.path().join("more.log");
+    let text = std::fs::read_to_string(fixture("check/typos.log"))
+        .unwrap()
+        .replace("2B0000A0", "2C0000A0")
+        .replace("Dec  1 09:", "Dec  1 10:");
+    std::fs::write(&more, text).unwrap();
+    store.run_ok(&["import", "--year", "2026", more.to_str().unwrap()]);
+    let flagged: Vec<Value> = store
+        .deliveries()
+        .into_iter()
+        .filter(|d| d["domain"] == "bmx.com")
+        .collect();
+    assert_eq!(flagged.len(), 2, "{flagged:#?}");
+    assert!(
+        flagged.iter().all(|d| d["typo_of"].is_null()),
+        "{flagged:#?}"
+    );
 }

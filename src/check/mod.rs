@@ -96,21 +96,66 @@ pub fn run(
     if !targets.iter().any(|t| t.kind.uses_network()) {
         return Ok(targets.iter().map(|t| wait(t, now)).collect());
     }
+    let results = on_runtime(targets, settings, move |dns, settings, target| async move {
+        let (result, evidence) = check(&dns, &settings, &target, now).await;
+        (target, result, evidence)
+    })?;
+    Ok(results
+        .into_iter()
+        .map(|(t, result, evidence)| result_of(&t, result, evidence, now))
+        .collect())
+}
+
+/// What a lookup says of a domain sendlog took for a typo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypoCheck {
+    pub domain: String,
+    /// `Fixed`: the domain has a mail host, so it is a real domain, no typo. `Failing`: it
+    /// has none (NXDOMAIN, null MX, nothing resolves): the flag stands. `Unknown`: the
+    /// lookup failed.
+    pub receives_mail: Outcome,
+    pub evidence: String,
+}
+
+/// Asks DNS whether each domain flagged as a typo has a mail host: a domain that does is
+/// real, whatever it looks like (`bmx.com` is not `gmx.com` misspelt).
+pub fn typo_domains(domains: Vec<String>, settings: &Settings) -> Result<Vec<TypoCheck>, String> {
+    on_runtime(domains, settings, |dns, _, domain| async move {
+        let (receives_mail, evidence) = domain_exists(&dns, &domain).await;
+        TypoCheck {
+            domain,
+            receives_mail,
+            evidence,
+        }
+    })
+}
+
+/// Runs `work` on each item, at most `PARALLEL` at once, on one thread; the results come
+/// in the items' order. `Err` is the one line saying why nothing could be checked (no
+/// resolver answered any lookup): then no result is worth keeping.
+fn on_runtime<T, R, F, Fut>(items: Vec<T>, settings: &Settings, work: F) -> Result<Vec<R>, String>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+    F: Fn(Dns, Arc<Settings>, T) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = R> + Send + 'static,
+{
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("the checks could not start: {e}"))?;
     let dns = Dns::new(settings.resolver, settings.timeout)?;
     let settings = Arc::new(settings.clone());
+    let work = Arc::new(work);
     let results = runtime.block_on(async {
         let permits = Arc::new(tokio::sync::Semaphore::new(PARALLEL));
         let mut set = tokio::task::JoinSet::new();
-        for (i, target) in targets.into_iter().enumerate() {
-            let (dns, settings, permits) = (dns.clone(), settings.clone(), permits.clone());
+        for (i, item) in items.into_iter().enumerate() {
+            let (dns, settings, permits, work) =
+                (dns.clone(), settings.clone(), permits.clone(), work.clone());
             set.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                let (result, evidence) = check(&dns, &settings, &target, now).await;
-                (i, target, result, evidence)
+                (i, work(dns, settings, item).await)
             });
         }
         let mut done = Vec::new();
@@ -128,10 +173,7 @@ pub fn run(
             None => "no answer from this machine's DNS resolver (is there a network?): nothing was checked, nothing recorded".to_string(),
         });
     }
-    Ok(results
-        .into_iter()
-        .map(|(_, t, result, evidence)| result_of(&t, result, evidence, now))
-        .collect())
+    Ok(results.into_iter().map(|(_, r)| r).collect())
 }
 
 fn result_of(t: &Target, result: Outcome, evidence: String, now: i64) -> CheckResult {

@@ -22,7 +22,8 @@ Checks: hostunknown: the domain's MX, then its addresses (NXDOMAIN is told apart
 failed lookup). networkerror, notaccept: each MX host is connected to, its banner read, \
 EHLO, QUIT; never MAIL FROM. blocked, badreputation: the sending addresses (named in the \
 replies, else --ip) in DNS blocklists. authfailure: the sender domains' SPF and DMARC \
-records are present and parse. Other causes (greylisted, speeding, mailboxfull, \
+records are present and parse. Domains flagged as likely typos of a known one (gmial.com) \
+get the hostunknown lookups too: one with a mail host is real, and its flag comes off. Other causes (greylisted, speeding, mailboxfull, \
 policyviolation…) get `unknown`: no lookup can settle them.
 
 Public blocklists (Spamhaus, SpamCop, Barracuda) refuse queries that reach them through \
@@ -143,8 +144,9 @@ pub fn run(db: Option<&str>, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         return history(&store, &scope, args.json);
     }
     let targets = plan::for_store(&store, &scope, &args.ip)?;
+    let typo_flags = typo_flags_in_scope(&store, &scope)?;
     let mut out = std::io::stdout().lock();
-    if targets.is_empty() {
+    if targets.is_empty() && typo_flags.is_empty() {
         if args.json {
             writeln!(out, "[]")?;
         } else {
@@ -159,8 +161,13 @@ pub fn run(db: Option<&str>, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         zones: check::zones_or_default(&args.zone),
     };
     let now = super::resolve::now();
-    let results = check::run(targets, &settings, now).map_err(|line| anyhow::anyhow!(line))?;
+    let results = if targets.is_empty() {
+        Vec::new()
+    } else {
+        check::run(targets, &settings, now).map_err(|line| anyhow::anyhow!(line))?
+    };
     store.record_checks(&results)?;
+    let typo_lines = check_typo_domains(&mut store, typo_flags, &settings)?;
 
     // Each cause's results together, in the order they were checked.
     let mut causes_seen: Vec<(String, String, String)> = Vec::new();
@@ -222,6 +229,12 @@ pub fn run(db: Option<&str>, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
+    for typo in &typo_lines {
+        writeln!(out, "{}", for_terminal(typo))?;
+    }
+    if results.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
     writeln!(
         out,
         "Checked at {}{}:",
@@ -262,6 +275,71 @@ pub fn run(db: Option<&str>, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The typo-flagged domains a run asks about: failed mail to a domain that does not
+/// exist is a `hostunknown` cause, so they belong to a run over every cause or over that one.
+fn typo_flags_in_scope(
+    store: &crate::store::Store,
+    scope: &Scope,
+) -> anyhow::Result<Vec<crate::store::TypoFlag>> {
+    if scope
+        .cause
+        .is_some_and(|c| c != crate::model::Reason::HostUnknown)
+        || scope.host.is_some()
+    {
+        return Ok(Vec::new());
+    }
+    Ok(store
+        .typo_flags()?
+        .into_iter()
+        .filter(|f| {
+            scope.domain.as_deref().is_none_or(|d| {
+                d.eq_ignore_ascii_case(&f.domain) || d.eq_ignore_ascii_case(&f.suggestion)
+            })
+        })
+        .take(plan::DOMAINS_PER_CAUSE * 4)
+        .collect())
+}
+
+/// Asks DNS whether each typo-flagged domain has a mail host; one that has is a real
+/// domain, so its flag comes off for good. Lines for the user, in the flags' order. A
+/// run where no resolver answered says so and changes nothing.
+fn check_typo_domains(
+    store: &mut crate::store::Store,
+    flags: Vec<crate::store::TypoFlag>,
+    settings: &check::Settings,
+) -> anyhow::Result<Vec<String>> {
+    if flags.is_empty() {
+        return Ok(Vec::new());
+    }
+    let domains = flags.iter().map(|f| f.domain.clone()).collect();
+    let checked = match check::typo_domains(domains, settings) {
+        Ok(c) => c,
+        Err(line) => return Ok(vec![format!("Typo domains not checked: {line}")]),
+    };
+    let mut lines = Vec::new();
+    for (flag, c) in flags.iter().zip(checked) {
+        let deliveries = crate::wording::plural(flag.deliveries as u64, "delivery", "deliveries");
+        lines.push(match c.receives_mail {
+            Outcome::Fixed => {
+                store.mark_domain_real(&flag.domain)?;
+                format!(
+                    "not a typo  {} — dns: {}: a real domain, not {} misspelt; the flag is off its {deliveries}",
+                    flag.domain, c.evidence, flag.suggestion
+                )
+            }
+            Outcome::Failing => format!(
+                "typo?       {} — dns: {}: still flagged as {} misspelt ({deliveries})",
+                flag.domain, c.evidence, flag.suggestion
+            ),
+            Outcome::Unknown => format!(
+                "unknown     {} — dns: {}: still flagged as {} misspelt ({deliveries})",
+                flag.domain, c.evidence, flag.suggestion
+            ),
+        });
+    }
+    Ok(lines)
 }
 
 /// `fixed    networkerror at Microsoft (hotmail.com) from mta1 — smtp: …`

@@ -14,6 +14,7 @@ mod settings;
 pub(crate) mod sources;
 mod testing;
 mod typos;
+pub use typos::TypoFlag;
 pub mod write;
 
 use std::path::{Path, PathBuf};

@@ -103,9 +103,10 @@ impl Store {
             };
             let mut known: Vec<&str> = crate::classify::provider::well_known_domains().collect();
             known.extend(popular.iter().map(String::as_str));
+            let real = real_domains(&tx)?;
             let mut suggestions: Vec<(&str, &str)> = Vec::new();
             for d in &failed {
-                if d.is_empty() {
+                if d.is_empty() || real.contains(d) {
                     continue;
                 }
                 if let Some(s) = crate::classify::typo::suggest(d, known.iter().copied()) {
@@ -127,4 +128,82 @@ impl Store {
         let path = self.path.clone();
         run(&mut self.conn).map_err(|e| sql_error(&path, e))
     }
+}
+
+/// A domain flagged as a likely typo, with how many failed deliveries carry the flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypoFlag {
+    pub domain: String,
+    pub suggestion: String,
+    pub deliveries: i64,
+}
+
+/// The settings key of the domains a lookup found real (they have a mail host): never
+/// flagged again, whatever they look like.
+const REAL_DOMAINS: &str = "typo_real_domains";
+
+impl Store {
+    /// Domains whose failed deliveries are flagged as typos, the most flagged first.
+    pub fn typo_flags(&self) -> Result<Vec<TypoFlag>> {
+        let run = || -> rusqlite::Result<Vec<TypoFlag>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT domain, typo_of, count(*) FROM deliveries
+                 WHERE status != 'sent' AND typo_of IS NOT NULL
+                 GROUP BY domain, typo_of ORDER BY count(*) DESC, domain",
+            )?;
+            stmt.query_map([], |r| {
+                Ok(TypoFlag {
+                    domain: r.get(0)?,
+                    suggestion: r.get(1)?,
+                    deliveries: r.get(2)?,
+                })
+            })?
+            .collect()
+        };
+        run().map_err(|e| sql_error(&self.path, e))
+    }
+
+    /// Takes the typo flag off `domain` for good: a lookup found it has a mail host.
+    /// Returns how many deliveries lost the flag.
+    pub fn mark_domain_real(&mut self, domain: &str) -> Result<usize> {
+        let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<usize> {
+            let tx = conn.transaction()?;
+            let mut real = real_domains(&tx)?;
+            let domain = domain.to_ascii_lowercase();
+            if !real.contains(&domain) {
+                real.push(domain.clone());
+                real.sort();
+                tx.execute(
+                    "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    params![
+                        REAL_DOMAINS,
+                        serde_json::to_string(&real).unwrap_or_else(|_| "[]".into())
+                    ],
+                )?;
+            }
+            let cleared = tx.execute(
+                "UPDATE deliveries SET typo_of = NULL
+                 WHERE domain = ?1 AND status != 'sent' AND typo_of IS NOT NULL",
+                [&domain],
+            )?;
+            tx.commit()?;
+            Ok(cleared)
+        };
+        let path = self.path.clone();
+        run(&mut self.conn).map_err(|e| sql_error(&path, e))
+    }
+}
+
+fn real_domains(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
+    let saved: Option<String> = conn
+        .query_row(
+            "SELECT value FROM settings WHERE key = ?1",
+            [REAL_DOMAINS],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(saved
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_default())
 }
