@@ -20,10 +20,11 @@ const DIR: &str = concat!(
 
 /// Floors at what the rules reach today (the rules before this set was used: status
 /// 19/22, reason 10/22, the SES notifications unread; the six mailgun/flanker reports
-/// added later scored 6/6 status, 5/6 reason when each was first run): a change that
-/// loses ground fails.
+/// added later scored 6/6 status, 5/6 reason when each was first run; 26/28 once a
+/// report that names only some of a domain's recipients of the original was read as
+/// refused at RCPT): a change that loses ground fails.
 const STATUS_FLOOR: f64 = 100.0;
-const REASON_FLOOR: f64 = 77.0;
+const REASON_FLOOR: f64 = 92.0;
 
 fn status_matches(expected: &str, got: &str) -> bool {
     let parts: Vec<&str> = expected.split('.').collect();

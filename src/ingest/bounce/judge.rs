@@ -93,6 +93,9 @@ pub(super) struct Evidence<'a> {
     pub(super) remote_mta: Option<&'a str>,
     /// The only recipient the report names: its whole prose is about this one.
     pub(super) alone: bool,
+    /// The returned original was addressed to other mailboxes of this recipient's domain
+    /// that the report does not name: the server refused addresses one by one.
+    pub(super) refused_one_by_one: bool,
 }
 
 pub(super) struct Judgement {
@@ -137,7 +140,11 @@ pub(super) fn judge(e: &Evidence<'_>) -> Judgement {
     // The command is often named only in the report's prose ("in reply to RCPT TO").
     let command = classify::rules::smtp_command(e.text)
         .or_else(|| e.block.and_then(classify::rules::smtp_command))
-        .or_else(|| classify::rules::transcript_command(e.context, e.text));
+        .or_else(|| classify::rules::transcript_command(e.context, e.text))
+        // A reply to DATA (a content filter's verdict) answers for every recipient of the
+        // transaction at once; a server that refused some mailboxes of a domain and not
+        // the others answered per recipient, at RCPT.
+        .or_else(|| e.refused_one_by_one.then_some(classify::SmtpCommand::Rcpt));
     let verdict = classify::classify_reply(e.reported_status, e.text, command);
     let mut status = verdict.code;
     if status.is_none() {

@@ -247,8 +247,15 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
     {
         dsn_texts.push(error_part[at.start()..].to_string());
     }
-    for text in &dsn_texts {
-        let d = dsn::parse(text);
+    let parsed: Vec<dsn::Dsn> = dsn_texts.iter().map(|t| dsn::parse(t)).collect();
+    let reported: Vec<String> = parsed
+        .iter()
+        .flat_map(|d| &d.recipients)
+        .flat_map(|r| [&r.final_recipient, &r.original_recipient])
+        .flatten()
+        .map(|a| a.to_ascii_lowercase())
+        .collect();
+    for d in parsed {
         if report.reporting_mta.is_none() {
             report.reporting_mta = d.message.reporting_mta.clone();
         }
@@ -312,6 +319,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
                 context: &context,
                 remote_mta: r.remote_mta.as_deref(),
                 alone: only_one,
+                refused_one_by_one: refused_one_by_one(&w.original_to, &reported, &recipient),
             });
             // RFC 3464: an `X-Unix` diagnostic is a local delivery program's exit.
             if r.diagnostic_type
@@ -442,6 +450,10 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
         return Err(BounceError::NotABounce);
     }
     let alone = blocks.len() == 1;
+    let named: Vec<String> = blocks
+        .iter()
+        .map(|b| b.address.to_ascii_lowercase())
+        .collect();
     for b in blocks {
         // A block that only names the recipient (Sendmail lists addresses first and
         // the transcript after) takes the whole report's text.
@@ -460,6 +472,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
             context: &context,
             remote_mta: None,
             alone,
+            refused_one_by_one: refused_one_by_one(&w.original_to, &named, &b.address),
         });
         // Only the report's boilerplate, and no cause in it: the cause is unknown, which
         // is not the same as a cause stated in words no rule knows (onhold).
@@ -530,6 +543,24 @@ fn list_manager_notice(
 fn says_no_cause(text: &str) -> bool {
     classify::rules::most_specific_code(None, text)
         .is_none_or(|c| c.is_vague() || (c.subject == 4 && c.detail == 7))
+}
+
+/// Whether the returned original was addressed to a mailbox of `recipient`'s domain that
+/// the report does not name among its recipients (`reported`, lower case).
+fn refused_one_by_one(original_to: &[String], reported: &[String], recipient: &str) -> bool {
+    let domain = domain_of(recipient);
+    !domain.is_empty()
+        && original_to
+            .iter()
+            .any(|a| domain_of(a) == domain && !reported.contains(&a.to_ascii_lowercase()))
+}
+
+/// The domain of an address, lower case; empty when it has none.
+fn domain_of(address: &str) -> String {
+    address
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim_end_matches('>').to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 fn has_error_words(text: &str) -> bool {
