@@ -545,3 +545,68 @@ Mar  1 10:00:0{i} mx1 postfix/qmgr[2]: AA{i}B2C3D4E: from=<s@sender.example>, st
     let text = ok(&db, &["explain", "4.4.3"]);
     assert!(text.contains("0 not found, 1 failed for now"), "{text}");
 }
+
+/// The `first_attempt` of every delivery once `log` is imported with `--tz zone` into a
+/// new store, in a stable order.
+fn first_attempts_in(dir: &Path, log: &Path, zone: &str) -> Vec<(String, String)> {
+    let db = dir.join(format!("{}.db", zone.replace(['/', ':', '+'], "_")));
+    let _ = std::fs::remove_file(&db);
+    ok(&db, &["import", "--tz", zone, log.to_str().unwrap()]);
+    let mut rows: Vec<(String, String)> = deliveries(&db, &[])
+        .iter()
+        .map(|r| {
+            (
+                r["recipient"].as_str().unwrap().to_string(),
+                r["first_attempt"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn shifted_by(earlier: &[(String, String)], later: &[(String, String)], hours: i64) -> bool {
+    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp();
+    earlier.len() == later.len()
+        && earlier
+            .iter()
+            .zip(later)
+            .all(|(a, b)| a.0 == b.0 && t(&a.1) - t(&b.1) == hours * 3600)
+}
+
+/// `--tz` reads the stamps Exchange, Microsoft 365 and PowerMTA write without a zone
+/// (PowerShell's local-time renderings, PowerMTA's `YYYY-MM-DD HH:MM:SS`); the ones that
+/// carry a zone (Exchange tracking logs' ISO UTC, PowerMTA's `+0000`) are not moved by it,
+/// and `--help` says so.
+#[test]
+fn tz_applies_to_zoneless_exchange_and_powermta_stamps_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+
+    // PowerShell's Export-Csv of Get-MessageTrackingLog: "11/20/2026 9:00:00 AM", local.
+    let ps = fixtures.join("exchange/get-messagetrackinglog.csv");
+    let utc = first_attempts_in(dir.path(), &ps, "UTC");
+    let east = first_attempts_in(dir.path(), &ps, "+11:00");
+    assert!(!utc.is_empty());
+    assert!(shifted_by(&utc, &east, 11), "{utc:?} vs {east:?}");
+
+    // A tracking log's own stamps are UTC: --tz leaves them alone.
+    let log = fixtures.join("exchange/MSGTRK20261120-1.LOG");
+    let utc = first_attempts_in(dir.path(), &log, "UTC");
+    assert!(!utc.is_empty());
+    assert_eq!(first_attempts_in(dir.path(), &log, "+11:00"), utc);
+
+    // PowerMTA stamps with an offset keep it; without one they are read in --tz.
+    let acct = fixtures.join("powermta/acct-2026-11-20-0000.csv");
+    let utc = first_attempts_in(dir.path(), &acct, "UTC");
+    assert!(!utc.is_empty());
+    assert_eq!(first_attempts_in(dir.path(), &acct, "+11:00"), utc);
+    let zoneless = std::fs::read_to_string(&acct).unwrap().replace("+0000", "");
+    let zoneless = write(dir.path(), "acct-zoneless.csv", &zoneless);
+    let east = first_attempts_in(dir.path(), &zoneless, "+11:00");
+    assert!(shifted_by(&utc, &east, 11), "{utc:?} vs {east:?}");
+
+    let help = ok(&dir.path().join("h.db"), &["import", "--help"]);
+    assert!(help.contains("Exchange tracking logs"), "{help}");
+    assert!(help.contains("PowerMTA stamps without an offset"), "{help}");
+}
