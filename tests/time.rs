@@ -610,3 +610,69 @@ fn tz_applies_to_zoneless_exchange_and_powermta_stamps_only() {
     assert!(help.contains("Exchange tracking logs"), "{help}");
     assert!(help.contains("PowerMTA stamps without an offset"), "{help}");
 }
+
+/// A message Exim keeps frozen for the whole log names no recipient (its arrival line
+/// does not, without `+received_recipients`): it is listed as a message, "frozen,
+/// recipients unknown", by `report` and `report --json`. Real lines first (the Debian
+/// mainlog holds 1cIm8w-0000yI-6V only as "Message is frozen" lines), then a small log.
+#[test]
+fn exim_mail_frozen_for_the_whole_log_is_listed_as_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let newer = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/exim/Debian-VM-__mainlog"
+    );
+    ok(&db, &["import", "--tz", "UTC", "--host", "vm", newer]);
+    let frozen = report(&db, &[])["frozen_recipients_unknown"].clone();
+    let frozen = frozen.as_array().unwrap();
+    assert_eq!(frozen.len(), 1, "{frozen:?}");
+    assert_eq!(frozen[0]["queue_id"], "1cIm8w-0000yI-6V");
+    assert_eq!(frozen[0]["recipients"], "unknown");
+    assert_eq!(frozen[0]["frozen_since"], "2016-12-19T09:20:53Z");
+    assert_eq!(frozen[0]["arrived_at"], "2016-12-19T00:49:30Z");
+    let text = ok(&db, &["report"]);
+    assert!(text.contains("Frozen, recipients unknown"), "{text}");
+    assert!(text.contains("1cIm8w-0000yI-6V"), "{text}");
+
+    // Frozen at arrival with no recipient named: listed, with why. Frozen, thawed and
+    // delivered: not. Frozen after a deferral that named its recipient: that delivery
+    // stands for it (still deferred), so it is not listed as unknown.
+    let log = write(
+        dir.path(),
+        "mainlog",
+        "2026-03-01 10:00:00 1vA0aa-000001-AB <= news@a.example U=news P=local S=900\n\
+         2026-03-01 10:00:00 1vA0aa-000001-AB Frozen (delivery error message)\n\
+         2026-03-01 10:30:00 1vA0aa-000001-AB Message is frozen\n\
+         2026-03-01 10:00:05 1vA0bb-000001-AB <= news@a.example U=news P=local S=900\n\
+         2026-03-01 10:00:05 1vA0bb-000001-AB Frozen by the system filter: held for review\n\
+         2026-03-01 11:00:00 1vA0bb-000001-AB Unfrozen by forced delivery\n\
+         2026-03-01 11:00:01 1vA0bb-000001-AB => x@b.example R=dnslookup T=remote_smtp H=mx.b.example [192.0.2.7]\n\
+         2026-03-01 11:00:01 1vA0bb-000001-AB Completed\n\
+         2026-03-01 10:00:09 1vA0cc-000001-AB <= news@a.example U=news P=local S=900\n\
+         2026-03-01 10:00:10 1vA0cc-000001-AB == y@c.example R=dnslookup T=remote_smtp defer (-44): SMTP error from remote mail server after RCPT TO:<y@c.example>: 451 4.7.1 try later\n\
+         2026-03-01 10:00:11 1vA0cc-000001-AB Frozen\n",
+    );
+    let db2 = dir.path().join("s2.db");
+    ok(
+        &db2,
+        &[
+            "import",
+            "--tz",
+            "UTC",
+            "--host",
+            "mx",
+            log.to_str().unwrap(),
+        ],
+    );
+    let r = report(&db2, &[]);
+    let frozen = r["frozen_recipients_unknown"].as_array().unwrap();
+    assert_eq!(frozen.len(), 1, "{frozen:?}");
+    assert_eq!(frozen[0]["queue_id"], "1vA0aa-000001-AB");
+    assert_eq!(frozen[0]["sender"], "news@a.example");
+    assert_eq!(frozen[0]["frozen"], "Frozen (delivery error message)");
+    assert_eq!(frozen[0]["frozen_since"], "2026-03-01T10:00:00Z");
+    let rows = deliveries(&db2, &[]);
+    assert_eq!(one(&rows, "x@b.example")["status"], "sent");
+    assert_eq!(one(&rows, "y@c.example")["status"], "deferred");
+}

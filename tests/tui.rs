@@ -1182,3 +1182,25 @@ fn a_time_window_and_now_are_stated_on_screen() {
 fn builtin_knowledge() -> std::sync::Arc<sendlog::knowledge::Knowledge> {
     std::sync::Arc::new(sendlog::knowledge::Knowledge::builtin().unwrap())
 }
+
+/// A message Exim kept frozen for the whole log names no recipient, so it has no row of
+/// its own: triage says it is there, under the at-risk list.
+#[test]
+fn frozen_mail_with_no_recipient_named_shows_on_triage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = Store::open(path.to_str().unwrap()).unwrap();
+    let reports = import_files(
+        &mut store,
+        &["tests/fixtures/exim/Debian-VM-__mainlog".to_string()],
+        &options(),
+        &mut |_: &Progress| {},
+    )
+    .unwrap();
+    assert!(reports[0].error.is_none());
+    assert_eq!(store.frozen_recipients_unknown().unwrap().len(), 1);
+    let mut s = session(store, 120, 40);
+    let text = screen_text(&mut s);
+    assert!(text.contains("1 frozen, recipients unknown"), "{text}");
+    s.worker.shutdown(true);
+}

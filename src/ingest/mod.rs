@@ -31,6 +31,11 @@ pub enum EventKind {
     RecipientExpired,
     /// The queue file is gone: nothing more will be logged for this message.
     Removed,
+    /// The MTA froze the message (Exim `Frozen …`, `Message is frozen`): it stays queued
+    /// and is not tried until someone thaws it. `text` says why, when the line does.
+    Frozen,
+    /// The message was thawed (Exim `Unfrozen by …`).
+    Unfrozen,
 }
 
 pub use crate::model::AttemptStatus;

@@ -82,6 +82,29 @@ pub struct AtRisk {
     pub cause: Option<Reason>,
 }
 
+/// A message the MTA holds frozen whose recipients the log never names (Exim logs none on
+/// its freeze lines, nor on the arrival line without `+received_recipients`): it has no
+/// delivery to list, so it is listed as a message.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FrozenMessage {
+    pub queue_id: String,
+    pub host: String,
+    pub sender: Option<String>,
+    /// The first line that said it is frozen.
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+    pub frozen_since: i64,
+    /// What that line said (`Frozen (delivery error message)`, `Message is frozen`).
+    pub frozen: String,
+    /// When the MTA queued it, when the log tells (the Exim id does).
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
+    pub arrived_at: Option<i64>,
+    /// The last line about it.
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+    pub last_seen: i64,
+    /// Always "unknown": said in the record so no reader takes it for "none".
+    pub recipients: &'static str,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct TypoDomain {
     pub domain: String,

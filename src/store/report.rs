@@ -9,8 +9,8 @@ use crate::ingest::timestamp::TimeSpec;
 use crate::model::{DeliveryStatus, Reason};
 
 pub use crate::model::report::{
-    AtRisk, BounceConflict, CauseCount, CauseEvidence, DeliveryRecord, Group, SourceInfo, Totals,
-    TypoDomain,
+    AtRisk, BounceConflict, CauseCount, CauseEvidence, DeliveryRecord, FrozenMessage, Group,
+    SourceInfo, Totals, TypoDomain,
 };
 
 fn delivery_record(r: &Row<'_>) -> rusqlite::Result<DeliveryRecord> {
@@ -45,6 +45,35 @@ fn delivery_record(r: &Row<'_>) -> rusqlite::Result<DeliveryRecord> {
 }
 
 impl Store {
+    /// Messages still queued and frozen that the log names no recipient of, longest
+    /// frozen first.
+    pub fn frozen_recipients_unknown(&self) -> Result<Vec<FrozenMessage>> {
+        let run = || -> rusqlite::Result<Vec<FrozenMessage>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT m.queue_id, m.host, m.sender, m.frozen_at, coalesce(m.frozen, ''),
+                        m.arrived_at, m.last_seen
+                 FROM messages m
+                 WHERE m.frozen_at IS NOT NULL AND m.closed != 1
+                   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_ref = m.id)
+                 ORDER BY m.frozen_at, m.id",
+            )?;
+            stmt.query_map([], |r| {
+                Ok(FrozenMessage {
+                    queue_id: r.get(0)?,
+                    host: r.get(1)?,
+                    sender: r.get(2)?,
+                    frozen_since: r.get(3)?,
+                    frozen: r.get(4)?,
+                    arrived_at: r.get(5)?,
+                    last_seen: r.get(6)?,
+                    recipients: "unknown",
+                })
+            })?
+            .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
     pub fn totals(&self) -> Result<Totals> {
         let mut t = Totals::default();
         let run = || -> rusqlite::Result<Vec<(DeliveryStatus, u64)>> {
