@@ -225,6 +225,17 @@ fn exim_ids_give_the_arrival_and_tz_reads_the_stamps_in_the_servers_zone() {
         "host lookup did not complete"
     );
     assert_eq!(waiting["cause"], failed["cause"]);
+    // Where each cause came from: its own attempt (line 42), or an attempt that was not
+    // its own, repeated on its "retry time not reached" line (43).
+    let said = |d: &Value| d["cause_source"].as_str().unwrap().to_string();
+    assert!(said(failed).starts_with("this message's attempt at 2016-12-19T16:23:35Z"));
+    assert!(said(failed).ends_with("__mainlog:42)"), "{}", said(failed));
+    assert!(
+        said(waiting).starts_with("an earlier attempt, not this message's: it was not tried"),
+        "{}",
+        said(waiting)
+    );
+    assert!(said(waiting).contains("__mainlog:43)"), "{}", said(waiting));
 
     let db2 = dir.path().join("s2.db");
     let older = concat!(
@@ -675,4 +686,50 @@ fn exim_mail_frozen_for_the_whole_log_is_listed_as_a_message() {
     let rows = deliveries(&db2, &[]);
     assert_eq!(one(&rows, "x@b.example")["status"], "sent");
     assert_eq!(one(&rows, "y@c.example")["status"], "deferred");
+}
+
+/// Expired mail whose only lines are suspensions was never tried (`attempts: 0`); its
+/// cause is the earlier failure those lines repeat, and `cause_source` says so, where a
+/// message that was tried names its own attempt.
+#[test]
+fn the_cause_of_mail_never_tried_says_where_it_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let log = write(
+        dir.path(),
+        "mail.log",
+        "Mar  1 10:00:00 mx1 postfix/smtp[1]: 1A2B3C4D5E: to=<a@x.example>, relay=none, delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to mx.x.example[192.0.2.1]:25: Connection timed out)\n\
+         Mar  1 10:05:00 mx1 postfix/error[2]: 2B3C4D5E6F: to=<b@x.example>, relay=none, delay=5, delays=5/0/0/0, dsn=4.4.1, status=deferred (delivery temporarily suspended: connect to mx.x.example[192.0.2.1]:25: Connection timed out)\n\
+         Mar  6 10:05:00 mx1 postfix/qmgr[3]: 2B3C4D5E6F: from=<news@a.example>, status=expired, returned to sender\n\
+         Mar  6 10:05:01 mx1 postfix/qmgr[3]: 2B3C4D5E6F: removed\n",
+    );
+    import_2026_utc(&db, &log);
+    let rows = deliveries(&db, &[]);
+    let (tried, never) = (one(&rows, "a@x.example"), one(&rows, "b@x.example"));
+    assert_eq!(tried["attempts"], 1);
+    assert_eq!(never["attempts"], 0);
+    assert_eq!(never["status"], "expired");
+    assert_eq!(never["cause"], "networkerror");
+    assert!(tried["cause_source"].as_str().unwrap().starts_with(
+        "this message's attempt to mx.x.example[192.0.2.1] at 2026-03-01T10:00:00Z ("
+    ));
+    let never_said = never["cause_source"].as_str().unwrap();
+    assert!(
+        never_said.starts_with(
+            "an earlier attempt to mx.x.example[192.0.2.1], not this message's: it was not tried, its line at 2026-03-01T10:05:00Z ("
+        ),
+        "{never_said}"
+    );
+    assert!(
+        never_said.ends_with("mail.log:2) repeats that error"),
+        "{never_said}"
+    );
+    // CSV carries it as its last column.
+    let csv = ok(&db, &["export", "deliveries", "--format", "csv"]);
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",source,cause_source")
+    );
 }

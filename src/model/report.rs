@@ -159,10 +159,14 @@ pub struct DeliveryRecord {
     pub relay: Option<String>,
     pub typo_of: Option<String>,
     pub source: Option<String>,
+    /// Where `cause` was read from: this message's own attempt, or (for mail whose only
+    /// lines are suspensions, `attempts: 0`) an earlier attempt its lines repeat, or the
+    /// expiry line. Null when there was no deferral.
+    pub cause_source: Option<String>,
 }
 
 impl DeliveryRecord {
-    pub(crate) const FIELDS: [&'static str; 22] = [
+    pub(crate) const FIELDS: [&'static str; 23] = [
         "queue_id",
         "message_id",
         "sender",
@@ -185,10 +189,11 @@ impl DeliveryRecord {
         "relay",
         "typo_of",
         "source",
+        "cause_source",
     ];
 
     /// The record's values as text, in `FIELDS` order (CSV).
-    pub fn values(&self) -> [String; 22] {
+    pub fn values(&self) -> [String; 23] {
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
         let name = |r: Option<Reason>| r.map(|r| r.as_str().to_string()).unwrap_or_default();
         [
@@ -214,6 +219,7 @@ impl DeliveryRecord {
             o(&self.relay),
             o(&self.typo_of),
             o(&self.source),
+            o(&self.cause_source),
         ]
     }
 }

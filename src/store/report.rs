@@ -6,6 +6,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Result, Store};
 use crate::ingest::timestamp::TimeSpec;
+use crate::model::delivery::CauseOrigin;
 use crate::model::{DeliveryStatus, Reason};
 
 pub use crate::model::report::{
@@ -41,6 +42,26 @@ fn delivery_record(r: &Row<'_>) -> rusqlite::Result<DeliveryRecord> {
         source: r.get(19)?,
         arrived_at: ts(20)?,
         queue_age: r.get(21)?,
+        cause_source: r.get::<_, Option<String>>(22)?.and_then(|packed| {
+            let mut f = packed.split('\u{1f}');
+            let counted = f.next()? == "1";
+            let at = f.next()?.parse().ok()?;
+            let relay = f.next().map(str::to_string);
+            let source = f.next().map(str::to_string);
+            let expired_source: Option<String> = r.get(23).ok().flatten();
+            let text: Option<String> = r.get(13).ok().flatten();
+            Some(
+                CauseOrigin::new(
+                    counted,
+                    at,
+                    relay,
+                    source,
+                    expired_source.as_deref(),
+                    text.as_deref().unwrap_or_default(),
+                )
+                .describe(),
+            )
+        }),
     })
 }
 
@@ -480,7 +501,16 @@ impl Store {
                         d.attempts, d.first_attempt, d.last_attempt, d.relay, d.typo_of, d.source,
                         m.arrived_at,
                         max(coalesce(d.last_attempt, d.expired_at), coalesce(d.expired_at, d.last_attempt))
-                            - m.arrived_at
+                            - m.arrived_at,
+                        CASE WHEN d.last_deferral_text IS NOT NULL THEN
+                            (SELECT a.counted || char(31) || a.ts || char(31) || coalesce(a.relay, '')
+                                    || char(31) || coalesce(a.source, '')
+                             FROM attempts a
+                             WHERE a.delivery_id = d.id AND a.status = 'deferred'
+                               AND a.text = d.last_deferral_text
+                             ORDER BY a.counted DESC, a.seq DESC LIMIT 1)
+                        END,
+                        d.expired_source
                  FROM deliveries d JOIN messages m ON m.id = d.message_ref
                  WHERE (d.status = ?1 AND ?2) OR (d.status = ?3 AND ?4)
                     OR (d.status = ?5 AND ?6) OR (d.status = ?7 AND ?8)
