@@ -7,6 +7,8 @@ pub(super) const PHRASES: &[(Reason, &[&str])] = &[
         Reason::Filtered,
         &[
             r"message filtered",
+            // Tencent: the recipient's own rules refuse the sender.
+            r"mail is rejected by recipients?\b",
             r"refused due to recipient preferences",
             r"user refuses to receive",
             r"recipient is only accepting mail from",
@@ -31,6 +33,10 @@ pub(super) const PHRASES: &[(Reason, &[&str])] = &[
         Reason::SpamDetected,
         &[
             r"\bspam\b",
+            // Tencent: the content was judged bulk mail that users report as spam;
+            // NetEase (163/126): its anti-spam verdict codes (`DT:SPM`).
+            r"mail content denied",
+            r"\bdt:spm\b",
             r"junk mail",
             r"unsolicited",
             r"content (?:was )?rejected",

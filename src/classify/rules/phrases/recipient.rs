@@ -89,6 +89,10 @@ pub(super) const PHRASES: &[(Reason, &[&str])] = &[
             r"user (?:does not|doesn't|not) exist",
             r"mailbox (?:not found|unavailable|does not exist|doesn't exist|not present|invalid|is unavailable)",
             r"(?:e-?mail )?address (?:does not|doesn't) exist",
+            // A mailbox named by its address and said not to exist ("553 Mailbox
+            // x@example.com does not exist"); a bare address is not enough, since "Domain
+            // of sender address x@example.com does not exist" is about the sender.
+            r"(?:mailbox|user|recipient|account) <?[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,253}>?:? (?:does not|doesn't) exist",
             r"recipient (?:address )?(?:rejected: )?(?:does not|doesn't|not) exist",
             r"unknown (?:recipient|mailbox|address|local[- ]?part|e-?mail address)",
             r"invalid (?:recipient|mailbox|address)",

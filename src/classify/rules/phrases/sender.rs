@@ -143,9 +143,11 @@ pub(super) const PHRASES: &[(Reason, &[&str])] = &[
             r"connection rate limit",
             r"too many recipients",
             r"too many hosts",
-            // Tencent (QQ mail): "Ip frequency limited", connections per IP.
+            // Tencent (QQ mail) flow control, per its help pages: connections per IP,
+            // and mail per sending domain or sender ("Domain/Sender frequency limited").
             r"\bip frequency limit",
             r"connection frequency limit",
+            r"(?:domain|sender) frequency limit",
         ],
     ),
     (

@@ -19,6 +19,9 @@ pub(super) const PHRASES: &[(Reason, &[&str])] = &[
             r"host unknown",
             r"unknown host",
             r"domain does not exist",
+            // A domain named before "does not exist" ("553 sorry, domain example.com
+            // does not exist"): the domain, not a mailbox in it.
+            r"\bdomain (?:name )?<?[a-z0-9][a-z0-9.-]{0,252}>? (?:does not|doesn't) exist",
             r"domain is not reachable",
             r"no such domain",
             r"domain must exist",
