@@ -24,11 +24,12 @@ const DIR: &str = concat!(
 /// report that names only some of a domain's recipients of the original was read as
 /// refused at RCPT; the five Sympa and mailing-list reports of Mail.ru, NetEase, Orange,
 /// BT-on-Yahoo and Tencent, added after the rules of that round were written, scored 5/5
-/// status and 4/5 reason when first run): a change that loses ground fails. The reason
+/// status and 4/5 reason when first run, and the OpenSMTPD expiry forwarded to a list, 5/5
+/// and 5/5): a change that loses ground fails. The reason
 /// floor is also a count, so a grown set cannot hide a lost row behind its percentage.
 const STATUS_FLOOR: f64 = 100.0;
-const REASON_FLOOR: f64 = 90.0;
-const REASON_HITS_FLOOR: usize = 30;
+const REASON_FLOOR: f64 = 92.0;
+const REASON_HITS_FLOOR: usize = 35;
 
 fn status_matches(expected: &str, got: &str) -> bool {
     let parts: Vec<&str> = expected.split('.').collect();
@@ -138,7 +139,7 @@ fn import_records_the_reason_classify_gives() {
         rows += from_classify.len();
         assert_eq!(from_store, from_classify, "{folder}");
     }
-    assert!(rows >= 29, "{rows} rows");
+    assert!(rows >= 34, "{rows} rows");
 }
 
 /// The same for the reports whose reason hangs on the SMTP phase a Sendmail transcript
