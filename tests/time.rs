@@ -236,6 +236,15 @@ fn exim_ids_give_the_arrival_and_tz_reads_the_stamps_in_the_servers_zone() {
         said(waiting)
     );
     assert!(said(waiting).contains("__mainlog:43)"), "{}", said(waiting));
+    // The report's at-risk list says the same.
+    let at_risk = report(&db, &["--queue-lifetime", "2h"])["at_risk"].clone();
+    let listed = at_risk
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["queue_id"] == "1cImRR-0001OU-02")
+        .expect("1cImRR at risk");
+    assert_eq!(listed["cause_source"], waiting["cause_source"]);
 
     let db2 = dir.path().join("s2.db");
     let older = concat!(

@@ -80,6 +80,9 @@ pub struct AtRisk {
     /// Seconds left before the queue lifetime runs out, as of the report's "now".
     pub seconds_left: i64,
     pub cause: Option<Reason>,
+    /// Where `cause` was read from (as in `export deliveries`): this message's own attempt,
+    /// or an earlier failure its suspension lines repeat.
+    pub cause_source: Option<String>,
 }
 
 /// A message the MTA holds frozen whose recipients the log never names (Exim logs none on
