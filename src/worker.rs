@@ -184,11 +184,10 @@ fn run(
                 None => store.log_now(),
             };
             match as_of.and_then(|as_of| {
-                store
-                    .at_risk(queue_lifetime, crate::triage::AT_RISK_FRACTION, as_of)
-                    .map(|a| (a, as_of))
+                let a = store.at_risk(queue_lifetime, crate::triage::AT_RISK_FRACTION, as_of)?;
+                Ok((a, as_of, store.frozen_recipients_unknown()?))
             }) {
-                Ok((a, as_of)) => Msg::AtRisk(a, as_of),
+                Ok((a, as_of, frozen)) => Msg::AtRisk(a, as_of, frozen),
                 Err(e) => err(e),
             }
         }

@@ -1,7 +1,7 @@
 //! Real reply texts and reports beyond the sisimai corpus (`tests/fixtures/bounces-extra/`,
 //! sources in its PROVENANCE.md), plus corpus reports whose reading was wrong: qmail's
 //! "Giving up on <host>", Exchange's history of remote replies, and reports that name
-//! no recipient.
+//! no recipient; and reports written here for the SMTP phase a report implies.
 
 use std::path::Path;
 use std::process::Command;
@@ -128,4 +128,55 @@ fn a_report_naming_no_recipient_is_skipped_and_named() {
         .query_row("SELECT count(*) FROM bounces", [], |r| r.get(0))
         .unwrap();
     assert_eq!(rows, 0, "nothing stored without a recipient");
+}
+
+/// A DSN whose reply names no SMTP phase ("550 … mailbox unavailable" under a bare 5.0.0).
+/// `to` is the returned original's To: header; the report names `failed`.
+fn unphased_report(to: &str, failed: &[&str]) -> Vec<u8> {
+    let mut blocks = String::new();
+    for r in failed {
+        blocks.push_str(&format!(
+            "Final-Recipient: rfc822;{r}\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp;550 Requested action not taken: mailbox unavailable\n\n"
+        ));
+    }
+    format!(
+        "From: postmaster@mx.example.org\nTo: news@example.com\nSubject: Delivery Status Notification (Failure)\n\
+         MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n\
+         --b\nContent-Type: text/plain\n\nDelivery to the following recipients failed.\n\n\
+         --b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns;mx.example.org\n\n{blocks}\
+         --b\nContent-Type: message/rfc822\n\nFrom: news@example.com\nTo: {to}\nSubject: hi\nMessage-ID: <m1@example.com>\n\nbody\n--b--\n"
+    )
+    .into_bytes()
+}
+
+/// A refusal after DATA (a filter's verdict) answers for every recipient of the
+/// transaction; a server that refused some mailboxes of a domain and took the others
+/// answered per recipient: the words are about the mailbox. With no such evidence the
+/// unphased reply keeps its old reading.
+#[test]
+fn some_mailboxes_of_a_domain_refused_is_an_address_verdict() {
+    let some = bounce::parse(&unphased_report(
+        "a@example.net, ok@example.net, b@example.net",
+        &["a@example.net", "b@example.net"],
+    ))
+    .unwrap();
+    assert_eq!(some.recipients.len(), 2);
+    for r in &some.recipients {
+        assert_eq!(r.reason, Reason::UserUnknown, "{r:?}");
+    }
+    let all = bounce::parse(&unphased_report(
+        "a@example.net, b@example.net",
+        &["a@example.net", "b@example.net"],
+    ))
+    .unwrap();
+    for r in &all.recipients {
+        assert_eq!(r.reason, Reason::Filtered, "{r:?}");
+    }
+    // Another domain's recipient in To says nothing about this server.
+    let other = bounce::parse(&unphased_report(
+        "a@example.net, ok@example.com",
+        &["a@example.net"],
+    ))
+    .unwrap();
+    assert_eq!(other.recipients[0].reason, Reason::Filtered);
 }

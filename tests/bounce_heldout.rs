@@ -20,10 +20,16 @@ const DIR: &str = concat!(
 
 /// Floors at what the rules reach today (the rules before this set was used: status
 /// 19/22, reason 10/22, the SES notifications unread; the six mailgun/flanker reports
-/// added later scored 6/6 status, 5/6 reason when each was first run): a change that
-/// loses ground fails.
+/// added later scored 6/6 status, 5/6 reason when each was first run; 26/28 once a
+/// report that names only some of a domain's recipients of the original was read as
+/// refused at RCPT; the five Sympa and mailing-list reports of Mail.ru, NetEase, Orange,
+/// BT-on-Yahoo and Tencent, added after the rules of that round were written, scored 5/5
+/// status and 4/5 reason when first run, and the OpenSMTPD expiry forwarded to a list, 5/5
+/// and 5/5): a change that loses ground fails. The reason
+/// floor is also a count, so a grown set cannot hide a lost row behind its percentage.
 const STATUS_FLOOR: f64 = 100.0;
-const REASON_FLOOR: f64 = 77.0;
+const REASON_FLOOR: f64 = 92.0;
+const REASON_HITS_FLOOR: usize = 35;
 
 fn status_matches(expected: &str, got: &str) -> bool {
     let parts: Vec<&str> = expected.split('.').collect();
@@ -86,6 +92,7 @@ fn held_out_families_meet_the_floors() {
     }
     assert!(status_pct >= STATUS_FLOOR, "status {status_pct:.1} %");
     assert!(reason_pct >= REASON_FLOOR, "reason {reason_pct:.1} %");
+    assert!(reason_ok >= REASON_HITS_FLOOR, "reason {reason_ok}/{rows}");
 }
 
 /// (recipient, reason or cause) pairs, sorted.
@@ -127,12 +134,12 @@ fn classify_then_import(input: &Path) -> (Pairs, Pairs) {
 #[test]
 fn import_records_the_reason_classify_gives() {
     let mut rows = 0;
-    for folder in ["bounceparser", "zoonru", "flanker"] {
+    for folder in ["bounceparser", "zoonru", "flanker", "sympa", "lists"] {
         let (from_classify, from_store) = classify_then_import(&Path::new(DIR).join(folder));
         rows += from_classify.len();
         assert_eq!(from_store, from_classify, "{folder}");
     }
-    assert!(rows >= 24, "{rows} rows");
+    assert!(rows >= 34, "{rows} rows");
 }
 
 /// The same for the reports whose reason hangs on the SMTP phase a Sendmail transcript

@@ -218,3 +218,40 @@ fn log_replies_and_bounces_share_one_engine() {
     let r = bounce::parse(dsn.as_bytes()).expect("a report");
     assert_eq!(r.recipients[0].reason, Reason::Blocked);
 }
+
+/// The wordings Tencent (QQ mail) and NetEase (163/126) document for their refusals, and
+/// "does not exist" said of a domain or of a named mailbox, each with the reason it
+/// means; the sender's domain not existing stays about the sender.
+#[test]
+fn chinese_providers_and_does_not_exist_shapes() {
+    let cases = [
+        ("", "550 Domain frequency limited", Reason::TooManyConn),
+        ("", "550 Sender frequency limited", Reason::TooManyConn),
+        ("", "550 Mail content denied.", Reason::SpamDetected),
+        (
+            "",
+            "554 DT:SPM 163 smtp10,DsCowAB3t4 1411022255, please see http://mail.163.com/help/help_spam_16.htm",
+            Reason::SpamDetected,
+        ),
+        ("", "550 Mail is rejected by recipients.", Reason::Filtered),
+        (
+            "",
+            "553 sorry, domain example.org does not exist",
+            Reason::HostUnknown,
+        ),
+        (
+            "5.1.1",
+            "553 Mailbox x@example.org does not exist",
+            Reason::UserUnknown,
+        ),
+    ];
+    for (code, text, want) in cases {
+        assert_eq!(reason(code, text), want, "{text}");
+    }
+    let sender = classify::classify_reply(
+        "5.1.8".parse().ok(),
+        "553 5.1.8 <root@host.example>... Domain of sender address root@host.example does not exist",
+        Some(SmtpCommand::Mail),
+    );
+    assert_eq!(sender.reason, Reason::Rejected);
+}

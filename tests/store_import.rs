@@ -11,13 +11,15 @@ use common::{TempStore, fixture};
 
 const LOG: &str = "postfix/postfix_log_analysis__mail2.log";
 
-/// Deliveries without the `source` field (it names the file, which differs on purpose).
+/// Deliveries without the `source` and `cause_source` fields (they name the file, which
+/// differs on purpose).
 fn without_source(store: &TempStore) -> Vec<serde_json::Value> {
     store
         .deliveries()
         .into_iter()
         .map(|mut d| {
             d.as_object_mut().unwrap().remove("source");
+            d.as_object_mut().unwrap().remove("cause_source");
             d
         })
         .collect()

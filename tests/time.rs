@@ -225,6 +225,26 @@ fn exim_ids_give_the_arrival_and_tz_reads_the_stamps_in_the_servers_zone() {
         "host lookup did not complete"
     );
     assert_eq!(waiting["cause"], failed["cause"]);
+    // Where each cause came from: its own attempt (line 42), or an attempt that was not
+    // its own, repeated on its "retry time not reached" line (43).
+    let said = |d: &Value| d["cause_source"].as_str().unwrap().to_string();
+    assert!(said(failed).starts_with("this message's attempt at 2016-12-19T16:23:35Z"));
+    assert!(said(failed).ends_with("__mainlog:42)"), "{}", said(failed));
+    assert!(
+        said(waiting).starts_with("an earlier attempt, not this message's: it was not tried"),
+        "{}",
+        said(waiting)
+    );
+    assert!(said(waiting).contains("__mainlog:43)"), "{}", said(waiting));
+    // The report's at-risk list says the same.
+    let at_risk = report(&db, &["--queue-lifetime", "2h"])["at_risk"].clone();
+    let listed = at_risk
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["queue_id"] == "1cImRR-0001OU-02")
+        .expect("1cImRR at risk");
+    assert_eq!(listed["cause_source"], waiting["cause_source"]);
 
     let db2 = dir.path().join("s2.db");
     let older = concat!(
@@ -544,4 +564,181 @@ Mar  1 10:00:0{i} mx1 postfix/qmgr[2]: AA{i}B2C3D4E: from=<s@sender.example>, st
     assert!(!text.contains("below"), "{text}");
     let text = ok(&db, &["explain", "4.4.3"]);
     assert!(text.contains("0 not found, 1 failed for now"), "{text}");
+}
+
+/// The `first_attempt` of every delivery once `log` is imported with `--tz zone` into a
+/// new store, in a stable order.
+fn first_attempts_in(dir: &Path, log: &Path, zone: &str) -> Vec<(String, String)> {
+    let db = dir.join(format!("{}.db", zone.replace(['/', ':', '+'], "_")));
+    let _ = std::fs::remove_file(&db);
+    ok(&db, &["import", "--tz", zone, log.to_str().unwrap()]);
+    let mut rows: Vec<(String, String)> = deliveries(&db, &[])
+        .iter()
+        .map(|r| {
+            (
+                r["recipient"].as_str().unwrap().to_string(),
+                r["first_attempt"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn shifted_by(earlier: &[(String, String)], later: &[(String, String)], hours: i64) -> bool {
+    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp();
+    earlier.len() == later.len()
+        && earlier
+            .iter()
+            .zip(later)
+            .all(|(a, b)| a.0 == b.0 && t(&a.1) - t(&b.1) == hours * 3600)
+}
+
+/// `--tz` reads the stamps Exchange, Microsoft 365 and PowerMTA write without a zone
+/// (PowerShell's local-time renderings, PowerMTA's `YYYY-MM-DD HH:MM:SS`); the ones that
+/// carry a zone (Exchange tracking logs' ISO UTC, PowerMTA's `+0000`) are not moved by it,
+/// and `--help` says so.
+#[test]
+fn tz_applies_to_zoneless_exchange_and_powermta_stamps_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+
+    // PowerShell's Export-Csv of Get-MessageTrackingLog: "11/20/2026 9:00:00 AM", local.
+    let ps = fixtures.join("exchange/get-messagetrackinglog.csv");
+    let utc = first_attempts_in(dir.path(), &ps, "UTC");
+    let east = first_attempts_in(dir.path(), &ps, "+11:00");
+    assert!(!utc.is_empty());
+    assert!(shifted_by(&utc, &east, 11), "{utc:?} vs {east:?}");
+
+    // A tracking log's own stamps are UTC: --tz leaves them alone.
+    let log = fixtures.join("exchange/MSGTRK20261120-1.LOG");
+    let utc = first_attempts_in(dir.path(), &log, "UTC");
+    assert!(!utc.is_empty());
+    assert_eq!(first_attempts_in(dir.path(), &log, "+11:00"), utc);
+
+    // PowerMTA stamps with an offset keep it; without one they are read in --tz.
+    let acct = fixtures.join("powermta/acct-2026-11-20-0000.csv");
+    let utc = first_attempts_in(dir.path(), &acct, "UTC");
+    assert!(!utc.is_empty());
+    assert_eq!(first_attempts_in(dir.path(), &acct, "+11:00"), utc);
+    let zoneless = std::fs::read_to_string(&acct).unwrap().replace("+0000", "");
+    let zoneless = write(dir.path(), "acct-zoneless.csv", &zoneless);
+    let east = first_attempts_in(dir.path(), &zoneless, "+11:00");
+    assert!(shifted_by(&utc, &east, 11), "{utc:?} vs {east:?}");
+
+    let help = ok(&dir.path().join("h.db"), &["import", "--help"]);
+    assert!(help.contains("Exchange tracking logs"), "{help}");
+    assert!(help.contains("PowerMTA stamps without an offset"), "{help}");
+}
+
+/// A message Exim keeps frozen for the whole log names no recipient (its arrival line
+/// does not, without `+received_recipients`): it is listed as a message, "frozen,
+/// recipients unknown", by `report` and `report --json`. Real lines first (the Debian
+/// mainlog holds 1cIm8w-0000yI-6V only as "Message is frozen" lines), then a small log.
+#[test]
+fn exim_mail_frozen_for_the_whole_log_is_listed_as_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let newer = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/exim/Debian-VM-__mainlog"
+    );
+    ok(&db, &["import", "--tz", "UTC", "--host", "vm", newer]);
+    let frozen = report(&db, &[])["frozen_recipients_unknown"].clone();
+    let frozen = frozen.as_array().unwrap();
+    assert_eq!(frozen.len(), 1, "{frozen:?}");
+    assert_eq!(frozen[0]["queue_id"], "1cIm8w-0000yI-6V");
+    assert_eq!(frozen[0]["recipients"], "unknown");
+    assert_eq!(frozen[0]["frozen_since"], "2016-12-19T09:20:53Z");
+    assert_eq!(frozen[0]["arrived_at"], "2016-12-19T00:49:30Z");
+    let text = ok(&db, &["report"]);
+    assert!(text.contains("Frozen, recipients unknown"), "{text}");
+    assert!(text.contains("1cIm8w-0000yI-6V"), "{text}");
+
+    // Frozen at arrival with no recipient named: listed, with why. Frozen, thawed and
+    // delivered: not. Frozen after a deferral that named its recipient: that delivery
+    // stands for it (still deferred), so it is not listed as unknown.
+    let log = write(
+        dir.path(),
+        "mainlog",
+        "2026-03-01 10:00:00 1vA0aa-000001-AB <= news@a.example U=news P=local S=900\n\
+         2026-03-01 10:00:00 1vA0aa-000001-AB Frozen (delivery error message)\n\
+         2026-03-01 10:30:00 1vA0aa-000001-AB Message is frozen\n\
+         2026-03-01 10:00:05 1vA0bb-000001-AB <= news@a.example U=news P=local S=900\n\
+         2026-03-01 10:00:05 1vA0bb-000001-AB Frozen by the system filter: held for review\n\
+         2026-03-01 11:00:00 1vA0bb-000001-AB Unfrozen by forced delivery\n\
+         2026-03-01 11:00:01 1vA0bb-000001-AB => x@b.example R=dnslookup T=remote_smtp H=mx.b.example [192.0.2.7]\n\
+         2026-03-01 11:00:01 1vA0bb-000001-AB Completed\n\
+         2026-03-01 10:00:09 1vA0cc-000001-AB <= news@a.example U=news P=local S=900\n\
+         2026-03-01 10:00:10 1vA0cc-000001-AB == y@c.example R=dnslookup T=remote_smtp defer (-44): SMTP error from remote mail server after RCPT TO:<y@c.example>: 451 4.7.1 try later\n\
+         2026-03-01 10:00:11 1vA0cc-000001-AB Frozen\n",
+    );
+    let db2 = dir.path().join("s2.db");
+    ok(
+        &db2,
+        &[
+            "import",
+            "--tz",
+            "UTC",
+            "--host",
+            "mx",
+            log.to_str().unwrap(),
+        ],
+    );
+    let r = report(&db2, &[]);
+    let frozen = r["frozen_recipients_unknown"].as_array().unwrap();
+    assert_eq!(frozen.len(), 1, "{frozen:?}");
+    assert_eq!(frozen[0]["queue_id"], "1vA0aa-000001-AB");
+    assert_eq!(frozen[0]["sender"], "news@a.example");
+    assert_eq!(frozen[0]["frozen"], "Frozen (delivery error message)");
+    assert_eq!(frozen[0]["frozen_since"], "2026-03-01T10:00:00Z");
+    let rows = deliveries(&db2, &[]);
+    assert_eq!(one(&rows, "x@b.example")["status"], "sent");
+    assert_eq!(one(&rows, "y@c.example")["status"], "deferred");
+}
+
+/// Expired mail whose only lines are suspensions was never tried (`attempts: 0`); its
+/// cause is the earlier failure those lines repeat, and `cause_source` says so, where a
+/// message that was tried names its own attempt.
+#[test]
+fn the_cause_of_mail_never_tried_says_where_it_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let log = write(
+        dir.path(),
+        "mail.log",
+        "Mar  1 10:00:00 mx1 postfix/smtp[1]: 1A2B3C4D5E: to=<a@x.example>, relay=none, delay=30, delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to mx.x.example[192.0.2.1]:25: Connection timed out)\n\
+         Mar  1 10:05:00 mx1 postfix/error[2]: 2B3C4D5E6F: to=<b@x.example>, relay=none, delay=5, delays=5/0/0/0, dsn=4.4.1, status=deferred (delivery temporarily suspended: connect to mx.x.example[192.0.2.1]:25: Connection timed out)\n\
+         Mar  6 10:05:00 mx1 postfix/qmgr[3]: 2B3C4D5E6F: from=<news@a.example>, status=expired, returned to sender\n\
+         Mar  6 10:05:01 mx1 postfix/qmgr[3]: 2B3C4D5E6F: removed\n",
+    );
+    import_2026_utc(&db, &log);
+    let rows = deliveries(&db, &[]);
+    let (tried, never) = (one(&rows, "a@x.example"), one(&rows, "b@x.example"));
+    assert_eq!(tried["attempts"], 1);
+    assert_eq!(never["attempts"], 0);
+    assert_eq!(never["status"], "expired");
+    assert_eq!(never["cause"], "networkerror");
+    assert!(tried["cause_source"].as_str().unwrap().starts_with(
+        "this message's attempt to mx.x.example[192.0.2.1] at 2026-03-01T10:00:00Z ("
+    ));
+    let never_said = never["cause_source"].as_str().unwrap();
+    assert!(
+        never_said.starts_with(
+            "an earlier attempt to mx.x.example[192.0.2.1], not this message's: it was not tried, its line at 2026-03-01T10:05:00Z ("
+        ),
+        "{never_said}"
+    );
+    assert!(
+        never_said.ends_with("mail.log:2) repeats that error"),
+        "{never_said}"
+    );
+    // CSV carries it as its last column.
+    let csv = ok(&db, &["export", "deliveries", "--format", "csv"]);
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",source,cause_source")
+    );
 }

@@ -1182,3 +1182,48 @@ fn a_time_window_and_now_are_stated_on_screen() {
 fn builtin_knowledge() -> std::sync::Arc<sendlog::knowledge::Knowledge> {
     std::sync::Arc::new(sendlog::knowledge::Knowledge::builtin().unwrap())
 }
+
+/// A message Exim kept frozen for the whole log names no recipient, so it has no row of
+/// its own: triage says it is there, under the at-risk list. A message never tried (only
+/// "retry time not reached" lines) says on its Delivery screen where its cause came from.
+#[test]
+fn frozen_and_never_tried_mail_show_on_triage_and_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut store = Store::open(path.to_str().unwrap()).unwrap();
+    let reports = import_files(
+        &mut store,
+        &["tests/fixtures/exim/Debian-VM-__mainlog".to_string()],
+        &options(),
+        &mut |_: &Progress| {},
+    )
+    .unwrap();
+    assert!(reports[0].error.is_none());
+    assert_eq!(store.frozen_recipients_unknown().unwrap().len(), 1);
+    // 1cImRR-0001OU-02 was never tried here: its "retry time not reached" lines repeat
+    // another message's failure, and its Delivery screen says so.
+    let waiting = (1..=20)
+        .filter_map(|id| store.delivery_detail(id).unwrap())
+        .find(|d| d.queue_id == "1cImRR-0001OU-02")
+        .expect("1cImRR in the store");
+    let mut s = session(store, 120, 40);
+    let text = screen_text(&mut s);
+    assert!(text.contains("1 frozen, recipients unknown"), "{text}");
+    s.worker.shutdown(true);
+
+    let store = Store::open(path.to_str().unwrap()).unwrap();
+    let mut s = session(store, 120, 40);
+    s.state.screen = Screen::Delivery;
+    s.state.delivery.id = Some(waiting.id);
+    s.state.delivery.detail = Some(waiting);
+    let text = screen_text(&mut s);
+    let line = text
+        .lines()
+        .find(|l| l.contains("Cause from"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("an earlier attempt, not this message's: it was not tried"),
+        "{line}"
+    );
+    s.worker.shutdown(true);
+}

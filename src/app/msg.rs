@@ -7,7 +7,7 @@ use ratatui::crossterm::event::KeyEvent;
 use crate::model::delivery::{
     Anchor, Breakdown, DeliveryDetail, DeliveryFilter, DeliveryRow, Dimension, Overview, Sparklines,
 };
-use crate::model::report::{AtRisk, CauseCount, TypoDomain};
+use crate::model::report::{AtRisk, CauseCount, FrozenMessage, TypoDomain};
 use crate::pipeline::{FileReport, Progress};
 use crate::requeue::basket::{Basket, ExportOutcome, ResolveOutcome, UndoOutcome};
 use crate::requeue::export::RequeueFormat;
@@ -23,8 +23,9 @@ pub enum Msg {
     Mouse(ratatui::crossterm::event::MouseEvent),
     Resize(u16, u16),
     Overview(Overview),
-    /// The at-risk list, and the time it was judged at.
-    AtRisk(Vec<AtRisk>, Option<i64>),
+    /// The at-risk list, the time it was judged at, and the frozen messages whose
+    /// recipients the log never names (they are at risk too, and have no row of their own).
+    AtRisk(Vec<AtRisk>, Option<i64>, Vec<FrozenMessage>),
     /// Failed recipient domains that look like typos, with the domain meant.
     Typos(Vec<TypoDomain>),
     SentCount(u64),

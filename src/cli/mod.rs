@@ -63,7 +63,10 @@ pub struct ImportArgs {
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
     /// Zone of log stamps that carry none: an IANA name (Australia/Sydney) or an offset
-    /// (+11:00); default: this machine's zone. Remembered per source.
+    /// (+11:00); default: this machine's zone. Remembered per source. Applies to syslog and
+    /// Exim stamps, PowerShell exports' local times and PowerMTA stamps without an offset;
+    /// not to Exchange tracking logs or Microsoft 365 reports' ISO stamps (UTC by
+    /// definition) nor to stamps that carry their own offset.
     #[arg(long, value_name = "ZONE", value_parser = crate::ingest::timestamp::Zone::parse)]
     pub tz: Option<crate::ingest::timestamp::Zone>,
 }

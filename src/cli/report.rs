@@ -9,7 +9,7 @@ use crate::ingest::timestamp::format_rfc3339;
 use crate::sanitize::for_terminal;
 use crate::store::Store;
 use crate::store::report::{
-    AtRisk, BounceConflict, CauseEvidence, Group, SourceInfo, Totals, TypoDomain,
+    AtRisk, BounceConflict, CauseEvidence, FrozenMessage, Group, SourceInfo, Totals, TypoDomain,
 };
 
 use super::{TimeArgs, Times, open_read_only_store};
@@ -35,6 +35,8 @@ pub struct Report {
     /// One sender-side cause across many destinations from one host.
     pub widespread: Vec<Widespread>,
     pub at_risk: Vec<AtRisk>,
+    /// Frozen messages whose recipients the log never names.
+    pub frozen_recipients_unknown: Vec<FrozenMessage>,
     pub typo_domains: Vec<TypoDomain>,
     /// Bounce reports that contradict the log (the log's outcome stands).
     pub conflicts: Vec<BounceConflict>,
@@ -54,6 +56,7 @@ pub fn build(store: &Store, queue_lifetime: Option<i64>, times: Times) -> anyhow
         causes: store.causes()?,
         widespread: crate::requeue::basket::list_causes(store)?.1,
         at_risk: store.at_risk(queue_lifetime, AT_RISK_FRACTION, times.now)?,
+        frozen_recipients_unknown: store.frozen_recipients_unknown()?,
         typo_domains: store.typo_domains()?,
         conflicts: store.bounce_conflicts()?,
         sources: store.sources()?,
@@ -266,6 +269,30 @@ pub fn render_text(r: &Report) -> String {
     }
     if r.at_risk.len() > 20 {
         let _ = writeln!(o, "  … {} more", r.at_risk.len() - 20);
+    }
+    // No recipient to list them under: the log never names one.
+    if !r.frozen_recipients_unknown.is_empty() {
+        let _ = writeln!(
+            o,
+            "\nFrozen, recipients unknown (still queued; the log names no recipient of them)"
+        );
+        for f in r.frozen_recipients_unknown.iter().take(20) {
+            let _ = writeln!(
+                o,
+                "  {:<24} frozen since {}  from {}  {}",
+                clean(&f.queue_id),
+                format_rfc3339(f.frozen_since),
+                clean(f.sender.as_deref().unwrap_or("unknown sender")),
+                clean(&f.frozen)
+            );
+        }
+        if r.frozen_recipients_unknown.len() > 20 {
+            let _ = writeln!(
+                o,
+                "  … {} more (report --json lists them all)",
+                r.frozen_recipients_unknown.len() - 20
+            );
+        }
     }
 
     let _ = writeln!(o, "\nTypo domains (never re-send as is)");

@@ -13,7 +13,9 @@
 
 use std::collections::HashMap;
 
-use chrono::{Local, NaiveDateTime, TimeZone};
+use chrono::NaiveDateTime;
+
+use super::timestamp::Zone;
 
 use super::csvrow::{Columns, CsvFormat, CsvLines, column_key};
 use super::{AttemptStatus, Event, EventKind, LineOutcome};
@@ -42,6 +44,10 @@ pub struct TrackingState {
     /// A set per message (lower case): a list expansion has tens of thousands of them,
     /// and each final row takes its recipients out.
     pending: HashMap<(String, String), std::collections::HashSet<String>>,
+    /// The zone of the local-time renderings PowerShell exports write (`--tz`).
+    pub zone: Zone,
+    /// The last stamp read, so an hour repeated when clocks go back is read in line order.
+    last_ts: Option<i64>,
 }
 
 impl Default for ExchangeParser {
@@ -64,6 +70,13 @@ impl ExchangeParser {
             columns: None,
             state: TrackingState::default(),
         }
+    }
+
+    /// Reads zoneless local times (PowerShell exports) in `zone`; the logs' own ISO stamps
+    /// are UTC whatever it says.
+    pub fn in_zone(mut self, zone: Zone) -> Self {
+        self.state.zone = zone;
+        self
     }
 
     /// Takes the column mapping from an already imported line (`#Fields:`, a header row).
@@ -132,8 +145,14 @@ impl CsvFormat for ExchangeParser {
 
 /// Parses the time of a tracking row: ISO 8601 UTC in logs and Microsoft 365 reports;
 /// PowerShell's local-time renderings (`1/25/2024 3:16:09 PM`, `25.01.2024 15:16:09`) in
-/// `Get-MessageTrackingLog` exports.
+/// `Get-MessageTrackingLog` exports, read in this machine's zone.
 pub fn parse_time(s: &str) -> Option<i64> {
+    parse_time_in(s, Zone::Local, None)
+}
+
+/// As [`parse_time`], the local-time renderings read in `zone` (`--tz`); `previous` is the
+/// stamp before, which settles an hour repeated when clocks go back.
+pub fn parse_time_in(s: &str, zone: Zone, previous: Option<i64>) -> Option<i64> {
     let s = s.trim();
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(t.timestamp());
@@ -152,11 +171,7 @@ pub fn parse_time(s: &str) -> Option<i64> {
         "%m/%d/%Y %H:%M:%S",
     ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
-            return Local
-                .from_local_datetime(&t)
-                .earliest()
-                .map(|d| d.timestamp())
-                .or(Some(t.and_utc().timestamp()));
+            return zone.to_unix(&t, previous).or(Some(t.and_utc().timestamp()));
         }
     }
     None
@@ -329,9 +344,13 @@ pub fn tracking_row(
     state: &mut TrackingState,
     out: &mut Vec<Event>,
 ) -> LineOutcome {
-    let Some(ts) = cols.get(row, TIME).and_then(parse_time) else {
+    let Some(ts) = cols
+        .get(row, TIME)
+        .and_then(|t| parse_time_in(t, state.zone, state.last_ts))
+    else {
         return LineOutcome::Skipped;
     };
+    state.last_ts = Some(ts);
     let Some(event) = cols.get(row, &["eventid"]) else {
         return LineOutcome::Skipped;
     };

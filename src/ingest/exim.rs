@@ -336,6 +336,8 @@ enum Flag {
     Deferred,
     Failed,
     Completed,
+    Frozen,
+    Unfrozen,
     Other,
 }
 
@@ -405,6 +407,13 @@ impl EximParser {
             b"==" => Flag::Deferred,
             b"**" => Flag::Failed,
             b"Completed" => Flag::Completed,
+            // `Frozen (delivery error message)`, `Frozen by the system filter: …`, the
+            // queue runner's `Message is frozen`, and a failure that froze it (`Process
+            // failed (1) when writing error message to … (frozen)`).
+            b"Frozen" => Flag::Frozen,
+            b"Message" if body.starts_with(b"is frozen") => Flag::Frozen,
+            b"Unfrozen" | b"unfrozen" => Flag::Unfrozen,
+            _ if rest.trim_ascii_end().ends_with(b"(frozen)") => Flag::Frozen,
             _ => Flag::Other,
         };
         let mk = |kind| {
@@ -414,6 +423,16 @@ impl EximParser {
         };
         match flag {
             Flag::Other => LineOutcome::Ignored,
+            Flag::Frozen => {
+                let mut e = mk(EventKind::Frozen);
+                e.text = Some(lossy(rest.trim_ascii()));
+                out.push(e);
+                LineOutcome::Parsed
+            }
+            Flag::Unfrozen => {
+                out.push(mk(EventKind::Unfrozen));
+                LineOutcome::Parsed
+            }
             Flag::Completed => {
                 self.last_defer.remove(&id);
                 out.push(mk(EventKind::Removed));

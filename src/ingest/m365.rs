@@ -12,7 +12,8 @@
 //! Every message was sent by Exchange Online, so its sending host is `exchange-online`.
 
 use super::csvrow::{Columns, CsvFormat, CsvLines};
-use super::exchange::{TrackingState, parse_time, tracking_row};
+use super::exchange::{TrackingState, parse_time, parse_time_in, tracking_row};
+use super::timestamp::Zone;
 use super::{AttemptStatus, Event, EventKind, LineOutcome};
 
 pub const HOST: &str = "exchange-online";
@@ -61,6 +62,13 @@ impl M365Parser {
         }
     }
 
+    /// Reads zoneless local times (`Get-MessageTrace`'s `Received` as PowerShell renders
+    /// it) in `zone`; the reports' ISO stamps are UTC whatever it says.
+    pub fn in_zone(mut self, zone: Zone) -> Self {
+        self.tracking.zone = zone;
+        self
+    }
+
     /// Takes the export's shape and columns from an already imported header row.
     pub fn observe_header(&mut self, raw: &[u8]) {
         let raw = raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw);
@@ -102,7 +110,7 @@ impl CsvFormat for M365Parser {
         match shape {
             Shape::Extended => tracking_row(cols, row, line, Some(HOST), &mut self.tracking, out),
             Shape::Summary => summary_row(cols, row, line, out),
-            Shape::Trace => trace_row(cols, row, line, out),
+            Shape::Trace => trace_row(cols, row, line, self.tracking.zone, out),
         }
     }
 }
@@ -176,8 +184,17 @@ fn summary_row(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event
     LineOutcome::Parsed
 }
 
-fn trace_row(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
-    let Some(ts) = cols.get(row, &["received"]).and_then(parse_time) else {
+fn trace_row(
+    cols: &Columns,
+    row: &[String],
+    line_no: u64,
+    zone: Zone,
+    out: &mut Vec<Event>,
+) -> LineOutcome {
+    let Some(ts) = cols
+        .get(row, &["received"])
+        .and_then(|t| parse_time_in(t, zone, None))
+    else {
         return LineOutcome::Skipped;
     };
     let Some(key) = cols

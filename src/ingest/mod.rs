@@ -31,6 +31,11 @@ pub enum EventKind {
     RecipientExpired,
     /// The queue file is gone: nothing more will be logged for this message.
     Removed,
+    /// The MTA froze the message (Exim `Frozen …`, `Message is frozen`): it stays queued
+    /// and is not tried until someone thaws it. `text` says why, when the line does.
+    Frozen,
+    /// The message was thawed (Exim `Unfrozen by …`).
+    Unfrozen,
 }
 
 pub use crate::model::AttemptStatus;
@@ -231,9 +236,13 @@ pub fn line_parser(format: Format, years: timestamp::YearTracker) -> Option<Box<
     match format {
         Format::Postfix => Some(Box::new(postfix::PostfixParser::new(years))),
         Format::Exim => Some(Box::new(exim::EximParser::new(years))),
-        Format::Exchange => Some(Box::new(exchange::ExchangeParser::new())),
-        Format::M365 => Some(Box::new(m365::M365Parser::new())),
-        Format::Powermta => Some(Box::new(powermta::PowermtaParser::new())),
+        Format::Exchange => Some(Box::new(
+            exchange::ExchangeParser::new().in_zone(years.zone()),
+        )),
+        Format::M365 => Some(Box::new(m365::M365Parser::new().in_zone(years.zone()))),
+        Format::Powermta => Some(Box::new(
+            powermta::PowermtaParser::new().in_zone(years.zone()),
+        )),
         Format::Auto | Format::Eml => None,
     }
 }

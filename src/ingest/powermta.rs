@@ -7,7 +7,9 @@
 //! key includes the recipient and a final record closes it: memory stays flat however
 //! many recipients a campaign (`jobId`) has.
 
-use chrono::{DateTime, Local, NaiveDateTime, TimeZone};
+use chrono::{DateTime, NaiveDateTime};
+
+use super::timestamp::Zone;
 
 use super::csvrow::{Columns, CsvFormat, CsvLines};
 use super::{AttemptStatus, Event, EventKind, LineOutcome};
@@ -21,6 +23,10 @@ pub const RECORD_TYPES: &[&str] = &["d", "b", "t", "tq", "r", "f", "rb", "rs"];
 pub struct PowermtaParser {
     csv: CsvLines,
     columns: Option<Columns>,
+    /// The zone of stamps logged without an offset (`--tz`).
+    zone: Zone,
+    /// The last stamp read, so an hour repeated when clocks go back is read in line order.
+    last_ts: Option<i64>,
 }
 
 impl Default for PowermtaParser {
@@ -39,8 +45,14 @@ pub fn is_header(fields: &[String]) -> bool {
             .any(|k| cols.has(k))
 }
 
-/// `2016-08-01 14:06:01-0400`; without an offset, local time.
+/// `2016-08-01 14:06:01-0400`; without an offset, this machine's local time.
 pub fn parse_time(s: &str) -> Option<i64> {
+    parse_time_in(s, Zone::Local, None)
+}
+
+/// As [`parse_time`], a stamp without an offset read in `zone` (`--tz`); `previous` is the
+/// stamp before, which settles an hour repeated when clocks go back.
+pub fn parse_time_in(s: &str, zone: Zone, previous: Option<i64>) -> Option<i64> {
     let s = s.trim();
     for f in ["%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%S %z"] {
         if let Ok(t) = DateTime::parse_from_str(s, f) {
@@ -48,11 +60,7 @@ pub fn parse_time(s: &str) -> Option<i64> {
         }
     }
     let t = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok()?;
-    Local
-        .from_local_datetime(&t)
-        .earliest()
-        .map(|d| d.timestamp())
-        .or(Some(t.and_utc().timestamp()))
+    zone.to_unix(&t, previous).or(Some(t.and_utc().timestamp()))
 }
 
 /// `mx.example.com (192.0.2.1)` → `mx.example.com[192.0.2.1]`, as Postfix writes relays.
@@ -68,7 +76,15 @@ impl PowermtaParser {
         PowermtaParser {
             csv: CsvLines::default(),
             columns: None,
+            zone: Zone::Local,
+            last_ts: None,
         }
+    }
+
+    /// Reads stamps logged without an offset in `zone`.
+    pub fn in_zone(mut self, zone: Zone) -> Self {
+        self.zone = zone;
+        self
     }
 
     /// Takes the column mapping from an already imported header row.
@@ -114,11 +130,18 @@ impl CsvFormat for PowermtaParser {
             }
             None => return LineOutcome::Skipped,
         };
-        record(cols, row, line, out)
+        record(cols, row, line, self.zone, &mut self.last_ts, out)
     }
 }
 
-fn record(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
+fn record(
+    cols: &Columns,
+    row: &[String],
+    line_no: u64,
+    zone: Zone,
+    last_ts: &mut Option<i64>,
+    out: &mut Vec<Event>,
+) -> LineOutcome {
     let Some(kind) = cols.get(row, &["type"]) else {
         return LineOutcome::Skipped;
     };
@@ -128,10 +151,11 @@ fn record(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event>) ->
     let Some(ts) = cols
         .get(row, &["timelogged"])
         .or_else(|| cols.get(row, &["timequeued"]))
-        .and_then(parse_time)
+        .and_then(|t| parse_time_in(t, zone, *last_ts))
     else {
         return LineOutcome::Skipped;
     };
+    *last_ts = Some(ts);
     let status = match kind {
         "d" => AttemptStatus::Sent,
         "b" | "rb" => AttemptStatus::Bounced,
@@ -163,7 +187,9 @@ fn record(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event>) ->
         queue_id.join("|"),
         EventKind::Attempt(status),
     );
-    e.arrived = cols.get(row, &["timequeued"]).and_then(parse_time);
+    e.arrived = cols
+        .get(row, &["timequeued"])
+        .and_then(|t| parse_time_in(t, zone, None));
     e.sender = cols.get(row, &["orig"]).map(str::to_string);
     e.recipient = Some(rcpt.to_string());
     e.orig_recipient = cols

@@ -93,6 +93,10 @@ pub struct DeliveryRow {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptRow {
+    /// Whether the line was an attempt of this message: a suspension line (Postfix
+    /// `delivery temporarily suspended`, Exim `retry time not reached`) or an expiry line
+    /// only repeats an error met earlier.
+    pub counted: bool,
     pub ts: i64,
     /// Identical attempts in a row are one row: `repeats` of them, the last at `last_ts`.
     pub last_ts: i64,
@@ -103,6 +107,108 @@ pub struct AttemptRow {
     pub relay: Option<String>,
     pub text: Option<String>,
     pub source: Option<String>,
+}
+
+/// The host an error names: Postfix's `connect to mx.example[192.0.2.1]:25`, `host
+/// mx.example[192.0.2.1] said`.
+static HOST_IN_ERROR: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?:connect to|\bhost) ([A-Za-z0-9][A-Za-z0-9.-]*\[[0-9A-Fa-f:.]+\])")
+        .expect("static regex")
+});
+
+/// Where a delivery's cause (its last deferral) was read from. A message whose only lines
+/// are suspensions was never tried (`attempts: 0`): its cause is an earlier attempt to the
+/// same host or domain, which these lines repeat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CauseOrigin {
+    /// The line the cause was read from.
+    pub ts: i64,
+    pub relay: Option<String>,
+    pub source: Option<String>,
+    /// The line was an attempt of this message.
+    pub own_attempt: bool,
+    /// The line was the expiry line, which names the last error itself.
+    pub expiry_line: bool,
+}
+
+impl CauseOrigin {
+    /// The deferred line whose text is `last_deferral_text`: the latest attempt of this
+    /// message that met it, else the latest line that repeats it.
+    pub fn find(
+        attempts: &[AttemptRow],
+        last_deferral_text: Option<&str>,
+        expired_source: Option<&str>,
+    ) -> Option<CauseOrigin> {
+        let text = last_deferral_text?;
+        let said = |a: &&AttemptRow| {
+            a.status == super::AttemptStatus::Deferred && a.text.as_deref() == Some(text)
+        };
+        let a = attempts
+            .iter()
+            .rev()
+            .filter(said)
+            .find(|a| a.counted)
+            .or_else(|| attempts.iter().rev().find(said))?;
+        Some(CauseOrigin::new(
+            a.counted,
+            a.ts,
+            a.relay.clone(),
+            a.source.clone(),
+            expired_source,
+            text,
+        ))
+    }
+
+    /// `relay` as logged (Postfix writes `none` when no connection was made); `text` the
+    /// error, which names the host when the relay does not (`connect to mx[ip]:25: …`).
+    pub fn new(
+        counted: bool,
+        ts: i64,
+        relay: Option<String>,
+        source: Option<String>,
+        expired_source: Option<&str>,
+        text: &str,
+    ) -> CauseOrigin {
+        let expiry_line = !counted && source.is_some() && source.as_deref() == expired_source;
+        let relay = relay
+            .filter(|r| !r.is_empty() && r != "none")
+            .or_else(|| HOST_IN_ERROR.captures(text).map(|c| c[1].to_string()));
+        CauseOrigin {
+            ts,
+            relay,
+            source: source.filter(|s| !s.is_empty()),
+            own_attempt: counted,
+            expiry_line,
+        }
+    }
+
+    /// In words, for the `cause_source` field (times in RFC 3339, UTC).
+    pub fn describe(&self) -> String {
+        self.describe_at(&crate::ingest::timestamp::format_rfc3339(self.ts))
+    }
+
+    /// In words, with the line's time as the caller shows times (`at`).
+    pub fn describe_at(&self, at: &str) -> String {
+        let to = self
+            .relay
+            .as_deref()
+            .map(|r| format!(" to {r}"))
+            .unwrap_or_default();
+        let line = self
+            .source
+            .as_deref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
+        if self.own_attempt {
+            format!("this message's attempt{to} at {at}{line}")
+        } else if self.expiry_line {
+            format!("the expiry line at {at}{line}, which names the last error{to}")
+        } else {
+            format!(
+                "an earlier attempt{to}, not this message's: it was not tried, its line at {at}{line} repeats that error"
+            )
+        }
+    }
 }
 
 /// A bounce report (DSN/NDR) about a delivery, as imported from a bounce email.

@@ -78,6 +78,10 @@ pub struct MessageState {
     pub sender: Option<String>,
     pub subject: Option<String>,
     pub expired_at: Option<i64>,
+    /// While the MTA holds the message frozen: since when (the first line saying so) and
+    /// what that line said. Exim names no recipient on these lines, so a message frozen for the whole
+    /// log has no delivery to show and is listed as a message.
+    pub frozen: Option<(i64, String)>,
     pub closed: bool,
     pub deliveries: Vec<DeliveryState>,
     /// Set whenever an event changed the message since it was last written.
@@ -126,6 +130,7 @@ impl MessageState {
             sender: None,
             subject: None,
             expired_at: None,
+            frozen: None,
             closed: false,
             deliveries: Vec::new(),
             dirty: false,

@@ -80,6 +80,32 @@ pub struct AtRisk {
     /// Seconds left before the queue lifetime runs out, as of the report's "now".
     pub seconds_left: i64,
     pub cause: Option<Reason>,
+    /// Where `cause` was read from (as in `export deliveries`): this message's own attempt,
+    /// or an earlier failure its suspension lines repeat.
+    pub cause_source: Option<String>,
+}
+
+/// A message the MTA holds frozen whose recipients the log never names (Exim logs none on
+/// its freeze lines, nor on the arrival line without `+received_recipients`): it has no
+/// delivery to list, so it is listed as a message.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FrozenMessage {
+    pub queue_id: String,
+    pub host: String,
+    pub sender: Option<String>,
+    /// The first line that said it is frozen.
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+    pub frozen_since: i64,
+    /// What that line said (`Frozen (delivery error message)`, `Message is frozen`).
+    pub frozen: String,
+    /// When the MTA queued it, when the log tells (the Exim id does).
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
+    pub arrived_at: Option<i64>,
+    /// The last line about it.
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+    pub last_seen: i64,
+    /// Always "unknown": said in the record so no reader takes it for "none".
+    pub recipients: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -136,10 +162,14 @@ pub struct DeliveryRecord {
     pub relay: Option<String>,
     pub typo_of: Option<String>,
     pub source: Option<String>,
+    /// Where `cause` was read from: this message's own attempt, or (for mail whose only
+    /// lines are suspensions, `attempts: 0`) an earlier attempt its lines repeat, or the
+    /// expiry line. Null when there was no deferral.
+    pub cause_source: Option<String>,
 }
 
 impl DeliveryRecord {
-    pub(crate) const FIELDS: [&'static str; 22] = [
+    pub(crate) const FIELDS: [&'static str; 23] = [
         "queue_id",
         "message_id",
         "sender",
@@ -162,10 +192,11 @@ impl DeliveryRecord {
         "relay",
         "typo_of",
         "source",
+        "cause_source",
     ];
 
     /// The record's values as text, in `FIELDS` order (CSV).
-    pub fn values(&self) -> [String; 22] {
+    pub fn values(&self) -> [String; 23] {
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
         let name = |r: Option<Reason>| r.map(|r| r.as_str().to_string()).unwrap_or_default();
         [
@@ -191,6 +222,7 @@ impl DeliveryRecord {
             o(&self.relay),
             o(&self.typo_of),
             o(&self.source),
+            o(&self.cause_source),
         ]
     }
 }

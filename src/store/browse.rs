@@ -290,12 +290,13 @@ impl Store {
             };
             let message_ref: i64 = r.get(22)?;
             let mut astmt = self.conn.prepare_cached(
-                "SELECT ts, status, code, reply_code, relay, text, source, last_ts, repeats
+                "SELECT ts, status, code, reply_code, relay, text, source, last_ts, repeats, counted
                  FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY seq",
             )?;
             detail.attempts = astmt
                 .query_map([id], |r| {
                     Ok(AttemptRow {
+                        counted: r.get(9)?,
                         ts: r.get(0)?,
                         last_ts: r.get(7)?,
                         repeats: r.get(8)?,

@@ -6,12 +6,54 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Result, Store};
 use crate::ingest::timestamp::TimeSpec;
+use crate::model::delivery::CauseOrigin;
 use crate::model::{DeliveryStatus, Reason};
 
 pub use crate::model::report::{
-    AtRisk, BounceConflict, CauseCount, CauseEvidence, DeliveryRecord, Group, SourceInfo, Totals,
-    TypoDomain,
+    AtRisk, BounceConflict, CauseCount, CauseEvidence, DeliveryRecord, FrozenMessage, Group,
+    SourceInfo, Totals, TypoDomain,
 };
+
+/// The deferred attempt row a delivery's cause (`d.last_deferral_text`) was read from,
+/// packed as `counted␟ts␟relay␟source` (`␟` = U+001F): this message's own attempt first,
+/// else the latest line that repeats it. NULL without a deferral.
+macro_rules! cause_origin_sql {
+    () => {
+        "CASE WHEN d.last_deferral_text IS NOT NULL THEN
+            (SELECT a.counted || char(31) || a.ts || char(31) || coalesce(a.relay, '')
+                    || char(31) || coalesce(a.source, '')
+             FROM attempts a
+             WHERE a.delivery_id = d.id AND a.status = 'deferred'
+               AND a.text = d.last_deferral_text
+             ORDER BY a.counted DESC, a.seq DESC LIMIT 1)
+        END"
+    };
+}
+
+/// `cause_source` in words, from the packed row `cause_origin_sql!` selects.
+fn cause_source(
+    packed: Option<String>,
+    last_deferral_text: Option<&str>,
+    expired_source: Option<&str>,
+) -> Option<String> {
+    let packed = packed?;
+    let mut f = packed.split('\u{1f}');
+    let counted = f.next()? == "1";
+    let at = f.next()?.parse().ok()?;
+    let relay = f.next().map(str::to_string);
+    let source = f.next().map(str::to_string);
+    Some(
+        CauseOrigin::new(
+            counted,
+            at,
+            relay,
+            source,
+            expired_source,
+            last_deferral_text.unwrap_or_default(),
+        )
+        .describe(),
+    )
+}
 
 fn delivery_record(r: &Row<'_>) -> rusqlite::Result<DeliveryRecord> {
     let ts = |i| -> rusqlite::Result<Option<String>> {
@@ -41,10 +83,44 @@ fn delivery_record(r: &Row<'_>) -> rusqlite::Result<DeliveryRecord> {
         source: r.get(19)?,
         arrived_at: ts(20)?,
         queue_age: r.get(21)?,
+        cause_source: cause_source(
+            r.get(22)?,
+            r.get::<_, Option<String>>(13)?.as_deref(),
+            r.get::<_, Option<String>>(23)?.as_deref(),
+        ),
     })
 }
 
 impl Store {
+    /// Messages still queued and frozen that the log names no recipient of, longest
+    /// frozen first.
+    pub fn frozen_recipients_unknown(&self) -> Result<Vec<FrozenMessage>> {
+        let run = || -> rusqlite::Result<Vec<FrozenMessage>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT m.queue_id, m.host, m.sender, m.frozen_at, coalesce(m.frozen, ''),
+                        m.arrived_at, m.last_seen
+                 FROM messages m
+                 WHERE m.frozen_at IS NOT NULL AND m.closed != 1
+                   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_ref = m.id)
+                 ORDER BY m.frozen_at, m.id",
+            )?;
+            stmt.query_map([], |r| {
+                Ok(FrozenMessage {
+                    queue_id: r.get(0)?,
+                    host: r.get(1)?,
+                    sender: r.get(2)?,
+                    frozen_since: r.get(3)?,
+                    frozen: r.get(4)?,
+                    arrived_at: r.get(5)?,
+                    last_seen: r.get(6)?,
+                    recipients: "unknown",
+                })
+            })?
+            .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
     pub fn totals(&self) -> Result<Totals> {
         let mut t = Totals::default();
         let run = || -> rusqlite::Result<Vec<(DeliveryStatus, u64)>> {
@@ -337,12 +413,15 @@ impl Store {
             None => self.saved_queue_lifetime()?,
         };
         let run = || -> rusqlite::Result<Vec<AtRisk>> {
-            let mut stmt = self.conn.prepare_cached(
+            let mut stmt = self.conn.prepare_cached(concat!(
                 "SELECT d.recipient, d.domain, m.queue_id, d.host, coalesce(m.arrived_at, m.first_seen),
-                        d.cause, m.format, m.arrived_at IS NOT NULL
+                        d.cause, m.format, m.arrived_at IS NOT NULL, d.last_deferral_text, d.expired_source,
+                        ",
+                cause_origin_sql!(),
+                "
                  FROM deliveries d JOIN messages m ON m.id = d.message_ref
                  WHERE d.status = 'deferred' ORDER BY 5, d.id",
-            )?;
+            ))?;
             let rows = stmt.query_map([], |r| {
                 Ok((
                     AtRisk {
@@ -355,6 +434,11 @@ impl Store {
                         age: 0,
                         seconds_left: 0,
                         cause: r.get(5)?,
+                        cause_source: cause_source(
+                            r.get(10)?,
+                            r.get::<_, Option<String>>(8)?.as_deref(),
+                            r.get::<_, Option<String>>(9)?.as_deref(),
+                        ),
                     },
                     r.get::<_, String>(6)?,
                 ))
@@ -445,18 +529,22 @@ impl Store {
     ) -> Result<std::io::Result<()>> {
         let wanted = |s| statuses.is_empty() || statuses.contains(&s);
         let mut run = || -> rusqlite::Result<std::io::Result<()>> {
-            let mut stmt = self.conn.prepare_cached(
+            let mut stmt = self.conn.prepare_cached(concat!(
                 "SELECT m.queue_id, m.message_id, m.sender, d.recipient, d.domain, d.provider, d.host, d.status,
                         d.code, d.reply_code, d.reason, d.cause, d.last_deferral_code, d.last_deferral_text,
                         d.attempts, d.first_attempt, d.last_attempt, d.relay, d.typo_of, d.source,
                         m.arrived_at,
                         max(coalesce(d.last_attempt, d.expired_at), coalesce(d.expired_at, d.last_attempt))
-                            - m.arrived_at
+                            - m.arrived_at,
+                        ",
+                cause_origin_sql!(),
+                ",
+                        d.expired_source
                  FROM deliveries d JOIN messages m ON m.id = d.message_ref
                  WHERE (d.status = ?1 AND ?2) OR (d.status = ?3 AND ?4)
                     OR (d.status = ?5 AND ?6) OR (d.status = ?7 AND ?8)
                  ORDER BY d.id",
-            )?;
+            ))?;
             let [a, b, c, d] = DeliveryStatus::ALL;
             let mut rows = stmt.query(params![
                 a,

@@ -288,6 +288,13 @@ CREATE TABLE checks (
 );
 CREATE INDEX checks_cause ON checks(reason, destination, host, checked_at);
 "#,
+    // 13: a message the MTA holds frozen (Exim), since when and what the first line that
+    // said so said: one frozen for the whole log names no recipient, so it has no
+    // delivery row and is listed as a message.
+    r#"
+ALTER TABLE messages ADD COLUMN frozen_at INTEGER;
+ALTER TABLE messages ADD COLUMN frozen TEXT;
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

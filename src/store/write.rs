@@ -33,7 +33,8 @@ impl<'t> MessageWriter<'t> {
             deliveries_updated: 0,
             insert_message: prepare(
                 "INSERT INTO messages (host, queue_id, first_seen, last_seen, message_id, sender, subject,
-                 expired_at, closed, format, arrived_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 expired_at, closed, format, arrived_at, frozen_at, frozen)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?,
             insert_delivery: prepare(
                 "INSERT INTO deliveries (message_ref, recipient, orig_recipient, domain, provider, host, status, code,
@@ -87,7 +88,8 @@ impl<'t> MessageWriter<'t> {
                     .execute([id])?;
                 tx.prepare_cached(
                     "UPDATE messages SET first_seen = ?2, last_seen = ?3, message_id = ?4, sender = ?5,
-                     subject = ?6, expired_at = ?7, closed = ?8, arrived_at = ?9 WHERE id = ?1",
+                     subject = ?6, expired_at = ?7, closed = ?8, arrived_at = ?9, frozen_at = ?10,
+                     frozen = ?11 WHERE id = ?1",
                 )?
                 .execute(params![
                     id,
@@ -98,7 +100,9 @@ impl<'t> MessageWriter<'t> {
                     m.subject,
                     m.expired_at,
                     closed,
-                    m.arrived_at
+                    m.arrived_at,
+                    m.frozen.as_ref().map(|f| f.0),
+                    m.frozen.as_ref().map(|f| &f.1)
                 ])?;
                 id
             }
@@ -114,7 +118,9 @@ impl<'t> MessageWriter<'t> {
                     m.expired_at,
                     closed,
                     m.format,
-                    m.arrived_at
+                    m.arrived_at,
+                    m.frozen.as_ref().map(|f| f.0),
+                    m.frozen.as_ref().map(|f| &f.1)
                 ])?;
                 let id = tx.last_insert_rowid();
                 m.db_id = Some(id);
@@ -211,7 +217,7 @@ impl Store {
         let mut open = load_messages(
             &self.conn,
             "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at,
-                    closed = 1, arrived_at
+                    closed = 1, arrived_at, frozen_at, frozen
              FROM messages WHERE closed = 0 AND ?1 IS NULL",
             None,
         )
@@ -220,7 +226,7 @@ impl Store {
             load_messages(
                 &self.conn,
                 "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at,
-                        closed = 1, arrived_at
+                        closed = 1, arrived_at, frozen_at, frozen
                  FROM messages WHERE closed = 2 ORDER BY last_seen DESC LIMIT ?1",
                 Some(SETTLED_KEPT as i64),
             )
@@ -239,7 +245,7 @@ pub(crate) fn message_by_id(
     Ok(load_messages(
         conn,
         "SELECT id, host, queue_id, format, first_seen, last_seen, message_id, sender, subject, expired_at,
-                closed = 1, arrived_at
+                closed = 1, arrived_at, frozen_at, frozen
          FROM messages WHERE id = ?1",
         Some(id),
     )?
@@ -269,6 +275,15 @@ fn load_messages(
             expired_at: r.get(9)?,
             closed: r.get(10)?,
             arrived_at: r.get(11)?,
+            frozen: r
+                .get::<_, Option<i64>>(12)?
+                .map(|t| {
+                    Ok::<_, rusqlite::Error>((
+                        t,
+                        r.get::<_, Option<String>>(13)?.unwrap_or_default(),
+                    ))
+                })
+                .transpose()?,
             deliveries: Vec::new(),
             dirty: false,
             by_recipient: Default::default(),

@@ -62,6 +62,21 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
                 clean(&d.last_deferral_text)
             ),
         ));
+        // A cause this message did not meet itself (its lines are suspensions or the
+        // expiry line, which repeat an earlier error) is said to come from elsewhere; the
+        // message's own attempts are listed below.
+        if let Some(origin) = crate::model::delivery::CauseOrigin::find(
+            &d.attempts,
+            d.last_deferral_text.as_deref(),
+            d.expired_source.as_deref(),
+        )
+        .filter(|o| !o.own_attempt)
+        {
+            lines.push(field(
+                "Cause from",
+                for_terminal(&origin.describe_at(&time(Some(origin.ts), true))).into_owned(),
+            ));
+        }
     }
     if d.final_text.is_some() {
         lines.push(field("Final reply", clean(&d.final_text)));

@@ -58,17 +58,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         (codes, breakdown, explain)
     };
     // At-risk mail shares the second level's column, when there is any and room for it.
-    let at_risk_height = (state.triage.at_risk.len().min(AT_RISK_ROWS) + 2) as u16;
-    let breakdown_area =
-        if !state.triage.at_risk.is_empty() && breakdown_area.height >= at_risk_height + 5 {
-            let [breakdown, at_risk] =
-                Layout::vertical([Constraint::Fill(1), Constraint::Length(at_risk_height)])
-                    .areas(breakdown_area);
-            render_at_risk(frame, at_risk, state, theme);
-            breakdown
-        } else {
-            breakdown_area
-        };
+    let frozen_line = u16::from(!state.triage.frozen.is_empty());
+    let at_risk_height = (state.triage.at_risk.len().min(AT_RISK_ROWS) + 2) as u16 + frozen_line;
+    let any_at_risk = !state.triage.at_risk.is_empty() || frozen_line > 0;
+    let breakdown_area = if any_at_risk && breakdown_area.height >= at_risk_height + 5 {
+        let [breakdown, at_risk] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(at_risk_height)])
+                .areas(breakdown_area);
+        render_at_risk(frame, at_risk, state, theme);
+        breakdown
+    } else {
+        breakdown_area
+    };
     render_codes(frame, codes_area, state, theme);
     render_breakdown(frame, breakdown_area, state, theme);
     render_explain(frame, explain_area, state, theme);
@@ -365,6 +366,17 @@ fn render_at_risk(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
         rows.push(Row::new(vec![Cell::from(format!(
             "… {} more (sendlog report lists them)",
             all.len() - shown
+        ))]));
+    }
+    // Frozen messages name no recipient, so they have no row above; one line says how
+    // many there are (`sendlog report` lists them).
+    if !state.triage.frozen.is_empty() {
+        rows.push(Row::new(vec![Cell::from(fit_line(
+            Line::raw(format!(
+                "{} frozen, recipients unknown",
+                thousands(state.triage.frozen.len() as u64)
+            )),
+            cols[0],
         ))]));
     }
     let title = format!(" At risk of expiring: {} ", thousands(all.len() as u64));

@@ -73,6 +73,9 @@ pub struct TriageScreen {
     pub at_risk: Vec<AtRisk>,
     /// The time the at-risk list was judged at: `--now`, else the last log line.
     pub at_risk_as_of: Option<i64>,
+    /// Frozen messages whose recipients the log never names: one line under the at-risk
+    /// list.
+    pub frozen: Vec<crate::model::report::FrozenMessage>,
     /// Failed domains that look like typos → the domain meant.
     pub typos: HashMap<String, String>,
     /// Per code (same order as `overview.codes`), when its failures happened.
@@ -99,6 +102,7 @@ impl Default for TriageScreen {
             code_texts: Vec::new(),
             at_risk: Vec::new(),
             at_risk_as_of: None,
+            frozen: Vec::new(),
             typos: HashMap::new(),
             sparks: Vec::new(),
             spark_span: None,

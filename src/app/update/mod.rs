@@ -62,9 +62,10 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Overview(overview) => triage::on_overview(state, overview),
-        Msg::AtRisk(at_risk, as_of) => {
+        Msg::AtRisk(at_risk, as_of, frozen) => {
             state.triage.at_risk = at_risk;
             state.triage.at_risk_as_of = as_of;
+            state.triage.frozen = frozen;
             Vec::new()
         }
         Msg::Typos(typos) => {

@@ -11,16 +11,20 @@
 
 pub mod dsn;
 pub mod freetext;
+mod judge;
 pub mod mailbox;
 pub mod ses;
+mod walk;
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
-use regex::{Regex, RegexSet};
+use mail_parser::{Message, MessageParser};
+use regex::Regex;
 
 use crate::classify::{self, EnhancedCode, Reason};
+use judge::{Evidence, judge};
+use walk::walk;
 
 /// What kind of report a message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,54 +102,6 @@ static INLINE_DSN: LazyLock<Regex> = LazyLock::new(|| {
 
 static PARSER: LazyLock<MessageParser> = LazyLock::new(MessageParser::new);
 
-/// Texts that say the queue lifetime ran out (Postfix, Sendmail, Exim, Exchange, qmail…).
-/// The wording of delay warnings that carry no Action field.
-static DELAY_NOTICE: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSet::new([
-        r"(?i)this is a warning message only",
-        r"(?i)notification about a delay in the delivery",
-        r"(?i)message will be retried for \d+ more",
-    ])
-    .expect("delay notice patterns")
-});
-
-/// A reply that says the sending MTA keeps retrying (or stopped retrying) a host.
-static RETRYING: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)did not accept our requests to connect|will be retried|\bgave up\b")
-        .expect("static regex")
-});
-
-static EXPIRY: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSet::new([
-        r"(?i)queue\.expired",
-        r"(?i)retry timeout exceeded",
-        // Exim: every host of the domain kept failing until the retry rule gave up.
-        r"(?i)all hosts (?:for .{0,80} )?have been failing for a long time",
-        // OpenSMTPD's bounce for a message whose envelope outlived its queue time.
-        r"(?i)envelope expired",
-        // Gmail's "… did not accept our requests to connect … gave up".
-        r"(?i)\bgave up\b",
-        r"(?i)delivery time expired",
-        r"(?i)message expired",
-        r"(?i)(?:could not|couldn't|was not|wasn't|has not been|hasn't been) (?:be )?delivered (?:with)?in (?:the (?:last|past) )?\d+ (?:day|hour)",
-        r"(?i)cannot be delivered for \d+ (?:day|hour)",
-        r"(?i)could not be delivered for \d+ (?:day|hour)",
-        r"(?i)(?:was|has been) (?:in|on) the queue (?:for )?(?:too long|longer than)",
-        r"(?i)too long in (?:the )?queue",
-        // Yahoo's "Unable to deliver message after multiple retries, giving up." is the
-        // queue lifetime; qmail-remote's "Giving up on <host>." is not: it closes one
-        // connection in which every recipient was refused (qmail-remote.c, `flagbother`).
-        r"(?i)giving up(?:[.,;!]|\s*$)",
-        r"(?i)could not deliver for the last \d+",
-        r"(?i)was aborted after \d+(?:\.\d+)? (?:day|hour)",
-        r"(?i)\bexpired after\b",
-        r"(?i)delivery (?:attempts? )?(?:has |have )?expired",
-        r"(?i)maximum (?:delivery|retry) time",
-        r"(?i)timeout waiting for",
-    ])
-    .expect("static regex set")
-});
-
 /// Reports whose sender or subject says "delivery failed" in the usual words.
 static BOUNCE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -170,149 +126,10 @@ static REPLY_CODE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[\s;:'(\[])([245][0-5][0-9])(?:[ \-,]|$)").expect("static regex")
 });
 
-static PERMANENT_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)permanent|fatal|given up|failed permanently|hard bounce")
-        .expect("static regex")
-});
-static TRANSIENT_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)temporar|will (?:be )?retr|still trying|will keep trying|delayed|deferred")
-        .expect("static regex")
-});
-
-/// Content type of a part as lowercase (type, subtype).
-fn content_type<'a>(part: &'a mail_parser::MessagePart<'a>) -> (String, String) {
-    match part.content_type() {
-        Some(ct) => (
-            ct.ctype().to_ascii_lowercase(),
-            ct.subtype().unwrap_or("").to_ascii_lowercase(),
-        ),
-        None => ("text".into(), "plain".into()),
-    }
-}
-
-/// HTML → text by mail-parser (tags dropped, every named and numeric entity decoded:
-/// Exchange's HTML-only NDRs write "couldn&#x27;t be found"). Only used when a report
-/// has no text/plain part.
-fn html_to_text(html: &str) -> String {
-    mail_parser::decoders::html::html_to_text(html)
-}
-
-/// Facts gathered while walking a report's MIME parts.
-#[derive(Default)]
-struct Walk {
-    dsn_texts: Vec<String>,
-    feedback: Option<String>,
-    plain: Vec<String>,
-    html: Vec<String>,
-    original_message_id: Option<String>,
-    original_to: Vec<String>,
-    original_sender: Option<String>,
-    original_subject: Option<String>,
-    saw_original: bool,
-    /// Attached messages that are themselves delivery reports (a forwarded NDR).
-    nested_reports: Vec<Vec<u8>>,
-}
-
-fn bytes_text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn walk(msg: &Message<'_>) -> Walk {
-    let mut w = Walk::default();
-    for (i, part) in msg.parts.iter().enumerate() {
-        let (ctype, subtype) = content_type(part);
-        match (&part.body, ctype.as_str(), subtype.as_str()) {
-            (PartType::Multipart(_), _, _) => {}
-            (PartType::Message(original), _, _) => {
-                w.saw_original = true;
-                take_original(&mut w, original);
-                // The attached message's own bytes (its parts index into the outer
-                // message's buffer).
-                let raw = msg
-                    .raw_message
-                    .get(part.offset_body as usize..part.offset_end as usize)
-                    .unwrap_or_default();
-                if memchr::memmem::find(raw, b"delivery-status").is_some() {
-                    w.nested_reports.push(raw.to_vec());
-                }
-            }
-            (_, "message", "delivery-status" | "global-delivery-status") => {
-                w.dsn_texts.push(bytes_text(part.contents()));
-            }
-            (_, "message", "feedback-report") => {
-                w.feedback = Some(bytes_text(part.contents()));
-            }
-            (_, "text", "rfc822-headers") | (_, "message", "rfc822-headers") => {
-                w.saw_original = true;
-                let text = bytes_text(part.contents());
-                if let Some(headers) = PARSER.parse_headers(text.as_bytes()) {
-                    take_original(&mut w, &headers);
-                }
-                if w.original_message_id.is_none() {
-                    w.original_message_id = freetext::message_id_in(&text);
-                }
-            }
-            (_, "message", _) | (_, "text", "rfc822") => {
-                // An original the parser did not open (message/global-headers, a
-                // mislabelled copy): take its headers, never its text as the error.
-                w.saw_original = true;
-                let text = bytes_text(part.contents());
-                if let Some(headers) = PARSER.parse_headers(text.as_bytes()) {
-                    take_original(&mut w, &headers);
-                }
-            }
-            (PartType::Text(t), "text", _)
-                if (!w.saw_original || i == 0) && !part.is_content_type("text", "html") =>
-            {
-                w.plain.push(t.to_string());
-            }
-            (PartType::Html(h), _, _) if !w.saw_original => w.html.push(html_to_text(h)),
-            _ => {}
-        }
-    }
-    w
-}
-
-fn take_original(w: &mut Walk, original: &Message<'_>) {
-    if w.original_message_id.is_none() {
-        w.original_message_id = original.message_id().map(|id| format!("<{id}>"));
-    }
-    if w.original_to.is_empty()
-        && let Some(to) = original.to()
-    {
-        w.original_to = to
-            .iter()
-            .filter_map(|a| a.address().map(str::to_string))
-            .collect();
-    }
-    if w.original_sender.is_none() {
-        w.original_sender = original
-            .from()
-            .and_then(|f| f.first())
-            .and_then(|a| a.address())
-            .map(str::to_string);
-    }
-    if w.original_subject.is_none() {
-        w.original_subject = original.subject().map(str::to_string);
-    }
-}
-
 fn header_text<'a>(msg: &'a Message<'_>, name: &str) -> Option<Cow<'a, str>> {
     msg.header_raw(name.to_string())
         .map(|v| Cow::Borrowed(v.trim()))
 }
-
-/// The host a Postfix-style diagnostic names as answering ("host mx.example[192.0.2.1] said:").
-fn answering_host(text: &str) -> Option<&str> {
-    ANSWERING_HOST
-        .captures(text)
-        .and_then(|c| c.get(1))
-        .map(|m| m.as_str())
-}
-
-static ANSWERING_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bhost ([a-z0-9][a-z0-9.-]*)\[[^\]]*\] said:").expect("static regex")
-});
 
 fn reply_code_in(text: &str) -> Option<u16> {
     REPLY_CODE.captures(text).and_then(|c| c[1].parse().ok())
@@ -320,157 +137,6 @@ fn reply_code_in(text: &str) -> Option<u16> {
 
 fn parse_date(value: &str) -> Option<i64> {
     mail_parser::DateTime::parse_rfc822(value).map(|d| d.to_timestamp())
-}
-
-/// Everything one recipient's report says, before judging it.
-struct Evidence<'a> {
-    recipient: &'a str,
-    reported_status: Option<EnhancedCode>,
-    action: Option<&'a str>,
-    /// The diagnostic (or the report's text about this recipient).
-    text: &'a str,
-    /// The report's prose about this recipient, when it names it.
-    block: Option<&'a str>,
-    /// The human-readable text of the whole report, for class and expiry hints.
-    context: &'a str,
-    /// The Remote-MTA field, naming the host that answered.
-    remote_mta: Option<&'a str>,
-    /// The only recipient the report names: its whole prose is about this one.
-    alone: bool,
-}
-
-struct Judgement {
-    status: Option<EnhancedCode>,
-    reason: Reason,
-    expired: bool,
-    command: Option<classify::SmtpCommand>,
-}
-
-fn is_success_action(action: Option<&str>) -> bool {
-    // "deliverable" is what some MTAs write for a verified (delivered) recipient.
-    matches!(
-        action,
-        Some("delivered" | "relayed" | "expanded" | "deliverable")
-    )
-}
-
-fn judge(e: &Evidence<'_>) -> Judgement {
-    if is_success_action(e.action) || e.reported_status.is_some_and(|c| c.class == 2) {
-        return Judgement {
-            status: e.reported_status.or(Some(EnhancedCode::new(2, 0, 0))),
-            reason: Reason::Delivered,
-            expired: false,
-            command: None,
-        };
-    }
-    let expiry_code = |c: EnhancedCode| c.subject == 4 && c.detail == 7;
-    // An MTA that reports a transient code as a final failure gave up retrying: the
-    // queue lifetime ran out.
-    // A plain-text report that calls the failure permanent while quoting a transient
-    // reply did the same.
-    let transient = match e.reported_status {
-        Some(c) => c.class == 4,
-        None => reply_code_in(e.text).is_some_and(|r| r / 100 == 4),
-    };
-    let gave_up = transient
-        && (e.action == Some("failed") || e.action.is_none() && PERMANENT_TEXT.is_match(e.context));
-    let said_expired = e.reported_status.is_some_and(expiry_code)
-        || EXPIRY.is_match(e.text)
-        || (e.text.is_empty() && EXPIRY.is_match(e.context));
-    let expired = gave_up || said_expired;
-    // The command is often named only in the report's prose ("in reply to RCPT TO").
-    let command = classify::rules::smtp_command(e.text)
-        .or_else(|| e.block.and_then(classify::rules::smtp_command))
-        .or_else(|| classify::rules::transcript_command(e.context, e.text));
-    let verdict = classify::classify_reply(e.reported_status, e.text, command);
-    let mut status = verdict.code;
-    if status.is_none() {
-        let class = if e.action == Some("delayed") {
-            4
-        } else if e.action == Some("failed") {
-            5
-        } else {
-            match reply_code_in(e.text).map(|r| r / 100) {
-                Some(4) => 4,
-                Some(5) => 5,
-                _ if PERMANENT_TEXT.is_match(e.context) => 5,
-                _ if TRANSIENT_TEXT.is_match(e.context) && !expired => 4,
-                _ => 5,
-            }
-        };
-        status = Some(EnhancedCode::generic(class));
-    }
-    let mut reason = verdict.reason;
-    // The lines that name the recipient can be the tail of the report ("RCPT TO: <x>",
-    // "Size (in bytes)") while the error stands above them: read the whole prose.
-    if e.alone
-        && matches!(reason, Reason::OnHold | Reason::Undefined)
-        && !e.context.is_empty()
-        && e.context != e.text
-    {
-        let whole = classify::classify_reply(
-            e.reported_status,
-            e.context,
-            command.or_else(|| classify::rules::smtp_command(e.context)),
-        );
-        if !matches!(whole.reason, Reason::OnHold | Reason::Undefined) {
-            reason = whole.reason;
-        }
-    }
-    // A provider's habit (docomo refusing senders after DATA) does not outweigh a reply
-    // that names a protocol error: that one is about the SMTP dialogue itself.
-    if let Some(r) = classify::provider_rules::provider_reply_reason(
-        e.remote_mta.or_else(|| answering_host(e.text)),
-        e.reported_status,
-        command,
-    ) && reason != Reason::SyntaxError
-    {
-        reason = r;
-    }
-    let domain = e.recipient.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
-    if let Some(r) = classify::provider_rules::provider_text_reason(domain, e.text) {
-        reason = r;
-    }
-    if matches!(reason, Reason::OnHold | Reason::Undefined)
-        && let Some(r) = classify::provider_rules::provider_reason(domain)
-    {
-        reason = r;
-    }
-    // A transient reply reported as final, with no word on expiry, says the MTA gave up
-    // but not why: that stays `onhold` (the `expired` flag keeps the outcome).
-    if expired
-        && (matches!(reason, Reason::Undefined | Reason::Expired)
-            || reason == Reason::OnHold && said_expired
-            || reason == Reason::NetworkError
-                && (said_expired
-                    // A host that never answered (X.4.1, or no code at all) until the
-                    // MTA gave up: the queue lifetime ran out.
-                    || status.is_some_and(|c| (c.subject == 4 && c.detail == 1) || c.is_vague())))
-    {
-        // The outcome; the underlying cause stays in the diagnostic text, which the
-        // store classifies as the last deferral.
-        reason = Reason::Expired;
-    }
-    // A delay notice (RFC 3464 Action: delayed) whose text names no cause: the message
-    // is waiting out its queue lifetime, the cause sisimai and RFC 3463's X.4.7 call
-    // "delivery time expired".
-    // A delay notice whose own reply says the host is being retried (Gmail's "did not
-    // accept our requests to connect … will be retried") is about the queue lifetime; one
-    // that quotes the network error alone keeps it as the cause.
-    if (matches!(reason, Reason::OnHold | Reason::Undefined)
-        || reason == Reason::NetworkError
-            && e.action == Some("delayed")
-            && RETRYING.is_match(e.text))
-        && (e.action == Some("delayed") || DELAY_NOTICE.is_match(e.context))
-    {
-        reason = Reason::Expired;
-    }
-    Judgement {
-        status,
-        reason,
-        expired,
-        command,
-    }
 }
 
 /// Parses one email. `Err` when it is not an email or not a report sendlog knows.
@@ -581,8 +247,15 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
     {
         dsn_texts.push(error_part[at.start()..].to_string());
     }
-    for text in &dsn_texts {
-        let d = dsn::parse(text);
+    let parsed: Vec<dsn::Dsn> = dsn_texts.iter().map(|t| dsn::parse(t)).collect();
+    let reported: Vec<String> = parsed
+        .iter()
+        .flat_map(|d| &d.recipients)
+        .flat_map(|r| [&r.final_recipient, &r.original_recipient])
+        .flatten()
+        .map(|a| a.to_ascii_lowercase())
+        .collect();
+    for d in parsed {
         if report.reporting_mta.is_none() {
             report.reporting_mta = d.message.reporting_mta.clone();
         }
@@ -646,6 +319,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
                 context: &context,
                 remote_mta: r.remote_mta.as_deref(),
                 alone: only_one,
+                refused_one_by_one: refused_one_by_one(&w.original_to, &reported, &recipient),
             });
             // RFC 3464: an `X-Unix` diagnostic is a local delivery program's exit.
             if r.diagnostic_type
@@ -776,6 +450,10 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
         return Err(BounceError::NotABounce);
     }
     let alone = blocks.len() == 1;
+    let named: Vec<String> = blocks
+        .iter()
+        .map(|b| b.address.to_ascii_lowercase())
+        .collect();
     for b in blocks {
         // A block that only names the recipient (Sendmail lists addresses first and
         // the transcript after) takes the whole report's text.
@@ -794,6 +472,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
             context: &context,
             remote_mta: None,
             alone,
+            refused_one_by_one: refused_one_by_one(&w.original_to, &named, &b.address),
         });
         // Only the report's boilerplate, and no cause in it: the cause is unknown, which
         // is not the same as a cause stated in words no rule knows (onhold).
@@ -864,6 +543,24 @@ fn list_manager_notice(
 fn says_no_cause(text: &str) -> bool {
     classify::rules::most_specific_code(None, text)
         .is_none_or(|c| c.is_vague() || (c.subject == 4 && c.detail == 7))
+}
+
+/// Whether the returned original was addressed to a mailbox of `recipient`'s domain that
+/// the report does not name among its recipients (`reported`, lower case).
+fn refused_one_by_one(original_to: &[String], reported: &[String], recipient: &str) -> bool {
+    let domain = domain_of(recipient);
+    !domain.is_empty()
+        && original_to
+            .iter()
+            .any(|a| domain_of(a) == domain && !reported.contains(&a.to_ascii_lowercase()))
+}
+
+/// The domain of an address, lower case; empty when it has none.
+fn domain_of(address: &str) -> String {
+    address
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim_end_matches('>').to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 fn has_error_words(text: &str) -> bool {

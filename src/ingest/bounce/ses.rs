@@ -232,6 +232,8 @@ fn recipient(
         context,
         remote_mta: None,
         alone: false,
+        // SES names the bounced recipients, not the others of the message.
+        refused_one_by_one: false,
     });
     if let Some(by_subtype) = subtype_reason(subtype)
         && (by_subtype == Reason::Suppressed

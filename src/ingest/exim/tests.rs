@@ -95,3 +95,36 @@ fn syslog_routed_lines_and_zones() {
     assert_eq!(ev[0].sender.as_deref(), Some(""));
     assert_eq!(ev[1].ts, 1_709_290_800);
 }
+
+// Real lines: Exim test suite, Debian-VM-__mainlog(.1); the thaws as Exim words them for a
+// forced delivery (`-M`) and for `-Mt`.
+#[test]
+fn freeze_lines_are_events_of_the_message() {
+    let ev = parse_all(&[
+        "1999-03-02 09:44:33 10HmaY-000000005vi-0000 Frozen (delivery error message)",
+        "1999-03-02 09:44:33 10HmbA-000000005vi-0000 Frozen by the system filter: subject was \"should freeze this\"",
+        "2016-12-19 09:20:53 1cIm8w-0000yI-6V Message is frozen",
+        "2016-12-18 19:49:30 1cIm8w-0000yI-6V Process failed (1) when writing error message to root@ETC_MAILNAME (frozen)",
+        "2016-12-19 10:00:00 1cIm8w-0000yI-6V Unfrozen by forced delivery",
+        "2016-12-19 10:00:01 1cIm8w-0000yI-6V unfrozen by root",
+        "2016-12-19 10:00:00 1cIm8w-0000yI-6V Message is not frozen, but something else",
+    ]);
+    let kinds: Vec<EventKind> = ev.iter().map(|e| e.kind.clone()).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::Frozen,
+            EventKind::Frozen,
+            EventKind::Frozen,
+            EventKind::Frozen,
+            EventKind::Unfrozen,
+            EventKind::Unfrozen
+        ]
+    );
+    assert_eq!(
+        ev[0].text.as_deref(),
+        Some("Frozen (delivery error message)")
+    );
+    assert_eq!(ev[2].text.as_deref(), Some("Message is frozen"));
+    assert!(ev.iter().all(|e| e.recipient.is_none()));
+}

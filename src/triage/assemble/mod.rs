@@ -336,6 +336,13 @@ impl Assembler {
                     self.finish(done, sink)?;
                 }
             }
+            // Exim repeats "Message is frozen" at every queue run: the first line (often the
+            // one that says why) tells since when.
+            EventKind::Frozen if msg.frozen.is_none() => {
+                msg.frozen = Some((ev.ts, ev.text.unwrap_or_default()));
+            }
+            EventKind::Frozen => {}
+            EventKind::Unfrozen => msg.frozen = None,
         }
         Ok(())
     }
