@@ -352,7 +352,9 @@ fn run(
             }
             Err(e) => err(e),
         },
-        Effect::RunCheck { scope } => Msg::Checked(run_check(store, &scope)),
+        Effect::RunCheck { scope, knowledge } => {
+            Msg::Checked(run_check(store, &scope, &knowledge.0))
+        }
         Effect::PreviewResolve { scope } => {
             let (d, h) = (scope.destination.as_deref(), scope.host.as_deref());
             Msg::ResolvePreview(match basket::check_scope(store, d, h) {
@@ -396,6 +398,7 @@ fn run(
 fn run_check(
     store: &mut Store,
     scope: &crate::app::state::ResolveScope,
+    knowledge: &crate::knowledge::Knowledge,
 ) -> Result<Vec<crate::check::CheckResult>, String> {
     use crate::check::{self, plan};
     let (settings, ips) = check::Settings::from_env();
@@ -404,7 +407,7 @@ fn run_check(
         domain: scope.destination.clone(),
         host: scope.host.clone(),
     };
-    let targets: Vec<plan::Target> = plan::for_store(store, &wanted, &ips)
+    let targets: Vec<plan::Target> = plan::for_store(store, &wanted, &ips, knowledge)
         .map_err(|e| e.to_string())?
         .into_iter()
         // The cause itself, not every cause whose host or domain the scope also matches.

@@ -686,3 +686,46 @@ fn a_flagged_typo_domain_with_a_mail_host_is_real() {
         "{flagged:#?}"
     );
 }
+
+#[test]
+fn a_cause_only_time_settles_says_what_its_panel_says_about_waiting() {
+    let store = TempStore::new();
+    store.run_ok(&[
+        "import",
+        "--year",
+        "2026",
+        fixture("check/rate.log").to_str().unwrap(),
+        fixture("check/mail.log").to_str().unwrap(),
+    ]);
+    let dns = DnsServer::start(zone());
+    let (smtp_port, _) = smtp_listener();
+    let (addr, port) = (dns.addr(), smtp_port.to_string());
+    let mut args = check_args(&addr, &port);
+    args.push("--json");
+    let results = json(&store.run_ok(&args));
+    let rate = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["destination"] == "Google")
+        .unwrap_or_else(|| panic!("a result for the Gmail deferral in {results:#}"));
+    assert_eq!(rate["result"], "unknown", "{rate:#}");
+    let said = rate["evidence"].as_str().unwrap();
+    // The built-in 4.7.28 panel's answer and the provider page it is drawn from.
+    assert!(
+        said.contains("the 4.7.28 panel says (How long does it last?): Usually hours"),
+        "{said}"
+    );
+    assert!(
+        said.contains("https://support.google.com/a/answer/3726730"),
+        "{said}"
+    );
+    // No built-in panel says how long greylisting lasts: nothing is made up.
+    let grey = result(&results, "greylisted", None)["evidence"]
+        .as_str()
+        .unwrap();
+    assert!(
+        grey.ends_with("; no panel says how long it lasts"),
+        "{grey}"
+    );
+}

@@ -170,6 +170,8 @@ pub enum Effect {
     /// Runs the live checks of one cause and keeps their results.
     RunCheck {
         scope: ResolveScope,
+        /// The panels, for what they say about how long a cause no lookup can settle lasts.
+        knowledge: SharedKnowledge,
     },
     LoadBasket,
     /// Writes the eligible marked deliveries to a new file in `dir`, as one batch; with
@@ -181,3 +183,15 @@ pub enum Effect {
     },
     Quit,
 }
+
+/// The panels as an effect carries them to the worker: the same load is the same panels.
+#[derive(Debug, Clone)]
+pub struct SharedKnowledge(pub std::sync::Arc<crate::knowledge::Knowledge>);
+
+impl PartialEq for SharedKnowledge {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SharedKnowledge {}

@@ -216,6 +216,10 @@ fn wait(t: &Target, now: i64) -> CheckResult {
     if let Some(text) = &t.last_text {
         evidence.push_str(&format!("; the receiver said: {}", text.trim()));
     }
+    match &t.wait_advice {
+        Some(advice) => evidence.push_str(&format!("; {advice}")),
+        None => evidence.push_str("; no panel says how long it lasts"),
+    }
     result_of(t, Outcome::Unknown, evidence, now)
 }
 

@@ -72,6 +72,9 @@ pub struct Target {
     pub last_seen: Option<i64>,
     /// The receiver's latest words on the cause.
     pub last_text: Option<String>,
+    /// For a cause only time can settle: what the panel of the receiver's code says about
+    /// how long it lasts, and where that comes from.
+    pub wait_advice: Option<String>,
 }
 
 /// The most recipient domains of one cause asked about in one run.
@@ -115,6 +118,7 @@ pub fn targets(causes: &[Cause], scope: &Scope, ips: &[IpAddr]) -> Vec<Target> {
             senders: Vec::new(),
             last_seen: c.last_seen,
             last_text: c.examples.last().cloned(),
+            wait_advice: None,
         };
         match kind {
             Kind::Dns | Kind::Smtp => {
@@ -155,11 +159,20 @@ pub fn for_store(
     store: &crate::store::Store,
     scope: &Scope,
     ips: &[IpAddr],
+    knowledge: &crate::knowledge::Knowledge,
 ) -> crate::store::Result<Vec<Target>> {
     let (causes, _) = crate::requeue::basket::list_causes(store)?;
     let mut out = targets(&causes, scope, ips);
-    for t in out.iter_mut().filter(|t| t.kind == Kind::Auth) {
-        t.senders = store.sender_domains_of(&t.reason, &t.destination, &t.host, 3)?;
+    for t in out.iter_mut() {
+        match t.kind {
+            Kind::Auth => {
+                t.senders = store.sender_domains_of(&t.reason, &t.destination, &t.host, 3)?;
+            }
+            Kind::Wait => {
+                t.wait_advice = t.last_text.as_deref().and_then(|r| knowledge.how_long(r));
+            }
+            _ => {}
+        }
     }
     Ok(out)
 }

@@ -24,7 +24,8 @@ EHLO, QUIT; never MAIL FROM. blocked, badreputation: the sending addresses (name
 replies, else --ip) in DNS blocklists. authfailure: the sender domains' SPF and DMARC \
 records are present and parse. Domains flagged as likely typos of a known one (gmial.com) \
 get the hostunknown lookups too: one with a mail host is real, and its flag comes off. Other causes (greylisted, speeding, mailboxfull, \
-policyviolation…) get `unknown`: no lookup can settle them.
+policyviolation…) get `unknown`: no lookup can settle them; the evidence \
+quotes what the panel of the receiver's code says about how long it lasts, where one does.
 
 Public blocklists (Spamhaus, SpamCop, Barracuda) refuse queries that reach them through \
 large public resolvers (8.8.8.8, 1.1.1.1, 9.9.9.9): ask them through your own resolver, \
@@ -143,7 +144,8 @@ pub fn run(db: Option<&str>, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     if args.history {
         return history(&store, &scope, args.json);
     }
-    let targets = plan::for_store(&store, &scope, &args.ip)?;
+    let knowledge = crate::knowledge::Knowledge::for_user();
+    let targets = plan::for_store(&store, &scope, &args.ip, &knowledge)?;
     let typo_flags = typo_flags_in_scope(&store, &scope)?;
     let mut out = std::io::stdout().lock();
     if targets.is_empty() && typo_flags.is_empty() {

@@ -146,6 +146,36 @@ impl Knowledge {
         Knowledge::load(user_dir().as_deref())
     }
 
+    /// What the panel of a code in `reply` says about how long the condition lasts (its
+    /// FAQ's "How long…" answer), with the page it is drawn from: for causes no lookup can
+    /// settle, the one thing worth reading while waiting. `None` when no panel says.
+    pub fn how_long(&self, reply: &str) -> Option<String> {
+        EnhancedCode::all_in(reply).find_map(|code| {
+            let doc = self.doc(code)?;
+            let faq = doc.faq.iter().find(|f| {
+                f.q.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("how long")
+            })?;
+            // The receiver's own page rather than the registry or the RFC.
+            let page = doc
+                .references
+                .iter()
+                .filter(|r| !r.url.is_empty())
+                .find(|r| !r.title.starts_with("IANA") && !r.title.starts_with("RFC"));
+            Some(match page {
+                Some(r) => format!(
+                    "the {code} panel says ({}): {} (from {}, {})",
+                    faq.q.trim(),
+                    faq.a.trim(),
+                    r.title.trim(),
+                    r.url.trim()
+                ),
+                None => format!("the {code} panel says ({}): {}", faq.q.trim(), faq.a.trim()),
+            })
+        })
+    }
+
     /// Problems met while loading the user's panels (one line each), for a warning.
     pub fn problems(&self) -> &[String] {
         &self.problems

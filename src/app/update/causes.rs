@@ -53,5 +53,8 @@ fn check(state: &mut AppState) -> Vec<Effect> {
         c.reason, c.destination, c.host
     ));
     state.causes.checks.running = Some(scope.clone());
-    vec![Effect::RunCheck { scope }]
+    vec![Effect::RunCheck {
+        scope,
+        knowledge: crate::app::msg::SharedKnowledge(state.knowledge.clone()),
+    }]
 }
