@@ -401,7 +401,8 @@ fn run_check(
     knowledge: &crate::knowledge::Knowledge,
 ) -> Result<Vec<crate::check::CheckResult>, String> {
     use crate::check::{self, plan};
-    let (settings, ips) = check::Settings::from_env();
+    let kept = store.check_defaults().map_err(|e| e.to_string())?;
+    let (settings, ips) = check::Settings::from_env_or(&kept);
     let wanted = plan::Scope {
         cause: Some(scope.reason),
         domain: scope.destination.clone(),

@@ -729,3 +729,37 @@ fn a_cause_only_time_settles_says_what_its_panel_says_about_waiting() {
         "{grey}"
     );
 }
+
+#[test]
+fn resolver_zones_and_addresses_are_kept_for_the_next_check() {
+    let store = imported();
+    let dns = DnsServer::start(zone());
+    let (smtp_port, _) = smtp_listener();
+    let (addr, port) = (dns.addr(), smtp_port.to_string());
+    let mut args = check_args(&addr, &port);
+    args.extend(["--cause", "blocked", "--ip", "203.0.113.13", "--json"]);
+    let first = json(&store.run_ok(&args));
+    assert_eq!(
+        result(&first, "blocked", None)["result"],
+        "failing",
+        "{first:#}"
+    );
+
+    // Told nothing this time: the resolver, the zone and the address told before are used
+    // (this machine's resolver and the public zones would not answer the same).
+    let second = store.run_ok(&[
+        "check",
+        "--cause",
+        "blocked",
+        "--smtp-port",
+        &port,
+        "--timeout",
+        "2s",
+    ]);
+    assert!(
+        second.contains(&format!("through the resolver at {addr}:")),
+        "{second}"
+    );
+    assert!(second.contains("bl.test"), "{second}");
+    assert!(second.contains("203.0.113.13"), "{second}");
+}

@@ -56,6 +56,23 @@ impl Settings {
     /// `sendlog check` also reads (`SENDLOG_RESOLVER`, `SENDLOG_SMTP_PORT`,
     /// `SENDLOG_DNSBL_ZONES`), else the defaults. Sending addresses come with them
     /// (`SENDLOG_SENDING_IPS`). A value that does not parse is left out, as if unset.
+    /// As `from_env`, with what earlier `sendlog check` runs kept for this store standing
+    /// in for what the environment does not say.
+    pub fn from_env_or(kept: &crate::model::check::CheckDefaults) -> (Settings, Vec<IpAddr>) {
+        let (mut settings, mut ips) = Settings::from_env();
+        let var_set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+        if !var_set("SENDLOG_RESOLVER") && kept.resolver.is_some() {
+            settings.resolver = kept.resolver;
+        }
+        if !var_set("SENDLOG_DNSBL_ZONES") && !kept.zones.is_empty() {
+            settings.zones = zones_or_default(&kept.zones);
+        }
+        if ips.is_empty() {
+            ips = kept.ips.clone();
+        }
+        (settings, ips)
+    }
+
     pub fn from_env() -> (Settings, Vec<IpAddr>) {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let list = |name: &str| -> Vec<String> {

@@ -49,7 +49,8 @@ pub struct CheckArgs {
     /// the note (see `sendlog history`; undo with `sendlog resolve --undo ID`).
     #[arg(long)]
     pub apply: bool,
-    /// The DNS server to ask (IP or IP:PORT); default: this machine's resolver.
+    /// The DNS server to ask (IP or IP:PORT); default: the one an earlier check of this
+    /// store was told, else this machine's resolver. Kept for later checks.
     #[arg(long, value_name = "IP:PORT", value_parser = check::parse_resolver, env = "SENDLOG_RESOLVER")]
     pub resolver: Option<SocketAddr>,
     /// The port MX hosts are connected to.
@@ -64,7 +65,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_timeout)]
     pub timeout: Duration,
     /// A sending address to look up in blocklists when a cause's replies name none
-    /// (repeat or separate with commas).
+    /// (repeat or separate with commas). Kept for later checks of this store.
     #[arg(
         long,
         value_name = "IP",
@@ -72,8 +73,9 @@ pub struct CheckArgs {
         env = "SENDLOG_SENDING_IPS"
     )]
     pub ip: Vec<IpAddr>,
-    /// A DNS blocklist zone to ask (repeat or separate with commas); default:
-    /// zen.spamhaus.org, bl.spamcop.net, b.barracudacentral.org.
+    /// A DNS blocklist zone to ask (repeat or separate with commas); default: the zones an
+    /// earlier check of this store was told, else zen.spamhaus.org, bl.spamcop.net,
+    /// b.barracudacentral.org. Kept for later checks.
     #[arg(
         long,
         value_name = "ZONE",
@@ -144,8 +146,27 @@ pub fn run(db: Option<&str>, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     if args.history {
         return history(&store, &scope, args.json);
     }
+    // What this run is told is kept for the next; what it is not told, an earlier run may
+    // have been.
+    let kept = store.check_defaults()?;
+    let told = crate::model::check::CheckDefaults {
+        ips: if args.ip.is_empty() {
+            kept.ips.clone()
+        } else {
+            args.ip.clone()
+        },
+        zones: if args.zone.is_empty() {
+            kept.zones.clone()
+        } else {
+            args.zone.clone()
+        },
+        resolver: args.resolver.or(kept.resolver),
+    };
+    if told != kept {
+        store.keep_check_defaults(&told)?;
+    }
     let knowledge = crate::knowledge::Knowledge::for_user();
-    let targets = plan::for_store(&store, &scope, &args.ip, &knowledge)?;
+    let targets = plan::for_store(&store, &scope, &told.ips, &knowledge)?;
     let typo_flags = typo_flags_in_scope(&store, &scope)?;
     let mut out = std::io::stdout().lock();
     if targets.is_empty() && typo_flags.is_empty() {
@@ -157,10 +178,10 @@ pub fn run(db: Option<&str>, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let settings = check::Settings {
-        resolver: args.resolver,
+        resolver: told.resolver,
         smtp_port: args.smtp_port,
         timeout: args.timeout,
-        zones: check::zones_or_default(&args.zone),
+        zones: check::zones_or_default(&told.zones),
     };
     let now = super::resolve::now();
     let results = if targets.is_empty() {
@@ -241,7 +262,7 @@ pub fn run(db: Option<&str>, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         out,
         "Checked at {}{}:",
         format_rfc3339(now),
-        match args.resolver {
+        match told.resolver {
             Some(a) => format!(" through the resolver at {a}"),
             None => String::new(),
         }

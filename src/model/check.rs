@@ -44,3 +44,18 @@ pub struct CheckResult {
     #[serde(serialize_with = "crate::model::time::json_time::required")]
     pub checked_at: i64,
 }
+
+/// What `sendlog check` was last told about this store's mail system: kept so the next
+/// run (and the Causes screen's check) need not be told again. Empty: not told.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CheckDefaults {
+    /// The sending addresses to look up in blocklists.
+    #[serde(default)]
+    pub ips: Vec<std::net::IpAddr>,
+    /// The blocklist zones to ask.
+    #[serde(default)]
+    pub zones: Vec<String>,
+    /// The DNS server to ask.
+    #[serde(default)]
+    pub resolver: Option<std::net::SocketAddr>,
+}

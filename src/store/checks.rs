@@ -1,12 +1,43 @@
 //! Kept results of live checks (`sendlog check`), per cause, and what a check needs to
 //! know of a cause that the cause view does not carry (its senders' domains).
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store};
-use crate::model::check::{CheckResult, Outcome};
+use crate::model::check::{CheckDefaults, CheckResult, Outcome};
+
+const CHECK_DEFAULTS: &str = "check_defaults";
 
 impl Store {
+    /// What earlier checks were told (sending addresses, zones, resolver); empty when
+    /// nothing was, or what was kept no longer reads.
+    pub fn check_defaults(&self) -> Result<CheckDefaults> {
+        let kept: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM settings WHERE key = ?1",
+                [CHECK_DEFAULTS],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(kept
+            .and_then(|v| serde_json::from_str(&v).ok())
+            .unwrap_or_default())
+    }
+
+    pub fn keep_check_defaults(&self, defaults: &CheckDefaults) -> Result<()> {
+        let value = serde_json::to_string(defaults).unwrap_or_else(|_| "{}".into());
+        self.conn
+            .execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![CHECK_DEFAULTS, value],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     /// Keeps the results of one run, all or none.
     pub fn record_checks(&mut self, results: &[CheckResult]) -> Result<()> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
