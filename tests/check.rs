@@ -763,3 +763,63 @@ fn resolver_zones_and_addresses_are_kept_for_the_next_check() {
     assert!(second.contains("bl.test"), "{second}");
     assert!(second.contains("203.0.113.13"), "{second}");
 }
+
+/// A port on 127.0.0.1 where connections time out: a listener with a zero backlog that never
+/// accepts, its queue filled, so the kernel drops every further connection attempt
+/// unanswered, as a firewall that blocks the port does.
+fn silent_port() -> (u16, socket2::Socket, Vec<std::net::TcpStream>) {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    socket
+        .bind(&std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
+        .expect("bind");
+    socket.listen(0).expect("listen");
+    let port = socket
+        .local_addr()
+        .unwrap()
+        .as_socket()
+        .expect("an IP socket")
+        .port();
+    // Fill the queue: connections that complete go into it until it is full; the next one
+    // times out.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        match std::net::TcpStream::connect_timeout(
+            &std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+            Duration::from_millis(300),
+        ) {
+            Ok(s) => held.push(s),
+            Err(_) => break,
+        }
+    }
+    (port, socket, held)
+}
+
+#[test]
+fn every_mx_silent_at_connect_reads_as_a_blocked_port_not_as_dead_receivers() {
+    let store = imported();
+    // Both networkerror domains' MX at 127.0.0.1, where the port is silent.
+    let mut zone = zone();
+    zone.insert(
+        "mx.deadport.example".into(),
+        vec![RData::A(A(Ipv4Addr::LOCALHOST))],
+    );
+    let dns = DnsServer::start(zone);
+    let (port, _listener, _held) = silent_port();
+    let (addr, port) = (dns.addr(), port.to_string());
+    let mut args = check_args(&addr, &port);
+    let at = args.iter().position(|a| *a == "--timeout").unwrap();
+    args[at + 1] = "500ms";
+    args.extend(["--cause", "networkerror", "--json"]);
+    let results = json(&store.run_ok(&args));
+    for domain in ["oldharbor.example", "deadport.example"] {
+        let r = result(&results, "networkerror", Some(domain));
+        assert_eq!(r["result"], "unknown", "{r:#}");
+        let said = r["evidence"].as_str().unwrap();
+        assert!(said.contains("did not answer in time"), "{said}");
+        assert!(
+            said.contains("this network likely blocks outbound port"),
+            "{said}"
+        );
+    }
+}

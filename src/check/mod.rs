@@ -113,13 +113,42 @@ pub fn run(
     if !targets.iter().any(|t| t.kind.uses_network()) {
         return Ok(targets.iter().map(|t| wait(t, now)).collect());
     }
-    let results = on_runtime(targets, settings, move |dns, settings, target| async move {
-        let (result, evidence) = check(&dns, &settings, &target, now).await;
-        (target, result, evidence)
+    let mut results = on_runtime(targets, settings, move |dns, settings, target| async move {
+        let (result, evidence, only_timeouts) = check(&dns, &settings, &target, now).await;
+        (target, result, evidence, only_timeouts)
     })?;
+    // Every MX of several domains silent at connect, none refusing and none answering: that
+    // is what a network blocking outbound port 25 looks like, and it says nothing of the
+    // receivers.
+    let smtp_domains: std::collections::BTreeSet<String> = results
+        .iter()
+        .filter(|r| r.0.kind == Kind::Smtp)
+        .map(|r| {
+            r.0.domain
+                .clone()
+                .unwrap_or_else(|| r.0.destination.clone())
+        })
+        .collect();
+    let port_blocked = smtp_domains.len() >= 2
+        && results
+            .iter()
+            .filter(|r| r.0.kind == Kind::Smtp)
+            .all(|r| r.3);
+    if port_blocked {
+        for r in results.iter_mut().filter(|r| r.0.kind == Kind::Smtp) {
+            r.1 = Outcome::Unknown;
+            r.2.push_str(&format!(
+                "; every MX of all {} domains checked timed out at connect and none refused: \
+                 this network likely blocks outbound port {}, so this says nothing of the \
+                 receiver (check from the mail server itself)",
+                smtp_domains.len(),
+                settings.smtp_port
+            ));
+        }
+    }
     Ok(results
         .into_iter()
-        .map(|(t, result, evidence)| result_of(&t, result, evidence, now))
+        .map(|(t, result, evidence, _)| result_of(&t, result, evidence, now))
         .collect())
 }
 
@@ -206,18 +235,21 @@ fn result_of(t: &Target, result: Outcome, evidence: String, now: i64) -> CheckRe
     }
 }
 
-async fn check(dns: &Dns, s: &Settings, t: &Target, now: i64) -> (Outcome, String) {
+/// A check's outcome and evidence, and whether it was an SMTP check whose every address
+/// timed out at connect.
+async fn check(dns: &Dns, s: &Settings, t: &Target, now: i64) -> (Outcome, String, bool) {
     let domain = t.domain.as_deref().unwrap_or(&t.destination);
-    match t.kind {
+    let (outcome, evidence) = match t.kind {
         Kind::Dns => domain_exists(dns, domain).await,
-        Kind::Smtp => mx_answers(dns, s, domain).await,
+        Kind::Smtp => return mx_answers(dns, s, domain).await,
         Kind::Dnsbl => not_listed(dns, &s.zones, &t.ips).await,
         Kind::Auth => auth_records(dns, &t.senders).await,
         Kind::Wait => {
             let w = wait(t, now);
             (w.result, w.evidence)
         }
-    }
+    };
+    (outcome, evidence, false)
 }
 
 /// A cause no lookup can settle: how long since the receiver last deferred, and its own
@@ -308,13 +340,16 @@ async fn domain_exists(dns: &Dns, domain: &str) -> (Outcome, String) {
     (outcome, format!("{head}: {}", notes.join("; ")))
 }
 
-async fn mx_answers(dns: &Dns, s: &Settings, domain: &str) -> (Outcome, String) {
+/// Whether an MX of `domain` answers `220`, and whether every address tried timed out at
+/// connect (false when none was tried).
+async fn mx_answers(dns: &Dns, s: &Settings, domain: &str) -> (Outcome, String, bool) {
     let hosts = match mail_hosts(dns, domain).await {
         Ok(h) => h,
-        Err(settled) => return settled,
+        Err((outcome, evidence)) => return (outcome, evidence, false),
     };
     let mut notes = Vec::new();
     let mut settled_any = false;
+    let (mut probes, mut timeouts) = (0, 0);
     for host in &hosts {
         let ips = match dns.addresses(host).await {
             Answer::Found(ips) => ips,
@@ -341,8 +376,11 @@ async fn mx_answers(dns: &Dns, s: &Settings, domain: &str) -> (Outcome, String) 
                 return (
                     Outcome::Fixed,
                     format!("{host} ({at}) {}", probe.describe()),
+                    false,
                 );
             }
+            probes += 1;
+            timeouts += usize::from(probe == smtp::Probe::TimedOut);
             settled_any |= probe.is_about_the_host();
             notes.push(format!("{host} ({at}) {}", probe.describe()));
         }
@@ -355,6 +393,7 @@ async fn mx_answers(dns: &Dns, s: &Settings, domain: &str) -> (Outcome, String) 
     (
         outcome,
         format!("no MX of {domain} answers 220: {}", notes.join("; ")),
+        probes > 0 && timeouts == probes,
     )
 }
 
