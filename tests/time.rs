@@ -695,6 +695,20 @@ fn exim_mail_frozen_for_the_whole_log_is_listed_as_a_message() {
     let rows = deliveries(&db2, &[]);
     assert_eq!(one(&rows, "x@b.example")["status"], "sent");
     assert_eq!(one(&rows, "y@c.example")["status"], "deferred");
+
+    // The time window holds for it too: logged until 10:30, it is in a window that ends
+    // then and not in one that starts after.
+    let listed = |args: &[&str]| -> usize {
+        report(&db2, args)["frozen_recipients_unknown"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(listed(&["--until", "2026-03-01T10:15:00Z"]), 1);
+    assert_eq!(listed(&["--since", "2026-03-01T10:45:00Z"]), 0);
+    // A window that leaves out the frozen message's deferred neighbour's recipient does not
+    // make that neighbour "recipients unknown".
+    assert_eq!(listed(&["--since", "2026-03-01T10:00:11Z"]), 1);
 }
 
 /// Expired mail whose only lines are suspensions was never tried (`attempts: 0`); its

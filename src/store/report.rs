@@ -93,17 +93,34 @@ fn delivery_record(r: &Row<'_>) -> rusqlite::Result<DeliveryRecord> {
 
 impl Store {
     /// Messages still queued and frozen that the log names no recipient of, longest
-    /// frozen first.
+    /// frozen first; in the window (`restrict_to_window`) when one is set: logged in it.
     pub fn frozen_recipients_unknown(&self) -> Result<Vec<FrozenMessage>> {
         let run = || -> rusqlite::Result<Vec<FrozenMessage>> {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT m.queue_id, m.host, m.sender, m.frozen_at, coalesce(m.frozen, ''),
+            let windowed: bool = self.conn.query_row(
+                "SELECT count(*) > 0 FROM sqlite_temp_master WHERE type = 'table' AND name = 'time_window'",
+                [],
+                |r| r.get(0),
+            )?;
+            // Recipients of the whole store, not of the window: a message whose recipients
+            // were logged outside it still has known recipients.
+            let base = "SELECT m.queue_id, m.host, m.sender, m.frozen_at, coalesce(m.frozen, ''),
                         m.arrived_at, m.last_seen
                  FROM messages m
                  WHERE m.frozen_at IS NOT NULL AND m.closed != 1
-                   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_ref = m.id)
-                 ORDER BY m.frozen_at, m.id",
-            )?;
+                   AND NOT EXISTS (SELECT 1 FROM main.deliveries d WHERE d.message_ref = m.id)";
+            let window = "
+                   AND EXISTS (
+                       SELECT 1 FROM temp.time_window,
+                            (SELECT max(last_seen) AS now FROM main.messages WHERE format != 'eml')
+                       WHERE (coalesce(since_at, now - since_ago) IS NULL
+                              OR m.last_seen >= coalesce(since_at, now - since_ago))
+                         AND (coalesce(until_at, now - until_ago) IS NULL
+                              OR m.first_seen <= coalesce(until_at, now - until_ago)))";
+            let sql = format!(
+                "{base}{} ORDER BY m.frozen_at, m.id",
+                if windowed { window } else { "" }
+            );
+            let mut stmt = self.conn.prepare(&sql)?;
             stmt.query_map([], |r| {
                 Ok(FrozenMessage {
                     queue_id: r.get(0)?,
