@@ -77,6 +77,8 @@ pub struct MessageState {
     pub message_id: Option<String>,
     pub sender: Option<String>,
     pub subject: Option<String>,
+    /// Bytes, where the log tells (Postfix qmgr `size=`).
+    pub size: Option<u64>,
     pub expired_at: Option<i64>,
     pub closed: bool,
     pub deliveries: Vec<DeliveryState>,
@@ -125,6 +127,7 @@ impl MessageState {
             message_id: None,
             sender: None,
             subject: None,
+            size: None,
             expired_at: None,
             closed: false,
             deliveries: Vec::new(),

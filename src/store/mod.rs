@@ -5,6 +5,7 @@ pub mod browse;
 pub mod checks;
 mod columns;
 pub mod evidence;
+pub mod line_counts;
 pub(crate) mod links;
 pub(crate) mod load;
 pub mod report;

@@ -33,7 +33,7 @@ impl<'t> MessageWriter<'t> {
             deliveries_updated: 0,
             insert_message: prepare(
                 "INSERT INTO messages (host, queue_id, first_seen, last_seen, message_id, sender, subject,
-                 expired_at, closed, format, arrived_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 expired_at, closed, format, arrived_at, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?,
             insert_delivery: prepare(
                 "INSERT INTO deliveries (message_ref, recipient, orig_recipient, domain, provider, host, status, code,
@@ -87,7 +87,8 @@ impl<'t> MessageWriter<'t> {
                     .execute([id])?;
                 tx.prepare_cached(
                     "UPDATE messages SET first_seen = ?2, last_seen = ?3, message_id = ?4, sender = ?5,
-                     subject = ?6, expired_at = ?7, closed = ?8, arrived_at = ?9 WHERE id = ?1",
+                     subject = ?6, expired_at = ?7, closed = ?8, arrived_at = ?9,
+                     size = coalesce(?10, size) WHERE id = ?1",
                 )?
                 .execute(params![
                     id,
@@ -98,7 +99,8 @@ impl<'t> MessageWriter<'t> {
                     m.subject,
                     m.expired_at,
                     closed,
-                    m.arrived_at
+                    m.arrived_at,
+                    m.size
                 ])?;
                 id
             }
@@ -114,7 +116,8 @@ impl<'t> MessageWriter<'t> {
                     m.expired_at,
                     closed,
                     m.format,
-                    m.arrived_at
+                    m.arrived_at,
+                    m.size
                 ])?;
                 let id = tx.last_insert_rowid();
                 m.db_id = Some(id);
@@ -266,6 +269,8 @@ fn load_messages(
             message_id: r.get(6)?,
             sender: r.get(7)?,
             subject: r.get(8)?,
+            // Kept in the store: an update writes it only when it is known now.
+            size: None,
             expired_at: r.get(9)?,
             closed: r.get(10)?,
             arrived_at: r.get(11)?,
