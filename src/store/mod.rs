@@ -14,6 +14,7 @@ pub mod schema;
 mod settings;
 pub(crate) mod sources;
 mod testing;
+mod timeline;
 mod typos;
 pub mod write;
 
