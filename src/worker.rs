@@ -93,6 +93,7 @@ fn supersedes(new: &Effect, old: &Effect) -> bool {
             | (Effect::LoadMarks, Effect::LoadMarks)
             | (Effect::LoadCauseList, Effect::LoadCauseList)
             | (Effect::LoadBasket, Effect::LoadBasket)
+            | (Effect::LoadTimeline { .. }, Effect::LoadTimeline { .. })
     )
 }
 
@@ -355,6 +356,15 @@ fn run(
         Effect::RunCheck { scope, knowledge } => {
             Msg::Checked(run_check(store, &scope, &knowledge.0))
         }
+        Effect::LoadTimeline {
+            by,
+            span,
+            queue_lifetime,
+            now,
+        } => match store.timeline(by, span, queue_lifetime, now) {
+            Ok(t) => Msg::Timeline(Box::new(t)),
+            Err(e) => err(e),
+        },
         Effect::PreviewResolve { scope } => {
             let (d, h) = (scope.destination.as_deref(), scope.host.as_deref());
             Msg::ResolvePreview(match basket::check_scope(store, d, h) {

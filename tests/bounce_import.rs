@@ -517,6 +517,8 @@ fn message_ids_are_stored_bare_and_old_stores_still_link_by_them() {
          DROP TABLE checks;
          ALTER TABLE messages DROP COLUMN frozen_at;
          ALTER TABLE messages DROP COLUMN frozen;
+         DROP TABLE line_counts;
+         ALTER TABLE messages DROP COLUMN size;
          PRAGMA user_version = 7;",
     )
     .unwrap();

@@ -47,6 +47,7 @@ fn rows_for(keymap: &Keymap, here: Context, inner_width: usize) -> Vec<HelpRow> 
         Context::Deliveries,
         Context::Delivery,
         Context::Causes,
+        Context::Timeline,
         Context::Basket,
         Context::Export,
     ] {

@@ -42,6 +42,12 @@ pub enum Action {
     ToggleAgain,
     EditDir,
     Confirm,
+    /// The chart screen: failures over time, queue ages, providers.
+    Timeline,
+    /// Halve the chart's time window (it ends at the last log line).
+    NarrowWindow,
+    /// Double the chart's time window, up to all there is.
+    WidenWindow,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere a screen does not bind the
@@ -54,6 +60,7 @@ pub enum Context {
     Delivery,
     Causes,
     Basket,
+    Timeline,
     /// The export's confirm step: only its own keys apply there (typing `q` must not
     /// quit half-way through a choice).
     Export,
@@ -68,6 +75,7 @@ impl Context {
             Context::Delivery => "Delivery",
             Context::Causes => "Causes",
             Context::Basket => "Basket",
+            Context::Timeline => "Chart",
             Context::Export => "Export (confirm step)",
         }
     }
@@ -178,11 +186,13 @@ struct File<E> {
     #[serde(default = "Vec::new")]
     basket: Vec<E>,
     #[serde(default = "Vec::new")]
+    timeline: Vec<E>,
+    #[serde(default = "Vec::new")]
     export: Vec<E>,
 }
 
 impl<E> File<E> {
-    fn by_context(self) -> [(Context, Vec<E>); 7] {
+    fn by_context(self) -> [(Context, Vec<E>); 8] {
         [
             (Context::Global, self.global),
             (Context::Triage, self.triage),
@@ -190,6 +200,7 @@ impl<E> File<E> {
             (Context::Delivery, self.delivery),
             (Context::Causes, self.causes),
             (Context::Basket, self.basket),
+            (Context::Timeline, self.timeline),
             (Context::Export, self.export),
         ]
     }

@@ -88,6 +88,8 @@ pub enum Msg {
     /// A check the user asked for is done: its results, or the one line saying why it
     /// could not run.
     Checked(Result<Vec<crate::check::CheckResult>, String>),
+    /// The chart screen's numbers.
+    Timeline(Box<crate::model::report::Timeline>),
     Error(String),
 }
 
@@ -180,6 +182,13 @@ pub enum Effect {
         format: RequeueFormat,
         dir: std::path::PathBuf,
         again: bool,
+    },
+    /// The chart screen's numbers over the last `span` seconds (`None`: all).
+    LoadTimeline {
+        by: crate::model::report::SeriesBy,
+        span: Option<i64>,
+        queue_lifetime: Option<i64>,
+        now: Option<i64>,
     },
     Quit,
 }

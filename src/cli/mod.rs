@@ -181,10 +181,17 @@ pub enum Command {
         #[arg(value_name = "FILE", required = true, value_hint = clap::ValueHint::FilePath)]
         files: Vec<String>,
     },
-    /// Totals, groups by code × destination with causes, causes, at-risk, typo domains.
+    /// Totals, groups by code × destination with causes, causes, at-risk, typo domains,
+    /// senders, and pflogsumm's tables: traffic per day and hour, domains, top senders and
+    /// recipients, reject reasons.
+    #[command(after_help = report::PFLOGSUMM_NOTE)]
     Report {
         #[arg(long)]
         json: bool,
+        /// What the Senders table groups by: sender address, sender domain, sending host
+        /// (or VMTA), or campaign (the subject, where the log has one).
+        #[arg(long, value_enum, value_name = "KEY", default_value_t = crate::store::report::SenderKey::Sender)]
+        by: crate::store::report::SenderKey,
         /// Queue lifetime for "at risk" this time, with its unit (5d, 48h), from 1h to 30d;
         /// default: the one saved by `import --queue-lifetime`, else per format.
         #[arg(long, value_name = "DUR", value_parser = parse_lifetime)]
@@ -374,7 +381,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             json,
             queue_lifetime,
             times,
-        }) => report::run(db, json, queue_lifetime, &times),
+            by,
+        }) => report::run(db, json, queue_lifetime, &times, by),
         Some(Command::Export {
             what:
                 ExportWhat::Deliveries {
@@ -427,7 +435,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         return Ok(code);
                     }
                 }
-                return report::run(db, false, args.import.queue_lifetime, &args.times);
+                return report::run(
+                    db,
+                    false,
+                    args.import.queue_lifetime,
+                    &args.times,
+                    crate::store::report::SenderKey::default(),
+                );
             }
             let store = open_store(db)?;
             if let Some(lifetime) = args.import.queue_lifetime {

@@ -8,8 +8,10 @@ use serde::Serialize;
 use crate::ingest::timestamp::format_rfc3339;
 use crate::sanitize::for_terminal;
 use crate::store::Store;
+use crate::store::line_counts::RejectReason;
 use crate::store::report::{
-    AtRisk, BounceConflict, CauseEvidence, FrozenMessage, Group, SourceInfo, Totals, TypoDomain,
+    AtRisk, BounceConflict, CauseEvidence, DomainTraffic, FrozenMessage, Group, Recipient,
+    SenderGroup, SenderKey, SourceInfo, Totals, Traffic, TypoDomain,
 };
 
 use super::{TimeArgs, Times, open_read_only_store};
@@ -19,6 +21,65 @@ use crate::triage::causes::Widespread;
 const DOMAINS_PER_CODE: usize = 8;
 /// Contradicting bounce reports listed in the text report (JSON has all).
 const CONFLICTS_LISTED: usize = 10;
+/// Rows of the pflogsumm-like tables (domains, senders, recipients, reject reasons).
+const TOP: usize = 20;
+
+/// Where the totals meet pflogsumm's and where they cannot: said under the report and in
+/// the README.
+pub const PFLOGSUMM_NOTE: &str = "Against pflogsumm on the same Postfix log: received, delivered, \
+bounced, rejected, deferred messages and deferral lines count the same lines. They differ where \
+sendlog follows a message: a log that starts after a message arrived still counts that message's \
+deliveries (pflogsumm counts only senders and bytes of mail received in the log); expired is \
+sendlog's own (pflogsumm has no such line); reject reasons are shortened differently; hours and \
+days are UTC, pflogsumm's are the log's own stamps.";
+
+/// One hour of the day (UTC), summed over the days.
+#[derive(Serialize, Debug, Clone, Default, PartialEq, Eq)]
+pub struct HourTraffic {
+    /// 0–23.
+    pub hour: i64,
+    pub received: u64,
+    pub delivered: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub rejected: u64,
+    pub expired: u64,
+}
+
+impl From<&Traffic> for HourTraffic {
+    fn from(t: &Traffic) -> Self {
+        HourTraffic {
+            hour: t.start,
+            received: t.received,
+            delivered: t.delivered,
+            deferred: t.deferred,
+            bounced: t.bounced,
+            rejected: t.rejected,
+            expired: t.expired,
+        }
+    }
+}
+
+/// pflogsumm's "Grand Totals", from the store.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Messages received (Postfix smtpd `client=` and pickup lines).
+    pub received: u64,
+    /// Deliveries sent.
+    pub delivered: u64,
+    /// Messages with at least one deferral.
+    pub deferred: u64,
+    /// Deferral lines.
+    pub deferrals: u64,
+    pub bounced: u64,
+    /// Refused at intake (smtpd and cleanup rejects).
+    pub rejected: u64,
+    pub expired: u64,
+    /// Bytes of the messages with a delivery, once each (where the log tells sizes).
+    pub bytes: u64,
+    /// Bytes delivered: each sent delivery counts its message's size.
+    pub bytes_delivered: u64,
+}
 
 #[derive(Serialize)]
 pub struct Report {
@@ -41,15 +102,71 @@ pub struct Report {
     /// Bounce reports that contradict the log (the log's outcome stands).
     pub conflicts: Vec<BounceConflict>,
     pub sources: Vec<SourceInfo>,
+    /// pflogsumm's grand totals.
+    pub summary: Summary,
+    /// Per day (UTC).
+    pub per_day: Vec<Traffic>,
+    /// Per hour of the day (UTC, 0–23), summed over the days.
+    pub per_hour: Vec<HourTraffic>,
+    pub domains: Vec<DomainTraffic>,
+    /// What `senders` is grouped by.
+    pub senders_by: SenderKey,
+    /// Most failed deliveries first: who is being blocked, and where.
+    pub senders: Vec<SenderGroup>,
+    /// (sender, messages, bytes), most messages first.
+    pub top_senders: Vec<(String, u64, u64)>,
+    /// Most bytes first.
+    pub top_senders_by_size: Vec<(String, u64, u64)>,
+    pub top_recipients: Vec<Recipient>,
+    pub top_recipients_by_size: Vec<Recipient>,
+    pub reject_reasons: Vec<RejectReason>,
+    pub compared_with_pflogsumm: &'static str,
 }
 
-pub fn build(store: &Store, queue_lifetime: Option<i64>, times: Times) -> anyhow::Result<Report> {
+pub fn build(
+    store: &Store,
+    queue_lifetime: Option<i64>,
+    times: Times,
+    by: SenderKey,
+) -> anyhow::Result<Report> {
     let span = store.span()?;
+    let totals = store.totals()?;
+    let per_day = store.traffic(86_400, false, times.since, times.until)?;
+    let per_hour: Vec<HourTraffic> = store
+        .traffic(3600, true, times.since, times.until)?
+        .iter()
+        .map(HourTraffic::from)
+        .collect();
+    let (deferred, deferrals) = store.deferred_messages()?;
+    let (bytes, bytes_delivered) = store.bytes_total()?;
+    let summary = Summary {
+        received: per_day.iter().map(|t| t.received).sum(),
+        delivered: totals.sent,
+        deferred,
+        deferrals,
+        bounced: totals.bounced,
+        rejected: per_day.iter().map(|t| t.rejected).sum(),
+        expired: totals.expired,
+        bytes,
+        bytes_delivered,
+    };
     Ok(Report {
+        summary,
+        per_day,
+        per_hour,
+        domains: store.domain_traffic(TOP)?,
+        senders_by: by,
+        senders: store.sender_groups(by, TOP)?,
+        top_senders: store.top_senders(false, TOP)?,
+        top_senders_by_size: store.top_senders(true, TOP)?,
+        top_recipients: store.top_recipients(false, TOP)?,
+        top_recipients_by_size: store.top_recipients(true, TOP)?,
+        reject_reasons: store.reject_reasons(times.since, times.until)?,
+        compared_with_pflogsumm: PFLOGSUMM_NOTE,
         as_of: times.now.map(format_rfc3339),
         since: times.since.map(format_rfc3339),
         until: times.until.map(format_rfc3339),
-        totals: store.totals()?,
+        totals,
         first_event: span.map(|s| format_rfc3339(s.0)),
         last_event: span.map(|s| format_rfc3339(s.1)),
         groups: store.groups()?,
@@ -68,10 +185,11 @@ pub fn run(
     json: bool,
     queue_lifetime: Option<i64>,
     times: &TimeArgs,
+    by: SenderKey,
 ) -> anyhow::Result<ExitCode> {
     let store = open_read_only_store(db)?;
     let times = times.resolve(&store)?;
-    let report = build(&store, queue_lifetime, times)?;
+    let report = build(&store, queue_lifetime, times, by)?;
     let mut out = std::io::stdout().lock();
     let written = if json {
         crate::sanitize::json_pretty(&mut out, &report)
@@ -92,6 +210,211 @@ fn pct(n: u64, total: u64) -> String {
         "-".into()
     } else {
         format!("{:.1}%", n as f64 * 100.0 / total as f64)
+    }
+}
+
+/// Bytes as pflogsumm writes them: `8383k`, `12m`.
+fn bytes(n: u64) -> String {
+    match n {
+        n if n >= 10 * 1024 * 1024 => format!("{}m", n / (1024 * 1024)),
+        n if n >= 10 * 1024 => format!("{}k", n / 1024),
+        n => n.to_string(),
+    }
+}
+
+/// A delay as pflogsumm writes it: `0.4 s`, `18.2 m`, `49.6 h`.
+fn delay(secs: Option<f64>) -> String {
+    match secs {
+        None => "-".into(),
+        Some(s) if s < 60.0 => format!("{s:.1} s"),
+        Some(s) if s < 3600.0 => format!("{:.1} m", s / 60.0),
+        Some(s) if s < 86_400.0 * 2.0 => format!("{:.1} h", s / 3600.0),
+        Some(s) => format!("{:.1} d", s / 86_400.0),
+    }
+}
+
+fn day(ts: i64) -> String {
+    chrono::DateTime::from_timestamp(ts, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+fn traffic_row(o: &mut String, label: &str, t: &Traffic) {
+    let _ = writeln!(
+        o,
+        "  {label:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        t.received, t.delivered, t.deferred, t.bounced, t.rejected, t.expired
+    );
+}
+
+/// Who sends the mail that fails, and where it fails.
+fn render_senders(o: &mut String, r: &Report) {
+    let clean = |s: &str| for_terminal(s).into_owned();
+    let _ = writeln!(
+        o,
+        "\nSenders by {} (most failed deliveries first; report --by sender|sender-domain|host|campaign)",
+        r.senders_by.as_str()
+    );
+    if r.senders.is_empty() {
+        let _ = writeln!(o, "  none");
+    }
+    for g in &r.senders {
+        let failed = g.deferred + g.bounced + g.expired;
+        let _ = writeln!(
+            o,
+            "  {:<40} {:>6} msgs {:>7}  sent {}  failed {} ({})",
+            fit(&clean(&g.key), 40),
+            g.messages,
+            bytes(g.bytes),
+            g.sent,
+            failed,
+            pct(failed, g.deliveries)
+        );
+        if !g.failing_destinations.is_empty() {
+            let at: Vec<String> = g
+                .failing_destinations
+                .iter()
+                .map(|(d, n)| format!("{} {n}", clean(d)))
+                .collect();
+            let why: Vec<String> = g
+                .causes
+                .iter()
+                .map(|(c, n)| format!("{} {n}", clean(c)))
+                .collect();
+            let _ = writeln!(
+                o,
+                "      failing at: {}; causes: {}",
+                at.join(", "),
+                why.join(", ")
+            );
+        }
+    }
+}
+
+/// pflogsumm's tables: grand totals, traffic per day and hour, domains, senders and
+/// recipients by count and size, reject reasons.
+fn render_pflogsumm(o: &mut String, r: &Report) {
+    let clean = |s: &str| for_terminal(s).into_owned();
+    let m = &r.summary;
+    let _ = writeln!(o, "\nGrand totals (as pflogsumm counts them)");
+    let _ = writeln!(o, "  {:>9}  received", m.received);
+    let _ = writeln!(o, "  {:>9}  delivered", m.delivered);
+    let _ = writeln!(
+        o,
+        "  {:>9}  deferred  ({} deferrals)",
+        m.deferred, m.deferrals
+    );
+    let _ = writeln!(o, "  {:>9}  bounced", m.bounced);
+    let _ = writeln!(o, "  {:>9}  rejected", m.rejected);
+    let _ = writeln!(o, "  {:>9}  expired", m.expired);
+    let _ = writeln!(o, "  {:>9}  bytes in messages", bytes(m.bytes));
+    let _ = writeln!(o, "  {:>9}  bytes delivered", bytes(m.bytes_delivered));
+
+    let header = format!(
+        "  {:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "", "received", "delivered", "deferred", "bounced", "rejected", "expired"
+    );
+    if r.per_day.len() > 1 {
+        let _ = writeln!(o, "\nPer day (UTC)\n{header}");
+        for t in &r.per_day {
+            traffic_row(o, &day(t.start), t);
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\nPer hour of the day (UTC, summed over the days)\n{header}"
+    );
+    for h in 0..24 {
+        let t = r
+            .per_hour
+            .iter()
+            .find(|t| t.hour == h)
+            .cloned()
+            .unwrap_or_default();
+        let t = Traffic {
+            start: h,
+            received: t.received,
+            delivered: t.delivered,
+            deferred: t.deferred,
+            bounced: t.bounced,
+            rejected: t.rejected,
+            expired: t.expired,
+        };
+        traffic_row(o, &format!("{h:02}00-{:02}00", h + 1), &t);
+    }
+
+    let _ = writeln!(
+        o,
+        "\nDestination domains\n  {:>7} {:>7} {:>8} {:>7} {:>7} {:>8} {:>8}  domain",
+        "sent", "bytes", "defers", "bounced", "expired", "avg dly", "max dly"
+    );
+    if r.domains.is_empty() {
+        let _ = writeln!(o, "  none");
+    }
+    for d in &r.domains {
+        let _ = writeln!(
+            o,
+            "  {:>7} {:>7} {:>8} {:>7} {:>7} {:>8} {:>8}  {}",
+            d.sent,
+            bytes(d.bytes),
+            d.deferrals,
+            d.bounced,
+            d.expired,
+            delay(d.avg_delay),
+            delay(d.max_delay.map(|s| s as f64)),
+            clean(&d.domain)
+        );
+    }
+
+    let two = |o: &mut String, title: &str, rows: &[(String, u64, u64)]| {
+        let _ = writeln!(o, "\n{title}\n  {:>7} {:>8}  sender", "msgs", "bytes");
+        if rows.is_empty() {
+            let _ = writeln!(o, "  none");
+        }
+        for (who, n, b) in rows {
+            let _ = writeln!(o, "  {n:>7} {:>8}  {}", bytes(*b), clean(who));
+        }
+    };
+    two(o, "Senders by message count", &r.top_senders);
+    two(o, "Senders by message size", &r.top_senders_by_size);
+    let rcpt = |o: &mut String, title: &str, rows: &[Recipient]| {
+        let _ = writeln!(o, "\n{title}\n  {:>7} {:>8}  recipient", "sent", "bytes");
+        if rows.is_empty() {
+            let _ = writeln!(o, "  none");
+        }
+        for x in rows {
+            let _ = writeln!(
+                o,
+                "  {:>7} {:>8}  {}",
+                x.delivered,
+                bytes(x.bytes),
+                clean(&x.recipient)
+            );
+        }
+    };
+    rcpt(o, "Recipients by message count", &r.top_recipients);
+    rcpt(o, "Recipients by message size", &r.top_recipients_by_size);
+
+    let _ = writeln!(o, "\nSMTP rejects at intake ({})", m.rejected);
+    if r.reject_reasons.is_empty() {
+        let _ = writeln!(o, "  none");
+    }
+    for x in r.reject_reasons.iter().take(TOP) {
+        let _ = writeln!(
+            o,
+            "  {:>7}  {:<8} {:<9} {}",
+            x.count,
+            clean(&x.stage),
+            clean(&x.code),
+            fit(&clean(&x.reason), EXAMPLE_WIDTH)
+        );
+    }
+    if r.reject_reasons.len() > TOP {
+        let _ = writeln!(
+            o,
+            "  … {} more reasons (report --json lists them all)",
+            r.reject_reasons.len() - TOP
+        );
     }
 }
 
@@ -246,6 +569,8 @@ pub fn render_text(r: &Report) -> String {
         let _ = writeln!(o, "  ! {}", clean(&w.describe()));
     }
 
+    render_senders(&mut o, r);
+
     let _ = writeln!(
         o,
         "\nAt risk (still deferred, past half their queue lifetime, as of {})",
@@ -333,6 +658,8 @@ pub fn render_text(r: &Report) -> String {
         }
     }
 
+    render_pflogsumm(&mut o, r);
+
     let _ = writeln!(o, "\nSources");
     for s in &r.sources {
         let _ = writeln!(
@@ -356,5 +683,6 @@ pub fn render_text(r: &Report) -> String {
             let _ = writeln!(o, "      unparsed line {line}: {text}");
         }
     }
+    let _ = writeln!(o, "\n{}", r.compared_with_pflogsumm);
     o
 }

@@ -82,6 +82,8 @@ pub struct Event {
     /// time in an Exim message id, an arrival column): known even when the log starts
     /// after the arrival line.
     pub arrived: Option<i64>,
+    /// The message's size in bytes, where the log tells it (Postfix qmgr `size=`).
+    pub size: Option<u64>,
 }
 
 impl Event {
@@ -103,6 +105,7 @@ impl Event {
             text: None,
             counts_as_attempt: true,
             arrived: None,
+            size: None,
         }
     }
 }
@@ -184,6 +187,47 @@ pub trait LineParser: Send {
     fn finish(&mut self, _out: &mut Vec<Event>) -> LineOutcome {
         LineOutcome::Ignored
     }
+
+    /// Lines counted per hour (mail received, refused before it was queued, deferred),
+    /// for the report's tables; taken once the input is read.
+    fn take_line_counts(&mut self) -> Vec<LineCount> {
+        Vec::new()
+    }
+}
+
+/// Lines of one kind counted per hour: mail received or refused at intake (Postfix smtpd,
+/// pickup, cleanup), deferral lines. A refusal never becomes a queued message, and a run of
+/// identical deferrals is one stored attempt: only these counts place every line in its hour.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LineCount {
+    /// Unix seconds at the start of the hour.
+    pub hour: i64,
+    pub host: String,
+    pub kind: LineKind,
+    /// For refusals: the SMTP stage (`RCPT`, `MAIL`, `CONNECT`, `header`, `body`…).
+    pub stage: String,
+    /// For refusals: the enhanced status code, else the reply code.
+    pub code: String,
+    /// For refusals: the reason, shortened so that like refusals count together.
+    pub reason: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LineKind {
+    Received,
+    Rejected,
+    Deferred,
+}
+
+impl LineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineKind::Received => "received",
+            LineKind::Rejected => "rejected",
+            LineKind::Deferred => "deferred",
+        }
+    }
 }
 
 impl LineParser for postfix::PostfixParser {
@@ -193,6 +237,10 @@ impl LineParser for postfix::PostfixParser {
 
     fn year_position(&self) -> Option<crate::ingest::timestamp::YearPosition> {
         Some(self.years().position())
+    }
+
+    fn take_line_counts(&mut self) -> Vec<LineCount> {
+        postfix::PostfixParser::take_line_counts(self)
     }
 }
 

@@ -11,14 +11,25 @@ use std::sync::LazyLock;
 use memchr::memmem::Finder;
 
 use super::timestamp::{YearTracker, parse_rfc3339};
-use super::{AttemptStatus, Event, EventKind, LineOutcome};
+use super::{AttemptStatus, Event, EventKind, LineCount, LineKind, LineOutcome};
 
 /// Parser state across the lines of one input.
 pub struct PostfixParser {
     years: YearTracker,
     /// Last stamp seen, for lines that carry none (pasted message parts).
     last_ts: i64,
+    /// Lines received, refused and deferred, per hour, host, stage, code and reason:
+    /// counted here, since a refusal never gets a queued message for the assembler to
+    /// follow (see `LineCount`).
+    counts: hashbrown::HashMap<LineKey, u64>,
+    /// The (hour, host) received and deferred lines are being counted under, and their
+    /// counts: most lines fall in the hour and host of the line before, and are counted
+    /// without building a key.
+    current: Option<(i64, String, [u64; 2])>,
 }
+
+/// (hour, host, kind, stage, code, reason)
+type LineKey = (i64, String, LineKind, String, String, String);
 
 /// The Postfix programs whose lines say something about a queued message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +181,7 @@ struct Fields<'a> {
     from: Option<&'a [u8]>,
     message_id: Option<&'a [u8]>,
     delay: Option<&'a [u8]>,
+    size: Option<&'a [u8]>,
 }
 
 fn fields(mut s: &[u8]) -> Fields<'_> {
@@ -183,6 +195,7 @@ fn fields(mut s: &[u8]) -> Fields<'_> {
         from: None,
         message_id: None,
         delay: None,
+        size: None,
     };
     loop {
         s = trim_start(s);
@@ -209,6 +222,7 @@ fn fields(mut s: &[u8]) -> Fields<'_> {
             b"from" => f.from = Some(value),
             b"message-id" => f.message_id = Some(value),
             b"delay" => f.delay = Some(value),
+            b"size" => f.size = Some(value),
             b"status" => {
                 f.status = Some(value);
                 let t = trim_start(after);
@@ -269,7 +283,81 @@ fn reply_code(text: &[u8]) -> Option<u16> {
 impl PostfixParser {
     pub fn new(years: YearTracker) -> Self {
         let last_ts = years.fallback_ts;
-        PostfixParser { years, last_ts }
+        PostfixParser {
+            years,
+            last_ts,
+            counts: hashbrown::HashMap::new(),
+            current: None,
+        }
+    }
+
+    /// The lines counted so far, oldest hour first; the count starts again.
+    pub fn take_line_counts(&mut self) -> Vec<LineCount> {
+        self.flush_current();
+        let mut out: Vec<LineCount> = self
+            .counts
+            .drain()
+            .map(
+                |((hour, host, kind, stage, code, reason), count)| LineCount {
+                    hour,
+                    host,
+                    kind,
+                    stage,
+                    code,
+                    reason,
+                    count,
+                },
+            )
+            .collect();
+        out.sort();
+        out
+    }
+
+    fn flush_current(&mut self) {
+        if let Some((hour, host, [received, deferred])) = self.current.take() {
+            for (kind, n) in [
+                (LineKind::Received, received),
+                (LineKind::Deferred, deferred),
+            ] {
+                if n > 0 {
+                    *self
+                        .counts
+                        .entry((
+                            hour,
+                            host.clone(),
+                            kind,
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                        ))
+                        .or_default() += n;
+                }
+            }
+        }
+    }
+
+    /// Counts a received or deferral line.
+    fn count_plain(&mut self, host: &str, kind: LineKind) {
+        let hour = self.last_ts.div_euclid(3600) * 3600;
+        let same = matches!(&self.current, Some((h, name, _)) if *h == hour && name == host);
+        if !same {
+            self.flush_current();
+            self.current = Some((hour, host.to_string(), [0, 0]));
+        }
+        if let Some((_, _, n)) = self.current.as_mut() {
+            n[usize::from(kind == LineKind::Deferred)] += 1;
+        }
+    }
+
+    fn count_line(&mut self, host: &str, kind: LineKind, refusal: Option<Refusal>) {
+        let hour = self.last_ts.div_euclid(3600) * 3600;
+        let (stage, code, reason) = refusal
+            .map(|r| (r.stage, r.code, r.reason))
+            .unwrap_or_default();
+        *self
+            .counts
+            .entry((hour, host.to_string(), kind, stage, code, reason))
+            .or_default() += 1;
     }
 
     pub fn years(&self) -> &YearTracker {
@@ -372,11 +460,21 @@ impl PostfixParser {
             };
         };
         let qid = &msg[..colon];
+        let body = &msg[colon + 2..];
+        if let Some(p) = &program
+            && p.daemon == Daemon::Smtpd
+            && let Some(r) = smtpd_refusal(body)
+        {
+            // `NOQUEUE: reject: RCPT from …`, or `QUEUEID: reject: DATA from …` once a
+            // queue id was given: refused before or while it was received.
+            let host_name = host_name(host, p);
+            self.count_line(&host_name, LineKind::Rejected, Some(r));
+            return LineOutcome::Parsed;
+        }
         if !is_queue_id(qid) {
             // connect to …, warning: …, NOQUEUE: reject: …, statistics: … — Postfix's own
             // lines that carry no queued message. One that does carry mail facts under an
             // id sendlog cannot read is lost data, so it is counted as skipped.
-            let body = &msg[colon + 2..];
             let carries_mail = [&b"to="[..], b"from=", b"client=", b"message-id="]
                 .iter()
                 .any(|k| body.starts_with(k));
@@ -386,24 +484,14 @@ impl PostfixParser {
                 LineOutcome::Skipped
             };
         }
-        let body = &msg[colon + 2..];
         let daemon = match &program {
             Some(p) => p.daemon,
             None => infer_daemon(body),
         };
         let host_name = match &program {
-            // A per-instance syslog name (`postfix-out2`) usually stands for one sending
-            // IP; keep it with the host so the two group apart.
-            Some(p) if p.syslog_name != b"postfix" => {
-                let mut h = lossy(host);
-                if !h.is_empty() {
-                    h.push('/');
-                }
-                h.push_str(&String::from_utf8_lossy(p.syslog_name));
-                h
-            }
-            _ if host.is_empty() => "unknown".to_string(),
-            _ => lossy(host),
+            Some(p) => host_name(host, p),
+            None if host.is_empty() => "unknown".to_string(),
+            None => lossy(host),
         };
         let ts = self.last_ts;
         let mk = |kind| Event::new(ts, line_no, host_name.clone(), lossy(qid), kind);
@@ -423,6 +511,9 @@ impl PostfixParser {
                 let Some(to) = f.to else {
                     return LineOutcome::Ignored;
                 };
+                if status == AttemptStatus::Deferred {
+                    self.count_plain(&host_name, LineKind::Deferred);
+                }
                 let mut e = mk(EventKind::Attempt(status));
                 e.recipient = Some(address(to));
                 e.orig_recipient = f.orig_to.map(address);
@@ -452,7 +543,17 @@ impl PostfixParser {
                 };
                 let mut e = mk(kind);
                 e.sender = f.from.map(address);
+                e.size = f
+                    .size
+                    .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok());
                 out.push(e);
+                LineOutcome::Parsed
+            }
+            Daemon::Cleanup
+                if body.starts_with(b"reject: ") || body.starts_with(b"milter-reject: ") =>
+            {
+                let r = cleanup_refusal(body);
+                self.count_line(&host_name, LineKind::Rejected, Some(r));
                 LineOutcome::Parsed
             }
             Daemon::Cleanup => match body.strip_prefix(b"message-id=") {
@@ -470,14 +571,138 @@ impl PostfixParser {
                 let mut e = mk(EventKind::Created);
                 e.sender = f.from.map(address);
                 out.push(e);
+                if body.starts_with(b"uid=") || body.starts_with(b"sender=") {
+                    self.count_plain(&host_name, LineKind::Received);
+                }
                 LineOutcome::Parsed
             }
             Daemon::Smtpd if body.starts_with(b"client=") => {
                 out.push(mk(EventKind::Created));
+                if program.is_some() {
+                    self.count_plain(&host_name, LineKind::Received);
+                }
                 LineOutcome::Parsed
             }
             Daemon::Smtpd | Daemon::Bounce | Daemon::Other => LineOutcome::Ignored,
         }
+    }
+}
+
+/// The host a line is filed under. A per-instance syslog name (`postfix-out2`) usually
+/// stands for one sending IP; it is kept with the host so the two group apart.
+fn host_name(host: &[u8], p: &Program<'_>) -> String {
+    if p.syslog_name != b"postfix" {
+        let mut h = lossy(host);
+        if !h.is_empty() {
+            h.push('/');
+        }
+        h.push_str(&String::from_utf8_lossy(p.syslog_name));
+        h
+    } else if host.is_empty() {
+        "unknown".to_string()
+    } else {
+        lossy(host)
+    }
+}
+
+/// A refusal at intake: the SMTP stage, the code, and the reason shortened so that like
+/// refusals count together (no addresses, client names or IPs in it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Refusal {
+    stage: String,
+    code: String,
+    reason: String,
+}
+
+/// `reject: RCPT from host[192.0.2.1]: 554 5.7.1 <a@b>: Relay access denied; from=<…> to=<…> proto=ESMTP helo=<…>`
+fn smtpd_refusal(body: &[u8]) -> Option<Refusal> {
+    let rest = body.strip_prefix(b"reject: ")?;
+    let (stage, rest) = next_token(rest);
+    let rest = rest.strip_prefix(b"from ")?;
+    // The client is `name[ip]` (`[ip]:port` in newer versions): the reply follows its `]: `.
+    let at = memchr::memmem::find(rest, b"]: ").map(|i| i + 3)?;
+    let reply = &rest[at..];
+    Some(refusal(lossy(stage), reply))
+}
+
+/// `reject: header Subject: … from host[ip]; from=<…> to=<…> proto=ESMTP helo=<…>: 5.7.1 message content rejected`
+fn cleanup_refusal(body: &[u8]) -> Refusal {
+    let rest = body
+        .strip_prefix(b"milter-reject: ")
+        .or_else(|| body.strip_prefix(b"reject: "))
+        .unwrap_or(body);
+    let (stage, rest) = next_token(rest);
+    // A check's reply closes the line, after the envelope (`helo=<…>: 5.7.1 …`); a
+    // milter's follows the client (`from host[ip]: 5.7.1 …; from=<…>`).
+    let reply = match memchr::memmem::rfind(rest, b">: ") {
+        Some(i) if memchr::memmem::find(&rest[i..], b"; from=").is_none() => &rest[i + 3..],
+        _ => match memchr::memmem::find(rest, b"]: ") {
+            Some(i) => &rest[i + 3..],
+            None => rest,
+        },
+    };
+    refusal(lossy(stage), reply)
+}
+
+fn refusal(stage: String, reply: &[u8]) -> Refusal {
+    let reply = lossy(reply);
+    let mut words = reply.as_str();
+    let mut code = String::new();
+    // `554 5.7.1 …`, `450 4.1.8 …`, or a bare enhanced code from a milter.
+    for _ in 0..2 {
+        let (w, rest) = words.split_once(' ').unwrap_or((words, ""));
+        let reply_code = w.len() == 3 && w.bytes().all(|b| b.is_ascii_digit());
+        let enhanced = w.parse::<crate::classify::EnhancedCode>().is_ok();
+        if reply_code || enhanced {
+            if code.is_empty() || enhanced {
+                code = w.to_string();
+            }
+            words = rest;
+        } else {
+            break;
+        }
+    }
+    // The envelope (`; from=<…> to=<…> proto=… helo=<…>`) differs per message.
+    let text = words.split("; from=").next().unwrap_or(words);
+    // `<a@b>: Recipient address rejected: …`, `<host>: Helo command rejected: …`
+    let text = match text.strip_prefix('<') {
+        Some(t) => t.split_once(">: ").map_or(text, |(_, r)| r),
+        None => text,
+    };
+    // `Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; …`:
+    // the second part names the cause.
+    let mut parts = text.split("; ");
+    let first = parts.next().unwrap_or("");
+    let text = match parts.next() {
+        Some(second) if first == "Service unavailable" => second,
+        _ => first,
+    };
+    let mut reason = String::with_capacity(text.len());
+    let mut in_brackets = false;
+    for c in text.chars() {
+        match c {
+            '[' => {
+                in_brackets = true;
+                reason.push_str("[…");
+            }
+            ']' if in_brackets => {
+                in_brackets = false;
+                reason.push(']');
+            }
+            _ if in_brackets => {}
+            _ => reason.push(c),
+        }
+    }
+    let reason = reason
+        .replace("Client host […] blocked", "blocked")
+        .trim()
+        .chars()
+        .take(120)
+        .collect();
+    Refusal {
+        stage,
+        code,
+        reason,
     }
 }
 
@@ -620,10 +845,92 @@ mod tests {
             "Mar  1 10:00:00 mx1 postfix/smtp[7]: odd-id: to=<a@b.example>, relay=none, status=sent (ok)",
         );
         assert!(matches!(o, LineOutcome::Skipped));
-        let (o, _) = parse(
-            "Mar  1 10:00:00 mx1 postfix/smtpd[7]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 denied; from=<a@b> to=<c@d> proto=ESMTP",
+        // A refusal carries no queued message: no event, but it is counted.
+        let mut p = PostfixParser::new(YearTracker::given(2015));
+        let mut ev = Vec::new();
+        let o = p.parse_line(
+            b"Mar  1 10:00:00 mx1 postfix/smtpd[7]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 denied; from=<a@b> to=<c@d> proto=ESMTP",
+            1,
+            &mut ev,
         );
-        assert!(matches!(o, LineOutcome::Ignored));
+        assert!(matches!(o, LineOutcome::Parsed));
+        assert!(ev.is_empty());
+        let counts = p.take_line_counts();
+        assert_eq!(counts.len(), 1);
+        assert_eq!(
+            (
+                counts[0].kind,
+                counts[0].stage.as_str(),
+                counts[0].code.as_str()
+            ),
+            (LineKind::Rejected, "RCPT", "5.7.1")
+        );
+        assert_eq!((counts[0].reason.as_str(), counts[0].count), ("denied", 1));
+    }
+
+    #[test]
+    fn refusals_are_counted_by_a_reason_without_addresses_or_ips() {
+        let mut p = PostfixParser::new(YearTracker::given(2015));
+        let mut ev = Vec::new();
+        for line in [
+            "Oct 22 02:30:01 conch postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[192.0.2.7]: 450 4.7.1 Client host rejected: cannot find your hostname, [192.0.2.7]; from=<a@b.example> to=<u@c.example> proto=ESMTP helo=<x>",
+            "Oct 22 02:40:01 conch postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[198.51.100.9]: 450 4.7.1 Client host rejected: cannot find your hostname, [198.51.100.9]; from=<z@y.example> to=<v@c.example> proto=ESMTP helo=<y>",
+            "Oct 22 02:50:01 conch postfix/smtpd[1]: NOQUEUE: reject: RCPT from x.example[203.0.113.1]: 554 5.7.1 Service unavailable; Client host [203.0.113.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/203.0.113.1; from=<a@b> to=<c@d> proto=ESMTP helo=<x>",
+            "Oct 22 02:55:01 conch postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[203.0.113.2]: 550 5.1.1 <nobody@c.example>: Recipient address rejected: User unknown in local recipient table; from=<a@b> to=<nobody@c.example> proto=ESMTP helo=<x>",
+            "Oct 22 02:56:01 conch postfix/cleanup[9]: 4F2A11234: reject: header Subject: win now from x[203.0.113.3]; from=<a@b> to=<c@d> proto=ESMTP helo=<x>: 5.7.1 Spam subject",
+            "Oct 22 02:57:01 conch postfix/smtpd[1]: 4F2A11235: client=x[203.0.113.4]",
+        ] {
+            p.parse_line(line.as_bytes(), 1, &mut ev);
+        }
+        let counts = p.take_line_counts();
+        let got: Vec<(LineKind, &str, &str, &str, u64)> = counts
+            .iter()
+            .map(|c| {
+                (
+                    c.kind,
+                    c.stage.as_str(),
+                    c.code.as_str(),
+                    c.reason.as_str(),
+                    c.count,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (LineKind::Received, "", "", "", 1),
+                (
+                    LineKind::Rejected,
+                    "RCPT",
+                    "4.7.1",
+                    "Client host rejected: cannot find your hostname, […]",
+                    2
+                ),
+                (
+                    LineKind::Rejected,
+                    "RCPT",
+                    "5.1.1",
+                    "Recipient address rejected: User unknown in local recipient table",
+                    1
+                ),
+                (
+                    LineKind::Rejected,
+                    "RCPT",
+                    "5.7.1",
+                    "blocked using zen.spamhaus.org",
+                    1
+                ),
+                (LineKind::Rejected, "header", "5.7.1", "Spam subject", 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn qmgr_lines_carry_the_size() {
+        let (_, ev) = parse(
+            "Oct 22 02:57:02 conch postfix/qmgr[5]: 4F2A11235: from=<a@b.example>, size=18230, nrcpt=1 (queue active)",
+        );
+        assert_eq!(ev[0].size, Some(18230));
     }
 
     #[test]

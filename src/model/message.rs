@@ -77,6 +77,8 @@ pub struct MessageState {
     pub message_id: Option<String>,
     pub sender: Option<String>,
     pub subject: Option<String>,
+    /// Bytes, where the log tells (Postfix qmgr `size=`).
+    pub size: Option<u64>,
     pub expired_at: Option<i64>,
     /// While the MTA holds the message frozen: since when (the first line saying so) and
     /// what that line said. Exim names no recipient on these lines, so a message frozen for the whole
@@ -129,6 +131,7 @@ impl MessageState {
             message_id: None,
             sender: None,
             subject: None,
+            size: None,
             expired_at: None,
             frozen: None,
             closed: false,

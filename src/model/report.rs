@@ -226,3 +226,116 @@ impl DeliveryRecord {
         ]
     }
 }
+
+/// What happened in one span of time (a day, an hour), pflogsumm's columns and expiries.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Traffic {
+    /// Start of the span (UTC); for hours of the day, the hour (0–23) in seconds from
+    /// midnight.
+    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+    pub start: i64,
+    /// Messages received (Postfix smtpd `client=` and pickup lines).
+    pub received: u64,
+    /// Deliveries sent.
+    pub delivered: u64,
+    /// Deferral lines (each retry counts, as pflogsumm counts them).
+    pub deferred: u64,
+    pub bounced: u64,
+    /// Refused at intake (Postfix `NOQUEUE: reject`, cleanup rejects).
+    pub rejected: u64,
+    pub expired: u64,
+}
+
+/// Mail to one destination domain.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DomainTraffic {
+    pub domain: String,
+    /// Deliveries sent.
+    pub sent: u64,
+    /// Bytes of the messages sent, where the log tells sizes.
+    pub bytes: u64,
+    /// Deferral lines.
+    pub deferrals: u64,
+    pub bounced: u64,
+    pub expired: u64,
+    /// Seconds from arrival to delivery, over the deliveries sent.
+    pub avg_delay: Option<f64>,
+    /// Seconds from arrival to the last attempt, over every delivery.
+    pub max_delay: Option<i64>,
+}
+
+/// One sender, sender domain, sending host or campaign: its mail and where it fails.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SenderGroup {
+    pub key: String,
+    /// Messages (queue files) with at least one delivery.
+    pub messages: u64,
+    /// Bytes of those messages, where the log tells sizes.
+    pub bytes: u64,
+    pub deliveries: u64,
+    pub sent: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub expired: u64,
+    /// Where its failures go: provider (or domain) with the count, most first.
+    pub failing_destinations: Vec<(String, u64)>,
+    /// Its most frequent failure causes with their counts.
+    pub causes: Vec<(String, u64)>,
+}
+
+/// A recipient and how much was delivered to it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Recipient {
+    pub recipient: String,
+    pub delivered: u64,
+    pub bytes: u64,
+}
+
+/// What the chart's series are: one per code, or one per provider (else domain).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub enum SeriesBy {
+    #[default]
+    Code,
+    Provider,
+}
+
+impl SeriesBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeriesBy::Code => "code",
+            SeriesBy::Provider => "provider",
+        }
+    }
+
+    pub fn next(self) -> Self {
+        match self {
+            SeriesBy::Code => SeriesBy::Provider,
+            SeriesBy::Provider => SeriesBy::Code,
+        }
+    }
+}
+
+/// Failures over time, the queue ages of mail still deferred, and failures per provider:
+/// what the chart screen draws.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Timeline {
+    /// Seconds per bucket: an hour, or a day for spans of more than three days.
+    pub bucket: i64,
+    /// Start of the first bucket and end of the span (unix seconds).
+    pub start: i64,
+    pub end: i64,
+    pub by: SeriesBy,
+    /// Failed attempts (deferral and bounce lines) and expiries per bucket, per code or
+    /// provider, biggest first; the rest summed as "other".
+    pub series: Vec<(String, Vec<u64>)>,
+    /// Still-deferred deliveries by how much of their queue lifetime has gone:
+    /// (label, count), youngest first, the last bucket past the lifetime.
+    pub queue_ages: Vec<(String, u64)>,
+    /// The queue lifetime the ages are measured against (seconds); the format's default
+    /// when none was given or saved, the longest when formats differ.
+    pub lifetime: Option<i64>,
+    /// Providers (else domains) by failed deliveries: (name, failed, sent).
+    pub providers: Vec<(String, u64, u64)>,
+    /// When a span was asked for and failures start before it: where they start.
+    pub clipped_from: Option<i64>,
+}

@@ -217,6 +217,7 @@ pub(super) fn import_one(
         }
     })?;
     let year_ended = parser.year_position();
+    load.add_line_counts(&parser.take_line_counts())?;
     assembler.checkpoint(&mut writer)?;
     let deliveries = writer.deliveries_written;
     let deliveries_updated = writer.deliveries_updated;

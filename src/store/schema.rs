@@ -295,6 +295,27 @@ CREATE INDEX checks_cause ON checks(reason, destination, host, checked_at);
 ALTER TABLE messages ADD COLUMN frozen_at INTEGER;
 ALTER TABLE messages ADD COLUMN frozen TEXT;
 "#,
+    // 14: what a report on a par with pflogsumm needs that no delivery row holds: each
+    // message's size (Postfix qmgr `size=`), and lines counted per hour at import: mail
+    // received and refused at intake (smtpd `client=`, pickup; `NOQUEUE: reject`, cleanup
+    // rejects), since a refusal never becomes a queued message, and deferral lines, since a
+    // run of identical ones is stored as one attempt.
+    r#"
+ALTER TABLE messages ADD COLUMN size INTEGER;
+
+CREATE TABLE line_counts (
+    -- unix seconds at the start of the hour
+    hour   INTEGER NOT NULL,
+    host   TEXT NOT NULL,
+    kind   TEXT NOT NULL CHECK (kind IN ('received', 'rejected', 'deferred')),
+    -- refusals: SMTP stage (RCPT, MAIL, CONNECT, header, body…), code, shortened reason
+    stage  TEXT NOT NULL,
+    code   TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    count  INTEGER NOT NULL,
+    PRIMARY KEY (hour, host, kind, stage, code, reason)
+) WITHOUT ROWID;
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -33,8 +33,8 @@ impl<'t> MessageWriter<'t> {
             deliveries_updated: 0,
             insert_message: prepare(
                 "INSERT INTO messages (host, queue_id, first_seen, last_seen, message_id, sender, subject,
-                 expired_at, closed, format, arrived_at, frozen_at, frozen)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 expired_at, closed, format, arrived_at, frozen_at, frozen, size)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?,
             insert_delivery: prepare(
                 "INSERT INTO deliveries (message_ref, recipient, orig_recipient, domain, provider, host, status, code,
@@ -89,7 +89,7 @@ impl<'t> MessageWriter<'t> {
                 tx.prepare_cached(
                     "UPDATE messages SET first_seen = ?2, last_seen = ?3, message_id = ?4, sender = ?5,
                      subject = ?6, expired_at = ?7, closed = ?8, arrived_at = ?9, frozen_at = ?10,
-                     frozen = ?11 WHERE id = ?1",
+                     frozen = ?11, size = coalesce(?12, size) WHERE id = ?1",
                 )?
                 .execute(params![
                     id,
@@ -102,7 +102,8 @@ impl<'t> MessageWriter<'t> {
                     closed,
                     m.arrived_at,
                     m.frozen.as_ref().map(|f| f.0),
-                    m.frozen.as_ref().map(|f| &f.1)
+                    m.frozen.as_ref().map(|f| &f.1),
+                    m.size
                 ])?;
                 id
             }
@@ -120,7 +121,8 @@ impl<'t> MessageWriter<'t> {
                     m.format,
                     m.arrived_at,
                     m.frozen.as_ref().map(|f| f.0),
-                    m.frozen.as_ref().map(|f| &f.1)
+                    m.frozen.as_ref().map(|f| &f.1),
+                    m.size
                 ])?;
                 let id = tx.last_insert_rowid();
                 m.db_id = Some(id);
@@ -272,6 +274,8 @@ fn load_messages(
             message_id: r.get(6)?,
             sender: r.get(7)?,
             subject: r.get(8)?,
+            // Kept in the store: an update writes it only when it is known now.
+            size: None,
             expired_at: r.get(9)?,
             closed: r.get(10)?,
             arrived_at: r.get(11)?,

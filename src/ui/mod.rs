@@ -10,6 +10,7 @@ mod help;
 mod import;
 pub mod text;
 pub mod theme;
+mod timeline;
 mod triage;
 
 use ratatui::Frame;
@@ -60,6 +61,7 @@ pub fn render(frame: &mut Frame, state: &AppState) {
         Screen::Delivery => delivery::render(frame, body, state, theme),
         Screen::Causes => causes::render(frame, body, state, theme),
         Screen::Basket => basket::render(frame, body, state, theme),
+        Screen::Timeline => timeline::render(frame, body, state, theme),
     }
     render_status(frame, status, state, theme);
     match &state.overlay {

@@ -105,6 +105,37 @@ impl Theme {
         }
     }
 
+    /// The colour of the chart's `i`th series (none without colours: markers tell them
+    /// apart then).
+    pub fn series(self, i: usize) -> Style {
+        const DARK: [Color; 6] = [
+            Color::LightRed,
+            Color::LightYellow,
+            Color::LightCyan,
+            Color::LightMagenta,
+            Color::LightGreen,
+            Color::Gray,
+        ];
+        const LIGHT: [Color; 6] = [
+            Color::Red,
+            Color::Yellow,
+            Color::Blue,
+            Color::Magenta,
+            Color::Green,
+            Color::DarkGray,
+        ];
+        if self.color {
+            Style::default().fg(self.pick(DARK[i % 6], LIGHT[i % 6]))
+        } else {
+            Style::default()
+        }
+    }
+
+    /// Whether colours are on (the chart then tells series apart by colour).
+    pub fn colored(self) -> bool {
+        self.color
+    }
+
     pub fn spark(self) -> Style {
         if self.color {
             Style::default().fg(Color::Green)

@@ -12,6 +12,7 @@ mod mouse;
 mod overlay;
 mod resolve;
 mod summary;
+mod timeline;
 mod triage;
 
 use ratatui::crossterm::event::KeyEvent;
@@ -250,6 +251,10 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             });
             vec![Effect::LoadCauseList]
         }
+        Msg::Timeline(data) => {
+            timeline::on_data(state, *data);
+            Vec::new()
+        }
         Msg::Error(e) => {
             state.causes.checks.running = None;
             state.status = Some(e);
@@ -313,6 +318,7 @@ fn on_screen_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         }
         Action::Basket => basket::open(state),
         Action::Resolve => resolve::on_resolve(state),
+        Action::Timeline => timeline::open(state),
         // Keys of the export's confirm step, which its overlay answers.
         Action::NextFormat | Action::ToggleAgain | Action::EditDir | Action::Confirm => Vec::new(),
         _ => match state.screen {
@@ -320,6 +326,7 @@ fn on_screen_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             Screen::Deliveries => deliveries::on_action(state, action),
             Screen::Causes => causes::on_action(state, action),
             Screen::Basket => basket::on_action(state, action),
+            Screen::Timeline => timeline::on_action(state, action),
             Screen::Import | Screen::Delivery => Vec::new(),
         },
     }
@@ -327,7 +334,7 @@ fn on_screen_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
 
 fn move_cursor(state: &mut AppState, mv: Move) -> Vec<Effect> {
     match state.screen {
-        Screen::Import => Vec::new(),
+        Screen::Import | Screen::Timeline => Vec::new(),
         Screen::Triage => triage::move_cursor(state, mv),
         Screen::Deliveries => deliveries::move_cursor(state, mv),
         Screen::Delivery => {
@@ -360,7 +367,7 @@ fn back(state: &mut AppState) -> Vec<Effect> {
             // A million rows are not kept for a screen no one is looking at.
             state.deliveries.table = None;
         }
-        Screen::Causes => state.screen = Screen::Triage,
+        Screen::Causes | Screen::Timeline => state.screen = Screen::Triage,
         Screen::Basket => state.screen = state.basket.from,
         Screen::Triage | Screen::Import => {}
     }

@@ -251,6 +251,9 @@ impl Assembler {
         if ev.subject.is_some() {
             msg.subject = ev.subject;
         }
+        if ev.size.is_some() {
+            msg.size = ev.size;
+        }
         match ev.kind {
             EventKind::Created | EventKind::Info => {}
             EventKind::Attempt(status) => {
