@@ -66,6 +66,10 @@ pub struct ImportArgs {
     /// (+11:00); default: this machine's zone. Remembered per source.
     #[arg(long, value_name = "ZONE", value_parser = crate::ingest::timestamp::Zone::parse)]
     pub tz: Option<crate::ingest::timestamp::Zone>,
+    /// Keep importing what is appended to the files, as `tail -F` follows them (a rotated,
+    /// truncated or later-created file too), until Ctrl-C or SIGTERM; `-` follows stdin.
+    #[arg(long)]
+    pub follow: bool,
 }
 
 /// The time a report is judged at, and the window of deliveries it covers.
