@@ -190,6 +190,7 @@ impl Follower {
                             "{}: rotated away; waiting for the new file",
                             t.name
                         ));
+                        self.missing_said.push(t.name.clone());
                     } else if !self.missing_said.contains(&t.name) {
                         self.missing_said.push(t.name.clone());
                         step.notes.push(format!(
@@ -201,6 +202,7 @@ impl Follower {
                 }
             };
             let seen = Seen::of(&meta);
+            self.missing_said.retain(|n| *n != t.name);
             match &t.open {
                 Some((_, old)) if *old == seen => continue,
                 Some((_, old)) if old.same_file(&seen) => {
