@@ -232,3 +232,42 @@ fn following_stdin_commits_each_burst_and_ends_with_the_input() {
     assert!(stdout.starts_with("-: postfix"), "{stdout}");
     assert_eq!(outcomes(&store), one_shot(&all[..4000]));
 }
+
+#[test]
+fn the_screen_follows_a_log_and_flags_what_is_new_until_a_key() {
+    if !common::tui::have_tmux() {
+        return;
+    }
+    let all = lines();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    append(&log, &all[..3000]);
+    let store = TempStore::new();
+    let before = one_shot(&all[..3000]).len();
+    let after = one_shot(&all).len();
+    assert_ne!(before, after);
+    let tmux = common::tui::Tmux::new(
+        &dir,
+        &format!(
+            "TZ=UTC SENDLOG_KEYMAP= {} --db {} --follow {}",
+            env!("CARGO_BIN_EXE_sendlog"),
+            store.db(),
+            log.display()
+        ),
+    );
+    let first = format!("{before} deliveries");
+    tmux.wait_until("the first count and the live marker", |s| {
+        s.contains(&first) && s.contains("● live, last line")
+    });
+    append(&log, &all[3000..]);
+    let grown = format!("{after} deliveries");
+    let screen = tmux.wait_until("the grown count and the badge", |s| {
+        s.contains(&grown) && s.contains("new since you looked")
+    });
+    assert!(screen.contains("expired"), "{screen}");
+    // A key is a look: the badge goes, the live marker stays.
+    tmux.keys(&["j"]);
+    tmux.wait_until("the badge cleared", |s| {
+        !s.contains("new since you looked") && s.contains("● live")
+    });
+}

@@ -450,6 +450,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 queue_lifetime: args.import.queue_lifetime,
                 now,
                 window: args.times.label(),
+                follow: args.import.follow,
             };
             crate::tui::run(store, args.files, options, view)?;
             Ok(ExitCode::SUCCESS)

@@ -25,6 +25,12 @@ pub use triage::{breakdown_text, code_text};
 
 /// The first effects of a session: import the files given, or show what the store holds.
 pub fn start(state: &mut AppState, files: Vec<String>) -> Vec<Effect> {
+    if state.live.is_some() {
+        // Following: the worker's first look imports the files as they are, and each
+        // commit after it refreshes the screens; they open at once, on what the store holds.
+        state.screen = Screen::Triage;
+        return vec![Effect::LoadOverview, Effect::Follow(files)];
+    }
     if files.is_empty() {
         state.screen = Screen::Triage;
         vec![Effect::LoadOverview]
@@ -47,7 +53,13 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
 
 fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Key(key) => on_key(state, key),
+        Msg::Key(key) => {
+            // A key pressed is a look at the screen: what was new is seen.
+            if let Some(live) = state.live.as_mut() {
+                live.looked();
+            }
+            on_key(state, key)
+        }
         Msg::Mouse(ev) => mouse::on_mouse(state, ev),
         Msg::Resize(w, h) => {
             state.size = (w, h);
@@ -61,8 +73,29 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Msg::Overview(overview) => triage::on_overview(state, overview),
+        Msg::Overview(overview) => {
+            if let Some(live) = state.live.as_mut() {
+                live.expired_now(overview.totals.expired);
+            }
+            triage::on_overview(state, overview)
+        }
+        Msg::Followed { lines, at } => {
+            if let Some(live) = state.live.as_mut() {
+                live.last_read = Some(at);
+                live.lines += lines;
+            }
+            // The overview keeps the selected code by its name, and reloads the at-risk
+            // list and the counts after it; the causes are reloaded where they are shown.
+            let mut effects = vec![Effect::LoadOverview];
+            if state.causes.view.is_some() {
+                effects.push(Effect::LoadCauseList);
+            }
+            effects
+        }
         Msg::AtRisk(at_risk, as_of) => {
+            if let Some(live) = state.live.as_mut() {
+                live.at_risk_now(at_risk.len() as u64);
+            }
             state.triage.at_risk = at_risk;
             state.triage.at_risk_as_of = as_of;
             Vec::new()
