@@ -106,6 +106,7 @@ fn serve(
     // `--follow`: looked at every `POLL` between requests, and after a burst of them.
     let mut follower: Option<crate::follow::Follower> = None;
     let mut last_look = Instant::now();
+    let mut last_tick = Instant::now();
     loop {
         let first = match &follower {
             None => match rx.recv() {
@@ -118,10 +119,14 @@ fn serve(
                     Ok(e) => e,
                     Err(mpsc::RecvTimeoutError::Timeout) => {
                         last_look = Instant::now();
-                        if let Some(f) = follower.as_mut()
-                            && let Some(m) = follow_step(&mut store, f)
-                            && replies.send(m).is_err()
-                        {
+                        let mut reply = follower.as_mut().and_then(|f| follow_step(&mut store, f));
+                        if reply.is_some() {
+                            last_tick = Instant::now();
+                        } else if last_tick.elapsed() >= crate::follow::TICK {
+                            last_tick = Instant::now();
+                            reply = Some(Msg::Tick(now()));
+                        }
+                        if reply.is_some_and(|m| replies.send(m).is_err()) {
                             return;
                         }
                         continue;
@@ -183,6 +188,7 @@ fn follow_step(store: &mut Store, follower: &mut crate::follow::Follower) -> Opt
         Ok(step) if step.wrote() => Some(Msg::Followed {
             lines: step.reports.iter().map(|r| r.lines_read).sum(),
             at: now(),
+            log_now: store.log_now().ok().flatten(),
         }),
         Ok(step) => step
             .reports

@@ -271,3 +271,58 @@ fn the_screen_follows_a_log_and_flags_what_is_new_until_a_key() {
         !s.contains("new since you looked") && s.contains("● live")
     });
 }
+
+#[test]
+fn a_live_screen_runs_the_at_risk_countdown_on_and_a_key_clears_what_is_new() {
+    use sendlog::app::state::Live;
+    use sendlog::app::{AppState, Effect, Keymap, Msg, update};
+    let mut state = AppState::new(
+        Keymap::embedded().unwrap(),
+        common::tui::builtin_knowledge(),
+        true,
+        (120, 40),
+    );
+    state.live = Some(Live::default());
+    // A commit refreshes the screens and says when the last lines came.
+    let effects = update(
+        &mut state,
+        Msg::Followed {
+            lines: 12,
+            at: 10_000,
+            log_now: Some(5_000),
+        },
+    );
+    assert!(effects.contains(&Effect::LoadOverview), "{effects:?}");
+    assert_eq!(state.live.as_ref().unwrap().last_read, Some(10_000));
+    // A minute on with nothing written, at-risk is judged a minute after the last line.
+    let effects = update(&mut state, Msg::Tick(10_060));
+    assert_eq!(
+        effects,
+        vec![Effect::LoadAtRisk {
+            queue_lifetime: None,
+            now: Some(5_060)
+        }]
+    );
+    // The first counts are the baseline; growth past them is new until a key is pressed.
+    let live = state.live.as_mut().unwrap();
+    live.expired_now(3);
+    live.at_risk_now(1);
+    assert_eq!(live.badge(), None);
+    live.expired_now(5);
+    live.at_risk_now(4);
+    assert_eq!(
+        live.badge().as_deref(),
+        Some("new since you looked: 2 expired, 3 newly at risk")
+    );
+    update(&mut state, common::tui::key('j'));
+    let live = state.live.as_mut().unwrap();
+    assert_eq!(live.badge(), None);
+    live.expired_now(6);
+    assert_eq!(
+        live.badge().as_deref(),
+        Some("new since you looked: 1 expired")
+    );
+    // `--now` fixes the time: no countdown.
+    state.now = Some(1);
+    assert!(update(&mut state, Msg::Tick(10_120)).is_empty());
+}

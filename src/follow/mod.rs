@@ -21,6 +21,10 @@ use crate::store::{Store, StoreError};
 /// read: also the longest a batch of standard input is held before its commit.
 pub const POLL: Duration = Duration::from_millis(250);
 
+/// How often a following screen's at-risk countdown is judged again while nothing is
+/// written (its times are in minutes; each tick is one query).
+pub const TICK: Duration = Duration::from_secs(15);
+
 /// How long a rotated-away file is still watched for lines its writer adds before it
 /// reopens the new one (a syslog daemon writes on until its HUP).
 const RETIRED_FOR: Duration = Duration::from_secs(10);

@@ -68,6 +68,8 @@ pub struct FileProgress {
 pub struct Live {
     /// The worker's clock when the last appended lines were committed.
     pub last_read: Option<i64>,
+    /// The store's last log line at that commit.
+    pub log_now: Option<i64>,
     /// Lines read since the screen opened.
     pub lines: u64,
     /// Expired deliveries and deliveries at risk as last looked at (`None`: not known yet).

@@ -18,7 +18,7 @@ use ratatui::crossterm::event::KeyEvent;
 
 use super::keymap::Action;
 use super::msg::{Effect, Msg};
-use super::state::{AppState, FileProgress, Filter, ImportView, Move, Overlay, Screen};
+use super::state::{AppState, FileProgress, Filter, ImportView, Live, Move, Overlay, Screen};
 
 pub use resolve::{group_scope, resolve_pointless};
 pub use triage::{breakdown_text, code_text};
@@ -79,9 +79,25 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             }
             triage::on_overview(state, overview)
         }
-        Msg::Followed { lines, at } => {
+        Msg::Tick(clock) => {
+            // The log is live: its time runs on with the clock between lines, and so does
+            // the at-risk countdown (unless `--now` fixed the time).
+            match state.live.as_ref() {
+                Some(Live {
+                    last_read: Some(at),
+                    log_now: Some(log_now),
+                    ..
+                }) if state.now.is_none() => vec![Effect::LoadAtRisk {
+                    queue_lifetime: state.queue_lifetime,
+                    now: Some(log_now + (clock - at).max(0)),
+                }],
+                _ => Vec::new(),
+            }
+        }
+        Msg::Followed { lines, at, log_now } => {
             if let Some(live) = state.live.as_mut() {
                 live.last_read = Some(at);
+                live.log_now = log_now;
                 live.lines += lines;
             }
             // The overview keeps the selected code by its name, and reloads the at-risk
