@@ -326,3 +326,61 @@ fn a_live_screen_runs_the_at_risk_countdown_on_and_a_key_clears_what_is_new() {
     state.now = Some(1);
     assert!(update(&mut state, Msg::Tick(10_120)).is_empty());
 }
+
+#[test]
+fn a_refreshed_second_level_keeps_the_row_under_the_cursor_by_its_value() {
+    use sendlog::app::state::Live;
+    use sendlog::app::{AppState, Keymap, Msg, update};
+    use sendlog::model::delivery::{Breakdown, CodeCount, Overview};
+    use sendlog::model::report::Totals;
+    let mut state = AppState::new(
+        Keymap::embedded().unwrap(),
+        common::tui::builtin_knowledge(),
+        true,
+        (120, 40),
+    );
+    state.live = Some(Live::default());
+    let overview = |n: u64| Overview {
+        totals: Totals {
+            deliveries: n,
+            deferred: n,
+            ..Totals::default()
+        },
+        codes: vec![CodeCount {
+            code: "4.7.0".into(),
+            count: n,
+        }],
+    };
+    let rows = |v: &[(&str, u64)]| -> Vec<Breakdown> {
+        v.iter()
+            .map(|(d, n)| Breakdown {
+                value: Some(d.to_string()),
+                count: *n,
+            })
+            .collect()
+    };
+    update(&mut state, Msg::Overview(overview(8)));
+    let dim = state.triage.dim;
+    update(
+        &mut state,
+        Msg::Breakdown {
+            code: "4.7.0".into(),
+            dim,
+            rows: rows(&[("a.example", 5), ("b.example", 3)]),
+        },
+    );
+    state.triage.breakdown_list.cursor.selected = 1;
+    let value = |s: &AppState| s.triage.selected_breakdown().unwrap().value.clone();
+    assert_eq!(value(&state).as_deref(), Some("b.example"));
+    // The log grew: b.example now leads; the cursor stays on it.
+    update(&mut state, Msg::Overview(overview(15)));
+    update(
+        &mut state,
+        Msg::Breakdown {
+            code: "4.7.0".into(),
+            dim,
+            rows: rows(&[("b.example", 9), ("a.example", 5), ("c.example", 1)]),
+        },
+    );
+    assert_eq!(value(&state).as_deref(), Some("b.example"));
+}

@@ -139,8 +139,27 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Breakdown { code, dim, rows } => {
+            // The same list loaded again (a followed log grew) keeps the row under the
+            // cursor by its value, wherever its new count puts it.
+            let keep = state
+                .triage
+                .breakdown
+                .as_ref()
+                .filter(|b| b.code == code && b.dim == dim)
+                .and_then(|_| state.triage.selected_breakdown())
+                .map(|r| r.value.clone());
             state.triage.breakdown = Some(super::state::BreakdownList { code, dim, rows });
             refresh_views(state);
+            let t = &mut state.triage;
+            if let (Some(value), Some(b)) = (keep, t.breakdown.as_ref())
+                && let Some(at) = t
+                    .breakdown_list
+                    .view
+                    .iter()
+                    .position(|m| b.rows.get(m.index).is_some_and(|r| r.value == value))
+            {
+                t.breakdown_list.cursor.selected = at as u64;
+            }
             let list = &mut state.triage.breakdown_list;
             list.cursor.clamp(list.len());
             Vec::new()
