@@ -307,12 +307,14 @@ fn a_live_screen_runs_the_at_risk_countdown_on_and_a_key_clears_what_is_new() {
     let live = state.live.as_mut().unwrap();
     live.expired_now(3);
     live.at_risk_now(1);
+    live.widespread_now(0);
     assert_eq!(live.badge(), None);
     live.expired_now(5);
     live.at_risk_now(4);
+    live.widespread_now(1);
     assert_eq!(
         live.badge().as_deref(),
-        Some("new since you looked: 2 expired, 3 newly at risk")
+        Some("new since you looked: 2 expired, 3 newly at risk, 1 widespread cause")
     );
     update(&mut state, common::tui::key('j'));
     let live = state.live.as_mut().unwrap();

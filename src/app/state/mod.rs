@@ -75,9 +75,12 @@ pub struct Live {
     /// Expired deliveries and deliveries at risk as last looked at (`None`: not known yet).
     pub seen_expired: Option<u64>,
     pub seen_at_risk: Option<u64>,
+    /// Sender-side causes spanning many domains, as last looked at.
+    pub seen_widespread: Option<u64>,
     /// What is new since then.
     pub new_expired: u64,
     pub new_at_risk: u64,
+    pub new_widespread: u64,
 }
 
 impl Live {
@@ -90,6 +93,13 @@ impl Live {
         if self.new_at_risk > 0 {
             parts.push(format!("{} newly at risk", self.new_at_risk));
         }
+        if self.new_widespread > 0 {
+            parts.push(format!(
+                "{} widespread cause{}",
+                self.new_widespread,
+                if self.new_widespread == 1 { "" } else { "s" }
+            ));
+        }
         (!parts.is_empty()).then(|| format!("new since you looked: {}", parts.join(", ")))
     }
 
@@ -101,8 +111,19 @@ impl Live {
         if let Some(r) = self.seen_at_risk.as_mut() {
             *r += self.new_at_risk;
         }
+        if let Some(w) = self.seen_widespread.as_mut() {
+            *w += self.new_widespread;
+        }
         self.new_expired = 0;
         self.new_at_risk = 0;
+        self.new_widespread = 0;
+    }
+
+    pub fn widespread_now(&mut self, n: u64) {
+        match self.seen_widespread {
+            None => self.seen_widespread = Some(n),
+            Some(seen) => self.new_widespread = n.saturating_sub(seen),
+        }
     }
 
     /// New counts from the store: what grew past the baseline is new.

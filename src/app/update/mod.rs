@@ -101,12 +101,9 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 live.lines += lines;
             }
             // The overview keeps the selected code by its name, and reloads the at-risk
-            // list and the counts after it; the causes are reloaded where they are shown.
-            let mut effects = vec![Effect::LoadOverview];
-            if state.causes.view.is_some() {
-                effects.push(Effect::LoadCauseList);
-            }
-            effects
+            // list and the counts after it.
+            // The causes too: a new widespread cause is news wherever the user is.
+            vec![Effect::LoadOverview, Effect::LoadCauseList]
         }
         Msg::AtRisk(at_risk, as_of) => {
             if let Some(live) = state.live.as_mut() {
@@ -276,7 +273,21 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::CauseList { causes, widespread } => {
+            if let Some(live) = state.live.as_mut() {
+                live.widespread_now(widespread.len() as u64);
+            }
             let c = &mut state.causes;
+            // A list loaded again keeps the cause under the cursor by what it is.
+            let keep = c
+                .selected_cause()
+                .map(|k| (k.reason, k.destination.clone(), k.host.clone()));
+            if let Some(at) = keep.and_then(|(reason, destination, host)| {
+                causes.iter().position(|x| {
+                    x.reason == reason && x.destination == destination && x.host == host
+                })
+            }) {
+                c.cursor.selected = at as u64;
+            }
             c.cursor.clamp(causes.len() as u64);
             c.view = Some(super::state::CausesView { causes, widespread });
             Vec::new()
