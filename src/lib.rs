@@ -11,6 +11,7 @@ pub mod app;
 pub mod check;
 pub mod classify;
 pub mod cli;
+pub mod follow;
 pub mod ingest;
 pub mod knowledge;
 pub mod model;

@@ -79,6 +79,8 @@ pub struct View {
     pub now: Option<i64>,
     /// The time window the store's reads are limited to, as the header states it.
     pub window: Option<String>,
+    /// `--follow`: keep importing what is appended to the files.
+    pub follow: bool,
 }
 
 pub fn run(
@@ -123,6 +125,9 @@ pub fn run(
     state.queue_lifetime = view.queue_lifetime;
     state.now = view.now;
     state.window = view.window;
+    if view.follow {
+        state.live = Some(crate::app::state::Live::default());
+    }
     state.export_dir = export_dir;
     let mut session = Session::new(terminal, state, rx, worker);
     let result = session.run(files);

@@ -104,7 +104,38 @@ fn serve(
     replies: Sender<Msg>,
     pending: Arc<AtomicUsize>,
 ) {
-    while let Ok(first) = rx.recv() {
+    // `--follow`: looked at every `POLL` between requests, and after a burst of them.
+    let mut follower: Option<crate::follow::Follower> = None;
+    let mut last_look = Instant::now();
+    let mut last_tick = Instant::now();
+    loop {
+        let first = match &follower {
+            None => match rx.recv() {
+                Ok(e) => e,
+                Err(_) => return,
+            },
+            Some(_) => {
+                let wait = crate::follow::POLL.saturating_sub(last_look.elapsed());
+                match rx.recv_timeout(wait) {
+                    Ok(e) => e,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        last_look = Instant::now();
+                        let mut reply = follower.as_mut().and_then(|f| follow_step(&mut store, f));
+                        if reply.is_some() {
+                            last_tick = Instant::now();
+                        } else if last_tick.elapsed() >= crate::follow::TICK {
+                            last_tick = Instant::now();
+                            reply = Some(Msg::Tick(now()));
+                        }
+                        if reply.is_some_and(|m| replies.send(m).is_err()) {
+                            return;
+                        }
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+            }
+        };
         let mut batch = vec![first];
         batch.extend(rx.try_iter());
         let mut keep: Vec<Effect> = Vec::with_capacity(batch.len());
@@ -116,6 +147,23 @@ fn serve(
             keep.push(effect);
         }
         for effect in keep {
+            if let Effect::Follow(files) = &effect {
+                let reply = match crate::follow::Follower::new(files, options.clone()) {
+                    Ok(mut f) => {
+                        let first = follow_step(&mut store, &mut f);
+                        follower = Some(f);
+                        last_look = Instant::now();
+                        first
+                    }
+                    Err(e) => Some(Msg::Error(format!("cannot follow: {e}"))),
+                };
+                let gone = reply.is_some_and(|m| replies.send(m).is_err());
+                pending.fetch_sub(1, Ordering::SeqCst);
+                if gone {
+                    return;
+                }
+                continue;
+            }
             let reply = run(&mut store, &options, effect, &replies);
             let gone = reply.is_some_and(|m| replies.send(m).is_err());
             pending.fetch_sub(1, Ordering::SeqCst);
@@ -123,6 +171,32 @@ fn serve(
                 return;
             }
         }
+    }
+}
+
+/// One look of the follower; a reply when something was committed, or went wrong.
+fn follow_step(store: &mut Store, follower: &mut crate::follow::Follower) -> Option<Msg> {
+    // A `--since`/`--until` window is a read-only view: lifted while writing.
+    let windowed = match store.suspend_window() {
+        Ok(w) => w,
+        Err(e) => return Some(Msg::Error(e.to_string())),
+    };
+    let step = follower.step(store, &mut |_| {});
+    if windowed && let Err(e) = store.restore_window() {
+        return Some(Msg::Error(e.to_string()));
+    }
+    match step {
+        Ok(step) if step.wrote() => Some(Msg::Followed {
+            lines: step.reports.iter().map(|r| r.lines_read).sum(),
+            at: now(),
+            log_now: store.log_now().ok().flatten(),
+        }),
+        Ok(step) => step
+            .reports
+            .iter()
+            .find_map(|r| r.error.as_ref())
+            .map(|e| Msg::Error(e.to_string())),
+        Err(e) => Some(Msg::Error(e.to_string())),
     }
 }
 
@@ -400,6 +474,8 @@ fn run(
         },
         Effect::Export { format, dir, again } => export(store, format, &dir, again),
         Effect::Quit => return None,
+        // Taken by `serve`, which keeps the follower between requests.
+        Effect::Follow(_) => return None,
     })
 }
 

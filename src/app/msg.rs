@@ -58,6 +58,16 @@ pub enum Msg {
         lines_per_sec: f64,
     },
     ImportDone(Result<Vec<FileReport>, String>),
+    /// `--follow`: an import of what was appended was committed; `at` is the worker's
+    /// clock when it read the lines (the screen says when the last line came).
+    Followed {
+        lines: u64,
+        at: i64,
+        /// The store's last log line then: the at-risk countdown runs on from it.
+        log_now: Option<i64>,
+    },
+    /// `--follow`: the worker's clock, every `follow::TICK` while nothing is written.
+    Tick(i64),
     /// The marked delivery ids after a change, with what the change did in words.
     Marks {
         marks: std::collections::BTreeSet<i64>,
@@ -96,6 +106,8 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     Import(Vec<String>),
+    /// Keep importing what is appended to these files (`--follow`), in the background.
+    Follow(Vec<String>),
     LoadOverview,
     LoadSentCount,
     /// Deferred deliveries near their queue lifetime (`None`: each format's default).

@@ -50,10 +50,13 @@ pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Res
         }
         let _ = err.flush();
     };
-    let reports = import_files(&mut store, files, &options, &mut progress)?;
     if let Some(lifetime) = opts.queue_lifetime {
         store.save_queue_lifetime(lifetime)?;
     }
+    if opts.follow {
+        return follow(&mut store, options, files, &mut progress);
+    }
+    let reports = import_files(&mut store, files, &options, &mut progress)?;
     let ok = reports.iter().all(|r| r.error.is_none());
     let mut out = std::io::stdout().lock();
     let mut print = || -> std::io::Result<()> {
@@ -105,6 +108,60 @@ pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Res
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `import --follow`: imports what is appended until Ctrl-C or SIGTERM, one summary line
+/// per input each time something was read; every import is committed when its line is
+/// printed, so a stop between two loses nothing read.
+fn follow(
+    store: &mut crate::store::Store,
+    options: ImportOptions,
+    files: &[String],
+    progress: &mut dyn FnMut(&Progress),
+) -> anyhow::Result<ExitCode> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone())?;
+    }
+    let mut follower = crate::follow::Follower::new(files, options)?;
+    eprintln!(
+        "sendlog: following {} (Ctrl-C to stop)",
+        files
+            .iter()
+            .map(|f| for_terminal(f).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    while !stop.load(Ordering::Relaxed) {
+        let step = follower.step(store, progress)?;
+        let mut out = std::io::stdout().lock();
+        for note in &step.notes {
+            eprintln!("sendlog: {}", for_terminal(note));
+        }
+        for r in step
+            .reports
+            .iter()
+            .filter(|r| r.lines_read > 0 || r.error.is_some())
+        {
+            writeln!(out, "{}", summary_line(r))?;
+            if let Some(e) = &r.error {
+                // Said as it happens; the follower goes on with the other inputs, and
+                // this one is tried again when it changes.
+                eprintln!("sendlog: {}", for_terminal(&e.to_string()));
+            }
+        }
+        out.flush()?;
+        drop(out);
+        if follower.finished() {
+            // Standard input ended: nothing more can come.
+            break;
+        }
+        crate::follow::nap(&stop);
+    }
+    eprintln!("sendlog: stopped following; everything read is in the store");
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn summary_line(r: &FileReport) -> String {

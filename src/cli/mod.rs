@@ -69,6 +69,10 @@ pub struct ImportArgs {
     /// definition) nor to stamps that carry their own offset.
     #[arg(long, value_name = "ZONE", value_parser = crate::ingest::timestamp::Zone::parse)]
     pub tz: Option<crate::ingest::timestamp::Zone>,
+    /// Keep importing what is appended to the files, as `tail -F` follows them (a rotated,
+    /// truncated or later-created file too), until Ctrl-C or SIGTERM; `-` follows stdin.
+    #[arg(long)]
+    pub follow: bool,
 }
 
 /// The time a report is judged at, and the window of deliveries it covers.
@@ -463,6 +467,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 queue_lifetime: args.import.queue_lifetime,
                 now,
                 window: args.times.label(),
+                follow: args.import.follow,
             };
             crate::tui::run(store, args.files, options, view)?;
             Ok(ExitCode::SUCCESS)

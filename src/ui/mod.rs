@@ -101,6 +101,19 @@ fn render_header(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
     if let Some(w) = &state.window {
         spans.push(Span::styled(format!(" · only {w}"), theme.muted()));
     }
+    if let Some(live) = &state.live {
+        let when = live
+            .last_read
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map(|t| {
+                format!(
+                    ", last line {}",
+                    t.with_timezone(&chrono::Local).format("%H:%M:%S")
+                )
+            })
+            .unwrap_or_default();
+        spans.push(Span::styled(format!(" · ● live{when}"), theme.hit()));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -195,10 +208,16 @@ fn status_message(state: &AppState) -> Option<String> {
     if state.overlay.is_some() || state.filter.is_some() {
         return None;
     }
-    state
+    let status = state
         .status
         .as_deref()
-        .map(|s| for_terminal(s).into_owned())
+        .map(|s| for_terminal(s).into_owned());
+    // What changed under a followed log leads the bar until a key is pressed.
+    match (state.live.as_ref().and_then(|l| l.badge()), status) {
+        (Some(badge), Some(s)) => Some(format!("★ {badge} (any key: seen) · {s}")),
+        (Some(badge), None) => Some(format!("★ {badge} (any key: seen)")),
+        (None, s) => s,
+    }
 }
 
 fn marks_text(state: &AppState) -> String {

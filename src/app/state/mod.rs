@@ -66,6 +66,86 @@ pub struct FileProgress {
     pub done: bool,
 }
 
+/// A followed log: when its last line was read, and what changed since the user last
+/// pressed a key (the counts then are the baseline; a key press is a look).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Live {
+    /// The worker's clock when the last appended lines were committed.
+    pub last_read: Option<i64>,
+    /// The store's last log line at that commit.
+    pub log_now: Option<i64>,
+    /// Lines read since the screen opened.
+    pub lines: u64,
+    /// Expired deliveries and deliveries at risk as last looked at (`None`: not known yet).
+    pub seen_expired: Option<u64>,
+    pub seen_at_risk: Option<u64>,
+    /// Sender-side causes spanning many domains, as last looked at.
+    pub seen_widespread: Option<u64>,
+    /// What is new since then.
+    pub new_expired: u64,
+    pub new_at_risk: u64,
+    pub new_widespread: u64,
+}
+
+impl Live {
+    /// The badge's words, when anything is new.
+    pub fn badge(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.new_expired > 0 {
+            parts.push(format!("{} expired", self.new_expired));
+        }
+        if self.new_at_risk > 0 {
+            parts.push(format!("{} newly at risk", self.new_at_risk));
+        }
+        if self.new_widespread > 0 {
+            parts.push(format!(
+                "{} widespread cause{}",
+                self.new_widespread,
+                if self.new_widespread == 1 { "" } else { "s" }
+            ));
+        }
+        (!parts.is_empty()).then(|| format!("new since you looked: {}", parts.join(", ")))
+    }
+
+    /// The user looked: what is on screen now is the baseline.
+    pub fn looked(&mut self) {
+        if let Some(e) = self.seen_expired.as_mut() {
+            *e += self.new_expired;
+        }
+        if let Some(r) = self.seen_at_risk.as_mut() {
+            *r += self.new_at_risk;
+        }
+        if let Some(w) = self.seen_widespread.as_mut() {
+            *w += self.new_widespread;
+        }
+        self.new_expired = 0;
+        self.new_at_risk = 0;
+        self.new_widespread = 0;
+    }
+
+    pub fn widespread_now(&mut self, n: u64) {
+        match self.seen_widespread {
+            None => self.seen_widespread = Some(n),
+            Some(seen) => self.new_widespread = n.saturating_sub(seen),
+        }
+    }
+
+    /// New counts from the store: what grew past the baseline is new.
+    pub fn expired_now(&mut self, n: u64) {
+        match self.seen_expired {
+            None => self.seen_expired = Some(n),
+            Some(seen) => self.new_expired = n.saturating_sub(seen),
+        }
+    }
+
+    pub fn at_risk_now(&mut self, n: u64) {
+        match self.seen_at_risk {
+            None => self.seen_at_risk = Some(n),
+            Some(seen) => self.new_at_risk = n.saturating_sub(seen),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ImportView {
     pub files: Vec<String>,
@@ -128,6 +208,8 @@ pub struct AppState {
     pub click_targets: std::cell::RefCell<Vec<ClickTarget>>,
 
     pub import: Option<ImportView>,
+    /// `--follow`: what the live marker and the "new since you looked" badge show.
+    pub live: Option<Live>,
     pub triage: TriageScreen,
     pub deliveries: DeliveriesScreen,
     pub delivery: DeliveryScreen,
@@ -162,6 +244,7 @@ impl AppState {
             export_dir: PathBuf::from("."),
             click_targets: Default::default(),
             import: None,
+            live: None,
             triage: TriageScreen::default(),
             deliveries: DeliveriesScreen::default(),
             delivery: DeliveryScreen::default(),

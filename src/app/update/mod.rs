@@ -19,13 +19,19 @@ use ratatui::crossterm::event::KeyEvent;
 
 use super::keymap::Action;
 use super::msg::{Effect, Msg};
-use super::state::{AppState, FileProgress, Filter, ImportView, Move, Overlay, Screen};
+use super::state::{AppState, FileProgress, Filter, ImportView, Live, Move, Overlay, Screen};
 
 pub use resolve::{group_scope, resolve_pointless};
 pub use triage::{breakdown_text, code_text};
 
 /// The first effects of a session: import the files given, or show what the store holds.
 pub fn start(state: &mut AppState, files: Vec<String>) -> Vec<Effect> {
+    if state.live.is_some() {
+        // Following: the worker's first look imports the files as they are, and each
+        // commit after it refreshes the screens; they open at once, on what the store holds.
+        state.screen = Screen::Triage;
+        return vec![Effect::LoadOverview, Effect::Follow(files)];
+    }
     if files.is_empty() {
         state.screen = Screen::Triage;
         vec![Effect::LoadOverview]
@@ -48,7 +54,13 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
 
 fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Key(key) => on_key(state, key),
+        Msg::Key(key) => {
+            // A key pressed is a look at the screen: what was new is seen.
+            if let Some(live) = state.live.as_mut() {
+                live.looked();
+            }
+            on_key(state, key)
+        }
         Msg::Mouse(ev) => mouse::on_mouse(state, ev),
         Msg::Resize(w, h) => {
             state.size = (w, h);
@@ -62,8 +74,42 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Msg::Overview(overview) => triage::on_overview(state, overview),
+        Msg::Overview(overview) => {
+            if let Some(live) = state.live.as_mut() {
+                live.expired_now(overview.totals.expired);
+            }
+            triage::on_overview(state, overview)
+        }
+        Msg::Tick(clock) => {
+            // The log is live: its time runs on with the clock between lines, and so does
+            // the at-risk countdown (unless `--now` fixed the time).
+            match state.live.as_ref() {
+                Some(Live {
+                    last_read: Some(at),
+                    log_now: Some(log_now),
+                    ..
+                }) if state.now.is_none() => vec![Effect::LoadAtRisk {
+                    queue_lifetime: state.queue_lifetime,
+                    now: Some(log_now + (clock - at).max(0)),
+                }],
+                _ => Vec::new(),
+            }
+        }
+        Msg::Followed { lines, at, log_now } => {
+            if let Some(live) = state.live.as_mut() {
+                live.last_read = Some(at);
+                live.log_now = log_now;
+                live.lines += lines;
+            }
+            // The overview keeps the selected code by its name, and reloads the at-risk
+            // list and the counts after it.
+            // The causes too: a new widespread cause is news wherever the user is.
+            vec![Effect::LoadOverview, Effect::LoadCauseList]
+        }
         Msg::AtRisk(at_risk, as_of, frozen) => {
+            if let Some(live) = state.live.as_mut() {
+                live.at_risk_now(at_risk.len() as u64);
+            }
             state.triage.at_risk = at_risk;
             state.triage.at_risk_as_of = as_of;
             state.triage.frozen = frozen;
@@ -92,8 +138,27 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Breakdown { code, dim, rows } => {
+            // The same list loaded again (a followed log grew) keeps the row under the
+            // cursor by its value, wherever its new count puts it.
+            let keep = state
+                .triage
+                .breakdown
+                .as_ref()
+                .filter(|b| b.code == code && b.dim == dim)
+                .and_then(|_| state.triage.selected_breakdown())
+                .map(|r| r.value.clone());
             state.triage.breakdown = Some(super::state::BreakdownList { code, dim, rows });
             refresh_views(state);
+            let t = &mut state.triage;
+            if let (Some(value), Some(b)) = (keep, t.breakdown.as_ref())
+                && let Some(at) = t
+                    .breakdown_list
+                    .view
+                    .iter()
+                    .position(|m| b.rows.get(m.index).is_some_and(|r| r.value == value))
+            {
+                t.breakdown_list.cursor.selected = at as u64;
+            }
             let list = &mut state.triage.breakdown_list;
             list.cursor.clamp(list.len());
             Vec::new()
@@ -210,7 +275,21 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::CauseList { causes, widespread } => {
+            if let Some(live) = state.live.as_mut() {
+                live.widespread_now(widespread.len() as u64);
+            }
             let c = &mut state.causes;
+            // A list loaded again keeps the cause under the cursor by what it is.
+            let keep = c
+                .selected_cause()
+                .map(|k| (k.reason, k.destination.clone(), k.host.clone()));
+            if let Some(at) = keep.and_then(|(reason, destination, host)| {
+                causes.iter().position(|x| {
+                    x.reason == reason && x.destination == destination && x.host == host
+                })
+            }) {
+                c.cursor.selected = at as u64;
+            }
             c.cursor.clamp(causes.len() as u64);
             c.view = Some(super::state::CausesView { causes, widespread });
             Vec::new()
