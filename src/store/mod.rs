@@ -10,6 +10,7 @@ pub(crate) mod load;
 pub mod report;
 pub mod requeue;
 pub mod schema;
+pub mod search;
 mod settings;
 pub(crate) mod sources;
 mod testing;
