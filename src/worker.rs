@@ -85,6 +85,7 @@ fn supersedes(new: &Effect, old: &Effect) -> bool {
         (Effect::LoadBreakdown { .. }, Effect::LoadBreakdown { .. })
             | (Effect::LoadCauses { .. }, Effect::LoadCauses { .. })
             | (Effect::LoadDelivery { .. }, Effect::LoadDelivery { .. })
+            | (Effect::Search { .. }, Effect::Search { .. })
             | (Effect::LoadSparklines { .. }, Effect::LoadSparklines { .. })
             | (Effect::LoadOverview, Effect::LoadOverview)
             | (Effect::LoadSentCount, Effect::LoadSentCount)
@@ -245,6 +246,20 @@ fn run(
             },
             Err(e) => err(e),
         },
+        Effect::Search { query, before } => {
+            let hits = crate::store::search::SearchQuery::parse(&query)
+                .map_err(|e| e.to_string())
+                .and_then(|q| {
+                    store
+                        .search(&q, before, crate::app::state::SEARCH_PAGE)
+                        .map_err(|e| e.to_string())
+                });
+            Msg::SearchHits {
+                query,
+                before,
+                hits,
+            }
+        }
         Effect::LoadMarks => match store.marked_ids() {
             Ok(marks) => Msg::Marks { marks, note: None },
             Err(e) => err(e),

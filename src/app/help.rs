@@ -48,6 +48,7 @@ fn rows_for(keymap: &Keymap, here: Context, inner_width: usize) -> Vec<HelpRow> 
         Context::Delivery,
         Context::Causes,
         Context::Basket,
+        Context::Search,
         Context::Export,
     ] {
         if !order.contains(&c) {

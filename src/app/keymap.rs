@@ -42,6 +42,8 @@ pub enum Action {
     ToggleAgain,
     EditDir,
     Confirm,
+    /// Search every delivery (`sendlog search`).
+    Search,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere a screen does not bind the
@@ -54,6 +56,7 @@ pub enum Context {
     Delivery,
     Causes,
     Basket,
+    Search,
     /// The export's confirm step: only its own keys apply there (typing `q` must not
     /// quit half-way through a choice).
     Export,
@@ -68,6 +71,7 @@ impl Context {
             Context::Delivery => "Delivery",
             Context::Causes => "Causes",
             Context::Basket => "Basket",
+            Context::Search => "Search",
             Context::Export => "Export (confirm step)",
         }
     }
@@ -178,11 +182,13 @@ struct File<E> {
     #[serde(default = "Vec::new")]
     basket: Vec<E>,
     #[serde(default = "Vec::new")]
+    search: Vec<E>,
+    #[serde(default = "Vec::new")]
     export: Vec<E>,
 }
 
 impl<E> File<E> {
-    fn by_context(self) -> [(Context, Vec<E>); 7] {
+    fn by_context(self) -> [(Context, Vec<E>); 8] {
         [
             (Context::Global, self.global),
             (Context::Triage, self.triage),
@@ -190,6 +196,7 @@ impl<E> File<E> {
             (Context::Delivery, self.delivery),
             (Context::Causes, self.causes),
             (Context::Basket, self.basket),
+            (Context::Search, self.search),
             (Context::Export, self.export),
         ]
     }

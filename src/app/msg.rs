@@ -51,6 +51,12 @@ pub enum Msg {
         id: i64,
         detail: Option<Box<DeliveryDetail>>,
     },
+    /// A page of search hits, or why the query cannot run.
+    SearchHits {
+        query: String,
+        before: Option<i64>,
+        hits: Result<Vec<crate::store::search::SearchHit>, String>,
+    },
     /// The worker measures the rate: `update` has no clock.
     ImportProgress {
         progress: Progress,
@@ -126,6 +132,11 @@ pub enum Effect {
     },
     LoadDelivery {
         id: i64,
+    },
+    /// A page of search hits: below `before` (None: the first page).
+    Search {
+        query: String,
+        before: Option<i64>,
     },
     /// The re-queue rules' verdict on these deliveries again.
     JudgeRows {

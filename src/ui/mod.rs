@@ -8,6 +8,7 @@ mod deliveries;
 mod delivery;
 mod help;
 mod import;
+mod search;
 pub mod text;
 pub mod theme;
 mod triage;
@@ -60,6 +61,7 @@ pub fn render(frame: &mut Frame, state: &AppState) {
         Screen::Delivery => delivery::render(frame, body, state, theme),
         Screen::Causes => causes::render(frame, body, state, theme),
         Screen::Basket => basket::render(frame, body, state, theme),
+        Screen::Search => search::render(frame, body, state, theme),
     }
     render_status(frame, status, state, theme);
     match &state.overlay {
@@ -67,7 +69,8 @@ pub fn render(frame: &mut Frame, state: &AppState) {
         Some(Overlay::Help { .. }) => help::render(frame, frame.area(), state, theme),
         // The filter's query is on the status bar; the export's confirm step is drawn
         // by the basket it belongs to.
-        Some(Overlay::Filter | Overlay::Export(_)) | None => {}
+        // The search query is typed in its screen's own box.
+        Some(Overlay::Filter | Overlay::Export(_) | Overlay::Search) | None => {}
     }
 }
 

@@ -10,6 +10,7 @@ pub mod cursor;
 pub mod deliveries;
 pub mod delivery;
 pub mod overlay;
+pub mod search;
 pub mod triage;
 
 use std::collections::BTreeSet;
@@ -27,6 +28,7 @@ pub use cursor::{ListCursor, Move, TextScroll};
 pub use deliveries::{DeliveriesScreen, DeliveryTable, PAGE_MARGIN, PAGE_ROWS, WINDOW_ROWS};
 pub use delivery::DeliveryScreen;
 pub use overlay::{ExportConfirm, NoteInput, Overlay, ResolveScope};
+pub use search::{SEARCH_MARGIN, SEARCH_PAGE, SearchScreen};
 pub use triage::{BREAKDOWN_LIMIT, BreakdownList, FilteredList, Pane, SPARK_BUCKETS, TriageScreen};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +39,7 @@ pub enum Screen {
     Delivery,
     Causes,
     Basket,
+    Search,
 }
 
 impl Screen {
@@ -48,6 +51,7 @@ impl Screen {
             Screen::Delivery => Context::Delivery,
             Screen::Causes => Context::Causes,
             Screen::Basket => Context::Basket,
+            Screen::Search => Context::Search,
         }
     }
 }
@@ -129,6 +133,7 @@ pub struct AppState {
     pub delivery: DeliveryScreen,
     pub causes: CausesScreen,
     pub basket: BasketScreen,
+    pub search: SearchScreen,
 }
 
 impl AppState {
@@ -162,6 +167,7 @@ impl AppState {
             delivery: DeliveryScreen::default(),
             causes: CausesScreen::default(),
             basket: BasketScreen::default(),
+            search: SearchScreen::default(),
         }
     }
 

@@ -11,6 +11,7 @@ mod delivery;
 mod mouse;
 mod overlay;
 mod resolve;
+mod search;
 mod summary;
 mod triage;
 
@@ -62,6 +63,11 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Overview(overview) => triage::on_overview(state, overview),
+        Msg::SearchHits {
+            query,
+            before,
+            hits,
+        } => search::on_hits(state, query, before, hits),
         Msg::AtRisk(at_risk, as_of) => {
             state.triage.at_risk = at_risk;
             state.triage.at_risk_as_of = as_of;
@@ -284,6 +290,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         Some(Overlay::Note(_)) => overlay::on_note_key(state, key),
         Some(Overlay::Export(_)) => overlay::on_export_key(state, key),
         Some(Overlay::Filter) => overlay::on_filter_key(state, key),
+        Some(Overlay::Search) => search::on_key(state, key),
         Some(Overlay::Help { .. }) => overlay::on_help_key(state, key),
         None => on_screen_key(state, key),
     }
@@ -311,6 +318,7 @@ fn on_screen_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             Vec::new()
         }
         Action::Basket => basket::open(state),
+        Action::Search => search::open(state),
         Action::Resolve => resolve::on_resolve(state),
         // Keys of the export's confirm step, which its overlay answers.
         Action::NextFormat | Action::ToggleAgain | Action::EditDir | Action::Confirm => Vec::new(),
@@ -319,6 +327,7 @@ fn on_screen_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             Screen::Deliveries => deliveries::on_action(state, action),
             Screen::Causes => causes::on_action(state, action),
             Screen::Basket => basket::on_action(state, action),
+            Screen::Search => search::on_action(state, action),
             Screen::Import | Screen::Delivery => Vec::new(),
         },
     }
@@ -343,6 +352,7 @@ fn move_cursor(state: &mut AppState, mv: Move) -> Vec<Effect> {
             state.basket.cursor.step(mv, len);
             Vec::new()
         }
+        Screen::Search => search::move_cursor(state, mv),
     }
 }
 
@@ -352,7 +362,18 @@ fn back(state: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     }
     match state.screen {
+        Screen::Delivery if state.search.opened => {
+            state.search.opened = false;
+            state.screen = Screen::Search;
+        }
         Screen::Delivery => state.screen = Screen::Deliveries,
+        Screen::Search => {
+            state.screen = Screen::Triage;
+            // The hits go; the query stays, to edit next time.
+            let input = std::mem::take(&mut state.search.input);
+            state.search = Default::default();
+            state.search.input = input;
+        }
         Screen::Deliveries => {
             state.screen = Screen::Triage;
             state.deliveries.range_start = None;
