@@ -86,6 +86,7 @@ fn supersedes(new: &Effect, old: &Effect) -> bool {
             | (Effect::LoadCauses { .. }, Effect::LoadCauses { .. })
             | (Effect::LoadDelivery { .. }, Effect::LoadDelivery { .. })
             | (Effect::Search { .. }, Effect::Search { .. })
+            | (Effect::LoadRawLines { .. }, Effect::LoadRawLines { .. })
             | (Effect::LoadSparklines { .. }, Effect::LoadSparklines { .. })
             | (Effect::LoadOverview, Effect::LoadOverview)
             | (Effect::LoadSentCount, Effect::LoadSentCount)
@@ -246,6 +247,19 @@ fn run(
             },
             Err(e) => err(e),
         },
+        Effect::LoadRawLines { id } => {
+            let raw = store
+                .delivery_detail(id)
+                .and_then(|d| match d {
+                    Some(d) => store.raw_lines(&d),
+                    None => Ok(Default::default()),
+                })
+                .unwrap_or_else(|e| crate::store::raw::RawLines {
+                    lines: Vec::new(),
+                    notes: vec![e.to_string()],
+                });
+            Msg::RawLines { id, raw }
+        }
         Effect::Search { query, before } => {
             let hits = crate::store::search::SearchQuery::parse(&query)
                 .map_err(|e| e.to_string())

@@ -515,6 +515,7 @@ fn message_ids_are_stored_bare_and_old_stores_still_link_by_them() {
          ALTER TABLE resolutions DROP COLUMN undone_at;
          ALTER TABLE sources DROP COLUMN block_hashes;
          DROP TABLE checks;
+         DROP TABLE search;
          PRAGMA user_version = 7;",
     )
     .unwrap();

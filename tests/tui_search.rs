@@ -97,6 +97,17 @@ fn s_searches_a_recipient_and_enter_opens_its_delivery() {
     assert_eq!(s.state.delivery.id, Some(id));
     let text = screen(&mut s);
     assert!(text.contains(&who), "{text}");
+    // The raw log lines, read back from the fixture, at the end of the delivery.
+    press(&mut s, key('G'));
+    let text = screen(&mut s);
+    let queue_id = s.state.delivery.detail.as_ref().unwrap().queue_id.clone();
+    assert!(text.contains("Log lines ("), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("postfix/smtp") && l.contains(&queue_id)),
+        "{text}"
+    );
+    insta::assert_snapshot!("search_delivery_raw_lines_120x40", text);
     press(&mut s, code(KeyCode::Esc));
     assert_eq!(s.state.screen, Screen::Search);
     assert_eq!(s.state.search.selected().map(|h| h.id), Some(id));
@@ -154,6 +165,10 @@ fn the_real_binary_searches_a_recipient_and_opens_its_delivery_in_tmux() {
         s.contains("Outcome") && s.contains("Timeline")
     });
     assert!(delivery.contains(&who), "{delivery}");
+    t.keys(&["G"]);
+    t.wait_until("the raw log lines", |s| {
+        s.contains("Log lines (") && s.contains("postfix/")
+    });
     t.keys(&["Escape"]);
     t.wait_until("the hits again", |s| s.contains("Deliveries found"));
     t.keys(&["q"]);

@@ -51,6 +51,10 @@ pub enum Msg {
         id: i64,
         detail: Option<Box<DeliveryDetail>>,
     },
+    RawLines {
+        id: i64,
+        raw: crate::store::raw::RawLines,
+    },
     /// A page of search hits, or why the query cannot run.
     SearchHits {
         query: String,
@@ -131,6 +135,10 @@ pub enum Effect {
         limit: usize,
     },
     LoadDelivery {
+        id: i64,
+    },
+    /// The log lines behind a delivery, read back from their files.
+    LoadRawLines {
         id: i64,
     },
     /// A page of search hits: below `before` (None: the first page).

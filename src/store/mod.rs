@@ -7,6 +7,7 @@ mod columns;
 pub mod evidence;
 pub(crate) mod links;
 pub(crate) mod load;
+pub mod raw;
 pub mod report;
 pub mod requeue;
 pub mod schema;

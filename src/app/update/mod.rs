@@ -148,10 +148,20 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Delivery { id, detail } => {
             if state.delivery.id == Some(id) {
+                state.delivery.raw = None;
                 match detail {
-                    Some(d) => state.delivery.detail = Some(*d),
+                    Some(d) => {
+                        state.delivery.detail = Some(*d);
+                        return vec![Effect::LoadRawLines { id }];
+                    }
                     None => state.status = Some("that delivery is no longer in the store".into()),
                 }
+            }
+            Vec::new()
+        }
+        Msg::RawLines { id, raw } => {
+            if state.delivery.id == Some(id) {
+                state.delivery.raw = Some(raw);
             }
             Vec::new()
         }
