@@ -85,6 +85,8 @@ fn supersedes(new: &Effect, old: &Effect) -> bool {
         (Effect::LoadBreakdown { .. }, Effect::LoadBreakdown { .. })
             | (Effect::LoadCauses { .. }, Effect::LoadCauses { .. })
             | (Effect::LoadDelivery { .. }, Effect::LoadDelivery { .. })
+            | (Effect::Search { .. }, Effect::Search { .. })
+            | (Effect::LoadRawLines { .. }, Effect::LoadRawLines { .. })
             | (Effect::LoadSparklines { .. }, Effect::LoadSparklines { .. })
             | (Effect::LoadOverview, Effect::LoadOverview)
             | (Effect::LoadSentCount, Effect::LoadSentCount)
@@ -319,6 +321,33 @@ fn run(
             },
             Err(e) => err(e),
         },
+        Effect::LoadRawLines { id } => {
+            let raw = store
+                .delivery_detail(id)
+                .and_then(|d| match d {
+                    Some(d) => store.raw_lines(&d),
+                    None => Ok(Default::default()),
+                })
+                .unwrap_or_else(|e| crate::store::raw::RawLines {
+                    lines: Vec::new(),
+                    notes: vec![e.to_string()],
+                });
+            Msg::RawLines { id, raw }
+        }
+        Effect::Search { query, before } => {
+            let hits = crate::store::search::SearchQuery::parse(&query)
+                .map_err(|e| e.to_string())
+                .and_then(|q| {
+                    store
+                        .search(&q, before, crate::app::state::SEARCH_PAGE)
+                        .map_err(|e| e.to_string())
+                });
+            Msg::SearchHits {
+                query,
+                before,
+                hits,
+            }
+        }
         Effect::LoadMarks => match store.marked_ids() {
             Ok(marks) => Msg::Marks { marks, note: None },
             Err(e) => err(e),

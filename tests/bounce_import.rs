@@ -519,6 +519,7 @@ fn message_ids_are_stored_bare_and_old_stores_still_link_by_them() {
          ALTER TABLE messages DROP COLUMN frozen;
          DROP TABLE line_counts;
          ALTER TABLE messages DROP COLUMN size;
+         DROP TABLE search;
          PRAGMA user_version = 7;",
     )
     .unwrap();

@@ -49,6 +49,7 @@ fn rows_for(keymap: &Keymap, here: Context, inner_width: usize) -> Vec<HelpRow> 
         Context::Causes,
         Context::Timeline,
         Context::Basket,
+        Context::Search,
         Context::Export,
     ] {
         if !order.contains(&c) {

@@ -48,6 +48,8 @@ pub enum Action {
     NarrowWindow,
     /// Double the chart's time window, up to all there is.
     WidenWindow,
+    /// Search every delivery (`sendlog search`).
+    Search,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere a screen does not bind the
@@ -61,6 +63,7 @@ pub enum Context {
     Causes,
     Basket,
     Timeline,
+    Search,
     /// The export's confirm step: only its own keys apply there (typing `q` must not
     /// quit half-way through a choice).
     Export,
@@ -76,6 +79,7 @@ impl Context {
             Context::Causes => "Causes",
             Context::Basket => "Basket",
             Context::Timeline => "Chart",
+            Context::Search => "Search",
             Context::Export => "Export (confirm step)",
         }
     }
@@ -188,11 +192,13 @@ struct File<E> {
     #[serde(default = "Vec::new")]
     timeline: Vec<E>,
     #[serde(default = "Vec::new")]
+    search: Vec<E>,
+    #[serde(default = "Vec::new")]
     export: Vec<E>,
 }
 
 impl<E> File<E> {
-    fn by_context(self) -> [(Context, Vec<E>); 8] {
+    fn by_context(self) -> [(Context, Vec<E>); 9] {
         [
             (Context::Global, self.global),
             (Context::Triage, self.triage),
@@ -201,6 +207,7 @@ impl<E> File<E> {
             (Context::Causes, self.causes),
             (Context::Basket, self.basket),
             (Context::Timeline, self.timeline),
+            (Context::Search, self.search),
             (Context::Export, self.export),
         ]
     }

@@ -52,6 +52,16 @@ pub enum Msg {
         id: i64,
         detail: Option<Box<DeliveryDetail>>,
     },
+    RawLines {
+        id: i64,
+        raw: crate::store::raw::RawLines,
+    },
+    /// A page of search hits, or why the query cannot run.
+    SearchHits {
+        query: String,
+        before: Option<i64>,
+        hits: Result<Vec<crate::store::search::SearchHit>, String>,
+    },
     /// The worker measures the rate: `update` has no clock.
     ImportProgress {
         progress: Progress,
@@ -141,6 +151,15 @@ pub enum Effect {
     },
     LoadDelivery {
         id: i64,
+    },
+    /// The log lines behind a delivery, read back from their files.
+    LoadRawLines {
+        id: i64,
+    },
+    /// A page of search hits: below `before` (None: the first page).
+    Search {
+        query: String,
+        before: Option<i64>,
     },
     /// The re-queue rules' verdict on these deliveries again.
     JudgeRows {

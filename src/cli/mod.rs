@@ -10,6 +10,7 @@ mod import;
 mod report;
 mod requeue;
 mod resolve;
+mod search;
 
 use std::process::ExitCode;
 
@@ -226,6 +227,9 @@ pub enum Command {
         #[command(subcommand)]
         what: requeue::RequeueCmd,
     },
+    /// Find deliveries of every status by recipient, sender, domain, queue id, Message-ID,
+    /// subject or reply text, newest first.
+    Search(search::SearchArgs),
     /// What was resolved, undone, marked, unmarked and exported: when, scope, note, counts.
     History {
         #[arg(long)]
@@ -400,6 +404,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(Command::Resolve(resolve_args)) => resolve::run(db, &resolve_args),
         Some(Command::Check(check_args)) => check::run(db, &check_args),
         Some(Command::History { json }) => history::run(db, json),
+        Some(Command::Search(search_args)) => search::run(db, &search_args),
         Some(Command::Requeue { what }) => requeue::run(db, what),
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;

@@ -106,6 +106,7 @@ impl Load<'_> {
     }
 
     pub(crate) fn commit(self) -> Result<()> {
+        self.index_for_search()?;
         let path = self.path;
         self.tx.commit().map_err(|e| sql_error(&path, e))
     }

@@ -316,6 +316,25 @@ CREATE TABLE line_counts (
     PRIMARY KEY (hour, host, kind, stage, code, reason)
 ) WITHOUT ROWID;
 "#,
+    // 15: the search index: one row per delivery (its rowid is the delivery's id), words
+    // only — contentless, so it costs the words and not a second copy of the text. A load
+    // indexes the deliveries it added in one insert-select before it commits
+    // (`Load::index_for_search`); a rewritten delivery gets a new id, so the rows of the old
+    // one find no delivery and drop out of every result.
+    r#"
+CREATE VIRTUAL TABLE search USING fts5(
+    recipient, sender, ids, subject, reply,
+    content = '', contentless_delete = 1
+);
+INSERT INTO search(rowid, recipient, sender, ids, subject, reply)
+SELECT d.id,
+       d.recipient || ' ' || coalesce(d.orig_recipient, ''),
+       coalesce(m.sender, ''),
+       m.queue_id || ' ' || coalesce(m.message_id, ''),
+       coalesce(m.subject, ''),
+       concat_ws(' ', d.final_text, d.last_deferral_text)
+FROM deliveries d JOIN messages m ON m.id = d.message_ref;
+"#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

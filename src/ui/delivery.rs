@@ -221,6 +221,30 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             theme.muted(),
         ));
     }
+    // The lines as the log has them, read back from the files (control sequences escaped).
+    lines.push(Line::raw(""));
+    match &state.delivery.raw {
+        None => lines.push(Line::styled("Log lines: reading…", theme.muted())),
+        Some(raw) => {
+            lines.push(Line::styled(
+                format!(
+                    "Log lines ({})",
+                    plural_with(raw.lines.len() as u64, "line", "lines")
+                ),
+                theme.heading(),
+            ));
+            for note in &raw.notes {
+                lines.push(Line::styled(for_terminal(note).into_owned(), theme.error()));
+            }
+            for (source, text) in &raw.lines {
+                lines.push(Line::styled(
+                    for_terminal(source).into_owned(),
+                    theme.muted(),
+                ));
+                lines.push(Line::raw(format!("    {}", for_terminal(text))));
+            }
+        }
+    }
     let paragraph = super::text::scrolled(
         Paragraph::new(lines).wrap(Wrap { trim: false }),
         area,

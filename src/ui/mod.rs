@@ -8,6 +8,7 @@ mod deliveries;
 mod delivery;
 mod help;
 mod import;
+mod search;
 pub mod text;
 pub mod theme;
 mod timeline;
@@ -62,6 +63,7 @@ pub fn render(frame: &mut Frame, state: &AppState) {
         Screen::Causes => causes::render(frame, body, state, theme),
         Screen::Basket => basket::render(frame, body, state, theme),
         Screen::Timeline => timeline::render(frame, body, state, theme),
+        Screen::Search => search::render(frame, body, state, theme),
     }
     render_status(frame, status, state, theme);
     match &state.overlay {
@@ -69,7 +71,8 @@ pub fn render(frame: &mut Frame, state: &AppState) {
         Some(Overlay::Help { .. }) => help::render(frame, frame.area(), state, theme),
         // The filter's query is on the status bar; the export's confirm step is drawn
         // by the basket it belongs to.
-        Some(Overlay::Filter | Overlay::Export(_)) | None => {}
+        // The search query is typed in its screen's own box.
+        Some(Overlay::Filter | Overlay::Export(_) | Overlay::Search) | None => {}
     }
 }
 

@@ -10,6 +10,8 @@ pub struct DeliveryScreen {
     pub id: Option<i64>,
     pub detail: Option<DeliveryDetail>,
     pub scroll: TextScroll,
+    /// The log lines behind it, once read back from their files.
+    pub raw: Option<crate::store::raw::RawLines>,
 }
 
 impl Default for DeliveryScreen {
@@ -18,6 +20,7 @@ impl Default for DeliveryScreen {
             id: None,
             detail: None,
             scroll: TextScroll::new(),
+            raw: None,
         }
     }
 }

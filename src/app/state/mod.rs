@@ -10,6 +10,7 @@ pub mod cursor;
 pub mod deliveries;
 pub mod delivery;
 pub mod overlay;
+pub mod search;
 pub mod timeline;
 pub mod triage;
 
@@ -28,6 +29,7 @@ pub use cursor::{ListCursor, Move, TextScroll};
 pub use deliveries::{DeliveriesScreen, DeliveryTable, PAGE_MARGIN, PAGE_ROWS, WINDOW_ROWS};
 pub use delivery::DeliveryScreen;
 pub use overlay::{ExportConfirm, NoteInput, Overlay, ResolveScope};
+pub use search::{SEARCH_MARGIN, SEARCH_PAGE, SearchScreen};
 pub use timeline::TimelineScreen;
 pub use triage::{BREAKDOWN_LIMIT, BreakdownList, FilteredList, Pane, SPARK_BUCKETS, TriageScreen};
 
@@ -40,6 +42,7 @@ pub enum Screen {
     Causes,
     Basket,
     Timeline,
+    Search,
 }
 
 impl Screen {
@@ -52,6 +55,7 @@ impl Screen {
             Screen::Causes => Context::Causes,
             Screen::Basket => Context::Basket,
             Screen::Timeline => Context::Timeline,
+            Screen::Search => Context::Search,
         }
     }
 }
@@ -216,6 +220,7 @@ pub struct AppState {
     pub causes: CausesScreen,
     pub basket: BasketScreen,
     pub timeline: TimelineScreen,
+    pub search: SearchScreen,
 }
 
 impl AppState {
@@ -251,6 +256,7 @@ impl AppState {
             causes: CausesScreen::default(),
             basket: BasketScreen::default(),
             timeline: TimelineScreen::default(),
+            search: SearchScreen::default(),
         }
     }
 

@@ -10,6 +10,8 @@ pub enum Overlay {
     Filter,
     /// The note of a resolution being recorded.
     Note(NoteInput),
+    /// The search query being typed (`SearchScreen::input` holds it).
+    Search,
     /// The confirm step of an export.
     Export(ExportConfirm),
 }

@@ -11,6 +11,7 @@ mod delivery;
 mod mouse;
 mod overlay;
 mod resolve;
+mod search;
 mod summary;
 mod timeline;
 mod triage;
@@ -80,6 +81,11 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             }
             triage::on_overview(state, overview)
         }
+        Msg::SearchHits {
+            query,
+            before,
+            hits,
+        } => search::on_hits(state, query, before, hits),
         Msg::Tick(clock) => {
             // The log is live: its time runs on with the clock between lines, and so does
             // the at-risk countdown (unless `--now` fixed the time).
@@ -209,10 +215,20 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Delivery { id, detail } => {
             if state.delivery.id == Some(id) {
+                state.delivery.raw = None;
                 match detail {
-                    Some(d) => state.delivery.detail = Some(*d),
+                    Some(d) => {
+                        state.delivery.detail = Some(*d);
+                        return vec![Effect::LoadRawLines { id }];
+                    }
                     None => state.status = Some("that delivery is no longer in the store".into()),
                 }
+            }
+            Vec::new()
+        }
+        Msg::RawLines { id, raw } => {
+            if state.delivery.id == Some(id) {
+                state.delivery.raw = Some(raw);
             }
             Vec::new()
         }
@@ -369,6 +385,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         Some(Overlay::Note(_)) => overlay::on_note_key(state, key),
         Some(Overlay::Export(_)) => overlay::on_export_key(state, key),
         Some(Overlay::Filter) => overlay::on_filter_key(state, key),
+        Some(Overlay::Search) => search::on_key(state, key),
         Some(Overlay::Help { .. }) => overlay::on_help_key(state, key),
         None => on_screen_key(state, key),
     }
@@ -396,6 +413,7 @@ fn on_screen_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             Vec::new()
         }
         Action::Basket => basket::open(state),
+        Action::Search => search::open(state),
         Action::Resolve => resolve::on_resolve(state),
         Action::Timeline => timeline::open(state),
         // Keys of the export's confirm step, which its overlay answers.
@@ -406,6 +424,7 @@ fn on_screen_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             Screen::Causes => causes::on_action(state, action),
             Screen::Basket => basket::on_action(state, action),
             Screen::Timeline => timeline::on_action(state, action),
+            Screen::Search => search::on_action(state, action),
             Screen::Import | Screen::Delivery => Vec::new(),
         },
     }
@@ -430,6 +449,7 @@ fn move_cursor(state: &mut AppState, mv: Move) -> Vec<Effect> {
             state.basket.cursor.step(mv, len);
             Vec::new()
         }
+        Screen::Search => search::move_cursor(state, mv),
     }
 }
 
@@ -439,7 +459,18 @@ fn back(state: &mut AppState) -> Vec<Effect> {
         return Vec::new();
     }
     match state.screen {
+        Screen::Delivery if state.search.opened => {
+            state.search.opened = false;
+            state.screen = Screen::Search;
+        }
         Screen::Delivery => state.screen = Screen::Deliveries,
+        Screen::Search => {
+            state.screen = Screen::Triage;
+            // The hits go; the query stays, to edit next time.
+            let input = std::mem::take(&mut state.search.input);
+            state.search = Default::default();
+            state.search.input = input;
+        }
         Screen::Deliveries => {
             state.screen = Screen::Triage;
             state.deliveries.range_start = None;

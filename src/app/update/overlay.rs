@@ -14,7 +14,7 @@ const NOTE_MAX_CHARS: usize = 300;
 /// Where keys type text, a key with Ctrl or Alt types nothing: it quits if it is the quit
 /// key (Ctrl-C must quit from anywhere, typing included), else does nothing. `None` for
 /// the keys that type.
-fn typing_guard(state: &mut AppState, key: &KeyEvent) -> Option<Vec<Effect>> {
+pub(super) fn typing_guard(state: &mut AppState, key: &KeyEvent) -> Option<Vec<Effect>> {
     if !key
         .modifiers
         .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)

@@ -1,0 +1,285 @@
+//! Global search: every delivery of every status, by recipient, sender, domain, queue id,
+//! Message-ID, subject and reply text, through the `search` FTS5 index (migration 13), with
+//! `status:` and `code:` read from the deliveries themselves so they are always current.
+//! Newest first, keyset paged on the delivery id like the other lists.
+
+use rusqlite::types::Value;
+use serde::Serialize;
+
+use super::load::Load;
+use super::{Result, Store};
+use crate::model::DeliveryStatus;
+
+/// One field a term is looked for in, as the index's column filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    To,
+    From,
+    Id,
+    Subject,
+    Reply,
+}
+
+impl Field {
+    fn columns(self) -> &'static str {
+        match self {
+            Field::To => "recipient",
+            Field::From => "sender",
+            Field::Id => "ids",
+            Field::Subject => "subject",
+            Field::Reply => "reply",
+        }
+    }
+}
+
+/// A query as typed, read: words for the index, statuses and codes for the deliveries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// The FTS5 match expression, built from the words alone (never the user's syntax), or
+    /// None when the query names only statuses or codes.
+    matching: Option<String>,
+    statuses: Vec<DeliveryStatus>,
+    /// `5` matches 5.x.x, `5.7` matches 5.7.x, `5.7.1` itself.
+    codes: Vec<String>,
+}
+
+/// Why a query cannot run, in words for the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error(
+        "nothing to search for: give a word, or to:, from:, id:, subject:, reply:, status:, code:"
+    )]
+    Empty,
+    #[error("{0:?} is no status: use sent, deferred, bounced or expired")]
+    Status(String),
+    #[error("{0:?} is no status code: use one such as 5.7.1, 5.7 or 5")]
+    Code(String),
+}
+
+/// The words of a value as the index's tokenizer sees them: runs of letters and digits.
+fn words(value: &str) -> Vec<&str> {
+    value
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// A value as one phrase whose last word is a prefix, so `jane@exa` finds
+/// jane@example.com. The words are letters and digits only, so quoting them is enough to
+/// keep every FTS5 operator out.
+fn phrase(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+    format!("{} *", quoted.join(" + "))
+}
+
+impl SearchQuery {
+    pub fn parse(text: &str) -> std::result::Result<SearchQuery, QueryError> {
+        let mut query = SearchQuery::default();
+        let mut terms: Vec<String> = Vec::new();
+        for token in text.split_whitespace() {
+            let (field, value) = match token.split_once(':') {
+                Some((prefix, value)) => match prefix.to_ascii_lowercase().as_str() {
+                    "to" | "domain" => (Some(Field::To), value),
+                    "from" => (Some(Field::From), value),
+                    "id" => (Some(Field::Id), value),
+                    "subject" => (Some(Field::Subject), value),
+                    "reply" => (Some(Field::Reply), value),
+                    "status" => {
+                        let status = value
+                            .trim()
+                            .to_ascii_lowercase()
+                            .parse()
+                            .map_err(|_| QueryError::Status(value.to_string()))?;
+                        query.statuses.push(status);
+                        continue;
+                    }
+                    "code" => {
+                        let code = value.trim();
+                        let parts: Vec<&str> = code.split('.').collect();
+                        let well_formed = parts.len() <= 3
+                            && matches!(parts[0], "2" | "4" | "5")
+                            && parts.iter().all(|p| {
+                                !p.is_empty()
+                                    && p.len() <= 3
+                                    && p.bytes().all(|b| b.is_ascii_digit())
+                            });
+                        if !well_formed {
+                            return Err(QueryError::Code(value.to_string()));
+                        }
+                        query.codes.push(code.to_string());
+                        continue;
+                    }
+                    // A colon in a reply ("host:25") or a word is part of the word.
+                    _ => (None, token),
+                },
+                None => (None, token),
+            };
+            let ws = words(value);
+            if ws.is_empty() {
+                continue;
+            }
+            terms.push(match field {
+                Some(f) => format!("{{{}}} : ({})", f.columns(), phrase(&ws)),
+                None => format!("({})", phrase(&ws)),
+            });
+        }
+        if terms.is_empty() && query.statuses.is_empty() && query.codes.is_empty() {
+            return Err(QueryError::Empty);
+        }
+        if !terms.is_empty() {
+            query.matching = Some(terms.join(" AND "));
+        }
+        Ok(query)
+    }
+}
+
+/// One delivery found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SearchHit {
+    pub id: i64,
+    pub recipient: String,
+    pub sender: Option<String>,
+    pub queue_id: String,
+    pub message_id: Option<String>,
+    pub subject: Option<String>,
+    pub status: DeliveryStatus,
+    pub code: String,
+    pub last_attempt: Option<i64>,
+    /// The final reply, else the last deferral's.
+    pub reply: Option<String>,
+}
+
+const HIT_COLUMNS: &str = "d.id, d.recipient, m.sender, m.queue_id, m.message_id, m.subject,
+     d.status, d.code, d.last_attempt, coalesce(d.final_text, d.last_deferral_text)";
+
+impl Store {
+    /// Up to `limit` deliveries matching `query`, newest first, with ids below `before`
+    /// (the last id of the previous page; None for the first).
+    pub fn search(
+        &self,
+        query: &SearchQuery,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<SearchHit>> {
+        // The statement's shape depends on how many statuses and codes were given; every
+        // value in it is bound.
+        let mut params: Vec<Value> = vec![
+            Value::Integer(before.unwrap_or(i64::MAX)),
+            Value::Integer(i64::from(limit)),
+        ];
+        let mut filters = String::new();
+        if !query.statuses.is_empty() {
+            let mut marks = Vec::new();
+            for s in &query.statuses {
+                params.push(Value::Text(s.as_str().to_string()));
+                marks.push(format!("?{}", params.len()));
+            }
+            filters.push_str(&format!(" AND d.status IN ({})", marks.join(", ")));
+        }
+        if !query.codes.is_empty() {
+            let mut alternatives = Vec::new();
+            for c in &query.codes {
+                params.push(Value::Text(c.clone()));
+                let n = params.len();
+                alternatives.push(format!("d.code = ?{n} OR d.code GLOB ?{n} || '.*'"));
+            }
+            filters.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
+        }
+        let sql = match &query.matching {
+            Some(m) => {
+                params.push(Value::Text(m.clone()));
+                format!(
+                    "SELECT {HIT_COLUMNS} FROM search
+                     JOIN deliveries d ON d.id = search.rowid
+                     JOIN messages m ON m.id = d.message_ref
+                     WHERE search MATCH ?{} AND search.rowid < ?1{filters}
+                     ORDER BY search.rowid DESC LIMIT ?2",
+                    params.len()
+                )
+            }
+            None => format!(
+                "SELECT {HIT_COLUMNS} FROM deliveries d
+                 JOIN messages m ON m.id = d.message_ref
+                 WHERE d.id < ?1{filters} ORDER BY d.id DESC LIMIT ?2"
+            ),
+        };
+        let run = || -> rusqlite::Result<Vec<SearchHit>> {
+            let mut stmt = self.conn.prepare(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                Ok(SearchHit {
+                    id: r.get(0)?,
+                    recipient: r.get(1)?,
+                    sender: r.get(2)?,
+                    queue_id: r.get(3)?,
+                    message_id: r.get(4)?,
+                    subject: r.get(5)?,
+                    status: r.get(6)?,
+                    code: r.get(7)?,
+                    last_attempt: r.get(8)?,
+                    reply: r.get(9)?,
+                })
+            })?;
+            rows.collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+}
+
+impl Load<'_> {
+    /// Adds the deliveries this load wrote to the search index, in one insert-select: new
+    /// rows always get ids above every indexed one, so "above the highest indexed id" is
+    /// exactly what is new. Cheaper than a trigger per row on a bulk load.
+    pub(crate) fn index_for_search(&self) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO search(rowid, recipient, sender, ids, subject, reply)
+                 SELECT d.id,
+                        d.recipient || ' ' || coalesce(d.orig_recipient, ''),
+                        coalesce(m.sender, ''),
+                        m.queue_id || ' ' || coalesce(m.message_id, ''),
+                        coalesce(m.subject, ''),
+                        concat_ws(' ', d.final_text, d.last_deferral_text)
+                 FROM deliveries d JOIN messages m ON m.id = d.message_ref
+                 WHERE d.id > coalesce((SELECT rowid FROM search ORDER BY rowid DESC LIMIT 1), 0)",
+                [],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_become_quoted_phrases_and_operators_stay_out() {
+        let q = SearchQuery::parse("to:jane@exa \"OR\" NEAR(x) status:Bounced code:5.7").unwrap();
+        assert_eq!(
+            q.matching.as_deref(),
+            Some("{recipient} : (\"jane\" + \"exa\" *) AND (\"OR\" *) AND (\"NEAR\" + \"x\" *)")
+        );
+        assert_eq!(q.statuses, vec![DeliveryStatus::Bounced]);
+        assert_eq!(q.codes, vec!["5.7".to_string()]);
+    }
+
+    #[test]
+    fn bad_statuses_codes_and_empty_queries_are_refused() {
+        assert_eq!(SearchQuery::parse("  "), Err(QueryError::Empty));
+        assert_eq!(SearchQuery::parse("to:@@"), Err(QueryError::Empty));
+        assert!(matches!(
+            SearchQuery::parse("status:lost"),
+            Err(QueryError::Status(_))
+        ));
+        assert!(matches!(
+            SearchQuery::parse("code:9.9.9"),
+            Err(QueryError::Code(_))
+        ));
+        assert!(matches!(
+            SearchQuery::parse("code:5.7.1.1"),
+            Err(QueryError::Code(_))
+        ));
+        // An unknown prefix is part of the word.
+        assert!(SearchQuery::parse("host:25").unwrap().matching.is_some());
+    }
+}
