@@ -328,7 +328,7 @@ fn run(
                     Some(d) => store.raw_lines(&d),
                     None => Ok(Default::default()),
                 })
-                .unwrap_or_else(|e| crate::store::raw::RawLines {
+                .unwrap_or_else(|e| crate::model::delivery::RawLines {
                     lines: Vec::new(),
                     notes: vec![e.to_string()],
                 });

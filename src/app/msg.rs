@@ -54,13 +54,13 @@ pub enum Msg {
     },
     RawLines {
         id: i64,
-        raw: crate::store::raw::RawLines,
+        raw: crate::model::delivery::RawLines,
     },
     /// A page of search hits, or why the query cannot run.
     SearchHits {
         query: String,
         before: Option<i64>,
-        hits: Result<Vec<crate::store::search::SearchHit>, String>,
+        hits: Result<Vec<crate::model::delivery::SearchHit>, String>,
     },
     /// The worker measures the rate: `update` has no clock.
     ImportProgress {

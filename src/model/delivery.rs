@@ -257,3 +257,29 @@ pub struct DeliveryDetail {
     /// Bounce reports about this delivery (same message, same recipient).
     pub bounces: Vec<LinkedBounce>,
 }
+
+/// The lines found, in the order of the delivery's timeline, and what could not be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawLines {
+    /// (`file:line`, the line as in the file, lossily decoded; not yet made safe for a
+    /// terminal).
+    pub lines: Vec<(String, String)>,
+    /// One sentence per file that could not be read back, or why some lines are missing.
+    pub notes: Vec<String>,
+}
+
+/// One delivery found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SearchHit {
+    pub id: i64,
+    pub recipient: String,
+    pub sender: Option<String>,
+    pub queue_id: String,
+    pub message_id: Option<String>,
+    pub subject: Option<String>,
+    pub status: DeliveryStatus,
+    pub code: String,
+    pub last_attempt: Option<i64>,
+    /// The final reply, else the last deferral's.
+    pub reply: Option<String>,
+}

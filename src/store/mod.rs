@@ -17,6 +17,7 @@ mod settings;
 pub(crate) mod sources;
 mod testing;
 mod timeline;
+mod traffic;
 mod typos;
 pub use typos::TypoFlag;
 pub mod write;

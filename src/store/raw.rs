@@ -9,22 +9,12 @@ use std::io::BufRead;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::{Result, Store};
-use crate::model::delivery::DeliveryDetail;
+use crate::model::delivery::{DeliveryDetail, RawLines};
 
 /// More lines than this are not read back: a delivery retried for days has hundreds.
 const MAX_LINES: usize = 200;
 /// A line is cut here: a log line is not a document.
 const MAX_LINE_BYTES: usize = 4096;
-
-/// The lines found, in the order of the delivery's timeline, and what could not be read.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RawLines {
-    /// (`file:line`, the line as in the file, lossily decoded; not yet made safe for a
-    /// terminal).
-    pub lines: Vec<(String, String)>,
-    /// One sentence per file that could not be read back, or why some lines are missing.
-    pub notes: Vec<String>,
-}
 
 /// `file:line` split at its last colon; None for anything else.
 fn split_source(source: &str) -> Option<(&str, u64)> {

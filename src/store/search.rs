@@ -1,14 +1,14 @@
 //! Global search: every delivery of every status, by recipient, sender, domain, queue id,
-//! Message-ID, subject and reply text, through the `search` FTS5 index (migration 13), with
+//! Message-ID, subject and reply text, through the `search` FTS5 index (a schema migration), with
 //! `status:` and `code:` read from the deliveries themselves so they are always current.
 //! Newest first, keyset paged on the delivery id like the other lists.
 
 use rusqlite::types::Value;
-use serde::Serialize;
 
 use super::load::Load;
 use super::{Result, Store};
 use crate::model::DeliveryStatus;
+pub use crate::model::delivery::SearchHit;
 
 /// One field a term is looked for in, as the index's column filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,22 +131,6 @@ impl SearchQuery {
         }
         Ok(query)
     }
-}
-
-/// One delivery found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SearchHit {
-    pub id: i64,
-    pub recipient: String,
-    pub sender: Option<String>,
-    pub queue_id: String,
-    pub message_id: Option<String>,
-    pub subject: Option<String>,
-    pub status: DeliveryStatus,
-    pub code: String,
-    pub last_attempt: Option<i64>,
-    /// The final reply, else the last deferral's.
-    pub reply: Option<String>,
 }
 
 const HIT_COLUMNS: &str = "d.id, d.recipient, m.sender, m.queue_id, m.message_id, m.subject,

@@ -7,8 +7,8 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 
 use crate::app::state::{AppState, Overlay};
+use crate::model::delivery::SearchHit;
 use crate::sanitize::for_terminal;
-use crate::store::search::SearchHit;
 use crate::wording::thousands;
 
 use super::text::{fit_line, table_columns, time};

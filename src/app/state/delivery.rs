@@ -11,7 +11,7 @@ pub struct DeliveryScreen {
     pub detail: Option<DeliveryDetail>,
     pub scroll: TextScroll,
     /// The log lines behind it, once read back from their files.
-    pub raw: Option<crate::store::raw::RawLines>,
+    pub raw: Option<crate::model::delivery::RawLines>,
 }
 
 impl Default for DeliveryScreen {

@@ -1,7 +1,7 @@
 //! The search screen: deliveries of every status matching a query, newest first, paged in
 //! from the store by keyset as the cursor nears the end of what is loaded.
 
-use crate::store::search::SearchHit;
+use crate::model::delivery::SearchHit;
 
 use super::cursor::ListCursor;
 

@@ -7,7 +7,7 @@ use super::super::keymap::Action;
 use super::super::msg::Effect;
 use super::super::state::{AppState, Move, Overlay, SEARCH_MARGIN, SEARCH_PAGE, Screen};
 use super::overlay::typing_guard;
-use crate::store::search::SearchHit;
+use crate::model::delivery::SearchHit;
 
 /// `s`: the query to type, over the search screen (its last query kept to edit).
 pub(super) fn open(state: &mut AppState) -> Vec<Effect> {

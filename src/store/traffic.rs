@@ -1,0 +1,333 @@
+//! The report's traffic tables, on a par with pflogsumm's: mail per time bucket and hour of
+//! the day, per destination domain, per sender (grouped by `report --by`), top senders and
+//! recipients, sizes.
+
+use std::collections::BTreeMap;
+
+use super::{Result, Store};
+use crate::model::report::{DomainTraffic, Recipient, SenderGroup, Traffic};
+
+/// What the senders' table groups by (`report --by`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SenderKey {
+    /// The envelope sender address.
+    #[default]
+    Sender,
+    /// The envelope sender's domain.
+    SenderDomain,
+    /// The sending host (and per-instance syslog name or VMTA) as logged.
+    Host,
+    /// The campaign: the subject, where the log has one (no log sendlog reads carries
+    /// X-Campaign or List-Id).
+    Campaign,
+}
+
+impl SenderKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SenderKey::Sender => "sender",
+            SenderKey::SenderDomain => "sender-domain",
+            SenderKey::Host => "host",
+            SenderKey::Campaign => "campaign",
+        }
+    }
+
+    /// The key as SQL over `deliveries d JOIN messages m`: fixed text, chosen here.
+    fn sql(self) -> &'static str {
+        match self {
+            SenderKey::Sender => "coalesce(nullif(m.sender, ''), '<>')",
+            SenderKey::SenderDomain => {
+                "CASE WHEN instr(m.sender, '@') > 0
+                      THEN lower(substr(m.sender, instr(m.sender, '@') + 1))
+                      ELSE coalesce(nullif(m.sender, ''), '<>') END"
+            }
+            SenderKey::Host => "d.host",
+            SenderKey::Campaign => "coalesce(nullif(m.subject, ''), '(no subject logged)')",
+        }
+    }
+}
+
+/// Deliveries decided (sent, bounced, expired) and deferral lines per time bucket of
+/// `bucket` seconds, or per hour of the day (UTC) when `hour_of_day`.
+fn bucket_sql(ts: &str, bucket: i64, hour_of_day: bool) -> String {
+    if hour_of_day {
+        format!("(({ts}) % 86400) / 3600")
+    } else {
+        format!("(({ts}) / {bucket}) * {bucket}")
+    }
+}
+
+impl Store {
+    /// Traffic per time bucket (`bucket` seconds: 3600 an hour, 86400 a day, UTC), or per
+    /// hour of the day summed over days (`hour_of_day`), oldest first. Intake counts are
+    /// taken between `since` and `until`; deliveries as the window has them.
+    pub fn traffic(
+        &self,
+        bucket: i64,
+        hour_of_day: bool,
+        since: Option<i64>,
+        until: Option<i64>,
+    ) -> Result<Vec<Traffic>> {
+        let bucket = bucket.max(1);
+        let run = || -> rusqlite::Result<Vec<Traffic>> {
+            let mut by: BTreeMap<i64, Traffic> = BTreeMap::new();
+            // Decided deliveries by when they were decided.
+            let decided = format!(
+                "SELECT {b}, sum(status = 'sent'), sum(status = 'bounced') FROM deliveries
+                 WHERE last_attempt IS NOT NULL AND status IN ('sent', 'bounced') GROUP BY 1",
+                b = bucket_sql("last_attempt", bucket, hour_of_day)
+            );
+            let rows: Vec<(i64, u64, u64)> = self
+                .conn
+                .prepare_cached(&decided)?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (b, sent, bounced) in rows {
+                let t = by.entry(b).or_insert_with(|| Traffic {
+                    start: b,
+                    ..Traffic::default()
+                });
+                t.delivered += sent;
+                t.bounced += bounced;
+            }
+            let expired = format!(
+                "SELECT {b}, count(*) FROM deliveries
+                 WHERE status = 'expired' AND coalesce(expired_at, last_attempt) IS NOT NULL GROUP BY 1",
+                b = bucket_sql("coalesce(expired_at, last_attempt)", bucket, hour_of_day)
+            );
+            let rows: Vec<(i64, u64)> = self
+                .conn
+                .prepare_cached(&expired)?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (b, n) in rows {
+                by.entry(b)
+                    .or_insert_with(|| Traffic {
+                        start: b,
+                        ..Traffic::default()
+                    })
+                    .expired += n;
+            }
+            // Every deferral line, retries included. Postfix's are counted per hour at
+            // import; other formats' come from the attempts (a run of identical ones is one
+            // row with its repeats, filed under its first line's time).
+            let deferrals = format!(
+                "SELECT {b}, sum(a.repeats) FROM delivery_attempts a
+                 JOIN deliveries d ON d.id = a.delivery_id
+                 JOIN messages m ON m.id = d.message_ref
+                 WHERE a.status = 'deferred' AND m.format != 'postfix' GROUP BY 1",
+                b = bucket_sql("a.ts", bucket, hour_of_day)
+            );
+            let rows: Vec<(i64, u64)> = self
+                .conn
+                .prepare_cached(&deferrals)?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (b, n) in rows {
+                by.entry(b)
+                    .or_insert_with(|| Traffic {
+                        start: b,
+                        ..Traffic::default()
+                    })
+                    .deferred += n;
+            }
+            Ok(by.into_values().collect())
+        };
+        let mut out = run().map_err(|e| self.err(e))?;
+        for (hour, received, rejected, deferred) in self.line_counts_per_hour(since, until)? {
+            let b = if hour_of_day {
+                hour.rem_euclid(86400) / 3600
+            } else {
+                hour.div_euclid(bucket) * bucket
+            };
+            match out.binary_search_by_key(&b, |t| t.start) {
+                Ok(i) => {
+                    out[i].received += received;
+                    out[i].rejected += rejected;
+                    out[i].deferred += deferred;
+                }
+                Err(i) => out.insert(
+                    i,
+                    Traffic {
+                        start: b,
+                        received,
+                        rejected,
+                        deferred,
+                        ..Traffic::default()
+                    },
+                ),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Mail per destination domain, most sent first: pflogsumm's "Host/Domain Summary:
+    /// Message Delivery" with expiries and bounces. At most `limit` domains.
+    pub fn domain_traffic(&self, limit: usize) -> Result<Vec<DomainTraffic>> {
+        let run = || -> rusqlite::Result<Vec<DomainTraffic>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT d.domain, sum(d.status = 'sent'),
+                        coalesce(sum(CASE WHEN d.status = 'sent' THEN m.size END), 0),
+                        sum(d.deferrals), sum(d.status = 'bounced'), sum(d.status = 'expired'),
+                        avg(CASE WHEN d.status = 'sent' THEN d.last_attempt - m.arrived_at END),
+                        max(max(coalesce(d.last_attempt, d.expired_at),
+                                coalesce(d.expired_at, d.last_attempt)) - m.arrived_at)
+                 FROM deliveries d JOIN messages m ON m.id = d.message_ref
+                 GROUP BY d.domain ORDER BY 2 DESC, 4 DESC, 1 LIMIT ?1",
+            )?;
+            stmt.query_map([limit as i64], |r| {
+                Ok(DomainTraffic {
+                    domain: r.get(0)?,
+                    sent: r.get(1)?,
+                    bytes: r.get(2)?,
+                    deferrals: r.get(3)?,
+                    bounced: r.get(4)?,
+                    expired: r.get(5)?,
+                    avg_delay: r.get(6)?,
+                    max_delay: r.get(7)?,
+                })
+            })?
+            .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Senders (or sender domains, sending hosts, campaigns) with their mail and where it
+    /// fails: most failed deliveries first, then most deliveries. At most `limit`.
+    pub fn sender_groups(&self, key: SenderKey, limit: usize) -> Result<Vec<SenderGroup>> {
+        let k = key.sql();
+        let run = || -> rusqlite::Result<Vec<SenderGroup>> {
+            let groups = format!(
+                "WITH x AS (SELECT {k} AS k, m.id AS mid, m.size AS size, d.status AS status
+                            FROM deliveries d JOIN messages m ON m.id = d.message_ref)
+                 SELECT k, count(DISTINCT mid), count(*), sum(status = 'sent'),
+                        sum(status = 'deferred'), sum(status = 'bounced'), sum(status = 'expired'),
+                        (SELECT coalesce(sum(size), 0) FROM
+                            (SELECT DISTINCT y.mid, y.size FROM x y WHERE y.k = x.k))
+                 FROM x GROUP BY k
+                 ORDER BY count(*) - sum(status = 'sent') DESC, count(*) DESC, k LIMIT ?1"
+            );
+            let mut out: Vec<SenderGroup> = self
+                .conn
+                .prepare_cached(&groups)?
+                .query_map([limit as i64], |r| {
+                    Ok(SenderGroup {
+                        key: r.get(0)?,
+                        messages: r.get(1)?,
+                        deliveries: r.get(2)?,
+                        sent: r.get(3)?,
+                        deferred: r.get(4)?,
+                        bounced: r.get(5)?,
+                        expired: r.get(6)?,
+                        bytes: r.get(7)?,
+                        failing_destinations: Vec::new(),
+                        causes: Vec::new(),
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let failing = format!(
+                "SELECT coalesce(d.provider, d.domain), count(*)
+                 FROM deliveries d JOIN messages m ON m.id = d.message_ref
+                 WHERE d.status != 'sent' AND {k} = ?1
+                 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
+            );
+            let causes = format!(
+                "SELECT coalesce(d.cause, d.code), count(*)
+                 FROM deliveries d JOIN messages m ON m.id = d.message_ref
+                 WHERE d.status != 'sent' AND {k} = ?1
+                 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
+            );
+            let mut failing = self.conn.prepare_cached(&failing)?;
+            let mut causes = self.conn.prepare_cached(&causes)?;
+            for g in out.iter_mut().filter(|g| g.sent < g.deliveries) {
+                g.failing_destinations = failing
+                    .query_map([&g.key], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                g.causes = causes
+                    .query_map([&g.key], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+            }
+            Ok(out)
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Senders by messages (`by_size`: by bytes), pflogsumm's "Senders by message count /
+    /// size". At most `limit`.
+    pub fn top_senders(&self, by_size: bool, limit: usize) -> Result<Vec<(String, u64, u64)>> {
+        let order = if by_size {
+            "3 DESC, 2 DESC"
+        } else {
+            "2 DESC, 3 DESC"
+        };
+        let sql = format!(
+            "SELECT coalesce(nullif(m.sender, ''), '<>'), count(*), coalesce(sum(m.size), 0)
+             FROM messages m WHERE m.sender IS NOT NULL
+               AND EXISTS (SELECT 1 FROM deliveries d WHERE d.message_ref = m.id)
+             GROUP BY 1 ORDER BY {order}, 1 LIMIT ?1"
+        );
+        let run = || -> rusqlite::Result<Vec<(String, u64, u64)>> {
+            self.conn
+                .prepare_cached(&sql)?
+                .query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Recipients by deliveries sent (`by_size`: by bytes delivered). At most `limit`.
+    pub fn top_recipients(&self, by_size: bool, limit: usize) -> Result<Vec<Recipient>> {
+        let order = if by_size {
+            "3 DESC, 2 DESC"
+        } else {
+            "2 DESC, 3 DESC"
+        };
+        let sql = format!(
+            "SELECT lower(d.recipient), count(*), coalesce(sum(m.size), 0)
+             FROM deliveries d JOIN messages m ON m.id = d.message_ref
+             WHERE d.status = 'sent' GROUP BY 1 ORDER BY {order}, 1 LIMIT ?1"
+        );
+        let run = || -> rusqlite::Result<Vec<Recipient>> {
+            self.conn
+                .prepare_cached(&sql)?
+                .query_map([limit as i64], |r| {
+                    Ok(Recipient {
+                        recipient: r.get(0)?,
+                        delivered: r.get(1)?,
+                        bytes: r.get(2)?,
+                    })
+                })?
+                .collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Bytes of the messages that had a delivery, and of those sent (once per message).
+    pub fn bytes_total(&self) -> Result<(u64, u64)> {
+        self.conn
+            .query_row(
+                "SELECT coalesce(sum(size), 0),
+                        coalesce(sum(size * EXISTS (SELECT 1 FROM deliveries d
+                                     WHERE d.message_ref = m.id AND d.status = 'sent')), 0)
+                 FROM messages m
+                 WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.message_ref = m.id)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Messages with a deferral (pflogsumm's "deferred": messages, not lines), and the
+    /// deferral lines.
+    pub fn deferred_messages(&self) -> Result<(u64, u64)> {
+        self.conn
+            .query_row(
+                "SELECT count(DISTINCT message_ref), coalesce(sum(deferrals), 0)
+                 FROM deliveries WHERE deferrals > 0",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.err(e))
+    }
+}
