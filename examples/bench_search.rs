@@ -4,7 +4,11 @@
 //! the causes, the same query with SQLite told not to use the failed-deliveries indexes.
 //! Also what the search index costs an import: building it for every delivery of the store.
 //!
-//!   bench_search --db STORE
+//!   bench_search --db STORE [--groups-only]
+//!
+//! `--groups-only` measures the second level and causes alone: for a store whose biggest
+//! group was grown by copying its rows (benches/search.sh does it with bench_tui), whose
+//! copies the search index does not hold.
 
 use std::time::Instant;
 
@@ -54,10 +58,11 @@ fn main() {
     let db = match (args.next().as_deref(), args.next()) {
         (Some("--db"), Some(db)) => db,
         _ => {
-            eprintln!("usage: bench_search --db STORE");
+            eprintln!("usage: bench_search --db STORE [--groups-only]");
             std::process::exit(2);
         }
     };
+    let groups_only = args.next().as_deref() == Some("--groups-only");
     let store = Store::open(&db).expect("open store");
     let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let deliveries = count(&conn, "SELECT count(*) FROM deliveries", &[]);
@@ -80,8 +85,24 @@ fn main() {
             |r| r.get(0),
         )
         .unwrap();
-    println!("recipient {recipient}, queue id {queue_id}, biggest failed code {code}");
+    let group_rows = count(
+        &conn,
+        "SELECT count(*) FROM deliveries WHERE status != 'sent' AND code = ?1",
+        &[&code],
+    );
+    println!(
+        "recipient {recipient}, queue id {queue_id}, biggest failed code {code} ({group_rows} failed deliveries)"
+    );
+    if !groups_only {
+        bench_search(&store, &conn, &recipient, &queue_id, &code);
+    }
+    bench_groups(&store, &conn, &code);
+    if !groups_only {
+        bench_index_cost(&db, deliveries);
+    }
+}
 
+fn bench_search(store: &Store, conn: &Connection, recipient: &str, queue_id: &str, code: &str) {
     // Search: the scan over every delivery a LIKE would make, against the index.
     let like = format!("%{recipient}%");
     let scan_sql = "SELECT d.id FROM deliveries d JOIN messages m ON m.id = d.message_ref
@@ -97,7 +118,7 @@ fn main() {
         assert!(n > 0);
     });
     for q in [
-        recipient.clone(),
+        recipient.to_string(),
         format!("to:{recipient}"),
         format!("id:{queue_id}"),
         "reply:timed out".to_string(),
@@ -120,6 +141,17 @@ fn main() {
         }
     }
 
+    println!(
+        "plan, search: {}",
+        plan(
+            conn,
+            "SELECT rowid FROM search WHERE search MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC LIMIT 50",
+            &[&"\"timed\" + \"out\" *", &i64::MAX]
+        )
+    );
+}
+
+fn bench_groups(store: &Store, conn: &Connection, code: &str) {
     // Second level and causes: the store's own queries against the same with SQLite kept off
     // the failed-deliveries indexes (NOT INDEXED), i.e. a scan of the table.
     let scans = [
@@ -137,20 +169,20 @@ fn main() {
     let base_level = median_ms(|| {
         conn.prepare_cached(scans[0].1)
             .unwrap()
-            .query_map([&code], |_| Ok(()))
+            .query_map([code], |_| Ok(()))
             .unwrap()
             .for_each(drop)
     });
     let base_causes = median_ms(|| {
         conn.prepare_cached(scans[1].1)
             .unwrap()
-            .query_map([&code], |_| Ok(()))
+            .query_map([code], |_| Ok(()))
             .unwrap()
             .for_each(drop)
     });
     for dim in [Dimension::Domain, Dimension::Provider, Dimension::Host] {
         let now = median_ms(|| {
-            store.breakdown(&code, dim, 200).unwrap();
+            store.breakdown(code, dim, 200).unwrap();
         });
         line(
             &format!("second level of {code} by {dim:?}"),
@@ -159,42 +191,38 @@ fn main() {
         );
     }
     let now = median_ms(|| {
-        store.causes_of(&code).unwrap();
+        store.causes_of(code).unwrap();
     });
     line(&format!("causes of {code}"), base_causes, now);
     println!(
         "plan, causes: {}",
         plan(
-            &conn,
+            conn,
             "SELECT cause, count(*) FROM deliveries WHERE status != 'sent' AND code = ?1 GROUP BY cause",
             &[&code]
         )
     );
-    println!(
-        "plan, search: {}",
-        plan(
-            &conn,
-            "SELECT rowid FROM search WHERE search MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC LIMIT 50",
-            &[&"\"timed\" + \"out\" *", &i64::MAX]
-        )
-    );
+}
 
-    // What the index adds to an import: the load's insert-select, for every delivery of the
-    // store at once, into an index in memory (so the disk's write is not in it).
-    let mem = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+/// What the index adds to an import: the load's insert-select, for every delivery of the
+/// store at once, into an index in memory (so the disk's write is not in it). The store is
+/// attached to an in-memory database: a read-only connection could not create the index.
+fn bench_index_cost(db: &str, deliveries: i64) {
+    let mem = Connection::open_in_memory().unwrap();
+    mem.execute("ATTACH ?1 AS st", [format!("file:{db}?mode=ro")])
+        .unwrap();
     mem.execute_batch(
-        "ATTACH ':memory:' AS b;
-         CREATE VIRTUAL TABLE b.s USING fts5(recipient, sender, ids, subject, reply,
+        "CREATE VIRTUAL TABLE s USING fts5(recipient, sender, ids, subject, reply,
              content = '', contentless_delete = 1);",
     )
     .unwrap();
     let t = Instant::now();
     mem.execute(
-        "INSERT INTO b.s(rowid, recipient, sender, ids, subject, reply)
+        "INSERT INTO s(rowid, recipient, sender, ids, subject, reply)
          SELECT d.id, d.recipient || ' ' || coalesce(d.orig_recipient, ''), coalesce(m.sender, ''),
                 m.queue_id || ' ' || coalesce(m.message_id, ''), coalesce(m.subject, ''),
                 concat_ws(' ', d.final_text, d.last_deferral_text)
-         FROM deliveries d JOIN messages m ON m.id = d.message_ref",
+         FROM st.deliveries d JOIN st.messages m ON m.id = d.message_ref",
         [],
     )
     .unwrap();

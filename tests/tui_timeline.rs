@@ -37,7 +37,8 @@ fn the_chart_screen_charts_failures_over_time_with_labelled_axes() {
         assert!(text.contains(label), "{label:?} missing:\n{text}");
     }
     assert!(text.contains("Still deferred: age / 5d"), "{text}");
-    assert!(text.contains("Failed by provider (sent)"), "{text}");
+    assert!(text.contains("Failed by provider"), "{text}");
+    assert!(text.contains("846 delivered"), "{text}");
     insta::assert_snapshot!("timeline_120x40", text);
 
     press(&mut s, code(KeyCode::Tab));

@@ -60,7 +60,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         providers_area,
         t,
         theme,
-        block("Failed by provider (sent)".into()),
+        block("Failed by provider".into()),
     );
 }
 
@@ -214,9 +214,9 @@ fn render_providers(frame: &mut Frame, area: Rect, t: &Timeline, theme: Theme, b
         .iter()
         .map(|(name, failed, sent)| {
             let label = format!(
-                "{} {:>8}",
+                "{} {:>13} ",
                 cell(&for_terminal(name), name_width),
-                format!("{} sent", thousands(*sent))
+                format!("{} delivered", thousands(*sent))
             );
             Bar::default()
                 .value(*failed)
