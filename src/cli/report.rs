@@ -14,7 +14,7 @@ use crate::store::report::{
     SenderGroup, SenderKey, SourceInfo, Totals, Traffic, TypoDomain,
 };
 
-use super::{TimeArgs, Times, open_read_only_store};
+use super::{TimeArgs, Times, count_list, open_read_only_store};
 
 use crate::triage::AT_RISK_FRACTION;
 use crate::triage::causes::Widespread;
@@ -271,22 +271,9 @@ fn render_senders(o: &mut String, r: &Report) {
             pct(failed, g.deliveries)
         );
         if !g.failing_destinations.is_empty() {
-            let at: Vec<String> = g
-                .failing_destinations
-                .iter()
-                .map(|(d, n)| format!("{} {n}", clean(d)))
-                .collect();
-            let why: Vec<String> = g
-                .causes
-                .iter()
-                .map(|(c, n)| format!("{} {n}", clean(c)))
-                .collect();
-            let _ = writeln!(
-                o,
-                "      failing at: {}; causes: {}",
-                at.join(", "),
-                why.join(", ")
-            );
+            let at = count_list(&g.failing_destinations);
+            let why = count_list(&g.causes);
+            let _ = writeln!(o, "      failing at: {}; causes: {}", at, why);
         }
     }
 }
@@ -535,16 +522,8 @@ pub fn render_text(r: &Report) -> String {
         let _ = writeln!(o, "  none");
     }
     for c in &r.causes {
-        let domains: Vec<String> = c
-            .top_domains
-            .iter()
-            .map(|(d, n)| format!("{} {n}", clean(d)))
-            .collect();
-        let hosts: Vec<String> = c
-            .hosts
-            .iter()
-            .map(|(h, n)| format!("{} {n}", clean(h)))
-            .collect();
+        let domains = count_list(&c.top_domains);
+        let hosts = count_list(&c.hosts);
         let _ = writeln!(
             o,
             "  {:<16} {:>7}  expired {}, deferred {}, bounced {}",
@@ -554,8 +533,8 @@ pub fn render_text(r: &Report) -> String {
             o,
             "      {}: {}; sending hosts: {}",
             plural(c.domains, "domain", "domains"),
-            domains.join(", "),
-            hosts.join(", ")
+            domains,
+            hosts
         );
         if let (Some(a), Some(b)) = (c.first_seen, c.last_seen) {
             let _ = writeln!(o, "      {}", seen_between(a, b));

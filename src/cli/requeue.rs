@@ -18,7 +18,7 @@ use crate::store::Store;
 use crate::triage::requeue::{CandidateFilter, ResendVerdict};
 
 use super::resolve::{now, parse_reason};
-use super::{open_existing_store, open_read_only_store};
+use super::{count_list, open_existing_store, open_read_only_store};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Scope {
@@ -206,11 +206,7 @@ fn causes(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
             c.count,
             c.state.as_str()
         );
-        let domains: Vec<String> = c
-            .top_domains
-            .iter()
-            .map(|(d, n)| format!("{} {n}", clean(d)))
-            .collect();
+        let domains = count_list(&c.top_domains);
         let _ = writeln!(
             o,
             "      expired {}, deferred {}, bounced {}; {}: {}",
@@ -218,7 +214,7 @@ fn causes(store: &Store, json: bool) -> anyhow::Result<ExitCode> {
             c.deferred,
             c.bounced,
             plural(c.domain_count, "domain", "domains"),
-            domains.join(", ")
+            domains
         );
         if let (Some(a), Some(b)) = (c.first_seen, c.last_seen) {
             let _ = writeln!(o, "      {}", seen_between(a, b));

@@ -96,19 +96,7 @@ impl Store {
                  WHERE status = 'expired' AND coalesce(expired_at, last_attempt) IS NOT NULL GROUP BY 1",
                 b = bucket_sql("coalesce(expired_at, last_attempt)", bucket, hour_of_day)
             );
-            let rows: Vec<(i64, u64)> = self
-                .conn
-                .prepare_cached(&expired)?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            for (b, n) in rows {
-                by.entry(b)
-                    .or_insert_with(|| Traffic {
-                        start: b,
-                        ..Traffic::default()
-                    })
-                    .expired += n;
-            }
+            self.add_per_bucket(&mut by, &expired, |t, n| t.expired += n)?;
             // Every deferral line, retries included. Postfix's are counted per hour at
             // import; other formats' come from the attempts (a run of identical ones is one
             // row with its repeats, filed under its first line's time).
@@ -119,19 +107,7 @@ impl Store {
                  WHERE a.status = 'deferred' AND m.format != 'postfix' GROUP BY 1",
                 b = bucket_sql("a.ts", bucket, hour_of_day)
             );
-            let rows: Vec<(i64, u64)> = self
-                .conn
-                .prepare_cached(&deferrals)?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            for (b, n) in rows {
-                by.entry(b)
-                    .or_insert_with(|| Traffic {
-                        start: b,
-                        ..Traffic::default()
-                    })
-                    .deferred += n;
-            }
+            self.add_per_bucket(&mut by, &deferrals, |t, n| t.deferred += n)?;
             Ok(by.into_values().collect())
         };
         let mut out = run().map_err(|e| self.err(e))?;
@@ -329,5 +305,29 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .map_err(|e| self.err(e))
+    }
+
+    /// Runs `sql` (bucket, count rows) and adds each count to its bucket's traffic.
+    fn add_per_bucket(
+        &self,
+        by: &mut BTreeMap<i64, Traffic>,
+        sql: &str,
+        add: impl Fn(&mut Traffic, u64),
+    ) -> rusqlite::Result<()> {
+        let rows: Vec<(i64, u64)> = self
+            .conn
+            .prepare_cached(sql)?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (b, n) in rows {
+            add(
+                by.entry(b).or_insert_with(|| Traffic {
+                    start: b,
+                    ..Traffic::default()
+                }),
+                n,
+            );
+        }
+        Ok(())
     }
 }
