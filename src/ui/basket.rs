@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::app::state::{AppState, export_counts, export_file_name};
 use crate::app::{Action, Context};
@@ -19,12 +19,7 @@ use super::theme::Theme;
 use crate::wording::{fit, plural_with, thousands};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
-    let block = |title: String| {
-        Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.border(true))
-            .title(Line::styled(format!(" {title} "), theme.title()))
-    };
+    let block = |title: String| theme.panel(&title);
     let Some(b) = &state.basket.contents else {
         frame.render_widget(
             Paragraph::new("loading…").block(block("Basket".into())),
@@ -290,12 +285,9 @@ fn render_confirm(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme)
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.border(true))
-                .title(Line::styled(" Export the basket ", theme.title())),
-        ),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(theme.panel("Export the basket")),
         popup,
     );
 }

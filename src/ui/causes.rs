@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::app::state::{AppState, ChecksView};
 use crate::sanitize::for_terminal;
@@ -15,12 +15,7 @@ use super::theme::Theme;
 use crate::wording::thousands;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
-    let block = |title: &str| {
-        Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.border(true))
-            .title(Line::styled(format!(" {title} "), theme.title()))
-    };
+    let block = |title: &str| theme.panel(title);
     let Some(view) = &state.causes.view else {
         frame.render_widget(Paragraph::new("loading…").block(block("Causes")), area);
         return;

@@ -156,12 +156,7 @@ fn render_note_input(frame: &mut Frame, area: Rect, input: &NoteInput, theme: Th
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     frame.render_widget(ratatui::widgets::Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).block(
-            ratatui::widgets::Block::default()
-                .borders(ratatui::widgets::Borders::ALL)
-                .border_style(theme.border(true))
-                .title(Line::styled(" Resolve a cause ", theme.title())),
-        ),
+        Paragraph::new(lines).block(theme.panel("Resolve a cause")),
         popup,
     );
 }

@@ -153,6 +153,17 @@ impl Theme {
         }
     }
 
+    /// A whole-screen panel or popup: its frame in the focused colour, its title padded.
+    pub fn panel(self, title: &str) -> ratatui::widgets::Block<'static> {
+        ratatui::widgets::Block::default()
+            .borders(ratatui::widgets::Borders::ALL)
+            .border_style(self.border(true))
+            .title(ratatui::text::Line::styled(
+                format!(" {title} "),
+                self.title(),
+            ))
+    }
+
     /// The pane with the keyboard's focus is drawn with a heavy line, so it stands out
     /// without colour too.
     pub fn border_type(self, focused: bool) -> BorderType {

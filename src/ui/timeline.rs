@@ -7,8 +7,7 @@ use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Axis, Bar, BarChart, BarGroup, Block, Borders, Chart, Dataset, GraphType, LegendPosition,
-    Paragraph,
+    Axis, Bar, BarChart, BarGroup, Block, Chart, Dataset, GraphType, LegendPosition, Paragraph,
 };
 
 use crate::app::state::AppState;
@@ -29,12 +28,7 @@ const MARKERS: [Marker; 6] = [
 ];
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
-    let block = |title: String| {
-        Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.border(true))
-            .title(Line::styled(format!(" {title} "), theme.title()))
-    };
+    let block = |title: String| theme.panel(&title);
     let Some(t) = &state.timeline.data else {
         frame.render_widget(
             Paragraph::new("loading…").block(block("Chart".into())),
