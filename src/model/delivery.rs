@@ -184,7 +184,7 @@ impl CauseOrigin {
 
     /// In words, for the `cause_source` field (times in RFC 3339, UTC).
     pub fn describe(&self) -> String {
-        self.describe_at(&crate::ingest::timestamp::format_rfc3339(self.ts))
+        self.describe_at(&crate::model::time::format_rfc3339(self.ts))
     }
 
     /// In words, with the line's time as the caller shows times (`at`).

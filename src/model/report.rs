@@ -94,15 +94,15 @@ pub struct FrozenMessage {
     pub host: String,
     pub sender: Option<String>,
     /// The first line that said it is frozen.
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+    #[serde(serialize_with = "crate::model::time::json_time::required")]
     pub frozen_since: i64,
     /// What that line said (`Frozen (delivery error message)`, `Message is frozen`).
     pub frozen: String,
     /// When the MTA queued it, when the log tells (the Exim id does).
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::optional")]
+    #[serde(serialize_with = "crate::model::time::json_time::optional")]
     pub arrived_at: Option<i64>,
     /// The last line about it.
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+    #[serde(serialize_with = "crate::model::time::json_time::required")]
     pub last_seen: i64,
     /// Always "unknown": said in the record so no reader takes it for "none".
     pub recipients: &'static str,
@@ -232,7 +232,7 @@ impl DeliveryRecord {
 pub struct Traffic {
     /// Start of the span (UTC); for hours of the day, the hour (0–23) in seconds from
     /// midnight.
-    #[serde(serialize_with = "crate::ingest::timestamp::json_time::required")]
+    #[serde(serialize_with = "crate::model::time::json_time::required")]
     pub start: i64,
     /// Messages received (Postfix smtpd `client=` and pickup lines).
     pub received: u64,
