@@ -50,6 +50,13 @@ pub enum Action {
     WidenWindow,
     /// Search every delivery (`sendlog search`).
     Search,
+    /// The next sort key of a deliveries list.
+    Sort,
+    /// The list's order reversed.
+    ReverseSort,
+    /// Every delivery of one status (sent, sent after deferrals, deferred, bounced,
+    /// expired); on such a list, the next status.
+    Browse,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere a screen does not bind the

@@ -315,6 +315,41 @@ impl SeriesBy {
     }
 }
 
+/// The narrowest time window `]` goes down to.
+pub const NARROWEST_SPAN: i64 = 3600;
+
+/// The time window every screen counts in: the last `span` seconds before the last log
+/// line, inside `--since`/`--until` (which stay the outer bounds). `]` halves it, `[`
+/// doubles it back up to all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeWindow {
+    /// `None`: all that `--since`/`--until` hold.
+    pub span: Option<i64>,
+    /// First and last event within `--since`/`--until`, as the store last told them:
+    /// where "all" ends.
+    pub extent: Option<(i64, i64)>,
+}
+
+impl TimeWindow {
+    /// Half the span shown, down to an hour; `None` with nothing in the store.
+    pub fn narrowed(&self) -> Option<i64> {
+        let shown = self
+            .span
+            .or_else(|| self.extent.map(|(first, last)| last - first))?;
+        // Rounded up, so that doubling it back covers what was shown.
+        Some(((shown + 1) / 2).max(NARROWEST_SPAN))
+    }
+
+    /// Twice the span; `None` (everything) once it covers all there is.
+    pub fn widened(&self) -> Option<i64> {
+        let span = self.span?;
+        match self.extent {
+            Some((first, last)) if span.saturating_mul(2) >= last - first => None,
+            _ => Some(span.saturating_mul(2)),
+        }
+    }
+}
+
 /// Failures over time, the queue ages of mail still deferred, and failures per provider:
 /// what the chart screen draws.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -7,6 +7,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::{Result, Store};
 use crate::ingest::timestamp::TimeSpec;
 use crate::model::delivery::CauseOrigin;
+use crate::model::report::TimeWindow;
 use crate::model::{DeliveryStatus, Reason};
 
 pub use crate::model::report::{
@@ -398,7 +399,8 @@ impl Store {
     ) -> rusqlite::Result<()> {
         self.conn.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS time_window
-                 (since_at INTEGER, since_ago INTEGER, until_at INTEGER, until_ago INTEGER);
+                 (since_at INTEGER, since_ago INTEGER, until_at INTEGER, until_ago INTEGER,
+                  span INTEGER);
              DELETE FROM temp.time_window;",
         )?;
         self.conn.execute(
@@ -407,6 +409,47 @@ impl Store {
             params![since_at, since_ago, until_at, until_ago],
         )?;
         self.resume_window()
+    }
+
+    /// Narrows (halves) or widens (doubles, up to all) the window inside `--since`/
+    /// `--until`, as `TimeWindow` decides with the extent read here, from the span this
+    /// connection has (so keys pressed faster than the screens reload each take a step);
+    /// the window then set, with that extent. Like `--since` given as an age, the span
+    /// counts back from the last line as the store holds it when read, so a followed log
+    /// moves it along.
+    pub fn step_window(&self, narrow: bool) -> Result<TimeWindow> {
+        let run = || -> rusqlite::Result<TimeWindow> {
+            self.conn.execute_batch(
+                "CREATE TEMP TABLE IF NOT EXISTS time_window
+                     (since_at INTEGER, since_ago INTEGER, until_at INTEGER, until_ago INTEGER,
+                      span INTEGER);
+                 INSERT INTO temp.time_window (span)
+                     SELECT NULL WHERE NOT EXISTS (SELECT 1 FROM temp.time_window);",
+            )?;
+            let span: Option<i64> =
+                self.conn
+                    .query_row("SELECT span FROM temp.time_window", [], |r| r.get(0))?;
+            self.conn
+                .execute_batch("UPDATE temp.time_window SET span = NULL")?;
+            self.resume_window()?;
+            let extent: Option<(i64, i64)> = self.conn.query_row(
+                "SELECT (SELECT min(min(coalesce(first_attempt, expired_at),
+                                       coalesce(expired_at, first_attempt))) FROM deliveries),
+                        (SELECT max(last_seen) FROM main.messages WHERE format != 'eml')",
+                [],
+                |r| Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?)),
+            )?;
+            let from = TimeWindow { span, extent };
+            let span = if narrow {
+                from.narrowed()
+            } else {
+                from.widened()
+            };
+            self.conn
+                .execute("UPDATE temp.time_window SET span = ?1", [span])?;
+            Ok(TimeWindow { span, extent })
+        };
+        run().map_err(|e| self.err(e))
     }
 
     /// Lifts the window's view so the tables can be written; true when there was one.
@@ -433,7 +476,10 @@ impl Store {
         self.conn.execute_batch(
             "CREATE TEMP VIEW IF NOT EXISTS deliveries AS
                  WITH w AS (
-                     SELECT coalesce(since_at, now - since_ago) AS since,
+                     -- `span` (the screens' `]`) only ever narrows `--since`.
+                     SELECT CASE WHEN span IS NULL THEN coalesce(since_at, now - since_ago)
+                                 ELSE max(coalesce(since_at, now - since_ago, now - span),
+                                          now - span) END AS since,
                             coalesce(until_at, now - until_ago) AS until
                      FROM temp.time_window,
                           -- the last log line, as `log_now` reads it

@@ -80,6 +80,14 @@ fn render_header(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
     // The screen's name is in its frame's title; the header keeps the store's totals, and
     // fits 80 columns.
     let mut spans = vec![Span::styled(" sendlog ", theme.title())];
+    // First, so that it shows on a narrow screen too: every count after it is of the
+    // window `]` narrowed.
+    if let Some(span) = state.time_window.span {
+        spans.push(Span::styled(
+            format!("· last {} ", crate::wording::time_span(span)),
+            theme.hit(),
+        ));
+    }
     if let Some(ov) = &state.triage.overview {
         let t = &ov.totals;
         let all = if state.triage.sent_counted {
@@ -104,6 +112,7 @@ fn render_header(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
     if let Some(w) = &state.window {
         spans.push(Span::styled(format!(" · only {w}"), theme.muted()));
     }
+
     if let Some(live) = &state.live {
         let when = live
             .last_read

@@ -201,6 +201,8 @@ pub struct AppState {
     pub now: Option<i64>,
     /// `--since`/`--until` as the header states them: every count is of that window only.
     pub window: Option<String>,
+    /// The time window `]`/`[` narrow and widen inside it, on every screen.
+    pub time_window: crate::model::report::TimeWindow,
     /// The queue lifetime the user gave (`--queue-lifetime`); else each format's default.
     pub queue_lifetime: Option<i64>,
     pub filter: Option<Filter>,
@@ -243,6 +245,7 @@ impl AppState {
             warning: None,
             now: None,
             window: None,
+            time_window: Default::default(),
             queue_lifetime: None,
             filter: None,
             marks: BTreeSet::new(),

@@ -205,8 +205,9 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             generation,
             anchor,
             rows,
+            total,
             verdicts,
-        } => deliveries::apply_page(state, generation, anchor, rows, verdicts),
+        } => deliveries::apply_page(state, generation, anchor, rows, total, verdicts),
         Msg::Verdicts(verdicts) => {
             if let Some(t) = state.deliveries.table.as_mut() {
                 t.verdicts.extend(verdicts);
@@ -350,6 +351,7 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             timeline::on_data(state, *data);
             Vec::new()
         }
+        Msg::Window(window) => on_window(state, window),
         Msg::Error(e) => {
             state.causes.checks.running = None;
             state.status = Some(e);
@@ -359,6 +361,23 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// The store counts in another time window: everything counted is counted again (the
+/// selected code kept by name), and an open list starts again from its first row.
+fn on_window(state: &mut AppState, window: crate::model::report::TimeWindow) -> Vec<Effect> {
+    state.time_window = window;
+    state.triage.breakdown = None;
+    state.triage.causes = None;
+    state.triage.panel = None;
+    let mut effects = vec![Effect::LoadOverview];
+    if state.deliveries.table.is_some() {
+        effects.extend(deliveries::reopen(state));
+    }
+    if state.screen == Screen::Timeline {
+        effects.push(timeline::load(state));
+    }
+    effects
 }
 
 /// A resolution or an export may change the verdict on rows already on screen.
@@ -376,7 +395,6 @@ fn judge_loaded_rows(state: &AppState) -> Option<Effect> {
 /// Recomputes the filtered views of the lists; the query applies to the focused list only.
 fn refresh_views(state: &mut AppState) {
     triage::refresh(state);
-    deliveries::refresh(state);
 }
 
 /// The overlay on top takes the key; without one, the screen does.
@@ -416,6 +434,9 @@ fn on_screen_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         Action::Search => search::open(state),
         Action::Resolve => resolve::on_resolve(state),
         Action::Timeline => timeline::open(state),
+        Action::NarrowWindow | Action::WidenWindow => vec![Effect::StepWindow {
+            narrow: action == Action::NarrowWindow,
+        }],
         // Keys of the export's confirm step, which its overlay answers.
         Action::NextFormat | Action::ToggleAgain | Action::EditDir | Action::Confirm => Vec::new(),
         _ => match state.screen {
@@ -456,6 +477,9 @@ fn move_cursor(state: &mut AppState, mv: Move) -> Vec<Effect> {
 fn back(state: &mut AppState) -> Vec<Effect> {
     if state.filter.is_some() {
         triage::clear_filter(state);
+        if state.screen == Screen::Deliveries {
+            return deliveries::reopen(state);
+        }
         return Vec::new();
     }
     match state.screen {
