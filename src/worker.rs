@@ -96,6 +96,7 @@ fn supersedes(new: &Effect, old: &Effect) -> bool {
             | (Effect::LoadCauseList, Effect::LoadCauseList)
             | (Effect::LoadBasket, Effect::LoadBasket)
             | (Effect::LoadTimeline { .. }, Effect::LoadTimeline { .. })
+            | (Effect::LoadSenders { .. }, Effect::LoadSenders { .. })
             // Only one page is asked for at a time; a newer one (a query typed on, a
             // list re-sorted) makes a queued one stale.
             | (Effect::LoadPage { .. }, Effect::LoadPage { .. })
@@ -485,6 +486,12 @@ fn run(
             Ok(t) => Msg::Timeline(Box::new(t)),
             Err(e) => err(e),
         },
+        Effect::LoadSenders { by } => {
+            match store.sender_groups(by, crate::app::state::SENDERS_LIMIT) {
+                Ok(groups) => Msg::Senders { by, groups },
+                Err(e) => err(e),
+            }
+        }
         Effect::StepWindow { narrow } => match store.step_window(narrow) {
             Ok(w) => Msg::Window(w),
             Err(e) => err(e),

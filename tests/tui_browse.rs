@@ -1,13 +1,15 @@
 //! Every delivery browsable by status (`d` on Triage), sorted by any column (`o`, `O`) and
 //! filtered (`/`) by the store over the whole list, in a time window `]`/`[` narrow and
-//! widen on every screen, on a real two-day Postfix log: the store's pages under each sort
-//! key, the screens (snapshots at 80×24 and 120×40), and the real binary in tmux.
+//! widen on every screen, and failures by sender (`f`), on a real two-day Postfix log: the
+//! store's pages under each sort key, the screens (snapshots at 80×24 and 120×40), and the
+//! real binary in tmux.
 
 mod common;
 
 use ratatui::crossterm::event::KeyCode;
 use sendlog::app::state::Screen;
 use sendlog::model::DeliveryStatus;
+use sendlog::model::report::SenderKey;
 use sendlog::pipeline::{Progress, import_files};
 use sendlog::store::Store;
 use sendlog::store::browse::{Anchor, DeliveryFilter, DeliveryRow, Sort, SortKey, StatusFilter};
@@ -327,4 +329,79 @@ fn in_tmux_sent_mail_sorts_by_delay_and_a_narrowed_window_changes_the_counts() {
         s.contains("862 deliveries") && s.contains("Failed deliveries by code (6)")
     });
     t.keys(&["q"]);
+}
+
+#[test]
+fn each_senders_group_opens_exactly_its_failed_deliveries() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&imported(&dir)).unwrap();
+    for by in [
+        SenderKey::Sender,
+        SenderKey::SenderDomain,
+        SenderKey::Host,
+        SenderKey::Campaign,
+    ] {
+        let groups = store.sender_groups(by, 500).unwrap();
+        assert!(!groups.is_empty());
+        for g in &groups {
+            let filter = DeliveryFilter {
+                sender: Some((by, g.key.clone())),
+                ..DeliveryFilter::default()
+            };
+            let failed = g.deferred + g.bounced + g.expired;
+            assert_eq!(
+                store.deliveries_count(&filter).unwrap(),
+                failed,
+                "{by:?} {g:?}"
+            );
+            assert_eq!(page_all(&store, &filter).len() as u64, failed);
+            let sent = DeliveryFilter {
+                status: StatusFilter::Only(DeliveryStatus::Sent),
+                ..filter
+            };
+            assert_eq!(
+                store.deliveries_count(&sent).unwrap(),
+                g.sent,
+                "{by:?} {g:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn f_lists_failures_by_sender_and_enter_opens_the_senders_deliveries() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = imported(&dir);
+    for (w, h) in [(120u16, 40u16), (80, 24)] {
+        let mut s = session_over(Store::open(&path).unwrap(), w, h);
+        press(&mut s, key('f'));
+        assert_eq!(s.state.screen, Screen::Senders);
+        let groups = s.state.senders.groups.clone().unwrap();
+        // The null sender's bounces and expiries come first: most failed.
+        assert_eq!(groups[0].key, "<>");
+        assert_eq!(groups[0].deliveries - groups[0].sent, 5);
+        let text = screen(&mut s);
+        assert!(text.contains("Senders by sender (tab)"), "{text}");
+        insta::assert_snapshot!(format!("senders_{w}x{h}"), text);
+        press(&mut s, code(KeyCode::Tab));
+        assert_eq!(s.state.senders.by, SenderKey::SenderDomain);
+        assert!(screen(&mut s).contains("cure-your-ed.win"));
+        press(&mut s, code(KeyCode::Enter));
+        assert_eq!(s.state.screen, Screen::Deliveries);
+        let t = s.state.deliveries.table.as_ref().unwrap();
+        assert_eq!(t.total, 5);
+        assert!(t.rows.iter().all(|r| r.status != DeliveryStatus::Sent));
+        assert!(screen(&mut s).contains("failed · sender-domain <>"));
+        // d: the same sender's mail of each status in turn.
+        press(&mut s, key('d'));
+        let t = s.state.deliveries.table.as_ref().unwrap();
+        assert_eq!(t.title, "sent · sender-domain <>");
+        assert_eq!(t.total, 1);
+        // Esc goes back to the senders it was opened from.
+        press(&mut s, code(KeyCode::Esc));
+        assert_eq!(s.state.screen, Screen::Senders);
+        press(&mut s, code(KeyCode::Esc));
+        assert_eq!(s.state.screen, Screen::Triage);
+        s.worker.shutdown(true);
+    }
 }

@@ -114,6 +114,11 @@ pub enum Msg {
     Timeline(Box<crate::model::report::Timeline>),
     /// The time window the store now counts in.
     Window(crate::model::report::TimeWindow),
+    /// The senders list grouped `by`.
+    Senders {
+        by: crate::model::report::SenderKey,
+        groups: Vec<crate::model::report::SenderGroup>,
+    },
     Error(String),
 }
 
@@ -218,6 +223,10 @@ pub enum Effect {
         format: RequeueFormat,
         dir: std::path::PathBuf,
         again: bool,
+    },
+    /// The senders list grouped `by`, most failed first.
+    LoadSenders {
+        by: crate::model::report::SenderKey,
     },
     /// Narrow (`narrow`) or widen the time window every screen counts in.
     StepWindow {

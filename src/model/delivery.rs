@@ -166,6 +166,8 @@ pub struct DeliveryFilter {
     pub code: Option<String>,
     /// Narrowed to one value of a dimension (the second level's selected row).
     pub narrow: Option<(Dimension, Option<String>)>,
+    /// Mail of one sender, sender domain, sending host or campaign (the senders list).
+    pub sender: Option<(super::report::SenderKey, String)>,
     /// The `/` filter: recipients containing this text, case aside.
     pub text: Option<String>,
     pub sort: Sort,

@@ -6,6 +6,44 @@ use serde::Serialize;
 
 use super::{DeliveryStatus, Reason};
 
+/// What the senders' table groups by (`report --by`, the TUI's senders list). The CLI
+/// parses it as is, hence clap's derive here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SenderKey {
+    /// The envelope sender address.
+    #[default]
+    Sender,
+    /// The envelope sender's domain.
+    SenderDomain,
+    /// The sending host (and per-instance syslog name or VMTA) as logged.
+    Host,
+    /// The campaign: the subject, where the log has one (no log sendlog reads carries
+    /// X-Campaign or List-Id).
+    Campaign,
+}
+
+impl SenderKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SenderKey::Sender => "sender",
+            SenderKey::SenderDomain => "sender-domain",
+            SenderKey::Host => "host",
+            SenderKey::Campaign => "campaign",
+        }
+    }
+
+    /// The next grouping of the TUI's senders list.
+    pub fn next(self) -> SenderKey {
+        match self {
+            SenderKey::Sender => SenderKey::SenderDomain,
+            SenderKey::SenderDomain => SenderKey::Host,
+            SenderKey::Host => SenderKey::Campaign,
+            SenderKey::Campaign => SenderKey::Sender,
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
 pub struct Totals {
     pub deliveries: u64,

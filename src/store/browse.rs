@@ -7,7 +7,7 @@
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::report::{CauseCount, Totals};
+use super::report::{CauseCount, Totals, sender_key_sql};
 use super::{Result, Store};
 use crate::model::{DeliveryStatus, Reason};
 
@@ -67,7 +67,7 @@ fn needs_message(key: SortKey) -> bool {
 /// fragments are joined; every value is bound. The failed statuses also say
 /// `status != 'sent'` in so many words: SQLite reads the partial indexes only then.
 fn filter_sql(filter: &DeliveryFilter) -> (String, Vec<(&'static str, Value)>) {
-    let mut conds: Vec<&'static str> = vec![match filter.status {
+    let mut conds: Vec<&str> = vec![match filter.status {
         StatusFilter::Failed => "d.status != 'sent'",
         StatusFilter::Only(DeliveryStatus::Sent) => "d.status = 'sent'",
         StatusFilter::Only(DeliveryStatus::Deferred) => {
@@ -95,6 +95,12 @@ fn filter_sql(filter: &DeliveryFilter) -> (String, Vec<(&'static str, Value)>) {
         });
         values.push((":narrow", value.clone().map_or(Value::Null, Value::Text)));
     }
+    let sender_cond;
+    if let Some((key, value)) = &filter.sender {
+        sender_cond = format!("{} = :sender", sender_key_sql(*key));
+        conds.push(&sender_cond);
+        values.push((":sender", Value::Text(value.clone())));
+    }
     if let Some(text) = filter.text.as_deref().filter(|t| !t.is_empty()) {
         conds.push("instr(lower(d.recipient), lower(:text)) > 0");
         values.push((":text", Value::Text(text.to_string())));
@@ -103,7 +109,7 @@ fn filter_sql(filter: &DeliveryFilter) -> (String, Vec<(&'static str, Value)>) {
 }
 
 fn from_sql(filter: &DeliveryFilter) -> &'static str {
-    if needs_message(filter.sort.key) {
+    if needs_message(filter.sort.key) || filter.sender.is_some() {
         "FROM deliveries d JOIN messages m ON m.id = d.message_ref"
     } else {
         "FROM deliveries d"
@@ -340,8 +346,11 @@ impl Store {
     /// How many deliveries `filter` lists.
     pub fn deliveries_count(&self, filter: &DeliveryFilter) -> Result<u64> {
         let (conds, values) = filter_sql(filter);
-        // The count needs no message: the sort is left out.
-        let sql = format!("SELECT count(*) FROM deliveries d WHERE {conds}");
+        let from = match filter.sender {
+            Some(_) => "FROM deliveries d JOIN messages m ON m.id = d.message_ref",
+            None => "FROM deliveries d",
+        };
+        let sql = format!("SELECT count(*) {from} WHERE {conds}");
         let run = || -> rusqlite::Result<u64> {
             let params: Vec<(&str, &dyn rusqlite::ToSql)> = values
                 .iter()
@@ -357,7 +366,7 @@ impl Store {
     /// The ids of every delivery `filter` lists (what "all in view" marks), in no order.
     pub fn delivery_ids(&self, filter: &DeliveryFilter) -> Result<Vec<i64>> {
         let (conds, values) = filter_sql(filter);
-        let sql = format!("SELECT d.id FROM deliveries d WHERE {conds}");
+        let sql = format!("SELECT d.id {} WHERE {conds}", from_sql(filter));
         let run = || -> rusqlite::Result<Vec<i64>> {
             let params: Vec<(&str, &dyn rusqlite::ToSql)> = values
                 .iter()

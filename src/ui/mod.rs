@@ -9,6 +9,7 @@ mod delivery;
 mod help;
 mod import;
 mod search;
+mod senders;
 pub mod text;
 pub mod theme;
 mod timeline;
@@ -64,6 +65,7 @@ pub fn render(frame: &mut Frame, state: &AppState) {
         Screen::Basket => basket::render(frame, body, state, theme),
         Screen::Timeline => timeline::render(frame, body, state, theme),
         Screen::Search => search::render(frame, body, state, theme),
+        Screen::Senders => senders::render(frame, body, state, theme),
     }
     render_status(frame, status, state, theme);
     match &state.overlay {

@@ -21,6 +21,8 @@ pub struct DeliveriesScreen {
     pub table: Option<DeliveryTable>,
     /// The order lists are shown in: kept from one list to the next.
     pub sort: Sort,
+    /// Where the list was opened from, where Esc goes back to.
+    pub from: Option<super::Screen>,
     /// Counts the pages asked for, so a page for a position left behind is known stale.
     pub generation: u64,
     /// The delivery a range mark started at.

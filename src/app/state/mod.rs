@@ -11,6 +11,7 @@ pub mod deliveries;
 pub mod delivery;
 pub mod overlay;
 pub mod search;
+pub mod senders;
 pub mod timeline;
 pub mod triage;
 
@@ -30,6 +31,7 @@ pub use deliveries::{DeliveriesScreen, DeliveryTable, PAGE_MARGIN, PAGE_ROWS, WI
 pub use delivery::DeliveryScreen;
 pub use overlay::{ExportConfirm, NoteInput, Overlay, ResolveScope};
 pub use search::{SEARCH_MARGIN, SEARCH_PAGE, SearchScreen};
+pub use senders::{SENDERS_LIMIT, SendersScreen};
 pub use timeline::TimelineScreen;
 pub use triage::{BREAKDOWN_LIMIT, BreakdownList, FilteredList, Pane, SPARK_BUCKETS, TriageScreen};
 
@@ -43,6 +45,7 @@ pub enum Screen {
     Basket,
     Timeline,
     Search,
+    Senders,
 }
 
 impl Screen {
@@ -56,6 +59,7 @@ impl Screen {
             Screen::Basket => Context::Basket,
             Screen::Timeline => Context::Timeline,
             Screen::Search => Context::Search,
+            Screen::Senders => Context::Senders,
         }
     }
 }
@@ -223,6 +227,7 @@ pub struct AppState {
     pub basket: BasketScreen,
     pub timeline: TimelineScreen,
     pub search: SearchScreen,
+    pub senders: SendersScreen,
 }
 
 impl AppState {
@@ -260,6 +265,7 @@ impl AppState {
             basket: BasketScreen::default(),
             timeline: TimelineScreen::default(),
             search: SearchScreen::default(),
+            senders: SendersScreen::default(),
         }
     }
 

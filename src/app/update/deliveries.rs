@@ -230,12 +230,14 @@ pub(super) fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
             let Some(t) = state
                 .deliveries
                 .table
-                .as_ref()
+                .as_mut()
                 .filter(|t| t.filter.code.is_none())
             else {
                 return Vec::new();
             };
-            open_status(state, t.filter.status.next())
+            t.filter.status = t.filter.status.next();
+            t.title = super::senders::title(&t.filter);
+            reopen(state)
         }
         Action::MarkEligible | Action::UnmarkInView => {
             let Some(t) = state.deliveries.table.as_ref() else {
@@ -269,8 +271,9 @@ pub(super) fn open_status(state: &mut AppState, status: StatusFilter) -> Vec<Eff
         sort: state.deliveries.sort,
         ..DeliveryFilter::default()
     };
-    let title = format!("Every delivery · {}", status.label());
+    let title = super::senders::title(&filter);
     state.deliveries.table = Some(DeliveryTable::new(filter, title, 0, 0));
+    state.deliveries.from = None;
     state.filter = None;
     state.screen = Screen::Deliveries;
     reopen(state)

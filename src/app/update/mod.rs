@@ -12,6 +12,7 @@ mod mouse;
 mod overlay;
 mod resolve;
 mod search;
+mod senders;
 mod summary;
 mod timeline;
 mod triage;
@@ -352,6 +353,10 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Window(window) => on_window(state, window),
+        Msg::Senders { by, groups } => {
+            senders::on_data(state, by, groups);
+            Vec::new()
+        }
         Msg::Error(e) => {
             state.causes.checks.running = None;
             state.status = Some(e);
@@ -376,6 +381,9 @@ fn on_window(state: &mut AppState, window: crate::model::report::TimeWindow) -> 
     }
     if state.screen == Screen::Timeline {
         effects.push(timeline::load(state));
+    }
+    if state.senders.groups.is_some() {
+        effects.push(senders::load(state));
     }
     effects
 }
@@ -434,6 +442,7 @@ fn on_screen_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         Action::Search => search::open(state),
         Action::Resolve => resolve::on_resolve(state),
         Action::Timeline => timeline::open(state),
+        Action::Senders => senders::open(state),
         Action::NarrowWindow | Action::WidenWindow => vec![Effect::StepWindow {
             narrow: action == Action::NarrowWindow,
         }],
@@ -446,6 +455,7 @@ fn on_screen_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             Screen::Basket => basket::on_action(state, action),
             Screen::Timeline => timeline::on_action(state, action),
             Screen::Search => search::on_action(state, action),
+            Screen::Senders => senders::on_action(state, action),
             Screen::Import | Screen::Delivery => Vec::new(),
         },
     }
@@ -471,6 +481,11 @@ fn move_cursor(state: &mut AppState, mv: Move) -> Vec<Effect> {
             Vec::new()
         }
         Screen::Search => search::move_cursor(state, mv),
+        Screen::Senders => {
+            let len = state.senders.len();
+            state.senders.cursor.step(mv, len);
+            Vec::new()
+        }
     }
 }
 
@@ -496,12 +511,12 @@ fn back(state: &mut AppState) -> Vec<Effect> {
             state.search.input = input;
         }
         Screen::Deliveries => {
-            state.screen = Screen::Triage;
+            state.screen = state.deliveries.from.take().unwrap_or(Screen::Triage);
             state.deliveries.range_start = None;
             // A million rows are not kept for a screen no one is looking at.
             state.deliveries.table = None;
         }
-        Screen::Causes | Screen::Timeline => state.screen = Screen::Triage,
+        Screen::Causes | Screen::Timeline | Screen::Senders => state.screen = Screen::Triage,
         Screen::Basket => state.screen = state.basket.from,
         Screen::Triage | Screen::Import => {}
     }

@@ -300,6 +300,7 @@ fn open_group(state: &mut AppState) -> Vec<Effect> {
     );
     let effect = deliveries::load_counted(&mut table);
     state.deliveries.table = Some(table);
+    state.deliveries.from = None;
     state.filter = None;
     state.screen = Screen::Deliveries;
     vec![effect]
