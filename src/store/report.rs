@@ -450,15 +450,19 @@ impl Store {
     fn resume_window(&self) -> rusqlite::Result<()> {
         self.conn.execute_batch(
             "CREATE TEMP VIEW IF NOT EXISTS deliveries AS
-                 WITH w AS (
+                 -- Materialised, and the last line a scalar subquery: otherwise SQLite may
+                 -- scan every message again for each delivery a query reads.
+                 WITH w AS MATERIALIZED (
                      -- `span` (the screens' `]`) only ever narrows `--since`.
                      SELECT CASE WHEN span IS NULL THEN coalesce(since_at, now - since_ago)
                                  ELSE max(coalesce(since_at, now - since_ago, now - span),
                                           now - span) END AS since,
                             coalesce(until_at, now - until_ago) AS until
-                     FROM temp.time_window,
-                          -- the last log line, as `log_now` reads it
-                          (SELECT max(last_seen) AS now FROM main.messages WHERE format != 'eml')
+                     FROM (SELECT t.*,
+                                  -- the last log line, as `log_now` reads it
+                                  (SELECT max(last_seen) FROM main.messages
+                                   WHERE format != 'eml') AS now
+                           FROM temp.time_window t)
                  )
                  SELECT d.* FROM main.deliveries d, w
                  WHERE (w.since IS NULL OR max(coalesce(d.last_attempt, d.expired_at),
