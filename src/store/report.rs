@@ -933,3 +933,36 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever plan SQLite picks for a query through the window's view, the messages are
+    /// read for the last log line once, not again for each delivery.
+    #[test]
+    fn the_window_reads_the_last_log_line_once_per_query() {
+        let s = Store::open(":memory:").unwrap();
+        s.restrict_to_window(Some(TimeSpec::Ago(86_400)), None)
+            .unwrap();
+        s.step_window(true).unwrap();
+        for query in [
+            "SELECT code, status, count(*) FROM deliveries
+             WHERE status IN ('deferred', 'bounced', 'expired') GROUP BY code, status",
+            "SELECT count(*) FROM deliveries d WHERE d.status = 'sent'",
+        ] {
+            let plan: Vec<String> = s
+                .conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {query}"))
+                .unwrap()
+                .query_map([], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            assert!(
+                !plan.iter().any(|step| step.starts_with("CO-ROUTINE")),
+                "{query}: {plan:?}"
+            );
+        }
+    }
+}
