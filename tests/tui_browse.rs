@@ -73,6 +73,10 @@ fn sort_value(r: &DeliveryRow, key: SortKey) -> (i64, String) {
         SortKey::Recipient => (0, r.recipient.clone()),
         SortKey::Domain => (0, r.domain.clone()),
         SortKey::Code => (0, r.code.clone()),
+        SortKey::Status => (0, r.status.as_str().to_string()),
+        SortKey::Host => (0, r.host.clone()),
+        SortKey::Deferrals => (i64::from(r.deferrals), String::new()),
+        SortKey::Cause => (0, r.cause.map(|c| c.as_str()).unwrap_or("").to_string()),
         SortKey::Delay => (r.delay.unwrap_or(-1), String::new()),
         SortKey::Attempts => (i64::from(r.attempts), String::new()),
     }
@@ -218,8 +222,9 @@ fn d_lists_sent_mail_o_sorts_it_by_delay_and_the_window_narrows_every_count() {
         let t = s.state.deliveries.table.as_ref().unwrap();
         assert_eq!(t.total, 856);
         assert_eq!(t.title, "Every delivery · sent");
-        // o five times: as logged → last attempt → recipient → domain → code → delay.
-        for _ in 0..5 {
+        // o eight times: as logged → recipient → domain → code → status → host → attempts →
+        // last attempt → delay.
+        for _ in 0..8 {
             press(&mut s, key('o'));
         }
         press(&mut s, key('O'));
@@ -300,7 +305,7 @@ fn in_tmux_sent_mail_sorts_by_delay_and_a_narrowed_window_changes_the_counts() {
     t.wait_until("the sent list", |s| {
         s.contains("Every delivery · sent") && s.contains("1 / 856")
     });
-    for _ in 0..5 {
+    for _ in 0..8 {
         t.keys(&["o"]);
     }
     t.keys(&["O"]);

@@ -116,21 +116,31 @@ pub enum SortKey {
     Recipient,
     Domain,
     Code,
+    Status,
+    Host,
     /// From arrival in the queue to the last event: the delay of mail sent, the queue age
     /// of mail still deferred.
     Delay,
     Attempts,
+    Deferrals,
+    Cause,
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 7] = [
+    /// In the order `o` goes through them: the columns from left to right, after the
+    /// log's own order.
+    pub const ALL: [SortKey; 11] = [
         SortKey::Logged,
-        SortKey::LastAttempt,
         SortKey::Recipient,
         SortKey::Domain,
         SortKey::Code,
-        SortKey::Delay,
+        SortKey::Status,
+        SortKey::Host,
         SortKey::Attempts,
+        SortKey::LastAttempt,
+        SortKey::Delay,
+        SortKey::Deferrals,
+        SortKey::Cause,
     ];
 
     pub fn next(self) -> SortKey {
@@ -145,8 +155,12 @@ impl SortKey {
             SortKey::Recipient => "recipient",
             SortKey::Domain => "domain",
             SortKey::Code => "code",
+            SortKey::Status => "status",
+            SortKey::Host => "host",
             SortKey::Delay => "delay",
             SortKey::Attempts => "attempts",
+            SortKey::Deferrals => "deferrals",
+            SortKey::Cause => "cause",
         }
     }
 }

@@ -51,6 +51,10 @@ fn sort_sql(key: SortKey) -> &'static str {
         SortKey::Recipient => "d.recipient",
         SortKey::Domain => "d.domain",
         SortKey::Code => "d.code",
+        SortKey::Status => "d.status",
+        SortKey::Host => "d.host",
+        SortKey::Deferrals => "d.deferrals",
+        SortKey::Cause => "coalesce(d.cause, '')",
         SortKey::Delay => {
             "coalesce(max(coalesce(d.last_attempt, d.expired_at), coalesce(d.expired_at, d.last_attempt))
                       - coalesce(m.arrived_at, m.first_seen), -1)"
