@@ -10,7 +10,7 @@ use ratatui::widgets::{
 };
 
 use crate::app::state::AppState;
-use crate::model::delivery::DeliveryRow;
+use crate::model::delivery::{DeliveryRow, StatusFilter};
 use crate::sanitize::for_terminal;
 
 use super::text::{fit_line, highlighted, table_columns, time};
@@ -54,6 +54,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     // A list of every code (a status's list) says which code each row has, and how long
     // it took; a group's rows all share one code and may be re-sent.
     let every_code = t.filter.code.is_none();
+    // Sent mail has no cause: on a narrow screen its column tells the deferrals it cleared.
+    let sent_list = matches!(
+        t.filter.status,
+        StatusFilter::Only(crate::model::DeliveryStatus::Sent) | StatusFilter::SentAfterDeferrals
+    );
+    let show_defer = every_code && (wide || sent_list);
+    let show_cause = !(every_code && sent_list && !wide);
     let position = if t.total == 0 {
         "0".to_string()
     } else {
@@ -120,13 +127,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     if every_code {
         widths.push(Constraint::Length(6));
         header.push("delay");
-        if wide {
-            widths.push(Constraint::Length(5));
-            header.push("defer");
-        }
     }
-    widths.push(Constraint::Length(13));
-    header.push("cause");
+    if show_defer {
+        widths.push(Constraint::Length(5));
+        header.push("defer");
+    }
+    if show_cause {
+        widths.push(Constraint::Length(13));
+        header.push("cause");
+    }
     // Text columns cut with `…`: the symbol column is kept whenever a row is selected.
     let cols = table_columns(area, &widths, 2);
     // After the mark column.
@@ -197,16 +206,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         }
         if every_code {
             cells.push(Cell::from(Line::from(delay_text(r.delay)).right_aligned()));
-            if wide {
-                cells.push(Cell::from(
-                    Line::from(r.deferrals.to_string()).right_aligned(),
-                ));
-            }
         }
-        cells.push(cut(
-            for_terminal(r.cause.map(crate::model::Reason::as_str).unwrap_or("-")).into_owned(),
-            w_cause,
-        ));
+        if show_defer {
+            cells.push(Cell::from(
+                Line::from(r.deferrals.to_string()).right_aligned(),
+            ));
+        }
+        if show_cause {
+            cells.push(cut(
+                for_terminal(r.cause.map(crate::model::Reason::as_str).unwrap_or("-")).into_owned(),
+                w_cause,
+            ));
+        }
         Row::new(cells)
     };
     // The slice on screen: from `top`, within the loaded window.
