@@ -14,9 +14,9 @@ use crate::app::state::export_file_name;
 use crate::pipeline::{ImportOptions, Progress, import_files};
 use crate::requeue::basket;
 use crate::requeue::export::{Existing, Pending, RequeueFormat, stage_file};
-use crate::store::browse::{Anchor, DeliveryFilter, Dimension};
+use crate::store::browse::{Anchor, DeliveryFilter};
 use crate::store::{Store, StoreError};
-use crate::triage::requeue::{Candidate, CandidateFilter};
+use crate::triage::requeue::CandidateFilter;
 
 /// Rows read per query while walking a range of a group.
 const RANGE_PAGE: usize = 1000;
@@ -96,6 +96,10 @@ fn supersedes(new: &Effect, old: &Effect) -> bool {
             | (Effect::LoadCauseList, Effect::LoadCauseList)
             | (Effect::LoadBasket, Effect::LoadBasket)
             | (Effect::LoadTimeline { .. }, Effect::LoadTimeline { .. })
+            | (Effect::LoadSenders { .. }, Effect::LoadSenders { .. })
+            // Only one page is asked for at a time; a newer one (a query typed on, a
+            // list re-sorted) makes a queued one stale.
+            | (Effect::LoadPage { .. }, Effect::LoadPage { .. })
     )
 }
 
@@ -293,18 +297,24 @@ fn run(
             filter,
             anchor,
             limit,
+            count,
         } => {
             let page = store
                 .deliveries_page(&filter, anchor, limit)
                 .and_then(|rows| {
+                    let total = match count {
+                        true => Some(store.deliveries_count(&filter)?),
+                        false => None,
+                    };
                     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-                    Ok((rows, basket::verdicts_of(store, &ids)?))
+                    Ok((rows, total, basket::verdicts_of(store, &ids)?))
                 });
             match page {
-                Ok((rows, verdicts)) => Msg::Page {
+                Ok((rows, total, verdicts)) => Msg::Page {
                     generation,
                     anchor,
                     rows,
+                    total,
                     verdicts,
                 },
                 Err(e) => err(e),
@@ -394,16 +404,20 @@ fn run(
                 },
             )
         }
-        Effect::MarkEligible { filter, only } => {
+        Effect::MarkEligible { filter } => {
             let judged = match basket::judge_all(store, &CandidateFilter::default(), false) {
                 Ok(j) => j,
+                Err(e) => return Some(err(e)),
+            };
+            let listed = match store.delivery_ids(&filter) {
+                Ok(ids) => ids.into_iter().collect::<std::collections::HashSet<i64>>(),
                 Err(e) => return Some(err(e)),
             };
             let mut tally = crate::triage::requeue::Tally::default();
             let mut ids = Vec::new();
             for j in judged
                 .iter()
-                .filter(|j| in_view(&j.candidate, &filter, only.as_deref()))
+                .filter(|j| listed.contains(&j.candidate.delivery_id))
             {
                 tally.add(&j.verdict);
                 if j.verdict.is_eligible() && !j.candidate.marked {
@@ -416,7 +430,11 @@ fn run(
                 |n| Some(marked_eligible_summary(n as u64, &tally)),
             )
         }
-        Effect::UnmarkInView { filter, only } => {
+        Effect::UnmarkInView { filter } => {
+            let listed = match store.delivery_ids(&filter) {
+                Ok(ids) => ids.into_iter().collect::<std::collections::HashSet<i64>>(),
+                Err(e) => return Some(err(e)),
+            };
             let ids: Vec<i64> = match basket::judge_all(
                 store,
                 &CandidateFilter {
@@ -427,7 +445,7 @@ fn run(
             ) {
                 Ok(j) => j
                     .iter()
-                    .filter(|j| in_view(&j.candidate, &filter, only.as_deref()))
+                    .filter(|j| listed.contains(&j.candidate.delivery_id))
                     .map(|j| j.candidate.delivery_id)
                     .collect(),
                 Err(e) => return Some(err(e)),
@@ -466,6 +484,16 @@ fn run(
             now,
         } => match store.timeline(by, span, queue_lifetime, now) {
             Ok(t) => Msg::Timeline(Box::new(t)),
+            Err(e) => err(e),
+        },
+        Effect::LoadSenders { by } => {
+            match store.sender_groups(by, crate::app::state::SENDERS_LIMIT) {
+                Ok(groups) => Msg::Senders { by, groups },
+                Err(e) => err(e),
+            }
+        }
+        Effect::StepWindow { narrow } => match store.step_window(narrow) {
+            Ok(w) => Msg::Window(w),
             Err(e) => err(e),
         },
         Effect::PreviewResolve { scope } => {
@@ -563,38 +591,27 @@ fn marks_after(
     }
 }
 
-/// Whether a failed delivery is one a deliveries table of `filter` lists (the same rule
-/// as its SQL: not sent, the code, the narrowing value), and among `only` when given.
-fn in_view(c: &Candidate, filter: &DeliveryFilter, only: Option<&[i64]>) -> bool {
-    let narrow = match &filter.narrow {
-        None => true,
-        Some((Dimension::Domain, v)) => v.as_deref() == Some(c.domain.as_str()),
-        Some((Dimension::Provider, v)) => v.as_deref() == c.provider.as_deref(),
-        Some((Dimension::Host, v)) => v.as_deref() == Some(c.host.as_str()),
-    };
-    c.status != crate::model::DeliveryStatus::Sent
-        && c.code == filter.code
-        && narrow
-        && only.is_none_or(|ids| ids.contains(&c.delivery_id))
-}
-
-/// The group's delivery ids from `from_id` to `to_id`, read page by page (keyset).
+/// The list's delivery ids from `from_id` to `to_id` in its order, read page by page
+/// (keyset); `from_id` comes first in that order.
 fn ids_between(
     store: &Store,
     filter: &DeliveryFilter,
     from_id: i64,
     to_id: i64,
 ) -> Result<Vec<i64>, StoreError> {
-    let mut ids = Vec::new();
-    let mut after = from_id.saturating_sub(1);
+    let mut ids = vec![from_id];
+    if from_id == to_id {
+        return Ok(ids);
+    }
+    let mut after = from_id;
     loop {
         let page = store.deliveries_page(filter, Anchor::After(after), RANGE_PAGE)?;
         let full = page.len() == RANGE_PAGE;
         for r in &page {
-            if r.id > to_id {
+            ids.push(r.id);
+            if r.id == to_id {
                 return Ok(ids);
             }
-            ids.push(r.id);
         }
         match page.last() {
             Some(last) if full => after = last.id,

@@ -70,6 +70,9 @@ fn rows(ids: std::ops::RangeInclusive<i64>) -> Vec<DeliveryRow> {
         attempts: 3,
         last_attempt: Some(1_763_000_000 + id),
         cause: Some(sendlog::model::Reason::BadReputation),
+        code: "4.4.7".into(),
+        deferrals: 3,
+        delay: Some(86_400),
     })
     .collect()
 }
@@ -92,6 +95,7 @@ fn deliveries_screen() -> AppState {
             generation,
             anchor,
             rows: rows(1..=5),
+            total: None,
             verdicts: Default::default(),
         },
     );
@@ -100,10 +104,7 @@ fn deliveries_screen() -> AppState {
 }
 
 fn group_filter() -> DeliveryFilter {
-    DeliveryFilter {
-        code: "4.4.7".into(),
-        narrow: None,
-    }
+    DeliveryFilter::group("4.4.7", None)
 }
 
 fn type_text(s: &mut AppState, text: &str) -> Vec<Effect> {
@@ -176,34 +177,57 @@ fn v_marks_a_range_between_its_two_ends_either_way() {
 }
 
 #[test]
-fn with_a_filter_range_and_all_in_view_take_the_matching_rows_only() {
+fn with_a_filter_the_store_filters_the_whole_group_and_all_in_view_is_its_matches() {
     let mut s = deliveries_screen();
     update(&mut s, key('/'));
-    // "user1@" and "user5@"… every recipient has a digit; "5" or "3" picks two rows.
-    type_text(&mut s, "3");
+    // Each key typed asks the store for the group's rows that match, counted.
+    let effects = type_text(&mut s, "3");
+    let Some(Effect::LoadPage {
+        generation,
+        anchor,
+        filter,
+        count: true,
+        ..
+    }) = effects.last().cloned()
+    else {
+        panic!("typing reloads the list from the store: {effects:?}");
+    };
+    assert_eq!(filter.text.as_deref(), Some("3"));
+    assert_eq!(filter.code.as_deref(), Some("4.4.7"));
+    update(
+        &mut s,
+        Msg::Page {
+            generation,
+            anchor,
+            rows: rows(3..=3),
+            total: Some(1),
+            verdicts: Default::default(),
+        },
+    );
     update(&mut s, code(KeyCode::Enter));
     let t = s.deliveries.table.as_ref().unwrap();
-    let matched: Vec<i64> = t.matched.iter().map(|m| t.rows[m.index].id).collect();
-    assert_eq!(matched, vec![3]);
+    assert_eq!((t.total, t.selected().unwrap().id), (1, 3));
+    let filtered = DeliveryFilter {
+        text: Some("3".into()),
+        ..group_filter()
+    };
     assert_eq!(
         update(&mut s, key('a')),
         vec![Effect::MarkEligible {
-            filter: group_filter(),
-            only: Some(vec![3])
+            filter: filtered.clone()
         }]
     );
     assert_eq!(
         update(&mut s, key('U')),
-        vec![Effect::UnmarkInView {
-            filter: group_filter(),
-            only: Some(vec![3])
-        }]
+        vec![Effect::UnmarkInView { filter: filtered }]
     );
-    update(&mut s, key('v'));
-    assert_eq!(
-        update(&mut s, key('v')),
-        vec![Effect::Mark { ids: vec![3] }]
+    // Esc drops the filter: the whole group again, counted again.
+    let effects = update(&mut s, code(KeyCode::Esc));
+    assert!(
+        matches!(effects.as_slice(), [Effect::LoadPage { filter, count: true, .. }] if filter.text.is_none()),
+        "{effects:?}"
     );
+    assert_eq!(s.screen, Screen::Deliveries);
 }
 
 #[test]
@@ -212,15 +236,13 @@ fn a_marks_all_eligible_in_the_group_and_big_u_unmarks_the_group() {
     assert_eq!(
         update(&mut s, key('a')),
         vec![Effect::MarkEligible {
-            filter: group_filter(),
-            only: None
+            filter: group_filter()
         }]
     );
     assert_eq!(
         update(&mut s, key('U')),
         vec![Effect::UnmarkInView {
-            filter: group_filter(),
-            only: None
+            filter: group_filter()
         }]
     );
     // Marking keys mean nothing on the triage screen.

@@ -78,6 +78,20 @@ fn every_screen_draws_at_every_small_size_without_panicking() {
     draw_at_every_size(&mut s, "basket");
     press(&mut s, key('e'));
     draw_at_every_size(&mut s, "export confirm");
+    press(&mut s, code(KeyCode::Esc));
+    press(&mut s, code(KeyCode::Esc));
+    assert_eq!(s.state.screen, sendlog::app::state::Screen::Triage);
+    press(&mut s, key('d'));
+    press(&mut s, key('o'));
+    draw_at_every_size(&mut s, "every delivery, sent");
+    press(&mut s, key('/'));
+    press(&mut s, key('u'));
+    draw_at_every_size(&mut s, "every delivery, filtered");
+    press(&mut s, code(KeyCode::Esc));
+    press(&mut s, code(KeyCode::Esc));
+    press(&mut s, key(']'));
+    press(&mut s, key('f'));
+    draw_at_every_size(&mut s, "senders, in a narrowed window");
     s.worker.shutdown(true);
 }
 

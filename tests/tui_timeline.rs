@@ -65,7 +65,7 @@ fn the_chart_screen_charts_failures_over_time_with_labelled_axes() {
     assert!(screen(&mut s).contains("last "));
     // `[` widens it back to everything.
     press(&mut s, key('['));
-    assert_eq!(s.state.timeline.span, None);
+    assert_eq!(s.state.time_window.span, None);
     assert_eq!(
         s.state.timeline.data.as_ref().unwrap().series[0].1.len(),
         before

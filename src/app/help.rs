@@ -50,6 +50,7 @@ fn rows_for(keymap: &Keymap, here: Context, inner_width: usize) -> Vec<HelpRow> 
         Context::Timeline,
         Context::Basket,
         Context::Search,
+        Context::Senders,
         Context::Export,
     ] {
         if !order.contains(&c) {

@@ -50,6 +50,15 @@ pub enum Action {
     WidenWindow,
     /// Search every delivery (`sendlog search`).
     Search,
+    /// The next sort key of a deliveries list.
+    Sort,
+    /// The list's order reversed.
+    ReverseSort,
+    /// Every delivery of one status (sent, sent after deferrals, deferred, bounced,
+    /// expired); on such a list, the next status.
+    Browse,
+    /// Failures grouped by sender, sender domain, sending host or campaign.
+    Senders,
 }
 
 /// Where a binding applies. `Global` bindings apply everywhere a screen does not bind the
@@ -64,6 +73,7 @@ pub enum Context {
     Basket,
     Timeline,
     Search,
+    Senders,
     /// The export's confirm step: only its own keys apply there (typing `q` must not
     /// quit half-way through a choice).
     Export,
@@ -80,6 +90,7 @@ impl Context {
             Context::Basket => "Basket",
             Context::Timeline => "Chart",
             Context::Search => "Search",
+            Context::Senders => "Senders",
             Context::Export => "Export (confirm step)",
         }
     }
@@ -194,11 +205,13 @@ struct File<E> {
     #[serde(default = "Vec::new")]
     search: Vec<E>,
     #[serde(default = "Vec::new")]
+    senders: Vec<E>,
+    #[serde(default = "Vec::new")]
     export: Vec<E>,
 }
 
 impl<E> File<E> {
-    fn by_context(self) -> [(Context, Vec<E>); 9] {
+    fn by_context(self) -> [(Context, Vec<E>); 10] {
         [
             (Context::Global, self.global),
             (Context::Triage, self.triage),
@@ -208,6 +221,7 @@ impl<E> File<E> {
             (Context::Basket, self.basket),
             (Context::Timeline, self.timeline),
             (Context::Search, self.search),
+            (Context::Senders, self.senders),
             (Context::Export, self.export),
         ]
     }

@@ -43,6 +43,8 @@ pub enum Msg {
         generation: u64,
         anchor: Anchor,
         rows: Vec<DeliveryRow>,
+        /// How many rows the list has, when the page was asked to count them.
+        total: Option<u64>,
         /// The re-queue rules' verdict on each row, by delivery id.
         verdicts: BTreeMap<i64, ResendVerdict>,
     },
@@ -110,6 +112,13 @@ pub enum Msg {
     Checked(Result<Vec<crate::check::CheckResult>, String>),
     /// The chart screen's numbers.
     Timeline(Box<crate::model::report::Timeline>),
+    /// The time window the store now counts in.
+    Window(crate::model::report::TimeWindow),
+    /// The senders list grouped `by`.
+    Senders {
+        by: crate::model::report::SenderKey,
+        groups: Vec<crate::model::report::SenderGroup>,
+    },
     Error(String),
 }
 
@@ -148,6 +157,8 @@ pub enum Effect {
         filter: DeliveryFilter,
         anchor: Anchor,
         limit: usize,
+        /// Count the list's rows too (a list opened, filtered or re-sorted).
+        count: bool,
     },
     LoadDelivery {
         id: i64,
@@ -172,21 +183,20 @@ pub enum Effect {
     Unmark {
         ids: Vec<i64>,
     },
-    /// Marks every delivery of the group with an id between the two (inclusive).
+    /// Marks every delivery of the list from `from_id` to `to_id` (inclusive) in its
+    /// order, `from_id` coming first.
     MarkRange {
         filter: DeliveryFilter,
         from_id: i64,
         to_id: i64,
     },
-    /// Marks the eligible deliveries of the group; with `only`, of those ids only.
+    /// Marks the eligible deliveries of the list (its `/` filter included).
     MarkEligible {
         filter: DeliveryFilter,
-        only: Option<Vec<i64>>,
     },
-    /// Unmarks the group's marked deliveries; with `only`, of those ids only.
+    /// Unmarks the list's marked deliveries (its `/` filter included).
     UnmarkInView {
         filter: DeliveryFilter,
-        only: Option<Vec<i64>>,
     },
     LoadCauseList,
     /// Works out what a resolution would make eligible, recording nothing.
@@ -213,6 +223,14 @@ pub enum Effect {
         format: RequeueFormat,
         dir: std::path::PathBuf,
         again: bool,
+    },
+    /// The senders list grouped `by`, most failed first.
+    LoadSenders {
+        by: crate::model::report::SenderKey,
+    },
+    /// Narrow (`narrow`) or widen the time window every screen counts in.
+    StepWindow {
+        narrow: bool,
     },
     /// The chart screen's numbers over the last `span` seconds (`None`: all).
     LoadTimeline {

@@ -63,16 +63,143 @@ pub struct Breakdown {
     pub count: u64,
 }
 
-/// Which failed deliveries a deliveries table lists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryFilter {
-    pub code: String,
-    /// Narrowed to one value of a dimension (the second level's selected row).
-    pub narrow: Option<(Dimension, Option<String>)>,
+/// Which deliveries a list holds by their status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusFilter {
+    /// Deferred, bounced and expired: what the triage groups count.
+    #[default]
+    Failed,
+    Only(DeliveryStatus),
+    /// Sent in the end, after at least one deferral (greylisting, throttling that cleared).
+    SentAfterDeferrals,
 }
 
-/// Where a page starts: after or before a delivery id (exclusive). The first page is
-/// `After(i64::MIN)`, the last `Before(i64::MAX)`.
+impl StatusFilter {
+    /// The lists `d` on Triage cycles through, in order.
+    pub const BROWSABLE: [StatusFilter; 5] = [
+        StatusFilter::Only(DeliveryStatus::Sent),
+        StatusFilter::SentAfterDeferrals,
+        StatusFilter::Only(DeliveryStatus::Deferred),
+        StatusFilter::Only(DeliveryStatus::Bounced),
+        StatusFilter::Only(DeliveryStatus::Expired),
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StatusFilter::Failed => "failed",
+            StatusFilter::Only(DeliveryStatus::Sent) => "sent",
+            StatusFilter::Only(DeliveryStatus::Deferred) => "deferred now",
+            StatusFilter::Only(DeliveryStatus::Bounced) => "bounced",
+            StatusFilter::Only(DeliveryStatus::Expired) => "expired",
+            StatusFilter::SentAfterDeferrals => "sent after deferrals",
+        }
+    }
+
+    /// The next list of `BROWSABLE` (the first after any other).
+    pub fn next(self) -> StatusFilter {
+        let at = Self::BROWSABLE.iter().position(|s| *s == self);
+        match at {
+            Some(i) => Self::BROWSABLE[(i + 1) % Self::BROWSABLE.len()],
+            None => Self::BROWSABLE[0],
+        }
+    }
+}
+
+/// What a deliveries list is ordered by; ties are broken by the delivery's id, so every
+/// row has one place and keyset pages neither skip nor repeat rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// The order the log had them in (the store's ids).
+    #[default]
+    Logged,
+    LastAttempt,
+    Recipient,
+    Domain,
+    Code,
+    Status,
+    Host,
+    /// From arrival in the queue to the last event: the delay of mail sent, the queue age
+    /// of mail still deferred.
+    Delay,
+    Attempts,
+    Deferrals,
+    Cause,
+}
+
+impl SortKey {
+    /// In the order `o` goes through them: the columns from left to right, after the
+    /// log's own order.
+    pub const ALL: [SortKey; 11] = [
+        SortKey::Logged,
+        SortKey::Recipient,
+        SortKey::Domain,
+        SortKey::Code,
+        SortKey::Status,
+        SortKey::Host,
+        SortKey::Attempts,
+        SortKey::LastAttempt,
+        SortKey::Delay,
+        SortKey::Deferrals,
+        SortKey::Cause,
+    ];
+
+    pub fn next(self) -> SortKey {
+        let i = Self::ALL.iter().position(|k| *k == self).unwrap_or(0);
+        Self::ALL[(i + 1) % Self::ALL.len()]
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Logged => "as logged",
+            SortKey::LastAttempt => "last attempt",
+            SortKey::Recipient => "recipient",
+            SortKey::Domain => "domain",
+            SortKey::Code => "code",
+            SortKey::Status => "status",
+            SortKey::Host => "host",
+            SortKey::Delay => "delay",
+            SortKey::Attempts => "attempts",
+            SortKey::Deferrals => "deferrals",
+            SortKey::Cause => "cause",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+/// Which deliveries a deliveries table lists, and in what order. Every part is applied
+/// by the store (`Store::deliveries_page`), so a list pages over all its rows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeliveryFilter {
+    pub status: StatusFilter,
+    /// One enhanced code (a triage group); `None`: every code.
+    pub code: Option<String>,
+    /// Narrowed to one value of a dimension (the second level's selected row).
+    pub narrow: Option<(Dimension, Option<String>)>,
+    /// Mail of one sender, sender domain, sending host or campaign (the senders list).
+    pub sender: Option<(super::report::SenderKey, String)>,
+    /// The `/` filter: recipients containing this text, case aside.
+    pub text: Option<String>,
+    pub sort: Sort,
+}
+
+impl DeliveryFilter {
+    /// A triage group: failed deliveries of one code, maybe of one second-level value.
+    pub fn group(code: impl Into<String>, narrow: Option<(Dimension, Option<String>)>) -> Self {
+        DeliveryFilter {
+            code: Some(code.into()),
+            narrow,
+            ..DeliveryFilter::default()
+        }
+    }
+}
+
+/// Where a page starts: after or before a delivery (exclusive), in the list's order. The
+/// first page is `After(i64::MIN)`, the last `Before(i64::MAX)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Anchor {
     After(i64),
@@ -89,6 +216,11 @@ pub struct DeliveryRow {
     pub attempts: u32,
     pub last_attempt: Option<i64>,
     pub cause: Option<Reason>,
+    pub code: String,
+    /// Deferrals before the outcome (for mail sent: the deferrals it cleared).
+    pub deferrals: u32,
+    /// Seconds from arrival (or the message's first line) to the last event.
+    pub delay: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

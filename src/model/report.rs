@@ -6,6 +6,44 @@ use serde::Serialize;
 
 use super::{DeliveryStatus, Reason};
 
+/// What the senders' table groups by (`report --by`, the TUI's senders list). The CLI
+/// parses it as is, hence clap's derive here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SenderKey {
+    /// The envelope sender address.
+    #[default]
+    Sender,
+    /// The envelope sender's domain.
+    SenderDomain,
+    /// The sending host (and per-instance syslog name or VMTA) as logged.
+    Host,
+    /// The campaign: the subject, where the log has one (no log sendlog reads carries
+    /// X-Campaign or List-Id).
+    Campaign,
+}
+
+impl SenderKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SenderKey::Sender => "sender",
+            SenderKey::SenderDomain => "sender-domain",
+            SenderKey::Host => "host",
+            SenderKey::Campaign => "campaign",
+        }
+    }
+
+    /// The next grouping of the TUI's senders list.
+    pub fn next(self) -> SenderKey {
+        match self {
+            SenderKey::Sender => SenderKey::SenderDomain,
+            SenderKey::SenderDomain => SenderKey::Host,
+            SenderKey::Host => SenderKey::Campaign,
+            SenderKey::Campaign => SenderKey::Sender,
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
 pub struct Totals {
     pub deliveries: u64,
@@ -311,6 +349,41 @@ impl SeriesBy {
         match self {
             SeriesBy::Code => SeriesBy::Provider,
             SeriesBy::Provider => SeriesBy::Code,
+        }
+    }
+}
+
+/// The narrowest time window `]` goes down to.
+pub const NARROWEST_SPAN: i64 = 3600;
+
+/// The time window every screen counts in: the last `span` seconds before the last log
+/// line, inside `--since`/`--until` (which stay the outer bounds). `]` halves it, `[`
+/// doubles it back up to all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeWindow {
+    /// `None`: all that `--since`/`--until` hold.
+    pub span: Option<i64>,
+    /// First and last event within `--since`/`--until`, as the store last told them:
+    /// where "all" ends.
+    pub extent: Option<(i64, i64)>,
+}
+
+impl TimeWindow {
+    /// Half the span shown, down to an hour; `None` with nothing in the store.
+    pub fn narrowed(&self) -> Option<i64> {
+        let shown = self
+            .span
+            .or_else(|| self.extent.map(|(first, last)| last - first))?;
+        // Rounded up, so that doubling it back covers what was shown.
+        Some(((shown + 1) / 2).max(NARROWEST_SPAN))
+    }
+
+    /// Twice the span; `None` (everything) once it covers all there is.
+    pub fn widened(&self) -> Option<i64> {
+        let span = self.span?;
+        match self.extent {
+            Some((first, last)) if span.saturating_mul(2) >= last - first => None,
+            _ => Some(span.saturating_mul(2)),
         }
     }
 }

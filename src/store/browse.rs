@@ -1,18 +1,19 @@
 //! Read queries behind the TUI: failed deliveries grouped by code, a second level by
-//! destination domain / provider / sending host, keyset pages of a group's deliveries and
-//! one delivery's attempts. Every query is a fixed SQL string with bound parameters; pages
-//! are keyset (`id > ?` / `id < ?`), never OFFSET, so a page costs the same at row 10 and
-//! at row 1,000,000.
+//! destination domain / provider / sending host, keyset pages of any status's deliveries
+//! in any of the sort orders, and one delivery's attempts. Every query is made of fixed SQL
+//! fragments chosen here with bound parameters; pages are keyset (`(key, id) > (?, ?)`),
+//! never OFFSET, so a page costs the same at row 10 and at row 1,000,000.
 
+use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::report::{CauseCount, Totals};
+use super::report::{CauseCount, Totals, sender_key_sql};
 use super::{Result, Store};
 use crate::model::{DeliveryStatus, Reason};
 
 pub use crate::model::delivery::{
     Anchor, AttemptRow, Breakdown, CodeCount, DeliveryDetail, DeliveryFilter, DeliveryRow,
-    Dimension, LinkedBounce, Overview, Sparklines,
+    Dimension, LinkedBounce, Overview, Sort, SortKey, Sparklines, StatusFilter,
 };
 
 fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
@@ -25,37 +26,97 @@ fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
         attempts: r.get(5)?,
         last_attempt: r.get(6)?,
         cause: r.get(7)?,
+        code: r.get(8)?,
+        deferrals: r.get(9)?,
+        delay: r.get(10)?,
     })
 }
 
-/// The page queries, one fixed string per (narrowing, direction). `IS` rather than `=`
-/// so that a `NULL` provider is a value one can open like any other.
-fn page_sql(narrow: Option<Dimension>, anchor: Anchor) -> &'static str {
-    macro_rules! page {
-        ($narrow:literal, $cmp:literal, $order:literal) => {
-            concat!(
-                "SELECT id, recipient, domain, host, status, attempts, last_attempt, cause
-                 FROM deliveries WHERE status != 'sent' AND code = ?1 ",
-                $narrow,
-                " AND id ",
-                $cmp,
-                " ?2 ORDER BY id ",
-                $order,
-                " LIMIT ?3"
-            )
-        };
-    }
-    match (narrow, anchor) {
-        (None, Anchor::After(_)) => page!("AND ?4 IS ?4", ">", "ASC"),
-        (None, Anchor::Before(_)) => page!("AND ?4 IS ?4", "<", "DESC"),
-        (Some(Dimension::Domain), Anchor::After(_)) => page!("AND domain IS ?4", ">", "ASC"),
-        (Some(Dimension::Domain), Anchor::Before(_)) => page!("AND domain IS ?4", "<", "DESC"),
-        (Some(Dimension::Provider), Anchor::After(_)) => page!("AND provider IS ?4", ">", "ASC"),
-        (Some(Dimension::Provider), Anchor::Before(_)) => {
-            page!("AND provider IS ?4", "<", "DESC")
+/// One delivery's row, by id. Read from the table itself: the page query has already
+/// decided which rows belong.
+const ROW_SQL: &str =
+    "SELECT d.id, d.recipient, d.domain, d.host, d.status, d.attempts, d.last_attempt,
+        d.cause, d.code, d.deferrals,
+        max(coalesce(d.last_attempt, d.expired_at), coalesce(d.expired_at, d.last_attempt))
+            - coalesce(m.arrived_at, m.first_seen)
+ FROM main.deliveries d JOIN main.messages m ON m.id = d.message_ref WHERE d.id = ?1";
+
+/// A sort key as SQL over `deliveries d` (and `messages m` when `needs_message`): fixed
+/// text chosen here, never NULL (a NULL would drop out of the keyset's row-value
+/// comparison), so missing times sort first.
+fn sort_sql(key: SortKey) -> &'static str {
+    match key {
+        SortKey::Logged => "d.id",
+        SortKey::LastAttempt => "coalesce(d.last_attempt, d.expired_at, 0)",
+        SortKey::Recipient => "d.recipient",
+        SortKey::Domain => "d.domain",
+        SortKey::Code => "d.code",
+        SortKey::Status => "d.status",
+        SortKey::Host => "d.host",
+        SortKey::Deferrals => "d.deferrals",
+        SortKey::Cause => "coalesce(d.cause, '')",
+        SortKey::Delay => {
+            "coalesce(max(coalesce(d.last_attempt, d.expired_at), coalesce(d.expired_at, d.last_attempt))
+                      - coalesce(m.arrived_at, m.first_seen), -1)"
         }
-        (Some(Dimension::Host), Anchor::After(_)) => page!("AND host IS ?4", ">", "ASC"),
-        (Some(Dimension::Host), Anchor::Before(_)) => page!("AND host IS ?4", "<", "DESC"),
+        SortKey::Attempts => "d.attempts",
+    }
+}
+
+fn needs_message(key: SortKey) -> bool {
+    key == SortKey::Delay
+}
+
+/// The conditions of a filter as SQL with named parameters, and their values. Only fixed
+/// fragments are joined; every value is bound. The failed statuses also say
+/// `status != 'sent'` in so many words: SQLite reads the partial indexes only then.
+fn filter_sql(filter: &DeliveryFilter) -> (String, Vec<(&'static str, Value)>) {
+    let mut conds: Vec<&str> = vec![match filter.status {
+        StatusFilter::Failed => "d.status != 'sent'",
+        StatusFilter::Only(DeliveryStatus::Sent) => "d.status = 'sent'",
+        StatusFilter::Only(DeliveryStatus::Deferred) => {
+            "d.status != 'sent' AND d.status = 'deferred'"
+        }
+        StatusFilter::Only(DeliveryStatus::Bounced) => {
+            "d.status != 'sent' AND d.status = 'bounced'"
+        }
+        StatusFilter::Only(DeliveryStatus::Expired) => {
+            "d.status != 'sent' AND d.status = 'expired'"
+        }
+        StatusFilter::SentAfterDeferrals => "d.status = 'sent' AND d.deferrals > 0",
+    }];
+    let mut values: Vec<(&'static str, Value)> = Vec::new();
+    if let Some(code) = &filter.code {
+        conds.push("d.code = :code");
+        values.push((":code", Value::Text(code.clone())));
+    }
+    if let Some((dim, value)) = &filter.narrow {
+        // `IS` rather than `=`: a NULL provider is a value one can open like any other.
+        conds.push(match dim {
+            Dimension::Domain => "d.domain IS :narrow",
+            Dimension::Provider => "d.provider IS :narrow",
+            Dimension::Host => "d.host IS :narrow",
+        });
+        values.push((":narrow", value.clone().map_or(Value::Null, Value::Text)));
+    }
+    let sender_cond;
+    if let Some((key, value)) = &filter.sender {
+        sender_cond = format!("{} = :sender", sender_key_sql(*key));
+        conds.push(&sender_cond);
+        values.push((":sender", Value::Text(value.clone())));
+    }
+    if let Some(text) = filter.text.as_deref().filter(|t| !t.is_empty()) {
+        conds.push("instr(lower(d.recipient), lower(:text)) > 0");
+        values.push((":text", Value::Text(text.to_string())));
+    }
+    (conds.join(" AND "), values)
+}
+
+fn from_sql(filter: &DeliveryFilter) -> &'static str {
+    if needs_message(filter.sort.key) || filter.sender.is_some() {
+        "FROM deliveries d JOIN messages m ON m.id = d.message_ref"
+    } else {
+        "FROM deliveries d"
     }
 }
 
@@ -221,29 +282,104 @@ impl Store {
         run().map_err(|e| self.err(e))
     }
 
-    /// Up to `limit` deliveries of `filter` next to `anchor`, in ascending id order.
+    /// Up to `limit` deliveries of `filter` next to `anchor`, in the filter's order. Keyset
+    /// over (sort key, id): the anchor's key is read from its row, so a page costs the same
+    /// wherever it starts.
     pub fn deliveries_page(
         &self,
         filter: &DeliveryFilter,
         anchor: Anchor,
         limit: usize,
     ) -> Result<Vec<DeliveryRow>> {
-        let (dim, value) = match &filter.narrow {
-            Some((d, v)) => (Some(*d), v.as_deref()),
-            None => (None, None),
+        let key = sort_sql(filter.sort.key);
+        let (conds, mut values) = filter_sql(filter);
+        let (id, after) = match anchor {
+            Anchor::After(id) => (id, true),
+            Anchor::Before(id) => (id, false),
         };
-        let id = match anchor {
-            Anchor::After(id) | Anchor::Before(id) => id,
+        let edge = id == i64::MIN || id == i64::MAX;
+        // Reading forwards in the list's order, or backwards (then reversed).
+        let ascending = after != filter.sort.descending;
+        let (cmp, order) = if ascending {
+            (">", "ASC")
+        } else {
+            ("<", "DESC")
         };
+        let keyset = if edge {
+            String::new()
+        } else if filter.sort.key == SortKey::Logged {
+            values.push((":anchor", Value::Integer(id)));
+            format!(" AND d.id {cmp} :anchor")
+        } else {
+            values.push((":anchor", Value::Integer(id)));
+            format!(
+                " AND ({key}, d.id) {cmp} ((SELECT {key} FROM main.deliveries d
+                      JOIN main.messages m ON m.id = d.message_ref WHERE d.id = :anchor), :anchor)"
+            )
+        };
+        values.push((":limit", Value::Integer(limit as i64)));
+        let sql = format!(
+            "SELECT d.id {from} WHERE {conds}{keyset} ORDER BY {key} {order}, d.id {order} LIMIT :limit",
+            from = from_sql(filter),
+        );
         let run = || -> rusqlite::Result<Vec<DeliveryRow>> {
-            let mut stmt = self.conn.prepare_cached(page_sql(dim, anchor))?;
-            let mut rows: Vec<DeliveryRow> = stmt
-                .query_map(params![filter.code, id, limit as i64, value], delivery_row)?
+            let params: Vec<(&str, &dyn rusqlite::ToSql)> = values
+                .iter()
+                .map(|(n, v)| (*n, v as &dyn rusqlite::ToSql))
+                .collect();
+            let ids: Vec<i64> = self
+                .conn
+                .prepare_cached(&sql)?
+                .query_map(params.as_slice(), |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
-            if matches!(anchor, Anchor::Before(_)) {
+            let mut row = self.conn.prepare_cached(ROW_SQL)?;
+            let mut rows = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(r) = row.query_row([id], delivery_row).optional()? {
+                    rows.push(r);
+                }
+            }
+            if !after {
                 rows.reverse();
             }
             Ok(rows)
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// How many deliveries `filter` lists.
+    pub fn deliveries_count(&self, filter: &DeliveryFilter) -> Result<u64> {
+        let (conds, values) = filter_sql(filter);
+        let from = match filter.sender {
+            Some(_) => "FROM deliveries d JOIN messages m ON m.id = d.message_ref",
+            None => "FROM deliveries d",
+        };
+        let sql = format!("SELECT count(*) {from} WHERE {conds}");
+        let run = || -> rusqlite::Result<u64> {
+            let params: Vec<(&str, &dyn rusqlite::ToSql)> = values
+                .iter()
+                .map(|(n, v)| (*n, v as &dyn rusqlite::ToSql))
+                .collect();
+            self.conn
+                .prepare_cached(&sql)?
+                .query_row(params.as_slice(), |r| r.get(0))
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// The ids of every delivery `filter` lists (what "all in view" marks), in no order.
+    pub fn delivery_ids(&self, filter: &DeliveryFilter) -> Result<Vec<i64>> {
+        let (conds, values) = filter_sql(filter);
+        let sql = format!("SELECT d.id {} WHERE {conds}", from_sql(filter));
+        let run = || -> rusqlite::Result<Vec<i64>> {
+            let params: Vec<(&str, &dyn rusqlite::ToSql)> = values
+                .iter()
+                .map(|(n, v)| (*n, v as &dyn rusqlite::ToSql))
+                .collect();
+            self.conn
+                .prepare_cached(&sql)?
+                .query_map(params.as_slice(), |r| r.get(0))?
+                .collect()
         };
         run().map_err(|e| self.err(e))
     }

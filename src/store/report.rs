@@ -7,9 +7,11 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::{Result, Store};
 use crate::ingest::timestamp::TimeSpec;
 use crate::model::delivery::CauseOrigin;
+use crate::model::report::TimeWindow;
 use crate::model::{DeliveryStatus, Reason};
 
-pub use super::traffic::SenderKey;
+pub(crate) use super::traffic::sender_key_sql;
+pub use crate::model::report::SenderKey;
 pub use crate::model::report::{
     AtRisk, BounceConflict, CauseCount, CauseEvidence, DeliveryRecord, DomainTraffic,
     FrozenMessage, Group, Recipient, SenderGroup, SourceInfo, Totals, Traffic, TypoDomain,
@@ -348,7 +350,8 @@ impl Store {
     ) -> rusqlite::Result<()> {
         self.conn.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS time_window
-                 (since_at INTEGER, since_ago INTEGER, until_at INTEGER, until_ago INTEGER);
+                 (since_at INTEGER, since_ago INTEGER, until_at INTEGER, until_ago INTEGER,
+                  span INTEGER);
              DELETE FROM temp.time_window;",
         )?;
         self.conn.execute(
@@ -357,6 +360,47 @@ impl Store {
             params![since_at, since_ago, until_at, until_ago],
         )?;
         self.resume_window()
+    }
+
+    /// Narrows (halves) or widens (doubles, up to all) the window inside `--since`/
+    /// `--until`, as `TimeWindow` decides with the extent read here, from the span this
+    /// connection has (so keys pressed faster than the screens reload each take a step);
+    /// the window then set, with that extent. Like `--since` given as an age, the span
+    /// counts back from the last line as the store holds it when read, so a followed log
+    /// moves it along.
+    pub fn step_window(&self, narrow: bool) -> Result<TimeWindow> {
+        let run = || -> rusqlite::Result<TimeWindow> {
+            self.conn.execute_batch(
+                "CREATE TEMP TABLE IF NOT EXISTS time_window
+                     (since_at INTEGER, since_ago INTEGER, until_at INTEGER, until_ago INTEGER,
+                      span INTEGER);
+                 INSERT INTO temp.time_window (span)
+                     SELECT NULL WHERE NOT EXISTS (SELECT 1 FROM temp.time_window);",
+            )?;
+            let span: Option<i64> =
+                self.conn
+                    .query_row("SELECT span FROM temp.time_window", [], |r| r.get(0))?;
+            self.conn
+                .execute_batch("UPDATE temp.time_window SET span = NULL")?;
+            self.resume_window()?;
+            let extent: Option<(i64, i64)> = self.conn.query_row(
+                "SELECT (SELECT min(min(coalesce(first_attempt, expired_at),
+                                       coalesce(expired_at, first_attempt))) FROM deliveries),
+                        (SELECT max(last_seen) FROM main.messages WHERE format != 'eml')",
+                [],
+                |r| Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?)),
+            )?;
+            let from = TimeWindow { span, extent };
+            let span = if narrow {
+                from.narrowed()
+            } else {
+                from.widened()
+            };
+            self.conn
+                .execute("UPDATE temp.time_window SET span = ?1", [span])?;
+            Ok(TimeWindow { span, extent })
+        };
+        run().map_err(|e| self.err(e))
     }
 
     /// Lifts the window's view so the tables can be written; true when there was one.
@@ -382,12 +426,19 @@ impl Store {
     fn resume_window(&self) -> rusqlite::Result<()> {
         self.conn.execute_batch(
             "CREATE TEMP VIEW IF NOT EXISTS deliveries AS
-                 WITH w AS (
-                     SELECT coalesce(since_at, now - since_ago) AS since,
+                 -- Materialised, and the last line a scalar subquery: otherwise SQLite may
+                 -- scan every message again for each delivery a query reads.
+                 WITH w AS MATERIALIZED (
+                     -- `span` (the screens' `]`) only ever narrows `--since`.
+                     SELECT CASE WHEN span IS NULL THEN coalesce(since_at, now - since_ago)
+                                 ELSE max(coalesce(since_at, now - since_ago, now - span),
+                                          now - span) END AS since,
                             coalesce(until_at, now - until_ago) AS until
-                     FROM temp.time_window,
-                          -- the last log line, as `log_now` reads it
-                          (SELECT max(last_seen) AS now FROM main.messages WHERE format != 'eml')
+                     FROM (SELECT t.*,
+                                  -- the last log line, as `log_now` reads it
+                                  (SELECT max(last_seen) FROM main.messages
+                                   WHERE format != 'eml') AS now
+                           FROM temp.time_window t)
                  )
                  SELECT d.* FROM main.deliveries d, w
                  WHERE (w.since IS NULL OR max(coalesce(d.last_attempt, d.expired_at),

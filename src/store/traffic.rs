@@ -5,46 +5,19 @@
 use std::collections::BTreeMap;
 
 use super::{Result, Store};
-use crate::model::report::{DomainTraffic, Recipient, SenderGroup, Traffic};
+use crate::model::report::{DomainTraffic, Recipient, SenderGroup, SenderKey, Traffic};
 
-/// What the senders' table groups by (`report --by`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SenderKey {
-    /// The envelope sender address.
-    #[default]
-    Sender,
-    /// The envelope sender's domain.
-    SenderDomain,
-    /// The sending host (and per-instance syslog name or VMTA) as logged.
-    Host,
-    /// The campaign: the subject, where the log has one (no log sendlog reads carries
-    /// X-Campaign or List-Id).
-    Campaign,
-}
-
-impl SenderKey {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SenderKey::Sender => "sender",
-            SenderKey::SenderDomain => "sender-domain",
-            SenderKey::Host => "host",
-            SenderKey::Campaign => "campaign",
+/// A sender key as SQL over `deliveries d JOIN messages m`: fixed text, chosen here.
+pub(crate) fn sender_key_sql(key: SenderKey) -> &'static str {
+    match key {
+        SenderKey::Sender => "coalesce(nullif(m.sender, ''), '<>')",
+        SenderKey::SenderDomain => {
+            "CASE WHEN instr(m.sender, '@') > 0
+                  THEN lower(substr(m.sender, instr(m.sender, '@') + 1))
+                  ELSE coalesce(nullif(m.sender, ''), '<>') END"
         }
-    }
-
-    /// The key as SQL over `deliveries d JOIN messages m`: fixed text, chosen here.
-    fn sql(self) -> &'static str {
-        match self {
-            SenderKey::Sender => "coalesce(nullif(m.sender, ''), '<>')",
-            SenderKey::SenderDomain => {
-                "CASE WHEN instr(m.sender, '@') > 0
-                      THEN lower(substr(m.sender, instr(m.sender, '@') + 1))
-                      ELSE coalesce(nullif(m.sender, ''), '<>') END"
-            }
-            SenderKey::Host => "d.host",
-            SenderKey::Campaign => "coalesce(nullif(m.subject, ''), '(no subject logged)')",
-        }
+        SenderKey::Host => "d.host",
+        SenderKey::Campaign => "coalesce(nullif(m.subject, ''), '(no subject logged)')",
     }
 }
 
@@ -172,7 +145,7 @@ impl Store {
     /// Senders (or sender domains, sending hosts, campaigns) with their mail and where it
     /// fails: most failed deliveries first, then most deliveries. At most `limit`.
     pub fn sender_groups(&self, key: SenderKey, limit: usize) -> Result<Vec<SenderGroup>> {
-        let k = key.sql();
+        let k = sender_key_sql(key);
         let run = || -> rusqlite::Result<Vec<SenderGroup>> {
             let groups = format!(
                 "WITH x AS (SELECT {k} AS k, m.id AS mid, m.size AS size, d.status AS status

@@ -9,6 +9,7 @@ mod delivery;
 mod help;
 mod import;
 mod search;
+mod senders;
 pub mod text;
 pub mod theme;
 mod timeline;
@@ -64,6 +65,7 @@ pub fn render(frame: &mut Frame, state: &AppState) {
         Screen::Basket => basket::render(frame, body, state, theme),
         Screen::Timeline => timeline::render(frame, body, state, theme),
         Screen::Search => search::render(frame, body, state, theme),
+        Screen::Senders => senders::render(frame, body, state, theme),
     }
     render_status(frame, status, state, theme);
     match &state.overlay {
@@ -80,6 +82,14 @@ fn render_header(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
     // The screen's name is in its frame's title; the header keeps the store's totals, and
     // fits 80 columns.
     let mut spans = vec![Span::styled(" sendlog ", theme.title())];
+    // First, so that it shows on a narrow screen too: every count after it is of the
+    // window `]` narrowed.
+    if let Some(span) = state.time_window.span {
+        spans.push(Span::styled(
+            format!("· last {} ", crate::wording::time_span(span)),
+            theme.hit(),
+        ));
+    }
     if let Some(ov) = &state.triage.overview {
         let t = &ov.totals;
         let all = if state.triage.sent_counted {
@@ -104,6 +114,7 @@ fn render_header(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) 
     if let Some(w) = &state.window {
         spans.push(Span::styled(format!(" · only {w}"), theme.muted()));
     }
+
     if let Some(live) = &state.live {
         let when = live
             .last_read

@@ -60,7 +60,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
 
 fn chart_title(t: &Timeline, state: &AppState) -> String {
     let per = if t.bucket >= 86_400 { "day" } else { "hour" };
-    let span = match state.timeline.span {
+    let span = match state.time_window.span {
         Some(s) => format!("last {}", time_span(s)),
         None => "all".into(),
     };

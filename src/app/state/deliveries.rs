@@ -1,11 +1,11 @@
-//! The deliveries screen: one group's rows, paged in by keyset over an absolute position.
+//! The deliveries screen: one list's rows (a triage group, or every delivery of a status),
+//! paged in by keyset over an absolute position; its filter and order are the store's.
 
 use std::collections::BTreeMap;
 
-use crate::model::delivery::{Anchor, DeliveryFilter, DeliveryRow};
+use crate::model::delivery::{Anchor, DeliveryFilter, DeliveryRow, Sort};
 use crate::triage::requeue::ResendVerdict;
 
-use super::super::filter::Matched;
 use super::cursor::ListCursor;
 
 /// Rows fetched per keyset page.
@@ -19,19 +19,24 @@ pub const WINDOW_ROWS: usize = 3 * PAGE_ROWS;
 #[derive(Debug, Clone, Default)]
 pub struct DeliveriesScreen {
     pub table: Option<DeliveryTable>,
+    /// The order lists are shown in: kept from one list to the next.
+    pub sort: Sort,
+    /// Where the list was opened from, where Esc goes back to.
+    pub from: Option<super::Screen>,
     /// Counts the pages asked for, so a page for a position left behind is known stale.
     pub generation: u64,
-    /// The delivery a range mark started at (rows are in id order, so the range is an
-    /// id range).
+    /// The delivery a range mark started at.
     pub range_start: Option<i64>,
+    /// Its position in the list: the range runs from the earlier end to the later one.
+    pub range_position: u64,
 }
 
-/// A group's deliveries: a window of loaded rows over an absolute position in the group.
+/// A list's deliveries: a window of loaded rows over an absolute position in the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryTable {
     pub filter: DeliveryFilter,
     pub title: String,
-    /// Rows in the group (from the counts).
+    /// Rows in the list (the triage counts until the store has counted them).
     pub total: u64,
     /// Absolute index of `rows[0]`.
     pub start: u64,
@@ -41,9 +46,6 @@ pub struct DeliveryTable {
     /// The page being loaded, if any: one at a time, so held keys never queue pages.
     pub loading: Option<Anchor>,
     pub generation: u64,
-    /// With a filter: matches among the loaded rows and the cursor among them.
-    pub matched: Vec<Matched>,
-    pub matched_cursor: ListCursor,
     /// The re-queue rules' verdict on the loaded rows, by delivery id.
     pub verdicts: BTreeMap<i64, ResendVerdict>,
 }
@@ -59,19 +61,11 @@ impl DeliveryTable {
             cursor: ListCursor::default(),
             loading: None,
             generation,
-            matched: Vec::new(),
-            matched_cursor: ListCursor::default(),
             verdicts: BTreeMap::new(),
         }
     }
 
     pub fn selected(&self) -> Option<&DeliveryRow> {
-        if !self.matched.is_empty() {
-            return self
-                .matched
-                .get(self.matched_cursor.index())
-                .and_then(|m| self.rows.get(m.index));
-        }
         let rel = self.cursor.selected.checked_sub(self.start)?;
         self.rows.get(rel as usize)
     }

@@ -11,6 +11,7 @@ pub mod deliveries;
 pub mod delivery;
 pub mod overlay;
 pub mod search;
+pub mod senders;
 pub mod timeline;
 pub mod triage;
 
@@ -30,6 +31,7 @@ pub use deliveries::{DeliveriesScreen, DeliveryTable, PAGE_MARGIN, PAGE_ROWS, WI
 pub use delivery::DeliveryScreen;
 pub use overlay::{ExportConfirm, NoteInput, Overlay, ResolveScope};
 pub use search::{SEARCH_MARGIN, SEARCH_PAGE, SearchScreen};
+pub use senders::{SENDERS_LIMIT, SendersScreen};
 pub use timeline::TimelineScreen;
 pub use triage::{BREAKDOWN_LIMIT, BreakdownList, FilteredList, Pane, SPARK_BUCKETS, TriageScreen};
 
@@ -43,6 +45,7 @@ pub enum Screen {
     Basket,
     Timeline,
     Search,
+    Senders,
 }
 
 impl Screen {
@@ -56,6 +59,7 @@ impl Screen {
             Screen::Basket => Context::Basket,
             Screen::Timeline => Context::Timeline,
             Screen::Search => Context::Search,
+            Screen::Senders => Context::Senders,
         }
     }
 }
@@ -201,6 +205,8 @@ pub struct AppState {
     pub now: Option<i64>,
     /// `--since`/`--until` as the header states them: every count is of that window only.
     pub window: Option<String>,
+    /// The time window `]`/`[` narrow and widen inside it, on every screen.
+    pub time_window: crate::model::report::TimeWindow,
     /// The queue lifetime the user gave (`--queue-lifetime`); else each format's default.
     pub queue_lifetime: Option<i64>,
     pub filter: Option<Filter>,
@@ -221,6 +227,7 @@ pub struct AppState {
     pub basket: BasketScreen,
     pub timeline: TimelineScreen,
     pub search: SearchScreen,
+    pub senders: SendersScreen,
 }
 
 impl AppState {
@@ -243,6 +250,7 @@ impl AppState {
             warning: None,
             now: None,
             window: None,
+            time_window: Default::default(),
             queue_lifetime: None,
             filter: None,
             marks: BTreeSet::new(),
@@ -257,6 +265,7 @@ impl AppState {
             basket: BasketScreen::default(),
             timeline: TimelineScreen::default(),
             search: SearchScreen::default(),
+            senders: SendersScreen::default(),
         }
     }
 

@@ -1,13 +1,11 @@
-//! The deliveries screen: keyset paging over a group, the filter among loaded rows, and
-//! marking.
+//! The deliveries screen: keyset paging over a list, its order and `/` filter (both run
+//! by the store, over the whole list), and marking.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::delivery::{Anchor, DeliveryRow};
-use crate::sanitize::for_terminal;
+use crate::model::delivery::{Anchor, DeliveryFilter, DeliveryRow, StatusFilter};
 use crate::triage::requeue::ResendVerdict;
 
-use super::super::filter::matches;
 use super::super::keymap::Action;
 use super::super::msg::Effect;
 use super::super::state::{
@@ -15,40 +13,42 @@ use super::super::state::{
 };
 use super::refresh_views;
 
-/// Matches the filter against the loaded rows' recipients.
-pub(super) fn refresh(state: &mut AppState) {
-    let query = match &state.filter {
-        Some(f) if state.screen == Screen::Deliveries => f.query.as_str(),
-        _ => "",
+/// The list again from its first row, as its filter now is: the `/` text typed so far,
+/// the sort, the time window. A new generation, so a page still on its way is dropped.
+pub(super) fn reopen(state: &mut AppState) -> Vec<Effect> {
+    let text = match &state.filter {
+        Some(f) if state.screen == Screen::Deliveries && !f.query.is_empty() => {
+            Some(f.query.clone())
+        }
+        _ => None,
     };
+    state.deliveries.generation += 1;
+    let generation = state.deliveries.generation;
+    let sort = state.deliveries.sort;
     let Some(t) = state.deliveries.table.as_mut() else {
-        return;
+        return Vec::new();
     };
-    if query.is_empty() {
-        t.matched.clear();
-    } else {
-        let texts: Vec<String> = t
-            .rows
-            .iter()
-            .map(|r| for_terminal(&r.recipient).into_owned())
-            .collect();
-        t.matched = matches(query, texts.iter().map(String::as_str));
-        t.matched_cursor.clamp(t.matched.len() as u64);
+    // Elsewhere (a delivery opened from the list) the list keeps the filter it has.
+    if state.screen == Screen::Deliveries {
+        t.filter.text = text;
     }
+    t.filter.sort = sort;
+    t.rows.clear();
+    t.start = 0;
+    t.cursor.reset();
+    t.generation = generation;
+    t.verdicts.clear();
+    state.deliveries.range_start = None;
+    vec![load_counted(t)]
 }
 
 pub(super) fn move_cursor(state: &mut AppState, mv: Move) -> Vec<Effect> {
     let rows = state.table_rows() as u64;
     state.deliveries.generation += 1;
     let generation = state.deliveries.generation;
-    let filtering = state.filtering();
     let Some(t) = state.deliveries.table.as_mut() else {
         return Vec::new();
     };
-    if filtering {
-        t.matched_cursor.step(mv, t.matched.len() as u64);
-        return Vec::new();
-    }
     let effect = move_in_table(t, mv, generation);
     t.cursor.keep_visible(rows);
     effect.into_iter().collect()
@@ -61,6 +61,21 @@ pub(super) fn load(t: &mut DeliveryTable, anchor: Anchor) -> Effect {
         filter: t.filter.clone(),
         anchor,
         limit: PAGE_ROWS,
+        count: false,
+    }
+}
+
+/// The first page, with the list's rows counted: the count the list was opened with is
+/// the group's, which a `/` filter or a time window makes wrong.
+pub(super) fn load_counted(t: &mut DeliveryTable) -> Effect {
+    let anchor = Anchor::After(i64::MIN);
+    t.loading = Some(anchor);
+    Effect::LoadPage {
+        generation: t.generation,
+        filter: t.filter.clone(),
+        anchor,
+        limit: PAGE_ROWS,
+        count: true,
     }
 }
 
@@ -120,6 +135,7 @@ pub(super) fn apply_page(
     generation: u64,
     anchor: Anchor,
     rows: Vec<DeliveryRow>,
+    total: Option<u64>,
     verdicts: BTreeMap<i64, ResendVerdict>,
 ) -> Vec<Effect> {
     let screen_rows = state.table_rows() as u64;
@@ -130,6 +146,9 @@ pub(super) fn apply_page(
         return Vec::new();
     }
     t.loading = None;
+    if let Some(total) = total {
+        t.total = total;
+    }
     t.verdicts.extend(verdicts);
     let n = rows.len();
     let short = n < PAGE_ROWS;
@@ -189,7 +208,6 @@ pub(super) fn apply_page(
     t.verdicts.retain(|id, _| held.contains(id));
     let next = maybe_fetch(t);
     t.cursor.keep_visible(screen_rows);
-    refresh_views(state);
     next.into_iter().collect()
 }
 
@@ -198,16 +216,38 @@ pub(super) fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         Action::Open => open_delivery(state),
         Action::ToggleMark => toggle_mark(state),
         Action::RangeMark => range_mark(state),
+        Action::Sort | Action::ReverseSort => {
+            let sort = &mut state.deliveries.sort;
+            if action == Action::Sort {
+                sort.key = sort.key.next();
+            } else {
+                sort.descending = !sort.descending;
+            }
+            reopen(state)
+        }
+        Action::Browse => {
+            // On a list of one status, the next status; a triage group stays what it is.
+            let Some(t) = state
+                .deliveries
+                .table
+                .as_mut()
+                .filter(|t| t.filter.code.is_none())
+            else {
+                return Vec::new();
+            };
+            t.filter.status = t.filter.status.next();
+            t.title = super::senders::title(&t.filter);
+            reopen(state)
+        }
         Action::MarkEligible | Action::UnmarkInView => {
             let Some(t) = state.deliveries.table.as_ref() else {
                 return Vec::new();
             };
             let filter = t.filter.clone();
-            let only = in_view_ids(state);
             if action == Action::MarkEligible {
-                vec![Effect::MarkEligible { filter, only }]
+                vec![Effect::MarkEligible { filter }]
             } else {
-                vec![Effect::UnmarkInView { filter, only }]
+                vec![Effect::UnmarkInView { filter }]
             }
         }
         Action::Unmark => {
@@ -224,6 +264,21 @@ pub(super) fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
     }
 }
 
+/// Every delivery of one status, over all codes and destinations, in the kept sort.
+pub(super) fn open_status(state: &mut AppState, status: StatusFilter) -> Vec<Effect> {
+    let filter = DeliveryFilter {
+        status,
+        sort: state.deliveries.sort,
+        ..DeliveryFilter::default()
+    };
+    let title = super::senders::title(&filter);
+    state.deliveries.table = Some(DeliveryTable::new(filter, title, 0, 0));
+    state.deliveries.from = None;
+    state.filter = None;
+    state.screen = Screen::Deliveries;
+    reopen(state)
+}
+
 fn open_delivery(state: &mut AppState) -> Vec<Effect> {
     let Some(id) = selected_delivery(state) else {
         return Vec::new();
@@ -236,18 +291,6 @@ fn open_delivery(state: &mut AppState) -> Vec<Effect> {
     state.screen = Screen::Delivery;
     refresh_views(state);
     vec![Effect::LoadDelivery { id }]
-}
-
-/// With a filter, the ids of the matching loaded rows: "in view" is what the filter shows.
-pub(super) fn in_view_ids(state: &AppState) -> Option<Vec<i64>> {
-    let t = state.deliveries.table.as_ref()?;
-    state.filtering().then(|| {
-        t.matched
-            .iter()
-            .filter_map(|m| t.rows.get(m.index))
-            .map(|r| r.id)
-            .collect()
-    })
 }
 
 fn selected_delivery(state: &AppState) -> Option<i64> {
@@ -270,29 +313,28 @@ fn toggle_mark(state: &mut AppState) -> Vec<Effect> {
     }
 }
 
-/// `v` starts a range at the selected row; `v` again marks every row between the two.
+/// `v` starts a range at the selected row; `v` again marks every row between the two, in
+/// the list's order (whatever it is sorted by).
 fn range_mark(state: &mut AppState) -> Vec<Effect> {
     let Some(id) = selected_delivery(state) else {
         return Vec::new();
     };
-    let Some(start) = state.deliveries.range_start.take() else {
-        state.deliveries.range_start = Some(id);
-        state.status = Some("range started: move, then v to mark every row between".into());
-        return Vec::new();
-    };
-    let (from_id, to_id) = (start.min(id), start.max(id));
-    state.status = None;
-    if let Some(ids) = in_view_ids(state) {
-        let ids: Vec<i64> = ids
-            .into_iter()
-            .filter(|i| (from_id..=to_id).contains(i))
-            .collect();
-        state.marks.extend(ids.iter().copied());
-        return vec![Effect::Mark { ids }];
-    }
     let Some(t) = state.deliveries.table.as_ref() else {
         return Vec::new();
     };
+    let at = t.cursor.selected;
+    let Some(start) = state.deliveries.range_start.take() else {
+        state.deliveries.range_start = Some(id);
+        state.deliveries.range_position = at;
+        state.status = Some("range started: move, then v to mark every row between".into());
+        return Vec::new();
+    };
+    let (from_id, to_id) = if state.deliveries.range_position <= at {
+        (start, id)
+    } else {
+        (id, start)
+    };
+    state.status = None;
     vec![Effect::MarkRange {
         filter: t.filter.clone(),
         from_id,

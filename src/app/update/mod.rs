@@ -12,6 +12,7 @@ mod mouse;
 mod overlay;
 mod resolve;
 mod search;
+mod senders;
 mod summary;
 mod timeline;
 mod triage;
@@ -205,8 +206,9 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             generation,
             anchor,
             rows,
+            total,
             verdicts,
-        } => deliveries::apply_page(state, generation, anchor, rows, verdicts),
+        } => deliveries::apply_page(state, generation, anchor, rows, total, verdicts),
         Msg::Verdicts(verdicts) => {
             if let Some(t) = state.deliveries.table.as_mut() {
                 t.verdicts.extend(verdicts);
@@ -350,6 +352,11 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             timeline::on_data(state, *data);
             Vec::new()
         }
+        Msg::Window(window) => on_window(state, window),
+        Msg::Senders { by, groups } => {
+            senders::on_data(state, by, groups);
+            Vec::new()
+        }
         Msg::Error(e) => {
             state.causes.checks.running = None;
             state.status = Some(e);
@@ -359,6 +366,26 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// The store counts in another time window: everything counted is counted again (the
+/// selected code kept by name), and an open list starts again from its first row.
+fn on_window(state: &mut AppState, window: crate::model::report::TimeWindow) -> Vec<Effect> {
+    state.time_window = window;
+    state.triage.breakdown = None;
+    state.triage.causes = None;
+    state.triage.panel = None;
+    let mut effects = vec![Effect::LoadOverview];
+    if state.deliveries.table.is_some() {
+        effects.extend(deliveries::reopen(state));
+    }
+    if state.screen == Screen::Timeline {
+        effects.push(timeline::load(state));
+    }
+    if state.senders.groups.is_some() {
+        effects.push(senders::load(state));
+    }
+    effects
 }
 
 /// A resolution or an export may change the verdict on rows already on screen.
@@ -376,7 +403,6 @@ fn judge_loaded_rows(state: &AppState) -> Option<Effect> {
 /// Recomputes the filtered views of the lists; the query applies to the focused list only.
 fn refresh_views(state: &mut AppState) {
     triage::refresh(state);
-    deliveries::refresh(state);
 }
 
 /// The overlay on top takes the key; without one, the screen does.
@@ -416,6 +442,10 @@ fn on_screen_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         Action::Search => search::open(state),
         Action::Resolve => resolve::on_resolve(state),
         Action::Timeline => timeline::open(state),
+        Action::Senders => senders::open(state),
+        Action::NarrowWindow | Action::WidenWindow => vec![Effect::StepWindow {
+            narrow: action == Action::NarrowWindow,
+        }],
         // Keys of the export's confirm step, which its overlay answers.
         Action::NextFormat | Action::ToggleAgain | Action::EditDir | Action::Confirm => Vec::new(),
         _ => match state.screen {
@@ -425,6 +455,7 @@ fn on_screen_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
             Screen::Basket => basket::on_action(state, action),
             Screen::Timeline => timeline::on_action(state, action),
             Screen::Search => search::on_action(state, action),
+            Screen::Senders => senders::on_action(state, action),
             Screen::Import | Screen::Delivery => Vec::new(),
         },
     }
@@ -450,12 +481,20 @@ fn move_cursor(state: &mut AppState, mv: Move) -> Vec<Effect> {
             Vec::new()
         }
         Screen::Search => search::move_cursor(state, mv),
+        Screen::Senders => {
+            let len = state.senders.len();
+            state.senders.cursor.step(mv, len);
+            Vec::new()
+        }
     }
 }
 
 fn back(state: &mut AppState) -> Vec<Effect> {
     if state.filter.is_some() {
         triage::clear_filter(state);
+        if state.screen == Screen::Deliveries {
+            return deliveries::reopen(state);
+        }
         return Vec::new();
     }
     match state.screen {
@@ -472,12 +511,12 @@ fn back(state: &mut AppState) -> Vec<Effect> {
             state.search.input = input;
         }
         Screen::Deliveries => {
-            state.screen = Screen::Triage;
+            state.screen = state.deliveries.from.take().unwrap_or(Screen::Triage);
             state.deliveries.range_start = None;
             // A million rows are not kept for a screen no one is looking at.
             state.deliveries.table = None;
         }
-        Screen::Causes | Screen::Timeline => state.screen = Screen::Triage,
+        Screen::Causes | Screen::Timeline | Screen::Senders => state.screen = Screen::Triage,
         Screen::Basket => state.screen = state.basket.from,
         Screen::Triage | Screen::Import => {}
     }

@@ -66,11 +66,7 @@ pub(super) fn on_mouse(state: &mut AppState, ev: MouseEvent) -> Vec<Effect> {
             let Some(t) = state.deliveries.table.as_ref() else {
                 return Vec::new();
             };
-            let (len, cursor) = if state.filtering() {
-                (t.matched.len() as u64, t.matched_cursor.selected)
-            } else {
-                (t.total, t.cursor.selected)
-            };
+            let (len, cursor) = (t.total, t.cursor.selected);
             if index >= len {
                 return Vec::new();
             }

@@ -133,6 +133,9 @@ pub(super) fn on_filter_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> 
         KeyCode::Esc => {
             state.overlay = None;
             triage::clear_filter(state);
+            if state.screen == Screen::Deliveries {
+                return super::deliveries::reopen(state);
+            }
             return Vec::new();
         }
         KeyCode::Enter => {
@@ -156,8 +159,13 @@ pub(super) fn on_filter_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> 
         _ => return Vec::new(),
     }
     refresh_views(state);
-    if let Some(t) = state.deliveries.table.as_mut() {
-        t.matched_cursor.reset();
+    // The store filters the whole list as the query is typed (the worker keeps only the
+    // latest page asked for); Enter keeps the list as it is.
+    if state.screen == Screen::Deliveries {
+        if key.code == KeyCode::Enter {
+            return Vec::new();
+        }
+        return super::deliveries::reopen(state);
     }
     let mut effects = Vec::new();
     if state.screen == Screen::Triage {

@@ -67,7 +67,8 @@ pub fn resolve_pointless(state: &AppState) -> Option<String> {
         ),
         Screen::Deliveries => {
             let t = state.deliveries.table.as_ref()?;
-            (t.selected()?.cause?, t.filter.code.clone())
+            let row = t.selected()?;
+            (row.cause?, row.code.clone())
         }
         // Without a code a DNS failure may be temporary: only the address's own failures.
         Screen::Causes => (state.causes.selected_cause()?.reason, String::new()),

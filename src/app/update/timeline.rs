@@ -1,5 +1,5 @@
-//! The chart screen's keys: series by code or provider, and the time window narrowed
-//! (`]`) or widened (`[`) around the last log line.
+//! The chart screen's keys: series by code or provider. Its time window is every
+//! screen's (`update::window`).
 
 use super::super::keymap::Action;
 use super::super::msg::Effect;
@@ -15,8 +15,6 @@ pub(super) fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
     let t = &mut state.timeline;
     match action {
         Action::SwitchGrouping => t.by = t.by.next(),
-        Action::NarrowWindow => t.span = t.narrowed(),
-        Action::WidenWindow => t.span = t.widened(),
         _ => return Vec::new(),
     }
     vec![load(state)]
@@ -26,10 +24,10 @@ pub(super) fn on_data(state: &mut AppState, data: Timeline) {
     state.timeline.data = Some(data);
 }
 
-fn load(state: &AppState) -> Effect {
+pub(super) fn load(state: &AppState) -> Effect {
     Effect::LoadTimeline {
         by: state.timeline.by,
-        span: state.timeline.span,
+        span: state.time_window.span,
         queue_lifetime: state.queue_lifetime,
         now: state.now,
     }

@@ -3,7 +3,7 @@
 
 use crate::classify::EnhancedCode;
 use crate::knowledge::Knowledge;
-use crate::model::delivery::{Anchor, DeliveryFilter, Overview, Sparklines};
+use crate::model::delivery::{DeliveryFilter, Overview, Sparklines};
 use crate::sanitize::for_terminal;
 
 use super::super::explain::panel_for;
@@ -242,6 +242,10 @@ pub(super) fn on_action(state: &mut AppState, action: Action) -> Vec<Effect> {
         }
         Action::FocusBreakdown => focus(state, Pane::Breakdown),
         Action::FocusCodes => focus(state, Pane::Codes),
+        Action::Browse => super::deliveries::open_status(
+            state,
+            crate::model::delivery::StatusFilter::default().next(),
+        ),
         Action::Causes => {
             state.filter = None;
             state.screen = Screen::Causes;
@@ -286,13 +290,17 @@ fn open_group(state: &mut AppState) -> Vec<Effect> {
     };
     state.deliveries.generation += 1;
     let mut table = DeliveryTable::new(
-        DeliveryFilter { code, narrow },
+        DeliveryFilter {
+            sort: state.deliveries.sort,
+            ..DeliveryFilter::group(code, narrow)
+        },
         title,
         total,
         state.deliveries.generation,
     );
-    let effect = deliveries::load(&mut table, Anchor::After(i64::MIN));
+    let effect = deliveries::load_counted(&mut table);
     state.deliveries.table = Some(table);
+    state.deliveries.from = None;
     state.filter = None;
     state.screen = Screen::Deliveries;
     vec![effect]
