@@ -274,6 +274,53 @@ fn the_screen_follows_a_log_and_flags_what_is_new_until_a_key() {
     });
 }
 
+/// The sent list's position line, "1 / N": the rows it counts.
+fn listed(screen: &str) -> Option<u64> {
+    let at = screen
+        .match_indices("1 / ")
+        .map(|(i, _)| i)
+        .find(|&i| !screen[..i].ends_with(|c: char| c.is_ascii_digit()))?;
+    screen[at + 4..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .ok()
+}
+
+#[test]
+fn an_open_list_grows_with_the_log_while_its_cursor_is_on_the_first_row() {
+    if !common::tui::have_tmux() {
+        return;
+    }
+    let all = lines();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    append(&log, &all[..3000]);
+    let store = TempStore::new();
+    let tmux = common::tui::Tmux::new(
+        &dir,
+        &format!(
+            "TZ=UTC SENDLOG_KEYMAP= {} --db {} --follow {}",
+            env!("CARGO_BIN_EXE_sendlog"),
+            store.db(),
+            log.display()
+        ),
+    );
+    tmux.wait_until("the live marker", |s| s.contains("● live, last line"));
+    tmux.keys(&["d"]);
+    let first = tmux.wait_until("the sent list", |s| {
+        s.contains("Every delivery · sent") && listed(s).is_some()
+    });
+    let before = listed(&first).unwrap();
+    append(&log, &all[3000..]);
+    let grown = tmux.wait_until("the sent list grown", |s| {
+        listed(s).is_some_and(|n| n > before)
+    });
+    assert!(grown.contains("Every delivery · sent"), "{grown}");
+}
+
 #[test]
 fn a_live_screen_runs_the_at_risk_countdown_on_and_a_key_clears_what_is_new() {
     use sendlog::app::state::Live;

@@ -111,7 +111,19 @@ fn on_msg(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             // The overview keeps the selected code by its name, and reloads the at-risk
             // list and the counts after it.
             // The causes too: a new widespread cause is news wherever the user is.
-            vec![Effect::LoadOverview, Effect::LoadCauseList]
+            let mut effects = vec![Effect::LoadOverview, Effect::LoadCauseList];
+            // An open list is read again while the user is still on its first row and has
+            // no range started: nothing moves under a cursor the user has placed.
+            let untouched = state.deliveries.range_start.is_none()
+                && state
+                    .deliveries
+                    .table
+                    .as_ref()
+                    .is_some_and(|t| t.cursor.selected == 0);
+            if state.screen == Screen::Deliveries && untouched {
+                effects.extend(deliveries::reopen(state));
+            }
+            effects
         }
         Msg::AtRisk(at_risk, as_of, frozen) => {
             if let Some(live) = state.live.as_mut() {
