@@ -26,6 +26,15 @@ pub fn thousands(n: u64) -> String {
 /// What an import did to the store's deliveries: "35 deliveries", or, when some were
 /// already stored (a message continued, a bounce joined its logged delivery),
 /// "1 new delivery, 2 updated".
+/// `name n, name n, …` from a count list, each name made safe for a terminal.
+pub fn count_list(items: &[(String, u64)]) -> String {
+    items
+        .iter()
+        .map(|(name, n)| format!("{} {}", crate::sanitize::for_terminal(name), thousands(*n)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn deliveries_written(written: u64, updated: u64) -> String {
     if updated == 0 {
         return plural(written, "delivery", "deliveries");

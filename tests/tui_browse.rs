@@ -10,26 +10,16 @@ use ratatui::crossterm::event::KeyCode;
 use sendlog::app::state::Screen;
 use sendlog::model::DeliveryStatus;
 use sendlog::model::report::SenderKey;
-use sendlog::pipeline::{Progress, import_files};
+
 use sendlog::store::Store;
 use sendlog::store::browse::{Anchor, DeliveryFilter, DeliveryRow, Sort, SortKey, StatusFilter};
 
-use common::tui::{Tmux, code, have_tmux, key, options, press, screen, session_over};
+use common::tui::{Tmux, code, have_tmux, key, press, screen, session_over};
 
 const FIXTURE: &str = "tests/fixtures/postfix/postfix_log_analysis__mail2.log";
 
 fn imported(dir: &tempfile::TempDir) -> String {
-    let path = dir.path().join("s.db").display().to_string();
-    let mut store = Store::open(&path).unwrap();
-    let reports = import_files(
-        &mut store,
-        &[FIXTURE.to_string()],
-        &options(),
-        &mut |_: &Progress| {},
-    )
-    .unwrap();
-    assert!(reports.iter().all(|r| r.error.is_none()));
-    path
+    common::tui::imported(&[FIXTURE], dir)
 }
 
 /// Every row of a list, paged three at a time forwards and then backwards: both ways

@@ -5,26 +5,16 @@ mod common;
 
 use ratatui::crossterm::event::KeyCode;
 use sendlog::app::state::{Overlay, Screen};
-use sendlog::pipeline::{Progress, import_files};
+
 use sendlog::store::Store;
 use sendlog::store::search::SearchQuery;
 
-use common::tui::{Tmux, code, have_tmux, key, options, press, screen, session_over};
+use common::tui::{Tmux, code, have_tmux, key, press, screen, session_over};
 
 const FIXTURE: &str = "tests/fixtures/postfix/postfix_log_analysis__mail2.log";
 
 fn imported(dir: &tempfile::TempDir) -> String {
-    let path = dir.path().join("s.db").display().to_string();
-    let mut store = Store::open(&path).unwrap();
-    let reports = import_files(
-        &mut store,
-        &[FIXTURE.to_string()],
-        &options(),
-        &mut |_: &Progress| {},
-    )
-    .unwrap();
-    assert!(reports.iter().all(|r| r.error.is_none()));
-    path
+    common::tui::imported(&[FIXTURE], dir)
 }
 
 /// The recipient of the newest expired delivery, and how many deliveries it has.

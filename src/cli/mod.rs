@@ -551,15 +551,6 @@ pub fn usage_error_line(e: &clap::Error) -> String {
     }
 }
 
-/// `name n, name n, …` from a count list, each name made safe for a terminal.
-pub(crate) fn count_list(items: &[(String, u64)]) -> String {
-    items
-        .iter()
-        .map(|(name, n)| format!("{} {n}", crate::sanitize::for_terminal(name)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,8 @@ use crate::store::report::{
     SenderGroup, SenderKey, SourceInfo, Totals, Traffic, TypoDomain,
 };
 
-use super::{TimeArgs, Times, count_list, open_read_only_store};
+use super::{TimeArgs, Times, open_read_only_store};
+use crate::wording::count_list;
 
 use crate::triage::AT_RISK_FRACTION;
 use crate::triage::causes::Widespread;

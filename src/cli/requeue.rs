@@ -18,7 +18,8 @@ use crate::store::Store;
 use crate::triage::requeue::{CandidateFilter, ResendVerdict};
 
 use super::resolve::{now, parse_reason};
-use super::{count_list, open_existing_store, open_read_only_store};
+use super::{open_existing_store, open_read_only_store};
+use crate::wording::count_list;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Scope {

@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Margin, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{
-    Block, Borders, Cell, Paragraph, Row, Scrollbar, ScrollbarOrientation, ScrollbarState, Table,
+    Block, Borders, Cell, Paragraph, Row, Scrollbar, ScrollbarOrientation, ScrollbarState,
     TableState,
 };
 
@@ -231,12 +231,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
         .selected
         .checked_sub(slice_start)
         .map(|i| i as usize);
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.heading()))
-        .row_highlight_style(theme.selected())
-        .highlight_symbol("▶ ")
-        .column_spacing(1)
-        .block(block);
+    let table = theme.list(rows, widths, header, block);
     let mut ts = TableState::default().with_selected(selected);
     frame.render_stateful_widget(table, area, &mut ts);
     super::triage::record_clicks(

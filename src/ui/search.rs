@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 
 use crate::app::state::{AppState, Overlay};
 use crate::model::delivery::SearchHit;
@@ -115,12 +115,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let from = (s.cursor.top as usize).min(s.hits.len().saturating_sub(1));
     let to = (from + height).min(s.hits.len());
     let rows: Vec<Row> = s.hits[from..to].iter().map(make_row).collect();
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.heading()))
-        .row_highlight_style(theme.selected())
-        .highlight_symbol("▶ ")
-        .column_spacing(1)
-        .block(block);
+    let table = theme.list(rows, widths, header, block);
     let mut ts = TableState::default().with_selected(s.cursor.index().checked_sub(from));
     frame.render_stateful_widget(table, list, &mut ts);
 }

@@ -4,25 +4,17 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, TableState};
 
 use crate::app::state::AppState;
 use crate::model::report::SenderGroup;
 use crate::sanitize::for_terminal;
-use crate::wording::thousands;
+use crate::wording::{count_list, thousands};
 
 use super::text::{fit_line, table_columns};
 use super::theme::Theme;
 
 /// "name 12, other 3": a group's top destinations or causes with their counts.
-fn counted(items: &[(String, u64)]) -> String {
-    items
-        .iter()
-        .map(|(k, n)| format!("{} {}", for_terminal(k), thousands(*n)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
     let s = &state.senders;
     let block = Block::default()
@@ -92,17 +84,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, theme: Theme) {
             ]);
         }
         let n = cols.len();
-        cells.push(cut(counted(&g.failing_destinations), cols[n - 2]));
-        cells.push(cut(counted(&g.causes), cols[n - 1]));
+        cells.push(cut(count_list(&g.failing_destinations), cols[n - 2]));
+        cells.push(cut(count_list(&g.causes), cols[n - 1]));
         Row::new(cells)
     };
     let rows: Vec<Row> = groups.iter().map(make_row).collect();
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.heading()))
-        .row_highlight_style(theme.selected())
-        .highlight_symbol("▶ ")
-        .column_spacing(1)
-        .block(block);
+    let table = theme.list(rows, widths, header, block);
     let mut ts = TableState::default().with_selected(Some(s.cursor.index()));
     frame.render_stateful_widget(table, area, &mut ts);
 }

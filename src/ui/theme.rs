@@ -164,6 +164,26 @@ impl Theme {
             ))
     }
 
+    /// A list with a header row and a selected row, as every list screen draws it.
+    pub fn list<'a, H>(
+        self,
+        rows: Vec<ratatui::widgets::Row<'a>>,
+        widths: Vec<ratatui::layout::Constraint>,
+        header: H,
+        block: ratatui::widgets::Block<'a>,
+    ) -> ratatui::widgets::Table<'a>
+    where
+        H: IntoIterator,
+        H::Item: Into<ratatui::widgets::Cell<'a>>,
+    {
+        ratatui::widgets::Table::new(rows, widths)
+            .header(ratatui::widgets::Row::new(header).style(self.heading()))
+            .row_highlight_style(self.selected())
+            .highlight_symbol("▶ ")
+            .column_spacing(1)
+            .block(block)
+    }
+
     /// The pane with the keyboard's focus is drawn with a heavy line, so it stands out
     /// without colour too.
     pub fn border_type(self, focused: bool) -> BorderType {

@@ -32,14 +32,19 @@ pub fn options() -> ImportOptions {
     }
 }
 
-/// `files` imported into a store in `dir`, then a session over it, settled.
-pub fn session_on(files: &[&str], dir: &tempfile::TempDir, w: u16, h: u16) -> Session<TestBackend> {
-    let path = dir.path().join("s.db");
-    let mut store = Store::open(path.to_str().unwrap()).unwrap();
+/// `files` imported into a store `s.db` in `dir`, each without an error; the store's path.
+pub fn imported(files: &[&str], dir: &tempfile::TempDir) -> String {
+    let path = dir.path().join("s.db").display().to_string();
+    let mut store = Store::open(&path).unwrap();
     let files: Vec<String> = files.iter().map(|f| f.to_string()).collect();
     let reports = import_files(&mut store, &files, &options(), &mut |_: &Progress| {}).unwrap();
     assert!(reports.iter().all(|r| r.error.is_none()));
-    session_over(store, w, h)
+    path
+}
+
+/// `files` imported into a store in `dir`, then a session over it, settled.
+pub fn session_on(files: &[&str], dir: &tempfile::TempDir, w: u16, h: u16) -> Session<TestBackend> {
+    session_over(Store::open(&imported(files, dir)).unwrap(), w, h)
 }
 
 pub fn session_over(store: Store, w: u16, h: u16) -> Session<TestBackend> {
