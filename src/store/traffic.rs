@@ -147,15 +147,19 @@ impl Store {
     pub fn sender_groups(&self, key: SenderKey, limit: usize) -> Result<Vec<SenderGroup>> {
         let k = sender_key_sql(key);
         let run = || -> rusqlite::Result<Vec<SenderGroup>> {
+            // One pass per message first (a message is one size, however many recipients),
+            // then per key: no subquery per group.
             let groups = format!(
-                "WITH x AS (SELECT {k} AS k, m.id AS mid, m.size AS size, d.status AS status
-                            FROM deliveries d JOIN messages m ON m.id = d.message_ref)
-                 SELECT k, count(DISTINCT mid), count(*), sum(status = 'sent'),
-                        sum(status = 'deferred'), sum(status = 'bounced'), sum(status = 'expired'),
-                        (SELECT coalesce(sum(size), 0) FROM
-                            (SELECT DISTINCT y.mid, y.size FROM x y WHERE y.k = x.k))
-                 FROM x GROUP BY k
-                 ORDER BY count(*) - sum(status = 'sent') DESC, count(*) DESC, k LIMIT ?1"
+                "WITH per AS (
+                     SELECT {k} AS k, m.id AS mid, max(m.size) AS size, count(*) AS n,
+                            sum(d.status = 'sent') AS sent, sum(d.status = 'deferred') AS deferred,
+                            sum(d.status = 'bounced') AS bounced,
+                            sum(d.status = 'expired') AS expired
+                     FROM deliveries d JOIN messages m ON m.id = d.message_ref GROUP BY 1, 2)
+                 SELECT k, count(*), sum(n), sum(sent), sum(deferred), sum(bounced), sum(expired),
+                        coalesce(sum(size), 0)
+                 FROM per GROUP BY k
+                 ORDER BY sum(n) - sum(sent) DESC, sum(n) DESC, k LIMIT ?1"
             );
             let mut out: Vec<SenderGroup> = self
                 .conn
@@ -175,27 +179,38 @@ impl Store {
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;
-            let failing = format!(
-                "SELECT coalesce(d.provider, d.domain), count(*)
-                 FROM deliveries d JOIN messages m ON m.id = d.message_ref
-                 WHERE d.status != 'sent' AND {k} = ?1
-                 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
-            );
-            let causes = format!(
-                "SELECT coalesce(d.cause, d.code), count(*)
-                 FROM deliveries d JOIN messages m ON m.id = d.message_ref
-                 WHERE d.status != 'sent' AND {k} = ?1
-                 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
-            );
-            let mut failing = self.conn.prepare_cached(&failing)?;
-            let mut causes = self.conn.prepare_cached(&causes)?;
-            for g in out.iter_mut().filter(|g| g.sent < g.deliveries) {
-                g.failing_destinations = failing
-                    .query_map([&g.key], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<rusqlite::Result<_>>()?;
-                g.causes = causes
-                    .query_map([&g.key], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<rusqlite::Result<_>>()?;
+            // Where and why each listed key fails: one pass over the failed deliveries for
+            // each, the three largest kept per key (rows come most first).
+            let wanted: std::collections::HashMap<String, usize> = out
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| g.sent < g.deliveries)
+                .map(|(i, g)| (g.key.clone(), i))
+                .collect();
+            for (what, by_cause) in [
+                ("coalesce(d.provider, d.domain)", false),
+                ("coalesce(d.cause, d.code)", true),
+            ] {
+                let sql = format!(
+                    "SELECT {k}, {what}, count(*)
+                     FROM deliveries d JOIN messages m ON m.id = d.message_ref
+                     WHERE d.status != 'sent'
+                     GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2"
+                );
+                let mut stmt = self.conn.prepare_cached(&sql)?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    let key: String = r.get(0)?;
+                    let Some(&i) = wanted.get(&key) else { continue };
+                    let list = if by_cause {
+                        &mut out[i].causes
+                    } else {
+                        &mut out[i].failing_destinations
+                    };
+                    if list.len() < 3 {
+                        list.push((r.get(1)?, r.get(2)?));
+                    }
+                }
             }
             Ok(out)
         };
