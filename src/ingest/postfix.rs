@@ -22,10 +22,11 @@ pub struct PostfixParser {
     /// counted here, since a refusal never gets a queued message for the assembler to
     /// follow (see `LineCount`).
     counts: hashbrown::HashMap<LineKey, u64>,
-    /// The (hour, host) received and deferred lines are being counted under, and their
-    /// counts: most lines fall in the hour and host of the line before, and are counted
-    /// without building a key.
-    current: Option<(i64, String, [u64; 2])>,
+    /// The (hour, host) pairs received and deferred lines are being counted under, and
+    /// their counts: most lines fall in an hour and host of the lines just before, and are
+    /// counted without building a key. Several at once, since instances that log to one
+    /// file take turns line by line.
+    current: Vec<(i64, String, [u64; 2])>,
 }
 
 /// (hour, host, kind, stage, code, reason)
@@ -287,7 +288,7 @@ impl PostfixParser {
             years,
             last_ts,
             counts: hashbrown::HashMap::new(),
-            current: None,
+            current: Vec::new(),
         }
     }
 
@@ -314,7 +315,7 @@ impl PostfixParser {
     }
 
     fn flush_current(&mut self) {
-        if let Some((hour, host, [received, deferred])) = self.current.take() {
+        for (hour, host, [received, deferred]) in self.current.drain(..) {
             for (kind, n) in [
                 (LineKind::Received, received),
                 (LineKind::Deferred, deferred),
@@ -338,15 +339,24 @@ impl PostfixParser {
 
     /// Counts a received or deferral line.
     fn count_plain(&mut self, host: &str, kind: LineKind) {
+        /// Beyond this many (hour, host) pairs at once, the oldest hours are long past.
+        const CURRENT_MAX: usize = 8;
         let hour = self.last_ts.div_euclid(3600) * 3600;
-        let same = matches!(&self.current, Some((h, name, _)) if *h == hour && name == host);
-        if !same {
-            self.flush_current();
-            self.current = Some((hour, host.to_string(), [0, 0]));
-        }
-        if let Some((_, _, n)) = self.current.as_mut() {
-            n[usize::from(kind == LineKind::Deferred)] += 1;
-        }
+        let at = match self
+            .current
+            .iter()
+            .position(|(h, name, _)| *h == hour && name == host)
+        {
+            Some(i) => i,
+            None => {
+                if self.current.len() >= CURRENT_MAX {
+                    self.flush_current();
+                }
+                self.current.push((hour, host.to_string(), [0, 0]));
+                self.current.len() - 1
+            }
+        };
+        self.current[at].2[usize::from(kind == LineKind::Deferred)] += 1;
     }
 
     fn count_line(&mut self, host: &str, kind: LineKind, refusal: Option<Refusal>) {
