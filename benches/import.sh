@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
-# Import benchmark: sendlog vs pflogsumm on the same generated ~1 M-line Postfix log, in one
-# run, on this machine. Prints wall time, CPU time and peak RSS of each, and the ratios.
+# Import benchmark: sendlog vs pflogsumm and lnav on the same generated ~1 M-line Postfix
+# log, in one run, on this machine. Prints wall time, CPU time and peak RSS of each, and the
+# ratios. lnav runs headless with one GROUP BY over the file (deliveries counted by status).
 #
 #   benches/import.sh [MESSAGES]     (default 85000 messages ≈ 1 M lines, ≈ 240 MB)
+#   benches/import.sh --memory [MESSAGES]
+#                                    sendlog alone, for peak RSS on a big log (default
+#                                    850000 messages ≈ 10 M lines, ≈ 2.4 GB; takes minutes)
 #
 # pflogsumm runs with --syslog-name=postfix-out2 so that it reads the second Postfix
 # instance's lines too (it always reads "postfix"); without it, it skips half the mail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-messages="${1:-85000}"
+mode=compare
+if [ "${1:-}" = "--memory" ]; then
+  mode=memory
+  shift
+fi
+if [ "$mode" = memory ]; then messages="${1:-850000}"; else messages="${1:-85000}"; fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-if ! command -v pflogsumm >/dev/null; then
-  echo "installing pflogsumm (Debian package)…" >&2
-  (apt-get update -qq && apt-get install -y -qq pflogsumm) >/dev/null
+install() { # Debian package
+  echo "installing $1 (Debian package)…" >&2
+  (apt-get update -qq && apt-get install -y -qq "$1") >/dev/null
+}
+if [ "$mode" = compare ]; then
+  command -v pflogsumm >/dev/null || install pflogsumm
+  command -v lnav >/dev/null || install lnav
 fi
 [ -x /usr/bin/time ] || (apt-get update -qq && apt-get install -y -qq time) >/dev/null
 
@@ -38,10 +51,27 @@ measure() { # name, command…  → "wall cpu rss_kb"
   echo "$wall $cpu $rss" > "$work/$name.result"
 }
 
+if [ "$mode" = memory ]; then
+  measure sendlog target/release/sendlog --db "$work/store.db" import "$work/mail.log"
+  cat "$work/sendlog.out"
+  read -r _ _ srss < "$work/sendlog.result"
+  printf 'sendlog peak RSS at %d lines: %d MB (target <= 150)\n' "$lines" $((srss / 1024))
+  measure reopen target/release/sendlog --db "$work/store.db" report --json
+  exit 0
+fi
+
 measure pflogsumm pflogsumm --syslog-name=postfix-out2 "$work/mail.log"
 measure sendlog target/release/sendlog --db "$work/store.db" import "$work/mail.log"
 cat "$work/sendlog.out"
+# One GROUP BY over the whole file: what the cheapest question about it costs in lnav.
+measure lnav lnav -n -c ";SELECT regexp_match('status=([a-z]+)', log_body) AS status, count(*) AS n FROM syslog_log GROUP BY status" "$work/mail.log"
+cat "$work/lnav.out"
 read -r pw pc _ < "$work/pflogsumm.result"
+read -r lw lc _ < "$work/lnav.result"
 read -r sw sc srss < "$work/sendlog.result"
-printf 'ratio sendlog/pflogsumm: wall %.2f, cpu %.2f (target: wall <= 0.20); sendlog peak RSS %d MB (target <= 150)\n' \
-  "$(echo "$sw / $pw" | bc -l)" "$(echo "$sc / $pc" | bc -l)" $((srss / 1024))
+printf 'ratio sendlog/pflogsumm: wall %.2f, cpu %.2f (target: wall <= 0.10)\n' \
+  "$(echo "$sw / $pw" | bc -l)" "$(echo "$sc / $pc" | bc -l)"
+printf 'ratio sendlog/lnav:      wall %.2f, cpu %.2f (target: wall < 1)\n' \
+  "$(echo "$sw / $lw" | bc -l)" "$(echo "$sc / $lc" | bc -l)"
+printf 'sendlog: %.0f lines/s (wall); peak RSS %d MB (target <= 150)\n' \
+  "$(echo "$lines / $sw" | bc -l)" $((srss / 1024))

@@ -579,3 +579,27 @@ fn a_small_import_flags_its_typo_domains_as_a_whole_import_does() {
     );
     assert_eq!(flags(&split), want);
 }
+
+#[test]
+fn a_grown_log_keeps_the_hashes_that_recognise_an_older_copy_of_it() {
+    let full = std::fs::read_to_string(fixture(LOG)).unwrap();
+    let lines: Vec<&str> = full.lines().collect();
+    let dir = tempfile::tempdir().unwrap();
+    let growing = dir.path().join("mail.log");
+    std::fs::write(&growing, lines[..3000].join("\n") + "\n").unwrap();
+    let store = TempStore::new();
+    store.run_ok(&["import", growing.to_str().unwrap()]);
+    std::fs::write(&growing, full.as_bytes()).unwrap();
+    store.run_ok(&["import", growing.to_str().unwrap()]);
+    let deliveries = store.deliveries();
+    // Cut past the first import's end: only the hashes the second import wrote over the
+    // source's know that part.
+    let older = dir.path().join("mail.log.1");
+    std::fs::write(&older, lines[..6000].join("\n") + "\n").unwrap();
+    let out = store.run_ok(&["import", older.to_str().unwrap()]);
+    assert!(
+        out.contains("an earlier, shorter copy of") && out.contains("nothing new"),
+        "{out}"
+    );
+    assert_eq!(store.deliveries(), deliveries);
+}

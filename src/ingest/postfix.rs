@@ -22,10 +22,13 @@ pub struct PostfixParser {
     /// counted here, since a refusal never gets a queued message for the assembler to
     /// follow (see `LineCount`).
     counts: hashbrown::HashMap<LineKey, u64>,
-    /// The (hour, host) received and deferred lines are being counted under, and their
-    /// counts: most lines fall in the hour and host of the line before, and are counted
-    /// without building a key.
-    current: Option<(i64, String, [u64; 2])>,
+    /// The (hour, host) pairs received and deferred lines are being counted under, and
+    /// their counts: most lines fall in an hour and host of the lines just before, and are
+    /// counted without building a key. Several at once, since instances that log to one
+    /// file take turns line by line.
+    current: Vec<(i64, String, [u64; 2])>,
+    /// Host names as filed, by the line's host and syslog name: built once, not per line.
+    host_names: Vec<(Vec<u8>, Vec<u8>, String)>,
 }
 
 /// (hour, host, kind, stage, code, reason)
@@ -287,7 +290,8 @@ impl PostfixParser {
             years,
             last_ts,
             counts: hashbrown::HashMap::new(),
-            current: None,
+            current: Vec::new(),
+            host_names: Vec::new(),
         }
     }
 
@@ -314,7 +318,7 @@ impl PostfixParser {
     }
 
     fn flush_current(&mut self) {
-        if let Some((hour, host, [received, deferred])) = self.current.take() {
+        for (hour, host, [received, deferred]) in self.current.drain(..) {
             for (kind, n) in [
                 (LineKind::Received, received),
                 (LineKind::Deferred, deferred),
@@ -338,15 +342,24 @@ impl PostfixParser {
 
     /// Counts a received or deferral line.
     fn count_plain(&mut self, host: &str, kind: LineKind) {
+        /// Beyond this many (hour, host) pairs at once, the oldest hours are long past.
+        const CURRENT_MAX: usize = 8;
         let hour = self.last_ts.div_euclid(3600) * 3600;
-        let same = matches!(&self.current, Some((h, name, _)) if *h == hour && name == host);
-        if !same {
-            self.flush_current();
-            self.current = Some((hour, host.to_string(), [0, 0]));
-        }
-        if let Some((_, _, n)) = self.current.as_mut() {
-            n[usize::from(kind == LineKind::Deferred)] += 1;
-        }
+        let at = match self
+            .current
+            .iter()
+            .position(|(h, name, _)| *h == hour && name == host)
+        {
+            Some(i) => i,
+            None => {
+                if self.current.len() >= CURRENT_MAX {
+                    self.flush_current();
+                }
+                self.current.push((hour, host.to_string(), [0, 0]));
+                self.current.len() - 1
+            }
+        };
+        self.current[at].2[usize::from(kind == LineKind::Deferred)] += 1;
     }
 
     fn count_line(&mut self, host: &str, kind: LineKind, refusal: Option<Refusal>) {
@@ -358,6 +371,25 @@ impl PostfixParser {
             .counts
             .entry((hour, host.to_string(), kind, stage, code, reason))
             .or_default() += 1;
+    }
+
+    fn host_name(&mut self, host: &[u8], p: &Program<'_>) -> String {
+        /// Hosts (and instances) of one log: a handful.
+        const HOST_NAMES_MAX: usize = 16;
+        if let Some((_, _, name)) = self
+            .host_names
+            .iter()
+            .find(|(h, s, _)| h == host && s == p.syslog_name)
+        {
+            return name.clone();
+        }
+        let name = host_name(host, p);
+        if self.host_names.len() >= HOST_NAMES_MAX {
+            self.host_names.clear();
+        }
+        self.host_names
+            .push((host.to_vec(), p.syslog_name.to_vec(), name.clone()));
+        name
     }
 
     pub fn years(&self) -> &YearTracker {
@@ -489,12 +521,13 @@ impl PostfixParser {
             None => infer_daemon(body),
         };
         let host_name = match &program {
-            Some(p) => host_name(host, p),
+            Some(p) => self.host_name(host, p),
             None if host.is_empty() => "unknown".to_string(),
             None => lossy(host),
         };
         let ts = self.last_ts;
-        let mk = |kind| Event::new(ts, line_no, host_name.clone(), lossy(qid), kind);
+        // Takes the host name: each line makes one event at most.
+        let mk = |kind, host_name| Event::new(ts, line_no, host_name, lossy(qid), kind);
         match daemon {
             Daemon::Delivery { suspending } => {
                 if !body.starts_with(b"to=") {
@@ -514,7 +547,7 @@ impl PostfixParser {
                 if status == AttemptStatus::Deferred {
                     self.count_plain(&host_name, LineKind::Deferred);
                 }
-                let mut e = mk(EventKind::Attempt(status));
+                let mut e = mk(EventKind::Attempt(status), host_name);
                 e.recipient = Some(address(to));
                 e.orig_recipient = f.orig_to.map(address);
                 e.relay = f.relay.map(lossy);
@@ -530,7 +563,7 @@ impl PostfixParser {
             }
             Daemon::Qmgr => {
                 if body == b"removed" {
-                    out.push(mk(EventKind::Removed));
+                    out.push(mk(EventKind::Removed, host_name));
                     return LineOutcome::Parsed;
                 }
                 if !body.starts_with(b"from=") {
@@ -541,7 +574,7 @@ impl PostfixParser {
                     Some(b"expired") | Some(b"force-expired") => EventKind::MessageExpired,
                     _ => EventKind::Info,
                 };
-                let mut e = mk(kind);
+                let mut e = mk(kind, host_name);
                 e.sender = f.from.map(address);
                 e.size = f
                     .size
@@ -558,7 +591,7 @@ impl PostfixParser {
             }
             Daemon::Cleanup => match body.strip_prefix(b"message-id=") {
                 Some(id) => {
-                    let mut e = mk(EventKind::Info);
+                    let mut e = mk(EventKind::Info, host_name);
                     let id = address(id.split(|b| *b == b' ').next().unwrap_or(id));
                     e.message_id = (!id.is_empty()).then_some(id);
                     out.push(e);
@@ -568,19 +601,19 @@ impl PostfixParser {
             },
             Daemon::Pickup => {
                 let f = fields(body);
-                let mut e = mk(EventKind::Created);
-                e.sender = f.from.map(address);
-                out.push(e);
                 if body.starts_with(b"uid=") || body.starts_with(b"sender=") {
                     self.count_plain(&host_name, LineKind::Received);
                 }
+                let mut e = mk(EventKind::Created, host_name);
+                e.sender = f.from.map(address);
+                out.push(e);
                 LineOutcome::Parsed
             }
             Daemon::Smtpd if body.starts_with(b"client=") => {
-                out.push(mk(EventKind::Created));
                 if program.is_some() {
                     self.count_plain(&host_name, LineKind::Received);
                 }
+                out.push(mk(EventKind::Created, host_name));
                 LineOutcome::Parsed
             }
             Daemon::Smtpd | Daemon::Bounce | Daemon::Other => LineOutcome::Ignored,

@@ -22,6 +22,15 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Whether SQLite checks each written row's parent row. Outside a transaction only
+    /// (SQLite ignores the setting inside one); statements prepared before are prepared
+    /// again under the new setting.
+    pub(crate) fn check_foreign_keys(&self, on: bool) -> Result<()> {
+        self.conn
+            .pragma_update(None, "foreign_keys", on)
+            .map_err(|e| self.err(e))
+    }
+
     pub(crate) fn begin_load(&mut self) -> Result<Load<'_>> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|e| sql_error(&path, e))?;

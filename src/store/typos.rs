@@ -113,14 +113,22 @@ impl Store {
                     suggestions.push((d, s));
                 }
             }
-            {
+            if only_new {
                 let mut update = tx.prepare(
                     "UPDATE deliveries SET typo_of = ?2
                  WHERE domain = ?1 AND status != 'sent' AND id >= ?3",
                 )?;
-                let from = if only_new { first_new } else { 0 };
                 for (d, s) in &suggestions {
-                    update.execute(params![d, s, from])?;
+                    update.execute(params![d, s, first_new])?;
+                }
+            } else {
+                // Without a bound on the id, SQLite reads the failed deliveries' partial
+                // index instead of the whole table once per suggestion.
+                let mut update = tx.prepare(
+                    "UPDATE deliveries SET typo_of = ?2 WHERE domain = ?1 AND status != 'sent'",
+                )?;
+                for (d, s) in &suggestions {
+                    update.execute(params![d, s])?;
                 }
             }
             tx.commit()
