@@ -88,14 +88,14 @@ impl Store {
     /// The last time logged mail of sending host `host` was seen.
     pub(crate) fn newest_logged(&self, host: &str) -> Result<Option<i64>> {
         self.conn
-            .query_row(
-                "SELECT max(last_seen) FROM messages WHERE format != 'eml' AND host = ?1",
-                [host],
-                |r| r.get(0),
-            )
+            .query_row(NEWEST_LOGGED, [host], |r| r.get(0))
             .map_err(|e| self.err(e))
     }
 }
+
+/// Read through `messages_host_seen`: one index step, however many messages the host has.
+const NEWEST_LOGGED: &str =
+    "SELECT max(last_seen) FROM messages WHERE format != 'eml' AND host = ?1";
 
 impl Load<'_> {
     /// Records a log input: a new source, or the known source `known` read further.
@@ -200,5 +200,27 @@ impl Load<'_> {
             })
             .map_err(|e| self.err(e))?;
         Ok(self.tx.last_insert_rowid())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_newest_logged_message_of_a_host_is_read_through_its_index() {
+        let s = Store::open(":memory:").unwrap();
+        let plan: Vec<String> = s
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {NEWEST_LOGGED}"))
+            .unwrap()
+            .query_map(["mta1"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|step| step.contains("messages_host_seen")),
+            "{plan:?}"
+        );
     }
 }
