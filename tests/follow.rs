@@ -248,15 +248,7 @@ fn the_screen_follows_a_log_and_flags_what_is_new_until_a_key() {
     let before = one_shot(&all[..3000]).len();
     let after = one_shot(&all).len();
     assert_ne!(before, after);
-    let tmux = common::tui::Tmux::new(
-        &dir,
-        &format!(
-            "TZ=UTC SENDLOG_KEYMAP= {} --db {} --follow {}",
-            env!("CARGO_BIN_EXE_sendlog"),
-            store.db(),
-            log.display()
-        ),
-    );
+    let tmux = following_in_tmux(&dir, &store, &log);
     let first = format!("{before} deliveries");
     tmux.wait_until("the first count and the live marker", |s| {
         s.contains(&first) && s.contains("● live, last line")
@@ -272,6 +264,31 @@ fn the_screen_follows_a_log_and_flags_what_is_new_until_a_key() {
     tmux.wait_until("the badge cleared", |s| {
         !s.contains("new since you looked") && s.contains("● live")
     });
+}
+
+/// A screen over a followed store, as `sendlog --follow` opens it.
+fn live_state() -> sendlog::app::AppState {
+    let mut state = sendlog::app::AppState::new(
+        sendlog::app::Keymap::embedded().unwrap(),
+        common::tui::builtin_knowledge(),
+        true,
+        (120, 40),
+    );
+    state.live = Some(sendlog::app::state::Live::default());
+    state
+}
+
+/// `sendlog --follow LOG` on `store`, in tmux.
+fn following_in_tmux(dir: &tempfile::TempDir, store: &TempStore, log: &Path) -> common::tui::Tmux {
+    common::tui::Tmux::new(
+        dir,
+        &format!(
+            "TZ=UTC SENDLOG_KEYMAP= {} --db {} --follow {}",
+            env!("CARGO_BIN_EXE_sendlog"),
+            store.db(),
+            log.display()
+        ),
+    )
 }
 
 /// The sent list's position line, "1 / N": the rows it counts.
@@ -299,15 +316,7 @@ fn an_open_list_grows_with_the_log_while_its_cursor_is_on_the_first_row() {
     let log = dir.path().join("mail.log");
     append(&log, &all[..3000]);
     let store = TempStore::new();
-    let tmux = common::tui::Tmux::new(
-        &dir,
-        &format!(
-            "TZ=UTC SENDLOG_KEYMAP= {} --db {} --follow {}",
-            env!("CARGO_BIN_EXE_sendlog"),
-            store.db(),
-            log.display()
-        ),
-    );
+    let tmux = following_in_tmux(&dir, &store, &log);
     tmux.wait_until("the live marker", |s| s.contains("● live, last line"));
     tmux.keys(&["d"]);
     let first = tmux.wait_until("the sent list", |s| {
@@ -323,15 +332,8 @@ fn an_open_list_grows_with_the_log_while_its_cursor_is_on_the_first_row() {
 
 #[test]
 fn a_live_screen_runs_the_at_risk_countdown_on_and_a_key_clears_what_is_new() {
-    use sendlog::app::state::Live;
-    use sendlog::app::{AppState, Effect, Keymap, Msg, update};
-    let mut state = AppState::new(
-        Keymap::embedded().unwrap(),
-        common::tui::builtin_knowledge(),
-        true,
-        (120, 40),
-    );
-    state.live = Some(Live::default());
+    use sendlog::app::{Effect, Msg, update};
+    let mut state = live_state();
     // A commit refreshes the screens and says when the last lines came.
     let effects = update(
         &mut state,
@@ -380,17 +382,10 @@ fn a_live_screen_runs_the_at_risk_countdown_on_and_a_key_clears_what_is_new() {
 
 #[test]
 fn a_refreshed_second_level_keeps_the_row_under_the_cursor_by_its_value() {
-    use sendlog::app::state::Live;
-    use sendlog::app::{AppState, Keymap, Msg, update};
+    use sendlog::app::{Msg, update};
     use sendlog::model::delivery::{Breakdown, CodeCount, Overview};
     use sendlog::model::report::Totals;
-    let mut state = AppState::new(
-        Keymap::embedded().unwrap(),
-        common::tui::builtin_knowledge(),
-        true,
-        (120, 40),
-    );
-    state.live = Some(Live::default());
+    let mut state = live_state();
     let overview = |n: u64| Overview {
         totals: Totals {
             deliveries: n,
@@ -421,7 +416,7 @@ fn a_refreshed_second_level_keeps_the_row_under_the_cursor_by_its_value() {
         },
     );
     state.triage.breakdown_list.cursor.selected = 1;
-    let value = |s: &AppState| s.triage.selected_breakdown().unwrap().value.clone();
+    let value = |s: &sendlog::app::AppState| s.triage.selected_breakdown().unwrap().value.clone();
     assert_eq!(value(&state).as_deref(), Some("b.example"));
     // The log grew: b.example now leads; the cursor stays on it.
     update(&mut state, Msg::Overview(overview(15)));
