@@ -120,6 +120,14 @@ fn from_sql(filter: &DeliveryFilter) -> &'static str {
     }
 }
 
+/// A filter's values as named parameters, bound by rusqlite.
+fn named<'v>(values: &'v [(&'static str, Value)]) -> Vec<(&'static str, &'v dyn rusqlite::ToSql)> {
+    values
+        .iter()
+        .map(|(n, v)| (*n, v as &dyn rusqlite::ToSql))
+        .collect()
+}
+
 impl Store {
     /// Failed deliveries by code and by status.
     pub fn overview(&self) -> Result<Overview> {
@@ -323,10 +331,7 @@ impl Store {
             from = from_sql(filter),
         );
         let run = || -> rusqlite::Result<Vec<DeliveryRow>> {
-            let params: Vec<(&str, &dyn rusqlite::ToSql)> = values
-                .iter()
-                .map(|(n, v)| (*n, v as &dyn rusqlite::ToSql))
-                .collect();
+            let params = named(&values);
             let ids: Vec<i64> = self
                 .conn
                 .prepare_cached(&sql)?
@@ -356,10 +361,7 @@ impl Store {
         };
         let sql = format!("SELECT count(*) {from} WHERE {conds}");
         let run = || -> rusqlite::Result<u64> {
-            let params: Vec<(&str, &dyn rusqlite::ToSql)> = values
-                .iter()
-                .map(|(n, v)| (*n, v as &dyn rusqlite::ToSql))
-                .collect();
+            let params = named(&values);
             self.conn
                 .prepare_cached(&sql)?
                 .query_row(params.as_slice(), |r| r.get(0))
@@ -372,10 +374,7 @@ impl Store {
         let (conds, values) = filter_sql(filter);
         let sql = format!("SELECT d.id {} WHERE {conds}", from_sql(filter));
         let run = || -> rusqlite::Result<Vec<i64>> {
-            let params: Vec<(&str, &dyn rusqlite::ToSql)> = values
-                .iter()
-                .map(|(n, v)| (*n, v as &dyn rusqlite::ToSql))
-                .collect();
+            let params = named(&values);
             self.conn
                 .prepare_cached(&sql)?
                 .query_map(params.as_slice(), |r| r.get(0))?

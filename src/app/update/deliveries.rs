@@ -55,27 +55,23 @@ pub(super) fn move_cursor(state: &mut AppState, mv: Move) -> Vec<Effect> {
 }
 
 pub(super) fn load(t: &mut DeliveryTable, anchor: Anchor) -> Effect {
-    t.loading = Some(anchor);
-    Effect::LoadPage {
-        generation: t.generation,
-        filter: t.filter.clone(),
-        anchor,
-        limit: PAGE_ROWS,
-        count: false,
-    }
+    load_page(t, anchor, false)
 }
 
 /// The first page, with the list's rows counted: the count the list was opened with is
 /// the group's, which a `/` filter or a time window makes wrong.
 pub(super) fn load_counted(t: &mut DeliveryTable) -> Effect {
-    let anchor = Anchor::After(i64::MIN);
+    load_page(t, Anchor::After(i64::MIN), true)
+}
+
+fn load_page(t: &mut DeliveryTable, anchor: Anchor, count: bool) -> Effect {
     t.loading = Some(anchor);
     Effect::LoadPage {
         generation: t.generation,
         filter: t.filter.clone(),
         anchor,
         limit: PAGE_ROWS,
-        count: true,
+        count,
     }
 }
 
