@@ -11,7 +11,6 @@ pub mod app;
 pub mod check;
 pub mod classify;
 pub mod cli;
-pub mod follow;
 pub mod ingest;
 pub mod knowledge;
 pub mod model;

@@ -7,7 +7,7 @@
 mod common;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -240,11 +240,7 @@ fn the_screen_follows_a_log_and_flags_what_is_new_until_a_key() {
     if !common::tui::have_tmux() {
         return;
     }
-    let all = lines();
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("mail.log");
-    append(&log, &all[..3000]);
-    let store = TempStore::new();
+    let (all, dir, log, store) = first_lines_logged(3000);
     let before = one_shot(&all[..3000]).len();
     let after = one_shot(&all).len();
     assert_ne!(before, after);
@@ -264,6 +260,16 @@ fn the_screen_follows_a_log_and_flags_what_is_new_until_a_key() {
     tmux.wait_until("the badge cleared", |s| {
         !s.contains("new since you looked") && s.contains("● live")
     });
+}
+
+/// The sample's lines, a log in a temporary folder holding the first `n` of them, and an
+/// empty store to follow it into.
+fn first_lines_logged(n: usize) -> (Vec<String>, tempfile::TempDir, PathBuf, TempStore) {
+    let all = lines();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    append(&log, &all[..n]);
+    (all, dir, log, TempStore::new())
 }
 
 /// A screen over a followed store, as `sendlog --follow` opens it.
@@ -311,11 +317,7 @@ fn an_open_list_grows_with_the_log_while_its_cursor_is_on_the_first_row() {
     if !common::tui::have_tmux() {
         return;
     }
-    let all = lines();
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("mail.log");
-    append(&log, &all[..3000]);
-    let store = TempStore::new();
+    let (all, dir, log, store) = first_lines_logged(3000);
     let tmux = following_in_tmux(&dir, &store, &log);
     tmux.wait_until("the live marker", |s| s.contains("● live, last line"));
     tmux.keys(&["d"]);

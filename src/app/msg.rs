@@ -78,7 +78,7 @@ pub enum Msg {
         /// The store's last log line then: the at-risk countdown runs on from it.
         log_now: Option<i64>,
     },
-    /// `--follow`: the worker's clock, every `follow::TICK` while nothing is written.
+    /// `--follow`: the worker's clock, every `pipeline::follow::TICK` while nothing is written.
     Tick(i64),
     /// The marked delivery ids after a change, with what the change did in words.
     Marks {

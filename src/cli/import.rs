@@ -125,7 +125,7 @@ fn follow(
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, stop.clone())?;
     }
-    let mut follower = crate::follow::Follower::new(files, options)?;
+    let mut follower = crate::pipeline::follow::Follower::new(files, options)?;
     eprintln!(
         "sendlog: following {} (Ctrl-C to stop)",
         files
@@ -158,7 +158,7 @@ fn follow(
             // Standard input ended: nothing more can come.
             break;
         }
-        crate::follow::nap(&stop);
+        crate::pipeline::follow::nap(&stop);
     }
     eprintln!("sendlog: stopped following; everything read is in the store");
     Ok(ExitCode::SUCCESS)

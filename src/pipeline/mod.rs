@@ -8,6 +8,7 @@ mod dedupe;
 mod detect;
 mod error;
 mod fingerprint;
+pub mod follow;
 mod join;
 mod load;
 mod read;

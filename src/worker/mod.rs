@@ -111,7 +111,7 @@ fn serve(
     pending: Arc<AtomicUsize>,
 ) {
     // `--follow`: looked at every `POLL` between requests, and after a burst of them.
-    let mut follower: Option<crate::follow::Follower> = None;
+    let mut follower: Option<crate::pipeline::follow::Follower> = None;
     let mut last_look = Instant::now();
     let mut last_tick = Instant::now();
     loop {
@@ -121,7 +121,7 @@ fn serve(
                 Err(_) => return,
             },
             Some(_) => {
-                let wait = crate::follow::POLL.saturating_sub(last_look.elapsed());
+                let wait = crate::pipeline::follow::POLL.saturating_sub(last_look.elapsed());
                 match rx.recv_timeout(wait) {
                     Ok(e) => e,
                     Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -129,7 +129,7 @@ fn serve(
                         let mut reply = follower.as_mut().and_then(|f| follow_step(&mut store, f));
                         if reply.is_some() {
                             last_tick = Instant::now();
-                        } else if last_tick.elapsed() >= crate::follow::TICK {
+                        } else if last_tick.elapsed() >= crate::pipeline::follow::TICK {
                             last_tick = Instant::now();
                             reply = Some(Msg::Tick(now()));
                         }
@@ -154,7 +154,7 @@ fn serve(
         }
         for effect in keep {
             if let Effect::Follow(files) = &effect {
-                let reply = match crate::follow::Follower::new(files, options.clone()) {
+                let reply = match crate::pipeline::follow::Follower::new(files, options.clone()) {
                     Ok(mut f) => {
                         let first = follow_step(&mut store, &mut f);
                         follower = Some(f);
@@ -181,7 +181,7 @@ fn serve(
 }
 
 /// One look of the follower; a reply when something was committed, or went wrong.
-fn follow_step(store: &mut Store, follower: &mut crate::follow::Follower) -> Option<Msg> {
+fn follow_step(store: &mut Store, follower: &mut crate::pipeline::follow::Follower) -> Option<Msg> {
     // A `--since`/`--until` window is a read-only view: lifted while writing.
     let windowed = match store.suspend_window() {
         Ok(w) => w,
