@@ -65,11 +65,34 @@ impl<R: Read> Read for HashRead<R> {
 /// log up to there is that log, cut earlier.
 pub(super) const BLOCK: usize = 1024;
 
-/// xxh3 of each whole `BLOCK` of a stream, packed little-endian (8 bytes a block).
-#[derive(Default)]
+/// Hashes kept in memory before they move to a temporary file (1 MiB: those of a 128 MiB
+/// log). A log's hashes grow with it, 8 bytes a block (26 MB for a 3.4 GB log); the
+/// memory of an import must not.
+const HASHES_IN_MEMORY: usize = 1 << 20;
+
+/// xxh3 of each whole `BLOCK` of a stream, packed little-endian (8 bytes a block): the
+/// latest in memory, the earlier ones in a temporary file.
 pub(super) struct BlockHashes {
-    pub(super) current: Vec<u8>,
-    pub(super) packed: Vec<u8>,
+    current: Vec<u8>,
+    packed: Vec<u8>,
+    /// Bytes of hashes kept in memory before a spill (`HASHES_IN_MEMORY`).
+    spill_at: usize,
+    /// The hashes before `packed`, and how many bytes of them; `None` until the first
+    /// spill. Should no temporary file be possible, every hash stays in memory.
+    spilled: Option<(std::fs::File, u64)>,
+    cannot_spill: bool,
+}
+
+impl Default for BlockHashes {
+    fn default() -> Self {
+        BlockHashes {
+            current: Vec::new(),
+            packed: Vec::new(),
+            spill_at: HASHES_IN_MEMORY,
+            spilled: None,
+            cannot_spill: false,
+        }
+    }
 }
 
 impl BlockHashes {
@@ -77,8 +100,7 @@ impl BlockHashes {
         while !bytes.is_empty() {
             if self.current.is_empty() && bytes.len() >= BLOCK {
                 // Whole blocks straight from the caller's buffer, without a copy.
-                self.packed
-                    .extend_from_slice(&xxh3_64(&bytes[..BLOCK]).to_le_bytes());
+                self.push(xxh3_64(&bytes[..BLOCK]));
                 bytes = &bytes[BLOCK..];
                 continue;
             }
@@ -86,11 +108,69 @@ impl BlockHashes {
             self.current.extend_from_slice(&bytes[..take]);
             bytes = &bytes[take..];
             if self.current.len() == BLOCK {
-                self.packed
-                    .extend_from_slice(&xxh3_64(&self.current).to_le_bytes());
+                self.push(xxh3_64(&self.current));
                 self.current.clear();
             }
         }
+    }
+
+    fn push(&mut self, hash: u64) {
+        self.packed.extend_from_slice(&hash.to_le_bytes());
+        if self.packed.len() >= self.spill_at && !self.cannot_spill {
+            self.spill();
+        }
+    }
+
+    fn spill(&mut self) {
+        use std::io::Write;
+        if self.spilled.is_none() {
+            match tempfile::tempfile() {
+                Ok(f) => self.spilled = Some((f, 0)),
+                Err(_) => {
+                    self.cannot_spill = true;
+                    return;
+                }
+            }
+        }
+        if let Some((file, len)) = &mut self.spilled {
+            match file.write_all(&self.packed) {
+                Ok(()) => {
+                    *len += self.packed.len() as u64;
+                    self.packed.clear();
+                }
+                // Kept in memory from here on; what the file holds stays valid (a failed
+                // write is cut off below).
+                Err(_) => {
+                    let _ = file.set_len(*len);
+                    self.cannot_spill = true;
+                }
+            }
+        }
+    }
+
+    /// Bytes of hashes so far (8 a whole block).
+    pub(super) fn len(&self) -> u64 {
+        self.spilled.as_ref().map_or(0, |(_, n)| *n) + self.packed.len() as u64
+    }
+
+    /// The first `limit` bytes of hashes, from the start.
+    pub(super) fn read(&mut self, limit: u64) -> io::Result<impl Read + '_> {
+        use std::io::SeekFrom;
+        let spilled: Box<dyn Read> = match &mut self.spilled {
+            Some((file, n)) => {
+                file.seek(SeekFrom::Start(0))?;
+                Box::new(BufReader::new(&*file).take(*n))
+            }
+            None => Box::new(io::empty()),
+        };
+        Ok(spilled.chain(&self.packed[..]).take(limit))
+    }
+
+    /// Every hash, in memory.
+    fn into_vec(mut self) -> io::Result<Vec<u8>> {
+        let mut all = Vec::with_capacity(self.len() as usize);
+        self.read(u64::MAX)?.read_to_end(&mut all)?;
+        Ok(all)
     }
 }
 
@@ -109,11 +189,12 @@ pub(super) fn longer_sources(store: &Store, head: &[u8]) -> Result<Vec<LongerSou
 pub(super) fn copy_of(reader: impl Read, longer: &[LongerSource]) -> io::Result<Option<&str>> {
     let mut h = HashRead::new(reader);
     io::copy(&mut h, &mut io::sink())?;
-    let mine = &h.blocks.packed;
+    let count = h.count;
+    let mine = &h.blocks.into_vec()?;
     Ok(longer
         .iter()
         .find(|(_, _, imported, blocks)| {
-            !mine.is_empty() && h.count <= *imported && blocks.starts_with(mine)
+            !mine.is_empty() && count <= *imported && blocks.starts_with(mine)
         })
         .map(|(_, path, _, _)| path.as_str()))
 }
@@ -141,5 +222,40 @@ impl Replay<'_> {
                 Ok(Box::new(BufReader::new(f.try_clone()?)))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hashes read back are the same whether they stayed in memory or went to a
+    /// file part of the way, and `read` stops at the limit it is given.
+    #[test]
+    fn spilled_block_hashes_read_back_whole_and_in_order() {
+        let data: Vec<u8> = (0..40 * BLOCK + 300).map(|i| (i * 7 % 251) as u8).collect();
+        let mut kept = BlockHashes::default();
+        let mut spilled = BlockHashes {
+            spill_at: 24,
+            ..BlockHashes::default()
+        };
+        // Uneven pieces, as reads come.
+        for piece in data.chunks(1000) {
+            kept.update(piece);
+            spilled.update(piece);
+        }
+        assert!(spilled.spilled.is_some() && kept.spilled.is_none());
+        assert_eq!(kept.len(), 40 * 8);
+        assert_eq!(spilled.len(), kept.len());
+        let mut a = Vec::new();
+        kept.read(u64::MAX).unwrap().read_to_end(&mut a).unwrap();
+        let mut b = Vec::new();
+        spilled.read(u64::MAX).unwrap().read_to_end(&mut b).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(&a[..8], &xxh3_64(&data[..BLOCK]).to_le_bytes());
+        let mut first = Vec::new();
+        spilled.read(13 * 8).unwrap().read_to_end(&mut first).unwrap();
+        assert_eq!(first, a[..13 * 8]);
+        assert_eq!(spilled.into_vec().unwrap(), a);
     }
 }

@@ -147,6 +147,10 @@ pub fn import_files(
             Err(Failure::Store(e)) => return Err(e),
         }
     }
+    // Every log is in: what they kept open is in the store, and the memory goes back
+    // before the follow-up work below needs its own.
+    drop(assembler);
+    drop(seen);
     if owed.is_some() || reports.iter().any(|r| r.deliveries > 0) {
         crate::pipeline::relink_standalone_reports(store)?;
     }

@@ -9,7 +9,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::ingest::input::LineReader;
 use crate::ingest::{LineOutcome, LineParser};
-use crate::model::{MessageSink, MessageState};
+use crate::model::{DeliveryOutcome, MessageSink, MessageState};
 use crate::triage::Assembler;
 
 use super::ImportError;
@@ -21,9 +21,10 @@ use super::report::SKIPPED_SAMPLE;
 /// Messages handed from the parsing thread to the writing thread at a time.
 pub(super) const BATCH: usize = 256;
 
-/// A finished message. Its delivery rows (classifying each reply) are derived on the
-/// writing thread: reading and assembling is the busier side.
-pub(super) type Finished = MessageState;
+/// A finished message with its delivery rows. The rows (classifying each reply) are
+/// derived on this thread: the writing thread also feeds the search index, and is the
+/// busier side.
+pub(super) type Finished = (MessageState, Vec<DeliveryOutcome>);
 
 /// Sends finished messages to the writing thread in batches.
 pub(super) struct BatchSink {
@@ -47,8 +48,9 @@ impl BatchSink {
 impl MessageSink for BatchSink {
     type Error = WriterGone;
     fn write(&mut self, msg: &mut MessageState) -> Result<(), WriterGone> {
+        let rows = msg.rows();
         self.batch
-            .push(std::mem::replace(msg, MessageState::placeholder()));
+            .push((std::mem::replace(msg, MessageState::placeholder()), rows));
         if self.batch.len() >= BATCH {
             self.flush()?;
         }

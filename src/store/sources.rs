@@ -39,7 +39,8 @@ pub(crate) struct SourceRecord<'a> {
     pub(crate) skipped_sample: &'a str,
     pub(crate) imported_at: i64,
     pub(crate) tz: Option<&'a str>,
-    pub(crate) block_hashes: &'a [u8],
+    /// Bytes of block hashes, read from the reader `record_source` is given.
+    pub(crate) block_hashes_len: u64,
 }
 
 impl Store {
@@ -99,7 +100,12 @@ const NEWEST_LOGGED: &str =
 
 impl Load<'_> {
     /// Records a log input: a new source, or the known source `known` read further.
-    pub(crate) fn record_source(&self, known: Option<i64>, s: &SourceRecord<'_>) -> Result<()> {
+    pub(crate) fn record_source(
+        &self,
+        known: Option<i64>,
+        s: &SourceRecord<'_>,
+        block_hashes: &mut dyn std::io::Read,
+    ) -> Result<()> {
         match known {
             Some(id) => self.tx.execute(
                 "UPDATE sources SET path = ?2, imported_bytes = ?3, imported_hash = ?4, lines_read = ?5,
@@ -115,7 +121,7 @@ impl Load<'_> {
                     s.read.lines_skipped as i64,
                     s.imported_at,
                     s.tz,
-                    s.block_hashes.len() as i64
+                    s.block_hashes_len as i64
                 ],
             ),
             None => self.tx.execute(
@@ -135,26 +141,38 @@ impl Load<'_> {
                     s.skipped_sample,
                     s.imported_at,
                     s.tz,
-                    s.block_hashes.len() as i64
+                    s.block_hashes_len as i64
                 ],
             ),
         }
         .map_err(|e| self.err(e))?;
         // The hashes grow with the log (19 MB for a 10 M-line one): written into the
-        // zeroed blob a piece at a time, where binding them whole had SQLite copy them
-        // twice at the peak of an import's memory.
+        // zeroed blob a piece at a time, never whole in memory.
         let row = known.unwrap_or_else(|| self.tx.last_insert_rowid());
-        let write = || -> rusqlite::Result<()> {
-            let mut blob =
-                self.tx
-                    .blob_open(rusqlite::MAIN_DB, "sources", "block_hashes", row, false)?;
-            for (i, piece) in s.block_hashes.chunks(1 << 16).enumerate() {
-                blob.write_at(piece, i << 16)?;
+        let mut blob = self
+            .tx
+            .blob_open(rusqlite::MAIN_DB, "sources", "block_hashes", row, false)
+            .map_err(|e| self.err(e))?;
+        // A hash file that cannot be read is a value that cannot be stored.
+        let unreadable =
+            |e: std::io::Error| self.err(rusqlite::Error::ToSqlConversionFailure(Box::new(e)));
+        let mut piece = vec![0u8; 1 << 16];
+        let mut at = 0usize;
+        loop {
+            let n = block_hashes.read(&mut piece).map_err(unreadable)?;
+            if n == 0 {
+                break;
             }
-            blob.close()
-        };
-        write().map_err(|e| self.err(e))?;
-        Ok(())
+            blob.write_at(&piece[..n], at).map_err(|e| self.err(e))?;
+            at += n;
+        }
+        if at as u64 != s.block_hashes_len {
+            return Err(unreadable(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the import's block hashes ended early",
+            )));
+        }
+        blob.close().map_err(|e| self.err(e))
     }
 
     /// Whether a bounce email of this many bytes with this hash was imported already.

@@ -51,29 +51,41 @@ impl Store {
                     (failed, popular, true)
                 }
                 _ => {
-                    // One pass over the store: per domain, how many deliveries went out and failed.
+                    // Per domain, how many deliveries went out and failed: in two reads that
+                    // each use an index (the sent rows' group index, the failed rows' partial
+                    // ones) instead of one pass over every column of every row.
                     let mut tally: Vec<(String, i64, i64)> = {
-                        let mut stmt = tx.prepare(
-                            // `reached`: failures where a mail server of the domain was found
-                            // and answered or was tried (a relay other than `none`, for a reason
-                            // other than a DNS failure): the domain exists with a mail host, so
-                            // it is no typo.
-                            "SELECT domain, sum(status = 'sent'), sum(status != 'sent'),
-                                sum(status != 'sent' AND coalesce(relay, '') NOT IN ('', 'none')
-                                    AND coalesce(reason, '') != 'hostunknown'
-                                    AND coalesce(cause, '') != 'hostunknown')
-                         FROM deliveries GROUP BY domain",
-                        )?;
-                        stmt.query_map([], |r| {
-                            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)?))
-                        })?
-                        .map(|row| {
-                            // A domain with any reached failure is out entirely.
-                            row.map(|(d, sent, failed, reached)| {
+                        let mut sent: std::collections::HashMap<String, i64> = tx
+                            .prepare(
+                                "SELECT domain, count(*) FROM deliveries WHERE status = 'sent'
+                                 GROUP BY domain",
+                            )?
+                            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                            .collect::<rusqlite::Result<_>>()?;
+                        // `reached`: failures where a mail server of the domain was found
+                        // and answered or was tried (a relay other than `none`, for a reason
+                        // other than a DNS failure): the domain exists with a mail host, so
+                        // it is no typo.
+                        let failed: Vec<(String, i64, i64)> = tx
+                            .prepare(
+                                "SELECT domain, count(*),
+                                    sum(coalesce(relay, '') NOT IN ('', 'none')
+                                        AND coalesce(reason, '') != 'hostunknown'
+                                        AND coalesce(cause, '') != 'hostunknown')
+                                 FROM deliveries WHERE status != 'sent' GROUP BY domain",
+                            )?
+                            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                            .collect::<rusqlite::Result<_>>()?;
+                        // A domain with any reached failure is out entirely.
+                        let mut tally: Vec<(String, i64, i64)> = failed
+                            .into_iter()
+                            .map(|(d, failed, reached)| {
+                                let sent = sent.remove(&d).unwrap_or(0);
                                 (d, sent, if reached > 0 { 0 } else { failed })
                             })
-                        })
-                        .collect::<rusqlite::Result<_>>()?
+                            .collect();
+                        tally.extend(sent.into_iter().map(|(d, sent)| (d, sent, 0)));
+                        tally
                     };
                     // Only domains none of whose mail reached a server of their own, and none
                     // of whose mail was delivered.

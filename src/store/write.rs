@@ -21,6 +21,7 @@ pub(crate) struct MessageWriter<'t> {
     insert_message: Statement<'t>,
     insert_delivery: Statement<'t>,
     insert_attempt: Statement<'t>,
+    insert_search: Statement<'t>,
 }
 
 impl<'t> MessageWriter<'t> {
@@ -45,6 +46,13 @@ impl<'t> MessageWriter<'t> {
             insert_attempt: prepare(
                 "INSERT INTO attempts (delivery_id, seq, ts, last_ts, repeats, status, code, reply_code, relay, text,
                  counted, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?,
+            // The same columns as `Load::index_for_search` fills, written with the row: the
+            // tokenizing then runs while the other thread parses, instead of after it.
+            insert_search: prepare(
+                "INSERT INTO search(rowid, recipient, sender, ids, subject, reply)
+                 VALUES (?1, ?2 || ' ' || coalesce(?3, ''), coalesce(?4, ''),
+                         ?5 || ' ' || coalesce(?6, ''), coalesce(?7, ''), concat_ws(' ', ?8, ?9))",
             )?,
         })
     }
@@ -155,6 +163,17 @@ impl<'t> MessageWriter<'t> {
                 d.expired.as_ref().map(|e| e.1.to_string()),
             ])?;
             let delivery_id = tx.last_insert_rowid();
+            self.insert_search.execute(params![
+                delivery_id,
+                &r.recipient,
+                &r.orig_recipient,
+                &m.sender,
+                &m.queue_id,
+                &m.message_id,
+                &m.subject,
+                &r.final_text,
+                &r.last_deferral_text,
+            ])?;
             self.deliveries_written += 1;
             self.deliveries_updated += u64::from(stored_before);
             if row_says_its_only_attempt(d, r) {
