@@ -254,7 +254,11 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(&a[..8], &xxh3_64(&data[..BLOCK]).to_le_bytes());
         let mut first = Vec::new();
-        spilled.read(13 * 8).unwrap().read_to_end(&mut first).unwrap();
+        spilled
+            .read(13 * 8)
+            .unwrap()
+            .read_to_end(&mut first)
+            .unwrap();
         assert_eq!(first, a[..13 * 8]);
         assert_eq!(spilled.into_vec().unwrap(), a);
     }
