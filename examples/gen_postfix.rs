@@ -27,5 +27,9 @@ fn main() -> std::io::Result<()> {
             }
         }
     }
-    write_postfix_log(opts, std::io::stdout().lock())
+    match write_postfix_log(opts, std::io::stdout().lock()) {
+        // Cut short on purpose (`| head -n N`): the log is as long as the reader wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
