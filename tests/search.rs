@@ -181,3 +181,71 @@ fn query_syntax_from_the_user_is_words_not_operators() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to search for"));
 }
+
+#[test]
+fn a_bulk_load_leaves_the_index_to_the_first_search_which_finds_every_delivery() {
+    // Two real logs in one file of over 2 MB: a bulk load into the empty store, which
+    // skips the search index.
+    let mut text = std::fs::read(fixture("postfix/Postfix-Maillog-Dump__maillog")).unwrap();
+    text.extend(std::fs::read(fixture(LOG)).unwrap());
+    assert!(text.len() > 2_100_000, "{}", text.len());
+    let store = TempStore::new();
+    let path = store.dir.path().join("maillog");
+    std::fs::write(&path, &text).unwrap();
+    store.run_ok(&["import", path.to_str().unwrap()]);
+    let all = store.deliveries();
+    assert!(all.len() > 500, "{}", all.len());
+
+    let first = store.run(&["search", "--json", "status:sent", "--limit", "1"]);
+    assert!(first.status.success());
+    let note = String::from_utf8_lossy(&first.stderr);
+    let indexed: u64 = note
+        .split_once("Indexing ")
+        .and_then(|(_, rest)| rest.split_once(" deliveries for search"))
+        .map(|(n, _)| n.replace(',', "").parse().unwrap())
+        .unwrap_or_else(|| panic!("no indexing note: {note}"));
+    assert_eq!(indexed, all.len() as u64, "{note}");
+    // Caught up once: the next search says nothing of it.
+    let again = store.run(&["search", "--json", "status:sent", "--limit", "1"]);
+    assert!(
+        again.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    for d in all.iter().step_by(11) {
+        let qid = d["queue_id"].as_str().unwrap();
+        let found = search(&store, &[&format!("id:{qid}"), "--limit", "100000"]);
+        assert!(
+            found.iter().any(|f| key(f) == key(d)),
+            "{qid} {} not found",
+            d["recipient"]
+        );
+    }
+
+    // A small log imported now is indexed as it is written: the index is current again.
+    let small = store.dir.path().join("small.log");
+    std::fs::write(
+        &small,
+        std::fs::read(fixture(
+            "postfix/Python-Dashboard-for-Postfix-Logs__maillog",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    store.run_ok(&["import", small.to_str().unwrap()]);
+    let after = store.deliveries();
+    assert!(after.len() > all.len());
+    let out = store.run(&["search", "--json", "status:sent", "--limit", "1"]);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let newest = after.iter().max_by_key(|d| d["id"].as_i64()).unwrap();
+    let found = search(
+        &store,
+        &[&format!("id:{}", newest["queue_id"].as_str().unwrap())],
+    );
+    assert!(found.iter().any(|f| key(f) == key(newest)));
+}

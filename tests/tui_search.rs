@@ -163,3 +163,46 @@ fn the_real_binary_searches_a_recipient_and_opens_its_delivery_in_tmux() {
     t.wait_until("the hits again", |s| s.contains("Deliveries found"));
     t.keys(&["q"]);
 }
+
+#[test]
+fn the_first_search_after_a_bulk_load_indexes_its_deliveries_and_finds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two real logs in one file of over 2 MB: a bulk load, which leaves the search index
+    // to the first search.
+    let mut text = std::fs::read("tests/fixtures/postfix/Postfix-Maillog-Dump__maillog").unwrap();
+    text.extend(std::fs::read(FIXTURE).unwrap());
+    let log = dir.path().join("maillog");
+    std::fs::write(&log, &text).unwrap();
+    let path = common::tui::imported(&[log.to_str().unwrap()], &dir);
+    let lag = Store::open(&path).unwrap().search_index_lag().unwrap();
+    assert!(lag > 500, "{lag}");
+    let (who, n) = {
+        let store = Store::open(&path).unwrap();
+        let q = SearchQuery::parse("status:expired").unwrap();
+        let who = store.search(&q, None, 1).unwrap()[0].recipient.clone();
+        let n = store
+            .search(&SearchQuery::parse("status:expired").unwrap(), None, 10_000)
+            .unwrap()
+            .iter()
+            .filter(|h| h.recipient.eq_ignore_ascii_case(&who))
+            .count();
+        (who, n)
+    };
+
+    let mut s = session_over(Store::open(&path).unwrap(), 120, 40);
+    press(&mut s, key('s'));
+    for c in format!("to:{who} status:expired").chars() {
+        press(&mut s, key(c));
+    }
+    press(&mut s, code(KeyCode::Enter));
+    let found = s
+        .state
+        .search
+        .hits
+        .iter()
+        .filter(|h| h.recipient.eq_ignore_ascii_case(&who))
+        .count();
+    assert_eq!(found, n, "{:?}", s.state.search.hits);
+    assert!(screen(&mut s).contains(&who));
+    assert_eq!(Store::open(&path).unwrap().search_index_lag().unwrap(), 0);
+}

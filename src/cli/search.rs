@@ -10,7 +10,7 @@ use crate::sanitize::for_terminal;
 use crate::store::search::{SearchHit, SearchQuery};
 use crate::wording::{cell, fit};
 
-use super::open_read_only_store;
+use super::{open_existing_store, open_read_only_store};
 
 #[derive(Debug, clap::Args)]
 pub struct SearchArgs {
@@ -61,9 +61,38 @@ fn render(hits: &[SearchHit], limit: u32) -> String {
     o
 }
 
+/// A bulk import leaves its deliveries out of the search index; the first search adds
+/// them (the store opened for writing this once). Where the store cannot be written, the
+/// search runs on what is indexed and says what it misses.
+fn catch_up(db: Option<&str>, lag: u64, read_only: crate::store::Store) -> crate::store::Store {
+    eprintln!(
+        "Indexing {} for search (once, after a bulk import)…",
+        crate::wording::plural_with(lag, "delivery", "deliveries")
+    );
+    let caught_up = open_existing_store(db).and_then(|mut store| {
+        store.catch_up_search_index()?;
+        Ok(store)
+    });
+    match caught_up {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!(
+                "Could not index them ({}): the {} newest deliveries are not searched.",
+                for_terminal(&format!("{e:#}")),
+                crate::wording::thousands(lag)
+            );
+            read_only
+        }
+    }
+}
+
 pub fn run(db: Option<&str>, args: &SearchArgs) -> anyhow::Result<ExitCode> {
     let query = SearchQuery::parse(&args.query.join(" "))?;
-    let store = open_read_only_store(db)?;
+    let mut store = open_read_only_store(db)?;
+    let lag = store.search_index_lag()?;
+    if lag > 0 {
+        store = catch_up(db, lag, store);
+    }
     let hits = store.search(&query, args.before, args.limit)?;
     let text = if args.json {
         crate::sanitize::json_pretty_string(&hits)? + "\n"

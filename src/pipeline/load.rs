@@ -146,7 +146,7 @@ pub(super) fn import_one(
     assembler.default_host = opts.host.clone().unwrap_or_else(|| "unknown".into());
 
     let rollback_journal = p.total_bytes.is_some() && store.first_load_journal()?;
-    let load = store.begin_load()?;
+    let mut load = store.begin_load()?;
     let bulk = load.drop_indexes_for_bulk_load(p.total_bytes)?;
     let mut writer = load.writer()?;
 
@@ -175,10 +175,12 @@ pub(super) fn import_one(
             hold_partial: p.file.is_some() && !p.compressed,
         };
         let assembler = &mut *assembler;
+        let derive_rows = load.indexes_search();
         let parsing = scope.spawn(move || {
             let mut sink = BatchSink {
                 batch: Vec::with_capacity(BATCH),
                 out: batches,
+                derive_rows,
             };
             let stats = stage.run(assembler, &mut sink);
             let _ = sink.flush();
@@ -189,6 +191,7 @@ pub(super) fn import_one(
             match finished.recv_timeout(std::time::Duration::from_millis(100)) {
                 Ok(batch) => {
                     for (mut m, rows) in batch {
+                        let rows = rows.unwrap_or_else(|| m.rows());
                         if let Err(e) = writer.write_with_rows(&mut m, &rows) {
                             write_error = Some(e);
                             break 'receive;

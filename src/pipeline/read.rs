@@ -21,15 +21,18 @@ use super::report::SKIPPED_SAMPLE;
 /// Messages handed from the parsing thread to the writing thread at a time.
 pub(super) const BATCH: usize = 256;
 
-/// A finished message with its delivery rows. The rows (classifying each reply) are
-/// derived on this thread: the writing thread also feeds the search index, and is the
-/// busier side.
-pub(super) type Finished = (MessageState, Vec<DeliveryOutcome>);
+/// A finished message with its delivery rows, when they were derived on the parsing side.
+/// Deriving them (classifying each reply) goes to whichever thread has room: the parsing
+/// one while the writer also feeds the search index, the writer on a bulk load, which
+/// leaves the index to the first search.
+pub(super) type Finished = (MessageState, Option<Vec<DeliveryOutcome>>);
 
 /// Sends finished messages to the writing thread in batches.
 pub(super) struct BatchSink {
     pub(super) batch: Vec<Finished>,
     pub(super) out: SyncSender<Vec<Finished>>,
+    /// Derive each message's rows here (see `Finished`).
+    pub(super) derive_rows: bool,
 }
 
 /// The writing side hung up (it failed): stop parsing.
@@ -48,7 +51,7 @@ impl BatchSink {
 impl MessageSink for BatchSink {
     type Error = WriterGone;
     fn write(&mut self, msg: &mut MessageState) -> Result<(), WriterGone> {
-        let rows = msg.rows();
+        let rows = self.derive_rows.then(|| msg.rows());
         self.batch
             .push((std::mem::replace(msg, MessageState::placeholder()), rows));
         if self.batch.len() >= BATCH {

@@ -10,6 +10,10 @@ use super::{Result, Store, StoreError, sql_error};
 pub(crate) struct Load<'s> {
     pub(super) tx: Transaction<'s>,
     pub(super) path: String,
+    /// The search index is kept current row by row during this load. Not on a bulk load
+    /// (the index would cost it a third of its time; the first search catches up instead),
+    /// nor while the index is behind from one: rows indexed above the gap would hide it.
+    pub(super) indexes_search: bool,
 }
 
 impl Store {
@@ -34,7 +38,12 @@ impl Store {
     pub(crate) fn begin_load(&mut self) -> Result<Load<'_>> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|e| sql_error(&path, e))?;
-        Ok(Load { tx, path })
+        let behind = super::search::search_index_behind(&tx).map_err(|e| sql_error(&path, e))?;
+        Ok(Load {
+            tx,
+            path,
+            indexes_search: !behind,
+        })
     }
 
     /// The first load into an empty store goes through a rollback journal instead of the
@@ -78,14 +87,14 @@ impl Load<'_> {
     }
 
     pub(crate) fn writer(&self) -> Result<MessageWriter<'_>> {
-        MessageWriter::new(&self.tx, &self.path)
+        MessageWriter::new(&self.tx, &self.path, self.indexes_search)
     }
 
     /// On a bulk load (an input bigger than what the store holds), dropping the secondary
     /// indexes and building them once at the end is several times faster than keeping
     /// them up to date row by row. Inside the input's transaction, so a failure restores
-    /// them.
-    pub(crate) fn drop_indexes_for_bulk_load(&self, input_bytes: Option<u64>) -> Result<bool> {
+    /// them. The search index is left to the first search then (`Load::indexes_search`).
+    pub(crate) fn drop_indexes_for_bulk_load(&mut self, input_bytes: Option<u64>) -> Result<bool> {
         let run = || -> rusqlite::Result<bool> {
             let Some(bytes) = input_bytes else {
                 return Ok(false);
@@ -104,7 +113,14 @@ impl Load<'_> {
             }
             Ok(true)
         };
-        run().map_err(|e| self.err(e))
+        let bulk = run().map_err(|e| self.err(e))?;
+        self.indexes_search &= !bulk;
+        Ok(bulk)
+    }
+
+    /// Whether the rows written are indexed for search as they are written.
+    pub(crate) fn indexes_search(&self) -> bool {
+        self.indexes_search
     }
 
     /// The parsing thread is done by now: SQLite's sorter may use the other cores (on

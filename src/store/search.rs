@@ -209,24 +209,73 @@ impl Store {
     }
 }
 
-impl Load<'_> {
-    /// Adds the deliveries this load wrote to the search index, in one insert-select: new
-    /// rows always get ids above every indexed one, so "above the highest indexed id" is
-    /// exactly what is new. Cheaper than a trigger per row on a bulk load.
-    pub(crate) fn index_for_search(&self) -> Result<()> {
-        self.tx
-            .execute(
-                "INSERT INTO search(rowid, recipient, sender, ids, subject, reply)
-                 SELECT d.id,
-                        d.recipient || ' ' || coalesce(d.orig_recipient, ''),
-                        coalesce(m.sender, ''),
-                        m.queue_id || ' ' || coalesce(m.message_id, ''),
-                        coalesce(m.subject, ''),
-                        concat_ws(' ', d.final_text, d.last_deferral_text)
-                 FROM deliveries d JOIN messages m ON m.id = d.message_ref
-                 WHERE d.id > coalesce((SELECT rowid FROM search ORDER BY rowid DESC LIMIT 1), 0)",
+/// The highest delivery id the search index holds: every delivery above it is still to be
+/// indexed, none at or below it is (a rewritten delivery takes its index row with it, see
+/// `MessageWriter`), so this one number says what the index lacks.
+const INDEXED_UP_TO: &str = "coalesce((SELECT rowid FROM search ORDER BY rowid DESC LIMIT 1), 0)";
+
+/// Adds every delivery above `INDEXED_UP_TO` to the search index, in one insert-select.
+fn index_new_deliveries(conn: &rusqlite::Connection) -> rusqlite::Result<usize> {
+    conn.execute(
+        &format!(
+            "INSERT INTO search(rowid, recipient, sender, ids, subject, reply)
+             SELECT d.id,
+                    d.recipient || ' ' || coalesce(d.orig_recipient, ''),
+                    coalesce(m.sender, ''),
+                    m.queue_id || ' ' || coalesce(m.message_id, ''),
+                    coalesce(m.subject, ''),
+                    concat_ws(' ', d.final_text, d.last_deferral_text)
+             FROM deliveries d JOIN messages m ON m.id = d.message_ref
+             WHERE d.id > {INDEXED_UP_TO}"
+        ),
+        [],
+    )
+}
+
+/// Whether deliveries are missing from the search index.
+pub(super) fn search_index_behind(conn: &rusqlite::Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
+        &format!("SELECT EXISTS (SELECT 1 FROM deliveries WHERE id > {INDEXED_UP_TO})"),
+        [],
+        |r| r.get(0),
+    )
+}
+
+impl Store {
+    /// How many deliveries the search index does not hold yet: a bulk load leaves them to
+    /// the first search (`catch_up_search_index`).
+    pub fn search_index_lag(&self) -> Result<u64> {
+        self.conn
+            .query_row(
+                &format!("SELECT count(*) FROM deliveries WHERE id > {INDEXED_UP_TO}"),
                 [],
+                |r| r.get(0),
             )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Indexes the deliveries a bulk load left out, in one transaction; how many.
+    pub fn catch_up_search_index(&mut self) -> Result<u64> {
+        let path = self.path.clone();
+        let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<u64> {
+            let tx = conn.transaction()?;
+            let added = index_new_deliveries(&tx)?;
+            tx.commit()?;
+            Ok(added as u64)
+        };
+        run(&mut self.conn).map_err(|e| super::sql_error(&path, e))
+    }
+}
+
+impl Load<'_> {
+    /// Adds what this load wrote and did not index row by row (a bounce joined to its
+    /// delivery, a follow-up's rewrite) to the search index — when the index is kept current
+    /// during this load at all (`Load::indexes_search`).
+    pub(crate) fn index_for_search(&self) -> Result<()> {
+        if !self.indexes_search {
+            return Ok(());
+        }
+        index_new_deliveries(&self.tx)
             .map(|_| ())
             .map_err(|e| self.err(e))
     }

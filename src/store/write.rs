@@ -21,11 +21,12 @@ pub(crate) struct MessageWriter<'t> {
     insert_message: Statement<'t>,
     insert_delivery: Statement<'t>,
     insert_attempt: Statement<'t>,
-    insert_search: Statement<'t>,
+    /// None when the load leaves the search index behind (`Load::indexes_search`).
+    insert_search: Option<Statement<'t>>,
 }
 
 impl<'t> MessageWriter<'t> {
-    pub fn new(tx: &'t Transaction<'t>, path: &str) -> super::Result<Self> {
+    pub fn new(tx: &'t Transaction<'t>, path: &str, index_search: bool) -> super::Result<Self> {
         let prepare = |sql| tx.prepare(sql).map_err(|e| super::sql_error(path, e));
         Ok(MessageWriter {
             tx,
@@ -49,11 +50,15 @@ impl<'t> MessageWriter<'t> {
             )?,
             // The same columns as `Load::index_for_search` fills, written with the row: the
             // tokenizing then runs while the other thread parses, instead of after it.
-            insert_search: prepare(
-                "INSERT INTO search(rowid, recipient, sender, ids, subject, reply)
-                 VALUES (?1, ?2 || ' ' || coalesce(?3, ''), coalesce(?4, ''),
-                         ?5 || ' ' || coalesce(?6, ''), coalesce(?7, ''), concat_ws(' ', ?8, ?9))",
-            )?,
+            insert_search: index_search
+                .then(|| {
+                    prepare(
+                        "INSERT INTO search(rowid, recipient, sender, ids, subject, reply)
+                         VALUES (?1, ?2 || ' ' || coalesce(?3, ''), coalesce(?4, ''),
+                                 ?5 || ' ' || coalesce(?6, ''), coalesce(?7, ''), concat_ws(' ', ?8, ?9))",
+                    )
+                })
+                .transpose()?,
         })
     }
 
@@ -88,6 +93,13 @@ impl<'t> MessageWriter<'t> {
         };
         let id = match m.db_id {
             Some(id) => {
+                // The index rows go with the deliveries: the highest id may be taken again
+                // by the rewritten rows, and its old words would still match them; the
+                // search index's catch-up relies on no indexed row above a gap.
+                tx.prepare_cached(
+                    "DELETE FROM search WHERE rowid IN (SELECT id FROM deliveries WHERE message_ref = ?1)",
+                )?
+                .execute([id])?;
                 tx.prepare_cached(
                     "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_ref = ?1)",
                 )?
@@ -163,17 +175,19 @@ impl<'t> MessageWriter<'t> {
                 d.expired.as_ref().map(|e| e.1.to_string()),
             ])?;
             let delivery_id = tx.last_insert_rowid();
-            self.insert_search.execute(params![
-                delivery_id,
-                &r.recipient,
-                &r.orig_recipient,
-                &m.sender,
-                &m.queue_id,
-                &m.message_id,
-                &m.subject,
-                &r.final_text,
-                &r.last_deferral_text,
-            ])?;
+            if let Some(insert_search) = &mut self.insert_search {
+                insert_search.execute(params![
+                    delivery_id,
+                    &r.recipient,
+                    &r.orig_recipient,
+                    &m.sender,
+                    &m.queue_id,
+                    &m.message_id,
+                    &m.subject,
+                    &r.final_text,
+                    &r.last_deferral_text,
+                ])?;
+            }
             self.deliveries_written += 1;
             self.deliveries_updated += u64::from(stored_before);
             if row_says_its_only_attempt(d, r) {

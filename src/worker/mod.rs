@@ -348,6 +348,10 @@ fn run(
             let hits = crate::store::search::SearchQuery::parse(&query)
                 .map_err(|e| e.to_string())
                 .and_then(|q| {
+                    // A bulk load left its deliveries to the first search.
+                    if store.search_index_lag().map_err(|e| e.to_string())? > 0 {
+                        store.catch_up_search_index().map_err(|e| e.to_string())?;
+                    }
                     store
                         .search(&q, before, crate::app::state::SEARCH_PAGE)
                         .map_err(|e| e.to_string())
