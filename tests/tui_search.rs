@@ -206,3 +206,27 @@ fn the_first_search_after_a_bulk_load_indexes_its_deliveries_and_finds_them() {
     assert!(screen(&mut s).contains(&who));
     assert_eq!(Store::open(&path).unwrap().search_index_lag().unwrap(), 0);
 }
+
+#[test]
+fn an_idle_session_catches_the_search_index_up_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = std::fs::read("tests/fixtures/postfix/Postfix-Maillog-Dump__maillog").unwrap();
+    text.extend(std::fs::read(FIXTURE).unwrap());
+    let log = dir.path().join("maillog");
+    std::fs::write(&log, &text).unwrap();
+    let path = common::tui::imported(&[log.to_str().unwrap()], &dir);
+    assert!(Store::open(&path).unwrap().search_index_behind().unwrap());
+
+    let s = session_over(Store::open(&path).unwrap(), 120, 40);
+    // Nothing is asked of the session: its worker indexes while the user reads.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while Store::open(&path).unwrap().search_index_behind().unwrap() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still behind after 30 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(Store::open(&path).unwrap().search_index_lag().unwrap(), 0);
+    drop(s);
+}

@@ -70,7 +70,7 @@ fn catch_up(db: Option<&str>, lag: u64, read_only: crate::store::Store) -> crate
         crate::wording::plural_with(lag, "delivery", "deliveries")
     );
     let caught_up = open_existing_store(db).and_then(|mut store| {
-        store.catch_up_search_index()?;
+        store.catch_up_search_index(None)?;
         Ok(store)
     });
     match caught_up {

@@ -214,8 +214,13 @@ impl Store {
 /// `MessageWriter`), so this one number says what the index lacks.
 const INDEXED_UP_TO: &str = "coalesce((SELECT rowid FROM search ORDER BY rowid DESC LIMIT 1), 0)";
 
-/// Adds every delivery above `INDEXED_UP_TO` to the search index, in one insert-select.
-fn index_new_deliveries(conn: &rusqlite::Connection) -> rusqlite::Result<usize> {
+/// Adds the deliveries above `INDEXED_UP_TO` to the search index in id order, at most
+/// `at_most` of them (all with None), in one insert-select; how many.
+fn index_new_deliveries(
+    conn: &rusqlite::Connection,
+    at_most: Option<u64>,
+) -> rusqlite::Result<u64> {
+    let limit = at_most.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
     conn.execute(
         &format!(
             "INSERT INTO search(rowid, recipient, sender, ids, subject, reply)
@@ -226,10 +231,12 @@ fn index_new_deliveries(conn: &rusqlite::Connection) -> rusqlite::Result<usize> 
                     coalesce(m.subject, ''),
                     concat_ws(' ', d.final_text, d.last_deferral_text)
              FROM deliveries d JOIN messages m ON m.id = d.message_ref
-             WHERE d.id > {INDEXED_UP_TO}"
+             WHERE d.id > {INDEXED_UP_TO}
+             ORDER BY d.id LIMIT ?1"
         ),
-        [],
+        [limit],
     )
+    .map(|n| n as u64)
 }
 
 /// Whether deliveries are missing from the search index.
@@ -254,14 +261,20 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Indexes the deliveries a bulk load left out, in one transaction; how many.
-    pub fn catch_up_search_index(&mut self) -> Result<u64> {
+    /// Whether the search index lacks deliveries (cheaper than counting them).
+    pub fn search_index_behind(&self) -> Result<bool> {
+        search_index_behind(&self.conn).map_err(|e| self.err(e))
+    }
+
+    /// Indexes the deliveries a bulk load left out, the oldest first, at most `at_most` of
+    /// them (all with None), in one transaction; how many.
+    pub fn catch_up_search_index(&mut self, at_most: Option<u64>) -> Result<u64> {
         let path = self.path.clone();
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<u64> {
             let tx = conn.transaction()?;
-            let added = index_new_deliveries(&tx)?;
+            let added = index_new_deliveries(&tx, at_most)?;
             tx.commit()?;
-            Ok(added as u64)
+            Ok(added)
         };
         run(&mut self.conn).map_err(|e| super::sql_error(&path, e))
     }
@@ -275,7 +288,7 @@ impl Load<'_> {
         if !self.indexes_search {
             return Ok(());
         }
-        index_new_deliveries(&self.tx)
+        index_new_deliveries(&self.tx, None)
             .map(|_| ())
             .map_err(|e| self.err(e))
     }

@@ -21,6 +21,14 @@ use basket_effects::{export, ids_between, marked_eligible_summary, marks_after, 
 /// Rows read per query while walking a range of a group.
 const RANGE_PAGE: usize = 1000;
 
+/// The search index is caught up only after this long without a request: while the
+/// user reads, not while keys are pressed.
+const IDLE_BEFORE_INDEXING: Duration = Duration::from_secs(1);
+
+/// Deliveries added to the search index per step (about 30 ms on a 2-core machine): a
+/// request waits for one step at most.
+const SEARCH_INDEX_STEP: u64 = 5_000;
+
 /// The import reports progress at most this often: more would only cost redraws.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -114,32 +122,51 @@ fn serve(
     let mut follower: Option<crate::pipeline::follow::Follower> = None;
     let mut last_look = Instant::now();
     let mut last_tick = Instant::now();
+    // What a bulk load left out of the search index is added while the user reads, a
+    // step at a time (see `SEARCH_INDEX_STEP`), so the first search does not wait for it.
+    let mut search_owed = store.search_index_behind().unwrap_or(false);
+    let mut last_request = Instant::now();
     loop {
-        let first = match &follower {
-            None => match rx.recv() {
-                Ok(e) => e,
-                Err(_) => return,
-            },
-            Some(_) => {
-                let wait = crate::pipeline::follow::POLL.saturating_sub(last_look.elapsed());
-                match rx.recv_timeout(wait) {
-                    Ok(e) => e,
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        last_look = Instant::now();
-                        let mut reply = follower.as_mut().and_then(|f| follow_step(&mut store, f));
-                        if reply.is_some() {
-                            last_tick = Instant::now();
-                        } else if last_tick.elapsed() >= crate::pipeline::follow::TICK {
-                            last_tick = Instant::now();
-                            reply = Some(Msg::Tick(now()));
-                        }
-                        if reply.is_some_and(|m| replies.send(m).is_err()) {
-                            return;
-                        }
-                        continue;
+        let poll = follower
+            .as_ref()
+            .map(|_| crate::pipeline::follow::POLL.saturating_sub(last_look.elapsed()));
+        let indexing =
+            search_owed.then(|| IDLE_BEFORE_INDEXING.saturating_sub(last_request.elapsed()));
+        let wait = match (poll, indexing) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let received = match wait {
+            None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+            Some(wait) => rx.recv_timeout(wait),
+        };
+        let first = match received {
+            Ok(e) => e,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Some(f) = follower.as_mut()
+                    && last_look.elapsed() >= crate::pipeline::follow::POLL
+                {
+                    last_look = Instant::now();
+                    let mut reply = follow_step(&mut store, f);
+                    if reply.is_some() {
+                        last_tick = Instant::now();
+                        search_owed = store.search_index_behind().unwrap_or(false);
+                    } else if last_tick.elapsed() >= crate::pipeline::follow::TICK {
+                        last_tick = Instant::now();
+                        reply = Some(Msg::Tick(now()));
                     }
-                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                    if reply.is_some_and(|m| replies.send(m).is_err()) {
+                        return;
+                    }
+                } else if search_owed && last_request.elapsed() >= IDLE_BEFORE_INDEXING {
+                    // A failure (a store that cannot be written) leaves it to the search,
+                    // which says why.
+                    search_owed = store
+                        .catch_up_search_index(Some(SEARCH_INDEX_STEP))
+                        .is_ok_and(|n| n == SEARCH_INDEX_STEP);
                 }
+                continue;
             }
         };
         let mut batch = vec![first];
@@ -170,13 +197,19 @@ fn serve(
                 }
                 continue;
             }
+            let imports = matches!(effect, Effect::Import(_));
             let reply = run(&mut store, &options, effect, &replies);
+            if imports {
+                search_owed = store.search_index_behind().unwrap_or(false);
+            }
             let gone = reply.is_some_and(|m| replies.send(m).is_err());
             pending.fetch_sub(1, Ordering::SeqCst);
             if gone {
                 return;
             }
         }
+        // Idle from the last answer on: an import's answer brings the next requests.
+        last_request = Instant::now();
     }
 }
 
@@ -350,7 +383,9 @@ fn run(
                 .and_then(|q| {
                     // A bulk load left its deliveries to the first search.
                     if store.search_index_lag().map_err(|e| e.to_string())? > 0 {
-                        store.catch_up_search_index().map_err(|e| e.to_string())?;
+                        store
+                            .catch_up_search_index(None)
+                            .map_err(|e| e.to_string())?;
                     }
                     store
                         .search(&q, before, crate::app::state::SEARCH_PAGE)
