@@ -318,9 +318,8 @@ CREATE TABLE line_counts (
 "#,
     // 15: the search index: one row per delivery (its rowid is the delivery's id), words
     // only — contentless, so it costs the words and not a second copy of the text. A load
-    // indexes the deliveries it added in one insert-select before it commits
-    // (`Load::index_for_search`); a rewritten delivery gets a new id, so the rows of the old
-    // one find no delivery and drop out of every result.
+    // indexes the deliveries it adds as it writes them, a bulk load leaves them to the first
+    // search (`Load::indexes_search`); a rewritten message takes its rows with it.
     r#"
 CREATE VIRTUAL TABLE search USING fts5(
     recipient, sender, ids, subject, reply,
