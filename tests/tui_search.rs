@@ -17,6 +17,12 @@ fn imported(dir: &tempfile::TempDir) -> String {
     common::tui::imported(&[FIXTURE], dir)
 }
 
+/// A bulk load (which leaves the search index to the first search) into a store in `dir`.
+fn bulk_imported(dir: &tempfile::TempDir) -> String {
+    let log = common::bulk_log(dir.path());
+    common::tui::imported(&[log.to_str().unwrap()], dir)
+}
+
 /// The recipient of the newest expired delivery, and how many deliveries it has.
 fn expired_recipient(path: &str) -> (String, usize) {
     let store = Store::open(path).unwrap();
@@ -167,13 +173,7 @@ fn the_real_binary_searches_a_recipient_and_opens_its_delivery_in_tmux() {
 #[test]
 fn the_first_search_after_a_bulk_load_indexes_its_deliveries_and_finds_them() {
     let dir = tempfile::tempdir().unwrap();
-    // Two real logs in one file of over 2 MB: a bulk load, which leaves the search index
-    // to the first search.
-    let mut text = std::fs::read("tests/fixtures/postfix/Postfix-Maillog-Dump__maillog").unwrap();
-    text.extend(std::fs::read(FIXTURE).unwrap());
-    let log = dir.path().join("maillog");
-    std::fs::write(&log, &text).unwrap();
-    let path = common::tui::imported(&[log.to_str().unwrap()], &dir);
+    let path = bulk_imported(&dir);
     let lag = Store::open(&path).unwrap().search_index_lag().unwrap();
     assert!(lag > 500, "{lag}");
     let (who, n) = {
@@ -181,7 +181,7 @@ fn the_first_search_after_a_bulk_load_indexes_its_deliveries_and_finds_them() {
         let q = SearchQuery::parse("status:expired").unwrap();
         let who = store.search(&q, None, 1).unwrap()[0].recipient.clone();
         let n = store
-            .search(&SearchQuery::parse("status:expired").unwrap(), None, 10_000)
+            .search(&q, None, 10_000)
             .unwrap()
             .iter()
             .filter(|h| h.recipient.eq_ignore_ascii_case(&who))
@@ -210,11 +210,7 @@ fn the_first_search_after_a_bulk_load_indexes_its_deliveries_and_finds_them() {
 #[test]
 fn an_idle_session_catches_the_search_index_up_in_the_background() {
     let dir = tempfile::tempdir().unwrap();
-    let mut text = std::fs::read("tests/fixtures/postfix/Postfix-Maillog-Dump__maillog").unwrap();
-    text.extend(std::fs::read(FIXTURE).unwrap());
-    let log = dir.path().join("maillog");
-    std::fs::write(&log, &text).unwrap();
-    let path = common::tui::imported(&[log.to_str().unwrap()], &dir);
+    let path = bulk_imported(&dir);
     assert!(Store::open(&path).unwrap().search_index_behind().unwrap());
 
     let s = session_over(Store::open(&path).unwrap(), 120, 40);

@@ -382,7 +382,7 @@ fn run(
                 .map_err(|e| e.to_string())
                 .and_then(|q| {
                     // A bulk load left its deliveries to the first search.
-                    if store.search_index_lag().map_err(|e| e.to_string())? > 0 {
+                    if store.search_index_behind().map_err(|e| e.to_string())? {
                         store
                             .catch_up_search_index(None)
                             .map_err(|e| e.to_string())?;

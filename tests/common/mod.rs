@@ -13,6 +13,18 @@ pub fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// Two real Postfix logs in one file of over 2 MB, written into `dir`: bigger than an
+/// empty store by far, so its import is a bulk load (which leaves the search index to the
+/// first search).
+pub fn bulk_log(dir: &Path) -> PathBuf {
+    let mut text = std::fs::read(fixture("postfix/Postfix-Maillog-Dump__maillog")).unwrap();
+    text.extend(std::fs::read(fixture("postfix/postfix_log_analysis__mail2.log")).unwrap());
+    assert!(text.len() > 2_100_000, "{}", text.len());
+    let path = dir.join("maillog");
+    std::fs::write(&path, &text).unwrap();
+    path
+}
+
 /// A throwaway store in its own temp dir (never the user's real store).
 pub struct TempStore {
     pub dir: tempfile::TempDir,
