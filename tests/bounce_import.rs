@@ -510,7 +510,8 @@ fn message_ids_are_stored_bare_and_old_stores_still_link_by_them() {
          DROP TABLE history;
          DROP INDEX batch_items_recipient;
          DROP INDEX sources_eml_content;
-         DROP INDEX messages_queue_id;
+         DROP INDEX messages_queue;
+         CREATE INDEX messages_key ON messages(host, queue_id);
          DROP INDEX deliveries_failed_recipient;
          ALTER TABLE resolutions DROP COLUMN undone_at;
          ALTER TABLE sources DROP COLUMN block_hashes;
