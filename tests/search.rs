@@ -34,6 +34,19 @@ fn key(d: &Value) -> (String, String, String) {
     )
 }
 
+/// Each of `deliveries` is among the hits of a search by its own queue id.
+fn assert_found_by_queue_id<'a>(store: &TempStore, deliveries: impl Iterator<Item = &'a Value>) {
+    for d in deliveries {
+        let qid = d["queue_id"].as_str().unwrap();
+        let found = search(store, &[&format!("id:{qid}"), "--limit", "100000"]);
+        assert!(
+            found.iter().any(|f| key(f) == key(d)),
+            "{qid} {} not found",
+            d["recipient"]
+        );
+    }
+}
+
 #[test]
 fn a_recipient_is_found_in_every_status_and_nothing_else_is() {
     let store = TempStore::new();
@@ -159,15 +172,7 @@ fn a_grown_log_s_new_deliveries_are_found_after_its_import() {
     // Every delivery, found by its own queue id, whichever import wrote it.
     let all = store.deliveries();
     assert!(search(&store, &["status:sent", "--limit", "100000"]).len() > before);
-    for d in all.iter().step_by(7) {
-        let qid = d["queue_id"].as_str().unwrap();
-        let found = search(&store, &[&format!("id:{qid}"), "--limit", "100000"]);
-        assert!(
-            found.iter().any(|f| key(f) == key(d)),
-            "{qid} {} not found",
-            d["recipient"]
-        );
-    }
+    assert_found_by_queue_id(&store, all.iter().step_by(7));
 }
 
 #[test]
@@ -212,15 +217,7 @@ fn a_bulk_load_leaves_the_index_to_the_first_search_which_finds_every_delivery()
     // Caught up once: the next search says nothing of it.
     assert_quiet(&store.run(&["search", "--json", "status:sent", "--limit", "1"]));
 
-    for d in all.iter().step_by(11) {
-        let qid = d["queue_id"].as_str().unwrap();
-        let found = search(&store, &[&format!("id:{qid}"), "--limit", "100000"]);
-        assert!(
-            found.iter().any(|f| key(f) == key(d)),
-            "{qid} {} not found",
-            d["recipient"]
-        );
-    }
+    assert_found_by_queue_id(&store, all.iter().step_by(11));
 
     // A small log imported now is indexed as it is written: the index is current again.
     let small = store.dir.path().join("small.log");
