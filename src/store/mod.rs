@@ -248,10 +248,12 @@ impl Store {
         self.conn
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| self.err(e))?;
-        self.conn
-            .pragma_update(None, "foreign_keys", "ON")
-            .map_err(|e| self.err(e))?;
         if version < known {
+            // A migration may rebuild a table others refer to (18 does): SQLite's procedure
+            // for that runs with foreign keys off (the rows keep their ids). On after.
+            self.conn
+                .pragma_update(None, "foreign_keys", "OFF")
+                .map_err(|e| self.err(e))?;
             let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
                 path: self.path.clone(),
                 source: e,
@@ -270,6 +272,9 @@ impl Store {
                 })?;
             tx.commit().map_err(|e| self.err(e))?;
         }
+        self.conn
+            .pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| self.err(e))?;
         Ok(())
     }
 }
