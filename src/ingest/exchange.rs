@@ -407,13 +407,13 @@ pub fn tracking_row(
         .filter(|r| !r.is_empty())
         .or_else(|| cols.get(row, &["senderaddress", "sender"]))
         .or(return_path)
-        .map(str::to_string);
+        .map(|s| s.to_string().into());
     info.message_id = cols
         .get(row, &["messageid"])
-        .map(|s| strip_angle(s).to_string());
+        .map(|s| strip_angle(s).to_string().into());
     info.subject = cols
         .get(row, &["messagesubject", "subject"])
-        .map(str::to_string);
+        .map(|s| s.to_string().into());
 
     let status = cols.get(row, &["recipientstatus"]).unwrap_or("");
     let recipients: Vec<&str> = cols
@@ -480,25 +480,32 @@ pub fn tracking_row(
         if kind == AttemptStatus::Bounced && event == "FAIL" && is_expiry(&st) {
             e = mk(EventKind::RecipientExpired);
             if let Some((text, reply, code)) = expiry_last_error(&st) {
-                e.text = Some(text);
+                e.text = Some(text.into());
                 e.reply_code = reply;
-                e.dsn = code;
+                e.dsn = code.map(Into::into);
             }
-            e.relay = failure_relay(&st, context).or_else(|| remote.clone());
+            e.relay = failure_relay(&st, context)
+                .or_else(|| remote.clone())
+                .map(Into::into);
         } else {
             e = mk(EventKind::Attempt(kind));
             let (reply, code) = real_reply(&st);
             e.reply_code = reply;
-            e.dsn = code;
+            e.dsn = code.map(Into::into);
             e.relay = if kind == AttemptStatus::Sent {
                 // DELIVER is a mailbox delivery on this server.
-                remote.clone().or_else(|| Some("local".to_string()))
+                remote
+                    .clone()
+                    .or_else(|| Some("local".to_string()))
+                    .map(Into::into)
             } else {
-                failure_relay(&st, context).or_else(|| remote.clone())
+                failure_relay(&st, context)
+                    .or_else(|| remote.clone())
+                    .map(Into::into)
             };
-            e.text = (!st.is_empty()).then_some(st);
+            e.text = (!st.is_empty()).then_some(st.into());
         }
-        e.recipient = Some(rcpt.to_string());
+        e.recipient = Some(rcpt.to_string().into());
         out.push(e);
     }
     if kind != AttemptStatus::Deferred {
@@ -589,7 +596,7 @@ mod tests {
         tracking_row(&cols, &row, 7, None, &mut state, &mut out);
         let e = out.last().unwrap();
         assert_eq!(e.kind, EventKind::Attempt(AttemptStatus::Deferred));
-        assert_eq!(e.host, "EX01");
+        assert_eq!(&*e.host, "EX01");
         assert_eq!((e.reply_code, e.dsn.as_deref()), (Some(441), Some("4.4.1")));
         assert!(
             e.text

@@ -425,7 +425,7 @@ impl EximParser {
             Flag::Other => LineOutcome::Ignored,
             Flag::Frozen => {
                 let mut e = mk(EventKind::Frozen);
-                e.text = Some(lossy(rest.trim_ascii()));
+                e.text = Some(lossy(rest.trim_ascii()).into());
                 out.push(e);
                 LineOutcome::Parsed
             }
@@ -441,9 +441,11 @@ impl EximParser {
             Flag::Arrival => {
                 let (sender, fields) = next_token(body);
                 let mut e = mk(EventKind::Created);
-                e.sender = Some(strip_angle(&lossy(sender)));
-                e.message_id = field(fields, b"id=").filter(|s| !s.is_empty());
-                e.subject = field(fields, b"T=");
+                e.sender = Some(strip_angle(&lossy(sender)).into());
+                e.message_id = field(fields, b"id=")
+                    .filter(|s| !s.is_empty())
+                    .map(Into::into);
+                e.subject = field(fields, b"T=").map(Into::into);
                 out.push(e);
                 LineOutcome::Parsed
             }
@@ -451,8 +453,8 @@ impl EximParser {
                 let (recipient, orig, fields) = address_part(body);
                 self.forget(&id, &recipient);
                 let mut e = mk(EventKind::Attempt(AttemptStatus::Sent));
-                e.relay = relay_of(fields);
-                e.text = field(fields, b"C=");
+                e.relay = relay_of(fields).map(Into::into);
+                e.text = field(fields, b"C=").map(Into::into);
                 e.reply_code = e.text.as_deref().and_then(|t| {
                     let b = t.as_bytes();
                     (b.len() >= 3 && b[..3].iter().all(u8::is_ascii_digit))
@@ -463,9 +465,9 @@ impl EximParser {
                     .text
                     .as_deref()
                     .and_then(EnhancedCode::find_in)
-                    .map(|c| c.to_string());
-                e.recipient = Some(recipient);
-                e.orig_recipient = orig;
+                    .map(|c| c.to_string().into());
+                e.recipient = Some(recipient.into());
+                e.orig_recipient = orig.map(Into::into);
                 out.push(e);
                 LineOutcome::Parsed
             }
@@ -479,8 +481,8 @@ impl EximParser {
                     t.contains("retry time not reached") || t.contains("retry time not yet reached")
                 });
                 let mut e = mk(EventKind::Attempt(AttemptStatus::Deferred));
-                e.recipient = Some(recipient.clone());
-                e.orig_recipient = orig;
+                e.recipient = Some(recipient.clone().into());
+                e.orig_recipient = orig.map(Into::into);
                 if retry_wait {
                     // No connection was tried: the host or domain is still in its retry
                     // wait after an earlier failure, which stays the reason (as Postfix's
@@ -491,18 +493,18 @@ impl EximParser {
                         .or_else(|| self.last_defer_by_domain.get(&domain_key(&recipient)));
                     match prev {
                         Some(prev) => {
-                            e.dsn = prev.dsn.clone();
+                            e.dsn = prev.dsn.clone().map(Into::into);
                             e.reply_code = prev.reply_code;
-                            e.relay = prev.relay.clone();
-                            e.text = prev.text.clone();
+                            e.relay = prev.relay.clone().map(Into::into);
+                            e.text = prev.text.clone().map(Into::into);
                         }
-                        None => e.text = text,
+                        None => e.text = text.map(Into::into),
                     }
                 } else {
                     e.reply_code = text.as_deref().and_then(reply_code);
-                    e.dsn = codes(text.as_deref(), e.reply_code, false);
-                    e.relay = relay;
-                    e.text = text;
+                    e.dsn = codes(text.as_deref(), e.reply_code, false).map(Into::into);
+                    e.relay = relay.map(Into::into);
+                    e.text = text.map(Into::into);
                     self.remember(&id, &e);
                 }
                 out.push(e);
@@ -523,10 +525,10 @@ impl EximParser {
                         .or_else(|| self.last_defer_by_domain.get(&domain_key(&recipient)));
                     match prev {
                         Some(prev) => {
-                            e.dsn = prev.dsn.clone();
+                            e.dsn = prev.dsn.clone().map(Into::into);
                             e.reply_code = prev.reply_code;
-                            e.relay = prev.relay.clone();
-                            e.text = prev.text.clone();
+                            e.relay = prev.relay.clone().map(Into::into);
+                            e.text = prev.text.clone().map(Into::into);
                         }
                         // "all hosts … have been failing" still names a network failure;
                         // "retry timeout exceeded" names nothing.
@@ -535,24 +537,24 @@ impl EximParser {
                             .is_some_and(|t| t.contains("have been failing")) =>
                         {
                             e.dsn = Some("4.4.1".into());
-                            e.text = text;
+                            e.text = text.map(Into::into);
                         }
                         None => {}
                     }
                     // The host this line names is where the last try went.
                     if e.relay.is_none() {
-                        e.relay = relay_of(fields);
+                        e.relay = relay_of(fields).map(Into::into);
                     }
                 } else {
                     e = mk(EventKind::Attempt(AttemptStatus::Bounced));
-                    e.relay = relay_of(fields);
+                    e.relay = relay_of(fields).map(Into::into);
                     e.reply_code = text.as_deref().and_then(reply_code);
-                    e.dsn = codes(text.as_deref(), e.reply_code, true);
-                    e.text = text;
+                    e.dsn = codes(text.as_deref(), e.reply_code, true).map(Into::into);
+                    e.text = text.map(Into::into);
                 }
                 self.forget(&id, &recipient);
-                e.recipient = Some(recipient);
-                e.orig_recipient = orig;
+                e.recipient = Some(recipient.into());
+                e.orig_recipient = orig.map(Into::into);
                 out.push(e);
                 LineOutcome::Parsed
             }
@@ -567,15 +569,15 @@ impl EximParser {
     }
 
     fn remember(&mut self, id: &str, e: &Event) {
-        let Some(recipient) = e.recipient.clone() else {
+        let Some(recipient) = e.recipient.as_deref() else {
             return;
         };
         let entry = LastDefer {
-            recipient,
-            dsn: e.dsn.clone(),
+            recipient: recipient.to_string(),
+            dsn: e.dsn.as_deref().map(str::to_string),
             reply_code: e.reply_code,
-            relay: e.relay.clone(),
-            text: e.text.clone(),
+            relay: e.relay.as_deref().map(str::to_string),
+            text: e.text.as_deref().map(str::to_string),
         };
         self.last_defer_by_domain
             .insert(domain_key(&entry.recipient), entry.clone());

@@ -154,9 +154,16 @@ fn summary_row(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event
         e
     };
     let mut info = mk(EventKind::Info);
-    info.sender = cols.get(row, &["senderaddress"]).map(str::to_string);
-    info.message_id = cols.get(row, &["messageid"]).map(strip_angle);
-    info.subject = cols.get(row, &["messagesubject"]).map(str::to_string);
+    info.sender = cols
+        .get(row, &["senderaddress"])
+        .map(|s| s.to_string().into());
+    info.message_id = cols
+        .get(row, &["messageid"])
+        .map(strip_angle)
+        .map(Into::into);
+    info.subject = cols
+        .get(row, &["messagesubject"])
+        .map(|s| s.to_string().into());
     out.push(info);
     let mut all_final = true;
     for entry in cols
@@ -173,8 +180,8 @@ fn summary_row(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event
         };
         all_final &= status != AttemptStatus::Deferred;
         let mut e = mk(EventKind::Attempt(status));
-        e.recipient = Some(rcpt.trim().to_string());
-        e.text = Some(format!("message trace: {}", events.trim()));
+        e.recipient = Some(rcpt.trim().to_string().into());
+        e.text = Some(format!("message trace: {}", events.trim()).into());
         out.push(e);
     }
     // The summary is the message's whole story: with every recipient final, it is done.
@@ -214,13 +221,23 @@ fn trace_row(
     let mut e = Event::new(ts, line_no, HOST.to_string(), key.to_string(), kind);
     // `Received` is when the service accepted the message: its arrival.
     e.arrived = Some(ts);
-    e.sender = cols.get(row, &["senderaddress"]).map(str::to_string);
-    e.message_id = cols.get(row, &["messageid"]).map(strip_angle);
-    e.subject = cols.get(row, &["subject"]).map(str::to_string);
+    e.sender = cols
+        .get(row, &["senderaddress"])
+        .map(|s| s.to_string().into());
+    e.message_id = cols
+        .get(row, &["messageid"])
+        .map(strip_angle)
+        .map(Into::into);
+    e.subject = cols.get(row, &["subject"]).map(|s| s.to_string().into());
     if matches!(e.kind, EventKind::Attempt(_)) {
-        e.recipient = cols.get(row, &["recipientaddress"]).map(str::to_string);
-        e.relay = cols.get(row, &["toip"]).map(|ip| format!("[{ip}]"));
-        e.text = Some(format!("message trace: {status}"));
+        e.recipient = cols
+            .get(row, &["recipientaddress"])
+            .map(|s| s.to_string().into());
+        e.relay = cols
+            .get(row, &["toip"])
+            .map(|ip| format!("[{ip}]"))
+            .map(Into::into);
+        e.text = Some(format!("message trace: {status}").into());
     }
     out.push(e);
     LineOutcome::Parsed

@@ -12,7 +12,9 @@ pub mod postfix;
 pub mod powermta;
 pub mod timestamp;
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 /// What one log line (or bounce record) says happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,29 +54,32 @@ pub fn bare_message_id(id: &str) -> Option<&str> {
     (!bare.is_empty()).then_some(bare)
 }
 
-/// One parsed event. Strings are owned: an event outlives the line buffer it came from.
+/// One parsed event. Its texts borrow from the line where the line holds them as they
+/// are, so that a line whose facts the assembler already has (a deferral retried for
+/// days) costs no allocation; the assembler copies what it keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
+pub struct Event<'a> {
     /// Unix seconds (UTC).
     pub ts: i64,
     /// 1-based line number in its source.
     pub line: u64,
-    /// The sending host (MTA host, plus a per-instance syslog name or VMTA when logged).
-    pub host: String,
+    /// The sending host (MTA host, plus a per-instance syslog name or VMTA when logged):
+    /// shared, since a log names a handful for all its lines.
+    pub host: Arc<str>,
     /// The message key inside `host`: queue id, Exim id, network message id…
-    pub queue_id: String,
+    pub queue_id: Cow<'a, str>,
     pub kind: EventKind,
-    pub recipient: Option<String>,
-    pub orig_recipient: Option<String>,
-    pub sender: Option<String>,
-    pub message_id: Option<String>,
-    pub subject: Option<String>,
+    pub recipient: Option<Cow<'a, str>>,
+    pub orig_recipient: Option<Cow<'a, str>>,
+    pub sender: Option<Cow<'a, str>>,
+    pub message_id: Option<Cow<'a, str>>,
+    pub subject: Option<Cow<'a, str>>,
     /// Remote host as logged (`mx.example.com[192.0.2.1]:25`, `none`, `local`).
-    pub relay: Option<String>,
+    pub relay: Option<Cow<'a, str>>,
     /// Enhanced status code as logged (`dsn=`), possibly absent.
-    pub dsn: Option<String>,
+    pub dsn: Option<Cow<'a, str>>,
     pub reply_code: Option<u16>,
-    pub text: Option<String>,
+    pub text: Option<Cow<'a, str>>,
     /// False for lines that record a deferral without a connection attempt
     /// (Postfix `delivery temporarily suspended`).
     pub counts_as_attempt: bool,
@@ -86,13 +91,19 @@ pub struct Event {
     pub size: Option<u64>,
 }
 
-impl Event {
-    pub fn new(ts: i64, line: u64, host: String, queue_id: String, kind: EventKind) -> Self {
+impl<'a> Event<'a> {
+    pub fn new(
+        ts: i64,
+        line: u64,
+        host: impl Into<Arc<str>>,
+        queue_id: impl Into<Cow<'a, str>>,
+        kind: EventKind,
+    ) -> Self {
         Event {
             ts,
             line,
-            host,
-            queue_id,
+            host: host.into(),
+            queue_id: queue_id.into(),
             kind,
             recipient: None,
             orig_recipient: None,
@@ -106,6 +117,23 @@ impl Event {
             counts_as_attempt: true,
             arrived: None,
             size: None,
+        }
+    }
+
+    /// The same event with its texts copied out of the line they borrow from.
+    pub fn into_owned(self) -> Event<'static> {
+        let own = |t: Option<Cow<'a, str>>| t.map(|t| Cow::Owned(t.into_owned()));
+        Event {
+            queue_id: Cow::Owned(self.queue_id.into_owned()),
+            recipient: own(self.recipient),
+            orig_recipient: own(self.orig_recipient),
+            sender: own(self.sender),
+            message_id: own(self.message_id),
+            subject: own(self.subject),
+            relay: own(self.relay),
+            dsn: own(self.dsn),
+            text: own(self.text),
+            ..self
         }
     }
 }
@@ -170,7 +198,12 @@ pub enum LineOutcome {
 
 /// A line-oriented format's parser: one line in, events out.
 pub trait LineParser: Send {
-    fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome;
+    fn parse_line<'a>(
+        &mut self,
+        raw: &'a [u8],
+        line_no: u64,
+        out: &mut Vec<Event<'a>>,
+    ) -> LineOutcome;
 
     /// A line already imported (a grown log's old part): formats whose header row maps
     /// the columns take the mapping from it; nothing is emitted.
@@ -184,7 +217,7 @@ pub trait LineParser: Send {
 
     /// The end of the input: what a parser still holds (a CSV record whose quoted field
     /// never closed) is read or given up now.
-    fn finish(&mut self, _out: &mut Vec<Event>) -> LineOutcome {
+    fn finish(&mut self, _out: &mut Vec<Event<'static>>) -> LineOutcome {
         LineOutcome::Ignored
     }
 
@@ -231,7 +264,12 @@ impl LineKind {
 }
 
 impl LineParser for postfix::PostfixParser {
-    fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
+    fn parse_line<'a>(
+        &mut self,
+        raw: &'a [u8],
+        line_no: u64,
+        out: &mut Vec<Event<'a>>,
+    ) -> LineOutcome {
         postfix::PostfixParser::parse_line(self, raw, line_no, out)
     }
 
@@ -245,7 +283,12 @@ impl LineParser for postfix::PostfixParser {
 }
 
 impl LineParser for exim::EximParser {
-    fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
+    fn parse_line<'a>(
+        &mut self,
+        raw: &'a [u8],
+        line_no: u64,
+        out: &mut Vec<Event<'a>>,
+    ) -> LineOutcome {
         exim::EximParser::parse_line(self, raw, line_no, out)
     }
 
@@ -258,7 +301,12 @@ impl LineParser for exim::EximParser {
 macro_rules! line_parsers {
     ($($t:ty),*) => {$(
         impl LineParser for $t {
-            fn parse_line(&mut self, raw: &[u8], line_no: u64, out: &mut Vec<Event>) -> LineOutcome {
+            fn parse_line<'a>(
+                &mut self,
+                raw: &'a [u8],
+                line_no: u64,
+                out: &mut Vec<Event<'a>>,
+            ) -> LineOutcome {
                 <$t>::parse_line(self, raw, line_no, out)
             }
 
@@ -266,7 +314,7 @@ macro_rules! line_parsers {
                 <$t>::observe_header(self, raw)
             }
 
-            fn finish(&mut self, out: &mut Vec<Event>) -> LineOutcome {
+            fn finish(&mut self, out: &mut Vec<Event<'static>>) -> LineOutcome {
                 <$t>::finish(self, out)
             }
         }

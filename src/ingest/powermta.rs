@@ -190,12 +190,13 @@ fn record(
     e.arrived = cols
         .get(row, &["timequeued"])
         .and_then(|t| parse_time_in(t, zone, None));
-    e.sender = cols.get(row, &["orig"]).map(str::to_string);
-    e.recipient = Some(rcpt.to_string());
+    e.sender = cols.get(row, &["orig"]).map(|s| s.to_string().into());
+    e.recipient = Some(rcpt.to_string().into());
     e.orig_recipient = cols
         .get(row, &["orcpt"])
         .map(|o| o.strip_prefix("rfc822;").unwrap_or(o).to_string())
-        .filter(|o| !o.eq_ignore_ascii_case(rcpt));
+        .filter(|o| !o.eq_ignore_ascii_case(rcpt))
+        .map(Into::into);
     let dsn_status = cols.get(row, &["dsnstatus"]);
     let diag = cols
         .get(row, &["dsndiag"])
@@ -203,7 +204,7 @@ fn record(
     e.dsn = dsn_status
         .and_then(|s| s.split_whitespace().next())
         .and_then(|c| c.parse::<EnhancedCode>().ok())
-        .map(|c| c.to_string());
+        .map(|c| c.to_string().into());
     e.reply_code = diag.as_deref().and_then(|d| {
         let b = d.as_bytes();
         (b.len() >= 3
@@ -212,11 +213,17 @@ fn record(
         .then(|| d[..3].parse().ok())
         .flatten()
     });
-    e.text = diag.or_else(|| dsn_status.map(str::to_string));
-    e.relay = cols.get(row, &["dsnmta"]).map(relay_of).or_else(|| {
-        cols.get(row, &["dlvdestinationip"])
-            .map(|ip| format!("[{ip}]"))
-    });
+    e.text = diag
+        .or_else(|| dsn_status.map(str::to_string))
+        .map(Into::into);
+    e.relay = cols
+        .get(row, &["dsnmta"])
+        .map(relay_of)
+        .or_else(|| {
+            cols.get(row, &["dlvdestinationip"])
+                .map(|ip| format!("[{ip}]"))
+        })
+        .map(Into::into);
     let expired = status == AttemptStatus::Bounced
         && cols
             .get(row, &["bouncecat"])
@@ -251,7 +258,7 @@ mod tests {
         assert_eq!(out.len(), 2);
         let e = &out[0];
         assert_eq!(e.kind, EventKind::Attempt(AttemptStatus::Bounced));
-        assert_eq!(e.host, "pmta-vmta47");
+        assert_eq!(&*e.host, "pmta-vmta47");
         assert_eq!(e.ts, 1_470_074_761);
         assert_eq!(e.dsn.as_deref(), Some("5.1.1"));
         assert_eq!(e.reply_code, Some(550));
@@ -267,7 +274,7 @@ mod tests {
         assert_eq!(out[0].kind, EventKind::Attempt(AttemptStatus::Sent));
         assert_eq!(out[0].recipient.as_deref(), Some("ue31691b9@YMAIL.COM"));
         assert_eq!(out[0].sender.as_deref(), Some("u492e9f54@hdfcbank.net"));
-        assert_eq!(out[0].host, "CAMPAIGN");
+        assert_eq!(&*out[0].host, "CAMPAIGN");
         // `timeQueued` is the arrival, six weeks before this delivery was logged.
         assert_eq!(out[0].arrived, Some(1_404_988_202));
     }

@@ -50,7 +50,7 @@ pub(super) fn recipient_event(
     line: u64,
     host: &str,
     queue_id: &str,
-) -> Event {
+) -> Event<'static> {
     let kind = if r.expired {
         EventKind::RecipientExpired
     } else if r.status.is_some_and(|c| c.class == 4) {
@@ -59,20 +59,23 @@ pub(super) fn recipient_event(
         EventKind::Attempt(AttemptStatus::Bounced)
     };
     let mut e = Event::new(ts, line, host.to_string(), queue_id.to_string(), kind);
-    e.recipient = Some(r.recipient.clone());
-    e.orig_recipient = r.orig_recipient.clone();
-    e.dsn = r.status.map(|c| c.to_string());
+    e.recipient = Some(r.recipient.clone().into());
+    e.orig_recipient = r.orig_recipient.clone().map(Into::into);
+    e.dsn = r.status.map(|c| c.to_string().into());
     e.reply_code = r.reply_code;
     // The store classifies the event's text again; a command the report named only in
     // its prose ("in reply to RCPT TO command") goes with it, so the delivery's cause is
     // the reason the report was judged to have.
-    e.text = (!r.diagnostic.is_empty()).then(|| match r.command {
-        Some(c) if crate::classify::rules::smtp_command(&r.diagnostic).is_none() => {
-            format!("{} ({})", r.diagnostic, c.phrase())
+    e.text = (!r.diagnostic.is_empty()).then(|| {
+        match r.command {
+            Some(c) if crate::classify::rules::smtp_command(&r.diagnostic).is_none() => {
+                format!("{} ({})", r.diagnostic, c.phrase())
+            }
+            _ => r.diagnostic.clone(),
         }
-        _ => r.diagnostic.clone(),
+        .into()
     });
-    e.relay = r.remote_mta.clone();
+    e.relay = r.remote_mta.clone().map(Into::into);
     e
 }
 
@@ -350,9 +353,9 @@ fn add_report(
                             own_queue.clone(),
                             EventKind::Info,
                         );
-                        info.message_id = original_message_id.clone();
-                        info.sender = report.original_sender.clone();
-                        info.subject = report.original_subject.clone();
+                        info.message_id = original_message_id.clone().map(Into::into);
+                        info.sender = report.original_sender.clone().map(Into::into);
+                        info.subject = report.original_subject.clone().map(Into::into);
                         assembler.push(info, writer)?;
                         own_started = true;
                     }

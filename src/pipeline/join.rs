@@ -102,10 +102,10 @@ pub(super) fn join_logged(
     let recipient = d.recipient.clone();
     let route = d.attempts.iter().rev().find_map(|a| a.relay.clone());
     let logged_expired = logged.status == DeliveryStatus::Expired;
-    let on_logged = |mut e: Event| {
-        e.recipient = Some(recipient.clone());
+    let on_logged = |mut e: Event<'static>| {
+        e.recipient = Some(recipient.clone().into());
         if route.is_some() {
-            e.relay = route.clone();
+            e.relay = route.clone().map(Into::into);
         }
         // Our own server's attempts are in the log; the report is not another.
         e.counts_as_attempt = false;

@@ -143,7 +143,7 @@ pub(super) fn import_one(
     let ImportParts { assembler, seen } = parts;
     assembler.format = p.format.as_str();
     assembler.source_name = Arc::from(name.as_str());
-    assembler.default_host = opts.host.clone().unwrap_or_else(|| "unknown".into());
+    assembler.default_host = Arc::from(opts.host.as_deref().unwrap_or("unknown"));
 
     let rollback_journal = p.total_bytes.is_some() && store.first_load_journal()?;
     let mut load = store.begin_load()?;

@@ -8,7 +8,7 @@ use std::sync::mpsc::SyncSender;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::ingest::input::LineReader;
-use crate::ingest::{LineOutcome, LineParser};
+use crate::ingest::{Event, LineOutcome, LineParser};
 use crate::model::{DeliveryOutcome, MessageSink, MessageState};
 use crate::triage::Assembler;
 
@@ -17,6 +17,16 @@ use super::PROGRESS_EVERY_LINES;
 use super::dedupe::RecentLines;
 use super::fingerprint::HashRead;
 use super::report::SKIPPED_SAMPLE;
+
+/// An empty list for another line's events, in the memory of `events` (which is emptied):
+/// collecting into the same element layout reuses the allocation.
+fn reuse<'b>(mut events: Vec<Event<'_>>) -> Vec<Event<'b>> {
+    events.clear();
+    events
+        .into_iter()
+        .map(|_| unreachable!("emptied"))
+        .collect()
+}
 
 /// Messages handed from the parsing thread to the writing thread at a time.
 pub(super) const BATCH: usize = 256;
@@ -93,7 +103,8 @@ impl<R: Read> ParseStage<'_, R> {
         let mut lines = LineReader::new(BufReader::with_capacity(256 * 1024, &mut *self.reader));
         lines.line_no = self.first_line;
         let mut buf = Vec::new();
-        let mut events = Vec::new();
+        // Events borrow from their line: a new list per line, in the last one's memory.
+        let mut spare: Vec<Event<'static>> = Vec::new();
         loop {
             let line = match lines.next_line(&mut buf) {
                 Ok(Some(l)) => l,
@@ -121,7 +132,7 @@ impl<R: Read> ParseStage<'_, R> {
             }
             let line_hash = xxh3_64(line.bytes);
             self.seen.prefetch(line_hash);
-            events.clear();
+            let mut events = reuse(std::mem::take(&mut spare));
             if let LineOutcome::Skipped = self.parser.parse_line(line.bytes, line_no, &mut events) {
                 st.skipped += 1;
                 if st.sample.len() < SKIPPED_SAMPLE {
@@ -141,8 +152,9 @@ impl<R: Read> ParseStage<'_, R> {
                     return st;
                 }
             }
+            spare = reuse(events);
         }
-        events.clear();
+        let mut events = Vec::new();
         if let LineOutcome::Skipped = self.parser.finish(&mut events) {
             st.skipped += 1;
         }

@@ -1,6 +1,6 @@
 use super::*;
 
-fn parse_all(lines: &[&str]) -> Vec<Event> {
+fn parse_all(lines: &[&str]) -> Vec<Event<'static>> {
     let mut p = EximParser::new(YearTracker::given(2016));
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate() {
@@ -91,7 +91,7 @@ fn syslog_routed_lines_and_zones() {
         "Mar  1 12:00:00 mailhost exim[123]: 1rABCD-000123-Xy <= <> R=1rABCC-000122-Xx U=Debian-exim P=local S=1234",
         "2024-03-01 12:00:00.123 +0100 1rABCD-000123-Xy Completed",
     ]);
-    assert_eq!(ev[0].host, "mailhost");
+    assert_eq!(&*ev[0].host, "mailhost");
     assert_eq!(ev[0].sender.as_deref(), Some(""));
     assert_eq!(ev[1].ts, 1_709_290_800);
 }

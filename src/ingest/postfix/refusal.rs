@@ -20,7 +20,7 @@ pub(super) fn smtpd_refusal(body: &[u8]) -> Option<Refusal> {
     // The client is `name[ip]` (`[ip]:port` in newer versions): the reply follows its `]: `.
     let at = memchr::memmem::find(rest, b"]: ").map(|i| i + 3)?;
     let reply = &rest[at..];
-    Some(refusal(lossy(stage), reply))
+    Some(refusal(lossy(stage).into_owned(), reply))
 }
 
 /// `reject: header Subject: … from host[ip]; from=<…> to=<…> proto=ESMTP helo=<…>: 5.7.1 message content rejected`
@@ -39,12 +39,12 @@ pub(super) fn cleanup_refusal(body: &[u8]) -> Refusal {
             None => rest,
         },
     };
-    refusal(lossy(stage), reply)
+    refusal(lossy(stage).into_owned(), reply)
 }
 
 fn refusal(stage: String, reply: &[u8]) -> Refusal {
     let reply = lossy(reply);
-    let mut words = reply.as_str();
+    let mut words = &*reply;
     let mut code = String::new();
     // `554 5.7.1 …`, `450 4.1.8 …`, or a bare enhanced code from a milter.
     for _ in 0..2 {

@@ -1,6 +1,6 @@
 use super::*;
 
-fn parse(line: &str) -> (LineOutcome, Vec<Event>) {
+fn parse(line: &str) -> (LineOutcome, Vec<Event<'_>>) {
     let mut p = PostfixParser::new(YearTracker::given(2015));
     let mut out = Vec::new();
     let o = p.parse_line(line.as_bytes(), 1, &mut out);
@@ -16,7 +16,7 @@ fn delivery_line_with_5xx_greeting_is_a_deferral() {
     assert!(matches!(o, LineOutcome::Parsed));
     let e = &ev[0];
     assert_eq!(e.kind, EventKind::Attempt(AttemptStatus::Deferred));
-    assert_eq!(e.host, "phoenix");
+    assert_eq!(&*e.host, "phoenix");
     assert_eq!(e.queue_id, "EF0771103AB0");
     assert_eq!(e.recipient.as_deref(), Some("u4f564419@dmnd.info"));
     assert_eq!(
@@ -40,13 +40,13 @@ fn variants_of_the_syslog_header() {
     let (_, ev) = parse(
         "mail    | Jul 19 08:03:44 mail postfix/smtp[1341]: 81571C2D: to=<root@mail.mydomain.com>, orig_to=<root>, relay=none, delay=50784, delays=50754/0.01/30/0, dsn=4.4.1, status=deferred (connect to mail.mydomain.com[123.456.789.123]:25: Connection timed out)",
     );
-    assert_eq!(ev[0].host, "mail");
+    assert_eq!(&*ev[0].host, "mail");
     assert_eq!(ev[0].orig_recipient.as_deref(), Some("root"));
     let (_, ev) = parse(
         "Aug 12 22:37:55 5de1a1801612 mail.info postfix/smtpd[2857]: 58E4E422EB: client=mail-yw1-f44.google.com[209.85.161.44]",
     );
     assert_eq!(ev[0].kind, EventKind::Created);
-    assert_eq!(ev[0].host, "5de1a1801612");
+    assert_eq!(&*ev[0].host, "5de1a1801612");
     let (_, ev) = parse(
         "Jun 27 00:00:03 relay.cs.tcd.ie postfix/qmgr[7215]: [ID 197553 mail.info] 2C1EF29E0: from=<u1@cs.tcd.ie>, size=1234, nrcpt=1 (queue active)",
     );
@@ -58,7 +58,7 @@ fn variants_of_the_syslog_header() {
     let (_, ev) = parse(
         "Oct  1 10:00:00 mx postfix-out2/smtp[1]: 48rT2v1hQrz1J0N: to=<a@b.example>, relay=b[1.2.3.4]:25, delay=1, delays=1/0/0/0, dsn=2.0.0, status=sent (250 ok)",
     );
-    assert_eq!(ev[0].host, "mx/postfix-out2");
+    assert_eq!(&*ev[0].host, "mx/postfix-out2");
     assert_eq!(ev[0].queue_id, "48rT2v1hQrz1J0N");
 }
 
@@ -224,4 +224,28 @@ fn old_postfix_without_dsn_and_bare_addresses() {
     assert_eq!(ev[0].recipient.as_deref(), Some("user@host.example.com"));
     assert_eq!(ev[0].dsn, None);
     assert_eq!(ev[0].reply_code, Some(550));
+}
+
+#[test]
+fn separators_are_found_where_a_substring_search_finds_them() {
+    let cases: &[(&[u8], &[u8], usize)] = &[
+        (b"mail    | Jul 19 08:03:44", b" | ", 1),
+        (b"a|b | c", b" | ", 1),
+        (b"| x", b" | ", 1),
+        (b" |", b" | ", 1),
+        (b"", b" | ", 1),
+        (b"81571C2D: to=<a:b>", b": ", 0),
+        (b"a:b:c: d", b": ", 0),
+        (b"no separator:", b": ", 0),
+        (b":", b": ", 0),
+    ];
+    for (hay, needle, rare) in cases {
+        assert_eq!(
+            find_sep(hay, needle, *rare),
+            memchr::memmem::find(hay, needle),
+            "{:?} in {:?}",
+            String::from_utf8_lossy(needle),
+            String::from_utf8_lossy(hay)
+        );
+    }
 }

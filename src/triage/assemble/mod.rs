@@ -11,6 +11,7 @@
 
 mod outcome;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 pub use outcome::derive_row;
@@ -27,8 +28,8 @@ const LINEAR_SCAN_MAX: usize = 32;
 impl MessageState {
     fn new(ev: &Event, format: &'static str) -> Self {
         MessageState {
-            host: ev.host.clone(),
-            queue_id: ev.queue_id.clone(),
+            host: ev.host.to_string(),
+            queue_id: ev.queue_id.to_string(),
             format,
             first_seen: ev.ts,
             last_seen: ev.ts,
@@ -107,7 +108,7 @@ pub struct Assembler {
     /// Reused to build lookup keys without allocating per event.
     key_buf: String,
     /// The sending host of events whose log line names none.
-    pub default_host: String,
+    pub default_host: Arc<str>,
     pub format: &'static str,
     pub source_name: Arc<str>,
 }
@@ -164,7 +165,7 @@ impl Assembler {
     pub fn push<S: MessageSink>(&mut self, mut ev: Event, sink: &mut S) -> Result<(), S::Error> {
         if ev.host.is_empty() {
             // Logs that do not name their server (an Exim mainlog, pasted lines).
-            ev.host.push_str(&self.default_host);
+            ev.host = self.default_host.clone();
         }
         let mut key = std::mem::take(&mut self.key_buf);
         key.clear();
@@ -238,18 +239,18 @@ impl Assembler {
             msg.arrived_at = Some(msg.arrived_at.map_or(t, |a| a.min(t)));
         }
         if ev.sender.is_some() {
-            msg.sender = ev.sender;
+            msg.sender = ev.sender.map(Cow::into_owned);
         }
         if let Some(id) = ev.message_id {
             // Most sources log it bare already; only then is the string kept as is.
             match crate::ingest::bare_message_id(&id) {
-                Some(bare) if bare.len() == id.len() => msg.message_id = Some(id),
+                Some(bare) if bare.len() == id.len() => msg.message_id = Some(id.into_owned()),
                 Some(bare) => msg.message_id = Some(bare.to_string()),
                 None => {}
             }
         }
         if ev.subject.is_some() {
-            msg.subject = ev.subject;
+            msg.subject = ev.subject.map(Cow::into_owned);
         }
         if ev.size.is_some() {
             msg.size = ev.size;
@@ -262,14 +263,14 @@ impl Assembler {
                 };
                 let d = msg.delivery_mut(&rcpt);
                 if ev.orig_recipient.is_some() {
-                    d.orig_recipient = ev.orig_recipient;
+                    d.orig_recipient = ev.orig_recipient.map(Cow::into_owned);
                 }
                 if let Some(last) = d.attempts.last_mut()
                     && last.status == status
                     && last.counted == ev.counts_as_attempt
-                    && last.text == ev.text
-                    && last.code == ev.dsn
-                    && last.relay == ev.relay
+                    && last.text.as_deref() == ev.text.as_deref()
+                    && last.code.as_deref() == ev.dsn.as_deref()
+                    && last.relay.as_deref() == ev.relay.as_deref()
                     && last.reply_code == ev.reply_code
                 {
                     last.repeats += 1;
@@ -281,10 +282,10 @@ impl Assembler {
                     last_ts: ev.ts,
                     repeats: 1,
                     status,
-                    code: ev.dsn,
+                    code: ev.dsn.map(Cow::into_owned),
                     reply_code: ev.reply_code,
-                    relay: ev.relay,
-                    text: ev.text,
+                    relay: ev.relay.map(Cow::into_owned),
+                    text: ev.text.map(Cow::into_owned),
                     counted: ev.counts_as_attempt,
                     source,
                 });
@@ -319,10 +320,10 @@ impl Assembler {
                                 last_ts: ev.ts,
                                 repeats: 1,
                                 status: AttemptStatus::Deferred,
-                                code: ev.dsn,
+                                code: ev.dsn.map(Cow::into_owned),
                                 reply_code: ev.reply_code,
-                                relay: ev.relay,
-                                text: ev.text,
+                                relay: ev.relay.map(Cow::into_owned),
+                                text: ev.text.map(Cow::into_owned),
                                 counted: false,
                                 source: d
                                     .expired
@@ -342,7 +343,7 @@ impl Assembler {
             // Exim repeats "Message is frozen" at every queue run: the first line (often the
             // one that says why) tells since when.
             EventKind::Frozen if msg.frozen.is_none() => {
-                msg.frozen = Some((ev.ts, ev.text.unwrap_or_default()));
+                msg.frozen = Some((ev.ts, ev.text.map(Cow::into_owned).unwrap_or_default()));
             }
             EventKind::Frozen => {}
             EventKind::Unfrozen => msg.frozen = None,

@@ -11,17 +11,24 @@ impl MessageSink for Collect {
     }
 }
 
-fn attempt(ts: i64, qid: &str, rcpt: &str, status: AttemptStatus, dsn: &str, text: &str) -> Event {
+fn attempt(
+    ts: i64,
+    qid: &str,
+    rcpt: &str,
+    status: AttemptStatus,
+    dsn: &str,
+    text: &str,
+) -> Event<'static> {
     let mut e = Event::new(
         ts,
         ts as u64,
-        "mx".into(),
-        qid.into(),
+        "mx",
+        qid.to_string(),
         EventKind::Attempt(status),
     );
-    e.recipient = Some(rcpt.into());
-    e.dsn = Some(dsn.into());
-    e.text = Some(text.into());
+    e.recipient = Some(rcpt.to_string().into());
+    e.dsn = Some(dsn.to_string().into());
+    e.text = Some(text.to_string().into());
     e.relay = Some("none".into());
     e
 }
@@ -61,12 +68,12 @@ fn message_expiry_reaches_only_unfinished_recipients_and_keeps_the_cause() {
     )
     .unwrap();
     a.push(
-        Event::new(4, 4, "mx".into(), q.into(), EventKind::MessageExpired),
+        Event::new(4, 4, "mx", q.to_string(), EventKind::MessageExpired),
         &mut sink,
     )
     .unwrap();
     a.push(
-        Event::new(5, 5, "mx".into(), q.into(), EventKind::Removed),
+        Event::new(5, 5, "mx", q.to_string(), EventKind::Removed),
         &mut sink,
     )
     .unwrap();
@@ -117,7 +124,7 @@ fn settled_messages_beyond_the_latest_are_written_and_let_go() {
 fn a_reused_queue_id_starts_a_new_message() {
     let mut a = Assembler::new("postfix");
     let mut sink = Collect::default();
-    let mut created = Event::new(1, 1, "mx".into(), "Q1".into(), EventKind::Created);
+    let mut created = Event::new(1, 1, "mx", "Q1", EventKind::Created);
     a.push(created.clone(), &mut sink).unwrap();
     a.push(
         attempt(2, "Q1", "a@x.example", AttemptStatus::Sent, "2.0.0", "ok"),
