@@ -355,19 +355,39 @@ fn store_path(db: Option<&str>) -> anyhow::Result<String> {
 }
 
 pub fn open_store(db: Option<&str>) -> anyhow::Result<Store> {
-    Ok(Store::open(&store_path(db)?)?)
+    let path = store_path(db)?;
+    say_if_upgrading(&path);
+    Ok(Store::open(&path)?)
+}
+
+/// A store from an older sendlog is brought up to date as it opens: on a big one that is a
+/// pause (seconds a million deliveries) that would otherwise look like a hang.
+fn say_if_upgrading(path: &str) {
+    const WORTH_SAYING: i64 = 100_000;
+    if let Some(n) = Store::older_store_deliveries(path)
+        && n >= WORTH_SAYING
+    {
+        eprintln!(
+            "Updating the store ({}) for this version of sendlog (once)…",
+            crate::wording::plural_with(n as u64, "delivery", "deliveries")
+        );
+    }
 }
 
 /// The store for a command that only reads or annotates what was imported: a path that
 /// holds no store yet is a mistyped `--db` or a missing import, not a store to create.
 pub fn open_existing_store(db: Option<&str>) -> anyhow::Result<Store> {
-    Ok(Store::open(&existing_path(db)?)?)
+    let path = existing_path(db)?;
+    say_if_upgrading(&path);
+    Ok(Store::open(&path)?)
 }
 
 /// The store for a command that only reads (report, export, list, history…): opened
 /// read-only, so it works on a read-only disk and cannot change what it reports on.
 pub fn open_read_only_store(db: Option<&str>) -> anyhow::Result<Store> {
-    Ok(Store::open_read_only(&existing_path(db)?)?)
+    let path = existing_path(db)?;
+    say_if_upgrading(&path);
+    Ok(Store::open_read_only(&path)?)
 }
 
 fn existing_path(db: Option<&str>) -> anyhow::Result<String> {

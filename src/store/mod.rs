@@ -129,6 +129,31 @@ impl Store {
         Ok(store)
     }
 
+    /// How many deliveries a store made by an older sendlog holds, read without changing
+    /// it: opening it migrates it, which on a big store takes a while (schema 18 rebuilds
+    /// the deliveries table, ≈ 15 s a million). `None` for a current store, a new path, or
+    /// anything unreadable (opening it says what is wrong).
+    pub fn older_store_deliveries(path: &str) -> Option<i64> {
+        if path == ":memory:" || !Path::new(path).exists() {
+            return None;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(file_uri(path), flags).ok()?;
+        harden(&conn).ok()?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .ok()?;
+        if version == 0 || version >= schema::CURRENT_VERSION {
+            return None;
+        }
+        conn.query_row("SELECT coalesce(max(id), 0) FROM deliveries", [], |r| {
+            r.get(0)
+        })
+        .ok()
+    }
+
     /// Opens an existing store for reading only: nothing is written, so it works on a
     /// read-only disk. A store from an older sendlog is migrated first (opened once for
     /// writing), since this version cannot read the older schema.

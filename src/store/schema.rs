@@ -661,7 +661,16 @@ mod tests {
             )
             .unwrap();
         }
+        // What the command line says before the pause of migrating: the highest id.
+        assert_eq!(crate::store::Store::older_store_deliveries(path), Some(9));
         crate::store::Store::open(path).unwrap();
+        assert_eq!(crate::store::Store::older_store_deliveries(path), None);
+        let missing = dir.path().join("none.db");
+        assert_eq!(
+            crate::store::Store::older_store_deliveries(missing.to_str().unwrap()),
+            None
+        );
+        assert!(!missing.exists());
         let conn = rusqlite::Connection::open(path).unwrap();
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
