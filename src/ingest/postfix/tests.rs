@@ -249,3 +249,28 @@ fn separators_are_found_where_a_substring_search_finds_them() {
         );
     }
 }
+
+#[test]
+fn texts_borrow_from_a_valid_line_and_are_repaired_from_an_invalid_one() {
+    let (_, ev) = parse(
+        "Nov 20 09:00:00 mx postfix/smtp[1]: 1A2B3C4D5E: to=<a@b.example>, relay=mx.b.example[192.0.2.1]:25, delay=1, dsn=4.7.0, status=deferred (host mx.b.example[192.0.2.1] said: 421 4.7.0 try again later (in reply to RCPT TO command))",
+    );
+    let e = &ev[0];
+    // A retried deferral is read without copying: the assembler copies what it keeps.
+    for text in [&e.recipient, &e.relay, &e.dsn, &e.text] {
+        assert!(matches!(text, Some(Cow::Borrowed(_))), "{text:?}");
+    }
+    assert!(matches!(e.queue_id, Cow::Borrowed("1A2B3C4D5E")));
+    assert_eq!(e.reply_code, Some(421));
+
+    let mut p = PostfixParser::new(YearTracker::given(2015));
+    let mut out = Vec::new();
+    p.parse_line(
+        b"Nov 20 09:00:00 mx postfix/smtp[1]: 1A2B3C4D5E: to=<a@b\xff.example>, relay=none, delay=1, dsn=4.4.1, status=deferred (bad \xfe bytes)",
+        1,
+        &mut out,
+    );
+    assert_eq!(out[0].recipient.as_deref(), Some("a@b\u{fffd}.example"));
+    assert_eq!(out[0].text.as_deref(), Some("bad \u{fffd} bytes"));
+    assert!(matches!(out[0].dsn, Some(Cow::Borrowed("4.4.1"))));
+}
