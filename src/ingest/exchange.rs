@@ -398,7 +398,7 @@ pub fn tracking_row(
             }
         }
     };
-    let mk = |kind| Event::new(ts, line_no, host.clone(), key.to_string(), kind);
+    let mk = |kind| Event::new(ts, line_no, host.as_str(), key.to_string(), kind);
     let mut info = mk(EventKind::Info);
     // The envelope sender (return-path) as Postfix's `from=`; `<>` (an NDR) only when
     // no header sender is named either.

@@ -417,7 +417,7 @@ impl EximParser {
             _ => Flag::Other,
         };
         let mk = |kind| {
-            let mut e = Event::new(ts, line_no, host.clone(), id.clone(), kind);
+            let mut e = Event::new(ts, line_no, host.as_str(), id.clone(), kind);
             e.arrived = arrived;
             e
         };

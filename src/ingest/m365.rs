@@ -149,7 +149,7 @@ fn summary_row(cols: &Columns, row: &[String], line_no: u64, out: &mut Vec<Event
     // The origin timestamp is when Exchange Online accepted the message: its arrival. The
     // export tells no time of the attempts themselves.
     let mk = |kind| {
-        let mut e = Event::new(ts, line_no, HOST.to_string(), key.to_string(), kind);
+        let mut e = Event::new(ts, line_no, HOST, key.to_string(), kind);
         e.arrived = Some(ts);
         e
     };
@@ -218,7 +218,7 @@ fn trace_row(
         // Expanded (a group became its members' rows), GettingStatus, None: no outcome.
         _ => EventKind::Info,
     };
-    let mut e = Event::new(ts, line_no, HOST.to_string(), key.to_string(), kind);
+    let mut e = Event::new(ts, line_no, HOST, key.to_string(), kind);
     // `Received` is when the service accepted the message: its arrival.
     e.arrived = Some(ts);
     e.sender = cols

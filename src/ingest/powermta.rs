@@ -183,7 +183,7 @@ fn record(
     let mut e = Event::new(
         ts,
         line_no,
-        host.to_string(),
+        host,
         queue_id.join("|"),
         EventKind::Attempt(status),
     );

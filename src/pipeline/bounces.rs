@@ -58,7 +58,7 @@ pub(super) fn recipient_event(
     } else {
         EventKind::Attempt(AttemptStatus::Bounced)
     };
-    let mut e = Event::new(ts, line, host.to_string(), queue_id.to_string(), kind);
+    let mut e = Event::new(ts, line, host, queue_id.to_string(), kind);
     e.recipient = Some(r.recipient.clone().into());
     e.orig_recipient = r.orig_recipient.clone().map(Into::into);
     e.dsn = r.status.map(|c| c.to_string().into());
@@ -349,7 +349,7 @@ fn add_report(
                         let mut info = Event::new(
                             ts,
                             number,
-                            own_host.clone(),
+                            own_host.as_str(),
                             own_queue.clone(),
                             EventKind::Info,
                         );
@@ -394,7 +394,7 @@ fn add_report(
             Event::new(
                 ts,
                 number,
-                own_host.clone(),
+                own_host.as_str(),
                 own_queue.clone(),
                 EventKind::Removed,
             ),

@@ -137,14 +137,7 @@ impl Store {
         if path == ":memory:" || !Path::new(path).exists() {
             return None;
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(file_uri(path), flags).ok()?;
-        harden(&conn).ok()?;
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .ok()?;
+        let (conn, version) = open_for_reading(&file_uri(path)).ok()?;
         if version == 0 || version >= schema::CURRENT_VERSION {
             return None;
         }
@@ -162,22 +155,12 @@ impl Store {
             return Store::open(path);
         }
         let sql = |source| sql_error(path, source);
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
-        let open = |uri: &str| -> rusqlite::Result<(Connection, i64)> {
-            let conn = Connection::open_with_flags(uri, flags)?;
-            conn.busy_timeout(std::time::Duration::from_secs(2))?;
-            harden(&conn)?;
-            let version = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            Ok((conn, version))
-        };
         let uri = file_uri(path);
-        let (conn, version) = match open(&uri) {
+        let (conn, version) = match open_for_reading(&uri) {
             Ok(c) => c,
             // A store in WAL mode needs its shared-memory file, which a read-only folder
             // cannot hold: read it as immutable there (nothing else can be writing).
-            Err(_) => open(&format!("{uri}?immutable=1")).map_err(sql)?,
+            Err(_) => open_for_reading(&format!("{uri}?immutable=1")).map_err(sql)?,
         };
         if version < schema::CURRENT_VERSION {
             drop(conn);
@@ -302,6 +285,18 @@ impl Store {
             .map_err(|e| self.err(e))?;
         Ok(())
     }
+}
+
+/// A store's file opened read-only and hardened, with its schema version.
+fn open_for_reading(uri: &str) -> rusqlite::Result<(Connection, i64)> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(uri, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(2))?;
+    harden(&conn)?;
+    let version = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    Ok((conn, version))
 }
 
 /// Turns off what lets a prepared database file run code of its author's choosing: SQL
