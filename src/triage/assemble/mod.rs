@@ -193,7 +193,10 @@ impl Assembler {
             .collect();
         if settled.len() > SETTLED_KEPT {
             let cut = settled.len() - SETTLED_KEPT;
-            settled.select_nth_unstable_by_key(cut, |(ts, _)| *ts);
+            // Ordered by time, ties by key, not by the map's (seeded per run) order: which
+            // messages go, and the ids they get, are the same at every import of a log.
+            settled.select_nth_unstable(cut);
+            settled[..cut].sort_unstable();
             for (_, key) in settled.drain(..cut) {
                 if let Some(mut m) = self.open.remove(&key)
                     && m.dirty
@@ -353,8 +356,14 @@ impl Assembler {
 
     /// Writes every message still open (still queued at the end of this input) without
     /// forgetting it: a later input, or a later import, continues it.
+    /// They are written in the order they were first seen (ties by host and queue id), not
+    /// in the map's order, which is seeded per run: the same log imported twice makes the
+    /// same rows under the same ids.
     pub(crate) fn checkpoint<S: MessageSink>(&mut self, sink: &mut S) -> Result<(), S::Error> {
-        for m in self.open.values_mut().filter(|m| m.dirty) {
+        let mut dirty: Vec<(&String, &mut MessageState)> =
+            self.open.iter_mut().filter(|(_, m)| m.dirty).collect();
+        dirty.sort_unstable_by(|(ka, a), (kb, b)| a.first_seen.cmp(&b.first_seen).then(ka.cmp(kb)));
+        for (_, m) in dirty {
             sink.write(m)?;
             m.dirty = false;
         }
