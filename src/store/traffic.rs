@@ -31,6 +31,32 @@ fn bucket_sql(ts: &str, bucket: i64, hour_of_day: bool) -> String {
     }
 }
 
+/// Decided deliveries (sent, bounced) per bucket. Most deliveries are decided: `likely`
+/// tells SQLite so, and it reads the table in order instead of looking up each row from
+/// the status index (1.6 s → 0.5 s on a million deliveries, most of the pages read once).
+fn decided_sql(bucket: i64, hour_of_day: bool) -> String {
+    format!(
+        "SELECT {b}, sum(status = 'sent'), sum(status = 'bounced') FROM deliveries
+         WHERE last_attempt IS NOT NULL AND likely(status IN ('sent', 'bounced')) GROUP BY 1",
+        b = bucket_sql("last_attempt", bucket, hour_of_day)
+    )
+}
+
+/// Recipients by deliveries sent, or by bytes (`by_size`). Most deliveries are sent: read
+/// in order, as in `decided_sql` (3.3 s → 1.4 s on a million deliveries).
+fn top_recipients_sql(by_size: bool) -> String {
+    let order = if by_size {
+        "3 DESC, 2 DESC"
+    } else {
+        "2 DESC, 3 DESC"
+    };
+    format!(
+        "SELECT lower(d.recipient), count(*), coalesce(sum(m.size), 0)
+         FROM deliveries d JOIN messages m ON m.id = d.message_ref
+         WHERE likely(d.status = 'sent') GROUP BY 1 ORDER BY {order}, 1 LIMIT ?1"
+    )
+}
+
 impl Store {
     /// Traffic per time bucket (`bucket` seconds: 3600 an hour, 86400 a day, UTC), or per
     /// hour of the day summed over days (`hour_of_day`), oldest first. Intake counts are
@@ -45,12 +71,7 @@ impl Store {
         let bucket = bucket.max(1);
         let run = || -> rusqlite::Result<Vec<Traffic>> {
             let mut by: BTreeMap<i64, Traffic> = BTreeMap::new();
-            // Decided deliveries by when they were decided.
-            let decided = format!(
-                "SELECT {b}, sum(status = 'sent'), sum(status = 'bounced') FROM deliveries
-                 WHERE last_attempt IS NOT NULL AND status IN ('sent', 'bounced') GROUP BY 1",
-                b = bucket_sql("last_attempt", bucket, hour_of_day)
-            );
+            let decided = decided_sql(bucket, hour_of_day);
             let rows: Vec<(i64, u64, u64)> = self
                 .conn
                 .prepare_cached(&decided)?
@@ -242,16 +263,7 @@ impl Store {
 
     /// Recipients by deliveries sent (`by_size`: by bytes delivered). At most `limit`.
     pub fn top_recipients(&self, by_size: bool, limit: usize) -> Result<Vec<Recipient>> {
-        let order = if by_size {
-            "3 DESC, 2 DESC"
-        } else {
-            "2 DESC, 3 DESC"
-        };
-        let sql = format!(
-            "SELECT lower(d.recipient), count(*), coalesce(sum(m.size), 0)
-             FROM deliveries d JOIN messages m ON m.id = d.message_ref
-             WHERE d.status = 'sent' GROUP BY 1 ORDER BY {order}, 1 LIMIT ?1"
-        );
+        let sql = top_recipients_sql(by_size);
         let run = || -> rusqlite::Result<Vec<Recipient>> {
             self.conn
                 .prepare_cached(&sql)?
@@ -317,5 +329,44 @@ impl Store {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(store: &Store, sql: &str) -> Vec<String> {
+        let mut stmt = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        let params = vec![rusqlite::types::Value::Integer(10); stmt.parameter_count()];
+        stmt.query_map(rusqlite::params_from_iter(params), |r| {
+            r.get::<_, String>(3)
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+    }
+
+    /// The tables that count most deliveries read the deliveries in order: looking each
+    /// one up from an index on its status reads the pages of a big store many times over.
+    #[test]
+    fn tables_over_most_deliveries_read_them_in_order() {
+        let store = Store::open(":memory:").unwrap();
+        for sql in [
+            decided_sql(86_400, false),
+            decided_sql(3600, true),
+            top_recipients_sql(false),
+            top_recipients_sql(true),
+        ] {
+            let plan = plan(&store, &sql);
+            assert!(
+                plan.iter()
+                    .any(|step| step == "SCAN d" || step == "SCAN deliveries"),
+                "{plan:?}"
+            );
+        }
     }
 }
