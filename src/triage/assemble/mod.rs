@@ -356,6 +356,7 @@ impl Assembler {
 
     /// Writes every message still open (still queued at the end of this input) without
     /// forgetting it: a later input, or a later import, continues it.
+    ///
     /// They are written in the order they were first seen (ties by host and queue id), not
     /// in the map's order, which is seeded per run: the same log imported twice makes the
     /// same rows under the same ids.
