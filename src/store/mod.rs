@@ -351,6 +351,19 @@ fn expected_objects() -> &'static [std::collections::BTreeSet<SchemaObject>] {
     })
 }
 
+/// The steps of SQLite's plan for `sql`, its parameters left unbound (a plan does not
+/// depend on their values).
+#[cfg(test)]
+pub(crate) fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("the query prepares");
+    let unbound = vec![rusqlite::types::Value::Null; stmt.parameter_count()];
+    stmt.query_map(rusqlite::params_from_iter(unbound), |r| r.get(3))
+        .and_then(|rows| rows.collect())
+        .expect("the plan reads")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -596,18 +596,7 @@ mod tests {
             "SELECT id FROM messages WHERE queue_id = ?1 AND format != 'eml'",
             "SELECT id FROM messages WHERE host = ?1 AND queue_id = ?2 AND format = 'eml'",
         ] {
-            let plan: Vec<String> = conn
-                .prepare(&format!("EXPLAIN QUERY PLAN {lookup}"))
-                .unwrap()
-                .query_map(
-                    rusqlite::params_from_iter(
-                        ["mx1", "Q1"].iter().take(lookup.matches('?').count()),
-                    ),
-                    |r| r.get(3),
-                )
-                .unwrap()
-                .collect::<rusqlite::Result<_>>()
-                .unwrap();
+            let plan = crate::store::query_plan(&conn, lookup);
             assert!(
                 plan.iter()
                     .any(|step| step.contains("INDEX messages_queue")),

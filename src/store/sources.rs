@@ -228,14 +228,7 @@ mod tests {
     #[test]
     fn the_newest_logged_message_of_a_host_is_read_through_its_index() {
         let s = Store::open(":memory:").unwrap();
-        let plan: Vec<String> = s
-            .conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {NEWEST_LOGGED}"))
-            .unwrap()
-            .query_map(["mta1"], |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
+        let plan = crate::store::query_plan(&s.conn, NEWEST_LOGGED);
         assert!(
             plan.iter().any(|step| step.contains("messages_host_seen")),
             "{plan:?}"

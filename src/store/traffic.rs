@@ -336,20 +336,6 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn plan(store: &Store, sql: &str) -> Vec<String> {
-        let mut stmt = store
-            .conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-            .unwrap();
-        let params = vec![rusqlite::types::Value::Integer(10); stmt.parameter_count()];
-        stmt.query_map(rusqlite::params_from_iter(params), |r| {
-            r.get::<_, String>(3)
-        })
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap()
-    }
-
     /// The tables that count most deliveries read the deliveries in order: looking each
     /// one up from an index on its status reads the pages of a big store many times over.
     #[test]
@@ -361,7 +347,7 @@ mod tests {
             top_recipients_sql(false),
             top_recipients_sql(true),
         ] {
-            let plan = plan(&store, &sql);
+            let plan = crate::store::query_plan(&store.conn, &sql);
             assert!(
                 plan.iter()
                     .any(|step| step == "SCAN d" || step == "SCAN deliveries"),

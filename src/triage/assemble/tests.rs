@@ -88,6 +88,17 @@ fn message_expiry_reaches_only_unfinished_recipients_and_keeps_the_cause() {
     assert_eq!(rows[1].cause, None);
 }
 
+/// Message `Q{n}`'s one delivery at `ts`: deferred (still queued) or sent (settled), and
+/// no `removed` line.
+fn lone_delivery(ts: i64, n: i64, deferred: bool) -> Event<'static> {
+    let (status, dsn) = if deferred {
+        (AttemptStatus::Deferred, "4.4.1")
+    } else {
+        (AttemptStatus::Sent, "2.0.0")
+    };
+    attempt(ts, &format!("Q{n}"), "a@x.example", status, dsn, "reply")
+}
+
 /// A log of delivery lines only (no `removed`): memory holds the queue (the deferred
 /// messages) and the latest settled ones, and every message is still written once.
 #[test]
@@ -97,16 +108,7 @@ fn settled_messages_beyond_the_latest_are_written_and_let_go() {
     let n = 5 * SETTLED_KEPT as i64;
     let mut most = 0;
     for i in 0..n {
-        let (status, dsn) = if i % 10 == 0 {
-            (AttemptStatus::Deferred, "4.4.1")
-        } else {
-            (AttemptStatus::Sent, "2.0.0")
-        };
-        a.push(
-            attempt(i, &format!("Q{i}"), "a@x.example", status, dsn, "reply"),
-            &mut sink,
-        )
-        .unwrap();
+        a.push(lone_delivery(i, i, i % 10 == 0), &mut sink).unwrap();
         most = most.max(a.open_count());
     }
     let deferred = (n / 10) as usize;
@@ -130,23 +132,8 @@ fn messages_are_written_in_the_same_order_whatever_the_maps_seed() {
         let mut sink = Collect::default();
         let n = 3 * SETTLED_KEPT as i64;
         for i in 0..n {
-            let (status, dsn) = if i % 7 == 0 {
-                (AttemptStatus::Deferred, "4.4.1")
-            } else {
-                (AttemptStatus::Sent, "2.0.0")
-            };
-            a.push(
-                attempt(
-                    i / 50,
-                    &format!("Q{i}"),
-                    "a@x.example",
-                    status,
-                    dsn,
-                    "reply",
-                ),
-                &mut sink,
-            )
-            .unwrap();
+            a.push(lone_delivery(i / 50, i, i % 7 == 0), &mut sink)
+                .unwrap();
         }
         let let_go = sink.0.len();
         a.checkpoint(&mut sink).unwrap();
