@@ -61,6 +61,13 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// The page cache, as SQLite's `cache_size` takes it (negative: KiB).
 pub(crate) const PAGE_CACHE_KIB: i64 = -16_384;
 
+/// The page size of a new store. Four times SQLite's default: a bulk load splits and writes
+/// a quarter as many pages, and an index is built over a quarter as many (0.93x the import's
+/// time of a 1 M-line log against 4 KiB pages, 8 alternating pairs; its seven indexes in
+/// 0.26 s instead of 0.31). 32 KiB was no faster (1.03x); reading is as fast or faster
+/// (report, first search, the TUI's first frame), and a grown log's next import within 3 %.
+pub(crate) const PAGE_BYTES: i64 = 16_384;
+
 /// A SQLite error on the store at `path`; a lock held by another writer reads as "busy".
 pub(crate) fn sql_error(path: &str, source: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(e, _) = &source
@@ -242,6 +249,11 @@ impl Store {
                     path: self.path.clone(),
                 });
             }
+            // A new file only: SQLite fixes the page size at the first write (WAL mode
+            // included), and changing it later means rewriting the whole file.
+            self.conn
+                .pragma_update(None, "page_size", PAGE_BYTES)
+                .map_err(|e| self.err(e))?;
         }
         if self.path != ":memory:" {
             self.conn
@@ -402,6 +414,37 @@ mod tests {
             std::fs::read(&junk).unwrap(),
             b"this is not a database at all, just some text bytes here"
         );
+    }
+
+    #[test]
+    fn a_new_store_has_large_pages_and_an_older_one_keeps_its_own() {
+        let page_size = |p: &str| -> i64 {
+            let c = Connection::open(p).unwrap();
+            c.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("new.db");
+        let new = new.to_str().unwrap();
+        drop(Store::open(new).unwrap());
+        assert_eq!(page_size(new), PAGE_BYTES);
+
+        // A store written by a build that left SQLite's default: opened, migrated from an
+        // older schema and written to, it keeps its pages (a new size would need a rewrite).
+        let old = dir.path().join("old.db");
+        let old = old.to_str().unwrap();
+        let c = Connection::open(old).unwrap();
+        c.pragma_update(None, "page_size", 4096).unwrap();
+        for m in &schema::MIGRATIONS[..17] {
+            c.execute_batch(m).unwrap();
+        }
+        c.pragma_update(None, "user_version", 17).unwrap();
+        drop(c);
+        let s = Store::open(old).unwrap();
+        s.conn
+            .execute("INSERT INTO settings (key, value) VALUES ('k', 'v')", [])
+            .unwrap();
+        drop(s);
+        assert_eq!(page_size(old), 4096);
     }
 
     #[test]
