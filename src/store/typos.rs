@@ -14,12 +14,14 @@ impl Store {
     pub(crate) fn mark_typo_domains(&mut self, first_new: i64) -> Result<()> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
-            let (new_rows, all_rows): (i64, i64) = tx.query_row(
-                "SELECT (SELECT count(*) FROM deliveries WHERE id >= ?1),
-                    (SELECT coalesce(max(id), 0) FROM deliveries)",
-                [first_new],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
+            let all_rows: i64 =
+                tx.query_row("SELECT coalesce(max(id), 0) FROM deliveries", [], |r| {
+                    r.get(0)
+                })?;
+            // The ids this import wrote, read off the highest (counting them reads the whole
+            // table on a first import): none exactly when it wrote none, and at most one
+            // over when it rewrote rows of its own, which only tips it to the full pass.
+            let new_rows = (all_rows - first_new + 1).max(0);
             let saved: Option<String> = tx
                 .query_row(
                     "SELECT value FROM settings WHERE key = 'typo_popular'",
@@ -51,35 +53,32 @@ impl Store {
                     (failed, popular, true)
                 }
                 _ => {
-                    // Per domain, how many deliveries went out and failed: in two reads that
-                    // each use an index (the sent rows' group index, the failed rows' partial
-                    // ones) instead of one pass over every column of every row.
+                    // Per domain, how many deliveries went out and failed, in two reads.
+                    let mut flagged_before = false;
                     let mut tally: Vec<(String, i64, i64)> = {
-                        let mut sent: std::collections::HashMap<String, i64> = tx
-                            .prepare(
-                                "SELECT domain, count(*) FROM deliveries WHERE status = 'sent'
-                                 GROUP BY domain",
-                            )?
-                            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                            .collect::<rusqlite::Result<_>>()?;
+                        // The sent rows in the order of their group index (status, code,
+                        // domain), summed here: grouped by domain alone, SQLite would sort
+                        // them first (0.08 s instead of 0.19 for 10 M lines' deliveries).
+                        let mut sent: std::collections::HashMap<String, i64> =
+                            std::collections::HashMap::new();
+                        let mut stmt = tx.prepare(SENT_BY_CODE_AND_DOMAIN)?;
+                        let mut rows = stmt.query([])?;
+                        while let Some(r) = rows.next()? {
+                            *sent.entry(r.get(0)?).or_default() += r.get::<_, i64>(1)?;
+                        }
                         // `reached`: failures where a mail server of the domain was found
                         // and answered or was tried (a relay other than `none`, for a reason
                         // other than a DNS failure): the domain exists with a mail host, so
                         // it is no typo.
-                        let failed: Vec<(String, i64, i64)> = tx
-                            .prepare(
-                                "SELECT domain, count(*),
-                                    sum(coalesce(relay, '') NOT IN ('', 'none')
-                                        AND coalesce(reason, '') != 'hostunknown'
-                                        AND coalesce(cause, '') != 'hostunknown')
-                                 FROM deliveries WHERE status != 'sent' GROUP BY domain",
-                            )?
-                            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                        let failed: Vec<(String, i64, i64, i64)> = tx
+                            .prepare(FAILED_BY_DOMAIN)?
+                            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
                             .collect::<rusqlite::Result<_>>()?;
                         // A domain with any reached failure is out entirely.
                         let mut tally: Vec<(String, i64, i64)> = failed
                             .into_iter()
-                            .map(|(d, failed, reached)| {
+                            .map(|(d, failed, reached, flagged)| {
+                                flagged_before |= flagged > 0;
                                 let sent = sent.remove(&d).unwrap_or(0);
                                 (d, sent, if reached > 0 { 0 } else { failed })
                             })
@@ -105,11 +104,15 @@ impl Store {
                      ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                         [serde_json::to_string(&popular).unwrap_or_else(|_| "[]".into())],
                     )?;
-                    tx.execute(
-                    // Only failed rows carry a suggestion (read through their partial indexes).
-                    "UPDATE deliveries SET typo_of = NULL WHERE status != 'sent' AND typo_of IS NOT NULL",
-                    [],
-                )?;
+                    // Only failed rows carry a suggestion; the read above found whether any
+                    // does (none on a first import).
+                    if flagged_before {
+                        tx.execute(
+                            "UPDATE deliveries NOT INDEXED SET typo_of = NULL
+                             WHERE status != 'sent' AND typo_of IS NOT NULL",
+                            [],
+                        )?;
+                    }
                     (failed, popular, false)
                 }
             };
@@ -149,6 +152,21 @@ impl Store {
         run(&mut self.conn).map_err(|e| sql_error(&path, e))
     }
 }
+
+/// Sent deliveries per code and domain (a domain on as many rows as it has codes).
+const SENT_BY_CODE_AND_DOMAIN: &str = "SELECT domain, count(*) FROM deliveries
+     WHERE status = 'sent' GROUP BY code, domain";
+
+/// Per domain, its failed deliveries, those that `reached` a mail server, and those that
+/// carry a typo flag. Read in one pass over the table: a failed row's columns looked up
+/// from a partial index one by one read the same pages again and again (10 M lines'
+/// deliveries: 0.18 s in order, 0.50 s through the index).
+const FAILED_BY_DOMAIN: &str = "SELECT domain, count(*),
+        sum(coalesce(relay, '') NOT IN ('', 'none')
+            AND coalesce(reason, '') != 'hostunknown'
+            AND coalesce(cause, '') != 'hostunknown'),
+        sum(typo_of IS NOT NULL)
+     FROM deliveries NOT INDEXED WHERE status != 'sent' GROUP BY domain";
 
 /// A domain flagged as a likely typo, with how many failed deliveries carry the flag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,4 +244,72 @@ fn real_domains(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
     Ok(saved
         .and_then(|v| serde_json::from_str(&v).ok())
         .unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` deliveries of one message each to `domain`; failed ones found no mail host.
+    fn add(store: &Store, domain: &str, status: &str, n: usize) {
+        for _ in 0..n {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO messages (host, queue_id, first_seen, last_seen, format)
+                     VALUES ('h', 'Q', 0, 0, 'postfix')",
+                    [],
+                )
+                .unwrap();
+            let message = store.conn.last_insert_rowid();
+            let code = if status == "sent" { "2.0.0" } else { "5.1.2" };
+            store
+                .conn
+                .execute(
+                    "INSERT INTO deliveries (message_ref, recipient, domain, host, status, code,
+                       reason, relay, attempts, deferrals)
+                     VALUES (?1, 'x@' || ?2, ?2, 'h', ?3, ?4, 'hostunknown', 'none', 1, 0)",
+                    params![message, domain, status, code],
+                )
+                .unwrap();
+        }
+    }
+
+    fn next_id(store: &Store) -> i64 {
+        store.next_delivery_id().unwrap()
+    }
+
+    #[test]
+    fn a_flag_a_later_whole_pass_no_longer_finds_is_taken_off() {
+        let mut store = Store::open(":memory:").unwrap();
+        add(&store, "example.com", "sent", 5);
+        add(&store, "exampel.com", "bounced", 2);
+        store.mark_typo_domains(1).unwrap();
+        let flags = store.typo_flags().unwrap();
+        assert_eq!(flags.len(), 1, "{flags:?}");
+        assert_eq!(
+            (flags[0].domain.as_str(), flags[0].suggestion.as_str()),
+            ("exampel.com", "example.com")
+        );
+
+        // Mail to it went out after all: a real domain. An import that size is a whole pass.
+        let first_new = next_id(&store);
+        add(&store, "exampel.com", "sent", 4);
+        store.mark_typo_domains(first_new).unwrap();
+        assert_eq!(store.typo_flags().unwrap(), vec![]);
+    }
+
+    #[test]
+    fn the_tally_reads_the_sent_rows_in_index_order_and_the_failed_ones_in_table_order() {
+        let store = Store::open(":memory:").unwrap();
+        let sent = crate::store::query_plan(&store.conn, SENT_BY_CODE_AND_DOMAIN);
+        assert!(
+            sent.iter()
+                .any(|s| s.contains("COVERING INDEX deliveries_group"))
+                && !sent.iter().any(|s| s.contains("TEMP B-TREE")),
+            "{sent:?}"
+        );
+        let failed = crate::store::query_plan(&store.conn, FAILED_BY_DOMAIN);
+        assert!(failed.iter().any(|s| s == "SCAN deliveries"), "{failed:?}");
+    }
 }
