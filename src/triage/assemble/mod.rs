@@ -145,13 +145,6 @@ impl Assembler {
         self.open.len()
     }
 
-    fn source(&self, line: u64) -> SourceRef {
-        SourceRef {
-            file: self.source_name.clone(),
-            line,
-        }
-    }
-
     fn finish<S: MessageSink>(
         &mut self,
         mut msg: MessageState,
@@ -224,7 +217,14 @@ impl Assembler {
         {
             self.finish(old, sink)?;
         }
-        let source = self.source(ev.line);
+        // Made only where a record keeps it: most events repeat the last attempt, and each
+        // reference is a count on a name the writing thread also counts down.
+        let source_name = &self.source_name;
+        let line = ev.line;
+        let source = || SourceRef {
+            file: source_name.clone(),
+            line,
+        };
         let format = self.format;
         let msg = self
             .open
@@ -290,7 +290,7 @@ impl Assembler {
                     relay: ev.relay.map(Cow::into_owned),
                     text: ev.text.map(Cow::into_owned),
                     counted: ev.counts_as_attempt,
-                    source,
+                    source: source(),
                 });
             }
             EventKind::MessageExpired => {
@@ -301,14 +301,14 @@ impl Assembler {
                         .iter()
                         .any(|a| a.status != AttemptStatus::Deferred);
                     if !finished && d.expired.is_none() {
-                        d.expired = Some((ev.ts, source.clone()));
+                        d.expired = Some((ev.ts, source()));
                     }
                 }
             }
             EventKind::RecipientExpired => {
                 if let Some(rcpt) = ev.recipient {
                     let d = msg.delivery_mut(&rcpt);
-                    d.expired = Some((ev.ts, source));
+                    d.expired = Some((ev.ts, source()));
                     if ev.text.is_some() || ev.dsn.is_some() || ev.relay.is_some() {
                         // The expiry line's own text (an NDR's "last error") and the host
                         // it names are the last deferral when the log had no attempt
