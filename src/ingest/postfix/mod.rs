@@ -174,8 +174,14 @@ pub fn is_queue_id(s: &[u8]) -> bool {
 }
 
 fn lossy(b: &[u8]) -> Cow<'_, str> {
-    // Valid UTF-8 is the rule: check it in one pass (`from_utf8_lossy` takes three times
-    // as long on a valid field), repair only when needed.
+    // ASCII is the rule, and checking for it a word at a time is several times cheaper
+    // than validating UTF-8 byte by byte (a tenth of the parser's instructions went there).
+    if b.is_ascii() {
+        // SAFETY: ASCII bytes are valid UTF-8.
+        return Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(b) });
+    }
+    // Else valid UTF-8 is the rule: check it in one pass (`from_utf8_lossy` takes three
+    // times as long on a valid field), repair only when needed.
     match std::str::from_utf8(b) {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => Cow::Owned(String::from_utf8_lossy(b).into_owned()),
@@ -218,9 +224,11 @@ fn fields(mut s: &[u8]) -> Fields<'_> {
         delay: None,
         size: None,
     };
+    // A key is a few bytes long: a plain scan finds its end sooner than a vectorised
+    // search, which pays its set-up on every call.
     loop {
         s = trim_start(s);
-        let Some(eq) = memchr::memchr(b'=', s) else {
+        let Some(eq) = s.iter().position(|b| *b == b'=') else {
             break;
         };
         let key = &s[..eq];

@@ -274,3 +274,21 @@ fn texts_borrow_from_a_valid_line_and_are_repaired_from_an_invalid_one() {
     assert_eq!(out[0].text.as_deref(), Some("bad \u{fffd} bytes"));
     assert!(matches!(out[0].dsn, Some(Cow::Borrowed("4.4.1"))));
 }
+
+#[test]
+fn a_field_in_utf_8_is_borrowed_as_it_is_and_only_broken_bytes_are_repaired() {
+    let line = "Nov 20 09:00:00 mx postfix/smtp[1]: 1A2B3C4D5E: to=<jörg@bücher.example>, \
+                relay=none, delay=1, dsn=5.1.1, status=bounced (Empfänger unbekannt)";
+    let (_, out) = parse(line);
+    assert!(matches!(
+        out[0].recipient,
+        Some(Cow::Borrowed("jörg@bücher.example"))
+    ));
+    assert!(matches!(
+        out[0].text,
+        Some(Cow::Borrowed("Empfänger unbekannt"))
+    ));
+    // A multi-byte character cut short by the field's end is repaired, not passed on.
+    assert_eq!(lossy(b"caf\xc3"), "caf\u{fffd}");
+    assert!(matches!(lossy(b"plain"), Cow::Borrowed("plain")));
+}
