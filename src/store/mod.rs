@@ -61,12 +61,13 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// The page cache, as SQLite's `cache_size` takes it (negative: KiB).
 pub(crate) const PAGE_CACHE_KIB: i64 = -16_384;
 
-/// The page size of a new store. Four times SQLite's default: a bulk load splits and writes
-/// a quarter as many pages, and an index is built over a quarter as many (0.93x the import's
-/// time of a 1 M-line log against 4 KiB pages, 8 alternating pairs; its seven indexes in
-/// 0.26 s instead of 0.31). 32 KiB was no faster (1.03x); reading is as fast or faster
-/// (report, first search, the TUI's first frame), and a grown log's next import within 3 %.
-pub(crate) const PAGE_BYTES: i64 = 16_384;
+/// The page size of a new store. Twice SQLite's default: a bulk load splits and writes half
+/// as many pages and builds each index over half as many (a 1 M-line import 0.89x the time
+/// of 4 KiB pages, six alternating pairs; 0.90x by the median of seven rounds, in which
+/// 16 KiB pages gave 0.99x). 16 KiB pages made a 10 M-line store's report slower
+/// (10.7-11.7 s against 10.2-10.4 s with 4 KiB, 10.1-10.3 s with 8 KiB): its queries that
+/// reach rows through an index read a whole page for each, four times the bytes.
+pub(crate) const PAGE_BYTES: i64 = 8_192;
 
 /// A SQLite error on the store at `path`; a lock held by another writer reads as "busy".
 pub(crate) fn sql_error(path: &str, source: rusqlite::Error) -> StoreError {
