@@ -191,14 +191,17 @@ pub fn run(
     let store = open_read_only_store(db)?;
     let times = times.resolve(&store)?;
     let report = build(&store, queue_lifetime, times, by)?;
-    let mut out = std::io::stdout().lock();
+    // Buffered: standard output flushes at every line end, and the JSON has one per value
+    // (286,468 writes for a 10 M-line store's report).
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = if json {
         crate::sanitize::json_pretty(&mut out, &report)
             .map_err(std::io::Error::from)
             .and_then(|_| writeln!(out))
     } else {
         out.write_all(render_text(&report).as_bytes())
-    };
+    }
+    .and_then(|_| out.flush());
     match written {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
