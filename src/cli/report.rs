@@ -140,6 +140,8 @@ pub fn build(
         .collect();
     let (deferred, deferrals) = store.deferred_messages()?;
     let (bytes, bytes_delivered) = store.bytes_total()?;
+    let (top_senders, top_senders_by_size) = store.top_senders(TOP)?;
+    let (top_recipients, top_recipients_by_size) = store.top_recipients(TOP)?;
     let summary = Summary {
         received: per_day.iter().map(|t| t.received).sum(),
         delivered: totals.sent,
@@ -158,10 +160,10 @@ pub fn build(
         domains: store.domain_traffic(TOP)?,
         senders_by: by,
         senders: store.sender_groups(by, TOP)?,
-        top_senders: store.top_senders(false, TOP)?,
-        top_senders_by_size: store.top_senders(true, TOP)?,
-        top_recipients: store.top_recipients(false, TOP)?,
-        top_recipients_by_size: store.top_recipients(true, TOP)?,
+        top_senders,
+        top_senders_by_size,
+        top_recipients,
+        top_recipients_by_size,
         reject_reasons: store.reject_reasons(times.since, times.until)?,
         compared_with_pflogsumm: PFLOGSUMM_NOTE,
         as_of: times.now.map(format_rfc3339),
