@@ -24,10 +24,8 @@ pub(crate) struct Load<'s> {
 impl Store {
     /// The id the next delivery row written gets (a rewritten row gets a new id too).
     pub(crate) fn next_delivery_id(&self) -> Result<i64> {
-        self.conn
-            .query_row("SELECT coalesce(max(id), 0) + 1 FROM deliveries", [], |r| {
-                r.get(0)
-            })
+        super::highest_delivery_id(&self.conn)
+            .map(|id| id + 1)
             .map_err(|e| self.err(e))
     }
 
@@ -104,11 +102,7 @@ impl Load<'_> {
             let Some(bytes) = input_bytes else {
                 return Ok(false);
             };
-            let stored: i64 =
-                self.tx
-                    .query_row("SELECT coalesce(max(id), 0) FROM deliveries", [], |r| {
-                        r.get(0)
-                    })?;
+            let stored = super::highest_delivery_id(&self.tx)?;
             // About one delivery per 2 KB of log.
             if bytes / 2048 < 4 * stored as u64 + 1000 {
                 return Ok(false);
@@ -144,11 +138,7 @@ impl Load<'_> {
     pub(crate) fn recreate_indexes(&self) -> Result<()> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
         let run = || -> rusqlite::Result<()> {
-            let deliveries: i64 =
-                self.tx
-                    .query_row("SELECT coalesce(max(id), 0) FROM deliveries", [], |r| {
-                        r.get(0)
-                    })?;
+            let deliveries = super::highest_delivery_id(&self.tx)?;
             let (sort_cache_kib, threads) = if deliveries <= SORTED_IN_MEMORY_DELIVERIES {
                 (-16_384, 0)
             } else {

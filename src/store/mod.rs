@@ -69,6 +69,14 @@ pub(crate) const PAGE_CACHE_KIB: i64 = -16_384;
 /// reach rows through an index read a whole page for each, four times the bytes.
 pub(crate) const PAGE_BYTES: i64 = 8_192;
 
+/// The highest delivery id in the store (0 when it has none). Every row written next gets
+/// an id above it, so it tells how big the table is and which rows a load wrote.
+pub(crate) fn highest_delivery_id(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT coalesce(max(id), 0) FROM deliveries", [], |r| {
+        r.get(0)
+    })
+}
+
 /// A SQLite error on the store at `path`; a lock held by another writer reads as "busy".
 pub(crate) fn sql_error(path: &str, source: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(e, _) = &source
@@ -149,10 +157,7 @@ impl Store {
         if version == 0 || version >= schema::CURRENT_VERSION {
             return None;
         }
-        conn.query_row("SELECT coalesce(max(id), 0) FROM deliveries", [], |r| {
-            r.get(0)
-        })
-        .ok()
+        highest_delivery_id(&conn).ok()
     }
 
     /// Opens an existing store for reading only: nothing is written, so it works on a

@@ -14,10 +14,7 @@ impl Store {
     pub(crate) fn mark_typo_domains(&mut self, first_new: i64) -> Result<()> {
         let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
-            let all_rows: i64 =
-                tx.query_row("SELECT coalesce(max(id), 0) FROM deliveries", [], |r| {
-                    r.get(0)
-                })?;
+            let all_rows = super::highest_delivery_id(&tx)?;
             // The ids this import wrote, read off the highest (counting them reads the whole
             // table on a first import): none exactly when it wrote none, and at most one
             // over when it rewrote rows of its own, which only tips it to the full pass.
