@@ -104,19 +104,22 @@ impl TopTwoWays {
 
     /// (by count, by bytes), each best first, as `(key, count, bytes)`.
     fn finish(self) -> (Vec<Ranked>, Vec<Ranked>) {
-        let by_count = self
-            .by_count
-            .into_sorted_vec()
-            .into_iter()
-            .map(|(Reverse(count), Reverse(bytes), key)| (key, count, bytes))
-            .collect();
-        let by_bytes = self
-            .by_bytes
-            .into_sorted_vec()
-            .into_iter()
-            .map(|(Reverse(bytes), Reverse(count), key)| (key, count, bytes))
-            .collect();
-        (by_count, by_bytes)
+        let best_first = |heap: RankHeap, count_first: bool| -> Vec<Ranked> {
+            heap.into_sorted_vec()
+                .into_iter()
+                .map(|(Reverse(first), Reverse(second), key)| {
+                    if count_first {
+                        (key, first, second)
+                    } else {
+                        (key, second, first)
+                    }
+                })
+                .collect()
+        };
+        (
+            best_first(self.by_count, true),
+            best_first(self.by_bytes, false),
+        )
     }
 }
 
