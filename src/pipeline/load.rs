@@ -12,6 +12,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::ingest::line_parser;
 use crate::ingest::timestamp::{YearTracker, Zone};
 use crate::store::Store;
+use crate::store::load::EARLY_INDEXES_FROM_READ_SHARE;
 use crate::store::sources::{KnownSource, ReadSoFar, SourceRecord};
 
 use super::detect::{Prepared, SNIFF_BYTES, read_head, year_tracker};
@@ -189,12 +190,33 @@ pub(super) fn import_one(
             stats
         });
         let mut write_error = None;
+        // The share of the input read, for building indexes while the parser still runs.
+        let read_share = || match p.total_bytes {
+            Some(total) if total > 0 => bytes_done.load(Ordering::Relaxed) as f64 / total as f64,
+            _ => 0.0,
+        };
+        let mut build_early = bulk;
         'receive: loop {
-            match finished.recv_timeout(std::time::Duration::from_millis(100)) {
+            // While indexes may be built early, a moment without a batch is used for one.
+            let wait = if build_early && read_share() >= EARLY_INDEXES_FROM_READ_SHARE {
+                std::time::Duration::ZERO
+            } else {
+                std::time::Duration::from_millis(100)
+            };
+            match finished.recv_timeout(wait) {
                 Ok(batch) => {
                     for (mut m, rows) in batch {
                         let rows = rows.unwrap_or_else(|| m.rows());
                         if let Err(e) = writer.write_with_rows(&mut m, &rows) {
+                            write_error = Some(e);
+                            break 'receive;
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) if build_early => {
+                    match load.rebuild_next_index_early(read_share()) {
+                        Ok(more) => build_early = more,
+                        Err(e) => {
                             write_error = Some(e);
                             break 'receive;
                         }

@@ -1,6 +1,8 @@
 //! Loading one input: its transaction (everything it writes commits together or not at
 //! all), the secondary indexes dropped for a big load, the journal of the first load.
 
+use std::cell::Cell;
+
 use rusqlite::Transaction;
 
 use super::write::MessageWriter;
@@ -11,6 +13,10 @@ use super::{Result, Store, StoreError, sql_error};
 /// row id, about 40 bytes) stay within 16 MiB up to about 400 k rows.
 const SORTED_IN_MEMORY_DELIVERIES: i64 = 250_000;
 
+/// From this share of its input read on, a bulk load may build the indexes it dropped
+/// while it still reads (`Load::rebuild_next_index_early`).
+pub(crate) const EARLY_INDEXES_FROM_READ_SHARE: f64 = 0.5;
+
 /// One input's transaction.
 pub(crate) struct Load<'s> {
     pub(super) tx: Transaction<'s>,
@@ -19,6 +25,10 @@ pub(crate) struct Load<'s> {
     /// (the index would cost it a third of its time; the first search catches up instead),
     /// nor while the index is behind from one: rows indexed above the gap would hide it.
     pub(super) indexes_search: bool,
+    /// How many of the indexes a bulk load dropped (`schema::BULK_INDEXES`, in order) are
+    /// built again; all of them outside a bulk load. A cell: they are built between the
+    /// writer's batches, while it borrows the transaction.
+    indexes_rebuilt: Cell<usize>,
 }
 
 impl Store {
@@ -46,6 +56,7 @@ impl Store {
             tx,
             path,
             indexes_search: !behind,
+            indexes_rebuilt: Cell::new(super::schema::BULK_INDEXES.len()),
         })
     }
 
@@ -114,6 +125,9 @@ impl Load<'_> {
         };
         let bulk = run().map_err(|e| self.err(e))?;
         self.indexes_search &= !bulk;
+        if bulk {
+            self.indexes_rebuilt.set(0);
+        }
         Ok(bulk)
     }
 
@@ -122,8 +136,43 @@ impl Load<'_> {
         self.indexes_search
     }
 
-    /// Builds the indexes dropped for a bulk load. How SQLite's sorter is set for it
-    /// depends on how much there is to sort:
+    /// Whether indexes dropped for a bulk load are still to be built.
+    fn indexes_to_rebuild(&self) -> bool {
+        self.indexes_rebuilt.get() < super::schema::BULK_INDEXES.len()
+    }
+
+    /// Builds the next index a bulk load dropped while the input is still being read: the
+    /// writing thread does it when it would otherwise wait for the parsing one. Rows written
+    /// after it keep it current as they go, which costs more per row than sorting them in
+    /// at the end, so only
+    ///
+    /// * once `read_share` (the part of the input read) is at least half: about as many
+    ///   rows follow as the index is built over, the extra cost bounded by the time saved;
+    /// * while the deliveries the whole input will hold, projected from those so far, are
+    ///   few enough for the in-memory sort (`SORTED_IN_MEMORY_DELIVERIES`): the indexes
+    ///   then fit the page cache, and rows added to them do not evict what the writer
+    ///   needs. On the 10 M-line log, building early and keeping the bigger indexes current
+    ///   made the import 1.07x slower and its peak memory 121 MB instead of 101.
+    ///
+    /// On the generator's 1 M-line log, whose writer waits for most of its last 40 %
+    /// (retries only), six of the seven indexes are built in that wait: the import took
+    /// 0.97-1.09 s instead of 1.20-1.22 s (three rounds each). Single-threaded: the parsing
+    /// thread has the other core. False when there is nothing to build now, nor later in
+    /// this load.
+    pub(crate) fn rebuild_next_index_early(&self, read_share: f64) -> Result<bool> {
+        if !self.indexes_to_rebuild() || read_share < EARLY_INDEXES_FROM_READ_SHARE {
+            return Ok(self.indexes_to_rebuild());
+        }
+        let deliveries = super::highest_delivery_id(&self.tx).map_err(|e| self.err(e))?;
+        if deliveries as f64 / read_share > SORTED_IN_MEMORY_DELIVERIES as f64 {
+            return Ok(false);
+        }
+        self.rebuild_indexes(1, 0)?;
+        Ok(self.indexes_to_rebuild())
+    }
+
+    /// Builds the indexes dropped for a bulk load that are not built yet, once the input is
+    /// read. How SQLite's sorter is set for it depends on how much there is to sort:
     ///
     /// * a big table spills to sorted runs on disk whatever the cache; the parsing thread
     ///   is done by now, so the runs are sorted on the other cores too (`PRAGMA threads`:
@@ -137,17 +186,28 @@ impl Load<'_> {
     ///   they take is too.
     pub(crate) fn recreate_indexes(&self) -> Result<()> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        self.rebuild_indexes(usize::MAX, cores as i64)
+    }
+
+    /// Builds up to `at_most` of the indexes still to build, sorting on `threads` helper
+    /// threads when the table is too big to sort in memory.
+    fn rebuild_indexes(&self, at_most: usize, threads: i64) -> Result<()> {
+        let pending = &super::schema::BULK_INDEXES[self.indexes_rebuilt.get()..];
+        if pending.is_empty() {
+            return Ok(());
+        }
         let run = || -> rusqlite::Result<()> {
             let deliveries = super::highest_delivery_id(&self.tx)?;
             let (sort_cache_kib, threads) = if deliveries <= SORTED_IN_MEMORY_DELIVERIES {
                 (-16_384, 0)
             } else {
-                (-4096, cores as i64)
+                (-4096, threads)
             };
             self.tx.pragma_update(None, "cache_size", sort_cache_kib)?;
             self.tx.pragma_update(None, "threads", threads)?;
-            for (_, create) in super::schema::BULK_INDEXES {
+            for (_, create) in pending.iter().take(at_most) {
                 self.tx.execute_batch(create)?;
+                self.indexes_rebuilt.set(self.indexes_rebuilt.get() + 1);
             }
             self.tx
                 .pragma_update(None, "cache_size", super::PAGE_CACHE_KIB)?;
@@ -160,5 +220,122 @@ impl Load<'_> {
         self.index_for_search()?;
         let path = self.path;
         self.tx.commit().map_err(|e| sql_error(&path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::schema::BULK_INDEXES;
+    use super::*;
+
+    fn indexes_present(load: &Load<'_>) -> usize {
+        BULK_INDEXES
+            .iter()
+            .filter(|(_, create)| {
+                let name = create.split_whitespace().nth(2).unwrap();
+                load.tx
+                    .query_row(
+                        "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                        [name],
+                        |r| r.get::<_, i64>(0),
+                    )
+                    .unwrap()
+                    == 1
+            })
+            .count()
+    }
+
+    fn add_messages(load: &Load<'_>, from: i64, to: i64) {
+        for id in from..to {
+            load.tx
+                .execute(
+                    "INSERT INTO messages (id, host, queue_id, first_seen, last_seen, format, message_id)
+                     VALUES (?1, 'mta1', 'Q' || ?1, ?1, ?1, 'postfix', 'm' || ?1 || '@x')",
+                    [id],
+                )
+                .unwrap();
+            load.tx
+                .execute(
+                    "INSERT INTO deliveries (id, message_ref, recipient, domain, host, status, code,
+                       attempts, deferrals)
+                     VALUES (?1, ?1, 'r' || ?1 || '@d.example', 'd.example', 'mta1',
+                       CASE WHEN ?1 % 3 = 0 THEN 'bounced' ELSE 'sent' END, '5.1.1', 1, 0)",
+                    [id],
+                )
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn indexes_built_early_are_kept_current_by_the_rows_written_after_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut store = Store::open(path.to_str().unwrap()).unwrap();
+        let mut load = store.begin_load().unwrap();
+        assert!(load.drop_indexes_for_bulk_load(Some(1 << 30)).unwrap());
+        assert_eq!(indexes_present(&load), 0);
+        add_messages(&load, 1, 200);
+
+        // Not before half the input is read: more to do later, nothing built now.
+        assert!(load.rebuild_next_index_early(0.3).unwrap());
+        assert_eq!(indexes_present(&load), 0);
+        assert!(load.rebuild_next_index_early(0.5).unwrap());
+        assert_eq!(indexes_present(&load), 1);
+        add_messages(&load, 200, 300);
+        let mut built = 1;
+        while load.rebuild_next_index_early(0.8).unwrap() {
+            built += 1;
+            assert_eq!(indexes_present(&load), built);
+        }
+        assert_eq!(indexes_present(&load), BULK_INDEXES.len());
+        add_messages(&load, 300, 400);
+        load.recreate_indexes().unwrap();
+        load.commit().unwrap();
+
+        let conn = &store.conn;
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        // Rows written before, between and after the early builds, found through them.
+        for id in [150, 250, 350] {
+            let found: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM deliveries INDEXED BY deliveries_recipient
+                     WHERE recipient = 'r' || ?1 || '@d.example'",
+                    [id],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(found, 1, "delivery {id}");
+            let found: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM messages INDEXED BY messages_queue WHERE queue_id = 'Q' || ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(found, 1, "message {id}");
+        }
+    }
+
+    #[test]
+    fn no_index_is_built_early_for_a_load_too_big_to_sort_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut store = Store::open(path.to_str().unwrap()).unwrap();
+        let mut load = store.begin_load().unwrap();
+        assert!(load.drop_indexes_for_bulk_load(Some(1 << 40)).unwrap());
+        // Deliveries so far, by their highest id: at 60 % read, the load is projected to
+        // end above the in-memory sort's limit.
+        let so_far = SORTED_IN_MEMORY_DELIVERIES * 6 / 10 + 1;
+        add_messages(&load, so_far, so_far + 1);
+        assert!(!load.rebuild_next_index_early(0.6).unwrap());
+        assert_eq!(indexes_present(&load), 0);
+        // Below it, the same call builds one.
+        assert!(load.rebuild_next_index_early(0.7).unwrap());
+        assert_eq!(indexes_present(&load), 1);
+        load.recreate_indexes().unwrap();
+        assert_eq!(indexes_present(&load), BULK_INDEXES.len());
     }
 }
