@@ -221,7 +221,9 @@ pub(super) fn import_one(
                             break 'receive;
                         }
                     }
+                    load.start_writeback();
                 }
+                Err(RecvTimeoutError::Timeout) if bulk => load.start_writeback(),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }

@@ -1,7 +1,7 @@
 //! Loading one input: its transaction (everything it writes commits together or not at
 //! all), the secondary indexes dropped for a big load, the journal of the first load.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 
 use rusqlite::Transaction;
 
@@ -29,6 +29,8 @@ pub(crate) struct Load<'s> {
     /// built again; all of them outside a bulk load. A cell: they are built between the
     /// writer's batches, while it borrows the transaction.
     indexes_rebuilt: Cell<usize>,
+    /// The store file, opened again to start writing its pages out (`start_writeback`).
+    file_for_writeback: OnceCell<Option<std::fs::File>>,
 }
 
 impl Store {
@@ -57,6 +59,7 @@ impl Store {
             path,
             indexes_search: !behind,
             indexes_rebuilt: Cell::new(super::schema::BULK_INDEXES.len()),
+            file_for_writeback: OnceCell::new(),
         })
     }
 
@@ -139,6 +142,29 @@ impl Load<'_> {
     /// Whether indexes dropped for a bulk load are still to be built.
     fn indexes_to_rebuild(&self) -> bool {
         self.indexes_rebuilt.get() < super::schema::BULK_INDEXES.len()
+    }
+
+    /// Has the kernel start writing out the pages written to the store so far, without
+    /// waiting for them: the commit's `fsync` then waits only for what is left. A bulk load
+    /// writes tens of megabytes that the kernel would otherwise hold until that `fsync`;
+    /// called when the writing thread waits for the parser, the 1 M-line log's commit took
+    /// 0.030 s instead of 0.043-0.046 s (three rounds each). Linux only; elsewhere, and when
+    /// the file cannot be opened, the commit does it all as before.
+    pub(crate) fn start_writeback(&self) {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let file = self
+                .file_for_writeback
+                .get_or_init(|| std::fs::File::open(&self.path).ok());
+            if let Some(file) = file {
+                // SAFETY: a plain system call on a descriptor this struct keeps open; it
+                // touches no memory of ours. Its result does not matter: the commit syncs.
+                unsafe {
+                    libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+                }
+            }
+        }
     }
 
     /// Builds the next index a bulk load dropped while the input is still being read: the
