@@ -122,10 +122,10 @@ impl<R: Read> ParseStage<'_, R> {
                 break;
             }
             st.lines += 1;
-            let line_no = lines.line_no;
+            let line_no = line.number;
             if st.lines % PROGRESS_EVERY_LINES == 0 {
                 self.lines_done.store(st.lines, Ordering::Relaxed);
-                self.bytes_done.store(lines.offset, Ordering::Relaxed);
+                self.bytes_done.store(line.end, Ordering::Relaxed);
             }
             if line.bytes.iter().all(u8::is_ascii_whitespace) {
                 continue;
