@@ -223,6 +223,7 @@ pub(super) fn import_one(
                     }
                     load.start_writeback();
                 }
+                // Nothing to write: the kernel writes out what is written so far meanwhile.
                 Err(RecvTimeoutError::Timeout) if bulk => load.start_writeback(),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
