@@ -60,7 +60,28 @@ pub struct DeliveryState {
     pub attempts: Vec<AttemptRecord>,
     /// When and where this recipient expired (its own expiry, or its message's).
     pub expired: Option<(i64, SourceRef)>,
+    /// What makes the next attempt a repeat of the last one, hashed (`AttemptKey`).
+    pub last_attempt: AttemptKey,
 }
+
+/// A delivery's last attempt as the assembler compares the next one with it: a hash of
+/// what makes two attempts one repeated attempt (status, whether it counts, reply code,
+/// code, relay, text), with the number of attempts it was taken at. Kept beside the
+/// delivery so that a retried deferral is matched without reading the last attempt's
+/// texts, which sit elsewhere in memory: on a log of retries those reads were the
+/// parsing thread's costliest cache misses. Derived from the attempts, so it never makes
+/// two deliveries differ; empty (the texts are compared) for deliveries taken back from
+/// the store.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AttemptKey(pub Option<(usize, u64)>);
+
+impl PartialEq for AttemptKey {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for AttemptKey {}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageState {

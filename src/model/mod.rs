@@ -17,8 +17,8 @@ pub mod time;
 
 pub use cause::{FailedRow, WIDESPREAD_MIN_DOMAINS};
 pub use message::{
-    AttemptRecord, DeliveryOutcome, DeliveryState, MessageSink, MessageState, RecipientIndex,
-    SETTLED_KEPT, SourceRef, default_queue_lifetime,
+    AttemptKey, AttemptRecord, DeliveryOutcome, DeliveryState, MessageSink, MessageState,
+    RecipientIndex, SETTLED_KEPT, SourceRef, default_queue_lifetime,
 };
 pub use reason::{Reason, UnknownReason};
 pub use resend::{Candidate, Resolution, destination_matches, host_matches};

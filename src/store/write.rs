@@ -346,6 +346,7 @@ fn load_messages(
                         orig_recipient: r.get(2)?,
                         attempts: Vec::new(),
                         expired: at.map(|t| (t, SourceRef::parse(&src.unwrap_or_default()))),
+                        last_attempt: Default::default(),
                     },
                 ))
             })?

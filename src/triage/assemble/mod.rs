@@ -18,8 +18,8 @@ pub use outcome::derive_row;
 
 use crate::ingest::{AttemptStatus, Event, EventKind};
 use crate::model::{
-    AttemptRecord, DeliveryOutcome, DeliveryState, MessageSink, MessageState, SETTLED_KEPT,
-    SourceRef,
+    AttemptKey, AttemptRecord, DeliveryOutcome, DeliveryState, MessageSink, MessageState,
+    SETTLED_KEPT, SourceRef,
 };
 
 /// Up to this many recipients a message finds a delivery by scanning its list.
@@ -77,6 +77,7 @@ impl MessageState {
                     orig_recipient: None,
                     attempts: Vec::new(),
                     expired: None,
+                    last_attempt: Default::default(),
                 });
                 self.deliveries.len() - 1
             }
@@ -91,6 +92,29 @@ impl MessageState {
             .map(|d| derive_row(&self.host, d))
             .collect()
     }
+}
+
+/// The hash an attempt event is matched on with the delivery's last attempt
+/// (`AttemptKey`): each text field hashed with the hash so far as its seed, after the
+/// status, whether it counts, the reply code and which texts are present. A 64-bit hash,
+/// as duplicate lines are told by: two different replies to one recipient, one right after
+/// the other, collide once in 2^64.
+fn attempt_key(
+    status: AttemptStatus,
+    counted: bool,
+    reply_code: Option<u16>,
+    code_relay_text: [&Option<Cow<'_, str>>; 3],
+) -> u64 {
+    use xxhash_rust::xxh3::xxh3_64_with_seed;
+    let mut head = status as u64
+        | u64::from(counted) << 8
+        | u64::from(reply_code.map_or(0, |c| u32::from(c) + 1)) << 16;
+    for (i, field) in code_relay_text.iter().enumerate() {
+        head |= u64::from(field.is_some()) << (40 + i);
+    }
+    code_relay_text.iter().fold(head, |seed, field| {
+        xxh3_64_with_seed(field.as_deref().unwrap_or("").as_bytes(), seed)
+    })
 }
 
 fn message_key(host: &str, queue_id: &str) -> String {
@@ -264,20 +288,32 @@ impl Assembler {
                 let Some(rcpt) = ev.recipient else {
                     return Ok(());
                 };
+                let key = attempt_key(
+                    status,
+                    ev.counts_as_attempt,
+                    ev.reply_code,
+                    [&ev.dsn, &ev.relay, &ev.text],
+                );
                 let d = msg.delivery_mut(&rcpt);
                 if ev.orig_recipient.is_some() {
                     d.orig_recipient = ev.orig_recipient.map(Cow::into_owned);
                 }
-                if let Some(last) = d.attempts.last_mut()
-                    && last.status == status
-                    && last.counted == ev.counts_as_attempt
-                    && last.text.as_deref() == ev.text.as_deref()
-                    && last.code.as_deref() == ev.dsn.as_deref()
-                    && last.relay.as_deref() == ev.relay.as_deref()
-                    && last.reply_code == ev.reply_code
-                {
+                let count = d.attempts.len();
+                let repeat = match d.last_attempt.0 {
+                    Some((at, last)) if at == count => last == key,
+                    _ => d.attempts.last().is_some_and(|last| {
+                        last.status == status
+                            && last.counted == ev.counts_as_attempt
+                            && last.text.as_deref() == ev.text.as_deref()
+                            && last.code.as_deref() == ev.dsn.as_deref()
+                            && last.relay.as_deref() == ev.relay.as_deref()
+                            && last.reply_code == ev.reply_code
+                    }),
+                };
+                if repeat && let Some(last) = d.attempts.last_mut() {
                     last.repeats += 1;
                     last.last_ts = ev.ts;
+                    d.last_attempt = AttemptKey(Some((count, key)));
                     return Ok(());
                 }
                 d.attempts.push(AttemptRecord {
@@ -292,6 +328,7 @@ impl Assembler {
                     counted: ev.counts_as_attempt,
                     source: source(),
                 });
+                d.last_attempt = AttemptKey(Some((count + 1, key)));
             }
             EventKind::MessageExpired => {
                 msg.expired_at = Some(ev.ts);

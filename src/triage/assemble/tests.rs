@@ -204,9 +204,87 @@ fn status_comes_from_the_log_not_the_code_class() {
             source: SourceRef::parse("f:1"),
         }],
         expired: None,
+        last_attempt: Default::default(),
     };
     let row = derive_row("mx", &d);
     assert_eq!(row.status, "deferred");
     assert_eq!(row.code, "4.0.0");
     assert_eq!(row.domain, "dmnd.info");
+}
+
+/// A retried attempt is one record with a count, whatever it is matched on: the hash kept
+/// beside the delivery, or the last attempt's own fields for a delivery taken back from
+/// the store. Any one field that differs makes a new record.
+#[test]
+fn repeated_attempts_are_counted_and_any_difference_starts_a_new_one() {
+    let q = "R1";
+    let rcpt = "r@x.example";
+    let base = |ts| {
+        attempt(
+            ts,
+            q,
+            rcpt,
+            AttemptStatus::Deferred,
+            "4.7.0",
+            "421 4.7.0 try again later",
+        )
+    };
+    type Change = fn(&mut Event<'static>);
+    let changes: [(&str, Change); 7] = [
+        ("text", |e| e.text = Some("421 4.7.0 try again soon".into())),
+        ("no text", |e| e.text = None),
+        ("empty text", |e| e.text = Some("".into())),
+        ("code", |e| e.dsn = Some("4.7.1".into())),
+        ("relay", |e| {
+            e.relay = Some("mx.x.example[192.0.2.1]:25".into())
+        }),
+        ("reply code", |e| e.reply_code = Some(421)),
+        ("not counted", |e| e.counts_as_attempt = false),
+    ];
+    for resumed in [false, true] {
+        let mut a = Assembler::new("postfix");
+        let mut sink = Collect::default();
+        let mut ts = 0;
+        let mut push = |a: &mut Assembler, e: Event<'static>| {
+            a.push(e, &mut sink).unwrap();
+            if resumed {
+                // As if taken back from the store: nothing kept beside the delivery.
+                let m = a.open.get_mut(&message_key("mx", q)).unwrap();
+                m.deliveries[0].last_attempt = AttemptKey::default();
+            }
+        };
+        for _ in 0..3 {
+            ts += 1;
+            push(&mut a, base(ts));
+        }
+        for (what, change) in changes {
+            for _ in 0..2 {
+                ts += 1;
+                let mut e = base(ts);
+                change(&mut e);
+                push(&mut a, e);
+            }
+            ts += 1;
+            push(&mut a, base(ts));
+            let d = &a.open_message("mx", q).unwrap().deliveries[0];
+            let n = d.attempts.len();
+            assert_eq!(d.attempts[n - 2].repeats, 2, "{what}, resumed: {resumed}");
+            assert_eq!(d.attempts[n - 1].repeats, 1, "{what}, resumed: {resumed}");
+        }
+        // No text and an empty one are not the same reply.
+        for text in [None, Some(""), None] {
+            ts += 1;
+            let mut e = base(ts);
+            e.text = text.map(Cow::from);
+            push(&mut a, e);
+        }
+        let d = &a.open_message("mx", q).unwrap().deliveries[0];
+        assert_eq!(d.attempts[0].repeats, 3, "resumed: {resumed}");
+        assert_eq!(
+            d.attempts.len(),
+            4 + 2 * changes.len(),
+            "resumed: {resumed}"
+        );
+        assert_eq!(d.attempts.last().unwrap().last_ts, ts);
+    }
 }
