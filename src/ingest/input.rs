@@ -323,6 +323,19 @@ pub struct LineReader<R> {
     unconsumed: usize,
 }
 
+/// `fill_buf`, tried again when a signal interrupted it.
+fn fill_buf_retrying<R: BufRead>(inner: &mut R) -> io::Result<&[u8]> {
+    loop {
+        match inner.fill_buf() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+            Ok(_) => break,
+        }
+    }
+    // Filled: asked again, it hands over the same bytes without reading.
+    inner.fill_buf()
+}
+
 pub struct Line<'a> {
     pub bytes: &'a [u8],
     pub truncated: bool,
@@ -350,13 +363,7 @@ impl<R: BufRead> LineReader<R> {
     /// in `buf`. (Copying every line cost the parsing thread about 3 % of its time.)
     pub fn next_line<'b>(&'b mut self, buf: &'b mut Vec<u8>) -> io::Result<Option<Line<'b>>> {
         self.inner.consume(std::mem::take(&mut self.unconsumed));
-        let newline = loop {
-            match self.inner.fill_buf() {
-                Ok(b) => break memchr::memchr(b'\n', b),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        };
+        let newline = memchr::memchr(b'\n', fill_buf_retrying(&mut self.inner)?);
         if let Some(i) = newline
             && i <= self.max_line
         {
@@ -378,11 +385,7 @@ impl<R: BufRead> LineReader<R> {
         let mut complete = false;
         let mut read_any = false;
         loop {
-            let available = match self.inner.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
+            let available = fill_buf_retrying(&mut self.inner)?;
             if available.is_empty() {
                 break;
             }

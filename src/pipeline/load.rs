@@ -213,18 +213,20 @@ pub(super) fn import_one(
                         }
                     }
                 }
-                Err(RecvTimeoutError::Timeout) if build_early => {
-                    match load.rebuild_next_index_early(read_share()) {
-                        Ok(more) => build_early = more,
-                        Err(e) => {
-                            write_error = Some(e);
-                            break 'receive;
+                // Nothing to write: an index is built, and the kernel writes out what is
+                // written so far.
+                Err(RecvTimeoutError::Timeout) if bulk => {
+                    if build_early {
+                        match load.rebuild_next_index_early(read_share()) {
+                            Ok(more) => build_early = more,
+                            Err(e) => {
+                                write_error = Some(e);
+                                break 'receive;
+                            }
                         }
                     }
                     load.start_writeback();
                 }
-                // Nothing to write: the kernel writes out what is written so far meanwhile.
-                Err(RecvTimeoutError::Timeout) if bulk => load.start_writeback(),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }

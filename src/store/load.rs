@@ -292,11 +292,16 @@ mod tests {
         }
     }
 
+    /// A new store in its own temporary directory (kept alive with it).
+    fn new_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s.db").to_str().unwrap()).unwrap();
+        (dir, store)
+    }
+
     #[test]
     fn indexes_built_early_are_kept_current_by_the_rows_written_after_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
-        let mut store = Store::open(path.to_str().unwrap()).unwrap();
+        let (_dir, mut store) = new_store();
         let mut load = store.begin_load().unwrap();
         assert!(load.drop_indexes_for_bulk_load(Some(1 << 30)).unwrap());
         assert_eq!(indexes_present(&load), 0);
@@ -347,9 +352,7 @@ mod tests {
 
     #[test]
     fn no_index_is_built_early_for_a_load_too_big_to_sort_in_memory() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
-        let mut store = Store::open(path.to_str().unwrap()).unwrap();
+        let (_dir, mut store) = new_store();
         let mut load = store.begin_load().unwrap();
         assert!(load.drop_indexes_for_bulk_load(Some(1 << 40)).unwrap());
         // Deliveries so far, by their highest id: at 60 % read, the load is projected to
