@@ -23,7 +23,10 @@ use regex::Regex;
 use super::code::EnhancedCode;
 use crate::model::Reason;
 
+mod folded;
 mod phrases;
+
+use folded::{Lowered, PhraseSet};
 
 /// The answer for one failed (or succeeded) recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,15 +164,10 @@ static NO_RECIPIENT_LEFT: LazyLock<Regex> =
 /// The phrases compiled per reason, indexed by `Reason as usize`. ASCII case folding on
 /// bytes: the documented texts are ASCII, and Unicode classes would make the bounded
 /// repeats (`.{0,80}`) build automata too large to stay fast.
-static PHRASE_SETS: LazyLock<Vec<Option<regex::bytes::RegexSet>>> = LazyLock::new(|| {
-    let mut sets: Vec<Option<regex::bytes::RegexSet>> = vec![None; Reason::ALL.len()];
+static PHRASE_SETS: LazyLock<Vec<Option<PhraseSet>>> = LazyLock::new(|| {
+    let mut sets: Vec<Option<PhraseSet>> = (0..Reason::ALL.len()).map(|_| None).collect();
     for (reason, pats) in phrases::FAMILIES.iter().flat_map(|f| f.iter()) {
-        let set = regex::bytes::RegexSetBuilder::new(pats.iter())
-            .case_insensitive(true)
-            .unicode(false)
-            .build()
-            .expect("the phrase table compiles");
-        sets[*reason as usize] = Some(set);
+        sets[*reason as usize] = Some(PhraseSet::new(pats));
     }
     sets
 });
@@ -177,8 +175,8 @@ static PHRASE_SETS: LazyLock<Vec<Option<regex::bytes::RegexSet>>> = LazyLock::ne
 /// Providers' documented wordings that can only mean the address does not exist
 /// (Gmail's "Address not found", Yahoo's "doesn't have a yahoo.com account"): an
 /// address verdict whatever SMTP phase the report leaves unnamed.
-static NO_SUCH_ADDRESS: LazyLock<regex::bytes::RegexSet> = LazyLock::new(|| {
-    regex::bytes::RegexSetBuilder::new([
+static NO_SUCH_ADDRESS: LazyLock<PhraseSet> = LazyLock::new(|| {
+    PhraseSet::new(&[
         r"this user doesn't have a [a-z0-9.-]{1,40} account",
         r"the address couldn't be found",
         // Exchange / Microsoft 365 NDR: "The email address you entered couldn't be found".
@@ -197,48 +195,35 @@ static NO_SUCH_ADDRESS: LazyLock<regex::bytes::RegexSet> = LazyLock::new(|| {
         // Exchange Online's 5.1.10: the directory lookup of the recipient failed.
         r"recipient not found by smtp address lookup",
     ])
-    .case_insensitive(true)
-    .unicode(false)
-    .build()
-    .expect("documented no-such-address texts compile")
 });
 
-/// A case-insensitive ASCII regex over bytes, like the phrase table's.
-fn ascii_regex(pattern: &str) -> regex::bytes::Regex {
-    regex::bytes::RegexBuilder::new(pattern)
-        .case_insensitive(true)
-        .unicode(false)
-        .build()
-        .expect("static regex")
-}
-
-static SPAM_VERDICT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
-    ascii_regex(
+static SPAM_VERDICT: LazyLock<PhraseSet> = LazyLock::new(|| {
+    PhraseSet::new(&[
         r"(?:rejected|refused|blocked) (?:due to|because of) spam|spam classification|classified as spam",
-    )
+    ])
 });
 
 /// A sender refused for how it behaves, not for one address: it tried too many unknown
 /// recipients ("550 Too many invalid recipients"). The words "invalid recipient" in it
 /// are no verdict on this recipient.
-static SENDER_BEHAVIOUR: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
-    ascii_regex(
+static SENDER_BEHAVIOUR: LazyLock<PhraseSet> = LazyLock::new(|| {
+    PhraseSet::new(&[
         r"too many (?:invalid|unknown|bad|non-?existent|undeliverable) (?:recipients|addresses|rcpt)",
-    )
+    ])
 });
 
-fn says_spam_verdict(text: &str) -> bool {
-    SPAM_VERDICT.is_match(text.as_bytes())
+fn says_spam_verdict(text: &Lowered<'_>) -> bool {
+    SPAM_VERDICT.is_match(text)
 }
 
-fn says_no_such_address(text: &str) -> bool {
-    NO_SUCH_ADDRESS.is_match(text.as_bytes())
+fn says_no_such_address(text: &Lowered<'_>) -> bool {
+    NO_SUCH_ADDRESS.is_match(text)
 }
 
-fn says(reason: Reason, text: &str) -> bool {
+fn says(reason: Reason, text: &Lowered<'_>) -> bool {
     PHRASE_SETS[reason as usize]
         .as_ref()
-        .is_some_and(|set| set.is_match(text.as_bytes()))
+        .is_some_and(|set| set.is_match(text))
 }
 
 /// The reason an enhanced code stands for on its own (RFC 3463 / RFC 7372 meanings and
@@ -365,7 +350,7 @@ fn probe(
     reason: Reason,
     code: Option<EnhancedCode>,
     by_code: Option<Reason>,
-    text: &str,
+    text: &Lowered<'_>,
     command: Option<SmtpCommand>,
 ) -> bool {
     let before_data = matches!(
@@ -429,9 +414,7 @@ fn probe(
                     && says(Reason::Rejected, text)
                     // "Sender rejected" because the IP is on a blocklist is the listing.
                     && !says(Reason::Blocked, text)
-                    && !text
-                        .to_ascii_lowercase()
-                        .contains("recipient address rejected")
+                    && !text.as_str().contains("recipient address rejected")
         }
         Reason::ContentError => {
             // "Message content rejected" under a 5.6.x is a spam verdict.
@@ -461,8 +444,7 @@ fn probe(
         Reason::Speeding => {
             // A limit on connections per time is a connection limit, not a sending rate.
             by_code == Some(Reason::Speeding)
-                || says(Reason::Speeding, text)
-                    && !text.to_ascii_lowercase().contains("connection rate limit")
+                || says(Reason::Speeding, text) && !text.as_str().contains("connection rate limit")
         }
         Reason::SpamDetected => {
             // Gmail's 4.7.28 "unusual rate of unsolicited mail … temporarily rate limited"
@@ -503,21 +485,22 @@ pub fn classify_reply(
     if code.is_some_and(|c| c.class == 2) {
         return verdict(Reason::Delivered);
     }
-    if says(Reason::Greylisted, text) {
+    let lowered = Lowered::new(text);
+    if says(Reason::Greylisted, &lowered) {
         return verdict(Reason::Greylisted);
     }
-    if SENDER_BEHAVIOUR.is_match(text.as_bytes()) {
+    if SENDER_BEHAVIOUR.is_match(&lowered) {
         return verdict(Reason::Blocked);
     }
     let by_code = code.and_then(reason_for_code);
     for &reason in EXPLICIT_ORDER {
-        if probe(reason, code, by_code, text, command) {
+        if probe(reason, code, by_code, &lowered, command) {
             return verdict(reason);
         }
     }
     if code_is_soft(by_code) {
         for &reason in TEXT_ORDER {
-            if says(reason, text) {
+            if says(reason, &lowered) {
                 return verdict(reason);
             }
         }
