@@ -5,7 +5,7 @@ use std::io::{self, Read, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -197,11 +197,14 @@ pub(super) fn import_one(
         };
         let mut build_early = bulk;
         'receive: loop {
-            // While indexes may be built early, a moment without a batch is used for one.
-            let wait = if build_early && read_share() >= EARLY_INDEXES_FROM_READ_SHARE {
-                std::time::Duration::ZERO
-            } else {
-                std::time::Duration::from_millis(100)
+            // While indexes may be built early, a moment without a batch is used for one;
+            // until they may, the wait is short, so that the first build starts as soon as
+            // enough is read. (Waiting 100 ms, the writer slept through the first tenth of
+            // the generator's log it could have built in.)
+            let wait = match build_early {
+                true if read_share() >= EARLY_INDEXES_FROM_READ_SHARE => Duration::ZERO,
+                true => Duration::from_millis(5),
+                false => Duration::from_millis(100),
             };
             match finished.recv_timeout(wait) {
                 Ok(batch) => {
