@@ -627,3 +627,69 @@ fn the_same_logs_imported_twice_give_the_same_records_in_the_same_order() {
     assert!(first.lines().count() > 100, "{first}");
     assert_eq!(export(), first);
 }
+
+/// A log imported alone gets its typo flags in its own transaction; imported with bounce
+/// emails, after them, in one of their own. Both ways flag the same deliveries of the
+/// log, on a bulk load too (the flags read the indexes it builds again), and leave no
+/// follow-up work owed.
+#[test]
+fn typo_flags_are_the_same_set_with_the_load_or_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("generated.log");
+    common::loggen::write_postfix_log(
+        common::loggen::GenOptions {
+            messages: 2_000,
+            seed: 5,
+            rfc3339: false,
+        },
+        std::fs::File::create(&log).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        std::fs::metadata(&log).unwrap().len() > 2_100_000,
+        "a bulk load"
+    );
+    let log = log.to_str().unwrap();
+    let bounce = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/sample-data/bounces/postfix-dsn-gmail.eml"
+    );
+    let alone = TempStore::new();
+    alone.run_ok(&["import", "--year", "2026", log]);
+    let with_bounce = TempStore::new();
+    with_bounce.run_ok(&["import", "--year", "2026", log, bounce]);
+    let flags = |s: &TempStore| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = s
+            .deliveries()
+            .into_iter()
+            .filter(|d| !d["typo_of"].is_null())
+            .filter(|d| {
+                d["source"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("generated.log"))
+            })
+            .map(|d| {
+                (
+                    d["recipient"].as_str().unwrap().to_string(),
+                    d["typo_of"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let want = flags(&with_bounce);
+    assert!(want.len() >= 5, "{want:?}");
+    assert_eq!(flags(&alone), want);
+    for store in [&alone, &with_bounce] {
+        let conn = rusqlite::Connection::open(store.db()).unwrap();
+        let owed: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM settings WHERE key = 'follow_up_from'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(owed, 0);
+    }
+}

@@ -25,6 +25,15 @@ use super::{
     SourceState,
 };
 
+/// One input loaded.
+pub(super) struct Loaded {
+    pub(super) report: FileReport,
+    /// Where the year of a yearless log ended, for the next file to continue from.
+    pub(super) year_ended: Option<crate::ingest::timestamp::YearPosition>,
+    /// The import's follow-up work was done in this load's transaction.
+    pub(super) followed_up: bool,
+}
+
 pub(super) fn import_one(
     store: &mut Store,
     mut p: Prepared,
@@ -33,7 +42,7 @@ pub(super) fn import_one(
     file_index: usize,
     file_count: usize,
     progress: &mut dyn FnMut(&Progress),
-) -> Result<(FileReport, Option<crate::ingest::timestamp::YearPosition>), Failure> {
+) -> Result<Loaded, Failure> {
     let started = Instant::now();
     let name = p.name.clone();
     let head_len = p.head.len().min(HEAD_ID_LEN);
@@ -75,7 +84,11 @@ pub(super) fn import_one(
                 report.format = Some(p.format);
                 report.state = SourceState::Unchanged;
                 report.seconds = started.elapsed().as_secs_f64();
-                return Ok((report, None));
+                return Ok(Loaded {
+                    report,
+                    year_ended: None,
+                    followed_up: false,
+                });
             }
         }
         // Read again from the start: the head was consumed by detection.
@@ -141,7 +154,11 @@ pub(super) fn import_one(
     for line in imported_head.split(|b| *b == b'\n') {
         parser.observe_header(line.strip_suffix(b"\r").unwrap_or(line));
     }
-    let ImportParts { assembler, seen } = parts;
+    let ImportParts {
+        assembler,
+        seen,
+        follow_up_from,
+    } = parts;
     assembler.format = p.format.as_str();
     assembler.source_name = Arc::from(name.as_str());
     assembler.default_host = Arc::from(opts.host.as_deref().unwrap_or("unknown"));
@@ -318,6 +335,16 @@ pub(super) fn import_one(
         .map_err(|e| Failure::Input(ImportError::read(&name, e)))?;
     load.record_source(skip.map(|k| k.id), &record, &mut block_hashes)?;
     drop(block_hashes);
+    // Nothing but the follow-up work comes after this load: it commits with it, unless
+    // reports are waiting to be relinked first (`import_files` does that after the loads).
+    let followed_up = match follow_up_from {
+        Some(first_new) if load.standalone_reports()?.is_empty() => {
+            load.mark_typo_domains(first_new)?;
+            load.follow_up_done()?;
+            true
+        }
+        _ => false,
+    };
     load.commit()?;
     if rollback_journal {
         store.back_to_wal();
@@ -331,8 +358,8 @@ pub(super) fn import_one(
         lines: n_lines,
         done: true,
     });
-    Ok((
-        FileReport {
+    Ok(Loaded {
+        report: FileReport {
             name,
             format: Some(p.format),
             state,
@@ -351,5 +378,6 @@ pub(super) fn import_one(
             },
         },
         year_ended,
-    ))
+        followed_up,
+    })
 }

@@ -2,6 +2,7 @@
 
 use rusqlite::OptionalExtension;
 
+use super::load::Load;
 use super::{Result, Store};
 
 impl Store {
@@ -31,8 +32,20 @@ impl Store {
     /// The follow-up work is done.
     pub(crate) fn follow_up_done(&self) -> Result<()> {
         self.conn
-            .execute("DELETE FROM settings WHERE key = 'follow_up_from'", [])
+            .execute(FOLLOW_UP_DONE, [])
             .map_err(|e| self.err(e))?;
         Ok(())
     }
 }
+
+impl Load<'_> {
+    /// The follow-up work is done in this load's transaction: it commits with it.
+    pub(crate) fn follow_up_done(&self) -> Result<()> {
+        self.tx
+            .execute(FOLLOW_UP_DONE, [])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
+
+const FOLLOW_UP_DONE: &str = "DELETE FROM settings WHERE key = 'follow_up_from'";
