@@ -102,8 +102,9 @@ pub fn import_files(
     // Delivery rows written from here on are this import's (a rewritten row gets a new id).
     let first_new = store.next_delivery_id()?;
     // What follows the loads (relinking stand-alone reports, marking typo domains) runs in
-    // transactions of its own. The flag says it is owed from which delivery on, so an
-    // import killed between a load's commit and that work has it done by the next one.
+    // transactions of its own, or in the last load's (`ImportParts::follow_up_from`). The
+    // flag says it is owed from which delivery on, so an import killed between a load's
+    // commit and that work has it done by the next one.
     let owed = store.follow_up_owed(first_new)?;
     let first_new = owed.map_or(first_new, |from| from.min(first_new));
     let file_count = prepared.len();
