@@ -1,10 +1,11 @@
 //! Loading one input: its transaction (everything it writes commits together or not at
 //! all), the secondary indexes dropped for a big load, the journal of the first load.
 
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, OnceCell, RefCell};
 
 use rusqlite::Transaction;
 
+use super::typos::DomainCounts;
 use super::write::MessageWriter;
 use super::{Result, Store, StoreError, sql_error};
 
@@ -31,6 +32,10 @@ pub(crate) struct Load<'s> {
     indexes_rebuilt: Cell<usize>,
     /// The store file, opened again to start writing its pages out (`start_writeback`).
     file_for_writeback: OnceCell<Option<std::fs::File>>,
+    /// On a load into a store without deliveries: the delivery rows it writes, counted
+    /// per domain as the typo pass counts them (`Load::mark_typo_domains`), kept current
+    /// by the writer as it inserts and replaces rows.
+    pub(super) domain_counts: RefCell<Option<DomainCounts>>,
 }
 
 impl Store {
@@ -54,12 +59,14 @@ impl Store {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|e| sql_error(&path, e))?;
         let behind = super::search::search_index_behind(&tx).map_err(|e| sql_error(&path, e))?;
+        let empty = super::highest_delivery_id(&tx).map_err(|e| sql_error(&path, e))? == 0;
         Ok(Load {
             tx,
             path,
             indexes_search: !behind,
             indexes_rebuilt: Cell::new(super::schema::BULK_INDEXES.len()),
             file_for_writeback: OnceCell::new(),
+            domain_counts: RefCell::new(empty.then(DomainCounts::new)),
         })
     }
 
@@ -104,7 +111,12 @@ impl Load<'_> {
     }
 
     pub(crate) fn writer(&self) -> Result<MessageWriter<'_>> {
-        MessageWriter::new(&self.tx, &self.path, self.indexes_search)
+        MessageWriter::new(
+            &self.tx,
+            &self.path,
+            self.indexes_search,
+            &self.domain_counts,
+        )
     }
 
     /// On a bulk load (an input bigger than what the store holds), dropping the secondary

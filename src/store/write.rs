@@ -1,13 +1,16 @@
 //! Writing assembled messages. One import of one input is one transaction: a killed import
 //! leaves the store as it was before that input, and the next import redoes it.
 
+use std::cell::RefCell;
+
 use rusqlite::{Statement, Transaction, params};
 
 use crate::model::{
     AttemptRecord, AttemptStatus, DeliveryOutcome, DeliveryState, DeliveryStatus, MessageState,
-    SETTLED_KEPT, SourceRef,
+    Reason, SETTLED_KEPT, SourceRef,
 };
 
+use super::typos::{DomainCounts, RowCounted, count_row};
 use super::{Store, StoreError};
 
 pub(crate) struct MessageWriter<'t> {
@@ -23,10 +26,17 @@ pub(crate) struct MessageWriter<'t> {
     insert_attempt: Statement<'t>,
     /// None when the load leaves the search index behind (`Load::indexes_search`).
     insert_search: Option<Statement<'t>>,
+    /// `Load::domain_counts`.
+    domain_counts: &'t RefCell<Option<DomainCounts>>,
 }
 
 impl<'t> MessageWriter<'t> {
-    pub fn new(tx: &'t Transaction<'t>, path: &str, index_search: bool) -> super::Result<Self> {
+    pub fn new(
+        tx: &'t Transaction<'t>,
+        path: &str,
+        index_search: bool,
+        domain_counts: &'t RefCell<Option<DomainCounts>>,
+    ) -> super::Result<Self> {
         let prepare = |sql| tx.prepare(sql).map_err(|e| super::sql_error(path, e));
         Ok(MessageWriter {
             tx,
@@ -59,6 +69,7 @@ impl<'t> MessageWriter<'t> {
                     )
                 })
                 .transpose()?,
+            domain_counts,
         })
     }
 
@@ -93,6 +104,9 @@ impl<'t> MessageWriter<'t> {
         };
         let id = match m.db_id {
             Some(id) => {
+                if let Some(counts) = self.domain_counts.borrow_mut().as_mut() {
+                    count_stored_rows_out(tx, id, counts)?;
+                }
                 // The index rows go with the deliveries: the highest id may be taken again
                 // by the rewritten rows, and its old words would still match them; the
                 // search index's catch-up relies on no indexed row above a gap.
@@ -175,6 +189,15 @@ impl<'t> MessageWriter<'t> {
                 d.expired.as_ref().map(|e| e.1.to_string()),
             ])?;
             let delivery_id = tx.last_insert_rowid();
+            if let Some(counts) = self.domain_counts.borrow_mut().as_mut() {
+                let row = RowCounted {
+                    status: r.status.as_str(),
+                    relay: r.relay.as_deref(),
+                    reason: r.reason.map(Reason::as_str),
+                    cause: r.cause.map(Reason::as_str),
+                };
+                count_row(counts, &r.domain, row, 1);
+            }
             if let Some(insert_search) = &mut self.insert_search {
                 insert_search.execute(params![
                     delivery_id,
@@ -212,6 +235,28 @@ impl<'t> MessageWriter<'t> {
         }
         Ok(())
     }
+}
+
+/// Takes the stored delivery rows of message `id`, about to be replaced, out of `counts`.
+fn count_stored_rows_out(
+    tx: &Transaction<'_>,
+    id: i64,
+    counts: &mut DomainCounts,
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT domain, status, relay, reason, cause FROM deliveries WHERE message_ref = ?1",
+    )?;
+    let mut rows = stmt.query([id])?;
+    while let Some(r) = rows.next()? {
+        let row = RowCounted {
+            status: r.get_ref(1)?.as_str()?,
+            relay: r.get_ref(2)?.as_str_or_null()?,
+            reason: r.get_ref(3)?.as_str_or_null()?,
+            cause: r.get_ref(4)?.as_str_or_null()?,
+        };
+        count_row(counts, r.get_ref(0)?.as_str()?, row, -1);
+    }
+    Ok(())
 }
 
 /// True when the delivery was decided by its only attempt and its row holds every field
