@@ -163,14 +163,13 @@ impl MessageState {
     }
 }
 
-/// A delivery as stored and exported: the contract's delivery record, its outcome decided.
+/// What a delivery's record holds beyond its recipient and its message's host: the outcome
+/// decided from its attempts. (The recipient and the host are written from the delivery
+/// and the message themselves, not copied here for every row.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryOutcome {
-    pub recipient: String,
-    pub orig_recipient: Option<String>,
     pub domain: String,
     pub provider: Option<&'static str>,
-    pub host: String,
     pub status: DeliveryStatus,
     pub code: String,
     pub reply_code: Option<u16>,

@@ -74,7 +74,7 @@ pub(super) fn join_logged(
             report_says(r)
         ))));
     };
-    let logged = crate::triage::assemble::derive_row(&host, d);
+    let logged = crate::triage::assemble::derive_row(d);
     let said_at = |what: DeliveryStatus| {
         format!(
             "the log has this delivery {what}{}; the report says {}",

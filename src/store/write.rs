@@ -166,11 +166,11 @@ impl<'t> MessageWriter<'t> {
         for (d, r) in m.deliveries.iter().zip(rows) {
             self.insert_delivery.execute(params![
                 id,
-                &r.recipient,
-                &r.orig_recipient,
+                &d.recipient,
+                &d.orig_recipient,
                 &r.domain,
                 r.provider,
-                &r.host,
+                &m.host,
                 r.status,
                 &r.code,
                 r.reply_code,
@@ -201,8 +201,8 @@ impl<'t> MessageWriter<'t> {
             if let Some(insert_search) = &mut self.insert_search {
                 insert_search.execute(params![
                     delivery_id,
-                    &r.recipient,
-                    &r.orig_recipient,
+                    &d.recipient,
+                    &d.orig_recipient,
                     &m.sender,
                     &m.queue_id,
                     &m.message_id,

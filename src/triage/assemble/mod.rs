@@ -87,10 +87,7 @@ impl MessageState {
 
     /// The delivery records of this message, outcomes decided.
     pub fn rows(&self) -> Vec<DeliveryOutcome> {
-        self.deliveries
-            .iter()
-            .map(|d| derive_row(&self.host, d))
-            .collect()
+        self.deliveries.iter().map(derive_row).collect()
     }
 }
 

@@ -91,7 +91,7 @@ pub(super) fn grouping_code(a: &AttemptRecord, verdict: &classify::Verdict) -> E
     EnhancedCode::generic(class)
 }
 
-pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryOutcome {
+pub fn derive_row(d: &DeliveryState) -> DeliveryOutcome {
     let domain = domain_of(&d.recipient);
     // The last real attempt's reply names the cause; a deferral logged without an
     // attempt (Postfix `delivery temporarily suspended`, Exim `retry time not reached`)
@@ -208,11 +208,8 @@ pub fn derive_row(host: &str, d: &DeliveryState) -> DeliveryOutcome {
     };
 
     DeliveryOutcome {
-        recipient: d.recipient.clone(),
-        orig_recipient: d.orig_recipient.clone(),
         provider: classify::provider_for(last_relay_host, &domain),
         domain,
-        host: host.to_string(),
         status,
         code: code.to_string(),
         reply_code: deciding.and_then(|a| a.reply_code).or_else(|| {

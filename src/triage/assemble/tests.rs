@@ -206,7 +206,7 @@ fn status_comes_from_the_log_not_the_code_class() {
         expired: None,
         last_attempt: Default::default(),
     };
-    let row = derive_row("mx", &d);
+    let row = derive_row(&d);
     assert_eq!(row.status, "deferred");
     assert_eq!(row.code, "4.0.0");
     assert_eq!(row.domain, "dmnd.info");
