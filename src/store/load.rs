@@ -161,8 +161,14 @@ impl Load<'_> {
     /// writes tens of megabytes that the kernel would otherwise hold until that `fsync`;
     /// called when the writing thread waits for the parser, the 1 M-line log's commit took
     /// 0.030 s instead of 0.043-0.046 s (three rounds each). Linux only; elsewhere, and when
-    /// the file cannot be opened, the commit does it all as before.
+    /// the file cannot be opened, the commit does it all as before. SQLite's own dirty pages
+    /// go to the file first (as a full cache would spill them; a rollback still undoes
+    /// them): the commit's `fsync` then took 0.019 s instead of 0.023 s, and the import
+    /// 0.805 instead of 0.845 s (medians of eight alternating runs).
     pub(crate) fn start_writeback(&self) {
+        // The pages SQLite holds dirty in its cache first: written now, they too are on
+        // disk by the commit. (A page that needs the journal synced first stays for it.)
+        let _ = self.tx.cache_flush();
         #[cfg(target_os = "linux")]
         {
             use std::os::fd::AsRawFd;
