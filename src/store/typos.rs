@@ -67,9 +67,9 @@ fn mark_typo_domains(
             // their own: those are no typo.
             let mut stmt = tx.prepare(
                 "SELECT domain FROM deliveries WHERE id >= ?1 AND status != 'sent'
-             GROUP BY domain HAVING sum(coalesce(relay, '') NOT IN ('', 'none')
-                    AND coalesce(reason, '') != 'hostunknown'
-                    AND coalesce(cause, '') != 'hostunknown') = 0",
+                 GROUP BY domain HAVING sum(coalesce(relay, '') NOT IN ('', 'none')
+                     AND coalesce(reason, '') != 'hostunknown'
+                     AND coalesce(cause, '') != 'hostunknown') = 0",
             )?;
             let failed: Vec<String> = stmt
                 .query_map([first_new], |r| r.get(0))?
@@ -84,30 +84,26 @@ fn mark_typo_domains(
                 Some(counts) => (counts, false),
                 None => counted_in_store(tx)?,
             };
-            // A domain with any reached failure is out entirely.
-            let mut tally: Vec<(String, i64, i64)> = counts
-                .into_iter()
-                .map(|(d, c)| {
-                    let unreached = if c.reached > 0 { 0 } else { c.failed };
-                    (d, c.sent, unreached)
-                })
-                .collect();
-            // Only domains none of whose mail reached a server of their own, and none
-            // of whose mail was delivered.
-            let failed: Vec<String> = tally
+            // Only domains that failed, none of whose mail was delivered, and none of whose
+            // failures reached a server of their own (one that did puts it out entirely).
+            let failed: Vec<String> = counts
                 .iter()
-                .filter(|(_, sent, unreached)| *unreached > 0 && *sent == 0)
-                .map(|(d, _, _)| d.clone())
+                .filter(|(_, c)| c.failed > 0 && c.reached == 0 && c.sent == 0)
+                .map(|(d, _)| d.clone())
                 .collect();
             // The busiest delivered domains are the ones people mean; comparing with
             // every domain that ever received mail would grow with the square of the store.
-            tally.retain(|(_, sent, _)| *sent >= 3);
-            tally.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            tally.truncate(2000);
-            let popular: Vec<String> = tally.into_iter().map(|(d, _, _)| d).collect();
+            let mut busiest: Vec<(String, i64)> = counts
+                .into_iter()
+                .filter(|(_, c)| c.sent >= 3)
+                .map(|(d, c)| (d, c.sent))
+                .collect();
+            busiest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            busiest.truncate(2000);
+            let popular: Vec<String> = busiest.into_iter().map(|(d, _)| d).collect();
             tx.execute(
                 "INSERT INTO settings (key, value) VALUES ('typo_popular', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [serde_json::to_string(&popular).unwrap_or_else(|_| "[]".into())],
             )?;
             // Only failed rows carry a suggestion; the read above found whether any
@@ -137,7 +133,7 @@ fn mark_typo_domains(
     if only_new {
         let mut update = tx.prepare(
             "UPDATE deliveries SET typo_of = ?2
-         WHERE domain = ?1 AND status != 'sent' AND id >= ?3",
+             WHERE domain = ?1 AND status != 'sent' AND id >= ?3",
         )?;
         for (d, s) in &suggestions {
             update.execute(params![d, s, first_new])?;
