@@ -181,21 +181,6 @@ fn a_truncated_gzip_keeps_what_was_readable_and_says_so() {
     );
 }
 
-fn generated_log(dir: &std::path::Path, messages: u64) -> std::path::PathBuf {
-    let path = dir.join("big.log");
-    let file = std::fs::File::create(&path).unwrap();
-    common::loggen::write_postfix_log(
-        common::loggen::GenOptions {
-            messages,
-            seed: 11,
-            rfc3339: false,
-        },
-        file,
-    )
-    .unwrap();
-    path
-}
-
 fn sorted(mut v: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
     v.sort_by_key(|d| d.to_string());
     v
@@ -204,7 +189,7 @@ fn sorted(mut v: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
 #[test]
 fn an_import_killed_midway_is_completed_exactly_by_the_next_one() {
     let dir = tempfile::tempdir().unwrap();
-    let log = generated_log(dir.path(), 4_000);
+    let log = common::generated_log(dir.path(), "big.log", 4_000, 11);
     // An empty store's first load goes through a rollback journal, a store with data
     // through the WAL: both must come back whole.
     for (signal, preloaded) in [("-KILL", true), ("-INT", false)] {
@@ -401,7 +386,7 @@ fn usage_errors_are_one_line_and_exit_1() {
 #[test]
 fn a_reader_closing_the_pipe_early_is_not_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let log = generated_log(dir.path(), 3_000);
+    let log = common::generated_log(dir.path(), "big.log", 3_000, 11);
     let store = TempStore::new();
     store.run_ok(&["import", log.to_str().unwrap()]);
     for args in [
@@ -457,13 +442,5 @@ fn follow_up_work_an_interrupted_import_owed_is_done_by_the_next_one() {
     assert_eq!(flagged(&store), 0);
     store.run_ok(&["import", log]);
     assert_eq!(flagged(&store), before, "the owed marking was done");
-    let conn = rusqlite::Connection::open(store.db()).unwrap();
-    let owed: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM settings WHERE key = 'follow_up_from'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(owed, 0, "and no longer owed");
+    assert!(!store.owes_follow_up(), "and no longer owed");
 }

@@ -400,16 +400,7 @@ fn expected_rule(d: &Value, all: &[Value], rep_host: &str, net_at: &str) -> &'st
 #[test]
 fn exact_sets_on_a_generated_log() {
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("mail.log");
-    common::loggen::write_postfix_log(
-        common::loggen::GenOptions {
-            messages: 2500,
-            seed: 3,
-            rfc3339: false,
-        },
-        std::fs::File::create(&log).unwrap(),
-    )
-    .unwrap();
+    let log = common::generated_log(dir.path(), "mail.log", 2500, 3);
     let store = TempStore::new();
     import(&store, &log);
     let all = store.deliveries();

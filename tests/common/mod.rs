@@ -25,6 +25,20 @@ pub fn bulk_log(dir: &Path) -> PathBuf {
     path
 }
 
+/// A generated Postfix log of `messages` messages (`loggen`, classic syslog stamps), written
+/// to `dir/name`.
+pub fn generated_log(dir: &Path, name: &str, messages: u64, seed: u64) -> PathBuf {
+    let path = dir.join(name);
+    let file = std::fs::File::create(&path).unwrap();
+    let opts = loggen::GenOptions {
+        messages,
+        seed,
+        rfc3339: false,
+    };
+    loggen::write_postfix_log(opts, file).unwrap();
+    path
+}
+
 /// A throwaway store in its own temp dir (never the user's real store).
 pub struct TempStore {
     pub dir: tempfile::TempDir,
@@ -65,6 +79,18 @@ impl TempStore {
             String::from_utf8_lossy(&out.stdout)
         );
         String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    /// Whether an import left its follow-up work (typo flags, relinking) owed.
+    pub fn owes_follow_up(&self) -> bool {
+        let conn = rusqlite::Connection::open(self.db()).unwrap();
+        conn.query_row(
+            "SELECT count(*) FROM settings WHERE key = 'follow_up_from'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+            > 0
     }
 
     /// Every delivery record, as JSON values.
