@@ -421,7 +421,10 @@ pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Secondary indexes with text keys that a bulk load drops and rebuilds once at the end
 /// (`Load::drop_indexes_for_bulk_load`): (drop, create). Each create is the migration's own
-/// statement.
+/// statement. The partial indexes of failed deliveries stay and are kept current row by
+/// row: they take a tenth of the rows, while building one reads the whole table (dropping
+/// `deliveries_code_id` and `deliveries_failed_recipient` too made the 1 M-line import
+/// 0.92 s instead of 0.89 s, 1.62 s of CPU instead of 1.59 s; six alternating runs).
 pub(crate) const BULK_INDEXES: &[(&str, &str)] = &[
     (
         "DROP INDEX IF EXISTS messages_queue",
@@ -430,10 +433,6 @@ pub(crate) const BULK_INDEXES: &[(&str, &str)] = &[
     (
         "DROP INDEX IF EXISTS deliveries_group",
         "CREATE INDEX deliveries_group ON deliveries(status, code, domain)",
-    ),
-    (
-        "DROP INDEX IF EXISTS deliveries_code_id",
-        "CREATE INDEX deliveries_code_id ON deliveries(code, id) WHERE status != 'sent'",
     ),
     (
         "DROP INDEX IF EXISTS deliveries_recipient",
@@ -446,10 +445,6 @@ pub(crate) const BULK_INDEXES: &[(&str, &str)] = &[
     (
         "DROP INDEX IF EXISTS messages_host_seen",
         "CREATE INDEX messages_host_seen ON messages(host, last_seen) WHERE format != 'eml'",
-    ),
-    (
-        "DROP INDEX IF EXISTS deliveries_failed_recipient",
-        "CREATE INDEX deliveries_failed_recipient ON deliveries(lower(recipient)) WHERE status != 'sent'",
     ),
 ];
 
