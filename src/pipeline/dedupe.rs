@@ -8,7 +8,7 @@ pub(super) const RECENT_LINES_REMEMBERED: usize = 1 << 18;
 /// hashes are xxh3 already, so their low bits place them; one probe each way touches one
 /// cache line where a general-purpose set touches several: this runs once per log line.
 pub(super) struct RecentLines {
-    slots: Vec<u64>,
+    slots: Slots,
     ring: Vec<u64>,
     cap: usize,
     next: usize,
@@ -17,7 +17,7 @@ pub(super) struct RecentLines {
 impl RecentLines {
     pub(super) fn new(cap: usize) -> Self {
         RecentLines {
-            slots: vec![0; (2 * cap).next_power_of_two()],
+            slots: Slots::zeroed((2 * cap).next_power_of_two()),
             ring: Vec::with_capacity(cap),
             cap: cap.max(1),
             next: 0,
@@ -102,6 +102,117 @@ impl RecentLines {
             }
         }
         self.slots[hole] = 0;
+    }
+}
+
+/// The slot table's memory. A hash's slot is random, so every line touches a new page of
+/// the table's 4 MiB: in 4 KiB pages each probe also misses the TLB, and the prefetch
+/// that should hide the cache miss waits for the page walk instead. In 2 MiB pages (Linux's
+/// transparent huge pages, asked for this mapping only) the table takes two TLB entries:
+/// the 1 M-line import took 0.84 s instead of 0.88 s, 1.51 s of CPU instead of 1.585 s
+/// (medians of six alternating runs). Where the kernel has none to give, or elsewhere than
+/// Linux, the table is ordinary memory and works the same.
+enum Slots {
+    Heap(Vec<u64>),
+    #[cfg(target_os = "linux")]
+    Mapped(HugeMapping),
+}
+
+/// Zeroed memory for `len` u64s, starting on a 2 MiB boundary, advised to be backed by
+/// huge pages.
+#[cfg(target_os = "linux")]
+struct HugeMapping {
+    mapping: *mut libc::c_void,
+    mapping_len: usize,
+    slots: *mut u64,
+    len: usize,
+}
+
+#[cfg(target_os = "linux")]
+const HUGE_PAGE: usize = 2 << 20;
+
+// SAFETY: the mapping is owned by its one `Slots` value; nothing else points into it.
+#[cfg(target_os = "linux")]
+unsafe impl Send for HugeMapping {}
+
+#[cfg(target_os = "linux")]
+impl HugeMapping {
+    fn new(len: usize) -> Option<Self> {
+        let bytes = len.checked_mul(8)?;
+        let mapping_len = bytes.checked_add(HUGE_PAGE)?;
+        // SAFETY: a fresh private anonymous mapping, checked before use; the kernel hands
+        // it out zeroed.
+        let mapping = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                mapping_len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if mapping == libc::MAP_FAILED {
+            return None;
+        }
+        let skip = (HUGE_PAGE - mapping as usize % HUGE_PAGE) % HUGE_PAGE;
+        // SAFETY: `skip` < HUGE_PAGE, so the table lies within the mapping.
+        let slots = unsafe { mapping.cast::<u8>().add(skip) }.cast::<u64>();
+        // SAFETY: advice on memory of this mapping; refused advice changes nothing.
+        unsafe {
+            libc::madvise(slots.cast(), bytes, libc::MADV_HUGEPAGE);
+        }
+        Some(HugeMapping {
+            mapping,
+            mapping_len,
+            slots,
+            len,
+        })
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for HugeMapping {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping `new` made; no reference into it outlives self.
+        unsafe {
+            libc::munmap(self.mapping, self.mapping_len);
+        }
+    }
+}
+
+impl Slots {
+    fn zeroed(len: usize) -> Self {
+        #[cfg(target_os = "linux")]
+        if len * 8 >= HUGE_PAGE
+            && let Some(mapped) = HugeMapping::new(len)
+        {
+            return Slots::Mapped(mapped);
+        }
+        Slots::Heap(vec![0; len])
+    }
+}
+
+impl std::ops::Deref for Slots {
+    type Target = [u64];
+    fn deref(&self) -> &[u64] {
+        match self {
+            Slots::Heap(v) => v,
+            // SAFETY: `len` zero-initialised u64s at `slots`, inside the live mapping.
+            #[cfg(target_os = "linux")]
+            Slots::Mapped(m) => unsafe { std::slice::from_raw_parts(m.slots, m.len) },
+        }
+    }
+}
+
+impl std::ops::DerefMut for Slots {
+    fn deref_mut(&mut self) -> &mut [u64] {
+        match self {
+            Slots::Heap(v) => v,
+            // SAFETY: as in `deref`; `&mut self` makes the borrow unique.
+            #[cfg(target_os = "linux")]
+            Slots::Mapped(m) => unsafe { std::slice::from_raw_parts_mut(m.slots, m.len) },
+        }
     }
 }
 
