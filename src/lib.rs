@@ -8,6 +8,7 @@
 //! `worker` and `tui` drive them. README's code map says where to start reading.
 
 pub mod app;
+pub mod cache_hint;
 pub mod check;
 pub mod classify;
 pub mod cli;

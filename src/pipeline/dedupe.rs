@@ -44,25 +44,15 @@ impl RecentLines {
         true
     }
 
-    /// Starts loading the slots `insert(h)` will touch (its own and the oldest hash's),
-    /// so that the cache misses overlap with parsing the line.
-    pub(super) fn prefetch(&self, h: u64) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            let mask = self.slots.len() - 1;
-            let mut homes = [h.max(1) as usize & mask, 0];
-            let oldest = self.ring.get(self.next).copied();
-            if let Some(o) = oldest {
-                homes[1] = o as usize & mask;
-            }
-            for home in &homes[..1 + usize::from(oldest.is_some())] {
-                // SAFETY: prefetching only hints the cache; the pointer is in bounds.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(self.slots.as_ptr().add(*home).cast()) };
-            }
+    /// Starts loading the slots `insert(h)` will touch: its own, and the one of the hash
+    /// it will push out of the window when `ahead` inserts come before it.
+    pub(super) fn prefetch(&self, h: u64, ahead: usize) {
+        let mask = self.slots.len() - 1;
+        crate::cache_hint::prefetch(&self.slots[h.max(1) as usize & mask]);
+        if self.ring.len() == self.cap {
+            let oldest = self.ring[(self.next + ahead) % self.cap];
+            crate::cache_hint::prefetch(&self.slots[oldest as usize & mask]);
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = h;
     }
 
     /// The slot holding `h`, or else the empty slot that ends its run. The table holds
@@ -258,5 +248,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// At an import's size the table is a mapping of its own (on Linux): it starts zeroed,
+    /// and forgets exactly the hashes pushed out of the window.
+    #[test]
+    fn the_full_window_forgets_only_what_falls_out() {
+        use xxhash_rust::xxh3::xxh3_64;
+        let cap = super::RECENT_LINES_REMEMBERED;
+        let mut table = RecentLines::new(cap);
+        #[cfg(target_os = "linux")]
+        assert!(matches!(table.slots, super::Slots::Mapped(_)));
+        assert!(table.slots.iter().all(|&s| s == 0));
+        let hash = |i: usize| xxh3_64(&i.to_le_bytes());
+        for i in 0..cap {
+            table.prefetch(hash(i), i % 32);
+            assert!(table.insert(hash(i)));
+        }
+        assert!(!table.insert(hash(0)), "still in the window");
+        table.prefetch(hash(cap), 3);
+        assert!(table.insert(hash(cap)), "new, and pushes the first out");
+        assert!(table.insert(hash(0)), "forgotten");
+        assert!(!table.insert(hash(2)), "the second fell out, not the third");
     }
 }

@@ -97,55 +97,95 @@ pub(super) struct ParseStage<'a, R: Read> {
     pub(super) hold_partial: bool,
 }
 
+/// Lines parsed before their events are pushed: the assembler then starts loading the
+/// messages and deliveries of all of them at once (`Assembler::prefetch`), so their cache
+/// misses overlap instead of following one another.
+const CHUNK_LINES: usize = 32;
+
+/// A line kept for parsing: where its bytes are in the chunk, its number, its hash.
+struct ChunkLine {
+    start: usize,
+    end: usize,
+    number: u64,
+    hash: u64,
+}
+
 impl<R: Read> ParseStage<'_, R> {
     pub(super) fn run(self, assembler: &mut Assembler, sink: &mut BatchSink) -> ParseStats {
         let mut st = ParseStats::default();
         let mut lines = LineReader::new(BufReader::with_capacity(256 * 1024, &mut *self.reader));
         lines.line_no = self.first_line;
         let mut buf = Vec::new();
-        // Events borrow from their line: a new list per line, in the last one's memory.
+        // A chunk's lines are copied together: their events borrow them until pushed.
+        let mut chunk_bytes: Vec<u8> = Vec::new();
+        let mut chunk: Vec<ChunkLine> = Vec::with_capacity(CHUNK_LINES);
+        // Events borrow their chunk: a new list per chunk, in the last one's memory.
         let mut spare: Vec<Event<'static>> = Vec::new();
-        loop {
-            let line = match lines.next_line(&mut buf) {
-                Ok(Some(l)) => l,
-                Ok(None) => break,
-                Err(e) => {
-                    st.read_error = Some(
-                        ImportError::reading(self.name, self.compressed, e)
-                            .after_line(lines.line_no),
-                    );
+        let mut read_all = false;
+        while !read_all {
+            chunk_bytes.clear();
+            chunk.clear();
+            while chunk.len() < CHUNK_LINES {
+                let line = match lines.next_line(&mut buf) {
+                    Ok(Some(l)) => l,
+                    Ok(None) => {
+                        read_all = true;
+                        break;
+                    }
+                    Err(e) => {
+                        st.read_error = Some(
+                            ImportError::reading(self.name, self.compressed, e)
+                                .after_line(lines.line_no),
+                        );
+                        read_all = true;
+                        break;
+                    }
+                };
+                if !line.complete && self.hold_partial {
+                    st.held_back = true;
+                    read_all = true;
                     break;
                 }
-            };
-            if !line.complete && self.hold_partial {
-                st.held_back = true;
-                break;
+                st.lines += 1;
+                if st.lines % PROGRESS_EVERY_LINES == 0 {
+                    self.lines_done.store(st.lines, Ordering::Relaxed);
+                    self.bytes_done.store(line.end, Ordering::Relaxed);
+                }
+                if line.bytes.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                let hash = xxh3_64(line.bytes);
+                self.seen.prefetch(hash, chunk.len());
+                let start = chunk_bytes.len();
+                chunk_bytes.extend_from_slice(line.bytes);
+                chunk.push(ChunkLine {
+                    start,
+                    end: chunk_bytes.len(),
+                    number: line.number,
+                    hash,
+                });
             }
-            st.lines += 1;
-            let line_no = line.number;
-            if st.lines % PROGRESS_EVERY_LINES == 0 {
-                self.lines_done.store(st.lines, Ordering::Relaxed);
-                self.bytes_done.store(line.end, Ordering::Relaxed);
-            }
-            if line.bytes.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let line_hash = xxh3_64(line.bytes);
-            self.seen.prefetch(line_hash);
             let mut events = reuse(std::mem::take(&mut spare));
-            if let LineOutcome::Skipped = self.parser.parse_line(line.bytes, line_no, &mut events) {
-                st.skipped += 1;
-                if st.sample.len() < SKIPPED_SAMPLE {
-                    let text = String::from_utf8_lossy(&line.bytes[..line.bytes.len().min(300)]);
-                    st.sample.push((line_no, text.into_owned()));
+            for line in &chunk {
+                let bytes = &chunk_bytes[line.start..line.end];
+                let before = events.len();
+                if let LineOutcome::Skipped =
+                    self.parser.parse_line(bytes, line.number, &mut events)
+                {
+                    st.skipped += 1;
+                    if st.sample.len() < SKIPPED_SAMPLE {
+                        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]);
+                        st.sample.push((line.number, text.into_owned()));
+                    }
+                }
+                // The same line twice (overlapping or concatenated log copies) is one event:
+                // it would otherwise count a delivery again, even in another inferred year.
+                if events.len() > before && !self.seen.insert(line.hash) {
+                    st.duplicates += 1;
+                    events.truncate(before);
                 }
             }
-            // The same line twice (overlapping or concatenated log copies) is one event: it
-            // would otherwise count a delivery again, even in another inferred year.
-            if !events.is_empty() && !self.seen.insert(line_hash) {
-                st.duplicates += 1;
-                events.clear();
-            }
+            assembler.prefetch(&events);
             for ev in events.drain(..) {
                 st.events += 1;
                 if assembler.push(ev, sink).is_err() {
