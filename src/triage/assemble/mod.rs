@@ -78,10 +78,13 @@ impl MessageState {
         let idx = match found {
             Some(i) => i,
             None => {
+                // Most messages have one recipient, most deliveries one or two attempts:
+                // room for one at first (a plain `push` makes room for four).
+                self.deliveries.reserve_exact(1);
                 self.deliveries.push(DeliveryState {
                     recipient: recipient.to_string(),
                     orig_recipient: None,
-                    attempts: Vec::new(),
+                    attempts: Vec::with_capacity(1),
                     expired: None,
                     last_attempt: Default::default(),
                 });
@@ -324,12 +327,16 @@ impl Assembler {
         if let Some(t) = arrived {
             msg.arrived_at = Some(msg.arrived_at.map_or(t, |a| a.min(t)));
         }
-        if ev.sender.is_some() {
-            msg.sender = ev.sender.map(Cow::into_owned);
+        // The sender is logged twice per message (pickup or smtpd, then qmgr): copied once.
+        if let Some(sender) = ev.sender
+            && msg.sender.as_deref() != Some(&*sender)
+        {
+            msg.sender = Some(sender.into_owned());
         }
         if let Some(id) = ev.message_id {
             // Most sources log it bare already; only then is the string kept as is.
             match crate::ingest::bare_message_id(&id) {
+                Some(bare) if msg.message_id.as_deref() == Some(bare) => {}
                 Some(bare) if bare.len() == id.len() => msg.message_id = Some(id.into_owned()),
                 Some(bare) => msg.message_id = Some(bare.to_string()),
                 None => {}
