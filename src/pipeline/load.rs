@@ -181,6 +181,12 @@ pub(super) fn import_one(
         // 1 M lines, 108 MB instead of 105 at 10 M, and 133 instead of 131 MB at 9 M lines
         // that never close their messages (handed over in bursts of thousands). 256: no faster.
         let (batches, finished) = std::sync::mpsc::sync_channel::<Vec<Finished>>(64);
+        // Written batches go back to be freed by the thread that allocated their messages:
+        // freed on this one, every block crossed threads, a cost to both (the 1 M-line
+        // import took 0.72 s instead of 0.74 s, 1.25 s of CPU instead of 1.285 s; medians
+        // of ten alternating runs). Never waited for: when the parser takes none (it is
+        // done), a batch is freed here.
+        let (give_back, written) = std::sync::mpsc::sync_channel::<Vec<Finished>>(64);
         let stage = ParseStage {
             seen,
             reader: &mut reader,
@@ -200,6 +206,7 @@ pub(super) fn import_one(
             let mut sink = BatchSink {
                 batch: Vec::with_capacity(BATCH),
                 out: batches,
+                written,
                 derive_rows,
             };
             let stats = stage.run(assembler, &mut sink);
@@ -224,14 +231,15 @@ pub(super) fn import_one(
                 false => Duration::from_millis(100),
             };
             match finished.recv_timeout(wait) {
-                Ok(batch) => {
-                    for (mut m, rows) in batch {
-                        let rows = rows.unwrap_or_else(|| m.rows());
-                        if let Err(e) = writer.write_with_rows(&mut m, &rows) {
+                Ok(mut batch) => {
+                    for (m, rows) in &mut batch {
+                        let rows = rows.take().unwrap_or_else(|| m.rows());
+                        if let Err(e) = writer.write_with_rows(m, &rows) {
                             write_error = Some(e);
                             break 'receive;
                         }
                     }
+                    let _ = give_back.try_send(batch);
                 }
                 // Nothing to write: an index is built, and the kernel writes out what is
                 // written so far.

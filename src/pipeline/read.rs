@@ -3,7 +3,7 @@
 
 use std::io::{BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -41,6 +41,9 @@ pub(super) type Finished = (MessageState, Option<Vec<DeliveryOutcome>>);
 pub(super) struct BatchSink {
     pub(super) batch: Vec<Finished>,
     pub(super) out: SyncSender<Vec<Finished>>,
+    /// Batches the writer is done with, messages still in them: freed here, where they
+    /// were allocated, and their memory reused for the next batch.
+    pub(super) written: Receiver<Vec<Finished>>,
     /// Derive each message's rows here (see `Finished`).
     pub(super) derive_rows: bool,
 }
@@ -53,7 +56,13 @@ impl BatchSink {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let mut next = None;
+        while let Ok(mut written) = self.written.try_recv() {
+            written.clear();
+            next.get_or_insert(written);
+        }
+        let next = next.unwrap_or_else(|| Vec::with_capacity(BATCH));
+        let batch = std::mem::replace(&mut self.batch, next);
         self.out.send(batch).map_err(|_| WriterGone)
     }
 }
