@@ -124,7 +124,17 @@ fn attempt_key(
 }
 
 fn message_key(host: &str, queue_id: &str) -> String {
-    format!("{host}\0{queue_id}")
+    let mut key = String::new();
+    write_message_key(&mut key, host, queue_id);
+    key
+}
+
+/// `host \0 queue_id` into `key`, in place of what it held.
+fn write_message_key(key: &mut String, host: &str, queue_id: &str) {
+    key.clear();
+    key.push_str(host);
+    key.push('\0');
+    key.push_str(queue_id);
 }
 
 /// Collects messages by (host, queue id). Finished messages go to the sink as soon as
@@ -164,9 +174,9 @@ impl Assembler {
     pub(crate) fn resume(&mut self, messages: Vec<MessageState>) {
         for m in messages {
             let key = message_key(&m.host, &m.queue_id);
-            let mut m = Some(m);
-            self.open
-                .get_or_insert_with(&key, || m.take().expect("made once"));
+            if self.open.get(&key).is_none() {
+                self.open.get_or_insert_with(&key, || m);
+            }
         }
     }
 
@@ -191,15 +201,13 @@ impl Assembler {
 
     /// The open-message key of `ev` into `key`.
     fn key_of(&self, ev: &Event, key: &mut String) {
-        key.clear();
         // Logs that do not name their server (an Exim mainlog, pasted lines).
-        key.push_str(if ev.host.is_empty() {
+        let host = if ev.host.is_empty() {
             &self.default_host
         } else {
             &ev.host
-        });
-        key.push('\0');
-        key.push_str(&ev.queue_id);
+        };
+        write_message_key(key, host, &ev.queue_id);
     }
 
     /// Starts loading what pushing `events` will read, level by level for all of them:
