@@ -14,6 +14,7 @@ pub mod classify;
 pub mod cli;
 pub mod ingest;
 pub mod knowledge;
+pub mod linear_probing;
 pub mod model;
 pub mod pipeline;
 pub mod requeue;

@@ -70,28 +70,10 @@ impl RecentLines {
     }
 
     fn remove(&mut self, h: u64) {
-        let mask = self.slots.len() - 1;
-        let Ok(i) = self.find(h) else {
-            return;
-        };
-        // Backward-shift deletion: a later entry of the same run moves into the hole when
-        // the hole lies between its home slot and where it sits, so lookups never stop at
-        // a hole short of it.
-        let mut hole = i;
-        let mut j = i;
-        loop {
-            j = (j + 1) & mask;
-            let v = self.slots[j];
-            if v == 0 {
-                break;
-            }
-            let home = v as usize & mask;
-            if j.wrapping_sub(home) & mask >= j.wrapping_sub(hole) & mask {
-                self.slots[hole] = v;
-                hole = j;
-            }
+        if let Ok(at) = self.find(h) {
+            // A hash is its own home.
+            crate::linear_probing::remove_at(&mut self.slots, at, |v| v as usize);
         }
-        self.slots[hole] = 0;
     }
 }
 

@@ -107,7 +107,7 @@ pub(super) struct ParseStage<'a, R: Read> {
 }
 
 /// Lines parsed before their events are pushed: the assembler then starts loading the
-/// messages and deliveries of all of them at once (`Assembler::prefetch`), so their cache
+/// messages and deliveries of all of them at once (`Assembler::push_chunk`), so their cache
 /// misses overlap instead of following one another.
 const CHUNK_LINES: usize = 32;
 
@@ -194,12 +194,10 @@ impl<R: Read> ParseStage<'_, R> {
                     events.truncate(before);
                 }
             }
-            assembler.prefetch(&events);
-            for ev in events.drain(..) {
-                st.events += 1;
-                if assembler.push(ev, sink).is_err() {
-                    return st;
-                }
+            // Counted as handed over: should the writer fail, the import fails with it.
+            st.events += events.len() as u64;
+            if assembler.push_chunk(&mut events, sink).is_err() {
+                return st;
             }
             spare = reuse(events);
         }

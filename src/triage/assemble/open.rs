@@ -9,6 +9,14 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 use crate::cache_hint::prefetch;
 use crate::model::MessageState;
 
+/// A key with its hash (`OpenMessages::key`), hashed once for all the lookups of an event.
+#[derive(Clone, Copy)]
+pub(super) struct Key<'a> {
+    pub(super) text: &'a str,
+    /// `OpenMessages::hash` of `text`: given with it, never computed otherwise.
+    pub(super) hash: u64,
+}
+
 pub(super) struct Entry {
     pub(super) key: String,
     pub(super) msg: MessageState,
@@ -22,7 +30,6 @@ pub(super) struct OpenMessages {
     /// The messages; a removed one leaves a hole that the next insert fills.
     entries: Vec<Option<Entry>>,
     holes: Vec<u32>,
-    len: usize,
     /// Per table, at random: log text chooses the keys, and must not be able to choose
     /// keys that all land in one run of slots.
     seed: u64,
@@ -42,7 +49,6 @@ impl OpenMessages {
             slots: vec![0; 16],
             entries: Vec::new(),
             holes: Vec::new(),
-            len: 0,
             seed: std::hash::RandomState::new().build_hasher().finish(),
             #[cfg(test)]
             hash_bits: u64::MAX,
@@ -56,8 +62,15 @@ impl OpenMessages {
         hash
     }
 
+    pub(super) fn key<'a>(&self, text: &'a str) -> Key<'a> {
+        Key {
+            text,
+            hash: self.hash(text),
+        }
+    }
+
     pub(super) fn len(&self) -> usize {
-        self.len
+        self.entries.len() - self.holes.len()
     }
 
     fn mask(&self) -> usize {
@@ -85,45 +98,44 @@ impl OpenMessages {
     }
 
     /// The slot and entry index of `key`.
-    fn find(&self, key: &str, hash: u64) -> Option<(usize, usize)> {
-        self.candidates(hash).find(|&(_, index)| {
+    fn find(&self, key: Key) -> Option<(usize, usize)> {
+        self.candidates(key.hash).find(|&(_, index)| {
             self.entries[index]
                 .as_ref()
-                .is_some_and(|e| e.key.as_str() == key)
+                .is_some_and(|e| e.key.as_str() == key.text)
         })
     }
 
-    pub(super) fn get(&self, key: &str) -> Option<&MessageState> {
-        let (_, index) = self.find(key, self.hash(key))?;
+    pub(super) fn get(&self, key: Key) -> Option<&MessageState> {
+        let (_, index) = self.find(key)?;
         self.entries[index].as_ref().map(|e| &e.msg)
     }
 
     #[cfg(test)]
-    pub(super) fn get_mut(&mut self, key: &str) -> Option<&mut MessageState> {
-        let (_, index) = self.find(key, self.hash(key))?;
+    pub(super) fn get_mut(&mut self, key: Key) -> Option<&mut MessageState> {
+        let (_, index) = self.find(key)?;
         self.entries[index].as_mut().map(|e| &mut e.msg)
     }
 
     /// The message of `key`, made by `make` when none is open.
     pub(super) fn get_or_insert_with(
         &mut self,
-        key: &str,
+        key: Key,
         make: impl FnOnce() -> MessageState,
     ) -> &mut MessageState {
-        let hash = self.hash(key);
-        let index = match self.find(key, hash) {
+        let index = match self.find(key) {
             Some((_, index)) => index,
-            None => self.insert(key, hash, make()),
+            None => self.insert(key, make()),
         };
         &mut self.entries[index].as_mut().expect("an open entry").msg
     }
 
-    fn insert(&mut self, key: &str, hash: u64, msg: MessageState) -> usize {
-        if (self.len + 1) * 2 > self.slots.len() {
+    fn insert(&mut self, key: Key, msg: MessageState) -> usize {
+        if (self.len() + 1) * 2 > self.slots.len() {
             self.grow();
         }
         let entry = Entry {
-            key: key.to_string(),
+            key: key.text.to_string(),
             msg,
         };
         let index = match self.holes.pop() {
@@ -136,54 +148,36 @@ impl OpenMessages {
                 self.entries.len() - 1
             }
         };
-        self.place(hash, index);
-        self.len += 1;
+        self.place(tag(key.hash) << 32 | (index as u64 + 1));
         index
     }
 
-    fn place(&mut self, hash: u64, index: usize) {
+    /// The slot's home: its tag.
+    fn home(slot: u64) -> usize {
+        (slot >> 32) as usize
+    }
+
+    /// Puts `slot` in the first empty slot from its home on.
+    fn place(&mut self, slot: u64) {
         let mask = self.mask();
-        let mut i = tag(hash) as usize & mask;
+        let mut i = Self::home(slot) & mask;
         while self.slots[i] != 0 {
             i = (i + 1) & mask;
         }
-        self.slots[i] = tag(hash) << 32 | (index as u64 + 1);
+        self.slots[i] = slot;
     }
 
     fn grow(&mut self) {
         let doubled = vec![0; self.slots.len() * 2];
         let slots = std::mem::replace(&mut self.slots, doubled);
-        let mask = self.mask();
         for slot in slots.into_iter().filter(|&s| s != 0) {
-            let mut i = (slot >> 32) as usize & mask;
-            while self.slots[i] != 0 {
-                i = (i + 1) & mask;
-            }
-            self.slots[i] = slot;
+            self.place(slot);
         }
     }
 
-    pub(super) fn remove(&mut self, key: &str) -> Option<MessageState> {
-        let (at, index) = self.find(key, self.hash(key))?;
-        // Backward-shift deletion: a later slot of the run moves into the hole when the
-        // hole lies between its home and where it sits, so no lookup stops short of it.
-        let mask = self.mask();
-        let mut hole = at;
-        let mut j = at;
-        loop {
-            j = (j + 1) & mask;
-            let slot = self.slots[j];
-            if slot == 0 {
-                break;
-            }
-            let home = (slot >> 32) as usize & mask;
-            if j.wrapping_sub(home) & mask >= j.wrapping_sub(hole) & mask {
-                self.slots[hole] = slot;
-                hole = j;
-            }
-        }
-        self.slots[hole] = 0;
-        self.len -= 1;
+    pub(super) fn remove(&mut self, key: Key) -> Option<MessageState> {
+        let (at, index) = self.find(key)?;
+        crate::linear_probing::remove_at(&mut self.slots, at, Self::home);
         self.holes.push(index as u32);
         self.entries[index].take().map(|e| e.msg)
     }
@@ -266,13 +260,13 @@ mod tests {
                 match (x >> 32) % 3 {
                     0 => {
                         assert_eq!(
-                            table.remove(&key).map(|m| m.first_seen),
+                            table.remove(table.key(&key)).map(|m| m.first_seen),
                             model.remove(&key),
                             "step {step}"
                         );
                     }
                     _ => {
-                        let m = table.get_or_insert_with(&key, || message(step));
+                        let m = table.get_or_insert_with(table.key(&key), || message(step));
                         let want = *model.entry(key.clone()).or_insert(step);
                         assert_eq!(m.first_seen, want, "step {step}");
                     }
@@ -280,7 +274,8 @@ mod tests {
                 assert_eq!(table.len(), model.len());
             }
             for (key, first_seen) in &model {
-                assert_eq!(table.get(key).map(|m| m.first_seen), Some(*first_seen));
+                let found = table.get(table.key(key)).map(|m| m.first_seen);
+                assert_eq!(found, Some(*first_seen));
             }
             assert_eq!(table.iter().count(), model.len());
         }

@@ -256,7 +256,8 @@ fn repeated_attempts_are_counted_and_any_difference_starts_a_new_one() {
             a.push(e, &mut sink).unwrap();
             if resumed {
                 // As if taken back from the store: nothing kept beside the delivery.
-                let m = a.open.get_mut(&message_key("mx", q)).unwrap();
+                let text = message_key("mx", q);
+                let m = a.open.get_mut(a.open.key(&text)).unwrap();
                 m.deliveries[0].last_attempt = AttemptKey::default();
             }
         };
