@@ -5,7 +5,8 @@
 //! delivery and resolution types) with no I/O; `ingest`, `classify`, `pipeline`, `store`, `triage`,
 //! `requeue`, `knowledge` never touch the terminal; `store` imports nothing from `triage`,
 //! and `triage` nothing from `store`; `app` is pure state; `ui` renders state only;
-//! `worker` and `tui` drive them. README's code map says where to start reading.
+//! `worker` and `tui` drive them; `cache_hint` and `linear_probing` are leaves anyone may use
+//! (they import nothing of ours). README's code map says where to start reading.
 
 pub mod app;
 pub mod cache_hint;
