@@ -20,8 +20,9 @@ if [ "${1:-}" = "--memory" ]; then
   shift
 fi
 if [ "${1:-}" = "--rounds" ]; then
-  rounds="$2"
-  shift 2
+  rounds="${2:-}"
+  shift 2 || true
+  [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds takes a number of rounds, 1 or more" >&2; exit 2; }
 fi
 if [ "$mode" = memory ]; then messages="${1:-850000}"; else messages="${1:-85000}"; fi
 work="$(mktemp -d)"
@@ -44,7 +45,7 @@ lines=$(wc -l < "$work/mail.log")
 mb=$(( $(stat -c %s "$work/mail.log") / 1000000 ))
 echo "input: $lines lines, $mb MB (gen_postfix --messages $messages)"
 
-measure() { # name, command…  → "wall cpu rss_kb"
+measure() { # name, command…  → "wall cpu rss_kb" in name.result, and added to name.results
   local name=$1; shift
   # Warm the page cache so both read the file from memory, and flush other programs' dirty
   # pages first, so that sendlog's commit (an fsync) does not wait behind their writeback.
@@ -55,6 +56,7 @@ measure() { # name, command…  → "wall cpu rss_kb"
   cpu=$(echo "$user + $sys" | bc -l)
   printf '%-10s wall %6.2f s   cpu %6.2f s   peak RSS %4d MB\n' "$name" "$wall" "$cpu" $((rss / 1024))
   echo "$wall $cpu $rss" > "$work/$name.result"
+  echo "$wall $cpu $rss" >> "$work/$name.results"
 }
 
 if [ "$mode" = memory ]; then
@@ -76,13 +78,10 @@ lnav_query=";SELECT regexp_match('status=([a-z]+)', log_body) AS status, count(*
 for round in $(seq "$rounds"); do
   echo "round $round of $rounds"
   measure pflogsumm pflogsumm --syslog-name=postfix-out2 "$work/mail.log"
-  cat "$work/pflogsumm.result" >> "$work/pflogsumm.results"
   rm -f "$work/store.db" "$work/store.db-wal" "$work/store.db-shm"
   measure sendlog target/release/sendlog --db "$work/store.db" import "$work/mail.log"
-  cat "$work/sendlog.result" >> "$work/sendlog.results"
   # One GROUP BY over the whole file: what the cheapest question about it costs in lnav.
   measure lnav lnav -n -c "$lnav_query" "$work/mail.log"
-  cat "$work/lnav.result" >> "$work/lnav.results"
 done
 cat "$work/sendlog.out"
 cat "$work/lnav.out"
