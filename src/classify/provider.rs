@@ -26,6 +26,11 @@ fn providers() -> &'static [Provider] {
     })
 }
 
+/// Reads the provider list (`classify::prepare`).
+pub(super) fn prepare() {
+    providers();
+}
+
 fn matches_suffix(host: &str, suffix: &str) -> bool {
     host.ends_with(suffix) || host == &suffix[1..]
 }

@@ -74,6 +74,12 @@ static AU_UNKNOWN_REPLY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b[45]\d\d:?\s*<[^<>@\s]+@[^<>\s]+>:\s*user unknown").expect("static regex")
 });
 
+/// Builds the regexes above (`classify::prepare`).
+pub(super) fn prepare() {
+    LazyLock::force(&AU_FILTER_REPLY);
+    LazyLock::force(&AU_UNKNOWN_REPLY);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -212,6 +212,17 @@ static SENDER_BEHAVIOUR: LazyLock<PhraseSet> = LazyLock::new(|| {
     ])
 });
 
+/// Builds every table above (`classify::prepare`).
+pub(super) fn prepare() {
+    LazyLock::force(&COMMAND_PATTERNS);
+    LazyLock::force(&TRANSCRIPT_MARK);
+    LazyLock::force(&NO_RECIPIENT_LEFT);
+    LazyLock::force(&PHRASE_SETS);
+    LazyLock::force(&NO_SUCH_ADDRESS);
+    LazyLock::force(&SPAM_VERDICT);
+    LazyLock::force(&SENDER_BEHAVIOUR);
+}
+
 fn says_spam_verdict(text: &Lowered<'_>) -> bool {
     SPAM_VERDICT.is_match(text)
 }

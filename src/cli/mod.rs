@@ -472,6 +472,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     crate::store::report::SenderKey::default(),
                 );
             }
+            crate::classify::prepare_in_background();
             let store = open_store(db)?;
             if let Some(lifetime) = args.import.queue_lifetime {
                 // As with `import`: the lifetime given with the logs holds for the store.
