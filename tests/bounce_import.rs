@@ -521,7 +521,7 @@ fn message_ids_are_stored_bare_and_old_stores_still_link_by_them() {
          DROP TABLE line_counts;
          ALTER TABLE messages DROP COLUMN size;
          DROP TABLE search;
-         DROP INDEX messages_host_seen;
+         DROP TABLE hosts_seen;
          PRAGMA user_version = 7;",
     )
     .unwrap();

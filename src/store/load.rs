@@ -2,6 +2,7 @@
 //! all), the secondary indexes dropped for a big load, the journal of the first load.
 
 use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::HashMap;
 
 use rusqlite::Transaction;
 
@@ -36,7 +37,13 @@ pub(crate) struct Load<'s> {
     /// per domain as the typo pass counts them (`Load::mark_typo_domains`), kept current
     /// by the writer as it inserts and replaces rows.
     pub(super) domain_counts: RefCell<Option<DomainCounts>>,
+    /// The newest `last_seen` of the logged messages this load writes, per sending host,
+    /// kept by the writer; into `hosts_seen` as the load commits.
+    pub(super) hosts_seen: RefCell<HostsSeen>,
 }
+
+/// Sending host → the newest `last_seen` among its logged messages.
+pub(super) type HostsSeen = HashMap<String, i64>;
 
 impl Store {
     /// The id the next delivery row written gets (a rewritten row gets a new id too).
@@ -67,6 +74,7 @@ impl Store {
             indexes_rebuilt: Cell::new(super::schema::BULK_INDEXES.len()),
             file_for_writeback: OnceCell::new(),
             domain_counts: RefCell::new(empty.then(DomainCounts::new)),
+            hosts_seen: RefCell::default(),
         })
     }
 
@@ -110,12 +118,29 @@ impl Load<'_> {
         sql_error(&self.path, source)
     }
 
+    /// Brings `hosts_seen` up to the messages this load wrote: a host's row only ever
+    /// moves forward, as the newest of its messages does.
+    fn record_hosts_seen(&self) -> Result<()> {
+        let run = || -> rusqlite::Result<()> {
+            let mut upsert = self.tx.prepare_cached(
+                "INSERT INTO hosts_seen (host, last_seen) VALUES (?1, ?2)
+                 ON CONFLICT (host) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)",
+            )?;
+            for (host, last_seen) in self.hosts_seen.borrow().iter() {
+                upsert.execute(rusqlite::params![host, last_seen])?;
+            }
+            Ok(())
+        };
+        run().map_err(|e| self.err(e))
+    }
+
     pub(crate) fn writer(&self) -> Result<MessageWriter<'_>> {
         MessageWriter::new(
             &self.tx,
             &self.path,
             self.indexes_search,
             &self.domain_counts,
+            &self.hosts_seen,
         )
     }
 
@@ -262,6 +287,7 @@ impl Load<'_> {
 
     pub(crate) fn commit(self) -> Result<()> {
         self.index_for_search()?;
+        self.record_hosts_seen()?;
         let path = self.path;
         self.tx.commit().map_err(|e| sql_error(&path, e))
     }

@@ -90,13 +90,13 @@ impl Store {
     pub(crate) fn newest_logged(&self, host: &str) -> Result<Option<i64>> {
         self.conn
             .query_row(NEWEST_LOGGED, [host], |r| r.get(0))
+            .optional()
             .map_err(|e| self.err(e))
     }
 }
 
-/// Read through `messages_host_seen`: one index step, however many messages the host has.
-const NEWEST_LOGGED: &str =
-    "SELECT max(last_seen) FROM messages WHERE format != 'eml' AND host = ?1";
+/// One row, however many messages the host has (`Load::hosts_seen` keeps it).
+const NEWEST_LOGGED: &str = "SELECT last_seen FROM hosts_seen WHERE host = ?1";
 
 impl Load<'_> {
     /// Records a log input: a new source, or the known source `known` read further.
@@ -225,13 +225,84 @@ impl Load<'_> {
 mod tests {
     use super::*;
 
+    use crate::model::MessageState;
+
+    fn message(host: &str, queue_id: &str, format: &'static str, last_seen: i64) -> MessageState {
+        MessageState {
+            host: host.into(),
+            queue_id: queue_id.into(),
+            format,
+            first_seen: last_seen - 10,
+            last_seen,
+            ..MessageState::placeholder()
+        }
+    }
+
+    /// Writes `messages` in one load, as an import does.
+    fn load(store: &mut Store, messages: &mut [MessageState]) {
+        let load = store.begin_load().unwrap();
+        {
+            let mut writer = load.writer().unwrap();
+            for m in messages.iter_mut() {
+                writer.write_with_rows(m, &[]).unwrap();
+            }
+        }
+        load.commit().unwrap();
+    }
+
     #[test]
-    fn the_newest_logged_message_of_a_host_is_read_through_its_index() {
-        let s = Store::open(":memory:").unwrap();
-        let plan = crate::store::query_plan(&s.conn, NEWEST_LOGGED);
-        assert!(
-            plan.iter().any(|step| step.contains("messages_host_seen")),
-            "{plan:?}"
-        );
+    fn the_newest_logged_message_of_each_host_is_kept_as_loads_write_them() {
+        let mut store = Store::open(":memory:").unwrap();
+        assert_eq!(store.newest_logged("mx1").unwrap(), None);
+        let mut first = [
+            message("mx1", "A1", "postfix", 1_000),
+            message("mx1", "A2", "postfix", 3_000),
+            message("mx1", "A3", "postfix", 2_000),
+            message("mx2", "B1", "exim", 500),
+            // A bounce report is no logged mail of its host.
+            message("mx1", "r@x", "eml", 9_000),
+        ];
+        load(&mut store, &mut first);
+        assert_eq!(store.newest_logged("mx1").unwrap(), Some(3_000));
+        assert_eq!(store.newest_logged("mx2").unwrap(), Some(500));
+        assert_eq!(store.newest_logged("mx3").unwrap(), None);
+
+        // An older log imported later does not move a host back; a message continued past
+        // the newest one moves it on.
+        let mut older = [message("mx1", "C1", "postfix", 100)];
+        load(&mut store, &mut older);
+        assert_eq!(store.newest_logged("mx1").unwrap(), Some(3_000));
+        first[3].last_seen = 4_000;
+        load(&mut store, &mut first[3..4]);
+        assert_eq!(store.newest_logged("mx2").unwrap(), Some(4_000));
+
+        // What an index over the messages would say.
+        let by_messages: Vec<(String, i64)> = store
+            .conn
+            .prepare(
+                "SELECT host, max(last_seen) FROM messages WHERE format != 'eml'
+                 GROUP BY host ORDER BY host",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(by_messages, [("mx1".into(), 3_000), ("mx2".into(), 4_000)]);
+    }
+
+    #[test]
+    fn a_load_that_fails_leaves_the_hosts_as_they_were() {
+        let mut store = Store::open(":memory:").unwrap();
+        load(&mut store, &mut [message("mx1", "A1", "postfix", 1_000)]);
+        {
+            let load = store.begin_load().unwrap();
+            let mut writer = load.writer().unwrap();
+            writer
+                .write_with_rows(&mut message("mx1", "A2", "postfix", 5_000), &[])
+                .unwrap();
+            // Dropped without a commit, as a failed import is.
+        }
+        assert_eq!(store.newest_logged("mx1").unwrap(), Some(1_000));
     }
 }

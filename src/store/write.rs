@@ -10,6 +10,7 @@ use crate::model::{
     Reason, SETTLED_KEPT, SourceRef,
 };
 
+use super::load::HostsSeen;
 use super::typos::{DomainCounts, RowCounted, count_row};
 use super::{Store, StoreError};
 
@@ -28,6 +29,8 @@ pub(crate) struct MessageWriter<'t> {
     insert_search: Option<Statement<'t>>,
     /// `Load::domain_counts`.
     domain_counts: &'t RefCell<Option<DomainCounts>>,
+    /// `Load::hosts_seen`.
+    hosts_seen: &'t RefCell<HostsSeen>,
 }
 
 impl<'t> MessageWriter<'t> {
@@ -36,6 +39,7 @@ impl<'t> MessageWriter<'t> {
         path: &str,
         index_search: bool,
         domain_counts: &'t RefCell<Option<DomainCounts>>,
+        hosts_seen: &'t RefCell<HostsSeen>,
     ) -> super::Result<Self> {
         let prepare = |sql| tx.prepare(sql).map_err(|e| super::sql_error(path, e));
         Ok(MessageWriter {
@@ -70,6 +74,7 @@ impl<'t> MessageWriter<'t> {
                 })
                 .transpose()?,
             domain_counts,
+            hosts_seen,
         })
     }
 
@@ -163,6 +168,15 @@ impl<'t> MessageWriter<'t> {
                 id
             }
         };
+        if m.format != "eml" {
+            let mut seen = self.hosts_seen.borrow_mut();
+            match seen.get_mut(m.host.as_str()) {
+                Some(newest) => *newest = (*newest).max(m.last_seen),
+                None => {
+                    seen.insert(m.host.clone(), m.last_seen);
+                }
+            }
+        }
         for (d, r) in m.deliveries.iter().zip(rows) {
             self.insert_delivery.execute(params![
                 id,
