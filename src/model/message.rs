@@ -31,9 +31,58 @@ impl SourceRef {
     }
 }
 
+impl SourceRef {
+    /// `file:line`, as stored (`parse` reads it back). Every delivery row and attempt row
+    /// written carries one: made in one allocation of the right size, where `to_string`
+    /// grows the string two or three times through the formatting machinery.
+    pub fn text(&self) -> String {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        let mut n = self.line;
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let digits = std::str::from_utf8(&digits[start..]).expect("ASCII digits");
+        let mut text = String::with_capacity(self.file.len() + 1 + digits.len());
+        text.push_str(&self.file);
+        text.push(':');
+        text.push_str(digits);
+        text
+    }
+}
+
 impl std::fmt::Display for SourceRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
+        f.write_str(&self.text())
+    }
+}
+
+#[cfg(test)]
+mod source_ref_tests {
+    use super::*;
+
+    #[test]
+    fn a_source_is_written_as_file_colon_line_and_read_back() {
+        for (file, line) in [
+            ("mail.log", 0),
+            ("mail.log", 7),
+            ("/var/log/mail.log", 908_103),
+            ("C:\\logs\\a:b.log", u64::MAX),
+        ] {
+            let source = SourceRef {
+                file: Arc::from(file),
+                line,
+            };
+            let text = source.text();
+            assert_eq!(text, format!("{file}:{line}"));
+            assert_eq!(text.len(), text.capacity());
+            assert_eq!(SourceRef::parse(&text), source);
+        }
     }
 }
 

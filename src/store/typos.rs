@@ -1,7 +1,5 @@
 //! Marking failed deliveries whose domain looks like a typo of a real one.
 
-use std::collections::HashMap;
-
 use rusqlite::{OptionalExtension, params};
 
 use crate::model::{DeliveryStatus, Reason};
@@ -161,8 +159,9 @@ pub(crate) struct DomainCount {
     pub reached: i64,
 }
 
-/// Deliveries counted per domain.
-pub(crate) type DomainCounts = HashMap<String, DomainCount>;
+/// Deliveries counted per domain. Counted for every delivery row a load writes: the map's
+/// quicker hasher, where std's would run SipHash over each domain.
+pub(crate) type DomainCounts = hashbrown::HashMap<String, DomainCount>;
 
 /// Counts one delivery row in (`by` 1) or out (`by` -1, a row deleted).
 pub(crate) fn count_row(counts: &mut DomainCounts, domain: &str, row: RowCounted<'_>, by: i64) {

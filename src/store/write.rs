@@ -200,7 +200,7 @@ impl<'t> MessageWriter<'t> {
                 &r.relay,
                 &r.source,
                 d.expired.as_ref().map(|e| e.0),
-                d.expired.as_ref().map(|e| e.1.to_string()),
+                d.expired.as_ref().map(|e| e.1.text()),
             ])?;
             let delivery_id = tx.last_insert_rowid();
             if let Some(counts) = self.domain_counts.borrow_mut().as_mut() {
@@ -243,7 +243,7 @@ impl<'t> MessageWriter<'t> {
                     a.relay,
                     a.text,
                     a.counted,
-                    a.source.to_string()
+                    a.source.text()
                 ])?;
             }
         }

@@ -1,8 +1,6 @@
 //! A delivery's outcome, decided from its attempts: status, grouping code, reason and
 //! cause (for an expiry, the last deferral's).
 
-use std::collections::HashMap;
-
 use crate::classify::{self, EnhancedCode, Reason};
 use crate::ingest::AttemptStatus;
 use crate::model::{AttemptRecord, DeliveryOutcome, DeliveryState, DeliveryStatus};
@@ -44,11 +42,12 @@ pub(super) fn code_of(a: &AttemptRecord) -> Option<EnhancedCode> {
 const VERDICTS_REMEMBERED: usize = 4096;
 
 thread_local! {
-    static VERDICTS: std::cell::RefCell<VerdictMemo> = std::cell::RefCell::new(HashMap::new());
+    static VERDICTS: std::cell::RefCell<VerdictMemo> = std::cell::RefCell::new(VerdictMemo::new());
 }
 
-/// Reply text → the verdicts found for it under each code it came with.
-type VerdictMemo = HashMap<Box<str>, Vec<(Option<EnhancedCode>, classify::Verdict)>>;
+/// Reply text → the verdicts found for it under each code it came with. Each lookup hashes
+/// a whole reply: the map's quicker hasher, not std's SipHash.
+type VerdictMemo = hashbrown::HashMap<Box<str>, Vec<(Option<EnhancedCode>, classify::Verdict)>>;
 
 pub(super) fn verdict_of(a: &AttemptRecord) -> classify::Verdict {
     let code = code_of(a);
@@ -153,7 +152,7 @@ pub fn derive_row(d: &DeliveryState) -> DeliveryOutcome {
             Some(a),
             Some(Reason::Delivered),
             None,
-            Some(a.source.to_string()),
+            Some(a.source.text()),
         )
     } else if let Some(a) = bounced {
         let v = verdict_of(a);
@@ -171,7 +170,7 @@ pub fn derive_row(d: &DeliveryState) -> DeliveryOutcome {
             Some(a),
             Some(reason),
             Some(reason),
-            Some(a.source.to_string()),
+            Some(a.source.text()),
         )
     } else if let Some((_, src)) = &d.expired {
         let cause = deferral_verdict.map(|v| v.reason);
@@ -181,7 +180,7 @@ pub fn derive_row(d: &DeliveryState) -> DeliveryOutcome {
             None,
             Some(Reason::Expired),
             cause,
-            Some(src.to_string()),
+            Some(src.text()),
         )
     } else {
         match last_deferral {
@@ -193,7 +192,7 @@ pub fn derive_row(d: &DeliveryState) -> DeliveryOutcome {
                     Some(a),
                     Some(v.reason),
                     Some(v.reason),
-                    Some(a.source.to_string()),
+                    Some(a.source.text()),
                 )
             }
             None => (
