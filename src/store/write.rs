@@ -14,6 +14,25 @@ use super::load::HostsSeen;
 use super::typos::{DomainCounts, RowCounted, count_row};
 use super::{Store, StoreError};
 
+/// Binds the values to a prepared statement's parameters in order and runs it: what
+/// `execute(params![…])` does, with each value's type known where it is bound instead of
+/// behind `&dyn ToSql`. On the three statements every message runs, binding took a tenth
+/// of the writing thread's time that way, 7.5 % this way; the 1 M-line import 0.75 s
+/// against 0.77 s (medians of twelve alternating rounds).
+macro_rules! execute_bound {
+    ($stmt:expr; $($value:expr),+ $(,)?) => {{
+        let stmt: &mut Statement<'_> = $stmt;
+        let mut index = 0usize;
+        $(
+            index += 1;
+            stmt.raw_bind_parameter(index, &$value)?;
+        )+
+        // A parameter left unbound would be written as NULL without a word.
+        debug_assert_eq!(index, stmt.parameter_count());
+        stmt.raw_execute()
+    }};
+}
+
 pub(crate) struct MessageWriter<'t> {
     tx: &'t Transaction<'t>,
     path: String,
@@ -147,7 +166,7 @@ impl<'t> MessageWriter<'t> {
                 id
             }
             None => {
-                self.insert_message.execute(params![
+                execute_bound!(&mut self.insert_message;
                     m.host,
                     m.queue_id,
                     m.first_seen,
@@ -162,7 +181,7 @@ impl<'t> MessageWriter<'t> {
                     m.frozen.as_ref().map(|f| f.0),
                     m.frozen.as_ref().map(|f| &f.1),
                     m.size
-                ])?;
+                )?;
                 let id = tx.last_insert_rowid();
                 m.db_id = Some(id);
                 id
@@ -178,7 +197,7 @@ impl<'t> MessageWriter<'t> {
             }
         }
         for (d, r) in m.deliveries.iter().zip(rows) {
-            self.insert_delivery.execute(params![
+            execute_bound!(&mut self.insert_delivery;
                 id,
                 &d.recipient,
                 &d.orig_recipient,
@@ -201,7 +220,7 @@ impl<'t> MessageWriter<'t> {
                 &r.source,
                 d.expired.as_ref().map(|e| e.0),
                 d.expired.as_ref().map(|e| e.1.text()),
-            ])?;
+            )?;
             let delivery_id = tx.last_insert_rowid();
             if let Some(counts) = self.domain_counts.borrow_mut().as_mut() {
                 let row = RowCounted {
@@ -231,7 +250,7 @@ impl<'t> MessageWriter<'t> {
                 continue;
             }
             for (seq, a) in d.attempts.iter().enumerate() {
-                self.insert_attempt.execute(params![
+                execute_bound!(&mut self.insert_attempt;
                     delivery_id,
                     seq as i64,
                     a.ts,
@@ -244,7 +263,7 @@ impl<'t> MessageWriter<'t> {
                     a.text,
                     a.counted,
                     a.source.text()
-                ])?;
+                )?;
             }
         }
         Ok(())
