@@ -14,20 +14,11 @@ pub use provider::provider_for;
 pub use rules::{SmtpCommand, Verdict, classify, classify_reply};
 
 /// Builds the rule tables (phrase automata, regexes, the provider list) now rather than
-/// at the first reply classified. An import calls it on a thread of its own as it starts:
-/// the tables take milliseconds to build, which the writing thread, the one an import
-/// waits for, would otherwise spend at its first failed delivery.
+/// at the first reply classified. An import has it done on a thread of its own as it
+/// starts: the tables take milliseconds to build, which the writing thread, the one an
+/// import waits for, would otherwise spend at its first failed delivery.
 pub fn prepare() {
     rules::prepare();
     provider::prepare();
     provider_rules::prepare();
-}
-
-/// `prepare` on a thread of its own, not waited for: whoever needs a table first waits
-/// only for what is left of its build.
-pub fn prepare_in_background() {
-    // Should no thread be available, the tables are built at first use as before.
-    let _ = std::thread::Builder::new()
-        .name("classify-prepare".into())
-        .spawn(prepare);
 }

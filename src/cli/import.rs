@@ -9,7 +9,7 @@ use super::{ImportArgs, open_store};
 
 pub fn run(db: Option<&str>, opts: &ImportArgs, files: &[String]) -> anyhow::Result<ExitCode> {
     // Built while the store opens.
-    crate::classify::prepare_in_background();
+    super::prepare_classifier_in_background();
     let mut store = open_store(db)?;
     let options = ImportOptions {
         format: opts.format,

@@ -354,6 +354,15 @@ fn store_path(db: Option<&str>) -> anyhow::Result<String> {
     }
 }
 
+/// `classify::prepare` on a thread of its own, not waited for: an import calls it before it
+/// opens the store, and whoever needs a table first waits only for what is left of its build.
+pub(crate) fn prepare_classifier_in_background() {
+    // Should no thread be available, the tables are built at first use as before.
+    let _ = std::thread::Builder::new()
+        .name("classify-prepare".into())
+        .spawn(crate::classify::prepare);
+}
+
 pub fn open_store(db: Option<&str>) -> anyhow::Result<Store> {
     let path = store_path(db)?;
     say_if_upgrading(&path);
@@ -472,7 +481,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     crate::store::report::SenderKey::default(),
                 );
             }
-            crate::classify::prepare_in_background();
+            prepare_classifier_in_background();
             let store = open_store(db)?;
             if let Some(lifetime) = args.import.queue_lifetime {
                 // As with `import`: the lifetime given with the logs holds for the store.
