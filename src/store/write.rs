@@ -188,13 +188,11 @@ impl<'t> MessageWriter<'t> {
             }
         };
         if m.format != "eml" {
-            let mut seen = self.hosts_seen.borrow_mut();
-            match seen.get_mut(m.host.as_str()) {
-                Some(newest) => *newest = (*newest).max(m.last_seen),
-                None => {
-                    seen.insert(m.host.clone(), m.last_seen);
-                }
-            }
+            self.hosts_seen
+                .borrow_mut()
+                .entry_ref(m.host.as_str())
+                .and_modify(|newest| *newest = (*newest).max(m.last_seen))
+                .or_insert(m.last_seen);
         }
         for (d, r) in m.deliveries.iter().zip(rows) {
             execute_bound!(&mut self.insert_delivery;
