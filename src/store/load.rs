@@ -30,8 +30,9 @@ pub(crate) struct Load<'s> {
     /// built again; all of them outside a bulk load. A cell: they are built between the
     /// writer's batches, while it borrows the transaction.
     indexes_rebuilt: Cell<usize>,
-    /// The store file, opened again to start writing its pages out (`start_writeback`).
-    file_for_writeback: OnceCell<Option<std::fs::File>>,
+    /// Starts the kernel writing the store's pages out (`start_writeback`); made at the
+    /// first call.
+    writeback: OnceCell<Option<Writeback>>,
     /// On a load into a store without deliveries: the delivery rows it writes, counted
     /// per domain as the typo pass counts them (`Load::mark_typo_domains`), kept current
     /// by the writer as it inserts and replaces rows.
@@ -44,6 +45,62 @@ pub(crate) struct Load<'s> {
 /// Sending host → the newest `last_seen` among its logged messages (looked up for every
 /// message written: the map's quicker hasher).
 pub(super) type HostsSeen = hashbrown::HashMap<String, i64>;
+
+/// A thread that asks the kernel to start writing a file's dirty pages out
+/// (`sync_file_range`). The call returns once the writes are queued, which is not at once:
+/// the first, with tens of megabytes dirty, took 20 ms on the test VM, time the writing
+/// thread is short of. Asked while it is still busy, it goes again once, after.
+struct Writeback {
+    wake: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Writeback {
+    #[cfg(target_os = "linux")]
+    fn start(path: &std::path::Path) -> Option<Writeback> {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::File::open(path).ok()?;
+        let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("store-writeback".into())
+            .spawn(move || {
+                while woken.recv().is_ok() {
+                    // SAFETY: a plain system call on a descriptor this thread owns; it
+                    // touches no memory of ours. Its result does not matter: the commit
+                    // syncs.
+                    unsafe {
+                        libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+                    }
+                }
+            })
+            .ok()?;
+        Some(Writeback {
+            wake: Some(wake),
+            thread: Some(thread),
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn start(_path: &std::path::Path) -> Option<Writeback> {
+        None
+    }
+
+    fn request(&self) {
+        if let Some(wake) = &self.wake {
+            // Full: a request is already waiting, and it covers this one.
+            let _ = wake.try_send(());
+        }
+    }
+}
+
+impl Drop for Writeback {
+    fn drop(&mut self) {
+        self.wake = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
 
 impl Store {
     /// The id the next delivery row written gets (a rewritten row gets a new id too).
@@ -72,7 +129,7 @@ impl Store {
             path,
             indexes_search: !behind,
             indexes_rebuilt: Cell::new(super::schema::BULK_INDEXES.len()),
-            file_for_writeback: OnceCell::new(),
+            writeback: OnceCell::new(),
             domain_counts: RefCell::new(empty.then(DomainCounts::new)),
             hosts_seen: RefCell::default(),
         })
@@ -185,28 +242,27 @@ impl Load<'_> {
     /// waiting for them: the commit's `fsync` then waits only for what is left. A bulk load
     /// writes tens of megabytes that the kernel would otherwise hold until that `fsync`;
     /// called when the writing thread waits for the parser, the 1 M-line log's commit took
-    /// 0.030 s instead of 0.043-0.046 s (three rounds each). Linux only; elsewhere, and when
-    /// the file cannot be opened, the commit does it all as before. SQLite's own dirty pages
-    /// go to the file first (as a full cache would spill them; a rollback still undoes
-    /// them): the commit's `fsync` then took 0.019 s instead of 0.023 s, and the import
-    /// 0.805 instead of 0.845 s (medians of eight alternating runs).
+    /// 0.030 s instead of 0.043-0.046 s (three rounds each). SQLite's own dirty pages go to
+    /// the file first (as a full cache would spill them; a rollback still undoes them): the
+    /// commit's `fsync` then took 0.019 s instead of 0.023 s, and the import 0.805 instead
+    /// of 0.845 s (medians of eight alternating runs). Where a helper thread cannot be
+    /// made, or elsewhere than Linux, the commit does it all as before.
     pub(crate) fn start_writeback(&self) {
         // The pages SQLite holds dirty in its cache first: written now, they too are on
         // disk by the commit. (A page that needs the journal synced first stays for it.)
         let _ = self.tx.cache_flush();
-        #[cfg(target_os = "linux")]
-        {
-            use std::os::fd::AsRawFd;
-            let file = self
-                .file_for_writeback
-                .get_or_init(|| std::fs::File::open(&self.path).ok());
-            if let Some(file) = file {
-                // SAFETY: a plain system call on a descriptor this struct keeps open; it
-                // touches no memory of ours. Its result does not matter: the commit syncs.
-                unsafe {
-                    libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
-                }
-            }
+        self.request_writeback();
+    }
+
+    /// Has the kernel start writing out what SQLite has written to the store file so far
+    /// (not the pages still in its cache): free for the calling thread, so a bulk load
+    /// asks as it goes, and the commit's `fsync` finds less to wait for.
+    pub(crate) fn request_writeback(&self) {
+        let writeback = self
+            .writeback
+            .get_or_init(|| Writeback::start(std::path::Path::new(&self.path)));
+        if let Some(writeback) = writeback {
+            writeback.request();
         }
     }
 
