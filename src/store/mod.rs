@@ -261,7 +261,12 @@ impl Store {
                 .pragma_update(None, "page_size", PAGE_BYTES)
                 .map_err(|e| self.err(e))?;
         }
-        if self.path != ":memory:" {
+        // A new file stays in the rollback journal until its first load has ended
+        // (`Store::back_to_wal`), or until it is opened again: that load would switch to
+        // the journal anyway (`Store::first_load_journal`), and each switch is a
+        // transaction of its own, with its syncs (the 1 M-line import into a new store
+        // began parsing at 17 ms instead of 25 ms).
+        if self.path != ":memory:" && version > 0 {
             self.conn
                 .pragma_update(None, "journal_mode", "WAL")
                 .map_err(|e| self.err(e))?;
