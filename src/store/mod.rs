@@ -427,6 +427,26 @@ mod tests {
         );
     }
 
+    /// A new store waits in the rollback journal for its first load (which would switch
+    /// to it); opened again, it reads alongside writers in WAL.
+    #[test]
+    fn a_new_store_takes_wal_from_its_second_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let p = path.to_str().unwrap();
+        let mode = |s: &Store| -> String {
+            s.conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap()
+        };
+        let first = Store::open(p).unwrap();
+        assert_eq!(mode(&first), "delete");
+        assert!(first.first_load_journal().unwrap());
+        drop(first);
+        let again = Store::open(p).unwrap();
+        assert_eq!(mode(&again), "wal");
+    }
+
     #[test]
     fn a_new_store_has_large_pages_and_an_older_one_keeps_its_own() {
         let page_size = |p: &str| -> i64 {
