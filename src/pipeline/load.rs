@@ -25,11 +25,6 @@ use super::{
     SourceState,
 };
 
-/// On a bulk load, the kernel is asked to start writing the store out after this many
-/// batches written (about 5 MB of store on the generator's log), beside the moments the
-/// writer waits: the commit's `fsync` then waits for the last few megabytes only.
-const WRITEBACK_EVERY_BATCHES: u64 = 32;
-
 /// One input loaded.
 pub(super) struct Loaded {
     pub(super) report: FileReport,
@@ -225,7 +220,6 @@ pub(super) fn import_one(
             _ => 0.0,
         };
         let mut build_early = bulk;
-        let mut batches_written = 0u64;
         'receive: loop {
             // While indexes may be built early, a moment without a batch is used for one;
             // until they may, the wait is short, so that the first build starts as soon as
@@ -246,10 +240,6 @@ pub(super) fn import_one(
                         }
                     }
                     let _ = give_back.try_send(batch);
-                    batches_written += 1;
-                    if bulk && batches_written.is_multiple_of(WRITEBACK_EVERY_BATCHES) {
-                        load.request_writeback();
-                    }
                 }
                 // Nothing to write: an index is built, and the kernel writes out what is
                 // written so far.
@@ -296,7 +286,9 @@ pub(super) fn import_one(
     drop(writer);
     if bulk {
         load.recreate_indexes()?;
-        // The indexes' pages go out while the source record and the typo pass are made.
+        // The indexes' pages go out while the source record and the typo pass are made:
+        // from there to the commit's end, 40-45 ms instead of 46-51 ms (1 M lines, four
+        // runs each).
         load.start_writeback();
     }
     let ParseStats {
