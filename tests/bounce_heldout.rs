@@ -39,9 +39,48 @@ fn status_matches(expected: &str, got: &str) -> bool {
     expected == got
 }
 
-#[test]
-fn held_out_families_meet_the_floors() {
-    let tsv = std::fs::read_to_string(Path::new(DIR).join("expected.tsv")).expect("expected.tsv");
+/// How one labelled set scored: rows, status and reason hits, and the misses.
+struct Score {
+    rows: usize,
+    files: usize,
+    status_ok: usize,
+    reason_ok: usize,
+    misses: Vec<String>,
+    /// One-recipient reports read as naming more (the returned original's addresses).
+    extra_rows: Vec<String>,
+}
+
+impl Score {
+    fn status_pct(&self) -> f64 {
+        100.0 * self.status_ok as f64 / self.rows as f64
+    }
+    fn reason_pct(&self) -> f64 {
+        100.0 * self.reason_ok as f64 / self.rows as f64
+    }
+    fn print(&self, name: &str, status_floor: f64, reason_floor: f64) {
+        println!("{name}: {} rows, {} files", self.rows, self.files);
+        let (s, r, n) = (self.status_ok, self.reason_ok, self.rows);
+        println!(
+            "status {s}/{n} = {:.1} % (floor {status_floor:.1} %)",
+            self.status_pct()
+        );
+        println!(
+            "reason {r}/{n} = {:.1} % (floor {reason_floor:.1} %)",
+            self.reason_pct()
+        );
+        for m in &self.misses {
+            println!("  MISS {m}");
+        }
+        for e in &self.extra_rows {
+            println!("  EXTRA {e}");
+        }
+    }
+}
+
+/// Scores the rules on the recipients a TSV labels (`path status reason why`, a header
+/// line first; paths relative to the held-out folder).
+fn score(tsv_name: &str) -> Score {
+    let tsv = std::fs::read_to_string(Path::new(DIR).join(tsv_name)).expect("labels");
     let mut want: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
     for line in tsv.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
@@ -49,6 +88,7 @@ fn held_out_families_meet_the_floors() {
     }
     let (mut rows, mut status_ok, mut reason_ok) = (0usize, 0usize, 0usize);
     let mut misses = Vec::new();
+    let mut extra_rows = Vec::new();
     for (file, expected) in &want {
         let raw = std::fs::read(Path::new(DIR).join(file)).expect("fixture");
         let got = bounce::parse(&raw)
@@ -75,24 +115,76 @@ fn held_out_families_meet_the_floors() {
                 ));
             }
         }
-        assert!(
-            got.len() <= expected.len() || expected.len() > 1,
-            "{file}: {} rows for {} recipients",
-            got.len(),
-            expected.len()
-        );
+        if got.len() > expected.len() && expected.len() == 1 {
+            extra_rows.push(format!(
+                "{file}: {} rows for {} recipient",
+                got.len(),
+                expected.len()
+            ));
+        }
     }
-    let status_pct = 100.0 * status_ok as f64 / rows as f64;
-    let reason_pct = 100.0 * reason_ok as f64 / rows as f64;
-    println!("held-out bounces: {rows} rows, {} files", want.len());
-    println!("status {status_ok}/{rows} = {status_pct:.1} % (floor {STATUS_FLOOR} %)");
-    println!("reason {reason_ok}/{rows} = {reason_pct:.1} % (floor {REASON_FLOOR} %)");
-    for m in &misses {
-        println!("  MISS {m}");
+    Score {
+        rows,
+        files: want.len(),
+        status_ok,
+        reason_ok,
+        misses,
+        extra_rows,
     }
-    assert!(status_pct >= STATUS_FLOOR, "status {status_pct:.1} %");
-    assert!(reason_pct >= REASON_FLOOR, "reason {reason_pct:.1} %");
-    assert!(reason_ok >= REASON_HITS_FLOOR, "reason {reason_ok}/{rows}");
+}
+
+#[test]
+fn held_out_families_meet_the_floors() {
+    let s = score("expected.tsv");
+    s.print("held-out bounces", STATUS_FLOOR, REASON_FLOOR);
+    assert!(s.extra_rows.is_empty(), "{:?}", s.extra_rows);
+    assert!(
+        s.status_pct() >= STATUS_FLOOR,
+        "status {:.1} %",
+        s.status_pct()
+    );
+    assert!(
+        s.reason_pct() >= REASON_FLOOR,
+        "reason {:.1} %",
+        s.reason_pct()
+    );
+    assert!(
+        s.reason_ok >= REASON_HITS_FLOOR,
+        "reason {}/{}",
+        s.reason_ok,
+        s.rows
+    );
+}
+
+/// flufl.bounce's test messages (Mailman's bounce detectors; 1999–2020, many MTAs and
+/// gateways that are gone now), labelled by recipient from the meaning of the text before
+/// sendlog read them. The floors are the first run: the measure of generality.
+const FLUFL_STATUS_HITS_FLOOR: usize = 126;
+const FLUFL_REASON_HITS_FLOOR: usize = 104;
+
+#[test]
+fn flufl_bounce_messages_meet_the_floors() {
+    let s = score("flufl.tsv");
+    let (sf, rf) = (
+        100.0 * FLUFL_STATUS_HITS_FLOOR as f64 / s.rows as f64,
+        100.0 * FLUFL_REASON_HITS_FLOOR as f64 / s.rows as f64,
+    );
+    s.print("flufl.bounce messages", sf, rf);
+    assert!(s.rows >= 135, "{} rows", s.rows);
+    // The first run read a mailstore's returned original as three recipients.
+    assert!(s.extra_rows.len() <= 1, "{:?}", s.extra_rows);
+    assert!(
+        s.status_ok >= FLUFL_STATUS_HITS_FLOOR,
+        "status {}/{}",
+        s.status_ok,
+        s.rows
+    );
+    assert!(
+        s.reason_ok >= FLUFL_REASON_HITS_FLOOR,
+        "reason {}/{}",
+        s.reason_ok,
+        s.rows
+    );
 }
 
 /// (recipient, reason or cause) pairs, sorted.
@@ -116,8 +208,17 @@ fn classify_then_import(input: &Path) -> (Pairs, Pairs) {
         p.sort();
         p
     };
-    let classified = store
-        .run_ok(&["classify", input])
+    // A folder may hold a report that names no recipient sendlog can find: `classify`
+    // says so on stderr and exits 1, having printed every other report's rows.
+    let out = store.run(&["classify", input]);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "classify {input}: {:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let classified = String::from_utf8(out.stdout)
+        .expect("utf-8 output")
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON line"))
         .collect();
