@@ -255,3 +255,140 @@ fn chinese_providers_and_does_not_exist_shapes() {
     );
     assert_eq!(sender.reason, Reason::Rejected);
 }
+
+#[test]
+fn quota_size_loop_and_no_answer_wordings() {
+    let cases = [
+        (
+            "",
+            "This person's account is exceeding their quota.",
+            Reason::MailboxFull,
+        ),
+        (
+            "",
+            "Delivery has been postponed due to a full mailbox.",
+            Reason::MailboxFull,
+        ),
+        (
+            "",
+            "553 Exceeded maximum inbound message size",
+            Reason::MesgTooBig,
+        ),
+        (
+            "",
+            "554 Message looping (received 7 times)",
+            Reason::NetworkError,
+        ),
+        ("", "554 5.4.6 Routing loop detected", Reason::NetworkError),
+        (
+            "",
+            "connection to mail exchanger failed",
+            Reason::NetworkError,
+        ),
+        (
+            "",
+            "because the recipient server did not respond",
+            Reason::NetworkError,
+        ),
+    ];
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter(|(c, t, want)| reason(c, t) != *want)
+        .map(|(c, t, want)| format!("{want:?} <- {:?}: {c} {t}", reason(c, t)))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// A plain-text report with no delivery-status part: `body` under a bounce's headers.
+fn plain_report(subject: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\n\
+To: sender@example.com\r\n\
+Subject: {subject}\r\n\
+Date: Tue, 01 Dec 2026 10:00:00 +0000\r\n\
+Message-ID: <report-1@mx.example.org>\r\n\
+\r\n\
+{body}"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_delay_notice_without_an_action_field_is_not_a_failure_yet() {
+    let body = "This message was created automatically by mail delivery software.\r\n\
+A message that you sent has not yet been delivered to one or more of\r\n\
+its recipients after 8 hours on the queue on mx.example.org.\r\n\r\n\
+The message has not yet been delivered to the following addresses:\r\n\r\n\
+  <dana@example.net>\r\n\
+    host mx.example.net [192.0.2.7]: Connection timed out\r\n\r\n\
+No action is required on your part. Delivery attempts will continue for\r\n\
+some time, and this warning may be repeated at intervals if the message\r\n\
+remains undelivered.\r\n";
+    let r = bounce::parse(&plain_report("Warning: message delayed", body)).expect("a report");
+    assert_eq!(r.recipients.len(), 1);
+    let d = &r.recipients[0];
+    assert_eq!(d.recipient, "dana@example.net");
+    assert_eq!(d.status.map(|c| c.class), Some(4), "{d:?}");
+    assert!(!d.expired);
+    assert_eq!(d.action.as_deref(), Some("delayed"));
+    assert_eq!(d.reason, Reason::NetworkError);
+}
+
+#[test]
+fn retries_counted_out_end_the_queue_lifetime() {
+    for wording in [
+        "Delivery failed 20 attempts: ana@example.net",
+        "Message to ana@example.net undeliverable after 12 attempts.",
+        "Exceeded maximum delivery attempts for ana@example.net",
+    ] {
+        let body =
+            format!("{wording}\r\n\r\nThe original message follows:\r\n\r\nSubject: hello\r\n");
+        let r = bounce::parse(&plain_report("Delivery failure", &body)).expect("a report");
+        assert_eq!(r.recipients.len(), 1, "{wording}");
+        let d = &r.recipients[0];
+        assert_eq!(d.recipient, "ana@example.net", "{wording}");
+        assert!(d.expired, "{wording}: {d:?}");
+        assert_eq!(d.reason, Reason::Expired, "{wording}");
+    }
+}
+
+#[test]
+fn the_returned_original_and_its_addresses_are_not_the_error() {
+    // A mailstore's notice: the recipient quoted in a sentence, then the original's
+    // headers after a "START OF RETURNED MESSAGE" line, a version number among them.
+    let body = "A message that you sent could not be delivered to all of its recipients.\r\n\r\n\
+The following message, addressed to 'ana@example.net',\r\n\
+failed because the mailbox is full\r\n\r\n\
+Here is a copy of the first part of the message, including all headers.\r\n\r\n\
+---- START OF RETURNED MESSAGE ----\r\n\
+From: list-owner@lists.example.com\r\n\
+To: members@lists.example.com\r\n\
+X-Mailer: ListServer 2.0.13\r\n";
+    let r = bounce::parse(&plain_report("Mail delivery failure", body)).expect("a report");
+    let got: Vec<(&str, Option<u8>, Reason)> = r
+        .recipients
+        .iter()
+        .map(|d| (d.recipient.as_str(), d.status.map(|c| c.class), d.reason))
+        .collect();
+    assert_eq!(got, vec![("ana@example.net", Some(5), Reason::MailboxFull)]);
+}
+
+#[test]
+fn a_recipient_listed_under_a_label_or_a_dash_is_named() {
+    for listed in [
+        "Undeliverable Address: ana@example.net",
+        "Recipient address: ana@example.net",
+        "-- ana@example.net",
+    ] {
+        let body = format!(
+            "Your message could not be delivered to the following recipient:\r\n\r\n\
+{listed}\r\n\
+Reason: 550 mailbox is full\r\n\r\n\
+Note that {{sender@example.com}} sent it.\r\n"
+        );
+        let r = bounce::parse(&plain_report("Undeliverable", &body)).expect("a report");
+        let got: Vec<&str> = r.recipients.iter().map(|d| d.recipient.as_str()).collect();
+        assert_eq!(got, vec!["ana@example.net"], "{listed}");
+        assert_eq!(r.recipients[0].reason, Reason::MailboxFull, "{listed}");
+    }
+}

@@ -14,7 +14,7 @@ use regex::Regex;
 /// Lines that start the returned original (or its headers) in a plain-text report.
 static ORIGINAL_STARTS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?im)^[ \t]*-*[ \t]*(?:(?:below this line is a copy of the message|this is a copy of the (?:message|headers)|message headers follow|headers of (?:the )?(?:original|your) message|the header of the original message|your message reads|a copy of (?:the|your) (?:original )?message|included is a copy of the message header)[^\n]*|(?:the )?(?:original|returned|unsent|undelivered|undeliverable) (?:message|mail|e-?mail|headers?)(?: (?:follows|below|headers|is attached|attached))?[ \t]*[:.]?[ \t]*-*[ \t]*)$",
+        r"(?im)^[ \t]*-*[ \t]*(?:(?:below this line is a copy of the message|this is a copy of the (?:message|headers)|message headers follow|headers of (?:the )?(?:original|your) message|the header of the original message|your message reads|(?:here is |below is |following is )?a copy of (?:the|your) (?:first (?:part|\d+ lines) of (?:the|your) )?(?:original )?message|included is a copy of the message header|(?:the )?first \d+ lines of (?:the|your) (?:original )?message)[^\n]*|(?:(?:start|beginning) of (?:the )?)?(?:original|returned|unsent|undelivered|undeliverable) (?:message|mail|e-?mail|headers?)(?: (?:follows|below|headers|is attached|attached))?[ \t]*[:.]?[ \t]*-*[ \t]*)$",
     )
     .expect("static regex")
 });
@@ -30,11 +30,11 @@ static HEADER_OPENER: LazyLock<Regex> = LazyLock::new(|| {
 static ANY_HEADER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z][A-Za-z0-9-]*:[ \t]?\S").expect("static regex"));
 
-/// A line naming one recipient on its own. The local part allows what RFC 5322 allows
-/// outside quotes; the domain may be a literal.
+/// A line naming one recipient on its own, perhaps as a list item (`** a@b`, `-- a@b`).
+/// The local part allows what RFC 5322 allows outside quotes; the domain may be a literal.
 static RECIPIENT_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"^[ \t]*(?:\*\*[ \t]*|(?:>>>[ \t]*)?(?i:rcpt to|recipient|to address):[ \t]*)?["<]?(?:mailto:)?([A-Za-z0-9._%+\-=/!#$&'*?^`{|}~]+@(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f.:IPv]+\]))[">]?(?:<mailto:[^>]*>)?[ \t]*(:.*|\.\.\..*|[ \t]on[ \t].*|[ \t]\(.*|[ \t]\[.*|[ \t]+\S.*(?i:deliver|fail|reject|unknown|error|exist|found|quota|full|refus|denied|said|invalid).*)?$"#,
+        r#"^[ \t]*(?:\*\*[ \t]*|-{1,2}[ \t]+|(?:>>>[ \t]*)?(?i:rcpt to|(?:failed |undeliverable |invalid )?recipient(?: address)?|(?:to|undeliverable|failed|invalid) address):[ \t]*)?["<]?(?:mailto:)?([A-Za-z0-9._%+\-=/!#$&'*?^`{|}~]+@(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f.:IPv]+\]))[">]?(?:<mailto:[^>]*>)?[ \t]*(:.*|\.\.\..*|[ \t]on[ \t].*|[ \t]\(.*|[ \t]\[.*|[ \t]+\S.*(?i:deliver|fail|reject|unknown|error|exist|found|quota|full|refus|denied|said|invalid).*)?$"#,
     )
     .expect("static regex")
 });
@@ -192,7 +192,12 @@ pub fn recipients(error_part: &str) -> Vec<TextRecipient> {
         }
         if out.is_empty() {
             for m in BARE_ADDRESS.find_iter(error_part) {
-                let address = m.as_str().trim_end_matches('.').to_string();
+                // Prose quotes an address ('a@b'); an apostrophe may open a local part, but
+                // one that the text closes again after the domain is a quote.
+                let quoted =
+                    m.as_str().starts_with('\'') && error_part[m.end()..].starts_with('\'');
+                let address = m.as_str().trim_end_matches('.');
+                let address = if quoted { &address[1..] } else { address }.to_string();
                 if !out.iter().any(|r| r.address.eq_ignore_ascii_case(&address)) {
                     out.push(TextRecipient {
                         address,

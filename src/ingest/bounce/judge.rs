@@ -9,12 +9,21 @@ use regex::{Regex, RegexSet};
 use super::reply_code_in;
 use crate::classify::{self, EnhancedCode, Reason};
 
-/// The wording of delay warnings that carry no Action field.
+/// The wording of delay warnings that carry no Action field: the sender is told the
+/// message is still queued and will be tried again (Exim's and Postfix's warning texts,
+/// gateways' "advisory" notices).
 static DELAY_NOTICE: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new([
         r"(?i)this is a warning message only",
+        r"(?i)this is (?:just |only )?a warning\b",
+        r"(?i)\bwarning only\b",
         r"(?i)notification about a delay in the delivery",
         r"(?i)message will be retried for \d+ more",
+        r"(?i)has not (?:yet been delivered|been delivered yet)",
+        r"(?i)delivery attempts will continue",
+        r"(?i)will continue (?:to )?(?:try|attempt|retry)",
+        r"(?i)delivery (?:is|has been) (?:delayed|postponed)",
+        r"(?i)has been (?:delayed|postponed)",
     ])
     .expect("delay notice patterns")
 });
@@ -52,6 +61,12 @@ static EXPIRY: LazyLock<RegexSet> = LazyLock::new(|| {
         r"(?i)\bexpired after\b",
         r"(?i)delivery (?:attempts? )?(?:has |have )?expired",
         r"(?i)maximum (?:delivery|retry) time",
+        // Retries counted out rather than timed out.
+        r"(?i)(?:failed|undeliverable|giving up|gave up|occurred) after \d+ (?:delivery )?attempt",
+        r"(?i)\bfailed \d+ (?:delivery )?attempts",
+        r"(?i)(?:maximum|max\.?) (?:number of )?(?:delivery )?(?:attempts|retries) (?:exceeded|reached)",
+        r"(?i)exceeded (?:the )?maximum (?:number of )?(?:delivery )?(?:attempts|retries)",
+        r"(?i)retry (?:limit|count) exceeded",
         r"(?i)timeout waiting for",
     ])
     .expect("static regex set")
@@ -156,6 +171,9 @@ pub(super) fn judge(e: &Evidence<'_>) -> Judgement {
             match reply_code_in(e.text).map(|r| r / 100) {
                 Some(4) => 4,
                 Some(5) => 5,
+                // Still queued: whatever the notice's wording of the trouble, it is not
+                // final yet.
+                _ if DELAY_NOTICE.is_match(e.context) && !expired => 4,
                 _ if PERMANENT_TEXT.is_match(e.context) => 5,
                 _ if TRANSIENT_TEXT.is_match(e.context) && !expired => 4,
                 _ => 5,

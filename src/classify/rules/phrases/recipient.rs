@@ -31,6 +31,8 @@ pub(super) const PHRASES: &[(Reason, &[&str])] = &[
             r"maildir over quota",
             r"no space left",
             r"mail ?folder is full",
+            r"full (?:mailbox|inbox)",
+            r"exceeding (?:their|his|her|its|the|your) (?:mailbox |storage |disk )?quota",
             // The mailbox, not the message, is over its size ("mailbox exceeds allowed
             // size", "mailbox size exceeded").
             r"mailbox (?:size )?(?:exceeds|exceeded)",
@@ -42,6 +44,7 @@ pub(super) const PHRASES: &[(Reason, &[&str])] = &[
             r"message (?:size )?(?:is )?too (?:big|large)",
             r"exceeds (?:the )?(?:maximum )?(?:allowed )?(?:message )?size",
             r"message size exceeds",
+            r"exceeded (?:the )?maximum (?:\w+ )?message size",
             r"size limit",
             r"message length exceeds",
             r"mail is too large",

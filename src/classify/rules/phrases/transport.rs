@@ -77,6 +77,8 @@ pub(super) const PHRASES: &[(Reason, &[&str])] = &[
             r"could not connect",
             r"unable to connect",
             r"failed to connect",
+            r"connection to .{0,80} failed",
+            r"(?:server|host|exchanger)s? (?:did not|didn't|does not|is not|isn't|are not) respond",
             // Exchange names the socket error of a connection that never opened.
             r"\bwinsock error\b",
             r"\bsocket error code\b",
@@ -85,6 +87,8 @@ pub(super) const PHRASES: &[(Reason, &[&str])] = &[
             r"mail (?:forwarding )?loop",
             r"routing loop",
             r"too many hops",
+            r"\blooping\b",
+            r"loop detected",
             r"hop count exceeded",
         ],
     ),
