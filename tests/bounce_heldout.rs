@@ -246,6 +246,33 @@ fn import_records_the_reason_classify_gives() {
     assert!(rows >= 34, "{rows} rows");
 }
 
+/// On flufl.bounce's messages the two differ where they mean to: a report that names no
+/// recipient is skipped by the import, an expiry's cause is its last error (not the
+/// outcome), and a report with no cause of its own is `undefined` to `classify` and
+/// `onhold` in the store. A cause the report does name — in its diagnostic or only in
+/// its prose — must reach the store.
+#[test]
+fn import_keeps_every_cause_a_report_names() {
+    let (from_classify, from_store) = classify_then_import(&Path::new(DIR).join("flufl"));
+    let named: Vec<&(String, String)> = from_classify
+        .iter()
+        .filter(|(recipient, reason)| {
+            !recipient.is_empty() && !matches!(reason.as_str(), "undefined" | "onhold" | "expired")
+        })
+        .collect();
+    assert!(named.len() >= 90, "{} named causes", named.len());
+    for pair in named {
+        assert!(
+            from_store.contains(pair),
+            "{pair:?} is not in the store: {:?}",
+            from_store
+                .iter()
+                .filter(|(r, _)| *r == pair.0)
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
 /// The same for the reports whose reason hangs on the SMTP phase a Sendmail transcript
 /// shows (PIPELINING included) or on au's habit of leaving the address out of a filter's
 /// "User unknown": the store must not read a missing mailbox as a filter.

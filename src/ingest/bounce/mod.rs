@@ -333,6 +333,29 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
             {
                 j.reason = Reason::MailerError;
             }
+            let reply_code = reply_code_in(&diagnostic);
+            // The store reads the cause from the diagnostic alone: when the report's prose
+            // named the cause and the diagnostic does not, the prose goes with it — if it
+            // gives the store the reason the report was judged to have.
+            if only_one
+                && !j.reason.is_vague()
+                && !j.reason.is_not_a_failure()
+                && diagnostic != context
+                && classify::classify_reply(reported_status, &diagnostic, j.command)
+                    .reason
+                    .is_vague()
+            {
+                let with_prose = if diagnostic.trim().is_empty() {
+                    context.clone()
+                } else {
+                    format!("{diagnostic} — {context}")
+                };
+                if classify::classify_reply(reported_status, &with_prose, j.command).reason
+                    == j.reason
+                {
+                    diagnostic = with_prose;
+                }
+            }
             report.recipients.push(RecipientReport {
                 recipient,
                 orig_recipient: r.original_recipient.clone(),
@@ -340,7 +363,7 @@ fn parse_nested(raw: &[u8], depth: u8) -> Result<BounceReport, BounceError> {
                 reported_status,
                 status: j.status,
                 reason: j.reason,
-                reply_code: reply_code_in(&diagnostic),
+                reply_code,
                 diagnostic,
                 remote_mta: r.remote_mta.clone(),
                 expired: j.expired,
