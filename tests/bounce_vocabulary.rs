@@ -10,6 +10,16 @@ fn reason(code: &str, text: &str) -> Reason {
     classify::classify(code.parse().ok(), text).reason
 }
 
+/// Every (code, text) gets its reason; the ones that do not are listed together.
+fn assert_reasons(cases: &[(&str, &str, Reason)]) {
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter(|(c, t, want)| reason(c, t) != *want)
+        .map(|(c, t, want)| format!("{want:?} <- {:?}: {c} {t}", reason(c, t)))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
 #[test]
 fn provider_wordings_get_the_reason_they_mean() {
     let cases = [
@@ -47,12 +57,7 @@ fn provider_wordings_get_the_reason_they_mean() {
             Reason::Suspend,
         ),
     ];
-    let wrong: Vec<String> = cases
-        .iter()
-        .filter(|(c, t, want)| reason(c, t) != *want)
-        .map(|(c, t, want)| format!("{want:?} <- {:?}: {c} {t}", reason(c, t)))
-        .collect();
-    assert!(wrong.is_empty(), "{wrong:#?}");
+    assert_reasons(&cases);
 }
 
 #[test]
@@ -291,12 +296,7 @@ fn quota_size_loop_and_no_answer_wordings() {
             Reason::NetworkError,
         ),
     ];
-    let wrong: Vec<String> = cases
-        .iter()
-        .filter(|(c, t, want)| reason(c, t) != *want)
-        .map(|(c, t, want)| format!("{want:?} <- {:?}: {c} {t}", reason(c, t)))
-        .collect();
-    assert!(wrong.is_empty(), "{wrong:#?}");
+    assert_reasons(&cases);
 }
 
 /// A plain-text report with no delivery-status part: `body` under a bounce's headers.
