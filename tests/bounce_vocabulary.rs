@@ -379,6 +379,7 @@ fn a_recipient_listed_under_a_label_or_a_dash_is_named() {
         "Undeliverable Address: ana@example.net",
         "Recipient address: ana@example.net",
         "-- ana@example.net",
+        "\t* [ana@example.net]:",
     ] {
         let body = format!(
             "Your message could not be delivered to the following recipient:\r\n\r\n\

@@ -30,11 +30,12 @@ static HEADER_OPENER: LazyLock<Regex> = LazyLock::new(|| {
 static ANY_HEADER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z][A-Za-z0-9-]*:[ \t]?\S").expect("static regex"));
 
-/// A line naming one recipient on its own, perhaps as a list item (`** a@b`, `-- a@b`).
+/// A line naming one recipient on its own, perhaps as a list item (`** a@b`, `-- a@b`,
+/// `* [a@b]: reply`).
 /// The local part allows what RFC 5322 allows outside quotes; the domain may be a literal.
 static RECIPIENT_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"^[ \t]*(?:\*\*[ \t]*|-{1,2}[ \t]+|(?:>>>[ \t]*)?(?i:rcpt to|(?:failed |undeliverable |invalid )?recipient(?: address)?|(?:to|undeliverable|failed|invalid) address):[ \t]*)?["<]?(?:mailto:)?([A-Za-z0-9._%+\-=/!#$&'*?^`{|}~]+@(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f.:IPv]+\]))[">]?(?:<mailto:[^>]*>)?[ \t]*(:.*|\.\.\..*|[ \t]on[ \t].*|[ \t]\(.*|[ \t]\[.*|[ \t]+\S.*(?i:deliver|fail|reject|unknown|error|exist|found|quota|full|refus|denied|said|invalid).*)?$"#,
+        r#"^[ \t]*(?:\*{1,2}[ \t]*|•[ \t]*|-{1,2}[ \t]+|(?:>>>[ \t]*)?(?i:rcpt to|(?:failed |undeliverable |invalid )?recipient(?: address)?|(?:to|undeliverable|failed|invalid) address):[ \t]*)?["<\[]?(?:mailto:)?([A-Za-z0-9._%+\-=/!#$&'*?^`{|}~]+@(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f.:IPv]+\]))[">\]]?(?:<mailto:[^>]*>)?[ \t]*(:.*|\.\.\..*|[ \t]on[ \t].*|[ \t]\(.*|[ \t]\[.*|[ \t]+\S.*(?i:deliver|fail|reject|unknown|error|exist|found|quota|full|refus|denied|said|invalid).*)?$"#,
     )
     .expect("static regex")
 });
