@@ -77,3 +77,28 @@ fn a_replaced_truncated_or_moved_file_says_so_instead_of_showing_other_lines() {
     assert!(raw.lines.is_empty());
     assert!(raw.notes[0].contains("moved or rotated away"), "{raw:?}");
 }
+
+/// A bounce email's source counts messages, not lines: its line 1 is a header, not the
+/// report, so it is named instead of read back.
+#[test]
+fn a_bounce_report_is_named_not_read_as_a_log_line() {
+    let store = TempStore::new();
+    let path = store.dir.path().join("report.eml");
+    std::fs::copy(fixture("bounces/lhost-postfix/lhost-postfix-01.eml"), &path).unwrap();
+    store.run_ok(&["import", path.to_str().unwrap()]);
+    let s = Store::open(&store.db()).unwrap();
+    let hit = s
+        .search(&SearchQuery::parse("status:bounced").unwrap(), None, 1)
+        .unwrap()
+        .remove(0);
+    let detail = s.delivery_detail(hit.id).unwrap().unwrap();
+    let raw = s.raw_lines(&detail).unwrap();
+    assert!(raw.lines.is_empty(), "{raw:?}");
+    assert_eq!(
+        raw.notes,
+        vec![format!(
+            "{}: bounce report, message 1 of the file (its text is the diagnostic above)",
+            path.display()
+        )]
+    );
+}

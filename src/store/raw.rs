@@ -38,6 +38,16 @@ impl Store {
         run().map_err(|e| self.err(e))
     }
 
+    /// Whether `path` was imported as bounce emails: its sources count messages, not lines.
+    fn is_mail_source(&self, path: &str) -> Result<bool> {
+        self.conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM sources WHERE path = ?1 AND format = 'eml')",
+            )
+            .and_then(|mut stmt| stmt.query_row([path], |r| r.get(0)))
+            .map_err(|e| self.err(e))
+    }
+
     /// The log lines behind `detail`: its attempts', its deciding event's and its expiry's.
     pub fn raw_lines(&self, detail: &DeliveryDetail) -> Result<RawLines> {
         let mut wanted: Vec<String> = detail
@@ -65,6 +75,16 @@ impl Store {
         }
         let mut found: BTreeMap<String, String> = BTreeMap::new();
         for (path, numbers) in by_file {
+            if self.is_mail_source(path)? {
+                // Line N of a mailbox is one of its headers, not the report.
+                for n in numbers {
+                    out.notes.push(format!(
+                        "{}: bounce report, message {n} of the file (its text is the diagnostic above)",
+                        crate::sanitize::for_terminal(path)
+                    ));
+                }
+                continue;
+            }
             let heads = self.heads_of(path)?;
             match read_lines(path, &numbers, &heads) {
                 Ok(lines) => {
