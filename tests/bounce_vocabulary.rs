@@ -393,3 +393,23 @@ Note that {{sender@example.com}} sent it.\r\n"
         assert_eq!(r.recipients[0].reason, Reason::MailboxFull, "{listed}");
     }
 }
+
+#[test]
+fn an_address_the_prose_names_as_the_sender_is_not_the_recipient() {
+    // The only address in the prose is the list that sent the mail: no recipient is named
+    // (an import skips the report, saying so), rather than the list counted as failed.
+    let body = "Your mail to the following recipients could not be delivered because\r\n\
+they are not accepting mail from news@lists.example.com:\r\n\tscreenname\r\n";
+    let r = bounce::parse(&plain_report("Mail Delivery Problem", body)).expect("a report");
+    assert!(
+        r.recipients.iter().all(|d| d.recipient.is_empty()),
+        "{:?}",
+        r.recipients
+    );
+    // An alias's expansion names the recipient it came from, not a sender.
+    let body = "The message could not be delivered to an undisclosed address\r\n\
+    (generated from ana@example.net)\r\n";
+    let r = bounce::parse(&plain_report("Returned mail", body)).expect("a report");
+    let got: Vec<&str> = r.recipients.iter().map(|d| d.recipient.as_str()).collect();
+    assert_eq!(got, vec!["ana@example.net"]);
+}

@@ -182,9 +182,15 @@ pub fn recipients(error_part: &str) -> Vec<TextRecipient> {
     }
     if out.is_empty() {
         // No line names an address on its own: take addresses named in sentences.
+        // Whether the prose names each one as the sender, where it first stands.
+        let mut as_sender = Vec::new();
         for c in BRACKETED_ADDRESS.captures_iter(error_part) {
             let address = c[1].to_string();
             if !out.iter().any(|r| r.address.eq_ignore_ascii_case(&address)) {
+                as_sender.push(named_as_sender(
+                    error_part,
+                    c.get(0).map_or(0, |m| m.start()),
+                ));
                 out.push(TextRecipient {
                     address,
                     text: String::new(),
@@ -200,6 +206,7 @@ pub fn recipients(error_part: &str) -> Vec<TextRecipient> {
                 let address = m.as_str().trim_end_matches('.');
                 let address = if quoted { &address[1..] } else { address }.to_string();
                 if !out.iter().any(|r| r.address.eq_ignore_ascii_case(&address)) {
+                    as_sender.push(named_as_sender(error_part, m.start()));
                     out.push(TextRecipient {
                         address,
                         text: String::new(),
@@ -207,14 +214,36 @@ pub fn recipients(error_part: &str) -> Vec<TextRecipient> {
                 }
             }
         }
-        // Only a sentence naming exactly one address is trusted to name the recipient.
-        if out.len() == 1 {
+        // Only a sentence naming exactly one address is trusted to name the recipient, and
+        // not when it names that address as the sender ("not accepting mail from a@b").
+        if out.len() == 1 && as_sender == [false] {
             out[0].text = squeeze(error_part);
         } else {
             out.clear();
         }
     }
     out
+}
+
+/// Whether the words just before `at` say the address there is the sender ("not accepting
+/// mail from a@b", "MAIL FROM:<a@b>", "sent by <a@b>", "Sender: a@b"); "expanded from" and
+/// "generated from" name a recipient's alias, not the sender.
+fn named_as_sender(text: &str, at: usize) -> bool {
+    let before = text[..at]
+        .trim_end_matches([' ', '\t', '\n', '\r', '<', '"', '\'', '(', ':'])
+        .to_ascii_lowercase();
+    [
+        "mail from",
+        "message from",
+        "messages from",
+        "sent by",
+        "sender",
+    ]
+    .iter()
+    .any(|w| {
+        before.ends_with(w)
+            && !before[..before.len() - w.len()].ends_with(|c: char| c.is_ascii_alphanumeric())
+    })
 }
 
 /// One entry of an Exchange NDR's history for administrators: `Remote Server returned
