@@ -173,7 +173,12 @@ pub fn derive_row(d: &DeliveryState) -> DeliveryOutcome {
             Some(a.source.text()),
         )
     } else if let Some((_, src)) = &d.expired {
-        let cause = deferral_verdict.map(|v| v.reason);
+        // A last error that only says time ran out ("Maximum-Time-Expired", "Envelope
+        // expired") names no cause: the expiry would be its own cause.
+        let cause = deferral_verdict.map(|v| match v.reason {
+            Reason::Expired => Reason::OnHold,
+            r => r,
+        });
         (
             DeliveryStatus::Expired,
             EnhancedCode::EXPIRED,
