@@ -7,6 +7,7 @@
 //! `a@b`, `a@b<mailto:a@b>`, `<a@b>... reason`, `a@b on DATE`) opens that recipient's block,
 //! which runs to the next such line.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -128,6 +129,8 @@ pub struct TextRecipient {
 /// both texts.
 pub fn recipients(error_part: &str) -> Vec<TextRecipient> {
     let mut out: Vec<TextRecipient> = Vec::new();
+    // Each address's entry, by its ASCII-lowercased form: a report may list thousands.
+    let mut index: HashMap<String, usize> = HashMap::new();
     let mut current: Option<usize> = None;
     for line in error_part.lines() {
         let line = line.trim_end_matches('\r');
@@ -145,19 +148,15 @@ pub fn recipients(error_part: &str) -> Vec<TextRecipient> {
             });
         if let Some((address, rest)) = opened {
             let address = address.trim_end_matches('.').to_string();
-            let idx = match out
-                .iter()
-                .position(|r| r.address.eq_ignore_ascii_case(&address))
-            {
-                Some(i) => i,
-                None => {
+            let idx = *index
+                .entry(address.to_ascii_lowercase())
+                .or_insert_with(|| {
                     out.push(TextRecipient {
                         address,
                         text: String::new(),
                     });
                     out.len() - 1
-                }
-            };
+                });
             current = Some(idx);
             let rest = rest
                 .trim_start_matches(':')
@@ -184,7 +183,11 @@ pub fn recipients(error_part: &str) -> Vec<TextRecipient> {
         // No line names an address on its own: take addresses named in sentences.
         // Whether the prose names each one as the sender, where it first stands.
         let mut as_sender = Vec::new();
+        // Only one is trusted (below): a second distinct address ends the search.
         for c in BRACKETED_ADDRESS.captures_iter(error_part) {
+            if out.len() > 1 {
+                break;
+            }
             let address = c[1].to_string();
             if !out.iter().any(|r| r.address.eq_ignore_ascii_case(&address)) {
                 as_sender.push(named_as_sender(
@@ -199,6 +202,9 @@ pub fn recipients(error_part: &str) -> Vec<TextRecipient> {
         }
         if out.is_empty() {
             for m in BARE_ADDRESS.find_iter(error_part) {
+                if out.len() > 1 {
+                    break;
+                }
                 // Prose quotes an address ('a@b'); an apostrophe may open a local part, but
                 // one that the text closes again after the domain is a quote.
                 let quoted =
@@ -229,7 +235,10 @@ pub fn recipients(error_part: &str) -> Vec<TextRecipient> {
 /// mail from a@b", "MAIL FROM:<a@b>", "sent by <a@b>", "Sender: a@b"); "expanded from" and
 /// "generated from" name a recipient's alias, not the sender.
 fn named_as_sender(text: &str, at: usize) -> bool {
-    let before = text[..at]
+    // The few words before the address are enough: a copy of all the text before it, for
+    // each address of a long report, would cost its length squared.
+    let from = text.floor_char_boundary(at.saturating_sub(64));
+    let before = text[from..at]
         .trim_end_matches([' ', '\t', '\n', '\r', '<', '"', '\'', '(', ':'])
         .to_ascii_lowercase();
     [

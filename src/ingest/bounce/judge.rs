@@ -14,7 +14,6 @@ use crate::classify::{self, EnhancedCode, Reason};
 /// gateways' "advisory" notices).
 static DELAY_NOTICE: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new([
-        r"(?i)this is a warning message only",
         r"(?i)this is (?:just |only )?a warning\b",
         r"(?i)\bwarning only\b",
         r"(?i)notification about a delay in the delivery",
@@ -22,7 +21,7 @@ static DELAY_NOTICE: LazyLock<RegexSet> = LazyLock::new(|| {
         r"(?i)has not (?:yet been delivered|been delivered yet)",
         r"(?i)delivery attempts will continue",
         r"(?i)will continue (?:to )?(?:try|attempt|retry)",
-        r"(?i)delivery (?:is|has been) (?:delayed|postponed)",
+        r"(?i)delivery is (?:delayed|postponed)",
         r"(?i)has been (?:delayed|postponed)",
     ])
     .expect("delay notice patterns")
